@@ -1,0 +1,98 @@
+// Session: a loaded model, ready to run.
+//
+//   supernova::SessionOptions opts;
+//   opts.num_threads = 2;
+//   auto session = supernova::Session::Open("model.onnx", opts);
+//   if (!session.ok()) return fail(session.status());
+//   std::vector<supernova::Tensor> outputs;
+//   supernova::Status s = (*session)->Run({{"x", input}}, &outputs);
+//
+// Open() parses, validates and prepares the model; every operator the model uses must have
+// a kernel, or Open() fails naming the missing ones. Run() may be called from several
+// threads at once: each call has its own intermediate buffers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "supernova/status.h"
+#include "supernova/tensor.h"
+
+namespace supernova {
+
+enum class OptimizationLevel { kNone, kBasic, kAll };
+
+struct SessionOptions {
+  // Execution providers in order of preference; "cpu" runs everything.
+  std::vector<std::string> providers = {"cpu"};
+  // Threads for kernels; 0 means one per hardware thread.
+  int num_threads = 0;
+  OptimizationLevel optimization = OptimizationLevel::kAll;
+  // Record per-node times of each Run() (see Session::LastProfile()).
+  bool profiling = false;
+};
+
+// A model input or output as declared: dims are -1 where unknown, with the symbol if named.
+struct TensorInfo {
+  std::string name;
+  DataType dtype = DataType::kUndefined;
+  bool rank_known = false;
+  std::vector<int64_t> dims;
+  std::vector<std::string> symbols;  // same length as dims; "" where none
+  std::string ToString() const;      // "x: float32[N,3,224,224]"
+};
+
+struct NodeProfile {
+  std::string name;
+  std::string op_type;
+  double ms = 0;
+};
+
+struct RunStats {
+  // Bytes of intermediate and output tensors alive at the worst moment of the run
+  // (weights and caller-owned inputs not included).
+  size_t peak_bytes = 0;
+  // Bytes served from buffers freed earlier in the same run (lifetime reuse).
+  size_t reused_bytes = 0;
+  size_t allocations = 0;
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Open(const std::string& path,
+                                               const SessionOptions& options = {});
+  static Result<std::unique_ptr<Session>> OpenBytes(std::string_view model_bytes,
+                                                    const SessionOptions& options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  const SessionOptions& options() const;
+  // Bytes held by the model's constant tensors.
+  size_t weights_bytes() const;
+
+  // Runs the model. `inputs` names every graph input once; `outputs` receives the model's
+  // outputs in declaration order. Thread-safe. Fails without side effects on a missing,
+  // unknown, mistyped or misshapen input.
+  Status Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
+             std::vector<Tensor>* outputs, RunStats* stats = nullptr) const;
+
+  // The largest RunStats::peak_bytes seen over all runs so far.
+  size_t peak_memory_bytes() const;
+  // Per-node times of the most recent run (empty unless options.profiling).
+  std::vector<NodeProfile> LastProfile() const;
+
+  class Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace supernova

@@ -1,0 +1,7 @@
+#include "ir/shape_inference.h"
+
+namespace supernova::ir {
+
+size_t InferShapes(Graph&) { return 0; }
+
+}  // namespace supernova::ir

@@ -1,0 +1,281 @@
+#include "supernova/session.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "ir/onnx_import.h"
+#include "ir/shape_inference.h"
+#include "providers/cpu/kernel.h"
+#include "runtime/memory_planner.h"
+
+namespace supernova {
+
+std::string TensorInfo::ToString() const {
+  std::string s = name + ": " + DataTypeName(dtype);
+  if (!rank_known) return s + "[?]";
+  s += "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += ",";
+    s += dims[i] >= 0 ? std::to_string(dims[i]) : (symbols[i].empty() ? "?" : symbols[i]);
+  }
+  return s + "]";
+}
+
+namespace {
+
+TensorInfo InfoFor(const ir::Graph& g, const std::string& name) {
+  TensorInfo info;
+  info.name = name;
+  if (const ir::ValueType* t = g.TypeOf(name)) {
+    info.dtype = t->dtype;
+    if (t->dims) {
+      info.rank_known = true;
+      for (const ir::Dim& d : *t->dims) {
+        info.dims.push_back(d.value);
+        info.symbols.push_back(d.symbol);
+      }
+    }
+  }
+  return info;
+}
+
+// One node ready to execute: its kernel and the slots of its inputs and outputs.
+struct Step {
+  const ir::Node* node;
+  cpu::KernelFn fn;
+  int64_t opset;
+  std::vector<int> inputs;   // slot per input, -1 when omitted
+  std::vector<int> outputs;  // slot per output, -1 when omitted
+  std::vector<int> release;  // slots whose last use is this step
+};
+
+}  // namespace
+
+class Session::Impl {
+ public:
+  SessionOptions options;
+  ir::Model model;
+  std::vector<TensorInfo> inputs, outputs;
+  std::vector<Step> steps;
+  std::vector<Tensor> constants;         // slot -> tensor for initializers, else undefined
+  std::vector<int> input_slots, output_slots;
+  size_t num_slots = 0;
+  size_t weights_bytes = 0;
+  int num_threads = 1;
+
+  mutable std::mutex mu;
+  mutable size_t peak_bytes = 0;                 // GUARDED_BY(mu)
+  mutable std::vector<NodeProfile> last_profile;  // GUARDED_BY(mu)
+
+  Status Prepare();
+  Status CheckInput(const TensorInfo& info, const Tensor& t) const;
+};
+
+Status Session::Impl::Prepare() {
+  ir::Graph& g = model.graph;
+  // Unsupported operators are reported all at once, so a user sees the full gap.
+  std::map<std::string, std::string> missing;  // "domain:op" -> first node
+  for (const ir::Node& n : g.nodes)
+    if (!cpu::FindKernel(n.domain, n.op_type)) {
+      std::string key = n.domain.empty() ? n.op_type : n.domain + "." + n.op_type;
+      missing.emplace(key, n.Label());
+    }
+  if (!missing.empty()) {
+    std::string msg = "unsupported operator";
+    msg += missing.size() > 1 ? "s: " : ": ";
+    bool first = true;
+    for (const auto& [op, node] : missing) {
+      msg += (first ? "" : ", ") + op + " (first at " + node + ")";
+      first = false;
+    }
+    return Status::Unimplemented(msg);
+  }
+
+  std::unordered_map<std::string, int> slot;
+  auto slot_of = [&](const std::string& name) {
+    auto [it, inserted] = slot.emplace(name, static_cast<int>(slot.size()));
+    return it->second;
+  };
+  for (const auto& [name, t] : g.initializers) {
+    int s = slot_of(name);
+    if (constants.size() <= static_cast<size_t>(s)) constants.resize(s + 1);
+    constants[s] = t;
+    weights_bytes += t.nbytes();
+  }
+  for (const std::string& in : g.inputs) {
+    input_slots.push_back(slot_of(in));
+    inputs.push_back(InfoFor(g, in));
+  }
+  std::vector<int> last_use;
+  for (const ir::Node& n : g.nodes) {
+    Step st;
+    st.node = &n;
+    st.fn = cpu::FindKernel(n.domain, n.op_type)->fn;
+    st.opset = g.Opset(n.domain);
+    for (const std::string& in : n.inputs) st.inputs.push_back(in.empty() ? -1 : slot_of(in));
+    for (const std::string& out : n.outputs) st.outputs.push_back(out.empty() ? -1 : slot_of(out));
+    steps.push_back(std::move(st));
+  }
+  for (const std::string& out : g.outputs) {
+    output_slots.push_back(slot_of(out));
+    outputs.push_back(InfoFor(g, out));
+  }
+  num_slots = slot.size();
+  constants.resize(num_slots);
+
+  // Lifetime: a value dies after the last step that reads it, unless it is a graph output,
+  // a graph input (caller-owned) or a constant.
+  last_use.assign(num_slots, -1);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    for (int s : steps[i].inputs)
+      if (s >= 0) last_use[s] = static_cast<int>(i);
+    for (int s : steps[i].outputs)  // an output nobody reads dies where it is made
+      if (s >= 0 && last_use[s] < static_cast<int>(i)) last_use[s] = static_cast<int>(i);
+  }
+  std::vector<bool> pinned(num_slots, false);
+  for (int s : output_slots) pinned[s] = true;
+  for (int s : input_slots) pinned[s] = true;
+  for (size_t s = 0; s < num_slots; ++s)
+    if (constants[s].defined()) pinned[s] = true;
+  for (size_t s = 0; s < num_slots; ++s)
+    if (!pinned[s] && last_use[s] >= 0) steps[last_use[s]].release.push_back(static_cast<int>(s));
+
+  num_threads = options.num_threads > 0 ? options.num_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency());
+  if (num_threads <= 0) num_threads = 1;
+  return Status::Ok();
+}
+
+Status Session::Impl::CheckInput(const TensorInfo& info, const Tensor& t) const {
+  auto describe = [](const Tensor& x) { return DataTypeName(x.dtype()) + ShapeToString(x.shape()); };
+  if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype)
+    return Status::InvalidArgument("input '" + info.name + "': expected " +
+                                   info.ToString().substr(info.name.size() + 2) + ", got " +
+                                   describe(t));
+  if (!info.rank_known) return Status::Ok();
+  bool ok = t.rank() == info.dims.size();
+  for (size_t i = 0; ok && i < info.dims.size(); ++i)
+    if (info.dims[i] >= 0 && info.dims[i] != t.dim(i)) ok = false;
+  if (!ok)
+    return Status::InvalidArgument("input '" + info.name + "': expected shape " +
+                                   info.ToString().substr(info.name.size() + 2) + ", got " +
+                                   describe(t));
+  return Status::Ok();
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::Open(const std::string& path,
+                                               const SessionOptions& options) {
+  SN_ASSIGN_OR_RETURN(ir::Model model, ir::ImportOnnxFile(path));
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->model = std::move(model);
+  Status s = impl->Prepare();
+  if (!s.ok()) return s.WithContext(path);
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Result<std::unique_ptr<Session>> Session::OpenBytes(std::string_view bytes,
+                                                    const SessionOptions& options) {
+  SN_ASSIGN_OR_RETURN(ir::Model model, ir::ImportOnnxBytes(bytes));
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->model = std::move(model);
+  SN_RETURN_IF_ERROR(impl->Prepare());
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
+const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
+const SessionOptions& Session::options() const { return impl_->options; }
+size_t Session::weights_bytes() const { return impl_->weights_bytes; }
+
+size_t Session::peak_memory_bytes() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->peak_bytes;
+}
+
+std::vector<NodeProfile> Session::LastProfile() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->last_profile;
+}
+
+Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
+                    std::vector<Tensor>* outputs, RunStats* stats) const {
+  const Impl& im = *impl_;
+  std::vector<Tensor> values = im.constants;  // handles only: constants are shared
+  std::vector<bool> fed(im.inputs.size(), false);
+  for (const auto& [name, tensor] : inputs) {
+    size_t k = 0;
+    while (k < im.inputs.size() && im.inputs[k].name != name) ++k;
+    if (k == im.inputs.size()) {
+      std::string known;
+      for (const auto& i : im.inputs) known += (known.empty() ? "" : ", ") + i.name;
+      return Status::InvalidArgument("unknown input '" + name + "' (model inputs: " + known + ")");
+    }
+    if (fed[k]) return Status::InvalidArgument("input '" + name + "' given twice");
+    if (!tensor.defined()) return Status::InvalidArgument("input '" + name + "' is empty");
+    SN_RETURN_IF_ERROR(im.CheckInput(im.inputs[k], tensor));
+    fed[k] = true;
+    values[im.input_slots[k]] = tensor;
+  }
+  for (size_t k = 0; k < fed.size(); ++k)
+    if (!fed[k]) return Status::InvalidArgument("missing input '" + im.inputs[k].name + "'");
+
+  auto pool = std::make_shared<runtime::BufferPool>();
+  std::vector<NodeProfile> profile;
+  if (im.options.profiling) profile.reserve(im.steps.size());
+  omp_set_num_threads(im.num_threads);
+
+  for (const Step& st : im.steps) {
+    std::vector<const Tensor*> in;
+    in.reserve(st.inputs.size());
+    for (int s : st.inputs) {
+      if (s >= 0 && !values[s].defined())
+        return Status::Internal(st.node->Label() + ": input was not computed");
+      in.push_back(s >= 0 ? &values[s] : nullptr);
+    }
+    while (!in.empty() && in.back() == nullptr) in.pop_back();
+    cpu::KernelContext ctx(*st.node, st.opset, std::move(in), pool, im.num_threads);
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = st.fn(ctx);
+    if (!s.ok()) return s;
+    if (im.options.profiling) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                      .count();
+      profile.push_back({st.node->name, st.node->op_type, ms});
+    }
+    auto& produced = ctx.outputs();
+    for (size_t i = 0; i < st.outputs.size(); ++i) {
+      if (st.outputs[i] < 0) continue;
+      if (!produced[i].defined())
+        return Status::Internal(st.node->Label() + ": kernel did not produce output " +
+                                std::to_string(i));
+      values[st.outputs[i]] = std::move(produced[i]);
+    }
+    for (int r : st.release) values[r] = Tensor();
+  }
+
+  outputs->clear();
+  for (int s : im.output_slots) outputs->push_back(values[s]);
+  values.clear();
+  const size_t peak = pool->peak_bytes();
+  if (stats) {
+    stats->peak_bytes = peak;
+    stats->reused_bytes = pool->reused_bytes();
+    stats->allocations = pool->allocations();
+  }
+  std::lock_guard<std::mutex> lock(im.mu);
+  if (peak > im.peak_bytes) im.peak_bytes = peak;
+  if (im.options.profiling) im.last_profile = std::move(profile);
+  return Status::Ok();
+}
+
+}  // namespace supernova

@@ -1,0 +1,49 @@
+// Test helpers: build a one-node model in code, run it through a real Session, compare.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ir/onnx_import.h"
+#include "supernova/session.h"
+
+namespace supernova::testing {
+
+// Builds `op` with the given attributes and inputs as an ONNX model (exported through the
+// project's own exporter), opens it in a Session and runs it:
+//   auto out = OpTest("Relu").Input("x", Tensor::FromVector<float>({-1, 2}, {2})).Run();
+class OpTest {
+ public:
+  explicit OpTest(std::string op_type, int64_t opset = 17, std::string domain = "");
+  OpTest& Attr(const std::string& key, int64_t v);
+  OpTest& Attr(const std::string& key, float v);
+  OpTest& Attr(const std::string& key, const std::string& v);
+  OpTest& Attr(const std::string& key, const std::vector<int64_t>& v);
+  OpTest& Attr(const std::string& key, const std::vector<float>& v);
+  OpTest& Attr(const std::string& key, const Tensor& v);
+  // A graph input fed at run time.
+  OpTest& Input(const std::string& name, Tensor value);
+  // An initializer (constant) input.
+  OpTest& ConstInput(const std::string& name, Tensor value);
+  // An omitted optional input.
+  OpTest& NoInput();
+  // Number of outputs the node declares (default 1).
+  OpTest& Outputs(size_t n);
+  Result<std::vector<Tensor>> Run(int num_threads = 1);
+
+ private:
+  ir::Model model_;
+  ir::Node* node_;
+  std::vector<std::pair<std::string, Tensor>> feeds_;
+};
+
+// Element-wise comparison with |a - e| <= atol + rtol * |e| (floats) or equality.
+::testing::AssertionResult TensorsNear(const Tensor& expected, const Tensor& actual,
+                                       double rtol = 1e-5, double atol = 1e-6);
+
+// Values of a tensor as doubles (for EXPECT_THAT and messages).
+std::vector<double> Values(const Tensor& t);
+
+}  // namespace supernova::testing
