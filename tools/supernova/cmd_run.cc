@@ -1,0 +1,171 @@
+// supernova run MODEL --input NAME=FILE ... --output-dir DIR
+//
+// Inputs are ONNX TensorProto (.pb), NumPy (.npy) or, with --preprocess, images. Outputs are
+// written as DIR/output_<i>.pb in the model's output order with the tensor's name set, the
+// layout of ONNX's test data sets.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "ir/tensor_proto.h"
+#include "supernova/commands.h"
+#include "supernova/session.h"
+#include "supernova/tensor_io.h"
+
+namespace supernova::tools {
+namespace {
+
+struct RunArgs {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string output_dir;
+  std::string preprocess;
+  std::string size;
+  bool bgr = false;
+  int threads = 0;
+  int repeat = 1;
+  bool profile = false;
+};
+
+Result<Tensor> LoadInput(const std::string& file, const TensorInfo& info, const RunArgs& args) {
+  if (LooksLikeImage(file)) {
+    if (args.preprocess.empty())
+      return Status::InvalidArgument("input '" + info.name + "' is an image: give --preprocess " +
+                                     "(raw, unit, signed, imagenet or paddle)");
+    SN_ASSIGN_OR_RETURN(Normalization norm, ParseNormalization(args.preprocess));
+    ImageOptions o;
+    o.norm = norm;
+    o.bgr = args.bgr;
+    if (!info.rank_known || info.dims.size() != 4)
+      return Status::InvalidArgument("input '" + info.name + "' is not a 4-D image input");
+    if (info.dims[1] == 3) o.nchw = true;
+    else if (info.dims[3] == 3) o.nchw = false;
+    else return Status::InvalidArgument("input '" + info.name + "' has no 3-channel axis");
+    int64_t h = o.nchw ? info.dims[2] : info.dims[1], w = o.nchw ? info.dims[3] : info.dims[2];
+    if (!args.size.empty()) {
+      int sh = 0, sw = 0;
+      if (std::sscanf(args.size.c_str(), "%dx%d", &sh, &sw) != 2 || sh <= 0 || sw <= 0)
+        return Status::InvalidArgument("--size must be HxW, e.g. 640x640");
+      if ((h > 0 && h != sh) || (w > 0 && w != sw))
+        return Status::InvalidArgument("--size " + args.size + " contradicts the model's input " +
+                                       info.ToString());
+      h = sh;
+      w = sw;
+    }
+    o.height = static_cast<int>(h > 0 ? h : 0);
+    o.width = static_cast<int>(w > 0 ? w : 0);
+    o.dtype = info.dtype == DataType::kUint8 ? DataType::kUint8 : DataType::kFloat32;
+    return ReadImage(file, o);
+  }
+  const std::string ext = std::filesystem::path(file).extension().string();
+  if (ext == ".npy") return ReadNpy(file);
+  if (ext == ".pb") return ir::ReadTensorFile(file);
+  return Status::InvalidArgument("input file " + file +
+                                 ": unknown kind (expected .pb, .npy or an image)");
+}
+
+int RunModel(const RunArgs& args) {
+  SessionOptions opts;
+  opts.num_threads = args.threads;
+  opts.profiling = args.profile;
+  auto t_open = std::chrono::steady_clock::now();
+  auto session = Session::Open(args.model, opts);
+  if (!session.ok()) return Fail(session.status().ToString());
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_open).count();
+  const auto& infos = (*session)->inputs();
+
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  for (const std::string& spec : args.inputs) {
+    std::string name, file;
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+      if (infos.size() != 1)
+        return Fail("--input " + spec + ": the model has " + std::to_string(infos.size()) +
+                    " inputs, name it as NAME=FILE");
+      name = infos[0].name;
+      file = spec;
+    } else {
+      name = spec.substr(0, eq);
+      file = spec.substr(eq + 1);
+    }
+    auto info = std::find_if(infos.begin(), infos.end(), [&](const TensorInfo& i) { return i.name == name; });
+    if (info == infos.end()) return Fail("the model has no input named '" + name + "'");
+    auto t = LoadInput(file, *info, args);
+    if (!t.ok()) return Fail(t.status().ToString());
+    feeds.emplace_back(name, std::move(t).value());
+  }
+
+  std::vector<Tensor> outputs;
+  RunStats stats;
+  std::vector<double> times;
+  for (int r = 0; r < std::max(1, args.repeat); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = (*session)->Run(feeds, &outputs, &stats);
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (!s.ok()) return Fail(s.ToString());
+  }
+  std::sort(times.begin(), times.end());
+
+  std::error_code ec;
+  std::filesystem::create_directories(args.output_dir, ec);
+  if (ec) return Fail("cannot create " + args.output_dir + ": " + ec.message());
+  fmt::print("{}: {} in {:.2f} ms{} (load {:.1f} ms), peak intermediate memory {:.1f} MiB\n",
+             std::filesystem::path(args.model).filename().string(),
+             times.size() > 1 ? "median run" : "ran", times[times.size() / 2],
+             times.size() > 1 ? fmt::format(" over {} runs", times.size()) : "", load_ms,
+             static_cast<double>(stats.peak_bytes) / (1 << 20));
+  const auto& out_infos = (*session)->outputs();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& t = outputs[i];
+    const std::string path = (std::filesystem::path(args.output_dir) / fmt::format("output_{}.pb", i)).string();
+    Status s = ir::WriteTensorFile(path, t, out_infos[i].name);
+    if (!s.ok()) return Fail(s.ToString());
+    double lo = INFINITY, hi = -INFINITY, sum = 0;
+    for (int64_t k = 0; k < t.numel(); ++k) {
+      double v = t.GetAsDouble(k);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      sum += v;
+    }
+    fmt::print("  {} {}{} min {:.4g} max {:.4g} mean {:.4g} -> {}\n", out_infos[i].name,
+               DataTypeName(t.dtype()), ShapeToString(t.shape()), lo, hi,
+               t.numel() ? sum / static_cast<double>(t.numel()) : 0.0, path);
+  }
+  if (args.profile) {
+    std::map<std::string, double> by_op;
+    for (const auto& p : (*session)->LastProfile()) by_op[p.op_type] += p.ms;
+    std::vector<std::pair<std::string, double>> sorted(by_op.begin(), by_op.end());
+    std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    fmt::print("time by operator (last run)\n");
+    for (const auto& [op, ms] : sorted) fmt::print("  {:<24} {:8.2f} ms\n", op, ms);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Run a model on input files and write its outputs");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--input,-i", args->inputs,
+                  "NAME=FILE (.pb TensorProto, .npy, or an image with --preprocess); "
+                  "FILE alone for a single-input model")
+      ->required();
+  cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")->required();
+  cmd->add_option("--preprocess", args->preprocess,
+                  "image normalisation: raw (0-255), unit (0-1), signed (-1..1), imagenet, paddle");
+  cmd->add_option("--size", args->size, "HxW for image inputs whose model size is dynamic");
+  cmd->add_flag("--bgr", args->bgr, "feed images as BGR instead of RGB");
+  cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
+  cmd->add_option("--repeat", args->repeat, "run this many times and report the median");
+  cmd->add_flag("--profile", args->profile, "print time per operator type");
+  cmd->final_callback([args, exit_code] { *exit_code = RunModel(*args); });
+}
+
+}  // namespace supernova::tools

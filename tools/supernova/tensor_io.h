@@ -1,0 +1,37 @@
+// Reading and writing tensors for the command line: ONNX TensorProto (.pb), NumPy (.npy)
+// and images (decoded with stb_image, resized and normalised for a model input).
+#pragma once
+
+#include <string>
+
+#include "supernova/status.h"
+#include "supernova/tensor.h"
+
+namespace supernova::tools {
+
+Result<Tensor> ReadNpy(const std::string& path);
+Status WriteNpy(const std::string& path, const Tensor& t);
+
+enum class Normalization {
+  kRaw,       // 0..255
+  kUnit,      // 0..1
+  kSigned,    // -1..1
+  kImageNet,  // (x/255 - mean) / std with ImageNet's mean and std
+  kPaddle,    // (x/255 - 0.5) / 0.5
+};
+Result<Normalization> ParseNormalization(const std::string& name);
+
+struct ImageOptions {
+  Normalization norm = Normalization::kUnit;
+  bool bgr = false;   // channel order BGR instead of RGB
+  bool nchw = true;   // layout [1,3,H,W]; false: [1,H,W,3]
+  int height = 0;     // target size; 0 keeps the image's own
+  int width = 0;
+  DataType dtype = DataType::kFloat32;  // float32 or uint8 (raw only)
+};
+// Decodes PNG/JPEG/BMP/PPM/TGA/GIF and resizes (bilinear) to the target size.
+Result<Tensor> ReadImage(const std::string& path, const ImageOptions& options);
+
+bool LooksLikeImage(const std::string& path);
+
+}  // namespace supernova::tools
