@@ -29,7 +29,72 @@ struct RunArgs {
   int threads = 0;
   int repeat = 1;
   bool profile = false;
+  std::string decode;
+  std::string labels;
+  int top = 5;
 };
+
+Result<std::vector<std::string>> ReadLabels(const std::string& path) {
+  std::vector<std::string> labels;
+  if (path.empty()) return labels;
+  SN_ASSIGN_OR_RETURN(std::string text, ir::ReadFileBytes(path));
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(line);
+    start = end + 1;
+  }
+  return labels;
+}
+
+// Prints a readable reading of output 0: the top classes of its last axis (topk), or the
+// greedy CTC decoding of a [N, T, C] sequence with class 0 as blank and class i naming
+// labels[i-1]; classes past the labels read as a space (PaddleOCR's convention).
+Status PrintDecoded(const Tensor& out, const RunArgs& args) {
+  SN_ASSIGN_OR_RETURN(std::vector<std::string> labels, ReadLabels(args.labels));
+  if (out.dtype() != DataType::kFloat32 || out.rank() < 1)
+    return Status::InvalidArgument("--decode needs a float32 output");
+  const int64_t classes = out.shape().back();
+  auto label = [&](int64_t c) {
+    return c < static_cast<int64_t>(labels.size()) ? labels[c] : "class " + std::to_string(c);
+  };
+  if (args.decode == "topk") {
+    const float* row = out.data<float>();
+    std::vector<int64_t> idx(classes);
+    for (int64_t i = 0; i < classes; ++i) idx[i] = i;
+    const int64_t k = std::min<int64_t>(std::max(1, args.top), classes);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                      [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+    fmt::print("top {}:\n", k);
+    for (int64_t i = 0; i < k; ++i) fmt::print("  {:<20} {:.4f}\n", label(idx[i]), row[idx[i]]);
+    return Status::Ok();
+  }
+  if (args.decode == "ctc") {
+    if (out.rank() != 3) return Status::InvalidArgument("--decode ctc needs a [N,T,C] output");
+    for (int64_t n = 0; n < out.dim(0); ++n) {
+      std::string text;
+      int64_t prev = 0;
+      double conf = 0;
+      int count = 0;
+      for (int64_t t = 0; t < out.dim(1); ++t) {
+        const float* row = out.data<float>() + (n * out.dim(1) + t) * classes;
+        const int64_t best = std::max_element(row, row + classes) - row;
+        if (best != 0 && best != prev) {
+          text += best - 1 < static_cast<int64_t>(labels.size()) ? labels[best - 1] : " ";
+          conf += row[best];
+          ++count;
+        }
+        prev = best;
+      }
+      fmt::print("text: \"{}\" (mean confidence {:.3f})\n", text, count ? conf / count : 0.0);
+    }
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown --decode '" + args.decode + "' (topk, ctc)");
+}
 
 Result<Tensor> LoadInput(const std::string& file, const TensorInfo& info, const RunArgs& args) {
   if (LooksLikeImage(file)) {
@@ -69,6 +134,8 @@ Result<Tensor> LoadInput(const std::string& file, const TensorInfo& info, const 
 }
 
 int RunModel(const RunArgs& args) {
+  if (!args.decode.empty() && args.decode != "topk" && args.decode != "ctc")
+    return Fail("unknown --decode '" + args.decode + "' (topk, ctc)");
   SessionOptions opts;
   opts.num_threads = args.threads;
   opts.profiling = args.profile;
@@ -136,6 +203,10 @@ int RunModel(const RunArgs& args) {
                DataTypeName(t.dtype()), ShapeToString(t.shape()), lo, hi,
                t.numel() ? sum / static_cast<double>(t.numel()) : 0.0, path);
   }
+  if (!args.decode.empty() && !outputs.empty()) {
+    Status s = PrintDecoded(outputs[0], args);
+    if (!s.ok()) return Fail(s.ToString());
+  }
   if (args.profile) {
     std::map<std::string, double> by_op;
     for (const auto& p : (*session)->LastProfile()) by_op[p.op_type] += p.ms;
@@ -165,6 +236,11 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
   cmd->add_option("--repeat", args->repeat, "run this many times and report the median");
   cmd->add_flag("--profile", args->profile, "print time per operator type");
+  cmd->add_option("--decode", args->decode,
+                  "print a reading of output 0: topk (classes of the last axis) or ctc "
+                  "(greedy CTC over [N,T,C], class 0 blank)");
+  cmd->add_option("--labels", args->labels, "one label per line, for --decode");
+  cmd->add_option("--top", args->top, "how many classes --decode topk prints");
   cmd->final_callback([args, exit_code] { *exit_code = RunModel(*args); });
 }
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite from a clean checkout: installs what it needs, builds the release tree
+# (warnings are errors) and an AddressSanitizer + UndefinedBehaviorSanitizer tree of the core,
+# then runs CTest on both: unit tests, ONNX's node conformance suite, real models against
+# reference outputs, and the command line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS="${JOBS:-$(nproc)}"
+scripts/setup.sh
+scripts/build.sh
+
+# Sanitizer tree: the core libraries' unit tests and the conformance suite (real models are
+# too slow under ASan and run in the release tree).
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSUPERNOVA_WERROR=ON \
+  -DSUPERNOVA_SANITIZE=ON -DSUPERNOVA_MODEL_TESTS=OFF >/dev/null
+cmake --build build-asan --target core_tests node_conformance
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+echo "== sanitizer build (ASan + UBSan): core tests and conformance"
+ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L core
+echo "== release build: all tests"
+ctest --test-dir build --output-on-failure -j "$JOBS"

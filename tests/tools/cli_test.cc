@@ -1,0 +1,134 @@
+// The `supernova` command line, run as a separate process on real files.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <sys/wait.h>
+
+#include "ir/onnx_import.h"
+#include "ir/tensor_proto.h"
+#include "supernova/tensor_io.h"
+
+namespace fs = std::filesystem;
+
+namespace supernova {
+namespace {
+
+struct Output {
+  int code;
+  std::string text;  // stdout and stderr together
+};
+
+Output Cli(const std::string& args) {
+  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  Output o{-1, ""};
+  if (!p) return o;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
+  int status = pclose(p);
+  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("supernova_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+  const std::string cls_ = std::string(SUPERNOVA_ASSETS_DIR) + "/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+  const std::string cls_data_ = std::string(SUPERNOVA_TEST_DATA_DIR) + "/models/ppocr_cls";
+};
+
+TEST_F(CliTest, InfoPrintsInputsOutputsAndOperators) {
+  Output o = Cli("info " + cls_);
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("x: float32[p2o.DynamicDimension.0,3,"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("softmax_0.tmp_0"), std::string::npos);
+  EXPECT_NE(o.text.find("Conv"), std::string::npos);
+  EXPECT_NE(o.text.find("parameters"), std::string::npos);
+}
+
+TEST_F(CliTest, RunWritesNamedOutputsMatchingTheReference) {
+  Output o = Cli("run " + cls_ + " --input x=" + cls_data_ + "/input_0.pb --output-dir " + Path("out"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  std::string name;
+  auto got = ir::ReadTensorFile(Path("out/output_0.pb"), &name);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(name, "softmax_0.tmp_0");
+  auto want = ir::ReadTensorFile(cls_data_ + "/output_0.pb");
+  ASSERT_TRUE(want.ok());
+  ASSERT_EQ(got->shape(), want->shape());
+  for (int64_t i = 0; i < want->numel(); ++i)
+    EXPECT_NEAR(got->data<float>()[i], want->data<float>()[i], 1e-4);
+}
+
+TEST_F(CliTest, NpyInputsAreAccepted) {
+  auto input = ir::ReadTensorFile(cls_data_ + "/input_0.pb");
+  ASSERT_TRUE(input.ok());
+  ASSERT_TRUE(tools::WriteNpy(Path("x.npy"), *input).ok());
+  Output o = Cli("run " + cls_ + " --input " + Path("x.npy") + " -o " + Path("out"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_TRUE(fs::exists(Path("out/output_0.pb")));
+}
+
+TEST_F(CliTest, ImageInputWithPreprocessingIsClassified) {
+  Output o = Cli("run " + cls_ + " --input " + std::string(SUPERNOVA_EXAMPLES_DIR) +
+                 "/text_line.png --preprocess paddle --size 48x192 -o " + Path("out") +
+                 " --decode topk --top 1 --labels " + std::string(SUPERNOVA_EXAMPLES_DIR) +
+                 "/orientation_labels.txt");
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("0 degrees"), std::string::npos) << o.text;  // upright text
+}
+
+// Every user error is one line on stderr and exit code 1, never a crash.
+TEST_F(CliTest, ErrorsAreOneClearLine) {
+  auto expect_error = [](const Output& o, const std::string& needle) {
+    EXPECT_EQ(o.code, 1) << o.text;
+    EXPECT_NE(o.text.find(needle), std::string::npos) << o.text;
+    EXPECT_EQ(std::count(o.text.begin(), o.text.end(), '\n'), 1) << o.text;
+  };
+  expect_error(Cli("info " + Path("missing.onnx")), "no such file");
+  {
+    FILE* f = fopen(Path("bad.onnx").c_str(), "wb");
+    fputs("definitely not protobuf \xff\xff", f);
+    fclose(f);
+  }
+  expect_error(Cli("run " + Path("bad.onnx") + " -i x.pb -o " + Path("out")), "not a valid ONNX model");
+  expect_error(Cli("run " + cls_ + " -i x=" + Path("nothing.pb") + " -o " + Path("out")), "no such file");
+  // Wrong shape: a [1,3,48,192] tensor with 4 channels.
+  ASSERT_TRUE(ir::WriteTensorFile(Path("wrong.pb"), Tensor(DataType::kFloat32, {1, 4, 48, 192}), "x").ok());
+  expect_error(Cli("run " + cls_ + " -i x=" + Path("wrong.pb") + " -o " + Path("out")), "expected shape");
+  ASSERT_TRUE(ir::WriteTensorFile(Path("int.pb"), Tensor(DataType::kInt64, {1, 3, 48, 192}), "x").ok());
+  expect_error(Cli("run " + cls_ + " -i x=" + Path("int.pb") + " -o " + Path("out")), "got int64");
+  expect_error(Cli("run " + cls_ + " -i nosuch=" + Path("int.pb") + " -o " + Path("out")),
+               "no input named 'nosuch'");
+  expect_error(Cli("run " + cls_ + " -i " + std::string(SUPERNOVA_EXAMPLES_DIR) + "/text_line.png -o " + Path("out")),
+               "--preprocess");
+  // An operator no provider has.
+  ir::Model m;
+  m.graph.opsets[""] = 13;
+  m.graph.inputs = {"a"};
+  m.graph.outputs = {"b"};
+  m.graph.value_types["a"] = ir::ValueType::Static(DataType::kFloat32, {1});
+  ir::Node n;
+  n.op_type = "FancyNewOp";
+  n.inputs = {"a"};
+  n.outputs = {"b"};
+  m.graph.nodes.push_back(n);
+  ASSERT_TRUE(ir::ExportOnnxFile(m, Path("fancy.onnx")).ok());
+  ASSERT_TRUE(ir::WriteTensorFile(Path("a.pb"), Tensor::FromVector<float>({1}, {1}), "a").ok());
+  expect_error(Cli("run " + Path("fancy.onnx") + " -i a=" + Path("a.pb") + " -o " + Path("out")),
+               "unsupported operator: FancyNewOp");
+}
+
+}  // namespace
+}  // namespace supernova
