@@ -78,6 +78,11 @@ class Session::Impl {
 
 Status Session::Impl::Prepare() {
   ir::Graph& g = model.graph;
+  if (options.num_threads < 0)
+    return Status::InvalidArgument("num_threads must be >= 0 (0 means one per core)");
+  for (const std::string& p : options.providers)
+    if (p != "cpu")
+      return Status::InvalidArgument("unknown execution provider '" + p + "' (available: cpu)");
   // Unsupported operators are reported all at once, so a user sees the full gap.
   std::map<std::string, std::string> missing;  // "domain:op" -> first node
   for (const ir::Node& n : g.nodes)

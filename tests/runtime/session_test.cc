@@ -74,6 +74,18 @@ TEST(Session, ConcurrentRunsAreIndependent) {
   for (int t = 0; t < 4; ++t) EXPECT_EQ(ok[t], 50);
 }
 
+TEST(Session, RejectsUnknownProvidersAndBadThreadCounts) {
+  SessionOptions opts;
+  opts.providers = {"warp-drive", "cpu"};
+  auto s = Session::OpenBytes(IdentityModel(), opts);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("unknown execution provider 'warp-drive'"), std::string::npos);
+  opts.providers = {"cpu"};
+  opts.num_threads = -3;
+  EXPECT_EQ(Session::OpenBytes(IdentityModel(), opts).status().code(),
+            Status::Code::kInvalidArgument);
+}
+
 TEST(Session, OpenFailsCleanlyOnGarbage) {
   auto s = Session::OpenBytes("garbage");
   ASSERT_FALSE(s.ok());
