@@ -18,8 +18,8 @@
 namespace supernova::cpu::ops {
 namespace {
 
-// Upper bound on the im2col buffer, in elements (8 MiB of floats).
-constexpr int64_t kColBudget = int64_t{1} << 21;
+// Upper bound on the im2col buffer, in elements (4 MiB of floats); 1-16 MiB measured alike.
+constexpr int64_t kColBudget = int64_t{1} << 20;
 
 // Writes col[r][p] for rows r = (c, k_0..k_{d-1}) and the output positions p of output rows
 // [row0, row1) along spatial axis 0 (the geometry has rank >= 2). x holds `channels` planes.

@@ -206,10 +206,20 @@ void GemvRow(bool trans_a, bool trans_b, int64_t n0, int64_t n1, int64_t k, T al
   // Row 0 of op(A): contiguous unless A is stored transposed (k x 1, stride lda).
   auto a_at = [&](int64_t p) { return trans_a ? a[p * lda] : a[p]; };
   if (trans_b) {
+    // Dot products. Eight independent partial sums let the compiler vectorise without
+    // reassociating one running sum (which strict IEEE semantics forbid).
+    constexpr int kLanes = 8;
     for (int64_t j = n0; j < n1; ++j) {
       const T* bj = b + j * ldb;
+      T part[kLanes] = {};
+      int64_t p = 0;
+      if (!trans_a) {
+        for (; p + kLanes <= k; p += kLanes)
+          for (int l = 0; l < kLanes; ++l) part[l] += a[p + l] * bj[p + l];
+      }
       T sum = 0;
-      for (int64_t p = 0; p < k; ++p) sum += a_at(p) * bj[p];
+      for (; p < k; ++p) sum += a_at(p) * bj[p];
+      for (int l = 0; l < kLanes; ++l) sum += part[l];
       c[j] = alpha * sum + (beta == T(0) ? T(0) : beta * c[j]);
     }
     return;
