@@ -65,6 +65,45 @@ Shape PoolOutputShape(const Tensor& x, const WindowGeometry& g) {
   return s;
 }
 
+// Folds every in-input tap of each window into the output with `combine`, one output row at
+// a time: for fixed (od, oh) and tap (kd, kh, kw) the outputs whose tap lies inside the input
+// form one run of ow, so the innermost loop is a plain (strided) sweep the compiler
+// vectorises.
+template <typename T, typename Combine>
+void RowwisePool(const T* xp, const WindowGeometry& g3, const AxisTaps& td, const AxisTaps& th,
+                 T init, Combine combine, T* yp) {
+  const int64_t ih_n = g3.in[1], iw_n = g3.in[2];
+  const int64_t od_n = g3.out[0], oh_n = g3.out[1], ow_n = g3.out[2], kw_n = g3.kernel[2];
+  const int64_t sw = g3.strides[2];
+  std::vector<int64_t> lo(kw_n), hi(kw_n), off(kw_n);
+  for (int64_t kw = 0; kw < kw_n; ++kw) {
+    off[kw] = kw * g3.dilations[2] - g3.pad_begin[2];
+    ValidRange(off[kw], sw, iw_n, ow_n, &lo[kw], &hi[kw]);
+  }
+  for (int64_t od = 0; od < od_n; ++od)
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      T* yrow = yp + (od * oh_n + oh) * ow_n;
+      std::fill(yrow, yrow + ow_n, init);
+      for (int64_t kd = td.lo[od]; kd < td.hi[od]; ++kd) {
+        const int64_t d = td.start[od] + kd * g3.dilations[0];
+        for (int64_t kh = th.lo[oh]; kh < th.hi[oh]; ++kh) {
+          const int64_t h = th.start[oh] + kh * g3.dilations[1];
+          const T* xrow = xp + (d * ih_n + h) * iw_n;
+          for (int64_t kw = 0; kw < kw_n; ++kw) {
+            const int64_t o = off[kw];
+            if (sw == 1) {
+              for (int64_t ow = lo[kw]; ow < hi[kw]; ++ow)
+                yrow[ow] = combine(yrow[ow], xrow[ow + o]);
+            } else {
+              for (int64_t ow = lo[kw]; ow < hi[kw]; ++ow)
+                yrow[ow] = combine(yrow[ow], xrow[ow * sw + o]);
+            }
+          }
+        }
+      }
+    }
+}
+
 template <typename T>
 void MaxPoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt, Tensor* it,
                   bool col_major, int threads) {
@@ -77,12 +116,22 @@ void MaxPoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt, Tensor
   const T* x = xt.data<T>();
   T* y = yt.data<T>();
   int64_t* ind = it ? it->data<int64_t>() : nullptr;
+  if (!ind) {
+#pragma omp parallel for num_threads(threads) \
+    schedule(static) if (threads > 1 && planes * out_plane > 16384)
+    for (int64_t p = 0; p < planes; ++p)
+      RowwisePool(
+          x + p * in_plane, g3, td, th, std::numeric_limits<T>::lowest(),
+          [](T a, T b) { return a < b ? b : a; }, y + p * out_plane);
+    return;
+  }
+  // With Indices each output tracks its argmax: a per-output scan.
 #pragma omp parallel for num_threads(threads) \
     schedule(static) if (threads > 1 && planes * out_plane > 16384)
   for (int64_t p = 0; p < planes; ++p) {
     const T* xp = x + p * in_plane;
     T* yp = y + p * out_plane;
-    int64_t* ip = ind ? ind + p * out_plane : nullptr;
+    int64_t* ip = ind + p * out_plane;
     for (int64_t od = 0; od < od_n; ++od)
       for (int64_t oh = 0; oh < oh_n; ++oh)
         for (int64_t ow = 0; ow < ow_n; ++ow) {
@@ -104,15 +153,13 @@ void MaxPoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt, Tensor
           }
           const int64_t o = (od * oh_n + oh) * ow_n + ow;
           yp[o] = best;
-          if (ip) {
-            int64_t pos = best_pos;
-            if (col_major && pos >= 0) {
-              // Column-major numbering of the spatial position: first axis varies fastest.
-              const int64_t w = pos % iw_n, h = (pos / iw_n) % ih_n, d = pos / (iw_n * ih_n);
-              pos = (w * ih_n + h) * id_n + d;
-            }
-            ip[o] = p * in_plane + pos;
+          int64_t pos = std::max<int64_t>(best_pos, 0);
+          if (col_major) {
+            // Column-major numbering of the spatial position: first axis varies fastest.
+            const int64_t w = pos % iw_n, h = (pos / iw_n) % ih_n, d = pos / (iw_n * ih_n);
+            pos = (w * ih_n + h) * id_n + d;
           }
+          ip[o] = p * in_plane + pos;
         }
   }
 }
@@ -122,35 +169,33 @@ void AveragePoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt,
                       bool count_include_pad, int threads) {
   const int64_t planes = xt.dim(0) * xt.dim(1);
   const AxisTaps td = ComputeTaps(g3, 0), th = ComputeTaps(g3, 1), tw = ComputeTaps(g3, 2);
-  const int64_t ih_n = g3.in[1], iw_n = g3.in[2];
   const int64_t od_n = g3.out[0], oh_n = g3.out[1], ow_n = g3.out[2];
-  const int64_t dd = g3.dilations[0], dh = g3.dilations[1], dw = g3.dilations[2];
-  const int64_t in_plane = g3.in[0] * ih_n * iw_n, out_plane = od_n * oh_n * ow_n;
+  const int64_t in_plane = g3.in[0] * g3.in[1] * g3.in[2], out_plane = od_n * oh_n * ow_n;
+  // Divisor per axis and output index: taps inside the input, or inside input plus padding.
+  auto counts = [&](const AxisTaps& t) {
+    std::vector<int64_t> c(t.lo.size());
+    for (size_t i = 0; i < c.size(); ++i)
+      c[i] = count_include_pad ? t.padded_count[i] : t.hi[i] - t.lo[i];
+    return c;
+  };
+  const std::vector<int64_t> cd = counts(td), ch = counts(th), cw = counts(tw);
   const T* x = xt.data<T>();
   T* y = yt.data<T>();
 #pragma omp parallel for num_threads(threads) \
     schedule(static) if (threads > 1 && planes * out_plane > 16384)
   for (int64_t p = 0; p < planes; ++p) {
-    const T* xp = x + p * in_plane;
     T* yp = y + p * out_plane;
+    RowwisePool(
+        x + p * in_plane, g3, td, th, T(0), [](T a, T b) { return a + b; }, yp);
     for (int64_t od = 0; od < od_n; ++od)
-      for (int64_t oh = 0; oh < oh_n; ++oh)
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        T* yrow = yp + (od * oh_n + oh) * ow_n;
+        const int64_t outer = cd[od] * ch[oh];
         for (int64_t ow = 0; ow < ow_n; ++ow) {
-          T sum = 0;
-          for (int64_t kd = td.lo[od]; kd < td.hi[od]; ++kd) {
-            const int64_t d = td.start[od] + kd * dd;
-            for (int64_t kh = th.lo[oh]; kh < th.hi[oh]; ++kh) {
-              const T* row = xp + (d * ih_n + th.start[oh] + kh * dh) * iw_n;
-              const int64_t w0 = tw.start[ow];
-              for (int64_t kw = tw.lo[ow]; kw < tw.hi[ow]; ++kw) sum += row[w0 + kw * dw];
-            }
-          }
-          const int64_t count =
-              count_include_pad
-                  ? td.padded_count[od] * th.padded_count[oh] * tw.padded_count[ow]
-                  : (td.hi[od] - td.lo[od]) * (th.hi[oh] - th.lo[oh]) * (tw.hi[ow] - tw.lo[ow]);
-          yp[(od * oh_n + oh) * ow_n + ow] = count > 0 ? sum / static_cast<T>(count) : T(0);
+          const int64_t count = outer * cw[ow];
+          yrow[ow] = count > 0 ? yrow[ow] / static_cast<T>(count) : T(0);
         }
+      }
   }
 }
 
@@ -232,8 +277,15 @@ Status GlobalAveragePool(KernelContext& ctx) {
   auto run = [&](auto tag) {
     using T = typename decltype(tag)::type;
     return GlobalPool<T>(ctx, [](const T* p, int64_t n) {
+      // Eight partial sums: vectorisable without reassociating one running sum.
+      constexpr int kLanes = 8;
+      T part[kLanes] = {};
+      int64_t i = 0;
+      for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) part[l] += p[i + l];
       T sum = 0;
-      for (int64_t i = 0; i < n; ++i) sum += p[i];
+      for (; i < n; ++i) sum += p[i];
+      for (int l = 0; l < kLanes; ++l) sum += part[l];
       return sum / static_cast<T>(n);
     });
   };
