@@ -14,6 +14,17 @@ constexpr KernelDef kKernels[] = {
     {"Identity", "", Identity},
     // --- element-wise, activations, comparisons ---
     // --- neural-network layers ---
+    {"AveragePool", "", AveragePool},
+    {"BatchNormalization", "", BatchNormalization},
+    {"Conv", "", Conv},
+    {"ConvTranspose", "", ConvTranspose},
+    {"Gemm", "", Gemm},
+    {"GlobalAveragePool", "", GlobalAveragePool},
+    {"GlobalMaxPool", "", GlobalMaxPool},
+    {"InstanceNormalization", "", InstanceNormalization},
+    {"LRN", "", LRN},
+    {"MatMul", "", MatMul},
+    {"MaxPool", "", MaxPool},
     // --- shape manipulation, indexing, reductions, detection ---
 };
 

@@ -11,7 +11,19 @@ Status Identity(KernelContext& ctx);
 
 // --- element-wise, activations, comparisons ---
 
-// --- neural-network layers ---
+// --- neural-network layers (conv.cc, conv_transpose.cc, gemm.cc, matmul.cc,
+//     batch_normalization.cc, instance_normalization.cc, lrn.cc, pool.cc) ---
+Status AveragePool(KernelContext& ctx);
+Status BatchNormalization(KernelContext& ctx);
+Status Conv(KernelContext& ctx);
+Status ConvTranspose(KernelContext& ctx);
+Status Gemm(KernelContext& ctx);
+Status GlobalAveragePool(KernelContext& ctx);
+Status GlobalMaxPool(KernelContext& ctx);
+Status InstanceNormalization(KernelContext& ctx);
+Status LRN(KernelContext& ctx);
+Status MatMul(KernelContext& ctx);
+Status MaxPool(KernelContext& ctx);
 
 // --- shape manipulation, indexing, reductions, detection ---
 
