@@ -15,6 +15,38 @@ constexpr KernelDef kKernels[] = {
     // --- element-wise, activations, comparisons ---
     // --- neural-network layers ---
     // --- shape manipulation, indexing, reductions, detection ---
+    {"ArgMax", "", ArgMax},
+    {"ArgMin", "", ArgMin},
+    {"Concat", "", Concat},
+    {"Constant", "", Constant},
+    {"ConstantOfShape", "", ConstantOfShape},
+    {"Flatten", "", Flatten},
+    {"Gather", "", Gather},
+    {"GatherElements", "", GatherElements},
+    {"NonZero", "", NonZero},
+    {"Pad", "", Pad},
+    {"Range", "", Range},
+    {"ReduceL1", "", ReduceL1},
+    {"ReduceL2", "", ReduceL2},
+    {"ReduceLogSum", "", ReduceLogSum},
+    {"ReduceLogSumExp", "", ReduceLogSumExp},
+    {"ReduceMax", "", ReduceMax},
+    {"ReduceMean", "", ReduceMean},
+    {"ReduceMin", "", ReduceMin},
+    {"ReduceProd", "", ReduceProd},
+    {"ReduceSum", "", ReduceSum},
+    {"ReduceSumSquare", "", ReduceSumSquare},
+    {"Reshape", "", Reshape},
+    {"Scatter", "", ScatterElements},
+    {"ScatterElements", "", ScatterElements},
+    {"Shape", "", ShapeOp},
+    {"Size", "", Size},
+    {"Slice", "", Slice},
+    {"Split", "", Split},
+    {"Squeeze", "", Squeeze},
+    {"Tile", "", Tile},
+    {"Transpose", "", Transpose},
+    {"Unsqueeze", "", Unsqueeze},
 };
 
 }  // namespace
