@@ -56,6 +56,7 @@ TEST(Transpose, NhwcToNchwImageIsBlockedAndParallel) {
 
 TEST(Transpose, AttentionHeadSplitAndOddTiles) {
   CheckPerm<float>({2, 37, 4, 16}, {0, 2, 1, 3}, 4);   // contiguous inner rows
+  CheckPerm<float>({1, 130, 8, 64}, {0, 2, 1, 3}, 4);  // > 256 KiB: parallel block copies
   CheckPerm<int64_t>({70, 131}, {1, 0}, 3);            // 2-D, partial tiles
   CheckPerm<uint16_t>({5, 6, 7, 8}, {3, 1, 0, 2}, 1);  // general
   CheckPerm<double>({3, 1, 4, 1, 5}, {4, 2, 0, 3, 1}, 2);
