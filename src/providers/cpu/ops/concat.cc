@@ -13,10 +13,12 @@ Status Concat(KernelContext& ctx) {
   for (size_t i = 0; i < ctx.num_inputs(); ++i)
     if (const Tensor* t = ctx.input(i)) xs.push_back(t);
   if (xs.empty()) return ctx.Error("needs at least one input");
-  if (!ctx.node.HasAttr("axis")) return ctx.Error("attribute 'axis' is required");
+  // Opsets 1-3 default the axis to 1; from opset 4 it is required.
+  if (!ctx.node.HasAttr("axis") && ctx.opset >= 4)
+    return ctx.Error("attribute 'axis' is required");
   const Tensor& first = *xs[0];
   const int64_t r = static_cast<int64_t>(first.rank());
-  int64_t axis = ctx.node.AttrInt("axis", 0);
+  int64_t axis = ctx.node.AttrInt("axis", 1);
   if (r == 0) return ctx.Error("cannot concatenate scalars");
   if (!NormalizeAxis(axis, r))
     return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +

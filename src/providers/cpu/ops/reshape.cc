@@ -103,7 +103,7 @@ Status Squeeze(KernelContext& ctx) {
   bool given;
   SN_RETURN_IF_ERROR(ReadAxes(ctx, 13, &axes, &given));
   std::vector<bool> drop(static_cast<size_t>(r), false);
-  if (!given) {
+  if (!given || axes.empty()) {  // an empty axes list also means "every size-1 dim"
     for (int64_t k = 0; k < r; ++k) drop[k] = x->dim(static_cast<size_t>(k)) == 1;
   }
   for (int64_t a : axes) {
