@@ -15,6 +15,11 @@ constexpr KernelDef kKernels[] = {
     // --- element-wise, activations, comparisons ---
     // --- neural-network layers ---
     // --- shape manipulation, indexing, reductions, detection ---
+    // resampling and detection
+    {"NonMaxSuppression", "", NonMaxSuppression},
+    {"Resize", "", Resize},
+    {"TopK", "", TopK},
+    {"Upsample", "", Upsample},
 };
 
 }  // namespace

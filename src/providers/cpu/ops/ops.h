@@ -14,5 +14,10 @@ Status Identity(KernelContext& ctx);
 // --- neural-network layers ---
 
 // --- shape manipulation, indexing, reductions, detection ---
+// resampling and detection
+Status NonMaxSuppression(KernelContext& ctx);
+Status Resize(KernelContext& ctx);
+Status TopK(KernelContext& ctx);
+Status Upsample(KernelContext& ctx);
 
 }  // namespace supernova::cpu::ops
