@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "test_util.h"
 
@@ -12,12 +16,17 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
-Tensor Floats(std::vector<float> v, Shape s) { return Tensor::FromVector<float>(v, std::move(s)); }
+// FromVector is not used for empty tensors: memcpy from an empty vector's null data() is
+// undefined behaviour.
+Tensor Floats(std::vector<float> v, Shape s) {
+  if (v.empty()) return Tensor(DataType::kFloat32, std::move(s));
+  return Tensor::FromVector<float>(v, std::move(s));
+}
 Tensor Ints(std::vector<int64_t> v) {
   const auto n = static_cast<int64_t>(v.size());
   return Tensor::FromVector<int64_t>(v, {n});
 }
-Tensor Empty() { return Tensor::FromVector<float>({}, {0}); }
+Tensor Empty() { return Tensor(DataType::kFloat32, {0}); }
 
 // Bilinear resampling of an [h, w] plane written straight from the textbook formula: map the
 // output pixel back through `to_src`, clamp into the image, blend the four neighbours.
@@ -274,6 +283,170 @@ TEST(Upsample, Opset9LinearUsesAsymmetricCoordinates) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // Source coordinates x / 2: 0, 0.5, 1, 1.5, 2, 2.5 (clamped to the last sample).
   EXPECT_THAT(Values((*out)[0]), ElementsAre(0, 2, 4, 6, 8, 8));
+}
+
+// A direct, unoptimised Resize: every output element is the full tensor product of the
+// per-axis taps, evaluated in double. Used to cross-check the kernel's separate fast paths
+// (nearest gather, per-plane, axis-by-axis) on random configurations.
+struct NaiveResize {
+  std::string mode, coord, nearest;
+  std::vector<double> scales, extent, roi;
+  double a = -0.75, extrap = 0;
+  bool exclude = false;
+
+  // Taps (index, weight) of output position o of an axis; empty when extrapolating.
+  std::vector<std::pair<int64_t, double>> Taps(size_t d, int64_t o, int64_t in) const {
+    const double s = scales[d], len = extent[d], x = static_cast<double>(o);
+    double src = 0;
+    if (coord == "half_pixel") src = (x + 0.5) / s - 0.5;
+    if (coord == "asymmetric") src = x / s;
+    if (coord == "align_corners") src = len > 1 ? x * (in - 1) / (len - 1) : 0;
+    if (coord == "pytorch_half_pixel") src = len > 1 ? (x + 0.5) / s - 0.5 : 0;
+    if (coord == "tf_half_pixel_for_nn") src = (x + 0.5) / s;
+    if (coord == "tf_crop_and_resize") {
+      const double lo = roi[d], hi = roi[roi.size() / 2 + d];
+      src = len > 1 ? lo * (in - 1) + x * (hi - lo) * (in - 1) / (len - 1)
+                    : 0.5 * (lo + hi) * (in - 1);
+      if (src < 0 || src > in - 1) return {};
+    }
+    const auto clamp = [in](int64_t i) { return std::clamp<int64_t>(i, 0, in - 1); };
+    const double f = std::floor(src), r = src - f;
+    const auto i0 = static_cast<int64_t>(f);
+    if (mode == "nearest") {
+      bool up = false;
+      if (r > 0) {
+        if (nearest == "round_prefer_floor") up = r > 0.5;
+        if (nearest == "round_prefer_ceil") up = r >= 0.5;
+        if (nearest == "ceil") up = true;
+      }
+      return {{clamp(i0 + (up ? 1 : 0)), 1.0}};
+    }
+    if (mode == "linear") return {{clamp(i0), 1 - r}, {clamp(i0 + 1), r}};
+    std::vector<std::pair<int64_t, double>> t;
+    double sum = 0;
+    for (int64_t i = i0 - 1; i <= i0 + 2; ++i) {
+      double dd = std::fabs(src - static_cast<double>(i)), w = 0;
+      if (dd <= 1)
+        w = ((a + 2) * dd - (a + 3)) * dd * dd + 1;
+      else if (dd < 2)
+        w = ((a * dd - 5 * a) * dd + 8 * a) * dd - 4 * a;
+      if (exclude && (i < 0 || i >= in)) w = 0;
+      sum += w;
+      t.push_back({clamp(i), w});
+    }
+    if (exclude)
+      for (auto& p : t) p.second /= sum;
+    return t;
+  }
+
+  std::vector<double> Run(const std::vector<double>& x, const Shape& in, const Shape& out) const {
+    const size_t rank = in.size();
+    std::vector<double> y(static_cast<size_t>(NumElements(out)));
+    for (size_t e = 0; e < y.size(); ++e) {
+      // Per-axis taps of this element's coordinates, then their tensor product.
+      std::vector<std::vector<std::pair<int64_t, double>>> taps(rank);
+      int64_t rest = static_cast<int64_t>(e);
+      bool outside = false;
+      for (size_t d = rank; d-- > 0;) {
+        taps[d] = Taps(d, rest % out[d], in[d]);
+        rest /= out[d];
+        if (taps[d].empty()) outside = true;
+      }
+      if (outside) {
+        y[e] = extrap;
+        continue;
+      }
+      std::vector<size_t> k(rank, 0);
+      double acc = 0;
+      while (true) {
+        double w = 1;
+        int64_t off = 0;
+        for (size_t d = 0; d < rank; ++d) {
+          w *= taps[d][k[d]].second;
+          off = off * in[d] + taps[d][k[d]].first;
+        }
+        acc += w * x[static_cast<size_t>(off)];
+        size_t d = rank;
+        while (d > 0 && ++k[d - 1] == taps[d - 1].size()) k[--d] = 0;
+        if (d == 0) break;
+      }
+      y[e] = acc;
+    }
+    return y;
+  }
+};
+
+TEST(Resize, RandomConfigurationsMatchNaiveTensorProduct) {
+  std::mt19937 rng(1234);
+  const auto pick = [&](std::vector<std::string> v) { return v[rng() % v.size()]; };
+  for (int iter = 0; iter < 300; ++iter) {
+    NaiveResize ref;
+    ref.mode = pick({"nearest", "linear", "cubic"});
+    ref.coord = pick({"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+                      "tf_half_pixel_for_nn", "tf_crop_and_resize"});
+    ref.nearest = pick({"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"});
+    ref.exclude = rng() % 2;
+    ref.a = rng() % 2 ? -0.75 : -0.5;
+    ref.extrap = 7;
+    const size_t rank = 1 + rng() % 4;
+    Shape in(rank), out(rank);
+    const bool use_sizes = rng() % 2;
+    std::vector<float> scales(rank);
+    std::vector<int64_t> sizes(rank);
+    for (size_t d = 0; d < rank; ++d) {
+      in[d] = 1 + static_cast<int64_t>(rng() % 5);
+      const bool resized = rng() % 2;
+      if (use_sizes) {
+        sizes[d] = resized ? 1 + static_cast<int64_t>(rng() % 8) : in[d];
+        out[d] = sizes[d];
+        ref.scales.push_back(static_cast<double>(sizes[d]) / static_cast<double>(in[d]));
+        ref.extent.push_back(static_cast<double>(sizes[d]));
+      } else {
+        scales[d] = resized ? std::vector<float>{0.5f, 0.75f, 1.5f, 2.0f, 3.0f}[rng() % 5] : 1.0f;
+        ref.scales.push_back(scales[d]);
+        ref.extent.push_back(static_cast<double>(scales[d]) * static_cast<double>(in[d]));
+        out[d] = static_cast<int64_t>(std::floor(ref.extent.back()));
+      }
+    }
+    std::vector<float> roi(2 * rank);
+    for (size_t d = 0; d < rank; ++d) {
+      roi[d] = static_cast<float>(rng() % 5) * 0.1f;                // start in [0, 0.4]
+      roi[rank + d] = 0.8f + static_cast<float>(rng() % 5) * 0.1f;  // end in [0.8, 1.2]
+    }
+    if (ref.coord == "tf_crop_and_resize") {
+      for (float r : roi) ref.roi.push_back(r);
+      if (!use_sizes)
+        for (size_t d = 0; d < rank; ++d) {  // the output spans the roi
+          ref.extent[d] *= static_cast<double>(roi[rank + d]) - roi[d];
+          out[d] = static_cast<int64_t>(std::floor(ref.extent[d]));
+        }
+    }
+    std::vector<float> x(static_cast<size_t>(NumElements(in)));
+    for (float& v : x) v = static_cast<float>(rng() % 200) / 10.0f - 10.0f;
+
+    OpTest t("Resize", 13);
+    t.Attr("mode", ref.mode)
+        .Attr("coordinate_transformation_mode", ref.coord)
+        .Attr("nearest_mode", ref.nearest)
+        .Attr("exclude_outside", static_cast<int64_t>(ref.exclude))
+        .Attr("cubic_coeff_a", static_cast<float>(ref.a))
+        .Attr("extrapolation_value", static_cast<float>(ref.extrap))
+        .Input("x", Floats(x, in))
+        .ConstInput("roi", Floats(roi, {static_cast<int64_t>(2 * rank)}));
+    if (use_sizes) {
+      t.NoInput().ConstInput("sizes", Ints(sizes));
+    } else {
+      t.ConstInput("scales", Floats(scales, {static_cast<int64_t>(rank)}));
+    }
+    auto result = t.Run(1 + static_cast<int>(rng() % 3));
+    const std::string what = ref.mode + " " + ref.coord + " " + ref.nearest + " in " +
+                             ShapeToString(in) + " out " + ShapeToString(out);
+    ASSERT_TRUE(result.ok()) << what << ": " << result.status().ToString();
+    std::vector<double> xd(x.begin(), x.end());
+    std::vector<double> expected = ref.Run(xd, in, out);
+    std::vector<float> ef(expected.begin(), expected.end());
+    EXPECT_TRUE(TensorsNear(Floats(ef, out), (*result)[0], 1e-4, 1e-4)) << what;
+  }
 }
 
 ::testing::AssertionResult FailsWith(const Result<std::vector<Tensor>>& out,

@@ -210,10 +210,10 @@ void NearestResize(const Tensor& x, Tensor& y, const std::vector<AxisMap>& maps,
     stride *= x.dim(d);
   }
   const int64_t width = y.dim(rank - 1);
-  const int64_t rows = width == 0 ? 0 : y.numel() / width;
+  const int64_t rows = y.numel() / width;
   const std::vector<int64_t>& last = offsets[rank - 1];
-#pragma omp parallel for num_threads(num_threads) schedule(static) if (y.numel() > 32768)
-  for (int64_t row = 0; row < rows; ++row) {
+  const bool last_outside = maps[rank - 1].any_outside;
+  const auto fill_row = [&](int64_t row) {
     int64_t base = 0;
     bool outside = false;
     int64_t rest = row;
@@ -227,10 +227,36 @@ void NearestResize(const Tensor& x, Tensor& y, const std::vector<AxisMap>& maps,
     T* out = dst + row * width;
     if (outside) {
       std::fill(out, out + width, extrap);
-      continue;
+      return;
     }
     const T* in = src + base;
-    for (int64_t i = 0; i < width; ++i) out[i] = last[i] < 0 ? extrap : in[last[i]];
+    if (last_outside) {
+      for (int64_t i = 0; i < width; ++i) out[i] = last[i] < 0 ? extrap : in[last[i]];
+    } else {
+      for (int64_t i = 0; i < width; ++i) out[i] = in[last[i]];
+    }
+  };
+  // Enlarging repeats whole rows; when threads own whole planes a repeated row is a copy of
+  // the one above it.
+  const int64_t height = rank >= 2 ? y.dim(rank - 2) : 1;
+  const int64_t planes = rows / height;
+  const bool parallel = y.numel() > 32768;
+  if (rank >= 2 && (planes >= 4 * num_threads || num_threads == 1 || !parallel)) {
+    const std::vector<int64_t>& col = offsets[rank - 2];
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (parallel)
+    for (int64_t p = 0; p < planes; ++p) {
+      for (int64_t r = 0; r < height; ++r) {
+        const int64_t row = p * height + r;
+        if (r > 0 && col[r] == col[r - 1]) {
+          std::memcpy(dst + row * width, dst + (row - 1) * width, sizeof(T) * width);
+        } else {
+          fill_row(row);
+        }
+      }
+    }
+  } else {
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (parallel)
+    for (int64_t row = 0; row < rows; ++row) fill_row(row);
   }
 }
 
@@ -266,6 +292,41 @@ std::vector<Acc> WeightsAs(const AxisMap& m) {
   return std::vector<Acc>(m.weight.begin(), m.weight.end());
 }
 
+// out[i] = sum over the taps of output position `o` of weight * rows[index][i], for rows of
+// `stride` elements: the vertical step, vectorisable along i.
+template <typename T, typename Acc>
+void BlendRows(const Acc* rows, int64_t stride, const AxisMap& m, const std::vector<Acc>& w,
+               int64_t o, T* out, int64_t n) {
+  const Acc* r[4];
+  Acc wt[4];
+  int k = 0;
+  for (int t = 0; t < m.taps; ++t) {
+    const Acc v = w[o * m.taps + t];
+    if (v == 0) continue;
+    r[k] = rows + m.index[o * m.taps + t] * stride;
+    wt[k++] = v;
+  }
+  switch (k) {
+    case 0:
+      std::fill(out, out + n, StoreAs<T>(Acc{0}));
+      break;
+    case 1:
+      for (int64_t i = 0; i < n; ++i) out[i] = StoreAs<T>(wt[0] * r[0][i]);
+      break;
+    case 2:
+      for (int64_t i = 0; i < n; ++i) out[i] = StoreAs<T>(wt[0] * r[0][i] + wt[1] * r[1][i]);
+      break;
+    case 3:
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = StoreAs<T>(wt[0] * r[0][i] + wt[1] * r[1][i] + wt[2] * r[2][i]);
+      break;
+    default:
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = StoreAs<T>(wt[0] * r[0][i] + wt[1] * r[1][i] + wt[2] * r[2][i] + wt[3] * r[3][i]);
+      break;
+  }
+}
+
 // Only the last two axes change: each [H, W] plane is resampled on its own, horizontally into
 // a per-thread buffer of the input rows that are needed, then vertically into the output.
 template <typename T, typename Acc>
@@ -287,7 +348,6 @@ void PlaneResize(const Tensor& x, Tensor& y, const AxisMap& mh, const AxisMap& m
 #pragma omp parallel num_threads(num_threads) if (planes > 1 && y.numel() > 16384)
   {
     std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
-    std::vector<Acc> acc(static_cast<size_t>(w_out));
 #pragma omp for schedule(static)
     for (int64_t p = 0; p < planes; ++p) {
       const T* in = src + p * h_in * w_in;
@@ -312,14 +372,7 @@ void PlaneResize(const Tensor& x, Tensor& y, const AxisMap& mh, const AxisMap& m
           std::fill(o_row, o_row + w_out, StoreAs<T>(extrap));
           continue;
         }
-        std::fill(acc.begin(), acc.end(), Acc{0});
-        for (int t = 0; t < mh.taps; ++t) {
-          const Acc wt = wh[oy * mh.taps + t];
-          if (wt == 0) continue;
-          const Acc* row = rows.data() + mh.index[oy * mh.taps + t] * w_out;
-          for (int64_t i = 0; i < w_out; ++i) acc[i] += wt * row[i];
-        }
-        for (int64_t i = 0; i < w_out; ++i) o_row[i] = StoreAs<T>(acc[i]);
+        BlendRows<T>(rows.data(), w_out, mh, wh, oy, o_row, w_out);
       }
     }
   }
@@ -349,21 +402,22 @@ void AxisByAxisResize(const Tensor& x, Tensor& y, const std::vector<AxisMap>& ma
     for (size_t k = 0; k < d; ++k) outer *= shape[k];
     for (size_t k = d + 1; k < shape.size(); ++k) inner *= shape[k];
     std::vector<Acc> next(static_cast<size_t>(outer * out_len * inner));
-    const int64_t lines = outer * out_len;
-#pragma omp parallel for num_threads(num_threads) schedule(static) if (next.size() > 32768)
-    for (int64_t line = 0; line < lines; ++line) {
-      const int64_t ob = line / out_len, o = line % out_len;
-      Acc* out = next.data() + line * inner;
-      if (m.outside[o]) {
-        std::fill(out, out + inner, extrap);
-        continue;
-      }
-      std::fill(out, out + inner, Acc{0});
-      for (int t = 0; t < m.taps; ++t) {
-        const Acc wt = w[o * m.taps + t];
-        if (wt == 0) continue;
-        const Acc* in = cur.data() + (ob * in_len + m.index[o * m.taps + t]) * inner;
-        for (int64_t j = 0; j < inner; ++j) out[j] += wt * in[j];
+    const bool parallel = next.size() > 32768;
+    if (inner == 1) {  // the contiguous axis: one gathered row per outer index
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (parallel)
+      for (int64_t ob = 0; ob < outer; ++ob)
+        ResampleRowAny(cur.data() + ob * in_len, next.data() + ob * out_len, m, w, extrap, out_len);
+    } else {
+      const int64_t lines = outer * out_len;
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (parallel)
+      for (int64_t line = 0; line < lines; ++line) {
+        const int64_t ob = line / out_len, o = line % out_len;
+        Acc* out = next.data() + line * inner;
+        if (m.outside[o]) {
+          std::fill(out, out + inner, extrap);
+        } else {
+          BlendRows<Acc>(cur.data() + ob * in_len * inner, inner, m, w, o, out, inner);
+        }
       }
     }
     cur.swap(next);
