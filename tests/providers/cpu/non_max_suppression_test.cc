@@ -1,5 +1,8 @@
 #include <gmock/gmock.h>
 
+#include <limits>
+#include <vector>
+
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -64,6 +67,58 @@ TEST(NonMaxSuppression, CenterPointFormat) {
   auto kept = Nms(boxes, scores, 5, 0.65f).Attr("center_point_box", int64_t{1}).Run();
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_THAT(Values((*kept)[0]), ElementsAre(0, 0, 1, 0, 0, 0));
+}
+
+TEST(NonMaxSuppression, EmptyAndOmittedInputs) {
+  // No boxes at all.
+  auto no_boxes =
+      Nms(Tensor(DataType::kFloat32, {1, 0, 4}), Tensor(DataType::kFloat32, {1, 3, 0}), 5, 0.5f)
+          .Run();
+  ASSERT_TRUE(no_boxes.ok()) << no_boxes.status().ToString();
+  EXPECT_EQ((*no_boxes)[0].shape(), (Shape{0, 3}));
+  // Without max_output_boxes_per_class nothing is selected (its default is 0).
+  auto omitted = OpTest("NonMaxSuppression", 11)
+                     .Input("boxes", Boxes({0, 0, 1, 1}))
+                     .Input("scores", Tensor::FromVector<float>({0.5f}, {1, 1, 1}))
+                     .Run();
+  ASSERT_TRUE(omitted.ok()) << omitted.status().ToString();
+  EXPECT_EQ((*omitted)[0].shape(), (Shape{0, 3}));
+}
+
+TEST(NonMaxSuppression, ManyBoxesManyClassesMultithreaded) {
+  // 600 disjoint unit boxes; class c scores box i as ((i * 37 + c * 101) % 600) / 600, so
+  // its top 4 are the boxes whose code is 599..596.
+  const int n = 600, classes = 5;
+  std::vector<float> boxes, scores;
+  for (int i = 0; i < n; ++i) {
+    const float y = static_cast<float>(2 * i);
+    boxes.insert(boxes.end(), {y, 0, y + 1, 1});
+  }
+  for (int c = 0; c < classes; ++c)
+    for (int i = 0; i < n; ++i)
+      scores.push_back(static_cast<float>((i * 37 + c * 101) % n) / static_cast<float>(n));
+  auto out = Nms(Tensor::FromVector<float>(boxes, {1, n, 4}),
+                 Tensor::FromVector<float>(scores, {1, classes, n}), 4, 0.1f)
+                 .Run(3);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ((*out)[0].shape(), (Shape{classes * 4, 3}));
+  const int64_t* sel = (*out)[0].data<int64_t>();
+  for (int c = 0; c < classes; ++c)
+    for (int j = 0; j < 4; ++j) {
+      const int64_t* row = sel + (c * 4 + j) * 3;
+      EXPECT_EQ(row[0], 0);
+      EXPECT_EQ(row[1], c);
+      EXPECT_EQ((row[2] * 37 + c * 101) % n, n - 1 - j);
+    }
+}
+
+TEST(NonMaxSuppression, HugeLimitKeepsEverythingNonOverlapping) {
+  const Tensor boxes = Boxes({0, 0, 1, 1, 5, 5, 6, 6});
+  auto out = Nms(boxes, Tensor::FromVector<float>({0.2f, 0.4f}, {1, 1, 2}),
+                 std::numeric_limits<int64_t>::max(), 0.5f)
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(0, 0, 1, 0, 0, 0));
 }
 
 TEST(NonMaxSuppression, BadInputs) {

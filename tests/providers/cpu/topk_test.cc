@@ -85,6 +85,18 @@ TEST(TopK, ManySlicesMultithreaded) {
     }
 }
 
+TEST(TopK, KZeroGivesEmptyOutputs) {
+  auto out = OpTest("TopK", 11)
+                 .Attr("sorted", int64_t{0})
+                 .Input("x", Tensor::FromVector<float>({1, 2, 3, 4, 5, 6}, {2, 3}))
+                 .ConstInput("k", K(0))
+                 .Outputs(2)
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 0}));
+  EXPECT_EQ((*out)[1].shape(), (Shape{2, 0}));
+}
+
 TEST(TopK, BadInputs) {
   const Tensor x = Tensor::FromVector<float>({1, 2, 3}, {3});
   auto too_big = OpTest("TopK", 11).Input("x", x).ConstInput("k", K(4)).Outputs(2).Run();
