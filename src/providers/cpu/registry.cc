@@ -60,6 +60,11 @@ constexpr KernelDef kKernels[] = {
     {"Tile", "", Tile},
     {"Transpose", "", Transpose},
     {"Unsqueeze", "", Unsqueeze},
+    // resampling and detection
+    {"NonMaxSuppression", "", NonMaxSuppression},
+    {"Resize", "", Resize},
+    {"TopK", "", TopK},
+    {"Upsample", "", Upsample},
 };
 
 }  // namespace

@@ -59,5 +59,10 @@ Status Squeeze(KernelContext& ctx);          // reshape.cc
 Status Tile(KernelContext& ctx);             // tile.cc
 Status Transpose(KernelContext& ctx);        // transpose.cc
 Status Unsqueeze(KernelContext& ctx);        // reshape.cc
+// resampling and detection
+Status NonMaxSuppression(KernelContext& ctx);
+Status Resize(KernelContext& ctx);
+Status TopK(KernelContext& ctx);
+Status Upsample(KernelContext& ctx);
 
 }  // namespace supernova::cpu::ops
