@@ -22,6 +22,7 @@ constexpr KernelDef kKernels[] = {
     {"Asinh", "", Asinh},
     {"Atan", "", Atan},
     {"Atanh", "", Atanh},
+    {"BitShift", "", BitShift},
     {"Cast", "", Cast},
     {"CastLike", "", CastLike},
     {"Ceil", "", Ceil},

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <type_traits>
 
 #include "providers/cpu/broadcast.h"
@@ -285,6 +286,34 @@ Status PRelu(KernelContext& ctx) {
     using T = typename decltype(tag)::type;
     return [](T x, T slope) { return x < T(0) ? WrapMul(x, slope) : x; };
   });
+}
+
+Status BitShift(KernelContext& ctx) {
+  SN_RETURN_IF_ERROR(NeedSameType(ctx));
+  const std::string dir = ctx.node.AttrString("direction", "");
+  if (dir != "LEFT" && dir != "RIGHT")
+    return ctx.Error("direction must be LEFT or RIGHT, got '" + dir + "'");
+  const bool left = dir == "LEFT";
+  auto run = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    // Shifting by the bit width or more is undefined in C++; every bit is shifted out.
+    constexpr T kBits = static_cast<T>(sizeof(T) * 8);
+    if (left) return Binary<T, T, T>(ctx, [](T x, T y) { return y >= kBits ? T(0) : T(x << y); });
+    return Binary<T, T, T>(ctx, [](T x, T y) { return y >= kBits ? T(0) : T(x >> y); });
+  };
+  switch (ctx.input(0)->dtype()) {
+    case DataType::kUint8:
+      return run(TypeTag<uint8_t>{});
+    case DataType::kUint16:
+      return run(TypeTag<uint16_t>{});
+    case DataType::kUint32:
+      return run(TypeTag<uint32_t>{});
+    case DataType::kUint64:
+      return run(TypeTag<uint64_t>{});
+    default:
+      return ctx.Unsupported("dtype " + DataTypeName(ctx.input(0)->dtype()) +
+                             " not supported (unsigned integers only)");
+  }
 }
 
 Status And(KernelContext& ctx) {

@@ -13,6 +13,7 @@ Status Identity(KernelContext& ctx);
 // binary.cc
 Status Add(KernelContext& ctx);
 Status And(KernelContext& ctx);
+Status BitShift(KernelContext& ctx);
 Status Div(KernelContext& ctx);
 Status Equal(KernelContext& ctx);
 Status Greater(KernelContext& ctx);
