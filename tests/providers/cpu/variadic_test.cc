@@ -1,0 +1,97 @@
+#include <gmock/gmock.h>
+
+#include <vector>
+
+#include "test_util.h"
+
+namespace supernova::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
+
+TEST(Variadic, ThreeInputsBroadcastToCommonShape) {
+  auto a = Floats({1, 8}, {2, 1});
+  auto b = Floats({5, 2, 7}, {1, 3});
+  auto c = Floats({4}, {});
+  auto out = OpTest("Max").Input("a", a).Input("b", b).Input("c", c).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 3}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(5, 4, 7, 8, 8, 8));
+  out = OpTest("Min").Input("a", a).Input("b", b).Input("c", c).Run();
+  ASSERT_TRUE(out.ok());
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 1, 1, 4, 2, 4));
+  out = OpTest("Sum").Input("a", a).Input("b", b).Input("c", c).Run();
+  ASSERT_TRUE(out.ok());
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(10, 7, 12, 17, 14, 19));
+  out = OpTest("Mean").Input("a", a).Input("b", b).Input("c", c).Run();
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(
+      TensorsNear(Floats({10 / 3.f, 7 / 3.f, 4, 17 / 3.f, 14 / 3.f, 19 / 3.f}, {2, 3}), (*out)[0]));
+}
+
+TEST(Variadic, SingleInputIsCopied) {
+  auto out = OpTest("Sum").Input("a", Floats({1, 2}, {2})).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 2));
+}
+
+TEST(Variadic, IntegerMax) {
+  auto out = OpTest("Max")
+                 .Input("a", Tensor::FromVector<int8_t>({-5, 3}, {2}))
+                 .Input("b", Tensor::FromVector<int8_t>({-7, 9}, {2}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-5, 9));
+}
+
+TEST(Variadic, IncompatibleShapesAreAnError) {
+  auto out = OpTest("Sum").Input("a", Floats({1, 2}, {2})).Input("b", Floats({1, 2, 3}, {3})).Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST(Where, ThreeWayBroadcast) {
+  auto cond = Tensor::FromVector<bool>({true, false}, {2, 1});
+  auto x = Tensor::FromVector<int64_t>({1, 2, 3}, {3});
+  auto y = Tensor::FromVector<int64_t>({-1}, {});
+  auto out = OpTest("Where").Input("c", cond).Input("x", x).Input("y", y).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 3}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 2, 3, -1, -1, -1));
+}
+
+TEST(Where, ConditionMustBeBool) {
+  auto out = OpTest("Where")
+                 .Input("c", Floats({1}, {1}))
+                 .Input("x", Floats({1}, {1}))
+                 .Input("y", Floats({1}, {1}))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("bool"), std::string::npos);
+}
+
+TEST(Expand, BroadcastsBothWays) {
+  // [3,1] expanded with shape [2,1,4]: the 1 in the target keeps the input's 3.
+  auto out = OpTest("Expand")
+                 .Input("x", Floats({1, 2, 3}, {3, 1}))
+                 .Input("shape", Tensor::FromVector<int64_t>({2, 1, 4}, {3}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ((*out)[0].shape(), (Shape{2, 3, 4}));
+  std::vector<double> v = Values((*out)[0]);
+  for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], static_cast<double>((i / 4) % 3 + 1));
+}
+
+TEST(Expand, IncompatibleShapeIsAnError) {
+  auto out = OpTest("Expand")
+                 .Input("x", Floats({1, 2, 3}, {3}))
+                 .Input("shape", Tensor::FromVector<int64_t>({2}, {1}))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace supernova::testing
