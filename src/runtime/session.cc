@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <unordered_map>
 
@@ -250,7 +251,12 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
     while (!in.empty() && in.back() == nullptr) in.pop_back();
     cpu::KernelContext ctx(*st.node, st.opset, std::move(in), pool, im.num_threads);
     auto t0 = std::chrono::steady_clock::now();
-    Status s = st.fn(ctx);
+    Status s;
+    try {
+      s = st.fn(ctx);
+    } catch (const std::bad_alloc&) {  // a model asking for more memory than the device has
+      s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
+    }
     if (!s.ok()) return s;
     if (im.options.profiling) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)

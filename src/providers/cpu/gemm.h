@@ -6,7 +6,7 @@
 // (op(X) = X^T when the matching trans flag is set, so A is then stored k x m). When beta is 0
 // C is only written, never read, so it may hold uninitialised memory.
 //
-// The implementation (ops/gemm_impl.cc) packs panels of A and B into cache-sized blocks and
+// The implementation (gemm.cc) packs panels of A and B into cache-sized blocks and
 // runs a register-blocked micro-kernel written in plain C++ that the compiler vectorises.
 #pragma once
 

@@ -1,5 +1,5 @@
-// The blocked GEMM declared in providers/cpu/gemm.h. It lives under ops/ only because the
-// build globs that directory for kernel sources; it is a shared routine, not an op.
+// The blocked GEMM declared in providers/cpu/gemm.h, shared by Conv, ConvTranspose, Gemm and
+// MatMul.
 //
 // Scheme (Goto/BLIS style): C is cut into per-thread tiles; each thread loops over NC-wide
 // column blocks of B and KC-deep slices of the shared dimension, packs the B slice into
