@@ -267,26 +267,42 @@ void DenseGemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     return;
   }
 
-  // Cut C along its longer side into per-thread strips aligned to the micro-tile, keeping
-  // each strip at least a few tiles wide so packing stays amortised.
-  const bool split_n = n >= m;
-  const int64_t extent = split_n ? n : m;
-  const int64_t align = split_n ? B::kNr : B::kMr;
-  const int64_t units = (extent + align - 1) / align;
-  threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, units / 2)));
+  // Cut C into a grid of tm x tn per-thread blocks aligned to the micro-tile. Each thread
+  // packs its own rows of A and columns of B, so the grid minimises the packed extent
+  // m/tm + n/tn per thread; blocks keep at least two micro-tiles per side.
+  const int64_t m_units = (m + B::kMr - 1) / B::kMr, n_units = (n + B::kNr - 1) / B::kNr;
+  const int64_t max_tm = std::max<int64_t>(1, m_units / 2);
+  const int64_t max_tn = std::max<int64_t>(1, n_units / 2);
+  int tm = 1, tn = 1;
+  // The largest thread count <= `threads` that factors into a fitting grid, best shape first.
+  for (int total = threads; total > 1 && tm * tn == 1; --total) {
+    double best = -1;
+    for (int cand_m = 1; cand_m <= total; ++cand_m) {
+      if (total % cand_m != 0) continue;
+      const int cand_n = total / cand_m;
+      if (cand_m > max_tm || cand_n > max_tn) continue;
+      const double cost = static_cast<double>(m) / cand_m + static_cast<double>(n) / cand_n;
+      if (best < 0 || cost < best) {
+        best = cost;
+        tm = cand_m;
+        tn = cand_n;
+      }
+    }
+  }
+  threads = tm * tn;
   if (threads <= 1) {
     GemmTile(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int t = 0; t < threads; ++t) {
-    const int64_t u0 = units * t / threads, u1 = units * (t + 1) / threads;
-    const int64_t s0 = u0 * align, s1 = std::min(extent, u1 * align);
-    if (s0 >= s1) continue;
-    if (split_n)
-      GemmTile(trans_a, trans_b, 0, m, s0, s1, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    else
-      GemmTile(trans_a, trans_b, s0, s1, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const int64_t bi = t / tn, bj = t % tn;
+    const int64_t m0 = std::min(m, m_units * bi / tm * B::kMr);
+    const int64_t m1 = std::min(m, m_units * (bi + 1) / tm * B::kMr);
+    const int64_t n0 = std::min(n, n_units * bj / tn * B::kNr);
+    const int64_t n1 = std::min(n, n_units * (bj + 1) / tn * B::kNr);
+    if (m0 >= m1 || n0 >= n1) continue;
+    GemmTile(trans_a, trans_b, m0, m1, n0, n1, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }
 

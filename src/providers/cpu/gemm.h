@@ -6,6 +6,9 @@
 // (op(X) = X^T when the matching trans flag is set, so A is then stored k x m). When beta is 0
 // C is only written, never read, so it may hold uninitialised memory.
 //
+// Uses up to num_threads OpenMP threads (fewer for small products); called from inside a
+// parallel region it runs on the calling thread only. Only float and double are instantiated.
+//
 // The implementation (gemm.cc) packs panels of A and B into cache-sized blocks and
 // runs a register-blocked micro-kernel written in plain C++ that the compiler vectorises.
 #pragma once

@@ -203,6 +203,17 @@ TEST(Conv, RejectsKernelLargerThanInput) {
       << out.status().message();
 }
 
+TEST(Conv, RejectsIntegerInputWithClearError) {
+  auto out = OpTest("Conv")
+                 .Input("x", Tensor::FromVector<int32_t>({1, 2, 3, 4}, {1, 1, 2, 2}))
+                 .ConstInput("w", Tensor::FromVector<int32_t>({1}, {1, 1, 1, 1}))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kUnimplemented);
+  EXPECT_NE(out.status().message().find("Conv"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("int32"), std::string::npos) << out.status().message();
+}
+
 TEST(Conv, RejectsBadBiasShape) {
   auto out = OpTest("Conv")
                  .Input("x", RandomTensor({1, 1, 4, 4}, 1))

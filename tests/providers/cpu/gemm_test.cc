@@ -114,7 +114,7 @@ TEST(DenseGemm, MatchesDefinitionOnOddShapes) {
                         {129, 33, 257}, {5, 2100, 9}, {260, 3, 40}, {1, 37, 600}};
   for (const Dims& dm : cases)
     for (int trans = 0; trans < 4; ++trans)
-      for (int threads : {1, 2}) {
+      for (int threads : {1, 2, 3, 4, 6}) {
         const bool ta = trans & 1, tb = trans & 2;
         const int64_t lda = (ta ? dm.m : dm.k) + 3, ldb = (tb ? dm.k : dm.n) + 2, ldc = dm.n + 1;
         std::vector<float> a((ta ? dm.k : dm.m) * lda), b((tb ? dm.n : dm.k) * ldb), c(dm.m * ldc);

@@ -231,6 +231,8 @@ Status Conv(KernelContext& ctx) {
                      std::to_string(x->rank()));
   if (w->dtype() != x->dtype() || (b && b->dtype() != x->dtype()))
     return ctx.Error("X, W and B must share one dtype");
+  if (x->dtype() != DataType::kFloat32 && x->dtype() != DataType::kFloat64)
+    return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
   const int64_t group = ctx.node.AttrInt("group", 1);
   if (group <= 0) return ctx.Error("group must be positive");
   const int64_t c_in = x->dim(1), m_out = w->dim(0);

@@ -17,6 +17,8 @@ Status InstanceNormalization(KernelContext& ctx) {
     return ctx.Error("X must have rank >= 3 (N, C, spatial...), got " + ShapeToString(x->shape()));
   if (scale->dtype() != x->dtype() || bias->dtype() != x->dtype())
     return ctx.Error("X, scale and B must share one dtype");
+  if (x->dtype() != DataType::kFloat32 && x->dtype() != DataType::kFloat64)
+    return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
   const int64_t n_batch = x->dim(0), channels = x->dim(1);
   if (scale->numel() != channels || bias->numel() != channels)
     return ctx.Error("scale and B must have " + std::to_string(channels) + " values");

@@ -13,6 +13,8 @@ Status LRN(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (!x) return ctx.Error("missing input X");
   if (x->rank() < 2) return ctx.Error("X must have rank >= 2, got " + ShapeToString(x->shape()));
+  if (x->dtype() != DataType::kFloat32 && x->dtype() != DataType::kFloat64)
+    return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
   if (!ctx.node.HasAttr("size")) return ctx.Error("size attribute is required");
   const int64_t size = ctx.node.AttrInt("size", 1);
   if (size <= 0) return ctx.Error("size must be positive");
