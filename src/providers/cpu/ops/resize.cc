@@ -345,35 +345,49 @@ void PlaneResize(const Tensor& x, Tensor& y, const AxisMap& mh, const AxisMap& m
       if (mh.weight[i] != 0) needed[mh.index[i]] = 1;
   const T* src = x.data<T>();
   T* dst = y.data<T>();
-#pragma omp parallel num_threads(num_threads) if (planes > 1 && y.numel() > 16384)
-  {
-    std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
+  const auto horizontal = [&](const T* in, Acc* rows, int64_t r) {
+    if (!needed[r]) return;
+    Acc* row = rows + r * w_out;
+    if (mw.identity) {
+      for (int64_t i = 0; i < w_in; ++i) row[i] = static_cast<Acc>(in[r * w_in + i]);
+    } else {
+      ResampleRowAny(in + r * w_in, row, mw, ww, extrap, w_out);
+    }
+  };
+  const auto vertical = [&](const Acc* rows, T* out, int64_t oy) {
+    T* o_row = out + oy * w_out;
+    if (mh.identity) {
+      const Acc* row = rows + oy * w_out;
+      for (int64_t i = 0; i < w_out; ++i) o_row[i] = StoreAs<T>(row[i]);
+    } else if (mh.outside[oy]) {
+      std::fill(o_row, o_row + w_out, StoreAs<T>(extrap));
+    } else {
+      BlendRows<T>(rows, w_out, mh, wh, oy, o_row, w_out);
+    }
+  };
+  const bool parallel = num_threads > 1 && y.numel() > 16384;
+  if (!parallel || planes >= num_threads) {
+#pragma omp parallel num_threads(num_threads) if (parallel)
+    {
+      std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
 #pragma omp for schedule(static)
+      for (int64_t p = 0; p < planes; ++p) {
+        const T* in = src + p * h_in * w_in;
+        T* out = dst + p * h_out * w_out;
+        for (int64_t r = 0; r < h_in; ++r) horizontal(in, rows.data(), r);
+        for (int64_t oy = 0; oy < h_out; ++oy) vertical(rows.data(), out, oy);
+      }
+    }
+  } else {
+    // Too few planes to occupy the threads (one large image): split each plane by rows.
+    std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
     for (int64_t p = 0; p < planes; ++p) {
       const T* in = src + p * h_in * w_in;
       T* out = dst + p * h_out * w_out;
-      for (int64_t r = 0; r < h_in; ++r) {
-        if (!needed[r]) continue;
-        Acc* row = rows.data() + r * w_out;
-        if (mw.identity) {
-          for (int64_t i = 0; i < w_in; ++i) row[i] = static_cast<Acc>(in[r * w_in + i]);
-        } else {
-          ResampleRowAny(in + r * w_in, row, mw, ww, extrap, w_out);
-        }
-      }
-      for (int64_t oy = 0; oy < h_out; ++oy) {
-        T* o_row = out + oy * w_out;
-        if (mh.identity) {
-          const Acc* row = rows.data() + oy * w_out;
-          for (int64_t i = 0; i < w_out; ++i) o_row[i] = StoreAs<T>(row[i]);
-          continue;
-        }
-        if (mh.outside[oy]) {
-          std::fill(o_row, o_row + w_out, StoreAs<T>(extrap));
-          continue;
-        }
-        BlendRows<T>(rows.data(), w_out, mh, wh, oy, o_row, w_out);
-      }
+#pragma omp parallel for num_threads(num_threads) schedule(static)
+      for (int64_t r = 0; r < h_in; ++r) horizontal(in, rows.data(), r);
+#pragma omp parallel for num_threads(num_threads) schedule(static)
+      for (int64_t oy = 0; oy < h_out; ++oy) vertical(rows.data(), out, oy);
     }
   }
 }
