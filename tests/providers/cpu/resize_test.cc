@@ -236,6 +236,19 @@ TEST(Resize, Opset10NearestDownsampleRoundsUp) {
   EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 3));
 }
 
+TEST(Resize, UnitScalesAliasTheInput) {
+  const Tensor x = Floats({1, 2, 3, 4}, {1, 1, 2, 2});
+  auto out = OpTest("Resize", 13)
+                 .Attr("mode", std::string("linear"))
+                 .Input("x", x)
+                 .NoInput()
+                 .ConstInput("scales", Floats({1, 1, 1, 1}, {4}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(TensorsNear(x, (*out)[0]));
+  EXPECT_TRUE((*out)[0].SharesBufferWith(x));
+}
+
 TEST(Resize, IntegerTypes) {
   // Nearest moves int64 values bit-exactly; linear on uint8 rounds to nearest.
   const int64_t big = (int64_t{1} << 60) + 1;

@@ -447,10 +447,22 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
     if (x.dim(d) == 0 && p.out_shape[d] != 0)
       return ctx.Error("cannot resize an empty axis " + std::to_string(d) + " to length " +
                        std::to_string(p.out_shape[d]));
-  Tensor& y = ctx.Output(0, x.dtype(), p.out_shape);
-  if (y.numel() == 0) return Status::Ok();
+  if (NumElements(p.out_shape) == 0) {
+    ctx.Output(0, x.dtype(), p.out_shape);
+    return Status::Ok();
+  }
   std::vector<AxisMap> maps(rank);
-  for (size_t d = 0; d < rank; ++d) maps[d] = BuildAxisMap(p, d, x.dim(d), p.out_shape[d]);
+  bool identity = true;
+  for (size_t d = 0; d < rank; ++d) {
+    maps[d] = BuildAxisMap(p, d, x.dim(d), p.out_shape[d]);
+    identity = identity && maps[d].identity;
+  }
+  // Exported graphs often carry Resize nodes with unit scales: hand the input through.
+  if (identity) {
+    ctx.SetOutput(0, x);
+    return Status::Ok();
+  }
+  Tensor& y = ctx.Output(0, x.dtype(), p.out_shape);
 
   if (p.mode == Mode::kNearest) {
     const auto run = [&](auto tag) -> Status {
