@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <utility>
@@ -535,6 +536,15 @@ TEST(Resize, BadInputs) {
                  .ConstInput("sizes", Ints({1, 1, 3, 3}))
                  .Run();
   EXPECT_TRUE(FailsWith(roi, "roi with 2 * rank"));
+
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto nan_roi = OpTest("Resize", 13)
+                     .Attr("coordinate_transformation_mode", std::string("tf_crop_and_resize"))
+                     .Input("x", x)
+                     .ConstInput("roi", Floats({0, 0, 0, nan, 1, 1, 1, 1}, {8}))
+                     .ConstInput("scales", Floats({1, 1, 2, 2}, {4}))
+                     .Run();
+  EXPECT_TRUE(FailsWith(nan_roi, "roi values must be finite"));
 
   auto huge = OpTest("Resize", 13)
                   .Input("x", x)

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <numeric>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -40,9 +39,12 @@ struct ResizeParams {
   double cubic_a = -0.75;
   bool exclude_outside = false;
   double extrapolation = 0;
-  std::vector<double> scales;      // per axis
-  std::vector<double> out_extent;  // per axis: the "resized length" the formulas divide by
-  std::vector<double> roi;         // 2 * rank (starts then ends); only for tf_crop_and_resize
+  std::vector<double> scales;  // per axis
+  // Per axis, the "resized length" that align_corners and tf_crop_and_resize divide by. With
+  // scales it stays fractional (input length * scale), as in ONNX's reference: downscaling 4
+  // by 0.6 divides by 2.4 - 1, not by the 2 - 1 of the floored output length.
+  std::vector<double> out_extent;
+  std::vector<double> roi;  // 2 * rank (starts then ends); only for tf_crop_and_resize
   Shape out_shape;
 };
 
@@ -175,12 +177,16 @@ AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t
   return m;
 }
 
+// Converts an interpolated value to the element type; integers round to nearest and
+// saturate (a NaN from a NaN cubic_coeff_a becomes 0 rather than undefined behaviour).
 template <typename T, typename Acc>
 inline T StoreAs(Acc v) {
   if constexpr (std::is_integral_v<T>) {
+    if (!(v == v)) return T{0};
     v = std::nearbyint(v);
-    v = std::clamp<Acc>(v, static_cast<Acc>(std::numeric_limits<T>::lowest()),
-                        static_cast<Acc>(std::numeric_limits<T>::max()));
+    if (v <= static_cast<Acc>(std::numeric_limits<T>::lowest()))
+      return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<Acc>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
     return static_cast<T>(v);
   } else {
     return static_cast<T>(v);
@@ -614,7 +620,10 @@ Status Resize(KernelContext& ctx) {
       return ctx.Error("tf_crop_and_resize needs roi with 2 * rank (" + std::to_string(2 * rank) +
                        ") values");
     p.roi.resize(2 * rank);
-    for (size_t i = 0; i < p.roi.size(); ++i) p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
+    for (size_t i = 0; i < p.roi.size(); ++i) {
+      p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
+      if (!std::isfinite(p.roi[i])) return ctx.Error("roi values must be finite");
+    }
   }
 
   const Tensor* scales = ctx.input(2);
