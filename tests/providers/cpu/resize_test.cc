@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <utility>
@@ -236,6 +237,19 @@ TEST(Resize, Opset10NearestDownsampleRoundsUp) {
   EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 3));
 }
 
+TEST(Resize, UnitScalesAliasTheInput) {
+  const Tensor x = Floats({1, 2, 3, 4}, {1, 1, 2, 2});
+  auto out = OpTest("Resize", 13)
+                 .Attr("mode", std::string("linear"))
+                 .Input("x", x)
+                 .NoInput()
+                 .ConstInput("scales", Floats({1, 1, 1, 1}, {4}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE(TensorsNear(x, (*out)[0]));
+  EXPECT_TRUE((*out)[0].SharesBufferWith(x));
+}
+
 TEST(Resize, IntegerTypes) {
   // Nearest moves int64 values bit-exactly; linear on uint8 rounds to nearest.
   const int64_t big = (int64_t{1} << 60) + 1;
@@ -342,15 +356,19 @@ struct NaiveResize {
   std::vector<double> Run(const std::vector<double>& x, const Shape& in, const Shape& out) const {
     const size_t rank = in.size();
     std::vector<double> y(static_cast<size_t>(NumElements(out)));
+    // all_taps[d][o]: the taps of output position o on axis d.
+    std::vector<std::vector<std::vector<std::pair<int64_t, double>>>> all_taps(rank);
+    for (size_t d = 0; d < rank; ++d)
+      for (int64_t o = 0; o < out[d]; ++o) all_taps[d].push_back(Taps(d, o, in[d]));
+    std::vector<const std::vector<std::pair<int64_t, double>>*> taps_of(rank);
     for (size_t e = 0; e < y.size(); ++e) {
-      // Per-axis taps of this element's coordinates, then their tensor product.
-      std::vector<std::vector<std::pair<int64_t, double>>> taps(rank);
+      // This element's per-axis taps, then their tensor product.
       int64_t rest = static_cast<int64_t>(e);
       bool outside = false;
       for (size_t d = rank; d-- > 0;) {
-        taps[d] = Taps(d, rest % out[d], in[d]);
+        taps_of[d] = &all_taps[d][static_cast<size_t>(rest % out[d])];
         rest /= out[d];
-        if (taps[d].empty()) outside = true;
+        if (taps_of[d]->empty()) outside = true;
       }
       if (outside) {
         y[e] = extrap;
@@ -362,12 +380,12 @@ struct NaiveResize {
         double w = 1;
         int64_t off = 0;
         for (size_t d = 0; d < rank; ++d) {
-          w *= taps[d][k[d]].second;
-          off = off * in[d] + taps[d][k[d]].first;
+          w *= (*taps_of[d])[k[d]].second;
+          off = off * in[d] + (*taps_of[d])[k[d]].first;
         }
         acc += w * x[static_cast<size_t>(off)];
         size_t d = rank;
-        while (d > 0 && ++k[d - 1] == taps[d - 1].size()) k[--d] = 0;
+        while (d > 0 && ++k[d - 1] == taps_of[d - 1]->size()) k[--d] = 0;
         if (d == 0) break;
       }
       y[e] = acc;
@@ -376,10 +394,12 @@ struct NaiveResize {
   }
 };
 
-TEST(Resize, RandomConfigurationsMatchNaiveTensorProduct) {
-  std::mt19937 rng(1234);
+// `large` makes [N, C, 20..59, 20..59] inputs, big enough for the multithreaded paths
+// (including one plane split by rows); otherwise every axis is 1..5 long, rank 1..4.
+void CheckRandomConfigurations(uint32_t seed, int iterations, bool large) {
+  std::mt19937 rng(seed);
   const auto pick = [&](std::vector<std::string> v) { return v[rng() % v.size()]; };
-  for (int iter = 0; iter < 300; ++iter) {
+  for (int iter = 0; iter < iterations; ++iter) {
     NaiveResize ref;
     ref.mode = pick({"nearest", "linear", "cubic"});
     ref.coord = pick({"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
@@ -388,16 +408,17 @@ TEST(Resize, RandomConfigurationsMatchNaiveTensorProduct) {
     ref.exclude = rng() % 2;
     ref.a = rng() % 2 ? -0.75 : -0.5;
     ref.extrap = 7;
-    const size_t rank = 1 + rng() % 4;
+    const size_t rank = large ? 4 : 1 + rng() % 4;
     Shape in(rank), out(rank);
     const bool use_sizes = rng() % 2;
     std::vector<float> scales(rank);
     std::vector<int64_t> sizes(rank);
     for (size_t d = 0; d < rank; ++d) {
       in[d] = 1 + static_cast<int64_t>(rng() % 5);
-      const bool resized = rng() % 2;
+      if (large) in[d] = d < 2 ? 1 + static_cast<int64_t>(rng() % 2) : 20 + rng() % 40;
+      const bool resized = large ? d >= 2 || (ref.mode != "cubic" && rng() % 4 == 0) : rng() % 2;
       if (use_sizes) {
-        sizes[d] = resized ? 1 + static_cast<int64_t>(rng() % 8) : in[d];
+        sizes[d] = resized ? 1 + static_cast<int64_t>(rng() % (large ? 160 : 8)) : in[d];
         out[d] = sizes[d];
         ref.scales.push_back(static_cast<double>(sizes[d]) / static_cast<double>(in[d]));
         ref.extent.push_back(static_cast<double>(sizes[d]));
@@ -438,7 +459,7 @@ TEST(Resize, RandomConfigurationsMatchNaiveTensorProduct) {
     } else {
       t.ConstInput("scales", Floats(scales, {static_cast<int64_t>(rank)}));
     }
-    auto result = t.Run(1 + static_cast<int>(rng() % 3));
+    auto result = t.Run(large ? 3 : 1 + static_cast<int>(rng() % 3));
     const std::string what = ref.mode + " " + ref.coord + " " + ref.nearest + " in " +
                              ShapeToString(in) + " out " + ShapeToString(out);
     ASSERT_TRUE(result.ok()) << what << ": " << result.status().ToString();
@@ -447,6 +468,14 @@ TEST(Resize, RandomConfigurationsMatchNaiveTensorProduct) {
     std::vector<float> ef(expected.begin(), expected.end());
     EXPECT_TRUE(TensorsNear(Floats(ef, out), (*result)[0], 1e-4, 1e-4)) << what;
   }
+}
+
+TEST(Resize, RandomConfigurationsMatchNaiveTensorProduct) {
+  CheckRandomConfigurations(1234, 300, false);
+}
+
+TEST(Resize, LargeRandomConfigurationsMatchNaiveTensorProduct) {
+  CheckRandomConfigurations(99, 16, true);
 }
 
 ::testing::AssertionResult FailsWith(const Result<std::vector<Tensor>>& out,
@@ -507,6 +536,15 @@ TEST(Resize, BadInputs) {
                  .ConstInput("sizes", Ints({1, 1, 3, 3}))
                  .Run();
   EXPECT_TRUE(FailsWith(roi, "roi with 2 * rank"));
+
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto nan_roi = OpTest("Resize", 13)
+                     .Attr("coordinate_transformation_mode", std::string("tf_crop_and_resize"))
+                     .Input("x", x)
+                     .ConstInput("roi", Floats({0, 0, 0, nan, 1, 1, 1, 1}, {8}))
+                     .ConstInput("scales", Floats({1, 1, 2, 2}, {4}))
+                     .Run();
+  EXPECT_TRUE(FailsWith(nan_roi, "roi values must be finite"));
 
   auto huge = OpTest("Resize", 13)
                   .Input("x", x)

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <numeric>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -40,9 +39,12 @@ struct ResizeParams {
   double cubic_a = -0.75;
   bool exclude_outside = false;
   double extrapolation = 0;
-  std::vector<double> scales;      // per axis
-  std::vector<double> out_extent;  // per axis: the "resized length" the formulas divide by
-  std::vector<double> roi;         // 2 * rank (starts then ends); only for tf_crop_and_resize
+  std::vector<double> scales;  // per axis
+  // Per axis, the "resized length" that align_corners and tf_crop_and_resize divide by. With
+  // scales it stays fractional (input length * scale), as in ONNX's reference: downscaling 4
+  // by 0.6 divides by 2.4 - 1, not by the 2 - 1 of the floored output length.
+  std::vector<double> out_extent;
+  std::vector<double> roi;  // 2 * rank (starts then ends); only for tf_crop_and_resize
   Shape out_shape;
 };
 
@@ -175,12 +177,16 @@ AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t
   return m;
 }
 
+// Converts an interpolated value to the element type; integers round to nearest and
+// saturate (a NaN from a NaN cubic_coeff_a becomes 0 rather than undefined behaviour).
 template <typename T, typename Acc>
 inline T StoreAs(Acc v) {
   if constexpr (std::is_integral_v<T>) {
+    if (!(v == v)) return T{0};
     v = std::nearbyint(v);
-    v = std::clamp<Acc>(v, static_cast<Acc>(std::numeric_limits<T>::lowest()),
-                        static_cast<Acc>(std::numeric_limits<T>::max()));
+    if (v <= static_cast<Acc>(std::numeric_limits<T>::lowest()))
+      return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<Acc>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
     return static_cast<T>(v);
   } else {
     return static_cast<T>(v);
@@ -345,35 +351,49 @@ void PlaneResize(const Tensor& x, Tensor& y, const AxisMap& mh, const AxisMap& m
       if (mh.weight[i] != 0) needed[mh.index[i]] = 1;
   const T* src = x.data<T>();
   T* dst = y.data<T>();
-#pragma omp parallel num_threads(num_threads) if (planes > 1 && y.numel() > 16384)
-  {
-    std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
+  const auto horizontal = [&](const T* in, Acc* rows, int64_t r) {
+    if (!needed[r]) return;
+    Acc* row = rows + r * w_out;
+    if (mw.identity) {
+      for (int64_t i = 0; i < w_in; ++i) row[i] = static_cast<Acc>(in[r * w_in + i]);
+    } else {
+      ResampleRowAny(in + r * w_in, row, mw, ww, extrap, w_out);
+    }
+  };
+  const auto vertical = [&](const Acc* rows, T* out, int64_t oy) {
+    T* o_row = out + oy * w_out;
+    if (mh.identity) {
+      const Acc* row = rows + oy * w_out;
+      for (int64_t i = 0; i < w_out; ++i) o_row[i] = StoreAs<T>(row[i]);
+    } else if (mh.outside[oy]) {
+      std::fill(o_row, o_row + w_out, StoreAs<T>(extrap));
+    } else {
+      BlendRows<T>(rows, w_out, mh, wh, oy, o_row, w_out);
+    }
+  };
+  const bool parallel = num_threads > 1 && y.numel() > 16384;
+  if (!parallel || planes >= num_threads) {
+#pragma omp parallel num_threads(num_threads) if (parallel)
+    {
+      std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
 #pragma omp for schedule(static)
+      for (int64_t p = 0; p < planes; ++p) {
+        const T* in = src + p * h_in * w_in;
+        T* out = dst + p * h_out * w_out;
+        for (int64_t r = 0; r < h_in; ++r) horizontal(in, rows.data(), r);
+        for (int64_t oy = 0; oy < h_out; ++oy) vertical(rows.data(), out, oy);
+      }
+    }
+  } else {
+    // Too few planes to occupy the threads (one large image): split each plane by rows.
+    std::vector<Acc> rows(static_cast<size_t>(h_in * w_out));
     for (int64_t p = 0; p < planes; ++p) {
       const T* in = src + p * h_in * w_in;
       T* out = dst + p * h_out * w_out;
-      for (int64_t r = 0; r < h_in; ++r) {
-        if (!needed[r]) continue;
-        Acc* row = rows.data() + r * w_out;
-        if (mw.identity) {
-          for (int64_t i = 0; i < w_in; ++i) row[i] = static_cast<Acc>(in[r * w_in + i]);
-        } else {
-          ResampleRowAny(in + r * w_in, row, mw, ww, extrap, w_out);
-        }
-      }
-      for (int64_t oy = 0; oy < h_out; ++oy) {
-        T* o_row = out + oy * w_out;
-        if (mh.identity) {
-          const Acc* row = rows.data() + oy * w_out;
-          for (int64_t i = 0; i < w_out; ++i) o_row[i] = StoreAs<T>(row[i]);
-          continue;
-        }
-        if (mh.outside[oy]) {
-          std::fill(o_row, o_row + w_out, StoreAs<T>(extrap));
-          continue;
-        }
-        BlendRows<T>(rows.data(), w_out, mh, wh, oy, o_row, w_out);
-      }
+#pragma omp parallel for num_threads(num_threads) schedule(static)
+      for (int64_t r = 0; r < h_in; ++r) horizontal(in, rows.data(), r);
+#pragma omp parallel for num_threads(num_threads) schedule(static)
+      for (int64_t oy = 0; oy < h_out; ++oy) vertical(rows.data(), out, oy);
     }
   }
 }
@@ -433,10 +453,22 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
     if (x.dim(d) == 0 && p.out_shape[d] != 0)
       return ctx.Error("cannot resize an empty axis " + std::to_string(d) + " to length " +
                        std::to_string(p.out_shape[d]));
-  Tensor& y = ctx.Output(0, x.dtype(), p.out_shape);
-  if (y.numel() == 0) return Status::Ok();
+  if (NumElements(p.out_shape) == 0) {
+    ctx.Output(0, x.dtype(), p.out_shape);
+    return Status::Ok();
+  }
   std::vector<AxisMap> maps(rank);
-  for (size_t d = 0; d < rank; ++d) maps[d] = BuildAxisMap(p, d, x.dim(d), p.out_shape[d]);
+  bool identity = true;
+  for (size_t d = 0; d < rank; ++d) {
+    maps[d] = BuildAxisMap(p, d, x.dim(d), p.out_shape[d]);
+    identity = identity && maps[d].identity;
+  }
+  // Exported graphs often carry Resize nodes with unit scales: hand the input through.
+  if (identity) {
+    ctx.SetOutput(0, x);
+    return Status::Ok();
+  }
+  Tensor& y = ctx.Output(0, x.dtype(), p.out_shape);
 
   if (p.mode == Mode::kNearest) {
     const auto run = [&](auto tag) -> Status {
@@ -588,7 +620,10 @@ Status Resize(KernelContext& ctx) {
       return ctx.Error("tf_crop_and_resize needs roi with 2 * rank (" + std::to_string(2 * rank) +
                        ") values");
     p.roi.resize(2 * rank);
-    for (size_t i = 0; i < p.roi.size(); ++i) p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
+    for (size_t i = 0; i < p.roi.size(); ++i) {
+      p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
+      if (!std::isfinite(p.roi[i])) return ctx.Error("roi values must be finite");
+    }
   }
 
   const Tensor* scales = ctx.input(2);
