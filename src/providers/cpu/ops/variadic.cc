@@ -7,6 +7,7 @@
 
 #include "providers/cpu/broadcast.h"
 #include "providers/cpu/dispatch.h"
+#include "providers/cpu/fast_math.h"
 #include "providers/cpu/half_bridge.h"
 #include "providers/cpu/ops/ops.h"
 
@@ -83,10 +84,10 @@ Status Variadic(KernelContext& ctx, KernelFn self, FoldKind kind) {
     switch (kind) {
       case FoldKind::kMax:
         return Fold<T>(
-            ctx, [](T x, T y) { return x < y ? y : x; }, false);
+            ctx, [](T x, T y) { return Select(x < y, y, x); }, false);
       case FoldKind::kMin:
         return Fold<T>(
-            ctx, [](T x, T y) { return y < x ? y : x; }, false);
+            ctx, [](T x, T y) { return Select(y < x, y, x); }, false);
       case FoldKind::kSum:
         return Fold<T>(
             ctx, [](T x, T y) { return T(x + y); }, false);
@@ -109,7 +110,7 @@ void WhereLoop(const BroadcastPlan& plan, const bool* c, const T* x, const T* y,
     const T* py = y + plan.RowOffset(2, row);
     T* po = o + row * plan.inner;
     if (sc == 1 && sx == 1 && sy == 1) {
-      for (int64_t i = begin; i < end; ++i) po[i] = pc[i] ? px[i] : py[i];
+      for (int64_t i = begin; i < end; ++i) po[i] = Select(pc[i], px[i], py[i]);
     } else {
       for (int64_t i = begin; i < end; ++i) po[i] = pc[i * sc] ? px[i * sx] : py[i * sy];
     }
