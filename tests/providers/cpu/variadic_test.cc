@@ -32,10 +32,12 @@ TEST(Variadic, ThreeInputsBroadcastToCommonShape) {
       TensorsNear(Floats({10 / 3.f, 7 / 3.f, 4, 17 / 3.f, 14 / 3.f, 19 / 3.f}, {2, 3}), (*out)[0]));
 }
 
-TEST(Variadic, SingleInputIsCopied) {
-  auto out = OpTest("Sum").Input("a", Floats({1, 2}, {2})).Run();
+TEST(Variadic, SingleInputIsAliased) {
+  auto x = Floats({1, 2}, {2});
+  auto out = OpTest("Sum").Input("a", x).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 2));
+  EXPECT_TRUE((*out)[0].SharesBufferWith(x));
 }
 
 TEST(Variadic, IntegerMax) {
@@ -83,6 +85,15 @@ TEST(Expand, BroadcastsBothWays) {
   ASSERT_EQ((*out)[0].shape(), (Shape{2, 3, 4}));
   std::vector<double> v = Values((*out)[0]);
   for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], static_cast<double>((i / 4) % 3 + 1));
+}
+
+TEST(Expand, SameShapeAliases) {
+  auto x = Floats({1, 2, 3}, {1, 3});
+  auto out =
+      OpTest("Expand").Input("x", x).Input("shape", Tensor::FromVector<int64_t>({3}, {1})).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 3}));
+  EXPECT_TRUE((*out)[0].SharesBufferWith(x));
 }
 
 TEST(Expand, IncompatibleShapeIsAnError) {

@@ -33,7 +33,8 @@ void BroadcastCopy(const Tensor& in, Tensor& out, int num_threads) {
   });
 }
 
-// Folds every input into the output pairwise: out = op(in0, in1), then out = op(out, in_k).
+// Folds two or more inputs into the output pairwise: out = op(in0, in1), then
+// out = op(out, in_k) in place.
 template <typename T, typename Op>
 Status Fold(KernelContext& ctx, Op op, bool mean) {
   const size_t n = ctx.num_inputs();
@@ -43,15 +44,11 @@ Status Fold(KernelContext& ctx, Op op, bool mean) {
   if (!shape.ok()) return ctx.Error(shape.status().message());
   Tensor& out = ctx.Output(0, DataTypeOf<T>(), *shape);
   T* o = out.data<T>();
-  if (n == 1) {
-    BroadcastCopy<T>(*ctx.input(0), out, ctx.num_threads);
-  } else {
-    BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {shapes[0], shapes[1]}), ctx.input(0)->data<T>(),
-                        ctx.input(1)->data<T>(), o, ctx.num_threads, op);
-    for (size_t i = 2; i < n; ++i)
-      BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {*shape, shapes[i]}), static_cast<const T*>(o),
-                          ctx.input(i)->data<T>(), o, ctx.num_threads, op);
-  }
+  BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {shapes[0], shapes[1]}), ctx.input(0)->data<T>(),
+                      ctx.input(1)->data<T>(), o, ctx.num_threads, op);
+  for (size_t i = 2; i < n; ++i)
+    BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {*shape, shapes[i]}), static_cast<const T*>(o),
+                        ctx.input(i)->data<T>(), o, ctx.num_threads, op);
   if constexpr (std::is_floating_point_v<T>) {
     if (mean) {
       const T scale = T(1) / static_cast<T>(n);
@@ -73,6 +70,10 @@ Status Variadic(KernelContext& ctx, KernelFn self, FoldKind kind) {
     if (ctx.input(i)->dtype() != ctx.input(0)->dtype())
       return ctx.Error("inputs have different dtypes " + DataTypeName(ctx.input(0)->dtype()) +
                        " and " + DataTypeName(ctx.input(i)->dtype()));
+  }
+  if (n == 1) {  // the op is the identity on a single input
+    ctx.SetOutput(0, *ctx.input(0));
+    return Status::Ok();
   }
   if (AnyHalfInput(ctx)) return RunWidened(ctx, self);
   const DataType dt = ctx.input(0)->dtype();
@@ -157,6 +158,10 @@ Status Expand(KernelContext& ctx) {
     if (d < 0) return ctx.Error("shape " + ShapeToString(target) + " has a negative dim");
   auto shape = BroadcastShapes({x->shape(), target});
   if (!shape.ok()) return ctx.Error(shape.status().message());
+  if (*shape == x->shape()) {  // nothing to repeat: alias instead of copying
+    ctx.SetOutput(0, *x);
+    return Status::Ok();
+  }
   Tensor& out = ctx.Output(0, x->dtype(), *shape);
   Status s = DispatchBySize(x->dtype(), [&](auto tag) {
     BroadcastCopy<typename decltype(tag)::type>(*x, out, ctx.num_threads);
