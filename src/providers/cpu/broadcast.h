@@ -46,7 +46,7 @@ inline Result<Shape> BroadcastShapes(const std::vector<Shape>& shapes) {
   return out;
 }
 
-// Whether `in` broadcasts to exactly `out` (unidirectional: Expand's target, PRelu's slope).
+// Whether `in` broadcasts to exactly `out` (unidirectional, as PRelu's slope must).
 inline bool BroadcastsTo(const Shape& in, const Shape& out) {
   if (in.size() > out.size()) return false;
   const size_t lead = out.size() - in.size();
@@ -64,7 +64,8 @@ struct BroadcastPlan {
   int64_t inner = 1;  // last collapsed dim
   int64_t numel = 1;  // total output elements
 
-  // Stride of input k inside a row: 0 (broadcast) or 1 for inputs that fit, otherwise any.
+  // Stride of input k inside a row: 0 (constant along the row) or 1 (contiguous). Only those
+  // two occur, as the row is the innermost kept dim.
   int64_t inner_stride(size_t k) const { return strides[k].back(); }
   // Element offset of input k at the start of `row`.
   int64_t RowOffset(size_t k, int64_t row) const {

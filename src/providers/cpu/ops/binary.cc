@@ -8,6 +8,7 @@
 
 #include "providers/cpu/broadcast.h"
 #include "providers/cpu/dispatch.h"
+#include "providers/cpu/fast_math.h"
 #include "providers/cpu/half_bridge.h"
 #include "providers/cpu/ops/ops.h"
 
@@ -284,7 +285,7 @@ Status PRelu(KernelContext& ctx) {
                      " does not broadcast to input shape " + ShapeToString(ctx.input(0)->shape()));
   return Arithmetic(ctx, PRelu, [](auto tag) {
     using T = typename decltype(tag)::type;
-    return [](T x, T slope) { return x < T(0) ? WrapMul(x, slope) : x; };
+    return [](T x, T slope) { return Select(x < T(0), WrapMul(x, slope), x); };
   });
 }
 

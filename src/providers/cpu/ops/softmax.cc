@@ -11,6 +11,7 @@
 
 #include "providers/cpu/broadcast.h"
 #include "providers/cpu/dispatch.h"
+#include "providers/cpu/fast_math.h"
 #include "providers/cpu/half_bridge.h"
 #include "providers/cpu/ops/ops.h"
 
@@ -18,6 +19,9 @@ namespace supernova::cpu::ops {
 namespace {
 
 enum class Mode { kSoftmax, kLogSoftmax, kHardmax };
+
+inline float Exp(float x) { return ExpF(x); }
+inline double Exp(double x) { return std::exp(x); }
 
 // One contiguous row of `len` elements.
 template <typename T>
@@ -36,14 +40,12 @@ void Row(const T* x, T* y, int64_t len, Mode mode) {
   // Accumulate in double for float rows: long rows (vocabularies, attention) lose precision.
   double sum = 0;
   if (mode == Mode::kSoftmax) {
-    for (int64_t i = 0; i < len; ++i) {
-      y[i] = std::exp(x[i] - mx);
-      sum += y[i];
-    }
+    for (int64_t i = 0; i < len; ++i) y[i] = Exp(x[i] - mx);  // vectorises
+    for (int64_t i = 0; i < len; ++i) sum += y[i];
     const T scale = static_cast<T>(1.0 / sum);
     for (int64_t i = 0; i < len; ++i) y[i] *= scale;
   } else {
-    for (int64_t i = 0; i < len; ++i) sum += std::exp(x[i] - mx);
+    for (int64_t i = 0; i < len; ++i) sum += Exp(x[i] - mx);
     const T shift = mx + static_cast<T>(std::log(sum));
     for (int64_t i = 0; i < len; ++i) y[i] = x[i] - shift;
   }
@@ -77,7 +79,7 @@ void Columns(const T* x, T* y, int64_t len, int64_t inner, int64_t c0, int64_t c
     const T* row = x + l * inner + c0;
     T* out = y + l * inner + c0;
     for (int64_t c = 0; c < w; ++c) {
-      const T e = std::exp(row[c] - mx[c]);
+      const T e = Exp(row[c] - mx[c]);
       if (mode == Mode::kSoftmax) out[c] = e;
       sum[c] += e;
     }

@@ -7,11 +7,16 @@
 
 #include "providers/cpu/broadcast.h"
 #include "providers/cpu/dispatch.h"
+#include "providers/cpu/fast_math.h"
 #include "providers/cpu/half_bridge.h"
 #include "providers/cpu/ops/ops.h"
 
 namespace supernova::cpu::ops {
 namespace {
+
+// exp that vectorises for float (ExpF); double keeps libm.
+inline float FastExp(float x) { return ExpF(x); }
+inline double FastExp(double x) { return std::exp(x); }
 
 template <typename TI, typename TO, typename F>
 Status Map(KernelContext& ctx, const Tensor& x, F f) {
@@ -74,7 +79,7 @@ T ClipLimit(const Tensor* t, T fallback) {
 Status Relu(KernelContext& ctx) {
   return UnaryNumeric(ctx, Relu, [](auto x) {
     using T = decltype(x);
-    return x > T(0) ? x : T(0);
+    return MaxOf(x, T(0));
   });
 }
 
@@ -82,19 +87,36 @@ Status LeakyRelu(KernelContext& ctx) {
   const float alpha = ctx.node.AttrFloat("alpha", 0.01f);
   return UnaryFloat(ctx, LeakyRelu, [alpha](auto x) {
     using T = decltype(x);
-    return x < T(0) ? x * T(alpha) : x;
+    return Select(x < T(0), x * T(alpha), x);
   });
 }
 
 Status Sigmoid(KernelContext& ctx) {
   return UnaryFloat(ctx, Sigmoid, [](auto x) {
     using T = decltype(x);
-    return T(1) / (T(1) + std::exp(-x));
+    if constexpr (std::is_same_v<T, float>)
+      return 1.0f / (1.0f + ExpF(-x));
+    else
+      return T(1) / (T(1) + std::exp(-x));
   });
 }
 
 Status Tanh(KernelContext& ctx) {
-  return UnaryFloat(ctx, Tanh, [](auto x) { return std::tanh(x); });
+  return UnaryFloat(ctx, Tanh, [](auto x) {
+    using T = decltype(x);
+    if constexpr (std::is_same_v<T, float>) {
+      // tanh|x| = 1 - 2 / (e^2|x| + 1) cancels badly near 0, where the odd Taylor series to
+      // x^5 is exact to float precision; both are computed so the loop stays branch-free.
+      const float a = std::fabs(x);
+      const float far = 1.0f - 2.0f / (ExpF(2.0f * a) + 1.0f);
+      const float x2 = x * x;
+      const float near = x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f)));
+      const float t = Select(x < 0.0f, -far, far);
+      return Select(a < 0.0625f, near, t);
+    } else {
+      return std::tanh(x);
+    }
+  });
 }
 
 Status HardSigmoid(KernelContext& ctx) {
@@ -102,14 +124,14 @@ Status HardSigmoid(KernelContext& ctx) {
   const float beta = ctx.node.AttrFloat("beta", 0.5f);
   return UnaryFloat(ctx, HardSigmoid, [alpha, beta](auto x) {
     using T = decltype(x);
-    return std::max(T(0), std::min(T(1), T(alpha) * x + T(beta)));
+    return MinOf(MaxOf(T(alpha) * x + T(beta), T(0)), T(1));
   });
 }
 
 Status HardSwish(KernelContext& ctx) {
   return UnaryFloat(ctx, HardSwish, [](auto x) {
     using T = decltype(x);
-    return x * std::max(T(0), std::min(T(1), x * T(1.0 / 6.0) + T(0.5)));
+    return x * MinOf(MaxOf(x * T(1.0 / 6.0) + T(0.5), T(0)), T(1));
   });
 }
 
@@ -117,7 +139,7 @@ Status Elu(KernelContext& ctx) {
   const float alpha = ctx.node.AttrFloat("alpha", 1.0f);
   return UnaryFloat(ctx, Elu, [alpha](auto x) {
     using T = decltype(x);
-    return x < T(0) ? T(alpha) * (std::exp(x) - T(1)) : x;
+    return Select(x < T(0), T(alpha) * (FastExp(x) - T(1)), x);
   });
 }
 
@@ -126,7 +148,7 @@ Status Selu(KernelContext& ctx) {
   const float gamma = ctx.node.AttrFloat("gamma", 1.05070102214813232421875f);
   return UnaryFloat(ctx, Selu, [alpha, gamma](auto x) {
     using T = decltype(x);
-    return x <= T(0) ? T(gamma) * (T(alpha) * std::exp(x) - T(alpha)) : T(gamma) * x;
+    return Select(x <= T(0), T(gamma) * (T(alpha) * FastExp(x) - T(alpha)), T(gamma) * x);
   });
 }
 
@@ -135,7 +157,7 @@ Status Celu(KernelContext& ctx) {
   if (alpha == 0.0f) return ctx.Error("alpha must be non-zero");
   return UnaryFloat(ctx, Celu, [alpha](auto x) {
     using T = decltype(x);
-    return std::max(T(0), x) + std::min(T(0), T(alpha) * (std::exp(x / T(alpha)) - T(1)));
+    return MaxOf(x, T(0)) + MinOf(T(alpha) * (FastExp(x / T(alpha)) - T(1)), T(0));
   });
 }
 
@@ -143,7 +165,7 @@ Status ThresholdedRelu(KernelContext& ctx) {
   const float alpha = ctx.node.AttrFloat("alpha", 1.0f);
   return UnaryFloat(ctx, ThresholdedRelu, [alpha](auto x) {
     using T = decltype(x);
-    return x > T(alpha) ? x : T(0);
+    return Select(x > T(alpha), x, T(0));
   });
 }
 
@@ -175,13 +197,23 @@ Status Shrink(KernelContext& ctx) {
 }
 
 Status Erf(KernelContext& ctx) {
-  return UnaryFloat(ctx, Erf, [](auto x) { return std::erf(x); });
+  return UnaryFloat(ctx, Erf, [](auto x) {
+    if constexpr (std::is_same_v<decltype(x), float>)
+      return ErfF(x);
+    else
+      return std::erf(x);
+  });
 }
 Status Sqrt(KernelContext& ctx) {
   return UnaryFloat(ctx, Sqrt, [](auto x) { return std::sqrt(x); });
 }
 Status Exp(KernelContext& ctx) {
-  return UnaryFloat(ctx, Exp, [](auto x) { return std::exp(x); });
+  return UnaryFloat(ctx, Exp, [](auto x) {
+    if constexpr (std::is_same_v<decltype(x), float>)
+      return ExpF(x);
+    else
+      return std::exp(x);
+  });
 }
 Status Log(KernelContext& ctx) {
   return UnaryFloat(ctx, Log, [](auto x) { return std::log(x); });
@@ -256,7 +288,7 @@ Status Abs(KernelContext& ctx) {
       return x;
     } else if constexpr (std::is_integral_v<T>) {
       using U = std::conditional_t<sizeof(T) <= 4, uint32_t, uint64_t>;
-      return x < T(0) ? static_cast<T>(U(0) - static_cast<U>(x)) : x;
+      return Select(x < T(0), static_cast<T>(U(0) - static_cast<U>(x)), x);
     } else {
       return std::abs(x);
     }
@@ -269,7 +301,7 @@ Status Sign(KernelContext& ctx) {
     if constexpr (std::is_floating_point_v<T>) {
       if (std::isnan(x)) return x;
     }
-    return x > T(0) ? T(1) : (x < T(0) ? static_cast<T>(-1) : T(0));
+    return Select(x > T(0), T(1), Select(x < T(0), static_cast<T>(-1), T(0)));
   });
 }
 
@@ -323,7 +355,7 @@ Status Clip(KernelContext& ctx) {
       hi = ClipLimit<T>(ctx.input(2), hi);
     }
     // min(max(x, lo), hi): when lo > hi every element becomes hi, as the spec's reference does.
-    return Map<T, T>(ctx, *x, [lo, hi](T v) { return std::min(std::max(v, lo), hi); });
+    return Map<T, T>(ctx, *x, [lo, hi](T v) { return MinOf(MaxOf(v, lo), hi); });
   });
   return s.ok() ? s : s.WithContext(ctx.node.Label());
 }

@@ -7,6 +7,7 @@
 
 #include "providers/cpu/broadcast.h"
 #include "providers/cpu/dispatch.h"
+#include "providers/cpu/fast_math.h"
 #include "providers/cpu/half_bridge.h"
 #include "providers/cpu/ops/ops.h"
 
@@ -32,7 +33,8 @@ void BroadcastCopy(const Tensor& in, Tensor& out, int num_threads) {
   });
 }
 
-// Folds every input into the output pairwise: out = op(in0, in1), then out = op(out, in_k).
+// Folds two or more inputs into the output pairwise: out = op(in0, in1), then
+// out = op(out, in_k) in place.
 template <typename T, typename Op>
 Status Fold(KernelContext& ctx, Op op, bool mean) {
   const size_t n = ctx.num_inputs();
@@ -42,15 +44,11 @@ Status Fold(KernelContext& ctx, Op op, bool mean) {
   if (!shape.ok()) return ctx.Error(shape.status().message());
   Tensor& out = ctx.Output(0, DataTypeOf<T>(), *shape);
   T* o = out.data<T>();
-  if (n == 1) {
-    BroadcastCopy<T>(*ctx.input(0), out, ctx.num_threads);
-  } else {
-    BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {shapes[0], shapes[1]}), ctx.input(0)->data<T>(),
-                        ctx.input(1)->data<T>(), o, ctx.num_threads, op);
-    for (size_t i = 2; i < n; ++i)
-      BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {*shape, shapes[i]}), static_cast<const T*>(o),
-                          ctx.input(i)->data<T>(), o, ctx.num_threads, op);
-  }
+  BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {shapes[0], shapes[1]}), ctx.input(0)->data<T>(),
+                      ctx.input(1)->data<T>(), o, ctx.num_threads, op);
+  for (size_t i = 2; i < n; ++i)
+    BinaryBroadcastLoop(MakeBroadcastPlan(*shape, {*shape, shapes[i]}), static_cast<const T*>(o),
+                        ctx.input(i)->data<T>(), o, ctx.num_threads, op);
   if constexpr (std::is_floating_point_v<T>) {
     if (mean) {
       const T scale = T(1) / static_cast<T>(n);
@@ -73,6 +71,10 @@ Status Variadic(KernelContext& ctx, KernelFn self, FoldKind kind) {
       return ctx.Error("inputs have different dtypes " + DataTypeName(ctx.input(0)->dtype()) +
                        " and " + DataTypeName(ctx.input(i)->dtype()));
   }
+  if (n == 1) {  // the op is the identity on a single input
+    ctx.SetOutput(0, *ctx.input(0));
+    return Status::Ok();
+  }
   if (AnyHalfInput(ctx)) return RunWidened(ctx, self);
   const DataType dt = ctx.input(0)->dtype();
   if ((kind == FoldKind::kSum || kind == FoldKind::kMean) && dt != DataType::kFloat32 &&
@@ -83,10 +85,10 @@ Status Variadic(KernelContext& ctx, KernelFn self, FoldKind kind) {
     switch (kind) {
       case FoldKind::kMax:
         return Fold<T>(
-            ctx, [](T x, T y) { return x < y ? y : x; }, false);
+            ctx, [](T x, T y) { return Select(x < y, y, x); }, false);
       case FoldKind::kMin:
         return Fold<T>(
-            ctx, [](T x, T y) { return y < x ? y : x; }, false);
+            ctx, [](T x, T y) { return Select(y < x, y, x); }, false);
       case FoldKind::kSum:
         return Fold<T>(
             ctx, [](T x, T y) { return T(x + y); }, false);
@@ -109,7 +111,7 @@ void WhereLoop(const BroadcastPlan& plan, const bool* c, const T* x, const T* y,
     const T* py = y + plan.RowOffset(2, row);
     T* po = o + row * plan.inner;
     if (sc == 1 && sx == 1 && sy == 1) {
-      for (int64_t i = begin; i < end; ++i) po[i] = pc[i] ? px[i] : py[i];
+      for (int64_t i = begin; i < end; ++i) po[i] = Select(pc[i], px[i], py[i]);
     } else {
       for (int64_t i = begin; i < end; ++i) po[i] = pc[i * sc] ? px[i * sx] : py[i * sy];
     }
@@ -156,6 +158,10 @@ Status Expand(KernelContext& ctx) {
     if (d < 0) return ctx.Error("shape " + ShapeToString(target) + " has a negative dim");
   auto shape = BroadcastShapes({x->shape(), target});
   if (!shape.ok()) return ctx.Error(shape.status().message());
+  if (*shape == x->shape()) {  // nothing to repeat: alias instead of copying
+    ctx.SetOutput(0, *x);
+    return Status::Ok();
+  }
   Tensor& out = ctx.Output(0, x->dtype(), *shape);
   Status s = DispatchBySize(x->dtype(), [&](auto tag) {
     BroadcastCopy<typename decltype(tag)::type>(*x, out, ctx.num_threads);
