@@ -43,6 +43,7 @@ constexpr KernelDef kKernels[] = {
     {"ReduceSum", "", ReduceSum},
     {"ReduceSumSquare", "", ReduceSumSquare},
     {"Reshape", "", Reshape},
+    {"ReverseSequence", "", ReverseSequence},
     {"Scatter", "", ScatterElements},
     {"ScatterElements", "", ScatterElements},
     {"ScatterND", "", ScatterND},
@@ -55,6 +56,7 @@ constexpr KernelDef kKernels[] = {
     {"Tile", "", Tile},
     {"Transpose", "", Transpose},
     {"Trilu", "", Trilu},
+    {"Unique", "", Unique},
     {"Unsqueeze", "", Unsqueeze},
 };
 

@@ -42,6 +42,7 @@ Status ReduceProd(KernelContext& ctx);       // reduce.cc
 Status ReduceSum(KernelContext& ctx);        // reduce.cc
 Status ReduceSumSquare(KernelContext& ctx);  // reduce.cc
 Status Reshape(KernelContext& ctx);          // reshape.cc
+Status ReverseSequence(KernelContext& ctx);  // reverse_sequence.cc
 Status ScatterElements(KernelContext& ctx);  // gather.cc (also serves deprecated Scatter)
 Status ScatterND(KernelContext& ctx);        // gather_nd.cc
 Status ShapeOp(KernelContext& ctx);          // shape.cc ("Shape" would hide supernova::Shape)
@@ -53,6 +54,7 @@ Status Squeeze(KernelContext& ctx);          // reshape.cc
 Status Tile(KernelContext& ctx);             // tile.cc
 Status Transpose(KernelContext& ctx);        // transpose.cc
 Status Trilu(KernelContext& ctx);            // trilu.cc
+Status Unique(KernelContext& ctx);           // unique.cc
 Status Unsqueeze(KernelContext& ctx);        // reshape.cc
 
 }  // namespace supernova::cpu::ops
