@@ -31,7 +31,9 @@ Status PermutedCopy(KernelContext& ctx, const Tensor& x, const Shape& view,
 Status CheckInput(const KernelContext& ctx, const Tensor* x, int64_t b) {
   if (!x) return ctx.Error("missing input");
   if (x->rank() != 4) return ctx.Error("input must be 4-D, got " + ShapeToString(x->shape()));
-  if (b <= 0) return ctx.Error("blocksize must be positive");
+  // An upper bound keeps blocksize^2 and the output dims from overflowing.
+  if (b <= 0 || b > (int64_t{1} << 16))
+    return ctx.Error("blocksize " + std::to_string(b) + " out of range [1, 65536]");
   return Status::Ok();
 }
 
