@@ -78,3 +78,25 @@ TEST(Range, ZeroDeltaIsAnError) {
 
 }  // namespace
 }  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+TEST(EyeLike, ShiftedDiagonalAndDtypeAttribute) {
+  auto out = OpTest("EyeLike", 9)
+                 .Attr("k", int64_t{1})
+                 .Attr("dtype", int64_t{7})
+                 .Input("x", Tensor(DataType::kFloat32, {3, 4}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kInt64);
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}));
+}
+
+TEST(EyeLike, NonMatrixIsAnError) {
+  auto out = OpTest("EyeLike", 9).Input("x", Tensor(DataType::kFloat32, {3})).Run();
+  EXPECT_FALSE(out.ok());
+}
+
+}  // namespace
+}  // namespace supernova::testing

@@ -55,3 +55,18 @@ TEST(Pad, WrongPadsLengthIsAnError) {
 
 }  // namespace
 }  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+TEST(Pad, HugePadsAreRejectedNotOverflowed) {
+  auto out = OpTest("Pad", 13)
+                 .Input("x", Tensor::FromVector<float>({1, 2}, {2}))
+                 .ConstInput("pads", Tensor::FromVector<int64_t>({INT64_MAX, INT64_MAX}, {2}))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("too large"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace supernova::testing

@@ -28,3 +28,18 @@ TEST(Tile, WrongRepeatsLengthIsAnError) {
 
 }  // namespace
 }  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+TEST(Tile, OverflowingRepeatsAreAnError) {
+  auto out = OpTest("Tile")
+                 .Input("x", Tensor::FromVector<float>({1, 2}, {2}))
+                 .ConstInput("r", Tensor::FromVector<int64_t>({INT64_MAX}, {1}))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("too large"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace supernova::testing

@@ -14,8 +14,7 @@ Status Concat(KernelContext& ctx) {
     if (const Tensor* t = ctx.input(i)) xs.push_back(t);
   if (xs.empty()) return ctx.Error("needs at least one input");
   // Opsets 1-3 default the axis to 1; from opset 4 it is required.
-  if (!ctx.node.HasAttr("axis") && ctx.opset >= 4)
-    return ctx.Error("attribute 'axis' is required");
+  if (!ctx.node.HasAttr("axis") && ctx.opset >= 4) return ctx.Error("attribute 'axis' is required");
   const Tensor& first = *xs[0];
   const int64_t r = static_cast<int64_t>(first.rank());
   int64_t axis = ctx.node.AttrInt("axis", 1);

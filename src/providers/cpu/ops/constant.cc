@@ -93,3 +93,39 @@ Status Range(KernelContext& ctx) {
 }
 
 }  // namespace supernova::cpu::ops
+
+namespace supernova::cpu::ops {
+
+Status EyeLike(KernelContext& ctx) {
+  const Tensor* x = ctx.input(0);
+  if (!x) return ctx.Error("missing input");
+  if (x->rank() != 2) return ctx.Error("input must be 2-D, got " + ShapeToString(x->shape()));
+  const DataType dt =
+      ctx.node.HasAttr("dtype") ? static_cast<DataType>(ctx.node.AttrInt("dtype", 1)) : x->dtype();
+  if (!IsKnownDataType(static_cast<int32_t>(dt)) || DataTypeSize(dt) == 0)
+    return ctx.Unsupported("dtype " + DataTypeName(dt) + " not supported");
+  const int64_t k = ctx.node.AttrInt("k", 0);
+  Tensor* y;
+  SN_RETURN_IF_ERROR(AllocOutput(ctx, 0, dt, x->shape(), &y));
+  if (y->nbytes() > 0) std::memset(y->raw_data(), 0, y->nbytes());
+  auto fill = [&](auto one) {
+    using T = decltype(one);
+    T* p = y->data<T>();
+    const int64_t rows = x->dim(0), cols = x->dim(1);
+    for (int64_t i = 0; i < rows; ++i) {
+      if (k > cols || k < -rows) break;  // no diagonal inside the matrix; avoids overflow
+      const int64_t j = i + k;
+      if (j >= 0 && j < cols) p[i * cols + j] = one;
+    }
+    return Status::Ok();
+  };
+  if (dt == DataType::kBool) return fill(true);
+  if (dt == DataType::kFloat16) return fill(Float16::FromFloat(1.0f));
+  Status s = DispatchNumeric(dt, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return fill(T(1));
+  });
+  return s.ok() ? s : ctx.Unsupported(s.message());
+}
+
+}  // namespace supernova::cpu::ops

@@ -88,6 +88,10 @@ Status Pad(KernelContext& ctx) {
   Shape out_shape(static_cast<size_t>(r));
   for (int64_t k = 0; k < r; ++k) {
     const int64_t dim = x->dim(static_cast<size_t>(k));
+    // Pads beyond 2^40 cannot describe a real tensor; rejecting them keeps the sum exact.
+    constexpr int64_t kMaxPad = int64_t{1} << 40;
+    if (before[k] > kMaxPad || before[k] < -kMaxPad || after[k] > kMaxPad || after[k] < -kMaxPad)
+      return ctx.Error("pads " + ShapeToString(pads) + " are too large");
     out_shape[k] = dim + before[k] + after[k];
     if (out_shape[k] < 0)
       return ctx.Error("pads " + ShapeToString(pads) + " remove more than dim " +

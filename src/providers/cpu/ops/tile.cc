@@ -21,9 +21,8 @@ Status Tile(KernelContext& ctx) {
   Shape out_shape(static_cast<size_t>(r));
   for (int64_t k = 0; k < r; ++k) {
     if (repeats[k] < 0) return ctx.Error("repeats must be non-negative");
-    out_shape[k] = x->dim(static_cast<size_t>(k)) * repeats[k];
-    if (repeats[k] > 0 && out_shape[k] / repeats[k] != x->dim(static_cast<size_t>(k)))
-      return ctx.Error("output too large");
+    if (__builtin_mul_overflow(x->dim(static_cast<size_t>(k)), repeats[k], &out_shape[k]))
+      return ctx.Error("repeats make the output too large");
   }
   if (DataTypeSize(x->dtype()) == 0)
     return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
