@@ -19,10 +19,10 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,   // the caller passed something malformed (shape, dtype, flag)
-    kNotFound,          // a file, model, input or output name that does not exist
-    kInvalidModel,      // the model file is malformed or inconsistent
-    kUnimplemented,     // a valid request this build cannot serve (unsupported op or dtype)
+    kInvalidArgument,  // the caller passed something malformed (shape, dtype, flag)
+    kNotFound,         // a file, model, input or output name that does not exist
+    kInvalidModel,     // the model file is malformed or inconsistent
+    kUnimplemented,    // a valid request this build cannot serve (unsupported op or dtype)
     kFailedPrecondition,
     kOutOfRange,
     kResourceExhausted,
@@ -76,8 +76,8 @@ std::string_view CodeName(Status::Code code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}              // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}       // NOLINT: must not be OK
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be OK
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOk;
@@ -101,10 +101,10 @@ class [[nodiscard]] Result {
 #define SN_CONCAT_(a, b) SN_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` yields a non-OK Status.
-#define SN_RETURN_IF_ERROR(expr)                         \
-  do {                                                   \
-    ::supernova::Status sn_status_ = (expr);             \
-    if (!sn_status_.ok()) return sn_status_;             \
+#define SN_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::supernova::Status sn_status_ = (expr); \
+    if (!sn_status_.ok()) return sn_status_; \
   } while (0)
 
 // `lhs = value of expr` or return its Status. lhs may declare: SN_ASSIGN_OR_RETURN(auto x, f());

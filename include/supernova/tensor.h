@@ -60,20 +60,34 @@ struct BFloat16 {
 
 template <typename T>
 constexpr DataType DataTypeOf() {
-  if constexpr (std::is_same_v<T, float>) return DataType::kFloat32;
-  else if constexpr (std::is_same_v<T, double>) return DataType::kFloat64;
-  else if constexpr (std::is_same_v<T, uint8_t>) return DataType::kUint8;
-  else if constexpr (std::is_same_v<T, int8_t>) return DataType::kInt8;
-  else if constexpr (std::is_same_v<T, uint16_t>) return DataType::kUint16;
-  else if constexpr (std::is_same_v<T, int16_t>) return DataType::kInt16;
-  else if constexpr (std::is_same_v<T, int32_t>) return DataType::kInt32;
-  else if constexpr (std::is_same_v<T, int64_t>) return DataType::kInt64;
-  else if constexpr (std::is_same_v<T, uint32_t>) return DataType::kUint32;
-  else if constexpr (std::is_same_v<T, uint64_t>) return DataType::kUint64;
-  else if constexpr (std::is_same_v<T, bool>) return DataType::kBool;
-  else if constexpr (std::is_same_v<T, Float16>) return DataType::kFloat16;
-  else if constexpr (std::is_same_v<T, BFloat16>) return DataType::kBFloat16;
-  else return DataType::kUndefined;
+  if constexpr (std::is_same_v<T, float>)
+    return DataType::kFloat32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DataType::kFloat64;
+  else if constexpr (std::is_same_v<T, uint8_t>)
+    return DataType::kUint8;
+  else if constexpr (std::is_same_v<T, int8_t>)
+    return DataType::kInt8;
+  else if constexpr (std::is_same_v<T, uint16_t>)
+    return DataType::kUint16;
+  else if constexpr (std::is_same_v<T, int16_t>)
+    return DataType::kInt16;
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return DataType::kInt32;
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return DataType::kInt64;
+  else if constexpr (std::is_same_v<T, uint32_t>)
+    return DataType::kUint32;
+  else if constexpr (std::is_same_v<T, uint64_t>)
+    return DataType::kUint64;
+  else if constexpr (std::is_same_v<T, bool>)
+    return DataType::kBool;
+  else if constexpr (std::is_same_v<T, Float16>)
+    return DataType::kFloat16;
+  else if constexpr (std::is_same_v<T, BFloat16>)
+    return DataType::kBFloat16;
+  else
+    return DataType::kUndefined;
 }
 
 using Shape = std::vector<int64_t>;

@@ -9,49 +9,76 @@ namespace supernova {
 
 size_t DataTypeSize(DataType t) {
   switch (t) {
-    case DataType::kFloat32: return 4;
-    case DataType::kUint8: return 1;
-    case DataType::kInt8: return 1;
-    case DataType::kUint16: return 2;
-    case DataType::kInt16: return 2;
-    case DataType::kInt32: return 4;
-    case DataType::kInt64: return 8;
-    case DataType::kBool: return 1;
-    case DataType::kFloat16: return 2;
-    case DataType::kFloat64: return 8;
-    case DataType::kUint32: return 4;
-    case DataType::kUint64: return 8;
-    case DataType::kBFloat16: return 2;
+    case DataType::kFloat32:
+      return 4;
+    case DataType::kUint8:
+      return 1;
+    case DataType::kInt8:
+      return 1;
+    case DataType::kUint16:
+      return 2;
+    case DataType::kInt16:
+      return 2;
+    case DataType::kInt32:
+      return 4;
+    case DataType::kInt64:
+      return 8;
+    case DataType::kBool:
+      return 1;
+    case DataType::kFloat16:
+      return 2;
+    case DataType::kFloat64:
+      return 8;
+    case DataType::kUint32:
+      return 4;
+    case DataType::kUint64:
+      return 8;
+    case DataType::kBFloat16:
+      return 2;
     case DataType::kString:
-    case DataType::kUndefined: return 0;
+    case DataType::kUndefined:
+      return 0;
   }
   return 0;
 }
 
 std::string DataTypeName(DataType t) {
   switch (t) {
-    case DataType::kFloat32: return "float32";
-    case DataType::kUint8: return "uint8";
-    case DataType::kInt8: return "int8";
-    case DataType::kUint16: return "uint16";
-    case DataType::kInt16: return "int16";
-    case DataType::kInt32: return "int32";
-    case DataType::kInt64: return "int64";
-    case DataType::kBool: return "bool";
-    case DataType::kFloat16: return "float16";
-    case DataType::kFloat64: return "float64";
-    case DataType::kUint32: return "uint32";
-    case DataType::kUint64: return "uint64";
-    case DataType::kBFloat16: return "bfloat16";
-    case DataType::kString: return "string";
-    case DataType::kUndefined: break;
+    case DataType::kFloat32:
+      return "float32";
+    case DataType::kUint8:
+      return "uint8";
+    case DataType::kInt8:
+      return "int8";
+    case DataType::kUint16:
+      return "uint16";
+    case DataType::kInt16:
+      return "int16";
+    case DataType::kInt32:
+      return "int32";
+    case DataType::kInt64:
+      return "int64";
+    case DataType::kBool:
+      return "bool";
+    case DataType::kFloat16:
+      return "float16";
+    case DataType::kFloat64:
+      return "float64";
+    case DataType::kUint32:
+      return "uint32";
+    case DataType::kUint64:
+      return "uint64";
+    case DataType::kBFloat16:
+      return "bfloat16";
+    case DataType::kString:
+      return "string";
+    case DataType::kUndefined:
+      break;
   }
   return "undefined(" + std::to_string(static_cast<int>(t)) + ")";
 }
 
-bool IsKnownDataType(int32_t v) {
-  return (v >= 1 && v <= 13) || v == 16;
-}
+bool IsKnownDataType(int32_t v) { return (v >= 1 && v <= 13) || v == 16; }
 
 Float16 Float16::FromFloat(float f) {
   uint32_t x = std::bit_cast<uint32_t>(f);
@@ -170,7 +197,8 @@ Tensor::Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator
   size_t bytes = nbytes();
   void* p = allocator->Allocate(bytes);
   if (p == nullptr) throw std::bad_alloc();
-  base_ = std::shared_ptr<void>(p, [a = std::move(allocator), bytes](void* q) { a->Free(q, bytes); });
+  base_ =
+      std::shared_ptr<void>(p, [a = std::move(allocator), bytes](void* q) { a->Free(q, bytes); });
 }
 
 Tensor Tensor::Wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> keep_alive) {
@@ -202,8 +230,8 @@ Result<Tensor> Tensor::Reshaped(Shape shape) const {
     shape[static_cast<size_t>(infer)] = numel() / known;
   } else if (known != numel()) {
     return Status::InvalidArgument("reshape: " + ShapeToString(shape_) + " has " +
-                                   std::to_string(numel()) + " elements, " +
-                                   ShapeToString(shape) + " needs " + std::to_string(known));
+                                   std::to_string(numel()) + " elements, " + ShapeToString(shape) +
+                                   " needs " + std::to_string(known));
   }
   Tensor t = *this;
   t.shape_ = std::move(shape);
@@ -219,29 +247,47 @@ Tensor Tensor::Clone() const {
 
 double Tensor::GetAsDouble(int64_t i) const {
   switch (dtype_) {
-    case DataType::kFloat32: return data<float>()[i];
-    case DataType::kFloat64: return data<double>()[i];
-    case DataType::kFloat16: return data<Float16>()[i].ToFloat();
-    case DataType::kBFloat16: return data<BFloat16>()[i].ToFloat();
-    case DataType::kUint8: return data<uint8_t>()[i];
-    case DataType::kInt8: return data<int8_t>()[i];
-    case DataType::kUint16: return data<uint16_t>()[i];
-    case DataType::kInt16: return data<int16_t>()[i];
-    case DataType::kInt32: return data<int32_t>()[i];
-    case DataType::kInt64: return static_cast<double>(data<int64_t>()[i]);
-    case DataType::kUint32: return data<uint32_t>()[i];
-    case DataType::kUint64: return static_cast<double>(data<uint64_t>()[i]);
-    case DataType::kBool: return data<bool>()[i] ? 1.0 : 0.0;
-    default: return 0.0;
+    case DataType::kFloat32:
+      return data<float>()[i];
+    case DataType::kFloat64:
+      return data<double>()[i];
+    case DataType::kFloat16:
+      return data<Float16>()[i].ToFloat();
+    case DataType::kBFloat16:
+      return data<BFloat16>()[i].ToFloat();
+    case DataType::kUint8:
+      return data<uint8_t>()[i];
+    case DataType::kInt8:
+      return data<int8_t>()[i];
+    case DataType::kUint16:
+      return data<uint16_t>()[i];
+    case DataType::kInt16:
+      return data<int16_t>()[i];
+    case DataType::kInt32:
+      return data<int32_t>()[i];
+    case DataType::kInt64:
+      return static_cast<double>(data<int64_t>()[i]);
+    case DataType::kUint32:
+      return data<uint32_t>()[i];
+    case DataType::kUint64:
+      return static_cast<double>(data<uint64_t>()[i]);
+    case DataType::kBool:
+      return data<bool>()[i] ? 1.0 : 0.0;
+    default:
+      return 0.0;
   }
 }
 
 int64_t Tensor::GetAsInt64(int64_t i) const {
   switch (dtype_) {
-    case DataType::kInt64: return data<int64_t>()[i];
-    case DataType::kInt32: return data<int32_t>()[i];
-    case DataType::kUint64: return static_cast<int64_t>(data<uint64_t>()[i]);
-    default: return static_cast<int64_t>(GetAsDouble(i));
+    case DataType::kInt64:
+      return data<int64_t>()[i];
+    case DataType::kInt32:
+      return data<int32_t>()[i];
+    case DataType::kUint64:
+      return static_cast<int64_t>(data<uint64_t>()[i]);
+    default:
+      return static_cast<int64_t>(GetAsDouble(i));
   }
 }
 

@@ -150,8 +150,7 @@ Status Graph::Validate() const {
     for (const std::string& out : node.outputs) {
       if (out.empty()) continue;
       if (!defined.insert(out).second)
-        return Status::InvalidModel("value '" + out + "' is produced twice (" + node.Label() +
-                                    ")");
+        return Status::InvalidModel("value '" + out + "' is produced twice (" + node.Label() + ")");
     }
   }
   for (const std::string& out : outputs)

@@ -18,8 +18,8 @@ class Graph;
 
 // One dimension: a known size, a named symbol ("N", "batch"), or unknown.
 struct Dim {
-  int64_t value = -1;   // >= 0 when known
-  std::string symbol;   // set for a named unknown dim
+  int64_t value = -1;  // >= 0 when known
+  std::string symbol;  // set for a named unknown dim
   bool known() const { return value >= 0; }
   static Dim Known(int64_t v) { return Dim{v, {}}; }
   static Dim Symbol(std::string s) { return Dim{-1, std::move(s)}; }
@@ -31,7 +31,7 @@ struct ValueType {
   DataType dtype = DataType::kUndefined;
   std::optional<std::vector<Dim>> dims;  // nullopt: rank unknown
   bool HasStaticShape() const;
-  Shape StaticShape() const;  // requires HasStaticShape()
+  Shape StaticShape() const;     // requires HasStaticShape()
   std::string ToString() const;  // "float32[N,3,224,224]"
   static ValueType Static(DataType t, const Shape& s);
 };
@@ -52,9 +52,9 @@ struct Attribute {
 struct Node {
   std::string name;
   std::string op_type;
-  std::string domain;                 // "" is the default ONNX domain
-  std::vector<std::string> inputs;    // value names; "" marks an omitted optional input
-  std::vector<std::string> outputs;   // "" marks an omitted optional output
+  std::string domain;                // "" is the default ONNX domain
+  std::vector<std::string> inputs;   // value names; "" marks an omitted optional input
+  std::vector<std::string> outputs;  // "" marks an omitted optional output
   std::map<std::string, Attribute> attributes;
 
   bool HasAttr(const std::string& key) const { return attributes.count(key) != 0; }
@@ -75,12 +75,12 @@ struct Node {
 class Graph {
  public:
   std::string name;
-  std::vector<Node> nodes;                         // in topological order after Import
-  std::vector<std::string> inputs;                 // graph inputs fed by the caller
-  std::vector<std::string> outputs;                // graph outputs
-  std::map<std::string, Tensor> initializers;      // constant tensors by name
-  std::map<std::string, ValueType> value_types;    // known types of values
-  std::map<std::string, int64_t> opsets;           // domain -> opset version
+  std::vector<Node> nodes;                       // in topological order after Import
+  std::vector<std::string> inputs;               // graph inputs fed by the caller
+  std::vector<std::string> outputs;              // graph outputs
+  std::map<std::string, Tensor> initializers;    // constant tensors by name
+  std::map<std::string, ValueType> value_types;  // known types of values
+  std::map<std::string, int64_t> opsets;         // domain -> opset version
 
   int64_t Opset(const std::string& domain = "") const;
   const ValueType* TypeOf(const std::string& value) const;

@@ -15,8 +15,10 @@ void TypeToProto(const ValueType& v, onnx::TypeProto* type) {
   auto* shape = tt->mutable_shape();
   for (const Dim& d : *v.dims) {
     auto* dp = shape->add_dim();
-    if (d.known()) dp->set_dim_value(d.value);
-    else if (!d.symbol.empty()) dp->set_dim_param(d.symbol);
+    if (d.known())
+      dp->set_dim_value(d.value);
+    else if (!d.symbol.empty())
+      dp->set_dim_param(d.symbol);
   }
 }
 
@@ -30,8 +32,14 @@ void GraphToProto(const Graph& g, onnx::GraphProto* gp);
 void AttributeToProto(const std::string& name, const Attribute& a, onnx::AttributeProto* ap) {
   ap->set_name(name);
   switch (a.kind) {
-    case Attribute::Kind::kFloat: ap->set_type(onnx::AttributeProto::FLOAT); ap->set_f(a.f); break;
-    case Attribute::Kind::kInt: ap->set_type(onnx::AttributeProto::INT); ap->set_i(a.i); break;
+    case Attribute::Kind::kFloat:
+      ap->set_type(onnx::AttributeProto::FLOAT);
+      ap->set_f(a.f);
+      break;
+    case Attribute::Kind::kInt:
+      ap->set_type(onnx::AttributeProto::INT);
+      ap->set_i(a.i);
+      break;
     case Attribute::Kind::kString:
       ap->set_type(onnx::AttributeProto::STRING);
       ap->set_s(a.s);
@@ -56,7 +64,8 @@ void AttributeToProto(const std::string& name, const Attribute& a, onnx::Attribu
       ap->set_type(onnx::AttributeProto::STRINGS);
       for (const auto& s : a.strings) ap->add_strings(s);
       break;
-    case Attribute::Kind::kUndefined: break;
+    case Attribute::Kind::kUndefined:
+      break;
   }
 }
 
@@ -75,7 +84,8 @@ void GraphToProto(const Graph& g, onnx::GraphProto* gp) {
     for (const auto& [key, a] : n.attributes) AttributeToProto(key, a, np->add_attribute());
     for (const auto& o : n.outputs) {
       const ValueType* t = g.TypeOf(o);
-      if (!o.empty() && t && t->dtype != DataType::kUndefined) ValueInfo(g, o, gp->add_value_info());
+      if (!o.empty() && t && t->dtype != DataType::kUndefined)
+        ValueInfo(g, o, gp->add_value_info());
     }
   }
 }

@@ -19,9 +19,12 @@ ValueType TypeFromProto(const onnx::TypeProto& type) {
   if (tt.has_shape()) {
     v.dims.emplace();
     for (const auto& d : tt.shape().dim()) {
-      if (d.has_dim_value()) v.dims->push_back(Dim::Known(d.dim_value()));
-      else if (d.has_dim_param()) v.dims->push_back(Dim::Symbol(d.dim_param()));
-      else v.dims->push_back(Dim{});
+      if (d.has_dim_value())
+        v.dims->push_back(Dim::Known(d.dim_value()));
+      else if (d.has_dim_param())
+        v.dims->push_back(Dim::Symbol(d.dim_param()));
+      else
+        v.dims->push_back(Dim{});
     }
   }
   return v;
@@ -35,19 +38,36 @@ Result<Attribute> ConvertAttribute(const onnx::AttributeProto& ap, const std::st
   Attribute a;
   auto type = ap.type();
   if (type == onnx::AttributeProto::UNDEFINED) {  // very old files: infer from the set field
-    if (ap.has_f()) type = onnx::AttributeProto::FLOAT;
-    else if (ap.has_i()) type = onnx::AttributeProto::INT;
-    else if (ap.has_s()) type = onnx::AttributeProto::STRING;
-    else if (ap.has_t()) type = onnx::AttributeProto::TENSOR;
-    else if (ap.has_g()) type = onnx::AttributeProto::GRAPH;
-    else if (ap.floats_size()) type = onnx::AttributeProto::FLOATS;
-    else if (ap.ints_size()) type = onnx::AttributeProto::INTS;
-    else if (ap.strings_size()) type = onnx::AttributeProto::STRINGS;
+    if (ap.has_f())
+      type = onnx::AttributeProto::FLOAT;
+    else if (ap.has_i())
+      type = onnx::AttributeProto::INT;
+    else if (ap.has_s())
+      type = onnx::AttributeProto::STRING;
+    else if (ap.has_t())
+      type = onnx::AttributeProto::TENSOR;
+    else if (ap.has_g())
+      type = onnx::AttributeProto::GRAPH;
+    else if (ap.floats_size())
+      type = onnx::AttributeProto::FLOATS;
+    else if (ap.ints_size())
+      type = onnx::AttributeProto::INTS;
+    else if (ap.strings_size())
+      type = onnx::AttributeProto::STRINGS;
   }
   switch (type) {
-    case onnx::AttributeProto::FLOAT: a.kind = Attribute::Kind::kFloat; a.f = ap.f(); break;
-    case onnx::AttributeProto::INT: a.kind = Attribute::Kind::kInt; a.i = ap.i(); break;
-    case onnx::AttributeProto::STRING: a.kind = Attribute::Kind::kString; a.s = ap.s(); break;
+    case onnx::AttributeProto::FLOAT:
+      a.kind = Attribute::Kind::kFloat;
+      a.f = ap.f();
+      break;
+    case onnx::AttributeProto::INT:
+      a.kind = Attribute::Kind::kInt;
+      a.i = ap.i();
+      break;
+    case onnx::AttributeProto::STRING:
+      a.kind = Attribute::Kind::kString;
+      a.s = ap.s();
+      break;
     case onnx::AttributeProto::TENSOR: {
       a.kind = Attribute::Kind::kTensor;
       SN_ASSIGN_OR_RETURN(a.t, TensorFromProto(ap.t(), base_dir));
@@ -101,7 +121,8 @@ Result<std::shared_ptr<Graph>> ConvertGraph(const onnx::GraphProto& gp, const st
     g->outputs.push_back(vi.name());
     g->value_types[vi.name()] = TypeFromProto(vi.type());
   }
-  for (const auto& vi : gp.value_info()) g->value_types.emplace(vi.name(), TypeFromProto(vi.type()));
+  for (const auto& vi : gp.value_info())
+    g->value_types.emplace(vi.name(), TypeFromProto(vi.type()));
   g->nodes.reserve(static_cast<size_t>(gp.node_size()));
   for (const auto& np : gp.node()) {
     Node n;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 namespace supernova::ir {
@@ -13,7 +13,7 @@ using Dims = std::vector<Dim>;
 
 // What inference knows about one node's inputs.
 struct In {
-  const ValueType* type = nullptr;  // null when unknown
+  const ValueType* type = nullptr;   // null when unknown
   const Tensor* constant = nullptr;  // set when the input is an initializer
   bool has_rank() const { return type && type->dims; }
   const Dims& dims() const { return *type->dims; }
@@ -42,7 +42,8 @@ std::optional<Dims> Broadcast(const std::vector<In>& ins) {
       Dim& o = out[off + i];
       const Dim& x = d[i];
       if (x.known() && x.value == 1) continue;
-      if (o.known() && o.value == 1) o = x;
+      if (o.known() && o.value == 1)
+        o = x;
       else if (!(o == x)) {
         if (x.known() && o.known()) return std::nullopt;  // incompatible: leave to run time
         if (x.known()) o = x;  // a known dim beats a symbol that must equal it
@@ -71,7 +72,8 @@ std::optional<Dims> SpatialOp(const Node& n, const std::vector<In>& ins, bool is
   std::vector<int64_t> kernel = n.AttrInts("kernel_shape");
   Dim channels = x[1];
   if (is_conv) {
-    if (ins.size() < 2 || !ins[1].has_rank() || ins[1].dims().size() != x.size()) return std::nullopt;
+    if (ins.size() < 2 || !ins[1].has_rank() || ins[1].dims().size() != x.size())
+      return std::nullopt;
     channels = ins[1].dims()[0];
     if (kernel.empty())
       for (size_t i = 0; i < sp; ++i) {
@@ -103,22 +105,66 @@ std::optional<Dims> SpatialOp(const Node& n, const std::vector<In>& ins, bool is
 std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* dtype,
                           int64_t opset) {
   const std::string& op = n.op_type;
-  static const std::set<std::string> kUnary = {
-      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax",
-      "LogSoftmax", "Erf", "Sqrt", "Exp", "Log", "Neg", "Abs", "Floor", "Ceil", "Identity",
-      "Dropout", "BatchNormalization", "InstanceNormalization", "LRN", "Reciprocal", "Elu",
-      "Selu", "Softplus", "PRelu", "Cast", "Not", "Sign", "Round", "Sin", "Cos"};
-  static const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow", "Mod",
-                                                   "Max", "Min", "Sum", "Mean", "And", "Or",
-                                                   "Xor", "Equal", "Greater", "Less",
-                                                   "GreaterOrEqual", "LessOrEqual", "Where"};
-  static const std::set<std::string> kBool = {"And", "Or", "Xor", "Not", "Equal", "Greater",
-                                              "Less", "GreaterOrEqual", "LessOrEqual"};
+  static const std::set<std::string> kUnary = {"Relu",
+                                               "LeakyRelu",
+                                               "Sigmoid",
+                                               "Tanh",
+                                               "HardSigmoid",
+                                               "HardSwish",
+                                               "Clip",
+                                               "Softmax",
+                                               "LogSoftmax",
+                                               "Erf",
+                                               "Sqrt",
+                                               "Exp",
+                                               "Log",
+                                               "Neg",
+                                               "Abs",
+                                               "Floor",
+                                               "Ceil",
+                                               "Identity",
+                                               "Dropout",
+                                               "BatchNormalization",
+                                               "InstanceNormalization",
+                                               "LRN",
+                                               "Reciprocal",
+                                               "Elu",
+                                               "Selu",
+                                               "Softplus",
+                                               "PRelu",
+                                               "Cast",
+                                               "Not",
+                                               "Sign",
+                                               "Round",
+                                               "Sin",
+                                               "Cos"};
+  static const std::set<std::string> kBroadcast = {"Add",
+                                                   "Sub",
+                                                   "Mul",
+                                                   "Div",
+                                                   "Pow",
+                                                   "Mod",
+                                                   "Max",
+                                                   "Min",
+                                                   "Sum",
+                                                   "Mean",
+                                                   "And",
+                                                   "Or",
+                                                   "Xor",
+                                                   "Equal",
+                                                   "Greater",
+                                                   "Less",
+                                                   "GreaterOrEqual",
+                                                   "LessOrEqual",
+                                                   "Where"};
+  static const std::set<std::string> kBool = {
+      "And", "Or", "Xor", "Not", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual"};
   if (kBool.count(op)) *dtype = DataType::kBool;
   if (op == "Cast") *dtype = static_cast<DataType>(n.AttrInt("to", 0));
   if (op == "Where" && ins.size() == 3 && ins[1].type) *dtype = ins[1].type->dtype;
 
-  if (kUnary.count(op)) return ins.empty() || !ins[0].has_rank() ? std::nullopt : std::optional(ins[0].dims());
+  if (kUnary.count(op))
+    return ins.empty() || !ins[0].has_rank() ? std::nullopt : std::optional(ins[0].dims());
   if (kBroadcast.count(op)) return Broadcast(ins);
   if (op == "Conv") return SpatialOp(n, ins, true);
   if (op == "MaxPool" || op == "AveragePool") return SpatialOp(n, ins, false);
@@ -185,8 +231,10 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     int64_t total = 1;
     if (all_known)
       for (const Dim& d : ins[0].dims()) {
-        if (!d.known()) all_known = false;
-        else total *= d.value;
+        if (!d.known())
+          all_known = false;
+        else
+          total *= d.value;
       }
     for (size_t i = 0; i < shape->size(); ++i) {
       int64_t s = (*shape)[i];
@@ -208,8 +256,10 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
   if (op == "Unsqueeze" || op == "Squeeze") {
     if (!ins[0].has_rank()) return std::nullopt;
     std::optional<std::vector<int64_t>> axes;
-    if (opset >= 13) axes = ins.size() > 1 ? ConstInts(ins[1]) : std::optional<std::vector<int64_t>>{};
-    else axes = n.AttrInts("axes");
+    if (opset >= 13)
+      axes = ins.size() > 1 ? ConstInts(ins[1]) : std::optional<std::vector<int64_t>>{};
+    else
+      axes = n.AttrInts("axes");
     Dims x = ins[0].dims();
     if (op == "Squeeze") {
       if (!axes || axes->empty()) {
@@ -254,8 +304,10 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     int64_t sum = 0;
     for (const In& in : ins) {
       if (in.dims().size() != out.size()) return std::nullopt;
-      if (!in.dims()[axis].known()) sum = -1;
-      else if (sum >= 0) sum += in.dims()[axis].value;
+      if (!in.dims()[axis].known())
+        sum = -1;
+      else if (sum >= 0)
+        sum += in.dims()[axis].value;
     }
     out[axis] = sum >= 0 ? Dim::Known(sum) : Dim{};
     return out;
@@ -284,7 +336,8 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     if (!ins[0].has_rank()) return std::nullopt;
     std::optional<std::vector<int64_t>> axes = n.AttrInts("axes");
     if (op == "ReduceSum" && opset >= 13)
-      axes = ins.size() > 1 ? ConstInts(ins[1]) : std::optional<std::vector<int64_t>>(std::vector<int64_t>{});
+      axes = ins.size() > 1 ? ConstInts(ins[1])
+                            : std::optional<std::vector<int64_t>>(std::vector<int64_t>{});
     if (!axes) return std::nullopt;
     Dims x = ins[0].dims();
     const bool keep = n.AttrInt("keepdims", 1) != 0;
@@ -296,8 +349,10 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     }
     Dims out;
     for (size_t i = 0; i < x.size(); ++i) {
-      if (!red[i]) out.push_back(x[i]);
-      else if (keep) out.push_back(Dim::Known(1));
+      if (!red[i])
+        out.push_back(x[i]);
+      else if (keep)
+        out.push_back(Dim::Known(1));
     }
     return out;
   }
@@ -311,8 +366,9 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
         return out;
       }
     }
-    const In* scales_in = op == "Resize" ? (ins.size() > 2 ? &ins[2] : (ins.size() > 1 ? &ins[1] : nullptr))
-                                         : (ins.size() > 1 ? &ins[1] : nullptr);
+    const In* scales_in = op == "Resize"
+                              ? (ins.size() > 2 ? &ins[2] : (ins.size() > 1 ? &ins[1] : nullptr))
+                              : (ins.size() > 1 ? &ins[1] : nullptr);
     if (op == "Resize" && opset >= 11) scales_in = ins.size() > 2 ? &ins[2] : nullptr;
     std::vector<float> scales = n.AttrFloats("scales");
     if (scales_in && scales_in->constant && scales_in->constant->dtype() == DataType::kFloat32) {
@@ -322,8 +378,9 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     if (scales.size() != x.size()) return std::nullopt;
     Dims out;
     for (size_t i = 0; i < x.size(); ++i)
-      out.push_back(x[i].known() ? Dim::Known(static_cast<int64_t>(std::floor(x[i].value * scales[i])))
-                                 : Dim{});
+      out.push_back(x[i].known()
+                        ? Dim::Known(static_cast<int64_t>(std::floor(x[i].value * scales[i])))
+                        : Dim{});
     return out;
   }
   return std::nullopt;
@@ -346,7 +403,8 @@ size_t InferShapes(Graph& graph) {
     }
     DataType dtype = !ins.empty() && ins[0].type ? ins[0].type->dtype : DataType::kUndefined;
     std::optional<Dims> dims;
-    if (!ins.empty() || n.op_type == "Constant") dims = Infer(n, ins, &dtype, graph.Opset(n.domain));
+    if (!ins.empty() || n.op_type == "Constant")
+      dims = Infer(n, ins, &dtype, graph.Opset(n.domain));
     if (n.outputs.empty() || n.outputs[0].empty()) continue;
     ValueType& out = graph.value_types[n.outputs[0]];
     // Declared types from the file win where they say more.

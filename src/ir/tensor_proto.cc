@@ -19,9 +19,12 @@ Result<std::string> ReadExternal(const onnx::TensorProto& proto, const std::stri
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::stoll(kv.value());
+    else if (kv.key() == "length")
+      length = std::stoll(kv.value());
   }
   if (location.empty())
     return Status::InvalidModel("tensor '" + proto.name() + "' has external data without location");
@@ -29,7 +32,8 @@ Result<std::string> ReadExternal(const onnx::TensorProto& proto, const std::stri
   if (rel.is_absolute() || location.find("..") != std::string::npos)
     return Status::InvalidModel("tensor '" + proto.name() +
                                 "': external data location must be a relative path inside the "
-                                "model's directory: " + location);
+                                "model's directory: " +
+                                location);
   std::filesystem::path path = std::filesystem::path(base_dir) / rel;
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound("external data file not found: " + path.string());
@@ -95,12 +99,12 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
                                   std::to_string(n));
     return Status::Ok();
   };
-  const int typed_count =
-      dtype == DataType::kFloat32 ? proto.float_data_size()
-      : dtype == DataType::kFloat64 ? proto.double_data_size()
-      : dtype == DataType::kInt64 ? proto.int64_data_size()
-      : (dtype == DataType::kUint32 || dtype == DataType::kUint64) ? proto.uint64_data_size()
-                                                                   : proto.int32_data_size();
+  const int typed_count = dtype == DataType::kFloat32   ? proto.float_data_size()
+                          : dtype == DataType::kFloat64 ? proto.double_data_size()
+                          : dtype == DataType::kInt64   ? proto.int64_data_size()
+                          : (dtype == DataType::kUint32 || dtype == DataType::kUint64)
+                              ? proto.uint64_data_size()
+                              : proto.int32_data_size();
   SN_RETURN_IF_ERROR(check(typed_count));
   Tensor t = allocate();
   switch (dtype) {
@@ -119,16 +123,21 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
     case DataType::kUint32:
     case DataType::kUint64:
       SN_RETURN_IF_ERROR(check(proto.uint64_data_size()));
-      if (dtype == DataType::kUint32) CopyField<uint32_t>(proto.uint64_data(), t);
-      else CopyField<uint64_t>(proto.uint64_data(), t);
+      if (dtype == DataType::kUint32)
+        CopyField<uint32_t>(proto.uint64_data(), t);
+      else
+        CopyField<uint64_t>(proto.uint64_data(), t);
       break;
-    case DataType::kInt32: SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
+    case DataType::kInt32:
+      SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
       CopyField<int32_t>(proto.int32_data(), t);
       break;
-    case DataType::kInt16: SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
+    case DataType::kInt16:
+      SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
       CopyField<int16_t>(proto.int32_data(), t);
       break;
-    case DataType::kInt8: SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
+    case DataType::kInt8:
+      SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
       CopyField<int8_t>(proto.int32_data(), t);
       break;
     case DataType::kUint16:
@@ -137,7 +146,8 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
       SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
       CopyField<uint16_t>(proto.int32_data(), t);
       break;
-    case DataType::kUint8: SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
+    case DataType::kUint8:
+      SN_RETURN_IF_ERROR(check(proto.int32_data_size()));
       CopyField<uint8_t>(proto.int32_data(), t);
       break;
     case DataType::kBool: {

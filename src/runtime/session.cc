@@ -63,14 +63,14 @@ class Session::Impl {
   ir::Model model;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<Step> steps;
-  std::vector<Tensor> constants;         // slot -> tensor for initializers, else undefined
+  std::vector<Tensor> constants;  // slot -> tensor for initializers, else undefined
   std::vector<int> input_slots, output_slots;
   size_t num_slots = 0;
   size_t weights_bytes = 0;
   int num_threads = 1;
 
   mutable std::mutex mu;
-  mutable size_t peak_bytes = 0;                 // GUARDED_BY(mu)
+  mutable size_t peak_bytes = 0;                  // GUARDED_BY(mu)
   mutable std::vector<NodeProfile> last_profile;  // GUARDED_BY(mu)
 
   Status Prepare();
@@ -158,7 +158,9 @@ Status Session::Impl::Prepare() {
 }
 
 Status Session::Impl::CheckInput(const TensorInfo& info, const Tensor& t) const {
-  auto describe = [](const Tensor& x) { return DataTypeName(x.dtype()) + ShapeToString(x.shape()); };
+  auto describe = [](const Tensor& x) {
+    return DataTypeName(x.dtype()) + ShapeToString(x.shape());
+  };
   if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype)
     return Status::InvalidArgument("input '" + info.name + "': expected " +
                                    info.ToString().substr(info.name.size() + 2) + ", got " +
@@ -259,8 +261,8 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
     }
     if (!s.ok()) return s;
     if (im.options.profiling) {
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                      .count();
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       profile.push_back({st.node->name, st.node->op_type, ms});
     }
     auto& produced = ctx.outputs();

@@ -26,16 +26,78 @@ using namespace supernova;  // NOLINT
 namespace {
 
 // The operators the runtime commits to (the common vision set of opsets 7-17).
-const std::set<std::string> kScopeOps = {
-    "Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu",
-    "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Clip", "Softmax", "Add", "Sub", "Mul", "Div",
-    "Mod", "And", "Or", "Xor", "Not", "Equal", "Greater", "Less", "GreaterOrEqual",
-    "LessOrEqual", "Max", "Min", "Sum", "Mean", "MaxPool", "AveragePool", "GlobalAveragePool",
-    "GlobalMaxPool", "Concat", "Split", "Slice", "Reshape", "Flatten", "Transpose", "Squeeze",
-    "Unsqueeze", "Gather", "Shape", "Constant", "ConstantOfShape", "Cast", "Pad", "Resize",
-    "Upsample", "ReduceMean", "ReduceMax", "ReduceSum", "Expand", "Where", "Range", "TopK",
-    "NonMaxSuppression", "Identity", "Dropout", "InstanceNormalization", "LRN", "Erf", "Pow",
-    "Sqrt", "Exp", "Log", "Neg", "Abs", "Floor", "Ceil"};
+const std::set<std::string> kScopeOps = {"Conv",
+                                         "ConvTranspose",
+                                         "Gemm",
+                                         "MatMul",
+                                         "BatchNormalization",
+                                         "Relu",
+                                         "LeakyRelu",
+                                         "Sigmoid",
+                                         "Tanh",
+                                         "HardSigmoid",
+                                         "HardSwish",
+                                         "Clip",
+                                         "Softmax",
+                                         "Add",
+                                         "Sub",
+                                         "Mul",
+                                         "Div",
+                                         "Mod",
+                                         "And",
+                                         "Or",
+                                         "Xor",
+                                         "Not",
+                                         "Equal",
+                                         "Greater",
+                                         "Less",
+                                         "GreaterOrEqual",
+                                         "LessOrEqual",
+                                         "Max",
+                                         "Min",
+                                         "Sum",
+                                         "Mean",
+                                         "MaxPool",
+                                         "AveragePool",
+                                         "GlobalAveragePool",
+                                         "GlobalMaxPool",
+                                         "Concat",
+                                         "Split",
+                                         "Slice",
+                                         "Reshape",
+                                         "Flatten",
+                                         "Transpose",
+                                         "Squeeze",
+                                         "Unsqueeze",
+                                         "Gather",
+                                         "Shape",
+                                         "Constant",
+                                         "ConstantOfShape",
+                                         "Cast",
+                                         "Pad",
+                                         "Resize",
+                                         "Upsample",
+                                         "ReduceMean",
+                                         "ReduceMax",
+                                         "ReduceSum",
+                                         "Expand",
+                                         "Where",
+                                         "Range",
+                                         "TopK",
+                                         "NonMaxSuppression",
+                                         "Identity",
+                                         "Dropout",
+                                         "InstanceNormalization",
+                                         "LRN",
+                                         "Erf",
+                                         "Pow",
+                                         "Sqrt",
+                                         "Exp",
+                                         "Log",
+                                         "Neg",
+                                         "Abs",
+                                         "Floor",
+                                         "Ceil"};
 
 struct Options {
   std::string data_dir = "/usr/share/libonnx-testdata/data/node";
@@ -118,9 +180,9 @@ TestResult RunOne(const fs::path& dir, const Options& opt) {
   so.num_threads = opt.threads;
   auto session = Session::Open(model_path, so);
   if (!session.ok()) {
-    const bool missing_op = session.status().code() == Status::Code::kUnimplemented &&
-                            session.status().message().find("unsupported operator") !=
-                                std::string::npos;
+    const bool missing_op =
+        session.status().code() == Status::Code::kUnimplemented &&
+        session.status().message().find("unsupported operator") != std::string::npos;
     r.outcome = missing_op ? Outcome::kSkip : Outcome::kFail;
     r.detail = session.status().ToString();
     return r;
@@ -141,7 +203,8 @@ TestResult RunOne(const fs::path& dir, const Options& opt) {
       }
       if (i < ins.size()) {
         name = ins[i].name;
-        if (ins[i].dtype == DataType::kBFloat16 && t->dtype() == DataType::kUint16) t = AsBFloat16(*t);
+        if (ins[i].dtype == DataType::kBFloat16 && t->dtype() == DataType::kUint16)
+          t = AsBFloat16(*t);
       }
       feeds.emplace_back(name, std::move(t).value());
     }
@@ -153,8 +216,8 @@ TestResult RunOne(const fs::path& dir, const Options& opt) {
     }
     auto out_files = SortedFiles(e.path(), "output_");
     if (out_files.size() != outs.size()) {
-      r.detail = std::to_string(outs.size()) + " outputs, expected " +
-                 std::to_string(out_files.size());
+      r.detail =
+          std::to_string(outs.size()) + " outputs, expected " + std::to_string(out_files.size());
       return r;
     }
     for (size_t i = 0; i < out_files.size(); ++i) {
@@ -193,11 +256,16 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--data") opt.data_dir = next();
-    else if (a == "--filter") opt.filter = next();
-    else if (a == "--verbose" || a == "-v") opt.verbose = true;
-    else if (a == "--min-pass-rate") opt.min_pass_rate = std::stod(next());
-    else if (a == "--threads") opt.threads = std::stoi(next());
+    if (a == "--data")
+      opt.data_dir = next();
+    else if (a == "--filter")
+      opt.filter = next();
+    else if (a == "--verbose" || a == "-v")
+      opt.verbose = true;
+    else if (a == "--min-pass-rate")
+      opt.min_pass_rate = std::stod(next());
+    else if (a == "--threads")
+      opt.threads = std::stoi(next());
     else {
       std::fprintf(stderr,
                    "usage: %s [--data DIR] [--filter SUBSTRING] [--verbose] "

@@ -24,12 +24,14 @@ TEST(ShapeInference, ConvPoolGemmChainKeepsSymbolicBatch) {
   Graph g;
   g.opsets[""] = 13;
   g.inputs = {"x"};
-  g.value_types["x"] = Sym(DataType::kFloat32, {Dim::Symbol("N"), Dim::Known(3), Dim::Known(32), Dim::Known(32)});
+  g.value_types["x"] =
+      Sym(DataType::kFloat32, {Dim::Symbol("N"), Dim::Known(3), Dim::Known(32), Dim::Known(32)});
   g.initializers["w"] = Tensor(DataType::kFloat32, {8, 3, 3, 3});
   g.value_types["w"] = ValueType::Static(DataType::kFloat32, {8, 3, 3, 3});
   Node conv = MakeNode("Conv", {"x", "w"}, "c");
   conv.attributes["strides"] = Attribute{Attribute::Kind::kInts, 0, 0, {}, {}, {}, {}, {2, 2}, {}};
-  conv.attributes["pads"] = Attribute{Attribute::Kind::kInts, 0, 0, {}, {}, {}, {}, {1, 1, 1, 1}, {}};
+  conv.attributes["pads"] =
+      Attribute{Attribute::Kind::kInts, 0, 0, {}, {}, {}, {}, {1, 1, 1, 1}, {}};
   g.nodes.push_back(conv);
   g.nodes.push_back(MakeNode("Relu", {"c"}, "r"));
   g.nodes.push_back(MakeNode("GlobalAveragePool", {"r"}, "p"));

@@ -40,7 +40,8 @@ std::vector<Case> Cases() {
     fs::path root = m["model_root"] == "shared" ? p.shared : p.assets;
     cases.push_back({e.path().filename().string(), root / m["model"].get<std::string>(), e.path()});
   }
-  std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });
+  std::sort(cases.begin(), cases.end(),
+            [](const Case& a, const Case& b) { return a.name < b.name; });
   return cases;
 }
 
@@ -85,11 +86,13 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
     const Tensor& a = outputs[i];
     const Tensor& e = expected[i];
     ASSERT_EQ(a.dtype(), e.dtype());
-    ASSERT_EQ(a.shape(), e.shape()) << ShapeToString(a.shape()) << " vs " << ShapeToString(e.shape());
+    ASSERT_EQ(a.shape(), e.shape())
+        << ShapeToString(a.shape()) << " vs " << ShapeToString(e.shape());
     // Tolerance scaled to the output's magnitude: float32 reassociation across ~100 layers.
     double max_abs = 0, max_ref = 0, worst = 0;
     int64_t bad = 0;
-    for (int64_t k = 0; k < e.numel(); ++k) max_ref = std::max(max_ref, std::fabs(e.GetAsDouble(k)));
+    for (int64_t k = 0; k < e.numel(); ++k)
+      max_ref = std::max(max_ref, std::fabs(e.GetAsDouble(k)));
     const double atol = 1e-4 * std::max(1.0, max_ref);
     for (int64_t k = 0; k < e.numel(); ++k) {
       const double d = std::fabs(a.GetAsDouble(k) - e.GetAsDouble(k));
@@ -98,8 +101,9 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
       worst = std::max(worst, d / allowed);
       if (!(d <= allowed)) ++bad;
     }
-    std::printf("[model] %s output %zu %s: max abs error %.3g (max |ref| %.3g, %.2f of tolerance)\n",
-                c.name.c_str(), i, ShapeToString(e.shape()).c_str(), max_abs, max_ref, worst);
+    std::printf(
+        "[model] %s output %zu %s: max abs error %.3g (max |ref| %.3g, %.2f of tolerance)\n",
+        c.name.c_str(), i, ShapeToString(e.shape()).c_str(), max_abs, max_ref, worst);
     EXPECT_EQ(bad, 0) << c.name << " output " << i << ": " << bad << " elements outside tolerance";
   }
 }

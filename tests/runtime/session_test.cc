@@ -80,7 +80,8 @@ TEST(Session, RejectsUnknownProvidersAndBadThreadCounts) {
   opts.providers = {"warp-drive", "cpu"};
   auto s = Session::OpenBytes(IdentityModel(), opts);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("unknown execution provider 'warp-drive'"), std::string::npos);
+  EXPECT_NE(s.status().message().find("unknown execution provider 'warp-drive'"),
+            std::string::npos);
   opts.providers = {"cpu"};
   opts.num_threads = -3;
   EXPECT_EQ(Session::OpenBytes(IdentityModel(), opts).status().code(),

@@ -1,10 +1,10 @@
 // The `supernova` command line, run as a separate process on real files.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <sys/wait.h>
 
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
@@ -37,14 +37,16 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("supernova_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("supernova_cli_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
   fs::path dir_;
-  const std::string cls_ = std::string(SUPERNOVA_ASSETS_DIR) + "/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+  const std::string cls_ =
+      std::string(SUPERNOVA_ASSETS_DIR) + "/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx";
   const std::string cls_data_ = std::string(SUPERNOVA_TEST_DATA_DIR) + "/models/ppocr_cls";
 };
 
@@ -58,7 +60,8 @@ TEST_F(CliTest, InfoPrintsInputsOutputsAndOperators) {
 }
 
 TEST_F(CliTest, RunWritesNamedOutputsMatchingTheReference) {
-  Output o = Cli("run " + cls_ + " --input x=" + cls_data_ + "/input_0.pb --output-dir " + Path("out"));
+  Output o =
+      Cli("run " + cls_ + " --input x=" + cls_data_ + "/input_0.pb --output-dir " + Path("out"));
   ASSERT_EQ(o.code, 0) << o.text;
   std::string name;
   auto got = ir::ReadTensorFile(Path("out/output_0.pb"), &name);
@@ -102,16 +105,22 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
     fputs("definitely not protobuf \xff\xff", f);
     fclose(f);
   }
-  expect_error(Cli("run " + Path("bad.onnx") + " -i x.pb -o " + Path("out")), "not a valid ONNX model");
-  expect_error(Cli("run " + cls_ + " -i x=" + Path("nothing.pb") + " -o " + Path("out")), "no such file");
+  expect_error(Cli("run " + Path("bad.onnx") + " -i x.pb -o " + Path("out")),
+               "not a valid ONNX model");
+  expect_error(Cli("run " + cls_ + " -i x=" + Path("nothing.pb") + " -o " + Path("out")),
+               "no such file");
   // Wrong shape: a [1,3,48,192] tensor with 4 channels.
-  ASSERT_TRUE(ir::WriteTensorFile(Path("wrong.pb"), Tensor(DataType::kFloat32, {1, 4, 48, 192}), "x").ok());
-  expect_error(Cli("run " + cls_ + " -i x=" + Path("wrong.pb") + " -o " + Path("out")), "expected shape");
-  ASSERT_TRUE(ir::WriteTensorFile(Path("int.pb"), Tensor(DataType::kInt64, {1, 3, 48, 192}), "x").ok());
+  ASSERT_TRUE(
+      ir::WriteTensorFile(Path("wrong.pb"), Tensor(DataType::kFloat32, {1, 4, 48, 192}), "x").ok());
+  expect_error(Cli("run " + cls_ + " -i x=" + Path("wrong.pb") + " -o " + Path("out")),
+               "expected shape");
+  ASSERT_TRUE(
+      ir::WriteTensorFile(Path("int.pb"), Tensor(DataType::kInt64, {1, 3, 48, 192}), "x").ok());
   expect_error(Cli("run " + cls_ + " -i x=" + Path("int.pb") + " -o " + Path("out")), "got int64");
   expect_error(Cli("run " + cls_ + " -i nosuch=" + Path("int.pb") + " -o " + Path("out")),
                "no input named 'nosuch'");
-  expect_error(Cli("run " + cls_ + " -i " + std::string(SUPERNOVA_EXAMPLES_DIR) + "/text_line.png -o " + Path("out")),
+  expect_error(Cli("run " + cls_ + " -i " + std::string(SUPERNOVA_EXAMPLES_DIR) +
+                   "/text_line.png -o " + Path("out")),
                "--preprocess");
   // An operator no provider has.
   ir::Model m;

@@ -34,9 +34,11 @@ int RunInfo(const InfoArgs& args) {
   const auto& md = model->metadata;
   std::string opsets;
   for (const auto& [domain, v] : g.opsets)
-    opsets += fmt::format("{}{} {}", opsets.empty() ? "" : ", ", domain.empty() ? "ai.onnx" : domain, v);
-  fmt::print("producer   {} {} (ONNX IR {}), opset {}\n", md.producer_name.empty() ? "?" : md.producer_name,
-             md.producer_version, md.ir_version, opsets);
+    opsets +=
+        fmt::format("{}{} {}", opsets.empty() ? "" : ", ", domain.empty() ? "ai.onnx" : domain, v);
+  fmt::print("producer   {} {} (ONNX IR {}), opset {}\n",
+             md.producer_name.empty() ? "?" : md.producer_name, md.producer_version, md.ir_version,
+             opsets);
   fmt::print("inputs\n");
   for (const auto& in : g.inputs) {
     const ir::ValueType* t = g.TypeOf(in);
@@ -76,7 +78,8 @@ int RunInfo(const InfoArgs& args) {
     fmt::print("cpu        every operator has a kernel\n");
   } else {
     std::string list;
-    for (const auto& [op, n] : unsupported) list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", op, n);
+    for (const auto& [op, n] : unsupported)
+      list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", op, n);
     fmt::print("cpu        no kernel for: {}\n", list);
   }
   return 0;
@@ -86,7 +89,8 @@ int RunInfo(const InfoArgs& args) {
 
 void AddInfoCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<InfoArgs>();
-  auto* cmd = app.add_subcommand("info", "Print a model's inputs, outputs, operators and parameters");
+  auto* cmd =
+      app.add_subcommand("info", "Print a model's inputs, outputs, operators and parameters");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->final_callback([args, exit_code] { *exit_code = RunInfo(*args); });
 }

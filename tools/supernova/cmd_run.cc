@@ -107,9 +107,12 @@ Result<Tensor> LoadInput(const std::string& file, const TensorInfo& info, const 
     o.bgr = args.bgr;
     if (!info.rank_known || info.dims.size() != 4)
       return Status::InvalidArgument("input '" + info.name + "' is not a 4-D image input");
-    if (info.dims[1] == 3) o.nchw = true;
-    else if (info.dims[3] == 3) o.nchw = false;
-    else return Status::InvalidArgument("input '" + info.name + "' has no 3-channel axis");
+    if (info.dims[1] == 3)
+      o.nchw = true;
+    else if (info.dims[3] == 3)
+      o.nchw = false;
+    else
+      return Status::InvalidArgument("input '" + info.name + "' has no 3-channel axis");
     int64_t h = o.nchw ? info.dims[2] : info.dims[1], w = o.nchw ? info.dims[3] : info.dims[2];
     if (!args.size.empty()) {
       int sh = 0, sw = 0;
@@ -160,7 +163,8 @@ int RunModel(const RunArgs& args) {
       name = spec.substr(0, eq);
       file = spec.substr(eq + 1);
     }
-    auto info = std::find_if(infos.begin(), infos.end(), [&](const TensorInfo& i) { return i.name == name; });
+    auto info = std::find_if(infos.begin(), infos.end(),
+                             [&](const TensorInfo& i) { return i.name == name; });
     if (info == infos.end()) return Fail("the model has no input named '" + name + "'");
     auto t = LoadInput(file, *info, args);
     if (!t.ok()) return Fail(t.status().ToString());
@@ -173,7 +177,8 @@ int RunModel(const RunArgs& args) {
   for (int r = 0; r < std::max(1, args.repeat); ++r) {
     auto t0 = std::chrono::steady_clock::now();
     Status s = (*session)->Run(feeds, &outputs, &stats);
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (!s.ok()) return Fail(s.ToString());
   }
   std::sort(times.begin(), times.end());
@@ -189,7 +194,8 @@ int RunModel(const RunArgs& args) {
   const auto& out_infos = (*session)->outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& t = outputs[i];
-    const std::string path = (std::filesystem::path(args.output_dir) / fmt::format("output_{}.pb", i)).string();
+    const std::string path =
+        (std::filesystem::path(args.output_dir) / fmt::format("output_{}.pb", i)).string();
     Status s = ir::WriteTensorFile(path, t, out_infos[i].name);
     if (!s.ok()) return Fail(s.ToString());
     double lo = INFINITY, hi = -INFINITY, sum = 0;
@@ -228,7 +234,8 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
                   "NAME=FILE (.pb TensorProto, .npy, or an image with --preprocess); "
                   "FILE alone for a single-input model")
       ->required();
-  cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")->required();
+  cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")
+      ->required();
   cmd->add_option("--preprocess", args->preprocess,
                   "image normalisation: raw (0-255), unit (0-1), signed (-1..1), imagenet, paddle");
   cmd->add_option("--size", args->size, "HxW for image inputs whose model size is dynamic");

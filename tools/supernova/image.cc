@@ -10,8 +10,8 @@ namespace supernova::tools {
 
 Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
   int w = 0, h = 0, channels = 0;
-  std::unique_ptr<unsigned char, void (*)(void*)> pixels(stbi_load(path.c_str(), &w, &h, &channels, 3),
-                                                          stbi_image_free);
+  std::unique_ptr<unsigned char, void (*)(void*)> pixels(
+      stbi_load(path.c_str(), &w, &h, &channels, 3), stbi_image_free);
   if (!pixels) {
     const char* why = stbi_failure_reason();
     return Status::InvalidArgument("cannot decode image " + path + ": " +
@@ -19,7 +19,8 @@ Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
   }
   const int oh = o.height > 0 ? o.height : h;
   const int ow = o.width > 0 ? o.width : w;
-  if (o.dtype != DataType::kFloat32 && !(o.dtype == DataType::kUint8 && o.norm == Normalization::kRaw))
+  if (o.dtype != DataType::kFloat32 &&
+      !(o.dtype == DataType::kUint8 && o.norm == Normalization::kRaw))
     return Status::Unimplemented("image inputs must be float32 (or uint8 with raw preprocessing)");
   static constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
   static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
@@ -43,11 +44,20 @@ Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
                   wy * ((1 - wx) * px(y1, x0) + wx * px(y1, x1));
         const int mc = o.bgr ? 2 - c : c;  // ImageNet statistics are per RGB channel
         switch (o.norm) {
-          case Normalization::kRaw: break;
-          case Normalization::kUnit: v /= 255.0f; break;
-          case Normalization::kSigned: v = v / 127.5f - 1.0f; break;
-          case Normalization::kImageNet: v = (v / 255.0f - kMean[mc]) / kStd[mc]; break;
-          case Normalization::kPaddle: v = (v / 255.0f - 0.5f) / 0.5f; break;
+          case Normalization::kRaw:
+            break;
+          case Normalization::kUnit:
+            v /= 255.0f;
+            break;
+          case Normalization::kSigned:
+            v = v / 127.5f - 1.0f;
+            break;
+          case Normalization::kImageNet:
+            v = (v / 255.0f - kMean[mc]) / kStd[mc];
+            break;
+          case Normalization::kPaddle:
+            v = (v / 255.0f - 0.5f) / 0.5f;
+            break;
         }
         const int64_t idx = o.nchw ? (int64_t{c} * oh + y) * ow + x : (int64_t{y} * ow + x) * 3 + c;
         if (o.dtype == DataType::kUint8)

@@ -35,7 +35,8 @@ Result<Tensor> ReadNpy(const std::string& path) {
   } else {
     if (bytes.size() < 12) return Status::InvalidArgument(path + ": truncated .npy header");
     header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= size_t{static_cast<unsigned char>(bytes[8 + i])} << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= size_t{static_cast<unsigned char>(bytes[8 + i])} << (8 * i);
     offset = 12;
   }
   if (offset + header_len > bytes.size())

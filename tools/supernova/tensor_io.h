@@ -23,9 +23,9 @@ Result<Normalization> ParseNormalization(const std::string& name);
 
 struct ImageOptions {
   Normalization norm = Normalization::kUnit;
-  bool bgr = false;   // channel order BGR instead of RGB
-  bool nchw = true;   // layout [1,3,H,W]; false: [1,H,W,3]
-  int height = 0;     // target size; 0 keeps the image's own
+  bool bgr = false;  // channel order BGR instead of RGB
+  bool nchw = true;  // layout [1,3,H,W]; false: [1,H,W,3]
+  int height = 0;    // target size; 0 keeps the image's own
   int width = 0;
   DataType dtype = DataType::kFloat32;  // float32 or uint8 (raw only)
 };

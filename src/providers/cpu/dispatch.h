@@ -20,9 +20,12 @@ struct TypeTag {
 template <typename F>
 Status DispatchFloat(DataType dtype, F&& f) {
   switch (dtype) {
-    case DataType::kFloat32: return f(TypeTag<float>{});
-    case DataType::kFloat64: return f(TypeTag<double>{});
-    default: return Status::Unimplemented("dtype " + DataTypeName(dtype) + " not supported");
+    case DataType::kFloat32:
+      return f(TypeTag<float>{});
+    case DataType::kFloat64:
+      return f(TypeTag<double>{});
+    default:
+      return Status::Unimplemented("dtype " + DataTypeName(dtype) + " not supported");
   }
 }
 
@@ -30,17 +33,28 @@ Status DispatchFloat(DataType dtype, F&& f) {
 template <typename F>
 Status DispatchNumeric(DataType dtype, F&& f) {
   switch (dtype) {
-    case DataType::kFloat32: return f(TypeTag<float>{});
-    case DataType::kFloat64: return f(TypeTag<double>{});
-    case DataType::kInt64: return f(TypeTag<int64_t>{});
-    case DataType::kInt32: return f(TypeTag<int32_t>{});
-    case DataType::kInt16: return f(TypeTag<int16_t>{});
-    case DataType::kInt8: return f(TypeTag<int8_t>{});
-    case DataType::kUint8: return f(TypeTag<uint8_t>{});
-    case DataType::kUint16: return f(TypeTag<uint16_t>{});
-    case DataType::kUint32: return f(TypeTag<uint32_t>{});
-    case DataType::kUint64: return f(TypeTag<uint64_t>{});
-    default: return Status::Unimplemented("dtype " + DataTypeName(dtype) + " not supported");
+    case DataType::kFloat32:
+      return f(TypeTag<float>{});
+    case DataType::kFloat64:
+      return f(TypeTag<double>{});
+    case DataType::kInt64:
+      return f(TypeTag<int64_t>{});
+    case DataType::kInt32:
+      return f(TypeTag<int32_t>{});
+    case DataType::kInt16:
+      return f(TypeTag<int16_t>{});
+    case DataType::kInt8:
+      return f(TypeTag<int8_t>{});
+    case DataType::kUint8:
+      return f(TypeTag<uint8_t>{});
+    case DataType::kUint16:
+      return f(TypeTag<uint16_t>{});
+    case DataType::kUint32:
+      return f(TypeTag<uint32_t>{});
+    case DataType::kUint64:
+      return f(TypeTag<uint64_t>{});
+    default:
+      return Status::Unimplemented("dtype " + DataTypeName(dtype) + " not supported");
   }
 }
 
@@ -49,11 +63,16 @@ Status DispatchNumeric(DataType dtype, F&& f) {
 template <typename F>
 Status DispatchBySize(DataType dtype, F&& f) {
   switch (DataTypeSize(dtype)) {
-    case 1: return f(TypeTag<uint8_t>{});
-    case 2: return f(TypeTag<uint16_t>{});
-    case 4: return f(TypeTag<uint32_t>{});
-    case 8: return f(TypeTag<uint64_t>{});
-    default: return Status::Unimplemented("dtype " + DataTypeName(dtype) + " not supported");
+    case 1:
+      return f(TypeTag<uint8_t>{});
+    case 2:
+      return f(TypeTag<uint16_t>{});
+    case 4:
+      return f(TypeTag<uint32_t>{});
+    case 8:
+      return f(TypeTag<uint64_t>{});
+    default:
+      return Status::Unimplemented("dtype " + DataTypeName(dtype) + " not supported");
   }
 }
 

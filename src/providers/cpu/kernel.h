@@ -31,8 +31,8 @@ class KernelContext {
         allocator_(std::move(allocator)) {}
 
   const ir::Node& node;
-  const int64_t opset;      // opset version of the node's domain in this model
-  const int num_threads;    // threads the kernel may use (OpenMP: num_threads(ctx.num_threads))
+  const int64_t opset;    // opset version of the node's domain in this model
+  const int num_threads;  // threads the kernel may use (OpenMP: num_threads(ctx.num_threads))
 
   // Number of input slots (omitted optional inputs in the middle count, trailing ones don't).
   size_t num_inputs() const { return inputs_.size(); }
