@@ -79,7 +79,8 @@ class Session {
 
   // Runs the model. `inputs` names every graph input once; `outputs` receives the model's
   // outputs in declaration order. Thread-safe. Fails without side effects on a missing,
-  // unknown, mistyped or misshapen input.
+  // unknown, mistyped or misshapen input. An output may share memory with an input or with
+  // a model constant (an Identity or Reshape of it): treat outputs as read-only, or Clone().
   Status Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
              std::vector<Tensor>* outputs, RunStats* stats = nullptr) const;
 
