@@ -43,3 +43,34 @@ TEST(Concat, MismatchedShapesAreAnError) {
 
 }  // namespace
 }  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+TEST(Concat, BatchOneChannelConcatSplitsBigBlocksAcrossThreads) {
+  std::vector<float> a(300 * 500), b(200 * 500);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = -static_cast<float>(i) - 1;
+  auto out = OpTest("Concat")
+                 .Attr("axis", int64_t{1})
+                 .Input("a", Tensor::FromVector<float>(a, {1, 300, 500}))
+                 .Input("b", Tensor::FromVector<float>(b, {1, 200, 500}))
+                 .Run(4);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const float* y = (*out)[0].data<float>();
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(y[i], a[i]);
+  for (size_t i = 0; i < b.size(); ++i) ASSERT_EQ(y[a.size() + i], b[i]);
+  // Split undoes it, again through the threaded single-block path.
+  auto parts = OpTest("Split", 13)
+                   .Attr("axis", int64_t{1})
+                   .Input("y", (*out)[0])
+                   .ConstInput("split", Tensor::FromVector<int64_t>({300, 200}, {2}))
+                   .Outputs(2)
+                   .Run(4);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_TRUE(TensorsNear(Tensor::FromVector<float>(a, {1, 300, 500}), (*parts)[0], 0, 0));
+  EXPECT_TRUE(TensorsNear(Tensor::FromVector<float>(b, {1, 200, 500}), (*parts)[1], 0, 0));
+}
+
+}  // namespace
+}  // namespace supernova::testing

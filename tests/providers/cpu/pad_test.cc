@@ -70,3 +70,30 @@ TEST(Pad, HugePadsAreRejectedNotOverflowed) {
 
 }  // namespace
 }  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+TEST(Pad, LargeThreadedSpatialPadMatchesIndexRule) {
+  const int64_t C = 16, H = 70, W = 90;
+  std::vector<float> v(static_cast<size_t>(C * H * W));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  auto out = OpTest("Pad", 13)
+                 .Attr("mode", std::string("reflect"))
+                 .Input("x", Tensor::FromVector<float>(v, {1, C, H, W}))
+                 .ConstInput("pads", Tensor::FromVector<int64_t>({0, 0, 2, 3, 0, 0, 1, 4}, {8}))
+                 .Run(4);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const Tensor& y = (*out)[0];
+  ASSERT_EQ(y.shape(), (Shape{1, C, H + 3, W + 7}));
+  auto reflect = [](int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); };
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t h = 0; h < H + 3; ++h)
+      for (int64_t w = 0; w < W + 7; ++w) {
+        const int64_t sh = reflect(h - 2, H), sw = reflect(w - 3, W);
+        ASSERT_EQ(y.GetAsDouble((c * (H + 3) + h) * (W + 7) + w), v[(c * H + sh) * W + sw]);
+      }
+}
+
+}  // namespace
+}  // namespace supernova::testing

@@ -131,3 +131,38 @@ TEST(ArgMin, AxisZeroAndEmptyAxisError) {
 
 }  // namespace
 }  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+// Large enough for the threaded paths, with an inner size that is not a multiple of the chunk.
+TEST(ReduceSum, LargeThreadedLayoutsMatchClosedForm) {
+  const int64_t A = 7, B = 33, C = 301;
+  std::vector<float> v(static_cast<size_t>(A * B * C));
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t c = 0; c < C; ++c)
+        v[(a * B + b) * C + c] = static_cast<float>(a + 2 * b + 3 * (c % 5));
+  Tensor x = Tensor::FromVector<float>(v, {A, B, C});
+  // Middle axis: sum over b of (a + 2b + 3(c%5)) = B*a + B*(B-1) + 3B*(c%5).
+  auto mid = OpTest("ReduceSum", 13)
+                 .Input("x", x)
+                 .ConstInput("axes", Tensor::FromVector<int64_t>({1}, {1}))
+                 .Run(4);
+  ASSERT_TRUE(mid.ok()) << mid.status().ToString();
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t c = 0; c < C; ++c)
+      ASSERT_EQ((*mid)[0].GetAsDouble(a * C + c),
+                static_cast<double>(B * a + B * (B - 1) + 3 * B * (c % 5)));
+  // Trailing axis through ReduceMean: mean over c of 3(c%5) is 3 * (sum of c%5) / C.
+  auto last = OpTest("ReduceMean", 13).Attr("axes", std::vector<int64_t>{-1}).Input("x", x).Run(4);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  double mod_sum = 0;
+  for (int64_t c = 0; c < C; ++c) mod_sum += c % 5;
+  for (int64_t a = 0; a < A; ++a)
+    for (int64_t b = 0; b < B; ++b)
+      ASSERT_NEAR((*last)[0].GetAsDouble(a * B + b), a + 2 * b + 3 * mod_sum / C, 1e-4);
+}
+
+}  // namespace
+}  // namespace supernova::testing

@@ -55,6 +55,12 @@ Status Concat(KernelContext& ctx) {
   const int64_t n = static_cast<int64_t>(xs.size());
   const int64_t items = outer * n;
   char* dst = static_cast<char*>(y->raw_data());
+  if (outer == 1) {  // a few big blocks: split each across the threads instead
+    for (int64_t i = 0; i < n; ++i)
+      ParallelCopy(dst + dst_offset[i], xs[i]->raw_data(), static_cast<size_t>(row_bytes[i]),
+                   ctx.num_threads);
+    return Status::Ok();
+  }
   const int nt = y->nbytes() >= (256u << 10) ? ctx.num_threads : 1;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t it = 0; it < items; ++it) {

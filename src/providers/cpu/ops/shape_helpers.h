@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
@@ -67,6 +68,20 @@ inline Status AllocOutput(KernelContext& ctx, size_t i, DataType dtype, Shape sh
     return ctx.Error("out of memory allocating output " + std::to_string(i));
   }
   return Status::Ok();
+}
+
+// memcpy split across threads when it is large: a single big block (Concat or Split on the
+// batch-1 channel axis) would otherwise keep one core busy while the rest wait.
+inline void ParallelCopy(void* dst, const void* src, size_t bytes, int num_threads) {
+  constexpr size_t kChunk = size_t{1} << 18;
+  const int64_t chunks = static_cast<int64_t>((bytes + kChunk - 1) / kChunk);
+  const int nt = chunks > 1 ? num_threads : 1;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t begin = static_cast<size_t>(c) * kChunk;
+    const size_t n = bytes - begin < kChunk ? bytes - begin : kChunk;
+    std::memcpy(static_cast<char*>(dst) + begin, static_cast<const char*>(src) + begin, n);
+  }
 }
 
 // Copies a strided view of `src` into the contiguous row-major `dst`:

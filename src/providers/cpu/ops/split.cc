@@ -72,6 +72,10 @@ Status Split(KernelContext& ctx) {
     if (row == 0) continue;
     char* dst = static_cast<char*>(y->raw_data());
     const char* src = static_cast<const char*>(x->raw_data()) + begin;
+    if (outer == 1) {
+      ParallelCopy(dst, src, static_cast<size_t>(row), ctx.num_threads);
+      continue;
+    }
     const int nt = y->nbytes() >= (256u << 10) ? ctx.num_threads : 1;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t o = 0; o < outer; ++o)
