@@ -43,6 +43,13 @@ void BufferPool::Free(void* p, size_t bytes) {
   free_[cls].push_back(p);
 }
 
+void BufferPool::ResetStats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  peak_ = live_;
+  reused_ = 0;
+  allocations_ = 0;
+}
+
 size_t BufferPool::live_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return live_;

@@ -22,6 +22,9 @@ class BufferPool final : public Allocator {
 
   size_t live_bytes() const;
   size_t peak_bytes() const;
+  // Starts a new measurement: the peak restarts from the bytes live now, and the reuse and
+  // allocation counters from zero. Blocks on the free lists stay for reuse.
+  void ResetStats();
   size_t reused_bytes() const;
   size_t allocations() const;
 

@@ -72,6 +72,10 @@ class Session::Impl {
   mutable std::mutex mu;
   mutable size_t peak_bytes = 0;                  // GUARDED_BY(mu)
   mutable std::vector<NodeProfile> last_profile;  // GUARDED_BY(mu)
+  // Idle buffer pools. A run takes one (or makes one) and gives it back, so steady-state runs
+  // reuse the buffers of earlier runs instead of allocating and page-faulting them anew;
+  // concurrent runs each hold their own.
+  mutable std::vector<std::shared_ptr<runtime::BufferPool>> idle_pools;  // GUARDED_BY(mu)
 
   Status Prepare();
   Status CheckInput(const TensorInfo& info, const Tensor& t) const;
@@ -237,7 +241,26 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
   for (size_t k = 0; k < fed.size(); ++k)
     if (!fed[k]) return Status::InvalidArgument("missing input '" + im.inputs[k].name + "'");
 
-  auto pool = std::make_shared<runtime::BufferPool>();
+  std::shared_ptr<runtime::BufferPool> pool;
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    if (!im.idle_pools.empty()) {
+      pool = std::move(im.idle_pools.back());
+      im.idle_pools.pop_back();
+    }
+  }
+  if (!pool) pool = std::make_shared<runtime::BufferPool>();
+  pool->ResetStats();
+  // Bytes still held from earlier runs (outputs the caller kept) are not this run's.
+  const size_t live_at_start = pool->live_bytes();
+  struct GiveBack {  // returns the pool on every exit path
+    const Impl& im;
+    std::shared_ptr<runtime::BufferPool>& pool;
+    ~GiveBack() {
+      std::lock_guard<std::mutex> lock(im.mu);
+      im.idle_pools.push_back(std::move(pool));
+    }
+  } give_back{im, pool};
   std::vector<NodeProfile> profile;
   if (im.options.profiling) profile.reserve(im.steps.size());
   omp_set_num_threads(im.num_threads);
@@ -279,7 +302,7 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
   outputs->clear();
   for (int s : im.output_slots) outputs->push_back(values[s]);
   values.clear();
-  const size_t peak = pool->peak_bytes();
+  const size_t peak = pool->peak_bytes() - live_at_start;
   if (stats) {
     stats->peak_bytes = peak;
     stats->reused_bytes = pool->reused_bytes();

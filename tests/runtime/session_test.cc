@@ -115,6 +115,12 @@ TEST(Session, MemoryPlannerReusesBuffersByLifetime) {
   EXPECT_EQ(stats.peak_bytes, 2u * 4096u);
   EXPECT_EQ(stats.reused_bytes, 8u * 4096u);
   EXPECT_EQ((*s)->peak_memory_bytes(), 2u * 4096u);
+  // A second run reuses the first run's buffers: all but one come from the free list (the
+  // caller still holds the first run's output while the second runs).
+  std::vector<Tensor> out2;
+  ASSERT_TRUE((*s)->Run({{"v0", Tensor::FromVector(x, {1024})}}, &out2, &stats).ok());
+  EXPECT_EQ(stats.peak_bytes, 2u * 4096u);
+  EXPECT_EQ(stats.reused_bytes, 9u * 4096u);
   // Abs then Neg, five times: every value ends as -|x|.
   for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(out[0].data<float>()[i], -std::fabs(x[i]));
 }
