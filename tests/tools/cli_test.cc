@@ -92,6 +92,17 @@ TEST_F(CliTest, ImageInputWithPreprocessingIsClassified) {
   EXPECT_NE(o.text.find("0 degrees"), std::string::npos) << o.text;  // upright text
 }
 
+// The README's run command reads this image; the recognizer must read it right.
+TEST_F(CliTest, RecognizerReadsTheBundledTextLine) {
+  const std::string ocr = std::string(SUPERNOVA_ASSETS_DIR) + "/ocr/";
+  Output o = Cli("run " + ocr + "ch_PP-OCRv4_rec_infer.onnx --input " +
+                 std::string(SUPERNOVA_EXAMPLES_DIR) +
+                 "/text_line.png --preprocess paddle --size 48x320 -o " + Path("out") +
+                 " --decode ctc --labels " + ocr + "ppocr_keys_v1.txt");
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("text: \"Hello Edge 2026\""), std::string::npos) << o.text;
+}
+
 // Every user error is one line on stderr and exit code 1, never a crash.
 TEST_F(CliTest, ErrorsAreOneClearLine) {
   auto expect_error = [](const Output& o, const std::string& needle) {
