@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
+#include "providers/cpu/kernel.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
@@ -81,6 +83,15 @@ inline bool NormalizeAxis(int64_t& axis, int64_t rank) {
   if (axis < -rank || axis >= rank) return false;
   if (axis < 0) axis += rank;
   return true;
+}
+
+// NormalizeAxis for kernels: an axis out of range becomes the error "axis A out of range for
+// <rank_name> R", so every op words it the same way.
+inline Status CheckAxis(const KernelContext& ctx, int64_t* axis, int64_t rank,
+                        const char* rank_name = "rank") {
+  if (NormalizeAxis(*axis, rank)) return Status::Ok();
+  return ctx.Error("axis " + std::to_string(*axis) + " out of range for " + rank_name + " " +
+                   std::to_string(rank));
 }
 
 }  // namespace supernova::cpu

@@ -224,5 +224,16 @@ TEST(Conv, RejectsBadBiasShape) {
   EXPECT_NE(out.status().message().find("B must have shape"), std::string::npos);
 }
 
+// group * W channels used to be multiplied unchecked: 4 * (2^62 + 1) wraps to 4 and matched.
+TEST(Conv, RejectsGroupThatOnlyMatchesByOverflow) {
+  auto out = OpTest("Conv")
+                 .Input("x", RandomTensor({1, 4, 3, 3}, 1))
+                 .ConstInput("w", Tensor::FromVector<float>({}, {0, 4, 1, 1}))
+                 .Attr("group", (int64_t{1} << 62) + 1)
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace supernova::testing

@@ -173,5 +173,17 @@ TEST(ConvTranspose, RejectsWeightChannelMismatch) {
       << out.status().message();
 }
 
+// With zero input channels every group divides them, and W channels * group used to wrap to a
+// negative output channel count.
+TEST(ConvTranspose, RejectsGroupThatOverflowsOutputChannels) {
+  auto out = OpTest("ConvTranspose")
+                 .Input("x", Tensor::FromVector<float>({}, {1, 0, 3, 3}))
+                 .ConstInput("w", Tensor::FromVector<float>({}, {0, 2, 1, 1}))
+                 .Attr("group", int64_t{1} << 62)
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace supernova::testing

@@ -21,9 +21,7 @@ Status Compress(KernelContext& ctx) {
   Shape shape = has_axis ? x->shape() : Shape{x->numel()};
   const int64_t r = static_cast<int64_t>(shape.size());
   int64_t axis = has_axis ? ctx.node.AttrInt("axis", 0) : 0;
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   const int64_t dim = shape[axis];
   // Entries of condition beyond the axis are ignored; missing ones count as false.
   const int64_t n = std::min<int64_t>(dim, cond->numel());

@@ -19,9 +19,7 @@ Status Concat(KernelContext& ctx) {
   const int64_t r = static_cast<int64_t>(first.rank());
   int64_t axis = ctx.node.AttrInt("axis", 1);
   if (r == 0) return ctx.Error("cannot concatenate scalars");
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   Shape out_shape = first.shape();
   out_shape[axis] = 0;
   for (const Tensor* t : xs) {

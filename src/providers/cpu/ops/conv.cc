@@ -236,7 +236,8 @@ Status Conv(KernelContext& ctx) {
   const int64_t group = ctx.node.AttrInt("group", 1);
   if (group <= 0) return ctx.Error("group must be positive");
   const int64_t c_in = x->dim(1), m_out = w->dim(0);
-  if (w->dim(1) * group != c_in)
+  // Divide rather than multiply: group * W channels can overflow and wrap onto c_in.
+  if (group > std::max<int64_t>(c_in, 1) || c_in % group != 0 || w->dim(1) != c_in / group)
     return ctx.Error("W " + ShapeToString(w->shape()) + " with group " + std::to_string(group) +
                      " does not match " + std::to_string(c_in) + " input channels");
   if (m_out % group != 0) return ctx.Error("output channels not divisible by group");

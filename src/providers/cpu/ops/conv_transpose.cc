@@ -208,7 +208,8 @@ Status ConvTranspose(KernelContext& ctx) {
     return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
   const int64_t group = ctx.node.AttrInt("group", 1);
   if (group <= 0) return ctx.Error("group must be positive");
-  if (w->dim(0) != x->dim(1) || x->dim(1) % group != 0)
+  // group never exceeds the input channels, so W channels * group stays within W's own size.
+  if (group > std::max<int64_t>(x->dim(1), 1) || w->dim(0) != x->dim(1) || x->dim(1) % group != 0)
     return ctx.Error("W " + ShapeToString(w->shape()) + " does not match X " +
                      ShapeToString(x->shape()) + " with group " + std::to_string(group));
   const int64_t m_out = w->dim(1) * group;

@@ -16,9 +16,7 @@ Status CumSum(KernelContext& ctx) {
   if (av.size() != 1) return ctx.Error("axis must hold one value");
   const int64_t r = static_cast<int64_t>(x->rank());
   int64_t axis = av[0];
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(av[0]) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   const bool exclusive = ctx.node.AttrInt("exclusive", 0) != 0;
   const bool reverse = ctx.node.AttrInt("reverse", 0) != 0;
   int64_t O = 1, I = 1;

@@ -71,9 +71,7 @@ Status Gather(KernelContext& ctx) {
   if (!data || !indices) return ctx.Error("data and indices inputs are required");
   const int64_t r = static_cast<int64_t>(data->rank());
   int64_t axis = ctx.node.AttrInt("axis", 0);
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   const int64_t dim = data->dim(static_cast<size_t>(axis));
   std::vector<int64_t> idx;
   SN_RETURN_IF_ERROR(ReadIndices(ctx, *indices, dim, &idx));
@@ -112,9 +110,7 @@ Status GatherElements(KernelContext& ctx) {
   if (!data || !indices) return ctx.Error("data and indices inputs are required");
   const int64_t r = static_cast<int64_t>(data->rank());
   int64_t axis = ctx.node.AttrInt("axis", 0);
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   SN_RETURN_IF_ERROR(CheckElementShapes(ctx, *data, *indices, axis));
   std::vector<int64_t> idx;
   SN_RETURN_IF_ERROR(ReadIndices(ctx, *indices, data->dim(static_cast<size_t>(axis)), &idx));
@@ -137,9 +133,7 @@ Status ScatterElements(KernelContext& ctx) {
   if (!data || !indices || !updates) return ctx.Error("data, indices and updates are required");
   const int64_t r = static_cast<int64_t>(data->rank());
   int64_t axis = ctx.node.AttrInt("axis", 0);
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   SN_RETURN_IF_ERROR(CheckElementShapes(ctx, *data, *indices, axis));
   if (updates->shape() != indices->shape())
     return ctx.Error("updates shape " + ShapeToString(updates->shape()) +

@@ -24,9 +24,7 @@ Status OneHot(KernelContext& ctx) {
   const int64_t depth = static_cast<int64_t>(depth_d);
   const int64_t r = static_cast<int64_t>(indices->rank()) + 1;
   int64_t axis = ctx.node.AttrInt("axis", -1);
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(ctx.node.AttrInt("axis", -1)) +
-                     " out of range for output rank " + std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r, "output rank"));
   Shape out_shape = indices->shape();
   out_shape.insert(out_shape.begin() + axis, depth);
   int64_t O = 1, I = 1;

@@ -79,9 +79,7 @@ Status Pad(KernelContext& ctx) {
   std::vector<int64_t> before(static_cast<size_t>(r), 0), after(static_cast<size_t>(r), 0);
   for (int64_t i = 0; i < na; ++i) {
     int64_t a = axes[i];
-    if (!NormalizeAxis(a, r))
-      return ctx.Error("axis " + std::to_string(axes[i]) + " out of range for rank " +
-                       std::to_string(r));
+    SN_RETURN_IF_ERROR(CheckAxis(ctx, &a, r));
     before[a] = pads[i];
     after[a] = pads[i + na];
   }

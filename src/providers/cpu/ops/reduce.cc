@@ -164,8 +164,7 @@ Status Reduce(KernelContext& ctx, int64_t axes_input_opset) {
   }
   std::vector<bool> reduced(static_cast<size_t>(r), axes.empty());
   for (int64_t a : axes) {
-    if (!NormalizeAxis(a, r))
-      return ctx.Error("axis " + std::to_string(a) + " out of range for rank " + std::to_string(r));
+    SN_RETURN_IF_ERROR(CheckAxis(ctx, &a, r));
     reduced[a] = true;
   }
   Shape out_shape;
@@ -235,9 +234,7 @@ Status ArgReduce(KernelContext& ctx) {
   if (!x) return ctx.Error("missing input");
   const int64_t r = static_cast<int64_t>(x->rank());
   int64_t axis = ctx.node.AttrInt("axis", 0);
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   const bool keepdims = ctx.node.AttrInt("keepdims", 1) != 0;
   const bool last = ctx.node.AttrInt("select_last_index", 0) != 0;
   const int64_t R = x->dim(static_cast<size_t>(axis));

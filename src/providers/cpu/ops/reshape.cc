@@ -107,8 +107,7 @@ Status Squeeze(KernelContext& ctx) {
     for (int64_t k = 0; k < r; ++k) drop[k] = x->dim(static_cast<size_t>(k)) == 1;
   }
   for (int64_t a : axes) {
-    if (!NormalizeAxis(a, r))
-      return ctx.Error("axis " + std::to_string(a) + " out of range for rank " + std::to_string(r));
+    SN_RETURN_IF_ERROR(CheckAxis(ctx, &a, r));
     if (x->dim(static_cast<size_t>(a)) != 1)
       return ctx.Error("cannot squeeze axis " + std::to_string(a) + " of size " +
                        std::to_string(x->dim(static_cast<size_t>(a))));
@@ -130,9 +129,7 @@ Status Unsqueeze(KernelContext& ctx) {
   const int64_t r = static_cast<int64_t>(x->rank() + axes.size());
   std::vector<bool> inserted(static_cast<size_t>(r), false);
   for (int64_t a : axes) {
-    if (!NormalizeAxis(a, r))
-      return ctx.Error("axis " + std::to_string(a) + " out of range for output rank " +
-                       std::to_string(r));
+    SN_RETURN_IF_ERROR(CheckAxis(ctx, &a, r, "output rank"));
     if (inserted[static_cast<size_t>(a)])
       return ctx.Error("axis " + std::to_string(a) + " repeated");
     inserted[static_cast<size_t>(a)] = true;

@@ -50,9 +50,7 @@ Status Slice(KernelContext& ctx) {
   std::vector<bool> seen(static_cast<size_t>(r), false);
   for (size_t i = 0; i < n; ++i) {
     int64_t a = axes[i];
-    if (!NormalizeAxis(a, r))
-      return ctx.Error("axis " + std::to_string(axes[i]) + " out of range for rank " +
-                       std::to_string(r));
+    SN_RETURN_IF_ERROR(CheckAxis(ctx, &a, r));
     if (seen[a]) return ctx.Error("axis " + std::to_string(axes[i]) + " repeated");
     seen[a] = true;
     const int64_t dim = x->dim(static_cast<size_t>(a));

@@ -110,9 +110,7 @@ Status Run(KernelContext& ctx, KernelFn self, Mode mode) {
   const bool coerce_2d = ctx.opset < 13;
   int64_t axis = ctx.node.AttrInt("axis", coerce_2d ? 1 : -1);
   if (rank == 0) return ctx.Error("input must have rank >= 1");
-  if (!NormalizeAxis(axis, rank))
-    return ctx.Error("axis " + std::to_string(ctx.node.AttrInt("axis", 0)) +
-                     " out of range for rank " + std::to_string(rank));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, rank));
   const Shape& s = x->shape();
   int64_t outer = 1, len = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= s[d];

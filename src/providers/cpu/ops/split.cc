@@ -13,9 +13,7 @@ Status Split(KernelContext& ctx) {
   if (!x) return ctx.Error("missing input");
   const int64_t r = static_cast<int64_t>(x->rank());
   int64_t axis = ctx.node.AttrInt("axis", 0);
-  if (!NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   const int64_t dim = x->dim(static_cast<size_t>(axis));
   const int64_t n = static_cast<int64_t>(ctx.num_outputs());
   if (n == 0) return ctx.Error("needs at least one output");

@@ -87,9 +87,7 @@ Status TopK(KernelContext& ctx) {
   const int64_t rank = static_cast<int64_t>(x->rank());
   int64_t axis = ctx.node.AttrInt("axis", -1);
   if (rank == 0) return ctx.Error("input must have rank >= 1");
-  if (!NormalizeAxis(axis, rank))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(rank));
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, rank));
   const int64_t len = x->dim(static_cast<size_t>(axis));
   if (k < 0) return ctx.Error("k must be non-negative, got " + std::to_string(k));
   if (k > len)

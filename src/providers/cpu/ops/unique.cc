@@ -67,9 +67,7 @@ Status Unique(KernelContext& ctx) {
   const bool has_axis = ctx.node.HasAttr("axis");
   const int64_t r = static_cast<int64_t>(x->rank());
   int64_t axis = ctx.node.AttrInt("axis", 0);
-  if (has_axis && !NormalizeAxis(axis, r))
-    return ctx.Error("axis " + std::to_string(axis) + " out of range for rank " +
-                     std::to_string(r));
+  if (has_axis) SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, r));
   const size_t es = DataTypeSize(x->dtype());
   if (es == 0) return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
   // Bring the axis to the front so each slice is one contiguous row.
