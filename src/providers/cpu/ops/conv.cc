@@ -222,28 +222,14 @@ Status Conv(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   const Tensor* w = ctx.input(1);
   const Tensor* b = ctx.input(2);
-  if (!x || !w) return ctx.Error("Conv needs inputs X and W");
-  if (x->rank() < 3 || x->rank() > 8)
-    return ctx.Error("X must have rank 3 to 8 (N, C, spatial...), got " +
-                     ShapeToString(x->shape()));
-  if (w->rank() != x->rank())
-    return ctx.Error("W rank " + std::to_string(w->rank()) + " differs from X rank " +
-                     std::to_string(x->rank()));
-  if (w->dtype() != x->dtype() || (b && b->dtype() != x->dtype()))
-    return ctx.Error("X, W and B must share one dtype");
-  if (x->dtype() != DataType::kFloat32 && x->dtype() != DataType::kFloat64)
-    return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
-  const int64_t group = ctx.node.AttrInt("group", 1);
-  if (group <= 0) return ctx.Error("group must be positive");
+  int64_t group = 1;
+  SN_RETURN_IF_ERROR(CheckConvOperands(ctx, x, w, b, &group));
   const int64_t c_in = x->dim(1), m_out = w->dim(0);
-  // Divide rather than multiply: group * W channels can overflow and wrap onto c_in.
-  if (group > std::max<int64_t>(c_in, 1) || c_in % group != 0 || w->dim(1) != c_in / group)
+  if (w->dim(1) != c_in / group)
     return ctx.Error("W " + ShapeToString(w->shape()) + " with group " + std::to_string(group) +
                      " does not match " + std::to_string(c_in) + " input channels");
   if (m_out % group != 0) return ctx.Error("output channels not divisible by group");
-  if (b && (b->rank() != 1 || b->dim(0) != m_out))
-    return ctx.Error("B must have shape [" + std::to_string(m_out) + "], got " +
-                     ShapeToString(b->shape()));
+  SN_RETURN_IF_ERROR(CheckConvBias(ctx, b, m_out));
   std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
   if (ctx.node.HasAttr("kernel_shape") && ctx.node.AttrInts("kernel_shape") != kernel)
     return ctx.Error("kernel_shape attribute does not match W " + ShapeToString(w->shape()));

@@ -195,27 +195,13 @@ Status ConvTranspose(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   const Tensor* w = ctx.input(1);
   const Tensor* b = ctx.input(2);
-  if (!x || !w) return ctx.Error("ConvTranspose needs inputs X and W");
-  if (x->rank() < 3 || x->rank() > 8)
-    return ctx.Error("X must have rank 3 to 8 (N, C, spatial...), got " +
-                     ShapeToString(x->shape()));
-  if (w->rank() != x->rank())
-    return ctx.Error("W rank " + std::to_string(w->rank()) + " differs from X rank " +
-                     std::to_string(x->rank()));
-  if (w->dtype() != x->dtype() || (b && b->dtype() != x->dtype()))
-    return ctx.Error("X, W and B must share one dtype");
-  if (x->dtype() != DataType::kFloat32 && x->dtype() != DataType::kFloat64)
-    return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) + " not supported");
-  const int64_t group = ctx.node.AttrInt("group", 1);
-  if (group <= 0) return ctx.Error("group must be positive");
-  // group never exceeds the input channels, so W channels * group stays within W's own size.
-  if (group > std::max<int64_t>(x->dim(1), 1) || w->dim(0) != x->dim(1) || x->dim(1) % group != 0)
+  int64_t group = 1;
+  SN_RETURN_IF_ERROR(CheckConvOperands(ctx, x, w, b, &group));
+  if (w->dim(0) != x->dim(1))
     return ctx.Error("W " + ShapeToString(w->shape()) + " does not match X " +
-                     ShapeToString(x->shape()) + " with group " + std::to_string(group));
+                     ShapeToString(x->shape()));
   const int64_t m_out = w->dim(1) * group;
-  if (b && (b->rank() != 1 || b->dim(0) != m_out))
-    return ctx.Error("B must have shape [" + std::to_string(m_out) + "], got " +
-                     ShapeToString(b->shape()));
+  SN_RETURN_IF_ERROR(CheckConvBias(ctx, b, m_out));
   std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
   for (int64_t k : kernel)
     if (k <= 0) return ctx.Error("W has an empty kernel " + ShapeToString(w->shape()));
