@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git clang-format
   libprotobuf-dev protobuf-compiler libonnx-dev
+  libdnnl-dev ocl-icd-opencl-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev
   libonnx-testdata

@@ -286,7 +286,7 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     std::vector<bool> add(rank, false);
     for (int64_t a : *axes) {
       if (a < 0) a += rank;
-      if (a < 0 || a >= rank) return std::nullopt;
+      if (a < 0 || a >= rank || add[a]) return std::nullopt;  // a repeated axis is invalid
       add[a] = true;
     }
     Dims out;
@@ -390,6 +390,15 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
 
 size_t InferShapes(Graph& graph) {
   size_t changed = 0;
+  // Initializers made after import (hoisted or folded constants) have no declared type yet.
+  for (const auto& [name, t] : graph.initializers) {
+    ValueType& vt = graph.value_types[name];
+    if (vt.dtype != DataType::kUndefined && vt.dims) continue;
+    vt.dtype = t.dtype();
+    vt.dims.emplace();
+    for (int64_t d : t.shape()) vt.dims->push_back(Dim::Known(d));
+    ++changed;
+  }
   for (const Node& n : graph.nodes) {
     std::vector<In> ins;
     for (const std::string& name : n.inputs) {

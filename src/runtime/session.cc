@@ -2,7 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <new>
@@ -11,6 +13,7 @@
 
 #include "ir/onnx_import.h"
 #include "ir/shape_inference.h"
+#include "providers/cpu/dnnl/region.h"
 #include "providers/cpu/kernel.h"
 #include "runtime/memory_planner.h"
 
@@ -45,15 +48,39 @@ TensorInfo InfoFor(const ir::Graph& g, const std::string& name) {
   return info;
 }
 
-// One node ready to execute: its kernel and the slots of its inputs and outputs.
+// One node ready to execute: its kernel and the slots of its inputs and outputs. A step may
+// instead be a oneDNN region: a run of nodes executed as one (`node` then describes it).
 struct Step {
   const ir::Node* node;
-  cpu::KernelFn fn;
+  cpu::KernelFn fn = nullptr;
+  std::shared_ptr<const cpu::dnnl_ops::Region> region;
   int64_t opset;
   std::vector<int> inputs;   // slot per input, -1 when omitted
   std::vector<int> outputs;  // slot per output, -1 when omitted
   std::vector<int> release;  // slots whose last use is this step
 };
+
+// Turns Constant nodes into initializers (some exporters write every weight that way), so
+// that what reads them sees constants. Graph outputs stay produced by their nodes.
+Status HoistConstantNodes(ir::Graph& g) {
+  const cpu::KernelDef* constant = cpu::FindKernel("", "Constant");
+  std::vector<ir::Node> kept;
+  kept.reserve(g.nodes.size());
+  for (ir::Node& n : g.nodes) {
+    const bool is_output =
+        std::find(g.outputs.begin(), g.outputs.end(), n.outputs.at(0)) != g.outputs.end();
+    if (n.op_type != "Constant" || !(n.domain.empty() || n.domain == "ai.onnx") || is_output ||
+        n.outputs.size() != 1) {
+      kept.push_back(std::move(n));
+      continue;
+    }
+    cpu::KernelContext ctx(n, g.Opset(), {}, nullptr, 1);
+    SN_RETURN_IF_ERROR(constant->fn(ctx));
+    g.initializers[n.outputs[0]] = std::move(ctx.outputs()[0]);
+  }
+  g.nodes = std::move(kept);
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -63,7 +90,8 @@ class Session::Impl {
   ir::Model model;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<Step> steps;
-  std::vector<Tensor> constants;  // slot -> tensor for initializers, else undefined
+  std::deque<ir::Node> region_nodes;  // stand-in nodes of the region steps (stable addresses)
+  std::vector<Tensor> constants;      // slot -> tensor for initializers, else undefined
   std::vector<int> input_slots, output_slots;
   size_t num_slots = 0;
   size_t weights_bytes = 0;
@@ -85,9 +113,15 @@ Status Session::Impl::Prepare() {
   ir::Graph& g = model.graph;
   if (options.num_threads < 0)
     return Status::InvalidArgument("num_threads must be >= 0 (0 means one per core)");
-  for (const std::string& p : options.providers)
-    if (p != "cpu")
-      return Status::InvalidArgument("unknown execution provider '" + p + "' (available: cpu)");
+  // "cpu" runs what oneDNN takes through oneDNN regions and the rest with the reference
+  // kernels; "cpu_reference" runs everything with the reference kernels (the tests' oracle).
+  bool use_dnnl = false;
+  for (const std::string& p : options.providers) {
+    if (p != "cpu" && p != "cpu_reference")
+      return Status::InvalidArgument("unknown execution provider '" + p +
+                                     "' (available: cpu, cpu_reference)");
+    if (p == "cpu") use_dnnl = true;
+  }
   // Unsupported operators are reported all at once, so a user sees the full gap.
   std::map<std::string, std::string> missing;  // "domain:op" -> first node
   for (const ir::Node& n : g.nodes)
@@ -106,6 +140,14 @@ Status Session::Impl::Prepare() {
     return Status::Unimplemented(msg);
   }
 
+  // Hoisting adds initializers and Partition reorders g.nodes: both before any slot exists.
+  std::vector<std::pair<size_t, size_t>> regions;
+  if (use_dnnl) {
+    SN_RETURN_IF_ERROR(HoistConstantNodes(g));
+    ir::InferShapes(g);  // regions take only values of known float type and rank
+    regions = cpu::dnnl_ops::Partition(g);
+  }
+
   std::unordered_map<std::string, int> slot;
   auto slot_of = [&](const std::string& name) {
     auto [it, inserted] = slot.emplace(name, static_cast<int>(slot.size()));
@@ -122,13 +164,33 @@ Status Session::Impl::Prepare() {
     inputs.push_back(InfoFor(g, in));
   }
   std::vector<int> last_use;
-  for (const ir::Node& n : g.nodes) {
+  size_t next_region = 0;
+  for (size_t i = 0; i < g.nodes.size();) {
     Step st;
-    st.node = &n;
-    st.fn = cpu::FindKernel(n.domain, n.op_type)->fn;
-    st.opset = g.Opset(n.domain);
-    for (const std::string& in : n.inputs) st.inputs.push_back(in.empty() ? -1 : slot_of(in));
-    for (const std::string& out : n.outputs) st.outputs.push_back(out.empty() ? -1 : slot_of(out));
+    st.opset = g.Opset();
+    if (next_region < regions.size() && regions[next_region].first == i) {
+      const auto [begin, end] = regions[next_region++];
+      std::vector<const ir::Node*> members;
+      for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
+      auto region = std::make_shared<const cpu::dnnl_ops::Region>(g, std::move(members));
+      ir::Node& stand_in = region_nodes.emplace_back();
+      stand_in.op_type = "DnnlRegion";
+      stand_in.name = region->Describe();
+      stand_in.inputs = region->inputs();
+      stand_in.outputs = region->outputs();
+      st.node = &stand_in;
+      st.region = std::move(region);
+      i = end;
+    } else {
+      const ir::Node& n = g.nodes[i++];
+      st.node = &n;
+      st.fn = cpu::FindKernel(n.domain, n.op_type)->fn;
+      st.opset = g.Opset(n.domain);
+    }
+    for (const std::string& in : st.node->inputs)
+      st.inputs.push_back(in.empty() ? -1 : slot_of(in));
+    for (const std::string& out : st.node->outputs)
+      st.outputs.push_back(out.empty() ? -1 : slot_of(out));
     steps.push_back(std::move(st));
   }
   for (const std::string& out : g.outputs) {
@@ -278,7 +340,7 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
     auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
-      s = st.fn(ctx);
+      s = st.region ? st.region->Run(ctx) : st.fn(ctx);
     } catch (const std::bad_alloc&) {  // a model asking for more memory than the device has
       s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
     }

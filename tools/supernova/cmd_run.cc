@@ -27,6 +27,7 @@ struct RunArgs {
   std::string size;
   bool bgr = false;
   int threads = 0;
+  std::vector<std::string> providers = {"cpu"};
   int repeat = 1;
   bool profile = false;
   std::string decode;
@@ -141,6 +142,7 @@ int RunModel(const RunArgs& args) {
     return Fail("unknown --decode '" + args.decode + "' (topk, ctc)");
   SessionOptions opts;
   opts.num_threads = args.threads;
+  opts.providers = args.providers;
   opts.profiling = args.profile;
   auto t_open = std::chrono::steady_clock::now();
   auto session = Session::Open(args.model, opts);
@@ -241,6 +243,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--size", args->size, "HxW for image inputs whose model size is dynamic");
   cmd->add_flag("--bgr", args->bgr, "feed images as BGR instead of RGB");
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
+  cmd->add_option("--providers", args->providers,
+                  "execution providers in order of preference: cpu (oneDNN regions with "
+                  "reference fallback), cpu_reference (reference kernels only)")
+      ->delimiter(',');
   cmd->add_option("--repeat", args->repeat, "run this many times and report the median");
   cmd->add_flag("--profile", args->profile, "print time per operator type");
   cmd->add_option("--decode", args->decode,

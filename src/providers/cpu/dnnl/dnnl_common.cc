@@ -1,0 +1,122 @@
+#include "providers/cpu/dnnl/dnnl_common.h"
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+namespace supernova::cpu::dnnl_ops {
+
+using dnnl::memory;
+
+const dnnl::engine& Engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+memory::format_tag PlainTag(int ndims) {
+  switch (ndims) {
+    case 1:
+      return memory::format_tag::a;
+    case 2:
+      return memory::format_tag::ab;
+    case 3:
+      return memory::format_tag::abc;
+    case 4:
+      return memory::format_tag::abcd;
+    case 5:
+      return memory::format_tag::abcde;
+    case 6:
+      return memory::format_tag::abcdef;
+    default:
+      throw std::invalid_argument("no plain oneDNN layout for rank " + std::to_string(ndims));
+  }
+}
+
+memory::dims ToDims(const Shape& shape) {
+  if (shape.empty()) return {1};  // a scalar is one element
+  return memory::dims(shape.begin(), shape.end());
+}
+
+memory::desc PlainDesc(const Shape& shape) {
+  memory::dims dims = ToDims(shape);
+  return memory::desc(dims, memory::data_type::f32, PlainTag(static_cast<int>(dims.size())));
+}
+
+namespace {
+
+// Two independent 64-bit hashes of the weight bytes (FNV-1a, and a multiply-rotate mix over
+// 8-byte words): the key holds both and the size, so equal keys mean equal bytes for any
+// practical purpose, without keeping a copy of the source around to compare.
+void Fingerprint(const void* data, size_t n, uint64_t out[2]) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  uint64_t m = 0x9E3779B97F4A7C15ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    m = ((m ^ w) * 0xBF58476D1CE4E5B9ull);
+    m ^= m >> 31;
+  }
+  for (; i < n; ++i) m = (m ^ p[i]) * 0x94D049BB133111EBull;
+  out[0] = h;
+  out[1] = m;
+}
+
+struct Cache {
+  std::mutex mu;
+  std::map<std::string, std::weak_ptr<const PackedWeights>> entries;  // GUARDED_BY(mu)
+};
+
+Cache& GlobalCache() {
+  static Cache* cache = new Cache;  // never destroyed: sessions may outlive static teardown
+  return *cache;
+}
+
+std::string KeyOf(const Tensor& source, const memory::desc& src_md, const memory::desc& dst_md) {
+  std::string key(reinterpret_cast<const char*>(&src_md.data), sizeof(src_md.data));
+  key.append(reinterpret_cast<const char*>(&dst_md.data), sizeof(dst_md.data));
+  uint64_t h[2];
+  Fingerprint(source.raw_data(), source.nbytes(), h);
+  key.append(reinterpret_cast<const char*>(h), sizeof(h));
+  return key;
+}
+
+}  // namespace
+
+std::shared_ptr<const PackedWeights> PackWeights(const Tensor& source, const memory::desc& src_md,
+                                                 const memory::desc& dst_md) {
+  Cache& cache = GlobalCache();
+  const std::string key = KeyOf(source, src_md, dst_md);
+  std::lock_guard<std::mutex> lock(cache.mu);
+  auto it = cache.entries.find(key);
+  if (it != cache.entries.end())
+    if (std::shared_ptr<const PackedWeights> live = it->second.lock()) return live;
+  std::erase_if(cache.entries, [](const auto& e) { return e.second.expired(); });
+  auto packed = std::make_shared<PackedWeights>();
+  packed->memory = memory(dst_md, Engine());
+  packed->bytes = dst_md.get_size();
+  memory src(src_md, Engine(), const_cast<void*>(source.raw_data()));
+  dnnl::stream stream(Engine());
+  dnnl::reorder(src, packed->memory).execute(stream, src, packed->memory);
+  stream.wait();
+  std::shared_ptr<const PackedWeights> result = std::move(packed);
+  cache.entries[key] = result;
+  return result;
+}
+
+PackStats LivePackStats() {
+  Cache& cache = GlobalCache();
+  std::lock_guard<std::mutex> lock(cache.mu);
+  PackStats stats;
+  for (const auto& [key, entry] : cache.entries)
+    if (auto live = entry.lock()) {
+      ++stats.entries;
+      stats.bytes += live->bytes;
+    }
+  return stats;
+}
+
+}  // namespace supernova::cpu::dnnl_ops

@@ -1,0 +1,43 @@
+// What the oneDNN parts of the cpu provider share: the engine, plain-layout descriptors, and
+// the cache of prepacked weights that lets several sessions of one model hold them once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "oneapi/dnnl/dnnl.hpp"
+#include "supernova/tensor.h"
+
+namespace supernova::cpu::dnnl_ops {
+
+// The process-wide cpu engine.
+const dnnl::engine& Engine();
+
+// The row-major ("plain") format tag for `ndims` dims (1..6).
+dnnl::memory::format_tag PlainTag(int ndims);
+dnnl::memory::desc PlainDesc(const Shape& shape);
+dnnl::memory::dims ToDims(const Shape& shape);
+
+// Weights reordered into the layout a primitive asked for. Immutable once made.
+struct PackedWeights {
+  dnnl::memory memory;
+  size_t bytes = 0;
+};
+
+// Returns `source` (a constant tensor seen through `source_md`) reordered to `packed_md`,
+// shared with every other caller that asks for the same bytes in the same layout: two
+// sessions of one model hold each packed weight once. Entries die with their last user.
+std::shared_ptr<const PackedWeights> PackWeights(const Tensor& source,
+                                                 const dnnl::memory::desc& source_md,
+                                                 const dnnl::memory::desc& packed_md);
+
+// Live packed weights in the process (for tests and for `supernova info`).
+struct PackStats {
+  size_t entries = 0;
+  size_t bytes = 0;
+};
+PackStats LivePackStats();
+
+}  // namespace supernova::cpu::dnnl_ops

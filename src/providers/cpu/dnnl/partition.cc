@@ -1,0 +1,195 @@
+// Which nodes oneDNN takes, and the execution order that keeps them together.
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "providers/cpu/dnnl/region.h"
+
+namespace supernova::cpu::dnnl_ops {
+
+namespace {
+
+const std::unordered_set<std::string>& UnaryOps() {
+  static const std::unordered_set<std::string> ops = {
+      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu",
+      "Exp",  "Log",       "Abs",     "Sqrt", "Neg",         "Clip"};
+  return ops;
+}
+const std::unordered_set<std::string>& BinaryOps() {
+  static const std::unordered_set<std::string> ops = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
+  return ops;
+}
+// The ops a region is built around: without one of them a region saves nothing.
+const std::unordered_set<std::string>& AnchorOps() {
+  static const std::unordered_set<std::string> ops = {
+      "Conv",    "FusedConv",   "ConvTranspose",     "BatchNormalization",
+      "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+      "LRN"};
+  return ops;
+}
+
+// Float32 with a known rank in [lo, hi].
+bool FloatOfRank(const ir::Graph& g, const std::string& value, size_t lo, size_t hi) {
+  const ir::ValueType* t = g.TypeOf(value);
+  if (!t || t->dtype != DataType::kFloat32 || !t->dims) return false;
+  return t->dims->size() >= lo && t->dims->size() <= hi;
+}
+
+bool ConstantOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
+  return i >= n.inputs.size() || n.inputs[i].empty() || g.IsInitializer(n.inputs[i]);
+}
+
+bool OnlyFirstOutput(const ir::Node& n) {
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (!n.outputs[i].empty()) return false;
+  return !n.outputs.empty() && !n.outputs[0].empty();
+}
+
+bool SupportedActivation(const ir::Node& n) {
+  const std::string act = n.AttrString("activation", "");
+  static const std::unordered_set<std::string> known = {
+      "", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh"};
+  return known.count(act) != 0;
+}
+
+}  // namespace
+
+bool Supported(const ir::Graph& g, const ir::Node& n) {
+  const bool onnx = n.domain.empty() || n.domain == "ai.onnx";
+  const bool ours = n.domain == "com.supernova" && n.op_type == "FusedConv";
+  if ((!onnx && !ours) || !OnlyFirstOutput(n) || n.inputs.empty() || n.inputs[0].empty())
+    return false;
+  const std::string& op = n.op_type;
+  const std::string& x = n.inputs[0];
+  const std::string& y = n.outputs[0];
+  if (op == "Conv" || op == "FusedConv" || op == "ConvTranspose") {
+    if (n.inputs.size() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantOrAbsent(g, n, 2))
+      return false;
+    if (op == "ConvTranspose" &&
+        (n.HasAttr("output_shape") || n.AttrString("auto_pad", "NOTSET") != "NOTSET"))
+      return false;
+    if (op == "FusedConv" && !SupportedActivation(n)) return false;
+    return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
+  }
+  if (op == "BatchNormalization") {
+    if (n.inputs.size() != 5 || n.AttrInt("training_mode", 0) != 0) return false;
+    for (size_t i = 1; i < 5; ++i)
+      if (!g.IsInitializer(n.inputs[i])) return false;
+    return FloatOfRank(g, x, 3, 5);
+  }
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
+    return FloatOfRank(g, x, 3, 5) && n.AttrInt("storage_order", 0) == 0;
+  if (op == "LRN")
+    return FloatOfRank(g, x, 4, 4) && n.HasAttr("size") && n.AttrInt("size", 0) > 0 &&
+           n.AttrInt("size", 0) % 2 == 1;
+  if (UnaryOps().count(op)) {
+    if (op == "Clip" && (!ConstantOrAbsent(g, n, 1) || !ConstantOrAbsent(g, n, 2))) return false;
+    return FloatOfRank(g, x, 1, 6) && FloatOfRank(g, y, 1, 6);
+  }
+  if (BinaryOps().count(op)) {
+    if (n.NumInputs() != 2 || n.inputs[1].empty()) return false;
+    for (const std::string& in : n.inputs)
+      if (!FloatOfRank(g, in, 0, 6)) return false;
+    return FloatOfRank(g, y, 1, 6);
+  }
+  if (op == "Concat") {
+    for (const std::string& in : n.inputs)
+      if (in.empty() || !FloatOfRank(g, in, 1, 6)) return false;
+    return FloatOfRank(g, y, 1, 6);
+  }
+  if (op == "Resize" || op == "Upsample") {
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (!ConstantOrAbsent(g, n, i)) return false;
+    // Both scales and sizes is an error the reference kernel reports.
+    auto given = [&](size_t i) {
+      return i < n.inputs.size() && !n.inputs[i].empty() &&
+             g.initializers.at(n.inputs[i]).numel() > 0;
+    };
+    if (op == "Resize" && g.Opset() >= 11 && given(2) && given(3)) return false;
+    const std::string mode = n.AttrString("mode", "nearest");
+    const std::string ctm = n.AttrString("coordinate_transformation_mode", "half_pixel");
+    const std::string nearest = n.AttrString("nearest_mode", "round_prefer_floor");
+    if (op == "Resize" && g.Opset() >= 11) {
+      if (mode == "nearest") {
+        // With integer factors oneDNN's nearest matches these (no ties with half_pixel).
+        const bool half = ctm == "half_pixel" || ctm == "pytorch_half_pixel";
+        if (!half && !(ctm == "asymmetric" && nearest == "floor")) return false;
+      } else if (mode == "linear") {
+        if (ctm != "half_pixel" && ctm != "pytorch_half_pixel") return false;
+      } else {
+        return false;
+      }
+    } else if (mode != "nearest") {  // opset <= 10: asymmetric floor for nearest
+      return false;
+    }
+    return FloatOfRank(g, x, 4, 4) && FloatOfRank(g, y, 4, 4);
+  }
+  return false;
+}
+
+std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
+  const size_t n = g.nodes.size();
+  std::vector<bool> ok(n);
+  std::unordered_map<std::string, size_t> producer;
+  for (size_t i = 0; i < n; ++i) {
+    ok[i] = Supported(g, g.nodes[i]);
+    for (const std::string& out : g.nodes[i].outputs)
+      if (!out.empty()) producer[out] = i;
+  }
+  // Kahn's algorithm that keeps going with the kind of node it ran last: supported nodes
+  // cluster into long runs, and unsupported side work (shape arithmetic, say) runs before a
+  // region starts instead of splitting it.
+  std::vector<std::vector<size_t>> consumers(n);
+  std::vector<int> pending(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    std::unordered_set<size_t> seen;
+    for (const std::string& in : g.nodes[i].inputs) {
+      auto it = in.empty() ? producer.end() : producer.find(in);
+      if (it != producer.end() && it->second != i && seen.insert(it->second).second) {
+        consumers[it->second].push_back(i);
+        ++pending[i];
+      }
+    }
+  }
+  std::set<size_t> ready[2];  // by original index: stable for graphs already in order
+  for (size_t i = 0; i < n; ++i)
+    if (pending[i] == 0) ready[ok[i]].insert(i);
+  std::vector<size_t> order;
+  order.reserve(n);
+  bool current = false;
+  while (order.size() < n) {
+    if (ready[current].empty()) current = !current;
+    if (ready[current].empty()) break;  // a cycle: leave the graph as it was
+    const size_t i = *ready[current].begin();
+    ready[current].erase(ready[current].begin());
+    order.push_back(i);
+    for (size_t c : consumers[i])
+      if (--pending[c] == 0) ready[ok[c]].insert(c);
+  }
+  if (order.size() != n) return {};
+  std::vector<ir::Node> sorted;
+  std::vector<bool> sorted_ok;
+  sorted.reserve(n);
+  for (size_t i : order) {
+    sorted.push_back(std::move(g.nodes[i]));
+    sorted_ok.push_back(ok[i]);
+  }
+  g.nodes = std::move(sorted);
+
+  std::vector<std::pair<size_t, size_t>> regions;
+  for (size_t i = 0; i < n;) {
+    if (!sorted_ok[i]) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    bool anchored = false;
+    while (j < n && sorted_ok[j]) anchored |= AnchorOps().count(g.nodes[j++].op_type) != 0;
+    if (anchored) regions.emplace_back(i, j);
+    i = j;
+  }
+  return regions;
+}
+
+}  // namespace supernova::cpu::dnnl_ops

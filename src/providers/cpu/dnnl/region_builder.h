@@ -1,0 +1,57 @@
+// A region's compiled form: buffers with their oneDNN layouts, and the primitives to run.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/graph.h"
+#include "oneapi/dnnl/dnnl.hpp"
+#include "providers/cpu/dnnl/dnnl_common.h"
+#include "providers/cpu/dnnl/region.h"
+
+namespace supernova::cpu::dnnl_ops {
+
+struct Region::Plan {
+  // True when oneDNN cannot take these shapes or attributes: the region then runs its nodes
+  // with the reference kernels, and `why` says what stopped the plan.
+  bool reference = false;
+  std::string why;
+
+  struct Buffer {
+    enum class Kind { kTemp, kInput, kOutput, kConstant };
+    Kind kind = Kind::kTemp;
+    dnnl::memory::desc md;
+    int index = -1;         // kInput / kOutput: position in the region's inputs / outputs
+    Shape shape;            // kOutput: the plain shape handed to the caller
+    dnnl::memory constant;  // kConstant
+    std::shared_ptr<const PackedWeights> packed;  // kConstant: keeps a packed weight alive
+    Tensor source;                                // kConstant: keeps wrapped data alive
+  };
+  struct Step {
+    dnnl::primitive primitive;
+    std::vector<std::pair<int, int>> args;  // (DNNL_ARG_*, buffer)
+    std::vector<int> allocate;              // temporaries first written by this step
+    std::vector<int> release;               // temporaries last read by this step
+  };
+  std::vector<Buffer> buffers;
+  std::vector<Step> steps;
+  size_t scratch_bytes = 0;  // one user-managed scratchpad, the largest any primitive needs
+};
+
+// Compiles `nodes` for the given input tensors (never fails: a plan that oneDNN cannot take
+// comes back with reference = true).
+std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
+                                              const std::vector<const ir::Node*>& nodes,
+                                              const std::vector<std::string>& inputs,
+                                              const std::vector<std::string>& outputs,
+                                              const std::map<std::string, Tensor>& constants,
+                                              const std::vector<const Tensor*>& input_tensors);
+
+// Runs a compiled plan: inputs from ctx.input(i), outputs into ctx.Output(j, ...),
+// temporaries from ctx's allocator.
+Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx);
+
+}  // namespace supernova::cpu::dnnl_ops
