@@ -224,7 +224,12 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
   }
   if (op == "Reshape") {
     auto shape = ins.size() > 1 ? ConstInts(ins[1]) : std::nullopt;
-    if (!shape) return std::nullopt;
+    if (!shape) {  // a computed shape of known length still gives the rank
+      if (ins.size() > 1 && ins[1].has_rank() && ins[1].dims().size() == 1 &&
+          ins[1].dims()[0].known())
+        return Dims(ins[1].dims()[0].value, Dim{});
+      return std::nullopt;
+    }
     Dims out;
     int64_t known = 1, infer = -1;
     bool all_known = ins[0].has_rank();
@@ -354,6 +359,125 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
       else if (keep)
         out.push_back(Dim::Known(1));
     }
+    return out;
+  }
+  if (op == "Pad") {  // rank kept; dims known when the pads are
+    if (!ins[0].has_rank()) return std::nullopt;
+    Dims out = ins[0].dims();
+    std::optional<std::vector<int64_t>> pads;
+    if (opset >= 11)
+      pads = ins.size() > 1 ? ConstInts(ins[1]) : std::nullopt;
+    else
+      pads = n.AttrInts("pads");
+    const bool all_axes = opset < 18 || ins.size() < 4 || !ins[3].type;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (pads && all_axes && pads->size() == 2 * out.size() && out[i].known())
+        out[i] = Dim::Known(out[i].value + (*pads)[i] + (*pads)[i + out.size()]);
+      else if (!pads || !all_axes || pads->size() != 2 * out.size())
+        out[i] = Dim{};
+    }
+    return out;
+  }
+  if (op == "Slice") {  // rank kept; dims known when every parameter is
+    if (!ins[0].has_rank()) return std::nullopt;
+    Dims out = ins[0].dims();
+    const int64_t r = static_cast<int64_t>(out.size());
+    std::optional<std::vector<int64_t>> starts, ends, axes, steps;
+    if (opset >= 10) {
+      starts = ins.size() > 1 ? ConstInts(ins[1]) : std::nullopt;
+      ends = ins.size() > 2 ? ConstInts(ins[2]) : std::nullopt;
+      axes = ins.size() > 3 && ins[3].type ? ConstInts(ins[3]) : std::nullopt;
+      steps = ins.size() > 4 && ins[4].type ? ConstInts(ins[4]) : std::nullopt;
+      if (ins.size() > 3 && ins[3].type && !axes) starts.reset();
+      if (ins.size() > 4 && ins[4].type && !steps) starts.reset();
+    } else {
+      starts = n.AttrInts("starts");
+      ends = n.AttrInts("ends");
+      if (n.HasAttr("axes")) axes = n.AttrInts("axes");
+    }
+    if (!starts || !ends || starts->size() != ends->size() ||
+        (axes && axes->size() != starts->size()) || (steps && steps->size() != starts->size())) {
+      for (Dim& d : out) d = Dim{};
+      return out;
+    }
+    for (size_t k = 0; k < starts->size(); ++k) {
+      int64_t a = axes ? (*axes)[k] : static_cast<int64_t>(k);
+      if (a < 0) a += r;
+      if (a < 0 || a >= r) return std::nullopt;
+      const int64_t step = steps ? (*steps)[k] : 1;
+      if (step == 0) return std::nullopt;
+      if (!out[a].known()) continue;
+      const int64_t dim = out[a].value;
+      auto clamp = [&](int64_t v, bool is_end) {
+        if (v < 0) v += dim;
+        return step > 0 ? std::clamp<int64_t>(v, 0, dim)
+                        : std::clamp<int64_t>(v, -1, dim - 1) + (is_end ? 0 : 0);
+      };
+      const int64_t b = clamp((*starts)[k], false), e = clamp((*ends)[k], true);
+      const int64_t len = step > 0 ? (e - b + step - 1) / step : (b - e + (-step) - 1) / (-step);
+      out[a] = Dim::Known(std::max<int64_t>(0, len));
+    }
+    return out;
+  }
+  if (op == "ConstantOfShape") {
+    *dtype = DataType::kFloat32;
+    if (const Attribute* a = n.FindAttr("value"); a && a->kind == Attribute::Kind::kTensor)
+      *dtype = a->t.dtype();
+    if (auto shape = ConstInts(ins[0])) {
+      Dims out;
+      for (int64_t d : *shape) out.push_back(d >= 0 ? Dim::Known(d) : Dim{});
+      return out;
+    }
+    if (ins[0].has_rank() && ins[0].dims().size() == 1 && ins[0].dims()[0].known())
+      return Dims(ins[0].dims()[0].value, Dim{});
+    return std::nullopt;
+  }
+  if (op == "ConvTranspose") {
+    if (ins.size() < 2 || !ins[0].has_rank() || !ins[1].has_rank()) return std::nullopt;
+    const Dims &x = ins[0].dims(), &w = ins[1].dims();
+    if (x.size() < 3 || w.size() != x.size()) return std::nullopt;
+    const size_t sp = x.size() - 2;
+    Dims out(x.size());
+    out[0] = x[0];
+    const int64_t group = n.AttrInt("group", 1);
+    if (w[1].known()) out[1] = Dim::Known(w[1].value * group);
+    const auto strides = n.AttrInts("strides", std::vector<int64_t>(sp, 1));
+    const auto dil = n.AttrInts("dilations", std::vector<int64_t>(sp, 1));
+    const auto pads = n.AttrInts("pads", std::vector<int64_t>(2 * sp, 0));
+    const auto opad = n.AttrInts("output_padding", std::vector<int64_t>(sp, 0));
+    const auto oshape = n.AttrInts("output_shape");
+    const bool plain = n.AttrString("auto_pad", "NOTSET") == "NOTSET";
+    if (strides.size() != sp || dil.size() != sp || pads.size() != 2 * sp || opad.size() != sp)
+      return out;
+    for (size_t i = 0; i < sp; ++i) {
+      if (oshape.size() == sp) {
+        out[2 + i] = Dim::Known(oshape[i]);
+      } else if (plain && x[2 + i].known() && w[2 + i].known()) {
+        out[2 + i] = Dim::Known(strides[i] * (x[2 + i].value - 1) + opad[i] +
+                                (w[2 + i].value - 1) * dil[i] + 1 - pads[i] - pads[i + sp]);
+      }
+    }
+    return out;
+  }
+  if (op == "Gather") {
+    if (ins.size() < 2 || !ins[0].has_rank() || !ins[1].has_rank()) return std::nullopt;
+    const Dims &x = ins[0].dims(), &idx = ins[1].dims();
+    int64_t axis = n.AttrInt("axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(x.size());
+    if (axis < 0 || axis >= static_cast<int64_t>(x.size())) return std::nullopt;
+    Dims out(x.begin(), x.begin() + axis);
+    out.insert(out.end(), idx.begin(), idx.end());
+    out.insert(out.end(), x.begin() + axis + 1, x.end());
+    return out;
+  }
+  if (op == "Tile") {
+    if (!ins[0].has_rank()) return std::nullopt;
+    Dims out = ins[0].dims();
+    auto reps = ins.size() > 1 ? ConstInts(ins[1]) : std::nullopt;
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = reps && reps->size() == out.size() && out[i].known()
+                   ? Dim::Known(out[i].value * (*reps)[i])
+                   : Dim{};
     return out;
   }
   if (op == "Resize" || op == "Upsample") {
