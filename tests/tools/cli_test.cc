@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
@@ -20,8 +21,9 @@ struct Output {
   std::string text;  // stdout and stderr together
 };
 
-Output Cli(const std::string& args) {
-  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>&1";
+// `stderr_to`: where stderr goes; by default it joins stdout in Output::text.
+Output Cli(const std::string& args, const std::string& stderr_to = "&1") {
+  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>" + stderr_to;
   FILE* p = popen(cmd.c_str(), "r");
   Output o{-1, ""};
   if (!p) return o;
@@ -148,6 +150,67 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
   ASSERT_TRUE(ir::WriteTensorFile(Path("a.pb"), Tensor::FromVector<float>({1}, {1}), "a").ok());
   expect_error(Cli("run " + Path("fancy.onnx") + " -i a=" + Path("a.pb") + " -o " + Path("out")),
                "unsupported operator: FancyNewOp");
+}
+
+// `supernova bench` prints one JSON object whose keys bench/run.sh and docs/benchmark.md rely
+// on; the values must describe the run that was asked for.
+TEST_F(CliTest, BenchPrintsOneJsonObjectWithTheContractKeys) {
+  Output o =
+      Cli("bench " + cls_ + " --threads 1 --batch 2 --shape x=Nx3x48x192 --iterations 3 --warmup 1",
+          "/dev/null");
+  ASSERT_EQ(o.code, 0) << o.text;
+  ASSERT_EQ(std::count(o.text.begin(), o.text.end(), '\n'), 1) << o.text;
+  const nlohmann::json j = nlohmann::json::parse(o.text, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << o.text;
+  for (const char* key : {"model", "threads", "batch", "shapes", "iterations", "median_ms",
+                          "p90_ms", "mean_ms", "min_ms", "throughput_per_s", "peak_rss_mb",
+                          "load_ms", "arena_peak_mb", "weights_mb", "gflop", "gflops_achieved"})
+    EXPECT_TRUE(j.contains(key)) << key << " missing: " << o.text;
+  EXPECT_EQ(j["model"], cls_);
+  EXPECT_EQ(j["threads"], 1);
+  EXPECT_EQ(j["batch"], 2);
+  EXPECT_EQ(j["iterations"], 3);
+  EXPECT_EQ(j["shapes"]["x"], (std::vector<int64_t>{2, 3, 48, 192}));
+  const double median = j["median_ms"], p90 = j["p90_ms"], mean = j["mean_ms"], min = j["min_ms"];
+  EXPECT_GT(min, 0);
+  EXPECT_LE(min, median);
+  EXPECT_LE(median, p90);
+  EXPECT_LE(min, mean);
+  EXPECT_NEAR(j["throughput_per_s"].get<double>(), 2 * 1000.0 / median, 1e-6 * 2000 / median);
+  EXPECT_GT(j["peak_rss_mb"].get<double>(), 1);
+  EXPECT_GE(j["load_ms"].get<double>(), 0);
+  EXPECT_GT(j["arena_peak_mb"].get<double>(), 0);
+  // The classifier's weights are 0.51 MB of Constant nodes; its MACs are known by hand:
+  // about 16 M per 48x192 image, so 2 x 2 x 16 M FLOP at batch 2.
+  EXPECT_NEAR(j["weights_mb"].get<double>(), 0.51, 0.05);
+  const double gflop = j["gflop"];
+  EXPECT_GT(gflop, 0.04);
+  EXPECT_LT(gflop, 0.10);
+  EXPECT_NEAR(j["gflops_achieved"].get<double>(), gflop / (median / 1000), 1e-6);
+}
+
+// A model whose batch is fixed cannot run at another: exit 2 ("not applicable"), one line.
+TEST_F(CliTest, BenchRefusesAFixedBatchWithExitCode2) {
+  ir::Model m;
+  m.graph.opsets[""] = 13;
+  m.graph.inputs = {"a"};
+  m.graph.outputs = {"b"};
+  m.graph.value_types["a"] = ir::ValueType::Static(DataType::kFloat32, {1, 4});
+  ir::Node n;
+  n.op_type = "Relu";
+  n.inputs = {"a"};
+  n.outputs = {"b"};
+  m.graph.nodes.push_back(n);
+  ASSERT_TRUE(ir::ExportOnnxFile(m, Path("fixed.onnx")).ok());
+  Output ok = Cli("bench " + Path("fixed.onnx") + " --batch 1 --iterations 3", "/dev/null");
+  EXPECT_EQ(ok.code, 0) << ok.text;
+  Output o = Cli("bench " + Path("fixed.onnx") + " --batch 8 --iterations 3");
+  EXPECT_EQ(o.code, 2) << o.text;
+  EXPECT_NE(o.text.find("fixed batch 1"), std::string::npos) << o.text;
+  EXPECT_EQ(std::count(o.text.begin(), o.text.end(), '\n'), 1) << o.text;
+  Output bad = Cli("bench " + cls_ + " --shape y=Nx3x48x192 --iterations 3");
+  EXPECT_EQ(bad.code, 1) << bad.text;
+  EXPECT_NE(bad.text.find("no input named 'y'"), std::string::npos) << bad.text;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ namespace supernova::tools {
 // Each registers its subcommand; when it runs, its exit code is stored in *exit_code.
 void AddInfoCommand(CLI::App& app, int* exit_code);
 void AddRunCommand(CLI::App& app, int* exit_code);
+void AddBenchCommand(CLI::App& app, int* exit_code);
 
 // Prints "supernova: error: <message>" and returns 1.
 int Fail(const std::string& message);

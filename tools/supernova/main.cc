@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   supernova::tools::AddInfoCommand(app, &exit_code);
   supernova::tools::AddRunCommand(app, &exit_code);
+  supernova::tools::AddBenchCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,78 @@
+#include "supernova/flops.h"
+
+#include "ir/shape_inference.h"
+
+namespace supernova::tools {
+namespace {
+
+double Product(const Shape& s, size_t from = 0) {
+  double p = 1;
+  for (size_t i = from; i < s.size(); ++i) p *= static_cast<double>(s[i]);
+  return p;
+}
+
+}  // namespace
+
+std::vector<std::string> FlopOperands(const ir::Node& n) {
+  auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : std::string(); };
+  auto out = [&](size_t i) { return i < n.outputs.size() ? n.outputs[i] : std::string(); };
+  if (!n.domain.empty() && n.domain != "ai.onnx") return {};
+  // Conv: output [N, M, spatial...] x weight [M, C/group, k...].
+  if (n.op_type == "Conv") return {out(0), in(1)};
+  // ConvTranspose: every input element meets weight [C, M/group, k...].
+  if (n.op_type == "ConvTranspose") return {in(0), in(1)};
+  // Gemm and MatMul: output [..., M, N] x the reduced dim K of A.
+  if (n.op_type == "Gemm" || n.op_type == "MatMul") return {in(0), out(0)};
+  return {};
+}
+
+FlopCount CountFlops(const ir::Graph& graph,
+                     const std::function<std::optional<Shape>(const std::string&)>& shape_of) {
+  FlopCount count;
+  for (const ir::Node& n : graph.nodes) {
+    const std::vector<std::string> ops = FlopOperands(n);
+    if (ops.empty()) continue;
+    std::optional<Shape> a = ops[0].empty() ? std::nullopt : shape_of(ops[0]);
+    std::optional<Shape> b = ops[1].empty() ? std::nullopt : shape_of(ops[1]);
+    double macs = -1;
+    if (a && b) {
+      if (n.op_type == "Conv" || n.op_type == "ConvTranspose") {
+        // a: the output (Conv) or the input (ConvTranspose); b: the weight.
+        if (b->size() >= 2) macs = Product(*a) * Product(*b, 1);
+      } else if (n.op_type == "Gemm") {
+        if (a->size() == 2 && b->size() == 2)
+          macs = Product(*b) * static_cast<double>(n.AttrInt("transA", 0) ? (*a)[0] : (*a)[1]);
+      } else if (!a->empty()) {  // MatMul
+        macs = Product(*b) * static_cast<double>(a->back());
+      }
+    }
+    if (macs < 0) {
+      count.unresolved.push_back(n.Label());
+      continue;
+    }
+    count.flops += 2 * macs;
+    ++count.counted_nodes;
+  }
+  return count;
+}
+
+FlopCount CountFlopsStatic(ir::Graph& graph, const std::vector<Shape>& input_shapes) {
+  for (size_t i = 0; i < graph.inputs.size() && i < input_shapes.size(); ++i) {
+    const ir::ValueType* t = graph.TypeOf(graph.inputs[i]);
+    graph.value_types[graph.inputs[i]] =
+        ir::ValueType::Static(t ? t->dtype : DataType::kFloat32, input_shapes[i]);
+  }
+  // Declared shapes of intermediate values may carry the file's symbols: inference refines
+  // them from the concrete inputs. Repeat while it learns something (it is one pass each).
+  for (int pass = 0; pass < 4 && ir::InferShapes(graph) > 0; ++pass) {
+  }
+  return CountFlops(graph, [&](const std::string& name) -> std::optional<Shape> {
+    auto init = graph.initializers.find(name);
+    if (init != graph.initializers.end()) return init->second.shape();
+    const ir::ValueType* t = graph.TypeOf(name);
+    if (t && t->HasStaticShape()) return t->StaticShape();
+    return std::nullopt;
+  });
+}
+
+}  // namespace supernova::tools

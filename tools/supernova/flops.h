@@ -1,0 +1,37 @@
+// Floating-point work of one inference: 2 x the multiply-accumulates of the operators that
+// dominate vision models (Conv, ConvTranspose, Gemm, MatMul). Elementwise work, pooling,
+// normalisation and softmax are left out: they are memory-bound and small beside the MACs,
+// and leaving them out is the usual convention for a model's "GFLOPs".
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "supernova/status.h"
+#include "supernova/tensor.h"
+
+namespace supernova::tools {
+
+struct FlopCount {
+  double flops = 0;  // 2 * MACs of the counted nodes
+  size_t counted_nodes = 0;
+  // Counted-kind nodes whose operand shapes were not known: not in `flops`.
+  std::vector<std::string> unresolved;
+};
+
+// The operands whose shapes CountFlops reads for `node` (empty for other operators).
+std::vector<std::string> FlopOperands(const ir::Node& node);
+
+// Sums the MACs of every Conv, ConvTranspose, Gemm and MatMul of `graph`, reading operand
+// shapes through `shape_of` (nullopt when unknown).
+FlopCount CountFlops(const ir::Graph& graph,
+                     const std::function<std::optional<Shape>(const std::string&)>& shape_of);
+
+// The same from static shapes alone: sets each graph input to the given concrete shape
+// (in graph.inputs order), runs shape inference, and counts. Modifies `graph`.
+FlopCount CountFlopsStatic(ir::Graph& graph, const std::vector<Shape>& input_shapes);
+
+}  // namespace supernova::tools
