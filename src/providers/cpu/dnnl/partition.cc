@@ -22,10 +22,17 @@ const std::unordered_set<std::string>& BinaryOps() {
 }
 // The ops a region is built around: without one of them a region saves nothing.
 const std::unordered_set<std::string>& AnchorOps() {
-  static const std::unordered_set<std::string> ops = {
-      "Conv",    "FusedConv",   "ConvTranspose",     "BatchNormalization",
-      "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
-      "LRN"};
+  static const std::unordered_set<std::string> ops = {"Conv",
+                                                      "FusedConv",
+                                                      "ConvTranspose",
+                                                      "BatchNormalization",
+                                                      "MaxPool",
+                                                      "AveragePool",
+                                                      "GlobalAveragePool",
+                                                      "GlobalMaxPool",
+                                                      "LRN",
+                                                      "MatMul",
+                                                      "Gemm"};
   return ops;
 }
 
@@ -92,6 +99,19 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
     for (const std::string& in : n.inputs)
       if (!FloatOfRank(g, in, 0, 6)) return false;
     return FloatOfRank(g, y, 1, 6);
+  }
+  if (op == "MatMul")
+    return n.NumInputs() == 2 && FloatOfRank(g, x, 2, 6) && FloatOfRank(g, n.inputs[1], 2, 6);
+  if (op == "Gemm") {
+    if (n.NumInputs() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantOrAbsent(g, n, 2))
+      return false;
+    return FloatOfRank(g, x, 2, 2) && FloatOfRank(g, n.inputs[1], 2, 2);
+  }
+  if (op == "Softmax") {
+    if (!FloatOfRank(g, x, 1, 6)) return false;
+    const int64_t r = static_cast<int64_t>(g.TypeOf(x)->dims->size());
+    const int64_t axis = n.AttrInt("axis", g.Opset() >= 13 ? -1 : 1);
+    return g.Opset() >= 13 || axis == -1 || axis == r - 1;
   }
   if (op == "Concat") {
     for (const std::string& in : n.inputs)

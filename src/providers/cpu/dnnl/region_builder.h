@@ -33,8 +33,11 @@ struct Region::Plan {
   struct Step {
     dnnl::primitive primitive;
     std::vector<std::pair<int, int>> args;  // (DNNL_ARG_*, buffer)
-    std::vector<int> allocate;              // temporaries first written by this step
-    std::vector<int> release;               // temporaries last read by this step
+    // (DNNL_ARG_*, desc): that argument's buffer seen through another desc of the same bytes
+    // (a plain tensor with its dims regrouped, as MatMul's broadcast and flattening need).
+    std::vector<std::pair<int, dnnl::memory::desc>> views;
+    std::vector<int> allocate;  // temporaries first written by this step
+    std::vector<int> release;   // temporaries last read by this step
   };
   std::vector<Buffer> buffers;
   std::vector<Step> steps;
