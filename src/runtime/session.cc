@@ -11,6 +11,7 @@
 
 #include "ir/onnx_import.h"
 #include "ir/shape_inference.h"
+#include "optimizer/optimizer.h"
 #include "providers/cpu/kernel.h"
 #include "runtime/memory_planner.h"
 
@@ -88,6 +89,9 @@ Status Session::Impl::Prepare() {
   for (const std::string& p : options.providers)
     if (p != "cpu")
       return Status::InvalidArgument("unknown execution provider '" + p + "' (available: cpu)");
+  // Before the kernel check: the fusions only make ops that have kernels, and dead-node
+  // elimination may drop an unsupported node whose output nobody reads.
+  SN_RETURN_IF_ERROR(optimizer::Optimize(g, options.optimization));
   // Unsupported operators are reported all at once, so a user sees the full gap.
   std::map<std::string, std::string> missing;  // "domain:op" -> first node
   for (const ir::Node& n : g.nodes)

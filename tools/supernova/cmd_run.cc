@@ -12,6 +12,7 @@
 #include <map>
 
 #include "ir/tensor_proto.h"
+#include "optimizer/optimizer.h"
 #include "supernova/commands.h"
 #include "supernova/session.h"
 #include "supernova/tensor_io.h"
@@ -27,6 +28,7 @@ struct RunArgs {
   std::string size;
   bool bgr = false;
   int threads = 0;
+  std::string optimization = "all";
   int repeat = 1;
   bool profile = false;
   std::string decode;
@@ -141,6 +143,9 @@ int RunModel(const RunArgs& args) {
     return Fail("unknown --decode '" + args.decode + "' (topk, ctc)");
   SessionOptions opts;
   opts.num_threads = args.threads;
+  auto level = optimizer::ParseOptimizationLevel(args.optimization);
+  if (!level.ok()) return Fail(level.status().message());
+  opts.optimization = *level;
   opts.profiling = args.profile;
   auto t_open = std::chrono::steady_clock::now();
   auto session = Session::Open(args.model, opts);
@@ -241,6 +246,8 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--size", args->size, "HxW for image inputs whose model size is dynamic");
   cmd->add_flag("--bgr", args->bgr, "feed images as BGR instead of RGB");
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
+  cmd->add_option("--optimization", args->optimization,
+                  "graph optimization before running: none, basic or all (default)");
   cmd->add_option("--repeat", args->repeat, "run this many times and report the median");
   cmd->add_flag("--profile", args->profile, "print time per operator type");
   cmd->add_option("--decode", args->decode,
