@@ -287,7 +287,9 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     std::vector<bool> add(rank, false);
     for (int64_t a : *axes) {
       if (a < 0) a += rank;
-      if (a < 0 || a >= rank) return std::nullopt;
+      // A repeated axis is invalid (the kernel rejects it) and would make the loop below read
+      // past x.
+      if (a < 0 || a >= rank || add[a]) return std::nullopt;
       add[a] = true;
     }
     Dims out;
