@@ -31,6 +31,10 @@ struct SessionOptions {
   std::vector<std::string> providers = {"cpu"};
   // Threads for kernels; 0 means one per hardware thread.
   int num_threads = 0;
+  // Graph rewrites Open() applies before planning (src/optimizer/optimizer.h): kNone runs the
+  // model as written; kBasic folds constants and removes redundant and dead nodes; kAll also
+  // folds BatchNormalization into weights and fuses Conv with a residual Add and activation
+  // (results may differ from kNone by float rounding).
   OptimizationLevel optimization = OptimizationLevel::kAll;
   // Record per-node times of each Run() (see Session::LastProfile()).
   bool profiling = false;

@@ -1,6 +1,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <fstream>
+#include <map>
 
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
@@ -98,7 +99,12 @@ Result<std::string> ExportOnnxBytes(const Model& model) {
   mp.set_producer_name(model.metadata.producer_name.empty() ? "supernova"
                                                             : model.metadata.producer_name);
   mp.set_producer_version(model.metadata.producer_version);
-  for (const auto& [domain, version] : model.graph.opsets) {
+  // Every domain a node uses needs an opset import, or readers reject the file. The graph
+  // optimizer's own ops (com.supernova) are version 1.
+  std::map<std::string, int64_t> opsets = model.graph.opsets;
+  for (const Node& n : model.graph.nodes)
+    if (n.domain == "com.supernova") opsets.emplace(n.domain, 1);
+  for (const auto& [domain, version] : opsets) {
     auto* op = mp.add_opset_import();
     op->set_domain(domain);
     op->set_version(version);

@@ -166,7 +166,8 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
   if (kUnary.count(op))
     return ins.empty() || !ins[0].has_rank() ? std::nullopt : std::optional(ins[0].dims());
   if (kBroadcast.count(op)) return Broadcast(ins);
-  if (op == "Conv") return SpatialOp(n, ins, true);
+  // FusedConv (com.supernova) is a Conv with an element-wise epilogue: same output shape.
+  if (op == "Conv" || op == "FusedConv") return SpatialOp(n, ins, true);
   if (op == "MaxPool" || op == "AveragePool") return SpatialOp(n, ins, false);
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
     if (!ins[0].has_rank()) return std::nullopt;

@@ -13,6 +13,7 @@
 
 #include "ir/onnx_import.h"
 #include "ir/shape_inference.h"
+#include "optimizer/optimizer.h"
 #include "providers/cpu/dnnl/region.h"
 #include "providers/cpu/kernel.h"
 #include "runtime/memory_planner.h"
@@ -122,6 +123,9 @@ Status Session::Impl::Prepare() {
                                      "' (available: cpu, cpu_reference)");
     if (p == "cpu") use_dnnl = true;
   }
+  // Before the kernel check: the fusions only make ops that have kernels, and dead-node
+  // elimination may drop an unsupported node whose output nobody reads.
+  SN_RETURN_IF_ERROR(optimizer::Optimize(g, options.optimization));
   // Unsupported operators are reported all at once, so a user sees the full gap.
   std::map<std::string, std::string> missing;  // "domain:op" -> first node
   for (const ir::Node& n : g.nodes)

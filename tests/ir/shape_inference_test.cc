@@ -62,5 +62,20 @@ TEST(ShapeInference, ReshapeWithConstantShapeAndMatMulBroadcast) {
   EXPECT_EQ(g.TypeOf("s")->ToString(), "int64[3]");
 }
 
+// Sessions run shape inference on every model (the optimizer needs it), so an invalid node
+// must leave its output unknown rather than read out of bounds.
+TEST(ShapeInference, UnsqueezeWithRepeatedAxisStaysUnknown) {
+  Graph g;
+  g.opsets[""] = 11;
+  g.inputs = {"x"};
+  g.value_types["x"] = ValueType::Static(DataType::kFloat32, {3});
+  Node n = MakeNode("Unsqueeze", {"x"}, "y");
+  n.attributes["axes"] = Attribute{Attribute::Kind::kInts, 0, 0, {}, {}, {}, {}, {1, 1}, {}};
+  g.nodes.push_back(n);
+  InferShapes(g);
+  const ValueType* y = g.TypeOf("y");
+  EXPECT_TRUE(!y || !y->dims) << y->ToString();
+}
+
 }  // namespace
 }  // namespace supernova::ir

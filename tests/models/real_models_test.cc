@@ -49,7 +49,8 @@ class RealModel : public ::testing::TestWithParam<Case> {};
 
 // Runs the model and returns its outputs; skips (with the reason) when the model file is not
 // present on this machine.
-std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int threads = 2) {
+std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int threads = 2,
+                            OptimizationLevel level = OptimizationLevel::kAll) {
   if (!fs::exists(c.model)) {
     ADD_FAILURE() << "model file missing: " << c.model
                   << " (run scripts/fetch_models.sh; shared models come with the checkout)";
@@ -57,6 +58,7 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
   }
   SessionOptions opts;
   opts.num_threads = threads;
+  opts.optimization = level;
   auto session = Session::Open(c.model.string(), opts);
   EXPECT_TRUE(session.ok()) << session.status().ToString();
   if (!session.ok()) return {};
@@ -105,6 +107,39 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
         "[model] %s output %zu %s: max abs error %.3g (max |ref| %.3g, %.2f of tolerance)\n",
         c.name.c_str(), i, ShapeToString(e.shape()).c_str(), max_abs, max_ref, worst);
     EXPECT_EQ(bad, 0) << c.name << " output " << i << ": " << bad << " elements outside tolerance";
+  }
+}
+
+// The optimizer must not change what a model computes: the fully optimized graph (folded
+// BatchNorms, fused convolutions, ...) against the model as written, at the tolerance of
+// float reassociation (folding BN into weights rounds differently).
+TEST_P(RealModel, OptimizedMatchesUnoptimized) {
+  const Case& c = GetParam();
+  std::vector<Tensor> unused;
+  std::vector<Tensor> plain = RunCase(c, &unused, 2, OptimizationLevel::kNone);
+  std::vector<Tensor> optimized = RunCase(c, &unused, 2, OptimizationLevel::kAll);
+  ASSERT_EQ(plain.size(), optimized.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    const Tensor& a = optimized[i];
+    const Tensor& e = plain[i];
+    ASSERT_EQ(a.dtype(), e.dtype());
+    ASSERT_EQ(a.shape(), e.shape());
+    double max_ref = 0, max_abs = 0;
+    for (int64_t k = 0; k < e.numel(); ++k)
+      max_ref = std::max(max_ref, std::fabs(e.GetAsDouble(k)));
+    // The tolerance of the reference comparison: folding BatchNorm into weights and oneDNN's
+    // blocked accumulation reassociate sums over ~100 layers.
+    const double atol = 1e-4 * std::max(1.0, max_ref);
+    int64_t bad = 0;
+    for (int64_t k = 0; k < e.numel(); ++k) {
+      const double d = std::fabs(a.GetAsDouble(k) - e.GetAsDouble(k));
+      max_abs = std::max(max_abs, d);
+      if (!(d <= atol + 1e-3 * std::fabs(e.GetAsDouble(k)))) ++bad;
+    }
+    std::printf("[model] %s output %zu: optimized vs unoptimized max abs difference %.3g\n",
+                c.name.c_str(), i, max_abs);
+    EXPECT_EQ(bad, 0) << c.name << " output " << i << ": " << bad
+                      << " elements differ beyond tolerance";
   }
 }
 

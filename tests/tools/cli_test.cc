@@ -61,6 +61,37 @@ TEST_F(CliTest, InfoPrintsInputsOutputsAndOperators) {
   EXPECT_NE(o.text.find("parameters"), std::string::npos);
 }
 
+TEST_F(CliTest, InfoReportsWhatTheOptimizerChanged) {
+  Output o = Cli("info " + cls_ + " --optimization all");
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("optimized  level all"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("fuse_conv_activation"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("com.supernova.FusedConv"), std::string::npos) << o.text;
+  Output plain = Cli("info " + cls_);
+  ASSERT_EQ(plain.code, 0) << plain.text;
+  EXPECT_EQ(plain.text.find("optimized"), std::string::npos) << plain.text;
+}
+
+TEST_F(CliTest, RunMatchesTheReferenceAtEveryOptimizationLevel) {
+  auto want = ir::ReadTensorFile(cls_data_ + "/output_0.pb");
+  ASSERT_TRUE(want.ok());
+  for (const std::string level : {"none", "basic", "all"}) {
+    const std::string out = Path("out_" + level);
+    Output o = Cli("run " + cls_ + " --optimization " + level + " --input x=" + cls_data_ +
+                   "/input_0.pb --output-dir " + out);
+    ASSERT_EQ(o.code, 0) << o.text;
+    auto got = ir::ReadTensorFile(out + "/output_0.pb");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->shape(), want->shape());
+    for (int64_t i = 0; i < want->numel(); ++i)
+      EXPECT_NEAR(got->data<float>()[i], want->data<float>()[i], 1e-4) << level;
+  }
+  Output bad = Cli("run " + cls_ + " --optimization max -i x=" + cls_data_ + "/input_0.pb -o " +
+                   Path("out"));
+  EXPECT_EQ(bad.code, 1) << bad.text;
+  EXPECT_NE(bad.text.find("unknown optimization level 'max'"), std::string::npos) << bad.text;
+}
+
 TEST_F(CliTest, RunWritesNamedOutputsMatchingTheReference) {
   Output o =
       Cli("run " + cls_ + " --input x=" + cls_data_ + "/input_0.pb --output-dir " + Path("out"));

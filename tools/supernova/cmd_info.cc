@@ -6,6 +6,7 @@
 
 #include "ir/onnx_import.h"
 #include "ir/shape_inference.h"
+#include "optimizer/optimizer.h"
 #include "providers/cpu/kernel.h"
 #include "supernova/commands.h"
 
@@ -14,6 +15,7 @@ namespace {
 
 struct InfoArgs {
   std::string model;
+  std::string optimization = "none";
 };
 
 std::string HumanBytes(double b) {
@@ -26,6 +28,11 @@ int RunInfo(const InfoArgs& args) {
   auto model = ir::ImportOnnxFile(args.model);
   if (!model.ok()) return Fail(model.status().ToString());
   ir::Graph& g = model->graph;
+  auto level = optimizer::ParseOptimizationLevel(args.optimization);
+  if (!level.ok()) return Fail(level.status().message());
+  const size_t nodes_before = g.nodes.size();
+  std::vector<optimizer::PassStats> stats;
+  if (Status s = optimizer::Optimize(g, *level, &stats); !s.ok()) return Fail(s.ToString());
   ir::InferShapes(g);
 
   std::error_code ec;
@@ -72,6 +79,12 @@ int RunInfo(const InfoArgs& args) {
   std::vector<std::pair<std::string, int>> sorted(hist.begin(), hist.end());
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (*level != OptimizationLevel::kNone) {
+    fmt::print("optimized  level {}: {} nodes -> {}\n", optimizer::OptimizationLevelName(*level),
+               nodes_before, g.nodes.size());
+    for (const auto& p : stats)
+      fmt::print("  {:<24} {:4} changes {:8.2f} ms\n", p.name, p.changes, p.ms);
+  }
   fmt::print("nodes      {} ({} operator types)\n", g.nodes.size(), hist.size());
   for (const auto& [op, n] : sorted) fmt::print("  {:<24} {}\n", op, n);
   if (unsupported.empty()) {
@@ -92,6 +105,9 @@ void AddInfoCommand(CLI::App& app, int* exit_code) {
   auto* cmd =
       app.add_subcommand("info", "Print a model's inputs, outputs, operators and parameters");
   cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--optimization", args->optimization,
+                  "describe the graph after optimization at this level: none (default, the "
+                  "model as written), basic or all; prints what each pass changed");
   cmd->final_callback([args, exit_code] { *exit_code = RunInfo(*args); });
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "ir/tensor_proto.h"
+#include "optimizer/optimizer.h"
 #include "supernova/commands.h"
 #include "supernova/session.h"
 #include "supernova/tensor_io.h"
@@ -28,6 +29,7 @@ struct RunArgs {
   bool bgr = false;
   int threads = 0;
   std::vector<std::string> providers = {"cpu"};
+  std::string optimization = "all";
   int repeat = 1;
   bool profile = false;
   std::string decode;
@@ -143,6 +145,9 @@ int RunModel(const RunArgs& args) {
   SessionOptions opts;
   opts.num_threads = args.threads;
   opts.providers = args.providers;
+  auto level = optimizer::ParseOptimizationLevel(args.optimization);
+  if (!level.ok()) return Fail(level.status().message());
+  opts.optimization = *level;
   opts.profiling = args.profile;
   auto t_open = std::chrono::steady_clock::now();
   auto session = Session::Open(args.model, opts);
@@ -247,6 +252,8 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
                   "execution providers in order of preference: cpu (oneDNN regions with "
                   "reference fallback), cpu_reference (reference kernels only)")
       ->delimiter(',');
+  cmd->add_option("--optimization", args->optimization,
+                  "graph optimization before running: none, basic or all (default)");
   cmd->add_option("--repeat", args->repeat, "run this many times and report the median");
   cmd->add_flag("--profile", args->profile, "print time per operator type");
   cmd->add_option("--decode", args->decode,

@@ -85,6 +85,7 @@ constexpr KernelDef kKernels[] = {
     {"BatchNormalization", "", BatchNormalization},
     {"Conv", "", Conv},
     {"ConvTranspose", "", ConvTranspose},
+    {"FusedConv", "com.supernova", FusedConv},
     {"Gemm", "", Gemm},
     {"GlobalAveragePool", "", GlobalAveragePool},
     {"GlobalMaxPool", "", GlobalMaxPool},

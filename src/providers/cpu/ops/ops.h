@@ -97,6 +97,8 @@ Status InstanceNormalization(KernelContext& ctx);
 Status LRN(KernelContext& ctx);
 Status MatMul(KernelContext& ctx);
 Status MaxPool(KernelContext& ctx);
+// fused_conv.cc: com.supernova FusedConv, made by the graph optimizer
+Status FusedConv(KernelContext& ctx);
 
 // --- shape manipulation, indexing, reductions, detection ---
 Status ArgMax(KernelContext& ctx);           // reduce.cc

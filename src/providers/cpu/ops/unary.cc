@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "providers/cpu/activation.h"
 #include "providers/cpu/broadcast.h"
 #include "providers/cpu/dispatch.h"
 #include "providers/cpu/fast_math.h"
@@ -77,62 +78,31 @@ T ClipLimit(const Tensor* t, T fallback) {
 }  // namespace
 
 Status Relu(KernelContext& ctx) {
-  return UnaryNumeric(ctx, Relu, [](auto x) {
-    using T = decltype(x);
-    return MaxOf(x, T(0));
-  });
+  return UnaryNumeric(ctx, Relu, [](auto x) { return act::Relu(x); });
 }
 
 Status LeakyRelu(KernelContext& ctx) {
   const float alpha = ctx.node.AttrFloat("alpha", 0.01f);
-  return UnaryFloat(ctx, LeakyRelu, [alpha](auto x) {
-    using T = decltype(x);
-    return Select(x < T(0), x * T(alpha), x);
-  });
+  return UnaryFloat(ctx, LeakyRelu, [alpha](auto x) { return act::LeakyRelu(x, alpha); });
 }
 
 Status Sigmoid(KernelContext& ctx) {
-  return UnaryFloat(ctx, Sigmoid, [](auto x) {
-    using T = decltype(x);
-    if constexpr (std::is_same_v<T, float>)
-      return 1.0f / (1.0f + ExpF(-x));
-    else
-      return T(1) / (T(1) + std::exp(-x));
-  });
+  return UnaryFloat(ctx, Sigmoid, [](auto x) { return act::Sigmoid(x); });
 }
 
 Status Tanh(KernelContext& ctx) {
-  return UnaryFloat(ctx, Tanh, [](auto x) {
-    using T = decltype(x);
-    if constexpr (std::is_same_v<T, float>) {
-      // tanh|x| = 1 - 2 / (e^2|x| + 1) cancels badly near 0, where the odd Taylor series to
-      // x^5 is exact to float precision; both are computed so the loop stays branch-free.
-      const float a = std::fabs(x);
-      const float far = 1.0f - 2.0f / (ExpF(2.0f * a) + 1.0f);
-      const float x2 = x * x;
-      const float near = x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f)));
-      const float t = Select(x < 0.0f, -far, far);
-      return Select(a < 0.0625f, near, t);
-    } else {
-      return std::tanh(x);
-    }
-  });
+  return UnaryFloat(ctx, Tanh, [](auto x) { return act::Tanh(x); });
 }
 
 Status HardSigmoid(KernelContext& ctx) {
   const float alpha = ctx.node.AttrFloat("alpha", 0.2f);
   const float beta = ctx.node.AttrFloat("beta", 0.5f);
-  return UnaryFloat(ctx, HardSigmoid, [alpha, beta](auto x) {
-    using T = decltype(x);
-    return MinOf(MaxOf(T(alpha) * x + T(beta), T(0)), T(1));
-  });
+  return UnaryFloat(ctx, HardSigmoid,
+                    [alpha, beta](auto x) { return act::HardSigmoid(x, alpha, beta); });
 }
 
 Status HardSwish(KernelContext& ctx) {
-  return UnaryFloat(ctx, HardSwish, [](auto x) {
-    using T = decltype(x);
-    return x * MinOf(MaxOf(x * T(1.0 / 6.0) + T(0.5), T(0)), T(1));
-  });
+  return UnaryFloat(ctx, HardSwish, [](auto x) { return act::HardSwish(x); });
 }
 
 Status Elu(KernelContext& ctx) {
@@ -354,8 +324,7 @@ Status Clip(KernelContext& ctx) {
       lo = ClipLimit<T>(ctx.input(1), lo);
       hi = ClipLimit<T>(ctx.input(2), hi);
     }
-    // min(max(x, lo), hi): when lo > hi every element becomes hi, as the spec's reference does.
-    return Map<T, T>(ctx, *x, [lo, hi](T v) { return MinOf(MaxOf(v, lo), hi); });
+    return Map<T, T>(ctx, *x, [lo, hi](T v) { return act::Clip(v, lo, hi); });
   });
   return s.ok() ? s : s.WithContext(ctx.node.Label());
 }

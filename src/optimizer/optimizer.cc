@@ -1,0 +1,93 @@
+#include "optimizer/optimizer.h"
+
+#include <chrono>
+
+#include "ir/shape_inference.h"
+#include "optimizer/passes.h"
+
+namespace supernova::optimizer {
+namespace {
+
+struct Pass {
+  const char* name;
+  OptimizationLevel level;  // the lowest level that runs it
+  Result<int> (*run)(ir::Graph&);
+};
+
+// Pipeline order. Folding constants first exposes initializers to the later matches (a BN
+// whose statistics come from Constant nodes, a Reshape whose shape is computed); removing
+// Identity/Dropout joins a Conv to the BN or activation behind it; BN folding runs before the
+// fusions so that Conv + BN + Relu ends as one FusedConv; Add fusion runs before activation
+// fusion so Conv + Add + Relu takes the residual first (act(conv + z), not act(conv) + z);
+// dead nodes go last, after the rewrites that orphan them.
+constexpr Pass kPipeline[] = {
+    {"constant_folding", OptimizationLevel::kBasic, FoldConstants},
+    {"eliminate_redundant", OptimizationLevel::kBasic, EliminateRedundantNodes},
+    {"fold_batch_norm", OptimizationLevel::kAll, FoldBatchNorm},
+    {"fuse_conv_add", OptimizationLevel::kAll, FuseConvAdd},
+    {"fuse_conv_activation", OptimizationLevel::kAll, FuseConvActivation},
+    {"dead_node_elimination", OptimizationLevel::kBasic, EliminateDeadNodes},
+};
+
+// Most matches are found in the first round; another is needed only when a rewrite exposes an
+// earlier pass's pattern (a folded shape that makes two Reshapes adjacent). Every rewrite
+// removes a node, so the loop ends anyway; the bound keeps a pathological graph cheap.
+constexpr int kMaxRounds = 8;
+
+bool Enabled(OptimizationLevel pass, OptimizationLevel level) {
+  return level != OptimizationLevel::kNone && static_cast<int>(pass) <= static_cast<int>(level);
+}
+
+}  // namespace
+
+Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* stats) {
+  std::vector<PassStats> local;
+  for (const Pass& p : kPipeline)
+    if (Enabled(p.level, level)) local.push_back({p.name, 0, 0.0});
+  if (level != OptimizationLevel::kNone) {
+    for (int round = 0; round < kMaxRounds; ++round) {
+      // Passes match on static shapes and types; refresh them for values the last round made.
+      ir::InferShapes(g);
+      int changes = 0;
+      size_t k = 0;
+      for (const Pass& p : kPipeline) {
+        if (!Enabled(p.level, level)) continue;
+        const auto t0 = std::chrono::steady_clock::now();
+        Result<int> n = p.run(g);
+        local[k].ms +=
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
+        if (!n.ok()) return n.status().WithContext("optimizer pass " + std::string(p.name));
+        local[k++].changes += *n;
+        changes += *n;
+      }
+      if (changes == 0) break;
+    }
+    if (Status s = g.Validate(); !s.ok())
+      return Status::Internal("optimizer produced an invalid graph: " + s.message());
+  }
+  if (stats) *stats = std::move(local);
+  return Status::Ok();
+}
+
+Result<OptimizationLevel> ParseOptimizationLevel(const std::string& text) {
+  if (text == "none") return OptimizationLevel::kNone;
+  if (text == "basic") return OptimizationLevel::kBasic;
+  if (text == "all") return OptimizationLevel::kAll;
+  return Status::InvalidArgument("unknown optimization level '" + text +
+                                 "' (expected none, basic or all)");
+}
+
+const char* OptimizationLevelName(OptimizationLevel level) {
+  switch (level) {
+    case OptimizationLevel::kNone:
+      return "none";
+    case OptimizationLevel::kBasic:
+      return "basic";
+    case OptimizationLevel::kAll:
+      return "all";
+  }
+  return "?";
+}
+
+}  // namespace supernova::optimizer
