@@ -451,7 +451,7 @@ class Builder {
       }
     }
     const std::vector<Eltwise> steps = ActivationSteps(n.op_type, params);
-    const memory::desc& md = DescOf(x.buffer);
+    const memory::desc md = DescOf(x.buffer);  // a copy: Out() may move the buffers
     const int dst = Out(n.outputs[0], x.shape, md);
     int src = x.buffer;
     for (const Eltwise& e : steps) {  // later steps work in place on dst
@@ -484,7 +484,7 @@ class Builder {
     const Value va = Get(a);
     const Value vb = Get(b);
     if (va.shape.size() != r) throw NotMapped("rank");
-    const memory::desc& md0 = DescOf(va.buffer);
+    const memory::desc md0 = DescOf(va.buffer);  // a copy: In() may move the buffers
     int src1;
     if (sb == out) {
       src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
