@@ -575,6 +575,10 @@ class Builder {
       if (!scales.empty() && std::fabs(factor - scales[i]) > 1e-6 * factor)
         throw NotMapped("scale does not divide the size");
       if (nearest && out[i] % x.shape[i] != 0) throw NotMapped("non-integer nearest factor");
+      // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
+      if (out[i] == 1 && x.shape[i] != 1 &&
+          n.AttrString("coordinate_transformation_mode", "half_pixel") == "pytorch_half_pixel")
+        throw NotMapped("pytorch_half_pixel to one pixel");
     }
     dnnl::resampling_forward::desc d(
         dnnl::prop_kind::forward_inference,
