@@ -47,9 +47,9 @@ std::vector<Case> Cases() {
 
 class RealModel : public ::testing::TestWithParam<Case> {};
 
-// Runs the model and returns its outputs; skips (with the reason) when the model file is not
-// present on this machine.
-std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int threads = 2,
+// Runs the model with one execution provider and returns its outputs; fails (with the reason)
+// when the model file is not present on this machine.
+std::vector<Tensor> RunWith(const Case& c, const std::string& provider, int threads,
                             OptimizationLevel level = OptimizationLevel::kAll) {
   if (!fs::exists(c.model)) {
     ADD_FAILURE() << "model file missing: " << c.model
@@ -58,6 +58,7 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
   }
   SessionOptions opts;
   opts.num_threads = threads;
+  opts.providers = {provider};
   opts.optimization = level;
   auto session = Session::Open(c.model.string(), opts);
   EXPECT_TRUE(session.ok()) << session.status().ToString();
@@ -69,6 +70,12 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
   std::vector<Tensor> outputs;
   Status s = (*session)->Run({{input_name, *input}}, &outputs);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  return outputs;
+}
+
+// Runs the model (default providers) and reads the reference outputs into `expected`.
+std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int threads = 2) {
+  std::vector<Tensor> outputs = RunWith(c, "cpu", threads);
   for (size_t i = 0;; ++i) {
     fs::path f = c.dir / ("output_" + std::to_string(i) + ".pb");
     if (!fs::exists(f)) break;
@@ -79,10 +86,10 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
   return outputs;
 }
 
-TEST_P(RealModel, MatchesReferenceRuntime) {
-  const Case& c = GetParam();
-  std::vector<Tensor> expected;
-  std::vector<Tensor> outputs = RunCase(c, &expected);
+// Compares outputs with the tolerance scaled to each output's magnitude (float32
+// reassociation across ~100 layers): |a - e| <= 1e-4 * max(1, max|e|) + 1e-3 * |e|.
+void ExpectOutputsClose(const std::string& what, const std::vector<Tensor>& expected,
+                        const std::vector<Tensor>& outputs) {
   ASSERT_EQ(outputs.size(), expected.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& a = outputs[i];
@@ -90,7 +97,6 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
     ASSERT_EQ(a.dtype(), e.dtype());
     ASSERT_EQ(a.shape(), e.shape())
         << ShapeToString(a.shape()) << " vs " << ShapeToString(e.shape());
-    // Tolerance scaled to the output's magnitude: float32 reassociation across ~100 layers.
     double max_abs = 0, max_ref = 0, worst = 0;
     int64_t bad = 0;
     for (int64_t k = 0; k < e.numel(); ++k)
@@ -105,42 +111,36 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
     }
     std::printf(
         "[model] %s output %zu %s: max abs error %.3g (max |ref| %.3g, %.2f of tolerance)\n",
-        c.name.c_str(), i, ShapeToString(e.shape()).c_str(), max_abs, max_ref, worst);
-    EXPECT_EQ(bad, 0) << c.name << " output " << i << ": " << bad << " elements outside tolerance";
+        what.c_str(), i, ShapeToString(e.shape()).c_str(), max_abs, max_ref, worst);
+    EXPECT_EQ(bad, 0) << what << " output " << i << ": " << bad << " elements outside tolerance";
   }
 }
 
+TEST_P(RealModel, MatchesReferenceRuntime) {
+  const Case& c = GetParam();
+  std::vector<Tensor> expected;
+  std::vector<Tensor> outputs = RunCase(c, &expected);
+  ExpectOutputsClose(c.name, expected, outputs);
+}
+
+// The oneDNN regions of the cpu provider against Supernova's own reference kernels, on the
+// same inputs and with the same tolerance as against the second runtime.
+TEST_P(RealModel, RegionsMatchReferenceKernels) {
+  const Case& c = GetParam();
+  std::vector<Tensor> reference = RunWith(c, "cpu_reference", 2);
+  if (reference.empty()) return;
+  std::vector<Tensor> regions = RunWith(c, "cpu", 2);
+  ExpectOutputsClose(c.name + " (cpu vs cpu_reference)", reference, regions);
+}
+
 // The optimizer must not change what a model computes: the fully optimized graph (folded
-// BatchNorms, fused convolutions, ...) against the model as written, at the tolerance of
-// float reassociation (folding BN into weights rounds differently).
+// BatchNorms, fused convolutions, ...) against the model as written.
 TEST_P(RealModel, OptimizedMatchesUnoptimized) {
   const Case& c = GetParam();
-  std::vector<Tensor> unused;
-  std::vector<Tensor> plain = RunCase(c, &unused, 2, OptimizationLevel::kNone);
-  std::vector<Tensor> optimized = RunCase(c, &unused, 2, OptimizationLevel::kAll);
-  ASSERT_EQ(plain.size(), optimized.size());
-  for (size_t i = 0; i < plain.size(); ++i) {
-    const Tensor& a = optimized[i];
-    const Tensor& e = plain[i];
-    ASSERT_EQ(a.dtype(), e.dtype());
-    ASSERT_EQ(a.shape(), e.shape());
-    double max_ref = 0, max_abs = 0;
-    for (int64_t k = 0; k < e.numel(); ++k)
-      max_ref = std::max(max_ref, std::fabs(e.GetAsDouble(k)));
-    // The tolerance of the reference comparison: folding BatchNorm into weights and oneDNN's
-    // blocked accumulation reassociate sums over ~100 layers.
-    const double atol = 1e-4 * std::max(1.0, max_ref);
-    int64_t bad = 0;
-    for (int64_t k = 0; k < e.numel(); ++k) {
-      const double d = std::fabs(a.GetAsDouble(k) - e.GetAsDouble(k));
-      max_abs = std::max(max_abs, d);
-      if (!(d <= atol + 1e-3 * std::fabs(e.GetAsDouble(k)))) ++bad;
-    }
-    std::printf("[model] %s output %zu: optimized vs unoptimized max abs difference %.3g\n",
-                c.name.c_str(), i, max_abs);
-    EXPECT_EQ(bad, 0) << c.name << " output " << i << ": " << bad
-                      << " elements differ beyond tolerance";
-  }
+  std::vector<Tensor> plain = RunWith(c, "cpu", 2, OptimizationLevel::kNone);
+  if (plain.empty()) return;
+  std::vector<Tensor> optimized = RunWith(c, "cpu", 2, OptimizationLevel::kAll);
+  ExpectOutputsClose(c.name + " (optimization all vs none)", plain, optimized);
 }
 
 INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),

@@ -131,10 +131,18 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
     const std::string ctm = n.AttrString("coordinate_transformation_mode", "half_pixel");
     const std::string nearest = n.AttrString("nearest_mode", "round_prefer_floor");
     if (op == "Resize" && g.Opset() >= 11) {
+      // oneDNN has no antialiasing, no axes subset and no aspect-ratio policy: leave those
+      // to the reference kernel rather than drop them.
+      if (n.AttrInt("antialias", 0) != 0 || n.HasAttr("axes") ||
+          n.AttrString("keep_aspect_ratio_policy", "stretch") != "stretch")
+        return false;
       if (mode == "nearest") {
-        // With integer factors oneDNN's nearest matches these (no ties with half_pixel).
+        // With integer factors oneDNN's nearest (which rounds) matches these: half_pixel
+        // coordinates never tie, so both round modes agree, but floor and ceil pick other
+        // pixels.
         const bool half = ctm == "half_pixel" || ctm == "pytorch_half_pixel";
-        if (!half && !(ctm == "asymmetric" && nearest == "floor")) return false;
+        const bool rounds = nearest == "round_prefer_floor" || nearest == "round_prefer_ceil";
+        if (!(half && rounds) && !(ctm == "asymmetric" && nearest == "floor")) return false;
       } else if (mode == "linear") {
         if (ctm != "half_pixel" && ctm != "pytorch_half_pixel") return false;
       } else {

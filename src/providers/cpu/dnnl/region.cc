@@ -82,6 +82,17 @@ Status Region::Run(KernelContext& ctx) const {
   return ExecutePlan(*plan, ctx);
 }
 
+std::string Region::FallbackReason(const std::vector<const Tensor*>& inputs, int threads) const {
+  if (inputs.size() != inputs_.size())
+    return "expected " + std::to_string(inputs_.size()) + " inputs";
+  for (const Tensor* t : inputs)
+    if (!t) return "an input is missing";
+  Result<std::shared_ptr<const Plan>> plan = PlanFor(inputs, threads);
+  if (!plan.ok()) return plan.status().ToString();
+  if (!(*plan)->reference) return "";
+  return (*plan)->why.empty() ? "fallback without a reason" : (*plan)->why;
+}
+
 Status Region::RunReference(KernelContext& ctx) const {
   std::unordered_map<std::string, Tensor> values;
   for (size_t i = 0; i < inputs_.size(); ++i) values[inputs_[i]] = *ctx.input(i);

@@ -46,6 +46,11 @@ class Region {
   // ctx's inputs follow inputs(), its outputs outputs().
   Status Run(KernelContext& ctx) const;
 
+  // Why Run() with inputs of these shapes and dtypes (in inputs() order) would fall back to
+  // the reference kernels, or "" when it runs a oneDNN plan. Compiles and caches the plan as
+  // Run() would. For tests and diagnostics; thread-safe.
+  std::string FallbackReason(const std::vector<const Tensor*>& inputs, int threads) const;
+
   struct Plan;
 
  private:

@@ -88,9 +88,6 @@ class Builder {
     if (op == "Resize" || op == "Upsample") return Resize(n);
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min")
       return Binary(n);
-    if (op == "MatMul") return MatMul(n);
-    if (op == "Gemm") return Gemm(n);
-    if (op == "Softmax") return Softmax(n);
     return Unary(n);
   }
 
@@ -148,8 +145,7 @@ class Builder {
     return values_[name] = {c->shape(), NewBuffer(std::move(b))};
   }
 
-  // By value: buffers grow while a node compiles, so references into them would dangle.
-  memory::desc DescOf(int buffer) const { return plan_->buffers[buffer].md; }
+  const memory::desc& DescOf(int buffer) const { return plan_->buffers[buffer].md; }
 
   // The buffer holding `name` in layout `md`, reordering (once per layout) when needed.
   int In(const std::string& name, const memory::desc& md) {
@@ -213,10 +209,9 @@ class Builder {
     return NewBuffer(std::move(b));
   }
 
-  void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
-               std::vector<std::pair<int, memory::desc>> views = {}) {
+  void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch) {
     plan_->scratch_bytes = std::max(plan_->scratch_bytes, scratch);
-    plan_->steps.push_back({std::move(p), std::move(args), std::move(views), {}, {}});
+    plan_->steps.push_back({std::move(p), std::move(args), {}, {}});
   }
 
   void AddReorder(int from, int to) {
@@ -456,7 +451,7 @@ class Builder {
       }
     }
     const std::vector<Eltwise> steps = ActivationSteps(n.op_type, params);
-    const memory::desc md = DescOf(x.buffer);
+    const memory::desc md = DescOf(x.buffer);  // a copy: Out() may move the buffers
     const int dst = Out(n.outputs[0], x.shape, md);
     int src = x.buffer;
     for (const Eltwise& e : steps) {  // later steps work in place on dst
@@ -489,7 +484,7 @@ class Builder {
     const Value va = Get(a);
     const Value vb = Get(b);
     if (va.shape.size() != r) throw NotMapped("rank");
-    const memory::desc md0 = DescOf(va.buffer);
+    const memory::desc md0 = DescOf(va.buffer);  // a copy: In() may move the buffers
     int src1;
     if (sb == out) {
       src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
@@ -580,6 +575,10 @@ class Builder {
       if (!scales.empty() && std::fabs(factor - scales[i]) > 1e-6 * factor)
         throw NotMapped("scale does not divide the size");
       if (nearest && out[i] % x.shape[i] != 0) throw NotMapped("non-integer nearest factor");
+      // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
+      if (out[i] == 1 && x.shape[i] != 1 &&
+          n.AttrString("coordinate_transformation_mode", "half_pixel") == "pytorch_half_pixel")
+        throw NotMapped("pytorch_half_pixel to one pixel");
     }
     dnnl::resampling_forward::desc d(
         dnnl::prop_kind::forward_inference,
@@ -589,128 +588,6 @@ class Builder {
     const int src = In(n.inputs[0], pd.src_desc());
     const int dst = Out(n.outputs[0], out, pd.dst_desc());
     AddStep(dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  // Plain dims of `shape` with leading unit dims up to `rank`.
-  static memory::desc PlainView(const Shape& shape, size_t rank) {
-    Shape s(rank - shape.size(), 1);
-    s.insert(s.end(), shape.begin(), shape.end());
-    return PlainDesc(s);
-  }
-
-  // ONNX MatMul with both operands of rank >= 2 (batch dims broadcast). A product of an N-D
-  // activation and a 2-D weight runs as one 2-D product over the flattened rows.
-  void MatMul(const ir::Node& n) {
-    const Shape sa = Get(n.inputs[0]).shape, sb = Get(n.inputs[1]).shape;
-    if (sa.size() < 2 || sb.size() < 2) throw NotMapped("1-D MatMul operand");
-    const int64_t m = sa[sa.size() - 2], k = sa.back(), nn = sb.back();
-    if (sb[sb.size() - 2] != k) throw NotMapped("inner dims differ");
-    const size_t r = std::max(sa.size(), sb.size());
-    const memory::desc va = PlainView(sa, r), vb = PlainView(sb, r);
-    Shape out(r);
-    for (size_t i = 0; i + 2 < r; ++i) {
-      const int64_t da = va.dims()[i], db = vb.dims()[i];
-      if (da != db && da != 1 && db != 1) throw NotMapped("batch dims do not broadcast");
-      out[i] = da == 1 ? db : da;
-    }
-    out[r - 2] = m;
-    out[r - 1] = nn;
-    const bool flatten = sb.size() == 2 && sa.size() > 2;
-    int64_t rows = 1;
-    for (size_t i = 0; i + 1 < sa.size(); ++i) rows *= sa[i];
-    const memory::desc src_view = flatten ? PlainDesc({rows, k}) : va;
-    const memory::desc dst_view = flatten ? PlainDesc({rows, nn}) : PlainDesc(out);
-    const bool constant_b = Constant(n.inputs[1]) != nullptr;
-    const memory::desc wei_md =
-        constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), kF32, FormatTag::any)
-                   : vb;
-    dnnl::matmul::desc d(src_view, wei_md, dst_view);
-    dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], PlainDesc(sa));
-    const int wei =
-        constant_b ? PackedConstant(n.inputs[1], flatten ? PlainDesc(sb) : vb, pd.weights_desc())
-                   : In(n.inputs[1], PlainDesc(sb));
-    const int dst = Out(n.outputs[0], out, PlainDesc(out));
-    std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_view},
-                                                       {DNNL_ARG_DST, dst_view}};
-    if (!constant_b) views.push_back({DNNL_ARG_WEIGHTS, vb});
-    AddStep(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size(), std::move(views));
-  }
-
-  // Gemm: Y = alpha * A' B' + beta * C with C a constant broadcast to [M, N] (folded into a
-  // bias of [1, N] or [M, N]).
-  void Gemm(const ir::Node& n) {
-    const Shape sa = Get(n.inputs[0]).shape;
-    const Tensor* b = Constant(n.inputs[1]);
-    if (sa.size() != 2 || !b || b->rank() != 2 || b->dtype() != DataType::kFloat32)
-      throw NotMapped("Gemm operands");
-    const bool ta = n.AttrInt("transA", 0) != 0, tb = n.AttrInt("transB", 0) != 0;
-    const float alpha = n.AttrFloat("alpha", 1.f), beta = n.AttrFloat("beta", 1.f);
-    const int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
-    const int64_t nn = tb ? b->dim(0) : b->dim(1);
-    if ((tb ? b->dim(1) : b->dim(0)) != k) throw NotMapped("inner dims differ");
-    // A^T and B^T are the stored bytes read with swapped strides.
-    const memory::desc a_md({m, k}, kF32, ta ? FormatTag::ba : FormatTag::ab);
-    const memory::desc b_md({k, nn}, kF32, tb ? FormatTag::ba : FormatTag::ab);
-    memory::desc bias_md;
-    Tensor bias;
-    if (n.inputs.size() > 2 && !n.inputs[2].empty() && beta != 0.f) {
-      const Tensor* c = Constant(n.inputs[2]);
-      if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("C is not a float constant");
-      Shape sc = c->shape();
-      sc.insert(sc.begin(), 2 - std::min<size_t>(2, sc.size()), 1);
-      if (sc.size() != 2 || (sc[0] != 1 && sc[0] != m) || (sc[1] != 1 && sc[1] != nn))
-        throw NotMapped("C does not broadcast to [M, N]");
-      const int64_t rows = sc[0];
-      // alpha scales the product and the bias alike; the bias holds beta * C / alpha expanded
-      // to full rows so the primitive's output scale leaves it at beta * C.
-      if (alpha == 0.f) throw NotMapped("alpha 0");
-      bias = Tensor(DataType::kFloat32, {rows, nn});
-      float* dst = bias.data<float>();
-      const float* src = c->data<float>();
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < nn; ++j)
-          dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)];
-      bias_md = PlainDesc(bias.shape());
-    }
-    dnnl::primitive_attr attr = Attr();
-    if (alpha != 1.f) attr.set_output_scales(0, {alpha});
-    dnnl::matmul::desc d(a_md, memory::desc({k, nn}, kF32, FormatTag::any), bias_md,
-                         PlainDesc({m, nn}));
-    dnnl::matmul::primitive_desc pd(d, attr, Engine());
-    const int src = In(n.inputs[0], PlainDesc(sa));
-    const int wei = PackedConstant(n.inputs[1], b_md, pd.weights_desc());
-    const int dst = Out(n.outputs[0], {m, nn}, PlainDesc({m, nn}));
-    std::vector<std::pair<int, int>> args = {
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (bias.defined()) {
-      Buffer bb;
-      bb.kind = Kind::kConstant;
-      bb.md = bias_md;
-      bb.source = bias;
-      bb.constant = memory(bias_md, Engine(), bias.raw_data());
-      args.push_back({DNNL_ARG_BIAS, NewBuffer(std::move(bb))});
-    }
-    AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
-            {{DNNL_ARG_SRC, a_md}});
-  }
-
-  // Softmax over one axis (opset 13), or over the last axis in the older flattening form.
-  void Softmax(const ir::Node& n) {
-    const Shape s = Get(n.inputs[0]).shape;
-    const int64_t r = static_cast<int64_t>(s.size());
-    int64_t axis = n.AttrInt("axis", graph_.Opset() >= 13 ? -1 : 1);
-    if (axis < 0) axis += r;
-    if (axis < 0 || axis >= r) throw NotMapped("axis");
-    if (graph_.Opset() < 13 && axis != r - 1) throw NotMapped("flattening softmax");
-    const memory::desc md = PlainDesc(s);
-    dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, static_cast<int>(axis));
-    dnnl::softmax_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], md);
-    const int dst = Out(n.outputs[0], s, md);
-    AddStep(dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
             pd.scratchpad_desc().get_size());
   }
 
@@ -803,8 +680,6 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
       }
       args.clear();
       for (const auto& [arg, b] : st.args) args.emplace(arg, mem[b]);
-      for (const auto& [arg, md] : st.views)
-        args[arg] = memory(md, Engine(), args.at(arg).get_data_handle());
       if (plan.scratch_bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, scratch_mem);
       st.primitive.execute(stream, args);
       for (int b : st.release) {

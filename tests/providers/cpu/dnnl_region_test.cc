@@ -1,0 +1,659 @@
+// oneDNN regions against the reference kernels: each case builds a small multi-node model,
+// runs it with providers {"cpu"} (regions) and {"cpu_reference"} (the oracle), compares the
+// outputs, and checks that the graph really became a region that compiled a oneDNN plan
+// (Region::FallbackReason is empty) -- or, for the fallback cases, that it did not and the
+// numbers are still right.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/onnx_import.h"
+#include "ir/shape_inference.h"
+#include "nn_test_helpers.h"
+#include "providers/cpu/dnnl/dnnl_common.h"
+#include "providers/cpu/dnnl/region.h"
+#include "providers/cpu/kernel.h"
+#include "supernova/session.h"
+#include "test_util.h"
+
+namespace supernova::testing {
+namespace {
+
+using nn::RandomTensor;
+using Feeds = std::vector<std::pair<std::string, Tensor>>;
+
+struct NamedAttr {
+  std::string key;
+  ir::Attribute value;
+};
+NamedAttr Int(std::string key, int64_t v) {
+  NamedAttr a{std::move(key), {}};
+  a.value.kind = ir::Attribute::Kind::kInt;
+  a.value.i = v;
+  return a;
+}
+NamedAttr Ints(std::string key, std::vector<int64_t> v) {
+  NamedAttr a{std::move(key), {}};
+  a.value.kind = ir::Attribute::Kind::kInts;
+  a.value.ints = std::move(v);
+  return a;
+}
+NamedAttr Float(std::string key, float v) {
+  NamedAttr a{std::move(key), {}};
+  a.value.kind = ir::Attribute::Kind::kFloat;
+  a.value.f = v;
+  return a;
+}
+NamedAttr Str(std::string key, std::string v) {
+  NamedAttr a{std::move(key), {}};
+  a.value.kind = ir::Attribute::Kind::kString;
+  a.value.s = std::move(v);
+  return a;
+}
+
+// A multi-node model built in code and exported through the project's own exporter. Weights
+// are seeded random initializers, so every model (and so every run) is reproducible.
+class ModelBuilder {
+ public:
+  explicit ModelBuilder(int64_t opset = 17) {
+    model_.graph.name = "dnnl_region_test";
+    model_.graph.opsets[""] = opset;
+  }
+
+  // A float graph input; a negative dim is symbolic ("N").
+  std::string Input(const std::string& name, const std::vector<int64_t>& dims) {
+    ir::ValueType t;
+    t.dtype = DataType::kFloat32;
+    t.dims.emplace();
+    for (int64_t d : dims) t.dims->push_back(d >= 0 ? ir::Dim::Known(d) : ir::Dim::Symbol("N"));
+    model_.graph.inputs.push_back(name);
+    model_.graph.value_types[name] = t;
+    return name;
+  }
+
+  std::string Const(const std::string& name, Tensor value) {
+    model_.graph.initializers[name] = std::move(value);
+    return name;
+  }
+  // Uniform in [lo, hi), seeded by the constant's position in the model.
+  std::string Random(const std::string& name, const Shape& shape, float lo = -0.5f,
+                     float hi = 0.5f) {
+    return Const(name, RandomTensor(shape, 1000 + seed_++, lo, hi));
+  }
+
+  // Adds a node and returns its (single) output's name.
+  std::string Op(const std::string& op, std::vector<std::string> inputs,
+                 std::vector<NamedAttr> attrs = {}, const std::string& domain = "") {
+    ir::Node& n = model_.graph.nodes.emplace_back();
+    n.name = op + "_" + std::to_string(model_.graph.nodes.size());
+    n.op_type = op;
+    n.domain = domain;
+    if (!domain.empty() && !model_.graph.opsets.count(domain)) model_.graph.opsets[domain] = 1;
+    n.inputs = std::move(inputs);
+    n.outputs = {n.name + "_out"};
+    for (NamedAttr& a : attrs) n.attributes[a.key] = std::move(a.value);
+    return n.outputs[0];
+  }
+
+  // Conv with random weights [m, c/group, k, k] and bias.
+  std::string Conv(const std::string& x, int64_t c, int64_t m, int64_t k,
+                   std::vector<NamedAttr> attrs = {}, int64_t group = 1) {
+    const std::string w = Random("w" + std::to_string(seed_), {m, c / group, k, k});
+    const std::string b = Random("b" + std::to_string(seed_), {m});
+    if (group != 1) attrs.push_back(Int("group", group));
+    return Op("Conv", {x, w, b}, std::move(attrs));
+  }
+
+  // BatchNormalization with random statistics (positive variance).
+  std::string BatchNorm(const std::string& x, int64_t c) {
+    const std::string s = std::to_string(seed_);
+    return Op("BatchNormalization",
+              {x, Random("scale" + s, {c}, 0.5f, 1.5f), Random("bias" + s, {c}),
+               Random("mean" + s, {c}), Random("var" + s, {c}, 0.5f, 2.0f)},
+              {Float("epsilon", 1e-5f)});
+  }
+
+  void Output(const std::string& name) { model_.graph.outputs.push_back(name); }
+
+  std::string Bytes() const {
+    Result<std::string> bytes = ir::ExportOnnxBytes(model_);
+    EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+    return bytes.ok() ? *bytes : std::string();
+  }
+
+ private:
+  ir::Model model_;
+  uint32_t seed_ = 0;
+};
+
+Result<std::vector<Tensor>> RunModel(const std::string& bytes, const std::string& provider,
+                                     const Feeds& feeds, int threads = 1) {
+  SessionOptions opts;
+  opts.providers = {provider};
+  opts.num_threads = threads;
+  SN_ASSIGN_OR_RETURN(auto session, Session::OpenBytes(bytes, opts));
+  std::vector<Tensor> outs;
+  SN_RETURN_IF_ERROR(session->Run(feeds, &outs));
+  return outs;
+}
+
+// Runs `bytes` with the regions and with the reference kernels and compares every output
+// within 1e-4 absolute + 1e-4 relative. Returns the region outputs.
+std::vector<Tensor> ExpectMatchesReference(const std::string& bytes, const Feeds& feeds,
+                                           int threads = 1) {
+  auto expected = RunModel(bytes, "cpu_reference", feeds, threads);
+  auto actual = RunModel(bytes, "cpu", feeds, threads);
+  EXPECT_TRUE(expected.ok()) << expected.status().ToString();
+  EXPECT_TRUE(actual.ok()) << actual.status().ToString();
+  if (!expected.ok() || !actual.ok()) return {};
+  EXPECT_EQ(actual->size(), expected->size());
+  for (size_t i = 0; i < actual->size() && i < expected->size(); ++i)
+    EXPECT_TRUE(TensorsNear((*expected)[i], (*actual)[i], 1e-4, 1e-4)) << "output " << i;
+  return std::move(actual).value();
+}
+
+// How Session::Prepare would split the model into regions, and what each region's plan does
+// with the given feeds.
+struct Partitioning {
+  size_t nodes = 0;            // nodes in the graph
+  size_t nodes_in_region = 0;  // of which inside some region
+  std::vector<std::string> described;
+  std::vector<std::string> fallback;  // per region: FallbackReason ("" = oneDNN)
+};
+
+// Region inputs must be graph inputs here (the tests' models start their regions at the graph
+// inputs), so the feeds give every region input's shape.
+Partitioning Partition(const std::string& bytes, const Feeds& feeds, int threads = 1) {
+  Partitioning p;
+  Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (!model.ok()) return p;
+  ir::Graph& g = model->graph;
+  ir::InferShapes(g);
+  const auto ranges = cpu::dnnl_ops::Partition(g);
+  p.nodes = g.nodes.size();
+  for (const auto& [begin, end] : ranges) {
+    std::vector<const ir::Node*> members;
+    for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
+    p.nodes_in_region += members.size();
+    cpu::dnnl_ops::Region region(g, std::move(members));
+    p.described.push_back(region.Describe());
+    std::vector<const Tensor*> ins;
+    for (const std::string& name : region.inputs()) {
+      const Tensor* t = nullptr;
+      for (const auto& [feed, value] : feeds)
+        if (feed == name) t = &value;
+      EXPECT_NE(t, nullptr) << "region input '" << name << "' is not a graph input";
+      ins.push_back(t);
+    }
+    p.fallback.push_back(region.FallbackReason(ins, threads));
+  }
+  return p;
+}
+
+// The whole model is one region and oneDNN compiled it for these feeds.
+void ExpectOneDnnRegion(const std::string& bytes, const Feeds& feeds, int threads = 1) {
+  const Partitioning p = Partition(bytes, feeds, threads);
+  ASSERT_EQ(p.fallback.size(), 1u) << "expected exactly one region";
+  EXPECT_EQ(p.nodes_in_region, p.nodes) << p.described[0] << " does not hold every node";
+  EXPECT_EQ(p.fallback[0], "") << p.described[0] << " fell back to the reference kernels";
+}
+
+// The whole model is one region, and its plan falls back to the reference kernels.
+void ExpectFallbackRegion(const std::string& bytes, const Feeds& feeds,
+                          const std::string& reason_part) {
+  const Partitioning p = Partition(bytes, feeds);
+  ASSERT_EQ(p.fallback.size(), 1u) << "expected exactly one region";
+  EXPECT_EQ(p.nodes_in_region, p.nodes);
+  EXPECT_NE(p.fallback[0].find(reason_part), std::string::npos)
+      << "fallback reason: '" << p.fallback[0] << "'";
+}
+
+// Checks both numbers and the oneDNN plan: the common shape of a case.
+void ExpectOneDnnMatchesReference(const std::string& bytes, const Feeds& feeds, int threads = 1) {
+  ExpectMatchesReference(bytes, feeds, threads);
+  ExpectOneDnnRegion(bytes, feeds, threads);
+}
+
+// Conv(3x3, pads 1) -> Relu -> Conv(1x1) -> BatchNormalization -> Sigmoid: the intermediate
+// values stay blocked inside the region, the output leaves in plain layout.
+std::string ConvChain(int64_t batch = 1) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {batch, 3, 13, 11});
+  std::string v = mb.Conv(x, 3, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+  v = mb.Op("Relu", {v});
+  v = mb.Conv(v, 16, 32, 1);
+  v = mb.BatchNorm(v, 32);
+  mb.Output(mb.Op("Sigmoid", {v}));
+  return mb.Bytes();
+}
+
+TEST(DnnlRegion, ConvChain) {
+  ExpectOneDnnMatchesReference(ConvChain(), {{"x", RandomTensor({1, 3, 13, 11}, 1)}});
+}
+
+TEST(DnnlRegion, GroupedAndDepthwiseConvWithStridesDilationsAsymmetricPads) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 8, 19, 17});
+  const std::vector<NamedAttr> geometry = {Ints("strides", {2, 2}), Ints("dilations", {2, 2}),
+                                           Ints("pads", {1, 0, 2, 3})};
+  std::string dw = mb.Conv(x, 8, 8, 3, geometry, /*group=*/8);
+  mb.Output(mb.Conv(dw, 8, 12, 3, {Ints("pads", {0, 1, 1, 2})}, /*group=*/4));
+  mb.Output(mb.Conv(x, 8, 16, 3, geometry, /*group=*/2));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 19, 17}, 2)}});
+}
+
+TEST(DnnlRegion, FusedConvWithResidual) {
+  if (!cpu::FindKernel("com.supernova", "FusedConv"))
+    GTEST_SKIP() << "no com.supernova FusedConv kernel on this branch";
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 8, 9, 9});
+  std::string z = mb.Conv(x, 8, 8, 1);
+  mb.Output(mb.Op("FusedConv", {x, mb.Random("fw", {8, 8, 3, 3}), mb.Random("fb", {8}), z},
+                  {Ints("pads", {1, 1, 1, 1}), Str("activation", "Relu")}, "com.supernova"));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 9, 9}, 3)}});
+}
+
+TEST(DnnlRegion, ResidualConvAddRelu) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 8, 9, 10});
+  std::string a = mb.Conv(x, 8, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+  std::string b = mb.Conv(x, 8, 16, 1);
+  mb.Output(mb.Op("Relu", {mb.Op("Add", {a, b})}));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 9, 10}, 4)}});
+}
+
+TEST(DnnlRegion, ConvTransposeStridedWithOutputPaddingAndBias) {
+  for (int64_t group : {1, 2}) {
+    SCOPED_TRACE("group " + std::to_string(group));
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 4, 7, 6});
+    std::string v = mb.Conv(x, 4, 4, 3, {Ints("pads", {1, 1, 1, 1})});
+    std::vector<NamedAttr> attrs = {Ints("strides", {2, 2}), Ints("output_padding", {1, 1}),
+                                    Ints("pads", {1, 1, 1, 1}), Int("group", group)};
+    mb.Output(mb.Op("ConvTranspose",
+                    {v, mb.Random("tw", {4, 6 / group, 3, 3}), mb.Random("tb", {6})}, attrs));
+    ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 7, 6}, 5)}});
+  }
+}
+
+// Conv -> one pooling node, so that the pool reads a blocked value.
+std::string ConvThenPool(const std::string& op, std::vector<NamedAttr> attrs, int64_t size) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 4, size, size});
+  mb.Output(mb.Op(op, {mb.Conv(x, 4, 16, 1)}, std::move(attrs)));
+  return mb.Bytes();
+}
+
+TEST(DnnlRegion, Pooling) {
+  struct Case {
+    std::string name, op;
+    std::vector<NamedAttr> attrs;
+    int64_t size;
+  };
+  const std::vector<NamedAttr> k3s2 = {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2})};
+  auto with = [&](std::vector<NamedAttr> extra) {
+    std::vector<NamedAttr> a = k3s2;
+    for (NamedAttr& e : extra) a.push_back(std::move(e));
+    return a;
+  };
+  const std::vector<Case> cases = {
+      // (12 - 3) / 2 is 4.5: ceil_mode adds a sixth window over the last column.
+      {"MaxPool ceil_mode", "MaxPool", with({Int("ceil_mode", 1)}), 12},
+      {"MaxPool pads", "MaxPool", with({Ints("pads", {1, 0, 0, 1})}), 11},
+      {"AveragePool exclude pad", "AveragePool",
+       with({Ints("pads", {1, 1, 1, 1}), Int("count_include_pad", 0)}), 11},
+      {"AveragePool include pad", "AveragePool",
+       with({Ints("pads", {1, 1, 1, 1}), Int("count_include_pad", 1)}), 11},
+      {"AveragePool ceil_mode exclude pad", "AveragePool",
+       with({Int("ceil_mode", 1), Int("count_include_pad", 0)}), 12},
+      {"GlobalAveragePool", "GlobalAveragePool", {}, 7},
+      {"GlobalMaxPool", "GlobalMaxPool", {}, 7},
+      {"LRN size 5",
+       "LRN",
+       {Int("size", 5), Float("alpha", 1e-3f), Float("beta", 0.75f), Float("bias", 2.0f)},
+       6},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string bytes = ConvThenPool(c.op, c.attrs, c.size);
+    const Feeds feeds = {{"x", RandomTensor({1, 4, c.size, c.size}, 6)}};
+    std::vector<Tensor> out = ExpectMatchesReference(bytes, feeds);
+    ExpectOneDnnRegion(bytes, feeds);
+    if (c.name == "MaxPool ceil_mode") {
+      ASSERT_EQ(out.size(), 1u);
+      EXPECT_EQ(out[0].shape(), (Shape{1, 16, 6, 6}));
+    }
+  }
+}
+
+// With pads 1 on 12 columns ceil_mode adds a seventh window that reaches past the end
+// padding. oneDNN's include-padding average would count that overhang, ONNX does not: the
+// region must fall back, and still be right.
+TEST(DnnlRegion, AveragePoolCeilModeCountingPadFallsBack) {
+  const std::string bytes =
+      ConvThenPool("AveragePool",
+                   {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}), Int("ceil_mode", 1),
+                    Int("count_include_pad", 1), Ints("pads", {1, 1, 1, 1})},
+                   12);
+  const Feeds feeds = {{"x", RandomTensor({1, 4, 12, 12}, 7)}};
+  std::vector<Tensor> out = ExpectMatchesReference(bytes, feeds);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].shape(), (Shape{1, 16, 7, 7}));
+  ExpectFallbackRegion(bytes, feeds, "ceil_mode with count_include_pad");
+}
+
+TEST(DnnlRegion, ResizeAndUpsample) {
+  struct Case {
+    std::string name;
+    int64_t opset;
+    std::string op;
+    std::vector<NamedAttr> attrs;
+  };
+  const std::vector<Case> cases = {
+      {"Resize nearest x2", 13, "Resize", {Str("mode", "nearest")}},
+      {"Resize nearest x2 asymmetric floor",
+       13,
+       "Resize",
+       {Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"),
+        Str("nearest_mode", "floor")}},
+      {"Resize linear half_pixel x2",
+       13,
+       "Resize",
+       {Str("mode", "linear"), Str("coordinate_transformation_mode", "half_pixel")}},
+      {"Upsample opset 9", 9, "Upsample", {Str("mode", "nearest")}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ModelBuilder mb(c.opset);
+    std::string x = mb.Input("x", {1, 4, 5, 6});
+    std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+    const std::string scales = mb.Const("scales", Tensor::FromVector<float>({1, 1, 2, 2}, {4}));
+    std::vector<std::string> ins = {v, scales};
+    if (c.op == "Resize") ins = {v, "", scales};
+    v = mb.Op(c.op, ins, c.attrs);
+    mb.Output(mb.Conv(v, 8, 4, 3, {Ints("pads", {1, 1, 1, 1})}));
+    ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 5, 6}, 8)}});
+  }
+}
+
+// ONNX's nearest_mode decides which source pixel a half_pixel coordinate picks; oneDNN always
+// rounds. Integer factors never tie, so both round modes agree with it, but floor and ceil do
+// not: those must still give the reference numbers (through the fallback if need be).
+TEST(DnnlRegion, ResizeNearestHalfPixelHonoursNearestMode) {
+  for (const std::string mode : {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}) {
+    SCOPED_TRACE(mode);
+    ModelBuilder mb(13);
+    std::string x = mb.Input("x", {1, 4, 5, 6});
+    std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+    const std::string scales = mb.Const("scales", Tensor::FromVector<float>({1, 1, 2, 3}, {4}));
+    mb.Output(mb.Op("Resize", {v, "", scales},
+                    {Str("mode", "nearest"), Str("nearest_mode", mode),
+                     Str("coordinate_transformation_mode", "half_pixel")}));
+    const Feeds feeds = {{"x", RandomTensor({1, 4, 5, 6}, 15)}};
+    ExpectMatchesReference(mb.Bytes(), feeds);
+    if (mode.rfind("round", 0) == 0) ExpectOneDnnRegion(mb.Bytes(), feeds);
+  }
+}
+
+// Linear resizes with factors other than 2, down to a single row or column.
+TEST(DnnlRegion, ResizeLinearOtherFactors) {
+  struct Case {
+    std::string name, ctm;
+    std::vector<float> scales;
+  };
+  const std::vector<Case> cases = {
+      {"x1.5", "half_pixel", {1, 1, 1.5f, 1.5f}},
+      {"x0.5", "half_pixel", {1, 1, 0.5f, 0.5f}},
+      {"pytorch_half_pixel x3", "pytorch_half_pixel", {1, 1, 3, 3}},
+      // A one-pixel output: pytorch_half_pixel reads the first source pixel there.
+      {"pytorch_half_pixel to one pixel", "pytorch_half_pixel", {1, 1, 0.25f, 0.25f}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ModelBuilder mb(13);
+    std::string x = mb.Input("x", {1, 4, 4, 4});
+    std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+    const std::string scales = mb.Const("scales", Tensor::FromVector<float>(c.scales, {4}));
+    mb.Output(mb.Op("Resize", {v, "", scales},
+                    {Str("mode", "linear"), Str("coordinate_transformation_mode", c.ctm)}));
+    ExpectMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 4, 4}, 16)}});
+  }
+}
+
+// Resize attributes oneDNN has no notion of (antialias, axes) must not be dropped silently:
+// the cpu provider has to answer as the reference kernels do, which reject them.
+TEST(DnnlRegion, ResizeAttributesOneDnnLacksAreNotIgnored) {
+  for (const NamedAttr& extra : {Int("antialias", 1), Ints("axes", {2, 3})}) {
+    SCOPED_TRACE(extra.key);
+    ModelBuilder mb(18);
+    std::string x = mb.Input("x", {1, 4, 8, 8});
+    std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+    const bool axes = extra.key == "axes";
+    const std::string scales =
+        mb.Const("scales", axes ? Tensor::FromVector<float>({0.5f, 0.5f}, {2})
+                                : Tensor::FromVector<float>({1, 1, 0.5f, 0.5f}, {4}));
+    mb.Output(mb.Op("Resize", {v, "", scales}, {Str("mode", "linear"), extra}));
+    const Feeds feeds = {{"x", RandomTensor({1, 4, 8, 8}, 19)}};
+    auto expected = RunModel(mb.Bytes(), "cpu_reference", feeds);
+    auto actual = RunModel(mb.Bytes(), "cpu", feeds);
+    ASSERT_EQ(actual.ok(), expected.ok()) << "cpu: " << actual.status().ToString()
+                                          << ", cpu_reference: " << expected.status().ToString();
+    if (expected.ok()) {
+      EXPECT_TRUE(TensorsNear((*expected)[0], (*actual)[0], 1e-4, 1e-4));
+    }
+  }
+}
+
+TEST(DnnlRegion, ConcatOfTwoConvsOnChannels) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 6, 8, 9});
+  std::string a = mb.Conv(x, 6, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+  std::string b = mb.Conv(x, 6, 8, 1);
+  std::string cat = mb.Op("Concat", {a, b}, {Int("axis", 1)});
+  mb.Output(mb.Conv(mb.Op("Relu", {cat}), 24, 8, 1));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 6, 8, 9}, 9)}});
+}
+
+TEST(DnnlRegion, BinaryBroadcastConstantPerChannel) {
+  for (bool constant_first : {false, true}) {  // Mul commutes: both orders run in oneDNN
+    SCOPED_TRACE(constant_first ? "constant * conv" : "conv * constant");
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 4, 7, 7});
+    std::string v = mb.Conv(x, 4, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+    std::string k = mb.Random("k", {16, 1, 1});
+    mb.Output(mb.Op(
+        "Mul", constant_first ? std::vector<std::string>{k, v} : std::vector<std::string>{v, k}));
+    ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 7, 7}, 10)}});
+  }
+}
+
+TEST(DnnlRegion, BinaryOfTwoRegionValues) {
+  for (const std::string op : {"Add", "Sub", "Mul", "Max", "Min"}) {
+    SCOPED_TRACE(op);
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 4, 7, 8});
+    std::string a = mb.Conv(x, 4, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+    std::string b = mb.Op("Relu", {mb.Conv(x, 4, 16, 1)});
+    mb.Output(mb.Op(op, {a, b}));
+    ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 7, 8}, 11)}});
+  }
+}
+
+// Squeeze-and-excitation: a per-channel gate computed inside the region (not a constant)
+// scales the feature map.
+TEST(DnnlRegion, BinaryBroadcastOfRegionValue) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 4, 9, 9});
+  std::string f = mb.Conv(x, 4, 24, 3, {Ints("pads", {1, 1, 1, 1})});
+  std::string gate = mb.Op("GlobalAveragePool", {f});
+  gate = mb.Op("Sigmoid", {mb.Conv(mb.Op("Relu", {mb.Conv(gate, 24, 8, 1)}), 8, 24, 1)});
+  mb.Output(mb.Op("Mul", {f, gate}));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 9, 9}, 17)}});
+}
+
+// Every element-wise activation on a blocked value with padded channels (5 of 8 or 16): the
+// padding must stay out of the numbers even where an activation of 0 is not 0 (Sigmoid, Exp,
+// Log, HardSigmoid).
+TEST(DnnlRegion, ActivationsOnBlockedValues) {
+  ModelBuilder mb(13);
+  std::string x = mb.Input("x", {1, 3, 8, 8});
+  std::string v = mb.Conv(x, 3, 5, 3, {Ints("pads", {1, 1, 1, 1})});
+  v = mb.Op("LeakyRelu", {v}, {Float("alpha", 0.1f)});
+  v = mb.Op("Elu", {v}, {Float("alpha", 0.7f)});
+  v = mb.Op("HardSwish", {v});
+  v = mb.Op("Tanh", {v});
+  v = mb.Op("HardSigmoid", {v}, {Float("alpha", 0.3f), Float("beta", 0.4f)});
+  v = mb.Op("Clip", {v, mb.Const("lo", Tensor::Scalar<float>(0.45f)),
+                     mb.Const("hi", Tensor::Scalar<float>(0.6f))});
+  v = mb.Op("Log", {v});
+  v = mb.Op("Neg", {v});
+  v = mb.Op("Sqrt", {v});
+  v = mb.Op("Exp", {mb.Op("Abs", {mb.Op("Sigmoid", {v})})});
+  mb.Output(mb.Conv(v, 5, 7, 3, {Ints("pads", {1, 1, 1, 1})}));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 3, 8, 8}, 18)}});
+}
+
+// Sub and Div do not commute: with the first operand broadcast the region cannot swap them
+// and falls back; the numbers must still be the reference ones.
+TEST(DnnlRegion, NonCommutativeBinaryWithBroadcastFirstOperandFallsBack) {
+  for (const std::string op : {"Sub", "Div"}) {
+    SCOPED_TRACE(op);
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 4, 6, 6});
+    std::string v = mb.Op("Sigmoid", {mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})})});
+    mb.Output(mb.Op(op, {mb.Random("k", {8, 1, 1}, 0.5f, 1.5f), v}));
+    const Feeds feeds = {{"x", RandomTensor({1, 4, 6, 6}, 12)}};
+    ExpectMatchesReference(mb.Bytes(), feeds);
+    ExpectFallbackRegion(mb.Bytes(), feeds, "first operand is broadcast");
+  }
+}
+
+// With the second operand broadcast, Sub and Div map directly.
+TEST(DnnlRegion, NonCommutativeBinaryWithBroadcastSecondOperand) {
+  for (const std::string op : {"Sub", "Div"}) {
+    SCOPED_TRACE(op);
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 4, 6, 6});
+    std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+    mb.Output(mb.Op(op, {v, mb.Random("k", {8, 1, 1}, 0.5f, 1.5f)}));
+    ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 4, 6, 6}, 13)}});
+  }
+}
+
+// A value read inside the region that is also a graph output leaves in plain layout.
+TEST(DnnlRegion, InnerValueThatIsAlsoAGraphOutput) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 3, 10, 10});
+  std::string c = mb.Conv(x, 3, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+  std::string r = mb.Op("Relu", {c});
+  mb.Output(c);
+  mb.Output(mb.Conv(r, 16, 16, 3, {Ints("pads", {1, 1, 1, 1})}));
+  mb.Output(r);
+  const Feeds feeds = {{"x", RandomTensor({1, 3, 10, 10}, 14)}};
+  std::vector<Tensor> out = ExpectMatchesReference(mb.Bytes(), feeds);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].shape(), (Shape{1, 16, 10, 10}));
+  ExpectOneDnnRegion(mb.Bytes(), feeds);
+}
+
+// A symbolic batch: one plan per shape, each matching the reference, and going back to an
+// earlier shape reuses its plan.
+TEST(DnnlRegion, DynamicBatchPlansPerShape) {
+  const std::string bytes = ConvChain(/*batch=*/-1);
+  SessionOptions dnnl, reference;
+  dnnl.num_threads = reference.num_threads = 1;
+  reference.providers = {"cpu_reference"};
+  auto s = Session::OpenBytes(bytes, dnnl);
+  auto r = Session::OpenBytes(bytes, reference);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  uint32_t seed = 20;
+  for (int64_t batch : {1, 3, 1}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const Feeds feeds = {{"x", RandomTensor({batch, 3, 13, 11}, seed++)}};
+    std::vector<Tensor> got, want;
+    ASSERT_TRUE((*s)->Run(feeds, &got).ok());
+    ASSERT_TRUE((*r)->Run(feeds, &want).ok());
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].dim(0), batch);
+    EXPECT_TRUE(TensorsNear(want[0], got[0], 1e-4, 1e-4));
+    ExpectOneDnnRegion(bytes, feeds);
+  }
+}
+
+// Two sessions of one model hold each packed weight once; the packs die with the sessions.
+TEST(DnnlRegion, SessionsOfOneModelSharePackedWeights) {
+  const std::string bytes = ConvChain();
+  const Feeds feeds = {{"x", RandomTensor({1, 3, 13, 11}, 30)}};
+  const size_t before = cpu::dnnl_ops::LivePackStats().entries;
+  SessionOptions opts;
+  opts.num_threads = 1;
+  auto first = Session::OpenBytes(bytes, opts);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::vector<Tensor> out1, out2;
+  ASSERT_TRUE((*first)->Run(feeds, &out1).ok());
+  const cpu::dnnl_ops::PackStats after_first = cpu::dnnl_ops::LivePackStats();
+  EXPECT_GT(after_first.entries, before) << "the convolutions packed no weights";
+  {
+    auto second = Session::OpenBytes(bytes, opts);
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    ASSERT_TRUE((*second)->Run(feeds, &out2).ok());
+    const cpu::dnnl_ops::PackStats after_second = cpu::dnnl_ops::LivePackStats();
+    EXPECT_EQ(after_second.entries, after_first.entries);
+    EXPECT_EQ(after_second.bytes, after_first.bytes);
+    ASSERT_EQ(out2.size(), out1.size());
+    EXPECT_TRUE(TensorsNear(out1[0], out2[0], 0, 0));
+  }
+  EXPECT_EQ(cpu::dnnl_ops::LivePackStats().entries, after_first.entries)
+      << "the first session still needs its packs";
+  first->reset();
+  EXPECT_EQ(cpu::dnnl_ops::LivePackStats().entries, before);
+}
+
+// Resize by 1.5 passes the static check (constant scales, nearest, half_pixel) but oneDNN's
+// nearest only matches ONNX for integer factors: the plan falls back, numbers stay right.
+TEST(DnnlRegion, NonIntegerNearestResizeFallsBack) {
+  ModelBuilder mb(13);
+  std::string x = mb.Input("x", {1, 4, 6, 6});
+  std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+  v = mb.Op("Resize",
+            {v, "", mb.Const("scales", Tensor::FromVector<float>({1, 1, 1.5f, 1.5f}, {4}))},
+            {Str("mode", "nearest")});
+  mb.Output(mb.Conv(mb.Op("Relu", {v}), 8, 4, 3, {Ints("pads", {1, 1, 1, 1})}));
+  const Feeds feeds = {{"x", RandomTensor({1, 4, 6, 6}, 40)}};
+  std::vector<Tensor> out = ExpectMatchesReference(mb.Bytes(), feeds);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].shape(), (Shape{1, 4, 9, 9}));
+  ExpectFallbackRegion(mb.Bytes(), feeds, "non-integer nearest factor");
+}
+
+// output_padding beyond the end padding would need negative oneDNN padding: fallback.
+TEST(DnnlRegion, ConvTransposeOutputPaddingWithoutPadsFallsBack) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 4, 5, 5});
+  std::string v = mb.Conv(x, 4, 4, 1);
+  mb.Output(mb.Op("ConvTranspose", {v, mb.Random("tw", {4, 3, 3, 3}), mb.Random("tb", {3})},
+                  {Ints("strides", {2, 2}), Ints("output_padding", {1, 1})}));
+  const Feeds feeds = {{"x", RandomTensor({1, 4, 5, 5}, 41)}};
+  ExpectMatchesReference(mb.Bytes(), feeds);
+  ExpectFallbackRegion(mb.Bytes(), feeds, "negative padding");
+}
+
+TEST(DnnlRegion, ThreadCountDoesNotChangeResults) {
+  const std::string bytes = ConvChain();
+  const Feeds feeds = {{"x", RandomTensor({1, 3, 13, 11}, 50)}};
+  std::vector<Tensor> one = ExpectMatchesReference(bytes, feeds, 1);
+  std::vector<Tensor> two = ExpectMatchesReference(bytes, feeds, 2);
+  ExpectOneDnnRegion(bytes, feeds, 2);
+  ASSERT_EQ(one.size(), 1u);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_TRUE(TensorsNear(one[0], two[0], 1e-6, 1e-6));
+}
+
+}  // namespace
+}  // namespace supernova::testing
