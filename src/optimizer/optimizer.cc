@@ -24,6 +24,7 @@ constexpr Pass kPipeline[] = {
     {"constant_folding", OptimizationLevel::kBasic, FoldConstants},
     {"eliminate_redundant", OptimizationLevel::kBasic, EliminateRedundantNodes},
     {"fold_batch_norm", OptimizationLevel::kAll, FoldBatchNorm},
+    {"fuse_hard_swish", OptimizationLevel::kAll, FuseHardSwish},
     {"fuse_conv_add", OptimizationLevel::kAll, FuseConvAdd},
     {"fuse_conv_activation", OptimizationLevel::kAll, FuseConvActivation},
     {"dead_node_elimination", OptimizationLevel::kBasic, EliminateDeadNodes},

@@ -20,6 +20,8 @@ Result<int> EliminateDeadNodes(ir::Graph& g);
 Result<int> EliminateRedundantNodes(ir::Graph& g);
 // fold_batch_norm.cc: BatchNormalization into a preceding Conv, ConvTranspose or Gemm.
 Result<int> FoldBatchNorm(ir::Graph& g);
+// fuse_hard_swish.cc: x * Clip(x + 3, 0, 6) / 6 in any of its written-out forms -> HardSwish.
+Result<int> FuseHardSwish(ir::Graph& g);
 // fuse_conv_add.cc: Conv + Add of a same-shaped tensor -> FusedConv with residual Z.
 Result<int> FuseConvAdd(ir::Graph& g);
 // fuse_conv_activation.cc: Conv (or FusedConv without activation) + activation -> FusedConv.

@@ -281,6 +281,60 @@ TEST(DnnlRegion, ConvTransposeStridedWithOutputPaddingAndBias) {
   }
 }
 
+// Kernel == stride with few output channels runs as a matmul and a tile-scattering reorder
+// (StridedTiles); 1 and 3 output channels, with and without bias, batch 2.
+TEST(DnnlRegion, ConvTransposeKernelEqualsStrideAsTiles) {
+  for (int64_t m : {1, 3}) {
+    for (bool bias : {false, true}) {
+      SCOPED_TRACE("m " + std::to_string(m) + (bias ? " with bias" : ""));
+      ModelBuilder mb;
+      std::string x = mb.Input("x", {2, 8, 5, 7});
+      std::string v = mb.Conv(x, 8, 12, 3, {Ints("pads", {1, 1, 1, 1})});
+      std::vector<std::string> in = {v, mb.Random("tw", {12, m, 2, 3})};
+      if (bias) in.push_back(mb.Random("tb", {m}));
+      mb.Output(mb.Op("Sigmoid", {mb.Op("ConvTranspose", in,
+                                        {Ints("strides", {2, 3}), Ints("kernel_shape", {2, 3})})}));
+      ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({2, 8, 5, 7}, 31)}});
+    }
+  }
+}
+
+// Element-wise nodes after a convolution become its post-ops: scalar and per-channel
+// constants on either side, a residual sum, activations; the chain must give the reference
+// numbers (and nodes it cannot take, like a constant minus the value, stay their own step).
+TEST(DnnlRegion, ConvPostOpTails) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 8, 9, 10});
+  std::string v = mb.Conv(x, 8, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+  v = mb.Op("Mul", {mb.Const("s", Tensor::Scalar<float>(0.75f)), v});
+  v = mb.Op("Add", {v, mb.Random("pc", {16, 1, 1})});
+  v = mb.Op("HardSwish", {v});
+  std::string r = mb.Conv(x, 8, 16, 1);
+  std::string w = mb.Op("Add", {r, mb.Conv(v, 16, 16, 1)});  // residual sum into the 1x1 conv
+  w = mb.Op("Div", {w, mb.Const("d", Tensor::Scalar<float>(3.f))});
+  w = mb.Op("Sub", {mb.Const("k", Tensor::Scalar<float>(1.f)), w});
+  mb.Output(mb.Op("Relu", {w}));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 9, 10}, 32)}});
+}
+
+// MatMul of an N-D activation by a 2-D weight (flattened rows), batched MatMul of two computed
+// values with a broadcast batch dim, Gemm with transB, alpha, beta and a row bias, Softmax.
+TEST(DnnlRegion, MatMulGemmSoftmax) {
+  ModelBuilder mb(13);
+  std::string x = mb.Input("x", {2, 5, 12});
+  std::string q = mb.Op("MatMul", {x, mb.Random("wq", {12, 8})});
+  std::string k = mb.Op("MatMul", {x, mb.Random("wk", {12, 8})});
+  std::string kt = mb.Op("Transpose", {k}, {Ints("perm", {0, 2, 1})});
+  std::string att = mb.Op("Softmax", {mb.Op("MatMul", {q, kt})}, {Int("axis", -1)});
+  std::string y = mb.Op("MatMul", {att, mb.Op("MatMul", {x, mb.Random("wv", {1, 12, 6})})});
+  mb.Output(y);
+  std::string flat =
+      mb.Op("Reshape", {y, mb.Const("shape", Tensor::FromVector<int64_t>({10, 6}, {2}))});
+  mb.Output(mb.Op("Gemm", {flat, mb.Random("gb", {4, 6}), mb.Random("gc", {4})},
+                  {Int("transB", 1), Float("alpha", 0.5f), Float("beta", 2.f)}));
+  ExpectMatchesReference(mb.Bytes(), {{"x", RandomTensor({2, 5, 12}, 33)}});
+}
+
 // Conv -> one pooling node, so that the pool reads a blocked value.
 std::string ConvThenPool(const std::string& op, std::vector<NamedAttr> attrs, int64_t size) {
   ModelBuilder mb;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
@@ -61,9 +62,22 @@ std::vector<Eltwise> ActivationSteps(const std::string& op, const std::vector<fl
 
 class Builder {
  public:
-  Builder(const ir::Graph& graph, const std::map<std::string, Tensor>& constants,
+  Builder(const ir::Graph& graph, const std::vector<const ir::Node*>& nodes,
+          const std::vector<std::string>& outputs, const std::map<std::string, Tensor>& constants,
           Region::Plan* plan)
-      : graph_(graph), constants_(constants), plan_(plan) {}
+      : graph_(graph), nodes_(nodes), constants_(constants), plan_(plan) {
+    for (const ir::Node& n : graph.nodes)
+      for (const std::string& in : n.inputs) ++uses_[in];
+    for (const std::string& out : graph.outputs) ++uses_[out];
+    for (const std::string& out : outputs) ++uses_[out];  // read after the region
+  }
+
+  // Compiles nodes_[k] unless an earlier primitive absorbed it as a post-op.
+  void AddNodeAt(size_t k) {
+    if (absorbed_.count(k)) return;
+    pos_ = k;
+    AddNode(*nodes_[k]);
+  }
 
   void AddInput(const std::string& name, int index, const Tensor& t) {
     if (t.dtype() != DataType::kFloat32)
@@ -88,6 +102,9 @@ class Builder {
     if (op == "Resize" || op == "Upsample") return Resize(n);
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min")
       return Binary(n);
+    if (op == "MatMul") return MatMul(n);
+    if (op == "Gemm") return Gemm(n);
+    if (op == "Softmax") return Softmax(n);
     return Unary(n);
   }
 
@@ -145,18 +162,21 @@ class Builder {
     return values_[name] = {c->shape(), NewBuffer(std::move(b))};
   }
 
-  const memory::desc& DescOf(int buffer) const { return plan_->buffers[buffer].md; }
+  // By value: buffers grow while a node compiles, so references into them would dangle.
+  memory::desc DescOf(int buffer) const { return plan_->buffers[buffer].md; }
 
   // The buffer holding `name` in layout `md`, reordering (once per layout) when needed.
-  int In(const std::string& name, const memory::desc& md) {
-    const Value& v = Get(name);
-    if (DescOf(v.buffer) == md) return v.buffer;
+  int In(const std::string& name, const memory::desc& md) { return Convert(Get(name).buffer, md); }
+
+  // `buffer` in layout `md`: itself, or a reordered copy made once per layout.
+  int Convert(int buffer, const memory::desc& md) {
+    if (DescOf(buffer) == md) return buffer;
     auto key = std::make_pair(
-        v.buffer, std::string(reinterpret_cast<const char*>(&md.data), sizeof(md.data)));
+        buffer, std::string(reinterpret_cast<const char*>(&md.data), sizeof(md.data)));
     auto it = converted_.find(key);
     if (it != converted_.end()) return it->second;
     int b;
-    const Buffer& src = plan_->buffers[v.buffer];
+    const Buffer& src = plan_->buffers[buffer];
     if (src.kind == Kind::kConstant) {  // constants are reordered once, now
       Buffer packed;
       packed.kind = Kind::kConstant;
@@ -168,7 +188,7 @@ class Builder {
       Buffer tmp;
       tmp.md = md;
       b = NewBuffer(std::move(tmp));
-      AddReorder(v.buffer, b);
+      AddReorder(buffer, b);
     }
     converted_[key] = b;
     return b;
@@ -209,9 +229,10 @@ class Builder {
     return NewBuffer(std::move(b));
   }
 
-  void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch) {
+  void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
+               std::vector<std::pair<int, memory::desc>> views = {}) {
     plan_->scratch_bytes = std::max(plan_->scratch_bytes, scratch);
-    plan_->steps.push_back({std::move(p), std::move(args), {}, {}});
+    plan_->steps.push_back({std::move(p), std::move(args), std::move(views), {}, {}});
   }
 
   void AddReorder(int from, int to) {
@@ -272,26 +293,28 @@ class Builder {
     const std::string act = n.op_type == "FusedConv" ? n.AttrString("activation", "") : "";
     for (const Eltwise& e : ActivationSteps(act, n.AttrFloats("activation_params")))
       po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-    attr.set_post_ops(po);
+    Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
+    attr.set_post_ops(tail.post_ops);
 
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                      dnnl::algorithm::convolution_direct,
-                                      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-                                      memory::desc(wdims, kF32, FormatTag::any), bias_md,
-                                      memory::desc(ToDims(out), kF32, FormatTag::any), g.strides,
-                                      Minus1(g.dilations), g.pad_begin, g.pad_end);
+    dnnl::convolution_forward::desc d(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+        memory::desc(ToDims(x.shape), kF32, FormatTag::any),
+        memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out), g.strides,
+        Minus1(g.dilations), g.pad_begin, g.pad_end);
     dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
     const int src = In(n.inputs[0], pd.src_desc());
     const int wei = PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
-    const int dst = Out(n.outputs[0], out, pd.dst_desc());
+    const int dst = Out(tail.output, out, pd.dst_desc());
     if (has_sum) {  // the sum post-op adds what dst holds: put the residual there first
       const Value& z = Get(n.inputs[3]);
       if (z.shape != out) throw NotMapped("residual shape differs from the output");
       AddReorder(z.buffer, dst);
     }
+    if (tail.sum_source >= 0) AddReorder(tail.sum_source, dst);
     std::vector<std::pair<int, int>> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
     if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+    args.insert(args.end(), tail.args.begin(), tail.args.end());
     AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
   }
 
@@ -323,6 +346,12 @@ class Builder {
                     pads[i] - pads[i + sd]);
       if (out.back() <= 0) throw NotMapped("empty output");
     }
+    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
+    bool tiles = sd == 2 && group == 1 && m < 8;  // few channels: see StridedTiles
+    for (size_t i = 0; i < sd && tiles; ++i)
+      tiles = kernel[i] == strides[i] && dil[i] == 1 && pads[i] == 0 && pads[i + sd] == 0 &&
+              out_pad[i] == 0;
+    if (tiles) return StridedTiles(n, x, *w, m, kernel, out, has_bias);
     // ONNX stores W as [C, M/group, k...]: oneDNN's dims are {[group,] M/group, C/group, k...}
     // and the ONNX bytes are that with the first two (per group) axes swapped.
     memory::dims wdims = {m / group, c / group};
@@ -334,14 +363,14 @@ class Builder {
       wdims.insert(wdims.begin(), group);
       onnx_tag = kGroupSwapped[sd - 1];
     }
-    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
     const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
     dnnl::deconvolution_forward::desc d(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
         memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-        memory::desc(wdims, kF32, FormatTag::any), bias_md,
-        memory::desc(ToDims(out), kF32, FormatTag::any),
+        memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out),
         memory::dims(strides.begin(), strides.end()), Minus1(dil), pl, pr);
+    // No post-ops: oneDNN 2.6's deconvolutions run them per element (a binary add made one
+    // 50x slower), so what follows a ConvTranspose stays a primitive of its own.
     dnnl::deconvolution_forward::primitive_desc pd(d, Attr(), Engine());
     const int src = In(n.inputs[0], pd.src_desc());
     const int wei =
@@ -351,6 +380,60 @@ class Builder {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
     if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
     AddStep(dnnl::deconvolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
+  }
+
+  // A 2-D ConvTranspose whose kernel equals its stride (no padding, no dilation) writes each
+  // input pixel's C values, times W viewed as a [C, M*kh*kw] matrix, to its own kh x kw tile of
+  // the output: one matmul over the pixels (input channels-last) and one strided reorder that
+  // scatters the tiles. oneDNN's deconvolution has only its reference kernel for the few-output-
+  // channel case (a text detector's 1-channel map took 54 ms of a 100 ms run this way).
+  void StridedTiles(const ir::Node& n, const Value& x, const Tensor& w, int64_t m,
+                    const std::vector<int64_t>& kernel, const Shape& out, bool has_bias) {
+    const int64_t nb = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+    const int64_t kh = kernel[0], kw = kernel[1], cols = m * kh * kw, rows = nb * h * wd;
+    if (w.numel() != c * cols) throw NotMapped("W does not match X");
+    const memory::desc src_md(ToDims(x.shape), kF32, FormatTag::acdb);
+    const memory::desc rows_md({rows, c}, kF32, FormatTag::ab);
+    const memory::desc tiles_md({rows, cols}, kF32, FormatTag::ab);
+    memory::desc bias_md;
+    Tensor bias;
+    if (has_bias) {  // bias[m] for each of m's kh*kw columns
+      const Tensor* b = Constant(n.inputs[2]);
+      if (!b || b->dtype() != DataType::kFloat32 || b->numel() != m) throw NotMapped("bias");
+      bias = Tensor(DataType::kFloat32, {1, cols});
+      for (int64_t j = 0; j < cols; ++j) bias.data<float>()[j] = b->data<float>()[j / (kh * kw)];
+      bias_md = PlainDesc(bias.shape());
+    }
+    dnnl::matmul::desc d(rows_md, memory::desc({c, cols}, kF32, FormatTag::any), bias_md, tiles_md);
+    dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
+    const int src = In(n.inputs[0], src_md);
+    const int wei = PackedConstant(n.inputs[1], memory::desc({c, cols}, kF32, FormatTag::ab),
+                                   pd.weights_desc());
+    Buffer t;
+    t.md = tiles_md;
+    const int tmp = NewBuffer(std::move(t));
+    std::vector<std::pair<int, int>> args = {
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, tmp}};
+    if (bias.defined()) {
+      Buffer bb;
+      bb.kind = Kind::kConstant;
+      bb.md = bias_md;
+      bb.source = bias;
+      bb.constant = memory(bias_md, Engine(), bias.raw_data());
+      args.push_back({DNNL_ARG_BIAS, NewBuffer(std::move(bb))});
+    }
+    AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
+            {{DNNL_ARG_SRC, rows_md}});
+    // Both sides as [N, M, H, kh, W, kw]: the output is that shape contiguous; the matmul wrote
+    // it as [N, H, W, M, kh, kw].
+    const memory::dims six = {nb, m, h, kh, wd, kw};
+    const memory::desc from(six, kF32,
+                            memory::dims{h * wd * cols, kh * kw, wd * cols, kw, cols, 1});
+    const memory::desc to(six, kF32, FormatTag::abcdef);
+    const int dst = Out(n.outputs[0], out, PlainDesc(out));
+    dnnl::reorder::primitive_desc rpd(Engine(), from, Engine(), to, Attr());
+    AddStep(dnnl::reorder(rpd), {{DNNL_ARG_FROM, tmp}, {DNNL_ARG_TO, dst}},
+            rpd.scratchpad_desc().get_size(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
   }
 
   void BatchNorm(const ir::Node& n) {
@@ -432,8 +515,8 @@ class Builder {
             pd.scratchpad_desc().get_size());
   }
 
-  void Unary(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
+  // An ONNX activation node's parameters in ActivationSteps' order.
+  std::vector<float> UnaryParams(const ir::Node& n) const {
     std::vector<float> params;
     if (n.op_type == "LeakyRelu") params = {n.AttrFloat("alpha", 0.01f)};
     if (n.op_type == "Elu") params = {n.AttrFloat("alpha", 1.f)};
@@ -450,8 +533,17 @@ class Builder {
         params[i - 1] = bound->data<float>()[0];
       }
     }
-    const std::vector<Eltwise> steps = ActivationSteps(n.op_type, params);
-    const memory::desc md = DescOf(x.buffer);  // a copy: Out() may move the buffers
+    return params;
+  }
+
+  void Unary(const ir::Node& n) {
+    EltwiseSteps(n, Get(n.inputs[0]), ActivationSteps(n.op_type, UnaryParams(n)));
+  }
+
+  // `x` through element-wise `steps` into n's output, in x's layout.
+  void EltwiseSteps(const ir::Node& n, const Value& x, const std::vector<Eltwise>& steps) {
+    if (steps.empty()) throw NotMapped("no element-wise step");
+    const memory::desc md = DescOf(x.buffer);
     const int dst = Out(n.outputs[0], x.shape, md);
     int src = x.buffer;
     for (const Eltwise& e : steps) {  // later steps work in place on dst
@@ -463,9 +555,36 @@ class Builder {
     }
   }
 
+  // A binary op with a scalar constant operand, as one element-wise step on the other
+  // operand (which keeps its layout); nullopt when the op has no such form.
+  std::optional<Eltwise> ScalarForm(const std::string& op, float c, bool c_first) const {
+    using A = dnnl::algorithm;
+    constexpr float kMax = std::numeric_limits<float>::max();
+    if (op == "Add") return Eltwise{A::eltwise_linear, 1.f, c};
+    if (op == "Mul") return Eltwise{A::eltwise_linear, c, 0.f};
+    if (op == "Sub")
+      return c_first ? Eltwise{A::eltwise_linear, -1.f, c} : Eltwise{A::eltwise_linear, 1.f, -c};
+    if (op == "Div") {
+      if (c_first) return Eltwise{A::eltwise_pow, c, -1.f};  // c * x^-1
+      if (c == 0.f) return std::nullopt;
+      return Eltwise{A::eltwise_linear, 1.f / c, 0.f};
+    }
+    if (op == "Max") return Eltwise{A::eltwise_clip, c, kMax};
+    if (op == "Min") return Eltwise{A::eltwise_clip, -kMax, c};
+    return std::nullopt;
+  }
+
   void Binary(const ir::Node& n) {
     const std::string& op = n.op_type;
     std::string a = n.inputs[0], b = n.inputs[1];
+    for (int k = 0; k < 2; ++k) {
+      const Tensor* c = Constant(n.inputs[k]);
+      const Value& other = Get(n.inputs[1 - k]);
+      if (!c || c->dtype() != DataType::kFloat32 || c->numel() != 1 ||
+          c->rank() > other.shape.size() || Constant(n.inputs[1 - k]))
+        continue;
+      if (auto e = ScalarForm(op, c->data<float>()[0], k == 0)) return EltwiseSteps(n, other, {*e});
+    }
     Shape sa = Get(a).shape, sb = Get(b).shape;
     const size_t r = std::max(sa.size(), sb.size());
     sa.insert(sa.begin(), r - sa.size(), 1);
@@ -484,19 +603,25 @@ class Builder {
     const Value va = Get(a);
     const Value vb = Get(b);
     if (va.shape.size() != r) throw NotMapped("rank");
-    const memory::desc md0 = DescOf(va.buffer);  // a copy: In() may move the buffers
+    const memory::desc md0 = DescOf(va.buffer);
     int src1;
     if (sb == out) {
       src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
-    } else if (vb.shape.size() == r) {
-      src1 = vb.buffer;
-    } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
-      Buffer view = plan_->buffers[vb.buffer];  // the constant with leading unit dims
-      view.md = memory::desc(ToDims(sb), kF32, PlainTag(static_cast<int>(r)));
-      view.constant = memory(view.md, Engine(), const_cast<void*>(view.source.raw_data()));
-      src1 = NewBuffer(std::move(view));
     } else {
-      throw NotMapped("rank of the broadcast operand");
+      if (vb.shape.size() == r) {
+        src1 = vb.buffer;
+      } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
+        Buffer view = plan_->buffers[vb.buffer];  // the constant with leading unit dims
+        view.md = memory::desc(ToDims(sb), kF32, PlainTag(static_cast<int>(r)));
+        view.constant = memory(view.md, Engine(), const_cast<void*>(view.source.raw_data()));
+        src1 = NewBuffer(std::move(view));
+      } else {
+        throw NotMapped("rank of the broadcast operand");
+      }
+      // oneDNN's fast broadcast kernels want the broadcast operand in the first one's layout
+      // (a per-channel [1, C, 1, 1] scale in nChw16c beside an nChw16c tensor); with a plain
+      // operand beside a blocked one only the slow reference kernel takes the pair.
+      if (auto tag = TagOf(md0)) src1 = Convert(src1, memory::desc(ToDims(sb), kF32, *tag));
     }
     using A = dnnl::algorithm;
     const A alg = op == "Add"   ? A::binary_add
@@ -591,6 +716,239 @@ class Builder {
             pd.scratchpad_desc().get_size());
   }
 
+  // Element-wise work after a convolution that its primitive applies as post-ops while the
+  // output is still in registers: the nodes that follow it in a chain, each the only reader of
+  // the value before (activations; Add/Sub/Mul/Div by a scalar or per-channel constant; one
+  // Add of a same-shaped value already computed, as a sum).
+  struct Tail {
+    dnnl::post_ops post_ops;
+    std::string output;   // the value the primitive's dst becomes
+    int sum_source = -1;  // buffer to copy into dst before the primitive runs (sum post-op)
+    std::vector<std::pair<int, int>> args;  // binary post-op operands
+  };
+
+  Tail CollectTail(const std::string& first_output, const Shape& out, bool has_sum,
+                   dnnl::post_ops base) {
+    Tail t;
+    t.post_ops = base;
+    t.output = first_output;
+    const size_t rank = out.size();
+    // Long chains are rare in models and not safe in oneDNN 2.6: seven element-wise post-ops
+    // on one convolution (two clips in a row among them) gave results 1e-2 off the reference.
+    constexpr int kMaxPostOps = 4;
+    for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
+      if (t.post_ops.len() >= kMaxPostOps) break;
+      const ir::Node& n = *nodes_[j];
+      const std::string& cur = t.output;
+      if (uses_[cur] != 1 || n.outputs.size() != 1 || n.outputs[0].empty()) break;
+      const bool reads_cur = std::find(n.inputs.begin(), n.inputs.end(), cur) != n.inputs.end();
+      if (!reads_cur) break;
+      const std::string& op = n.op_type;
+      bool taken = false;
+      if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+        if (n.inputs.size() != 2) break;
+        const bool cur_first = n.inputs[0] == cur;
+        const std::string& other = n.inputs[cur_first ? 1 : 0];
+        if (other == cur) break;
+        const Tensor* c = Constant(other);
+        // A scalar or per-channel constant: a binary post-op reading it broadcast.
+        if (c && c->dtype() == DataType::kFloat32 && c->rank() <= rank &&
+            (c->numel() == 1 || c->numel() == out[1]) &&
+            (cur_first || op == "Add" || op == "Mul")) {
+          // The constant's dims right-aligned to [N, C, spatial...] must be 1 except C.
+          Shape cs(rank - c->rank(), 1);
+          cs.insert(cs.end(), c->shape().begin(), c->shape().end());
+          bool broadcast = true;
+          for (size_t i = 0; i < rank; ++i)
+            if (cs[i] != 1 && i != 1) broadcast = false;
+          if (!broadcast) break;
+          using A = dnnl::algorithm;
+          const A alg = op == "Add"   ? A::binary_add
+                        : op == "Sub" ? A::binary_sub
+                        : op == "Mul" ? A::binary_mul
+                                      : A::binary_div;
+          const memory::desc md(ToDims(cs), kF32, PlainTag(static_cast<int>(rank)));
+          Buffer b;
+          b.kind = Kind::kConstant;
+          b.md = md;
+          b.source = *c;
+          b.constant = memory(md, Engine(), const_cast<void*>(c->raw_data()));
+          const int index = t.post_ops.len();
+          t.post_ops.append_binary(alg, md);
+          t.args.push_back(
+              {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, NewBuffer(std::move(b))});
+          taken = true;
+        } else if (!c && op == "Add" && !has_sum && t.sum_source < 0 && t.post_ops.len() == 0) {
+          // A residual: sum adds dst's contents, so it must come before any other post-op.
+          auto v = values_.find(other);
+          if (v == values_.end() || v->second.shape != out) break;
+          t.post_ops.append_sum(1.f);
+          t.sum_source = v->second.buffer;
+          taken = true;
+        }
+      } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
+        std::vector<Eltwise> steps;
+        try {
+          steps = ActivationSteps(op, UnaryParams(n));
+        } catch (const NotMapped&) {
+          break;
+        }
+        for (const Eltwise& e : steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+        taken = !steps.empty();
+      }
+      if (!taken) break;
+      absorbed_.insert(j);
+      t.output = n.outputs[0];
+    }
+    return t;
+  }
+
+  // The named layout `md` has, among those oneDNN picks for activations.
+  static std::optional<FormatTag> TagOf(const memory::desc& md) {
+    using F = FormatTag;
+    static const std::vector<F> kTags[] = {
+        {F::abc, F::acb, F::aBc16b, F::aBc8b, F::aBc4b},
+        {F::abcd, F::acdb, F::aBcd16b, F::aBcd8b, F::aBcd4b},
+        {F::abcde, F::acdeb, F::aBcde16b, F::aBcde8b, F::aBcde4b}};
+    const int nd = md.data.ndims;
+    if (nd < 3 || nd > 5 || md.data.data_type != dnnl_f32) return std::nullopt;
+    for (F tag : kTags[nd - 3])
+      if (memory::desc(md.dims(), kF32, tag) == md) return tag;
+    return std::nullopt;
+  }
+
+  // Output channels this few waste most of a 16-wide channel block (a 1-channel map takes 16
+  // times its size, and oneDNN has only reference kernels for some ops on it): keep them in
+  // channels-last (the plain layout when there is one channel).
+  static memory::desc ConvDst(const Shape& out) {
+    const int nd = static_cast<int>(out.size());
+    if (out[1] >= 8 || nd < 3 || nd > 5) return memory::desc(ToDims(out), kF32, FormatTag::any);
+    static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
+    return memory::desc(ToDims(out), kF32, kChannelsLast[nd - 3]);
+  }
+
+  // Plain dims of `shape` with leading unit dims up to `rank`.
+  static memory::desc PlainView(const Shape& shape, size_t rank) {
+    Shape s(rank - shape.size(), 1);
+    s.insert(s.end(), shape.begin(), shape.end());
+    return PlainDesc(s);
+  }
+
+  // ONNX MatMul with both operands of rank >= 2 (batch dims broadcast). A product of an N-D
+  // activation and a 2-D weight runs as one 2-D product over the flattened rows.
+  void MatMul(const ir::Node& n) {
+    const Shape sa = Get(n.inputs[0]).shape, sb = Get(n.inputs[1]).shape;
+    if (sa.size() < 2 || sb.size() < 2) throw NotMapped("1-D MatMul operand");
+    const int64_t m = sa[sa.size() - 2], k = sa.back(), nn = sb.back();
+    if (sb[sb.size() - 2] != k) throw NotMapped("inner dims differ");
+    const size_t r = std::max(sa.size(), sb.size());
+    const memory::desc va = PlainView(sa, r), vb = PlainView(sb, r);
+    Shape out(r);
+    for (size_t i = 0; i + 2 < r; ++i) {
+      const int64_t da = va.dims()[i], db = vb.dims()[i];
+      if (da != db && da != 1 && db != 1) throw NotMapped("batch dims do not broadcast");
+      out[i] = da == 1 ? db : da;
+    }
+    out[r - 2] = m;
+    out[r - 1] = nn;
+    const bool flatten = sb.size() == 2 && sa.size() > 2;
+    int64_t rows = 1;
+    for (size_t i = 0; i + 1 < sa.size(); ++i) rows *= sa[i];
+    const memory::desc src_view = flatten ? PlainDesc({rows, k}) : va;
+    const memory::desc dst_view = flatten ? PlainDesc({rows, nn}) : PlainDesc(out);
+    const bool constant_b = Constant(n.inputs[1]) != nullptr;
+    const memory::desc wei_md =
+        constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), kF32, FormatTag::any)
+                   : vb;
+    dnnl::matmul::desc d(src_view, wei_md, dst_view);
+    dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
+    const int src = In(n.inputs[0], PlainDesc(sa));
+    const int wei =
+        constant_b ? PackedConstant(n.inputs[1], flatten ? PlainDesc(sb) : vb, pd.weights_desc())
+                   : In(n.inputs[1], PlainDesc(sb));
+    const int dst = Out(n.outputs[0], out, PlainDesc(out));
+    std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_view},
+                                                       {DNNL_ARG_DST, dst_view}};
+    if (!constant_b) views.push_back({DNNL_ARG_WEIGHTS, vb});
+    AddStep(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}},
+            pd.scratchpad_desc().get_size(), std::move(views));
+  }
+
+  // Gemm: Y = alpha * A' B' + beta * C with C a constant broadcast to [M, N] (folded into a
+  // bias of [1, N] or [M, N]).
+  void Gemm(const ir::Node& n) {
+    const Shape sa = Get(n.inputs[0]).shape;
+    const Tensor* b = Constant(n.inputs[1]);
+    if (sa.size() != 2 || !b || b->rank() != 2 || b->dtype() != DataType::kFloat32)
+      throw NotMapped("Gemm operands");
+    const bool ta = n.AttrInt("transA", 0) != 0, tb = n.AttrInt("transB", 0) != 0;
+    const float alpha = n.AttrFloat("alpha", 1.f), beta = n.AttrFloat("beta", 1.f);
+    const int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
+    const int64_t nn = tb ? b->dim(0) : b->dim(1);
+    if ((tb ? b->dim(1) : b->dim(0)) != k) throw NotMapped("inner dims differ");
+    // A^T and B^T are the stored bytes read with swapped strides.
+    const memory::desc a_md({m, k}, kF32, ta ? FormatTag::ba : FormatTag::ab);
+    const memory::desc b_md({k, nn}, kF32, tb ? FormatTag::ba : FormatTag::ab);
+    memory::desc bias_md;
+    Tensor bias;
+    if (n.inputs.size() > 2 && !n.inputs[2].empty() && beta != 0.f) {
+      const Tensor* c = Constant(n.inputs[2]);
+      if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("C is not a float constant");
+      Shape sc = c->shape();
+      sc.insert(sc.begin(), 2 - std::min<size_t>(2, sc.size()), 1);
+      if (sc.size() != 2 || (sc[0] != 1 && sc[0] != m) || (sc[1] != 1 && sc[1] != nn))
+        throw NotMapped("C does not broadcast to [M, N]");
+      const int64_t rows = sc[0];
+      // alpha scales the product and the bias alike; the bias holds beta * C / alpha expanded
+      // to full rows so the primitive's output scale leaves it at beta * C.
+      if (alpha == 0.f) throw NotMapped("alpha 0");
+      bias = Tensor(DataType::kFloat32, {rows, nn});
+      float* dst = bias.data<float>();
+      const float* src = c->data<float>();
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < nn; ++j)
+          dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)];
+      bias_md = PlainDesc(bias.shape());
+    }
+    dnnl::primitive_attr attr = Attr();
+    if (alpha != 1.f) attr.set_output_scales(0, {alpha});
+    dnnl::matmul::desc d(a_md, memory::desc({k, nn}, kF32, FormatTag::any), bias_md,
+                         PlainDesc({m, nn}));
+    dnnl::matmul::primitive_desc pd(d, attr, Engine());
+    const int src = In(n.inputs[0], PlainDesc(sa));
+    const int wei = PackedConstant(n.inputs[1], b_md, pd.weights_desc());
+    const int dst = Out(n.outputs[0], {m, nn}, PlainDesc({m, nn}));
+    std::vector<std::pair<int, int>> args = {
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    if (bias.defined()) {
+      Buffer bb;
+      bb.kind = Kind::kConstant;
+      bb.md = bias_md;
+      bb.source = bias;
+      bb.constant = memory(bias_md, Engine(), bias.raw_data());
+      args.push_back({DNNL_ARG_BIAS, NewBuffer(std::move(bb))});
+    }
+    AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
+            {{DNNL_ARG_SRC, a_md}});
+  }
+
+  // Softmax over one axis (opset 13), or over the last axis in the older flattening form.
+  void Softmax(const ir::Node& n) {
+    const Shape s = Get(n.inputs[0]).shape;
+    const int64_t r = static_cast<int64_t>(s.size());
+    int64_t axis = n.AttrInt("axis", graph_.Opset() >= 13 ? -1 : 1);
+    if (axis < 0) axis += r;
+    if (axis < 0 || axis >= r) throw NotMapped("axis");
+    if (graph_.Opset() < 13 && axis != r - 1) throw NotMapped("flattening softmax");
+    const memory::desc md = PlainDesc(s);
+    dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, static_cast<int>(axis));
+    dnnl::softmax_forward::primitive_desc pd(d, Attr(), Engine());
+    const int src = In(n.inputs[0], md);
+    const int dst = Out(n.outputs[0], s, md);
+    AddStep(dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+            pd.scratchpad_desc().get_size());
+  }
+
   // Temporaries live from the step that first touches them to the step that last does.
   void ComputeLifetimes() {
     const size_t nb = plan_->buffers.size();
@@ -608,8 +966,12 @@ class Builder {
   }
 
   const ir::Graph& graph_;
+  const std::vector<const ir::Node*>& nodes_;
   const std::map<std::string, Tensor>& constants_;
   Region::Plan* plan_;
+  std::unordered_map<std::string, int> uses_;  // reads of each value, graph-wide and after
+  std::set<size_t> absorbed_;                  // nodes compiled into an earlier primitive
+  size_t pos_ = 0;                             // the node being compiled
   std::unordered_map<std::string, Value> values_;
   std::map<std::pair<int, std::string>, int> converted_;
   std::set<int> handed_out_;
@@ -625,14 +987,14 @@ std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
                                               const std::vector<const Tensor*>& input_tensors) {
   auto plan = std::make_shared<Region::Plan>();
   try {
-    Builder b(graph, constants, plan.get());
+    Builder b(graph, nodes, outputs, constants, plan.get());
     for (size_t i = 0; i < inputs.size(); ++i)
       b.AddInput(inputs[i], static_cast<int>(i), *input_tensors[i]);
-    for (const ir::Node* n : nodes) {
+    for (size_t k = 0; k < nodes.size(); ++k) {
       try {
-        b.AddNode(*n);
+        b.AddNodeAt(k);
       } catch (const std::exception& e) {
-        throw NotMapped(n->Label() + ": " + e.what());
+        throw NotMapped(nodes[k]->Label() + ": " + e.what());
       }
     }
     b.Finish(outputs);
@@ -680,6 +1042,8 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
       }
       args.clear();
       for (const auto& [arg, b] : st.args) args.emplace(arg, mem[b]);
+      for (const auto& [arg, md] : st.views)
+        args[arg] = memory(md, Engine(), args.at(arg).get_data_handle());
       if (plan.scratch_bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, scratch_mem);
       st.primitive.execute(stream, args);
       for (int b : st.release) {
