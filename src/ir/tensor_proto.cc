@@ -176,9 +176,14 @@ Result<std::string> ReadFileBytes(const std::string& path) {
   if (!std::filesystem::is_regular_file(path, ec)) return Status::NotFound("no such file: " + path);
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound("cannot open " + path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  // One read into a buffer of the file's size: streaming through an ostringstream grew and
+  // copied the buffer repeatedly (a sixth of a 22 MB model's load time).
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::NotFound("cannot size " + path + ": " + ec.message());
+  std::string bytes(size, '\0');
+  if (!f.read(bytes.data(), static_cast<std::streamsize>(size)))
+    return Status::InvalidArgument("cannot read " + path);
+  return bytes;
 }
 
 Result<Tensor> ReadTensorFile(const std::string& path, std::string* name) {
