@@ -55,7 +55,7 @@ MODELS=(
 scripts/setup.sh --bench
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUPERNOVA_WERROR=ON >/dev/null
 cmake --build build -j "$JOBS" --target supernova
-for t in opencv_dnn_bench peak_gflops; do  # each exists only where its library was found
+for t in opencv_dnn_bench peak_gflops; do  # opencv_dnn_bench exists only where OpenCV was found
   if ninja -C build -t targets all 2>/dev/null | grep -q "^bench/$t:"; then
     cmake --build build -j "$JOBS" --target "$t"
   fi

