@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -27,6 +28,27 @@ std::optional<std::vector<int64_t>> ConstInts(const In& in) {
   for (int64_t i = 0; i < t.numel(); ++i) v.push_back(t.GetAsInt64(i));
   return v;
 }
+
+// A dim from arithmetic on attribute values, which may be anything: unknown when a step
+// overflows or the result is negative (the kernel reports such a node at run time).
+struct DimMath {
+  bool ok = true;
+  int64_t v;
+  explicit DimMath(int64_t x) : v(x) {}
+  DimMath& operator+=(int64_t x) {
+    ok = ok && !__builtin_add_overflow(v, x, &v);
+    return *this;
+  }
+  DimMath& operator-=(int64_t x) {
+    ok = ok && !__builtin_sub_overflow(v, x, &v);
+    return *this;
+  }
+  DimMath& operator*=(int64_t x) {
+    ok = ok && !__builtin_mul_overflow(v, x, &v);
+    return *this;
+  }
+  Dim dim() const { return ok && v >= 0 ? Dim::Known(v) : Dim{}; }
+};
 
 std::optional<Dims> Broadcast(const std::vector<In>& ins) {
   size_t rank = 0;
@@ -372,9 +394,12 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
       pads = n.AttrInts("pads");
     const bool all_axes = opset < 18 || ins.size() < 4 || !ins[3].type;
     for (size_t i = 0; i < out.size(); ++i) {
-      if (pads && all_axes && pads->size() == 2 * out.size() && out[i].known())
-        out[i] = Dim::Known(out[i].value + (*pads)[i] + (*pads)[i + out.size()]);
-      else if (!pads || !all_axes || pads->size() != 2 * out.size())
+      if (pads && all_axes && pads->size() == 2 * out.size() && out[i].known()) {
+        DimMath d(out[i].value);
+        d += (*pads)[i];
+        d += (*pads)[i + out.size()];
+        out[i] = d.dim();
+      } else if (!pads || !all_axes || pads->size() != 2 * out.size())
         out[i] = Dim{};
     }
     return out;
@@ -409,14 +434,20 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
       if (step == 0) return std::nullopt;
       if (!out[a].known()) continue;
       const int64_t dim = out[a].value;
+      // ONNX clamps to [0, dim] for a positive step; for a negative one starts to
+      // [0, dim - 1] and ends to [-1, dim - 1].
       auto clamp = [&](int64_t v, bool is_end) {
         if (v < 0) v += dim;
-        return step > 0 ? std::clamp<int64_t>(v, 0, dim)
-                        : std::clamp<int64_t>(v, -1, dim - 1) + (is_end ? 0 : 0);
+        if (step > 0) return std::clamp<int64_t>(v, 0, dim);
+        return std::clamp<int64_t>(v, is_end ? -1 : 0, dim - 1);
       };
       const int64_t b = clamp((*starts)[k], false), e = clamp((*ends)[k], true);
-      const int64_t len = step > 0 ? (e - b + step - 1) / step : (b - e + (-step) - 1) / (-step);
-      out[a] = Dim::Known(std::max<int64_t>(0, len));
+      // b and e lie in [-1, dim]: nothing below overflows, whatever the step.
+      int64_t len = 0;
+      if (step > 0 && e > b) len = (e - b - 1) / step + 1;
+      if (step < 0 && b > e)
+        len = step == std::numeric_limits<int64_t>::min() ? 1 : (b - e - 1) / -step + 1;
+      out[a] = Dim::Known(len);
     }
     return out;
   }
@@ -441,7 +472,7 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     Dims out(x.size());
     out[0] = x[0];
     const int64_t group = n.AttrInt("group", 1);
-    if (w[1].known()) out[1] = Dim::Known(w[1].value * group);
+    if (w[1].known()) out[1] = (DimMath(w[1].value) *= group).dim();
     const auto strides = n.AttrInts("strides", std::vector<int64_t>(sp, 1));
     const auto dil = n.AttrInts("dilations", std::vector<int64_t>(sp, 1));
     const auto pads = n.AttrInts("pads", std::vector<int64_t>(2 * sp, 0));
@@ -454,8 +485,16 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
       if (oshape.size() == sp) {
         out[2 + i] = Dim::Known(oshape[i]);
       } else if (plain && x[2 + i].known() && w[2 + i].known()) {
-        out[2 + i] = Dim::Known(strides[i] * (x[2 + i].value - 1) + opad[i] +
-                                (w[2 + i].value - 1) * dil[i] + 1 - pads[i] - pads[i + sp]);
+        DimMath span(w[2 + i].value - 1);  // (k - 1) * dilation + 1
+        span *= dil[i];
+        span += 1;
+        DimMath d(x[2 + i].value - 1);  // stride * (in - 1) + output_padding + span - pads
+        d *= strides[i];
+        d += opad[i];
+        d += span.v;
+        d -= pads[i];
+        d -= pads[i + sp];
+        out[2 + i] = span.ok ? d.dim() : Dim{};
       }
     }
     return out;
@@ -477,7 +516,7 @@ std::optional<Dims> Infer(const Node& n, const std::vector<In>& ins, DataType* d
     auto reps = ins.size() > 1 ? ConstInts(ins[1]) : std::nullopt;
     for (size_t i = 0; i < out.size(); ++i)
       out[i] = reps && reps->size() == out.size() && out[i].known()
-                   ? Dim::Known(out[i].value * (*reps)[i])
+                   ? (DimMath(out[i].value) *= (*reps)[i]).dim()
                    : Dim{};
     return out;
   }

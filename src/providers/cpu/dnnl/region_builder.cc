@@ -326,7 +326,14 @@ class Builder {
     const int64_t c = x.shape.at(1);
     if (w->rank() != x.shape.size() || group <= 0 || c % group || w->dim(0) != c)
       throw NotMapped("W does not match X");
-    const int64_t m = w->dim(1) * group;
+    // Attributes may hold anything: arithmetic that overflows is not ours to map.
+    auto checked = [](int64_t a, int64_t b, bool multiply) {
+      int64_t r;
+      if (multiply ? __builtin_mul_overflow(a, b, &r) : __builtin_add_overflow(a, b, &r))
+        throw NotMapped("geometry overflows");
+      return r;
+    };
+    const int64_t m = checked(w->dim(1), group, true);
     const size_t sd = x.shape.size() - 2;
     std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
     auto ints = [&](const char* key, int64_t fallback, size_t count) {
@@ -340,10 +347,13 @@ class Builder {
     memory::dims pl(sd), pr(sd);
     for (size_t i = 0; i < sd; ++i) {
       pl[i] = pads[i];
-      pr[i] = pads[i + sd] - out_pad[i];  // output padding extends the end
-      if (pl[i] < 0 || pr[i] < 0) throw NotMapped("negative padding");
-      out.push_back(strides[i] * (x.shape[2 + i] - 1) + out_pad[i] + (kernel[i] - 1) * dil[i] + 1 -
-                    pads[i] - pads[i + sd]);
+      pr[i] = checked(pads[i + sd], -out_pad[i], false);  // output padding extends the end
+      if (pl[i] < 0 || pr[i] < 0 || out_pad[i] < 0) throw NotMapped("negative padding");
+      const int64_t span = checked(checked(kernel[i] - 1, dil[i], true), 1, false);
+      const int64_t grown = checked(checked(strides[i], x.shape[2 + i] - 1, true), span, false);
+      // pads and out_pad are non-negative here, so negating them is safe.
+      out.push_back(checked(checked(checked(grown, out_pad[i], false), -pads[i], false),
+                            -pads[i + sd], false));
       if (out.back() <= 0) throw NotMapped("empty output");
     }
     const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
