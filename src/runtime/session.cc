@@ -68,10 +68,11 @@ Status HoistConstantNodes(ir::Graph& g) {
   std::vector<ir::Node> kept;
   kept.reserve(g.nodes.size());
   for (ir::Node& n : g.nodes) {
-    const bool is_output =
-        std::find(g.outputs.begin(), g.outputs.end(), n.outputs.at(0)) != g.outputs.end();
-    if (n.op_type != "Constant" || !(n.domain.empty() || n.domain == "ai.onnx") || is_output ||
-        n.outputs.size() != 1) {
+    const bool hoist =
+        n.op_type == "Constant" && (n.domain.empty() || n.domain == "ai.onnx") &&
+        n.outputs.size() == 1 && !n.outputs[0].empty() &&
+        std::find(g.outputs.begin(), g.outputs.end(), n.outputs[0]) == g.outputs.end();
+    if (!hoist) {
       kept.push_back(std::move(n));
       continue;
     }

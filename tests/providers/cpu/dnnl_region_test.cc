@@ -281,6 +281,33 @@ TEST(DnnlRegion, ConvTransposeStridedWithOutputPaddingAndBias) {
   }
 }
 
+// ReduceMean/ReduceMax over exactly the spatial axes with keepdims (a squeeze-and-excitation
+// block's pooling) run as global pooling inside the region, axes as attribute (opset 13) or
+// input (opset 18); other axes stay outside.
+TEST(DnnlRegion, SpatialReductionsAsGlobalPooling) {
+  for (int64_t opset : {13, 18}) {
+    for (const std::string op : {"ReduceMean", "ReduceMax"}) {
+      SCOPED_TRACE(op + " opset " + std::to_string(opset));
+      ModelBuilder mb(opset);
+      std::string x = mb.Input("x", {1, 8, 7, 9});
+      std::string v = mb.Conv(x, 8, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+      std::string r =
+          opset >= 18 ? mb.Op(op, {v, mb.Const("axes", Tensor::FromVector<int64_t>({-1, 2}, {2}))})
+                      : mb.Op(op, {v}, {Ints("axes", {-1, 2})});
+      mb.Output(mb.Op("Mul", {v, mb.Op("Sigmoid", {mb.Conv(r, 16, 16, 1)})}));
+      ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 7, 9}, 34)}});
+    }
+  }
+  ModelBuilder mb;  // channel axis reduced: not a pooling
+  std::string x = mb.Input("x", {1, 8, 7, 9});
+  mb.Output(mb.Op("ReduceMean", {mb.Conv(x, 8, 16, 1)}, {Ints("axes", {1, 2, 3})}));
+  const std::string bytes = mb.Bytes();
+  ExpectMatchesReference(bytes, {{"x", RandomTensor({1, 8, 7, 9}, 35)}});
+  ir::Model m = *ir::ImportOnnxBytes(bytes);
+  ir::InferShapes(m.graph);
+  EXPECT_FALSE(cpu::dnnl_ops::Supported(m.graph, m.graph.nodes.back()));
+}
+
 // Kernel == stride with few output channels runs as a matmul and a tile-scattering reorder
 // (StridedTiles); 1 and 3 output channels, with and without bias, batch 2.
 TEST(DnnlRegion, ConvTransposeKernelEqualsStrideAsTiles) {

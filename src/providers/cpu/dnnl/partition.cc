@@ -62,6 +62,30 @@ bool SupportedActivation(const ir::Node& n) {
 
 }  // namespace
 
+bool SpatialReduction(const ir::Graph& g, const ir::Node& n) {
+  if (n.AttrInt("keepdims", 1) != 1 || !FloatOfRank(g, n.inputs[0], 3, 5)) return false;
+  std::vector<int64_t> axes;
+  if (n.inputs.size() > 1 && !n.inputs[1].empty()) {  // opset 18: axes as an input
+    if (!g.IsInitializer(n.inputs[1])) return false;
+    const Tensor& t = g.initializers.at(n.inputs[1]);
+    if (t.dtype() != DataType::kInt64) return false;
+    axes.assign(t.data<int64_t>(), t.data<int64_t>() + t.numel());
+  } else {
+    axes = n.AttrInts("axes");
+  }
+  const int64_t r = static_cast<int64_t>(g.TypeOf(n.inputs[0])->dims->size());
+  std::vector<bool> reduced(r, false);
+  for (int64_t a : axes) {
+    if (a < 0) a += r;
+    if (a < 0 || a >= r || reduced[a]) return false;
+    reduced[a] = true;
+  }
+  // Exactly the spatial axes: a global pooling.
+  for (int64_t i = 0; i < r; ++i)
+    if (reduced[i] != (i >= 2)) return false;
+  return true;
+}
+
 bool Supported(const ir::Graph& g, const ir::Node& n) {
   const bool onnx = n.domain.empty() || n.domain == "ai.onnx";
   const bool ours = n.domain == "com.supernova" && n.op_type == "FusedConv";
@@ -85,6 +109,7 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
       if (!g.IsInitializer(n.inputs[i])) return false;
     return FloatOfRank(g, x, 3, 5);
   }
+  if (op == "ReduceMean" || op == "ReduceMax") return SpatialReduction(g, n);
   if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
     return FloatOfRank(g, x, 3, 5) && n.AttrInt("storage_order", 0) == 0;
   if (op == "LRN")

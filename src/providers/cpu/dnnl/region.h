@@ -28,6 +28,9 @@ namespace supernova::cpu::dnnl_ops {
 // Whether `node` may join a region (attributes, constant operands and float types checked
 // statically; shapes are checked when a plan is built).
 bool Supported(const ir::Graph& graph, const ir::Node& node);
+// Whether a ReduceMean/ReduceMax reduces exactly the spatial axes with keepdims (as a model's
+// squeeze-and-excitation block does): then it is a global pooling.
+bool SpatialReduction(const ir::Graph& graph, const ir::Node& node);
 
 class Region {
  public:

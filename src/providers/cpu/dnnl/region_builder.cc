@@ -94,8 +94,8 @@ class Builder {
     if (op == "Conv" || op == "FusedConv") return Conv(n);
     if (op == "ConvTranspose") return ConvTranspose(n);
     if (op == "BatchNormalization") return BatchNorm(n);
-    if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
-        op == "GlobalMaxPool")
+    if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "ReduceMean" ||
+        op == "ReduceMax" || op == "GlobalMaxPool")
       return Pool(n);
     if (op == "LRN") return Lrn(n);
     if (op == "Concat") return Concat(n);
@@ -468,8 +468,11 @@ class Builder {
 
   void Pool(const ir::Node& n) {
     const Value x = Get(n.inputs[0]);
-    const bool global = n.op_type.rfind("Global", 0) == 0;
-    const bool is_max = n.op_type == "MaxPool" || n.op_type == "GlobalMaxPool";
+    // ReduceMean/ReduceMax arrive here only over exactly the spatial axes (SpatialReduction).
+    const bool reduce = n.op_type == "ReduceMean" || n.op_type == "ReduceMax";
+    const bool global = reduce || n.op_type.rfind("Global", 0) == 0;
+    const bool is_max =
+        n.op_type == "MaxPool" || n.op_type == "GlobalMaxPool" || n.op_type == "ReduceMax";
     std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
     WindowGeometry g;
     if (global) {
