@@ -159,4 +159,15 @@ Status Graph::Validate() const {
   return Status::Ok();
 }
 
+void CollectSubgraphReads(const Node& node, std::unordered_set<std::string>* names) {
+  for (const auto& [key, a] : node.attributes) {
+    if (a.kind != Attribute::Kind::kGraph || !a.g) continue;
+    for (const Node& inner : a.g->nodes) {
+      names->insert(inner.inputs.begin(), inner.inputs.end());
+      CollectSubgraphReads(inner, names);
+    }
+    names->insert(a.g->outputs.begin(), a.g->outputs.end());
+  }
+}
+
 }  // namespace supernova::ir

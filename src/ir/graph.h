@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "supernova/status.h"
@@ -92,5 +93,10 @@ class Graph {
   // Checks names are produced once and consumed values exist.
   Status Validate() const;
 };
+
+// Every name the subgraphs of `node` (If/Loop bodies, at any depth) read or return. ONNX lets
+// a body read the enclosing graph's values by name, outside its node's inputs, so whatever
+// renames, removes or withholds values must keep these.
+void CollectSubgraphReads(const Node& node, std::unordered_set<std::string>* names);
 
 }  // namespace supernova::ir

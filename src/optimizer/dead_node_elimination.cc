@@ -14,19 +14,6 @@
 #include "optimizer/passes.h"
 
 namespace supernova::optimizer {
-namespace {
-
-void CollectSubgraphReads(const ir::Graph& g, std::unordered_set<std::string>* names) {
-  for (const ir::Node& n : g.nodes) {
-    for (const std::string& in : n.inputs) names->insert(in);
-    for (const auto& [key, a] : n.attributes)
-      if (a.kind == ir::Attribute::Kind::kGraph && a.g) CollectSubgraphReads(*a.g, names);
-  }
-  for (const std::string& out : g.outputs) names->insert(out);
-}
-
-}  // namespace
-
 Result<int> EliminateDeadNodes(ir::Graph& g) {
   std::unordered_set<std::string> needed(g.outputs.begin(), g.outputs.end());
   std::vector<bool> live(g.nodes.size(), false);
@@ -38,8 +25,7 @@ Result<int> EliminateDeadNodes(ir::Graph& g) {
     if (!live[i]) continue;
     for (const std::string& in : n.inputs)
       if (!in.empty()) needed.insert(in);
-    for (const auto& [key, a] : n.attributes)
-      if (a.kind == ir::Attribute::Kind::kGraph && a.g) CollectSubgraphReads(*a.g, &needed);
+    ir::CollectSubgraphReads(n, &needed);
   }
 
   int changes = 0;

@@ -7,18 +7,6 @@
 namespace supernova::optimizer {
 namespace {
 
-// Names read inside a subgraph may refer to the enclosing graph's values (ONNX's implicit
-// inputs), so renaming or removing them would break the body. Collects every name read there,
-// an over-approximation that is cheap and safe.
-void CollectSubgraphReads(const ir::Graph& g, std::unordered_set<std::string>* names) {
-  for (const ir::Node& n : g.nodes) {
-    for (const std::string& in : n.inputs) names->insert(in);
-    for (const auto& [key, a] : n.attributes)
-      if (a.kind == ir::Attribute::Kind::kGraph && a.g) CollectSubgraphReads(*a.g, names);
-  }
-  for (const std::string& out : g.outputs) names->insert(out);
-}
-
 const std::vector<size_t>& EmptyList() {
   static const std::vector<size_t> kEmpty;
   return kEmpty;
@@ -40,8 +28,7 @@ GraphEditor::GraphEditor(ir::Graph& g) : g_(g), removed_(g.nodes.size(), false) 
       producer_[out] = i;
       names_.insert(out);
     }
-    for (const auto& [key, a] : n.attributes)
-      if (a.kind == ir::Attribute::Kind::kGraph && a.g) CollectSubgraphReads(*a.g, &pinned_);
+    ir::CollectSubgraphReads(n, &pinned_);
   }
   pinned_.erase("");
   for (const std::string& v : g.inputs) names_.insert(v);

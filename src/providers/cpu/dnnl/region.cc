@@ -12,23 +12,6 @@
 
 namespace supernova::cpu::dnnl_ops {
 
-namespace {
-
-// Every value a subgraph (If/Loop body) reads, at any depth: subgraphs read outer values by
-// name, not through their node's inputs.
-void CollectSubgraphReads(const ir::Node& n, std::unordered_set<std::string>* reads) {
-  for (const auto& [key, a] : n.attributes) {
-    if (a.kind != ir::Attribute::Kind::kGraph || !a.g) continue;
-    for (const ir::Node& inner : a.g->nodes) {
-      for (const std::string& in : inner.inputs) reads->insert(in);
-      CollectSubgraphReads(inner, reads);
-    }
-    for (const std::string& out : a.g->outputs) reads->insert(out);
-  }
-}
-
-}  // namespace
-
 Region::Region(const ir::Graph& graph, std::vector<const ir::Node*> nodes)
     : graph_(graph), nodes_(std::move(nodes)) {
   std::unordered_set<const ir::Node*> mine(nodes_.begin(), nodes_.end());
@@ -49,7 +32,7 @@ Region::Region(const ir::Graph& graph, std::vector<const ir::Node*> nodes)
   for (const ir::Node& n : graph.nodes)
     if (!mine.count(&n)) {
       for (const std::string& in : n.inputs) needed_outside.insert(in);
-      CollectSubgraphReads(n, &needed_outside);
+      ir::CollectSubgraphReads(n, &needed_outside);
     }
   for (const ir::Node* n : nodes_)
     for (const std::string& out : n->outputs)

@@ -143,6 +143,16 @@ class Builder {
     return static_cast<int>(plan_->buffers.size()) - 1;
   }
 
+  // A buffer holding `t`'s bytes (kept alive by the plan) seen through `md`.
+  int ConstantBuffer(const Tensor& t, const memory::desc& md) {
+    Buffer b;
+    b.kind = Kind::kConstant;
+    b.md = md;
+    b.source = t;
+    b.constant = memory(md, Engine(), const_cast<void*>(t.raw_data()));
+    return NewBuffer(std::move(b));
+  }
+
   const Tensor* Constant(const std::string& name) const {
     auto it = constants_.find(name);
     return it == constants_.end() ? nullptr : &it->second;
@@ -154,12 +164,7 @@ class Builder {
     const Tensor* c = Constant(name);
     if (!c) throw NotMapped("value " + name + " is not available");
     if (c->dtype() != DataType::kFloat32) throw NotMapped("constant " + name + " is not float");
-    Buffer b;
-    b.kind = Kind::kConstant;
-    b.md = PlainDesc(c->shape());
-    b.source = *c;
-    b.constant = memory(b.md, Engine(), const_cast<void*>(c->raw_data()));
-    return values_[name] = {c->shape(), NewBuffer(std::move(b))};
+    return values_[name] = {c->shape(), ConstantBuffer(*c, PlainDesc(c->shape()))};
   }
 
   // By value: buffers grow while a node compiles, so references into them would dangle.
@@ -221,12 +226,7 @@ class Builder {
     const Tensor* c = Constant(name);
     if (!c || c->dtype() != DataType::kFloat32 || c->numel() != expected)
       throw NotMapped("constant " + name + " must be float[" + std::to_string(expected) + "]");
-    Buffer b;
-    b.kind = Kind::kConstant;
-    b.md = memory::desc({expected}, kF32, FormatTag::a);
-    b.source = *c;
-    b.constant = memory(b.md, Engine(), const_cast<void*>(c->raw_data()));
-    return NewBuffer(std::move(b));
+    return ConstantBuffer(*c, memory::desc({expected}, kF32, FormatTag::a));
   }
 
   void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
@@ -425,12 +425,7 @@ class Builder {
     std::vector<std::pair<int, int>> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, tmp}};
     if (bias.defined()) {
-      Buffer bb;
-      bb.kind = Kind::kConstant;
-      bb.md = bias_md;
-      bb.source = bias;
-      bb.constant = memory(bias_md, Engine(), bias.raw_data());
-      args.push_back({DNNL_ARG_BIAS, NewBuffer(std::move(bb))});
+      args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
     }
     AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
             {{DNNL_ARG_SRC, rows_md}});
@@ -624,10 +619,9 @@ class Builder {
       if (vb.shape.size() == r) {
         src1 = vb.buffer;
       } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
-        Buffer view = plan_->buffers[vb.buffer];  // the constant with leading unit dims
-        view.md = memory::desc(ToDims(sb), kF32, PlainTag(static_cast<int>(r)));
-        view.constant = memory(view.md, Engine(), const_cast<void*>(view.source.raw_data()));
-        src1 = NewBuffer(std::move(view));
+        // The constant with leading unit dims.
+        src1 = ConstantBuffer(plan_->buffers[vb.buffer].source,
+                              memory::desc(ToDims(sb), kF32, PlainTag(static_cast<int>(r))));
       } else {
         throw NotMapped("rank of the broadcast operand");
       }
@@ -781,15 +775,10 @@ class Builder {
                         : op == "Mul" ? A::binary_mul
                                       : A::binary_div;
           const memory::desc md(ToDims(cs), kF32, PlainTag(static_cast<int>(rank)));
-          Buffer b;
-          b.kind = Kind::kConstant;
-          b.md = md;
-          b.source = *c;
-          b.constant = memory(md, Engine(), const_cast<void*>(c->raw_data()));
           const int index = t.post_ops.len();
           t.post_ops.append_binary(alg, md);
           t.args.push_back(
-              {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, NewBuffer(std::move(b))});
+              {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(*c, md)});
           taken = true;
         } else if (!c && op == "Add" && !has_sum && t.sum_source < 0 && t.post_ops.len() == 0) {
           // A residual: sum adds dst's contents, so it must come before any other post-op.
@@ -934,12 +923,7 @@ class Builder {
     std::vector<std::pair<int, int>> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
     if (bias.defined()) {
-      Buffer bb;
-      bb.kind = Kind::kConstant;
-      bb.md = bias_md;
-      bb.source = bias;
-      bb.constant = memory(bias_md, Engine(), bias.raw_data());
-      args.push_back({DNNL_ARG_BIAS, NewBuffer(std::move(bb))});
+      args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
     }
     AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
             {{DNNL_ARG_SRC, a_md}});
