@@ -49,6 +49,8 @@ MODELS=(
   "blazeface|$ASSETS/blazeface/face_detection_front_128x128_barracuda.onnx|"
   "centernet|$SHARED/centernet_mbv3_coco_512.onnx|"
   "face_embedding|$SHARED/face_recognition_resnet29_128d.onnx|"
+  "resnet18|$ASSETS/torchvision/resnet18.onnx|"
+  "mobilenet_v2|$ASSETS/torchvision/mobilenet_v2.onnx|"
 )
 
 # --- setup: packages, release build, models, the ONNX Runtime peer ------------------------
@@ -61,6 +63,7 @@ for t in opencv_dnn_bench peak_gflops; do  # opencv_dnn_bench exists only where 
   fi
 done
 scripts/fetch_models.sh build/assets
+/usr/bin/python3 bench/export_torchvision.py build/assets/torchvision
 ORT_VERSION=1.30.0
 PEER="$ROOT/build/peer"
 if command -v node >/dev/null 2>&1; then
