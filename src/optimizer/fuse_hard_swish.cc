@@ -1,8 +1,10 @@
 // HardSwish written out: x * Clip(x + 3, 0, 6) / 6 (or * 1/6, before or after the product, in
-// either operand order) -> one HardSwish(x). Exporters of MobileNetV3-style models write it that
-// way; four passes over the tensor become one, which fuse_conv_activation can then fold into
-// the convolution before it.
+// either operand order) -> one HardSwish(x); with another scale, or as a gate without the
+// product, HardSwish or HardSigmoid times a scalar (see FuseScaledForms). Exporters of
+// MobileNetV3-style models write it that way; four passes over the tensor become one, which
+// fuse_conv_activation can then fold into the convolution before it.
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -57,6 +59,73 @@ bool IsFloat(const ir::Graph& g, const std::string& value) {
   return t && t->dtype == DataType::kFloat32;
 }
 
+// Rewrites node `k` in place into the unary `op`(input) with `attrs`.
+void MakeUnary(GraphEditor& e, size_t k, const char* op, const std::string& input,
+               std::map<std::string, float> attrs = {}) {
+  for (size_t slot = e.node(k).inputs.size(); slot-- > 0;) e.SetInput(k, slot, "");
+  e.SetInput(k, 0, input);
+  ir::Node& n = e.node(k);
+  n.inputs.resize(1);
+  n.op_type = op;
+  n.domain.clear();
+  n.attributes.clear();
+  for (const auto& [key, v] : attrs) {
+    ir::Attribute a;
+    a.kind = ir::Attribute::Kind::kFloat;
+    a.f = v;
+    n.attributes[key] = a;
+  }
+}
+
+// The forms with a scale c other than exactly 1/6 (TensorFlow exports write 1/6 rounded to
+// half precision, 0.16662598), where clip(x + 3, 0, 6) * c = 6c * HardSigmoid(x; 1/6, 1/2):
+//   (x * c) * Clip(x + 3, 0, 6)  ->  6c * HardSwish(x)
+//   c * Clip(x + 3, 0, 6)        ->  6c * HardSigmoid(x; 1/6, 1/2)   (a gate, no product)
+// A leftover factor 6c within 1e-6 of 1 is dropped. Returns whether it rewrote.
+bool FuseScaledForms(ir::Graph& g, GraphEditor& e, size_t clip, size_t add, size_t first,
+                     const std::string& x) {
+  const ir::Node& f = e.node(first);
+  if (!IsOnnxOp(f, "Mul") || f.inputs.size() != 2) return false;
+  const std::string& clipped = e.node(clip).outputs[0];
+  const std::string other = f.inputs[0] == clipped ? f.inputs[1] : f.inputs[0];
+  if (other == clipped) return false;
+  const std::string out = f.outputs[0];
+  // The rest of the product: a scalar constant c, or x * c made by a node read only here.
+  std::optional<float> c = Scalar(g, other);
+  size_t scaled_x = kNoNode;
+  if (!c) {
+    scaled_x = e.Producer(other);
+    if (scaled_x == kNoNode || !IsOnnxOp(e.node(scaled_x), "Mul") || !e.HasSingleUse(other))
+      return false;
+    const ir::Node& m = e.node(scaled_x);
+    if (m.inputs.size() != 2 || (m.inputs[0] != x && m.inputs[1] != x)) return false;
+    c = Scalar(g, m.inputs[0] == x ? m.inputs[1] : m.inputs[0]);
+    if (!c) return false;
+  }
+  const float factor = 6.f * *c;
+  const bool unit = Near(factor, 1.f);
+  // The node that computes the activation, and the name it writes.
+  const size_t act = scaled_x != kNoNode ? scaled_x : clip;
+  const char* op = scaled_x != kNoNode ? "HardSwish" : "HardSigmoid";
+  std::map<std::string, float> attrs;
+  if (scaled_x == kNoNode) attrs = {{"alpha", 1.f / 6.f}, {"beta", 0.5f}};
+  if (unit) {  // the product node itself becomes the activation
+    MakeUnary(e, first, op, x, attrs);
+    e.RemoveNode(act);
+    if (act != clip) e.RemoveNode(clip);
+  } else {
+    MakeUnary(e, act, op, x, attrs);
+    const std::string act_out = e.node(act).outputs[0];
+    const std::string k = e.UniqueName(out + "_scale");
+    AddInitializer(g, k, Tensor::Scalar<float>(factor));
+    e.SetInput(first, 0, act_out);
+    e.SetInput(first, 1, k);
+    if (act != clip) e.RemoveNode(clip);
+  }
+  e.RemoveNode(add);
+  return true;
+}
+
 }  // namespace
 
 Result<int> FuseHardSwish(ir::Graph& g) {
@@ -78,34 +147,30 @@ Result<int> FuseHardSwish(ir::Graph& g) {
     const std::optional<std::string> x = OtherOperand(g, e.node(add), 3.f);
     if (!x || !IsFloat(g, *x)) continue;
 
-    // Two nodes follow, each the only reader of what came before: the product with x and the
-    // scaling by 1/6, in either order.
+    // What follows, each the only reader of what came before: the product with x and the
+    // scaling by 1/6, in either order; else one of the scaled forms.
     const size_t first = OnlyReader(e, clip.outputs[0]);
     if (first == kNoNode || e.node(first).outputs.size() != 1) continue;
-    const size_t second = OnlyReader(e, e.node(first).outputs[0]);
-    if (second == kNoNode || e.node(second).outputs.size() != 1) continue;
     auto is_product_with_x = [&](const ir::Node& n, const std::string& operand) {
       return IsOnnxOp(n, "Mul") && n.inputs.size() == 2 &&
              ((n.inputs[0] == operand && n.inputs[1] == *x) ||
               (n.inputs[1] == operand && n.inputs[0] == *x));
     };
+    const size_t second = OnlyReader(e, e.node(first).outputs[0]);
     std::string scaled;
-    const ir::Node &f = e.node(first), &s = e.node(second);
-    const bool product_first =
-        is_product_with_x(f, clip.outputs[0]) && IsSixth(g, s, &scaled) && scaled == f.outputs[0];
-    const bool scale_first =
-        IsSixth(g, f, &scaled) && scaled == clip.outputs[0] && is_product_with_x(s, f.outputs[0]);
-    if (!product_first && !scale_first) continue;
-
-    // The last node becomes HardSwish(x); the other three go.
-    const std::string out = s.outputs[0];
-    ir::Node& hs = e.node(second);
-    e.SetInput(second, 0, *x);
-    e.SetInput(second, 1, "");
-    hs.inputs.resize(1);
-    hs.op_type = "HardSwish";
-    hs.domain.clear();
-    hs.attributes.clear();
+    bool exact = false;  // the product with x and the scaling by exactly 1/6
+    if (second != kNoNode && e.node(second).outputs.size() == 1) {
+      const ir::Node &f = e.node(first), &s = e.node(second);
+      exact = (is_product_with_x(f, clip.outputs[0]) && IsSixth(g, s, &scaled) &&
+               scaled == f.outputs[0]) ||
+              (IsSixth(g, f, &scaled) && scaled == clip.outputs[0] &&
+               is_product_with_x(s, f.outputs[0]));
+    }
+    if (!exact) {
+      if (FuseScaledForms(g, e, i, add, first, *x)) ++changes;
+      continue;
+    }
+    MakeUnary(e, second, "HardSwish", *x);  // the last node becomes HardSwish(x)
     e.RemoveNode(first);
     e.RemoveNode(i);
     e.RemoveNode(add);

@@ -54,6 +54,35 @@ INSTANTIATE_TEST_SUITE_P(Forms, FuseHardSwishTest,
                                            Form{"MulSixthThenProduct", true, false, false}),
                          [](const auto& param_info) { return param_info.param.name; });
 
+// TensorFlow's form: (x * c) * Clip(x + 3, 0, 6) with c = 1/6 rounded to half precision, and
+// the squeeze-and-excitation gate c * Clip(x + 3, 0, 6): HardSwish or HardSigmoid times 6c.
+TEST(FuseHardSwish, ScaledFormsKeepTheirFactor) {
+  for (bool gate : {false, true}) {
+    for (float c : {0.1666259765625f, 1.f / 6.f}) {
+      SCOPED_TRACE(std::string(gate ? "gate" : "swish") + " c=" + std::to_string(c));
+      GraphBuilder b;
+      const std::string in = b.Input("x", {1, 4, 5, 5});
+      const std::string x =
+          b.Op("Relu", {b.Op("Sub", {in, b.Const("one", Tensor::Scalar<float>(-1))})});
+      const std::string clipped =
+          b.Op("Clip",
+               {b.Op("Add", {b.Const("three", Tensor::Scalar<float>(3)), x}),
+                b.Const("lo", Tensor::Scalar<float>(0)), b.Const("hi", Tensor::Scalar<float>(6))});
+      const std::string scale = b.Const("c", Tensor::Scalar<float>(c));
+      const std::string y =
+          gate ? b.Op("Mul", {scale, clipped}) : b.Op("Mul", {clipped, b.Op("Mul", {x, scale})});
+      b.Output(y);
+      ir::Graph g = ExpectPassKeepsOutputs(b.model(), FuseHardSwish, b.feeds());
+      const std::string act = gate ? "HardSigmoid" : "HardSwish";
+      if (c == 1.f / 6.f)
+        EXPECT_THAT(OpTypes(g), ElementsAre("Sub", "Relu", act));
+      else
+        EXPECT_THAT(OpTypes(g), ElementsAre("Sub", "Relu", act, "Mul"));
+      EXPECT_EQ(g.outputs[0], y);
+    }
+  }
+}
+
 TEST(FuseHardSwish, LeavesOtherConstantsAndSharedValues) {
   {  // Clip(x + 3, 0, 5): not HardSwish
     GraphBuilder b;
