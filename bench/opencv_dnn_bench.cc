@@ -173,13 +173,9 @@ int Bench(const Args& args) {
   if (args.iterations < 1) return Fail("--iterations must be at least 1");
   if (args.warmup < 0) return Fail("--warmup must be >= 0");
   if (args.threads < 0) return Fail("--threads must be >= 0 (0: OpenCV's default)");
-  std::map<std::string, std::vector<int64_t>> given;
-  for (const std::string& spec : args.shapes) {
-    auto parsed = bench::ParseShapeFlag(spec);
-    if (!parsed.ok()) return Fail(parsed.status().message());
-    if (!given.emplace(parsed->first, parsed->second).second)
-      return Fail("--shape given twice for input '" + parsed->first + "'");
-  }
+  auto shape_flags = bench::ParseShapeFlags(args.shapes);
+  if (!shape_flags.ok()) return Fail(shape_flags.status().message());
+  const std::map<std::string, std::vector<int64_t>>& given = *shape_flags;
   std::vector<InputSpec> specs;
   std::string error;
   bool fixed = false;

@@ -17,6 +17,7 @@
 #include "providers/cpu/dnnl/region.h"
 #include "providers/cpu/kernel.h"
 #include "runtime/memory_planner.h"
+#include "runtime/tensor_info.h"
 
 namespace supernova {
 
@@ -32,22 +33,6 @@ std::string TensorInfo::ToString() const {
 }
 
 namespace {
-
-TensorInfo InfoFor(const ir::Graph& g, const std::string& name) {
-  TensorInfo info;
-  info.name = name;
-  if (const ir::ValueType* t = g.TypeOf(name)) {
-    info.dtype = t->dtype;
-    if (t->dims) {
-      info.rank_known = true;
-      for (const ir::Dim& d : *t->dims) {
-        info.dims.push_back(d.value);
-        info.symbols.push_back(d.symbol);
-      }
-    }
-  }
-  return info;
-}
 
 // One node ready to execute: its kernel and the slots of its inputs and outputs. A step may
 // instead be a oneDNN region: a run of nodes executed as one (`node` then describes it).
@@ -166,7 +151,7 @@ Status Session::Impl::Prepare() {
   }
   for (const std::string& in : g.inputs) {
     input_slots.push_back(slot_of(in));
-    inputs.push_back(InfoFor(g, in));
+    inputs.push_back(runtime::DescribeValue(g, in));
   }
   std::vector<int> last_use;
   size_t next_region = 0;
@@ -200,7 +185,7 @@ Status Session::Impl::Prepare() {
   }
   for (const std::string& out : g.outputs) {
     output_slots.push_back(slot_of(out));
-    outputs.push_back(InfoFor(g, out));
+    outputs.push_back(runtime::DescribeValue(g, out));
   }
   num_slots = slot.size();
   constants.resize(num_slots);

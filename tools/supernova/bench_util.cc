@@ -10,6 +10,8 @@
 #include <numeric>
 #include <set>
 
+#include "runtime/tensor_info.h"
+
 namespace supernova::tools::bench {
 
 std::string DimsToString(const std::vector<int64_t>& dims) {
@@ -25,21 +27,20 @@ std::vector<TensorInfo> DeclaredInputs(const ir::Graph& graph) {
   std::vector<TensorInfo> infos;
   for (const std::string& name : graph.inputs) {
     if (graph.IsInitializer(name)) continue;
-    TensorInfo info;
-    info.name = name;
-    if (const ir::ValueType* t = graph.TypeOf(name)) {
-      info.dtype = t->dtype;
-      if (t->dims) {
-        info.rank_known = true;
-        for (const ir::Dim& d : *t->dims) {
-          info.dims.push_back(d.value);
-          info.symbols.push_back(d.symbol);
-        }
-      }
-    }
-    infos.push_back(std::move(info));
+    infos.push_back(runtime::DescribeValue(graph, name));
   }
   return infos;
+}
+
+Result<std::map<std::string, std::vector<int64_t>>> ParseShapeFlags(
+    const std::vector<std::string>& specs) {
+  std::map<std::string, std::vector<int64_t>> given;
+  for (const std::string& spec : specs) {
+    SN_ASSIGN_OR_RETURN(auto parsed, ParseShapeFlag(spec));
+    if (!given.emplace(parsed.first, parsed.second).second)
+      return Status::InvalidArgument("--shape given twice for input '" + parsed.first + "'");
+  }
+  return given;
 }
 
 Result<std::pair<std::string, std::vector<int64_t>>> ParseShapeFlag(const std::string& spec) {

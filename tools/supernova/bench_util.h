@@ -23,6 +23,9 @@ inline constexpr uint32_t kInputSeed = 20260;
 // Parses "--shape NAME=d0xd1x..." into (NAME, dims). A dim written N (or B) stands for
 // --batch and comes back as -1.
 Result<std::pair<std::string, std::vector<int64_t>>> ParseShapeFlag(const std::string& spec);
+// Every --shape flag, by input name; an input named twice is an error.
+Result<std::map<std::string, std::vector<int64_t>>> ParseShapeFlags(
+    const std::vector<std::string>& specs);
 
 // The concrete shape of every input, in the order of `inputs`. Unknown or symbolic dims take
 // `batch` for the first dim and the user's --shape (from `given`, by input name) for the rest.
