@@ -96,6 +96,17 @@ int64_t NumElements(const Shape& shape);
 // "[1,3,224,224]"
 std::string ShapeToString(const Shape& shape);
 
+// Where a tensor's memory lives. Host memory (kCpu) is what the caller and the cpu kernels
+// read; other devices' memory is reached only through their provider (device copies).
+enum class DeviceType : uint8_t { kCpu = 0, kCuda = 1, kTest = 2 };
+struct Device {
+  DeviceType type = DeviceType::kCpu;
+  int index = 0;
+  bool is_host() const { return type == DeviceType::kCpu; }
+  bool operator==(const Device&) const = default;
+  std::string ToString() const;  // "cpu", "cuda:0"
+};
+
 // Source of tensor memory. Implementations must be thread-safe.
 class Allocator {
  public:
@@ -103,6 +114,8 @@ class Allocator {
   // Returns at least `bytes` bytes aligned to 64, or nullptr when exhausted.
   virtual void* Allocate(size_t bytes) = 0;
   virtual void Free(void* p, size_t bytes) = 0;
+  // The device the memory is on.
+  virtual Device device() const { return {}; }
 };
 // Process-wide aligned heap allocator.
 Allocator* DefaultAllocator();
@@ -116,7 +129,8 @@ class Tensor {
   Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator);
 
   // Wraps memory the caller owns; `keep_alive` (may be null) is held as long as any view is.
-  static Tensor Wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> keep_alive);
+  static Tensor Wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> keep_alive,
+                     Device device = {});
   // A tensor holding a copy of `values` with `shape` (numel must match).
   template <typename T>
   static Tensor FromVector(const std::vector<T>& values, Shape shape) {
@@ -136,6 +150,10 @@ class Tensor {
 
   bool defined() const { return dtype_ != DataType::kUndefined; }
   DataType dtype() const { return dtype_; }
+  // Where the data is. data() of a tensor not on the host is a device address: only its
+  // provider's kernels and copies may dereference it.
+  Device device() const { return device_; }
+  bool on_host() const { return device_.is_host(); }
   const Shape& shape() const { return shape_; }
   size_t rank() const { return shape_.size(); }
   int64_t dim(size_t i) const { return shape_[i]; }
@@ -156,12 +174,13 @@ class Tensor {
   // A view with another shape over the same buffer; one dim may be -1. Fails when the
   // element counts differ.
   Result<Tensor> Reshaped(Shape shape) const;
-  // A deep copy in default-allocated memory.
+  // A deep copy in default-allocated memory. Host tensors only.
   Tensor Clone() const;
   // True when both views start at the same byte of the same buffer.
   bool SharesBufferWith(const Tensor& other) const { return base_ == other.base_; }
 
-  // Reads element i (row-major) converted to double / int64, for any numeric dtype.
+  // Reads element i (row-major) converted to double / int64, for any numeric dtype. Host
+  // tensors only.
   double GetAsDouble(int64_t i) const;
   int64_t GetAsInt64(int64_t i) const;
 
@@ -169,6 +188,7 @@ class Tensor {
   std::shared_ptr<void> base_;
   size_t offset_ = 0;
   DataType dtype_ = DataType::kUndefined;
+  Device device_;
   Shape shape_;
 };
 

@@ -1,6 +1,7 @@
 #include "supernova/tensor.h"
 
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <cstdlib>
 #include <new>
@@ -183,9 +184,22 @@ Allocator* DefaultAllocator() {
   return &allocator;
 }
 
+std::string Device::ToString() const {
+  switch (type) {
+    case DeviceType::kCpu:
+      return "cpu";
+    case DeviceType::kCuda:
+      return "cuda:" + std::to_string(index);
+    case DeviceType::kTest:
+      return "test:" + std::to_string(index);
+  }
+  return "device?";
+}
+
 Tensor::Tensor(DataType dtype, Shape shape, Allocator* allocator)
     : dtype_(dtype), shape_(std::move(shape)) {
   Allocator* a = allocator ? allocator : DefaultAllocator();
+  device_ = a->device();
   size_t bytes = nbytes();
   void* p = a->Allocate(bytes);
   if (p == nullptr) throw std::bad_alloc();
@@ -193,7 +207,7 @@ Tensor::Tensor(DataType dtype, Shape shape, Allocator* allocator)
 }
 
 Tensor::Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator)
-    : dtype_(dtype), shape_(std::move(shape)) {
+    : dtype_(dtype), device_(allocator->device()), shape_(std::move(shape)) {
   size_t bytes = nbytes();
   void* p = allocator->Allocate(bytes);
   if (p == nullptr) throw std::bad_alloc();
@@ -201,9 +215,11 @@ Tensor::Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator
       std::shared_ptr<void>(p, [a = std::move(allocator), bytes](void* q) { a->Free(q, bytes); });
 }
 
-Tensor Tensor::Wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> keep_alive) {
+Tensor Tensor::Wrap(DataType dtype, Shape shape, void* data, std::shared_ptr<void> keep_alive,
+                    Device device) {
   Tensor t;
   t.dtype_ = dtype;
+  t.device_ = device;
   t.shape_ = std::move(shape);
   // Aliasing constructor: shares ownership with keep_alive but points at data.
   t.base_ = std::shared_ptr<void>(std::move(keep_alive), data);
@@ -240,12 +256,14 @@ Result<Tensor> Tensor::Reshaped(Shape shape) const {
 
 Tensor Tensor::Clone() const {
   if (!defined()) return {};
+  assert(on_host() && "Clone() of a device tensor: copy it to the host through its provider");
   Tensor t(dtype_, shape_);
   if (nbytes() > 0) std::memcpy(t.raw_data(), raw_data(), nbytes());
   return t;
 }
 
 double Tensor::GetAsDouble(int64_t i) const {
+  assert(on_host() && "GetAsDouble() of a device tensor");
   switch (dtype_) {
     case DataType::kFloat32:
       return data<float>()[i];
