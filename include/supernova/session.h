@@ -27,7 +27,10 @@ namespace supernova {
 enum class OptimizationLevel { kNone, kBasic, kAll };
 
 struct SessionOptions {
-  // Execution providers in order of preference; "cpu" runs everything.
+  // Execution providers in order of preference (see PlacementReport): each takes the nodes it
+  // supports that earlier ones did not; "cpu" (oneDNN and the reference kernels) takes the
+  // rest and is implied at the end when absent; "cpu_reference" is the reference kernels
+  // alone. A provider that is built in but cannot run here (no device) is skipped and noted.
   std::vector<std::string> providers = {"cpu"};
   // Threads for kernels; 0 means one per hardware thread.
   int num_threads = 0;
@@ -56,6 +59,24 @@ struct NodeProfile {
   double ms = 0;
 };
 
+// Where each node runs. A seam is a value made under one provider and read under another;
+// where the two sides are on different devices the session copies the value across.
+struct NodePlacement {
+  std::string node;  // "Conv 'conv1'"
+  std::string op_type;
+  std::string provider;  // "cuda", "opencv", "cpu"
+  int piece = -1;        // index into PlacementReport::pieces; -1 on the cpu
+  std::string reason;    // why the providers before it declined it ("cuda: dtype int64")
+};
+struct PlacementReport {
+  std::vector<std::string> providers;  // in the order asked, those that took part
+  std::vector<NodePlacement> nodes;    // the optimized graph's nodes, in model order
+  std::vector<std::string> pieces;     // "cuda: 12 nodes (Conv x4, Relu x4, ...)"
+  int seams = 0;
+  int copies = 0;                  // device copies per run inserted at the seams
+  std::vector<std::string> notes;  // providers skipped and why
+};
+
 struct RunStats {
   // Bytes of intermediate and output tensors alive at the worst moment of the run
   // (weights and caller-owned inputs not included).
@@ -80,6 +101,8 @@ class Session {
   const SessionOptions& options() const;
   // Bytes held by the model's constant tensors.
   size_t weights_bytes() const;
+  // Where the nodes run, as decided when the session opened.
+  const PlacementReport& placement() const;
 
   // Runs the model. `inputs` names every graph input once; `outputs` receives the model's
   // outputs in declaration order. Thread-safe. Fails without side effects on a missing,

@@ -1,6 +1,7 @@
 #include "optimizer/optimizer.h"
 
 #include <chrono>
+#include <string_view>
 
 #include "ir/shape_inference.h"
 #include "optimizer/passes.h"
@@ -12,6 +13,7 @@ struct Pass {
   const char* name;
   OptimizationLevel level;  // the lowest level that runs it
   Result<int> (*run)(ir::Graph&);
+  bool cpu_fusion;  // makes ops of this runtime's own domain (com.supernova)
 };
 
 // Pipeline order. Folding constants first exposes initializers to the later matches (a BN
@@ -21,13 +23,13 @@ struct Pass {
 // fusion so Conv + Add + Relu takes the residual first (act(conv + z), not act(conv) + z);
 // dead nodes go last, after the rewrites that orphan them.
 constexpr Pass kPipeline[] = {
-    {"constant_folding", OptimizationLevel::kBasic, FoldConstants},
-    {"eliminate_redundant", OptimizationLevel::kBasic, EliminateRedundantNodes},
-    {"fold_batch_norm", OptimizationLevel::kAll, FoldBatchNorm},
-    {"fuse_hard_swish", OptimizationLevel::kAll, FuseHardSwish},
-    {"fuse_conv_add", OptimizationLevel::kAll, FuseConvAdd},
-    {"fuse_conv_activation", OptimizationLevel::kAll, FuseConvActivation},
-    {"dead_node_elimination", OptimizationLevel::kBasic, EliminateDeadNodes},
+    {"constant_folding", OptimizationLevel::kBasic, FoldConstants, false},
+    {"eliminate_redundant", OptimizationLevel::kBasic, EliminateRedundantNodes, false},
+    {"fold_batch_norm", OptimizationLevel::kAll, FoldBatchNorm, false},
+    {"fuse_hard_swish", OptimizationLevel::kAll, FuseHardSwish, false},
+    {"fuse_conv_add", OptimizationLevel::kAll, FuseConvAdd, true},
+    {"fuse_conv_activation", OptimizationLevel::kAll, FuseConvActivation, true},
+    {"dead_node_elimination", OptimizationLevel::kBasic, EliminateDeadNodes, false},
 };
 
 // Most matches are found in the first round; another is needed only when a rewrite exposes an
@@ -35,16 +37,21 @@ constexpr Pass kPipeline[] = {
 // removes a node, so the loop ends anyway; the bound keeps a pathological graph cheap.
 constexpr int kMaxRounds = 8;
 
-bool Enabled(OptimizationLevel pass, OptimizationLevel level) {
-  return level != OptimizationLevel::kNone && static_cast<int>(pass) <= static_cast<int>(level);
+bool Enabled(const Pass& pass, OptimizationLevel level, PassSet set) {
+  if (level == OptimizationLevel::kNone || static_cast<int>(pass.level) > static_cast<int>(level))
+    return false;
+  // Dead nodes are swept after the fusions too, which leave their matched nodes orphaned.
+  if (set == PassSet::kCpuFusions)
+    return pass.cpu_fusion || std::string_view(pass.name) == "dead_node_elimination";
+  return set == PassSet::kEvery || !pass.cpu_fusion;
 }
 
 }  // namespace
 
-Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* stats) {
+Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* stats, PassSet set) {
   std::vector<PassStats> local;
   for (const Pass& p : kPipeline)
-    if (Enabled(p.level, level)) local.push_back({p.name, 0, 0.0});
+    if (Enabled(p, level, set)) local.push_back({p.name, 0, 0.0});
   if (level != OptimizationLevel::kNone) {
     for (int round = 0; round < kMaxRounds; ++round) {
       // Passes match on static shapes and types; refresh them for values the last round made.
@@ -52,7 +59,7 @@ Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* s
       int changes = 0;
       size_t k = 0;
       for (const Pass& p : kPipeline) {
-        if (!Enabled(p.level, level)) continue;
+        if (!Enabled(p, level, set)) continue;
         const auto t0 = std::chrono::steady_clock::now();
         Result<int> n = p.run(g);
         local[k].ms +=

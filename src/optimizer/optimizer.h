@@ -36,11 +36,18 @@ struct PassStats {
   double ms = 0;     // wall time spent in the pass
 };
 
+// Which passes of a level run. A graph some nodes of which go to other providers is
+// optimized in two steps: kPortable before placement (rewrites that keep standard ONNX, which
+// every provider can read), kCpuFusions after it, on what the cpu runs (fusions into this
+// runtime's own ops, which only the cpu has kernels for).
+enum class PassSet { kEvery, kPortable, kCpuFusions };
+
 // Rewrites `g` in place. `g` must be valid and topologically sorted, as ImportOnnx* returns
 // it, and stays so. Fills g.value_types (shape inference) for the values it can. `stats`, when
 // given, receives one entry per pass the level enables, in pipeline order. Fails only on an
 // internal error (a pass that broke the graph), which is a bug to report.
-Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* stats = nullptr);
+Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* stats = nullptr,
+                PassSet set = PassSet::kEvery);
 
 // "none", "basic", "all" -> level; nullopt-like failure as InvalidArgument.
 Result<OptimizationLevel> ParseOptimizationLevel(const std::string& text);

@@ -16,7 +16,9 @@
 #include "optimizer/optimizer.h"
 #include "providers/cpu/dnnl/region.h"
 #include "providers/cpu/kernel.h"
+#include "providers/provider.h"
 #include "runtime/memory_planner.h"
+#include "runtime/placement.h"
 #include "runtime/tensor_info.h"
 
 namespace supernova {
@@ -35,39 +37,20 @@ std::string TensorInfo::ToString() const {
 namespace {
 
 // One node ready to execute: its kernel and the slots of its inputs and outputs. A step may
-// instead be a oneDNN region: a run of nodes executed as one (`node` then describes it).
+// instead be a oneDNN region (a run of nodes executed as one), a provider's compiled piece, or
+// a device copy; `node` then describes it.
 struct Step {
   const ir::Node* node;
   cpu::KernelFn fn = nullptr;
   std::shared_ptr<const cpu::dnnl_ops::Region> region;
+  const providers::CompiledPiece* piece = nullptr;
+  const providers::ExecutionProvider* copier = nullptr;  // a MemcpyToDevice/ToHost step
+  bool to_device = false;
   int64_t opset;
   std::vector<int> inputs;   // slot per input, -1 when omitted
   std::vector<int> outputs;  // slot per output, -1 when omitted
   std::vector<int> release;  // slots whose last use is this step
 };
-
-// Turns Constant nodes into initializers (some exporters write every weight that way), so
-// that what reads them sees constants. Graph outputs stay produced by their nodes.
-Status HoistConstantNodes(ir::Graph& g) {
-  const cpu::KernelDef* constant = cpu::FindKernel("", "Constant");
-  std::vector<ir::Node> kept;
-  kept.reserve(g.nodes.size());
-  for (ir::Node& n : g.nodes) {
-    const bool hoist =
-        n.op_type == "Constant" && (n.domain.empty() || n.domain == "ai.onnx") &&
-        n.outputs.size() == 1 && !n.outputs[0].empty() &&
-        std::find(g.outputs.begin(), g.outputs.end(), n.outputs[0]) == g.outputs.end();
-    if (!hoist) {
-      kept.push_back(std::move(n));
-      continue;
-    }
-    cpu::KernelContext ctx(n, g.Opset(), {}, nullptr, 1);
-    SN_RETURN_IF_ERROR(constant->fn(ctx));
-    g.initializers[n.outputs[0]] = std::move(ctx.outputs()[0]);
-  }
-  g.nodes = std::move(kept);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -75,6 +58,10 @@ class Session::Impl {
  public:
   SessionOptions options;
   ir::Model model;
+  std::vector<std::unique_ptr<providers::ExecutionProvider>> providers;  // asked, in order
+  std::deque<ir::Node> piece_nodes;  // the nodes compiled pieces were built from
+  std::vector<std::unique_ptr<providers::CompiledPiece>> pieces;
+  PlacementReport placement;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<Step> steps;
   std::deque<ir::Node> region_nodes;  // stand-in nodes of the region steps (stable addresses)
@@ -100,25 +87,76 @@ Status Session::Impl::Prepare() {
   ir::Graph& g = model.graph;
   if (options.num_threads < 0)
     return Status::InvalidArgument("num_threads must be >= 0 (0 means one per core)");
-  // "cpu" runs what oneDNN takes through oneDNN regions and the rest with the reference
-  // kernels; "cpu_reference" runs everything with the reference kernels (the tests' oracle).
-  bool use_dnnl = false;
-  for (const std::string& p : options.providers) {
-    if (p != "cpu" && p != "cpu_reference")
-      return Status::InvalidArgument("unknown execution provider '" + p +
-                                     "' (available: cpu, cpu_reference)");
-    if (p == "cpu") use_dnnl = true;
+  // Providers before the first cpu entry are asked in order; "cpu" runs what oneDNN takes
+  // through oneDNN regions and the rest with the reference kernels; "cpu_reference" runs the
+  // rest with the reference kernels alone (the tests' oracle).
+  bool use_dnnl = true;
+  std::vector<std::string> notes;
+  std::vector<const providers::ExecutionProvider*> usable;
+  for (size_t i = 0; i < options.providers.size(); ++i) {
+    const std::string& name = options.providers[i];
+    if (name == "cpu" || name == "cpu_reference") {
+      use_dnnl = name == "cpu";
+      for (size_t j = i + 1; j < options.providers.size(); ++j)
+        notes.push_back(options.providers[j] + ": not asked (" + name +
+                        " before it takes every node)");
+      break;
+    }
+    providers::ProviderOptions po;
+    po.num_threads = options.num_threads;
+    SN_ASSIGN_OR_RETURN(auto ep, providers::CreateProvider(name, po));
+    if (Status s = ep->Available(); !s.ok()) {
+      notes.push_back(name + ": not available here (" + s.message() + "), its nodes run on cpu");
+    } else {
+      usable.push_back(ep.get());
+    }
+    providers.push_back(std::move(ep));
   }
   // Before the kernel check: the fusions only make ops that have kernels, and dead-node
-  // elimination may drop an unsupported node whose output nobody reads.
-  SN_RETURN_IF_ERROR(optimizer::Optimize(g, options.optimization));
+  // elimination may drop an unsupported node whose output nobody reads. With other providers
+  // the fusions into the cpu's own ops wait until the cpu's nodes are known.
+  SN_RETURN_IF_ERROR(optimizer::Optimize(
+      g, options.optimization, nullptr,
+      usable.empty() ? optimizer::PassSet::kEvery : optimizer::PassSet::kPortable));
+  // Hoisting adds initializers and lowering and Partition reorder g.nodes: all before any
+  // slot exists. Providers and regions take values of known type and rank only.
+  if (use_dnnl || !usable.empty()) {
+    SN_RETURN_IF_ERROR(runtime::PrepareForPlacement(g));
+  }
+
+  runtime::Placement pl = runtime::PlanPlacement(g, usable);
+  // Compile the pieces, last first so that returning one to the cpu leaves the indices of
+  // those still to compile unchanged. The nodes are copied: g.nodes is rebuilt below.
+  std::vector<std::unique_ptr<providers::CompiledPiece>> compiled(pl.pieces.size());
+  for (size_t k = pl.pieces.size(); k-- > 0;) {
+    const auto& piece_nodes_k = pl.pieces[k];
+    const providers::ExecutionProvider* ep = usable[piece_nodes_k.provider];
+    providers::Piece piece;
+    piece.graph = &g;
+    for (size_t i : piece_nodes_k.nodes)
+      piece.nodes.push_back(&piece_nodes.emplace_back(g.nodes[i]));
+    runtime::PieceBoundary(g, piece_nodes_k.nodes, &piece.inputs, &piece.outputs);
+    auto c = ep->Compile(piece);
+    if (c.ok()) {
+      compiled[k] = std::move(*c);
+    } else {
+      runtime::ReturnPieceToCpu(
+          g, pl, k,
+          std::string(ep->name()) + ": could not compile its piece (" + c.status().message() + ")");
+      compiled.erase(compiled.begin() + static_cast<long>(k));
+    }
+  }
+  pieces = std::move(compiled);
+
   // Unsupported operators are reported all at once, so a user sees the full gap.
   std::map<std::string, std::string> missing;  // "domain:op" -> first node
-  for (const ir::Node& n : g.nodes)
-    if (!cpu::FindKernel(n.domain, n.op_type)) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (pl.provider[i] == runtime::Placement::kCpu && !cpu::FindKernel(n.domain, n.op_type)) {
       std::string key = n.domain.empty() ? n.op_type : n.domain + "." + n.op_type;
       missing.emplace(key, n.Label());
     }
+  }
   if (!missing.empty()) {
     std::string msg = "unsupported operator";
     msg += missing.size() > 1 ? "s: " : ": ";
@@ -130,13 +168,16 @@ Status Session::Impl::Prepare() {
     return Status::Unimplemented(msg);
   }
 
-  // Hoisting adds initializers and Partition reorders g.nodes: both before any slot exists.
+  runtime::LoweredGraph lowered = runtime::Lower(g, pl, usable);
+  placement = runtime::Describe(g, pl, usable, lowered.copies);
+  placement.notes = std::move(notes);
+  g.nodes = std::move(lowered.nodes);
+  if (!usable.empty())
+    SN_RETURN_IF_ERROR(
+        optimizer::Optimize(g, options.optimization, nullptr, optimizer::PassSet::kCpuFusions));
+
   std::vector<std::pair<size_t, size_t>> regions;
-  if (use_dnnl) {
-    SN_RETURN_IF_ERROR(HoistConstantNodes(g));
-    ir::InferShapes(g);  // regions take only values of known float type and rank
-    regions = cpu::dnnl_ops::Partition(g);
-  }
+  if (use_dnnl) regions = cpu::dnnl_ops::Partition(g);
 
   std::unordered_map<std::string, int> slot;
   auto slot_of = [&](const std::string& name) {
@@ -174,8 +215,15 @@ Status Session::Impl::Prepare() {
     } else {
       const ir::Node& n = g.nodes[i++];
       st.node = &n;
-      st.fn = cpu::FindKernel(n.domain, n.op_type)->fn;
-      st.opset = g.Opset(n.domain);
+      if (n.domain == runtime::kRuntimeDomain && n.op_type == "Piece") {
+        st.piece = pieces[static_cast<size_t>(n.AttrInt("piece", -1))].get();
+      } else if (n.domain == runtime::kRuntimeDomain) {  // MemcpyToDevice / MemcpyToHost
+        st.copier = usable[static_cast<size_t>(n.AttrInt("provider", -1))];
+        st.to_device = n.op_type == "MemcpyToDevice";
+      } else {
+        st.fn = cpu::FindKernel(n.domain, n.op_type)->fn;
+        st.opset = g.Opset(n.domain);
+      }
     }
     for (const std::string& in : st.node->inputs)
       st.inputs.push_back(in.empty() ? -1 : slot_of(in));
@@ -259,6 +307,7 @@ Result<std::unique_ptr<Session>> Session::OpenBytes(std::string_view bytes,
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Session::outputs() const { return impl_->outputs; }
 const SessionOptions& Session::options() const { return impl_->options; }
+const PlacementReport& Session::placement() const { return impl_->placement; }
 size_t Session::weights_bytes() const { return impl_->weights_bytes; }
 
 size_t Session::peak_memory_bytes() const {
@@ -326,11 +375,25 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
       in.push_back(s >= 0 ? &values[s] : nullptr);
     }
     while (!in.empty() && in.back() == nullptr) in.pop_back();
+    const std::vector<const Tensor*> ctx_inputs = in;  // for pieces and copies
     cpu::KernelContext ctx(*st.node, st.opset, std::move(in), pool, im.num_threads);
     auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
-      s = st.region ? st.region->Run(ctx) : st.fn(ctx);
+      if (st.piece) {
+        s = st.piece->Run(std::span<const Tensor* const>(ctx_inputs), &ctx.outputs());
+        if (s.ok() && ctx.outputs().size() != st.outputs.size())
+          s = Status::Internal(st.node->Label() + ": piece made " +
+                               std::to_string(ctx.outputs().size()) + " outputs, expected " +
+                               std::to_string(st.outputs.size()));
+      } else if (st.copier) {
+        const Tensor& from = *ctx_inputs[0];
+        s = st.to_device ? st.copier->CopyToDevice(from, &ctx.outputs()[0])
+                         : st.copier->CopyToHost(from, &ctx.outputs()[0]);
+      } else {
+        s = st.region ? st.region->Run(ctx) : st.fn(ctx);
+      }
+      if (!s.ok() && (st.piece || st.copier)) s = s.WithContext(st.node->Label());
     } catch (const std::bad_alloc&) {  // a model asking for more memory than the device has
       s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
     }

@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
+#include "providers/provider.h"
+#include "providers/test_providers.h"
 #include "supernova/session.h"
 
 namespace fs = std::filesystem;
@@ -49,8 +52,9 @@ class RealModel : public ::testing::TestWithParam<Case> {};
 
 // Runs the model with one execution provider and returns its outputs; fails (with the reason)
 // when the model file is not present on this machine.
-std::vector<Tensor> RunWith(const Case& c, const std::string& provider, int threads,
-                            OptimizationLevel level = OptimizationLevel::kAll) {
+std::vector<Tensor> RunWith(const Case& c, const std::vector<std::string>& providers, int threads,
+                            OptimizationLevel level = OptimizationLevel::kAll,
+                            PlacementReport* placement = nullptr) {
   if (!fs::exists(c.model)) {
     ADD_FAILURE() << "model file missing: " << c.model
                   << " (run scripts/fetch_models.sh; shared models come with the checkout)";
@@ -58,11 +62,12 @@ std::vector<Tensor> RunWith(const Case& c, const std::string& provider, int thre
   }
   SessionOptions opts;
   opts.num_threads = threads;
-  opts.providers = {provider};
+  opts.providers = providers;
   opts.optimization = level;
   auto session = Session::Open(c.model.string(), opts);
   EXPECT_TRUE(session.ok()) << session.status().ToString();
   if (!session.ok()) return {};
+  if (placement) *placement = (*session)->placement();
   std::string input_name;
   auto input = ir::ReadTensorFile((c.dir / "input_0.pb").string(), &input_name);
   EXPECT_TRUE(input.ok()) << input.status().ToString();
@@ -75,7 +80,7 @@ std::vector<Tensor> RunWith(const Case& c, const std::string& provider, int thre
 
 // Runs the model (default providers) and reads the reference outputs into `expected`.
 std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int threads = 2) {
-  std::vector<Tensor> outputs = RunWith(c, "cpu", threads);
+  std::vector<Tensor> outputs = RunWith(c, {"cpu"}, threads);
   for (size_t i = 0;; ++i) {
     fs::path f = c.dir / ("output_" + std::to_string(i) + ".pb");
     if (!fs::exists(f)) break;
@@ -127,9 +132,9 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
 // same inputs and with the same tolerance as against the second runtime.
 TEST_P(RealModel, RegionsMatchReferenceKernels) {
   const Case& c = GetParam();
-  std::vector<Tensor> reference = RunWith(c, "cpu_reference", 2);
+  std::vector<Tensor> reference = RunWith(c, {"cpu_reference"}, 2);
   if (reference.empty()) return;
-  std::vector<Tensor> regions = RunWith(c, "cpu", 2);
+  std::vector<Tensor> regions = RunWith(c, {"cpu"}, 2);
   ExpectOutputsClose(c.name + " (cpu vs cpu_reference)", reference, regions);
 }
 
@@ -137,10 +142,69 @@ TEST_P(RealModel, RegionsMatchReferenceKernels) {
 // BatchNorms, fused convolutions, ...) against the model as written.
 TEST_P(RealModel, OptimizedMatchesUnoptimized) {
   const Case& c = GetParam();
-  std::vector<Tensor> plain = RunWith(c, "cpu", 2, OptimizationLevel::kNone);
+  std::vector<Tensor> plain = RunWith(c, {"cpu"}, 2, OptimizationLevel::kNone);
   if (plain.empty()) return;
-  std::vector<Tensor> optimized = RunWith(c, "cpu", 2, OptimizationLevel::kAll);
+  std::vector<Tensor> optimized = RunWith(c, {"cpu"}, 2, OptimizationLevel::kAll);
   ExpectOutputsClose(c.name + " (optimization all vs none)", plain, optimized);
+}
+
+// Heterogeneous execution on a whole model: a device provider that lacks the op type of the
+// model's middle node. Everything else runs on the device (tagged device memory: a missing
+// copy at a seam fails the run), that op on the cpu, and the outputs must not change.
+TEST_P(RealModel, DeviceLackingAMiddleOpFallsBackToCpu) {
+  const Case& c = GetParam();
+  if (!fs::exists(c.model)) GTEST_SKIP() << "model file missing: " << c.model;
+  auto model = ir::ImportOnnxFile(c.model.string());
+  ASSERT_TRUE(model.ok());
+  const auto& nodes = model->graph.nodes;
+  // The middle node's op, skipping ops the device would leave to the cpu anyway.
+  std::string lacking;
+  for (size_t k = nodes.size() / 2; k < nodes.size() && lacking.empty(); ++k)
+    if (nodes[k].domain.empty() && nodes[k].op_type != "Constant" && nodes[k].op_type != "Shape" &&
+        nodes[k].op_type != "Reshape")
+      lacking = nodes[k].op_type;
+  ASSERT_FALSE(lacking.empty());
+  testing::TestProviderConfig config{"test_device", {}};
+  for (const auto& n : nodes)
+    if (n.op_type != lacking) config.ops.insert(n.op_type);
+  auto counters = testing::RegisterTestProvider(config);
+  PlacementReport placed;
+  std::vector<Tensor> reference = RunWith(c, {"cpu_reference"}, 2);
+  std::vector<Tensor> mixed =
+      RunWith(c, {"test_device", "cpu"}, 2, OptimizationLevel::kAll, &placed);
+  std::printf("[model] %s without %s: %zu pieces, %d seams, %d copies\n", c.name.c_str(),
+              lacking.c_str(), placed.pieces.size(), placed.seams, placed.copies);
+  int on_cpu = 0;
+  for (const auto& n : placed.nodes) {
+    if (n.op_type == lacking) {
+      EXPECT_EQ(n.provider, "cpu") << n.node;
+      EXPECT_EQ(n.reason, "test_device: op " + lacking) << n.node;
+    }
+    on_cpu += n.provider == "cpu";
+  }
+  EXPECT_GE(on_cpu, 1);
+  EXPECT_GE(placed.pieces.size(), 1u);
+  EXPECT_GT(placed.copies, 0);
+  EXPECT_EQ(counters->to_device.load() + counters->to_host.load(), placed.copies);
+  ExpectOutputsClose(c.name + " (test_device + cpu vs cpu_reference)", reference, mixed);
+}
+
+// The opencv provider (OpenCV's DNN module, where built) with the cpu taking what it lacks,
+// against the second runtime's reference outputs.
+TEST_P(RealModel, OpenCvWithCpuFallbackMatchesReference) {
+  const auto names = providers::ProviderNames();
+  if (std::find(names.begin(), names.end(), "opencv") == names.end())
+    GTEST_SKIP() << "opencv provider not built";
+  const Case& c = GetParam();
+  std::vector<Tensor> expected;
+  RunCase(c, &expected);
+  PlacementReport placed;
+  std::vector<Tensor> outputs = RunWith(c, {"opencv", "cpu"}, 2, OptimizationLevel::kAll, &placed);
+  int on_opencv = 0;
+  for (const auto& n : placed.nodes) on_opencv += n.provider == "opencv";
+  std::printf("[model] %s opencv,cpu: %d of %zu nodes on opencv, %zu pieces\n", c.name.c_str(),
+              on_opencv, placed.nodes.size(), placed.pieces.size());
+  ExpectOutputsClose(c.name + " (opencv,cpu vs reference runtime)", expected, outputs);
 }
 
 INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),

@@ -8,6 +8,8 @@
 #include "ir/shape_inference.h"
 #include "optimizer/optimizer.h"
 #include "providers/cpu/kernel.h"
+#include "providers/provider.h"
+#include "runtime/placement.h"
 #include "supernova/commands.h"
 
 namespace supernova::tools {
@@ -15,7 +17,8 @@ namespace {
 
 struct InfoArgs {
   std::string model;
-  std::string optimization = "none";
+  std::string optimization;  // "" : none, or all with --providers (what a session runs)
+  std::vector<std::string> providers;
 };
 
 std::string HumanBytes(double b) {
@@ -24,15 +27,76 @@ std::string HumanBytes(double b) {
   return fmt::format("{:.0f} B", b);
 }
 
+// The placement a session would make with these providers, planned statically: a provider
+// without its device here still says what it supports, so a plan for a GPU can be read on a
+// machine without one. Pieces are not compiled (a session returns a piece its provider cannot
+// compile to the cpu, and says so in Session::placement()).
+int PrintPlacement(ir::Graph& g, const std::vector<std::string>& names) {
+  std::vector<std::unique_ptr<providers::ExecutionProvider>> owned;
+  std::vector<const providers::ExecutionProvider*> eps;
+  std::vector<std::string> notes;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "cpu" || names[i] == "cpu_reference") {
+      for (size_t j = i + 1; j < names.size(); ++j)
+        notes.push_back(names[j] + ": not asked (" + names[i] + " before it takes every node)");
+      break;
+    }
+    auto ep = providers::CreateProvider(names[i], {});
+    if (!ep.ok()) return Fail(ep.status().message());
+    if (Status s = (*ep)->Available(); !s.ok())
+      notes.push_back(names[i] + ": not available here (" + s.message() +
+                      "); planned as it would run with the device");
+    eps.push_back(ep->get());
+    owned.push_back(std::move(*ep));
+  }
+  if (Status s = runtime::PrepareForPlacement(g); !s.ok()) return Fail(s.ToString());
+  const runtime::Placement pl = runtime::PlanPlacement(g, eps);
+  const int copies = runtime::Lower(g, pl, eps).copies;
+  const PlacementReport r = runtime::Describe(g, pl, eps, copies);
+
+  std::string list;
+  for (const auto& p : r.providers) list += (list.empty() ? "" : ", ") + p;
+  fmt::print("providers  {}\n", list);
+  for (const auto& n : notes) fmt::print("  note: {}\n", n);
+  std::map<std::string, int> per_provider;
+  for (const auto& n : r.nodes) ++per_provider[n.provider];
+  std::string counts;
+  for (const auto& p : r.providers)
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", p, per_provider[p]);
+  fmt::print("placement  {} nodes: {}; {} pieces, {} seams, {} device copies per run\n",
+             r.nodes.size(), counts, r.pieces.size(), r.seams, r.copies);
+  for (size_t k = 0; k < r.pieces.size(); ++k) fmt::print("  piece #{} {}\n", k, r.pieces[k]);
+  size_t width = 4;
+  for (const auto& n : r.nodes) width = std::max(width, n.node.size());
+  width = std::min<size_t>(width, 60);
+  for (const auto& n : r.nodes) {
+    const std::string where =
+        n.piece >= 0 ? fmt::format("{} #{}", n.provider, n.piece) : n.provider;
+    std::string line = fmt::format("  {:<{}}  {:<10}", n.node, width, where);
+    if (!n.reason.empty()) line += "  " + n.reason;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print("{}\n", line);
+  }
+  return 0;
+}
+
 int RunInfo(const InfoArgs& args) {
   auto model = ir::ImportOnnxFile(args.model);
   if (!model.ok()) return Fail(model.status().ToString());
   ir::Graph& g = model->graph;
-  auto level = optimizer::ParseOptimizationLevel(args.optimization);
+  const std::string level_name = !args.optimization.empty() ? args.optimization
+                                 : args.providers.empty()   ? "none"
+                                                            : "all";
+  auto level = optimizer::ParseOptimizationLevel(level_name);
   if (!level.ok()) return Fail(level.status().message());
   const size_t nodes_before = g.nodes.size();
   std::vector<optimizer::PassStats> stats;
-  if (Status s = optimizer::Optimize(g, *level, &stats); !s.ok()) return Fail(s.ToString());
+  // With providers, as a session does: the fusions into the cpu's own ops come after
+  // placement, on the cpu's nodes, so the providers see standard ONNX.
+  const auto pass_set =
+      args.providers.empty() ? optimizer::PassSet::kEvery : optimizer::PassSet::kPortable;
+  if (Status s = optimizer::Optimize(g, *level, &stats, pass_set); !s.ok())
+    return Fail(s.ToString());
   ir::InferShapes(g);
 
   std::error_code ec;
@@ -95,6 +159,7 @@ int RunInfo(const InfoArgs& args) {
       list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", op, n);
     fmt::print("cpu        no kernel for: {}\n", list);
   }
+  if (!args.providers.empty()) return PrintPlacement(g, args.providers);
   return 0;
 }
 
@@ -106,8 +171,14 @@ void AddInfoCommand(CLI::App& app, int* exit_code) {
       app.add_subcommand("info", "Print a model's inputs, outputs, operators and parameters");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("--optimization", args->optimization,
-                  "describe the graph after optimization at this level: none (default, the "
-                  "model as written), basic or all; prints what each pass changed");
+                  "describe the graph after optimization at this level: none (the model as "
+                  "written; the default without --providers), basic or all (the default with "
+                  "--providers, as a session runs); prints what each pass changed");
+  cmd->add_option("--providers", args->providers,
+                  "also print where each node would run with these execution providers, in "
+                  "order of preference (e.g. cuda,cpu), why the others declined it, and the "
+                  "seams between providers")
+      ->delimiter(',');
   cmd->final_callback([args, exit_code] { *exit_code = RunInfo(*args); });
 }
 

@@ -155,6 +155,17 @@ int RunModel(const RunArgs& args) {
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_open).count();
   const auto& infos = (*session)->inputs();
+  const PlacementReport& placed = (*session)->placement();
+  for (const std::string& note : placed.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  if (!placed.pieces.empty()) {
+    std::map<std::string, int> per;
+    for (const auto& n : placed.nodes) ++per[n.provider];
+    std::string counts;
+    for (const auto& p : placed.providers)
+      counts += (counts.empty() ? "" : ", ") + p + " " + std::to_string(per[p]);
+    std::fprintf(stderr, "placement: %s nodes; %zu pieces, %d seams, %d copies per run\n",
+                 counts.c_str(), placed.pieces.size(), placed.seams, placed.copies);
+  }
 
   std::vector<std::pair<std::string, Tensor>> feeds;
   for (const std::string& spec : args.inputs) {
@@ -249,8 +260,9 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--bgr", args->bgr, "feed images as BGR instead of RGB");
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
   cmd->add_option("--providers", args->providers,
-                  "execution providers in order of preference: cpu (oneDNN regions with "
-                  "reference fallback), cpu_reference (reference kernels only)")
+                  "execution providers in order of preference, e.g. cuda,cpu: cuda and opencv "
+                  "(where built), cpu (oneDNN regions with reference fallback; takes what the "
+                  "others leave), cpu_reference (reference kernels only)")
       ->delimiter(',');
   cmd->add_option("--optimization", args->optimization,
                   "graph optimization before running: none, basic or all (default)");

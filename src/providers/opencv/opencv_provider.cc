@@ -1,0 +1,262 @@
+#include "providers/opencv/opencv_provider.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/ocl.hpp>
+#include <opencv2/dnn.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <unordered_set>
+
+#include "ir/onnx_import.h"
+#include "providers/reference_runner.h"
+
+namespace supernova::providers::opencv {
+
+namespace {
+
+// The ops handed to OpenCV's ONNX importer (OpenCV 4.6, Debian 12), each checked against the
+// reference kernels by the cross-provider tests. Single-output ops only: OpenCV names a
+// layer's outputs after its first one, and the piece must find every output by name.
+const std::set<std::string, std::less<>>& Ops() {
+  static const std::set<std::string, std::less<>> ops = {"Conv",
+                                                         "ConvTranspose",
+                                                         "MaxPool",
+                                                         "AveragePool",
+                                                         "GlobalAveragePool",
+                                                         "GlobalMaxPool",
+                                                         "Relu",
+                                                         "LeakyRelu",
+                                                         "Sigmoid",
+                                                         "Tanh",
+                                                         "Elu",
+                                                         "Clip",
+                                                         "Softmax",
+                                                         "BatchNormalization",
+                                                         "Gemm",
+                                                         "MatMul",
+                                                         "Add",
+                                                         "Sub",
+                                                         "Mul",
+                                                         "Div",
+                                                         "Concat",
+                                                         "Flatten",
+                                                         "Reshape",
+                                                         "Transpose",
+                                                         "Abs",
+                                                         "Exp",
+                                                         "Sqrt",
+                                                         "HardSwish",
+                                                         "LRN",
+                                                         "Neg"};
+  return ops;
+}
+
+// Inputs that must be constants for OpenCV to import the node.
+bool NeedsConstant(const std::string& op, size_t input) {
+  if (op == "Conv" || op == "ConvTranspose") return input >= 1;
+  if (op == "BatchNormalization") return input >= 1;
+  if (op == "Gemm") return input >= 1;
+  if (op == "Reshape") return input == 1;
+  if (op == "Clip") return input >= 1;
+  return false;
+}
+
+Support CheckValue(const ir::Graph& g, const std::string& v, bool is_output) {
+  if (g.IsInitializer(v)) return Support::Yes();
+  const ir::ValueType* t = g.TypeOf(v);
+  if (!t || t->dtype == DataType::kUndefined) return Support::No("type of " + v + " unknown");
+  if (t->dtype != DataType::kFloat32) return Support::No("dtype " + DataTypeName(t->dtype));
+  if (!t->dims) return Support::No("rank of " + v + " unknown");
+  // OpenCV's blobs are 2-D to 4-D here: rank 1 or 5 would be reshaped behind our back.
+  if (t->dims->size() < 2 || t->dims->size() > 4)
+    return Support::No(std::string(is_output ? "output" : "input") + " rank " +
+                       std::to_string(t->dims->size()));
+  return Support::Yes();
+}
+
+class OpenCvPiece final : public CompiledPiece {
+ public:
+  OpenCvPiece(cv::dnn::Net net, const Piece& piece, ReferenceRunner fallback)
+      : net_(std::move(net)), inputs_(piece.inputs), fallback_(std::move(fallback)) {
+    for (const auto& o : piece.outputs) outputs_.push_back(o);
+  }
+
+  // OpenCV checks many layer parameters only when it first sees a shape. Input shapes it
+  // rejects run on the reference kernels instead (and are remembered, so OpenCV is not asked
+  // again), so a model that runs on the cpu never fails on this provider.
+  Status Run(std::span<const Tensor* const> inputs, std::vector<Tensor>* outputs) const override {
+    if (inputs.size() != inputs_.size())
+      return Status::Internal("opencv piece: wrong number of inputs");
+    std::vector<Shape> shapes;
+    for (const Tensor* t : inputs) shapes.push_back(t->shape());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!rejected_.count(shapes)) {
+        Status s = RunOpenCv(inputs, outputs);
+        if (s.ok()) return s;
+        rejected_.insert(shapes);
+        std::fprintf(stderr,
+                     "supernova: opencv rejected a piece for these input shapes (%s); it runs "
+                     "on the cpu reference kernels\n",
+                     s.message().c_str());
+      }
+    }
+    return fallback_.Run(inputs, outputs);
+  }
+
+  // Runs OpenCV alone, without the fallback (the compile-time trial).
+  Status RunOpenCv(std::span<const Tensor* const> inputs, std::vector<Tensor>* outputs) const {
+    // cv::dnn::Net keeps per-run state in the object: one run at a time (callers hold mu_, or
+    // own the piece exclusively while compiling).
+    try {
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const Tensor& t = *inputs[i];
+        std::vector<int> sizes(t.shape().begin(), t.shape().end());
+        // setInput copies the blob, so wrapping the caller's memory is safe.
+        cv::Mat m(static_cast<int>(sizes.size()), sizes.data(), CV_32F,
+                  const_cast<void*>(t.raw_data()));
+        net_.setInput(m, inputs_[i]);
+      }
+      std::vector<cv::Mat> outs;
+      net_.forward(outs, outputs_);
+      outputs->clear();
+      for (const cv::Mat& m : outs) {
+        Shape shape;
+        for (int d = 0; d < m.dims; ++d) shape.push_back(m.size[d]);
+        if (m.type() != CV_32F || !m.isContinuous())
+          return Status::Internal("opencv piece: unexpected output blob");
+        Tensor t(DataType::kFloat32, shape);
+        if (t.nbytes()) std::memcpy(t.raw_data(), m.ptr<float>(), t.nbytes());
+        outputs->push_back(std::move(t));
+      }
+    } catch (const cv::Exception& e) {
+      return Status::Internal(std::string("opencv: ") + e.what());
+    }
+    return Status::Ok();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable cv::dnn::Net net_;                       // GUARDED_BY(mu_)
+  mutable std::set<std::vector<Shape>> rejected_;  // GUARDED_BY(mu_)
+  std::vector<std::string> inputs_;
+  std::vector<cv::String> outputs_;
+  ReferenceRunner fallback_;
+};
+
+class OpenCvProvider final : public ExecutionProvider {
+ public:
+  // OpenCV's thread count is process-wide (cv::setNumThreads), so the provider leaves it to
+  // OpenCV rather than letting one session change it for all.
+  OpenCvProvider() = default;
+
+  std::string_view name() const override { return "opencv"; }
+  Device device() const override { return {}; }  // OpenCV's CPU backend: host memory
+
+  Support Supports(const ir::Graph& g, const ir::Node& n) const override {
+    if (!n.domain.empty() && n.domain != "ai.onnx") return Support::No("domain " + n.domain);
+    if (!Ops().count(n.op_type)) return Support::No("op " + n.op_type);
+    if (n.outputs.size() != 1) return Support::No("more than one output");
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const std::string& v = n.inputs[i];
+      if (v.empty()) continue;
+      if (NeedsConstant(n.op_type, i) && !g.IsInitializer(v))
+        return Support::No("input " + std::to_string(i) + " not constant");
+      if (Support s = CheckValue(g, v, false); !s.ok) return s;
+    }
+    if (Support s = CheckValue(g, n.outputs[0], true); !s.ok) return s;
+    if (n.op_type == "Conv" || n.op_type == "ConvTranspose" || n.op_type == "MaxPool" ||
+        n.op_type == "AveragePool") {
+      const std::string pad = n.AttrString("auto_pad", "NOTSET");
+      if (pad != "NOTSET" && pad != "VALID") return Support::No("auto_pad " + pad);
+    }
+    if (n.op_type == "ConvTranspose" && n.HasAttr("output_shape"))
+      return Support::No("ConvTranspose output_shape");
+    if (n.op_type == "Gemm" && n.AttrInt("transA", 0) != 0) return Support::No("Gemm transA");
+    if (n.op_type == "Softmax" && g.Opset() >= 13) {
+      // OpenCV applies opset-13 Softmax (one axis) only on the last axis reliably.
+      const ir::ValueType* t = g.TypeOf(n.inputs[0]);
+      int64_t axis = n.AttrInt("axis", -1);
+      if (t && t->dims && axis != -1 && axis != static_cast<int64_t>(t->dims->size()) - 1)
+        return Support::No("Softmax axis " + std::to_string(axis) + " (last axis only)");
+    }
+    return Support::Yes();
+  }
+
+  Result<std::unique_ptr<CompiledPiece>> Compile(const Piece& piece) const override {
+    // The piece as a model of its own: its inputs with their types, the constants it reads,
+    // its outputs.
+    ir::Model m;
+    ir::Graph& g = m.graph;
+    g.name = "piece";
+    g.opsets = piece.graph->opsets;
+    std::unordered_set<std::string> constants;
+    for (const ir::Node* n : piece.nodes) {
+      g.nodes.push_back(*n);
+      for (const std::string& v : n->inputs)
+        if (piece.graph->IsInitializer(v) && constants.insert(v).second)
+          g.initializers[v] = piece.graph->initializers.at(v);
+    }
+    for (const std::string& v : piece.inputs) {
+      g.inputs.push_back(v);
+      if (const ir::ValueType* t = piece.graph->TypeOf(v)) g.value_types[v] = *t;
+    }
+    for (const std::string& v : piece.outputs) {
+      g.outputs.push_back(v);
+      if (const ir::ValueType* t = piece.graph->TypeOf(v)) g.value_types[v] = *t;
+    }
+    m.metadata.ir_version = 8;
+    m.metadata.producer_name = "supernova";
+    SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(m));
+    try {
+      cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
+      if (net.empty()) return Status::Unimplemented("OpenCV made an empty network");
+      net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+      net.setPreferableTarget(cv::ocl::haveOpenCL() ? cv::dnn::DNN_TARGET_OPENCL
+                                                    : cv::dnn::DNN_TARGET_CPU);
+      SN_ASSIGN_OR_RETURN(ReferenceRunner fallback, ReferenceRunner::Make(piece));
+      auto compiled = std::make_unique<OpenCvPiece>(std::move(net), piece, std::move(fallback));
+      // One run on zeros where the shapes are static: OpenCV checks most layer parameters only
+      // when it first runs, and a piece it rejects must go back to the cpu now, not fail later.
+      std::vector<Tensor> zeros;
+      bool all_static = true;
+      for (const std::string& v : piece.inputs) {
+        const ir::ValueType* t = piece.graph->TypeOf(v);
+        if (!t || !t->HasStaticShape()) {
+          all_static = false;
+          break;
+        }
+        Tensor z(DataType::kFloat32, t->StaticShape());
+        if (z.nbytes()) std::memset(z.raw_data(), 0, z.nbytes());
+        zeros.push_back(std::move(z));
+      }
+      if (all_static) {
+        std::vector<const Tensor*> ptrs;
+        for (const Tensor& z : zeros) ptrs.push_back(&z);
+        std::vector<Tensor> outs;
+        SN_RETURN_IF_ERROR(compiled->RunOpenCv(ptrs, &outs));
+        for (size_t i = 0; i < outs.size(); ++i) {
+          const ir::ValueType* t = piece.graph->TypeOf(piece.outputs[i]);
+          if (t && t->HasStaticShape() && t->StaticShape() != outs[i].shape())
+            return Status::Unimplemented("OpenCV gives " + piece.outputs[i] + " shape " +
+                                         ShapeToString(outs[i].shape()) + ", the model " +
+                                         ShapeToString(t->StaticShape()));
+        }
+      }
+      return std::unique_ptr<CompiledPiece>(std::move(compiled));
+    } catch (const cv::Exception& e) {
+      return Status::Unimplemented(std::string("OpenCV: ") + e.err);
+    }
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ExecutionProvider>> MakeOpenCvProvider(const ProviderOptions&) {
+  return std::unique_ptr<ExecutionProvider>(new OpenCvProvider());
+}
+
+}  // namespace supernova::providers::opencv
