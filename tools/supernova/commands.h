@@ -10,6 +10,7 @@ namespace supernova::tools {
 void AddInfoCommand(CLI::App& app, int* exit_code);
 void AddRunCommand(CLI::App& app, int* exit_code);
 void AddBenchCommand(CLI::App& app, int* exit_code);
+void AddCheckCommand(CLI::App& app, int* exit_code);
 
 // Prints "supernova: error: <message>" and returns 1.
 int Fail(const std::string& message);

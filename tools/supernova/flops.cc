@@ -26,31 +26,36 @@ std::vector<std::string> FlopOperands(const ir::Node& n) {
   return {};
 }
 
+std::optional<double> NodeMacs(
+    const ir::Node& n, const std::function<std::optional<Shape>(const std::string&)>& shape_of) {
+  const std::vector<std::string> ops = FlopOperands(n);
+  if (ops.empty()) return 0.0;
+  std::optional<Shape> a = ops[0].empty() ? std::nullopt : shape_of(ops[0]);
+  std::optional<Shape> b = ops[1].empty() ? std::nullopt : shape_of(ops[1]);
+  if (!a || !b) return std::nullopt;
+  if (n.op_type == "Conv" || n.op_type == "ConvTranspose") {
+    // a: the output (Conv) or the input (ConvTranspose); b: the weight.
+    if (b->size() >= 2) return Product(*a) * Product(*b, 1);
+  } else if (n.op_type == "Gemm") {
+    if (a->size() == 2 && b->size() == 2)
+      return Product(*b) * static_cast<double>(n.AttrInt("transA", 0) ? (*a)[0] : (*a)[1]);
+  } else if (!a->empty()) {  // MatMul
+    return Product(*b) * static_cast<double>(a->back());
+  }
+  return std::nullopt;
+}
+
 FlopCount CountFlops(const ir::Graph& graph,
                      const std::function<std::optional<Shape>(const std::string&)>& shape_of) {
   FlopCount count;
   for (const ir::Node& n : graph.nodes) {
-    const std::vector<std::string> ops = FlopOperands(n);
-    if (ops.empty()) continue;
-    std::optional<Shape> a = ops[0].empty() ? std::nullopt : shape_of(ops[0]);
-    std::optional<Shape> b = ops[1].empty() ? std::nullopt : shape_of(ops[1]);
-    double macs = -1;
-    if (a && b) {
-      if (n.op_type == "Conv" || n.op_type == "ConvTranspose") {
-        // a: the output (Conv) or the input (ConvTranspose); b: the weight.
-        if (b->size() >= 2) macs = Product(*a) * Product(*b, 1);
-      } else if (n.op_type == "Gemm") {
-        if (a->size() == 2 && b->size() == 2)
-          macs = Product(*b) * static_cast<double>(n.AttrInt("transA", 0) ? (*a)[0] : (*a)[1]);
-      } else if (!a->empty()) {  // MatMul
-        macs = Product(*b) * static_cast<double>(a->back());
-      }
-    }
-    if (macs < 0) {
+    if (FlopOperands(n).empty()) continue;
+    std::optional<double> macs = NodeMacs(n, shape_of);
+    if (!macs) {
       count.unresolved.push_back(n.Label());
       continue;
     }
-    count.flops += 2 * macs;
+    count.flops += 2 * *macs;
     ++count.counted_nodes;
   }
   return count;

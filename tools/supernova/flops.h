@@ -25,6 +25,11 @@ struct FlopCount {
 // The operands whose shapes CountFlops reads for `node` (empty for other operators).
 std::vector<std::string> FlopOperands(const ir::Node& node);
 
+// Multiply-accumulates of one node: 0 for operators that are not counted, nullopt for a counted
+// one whose operand shapes `shape_of` does not know.
+std::optional<double> NodeMacs(
+    const ir::Node& node, const std::function<std::optional<Shape>(const std::string&)>& shape_of);
+
 // Sums the MACs of every Conv, ConvTranspose, Gemm and MatMul of `graph`, reading operand
 // shapes through `shape_of` (nullopt when unknown).
 FlopCount CountFlops(const ir::Graph& graph,
