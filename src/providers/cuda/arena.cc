@@ -34,6 +34,9 @@ DeviceArena::DeviceArena(int device_id, size_t chunk_bytes)
     : device_id_(device_id), chunk_bytes_(SizeClass(chunk_bytes)) {}
 
 DeviceArena::~DeviceArena() {
+  // An arena that never allocated makes no CUDA call, so a provider made on a machine without
+  // a driver is destroyed without touching the runtime.
+  if (allocations_.empty()) return;
   DeviceScope scope(device_id_);
   // Errors are ignored: at process exit the runtime may already be unloading.
   for (void* p : allocations_) (void)cudaFree(p);
