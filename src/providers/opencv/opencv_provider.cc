@@ -175,13 +175,28 @@ class OpenCvProvider final : public ExecutionProvider {
     }
     if (n.op_type == "ConvTranspose" && n.HasAttr("output_shape"))
       return Support::No("ConvTranspose output_shape");
-    if (n.op_type == "Gemm" && n.AttrInt("transA", 0) != 0) return Support::No("Gemm transA");
-    if (n.op_type == "Softmax" && g.Opset() >= 13) {
-      // OpenCV applies opset-13 Softmax (one axis) only on the last axis reliably.
+    // Limits found by the cross-provider tests, where OpenCV 4.6 computes something else.
+    if (n.op_type == "Gemm" && (n.AttrInt("transA", 0) != 0 || n.AttrInt("transB", 0) != 1 ||
+                                n.AttrFloat("alpha", 1) != 1 || n.AttrFloat("beta", 1) != 1))
+      return Support::No("Gemm other than a fully connected layer (transB=1, alpha=beta=1)");
+    if (n.op_type == "Clip" && n.NumInputs() > 1)
+      return Support::No("Clip bounds as inputs (OpenCV reads the attributes only)");
+    if (n.op_type == "MatMul") {
+      const ir::ValueType* a = g.TypeOf(n.inputs[0]);
+      const ir::ValueType* b = g.TypeOf(n.inputs[1]);
+      if (!g.IsInitializer(n.inputs[1]) &&
+          (!a || !b || !a->dims || !b->dims || a->dims->size() != b->dims->size()))
+        return Support::No("MatMul broadcasting batch dims");
+    }
+    if (n.op_type == "Softmax") {
+      // OpenCV 4.6 takes the default axis as 1 whatever the opset; from opset 13 it is -1.
       const ir::ValueType* t = g.TypeOf(n.inputs[0]);
-      int64_t axis = n.AttrInt("axis", -1);
-      if (t && t->dims && axis != -1 && axis != static_cast<int64_t>(t->dims->size()) - 1)
-        return Support::No("Softmax axis " + std::to_string(axis) + " (last axis only)");
+      const int64_t rank = t && t->dims ? static_cast<int64_t>(t->dims->size()) : -1;
+      const int64_t axis = n.AttrInt("axis", g.Opset() >= 13 ? -1 : 1);
+      if (!n.HasAttr("axis") && rank != 2 && !(g.Opset() < 13 && axis == 1))
+        return Support::No("Softmax default axis (OpenCV assumes 1)");
+      if (g.Opset() >= 13 && axis != -1 && axis != rank - 1)
+        return Support::No("Softmax on an inner axis");
     }
     return Support::Yes();
   }
@@ -196,6 +211,17 @@ class OpenCvProvider final : public ExecutionProvider {
     std::unordered_set<std::string> constants;
     for (const ir::Node* n : piece.nodes) {
       g.nodes.push_back(*n);
+      // ONNX lets kernel_shape follow from the weights; OpenCV requires the attribute.
+      ir::Node& copy = g.nodes.back();
+      if ((copy.op_type == "Conv" || copy.op_type == "ConvTranspose") &&
+          !copy.HasAttr("kernel_shape") && copy.inputs.size() > 1 &&
+          piece.graph->IsInitializer(copy.inputs[1])) {
+        const Shape& w = piece.graph->initializers.at(copy.inputs[1]).shape();
+        ir::Attribute k;
+        k.kind = ir::Attribute::Kind::kInts;
+        k.ints.assign(w.begin() + 2, w.end());
+        copy.attributes["kernel_shape"] = k;
+      }
       for (const std::string& v : n->inputs)
         if (piece.graph->IsInitializer(v) && constants.insert(v).second)
           g.initializers[v] = piece.graph->initializers.at(v);
