@@ -3,6 +3,8 @@
 // files, so a profile that drifts from its source fails here.
 #include <gtest/gtest.h>
 
+#include "tools/cli_util.h"
+
 #include <sys/wait.h>
 #include <array>
 #include <cstdio>
@@ -17,23 +19,8 @@ namespace fs = std::filesystem;
 namespace supernova {
 namespace {
 
-struct Output {
-  int code;
-  std::string text;  // stdout and stderr together
-};
-
-Output Cli(const std::string& args) {
-  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Output o{-1, ""};
-  if (!p) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  int status = pclose(p);
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+using Output = testing::CliOutput;
+using testing::Cli;
 
 nlohmann::json RunJson(const std::string& args) {
   Output o = Cli("check --json " + args);

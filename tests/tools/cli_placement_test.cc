@@ -5,6 +5,8 @@
 // pieces forming an acyclic graph (so they can run one after another).
 #include <gtest/gtest.h>
 
+#include "tools/cli_util.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -23,14 +25,9 @@ namespace supernova {
 namespace {
 
 std::string Cli(const std::string& args, int* rc) {
-  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  testing::CliOutput o = testing::Cli(args);
+  *rc = o.code;
+  return o.text;
 }
 
 std::vector<std::string> RealModels() {

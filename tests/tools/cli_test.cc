@@ -1,6 +1,8 @@
 // The `supernova` command line, run as a separate process on real files.
 #include <gtest/gtest.h>
 
+#include "tools/cli_util.h"
+
 #include <sys/wait.h>
 #include <array>
 #include <cstdio>
@@ -16,24 +18,8 @@ namespace fs = std::filesystem;
 namespace supernova {
 namespace {
 
-struct Output {
-  int code;
-  std::string text;  // stdout and stderr together
-};
-
-// `stderr_to`: where stderr goes; by default it joins stdout in Output::text.
-Output Cli(const std::string& args, const std::string& stderr_to = "&1") {
-  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>" + stderr_to;
-  FILE* p = popen(cmd.c_str(), "r");
-  Output o{-1, ""};
-  if (!p) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  int status = pclose(p);
-  o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+using Output = testing::CliOutput;
+using testing::Cli;
 
 class CliTest : public ::testing::Test {
  protected:
