@@ -1,0 +1,104 @@
+// HttpServer: the KServe v2 REST front end of `supernova serve` (and, in its metrics role, the
+// Prometheus port). It translates HTTP requests into InferenceServer calls and holds nothing
+// but connections.
+//
+//   HttpOptions opts;  opts.port = 8000;
+//   auto http = HttpServer::Start(core.get(), opts);   // listening when this returns
+//   ...                                                 // port(): the bound port
+//   core->BeginShutdown();  http.value()->Stop();       // finish in-flight, close, join
+//
+// Endpoints (inference role), as KServe v2 and Triton publish them, so their clients work:
+//   GET  /v2/health/live, /v2/health/ready                   200, or 400 when not (spec: 4xx)
+//   GET  /v2                                                  server metadata
+//   GET  /v2/models/{m}[/versions/{v}]                        model metadata
+//   GET  /v2/models/{m}[/versions/{v}]/ready                  200; 400 not ready; 404 unknown
+//   GET  /v2/models/{m}[/versions/{v}]/config                 Triton's ModelConfig as JSON
+//   POST /v2/models/{m}[/versions/{v}]/infer                  JSON or binary tensor extension
+//   POST /v2/repository/index                                 {"ready": bool} optional
+//   POST /v2/repository/models/{m}/load                       {"parameters":{"config":"..."}}
+//   POST /v2/repository/models/{m}/unload
+// Metrics role: GET /metrics (Prometheus text 0.0.4), public. Anything else: 404.
+//
+// Auth (InferenceServer::Authorize with the Authorization header): health is public; metadata,
+// config, ready, infer and the repository index need the inference token; load and unload
+// the admin token.
+//
+// Status codes. Errors carry {"error": "message"}.
+//   400  malformed JSON or HTTP, bad shape / datatype / byte count, unknown input or output
+//        name, bad parameters (core kInvalidArgument, kInvalidModel, kOutOfRange,
+//        kFailedPrecondition)
+//   401  no token (with WWW-Authenticate: Bearer)     403  wrong token
+//   404  unknown path, model or version               405  wrong method (with Allow)
+//   409  kAlreadyExists                               413  body over max_body_bytes
+//   415  a Content-Encoding other than identity       431  headers over 16 KiB
+//   500  kInternal                                    501  kUnimplemented
+//   503  queue full, shutting down, model unavailable, request cancelled (kUnavailable,
+//        kResourceExhausted, kCancelled): retrying later may succeed
+//   504  the request's timeout passed in the queue or while running (kDeadlineExceeded):
+//        Triton answers this with a 4xx/5xx too; 504 says "the server gave up waiting", which
+//        is what happened, and keeps it apart from the client's own mistakes (4xx)
+//
+// Transport: Boost.Beast over Asio, HTTP/1.1 keep-alive (pipelined requests are answered in
+// order), TCP_NODELAY, `threads` I/O threads each running its own io_context; a connection
+// lives on one of them, so its handlers never run concurrently. Inference is asynchronous:
+// the core's callback (a scheduler thread) posts the response onto the connection's thread.
+// While a request is queued, the connection keeps reading: a client that disconnects cancels
+// its request (RequestHandle::Cancel), which frees its queue slot.
+//
+// Thread safety: Start, port and Stop may be called from any thread; Stop is idempotent and
+// also runs in the destructor.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "server/inference_server.h"
+#include "supernova/status.h"
+
+namespace supernova::server {
+
+struct HttpOptions {
+  enum class Role { kInference, kMetrics };
+
+  std::string address = "0.0.0.0";
+  int port = 8000;  // 0: a free port, see HttpServer::port()
+  int threads = 2;  // I/O threads (inference runs on the core's threads, not these)
+  size_t max_body_bytes = 64u << 20;
+  // Both set: HTTPS only (PEM files; the certificate file may hold a chain).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  Role role = Role::kInference;
+  // A connection that has not delivered a complete request this long after connecting or
+  // after its previous response is closed (idle keep-alive connections, slow clients).
+  double idle_timeout_s = 120;
+  // Stop() lets requests in flight finish for this long, then cancels those still queued.
+  double drain_timeout_s = 30;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens before returning; fails (kInvalidArgument / kUnavailable) on bad options,
+  // unreadable TLS files, or an address that cannot be bound. `core` must outlive the server.
+  static Result<std::unique_ptr<HttpServer>> Start(InferenceServer* core,
+                                                   const HttpOptions& options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound port (options.port, or the one chosen for port 0).
+  int port() const;
+
+  // Graceful stop: stops accepting, closes idle keep-alive connections, lets requests in flight
+  // finish and answers them (with "Connection: close"), then joins the I/O threads. Requests
+  // still queued after drain_timeout_s are cancelled. Returns when every connection is closed.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace supernova::server
