@@ -1,7 +1,7 @@
 // The HTTP front end end to end: a real HttpServer on 127.0.0.1 (ephemeral port) over a core
 // built from a temporary repository, driven by cpp-httplib (and raw sockets where the test
 // needs to misbehave at the byte level). Assertions are on behaviour, never on speed.
-#define CPPHTTPLIB_OPENSSL_SUPPORT
+// (pkg-config's cpp-httplib flags turn on its OpenSSL support: httplib::SSLClient.)
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -75,6 +75,7 @@ struct Server {
   httplib::Client Client() const {
     httplib::Client cli("127.0.0.1", port());
     cli.set_keep_alive(true);
+    cli.set_tcp_nodelay(true);  // else Nagle holds the body behind the headers
     cli.set_read_timeout(120, 0);
     return cli;
   }
@@ -368,8 +369,7 @@ TEST_F(HttpTest, InferEchoesIdAndReturnsRequestedOutputsOnly) {
 TEST_F(HttpTest, NestedAndFlatDataGiveTheSameAnswer) {
   auto cli = s_.Client();
   const SimpleCase c = MakeSimple(4, 11);
-  ExpectSimpleJson(cli.Post("/v2/models/simple/infer", SimpleJson(c, true), "application/json"),
-                   c);
+  ExpectSimpleJson(cli.Post("/v2/models/simple/infer", SimpleJson(c, true), "application/json"), c);
   ExpectSimpleJson(cli.Post("/v2/models/simple/infer", SimpleJson(c, false), "application/json"),
                    c);
 }
@@ -377,19 +377,18 @@ TEST_F(HttpTest, NestedAndFlatDataGiveTheSameAnswer) {
 TEST_F(HttpTest, InferBinaryInputsAndOutputs) {
   auto cli = s_.Client();
   const SimpleCase c = MakeSimple(3, 21);
-  const json header = {
-      {"parameters", {{"binary_data_output", true}}},
-      {"inputs",
-       {{{"name", "INPUT0"},
-         {"shape", {3, 16}},
-         {"datatype", "INT32"},
-         {"parameters", {{"binary_data_size", 3 * 16 * 4}}}},
-        {{"name", "INPUT1"},
-         {"shape", {3, 16}},
-         {"datatype", "INT32"},
-         {"parameters", {{"binary_data_size", 3 * 16 * 4}}}}}}};
-  auto res = PostBinary(cli, "/v2/models/simple/infer",
-                        MakeBinary(header, {Bytes(c.in0), Bytes(c.in1)}));
+  const json header = {{"parameters", {{"binary_data_output", true}}},
+                       {"inputs",
+                        {{{"name", "INPUT0"},
+                          {"shape", {3, 16}},
+                          {"datatype", "INT32"},
+                          {"parameters", {{"binary_data_size", 3 * 16 * 4}}}},
+                         {{"name", "INPUT1"},
+                          {"shape", {3, 16}},
+                          {"datatype", "INT32"},
+                          {"parameters", {{"binary_data_size", 3 * 16 * 4}}}}}}};
+  auto res =
+      PostBinary(cli, "/v2/models/simple/infer", MakeBinary(header, {Bytes(c.in0), Bytes(c.in1)}));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/octet-stream");
@@ -407,18 +406,16 @@ TEST_F(HttpTest, InferMixesBinaryAndJson) {
   auto cli = s_.Client();
   const SimpleCase c = MakeSimple(2, 31);
   // INPUT0 binary, INPUT1 JSON; OUTPUT0 binary, OUTPUT1 JSON.
-  const json header = {{"inputs",
-                        {{{"name", "INPUT0"},
-                          {"shape", {2, 16}},
-                          {"datatype", "INT32"},
-                          {"parameters", {{"binary_data_size", 2 * 16 * 4}}}},
-                         {{"name", "INPUT1"},
-                          {"shape", {2, 16}},
-                          {"datatype", "INT32"},
-                          {"data", c.in1}}}},
-                       {"outputs",
-                        {{{"name", "OUTPUT0"}, {"parameters", {{"binary_data", true}}}},
-                         {{"name", "OUTPUT1"}, {"parameters", {{"binary_data", false}}}}}}};
+  const json header = {
+      {"inputs",
+       {{{"name", "INPUT0"},
+         {"shape", {2, 16}},
+         {"datatype", "INT32"},
+         {"parameters", {{"binary_data_size", 2 * 16 * 4}}}},
+        {{"name", "INPUT1"}, {"shape", {2, 16}}, {"datatype", "INT32"}, {"data", c.in1}}}},
+      {"outputs",
+       {{{"name", "OUTPUT0"}, {"parameters", {{"binary_data", true}}}},
+        {{"name", "OUTPUT1"}, {"parameters", {{"binary_data", false}}}}}}};
   auto res = PostBinary(cli, "/v2/models/simple/infer", MakeBinary(header, {Bytes(c.in0)}));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
@@ -493,37 +490,77 @@ TEST_F(HttpTest, BadRequestsGetTheirStatusAndBreakNothing) {
   const std::vector<BadRequest> cases = {
       {"malformed JSON", "POST", infer, "{\"inputs\": [", {}, 400},
       {"JSON not an object", "POST", infer, "[]", {}, 400},
-      {"element count vs shape", "POST", infer,
-       mutate([&](json& x) { x["inputs"][0]["data"] = fifteen; }), {}, 400},
-      {"shape the model refuses", "POST", infer, mutate([&](json& x) {
+      {"element count vs shape",
+       "POST",
+       infer,
+       mutate([&](json& x) { x["inputs"][0]["data"] = fifteen; }),
+       {},
+       400},
+      {"shape the model refuses",
+       "POST",
+       infer,
+       mutate([&](json& x) {
          x["inputs"][0]["shape"] = {1, 15};
          x["inputs"][0]["data"] = fifteen;
        }),
-       {}, 400},
+       {},
+       400},
       {"batch over max_batch_size", "POST", infer, SimpleJson(MakeSimple(9, 1)), {}, 400},
-      {"datatype the model refuses", "POST", infer, mutate([&](json& x) {
-         x["inputs"][0]["datatype"] = "FP32";
-       }),
-       {}, 400},
-      {"unknown datatype", "POST", infer,
-       mutate([&](json& x) { x["inputs"][0]["datatype"] = "INT33"; }), {}, 400},
-      {"float data for INT32", "POST", infer,
-       mutate([&](json& x) { x["inputs"][0]["data"][0] = 1.5; }), {}, 400},
-      {"INT32 out of range", "POST", infer,
-       mutate([&](json& x) { x["inputs"][0]["data"][0] = 2147483648LL; }), {}, 400},
-      {"unknown input", "POST", infer,
-       mutate([&](json& x) { x["inputs"][1]["name"] = "INPUT7"; }), {}, 400},
+      {"datatype the model refuses",
+       "POST",
+       infer,
+       mutate([&](json& x) { x["inputs"][0]["datatype"] = "FP32"; }),
+       {},
+       400},
+      {"unknown datatype",
+       "POST",
+       infer,
+       mutate([&](json& x) { x["inputs"][0]["datatype"] = "INT33"; }),
+       {},
+       400},
+      {"float data for INT32",
+       "POST",
+       infer,
+       mutate([&](json& x) { x["inputs"][0]["data"][0] = 1.5; }),
+       {},
+       400},
+      {"INT32 out of range",
+       "POST",
+       infer,
+       mutate([&](json& x) { x["inputs"][0]["data"][0] = 2147483648LL; }),
+       {},
+       400},
+      {"unknown input",
+       "POST",
+       infer,
+       mutate([&](json& x) { x["inputs"][1]["name"] = "INPUT7"; }),
+       {},
+       400},
       {"missing input", "POST", infer, mutate([&](json& x) { x["inputs"].erase(1); }), {}, 400},
-      {"unknown output", "POST", infer,
-       mutate([&](json& x) { x["outputs"] = {{{"name", "OUTPUT9"}}}; }), {}, 400},
+      {"unknown output",
+       "POST",
+       infer,
+       mutate([&](json& x) {
+         x["outputs"] = {{{"name", "OUTPUT9"}}};
+       }),
+       {},
+       400},
       {"binary byte count short", "POST", infer, bin_header + std::string(60, '\0'), bin_headers,
        400},
       {"binary byte count long", "POST", infer, bin_header + std::string(68, '\0'), bin_headers,
        400},
-      {"header length not a number", "POST", infer, SimpleJson(c),
-       {{"Inference-Header-Content-Length", "abc"}}, 400},
-      {"header length past the body", "POST", infer, SimpleJson(c),
-       {{"Inference-Header-Content-Length", "100000"}}, 400},
+      {"header length not a number",
+       "POST",
+       infer,
+       SimpleJson(c),
+       {{"Inference-Header-Content-Length", "abc"}},
+       400},
+      {"header length past the body",
+       "POST",
+       infer,
+       SimpleJson(c),
+       {{"Inference-Header-Content-Length", "100000"}},
+       400},
       {"compressed body", "POST", infer, SimpleJson(c), {{"Content-Encoding", "gzip"}}, 415},
       {"unknown model", "POST", "/v2/models/nope/infer", SimpleJson(c), {}, 404},
       {"unknown version", "POST", "/v2/models/simple/versions/7/infer", SimpleJson(c), {}, 404},
@@ -549,7 +586,9 @@ TEST_F(HttpTest, BadRequestsGetTheirStatusAndBreakNothing) {
     const json err = json::parse(res->body, nullptr, false);
     ASSERT_TRUE(err.is_object() && err["error"].is_string()) << bad.what << ": " << res->body;
     EXPECT_FALSE(err["error"].get<std::string>().empty()) << bad.what;
-    if (bad.status == 405) EXPECT_TRUE(res->has_header("Allow")) << bad.what;
+    if (bad.status == 405) {
+      EXPECT_TRUE(res->has_header("Allow")) << bad.what;
+    }
     ExpectSimpleOk(cli, seed++);  // the same connection still serves
   }
 }
@@ -639,8 +678,8 @@ TEST(HttpAuth, TokensGuardInferenceAndAdmin) {
   EXPECT_EQ(cli.Get("/v2/health/ready", none)->status, 200);
 
   // Inference endpoints: 401 without a token (with the challenge), 403 with a wrong one.
-  for (const char* path : {"/v2", "/v2/models/simple", "/v2/models/simple/ready",
-                           "/v2/models/simple/config"}) {
+  for (const char* path :
+       {"/v2", "/v2/models/simple", "/v2/models/simple/ready", "/v2/models/simple/config"}) {
     auto res = cli.Get(path, none);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 401) << path;
@@ -710,19 +749,20 @@ TEST_F(HttpTest, LoadWithConfigParameter) {
   ASSERT_TRUE(config && config->status == 200);
   json cfg = json::parse(config->body);
   cfg["max_batch_size"] = 4;
+  cfg["dynamic_batching"]["preferred_batch_size"] = {2, 4};
   const json body = {{"parameters", {{"config", cfg.dump()}}}};
   auto load = cli.Post("/v2/repository/models/simple/load", body.dump(), "application/json");
   ASSERT_TRUE(load);
-  EXPECT_EQ(load->status, 200) << load->body;
+  ASSERT_EQ(load->status, 200) << load->body;
   ASSERT_TRUE(WaitFor([&] {
     auto res = cli.Get("/v2/models/simple/config");
     return res && res->status == 200 && json::parse(res->body)["max_batch_size"] == 4;
   }));
   ASSERT_TRUE(WaitFor([&] { return cli.Get("/v2/models/simple/ready")->status == 200; }));
   ExpectSimpleOk(cli, 5);
-  EXPECT_EQ(cli.Post("/v2/models/simple/infer", SimpleJson(MakeSimple(6, 1)), "application/json")
-                ->status,
-            400);  // over the new max_batch_size
+  EXPECT_EQ(
+      cli.Post("/v2/models/simple/infer", SimpleJson(MakeSimple(6, 1)), "application/json")->status,
+      400);  // over the new max_batch_size
 
   const json broken = {{"parameters", {{"config", "{ not json"}}}};
   auto bad = cli.Post("/v2/repository/models/simple/load", broken.dump(), "application/json");
@@ -770,9 +810,10 @@ TEST(HttpTls, ServesHttpsOnly) {
   s.repo.AddBundled("simple");
   const std::string dir = s.repo.path();
   const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
-  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
-                          "-addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
-                          key + " -out " + cert + " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   HttpOptions ho;
   ho.tls_cert_file = cert;
@@ -783,6 +824,7 @@ TEST(HttpTls, ServesHttpsOnly) {
   cli.set_ca_cert_path(cert.c_str());
   cli.enable_server_certificate_verification(true);
   cli.set_keep_alive(true);
+  cli.set_tcp_nodelay(true);  // else Nagle holds the body behind the headers
   auto live = cli.Get("/v2/health/live");
   ASSERT_TRUE(live) << httplib::to_string(live.error());
   EXPECT_EQ(live->status, 200);
@@ -836,6 +878,7 @@ TEST(HttpQueue, FloodGets503sAndEveryAnswerIsExact) {
     threads.emplace_back([&, t] {
       httplib::Client cli("127.0.0.1", s.port());
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);  // else Nagle holds the body behind the headers
       cli.set_read_timeout(300, 0);
       std::mt19937 rng(static_cast<uint32_t>(t));
       std::uniform_real_distribution<float> dist(-100.0f, 100.0f);
@@ -843,21 +886,17 @@ TEST(HttpQueue, FloodGets503sAndEveryAnswerIsExact) {
         std::vector<float> x(1024);
         for (float& v : x) v = dist(rng);
         const bool binary = (t + i) % 2 == 0;
-        httplib::Result res;
-        if (binary) {
-          const json header = {
-              {"parameters", {{"binary_data_output", true}}},
-              {"inputs",
-               {{{"name", "x"},
-                 {"shape", {1, 1024}},
-                 {"datatype", "FP32"},
-                 {"parameters", {{"binary_data_size", 4096}}}}}}};
-          res = PostBinary(cli, "/v2/models/slow/infer", MakeBinary(header, {Bytes(x)}));
-        } else {
-          const json body = {
-              {"inputs", {{{"name", "x"}, {"shape", {1, 1024}}, {"datatype", "FP32"}, {"data", x}}}}};
-          res = cli.Post("/v2/models/slow/infer", body.dump(), "application/json");
-        }
+        const json binary_header = {{"parameters", {{"binary_data_output", true}}},
+                                    {"inputs",
+                                     {{{"name", "x"},
+                                       {"shape", {1, 1024}},
+                                       {"datatype", "FP32"},
+                                       {"parameters", {{"binary_data_size", 4096}}}}}}};
+        const json json_body = {
+            {"inputs", {{{"name", "x"}, {"shape", {1, 1024}}, {"datatype", "FP32"}, {"data", x}}}}};
+        httplib::Result res =
+            binary ? PostBinary(cli, "/v2/models/slow/infer", MakeBinary(binary_header, {Bytes(x)}))
+                   : cli.Post("/v2/models/slow/infer", json_body.dump(), "application/json");
         if (!res) {
           ++other;
         } else if (res->status == 503) {
@@ -928,7 +967,9 @@ TEST(HttpQueue, FullQueue503DisconnectFreesTheSlotTimeout504) {
   // The raw client goes away: its request is cancelled and the slot freed.
   raw.reset();
   ASSERT_TRUE(WaitFor([&] { return Metric(*s.core, pending) == 0; }));
-  if (canceled_before >= 0) EXPECT_EQ(Metric(*s.core, canceled), canceled_before + 1);
+  if (canceled_before >= 0) {
+    EXPECT_EQ(Metric(*s.core, canceled), canceled_before + 1);
+  }
 
   // Now a request is queued again (not refused) and times out in the queue: 504.
   auto timed = cli.Post("/v2/models/held/infer", HeldRequest(3.0f, {{"timeout", 200000}}),
@@ -950,15 +991,17 @@ dynamic_batching { preferred_batch_size: [ 8 ] max_queue_delay_microseconds: 500
   auto idle = s.Client();
   ExpectSimpleOk(idle, 1);  // a keep-alive connection, now idle
 
-  httplib::Result in_flight;
+  std::optional<httplib::Result> result;
   std::thread client([&] {
     auto cli = s.Client();
-    in_flight = cli.Post("/v2/models/held/infer", HeldRequest(5.0f), "application/json");
+    result.emplace(cli.Post("/v2/models/held/infer", HeldRequest(5.0f), "application/json"));
   });
   const std::string pending = "nv_inference_pending_request_count{model=\"held\",version=\"1\"}";
   ASSERT_TRUE(WaitFor([&] { return Metric(*s.core, pending) == 1; }));
   s.http->Stop();
   client.join();
+  ASSERT_TRUE(result.has_value());
+  const httplib::Result& in_flight = *result;
   ASSERT_TRUE(in_flight) << httplib::to_string(in_flight.error());
   EXPECT_EQ(in_flight->status, 200) << in_flight->body;
   EXPECT_EQ(json::parse(in_flight->body)["outputs"][0]["data"], json::array({5, 5, 5, 5}));
