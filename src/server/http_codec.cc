@@ -17,6 +17,8 @@ namespace supernova::server::http {
 namespace {
 
 using json = nlohmann::json;
+// Responses keep the protocol's field order (name first), for people reading them.
+using ordered_json = nlohmann::ordered_json;
 
 // Nested "data" arrays deeper than this are refused (no tensor has this many dimensions).
 constexpr int kMaxDataDepth = 64;
@@ -25,7 +27,10 @@ Status Invalid(std::string message) { return Status::InvalidArgument(std::move(m
 
 // JSON of the protocol's own messages: invalid UTF-8 in names echoed back (a model name from
 // the URL) is replaced rather than thrown.
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+template <typename J>
+std::string Dump(const J& j) {
+  return j.dump(-1, ' ', false, J::error_handler_t::replace);
+}
 
 // ---- JSON text writing (the infer response is built by hand: it is the hot path) ----------
 
@@ -584,22 +589,22 @@ std::string ErrorJson(std::string_view message) {
 
 std::string ServerMetadataJson(std::string_view name, std::string_view version,
                                const std::vector<std::string>& extensions) {
-  json j = {{"name", name}, {"version", version}, {"extensions", extensions}};
+  ordered_json j = {{"name", name}, {"version", version}, {"extensions", extensions}};
   return Dump(j);
 }
 
 std::string ModelMetadataJson(const ModelMetadata& m) {
   auto tensors = [](const std::vector<ModelTensorMetadata>& ts) {
-    json a = json::array();
+    ordered_json a = ordered_json::array();
     for (const ModelTensorMetadata& t : ts)
       a.push_back({{"name", t.name}, {"datatype", t.datatype}, {"shape", t.shape}});
     return a;
   };
-  json j = {{"name", m.name},
-            {"versions", m.versions},
-            {"platform", m.platform},
-            {"inputs", tensors(m.inputs)},
-            {"outputs", tensors(m.outputs)}};
+  ordered_json j = {{"name", m.name},
+                    {"versions", m.versions},
+                    {"platform", m.platform},
+                    {"inputs", tensors(m.inputs)},
+                    {"outputs", tensors(m.outputs)}};
   return Dump(j);
 }
 
@@ -617,9 +622,9 @@ Result<std::string> ModelConfigJson(const inference::ModelConfig& config) {
 }
 
 std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
-  json a = json::array();
+  ordered_json a = ordered_json::array();
   for (const RepositoryEntry& e : entries) {
-    json row = {{"name", e.name}};
+    ordered_json row = {{"name", e.name}};
     if (!e.version.empty()) row["version"] = e.version;
     row["state"] = e.state;
     if (!e.reason.empty()) row["reason"] = e.reason;

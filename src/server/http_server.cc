@@ -15,7 +15,6 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "server/http_codec.h"
+#include "server/log.h"
 
 namespace supernova::server {
 namespace {
@@ -544,7 +544,7 @@ Status HttpServer::Impl::Open() {
           ctx->run();
           return;
         } catch (const std::exception& e) {  // a handler threw: log, keep serving
-          std::fprintf(stderr, "supernova http: %s\n", e.what());
+          Log(LogLevel::kError, "http_handler_exception", {{"error", e.what()}});
         }
       }
     });
@@ -562,7 +562,7 @@ void HttpServer::Impl::Accept() {
 void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
   if (ec) {  // out of descriptors and the like: wait a little rather than spin
-    std::fprintf(stderr, "supernova http: accept: %s\n", ec.message().c_str());
+    Log(LogLevel::kError, "http_accept_failed", {{"error", ec.message()}});
     accept_retry_->expires_after(std::chrono::milliseconds(100));
     accept_retry_->async_wait([this](error_code wec) {
       if (!wec && acceptor_->is_open()) Accept();
@@ -799,9 +799,9 @@ Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
   }
   if (action == "infer") {
     return expect(bhttp::verb::post, [&] {
-      const std::string_view encoding = SV(req[bhttp::field::content_encoding]);
-      if (!encoding.empty() && encoding != "identity") {
-        return Answer(ErrorResponse(415, "Content-Encoding '" + std::string(encoding) +
+      const beast::string_view encoding = req[bhttp::field::content_encoding];
+      if (!encoding.empty() && !beast::iequals(encoding, "identity")) {
+        return Answer(ErrorResponse(415, "Content-Encoding '" + std::string(SV(encoding)) +
                                              "' is not supported; send the body uncompressed"));
       }
       std::optional<uint64_t> header_length;

@@ -654,6 +654,45 @@ TEST(HttpLimits, OversizeBodyIs413) {
   ExpectSimpleOk(cli2, 3);
 }
 
+TEST(HttpLimits, IdleAndSlowConnectionsAreClosed) {
+  Server s;
+  s.repo.AddBundled("simple");
+  HttpOptions ho;
+  ho.idle_timeout_s = 0.2;
+  s.Start({}, ho);
+  RawSocket silent(s.port());
+  ASSERT_TRUE(silent.connected());
+  EXPECT_EQ(silent.ReadAll(), "");  // closed by the server, no answer
+  RawSocket slow(s.port());
+  ASSERT_TRUE(slow.connected());
+  slow.Send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n");  // never finished
+  EXPECT_EQ(slow.ReadAll(), "");
+  auto cli = s.Client();
+  ExpectSimpleOk(cli, 8);
+}
+
+TEST(HttpLimits, LargeBinaryTensorsRoundTrip) {
+  Server s;
+  s.repo.AddIdentityChain("wide", 1024, 1, "max_batch_size: 2048");
+  s.Start();
+  auto cli = s.Client();
+  const int64_t rows = 2048;  // 8 MiB in, 8 MiB out
+  std::vector<float> x(static_cast<size_t>(rows * 1024));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& v : x) v = dist(rng);
+  const json header = {{"parameters", {{"binary_data_output", true}}},
+                       {"inputs",
+                        {{{"name", "x"},
+                          {"shape", {rows, 1024}},
+                          {"datatype", "FP32"},
+                          {"parameters", {{"binary_data_size", x.size() * 4}}}}}}};
+  auto res = PostBinary(cli, "/v2/models/wide/infer", MakeBinary(header, {Bytes(x)}));
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  ASSERT_EQ(res->status, 200) << res->body.substr(0, 200);
+  EXPECT_TRUE(SplitBinary(*res).blobs["y"] == Bytes(x));
+}
+
 // ---- auth -----------------------------------------------------------------------------------
 
 TEST(HttpAuth, TokensGuardInferenceAndAdmin) {
