@@ -11,7 +11,9 @@
 # the `simple` model's request (INT32 [1,16] + [1,16] -> sum and difference) for a fixed
 # duration, JSON and binary tensor extension, at each connection count, Supernova and nginx one
 # after the other (never at once), each after a short warm-up. Prints req/s, p50 and p99
-# latency for both and Supernova's share of nginx's req/s (the goal: >= 0.5).
+# latency for both, the server's CPU time per request (user + system of its processes: robust
+# to other load on the machine, unlike req/s) and Supernova's share of nginx's req/s (the
+# goal: >= 0.5).
 # nginx runs --nginx-workers worker processes (default: --http-threads, Supernova's I/O threads).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -79,7 +81,8 @@ wait_http() {  # URL: polls until it answers 200
   --address 127.0.0.1 --http-port "$HTTP_PORT" --grpc-port "$GRPC_PORT" \
   --metrics-port "$METRICS_PORT" --http-threads "$HTTP_THREADS" --log-level warning \
   >"$TMP/serve.log" 2>&1 &
-PIDS+=($!)
+SUPERNOVA_PID=$!
+PIDS+=($SUPERNOVA_PID)
 wait_http "http://127.0.0.1:$HTTP_PORT/v2/health/ready" || { cat "$TMP/serve.log" >&2; exit 1; }
 
 # ---- the requests, and Supernova's answers as nginx's static files ----
@@ -123,7 +126,8 @@ mkdir -p "$TMP/nginx"
 sed -e "s|@PREFIX@|$TMP/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@ROOT@|$TMP/www|g" \
   -e "s|@WORKERS@|$NGINX_WORKERS|g" "$ROOT/bench/server/nginx.conf.in" >"$TMP/nginx/nginx.conf"
 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/error.log" &
-PIDS+=($!)
+NGINX_PID=$!
+PIDS+=($NGINX_PID)
 for variant in $VARIANTS; do
   wait_http "http://127.0.0.1:$NGINX_PORT/$variant.out" || { cat "$TMP/nginx/error.log" >&2; exit 1; }
   size="$(curl -s -o /dev/null -w '%{size_download}' --data-binary @"$TMP/$variant.body" \
@@ -138,32 +142,50 @@ run_wrk() {  # variant connections url duration -> RESULT line
     wrk -t "$WRK_THREADS" -c "$2" -d "$4" -s "$ROOT/bench/server/infer.lua" "$3" | grep '^RESULT'
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+# CPU time (user + system, clock ticks) of processes and their children processes' threads:
+# the server's own cost per request, which other load on the machine does not change much.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+  done
+  echo "$total"
+}
+TICKS_PER_S="$(getconf CLK_TCK)"
 
 echo "# Supernova HTTP vs nginx: model 'simple' (INT32 [1,16] x 2), $(nproc) cores, wrk -t $WRK_THREADS -d $DURATION"
 echo "# supernova --http-threads $HTTP_THREADS; nginx worker_processes $NGINX_WORKERS; response bytes:" \
   "$(for v in $VARIANTS; do printf '%s=%s ' "$v" "$(stat -c %s "$TMP/www/$v.out")"; done)"
-printf '%-7s %5s  %-9s %10s %9s %9s %7s  %s\n' variant conns server req/s p50_us p99_us errors ratio
+printf '%-7s %5s  %-9s %10s %9s %9s %11s %7s  %s\n' variant conns server req/s p50_us p99_us \
+  cpu_us/req errors ratio
 for variant in $VARIANTS; do
   for c in $CONNECTIONS; do
     declare -A rps=()
     for server in supernova nginx; do
       if [ "$server" = supernova ]; then
         url="http://127.0.0.1:$HTTP_PORT/v2/models/simple/infer"
+        pid="$SUPERNOVA_PID"
       else
         url="http://127.0.0.1:$NGINX_PORT/$variant.out"
+        pid="$NGINX_PID"
       fi
       run_wrk "$variant" "$c" "$url" "$WARMUP" >/dev/null
+      before="$(cpu_ticks "$pid")"
       line="$(run_wrk "$variant" "$c" "$url" "$DURATION")"
+      after="$(cpu_ticks "$pid")"
       requests="$(field requests "$line")"
       seconds="$(field seconds "$line")"
       rps[$server]="$(python3 -c "print(round($requests / $seconds))")"
       errors=$(( $(field non2xx "$line") + $(field errors "$line") ))
+      cpu_us="$(python3 -c "print(f'{($after - $before) / $TICKS_PER_S * 1e6 / $requests:.1f}')")"
       ratio=""
       if [ "$server" = nginx ]; then
         ratio="$(python3 -c "print(f'{${rps[supernova]} / ${rps[nginx]}:.2f}')")"
       fi
-      printf '%-7s %5s  %-9s %10s %9s %9s %7s  %s\n' "$variant" "$c" "$server" "${rps[$server]}" \
-        "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$ratio"
+      printf '%-7s %5s  %-9s %10s %9s %9s %11s %7s  %s\n' "$variant" "$c" "$server" \
+        "${rps[$server]}" "$(field p50_us "$line")" "$(field p99_us "$line")" "$cpu_us" "$errors" \
+        "$ratio"
     done
   done
 done
