@@ -41,4 +41,5 @@ add_library(supernova_server STATIC ${SUPERNOVA_SERVER_SRCS})
 target_link_libraries(supernova_server PUBLIC supernova_core supernova_server_proto
                                        Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads
                                        PRIVATE nlohmann_json::nlohmann_json fmt::fmt)
+target_compile_definitions(supernova_server PRIVATE SUPERNOVA_VERSION="${PROJECT_VERSION}")
 supernova_warnings(supernova_server)
