@@ -24,6 +24,7 @@
 
 #include "grpc_service.grpc.pb.h"
 #include "server/inference_server.h"
+#include "server/metrics.h"
 
 namespace supernova::server {
 namespace {
@@ -329,7 +330,9 @@ class InferReactor final : public grpc::ServerUnaryReactor {
     Status s = Authorize(*core_, *ctx_, Access::kInfer);
     Result<InferRequest> req = s.ok() ? ToInferRequest(*ctx_, *request_) : Result<InferRequest>(s);
     if (!req.ok()) {
-      Finish(ToGrpc(req.status()));
+      const grpc::Status status = ToGrpc(req.status());
+      core_->metrics().RequestRejected("grpc", status.error_code());
+      Finish(status);
     } else {
       std::shared_ptr<RequestHandle> handle =
           core_->Infer(std::move(req).value(),
@@ -373,7 +376,11 @@ class InferReactor final : public grpc::ServerUnaryReactor {
       handle_.reset();
     }
     if (s.ok()) ToModelInferResponse(std::move(r), response_);
-    Finish(ToGrpc(s));
+    const grpc::Status status = ToGrpc(s);
+    // Only the model lookup answers kNotFound: the request never reached a model, whose
+    // metrics count every other failure.
+    if (s.code() == Code::kNotFound) core_->metrics().RequestRejected("grpc", status.error_code());
+    Finish(status);
   }
 
   void Unref() {
@@ -525,6 +532,46 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
     Result<inference::ModelConfig> config = core_->GetModelConfig(req->name(), req->version());
     if (!config.ok()) return Done(ctx, config.status());
     *resp->mutable_config() = std::move(config).value();
+    return Done(ctx, Status::Ok());
+  }
+
+  // Triton's statistics extension from the core's counters. Durations the core does not
+  // split out (input and output copies) are inside compute_infer; compute_input and
+  // compute_output carry the count with zero time.
+  grpc::ServerUnaryReactor* ModelStatistics(grpc::CallbackServerContext* ctx,
+                                            const inference::ModelStatisticsRequest* req,
+                                            inference::ModelStatisticsResponse* resp) override {
+    Status s = Authorize(*core_, *ctx, Access::kInfer);
+    if (!s.ok()) return Done(ctx, s);
+    for (const RepositoryEntry& e : core_->RepositoryIndex(/*ready_only=*/true)) {
+      if (!req->name().empty() && e.name != req->name()) continue;
+      if (!req->version().empty() && req->version() != "-1" && e.version != req->version())
+        continue;
+      const ModelMetrics::Counters c = core_->metrics().ForModel(e.name, e.version)->Read();
+      auto* m = resp->add_model_stats();
+      m->set_name(e.name);
+      m->set_version(e.version);
+      m->set_inference_count(c.inference_count);
+      m->set_execution_count(c.exec_count);
+      auto* st = m->mutable_inference_stats();
+      auto set = [](inference::StatisticDuration* d, uint64_t count, uint64_t us) {
+        d->set_count(count);
+        d->set_ns(us * 1000);
+      };
+      set(st->mutable_success(), c.success, c.request_us);
+      set(st->mutable_fail(), c.failure, 0);
+      set(st->mutable_queue(), c.success, c.queue_us);
+      set(st->mutable_compute_input(), c.success, 0);
+      set(st->mutable_compute_infer(), c.success, c.compute_us);
+      set(st->mutable_compute_output(), c.success, 0);
+    }
+    if (!req->name().empty() && resp->model_stats_size() == 0) {
+      // Say why, as the metadata lookup would: unknown model, not ready, no such version.
+      Result<supernova::server::ModelMetadata> md =
+          core_->GetModelMetadata(req->name(), req->version());
+      return Done(ctx, md.ok() ? Status::NotFound("no statistics for model '" + req->name() + "'")
+                               : md.status());
+    }
     return Done(ctx, Status::Ok());
   }
 
