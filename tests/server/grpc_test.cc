@@ -190,6 +190,31 @@ std::string CodeText(const grpc::Status& s) {
   return std::to_string(s.error_code()) + " " + s.error_message();
 }
 
+// The value of one series in the core's Prometheus text, e.g.
+// `nv_inference_count{model="slow",version="1"}`; -1 when absent.
+double Metric(const InferenceServer& core, const std::string& series) {
+  std::istringstream text(core.MetricsText());
+  for (std::string line; std::getline(text, line);)
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+std::string Series(const std::string& name, const std::string& model,
+                   const std::string& extra = "") {
+  return name + "{model=\"" + model + "\",version=\"1\"" + extra + "}";
+}
+
+// Polls until `pred` holds (the server acts on its own threads); fails after a minute, which
+// only a broken server needs.
+template <typename Pred>
+void WaitUntil(Pred pred, const std::string& what) {
+  for (int i = 0; i < 6000; ++i) {
+    if (pred()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL() << "gave up waiting for " << what;
+}
+
 // ---- Fixture -------------------------------------------------------------------------------
 
 class GrpcTest : public ::testing::Test {
@@ -354,6 +379,49 @@ TEST_F(GrpcTest, ModelConfig) {
   req.set_name("nonexistent");
   s = stub_->ModelConfig(Ctx().get(), req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << CodeText(s);
+}
+
+TEST_F(GrpcTest, ModelStatistics) {
+  repo_.AddBundled("simple");
+  Start();
+  for (int batch : {1, 2, 3}) {
+    ModelInferResponse resp;
+    ASSERT_TRUE(Infer(SimpleRequest(batch, batch), &resp).ok());
+  }
+  ModelInferResponse resp;
+  ModelInferRequest bad = SimpleRequest();
+  bad.mutable_inputs(0)->set_shape(1, 15);
+  bad.mutable_raw_input_contents(0)->resize(15 * 4);
+  ASSERT_EQ(Infer(bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  inference::ModelStatisticsRequest req;
+  req.set_name("simple");
+  inference::ModelStatisticsResponse stats;
+  grpc::Status s = stub_->ModelStatistics(Ctx().get(), req, &stats);
+  ASSERT_TRUE(s.ok()) << CodeText(s);
+  ASSERT_EQ(stats.model_stats_size(), 1);
+  const inference::ModelStatistics& m = stats.model_stats(0);
+  EXPECT_EQ(m.name(), "simple");
+  EXPECT_EQ(m.version(), "1");
+  EXPECT_EQ(m.inference_count(), 6u);  // rows: 1 + 2 + 3
+  EXPECT_GE(m.execution_count(), 1u);
+  EXPECT_LE(m.execution_count(), 3u);
+  EXPECT_EQ(m.inference_stats().success().count(), 3u);
+  EXPECT_GT(m.inference_stats().success().ns(), 0u);
+  EXPECT_EQ(m.inference_stats().fail().count(), 1u);
+  EXPECT_EQ(m.inference_stats().queue().count(), 3u);
+  EXPECT_EQ(m.inference_stats().compute_infer().count(), 3u);
+
+  // All models, and the errors of a lookup.
+  ASSERT_TRUE(stub_->ModelStatistics(Ctx().get(), {}, &stats).ok());
+  EXPECT_EQ(stats.model_stats_size(), 1);
+  req.set_version("2");
+  EXPECT_EQ(stub_->ModelStatistics(Ctx().get(), req, &stats).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  req.set_name("nonexistent");
+  req.clear_version();
+  EXPECT_EQ(stub_->ModelStatistics(Ctx().get(), req, &stats).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(GrpcTest, RepositoryIndexLoadUnload) {
@@ -596,6 +664,10 @@ TEST_F(GrpcTest, BadRequestsFailCleanlyAndChangeNothing) {
     EXPECT_FALSE(s.error_message().empty());
     ExpectSimpleWorks(static_cast<int>(i));
   }
+  // Refusals before any model (unknown model or version; malformed requests) are counted
+  // under the gRPC code they got.
+  EXPECT_EQ(Metric(*core_, "supernova_requests_rejected_total{protocol=\"grpc\",code=\"5\"}"), 2);
+  EXPECT_GE(Metric(*core_, "supernova_requests_rejected_total{protocol=\"grpc\",code=\"3\"}"), 1);
 }
 
 TEST_F(GrpcTest, TypedContentsOutOfRangeForNarrowType) {
@@ -633,6 +705,7 @@ TEST_F(GrpcTest, AuthTokens) {
   // Inference: none, wrong, right, admin.
   grpc::Status s = Infer(SimpleRequest(1, 1), &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << CodeText(s);
+  EXPECT_EQ(Metric(*core_, "supernova_requests_rejected_total{protocol=\"grpc\",code=\"16\"}"), 1);
   s = Infer(SimpleRequest(1, 1), &resp, "wrong");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << CodeText(s);
   s = Infer(SimpleRequest(1, 1), &resp, "infer-secret");
@@ -817,6 +890,10 @@ TEST_F(GrpcTest, DeadlinesAreDeadlineExceeded) {
   Start();
   // A full batch keeps the single instance busy; the requests below wait behind it.
   AsyncInfer busy(stub_.get(), ChainRequest("slow", 8, kSlowWidth, 1.0f));
+  WaitUntil([&] { return !core_->WaitIdle(std::chrono::milliseconds(0)); }, "A to arrive");
+  WaitUntil(
+      [&] { return Metric(*core_, Series("nv_inference_pending_request_count", "slow")) == 0; },
+      "A to leave the queue");
 
   // The client's gRPC deadline.
   {
@@ -838,6 +915,11 @@ TEST_F(GrpcTest, DeadlinesAreDeadlineExceeded) {
   grpc::Status s = busy.Wait();
   ASSERT_TRUE(s.ok()) << CodeText(s);
   ExpectIdentity(busy.request(), busy.response());
+  // The timed-out requests never ran, and the core itself timed out the "timeout" one.
+  WaitUntil([&] { return core_->WaitIdle(std::chrono::milliseconds(0)); }, "the core to idle");
+  EXPECT_EQ(Metric(*core_, Series("nv_inference_count", "slow")), 8);
+  EXPECT_GE(Metric(*core_, Series("nv_inference_request_failure", "slow", ",reason=\"TIMEOUT\"")),
+            1);
 }
 
 TEST_F(GrpcTest, CancelledCallFreesItsQueueSlot) {
@@ -846,41 +928,38 @@ TEST_F(GrpcTest, CancelledCallFreesItsQueueSlot) {
       ChainConfig("slow", kSlowWidth,
                   "dynamic_batching { default_queue_policy { max_queue_size: 1 } }\n"));
   Start();
-  // A: a full batch, running on the single instance for a long while.
+  const std::string pending = Series("nv_inference_pending_request_count", "slow");
+  const std::string cancelled =
+      Series("nv_inference_request_failure", "slow", ",reason=\"CANCELED\"");
+  // A: a full batch, taken off the queue by the single instance and running for a while.
   AsyncInfer a(stub_.get(), ChainRequest("slow", 8, kSlowWidth, 1.0f));
-  // B: waits in the one queue slot. Until A leaves the queue for the instance, B is refused.
-  std::unique_ptr<AsyncInfer> b;
-  for (;;) {
-    b = std::make_unique<AsyncInfer>(stub_.get(), ChainRequest("slow", 1, kSlowWidth, 2.0f));
-    if (!b->DoneWithin(std::chrono::milliseconds(100))) break;
-    grpc::Status s = b->Wait();
-    ASSERT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << CodeText(s);
-    ASSERT_FALSE(a.done()) << "A finished before B could queue: make the chain slower";
-  }
-  // The slot is taken: a third request is refused.
+  WaitUntil([&] { return !core_->WaitIdle(std::chrono::milliseconds(0)); }, "A to arrive");
+  WaitUntil([&] { return Metric(*core_, pending) == 0; }, "A to leave the queue");
+  // B: waits in the one queue slot; a third request is refused.
+  auto b = std::make_unique<AsyncInfer>(stub_.get(), ChainRequest("slow", 1, kSlowWidth, 2.0f));
+  WaitUntil([&] { return Metric(*core_, pending) == 1 || b->done(); }, "B to queue");
+  ASSERT_FALSE(b->done()) << CodeText(b->Wait());
   ModelInferResponse resp;
   grpc::Status s = Infer(ChainRequest("slow", 1, kSlowWidth, 3.0f), &resp);
   ASSERT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << CodeText(s);
 
-  // Cancel B: the server cancels it in the core, and the slot frees while A still runs.
+  // Cancelling B on the client cancels it in the core: the slot frees while A still runs.
   b->context().TryCancel();
   EXPECT_EQ(b->Wait().error_code(), grpc::StatusCode::CANCELLED);
-  std::unique_ptr<AsyncInfer> d;
-  for (;;) {
-    d = std::make_unique<AsyncInfer>(stub_.get(), ChainRequest("slow", 1, kSlowWidth, 4.0f));
-    if (!d->DoneWithin(std::chrono::milliseconds(100))) break;
-    s = d->Wait();
-    ASSERT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << CodeText(s);
-    ASSERT_FALSE(a.done()) << "B's slot was not freed while A ran";
-  }
+  WaitUntil([&] { return Metric(*core_, cancelled) == 1; }, "the server to cancel B");
+  EXPECT_EQ(Metric(*core_, pending), 0);
+  AsyncInfer d(stub_.get(), ChainRequest("slow", 1, kSlowWidth, 4.0f));
+  WaitUntil([&] { return Metric(*core_, pending) == 1 || d.done(); }, "D to queue");
   EXPECT_FALSE(a.done()) << "A finished before the check: make the chain slower";
 
   s = a.Wait();
   ASSERT_TRUE(s.ok()) << CodeText(s);
   ExpectIdentity(a.request(), a.response());
-  s = d->Wait();
+  s = d.Wait();
   ASSERT_TRUE(s.ok()) << CodeText(s);
-  ExpectIdentity(d->request(), d->response());
+  ExpectIdentity(d.request(), d.response());
+  // B never ran: 8 rows of A and 1 of D.
+  EXPECT_EQ(Metric(*core_, Series("nv_inference_count", "slow")), 9);
 }
 
 TEST_F(GrpcTest, StopFinishesInFlightAndRefusesNew) {
@@ -888,11 +967,8 @@ TEST_F(GrpcTest, StopFinishesInFlightAndRefusesNew) {
                          ChainConfig("slow", kSlowWidth, "dynamic_batching { }\n"));
   Start();
   AsyncInfer a(stub_.get(), ChainRequest("slow", 8, kSlowWidth, 1.0f));
-  // Let A reach the server before stopping (a request not yet sent would be refused).
-  while (!a.DoneWithin(std::chrono::milliseconds(50))) {
-    if (channel_->GetState(false) == GRPC_CHANNEL_READY) break;
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Stop once A is in the core (a request not yet received would be refused).
+  WaitUntil([&] { return !core_->WaitIdle(std::chrono::milliseconds(0)); }, "A to arrive");
   grpc_->Stop(std::chrono::seconds(120));
   grpc::Status s = a.Wait();
   ASSERT_TRUE(s.ok()) << CodeText(s);
@@ -910,8 +986,11 @@ TEST_F(GrpcTest, StopWithoutGraceCancelsQueuedWork) {
                          ChainConfig("slow", kSlowWidth, "dynamic_batching { }\n"));
   Start();
   AsyncInfer a(stub_.get(), ChainRequest("slow", 8, kSlowWidth, 1.0f));
+  WaitUntil([&] { return !core_->WaitIdle(std::chrono::milliseconds(0)); }, "A to arrive");
   AsyncInfer b(stub_.get(), ChainRequest("slow", 8, kSlowWidth, 2.0f));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  WaitUntil(
+      [&] { return Metric(*core_, Series("nv_inference_pending_request_count", "slow")) == 1; },
+      "B to queue");
   grpc_->Stop(std::chrono::milliseconds(0));
   // Both calls complete (Stop returned only after every RPC had); the queued one cannot have
   // run to completion, and any that did is exact.
@@ -920,6 +999,9 @@ TEST_F(GrpcTest, StopWithoutGraceCancelsQueuedWork) {
     if (s.ok()) ExpectIdentity(call->request(), call->response());
   }
   EXPECT_FALSE(b.Wait().ok());
+  // The queued one was cancelled in the core rather than left to run.
+  WaitUntil([&] { return core_->WaitIdle(std::chrono::milliseconds(0)); }, "the core to idle");
+  EXPECT_EQ(Metric(*core_, Series("nv_inference_count", "slow")), 8);
 }
 
 }  // namespace
