@@ -106,8 +106,7 @@ Status InferenceServer::Impl::Start() {
   auto names = ListModels(options_.model_repository);
   if (!names.ok()) return names.status();
   std::vector<std::string> to_load = *names;
-  if (options_.poll_interval_s <= 0 && !options_.startup_models.empty())
-    to_load = options_.startup_models;
+  if (options_.explicit_control) to_load = options_.startup_models;
   for (const std::string& name : to_load) {
     Status s = Load(name, {});
     if (!s.ok())

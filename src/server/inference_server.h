@@ -45,7 +45,9 @@ struct ServerOptions {
   // Seconds between scans of the repository for new, changed and removed models; 0: load at
   // start only, then change only through explicit load/unload (Triton's "explicit" mode).
   double poll_interval_s = 0;
-  // Models to load at start when poll_interval_s is 0 and this is non-empty; empty: all.
+  // Triton's "explicit" model control: only startup_models load at start; the rest wait for
+  // LoadModel. Otherwise every model in the repository loads at start.
+  bool explicit_control = false;
   std::vector<std::string> startup_models;
   // Queue bound of a model whose config sets no max_queue_size (Triton's 0 means unbounded:
   // here it means this default, so no queue grows without limit).

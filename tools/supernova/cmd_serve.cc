@@ -1,0 +1,218 @@
+// supernova serve --model-repository DIR: the KServe v2 / Triton-compatible inference server
+// (docs/server.md). HTTP/REST on --http-port (8000), gRPC on --grpc-port (8001), Prometheus
+// metrics on --metrics-port (8002), as Triton's defaults; a port of 0 picks a free one, -1
+// turns that listener off. SIGTERM or SIGINT shuts down gracefully: readiness turns false,
+// new requests are refused, queued and running ones finish (up to --exit-timeout-secs), then
+// the listeners close.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "server/grpc_server.h"
+#include "server/http_server.h"
+#include "server/inference_server.h"
+#include "server/log.h"
+#include "supernova/commands.h"
+
+namespace supernova::tools {
+namespace {
+
+struct ServeArgs {
+  std::string repository;
+  std::string address = "0.0.0.0";
+  int http_port = 8000;
+  int grpc_port = 8001;
+  int metrics_port = 8002;
+  int http_threads = 2;
+  std::string control_mode = "none";
+  double poll_secs = 5;
+  std::vector<std::string> load_models;
+  uint32_t max_queue_size = 128;
+  int threads_per_instance = 0;
+  std::string providers = "cpu";
+  std::string infer_token_file, admin_token_file;
+  std::string tls_cert, tls_key;
+  size_t max_body_bytes = 64u << 20;
+  std::string log_level = "info";
+  int exit_timeout_secs = 30;
+};
+
+// A token from its file (trailing whitespace dropped), or from the environment variable.
+Result<std::string> ReadToken(const std::string& file, const char* env) {
+  if (file.empty()) {
+    const char* v = std::getenv(env);
+    return std::string(v ? v : "");
+  }
+  std::ifstream in(file);
+  if (!in) return Status::NotFound("cannot read token file " + file);
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string token = s.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) return Status::InvalidArgument("token file " + file + " is empty");
+  return token;
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int Serve(const ServeArgs& args) {
+  using server::Log;
+  using server::LogLevel;
+  LogLevel level;
+  if (!server::ParseLogLevel(args.log_level, &level))
+    return Fail("--log-level must be debug, info, warning or error");
+  server::SetLogLevel(level);
+  if (args.control_mode != "none" && args.control_mode != "poll" && args.control_mode != "explicit")
+    return Fail("--model-control-mode must be none, poll or explicit");
+  if (args.tls_cert.empty() != args.tls_key.empty())
+    return Fail("--tls-cert and --tls-key go together");
+
+  // Signals are taken by sigwait below: block them before any thread starts, so that every
+  // thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  server::ServerOptions opts;
+  opts.model_repository = args.repository;
+  opts.poll_interval_s = args.control_mode == "poll" ? args.poll_secs : 0;
+  opts.explicit_control = args.control_mode == "explicit";
+  opts.startup_models = args.load_models;
+  opts.default_max_queue_size = args.max_queue_size;
+  opts.threads_per_instance = args.threads_per_instance;
+  opts.providers = SplitComma(args.providers);
+  auto infer_token = ReadToken(args.infer_token_file, "SUPERNOVA_INFER_TOKEN");
+  auto admin_token = ReadToken(args.admin_token_file, "SUPERNOVA_ADMIN_TOKEN");
+  if (!infer_token.ok()) return Fail(infer_token.status().message());
+  if (!admin_token.ok()) return Fail(admin_token.status().message());
+  opts.infer_token = *infer_token;
+  opts.admin_token = *admin_token;
+
+  auto core = server::InferenceServer::Create(opts);
+  if (!core.ok()) return Fail(core.status().message());
+
+  std::unique_ptr<server::HttpServer> http, metrics;
+  std::unique_ptr<server::GrpcServer> grpc;
+  if (args.http_port >= 0) {
+    server::HttpOptions o;
+    o.address = args.address;
+    o.port = args.http_port;
+    o.threads = args.http_threads;
+    o.max_body_bytes = args.max_body_bytes;
+    o.tls_cert_file = args.tls_cert;
+    o.tls_key_file = args.tls_key;
+    auto s = server::HttpServer::Start(core->get(), o);
+    if (!s.ok()) return Fail("HTTP: " + s.status().message());
+    http = std::move(*s);
+  }
+  if (args.grpc_port >= 0) {
+    server::GrpcOptions o;
+    o.address = args.address;
+    o.port = args.grpc_port;
+    o.max_message_bytes = args.max_body_bytes;
+    o.tls_cert_file = args.tls_cert;
+    o.tls_key_file = args.tls_key;
+    auto s = server::GrpcServer::Start(core->get(), o);
+    if (!s.ok()) return Fail("gRPC: " + s.status().message());
+    grpc = std::move(*s);
+  }
+  if (args.metrics_port >= 0) {
+    server::HttpOptions o;
+    o.address = args.address;
+    o.port = args.metrics_port;
+    o.threads = 1;
+    o.role = server::HttpOptions::Role::kMetrics;
+    auto s = server::HttpServer::Start(core->get(), o);
+    if (!s.ok()) return Fail("metrics: " + s.status().message());
+    metrics = std::move(*s);
+  }
+  Log(LogLevel::kInfo, "server_ready",
+      {{"repository", args.repository},
+       {"http_port", std::to_string(http ? http->port() : -1)},
+       {"grpc_port", std::to_string(grpc ? grpc->port() : -1)},
+       {"metrics_port", std::to_string(metrics ? metrics->port() : -1)},
+       {"tls", args.tls_cert.empty() ? "off" : "on"},
+       {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  Log(LogLevel::kInfo, "signal_received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*core)->BeginShutdown();
+  const auto grace = std::chrono::seconds(args.exit_timeout_secs);
+  const bool idle = (*core)->WaitIdle(grace);
+  if (grpc) grpc->Stop(std::chrono::milliseconds(1000));
+  if (http) http->Stop();
+  if (metrics) metrics->Stop();
+  Log(idle ? LogLevel::kInfo : LogLevel::kWarning, "server_stopped",
+      {{"in_flight_finished", idle ? "true" : "false"}});
+  return idle ? 0 : 1;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve a Triton-layout model repository over KServe v2 HTTP and gRPC");
+  cmd->add_option("--model-repository", args->repository, "Repository directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--address", args->address, "Address the listeners bind")->capture_default_str();
+  cmd->add_option("--http-port", args->http_port, "HTTP/REST port (0: any free, -1: off)")
+      ->capture_default_str();
+  cmd->add_option("--grpc-port", args->grpc_port, "gRPC port (0: any free, -1: off)")
+      ->capture_default_str();
+  cmd->add_option("--metrics-port", args->metrics_port,
+                  "Prometheus metrics port (0: any free, -1: off)")
+      ->capture_default_str();
+  cmd->add_option("--http-threads", args->http_threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--model-control-mode", args->control_mode,
+                  "none: load all at start; poll: also follow changes on disk; explicit: load "
+                  "only --load-model at start, then through the repository API")
+      ->capture_default_str();
+  cmd->add_option("--repository-poll-secs", args->poll_secs, "Seconds between polls (poll mode)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--load-model", args->load_models, "Model to load at start (explicit mode)");
+  cmd->add_option("--max-queue-size", args->max_queue_size,
+                  "Queue bound of models whose config sets none")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  cmd->add_option("--threads-per-instance", args->threads_per_instance,
+                  "Kernel threads per model instance (0: cores / instances)")
+      ->capture_default_str();
+  cmd->add_option("--providers", args->providers, "Execution providers, in order of preference")
+      ->capture_default_str();
+  cmd->add_option("--infer-token-file", args->infer_token_file,
+                  "File holding the bearer token for inference (or $SUPERNOVA_INFER_TOKEN)");
+  cmd->add_option("--admin-token-file", args->admin_token_file,
+                  "File holding the bearer token for load/unload (or $SUPERNOVA_ADMIN_TOKEN)");
+  cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate: HTTPS and gRPC over TLS");
+  cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--max-body-bytes", args->max_body_bytes,
+                  "Largest HTTP body or gRPC message accepted")
+      ->capture_default_str();
+  cmd->add_option("--log-level", args->log_level, "debug, info, warning or error")
+      ->capture_default_str();
+  cmd->add_option("--exit-timeout-secs", args->exit_timeout_secs,
+                  "On SIGTERM, how long in-flight requests may take to finish")
+      ->capture_default_str();
+  cmd->callback([args, exit_code] { *exit_code = Serve(*args); });
+}
+
+}  // namespace supernova::tools
