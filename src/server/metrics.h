@@ -31,6 +31,30 @@ class ModelMetrics {
   void BatchExecuted(int64_t rows, int requests, double compute_s);
   void SetPending(int64_t n) { pending_.store(n, std::memory_order_relaxed); }
 
+  // The cumulative counters, each read atomically (not all at one instant): what the gRPC
+  // ModelStatistics extension reports.
+  struct Counters {
+    uint64_t success = 0;
+    uint64_t failure = 0;  // all reasons
+    uint64_t inference_count = 0;
+    uint64_t exec_count = 0;
+    uint64_t request_us = 0;
+    uint64_t queue_us = 0;
+    uint64_t compute_us = 0;
+  };
+  Counters Read() const {
+    auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    Counters c;
+    c.success = get(success_);
+    for (const auto& f : failure_) c.failure += get(f);
+    c.inference_count = get(inference_count_);
+    c.exec_count = get(exec_count_);
+    c.request_us = get(request_us_);
+    c.queue_us = get(queue_us_);
+    c.compute_us = get(compute_us_);
+    return c;
+  }
+
  private:
   friend class Metrics;
   struct Histogram {
