@@ -25,6 +25,7 @@
 
 #include "server/http_codec.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 namespace supernova::server {
 namespace {
@@ -645,8 +646,9 @@ std::optional<Response> HttpServer::Impl::Authorize(Access access, const Request
 
 Response HttpServer::Impl::InferError(const Status& s, const std::string& model,
                                       const std::string& version) const {
-  if (s.code() == Status::Code::kNotFound && core_->GetModelMetadata(model, version).ok())
-    return ErrorResponse(400, s.message());
+  if (s.code() != Status::Code::kNotFound) return StatusResponse(s);  // the model counted it
+  if (core_->GetModelMetadata(model, version).ok()) return ErrorResponse(400, s.message());
+  core_->metrics().RequestRejected("http", 404);  // never reached a model
   return StatusResponse(s);
 }
 
@@ -798,7 +800,7 @@ Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
     });
   }
   if (action == "infer") {
-    return expect(bhttp::verb::post, [&] {
+    Routed routed = expect(bhttp::verb::post, [&] {
       const beast::string_view encoding = req[bhttp::field::content_encoding];
       if (!encoding.empty() && !beast::iequals(encoding, "identity")) {
         return Answer(ErrorResponse(415, "Content-Encoding '" + std::string(SV(encoding)) +
@@ -823,6 +825,9 @@ Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
       r.infer = std::move(parsed).value();
       return r;
     });
+    // Refused here, before any model saw it: counted as the gRPC front end counts its own.
+    if (routed.response) core_->metrics().RequestRejected("http", routed.response->result_int());
+    return routed;
   }
   return NotFoundPath(SV(req.target()));
 }

@@ -19,6 +19,10 @@
 //   POST /v2/repository/models/{m}/unload
 // Metrics role: GET /metrics (Prometheus text 0.0.4), public. Anything else: 404.
 //
+// Infer requests refused by the front end (auth, validation, unknown model) count in
+// supernova_requests_rejected_total{protocol="http",code="<HTTP status>"}; the model's own
+// metrics count the rest.
+//
 // Auth (InferenceServer::Authorize with the Authorization header): health is public; metadata,
 // config, ready, infer and the repository index need the inference token; load and unload
 // the admin token.

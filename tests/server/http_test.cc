@@ -591,6 +591,14 @@ TEST_F(HttpTest, BadRequestsGetTheirStatusAndBreakNothing) {
     }
     ExpectSimpleOk(cli, seed++);  // the same connection still serves
   }
+  // Infer requests the front end refused count as rejected, by HTTP status.
+  auto rejected = [&](int code) {
+    return Metric(*s_.core, "supernova_requests_rejected_total{protocol=\"http\",code=\"" +
+                                std::to_string(code) + "\"}");
+  };
+  EXPECT_EQ(rejected(400), 10);  // the ones caught before the core (the model counts the rest)
+  EXPECT_EQ(rejected(404), 2);
+  EXPECT_EQ(rejected(415), 1);
 }
 
 TEST_F(HttpTest, MalformedHttpClosesOnlyThatConnection) {
@@ -729,6 +737,8 @@ TEST(HttpAuth, TokensGuardInferenceAndAdmin) {
   }
   EXPECT_EQ(post_infer(none)->status, 401);
   EXPECT_EQ(post_infer(wrong)->status, 403);
+  EXPECT_EQ(Metric(*s.core, "supernova_requests_rejected_total{protocol=\"http\",code=\"401\"}"),
+            1);
   ExpectSimpleJson(post_infer(infer), c);
   ExpectSimpleJson(post_infer(admin), c);  // the admin token also grants inference
   EXPECT_EQ(cli.Post("/v2/repository/index", none, "", "application/json")->status, 401);
