@@ -633,6 +633,32 @@ std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries) {
   return Dump(a);
 }
 
+std::string ModelStatsJson(const std::vector<ModelStatsEntry>& entries) {
+  auto duration = [](uint64_t count, uint64_t us) {
+    return ordered_json{{"count", count}, {"ns", us * 1000}};
+  };
+  ordered_json stats = ordered_json::array();
+  for (const ModelStatsEntry& e : entries) {
+    const ModelMetrics::Counters& c = e.counters;
+    stats.push_back({{"name", e.name},
+                     {"version", e.version},
+                     {"last_inference", 0},
+                     {"inference_count", c.inference_count},
+                     {"execution_count", c.exec_count},
+                     {"inference_stats",
+                      {{"success", duration(c.success, c.request_us)},
+                       {"fail", duration(c.failure, 0)},
+                       {"queue", duration(c.success, c.queue_us)},
+                       {"compute_input", duration(c.success, 0)},
+                       {"compute_infer", duration(c.success, c.compute_us)},
+                       {"compute_output", duration(c.success, 0)},
+                       {"cache_hit", duration(0, 0)},
+                       {"cache_miss", duration(0, 0)}}},
+                     {"batch_stats", ordered_json::array()}});
+  }
+  return Dump(ordered_json{{"model_stats", std::move(stats)}});
+}
+
 Result<bool> ParseRepositoryIndexRequest(std::string_view body) {
   SN_ASSIGN_OR_RETURN(json j, ParseOptionalObject(body, "the repository index request"));
   return BoolParameter(j, "ready", false, "repository index request");

@@ -35,6 +35,7 @@
 
 #include "model_config.pb.h"
 #include "server/inference_server.h"
+#include "server/metrics.h"
 #include "supernova/status.h"
 
 namespace supernova::server::http {
@@ -86,6 +87,18 @@ std::string ModelMetadataJson(const ModelMetadata& metadata);
 Result<std::string> ModelConfigJson(const inference::ModelConfig& config);
 // [{"name", "version", "state", "reason"}] (version and reason only when not empty).
 std::string RepositoryIndexJson(const std::vector<RepositoryEntry>& entries);
+
+// Triton's statistics extension: {"model_stats": [{"name", "version", "last_inference",
+// "inference_count", "execution_count", "inference_stats": {"success": {"count", "ns"}, "fail",
+// "queue", "compute_input", "compute_infer", "compute_output", "cache_hit", "cache_miss"},
+// "batch_stats": []}]}. As the gRPC front end reports them: input and output copies are inside
+// compute_infer (compute_input and compute_output carry the count with zero time).
+struct ModelStatsEntry {
+  std::string name;
+  std::string version;
+  ModelMetrics::Counters counters;
+};
+std::string ModelStatsJson(const std::vector<ModelStatsEntry>& entries);
 
 // POST /v2/repository/index body (may be empty): {"ready": bool}. Returns ready_only.
 Result<bool> ParseRepositoryIndexRequest(std::string_view body);

@@ -158,6 +158,8 @@ class HttpServer::Impl {
   std::optional<Response> Authorize(Access access, const Request& req) const;
   Routed RouteModel(const Request& req, std::string_view model, std::string_view version,
                     std::string_view action) const;
+  // Triton's statistics extension for one model (version), or all when `model` is empty.
+  Response Statistics(std::string_view model, std::string_view version) const;
 
   InferenceServer* const core_;
   const HttpOptions options_;
@@ -652,6 +654,24 @@ Response HttpServer::Impl::InferError(const Status& s, const std::string& model,
   return StatusResponse(s);
 }
 
+Response HttpServer::Impl::Statistics(std::string_view model, std::string_view version) const {
+  std::vector<http::ModelStatsEntry> entries;
+  for (RepositoryEntry& e : core_->RepositoryIndex(/*ready_only=*/true)) {
+    if (!model.empty() && e.name != model) continue;
+    if (!version.empty() && version != "-1" && e.version != version) continue;
+    http::ModelStatsEntry entry{std::move(e.name), std::move(e.version), {}};
+    entry.counters = core_->metrics().ForModel(entry.name, entry.version)->Read();
+    entries.push_back(std::move(entry));
+  }
+  if (!model.empty() && entries.empty()) {
+    // Say why, as the metadata lookup would: unknown model or version, or not ready.
+    Result<ModelMetadata> m = core_->GetModelMetadata(model, version);
+    if (!m.ok()) return StatusResponse(m.status());
+    return ErrorResponse(404, "no statistics for model '" + std::string(model) + "'");
+  }
+  return JsonResponse(200, http::ModelStatsJson(entries));
+}
+
 namespace {
 
 std::vector<std::string_view> SplitPath(std::string_view target) {
@@ -720,6 +740,9 @@ Routed HttpServer::Impl::Route(const Request& req) const {
       const bool yes = live ? core_->Live() : core_->Ready();
       return Answer(EmptyResponse(yes ? 200 : 400));
     });
+  }
+  if (seg[1] == "models" && seg.size() == 3 && seg[2] == "stats") {
+    return expect(bhttp::verb::get, Access::kInfer, [&] { return Answer(Statistics("", "")); });
   }
   if (seg[1] == "models" && seg.size() >= 3) {
     std::optional<std::string> model = http::DecodePathSegment(seg[2]);
@@ -799,6 +822,8 @@ Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
       return Answer(JsonResponse(200, std::move(text).value()));
     });
   }
+  if (action == "stats")
+    return expect(bhttp::verb::get, [&] { return Answer(Statistics(model, version)); });
   if (action == "infer") {
     Routed routed = expect(bhttp::verb::post, [&] {
       const beast::string_view encoding = req[bhttp::field::content_encoding];

@@ -14,6 +14,7 @@
 //   GET  /v2/models/{m}[/versions/{v}]/ready                  200; 400 not ready; 404 unknown
 //   GET  /v2/models/{m}[/versions/{v}]/config                 Triton's ModelConfig as JSON
 //   POST /v2/models/{m}[/versions/{v}]/infer                  JSON or binary tensor extension
+//   GET  /v2/models[/{m}[/versions/{v}]]/stats                Triton's statistics extension
 //   POST /v2/repository/index                                 {"ready": bool} optional
 //   POST /v2/repository/models/{m}/load                       {"parameters":{"config":"..."}}
 //   POST /v2/repository/models/{m}/unload
@@ -24,7 +25,7 @@
 // metrics count the rest.
 //
 // Auth (InferenceServer::Authorize with the Authorization header): health is public; metadata,
-// config, ready, infer and the repository index need the inference token; load and unload
+// config, ready, stats, infer and the repository index need the inference token; load and unload
 // the admin token.
 //
 // Status codes. Errors carry {"error": "message"}.

@@ -339,6 +339,29 @@ TEST_F(HttpTest, ModelConfigIsTritonJson) {
   EXPECT_EQ(s_.Client().Get("/v2/models/nope/config")->status, 404);
 }
 
+TEST_F(HttpTest, StatisticsExtension) {
+  auto cli = s_.Client();
+  ExpectSimpleOk(cli, 1);
+  ExpectSimpleOk(cli, 2);
+  for (const char* path :
+       {"/v2/models/stats", "/v2/models/simple/stats", "/v2/models/simple/versions/1/stats"}) {
+    auto res = cli.Get(path);
+    ASSERT_TRUE(res) << path;
+    ASSERT_EQ(res->status, 200) << path << ": " << res->body;
+    const json j = json::parse(res->body);
+    ASSERT_EQ(j["model_stats"].size(), 1u) << path;
+    const json& m = j["model_stats"][0];
+    EXPECT_EQ(m["name"], "simple");
+    EXPECT_EQ(m["version"], "1");
+    EXPECT_EQ(m["inference_stats"]["success"]["count"], 2) << path;
+    EXPECT_GE(m["inference_count"].get<int>(), 2);
+    EXPECT_GE(m["execution_count"].get<int>(), 1);
+    EXPECT_TRUE(m["inference_stats"]["queue"]["ns"].is_number());
+  }
+  EXPECT_EQ(cli.Get("/v2/models/nope/stats")->status, 404);
+  EXPECT_EQ(cli.Get("/v2/models/simple/versions/3/stats")->status, 404);
+}
+
 // ---- inference ------------------------------------------------------------------------------
 
 TEST_F(HttpTest, InferJsonMatchesComputedSumsAndDifferences) {
