@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# The main job on its embedded defaults: sets up, builds, and reads the bundled text-line
-# image with the real PP-OCR models (orientation classifier, then recognizer), printing what
-# the models see. Until the inference server lands, this is Supernova end to end.
+# The main job on its embedded defaults: sets up, builds, and starts the inference server on
+# the bundled model repository (examples/model_repository, plus the PP-OCR text-orientation
+# classifier from the fetched models), with Triton's ports: HTTP 8000, gRPC 8001, metrics 8002.
+# Stop it with Ctrl-C (or SIGTERM): requests in flight finish first. Extra arguments go to
+# `supernova serve` (e.g. --http-port 9000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-SN=build/tools/supernova
-OCR=build/assets/ocr
-IMG=examples/text_line.png
-OUT=build/run-output
 
-echo
-echo "== model"
-$SN info "$OCR/ch_PP-OCRv4_rec_infer.onnx" | head -8
-echo
-echo "== text-line orientation (PP-OCR mobile v2 classifier) on $IMG"
-$SN run "$OCR/ch_ppocr_mobile_v2.0_cls_infer.onnx" --input "$IMG" --preprocess paddle \
-  --size 48x192 --output-dir "$OUT/cls" --decode topk --top 2 \
-  --labels examples/orientation_labels.txt
-echo
-echo "== text recognition (PP-OCRv4 recognizer) on $IMG"
-$SN run "$OCR/ch_PP-OCRv4_rec_infer.onnx" --input "$IMG" --preprocess paddle --size 48x320 \
-  --output-dir "$OUT/rec" --decode ctc --labels "$OCR/ppocr_keys_v1.txt"
+REPO=build/model_repository
+rm -rf "$REPO"
+cp -r examples/model_repository "$REPO"
+mkdir -p "$REPO/text_orientation/1"
+ln -s "$(pwd)/build/assets/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" \
+  "$REPO/text_orientation/1/model.onnx"
+cp examples/text_orientation.config.pbtxt "$REPO/text_orientation/config.pbtxt"
+cp examples/orientation_labels.txt "$REPO/text_orientation/labels.txt"
+
+cat <<'USAGE'
+== supernova serve: try it from another shell
+  curl localhost:8000/v2/health/ready -i
+  curl localhost:8000/v2/models/simple
+  curl localhost:8000/v2/models/simple/infer -d '{"inputs":[
+    {"name":"INPUT0","datatype":"INT32","shape":[1,16],"data":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]},
+    {"name":"INPUT1","datatype":"INT32","shape":[1,16],"data":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}]}'
+  curl localhost:8002/metrics
+USAGE
+exec build/tools/supernova serve --model-repository "$REPO" "$@"

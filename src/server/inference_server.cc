@@ -384,7 +384,8 @@ bool InferenceServer::Ready() const { return !impl_->shutting_down_.load(); }
 std::string_view InferenceServer::Version() const { return SUPERNOVA_VERSION; }
 
 std::vector<std::string> InferenceServer::Extensions() const {
-  return {"binary_tensor_data", "model_repository", "model_configuration", "schedule_policy"};
+  return {"binary_tensor_data", "model_repository", "model_configuration", "schedule_policy",
+          "statistics"};
 }
 
 bool InferenceServer::ModelReady(std::string_view model, std::string_view version) const {

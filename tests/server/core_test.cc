@@ -81,16 +81,6 @@ void ExpectEcho(const InferRequest& request, const InferResponse& response) {
   }
 }
 
-// The value of a metric line "name{labels} value" whose labels contain `labels`.
-double MetricValue(const std::string& text, const std::string& name, const std::string& labels) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(name + "{", 0) == 0 && line.find(labels) != std::string::npos)
-      return std::stod(line.substr(line.rfind(' ') + 1));
-  return -1;
-}
-
 std::unique_ptr<InferenceServer> StartServer(const std::string& repo, ServerOptions opts = {}) {
   opts.model_repository = repo;
   auto server = InferenceServer::Create(opts);
@@ -280,7 +270,8 @@ TEST(ServerCore, InvalidRequestsGetAClearErrorAndDoNotDisturbOthers) {
   r.outputs = {"OUTPUT7"};
   expect_error(r, Status::Code::kInvalidArgument, "unexpected output 'OUTPUT7'");
   const std::string metrics = server->MetricsText();
-  EXPECT_EQ(MetricValue(metrics, "nv_inference_request_failure", "reason=\"INVALID\""), 8);
+  EXPECT_EQ(testing::MetricSample(metrics, "nv_inference_request_failure", "reason=\"INVALID\""),
+            8);
 }
 
 TEST(ServerCore, DynamicBatchingMergesConcurrentRequestsAndSplitsExactly) {
@@ -303,14 +294,16 @@ TEST(ServerCore, DynamicBatchingMergesConcurrentRequestsAndSplitsExactly) {
     rows += requests[i].inputs[0].tensor.dim(0);
   }
   const std::string metrics = server->MetricsText();
-  const double executions = MetricValue(metrics, "nv_inference_exec_count", "model=\"slow\"");
-  EXPECT_EQ(MetricValue(metrics, "nv_inference_count", "model=\"slow\""), rows);
-  EXPECT_EQ(MetricValue(metrics, "nv_inference_request_success", "model=\"slow\""), kRequests);
+  const double executions =
+      testing::MetricSample(metrics, "nv_inference_exec_count", "model=\"slow\"");
+  EXPECT_EQ(testing::MetricSample(metrics, "nv_inference_count", "model=\"slow\""), rows);
+  EXPECT_EQ(testing::MetricSample(metrics, "nv_inference_request_success", "model=\"slow\""),
+            kRequests);
   // 24 requests of 48 rows with max_batch_size 8: at least 6 executions, and far fewer than 24.
   EXPECT_GE(executions, 6);
   EXPECT_LT(executions, kRequests);
-  EXPECT_GT(MetricValue(metrics, "supernova_batch_size_bucket", "le=\"8\""),
-            MetricValue(metrics, "supernova_batch_size_bucket", "le=\"1\""));
+  EXPECT_GT(testing::MetricSample(metrics, "supernova_batch_size_bucket", "le=\"8\""),
+            testing::MetricSample(metrics, "supernova_batch_size_bucket", "le=\"1\""));
 }
 
 TEST(ServerCore, FullQueueRefusesAtOnceInsteadOfGrowing) {
@@ -344,9 +337,9 @@ dynamic_batching { default_queue_policy { max_queue_size: 2 } }
   EXPECT_GE(ok, 1);
   EXPECT_GE(refused, 1);
   EXPECT_EQ(ok + refused, kRequests);
-  EXPECT_EQ(
-      MetricValue(server->MetricsText(), "nv_inference_request_failure", "reason=\"REJECTED\""),
-      refused);
+  EXPECT_EQ(testing::MetricSample(server->MetricsText(), "nv_inference_request_failure",
+                                  "reason=\"REJECTED\""),
+            refused);
 }
 
 TEST(ServerCore, TimedOutRequestsFailWithoutRunningAndCancelledOnesLeaveTheQueue) {
@@ -373,9 +366,11 @@ TEST(ServerCore, TimedOutRequestsFailWithoutRunningAndCancelledOnesLeaveTheQueue
   EXPECT_EQ(timed.get_future().get().status.code(), Status::Code::kDeadlineExceeded);
   EXPECT_TRUE(first.get_future().get().status.ok());
   const std::string metrics = server->MetricsText();
-  EXPECT_EQ(MetricValue(metrics, "nv_inference_request_failure", "reason=\"TIMEOUT\""), 1);
-  EXPECT_EQ(MetricValue(metrics, "nv_inference_request_failure", "reason=\"CANCELED\""), 1);
-  EXPECT_EQ(MetricValue(metrics, "nv_inference_exec_count", "model=\"slow\""), 1);
+  EXPECT_EQ(testing::MetricSample(metrics, "nv_inference_request_failure", "reason=\"TIMEOUT\""),
+            1);
+  EXPECT_EQ(testing::MetricSample(metrics, "nv_inference_request_failure", "reason=\"CANCELED\""),
+            1);
+  EXPECT_EQ(testing::MetricSample(metrics, "nv_inference_exec_count", "model=\"slow\""), 1);
 }
 
 TEST(ServerCore, ReloadUnderLoadSwapsVersionsWithoutFailingARequest) {
@@ -557,10 +552,15 @@ TEST(ServerCore, MetricsAreValidPrometheusText) {
   auto server = StartServer(repo.path());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(InferSync(*server, SimpleRequest(2, i)).status.ok());
   const std::string text = server->MetricsText();
-  EXPECT_EQ(MetricValue(text, "nv_inference_request_success", "model=\"simple\",version=\"1\""), 3);
-  EXPECT_EQ(MetricValue(text, "nv_inference_count", "model=\"simple\""), 6);
-  EXPECT_EQ(MetricValue(text, "supernova_request_duration_seconds_count", "model=\"simple\""), 3);
-  EXPECT_EQ(MetricValue(text, "supernova_request_duration_seconds_bucket", "le=\"+Inf\""), 3);
+  EXPECT_EQ(
+      testing::MetricSample(text, "nv_inference_request_success", "model=\"simple\",version=\"1\""),
+      3);
+  EXPECT_EQ(testing::MetricSample(text, "nv_inference_count", "model=\"simple\""), 6);
+  EXPECT_EQ(
+      testing::MetricSample(text, "supernova_request_duration_seconds_count", "model=\"simple\""),
+      3);
+  EXPECT_EQ(testing::MetricSample(text, "supernova_request_duration_seconds_bucket", "le=\"+Inf\""),
+            3);
   // Every line is a comment or `name{labels} number`.
   const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eE]+(Inf)?$)");
   std::istringstream in(text);

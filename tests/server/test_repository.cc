@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "ir/graph.h"
 #include "ir/onnx_import.h"
@@ -15,6 +16,15 @@ namespace fs = std::filesystem;
 namespace supernova::testing {
 
 std::string BundledRepositoryDir() { return SUPERNOVA_EXAMPLES_DIR "/model_repository"; }
+
+double MetricSample(const std::string& text, const std::string& name, const std::string& labels) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(name + "{", 0) == 0 && line.find(labels) != std::string::npos)
+      return std::stod(line.substr(line.rfind(' ') + 1));
+  return -1;
+}
 
 TempRepository::TempRepository() {
   std::string tmpl = (fs::temp_directory_path() / "supernova-repo-XXXXXX").string();

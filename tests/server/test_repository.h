@@ -39,4 +39,8 @@ class TempRepository {
 // The bundled repository's directory (examples/model_repository).
 std::string BundledRepositoryDir();
 
+// In Prometheus text, the value of the first sample of metric `name` whose line contains
+// `labels` (e.g. `model="simple"`); -1 when there is none.
+double MetricSample(const std::string& text, const std::string& name, const std::string& labels);
+
 }  // namespace supernova::testing

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   supernova::tools::AddRunCommand(app, &exit_code);
   supernova::tools::AddBenchCommand(app, &exit_code);
   supernova::tools::AddCheckCommand(app, &exit_code);
+  supernova::tools::AddServeCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

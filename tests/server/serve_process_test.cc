@@ -1,0 +1,210 @@
+// `supernova serve` end to end as a process: the bundled repository, graceful shutdown on
+// SIGTERM with requests in flight, the metrics port checked by Prometheus' own tools, and
+// start-up errors.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "server/serve_process.h"
+#include "server/test_repository.h"
+
+namespace supernova::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+json SimpleInferBody(int seed) {
+  json in0 = json::array(), in1 = json::array();
+  for (int i = 0; i < 16; ++i) {
+    in0.push_back(seed + i);
+    in1.push_back(2 * i);
+  }
+  return {{"inputs",
+           {{{"name", "INPUT0"}, {"datatype", "INT32"}, {"shape", {1, 16}}, {"data", in0}},
+            {{"name", "INPUT1"}, {"datatype", "INT32"}, {"shape", {1, 16}}, {"data", in1}}}}};
+}
+
+json EchoBody(int width, float seed) {
+  json data = json::array();
+  for (int i = 0; i < width; ++i) data.push_back(seed + static_cast<float>(i % 7));
+  return {
+      {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, width}}, {"data", data}}}}};
+}
+
+// A port nothing listens on now (the kernel's pick for a socket bound to port 0).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+bool Eventually(const std::function<bool()>& cond, int seconds = 60) {
+  for (int i = 0; i < seconds * 20; ++i) {  // a wait, not a timing assertion
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST(ServeProcess, ServesTheBundledRepository) {
+  ServeProcess serve({"--model-repository", BundledRepositoryDir()});
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+  httplib::Client http("127.0.0.1", serve.http_port());
+  auto ready = http.Get("/v2/health/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  auto res = http.Post("/v2/models/simple/infer", SimpleInferBody(10).dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const json out = json::parse(res->body);
+  EXPECT_EQ(out["model_name"], "simple");
+  for (const json& o : out["outputs"]) {
+    const bool sum = o["name"] == "OUTPUT0";
+    for (int i = 0; i < 16; ++i) EXPECT_EQ(o["data"][i].get<int>(), sum ? 10 + 3 * i : 10 - i);
+  }
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0) << serve.Log();
+}
+
+TEST(ServeProcess, SigtermFinishesRequestsInFlightThenExits) {
+  TempRepository repo;
+  repo.AddIdentityChain("slow", 1024, 48, "max_batch_size: 1\ndynamic_batching { }");
+  ServeProcess serve({"--model-repository", repo.path(), "--exit-timeout-secs", "120"});
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+  httplib::Client metrics("127.0.0.1", serve.metrics_port());
+  // Three slow requests on one instance: one runs, two wait in the queue.
+  std::vector<std::future<httplib::Result>> replies;
+  for (int i = 0; i < 3; ++i)
+    replies.push_back(std::async(std::launch::async, [&serve, i] {
+      httplib::Client c("127.0.0.1", serve.http_port());
+      c.set_read_timeout(120);
+      return c.Post("/v2/models/slow/infer", EchoBody(1024, static_cast<float>(i)).dump(),
+                    "application/json");
+    }));
+  ASSERT_TRUE(Eventually([&] {
+    auto m = metrics.Get("/metrics");
+    return m && MetricSample(m->body, "nv_inference_pending_request_count", "model=\"slow\"") >= 1;
+  })) << serve.Log();
+  serve.Signal(SIGTERM);
+  for (int i = 0; i < 3; ++i) {
+    httplib::Result r = replies[i].get();
+    ASSERT_TRUE(r) << "request " << i << " lost: " << httplib::to_string(r.error());
+    ASSERT_EQ(r->status, 200) << r->body;
+    const json out = json::parse(r->body);
+    EXPECT_FLOAT_EQ(out["outputs"][0]["data"][3].get<float>(), static_cast<float>(i) + 3.0f);
+  }
+  EXPECT_EQ(serve.Wait(), 0) << serve.Log();
+  EXPECT_TRUE(serve.Logged("signal_received"));
+  EXPECT_TRUE(serve.Logged("shutdown_begun"));
+  EXPECT_THAT(serve.Log(), HasSubstr("\"in_flight_finished\":\"true\""));
+}
+
+// The metrics port as Prometheus sees it: promtool's format check, then a real scrape.
+TEST(ServeProcess, PrometheusScrapesTheMetricsPort) {
+  if (std::system("command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1"))
+    GTEST_SKIP() << "Debian's prometheus package is not installed";
+  ServeProcess serve({"--model-repository", BundledRepositoryDir()});
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+  httplib::Client http("127.0.0.1", serve.http_port());
+  for (int i = 0; i < 5; ++i) {
+    auto r = http.Post("/v2/models/simple/infer", SimpleInferBody(i).dump(), "application/json");
+    ASSERT_TRUE(r && r->status == 200);
+  }
+  httplib::Client metrics("127.0.0.1", serve.metrics_port());
+  auto m = metrics.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_THAT(m->get_header_value("Content-Type"), HasSubstr("text/plain"));
+  TempRepository dir;  // a scratch directory
+  const std::string scrape = dir.path() + "/metrics.txt";
+  std::ofstream(scrape) << m->body;
+  // promtool exits 1 on a format error and 3 on naming-convention complaints. Triton's
+  // nv_inference_* names (kept so that its dashboards work) draw those complaints; our own
+  // metrics must draw none.
+  const int rc = std::system(
+      ("promtool check metrics < " + scrape + " > " + dir.path() + "/promtool.txt 2>&1").c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  std::ifstream lint_file(dir.path() + "/promtool.txt");
+  std::string lint((std::istreambuf_iterator<char>(lint_file)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(WEXITSTATUS(rc) == 0 || WEXITSTATUS(rc) == 3) << lint;
+  std::istringstream lines(lint);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) {
+      EXPECT_EQ(line.rfind("nv_inference_", 0), 0u) << line;
+    }
+  }
+
+  // A Prometheus server scraping every 200 ms, then asked for the success counter.
+  const int prom_port = FreePort();
+  std::ofstream(dir.path() + "/prometheus.yml")
+      << "global: {scrape_interval: 200ms}\nscrape_configs:\n  - job_name: supernova\n"
+      << "    static_configs: [{targets: ['127.0.0.1:" << serve.metrics_port() << "']}]\n";
+  const std::string cmd = "prometheus --config.file=" + dir.path() +
+                          "/prometheus.yml --storage.tsdb.path=" + dir.path() +
+                          "/tsdb --web.listen-address=127.0.0.1:" + std::to_string(prom_port) +
+                          " > " + dir.path() + "/prometheus.log 2>&1 & echo $!";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_TRUE(p);
+  int prom_pid = 0;
+  ASSERT_EQ(fscanf(p, "%d", &prom_pid), 1);
+  pclose(p);
+  httplib::Client prom("127.0.0.1", prom_port);
+  double scraped = -1;
+  Eventually([&] {
+    auto q = prom.Get("/api/v1/query?query=nv_inference_request_success%7Bmodel%3D%22simple%22%7D");
+    if (!q || q->status != 200) return false;
+    const json j = json::parse(q->body, nullptr, false);
+    if (j.is_discarded() || j["data"]["result"].empty()) return false;
+    scraped = std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+    return true;
+  });
+  kill(prom_pid, SIGTERM);
+  EXPECT_EQ(scraped, 5) << std::ifstream(dir.path() + "/prometheus.log").rdbuf();
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0);
+}
+
+TEST(ServeProcess, StartupErrorsAreClear) {
+  {
+    ServeProcess serve({"--model-repository", "/nonexistent/repository"});
+    EXPECT_FALSE(serve.WaitReady());
+    EXPECT_NE(serve.Wait(), 0);
+    EXPECT_THAT(serve.Log(), HasSubstr("/nonexistent/repository"));
+  }
+  {
+    ServeProcess first({"--model-repository", BundledRepositoryDir()});
+    ASSERT_TRUE(first.WaitReady()) << first.Log();
+    ServeProcess second({"--model-repository", BundledRepositoryDir(), "--http-port",
+                         std::to_string(first.http_port())});
+    EXPECT_FALSE(second.WaitReady());
+    EXPECT_EQ(second.Wait(), 1);
+    EXPECT_THAT(second.Log(), HasSubstr("HTTP"));
+    first.Signal(SIGTERM);
+    EXPECT_EQ(first.Wait(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace supernova::testing
