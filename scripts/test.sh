@@ -11,9 +11,10 @@ scripts/build.sh
 
 # Sanitizer tree: the core libraries' unit tests and the conformance suite (real models are
 # too slow under ASan and run in the release tree).
-# -O1 with line tables: quick to build on two cores, fast enough to run, readable stacks.
+# -O0 with line tables: 2.5x quicker to build on two cores than -O1 (the suite must stay under
+# 25 minutes), fast enough to run, readable stacks.
 # No cuda provider there: ASan and the CUDA driver do not get along, and nvcc takes no -fsanitize.
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
   -DSUPERNOVA_WERROR=ON -DSUPERNOVA_SANITIZE=ON -DSUPERNOVA_MODEL_TESTS=OFF -DSUPERNOVA_CUDA=OFF >/dev/null
 cmake --build build-asan --target core_tests node_conformance server_core_tests
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <unistd.h>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -120,6 +121,45 @@ TEST(ServeProcess, SigtermFinishesRequestsInFlightThenExits) {
   EXPECT_TRUE(serve.Logged("signal_received"));
   EXPECT_TRUE(serve.Logged("shutdown_begun"));
   EXPECT_THAT(serve.Log(), HasSubstr("\"in_flight_finished\":\"true\""));
+}
+
+// Poll mode over the network: clients send without pause while a new version appears on
+// disk and is picked up; not one request fails and the answers move to the new version.
+TEST(ServeProcess, PolledReloadUnderLoadFailsNoRequest) {
+  TempRepository repo;
+  const std::string config = "max_batch_size: 8\ndynamic_batching { }";
+  repo.AddIdentityChain("m", 64, 4, config, 1);
+  ServeProcess serve({"--model-repository", repo.path(), "--model-control-mode", "poll",
+                      "--repository-poll-secs", "0.2"});
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, wrong{0}, on_v1{0}, on_v2{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 3; ++c)
+    clients.emplace_back([&, c] {
+      httplib::Client http("127.0.0.1", serve.http_port());
+      for (int i = 0; !stop.load(); ++i) {
+        const float seed = static_cast<float>(c * 100000 + i);
+        auto r = http.Post("/v2/models/m/infer", EchoBody(64, seed).dump(), "application/json");
+        if (!r || r->status != 200) {
+          ++failures;
+          continue;
+        }
+        const json out = json::parse(r->body);
+        if (out["outputs"][0]["data"][5].get<float>() != seed + 5.0f) ++wrong;
+        (out["model_version"] == "1" ? on_v1 : on_v2)++;
+      }
+    });
+  EXPECT_TRUE(Eventually([&] { return on_v1.load() >= 50; }));
+  repo.AddIdentityChain("m", 64, 4, config, 2);
+  EXPECT_TRUE(Eventually([&] { return on_v2.load() >= 50; })) << serve.Log();
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_TRUE(serve.Logged("model_version_retired"));
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0);
 }
 
 // The metrics port as Prometheus sees it: promtool's format check, then a real scrape.
