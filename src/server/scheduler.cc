@@ -270,10 +270,14 @@ std::vector<std::shared_ptr<Scheduler::Pending>> Scheduler::NextBatch(
     for (const auto& p : queue_) wake = std::min(wake, p->deadline);
 
     const std::shared_ptr<Pending> head = queue_.front();
+    // Requests merge when they give the same inputs (an optional one may be left out) with
+    // the same shapes apart from the batch dimension.
     auto compatible = [&](const Pending& p) {
-      for (size_t i = 0; i < head->request.inputs.size(); ++i)
-        if (Rest(p.request.inputs[i].tensor.shape()) !=
-            Rest(head->request.inputs[i].tensor.shape()))
+      const std::vector<NamedTensor>& a = p.request.inputs;
+      const std::vector<NamedTensor>& b = head->request.inputs;
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < b.size(); ++i)
+        if (a[i].name != b[i].name || Rest(a[i].tensor.shape()) != Rest(b[i].tensor.shape()))
           return false;
       return true;
     };
