@@ -491,11 +491,9 @@ Status InferenceServer::Authorize(Access access, std::string_view authorization)
   if (access == Access::kPublic) return Status::Ok();
   const std::string& infer = impl_->options_.infer_token;
   const std::string& admin = impl_->options_.admin_token;
-  // Admin requests need the admin token when there is one; without one, they need what
-  // inference needs.
-  const bool open =
-      access == Access::kInfer ? infer.empty() && admin.empty() : admin.empty() && infer.empty();
-  if (open) return Status::Ok();
+  // With no token configured, nothing is asked. Otherwise inference takes either token, and
+  // administration the admin token (the inference token where no admin token is set).
+  if (infer.empty() && admin.empty()) return Status::Ok();
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||
       !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),
@@ -503,11 +501,8 @@ Status InferenceServer::Authorize(Access access, std::string_view authorization)
     return Status(Status::Code::kUnauthenticated, "missing bearer token");
   std::string_view token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  const bool granted =
-      access == Access::kInfer
-          ? TokenMatches(token, admin) || TokenMatches(token, infer) ||
-                (infer.empty() && admin.empty())
-          : TokenMatches(token, admin) || (admin.empty() && TokenMatches(token, infer));
+  const bool granted = TokenMatches(token, admin) ||
+                       (TokenMatches(token, infer) && (access == Access::kInfer || admin.empty()));
   if (!granted)
     return Status(Status::Code::kPermissionDenied,
                   access == Access::kAdmin ? "the token does not grant repository administration"

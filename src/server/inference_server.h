@@ -56,8 +56,9 @@ struct ServerOptions {
   int threads_per_instance = 0;
   // Execution providers for the sessions (SessionOptions::providers).
   std::vector<std::string> providers = {"cpu"};
-  // Bearer tokens; empty: that class of request needs none. The admin token also grants
-  // inference.
+  // Bearer tokens. With neither set, no request needs one. Otherwise inference takes either
+  // token and administration the admin token (or the inference token when no admin token is
+  // set): setting only an admin token closes inference to everyone else too.
   std::string infer_token;
   std::string admin_token;
 };

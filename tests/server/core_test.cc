@@ -539,6 +539,18 @@ TEST(ServerCore, TokensSeparateInferenceFromAdministration) {
             Status::Code::kPermissionDenied);
   EXPECT_TRUE(server->Authorize(Access::kAdmin, "Bearer admin-secret").ok());
 
+  ServerOptions admin_only;
+  admin_only.admin_token = "admin-secret";
+  auto closed = StartServer(repo.path(), admin_only);
+  EXPECT_EQ(closed->Authorize(Access::kInfer, "").code(), Status::Code::kUnauthenticated);
+  EXPECT_TRUE(closed->Authorize(Access::kInfer, "Bearer admin-secret").ok());
+  ServerOptions infer_only;
+  infer_only.infer_token = "infer-secret";
+  auto shared = StartServer(repo.path(), infer_only);
+  EXPECT_TRUE(shared->Authorize(Access::kAdmin, "Bearer infer-secret").ok());
+  EXPECT_EQ(shared->Authorize(Access::kAdmin, "Bearer other").code(),
+            Status::Code::kPermissionDenied);
+
   TempRepository repo2;
   auto open = StartServer(repo2.path());
   EXPECT_TRUE(open->Authorize(Access::kInfer, "").ok());
