@@ -329,6 +329,36 @@ TEST(ServerCore, DynamicBatchingMergesConcurrentRequestsAndSplitsExactly) {
             testing::MetricSample(metrics, "supernova_batch_size_bucket", "le=\"1\""));
 }
 
+TEST(ServerCore, ThreeInstancesShareOneVersionAndAnswerExactly) {
+  TempRepository repo;
+  repo.AddIdentityChain("multi", 128, 8, R"(
+max_batch_size: 4
+instance_group [ { count: 2 kind: KIND_CPU }, { count: 1 } ]
+parameters { key: "num_threads" value: { string_value: "1" } }
+)");
+  auto server = StartServer(repo.path());
+  auto config = server->GetModelConfig("multi", "");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(InstanceCount(*config), 3);
+  std::vector<std::thread> clients;
+  std::atomic<int> exact{0};
+  for (int c = 0; c < 6; ++c)
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 10; ++i) {
+        InferRequest req = ChainRequest("multi", 1 + i % 4, 128, static_cast<float>(c * 10 + i));
+        Reply r = InferSync(*server, req);
+        if (!r.status.ok()) continue;
+        const Tensor& y = r.response.outputs[0].tensor;
+        bool same = y.shape() == req.inputs[0].tensor.shape();
+        for (int64_t k = 0; same && k < y.numel(); ++k)
+          same = y.data<float>()[k] == req.inputs[0].tensor.data<float>()[k];
+        exact += same;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(exact.load(), 60);
+}
+
 TEST(ServerCore, FullQueueRefusesAtOnceInsteadOfGrowing) {
   TempRepository repo;
   repo.AddIdentityChain("slow", 512, 32, R"(
