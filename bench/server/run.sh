@@ -35,33 +35,8 @@ done
 OUT="$ROOT/build/bench/server.md"
 mkdir -p "$(dirname "$OUT")"
 
-TMP="$(mktemp -d /tmp/supernova-server-bench.XXXXXX)"
-chmod 755 "$TMP"
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-free_ports() {  # N -> N free ports
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-EOF
-}
-wait_http() {
-  for _ in $(seq 1 600); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "run.sh: $1 never became ready" >&2
-  return 1
-}
+# shellcheck source=bench/server/common.sh
+. "$ROOT/bench/server/common.sh"
 
 # The repository: `simple`, and the orientation classifier twice: with dynamic batching
 # (preferred 8/16/32, 2 ms window) and without (each request runs alone), one instance each.

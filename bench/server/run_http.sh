@@ -48,33 +48,9 @@ for tool in nginx wrk curl python3; do
 done
 [ -x "$SUPERNOVA" ] || { echo "run_http.sh: no $SUPERNOVA (ninja -C build supernova)" >&2; exit 1; }
 
-TMP="$(mktemp -d /tmp/supernova-http-bench.XXXXXX)"
-chmod 755 "$TMP"  # nginx workers may run as another user
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-read -r HTTP_PORT GRPC_PORT METRICS_PORT NGINX_PORT < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(4)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-EOF
-)
-
-wait_http() {  # URL: polls until it answers 200
-  for _ in $(seq 1 300); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ]; then return 0; fi
-    sleep 0.1
-  done
-  echo "run_http.sh: $1 never became ready" >&2
-  return 1
-}
+# shellcheck source=bench/server/common.sh
+. "$ROOT/bench/server/common.sh"
+read -r HTTP_PORT GRPC_PORT METRICS_PORT NGINX_PORT < <(free_ports 4)
 
 # ---- Supernova ----
 "$SUPERNOVA" serve --model-repository "$ROOT/examples/model_repository" \
