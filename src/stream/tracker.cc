@@ -1,0 +1,205 @@
+#include "stream/tracker.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "stream/assignment.h"
+
+namespace supernova::stream {
+namespace {
+
+constexpr int kN = 7;  // state size
+constexpr int kM = 4;  // measurement size: cx, cy, area, aspect
+
+// Noise, as the SORT paper sets it: measurements of area and aspect are less certain than
+// of the centre; velocities start very uncertain (nothing is known of them at birth).
+constexpr std::array<double, kM> kMeasurementNoise = {1, 1, 10, 10};
+constexpr std::array<double, kN> kProcessNoise = {1, 1, 1, 1, 0.01, 0.01, 0.0001};
+constexpr std::array<double, kN> kInitialVariance = {10, 10, 10, 10, 10000, 10000, 10000};
+
+std::array<double, kM> Measure(const Box& b) {
+  const double w = b.width(), h = b.height();
+  return {b.x1 + w / 2, b.y1 + h / 2, w * h, h > 0 ? w / h : 1};
+}
+
+// Inverts a symmetric positive-definite 4x4 matrix by Gauss–Jordan elimination with pivoting.
+std::array<double, kM * kM> Inverse4(std::array<double, kM * kM> a) {
+  std::array<double, kM * kM> inv{};
+  for (int i = 0; i < kM; ++i) inv[i * kM + i] = 1;
+  for (int c = 0; c < kM; ++c) {
+    int pivot = c;
+    for (int r = c + 1; r < kM; ++r)
+      if (std::abs(a[r * kM + c]) > std::abs(a[pivot * kM + c])) pivot = r;
+    for (int k = 0; k < kM; ++k) {
+      std::swap(a[c * kM + k], a[pivot * kM + k]);
+      std::swap(inv[c * kM + k], inv[pivot * kM + k]);
+    }
+    const double d = a[c * kM + c];
+    for (int k = 0; k < kM; ++k) {
+      a[c * kM + k] /= d;
+      inv[c * kM + k] /= d;
+    }
+    for (int r = 0; r < kM; ++r) {
+      if (r == c) continue;
+      const double f = a[r * kM + c];
+      for (int k = 0; k < kM; ++k) {
+        a[r * kM + k] -= f * a[c * kM + k];
+        inv[r * kM + k] -= f * inv[c * kM + k];
+      }
+    }
+  }
+  return inv;
+}
+
+}  // namespace
+
+float IoU(const Box& a, const Box& b) {
+  const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
+  const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
+  if (iw <= 0 || ih <= 0) return 0;
+  const float inter = iw * ih;
+  const float uni = a.width() * a.height() + b.width() * b.height() - inter;
+  return uni > 0 ? inter / uni : 0;
+}
+
+Tracker::Tracker(TrackerOptions options) : options_(options) {}
+
+Tracker::Filter Tracker::Init(const Box& box) {
+  Filter f;
+  const auto z = Measure(box);
+  for (int i = 0; i < kM; ++i) f.x[i] = z[i];
+  for (int i = 0; i < kN; ++i) f.P[i * kN + i] = kInitialVariance[i];
+  return f;
+}
+
+// x = F x, P = F P Fᵀ + Q, where F adds each velocity to its quantity.
+void Tracker::KalmanPredict(Filter& f) {
+  if (f.x[2] + f.x[6] <= 0) f.x[6] = 0;  // the area cannot turn negative
+  for (int i = 0; i < 3; ++i) f.x[i] += f.x[i + 4];
+  std::array<double, 49> fp = f.P;  // F P: row i (< 3) gains row i+4
+  for (int i = 0; i < 3; ++i)
+    for (int k = 0; k < kN; ++k) fp[i * kN + k] += f.P[(i + 4) * kN + k];
+  std::array<double, 49> fpf = fp;  // (F P) Fᵀ: column j (< 3) gains column j+4
+  for (int r = 0; r < kN; ++r)
+    for (int j = 0; j < 3; ++j) fpf[r * kN + j] += fp[r * kN + j + 4];
+  for (int i = 0; i < kN; ++i) fpf[i * kN + i] += kProcessNoise[i];
+  f.P = fpf;
+}
+
+// H selects the first four state entries, so H P Hᵀ is P's top-left 4x4 block and P Hᵀ its
+// first four columns.
+void Tracker::KalmanUpdate(Filter& f, const Box& box) {
+  const auto z = Measure(box);
+  std::array<double, kM * kM> s{};
+  for (int i = 0; i < kM; ++i)
+    for (int j = 0; j < kM; ++j)
+      s[i * kM + j] = f.P[i * kN + j] + (i == j ? kMeasurementNoise[i] : 0);
+  const auto s_inv = Inverse4(s);
+  std::array<double, kN * kM> k{};  // K = P Hᵀ S⁻¹
+  for (int r = 0; r < kN; ++r)
+    for (int c = 0; c < kM; ++c) {
+      double acc = 0;
+      for (int t = 0; t < kM; ++t) acc += f.P[r * kN + t] * s_inv[t * kM + c];
+      k[r * kM + c] = acc;
+    }
+  std::array<double, kM> y{};
+  for (int i = 0; i < kM; ++i) y[i] = z[i] - f.x[i];
+  for (int r = 0; r < kN; ++r)
+    for (int c = 0; c < kM; ++c) f.x[r] += k[r * kM + c] * y[c];
+  std::array<double, 49> p = f.P;  // P = (I - K H) P = P - K (H P)
+  for (int r = 0; r < kN; ++r)
+    for (int c = 0; c < kN; ++c) {
+      double acc = 0;
+      for (int t = 0; t < kM; ++t) acc += k[r * kM + t] * f.P[t * kN + c];
+      p[r * kN + c] -= acc;
+    }
+  f.P = p;
+}
+
+Box Tracker::ToBox(const Filter& f) {
+  const double area = std::max(f.x[2], 0.0);
+  const double aspect = std::max(f.x[3], 1e-6);
+  const double w = std::sqrt(area * aspect);
+  const double h = w > 0 ? area / w : 0;
+  return {static_cast<float>(f.x[0] - w / 2), static_cast<float>(f.x[1] - h / 2),
+          static_cast<float>(f.x[0] + w / 2), static_cast<float>(f.x[1] + h / 2)};
+}
+
+void Tracker::PredictAll() {
+  ++frame_;
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    KalmanPredict(filters_[i]);
+    tracks_[i].box = ToBox(filters_[i]);
+    ++tracks_[i].frames_since_detection;
+  }
+}
+
+void Tracker::DropStale() {
+  size_t w = 0;
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    if (tracks_[i].frames_since_detection > options_.max_age) continue;
+    tracks_[w] = tracks_[i];
+    filters_[w] = filters_[i];
+    ++w;
+  }
+  tracks_.resize(w);
+  filters_.resize(w);
+}
+
+std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
+  PredictAll();
+  const int nt = static_cast<int>(tracks_.size());
+  const int nd = static_cast<int>(detections.size());
+  // Cost 1 - IoU; pairs that may not match cost more than any allowed pair, and are
+  // dropped after the assignment.
+  std::vector<double> cost(static_cast<size_t>(nt) * nd);
+  for (int t = 0; t < nt; ++t)
+    for (int d = 0; d < nd; ++d) {
+      const bool same_class = tracks_[t].class_id == detections[d].class_id;
+      cost[t * nd + d] =
+          options_.class_aware && !same_class ? 2.0 : 1.0 - IoU(tracks_[t].box, detections[d].box);
+    }
+  const std::vector<int> match = MinCostAssignment(cost, nt, nd);
+  std::vector<char> detection_used(nd, 0);
+  for (int t = 0; t < nt; ++t) {
+    const int d = match[t];
+    if (d < 0 || cost[t * nd + d] > 1.0 - options_.iou_threshold) continue;
+    detection_used[d] = 1;
+    KalmanUpdate(filters_[t], detections[d].box);
+    Track& track = tracks_[t];
+    track.box = ToBox(filters_[t]);
+    track.score = detections[d].score;
+    track.frames_since_detection = 0;
+    ++track.hits;
+    if (track.hits >= options_.min_hits) track.confirmed = true;
+  }
+  for (int d = 0; d < nd; ++d) {
+    if (detection_used[d]) continue;
+    Track track;
+    track.id = next_id_++;
+    track.box = detections[d].box;
+    track.class_id = detections[d].class_id;
+    track.score = detections[d].score;
+    track.hits = 1;
+    // In the first frames of a stream nothing could have min_hits yet: report at once.
+    track.confirmed = frame_ <= options_.min_hits || options_.min_hits <= 1;
+    tracks_.push_back(track);
+    filters_.push_back(Init(detections[d].box));
+  }
+  DropStale();
+  std::vector<Track> out;
+  for (const Track& t : tracks_)
+    if (t.confirmed && t.frames_since_detection == 0) out.push_back(t);
+  return out;
+}
+
+std::vector<Track> Tracker::Predict() {
+  PredictAll();
+  DropStale();
+  std::vector<Track> out;
+  for (const Track& t : tracks_)
+    if (t.confirmed) out.push_back(t);
+  return out;
+}
+
+}  // namespace supernova::stream

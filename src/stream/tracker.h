@@ -1,0 +1,85 @@
+// A SORT-style multi-object tracker: a constant-velocity Kalman filter per object over the
+// box's centre, area and aspect ratio; detections matched to tracks by IoU with the
+// Hungarian method (class-aware); tracks born from unmatched detections and dropped after
+// `max_age` frames without one. Ids are stable and never reused.
+//
+//   Tracker tracker;
+//   tracks = tracker.Update(detections);   // a frame the detector ran on
+//   tracks = tracker.Predict();            // a frame it skipped: boxes move on their velocity
+//
+// Predict() is what carries objects through frames that adaptive frame skipping did not
+// infer. Not thread-safe: one tracker per stream.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace supernova::stream {
+
+struct Box {
+  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;  // corners, x2 > x1 and y2 > y1
+  float width() const { return x2 - x1; }
+  float height() const { return y2 - y1; }
+};
+
+float IoU(const Box& a, const Box& b);
+
+struct Detection {
+  Box box;
+  float score = 1;
+  int class_id = 0;
+};
+
+struct Track {
+  int64_t id = 0;
+  Box box;  // the filter's estimate for the current frame
+  int class_id = 0;
+  float score = 0;  // of the last matched detection
+  int hits = 0;     // frames with a matched detection
+  int frames_since_detection = 0;
+  bool confirmed = false;  // min_hits reached (or the tracker's first frames)
+};
+
+struct TrackerOptions {
+  float iou_threshold = 0.3f;  // a detection matches a track only above this IoU
+  int max_age = 30;            // frames (inferred or predicted) a track lives unmatched
+  int min_hits = 3;            // matched frames before a track is confirmed
+  bool class_aware = true;     // never match a detection to a track of another class
+};
+
+class Tracker {
+ public:
+  explicit Tracker(TrackerOptions options = {});
+
+  // One frame with detections: predicts every track, matches, updates, births and deaths.
+  // Returns the confirmed tracks matched in this frame (with their filtered boxes).
+  std::vector<Track> Update(const std::vector<Detection>& detections);
+  // One frame without detections: every track moves on its velocity. Returns the confirmed
+  // tracks still alive, at their predicted boxes.
+  std::vector<Track> Predict();
+
+  // Every live track, confirmed or not.
+  const std::vector<Track>& tracks() const { return tracks_; }
+  int64_t frames() const { return frame_; }
+
+ private:
+  struct Filter {  // state: cx, cy, area, aspect, vx, vy, v_area
+    std::array<double, 7> x{};
+    std::array<double, 49> P{};
+  };
+  static Filter Init(const Box& box);
+  static void KalmanPredict(Filter& f);
+  static void KalmanUpdate(Filter& f, const Box& box);
+  static Box ToBox(const Filter& f);
+  void PredictAll();
+  void DropStale();
+
+  TrackerOptions options_;
+  std::vector<Track> tracks_;
+  std::vector<Filter> filters_;  // parallel to tracks_
+  int64_t next_id_ = 1;
+  int64_t frame_ = 0;
+};
+
+}  // namespace supernova::stream
