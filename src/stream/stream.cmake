@@ -1,5 +1,5 @@
-# The stream pipeline (DESIGN part 4). So far: the SORT-style tracker and the assignment it
-# uses. Included from src/CMakeLists.txt.
-add_library(supernova_stream STATIC stream/assignment.cc stream/tracker.cc)
-target_include_directories(supernova_stream PUBLIC ${PROJECT_SOURCE_DIR}/src)
+# The stream pipeline (DESIGN part 4). So far: post-processing (YOLO decoding, NMS, letterbox,
+# top-k) and the SORT-style tracker with its assignment. Included from src/CMakeLists.txt.
+add_library(supernova_stream STATIC stream/assignment.cc stream/postprocess.cc stream/tracker.cc)
+target_link_libraries(supernova_stream PUBLIC supernova_core PRIVATE fmt::fmt)
 supernova_warnings(supernova_stream)
