@@ -1,5 +1,7 @@
-# The stream pipeline (DESIGN part 4). So far: post-processing (YOLO decoding, NMS, letterbox,
-# top-k) and the SORT-style tracker with its assignment. Included from src/CMakeLists.txt.
-add_library(supernova_stream STATIC stream/assignment.cc stream/postprocess.cc stream/tracker.cc)
+# The stream pipeline (DESIGN part 4). So far: the frame-skip controller, post-processing
+# (YOLO decoding, NMS, letterbox, top-k) and the SORT-style tracker with its assignment.
+# Included from src/CMakeLists.txt.
+add_library(supernova_stream STATIC stream/assignment.cc stream/frame_skip.cc stream/postprocess.cc
+                                    stream/tracker.cc)
 target_link_libraries(supernova_stream PUBLIC supernova_core PRIVATE fmt::fmt)
 supernova_warnings(supernova_stream)
