@@ -92,22 +92,26 @@ TEST(ServeProcess, ServesTheBundledRepository) {
 
 TEST(ServeProcess, SigtermFinishesRequestsInFlightThenExits) {
   TempRepository repo;
-  repo.AddIdentityChain("slow", 1024, 48, "max_batch_size: 1\ndynamic_batching { }");
+  // Requests wait up to two seconds in the queue for a batch of eight that never fills.
+  repo.AddIdentityChain("held", 64, 1, R"(
+max_batch_size: 8
+dynamic_batching { preferred_batch_size: [ 8 ] max_queue_delay_microseconds: 2000000 }
+)");
   ServeProcess serve({"--model-repository", repo.path(), "--exit-timeout-secs", "120"});
   ASSERT_TRUE(serve.WaitReady()) << serve.Log();
   httplib::Client metrics("127.0.0.1", serve.metrics_port());
-  // Three slow requests on one instance: one runs, two wait in the queue.
+  // Three requests are in the queue when the signal comes; all three must be answered.
   std::vector<std::future<httplib::Result>> replies;
   for (int i = 0; i < 3; ++i)
     replies.push_back(std::async(std::launch::async, [&serve, i] {
       httplib::Client c("127.0.0.1", serve.http_port());
       c.set_read_timeout(120);
-      return c.Post("/v2/models/slow/infer", EchoBody(1024, static_cast<float>(i)).dump(),
+      return c.Post("/v2/models/held/infer", EchoBody(64, static_cast<float>(i)).dump(),
                     "application/json");
     }));
   ASSERT_TRUE(Eventually([&] {
     auto m = metrics.Get("/metrics");
-    return m && MetricSample(m->body, "nv_inference_pending_request_count", "model=\"slow\"") >= 1;
+    return m && MetricSample(m->body, "nv_inference_pending_request_count", "model=\"held\"") == 3;
   })) << serve.Log();
   serve.Signal(SIGTERM);
   for (int i = 0; i < 3; ++i) {
