@@ -93,6 +93,23 @@ Status CheckTensor(const char* kind, const TensorInfo& info, int max_batch, Conf
   return Status::Ok();
 }
 
+// The config's inputs (or outputs): all of the model's when it lists none; each one named by
+// the model and checked against it (CheckTensor).
+template <typename ConfigTensor>
+Status CompleteTensors(const char* kind, const std::vector<TensorInfo>& declared, int max_batch,
+                       google::protobuf::RepeatedPtrField<ConfigTensor>* tensors) {
+  if (tensors->empty())
+    for (const TensorInfo& info : declared) tensors->Add()->set_name(info.name);
+  for (ConfigTensor& t : *tensors) {
+    const TensorInfo* info = FindInfo(declared, t.name());
+    if (!info)
+      return Status::InvalidModel(fmt::format("config {} '{}' is not an {} of the model ({}s: {})",
+                                              kind, t.name(), kind, kind, Names(declared)));
+    if (Status s = CheckTensor(kind, *info, max_batch, &t); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 // Length of the string literal, comment or other single character at `text[i]`, so that
 // scans never look inside strings or comments.
 size_t LexemeLength(std::string_view text, size_t i) {
@@ -241,34 +258,18 @@ Status CompleteModelConfig(const Session& session, bool had_config,
         max_batch));
 
   // Inputs: every model input must be configured (a config may list them in any order).
-  if (config->input_size() == 0)
-    for (const TensorInfo& info : session.inputs()) config->add_input()->set_name(info.name);
-  for (inference::ModelInput& in : *config->mutable_input()) {
-    const TensorInfo* info = FindInfo(session.inputs(), in.name());
-    if (!info)
-      return Status::InvalidModel(
-          fmt::format("config input '{}' is not an input of the model "
-                      "(inputs: {})",
-                      in.name(), Names(session.inputs())));
-    if (Status s = CheckTensor("input", *info, max_batch, &in); !s.ok()) return s;
-  }
+  if (Status s = CompleteTensors("input", session.inputs(), max_batch, config->mutable_input());
+      !s.ok())
+    return s;
   for (const TensorInfo& info : session.inputs()) {
     const auto& ins = config->input();
     if (std::none_of(ins.begin(), ins.end(), [&](const auto& i) { return i.name() == info.name; }))
       return Status::InvalidModel("the model's input '" + info.name + "' is not in the config");
   }
   // Outputs: the config may name a subset; those are the ones served.
-  if (config->output_size() == 0)
-    for (const TensorInfo& info : session.outputs()) config->add_output()->set_name(info.name);
-  for (inference::ModelOutput& out : *config->mutable_output()) {
-    const TensorInfo* info = FindInfo(session.outputs(), out.name());
-    if (!info)
-      return Status::InvalidModel(
-          fmt::format("config output '{}' is not an output of the "
-                      "model (outputs: {})",
-                      out.name(), Names(session.outputs())));
-    if (Status s = CheckTensor("output", *info, max_batch, &out); !s.ok()) return s;
-  }
+  if (Status s = CompleteTensors("output", session.outputs(), max_batch, config->mutable_output());
+      !s.ok())
+    return s;
 
   if (config->has_dynamic_batching()) {
     if (max_batch == 0) return Status::InvalidModel("dynamic_batching needs max_batch_size > 0");
