@@ -266,9 +266,6 @@ std::vector<std::shared_ptr<Scheduler::Pending>> Scheduler::NextBatch(
       cv_.wait(lock);
       continue;
     }
-    Clock::time_point wake = Clock::time_point::max();
-    for (const auto& p : queue_) wake = std::min(wake, p->deadline);
-
     const std::shared_ptr<Pending> head = queue_.front();
     // Requests merge when they give the same inputs (an optional one may be left out) with
     // the same shapes apart from the batch dimension.
@@ -287,7 +284,10 @@ std::vector<std::shared_ptr<Scheduler::Pending>> Scheduler::NextBatch(
         if (compatible(*p) && rows + p->rows <= max_batch_) rows += p->rows;
       const Clock::time_point until = head->enqueued + max_delay_;
       if (rows < target_batch_ && !draining_ && now < until) {
-        cv_.wait_until(lock, std::min(wake, until));
+        // Wake for the batch window's end, or earlier for a request's deadline.
+        Clock::time_point wake = until;
+        for (const auto& p : queue_) wake = std::min(wake, p->deadline);
+        cv_.wait_until(lock, wake);
         continue;
       }
     }
