@@ -59,11 +59,16 @@ struct Server {
   std::unique_ptr<InferenceServer> core;
   std::unique_ptr<HttpServer> http;
 
-  void Start(ServerOptions so = {}, HttpOptions ho = {}) {
+  // The core alone, on this server's repository.
+  void StartCore(ServerOptions so = {}) {
     so.model_repository = repo.path();
     auto c = InferenceServer::Create(so);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     core = std::move(c).value();
+  }
+  void Start(ServerOptions so = {}, HttpOptions ho = {}) {
+    StartCore(std::move(so));
+    if (!core) return;
     ho.address = "127.0.0.1";
     ho.port = 0;
     auto h = HttpServer::Start(core.get(), ho);
@@ -915,18 +920,16 @@ TEST(HttpTls, ServesHttpsOnly) {
 }
 
 TEST(HttpTls, MissingOrBadFilesFailToStart) {
-  TempRepository repo;
-  ServerOptions so;
-  so.model_repository = repo.path();
-  auto core = InferenceServer::Create(so);
-  ASSERT_TRUE(core.ok());
+  Server s;
+  s.StartCore();
+  ASSERT_TRUE(s.core);
   HttpOptions ho;
   ho.address = "127.0.0.1";
   ho.port = 0;
-  ho.tls_cert_file = repo.path() + "/missing.pem";
-  EXPECT_FALSE(HttpServer::Start(core->get(), ho).ok());  // key missing
-  ho.tls_key_file = repo.path() + "/missing-key.pem";
-  EXPECT_FALSE(HttpServer::Start(core->get(), ho).ok());  // files missing
+  ho.tls_cert_file = s.repo.path() + "/missing.pem";
+  EXPECT_FALSE(HttpServer::Start(s.core.get(), ho).ok());  // key missing
+  ho.tls_key_file = s.repo.path() + "/missing-key.pem";
+  EXPECT_FALSE(HttpServer::Start(s.core.get(), ho).ok());  // files missing
 }
 
 // ---- queue full, timeout, disconnect, stop ----------------------------------------------------
@@ -1099,23 +1102,21 @@ TEST(HttpStop, ShuttingDownCoreAnswers503) {
 }
 
 TEST(HttpStart, BadOptionsFail) {
-  TempRepository repo;
-  ServerOptions so;
-  so.model_repository = repo.path();
-  auto core = InferenceServer::Create(so);
-  ASSERT_TRUE(core.ok());
+  Server s;
+  s.StartCore();
+  ASSERT_TRUE(s.core);
   HttpOptions ho;
   ho.address = "not-an-address";
   ho.port = 0;
-  EXPECT_FALSE(HttpServer::Start(core->get(), ho).ok());
+  EXPECT_FALSE(HttpServer::Start(s.core.get(), ho).ok());
   ho.address = "127.0.0.1";
   ho.threads = 0;
-  EXPECT_FALSE(HttpServer::Start(core->get(), ho).ok());
+  EXPECT_FALSE(HttpServer::Start(s.core.get(), ho).ok());
   ho.threads = 1;
-  auto first = HttpServer::Start(core->get(), ho);
+  auto first = HttpServer::Start(s.core.get(), ho);
   ASSERT_TRUE(first.ok());
   ho.port = (*first)->port();
-  auto clash = HttpServer::Start(core->get(), ho);  // the port is taken
+  auto clash = HttpServer::Start(s.core.get(), ho);  // the port is taken
   EXPECT_FALSE(clash.ok());
 }
 
