@@ -1,7 +1,12 @@
-# The stream pipeline (DESIGN part 4). So far: the frame-skip controller, post-processing
-# (YOLO decoding, NMS, letterbox, top-k) and the SORT-style tracker with its assignment.
+# The stream pipeline (DESIGN part 4): the frame-skip controller, post-processing (YOLO
+# decoding, NMS, letterbox, top-k) and the SORT-style tracker with its assignment.
 # Included from src/CMakeLists.txt.
 add_library(supernova_stream STATIC stream/assignment.cc stream/frame_skip.cc stream/postprocess.cc
                                     stream/tracker.cc)
 target_link_libraries(supernova_stream PUBLIC supernova_core PRIVATE fmt::fmt)
 supernova_warnings(supernova_stream)
+
+# Video I/O and the MQTT sink come from Debian's FFmpeg and mosquitto libraries.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
