@@ -1,8 +1,9 @@
-# The stream pipeline (DESIGN part 4): the frame-skip controller, post-processing (YOLO
-# decoding, NMS, letterbox, top-k) and the SORT-style tracker with its assignment.
+# The stream pipeline (DESIGN part 4): the frame-skip controller, the detector (pre- and
+# post-processing over a session: YOLO, SSD and CenterNet decoding, NMS, letterbox), the
+# SORT-style tracker and the pipeline that runs them per stream with cross-stream batching.
 # Included from src/CMakeLists.txt.
-add_library(supernova_stream STATIC stream/assignment.cc stream/frame_skip.cc stream/postprocess.cc
-                                    stream/tracker.cc)
+add_library(supernova_stream STATIC stream/assignment.cc stream/detector.cc stream/frame_skip.cc
+                                    stream/pipeline.cc stream/postprocess.cc stream/tracker.cc)
 target_link_libraries(supernova_stream PUBLIC supernova_core PRIVATE fmt::fmt)
 supernova_warnings(supernova_stream)
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace supernova::stream {
 namespace {
 
@@ -97,6 +99,100 @@ TEST(TopK, BestFirstTiesByLowerId) {
   EXPECT_EQ(top[2].id, 2);
   EXPECT_EQ(TopK(scores, 5, 9).size(), 5u);
   EXPECT_TRUE(TopK(scores, 5, 0).empty());
+}
+
+TEST(Ssd, DecodesCaffeAndMediaPipeCodings) {
+  // Two anchors of 20 x 10 pixels centred at (50, 40) and (100, 100).
+  SsdOptions o;
+  o.anchors = {{40, 35, 60, 45}, {90, 95, 110, 105}};
+  // Caffe coding: centre moves by delta / 10 anchor sizes, size scales by exp(delta / 5).
+  const std::vector<float> deltas = {5, -10, 0, 5 * std::log(2.0f),  // anchor 0
+                                     0, 0,   0, 0};                  // anchor 1
+  // Logits: anchor 0 is class 1 (p 0.88), anchor 1 is below the threshold.
+  const std::vector<float> logits = {-3, 2, -4, -4};
+  const Tensor d = Tensor::FromVector(deltas, {1, 2, 4});
+  const Tensor sc = Tensor::FromVector(logits, {1, 2, 2});
+  auto found = DecodeSsd(d, sc, o, 0.5f);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  const Detection& a = (*found)[0];
+  EXPECT_EQ(a.class_id, 1);
+  EXPECT_NEAR(a.score, 1 / (1 + std::exp(-2.0f)), 1e-6);
+  // Centre (50 + 0.5 * 20, 40 - 1 * 10) = (60, 30); size 20 x 20.
+  EXPECT_NEAR(a.box.x1, 50, 1e-4);
+  EXPECT_NEAR(a.box.y1, 20, 1e-4);
+  EXPECT_NEAR(a.box.x2, 70, 1e-4);
+  EXPECT_NEAR(a.box.y2, 40, 1e-4);
+  // The background class is never reported.
+  o.background_class = 1;
+  found = DecodeSsd(d, sc, o, 0.5f);
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->empty());
+
+  // MediaPipe coding: unit anchors, deltas in input pixels (scale = input size 128).
+  SsdOptions mp;
+  mp.anchors = GridAnchors(128, 128, {64}, {1}, {0});  // 4 anchors at (32|96, 32|96)
+  ASSERT_EQ(mp.anchors.size(), 4u);
+  EXPECT_FLOAT_EQ((mp.anchors[1].x1 + mp.anchors[1].x2) / 2, 96);
+  EXPECT_FLOAT_EQ(mp.anchors[1].width(), 128);
+  mp.center_scale = mp.size_scale = 128;
+  mp.linear_size = true;
+  std::vector<float> md(4 * 16, 0), ms(4, -10);
+  md[3 * 16 + 0] = 4;  // anchor 3 at (96, 96): centre moves 4 px right
+  md[3 * 16 + 2] = 30;
+  md[3 * 16 + 3] = 20;  // 30 x 20 box
+  ms[3] = 10;
+  found =
+      DecodeSsd(Tensor::FromVector(md, {1, 4, 16}), Tensor::FromVector(ms, {1, 4, 1}), mp, 0.5f);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_NEAR((*found)[0].box.x1, 100 - 15, 1e-3);
+  EXPECT_NEAR((*found)[0].box.y2, 96 + 10, 1e-3);
+  // Shapes that do not fit the anchors are an error.
+  EXPECT_FALSE(DecodeSsd(Tensor::FromVector(md, {1, 4, 16}), sc, mp, 0.5f).ok());
+}
+
+TEST(CenterNet, PeaksBecomeBoxesInBothLayouts) {
+  // A 4 x 4 heatmap of 2 classes at stride 4 (16-pixel input): one peak per class, and a
+  // cell next to class 0's peak that is high but not a peak.
+  const int64_t h = 4, w = 4, c = 2;
+  std::vector<float> nhwc(h * w * c, 0.05f), ext(h * w * 4, 0);
+  auto at = [&](int64_t y, int64_t x, int64_t k) -> float& { return nhwc[(y * w + x) * c + k]; };
+  at(1, 2, 0) = 0.9f;
+  at(1, 3, 0) = 0.6f;
+  at(3, 0, 1) = 0.7f;
+  for (int k = 0; k < 4; ++k) ext[(1 * w + 2) * 4 + k] = static_cast<float>(k + 1);
+  auto found = DecodeCenterNet(Tensor::FromVector(nhwc, {1, h, w, c}),
+                               Tensor::FromVector(ext, {1, h, w, 4}), true, 16, 0.3f);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 2u);
+  const Detection& a = (*found)[0];
+  EXPECT_EQ(a.class_id, 0);
+  EXPECT_FLOAT_EQ(a.score, 0.9f);
+  // Peak at (y 1, x 2) -> centre (8, 4); extents l 1, t 2, r 3, b 4.
+  EXPECT_FLOAT_EQ(a.box.x1, 7);
+  EXPECT_FLOAT_EQ(a.box.y1, 2);
+  EXPECT_FLOAT_EQ(a.box.x2, 11);
+  EXPECT_FLOAT_EQ(a.box.y2, 8);
+  EXPECT_EQ((*found)[1].class_id, 1);
+
+  // The same outputs channel-first give the same detections.
+  std::vector<float> nchw(nhwc.size()), ext_chw(ext.size());
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      for (int64_t k = 0; k < c; ++k) nchw[(k * h + y) * w + x] = at(y, x, k);
+      for (int64_t k = 0; k < 4; ++k) ext_chw[(k * h + y) * w + x] = ext[(y * w + x) * 4 + k];
+    }
+  auto again = DecodeCenterNet(Tensor::FromVector(nchw, {1, c, h, w}),
+                               Tensor::FromVector(ext_chw, {1, 4, h, w}), false, 16, 0.3f);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 2u);
+  EXPECT_FLOAT_EQ((*again)[0].box.x2, 11);
+  // Extents that do not match the heatmap are an error.
+  EXPECT_FALSE(DecodeCenterNet(Tensor::FromVector(nhwc, {1, h, w, c}),
+                               Tensor::FromVector(std::vector<float>(h * w * 3), {1, h, w, 3}),
+                               true, 16, 0.3f)
+                   .ok());
 }
 
 }  // namespace

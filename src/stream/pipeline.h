@@ -1,0 +1,110 @@
+// The live-video pipeline: per stream, a decode thread that always reads the newest frames
+// and a worker that decides frame by frame (FrameSkipController) whether to run the model,
+// runs it through a batcher shared by all streams (cross-stream batching), tracks objects
+// through inferred and skipped frames alike, and hands every frame's result to a callback.
+//
+//   Pipeline pipeline(detector.get(), PipelineOptions{}, [&](const FrameResult& r) {
+//     sink->Write(r);                       // called on the stream's worker thread
+//   });
+//   pipeline.AddStream("cam1", std::move(source));
+//   pipeline.Start();
+//   pipeline.Wait();                        // until the sources end, or Stop() from elsewhere
+//   for (const StreamMetrics& m : pipeline.Metrics()) ...
+//
+// Threads: AddStream and Start from one thread before the pipeline runs; Stop, Wait and
+// Metrics from any thread. The callback runs on the stream's worker thread, in frame order
+// per stream; streams call it concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stream/detector.h"
+#include "stream/frame.h"
+#include "stream/frame_skip.h"
+#include "stream/tracker.h"
+#include "supernova/status.h"
+
+namespace supernova::stream {
+
+// Where a stream's frames come from (a VideoSource, or frames made by a test).
+class FrameSource {
+ public:
+  virtual ~FrameSource() = default;
+  // Blocks for the next frame; OutOfRange at the end of the stream, another error when it is
+  // lost for good (a live source reconnects inside Read and does not fail meanwhile).
+  virtual Result<FramePtr> Read() = 0;
+  // Any thread: unblocks a Read in progress, which then fails.
+  virtual void Close() = 0;
+  // A live source does not wait for the pipeline: frames it delivers while the worker is
+  // behind pile up (and the oldest are dropped past a bound). A source that is not live (a
+  // file read as fast as it decodes) is held back instead, so no frame is lost.
+  virtual bool live() const = 0;
+  virtual int64_t reconnects() const { return 0; }
+};
+
+struct PipelineOptions {
+  SkipOptions skip;
+  TrackerOptions tracker;
+  int max_batch = 8;            // frames of different streams run together, at most
+  double batch_wait_s = 0.004;  // how long a batch waits for other streams' frames
+  size_t max_pending = 256;     // frames decoded and not yet decided, per stream
+};
+
+struct StreamMetrics {
+  std::string name;
+  int64_t frames = 0;    // delivered by the source
+  int64_t inferred = 0;  // the model ran on them
+  int64_t skipped = 0;   // decided not to run (tracks predicted)
+  int64_t dropped = 0;   // a live source outran the bound on pending frames
+  int64_t reconnects = 0;
+  double seconds = 0;  // since the stream started
+  double input_fps = 0, inferred_fps = 0;
+  // Lag behind live of the inferred frames' results (capture to detections tracked), and
+  // of every result, seconds.
+  double lag_p50_s = 0, lag_p99_s = 0, lag_max_s = 0;
+  double result_lag_p50_s = 0, result_lag_p99_s = 0;
+  // Mean time per inferred frame in each stage, seconds (inference: the batch's run).
+  double preprocess_s = 0, inference_s = 0, postprocess_s = 0, track_s = 0, output_s = 0;
+  double mean_batch = 0;  // frames per model run this stream's frames were part of
+  bool ended = false;
+  std::string error;  // why the stream ended, if not at the end of its source
+  std::string ToJson() const;
+};
+
+class Pipeline {
+ public:
+  using ResultCallback = std::function<void(const FrameResult&)>;
+  Pipeline(const Detector* detector, PipelineOptions options, ResultCallback on_result);
+  ~Pipeline();  // stops and joins
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  void AddStream(std::string name, std::unique_ptr<FrameSource> source);
+  void Start();
+  // Closes every source; workers finish the frames in hand and end.
+  void Stop();
+  // Until every stream has ended.
+  void Wait();
+  std::vector<StreamMetrics> Metrics() const;
+
+ private:
+  struct Stream;
+  class Batcher;
+  void Decode(Stream& s);
+  void Work(Stream& s);
+
+  const Detector* detector_;
+  const PipelineOptions options_;
+  const ResultCallback on_result_;
+  std::unique_ptr<Batcher> batcher_;
+  std::vector<std::unique_ptr<Stream>> streams_;
+  bool started_ = false;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace supernova::stream

@@ -1,0 +1,303 @@
+// The detector and the pipeline on frames of moving squares, with a real model that finds
+// them (tests/stream/squares.h): detections against ground truth, the lag bound with a model
+// slower than the frame rate, track ids through skipped frames, cross-stream batching.
+#include "stream/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "stream/detector.h"
+#include "stream/squares.h"
+
+namespace supernova::stream {
+namespace {
+
+namespace fs = std::filesystem;
+using supernova::testing::Square;
+using supernova::testing::SquaresScene;
+using supernova::testing::SquaresSource;
+using supernova::testing::WriteSquaresModel;
+using Clock = std::chrono::steady_clock;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "supernova-stream-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+SquaresScene TwoSquares() {
+  SquaresScene scene;
+  scene.squares = {{60, 60, 3, 1}, {240, 160, -2, -1}};
+  return scene;
+}
+
+std::unique_ptr<Detector> OpenSquares(const TempDir& dir, int depth, int frame_w = 320,
+                                      int frame_h = 240) {
+  const std::string path = WriteSquaresModel(dir / "squares.onnx", frame_w, frame_h, 32, depth);
+  DetectorOptions opts;
+  opts.score_threshold = 0.5f;
+  opts.scale = 1.0f / 255;
+  opts.session.num_threads = 2;
+  auto d = Detector::Open(path, opts);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return d.ok() ? std::move(*d) : nullptr;
+}
+
+// Each truth box matched by a detection of IoU above `min_iou`; no extra detections.
+void ExpectFound(const std::vector<Detection>& found, const std::vector<Box>& truth,
+                 float min_iou) {
+  ASSERT_EQ(found.size(), truth.size());
+  for (const Box& t : truth) {
+    float best = 0;
+    for (const Detection& d : found) best = std::max(best, IoU(d.box, t));
+    EXPECT_GT(best, min_iou) << "truth " << t.x1 << "," << t.y1;
+  }
+}
+
+TEST(Detector, FindsTheSquaresWhereTheyAre) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  EXPECT_EQ(det->decoder(), DecoderKind::kCenterNet);
+  EXPECT_GT(det->max_batch(), 1);
+  const SquaresScene scene = TwoSquares();
+  std::vector<FramePtr> frames;
+  for (int64_t i : {0, 5, 17}) frames.push_back(scene.Draw(i, Clock::now()));
+  auto found = det->Detect(frames);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 3u);
+  for (size_t f = 0; f < 3; ++f)
+    ExpectFound((*found)[f], {scene.Truth(0, frames[f]->index), scene.Truth(1, frames[f]->index)},
+                0.75f);
+  // One at a time gives the same boxes as the batch.
+  auto single = det->Detect({frames[1]});
+  ASSERT_TRUE(single.ok());
+  ASSERT_EQ((*single)[0].size(), (*found)[1].size());
+  for (size_t i = 0; i < (*single)[0].size(); ++i)
+    EXPECT_FLOAT_EQ((*single)[0][i].box.x1, (*found)[1][i].box.x1);
+}
+
+TEST(Detector, LetterboxMapsBoxesBackToTheFrame) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);  // the model takes 320 x 240
+  ASSERT_TRUE(det);
+  SquaresScene big;  // twice the size, a 4:3 frame: no padding, scale 1/2
+  big.width = 640;
+  big.height = 480;
+  big.side = 64;
+  big.squares = {{200, 120, 0, 0}};
+  auto found = det->Detect({big.Draw(0, Clock::now())});
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ExpectFound((*found)[0], {big.Truth(0, 0)}, 0.75f);
+
+  SquaresScene wide;  // 16:9 frame into 4:3: padded top and bottom
+  wide.width = 640;
+  wide.height = 360;
+  wide.side = 64;
+  wide.squares = {{320, 180, 0, 0}};
+  found = det->Detect({wide.Draw(0, Clock::now())});
+  ASSERT_TRUE(found.ok());
+  ExpectFound((*found)[0], {wide.Truth(0, 0)}, 0.7f);
+}
+
+TEST(Detector, BadModelsAndFramesAreClearErrors) {
+  TempDir dir;
+  auto missing = Detector::Open(dir / "nothing.onnx", {});
+  ASSERT_FALSE(missing.ok());
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  auto empty = std::make_shared<Frame>();
+  empty->width = 10;
+  empty->height = 10;  // and no pixels
+  auto r = det->Detect({empty});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no pixels"), std::string::npos) << r.status().ToString();
+  DetectorOptions ssd;
+  ssd.decoder = DecoderKind::kSsd;  // without anchors
+  auto no_anchors = Detector::Open(dir / "squares.onnx", ssd);
+  ASSERT_FALSE(no_anchors.ok());
+  EXPECT_NE(no_anchors.status().message().find("anchors"), std::string::npos);
+}
+
+// Results collected per stream, in the order the pipeline gave them.
+struct Collector {
+  std::mutex mu;
+  std::map<std::string, std::vector<FrameResult>> results;
+  Pipeline::ResultCallback Callback() {
+    return [this](const FrameResult& r) {
+      std::lock_guard lock(mu);
+      results[r.stream].push_back(r);
+    };
+  }
+};
+
+// The model's time on one frame, median of five runs.
+double ModelSeconds(const Detector& det, const SquaresScene& scene) {
+  std::vector<double> t;
+  for (int i = 0; i < 5; ++i) {
+    DetectTimes times;
+    EXPECT_TRUE(det.Detect({scene.Draw(i, Clock::now())}, &times).ok());
+    t.push_back(times.inference + times.preprocess + times.postprocess);
+  }
+  std::sort(t.begin(), t.end());
+  return t[2];
+}
+
+StreamMetrics RunOne(const Detector& det, const SquaresScene& scene, SkipOptions skip, int frames,
+                     double fps, Collector* out) {
+  PipelineOptions opts;
+  opts.skip = skip;
+  Pipeline p(&det, opts, out->Callback());
+  p.AddStream("cam", std::make_unique<SquaresSource>(scene, frames, fps, /*live=*/true));
+  p.Start();
+  p.Wait();
+  return p.Metrics()[0];
+}
+
+// A model three times slower than the frame interval: without skipping, results fall ever
+// further behind live; with adaptive skipping their lag stays under the bound, every frame
+// still gets a result, and the track keeps its id through the skipped frames.
+TEST(Pipeline, AdaptiveSkippingHoldsTheLagBoundWithASlowModel) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 24);
+  ASSERT_TRUE(det);
+  SquaresScene scene;
+  scene.squares = {{50, 120, 2, 0}};
+  const double t = ModelSeconds(*det, scene);
+  const double fps = 3.0 / t;  // the model takes three frame intervals
+  const int frames = 45;
+  SkipOptions adaptive;
+  adaptive.max_lag_s = 4 * t + 0.1;
+
+  Collector got;
+  const StreamMetrics a = RunOne(*det, scene, adaptive, frames, fps, &got);
+  SCOPED_TRACE("model " + std::to_string(t * 1e3) + " ms; adaptive " + a.ToJson());
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_EQ(a.frames, frames);
+  EXPECT_EQ(a.inferred + a.skipped, frames);
+  EXPECT_GT(a.skipped, frames / 2);
+  EXPECT_LE(a.lag_max_s, adaptive.max_lag_s);
+  const auto& results = got.results["cam"];
+  ASSERT_EQ(results.size(), static_cast<size_t>(frames));
+  // One id from its confirmation to the end, on inferred and predicted frames alike, and the
+  // predicted boxes stay on the square.
+  int64_t id = -1;
+  int predicted_on_target = 0, predicted = 0;
+  for (const FrameResult& r : results) {
+    EXPECT_EQ(r.frame->index, &r - results.data());  // in frame order
+    if (r.tracks.empty()) {
+      EXPECT_EQ(id, -1) << "the track was lost at frame " << r.frame->index;
+      continue;
+    }
+    ASSERT_EQ(r.tracks.size(), 1u) << "frame " << r.frame->index;
+    if (id < 0) id = r.tracks[0].id;
+    EXPECT_EQ(r.tracks[0].id, id) << "frame " << r.frame->index;
+    if (!r.inferred) {
+      ++predicted;
+      if (IoU(r.tracks[0].box, scene.Truth(0, r.frame->index)) > 0.5f) ++predicted_on_target;
+    }
+  }
+  EXPECT_GE(id, 0);
+  EXPECT_GT(predicted, 0);
+  EXPECT_GE(predicted_on_target, predicted * 9 / 10);
+
+  SkipOptions none;
+  none.mode = SkipMode::kNone;
+  Collector all;
+  const StreamMetrics n = RunOne(*det, scene, none, frames, fps, &all);
+  SCOPED_TRACE("no skipping " + n.ToJson());
+  EXPECT_EQ(n.inferred, frames);
+  EXPECT_GT(n.lag_max_s, 2 * adaptive.max_lag_s);  // the bound is not a trivial one
+}
+
+// Three streams share one model: frames of different streams run in one batch and each
+// stream gets its own squares back.
+TEST(Pipeline, StreamsShareTheModelThroughBatches) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  std::vector<SquaresScene> scenes(3);
+  scenes[0].squares = {{40, 40, 2, 1}};
+  scenes[1].squares = {{160, 120, -1, 1}, {280, 60, -2, 2}};
+  scenes[2].squares = {{100, 200, 3, -2}};
+  PipelineOptions opts;
+  opts.skip.mode = SkipMode::kNone;
+  opts.batch_wait_s = 0.05;
+  Collector got;
+  Pipeline p(det.get(), opts, got.Callback());
+  for (int s = 0; s < 3; ++s)
+    p.AddStream("s" + std::to_string(s),
+                std::make_unique<SquaresSource>(scenes[s], 30, 30, /*live=*/false));
+  p.Start();
+  p.Wait();
+  double batch = 0;
+  for (const StreamMetrics& m : p.Metrics()) {
+    EXPECT_TRUE(m.error.empty()) << m.error;
+    EXPECT_EQ(m.inferred, 30) << m.ToJson();
+    batch += m.mean_batch / 3;
+  }
+  EXPECT_GT(batch, 1.5);
+  for (int s = 0; s < 3; ++s) {
+    const auto& results = got.results["s" + std::to_string(s)];
+    ASSERT_EQ(results.size(), 30u);
+    for (const FrameResult& r : results) {
+      std::vector<Box> truth;
+      for (size_t i = 0; i < scenes[s].squares.size(); ++i)
+        truth.push_back(scenes[s].Truth(i, r.frame->index));
+      ExpectFound(r.detections, truth, 0.75f);
+    }
+  }
+}
+
+// A frame the model cannot take ends its stream with the reason; the pipeline stops cleanly.
+class BrokenSource : public FrameSource {
+ public:
+  Result<FramePtr> Read() override {
+    if (sent_++ > 0) return Status::OutOfRange("end");
+    auto f = std::make_shared<Frame>();
+    f->width = 4;
+    f->height = 4;  // no pixels
+    f->captured = Clock::now();
+    return FramePtr(f);
+  }
+  void Close() override {}
+  bool live() const override { return false; }
+
+ private:
+  int sent_ = 0;
+};
+
+TEST(Pipeline, ABadFrameEndsItsStreamWithTheReason) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  Collector got;
+  Pipeline p(det.get(), {}, got.Callback());
+  p.AddStream("broken", std::make_unique<BrokenSource>());
+  p.AddStream("good", std::make_unique<SquaresSource>(TwoSquares(), 10, 100, false));
+  p.Start();
+  p.Wait();
+  const auto m = p.Metrics();
+  EXPECT_NE(m[0].error.find("no pixels"), std::string::npos) << m[0].ToJson();
+  EXPECT_TRUE(m[1].error.empty()) << m[1].ToJson();
+  EXPECT_EQ(got.results["good"].size(), 10u);
+}
+
+}  // namespace
+}  // namespace supernova::stream

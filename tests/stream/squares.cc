@@ -1,0 +1,147 @@
+#include "stream/squares.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "ir/graph.h"
+#include "ir/onnx_import.h"
+
+namespace supernova::testing {
+
+using Clock = std::chrono::steady_clock;
+
+stream::Box SquaresScene::Truth(size_t i, int64_t index) const {
+  const Square& s = squares[i];
+  const float cx = s.x0 + s.vx * static_cast<float>(index);
+  const float cy = s.y0 + s.vy * static_cast<float>(index);
+  const float half = static_cast<float>(side) / 2;
+  return {cx - half, cy - half, cx + half, cy + half};
+}
+
+stream::FramePtr SquaresScene::Draw(int64_t index, Clock::time_point captured) const {
+  auto f = std::make_shared<stream::Frame>();
+  f->width = width;
+  f->height = height;
+  f->index = index;
+  f->captured = captured;
+  f->bgr.assign(static_cast<size_t>(width) * height * 3, 0);
+  for (size_t i = 0; i < squares.size(); ++i) {
+    const stream::Box b = Truth(i, index);
+    const int x1 = std::max(0, static_cast<int>(b.x1)),
+              x2 = std::min(width, static_cast<int>(b.x2));
+    const int y1 = std::max(0, static_cast<int>(b.y1)),
+              y2 = std::min(height, static_cast<int>(b.y2));
+    for (int y = y1; y < y2; ++y)
+      std::fill_n(&f->bgr[(static_cast<size_t>(y) * width + x1) * 3], std::max(0, x2 - x1) * 3,
+                  uint8_t{255});
+  }
+  return f;
+}
+
+SquaresSource::SquaresSource(SquaresScene scene, int frames, double fps, bool live)
+    : scene_(std::move(scene)), frames_(frames), fps_(fps), live_(live), start_(Clock::now()) {}
+
+Result<stream::FramePtr> SquaresSource::Read() {
+  if (closed_) return Status::Unavailable("source closed");
+  if (next_ >= frames_) return Status::OutOfRange("end of the scene");
+  auto due = start_ + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(next_ / fps_));
+  if (live_) std::this_thread::sleep_until(due);
+  if (!live_) due = Clock::now();
+  return scene_.Draw(next_++, due);
+}
+
+namespace {
+
+void AddInitializer(ir::Graph& g, const std::string& name, Tensor t) {
+  g.value_types[name] = ir::ValueType::Static(t.dtype(), t.shape());
+  g.initializers[name] = std::move(t);
+}
+
+ir::Attribute Ints(std::vector<int64_t> v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+
+ir::Attribute Int(int64_t v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
+
+}  // namespace
+
+std::string WriteSquaresModel(const std::string& path, int width, int height, int side, int depth) {
+  ir::Model m;
+  ir::Graph& g = m.graph;
+  g.name = "squares";
+  g.opsets[""] = 13;
+  g.inputs.push_back("images");
+  ir::ValueType io;
+  io.dtype = DataType::kFloat32;
+  io.dims = std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(3), ir::Dim::Known(height),
+                                 ir::Dim::Known(width)};
+  g.value_types["images"] = io;
+  auto node = [&](std::string op, std::vector<std::string> in, std::string out,
+                  std::map<std::string, ir::Attribute> attrs = {}) {
+    ir::Node n;
+    n.name = out;
+    n.op_type = std::move(op);
+    n.inputs = std::move(in);
+    n.outputs = {std::move(out)};
+    n.attributes = std::move(attrs);
+    g.nodes.push_back(std::move(n));
+  };
+  std::string x = "images";
+  if (depth > 0) {
+    const int64_t k = 1024;
+    EXPECT_EQ((3LL * width * height) % k, 0) << "the slow part needs 3*w*h divisible by 1024";
+    Tensor eye(DataType::kFloat32, {k, k});
+    std::fill_n(eye.data<float>(), eye.numel(), 0.0f);
+    for (int64_t i = 0; i < k; ++i) eye.data<float>()[i * k + i] = 1.0f;
+    AddInitializer(g, "eye", eye);
+    AddInitializer(g, "rows_shape", Tensor::FromVector<int64_t>({-1, k}, {2}));
+    AddInitializer(g, "image_shape", Tensor::FromVector<int64_t>({-1, 3, height, width}, {4}));
+    node("Reshape", {x, "rows_shape"}, "rows");
+    x = "rows";
+    for (int i = 0; i < depth; ++i) {
+      node("MatMul", {x, "eye"}, "slow_" + std::to_string(i));
+      x = "slow_" + std::to_string(i);
+    }
+    node("Reshape", {x, "image_shape"}, "images_again");
+    x = "images_again";
+  }
+  node("ReduceMean", {x}, "grey", {{"axes", Ints({1})}, {"keepdims", Int(1)}});
+  const int64_t half = side / 2;
+  node("AveragePool", {"grey"}, "heatmap",
+       {{"kernel_shape", Ints({side, side})},
+        {"strides", Ints({4, 4})},
+        {"pads", Ints({half, half, half - 4, half - 4})},
+        {"count_include_pad", Int(1)}});
+  Tensor w(DataType::kFloat32, {4, 1, 1, 1});
+  std::fill_n(w.data<float>(), 4, 0.0f);
+  AddInitializer(g, "extent_w", w);
+  AddInitializer(g, "extent_b",
+                 Tensor::FromVector<float>(std::vector<float>(4, static_cast<float>(half)), {4}));
+  node("Conv", {"heatmap", "extent_w", "extent_b"}, "extents");
+  auto out_type = [&](int64_t channels) {
+    ir::ValueType t;
+    t.dtype = DataType::kFloat32;
+    t.dims = std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(channels),
+                                  ir::Dim::Known(height / 4), ir::Dim::Known(width / 4)};
+    return t;
+  };
+  g.value_types["heatmap"] = out_type(1);
+  g.value_types["extents"] = out_type(4);
+  g.outputs = {"heatmap", "extents"};
+  const Status s = ir::ExportOnnxFile(m, path);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return path;
+}
+
+}  // namespace supernova::testing

@@ -1,0 +1,60 @@
+// Test material for the stream pipeline: frames with white squares moving on black at known
+// positions, a live (or as-fast-as-possible) source of them, and a real detector model for
+// them, built in code.
+//
+//   SquaresScene scene{.width = 320, .height = 240, .side = 32, .squares = {{40, 60, 4, 0}}};
+//   std::string model = WriteSquaresModel(dir + "/squares.onnx", 320, 240, 32, /*depth=*/0);
+//   auto source = std::make_unique<SquaresSource>(scene, /*frames=*/50, /*fps=*/25, true);
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "stream/pipeline.h"
+
+namespace supernova::testing {
+
+struct Square {
+  float x0 = 0, y0 = 0;  // centre at frame 0, pixels
+  float vx = 0, vy = 0;  // pixels per frame
+};
+
+struct SquaresScene {
+  int width = 320, height = 240;
+  int side = 32;
+  std::vector<Square> squares;
+  // Ground truth: square i's box in frame `index`.
+  stream::Box Truth(size_t i, int64_t index) const;
+  // The frame: white squares on black.
+  stream::FramePtr Draw(int64_t index, std::chrono::steady_clock::time_point captured) const;
+};
+
+// `frames` frames at `fps`. Live: each is delivered when its time comes (captured = that
+// time) and never waits for the reader. Not live: as fast as the reader takes them.
+class SquaresSource : public stream::FrameSource {
+ public:
+  SquaresSource(SquaresScene scene, int frames, double fps, bool live);
+  Result<stream::FramePtr> Read() override;
+  void Close() override { closed_ = true; }
+  bool live() const override { return live_; }
+
+ private:
+  SquaresScene scene_;
+  int frames_;
+  double fps_;
+  bool live_;
+  int next_ = 0;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<bool> closed_{false};
+};
+
+// A CenterNet-style detector of the scene's squares, exact by construction: input "images"
+// float32 [N, 3, height, width] (pixels / 255); the heatmap is the mean over channels
+// averaged over side x side windows at stride 4 (1 where a square is centred on the cell),
+// the extents side/2 everywhere. `depth` identity MatMuls over the whole input first make it
+// as slow as a test needs without changing a value. Returns the file's path.
+std::string WriteSquaresModel(const std::string& path, int width, int height, int side, int depth);
+
+}  // namespace supernova::testing
