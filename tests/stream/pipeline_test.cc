@@ -49,7 +49,9 @@ SquaresScene TwoSquares() {
 
 std::unique_ptr<Detector> OpenSquares(const TempDir& dir, int depth, int frame_w = 320,
                                       int frame_h = 240) {
-  const std::string path = WriteSquaresModel(dir / "squares.onnx", frame_w, frame_h, 32, depth);
+  const std::string path = dir / "squares.onnx";
+  const Status written = WriteSquaresModel(path, frame_w, frame_h, 32, depth);
+  EXPECT_TRUE(written.ok()) << written.ToString();
   DetectorOptions opts;
   opts.score_threshold = 0.5f;
   opts.scale = 1.0f / 255;

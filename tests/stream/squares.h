@@ -1,9 +1,9 @@
 // Test material for the stream pipeline: frames with white squares moving on black at known
 // positions, a live (or as-fast-as-possible) source of them, and a real detector model for
-// them, built in code.
+// them, built in code. Shared by the tests and the benchmark (bench/stream/).
 //
 //   SquaresScene scene{.width = 320, .height = 240, .side = 32, .squares = {{40, 60, 4, 0}}};
-//   std::string model = WriteSquaresModel(dir + "/squares.onnx", 320, 240, 32, /*depth=*/0);
+//   Status s = WriteSquaresModel(dir + "/squares.onnx", 320, 240, 32, /*depth=*/0);
 //   auto source = std::make_unique<SquaresSource>(scene, /*frames=*/50, /*fps=*/25, true);
 #pragma once
 
@@ -19,6 +19,9 @@ namespace supernova::testing {
 struct Square {
   float x0 = 0, y0 = 0;  // centre at frame 0, pixels
   float vx = 0, vy = 0;  // pixels per frame
+  // An orbit on top, x += ax sin(2 pi frame / period), y += ay cos(...) (none where period is
+  // 0): motion a constant-velocity filter does not foresee, and that stays in the frame.
+  float ax = 0, ay = 0, period = 0;
 };
 
 struct SquaresScene {
@@ -54,7 +57,8 @@ class SquaresSource : public stream::FrameSource {
 // float32 [N, 3, height, width] (pixels / 255); the heatmap is the mean over channels
 // averaged over side x side windows at stride 4 (1 where a square is centred on the cell),
 // the extents side/2 everywhere. `depth` identity MatMuls over the whole input first make it
-// as slow as a test needs without changing a value. Returns the file's path.
-std::string WriteSquaresModel(const std::string& path, int width, int height, int side, int depth);
+// as slow as a test needs without changing a value (3 * width * height must then be a
+// multiple of 1024).
+Status WriteSquaresModel(const std::string& path, int width, int height, int side, int depth);
 
 }  // namespace supernova::testing
