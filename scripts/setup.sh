@@ -14,7 +14,7 @@ PACKAGES=(
   libopencv-dnn-dev libopencv-core-dev  # the opencv execution provider
   libboost-dev libgrpc++-dev protobuf-compiler-grpc libssl-dev  # the server (Beast, gRPC, TLS)
   libcpp-httplib-dev openssl prometheus  # server tests: HTTP client, certificates, a real scrape
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg  # the stream: video I/O
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg  # video I/O
   libmosquitto-dev mosquitto  # the stream's MQTT sink; tests start their own broker
   libgstrtspserver-1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good  # RTSP in tests
 )

@@ -11,3 +11,12 @@ supernova_warnings(supernova_stream)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+# V4L2 cameras are FFmpeg input devices: libavdevice.
+pkg_check_modules(AVDEVICE REQUIRED IMPORTED_TARGET libavdevice)
+
+# Video sources (files, RTSP, HTTP, V4L2 cameras, image folders): only Status and FFmpeg, not
+# the runtime, so that they build and test on their own.
+add_library(supernova_video STATIC stream/video_source.cc)
+target_link_libraries(supernova_video PUBLIC supernova_common Threads::Threads
+                                      PRIVATE PkgConfig::FFMPEG PkgConfig::AVDEVICE)
+supernova_warnings(supernova_video)
