@@ -10,3 +10,9 @@ supernova_warnings(supernova_stream)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+
+# The sinks: MQTT (EdgeX events), JSON lines and annotated video. Apart from supernova_stream
+# so that they build and test without the runtime: Status, FFmpeg, libmosquitto and JSON.
+add_library(supernova_sinks STATIC stream/draw.cc)
+target_link_libraries(supernova_sinks PUBLIC supernova_common)
+supernova_warnings(supernova_sinks)
