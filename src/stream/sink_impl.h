@@ -12,6 +12,8 @@ namespace supernova::stream {
 
 // mqtt://HOST[:PORT]/TOPIC (mqtt_sink.cc).
 Result<std::unique_ptr<Sink>> OpenMqttSink(const std::string& url, const SinkOptions& options);
+// An annotated video at `path`; its container from the file name (video_sink.cc).
+Result<std::unique_ptr<Sink>> OpenVideoSink(const std::string& path, const SinkOptions& options);
 
 // The Status for a file `path` that could not be created or written, from its errno: NotFound
 // (a missing directory), PermissionDenied, or Unavailable for anything else.

@@ -225,13 +225,18 @@ std::string JsonLinesRecord(const FrameResult& result, const SinkOptions& option
 
 Result<std::unique_ptr<Sink>> OpenSink(const std::string& url, const SinkOptions& options) {
   static constexpr char kForms[] =
-      "expected mqtt://HOST[:PORT]/TOPIC, jsonl:PATH, PATH.jsonl, '-' or stdout:";
+      "expected mqtt://HOST[:PORT]/TOPIC, jsonl:PATH, PATH.jsonl, '-', stdout:, video:PATH or "
+      "PATH.mp4|.mkv|.avi";
   if (url.empty()) return Status::InvalidArgument(std::string("empty sink URL: ") + kForms);
   if (url == "-" || url == "stdout:") return OpenJsonLines("", options);
   if (url.rfind("mqtt://", 0) == 0) return OpenMqttSink(url, options);
   if (url.rfind("jsonl:", 0) == 0) {
     if (url.size() == 6) return Status::InvalidArgument("jsonl sink '" + url + "': no path");
     return OpenJsonLines(url.substr(6), options);
+  }
+  if (url.rfind("video:", 0) == 0) {
+    if (url.size() == 6) return Status::InvalidArgument("video sink '" + url + "': no path");
+    return OpenVideoSink(url.substr(6), options);
   }
   // A scheme we do not know (letters, then ':') is an error even if the name looks like a file.
   if (const size_t colon = url.find(':'); colon != std::string::npos && colon > 1) {
@@ -243,6 +248,8 @@ Result<std::unique_ptr<Sink>> OpenSink(const std::string& url, const SinkOptions
                                      kForms);
   }
   if (EndsWith(url, ".jsonl")) return OpenJsonLines(url, options);
+  if (EndsWith(url, ".mp4") || EndsWith(url, ".mkv") || EndsWith(url, ".avi"))
+    return OpenVideoSink(url, options);
   return Status::InvalidArgument("sink '" + url + "': not a known form; " + kForms);
 }
 

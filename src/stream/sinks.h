@@ -1,5 +1,5 @@
-// Where the stream pipeline's per-frame results go: MQTT as EdgeX events or JSON lines. One
-// sink per URL; every frame's result is written to it in order.
+// Where the stream pipeline's per-frame results go: MQTT as EdgeX events, JSON lines, or an
+// annotated video file. One sink per URL; every frame's result is written to it in order.
 //
 //   SinkOptions options;
 //   SN_ASSIGN_OR_RETURN(options.labels, ReadLabels("coco.names"));
@@ -12,6 +12,9 @@
 //                              (PORT defaults to 1883)
 //   jsonl:PATH, PATH.jsonl     one JSON object per line and frame; the file is truncated
 //   -, stdout:                 the same JSON lines on standard output
+//   video:PATH, PATH.mp4|.mkv|.avi
+//                              the frames with each track's box and "#id label" drawn on
+//                              them, H.264 (libx264) where the encoder exists, else MPEG-4
 //
 // Threads: a sink belongs to one thread at a time. Write and Close must not run concurrently
 // with each other; stats() may be called from any thread at any time. The MQTT sink's
@@ -55,6 +58,13 @@ struct SinkOptions {
   double mqtt_connect_timeout_s = 5;
   // Close waits this long for pending messages to go out before disconnecting.
   double mqtt_close_timeout_s = 2;
+
+  // Annotated video.
+  double frame_rate = 25;  // the file's constant frame rate; frames are written one per tick
+  int box_thickness = 0;   // outline width in pixels; 0: from the frame size (2 up to 720p)
+  // An FFmpeg encoder name ("libx264", "mpeg4", ...); empty: libx264 where this FFmpeg has
+  // it and the container takes H.264, else mpeg4.
+  std::string video_encoder;
 };
 
 struct SinkStats {
@@ -77,7 +87,8 @@ class Sink {
   virtual ~Sink() = default;  // closes the sink if Close was not called, ignoring errors
 
   // Writes one frame's result. `result.frame` must be set. Fails on an I/O error of a file
-  // sink; the MQTT sink fails only after Close. After a failure the sink should be closed.
+  // sink or a frame the sink cannot take (a video frame of another size than the first);
+  // the MQTT sink fails only after Close. After a failure the sink should be closed.
   virtual Status Write(const FrameResult& result) = 0;
   // Flushes and releases everything; a file is complete only after Close returns OK. Calling
   // it again does nothing.

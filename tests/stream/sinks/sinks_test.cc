@@ -165,9 +165,13 @@ TEST(OpenSink, UnknownFormsAndUnwritablePathsAreClearErrors) {
       {"kafka:topic", Status::Code::kInvalidArgument, "unknown scheme 'kafka:'"},
       {"results.txt", Status::Code::kInvalidArgument, "not a known form"},
       {"jsonl:", Status::Code::kInvalidArgument, "no path"},
+      {"video:", Status::Code::kInvalidArgument, "no path"},
       {"/no/such/dir/results.jsonl", Status::Code::kNotFound, "/no/such/dir/results.jsonl"},
       {"/etc/passwd/results.jsonl", Status::Code::kNotFound, "Not a directory"},
       {"jsonl:/tmp", Status::Code::kInvalidArgument, "Is a directory"},
+      {"/no/such/dir/annotated.mp4", Status::Code::kNotFound, "/no/such/dir/annotated.mp4"},
+      {"video:/tmp/annotated.unknown-container", Status::Code::kInvalidArgument,
+       "no container format"},
   };
   for (const Case& c : cases) {
     auto sink = OpenSink(c.url, {});
