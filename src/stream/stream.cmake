@@ -20,3 +20,12 @@ add_library(supernova_video STATIC stream/video_source.cc)
 target_link_libraries(supernova_video PUBLIC supernova_common Threads::Threads
                                       PRIVATE PkgConfig::FFMPEG PkgConfig::AVDEVICE)
 supernova_warnings(supernova_video)
+
+# The sinks: MQTT (EdgeX events), JSON lines and annotated video. Apart from supernova_stream
+# so that they build and test without the runtime: Status, FFmpeg, libmosquitto and JSON.
+add_library(supernova_sinks STATIC stream/sinks.cc stream/mqtt_sink.cc stream/video_sink.cc
+                                   stream/draw.cc)
+target_link_libraries(supernova_sinks
+  PUBLIC supernova_common
+  PRIVATE PkgConfig::FFMPEG PkgConfig::MOSQUITTO nlohmann_json::nlohmann_json Threads::Threads)
+supernova_warnings(supernova_sinks)
