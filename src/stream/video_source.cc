@@ -23,6 +23,7 @@ extern "C" {
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/frame.h>
+#include <libavutil/log.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
@@ -801,5 +802,7 @@ double VideoSource::frame_rate() const { return impl_->frame_rate_; }
 int VideoSource::width() const { return impl_->width_; }
 int VideoSource::height() const { return impl_->height_; }
 bool VideoSource::live() const { return impl_->live_; }
+
+void SetFfmpegLogging(bool verbose) { av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_ERROR); }
 
 }  // namespace supernova::stream

@@ -99,4 +99,8 @@ class VideoSource {
   std::unique_ptr<Impl> impl_;
 };
 
+// FFmpeg's own messages on stderr (its decoders' and encoders', libx264's statistics):
+// errors only, or also its informational ones. Process-wide: for programs, not libraries.
+void SetFfmpegLogging(bool verbose);
+
 }  // namespace supernova::stream

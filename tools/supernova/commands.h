@@ -12,6 +12,7 @@ void AddRunCommand(CLI::App& app, int* exit_code);
 void AddBenchCommand(CLI::App& app, int* exit_code);
 void AddCheckCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
+void AddStreamCommand(CLI::App& app, int* exit_code);
 
 // Prints "supernova: error: <message>" and returns 1.
 int Fail(const std::string& message);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   supernova::tools::AddBenchCommand(app, &exit_code);
   supernova::tools::AddCheckCommand(app, &exit_code);
   supernova::tools::AddServeCommand(app, &exit_code);
+  supernova::tools::AddStreamCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,296 @@
+// `supernova stream`: object detection and tracking on live video.
+//
+//   supernova stream --model det.onnx --source rtsp://cam/1 --sink mqtt://127.0.0.1/site/cam1
+//
+// Every --source is a stream (file, RTSP, HTTP, V4L2, image folder); the streams share the one
+// model through cross-stream batching. Every frame's result goes to every --sink (MQTT as
+// EdgeX events, JSON lines, annotated video). Per-stream metrics (fps, inferred, skipped, lag
+// p50/p99, per-stage times) go to stderr as JSON lines every --metrics-interval seconds and
+// at the end. SIGINT or SIGTERM stops the sources; the frames in hand are finished and the
+// sinks closed, so files are complete.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+#include "commands.h"
+#include "stream/detector.h"
+#include "stream/pipeline.h"
+#include "stream/sinks.h"
+#include "stream/video_source.h"
+
+namespace supernova::tools {
+namespace {
+
+using namespace supernova::stream;  // NOLINT: the command is the stream's front end
+
+struct StreamArgs {
+  std::string model;
+  std::vector<std::string> sources, names, sinks;
+  std::string decoder = "auto", labels, anchors, skip = "adaptive", providers = "cpu";
+  std::string mean, std, device_name = "supernova";
+  float score = 0.3f, iou = 0.45f, scale = 0;
+  int max_detections = 100, skip_interval = 2, max_batch = 8, threads = 0;
+  int width = 0, height = 0, mqtt_qos = 0;
+  double max_lag_ms = 200, duration = 0, metrics_interval = 5;
+  double read_timeout_s = 5, reconnect_max_s = 8;
+  bool bgr = false, stretch = false, no_realtime = false, loop = false, verbose = false;
+};
+
+// The pipeline's view of a VideoSource. A file played in real time counts as live: it does
+// not wait for the pipeline, as a camera would not.
+class VideoFrameSource : public FrameSource {
+ public:
+  VideoFrameSource(std::unique_ptr<VideoSource> source, bool realtime)
+      : source_(std::move(source)), live_(source_->live() || realtime) {}
+  Result<FramePtr> Read() override { return source_->Read(); }
+  void Close() override { source_->Close(); }
+  bool live() const override { return live_; }
+  int64_t reconnects() const override { return source_->stats().reconnects; }
+
+ private:
+  std::unique_ptr<VideoSource> source_;
+  bool live_;
+};
+
+Result<std::array<float, 3>> ParseTriple(const std::string& text, const char* flag) {
+  std::array<float, 3> v{};
+  std::stringstream in(text);
+  std::string item;
+  int n = 0;
+  while (std::getline(in, item, ',')) {
+    if (n == 3) break;
+    try {
+      v[n++] = std::stof(item);
+    } catch (const std::exception&) {
+      n = 99;
+    }
+  }
+  if (n != 3) return Status::InvalidArgument(fmt::format("{} takes three numbers: a,b,c", flag));
+  return v;
+}
+
+Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
+  SN_ASSIGN_OR_RETURN(d->decoder, ParseDecoderKind(a.decoder));
+  d->score_threshold = a.score;
+  d->iou_threshold = a.iou;
+  d->max_detections = a.max_detections;
+  if (a.scale > 0) d->scale = a.scale;
+  if (!a.mean.empty()) {
+    SN_ASSIGN_OR_RETURN(d->mean, ParseTriple(a.mean, "--mean"));
+  }
+  if (!a.std.empty()) {
+    SN_ASSIGN_OR_RETURN(d->std, ParseTriple(a.std, "--std"));
+  }
+  d->bgr = a.bgr;
+  d->letterbox = !a.stretch;
+  if (a.anchors == "blazeface") {
+    d->ssd.anchors = GridAnchors(128, 128, {8, 16}, {2, 6}, {0, 0});
+    d->ssd.center_scale = d->ssd.size_scale = 128;
+    d->ssd.linear_size = true;
+  } else if (!a.anchors.empty()) {
+    return Status::InvalidArgument("--anchors knows 'blazeface'");
+  }
+  std::stringstream prov(a.providers);
+  d->session.providers.clear();
+  for (std::string item; std::getline(prov, item, ',');)
+    if (!item.empty()) d->session.providers.push_back(item);
+  d->session.num_threads = a.threads;
+
+  if (a.skip == "adaptive") {
+    p->skip.mode = SkipMode::kAdaptive;
+  } else if (a.skip == "fixed") {
+    p->skip.mode = SkipMode::kFixed;
+  } else if (a.skip == "none") {
+    p->skip.mode = SkipMode::kNone;
+  } else {
+    return Status::InvalidArgument("--skip must be adaptive, fixed or none");
+  }
+  p->skip.fixed_interval = a.skip_interval;
+  p->skip.max_lag_s = a.max_lag_ms / 1e3;
+  p->max_batch = a.max_batch;
+  return Status::Ok();
+}
+
+int RunStream(const StreamArgs& a) {
+  if (!a.names.empty() && a.names.size() != a.sources.size())
+    return Fail("--name must be given once per --source, or not at all");
+  DetectorOptions dopts;
+  PipelineOptions popts;
+  if (Status s = Configure(a, &dopts, &popts); !s.ok()) return Fail(s.message());
+
+  sigset_t signals;  // taken by sigtimedwait below; blocked before any thread starts
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto detector = Detector::Open(a.model, dopts);
+  if (!detector.ok()) return Fail(detector.status().message());
+
+  SinkOptions sopts;
+  if (!a.labels.empty()) {
+    auto labels = ReadLabels(a.labels);
+    if (!labels.ok()) return Fail(labels.status().message());
+    sopts.labels = std::move(*labels);
+  }
+  sopts.device_name = a.device_name;
+  sopts.mqtt_qos = a.mqtt_qos;
+
+  SourceOptions src;
+  src.width = a.width;
+  src.height = a.height;
+  src.realtime = !a.no_realtime;
+  src.loop = a.loop;
+  src.read_timeout_s = a.read_timeout_s;
+  src.reconnect_max_s = a.reconnect_max_s;
+  src.reconnect_initial_s = std::min(src.reconnect_initial_s, a.reconnect_max_s);
+  SetFfmpegLogging(a.verbose);
+  std::vector<std::unique_ptr<VideoSource>> sources;
+  for (const std::string& url : a.sources) {
+    auto s = VideoSource::Open(url, src);
+    if (!s.ok()) return Fail(s.status().message());
+    if (sources.empty()) sopts.frame_rate = (*s)->frame_rate() > 0 ? (*s)->frame_rate() : 25;
+    sources.push_back(std::move(*s));
+  }
+
+  struct OpenedSink {
+    std::unique_ptr<Sink> sink;
+    std::mutex mu;  // the streams' workers write concurrently; a sink takes one at a time
+    Status error;
+  };
+  std::vector<std::unique_ptr<OpenedSink>> sinks;
+  for (const std::string& url : a.sinks) {
+    auto s = OpenSink(url, sopts);
+    if (!s.ok()) return Fail(s.status().message());
+    sinks.push_back(std::make_unique<OpenedSink>());
+    sinks.back()->sink = std::move(*s);
+  }
+
+  Pipeline pipeline(detector->get(), popts, [&](const FrameResult& r) {
+    for (auto& s : sinks) {
+      std::lock_guard lock(s->mu);
+      if (!s->error.ok()) continue;  // a failed sink is reported at the end, not retried
+      s->error = s->sink->Write(r);
+    }
+  });
+  for (size_t i = 0; i < sources.size(); ++i)
+    pipeline.AddStream(a.names.empty() ? a.sources[i] : a.names[i],
+                       std::make_unique<VideoFrameSource>(std::move(sources[i]), src.realtime));
+  std::cerr << nlohmann::json{{"event", "stream_started"},
+                              {"model", a.model},
+                              {"detector", (*detector)->Describe()},
+                              {"streams", a.sources.size()}}
+                   .dump()
+            << std::endl;
+  pipeline.Start();
+
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto last_report = start;
+  while (true) {
+    timespec tick{0, 200'000'000};
+    if (sigtimedwait(&signals, nullptr, &tick) > 0) break;
+    const auto now = Clock::now();
+    if (a.duration > 0 && now - start >= std::chrono::duration<double>(a.duration)) break;
+    const auto metrics = pipeline.Metrics();
+    bool all_ended = true;
+    for (const auto& m : metrics) all_ended = all_ended && m.ended;
+    if (all_ended) break;
+    if (a.metrics_interval > 0 &&
+        now - last_report >= std::chrono::duration<double>(a.metrics_interval)) {
+      last_report = now;
+      for (const auto& m : metrics) std::cerr << m.ToJson() << std::endl;
+    }
+  }
+  pipeline.Stop();
+  pipeline.Wait();
+  int code = 0;
+  for (const auto& m : pipeline.Metrics()) {
+    std::cerr << m.ToJson() << std::endl;
+    if (!m.error.empty()) code = 1;
+  }
+  for (size_t i = 0; i < sinks.size(); ++i) {
+    Status s = sinks[i]->error;
+    Status closed = sinks[i]->sink->Close();
+    if (s.ok()) s = closed;
+    if (!s.ok()) code = Fail(fmt::format("sink {}: {}", a.sinks[i], s.message()));
+  }
+  return code;
+}
+
+}  // namespace
+
+void AddStreamCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<StreamArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "stream", "Detect and track objects on live video; results to MQTT, JSON lines or video");
+  cmd->add_option("--model", args->model, "Detector model (.onnx)")->required();
+  cmd->add_option("--source", args->sources,
+                  "Video: file, rtsp://, http://, /dev/videoN, image folder (repeat for streams)")
+      ->required();
+  cmd->add_option("--name", args->names, "A name per --source (default: the URL)");
+  cmd->add_option("--sink", args->sinks,
+                  "mqtt://host:port/topic, PATH.jsonl, - (stdout), PATH.mp4 (repeatable)");
+  cmd->add_option("--decoder", args->decoder, "auto, yolov5, yolov8, ssd or centernet")
+      ->capture_default_str();
+  cmd->add_option("--labels", args->labels, "Class names, one per line");
+  cmd->add_option("--anchors", args->anchors, "SSD anchors: blazeface");
+  cmd->add_option("--score-threshold", args->score, "Lowest detection score")
+      ->capture_default_str();
+  cmd->add_option("--iou-threshold", args->iou, "NMS overlap")->capture_default_str();
+  cmd->add_option("--max-detections", args->max_detections, "Per frame")->capture_default_str();
+  cmd->add_option("--scale", args->scale, "Input = pixel * scale (default: the decoder's)");
+  cmd->add_option("--mean", args->mean, "Per-channel mean subtracted after scaling: a,b,c");
+  cmd->add_option("--std", args->std, "Per-channel divisor after the mean: a,b,c");
+  cmd->add_flag("--bgr", args->bgr, "The model takes BGR (default RGB)");
+  cmd->add_flag("--stretch", args->stretch, "Stretch frames to the input (default letterbox)");
+  cmd->add_option("--skip", args->skip, "Frame skipping: adaptive, fixed or none")
+      ->capture_default_str();
+  cmd->add_option("--skip-interval", args->skip_interval, "--skip fixed: infer 1 frame in N")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-lag-ms", args->max_lag_ms, "Bound on results' lag behind live")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-batch", args->max_batch, "Frames of different streams per model run")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "Kernel threads (0: all cores)")
+      ->capture_default_str();
+  cmd->add_option("--providers", args->providers, "Execution providers, in order")
+      ->capture_default_str();
+  cmd->add_option("--width", args->width, "Decode to this width (0: the source's)");
+  cmd->add_option("--height", args->height, "Decode to this height (0: the source's)");
+  cmd->add_flag("--no-realtime", args->no_realtime,
+                "Read files as fast as they decode, not at their frame rate");
+  cmd->add_flag("--loop", args->loop, "Play files again from the start at their end");
+  cmd->add_option("--duration", args->duration, "Stop after this many seconds (0: at the end)")
+      ->capture_default_str();
+  cmd->add_option("--metrics-interval", args->metrics_interval,
+                  "Seconds between metrics lines on stderr (0: only at the end)")
+      ->capture_default_str();
+  cmd->add_option("--read-timeout-s", args->read_timeout_s,
+                  "A network source silent this long is lost and reconnected")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--reconnect-max-s", args->reconnect_max_s,
+                  "Longest wait between reconnection attempts (backoff doubles up to it)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--verbose", args->verbose, "FFmpeg's informational messages on stderr too");
+  cmd->add_option("--device-name", args->device_name, "EdgeX deviceName of the MQTT events")
+      ->capture_default_str();
+  cmd->add_option("--mqtt-qos", args->mqtt_qos, "0, 1 or 2")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2));
+  cmd->callback([args, exit_code] { *exit_code = RunStream(*args); });
+}
+
+}  // namespace supernova::tools
