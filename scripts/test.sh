@@ -9,19 +9,20 @@ JOBS="${JOBS:-$(nproc)}"
 scripts/setup.sh
 scripts/build.sh
 
-# Sanitizer tree: the core libraries' unit tests and the conformance suite (real models are
-# too slow under ASan and run in the release tree).
+# Sanitizer tree: the core libraries' unit tests, the conformance suite, and the stream's
+# video sources and sinks (FFmpeg's and libmosquitto's C APIs: where lifetimes go wrong).
+# Real models are too slow under ASan and run in the release tree.
 # -O0 with line tables: 2.5x quicker to build on two cores than -O1 (the suite must stay under
 # 25 minutes), fast enough to run, readable stacks.
 # No cuda provider there: ASan and the CUDA driver do not get along, and nvcc takes no -fsanitize.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
   -DSUPERNOVA_WERROR=ON -DSUPERNOVA_SANITIZE=ON -DSUPERNOVA_MODEL_TESTS=OFF -DSUPERNOVA_CUDA=OFF >/dev/null
 cmake --build build-asan --target core_tests node_conformance server_core_tests \
-  stream_tests
+  stream_tests video_tests sink_tests
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-echo "== sanitizer build (ASan + UBSan): core tests and conformance"
-ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L core
+echo "== sanitizer build (ASan + UBSan): core tests, conformance, stream sources and sinks"
+ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L 'core|stream'
 echo "== release build: all tests"
 ctest --test-dir build --output-on-failure -j "$JOBS"
