@@ -167,6 +167,7 @@ struct Pipeline::Stream {
   Tracker tracker;
   std::thread decoder, worker;
   Clock::time_point started;
+  Clock::time_point decode_ended, work_ended;  // guarded by mu; set when each thread ends
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -230,6 +231,7 @@ void Pipeline::Decode(Stream& s) {
       if (frame.status().code() != Status::Code::kOutOfRange && !stopping_)
         s.error = frame.status().ToString();
       s.source_ended = true;
+      s.decode_ended = Clock::now();
       s.cv.notify_all();
       return;
     }
@@ -317,6 +319,7 @@ void Pipeline::Work(Stream& s) {
   {
     std::lock_guard lock(s.mu);
     s.ended = true;
+    s.work_ended = Clock::now();
   }
   s.cv.notify_all();
   batcher_->StreamEnded();
@@ -334,11 +337,14 @@ std::vector<StreamMetrics> Pipeline::Metrics() const {
     m.inferred = s->inferred;
     m.skipped = s->skipped;
     m.dropped = s->dropped;
-    m.seconds = started_ ? Seconds(Clock::now() - s->started) : 0;
-    if (m.seconds > 0) {
-      m.input_fps = static_cast<double>(m.frames) / m.seconds;
-      m.inferred_fps = static_cast<double>(m.inferred) / m.seconds;
-    }
+    // Rates over the time each thread ran: after the source ends the worker may still be
+    // catching up, which must not dilute the input rate.
+    const auto now = Clock::now();
+    m.seconds = started_ ? Seconds(now - s->started) : 0;
+    const double decoding = Seconds((s->source_ended ? s->decode_ended : now) - s->started);
+    const double working = Seconds((s->ended ? s->work_ended : now) - s->started);
+    if (started_ && decoding > 0) m.input_fps = static_cast<double>(m.frames) / decoding;
+    if (started_ && working > 0) m.inferred_fps = static_cast<double>(m.inferred) / working;
     m.lag_p50_s = Percentile(s->lags, 0.5);
     m.lag_p99_s = Percentile(s->lags, 0.99);
     m.lag_max_s = s->lags.empty() ? 0 : *std::max_element(s->lags.begin(), s->lags.end());

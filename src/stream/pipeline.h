@@ -63,6 +63,8 @@ struct StreamMetrics {
   int64_t dropped = 0;   // a live source outran the bound on pending frames
   int64_t reconnects = 0;
   double seconds = 0;  // since the stream started
+  // Frames delivered per second while the source ran, and inferred per second while the
+  // worker ran (it may run on after the source ends, catching up).
   double input_fps = 0, inferred_fps = 0;
   // Lag behind live of the inferred frames' results (capture to detections tracked), and
   // of every result, seconds.
