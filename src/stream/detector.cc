@@ -150,7 +150,7 @@ Result<std::unique_ptr<Detector>> Detector::Open(const std::string& model_path,
         break;
       case DecoderKind::kSsd:
         options.scale = 1.0f / 127.5f;
-        options.mean = {1, 1, 1};
+        if (options.mean == std::array<float, 3>{0, 0, 0}) options.mean = {1, 1, 1};
         break;
       default:
         options.scale = 1.0f / 255.0f;

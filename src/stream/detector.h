@@ -37,7 +37,7 @@ struct DetectorOptions {
   int max_detections = 100;
   // Pre-processing: input = (pixel * scale - mean[c]) / std[c] per channel, in RGB order
   // unless `bgr`. Unset scale: the decoder family's usual one (YOLO 1/255, CenterNet 1 for
-  // 0-255 input, SSD 1/127.5 with mean 1 for [-1, 1]).
+  // 0-255 input, SSD 1/127.5 with mean 1, where no mean is set, for [-1, 1]).
   std::optional<float> scale;
   std::array<float, 3> mean{0, 0, 0};
   std::array<float, 3> std{1, 1, 1};

@@ -301,13 +301,20 @@ void Pipeline::Work(Stream& s) {
     if (on_result_) on_result_(r);
     const double output_s = Seconds(Clock::now() - out_start);
     std::lock_guard lock(s.mu);
-    constexpr size_t kMaxSamples = 1 << 16;  // percentiles over the most recent frames
-    if (s.result_lags.size() < kMaxSamples) s.result_lags.push_back(r.lag_s);
+    // Percentiles over the most recent 64k samples: a ring once full.
+    auto sample = [](std::vector<double>& ring, int64_t count, double v) {
+      constexpr size_t kMaxSamples = 1 << 16;
+      if (ring.size() < kMaxSamples)
+        ring.push_back(v);
+      else
+        ring[static_cast<size_t>(count) % kMaxSamples] = v;
+    };
+    sample(s.result_lags, s.inferred + s.skipped, r.lag_s);
     s.track += track_s;
     s.output += output_s;
     if (infer) {
+      sample(s.lags, s.inferred, r.lag_s);
       ++s.inferred;
-      if (s.lags.size() < kMaxSamples) s.lags.push_back(r.lag_s);
       s.preprocess += times.preprocess / std::max(times.batch, 1);
       s.inference += times.inference;
       s.postprocess += times.postprocess / std::max(times.batch, 1);
