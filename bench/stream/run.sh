@@ -102,9 +102,9 @@ PY
     done
   done
   echo
-  echo "## 3. One stream, a model ~3 frame intervals slow (25 fps): skipping modes at equal compute"
+  echo "## 3. One stream, a model ~2.5 frame intervals slow (25 fps), 250 ms bound: skipping modes at equal compute"
   echo
   echo '```'
-  "$SKIP" --seconds "$SECONDS_PER_RUN" --model-ms 120 --fps 25 --max-lag-ms 200
+  "$SKIP" --seconds "$SECONDS_PER_RUN" --model-ms 100 --fps 25 --max-lag-ms 250
   echo '```'
 } | tee "$OUT"

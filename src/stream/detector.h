@@ -47,6 +47,9 @@ struct DetectorOptions {
   // For models whose spatial input dimensions are free; ignored where the model fixes them.
   int input_width = 640, input_height = 640;
   SsdOptions ssd;  // anchors (model-input pixels) and box coding, for DecoderKind::kSsd
+  // Open() runs the model once on a grey frame, so that the first real frame does not pay
+  // for the kernels' set-up, and a decoder that cannot read the outputs fails at Open().
+  bool warmup = true;
   SessionOptions session;
 };
 

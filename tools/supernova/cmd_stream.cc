@@ -36,7 +36,7 @@ struct StreamArgs {
   std::string decoder = "auto", labels, anchors, skip = "adaptive", providers = "cpu";
   std::string mean, std, device_name = "supernova";
   float score = 0.3f, iou = 0.45f, scale = 0;
-  int max_detections = 100, skip_interval = 2, max_batch = 8, threads = 0;
+  int max_detections = 100, skip_interval = 2, max_still_interval = 8, max_batch = 8, threads = 0;
   int width = 0, height = 0, mqtt_qos = 0;
   double max_lag_ms = 200, duration = 0, metrics_interval = 5;
   double read_timeout_s = 5, reconnect_max_s = 8;
@@ -113,6 +113,7 @@ Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
     return Status::InvalidArgument("--skip must be adaptive, fixed or none");
   }
   p->skip.fixed_interval = a.skip_interval;
+  p->skip.max_still_interval = a.max_still_interval;
   p->skip.max_lag_s = a.max_lag_ms / 1e3;
   p->max_batch = a.max_batch;
   return Status::Ok();
@@ -254,6 +255,11 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--skip", args->skip, "Frame skipping: adaptive, fixed or none")
       ->capture_default_str();
   cmd->add_option("--skip-interval", args->skip_interval, "--skip fixed: infer 1 frame in N")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-still-interval", args->max_still_interval,
+                  "--skip adaptive: at most 1 frame in N inferred in a still scene (1: never "
+                  "skip for stillness)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-lag-ms", args->max_lag_ms, "Bound on results' lag behind live")
