@@ -179,6 +179,11 @@ TEST(StreamCli, BadArgumentsAreOneClearLine) {
   EXPECT_EQ(
       RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--skip", "often"}, &err), 1);
   EXPECT_NE(err.find("--skip"), std::string::npos) << err;
+  EXPECT_EQ(RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--source", clip,
+                    "--sink", video_test::TempDir() + "/two.mp4"},
+                   &err),
+            1);
+  EXPECT_NE(err.find("single --source"), std::string::npos) << err;
 }
 
 }  // namespace
