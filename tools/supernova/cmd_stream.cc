@@ -17,7 +17,6 @@
 #include <chrono>
 #include <iostream>
 #include <mutex>
-#include <sstream>
 
 #include "commands.h"
 #include "stream/detector.h"
@@ -33,8 +32,9 @@ using namespace supernova::stream;  // NOLINT: the command is the stream's front
 struct StreamArgs {
   std::string model;
   std::vector<std::string> sources, names, sinks;
-  std::string decoder = "auto", labels, anchors, skip = "adaptive", providers = "cpu";
-  std::string mean, std, device_name = "supernova";
+  std::string decoder = "auto", labels, anchors, skip = "adaptive", device_name = "supernova";
+  std::vector<std::string> providers = {"cpu"};
+  std::vector<float> mean, std;  // three each, or none
   float score = 0.3f, iou = 0.45f, scale = 0;
   int max_detections = 100, skip_interval = 2, max_still_interval = 8, max_batch = 8, threads = 0;
   int width = 0, height = 0, mqtt_qos = 0;
@@ -59,35 +59,14 @@ class VideoFrameSource : public FrameSource {
   bool live_;
 };
 
-Result<std::array<float, 3>> ParseTriple(const std::string& text, const char* flag) {
-  std::array<float, 3> v{};
-  std::stringstream in(text);
-  std::string item;
-  int n = 0;
-  while (std::getline(in, item, ',')) {
-    if (n == 3) break;
-    try {
-      v[n++] = std::stof(item);
-    } catch (const std::exception&) {
-      n = 99;
-    }
-  }
-  if (n != 3) return Status::InvalidArgument(fmt::format("{} takes three numbers: a,b,c", flag));
-  return v;
-}
-
 Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
   SN_ASSIGN_OR_RETURN(d->decoder, ParseDecoderKind(a.decoder));
   d->score_threshold = a.score;
   d->iou_threshold = a.iou;
   d->max_detections = a.max_detections;
   if (a.scale > 0) d->scale = a.scale;
-  if (!a.mean.empty()) {
-    SN_ASSIGN_OR_RETURN(d->mean, ParseTriple(a.mean, "--mean"));
-  }
-  if (!a.std.empty()) {
-    SN_ASSIGN_OR_RETURN(d->std, ParseTriple(a.std, "--std"));
-  }
+  if (!a.mean.empty()) std::copy_n(a.mean.begin(), 3, d->mean.begin());
+  if (!a.std.empty()) std::copy_n(a.std.begin(), 3, d->std.begin());
   d->bgr = a.bgr;
   d->letterbox = !a.stretch;
   if (a.anchors == "blazeface") {
@@ -97,10 +76,7 @@ Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
   } else if (!a.anchors.empty()) {
     return Status::InvalidArgument("--anchors knows 'blazeface'");
   }
-  std::stringstream prov(a.providers);
-  d->session.providers.clear();
-  for (std::string item; std::getline(prov, item, ',');)
-    if (!item.empty()) d->session.providers.push_back(item);
+  d->session.providers = a.providers;
   d->session.num_threads = a.threads;
 
   if (a.skip == "adaptive") {
@@ -254,8 +230,12 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--iou-threshold", args->iou, "NMS overlap")->capture_default_str();
   cmd->add_option("--max-detections", args->max_detections, "Per frame")->capture_default_str();
   cmd->add_option("--scale", args->scale, "Input = pixel * scale (default: the decoder's)");
-  cmd->add_option("--mean", args->mean, "Per-channel mean subtracted after scaling: a,b,c");
-  cmd->add_option("--std", args->std, "Per-channel divisor after the mean: a,b,c");
+  cmd->add_option("--mean", args->mean, "Per-channel mean subtracted after scaling: a,b,c")
+      ->delimiter(',')
+      ->expected(3);
+  cmd->add_option("--std", args->std, "Per-channel divisor after the mean: a,b,c")
+      ->delimiter(',')
+      ->expected(3);
   cmd->add_flag("--bgr", args->bgr, "The model takes BGR (default RGB)");
   cmd->add_flag("--stretch", args->stretch, "Stretch frames to the input (default letterbox)");
   cmd->add_option("--skip", args->skip, "Frame skipping: adaptive, fixed or none")
@@ -277,6 +257,7 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", args->threads, "Kernel threads (0: all cores)")
       ->capture_default_str();
   cmd->add_option("--providers", args->providers, "Execution providers, in order")
+      ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--width", args->width, "Decode to this width (0: the source's)");
   cmd->add_option("--height", args->height, "Decode to this height (0: the source's)");
