@@ -223,6 +223,11 @@ std::string JsonLinesRecord(const FrameResult& result, const SinkOptions& option
   return j.dump();
 }
 
+bool IsVideoSinkUrl(const std::string& url) {
+  return url.rfind("video:", 0) == 0 || EndsWith(url, ".mp4") || EndsWith(url, ".mkv") ||
+         EndsWith(url, ".avi");
+}
+
 Result<std::unique_ptr<Sink>> OpenSink(const std::string& url, const SinkOptions& options) {
   static constexpr char kForms[] =
       "expected mqtt://HOST[:PORT]/TOPIC, jsonl:PATH, PATH.jsonl, '-', stdout:, video:PATH or "
@@ -248,8 +253,7 @@ Result<std::unique_ptr<Sink>> OpenSink(const std::string& url, const SinkOptions
                                      kForms);
   }
   if (EndsWith(url, ".jsonl")) return OpenJsonLines(url, options);
-  if (EndsWith(url, ".mp4") || EndsWith(url, ".mkv") || EndsWith(url, ".avi"))
-    return OpenVideoSink(url, options);
+  if (IsVideoSinkUrl(url)) return OpenVideoSink(url, options);
   return Status::InvalidArgument("sink '" + url + "': not a known form; " + kForms);
 }
 

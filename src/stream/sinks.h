@@ -100,6 +100,9 @@ class Sink {
 // malformed one, NotFound/PermissionDenied for a file that cannot be created, Unavailable for
 // a broker that does not accept the connection within mqtt_connect_timeout_s.
 Result<std::unique_ptr<Sink>> OpenSink(const std::string& url, const SinkOptions& options);
+// Whether `url` names an annotated-video sink (video:PATH, PATH.mp4|.mkv|.avi): it draws the
+// frames of one stream, so a caller with several streams must not give it theirs.
+bool IsVideoSinkUrl(const std::string& url);
 
 // A labels file: one class name per line, class 0 first; trailing whitespace is trimmed and a
 // final empty line ignored.

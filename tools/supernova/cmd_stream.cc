@@ -99,9 +99,7 @@ int RunStream(const StreamArgs& a) {
   if (!a.names.empty() && a.names.size() != a.sources.size())
     return Fail("--name must be given once per --source, or not at all");
   for (const std::string& url : a.sinks) {
-    const bool video = url.rfind("video:", 0) == 0 || url.ends_with(".mp4") ||
-                       url.ends_with(".mkv") || url.ends_with(".avi");
-    if (video && a.sources.size() > 1)
+    if (IsVideoSinkUrl(url) && a.sources.size() > 1)
       return Fail("the video sink " + url + " draws one stream: give it a single --source");
   }
   DetectorOptions dopts;
