@@ -267,9 +267,12 @@ void Pipeline::Work(Stream& s) {
     FrameResult r;
     r.stream = s.name;
     r.frame = frame;
-    std::vector<uint8_t> thumb = Thumbnail(*frame);
+    // The frame difference matters to the adaptive controller only.
+    const bool adaptive = options_.skip.mode == SkipMode::kAdaptive;
+    std::vector<uint8_t> thumb = adaptive ? Thumbnail(*frame) : std::vector<uint8_t>{};
     const double age = Seconds(Clock::now() - frame->captured);
-    const bool infer = s.controller.ShouldInfer(age, newer, Motion(thumb, last_inferred));
+    const bool infer =
+        s.controller.ShouldInfer(age, newer, adaptive ? Motion(thumb, last_inferred) : 0.0);
     DetectTimes times;
     double track_s = 0;
     if (infer) {
