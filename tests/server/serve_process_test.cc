@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "free_port.h"
 #include "server/serve_process.h"
 #include "server/test_repository.h"
 
@@ -45,21 +46,6 @@ json EchoBody(int width, float seed) {
   for (int i = 0; i < width; ++i) data.push_back(seed + static_cast<float>(i % 7));
   return {
       {"inputs", {{{"name", "x"}, {"datatype", "FP32"}, {"shape", {1, width}}, {"data", data}}}}};
-}
-
-// A port nothing listens on now (the kernel's pick for a socket bound to port 0).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
 }
 
 bool Eventually(const std::function<bool()>& cond, int seconds = 60) {

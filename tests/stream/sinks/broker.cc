@@ -32,20 +32,6 @@ bool Accepts(int port) {
 
 }  // namespace
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    std::abort();
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 Broker::Broker(int port) : port_(port) {
   char tmpl[] = "/tmp/sn_broker_XXXXXX";
   if (mkdtemp(tmpl) == nullptr) std::abort();

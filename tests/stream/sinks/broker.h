@@ -17,13 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "free_port.h"
+
 struct mosquitto;
 struct mosquitto_message;
 
 namespace supernova::testing {
-
-// A TCP port on 127.0.0.1 that nothing listened on a moment ago.
-int FreePort();
 
 class Broker {
  public:

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "free_port.h"
 #include "stream/frame.h"
 
 namespace supernova::stream::video_test {
@@ -45,8 +46,7 @@ double SecondsSince(std::chrono::steady_clock::time_point t);
 // Polls `done` every 10 ms for up to `timeout_s`; true once it holds.
 bool WaitFor(const std::function<bool()>& done, double timeout_s);
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int FreePort();
+using supernova::testing::FreePort;  // tests/free_port.h
 
 // A child process whose stdout the test reads; killed (SIGKILL) and reaped on destruction.
 class ChildProcess {
