@@ -19,12 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "supernova/optimization.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
 namespace supernova {
-
-enum class OptimizationLevel { kNone, kBasic, kAll };
 
 struct SessionOptions {
   // Execution providers in order of preference (see PlacementReport): each takes the nodes it
@@ -34,10 +33,7 @@ struct SessionOptions {
   std::vector<std::string> providers = {"cpu"};
   // Threads for kernels; 0 means one per hardware thread.
   int num_threads = 0;
-  // Graph rewrites Open() applies before planning (src/optimizer/optimizer.h): kNone runs the
-  // model as written; kBasic folds constants and removes redundant and dead nodes; kAll also
-  // folds BatchNormalization into weights and fuses Conv with a residual Add and activation
-  // (results may differ from kNone by float rounding).
+  // Graph rewrites Open() applies before planning (supernova/optimization.h).
   OptimizationLevel optimization = OptimizationLevel::kAll;
   // Record per-node times of each Run() (see Session::LastProfile()).
   bool profiling = false;

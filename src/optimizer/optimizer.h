@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "ir/graph.h"
-#include "supernova/session.h"
+#include "supernova/optimization.h"
 #include "supernova/status.h"
 
 namespace supernova::optimizer {
