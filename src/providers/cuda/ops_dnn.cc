@@ -1,8 +1,8 @@
 // Convolution (Conv, and the optimizer's FusedConv) through cuDNN, plus the ops of the same
 // family that run on the provider's own kernels: inference BatchNormalization and the pools.
 //
-// The window geometry (pads, auto_pad, strides, dilations, ceil_mode) is resolved by the cpu
-// reference's own ResolveWindow, so both providers agree on output shapes by construction.
+// The window geometry (pads, auto_pad, strides, dilations, ceil_mode) is resolved by
+// ops::ResolveWindow, as for the cpu, so both providers agree on output shapes by construction.
 // cuDNN takes symmetric padding only; an asymmetric one (SAME_* with an even total, explicit
 // pads) is applied first by a padding kernel. The pools run on an own kernel rather than cuDNN
 // pooling, which has neither ceil_mode, dilations nor asymmetric padding, and whose
@@ -15,8 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "providers/cpu/kernel.h"
-#include "providers/cpu/spatial.h"
+#include "ops/window.h"
 #include "providers/cuda/cuda_common.h"
 #include "providers/cuda/kernels.h"
 #include "providers/cuda/ops.h"
@@ -93,12 +92,6 @@ Status ToInts(const OpContext& ctx, const std::vector<int64_t>& v, int* out) {
     out[i] = static_cast<int>(v[i]);
   }
   return Status::Ok();
-}
-
-// A KernelContext that only carries the node and opset, for the cpu helpers that resolve
-// window geometry and report its errors against the node.
-cpu::KernelContext GeometryContext(const ir::Node& node, int64_t opset) {
-  return cpu::KernelContext(node, opset, {}, nullptr, 1);
 }
 
 // The activation a FusedConv applies, with its parameters (FusedConv's spec in
@@ -178,9 +171,8 @@ class ConvOp final : public CudaOp {
     if (kernel != w_dims)
       return ctx.Error("kernel_shape " + ShapeToString(kernel) + " differs from W " +
                        ShapeToString(w->shape()));
-    cpu::KernelContext kctx = GeometryContext(node_, opset_);
-    cpu::WindowGeometry g;
-    SN_RETURN_IF_ERROR(cpu::ResolveWindow(kctx, in_dims, kernel, false, &g));
+    ops::WindowGeometry g;
+    SN_RETURN_IF_ERROR(ops::ResolveWindow(node_, in_dims, kernel, false, &g));
     Shape yshape = {n, m_out};
     for (int64_t o : g.out) yshape.push_back(o);
     if (z && z->shape() != yshape)
@@ -359,9 +351,8 @@ class PoolOp final : public CudaOp {
     if (x->rank() < 3 || x->rank() > 5)
       return ctx.Error("X must have rank 3 to 5, got " + ShapeToString(x->shape()));
     const std::vector<int64_t> in_dims(x->shape().begin() + 2, x->shape().end());
-    cpu::KernelContext kctx = GeometryContext(node_, opset_);
-    cpu::WindowGeometry g;
-    SN_RETURN_IF_ERROR(cpu::ResolveWindow(kctx, in_dims, node_.AttrInts("kernel_shape"),
+    ops::WindowGeometry g;
+    SN_RETURN_IF_ERROR(ops::ResolveWindow(node_, in_dims, node_.AttrInts("kernel_shape"),
                                           node_.AttrInt("ceil_mode", 0) != 0, &g));
     Shape yshape = {x->dim(0), x->dim(1)};
     for (int64_t o : g.out) yshape.push_back(o);
