@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+# Only what serve needs: the server, the runtime and its plugins (the tests wait for test.sh).
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUPERNOVA_WERROR=ON >/dev/null
+cmake --build build --target supernova supernova-serve supernova_plugins
+scripts/fetch_models.sh build/assets
 
 REPO=build/model_repository
 rm -rf "$REPO"

@@ -1,5 +1,6 @@
-# Capability profiles (src/profiles, data in profiles/*.json), part of supernova_core. The JSON
-# files are embedded into a generated source so that built-in targets need no files at run time.
+# Capability profiles (src/profiles, data in profiles/*.json): what an accelerator that cannot
+# run here would take, for `supernova check`. The JSON files are embedded into a generated
+# source so that built-in targets need no files at run time.
 file(GLOB SUPERNOVA_PROFILE_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/profiles/*.json)
 set(SUPERNOVA_EMBEDDED_PROFILES_CC ${CMAKE_CURRENT_BINARY_DIR}/embedded_profiles.cc)
 add_custom_command(
@@ -9,6 +10,9 @@ add_custom_command(
   DEPENDS ${SUPERNOVA_PROFILE_FILES} ${PROJECT_SOURCE_DIR}/cmake/embed_profiles.cmake
   COMMENT "Embedding capability profiles"
   VERBATIM)
-target_sources(supernova_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/capability_profile.cc
-                                      ${SUPERNOVA_EMBEDDED_PROFILES_CC})
-target_link_libraries(supernova_core PRIVATE nlohmann_json::nlohmann_json)
+file(GLOB SUPERNOVA_PROFILE_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cc)
+supernova_layer(profiles KIND STATIC
+  SOURCES ${SUPERNOVA_PROFILE_SOURCES} ${SUPERNOVA_EMBEDDED_PROFILES_CC}
+  HEADERS profiles/*.h
+  DEPENDS ir optimizer provider_api
+  LINK nlohmann_json::nlohmann_json)

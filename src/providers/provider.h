@@ -1,18 +1,19 @@
-// The execution-provider interface: what the partitioner asks of an accelerator.
+// The execution-provider interface: what the partitioner asks of every provider.
 //
 // A provider says which nodes it can run (Supports, static: needs no device), compiles the
 // connected pieces the partitioner hands it (Compile), and runs them on tensors in its own
 // device's memory (CompiledPiece::Run). The session moves values between host and device
-// memory at the seams with the provider's copies. Nodes no provider claims run on the cpu.
+// memory at the seams with the provider's copies. The cpu is a provider like the others; it
+// is the fallback (is_fallback()): it runs every operator that has a reference kernel, so the
+// session appends it to a list that lacks one.
 //
-//   auto cuda = providers::CreateProvider("cuda", {});
-//   if (!cuda.ok()) ...                                // not built in this binary
-//   if (Status s = (*cuda)->Available(); !s.ok()) ...  // built, but no device here
+//   auto cuda = runtime::CreateProvider("cuda", {});   // runtime/provider_registry.h
+//   if (!cuda.ok()) ...                                // plugin missing or broken
+//   if (Status s = (*cuda)->Available(); !s.ok()) ...  // loaded, but no device here
 //   providers::Support s = (*cuda)->Supports(graph, node);
 //   if (!s.ok) fmt::print("cpu: {}\n", s.reason);      // "dtype int64", "auto_pad SAME_LOWER"
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "supernova/optimization.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
@@ -44,19 +46,42 @@ struct Piece {
   std::vector<std::string> outputs;
 };
 
+// One node's (or one fused group's) time in a profiled run.
+struct NodeTime {
+  std::string name;
+  std::string op_type;
+  double ms = 0;
+};
+
+// What a run lends the pieces it runs. One per Session::Run call; not shared between threads.
+struct RunContext {
+  // The run's host buffers (the session's memory planner): host providers allocate their
+  // outputs and intermediates here, so that the run's peak is measured and buffers are reused
+  // across runs. Device providers use their own device memory.
+  std::shared_ptr<Allocator> host_allocator;
+  int num_threads = 1;  // host threads the piece may use
+  // When the session profiles, pieces append the time of each node (or fused group) they run.
+  std::vector<NodeTime>* profile = nullptr;
+};
+
 // A compiled piece. Run() may be called from several threads at once.
 class CompiledPiece {
  public:
   virtual ~CompiledPiece() = default;
   // `inputs` follow Piece::inputs and are on the provider's device; `outputs` receives one
   // tensor per Piece::outputs, on the device, allocated by the piece. A shape or value the
-  // piece cannot take at run time is a Status, never a crash.
-  virtual Status Run(std::span<const Tensor* const> inputs, std::vector<Tensor>* outputs) const = 0;
+  // piece cannot take at run time is a Status, never a crash, whose message names the node
+  // that failed ("Conv 'conv1': ...") or the piece.
+  virtual Status Run(const RunContext& ctx, std::span<const Tensor* const> inputs,
+                     std::vector<Tensor>* outputs) const = 0;
 };
 
 struct ProviderOptions {
   int device_id = 0;    // which device of the provider's kind
   int num_threads = 0;  // host threads the provider may use; 0: its default
+  // The session's optimization level: how far a provider may rewrite the pieces it compiles
+  // (the cpu makes its own fused ops only at kAll).
+  OptimizationLevel optimization = OptimizationLevel::kAll;
 };
 
 class ExecutionProvider {
@@ -66,6 +91,9 @@ class ExecutionProvider {
   virtual std::string_view name() const = 0;
   // Where the provider's tensors live; host providers (opencv) need no copies.
   virtual Device device() const = 0;
+  // The provider the session falls back to: it runs every operator that has a reference
+  // kernel, on the host. A provider list without one gets "cpu" appended.
+  virtual bool is_fallback() const { return false; }
   // Ok when the provider can run here (device present, driver and libraries loaded).
   // Supports() works either way, so a placement can be planned for hardware not present.
   virtual Status Available() const { return Status::Ok(); }
@@ -81,17 +109,5 @@ class ExecutionProvider {
   virtual Status CopyToDevice(const Tensor& host, Tensor* device) const;
   virtual Status CopyToHost(const Tensor& device, Tensor* host) const;
 };
-
-using ProviderFactory =
-    std::function<Result<std::unique_ptr<ExecutionProvider>>(const ProviderOptions&)>;
-
-// Makes the named provider. Fails naming the providers this binary has when unknown.
-// "cpu" and "cpu_reference" are not ExecutionProviders: the session runs those itself.
-Result<std::unique_ptr<ExecutionProvider>> CreateProvider(std::string_view name,
-                                                          const ProviderOptions& options);
-// Names of the providers built into this binary or registered, sorted.
-std::vector<std::string> ProviderNames();
-// Adds a provider under `name` (tests register their own). Replaces one of the same name.
-void RegisterProvider(std::string name, ProviderFactory factory);
 
 }  // namespace supernova::providers

@@ -215,22 +215,26 @@ Placement PlanPlacement(const ir::Graph& g,
                         std::span<const providers::ExecutionProvider* const> eps) {
   const size_t n = g.nodes.size();
   Placement pl;
-  pl.provider.assign(n, Placement::kCpu);
+  pl.provider.assign(n, Placement::kNone);
   pl.piece.assign(n, -1);
   pl.reason.assign(n, "");
   const Dataflow df = BuildDataflow(g);
   Clusters clusters(n);
   std::vector<bool> taken(n, false);
+  // Nodes a device provider gave back (data movement alone): only host providers may take them.
+  std::vector<bool> host_only(n, false);
 
   for (size_t p = 0; p < eps.size(); ++p) {
     const providers::ExecutionProvider* ep = eps[p];
     if (!ep) continue;
     const std::string name(ep->name());
+    const bool host = ep->device().is_host();
     std::vector<bool> mine(n, false);
     for (size_t i = 0; i < n; ++i) {
-      if (taken[i]) continue;
-      providers::Support s = HasSubgraph(g.nodes[i]) ? providers::Support::No("has a subgraph")
-                                                     : ep->Supports(g, g.nodes[i]);
+      if (taken[i] || (host_only[i] && !host)) continue;
+      providers::Support s = HasSubgraph(g.nodes[i]) && !ep->is_fallback()
+                                 ? providers::Support::No("has a subgraph")
+                                 : ep->Supports(g, g.nodes[i]);
       if (s.ok) {
         mine[i] = true;
       } else {
@@ -261,18 +265,20 @@ Placement PlanPlacement(const ir::Graph& g,
       pl.provider[i] = static_cast<int>(p);
       taken[i] = true;
     }
-    // A device piece of data movement alone is not worth its copies; the cpu runs these ops
-    // well, so they go to it (not to a later provider, which would face the same copies).
-    // Their union-find unit stays merged: later cycle checks then see a coarser graph, which
-    // can only refuse a merge, never admit a cycle.
-    if (!ep->device().is_host()) {
+    // A device piece of data movement alone is not worth its copies; a host provider runs these
+    // ops well, so they wait for one (not for a later device provider, which would face the
+    // same copies). Their union-find unit stays merged: later cycle checks then see a coarser
+    // graph, which can only refuse a merge, never admit a cycle.
+    if (!host) {
       for (size_t k : new_pieces) {
         const auto& nodes = pl.pieces[k].nodes;
         if (std::all_of(nodes.begin(), nodes.end(),
                         [&](size_t i) { return DataMovementOnly(g.nodes[i]); }))
           for (size_t i : nodes) {
-            pl.provider[i] = Placement::kCpu;
+            pl.provider[i] = Placement::kNone;
             pl.piece[i] = -1;
+            taken[i] = false;
+            host_only[i] = true;
             std::string& r = pl.reason[i];
             r += (r.empty() ? "" : "; ") + name +
                  ": piece of data movement only, not worth two device copies";
@@ -280,8 +286,8 @@ Placement PlanPlacement(const ir::Graph& g,
       }
     }
   }
-  // Drop emptied pieces and renumber. Merges never span a dropped piece and a kept one (a
-  // piece is dropped whole), so the remaining pieces are unchanged.
+  // Drop emptied pieces and renumber. A piece is given back whole, so a piece whose first
+  // node now belongs elsewhere is empty, and the remaining pieces are unchanged.
   std::vector<Placement::PieceNodes> kept;
   std::vector<int> renumber(pl.pieces.size(), -1);
   for (size_t k = 0; k < pl.pieces.size(); ++k) {
@@ -297,17 +303,20 @@ Placement PlanPlacement(const ir::Graph& g,
   return pl;
 }
 
-void ReturnPieceToCpu(const ir::Graph& g, Placement& pl, size_t p, const std::string& why) {
+std::vector<size_t> Unplaced(const Placement& pl) {
+  std::vector<size_t> nodes;
+  for (size_t i = 0; i < pl.provider.size(); ++i)
+    if (pl.provider[i] == Placement::kNone) nodes.push_back(i);
+  return nodes;
+}
+
+void MovePiece(Placement& pl, size_t p, int provider, const std::string& why) {
+  pl.pieces[p].provider = provider;
   for (size_t i : pl.pieces[p].nodes) {
-    pl.provider[i] = Placement::kCpu;
-    pl.piece[i] = -1;
+    pl.provider[i] = provider;
     std::string& r = pl.reason[i];
     r += (r.empty() ? "" : "; ") + why;
   }
-  pl.pieces.erase(pl.pieces.begin() + static_cast<long>(p));
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (pl.piece[i] > static_cast<int>(p)) --pl.piece[i];
-  pl.order = OrderUnits(g, pl, BuildDataflow(g));
 }
 
 namespace {
@@ -322,13 +331,14 @@ LoweredGraph Lower(const ir::Graph& g, const Placement& pl,
                    std::span<const providers::ExecutionProvider* const> eps) {
   LoweredGraph out;
   // Where each value was made; values absent (graph inputs, initializers) are on the host.
-  std::unordered_map<std::string, int> made_by;  // value -> provider index or kCpu
+  std::unordered_map<std::string, int> made_by;  // value -> provider index
   std::unordered_set<std::string> on_host;       // device-made values copied back already
   std::unordered_set<std::string> copied_to;     // "name@device" made by a copy
-  auto device_of = [&](int p) { return p == Placement::kCpu ? Device{} : eps[p]->device(); };
+  // Values nothing made (graph inputs) are on the host.
+  auto device_of = [&](int p) { return p == Placement::kNone ? Device{} : eps[p]->device(); };
   auto maker = [&](const std::string& v) {
     auto it = made_by.find(v);
-    return it == made_by.end() ? Placement::kCpu : it->second;
+    return it == made_by.end() ? Placement::kNone : it->second;
   };
   auto copy_node = [&](const char* op, int provider, std::string from, std::string to) {
     ir::Node c;
@@ -360,7 +370,7 @@ LoweredGraph Lower(const ir::Graph& g, const Placement& pl,
     }
     const int q = maker(v);
     const std::string dev_name = DeviceName(v, d);
-    if (q != Placement::kCpu && device_of(q) == d) return dev_name;
+    if (q != Placement::kNone && device_of(q) == d) return dev_name;
     if (copied_to.insert(dev_name).second) {
       need_on_host(v);
       copy_node("MemcpyToDevice", p, v, dev_name);
@@ -369,15 +379,7 @@ LoweredGraph Lower(const ir::Graph& g, const Placement& pl,
   };
 
   for (long unit : pl.order) {
-    if (unit >= 0) {
-      ir::Node n = g.nodes[static_cast<size_t>(unit)];
-      for (const std::string& v : Reads(n)) need_on_host(v);
-      for (const std::string& o : n.outputs)
-        if (!o.empty()) made_by[o] = Placement::kCpu;
-      out.nodes.push_back(std::move(n));
-      continue;
-    }
-    const size_t k = static_cast<size_t>(~unit);
+    const size_t k = static_cast<size_t>(~unit);  // every node is in a piece (see Unplaced)
     const int p = pl.pieces[k].provider;
     std::vector<std::string> inputs, outputs;
     PieceBoundary(g, pl.pieces[k].nodes, &inputs, &outputs);
@@ -406,9 +408,8 @@ PlacementReport Describe(const ir::Graph& g, const Placement& pl,
   PlacementReport r;
   for (const auto* ep : eps)
     if (ep) r.providers.emplace_back(ep->name());
-  r.providers.push_back("cpu");
   auto provider_name = [&](int p) {
-    return p == Placement::kCpu ? std::string("cpu") : std::string(eps[p]->name());
+    return p == Placement::kNone ? std::string("none") : std::string(eps[p]->name());
   };
   for (size_t i = 0; i < g.nodes.size(); ++i)
     r.nodes.push_back({g.nodes[i].Label(), g.nodes[i].op_type, provider_name(pl.provider[i]),

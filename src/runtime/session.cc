@@ -1,7 +1,5 @@
 #include "supernova/session.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -12,13 +10,11 @@
 #include <unordered_map>
 
 #include "ir/onnx_import.h"
-#include "ir/shape_inference.h"
 #include "optimizer/optimizer.h"
-#include "providers/cpu/dnnl/region.h"
-#include "providers/cpu/kernel.h"
 #include "providers/provider.h"
 #include "runtime/memory_planner.h"
 #include "runtime/placement.h"
+#include "runtime/provider_registry.h"
 #include "runtime/tensor_info.h"
 
 namespace supernova {
@@ -36,19 +32,15 @@ std::string TensorInfo::ToString() const {
 
 namespace {
 
-// One node ready to execute: its kernel and the slots of its inputs and outputs. A step may
-// instead be a oneDNN region (a run of nodes executed as one), a provider's compiled piece, or
-// a device copy; `node` then describes it.
+// One step of a run: a provider's compiled piece, or a copy between the host and a device.
+// `node` (of the lowered graph) names it and its values, which live in numbered slots.
 struct Step {
   const ir::Node* node;
-  cpu::KernelFn fn = nullptr;
-  std::shared_ptr<const cpu::dnnl_ops::Region> region;
   const providers::CompiledPiece* piece = nullptr;
   const providers::ExecutionProvider* copier = nullptr;  // a MemcpyToDevice/ToHost step
   bool to_device = false;
-  int64_t opset;
-  std::vector<int> inputs;   // slot per input, -1 when omitted
-  std::vector<int> outputs;  // slot per output, -1 when omitted
+  std::vector<int> inputs;   // slot per input
+  std::vector<int> outputs;  // slot per output
   std::vector<int> release;  // slots whose last use is this step
 };
 
@@ -59,13 +51,11 @@ class Session::Impl {
   SessionOptions options;
   ir::Model model;
   std::vector<std::unique_ptr<providers::ExecutionProvider>> providers;  // asked, in order
-  std::deque<ir::Node> piece_nodes;  // the nodes compiled pieces were built from
   std::vector<std::unique_ptr<providers::CompiledPiece>> pieces;
   PlacementReport placement;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<Step> steps;
-  std::deque<ir::Node> region_nodes;  // stand-in nodes of the region steps (stable addresses)
-  std::vector<Tensor> constants;      // slot -> tensor for initializers, else undefined
+  std::vector<Tensor> constants;  // slot -> tensor for initializers, else undefined
   std::vector<int> input_slots, output_slots;
   size_t num_slots = 0;
   size_t weights_bytes = 0;
@@ -87,77 +77,36 @@ Status Session::Impl::Prepare() {
   ir::Graph& g = model.graph;
   if (options.num_threads < 0)
     return Status::InvalidArgument("num_threads must be >= 0 (0 means one per core)");
-  // Providers before the first cpu entry are asked in order; "cpu" runs what oneDNN takes
-  // through oneDNN regions and the rest with the reference kernels; "cpu_reference" runs the
-  // rest with the reference kernels alone (the tests' oracle).
-  bool use_dnnl = true;
-  std::vector<std::string> notes;
-  std::vector<const providers::ExecutionProvider*> usable;
-  for (size_t i = 0; i < options.providers.size(); ++i) {
-    const std::string& name = options.providers[i];
-    if (name == "cpu" || name == "cpu_reference") {
-      use_dnnl = name == "cpu";
-      for (size_t j = i + 1; j < options.providers.size(); ++j)
-        notes.push_back(options.providers[j] + ": not asked (" + name +
-                        " before it takes every node)");
-      break;
-    }
-    providers::ProviderOptions po;
-    po.num_threads = options.num_threads;
-    SN_ASSIGN_OR_RETURN(auto ep, providers::CreateProvider(name, po));
-    if (Status s = ep->Available(); !s.ok()) {
-      notes.push_back(name + ": not available here (" + s.message() + "), its nodes run on cpu");
-    } else {
-      usable.push_back(ep.get());
-    }
-    providers.push_back(std::move(ep));
-  }
-  // Before the kernel check: the fusions only make ops that have kernels, and dead-node
-  // elimination may drop an unsupported node whose output nobody reads. With other providers
-  // the fusions into the cpu's own ops wait until the cpu's nodes are known.
-  SN_RETURN_IF_ERROR(optimizer::Optimize(
-      g, options.optimization, nullptr,
-      usable.empty() ? optimizer::PassSet::kEvery : optimizer::PassSet::kPortable));
-  // Hoisting adds initializers and lowering and Partition reorder g.nodes: all before any
-  // slot exists. Providers and regions take values of known type and rank only.
-  if (use_dnnl || !usable.empty()) {
-    SN_RETURN_IF_ERROR(runtime::PrepareForPlacement(g));
-  }
+  num_threads = options.num_threads > 0 ? options.num_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency());
+  if (num_threads <= 0) num_threads = 1;
 
+  // The providers, in the user's order; one that cannot be made (a plugin missing or broken)
+  // or cannot run here (no device) is noted and skipped: its nodes go to those after it.
+  providers::ProviderOptions po;
+  po.num_threads = num_threads;
+  po.optimization = options.optimization;
+  runtime::ProviderSet set = runtime::MakeProviders(options.providers, po, false);
+  std::vector<std::string> notes = std::move(set.notes);
+  const std::vector<const providers::ExecutionProvider*> usable = std::move(set.asked);
+  providers = std::move(set.owned);
+
+  // Rewrites every provider can read; the cpu's own fusions wait for its pieces (Compile).
+  // Before placement, so that dead-node elimination may drop an unsupported node whose output
+  // nobody reads. Hoisting constants adds initializers and Partition reorders g.nodes: all
+  // before any slot exists. Providers take values of known type and rank only.
+  SN_RETURN_IF_ERROR(
+      optimizer::Optimize(g, options.optimization, nullptr, optimizer::PassSet::kPortable));
+  SN_RETURN_IF_ERROR(runtime::PrepareForPlacement(g));
   runtime::Placement pl = runtime::PlanPlacement(g, usable);
-  // Compile the pieces, last first so that returning one to the cpu leaves the indices of
-  // those still to compile unchanged. The nodes are copied: g.nodes is rebuilt below.
-  std::vector<std::unique_ptr<providers::CompiledPiece>> compiled(pl.pieces.size());
-  for (size_t k = pl.pieces.size(); k-- > 0;) {
-    const auto& piece_nodes_k = pl.pieces[k];
-    const providers::ExecutionProvider* ep = usable[piece_nodes_k.provider];
-    providers::Piece piece;
-    piece.graph = &g;
-    for (size_t i : piece_nodes_k.nodes)
-      piece.nodes.push_back(&piece_nodes.emplace_back(g.nodes[i]));
-    runtime::PieceBoundary(g, piece_nodes_k.nodes, &piece.inputs, &piece.outputs);
-    auto c = ep->Compile(piece);
-    if (c.ok()) {
-      compiled[k] = std::move(*c);
-    } else {
-      runtime::ReturnPieceToCpu(
-          g, pl, k,
-          std::string(ep->name()) + ": could not compile its piece (" + c.status().message() + ")");
-      compiled.erase(compiled.begin() + static_cast<long>(k));
-    }
-  }
-  pieces = std::move(compiled);
 
   // Unsupported operators are reported all at once, so a user sees the full gap.
-  std::map<std::string, std::string> missing;  // "domain:op" -> first node
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const ir::Node& n = g.nodes[i];
-    if (pl.provider[i] == runtime::Placement::kCpu && !cpu::FindKernel(n.domain, n.op_type)) {
-      std::string key = n.domain.empty() ? n.op_type : n.domain + "." + n.op_type;
-      missing.emplace(key, n.Label());
+  if (std::vector<size_t> unplaced = runtime::Unplaced(pl); !unplaced.empty()) {
+    std::map<std::string, std::string> missing;  // "domain:op" -> first node
+    for (size_t i : unplaced) {
+      const ir::Node& n = g.nodes[i];
+      missing.emplace(n.domain.empty() ? n.op_type : n.domain + "." + n.op_type, n.Label());
     }
-  }
-  if (!missing.empty()) {
     std::string msg = "unsupported operator";
     msg += missing.size() > 1 ? "s: " : ": ";
     bool first = true;
@@ -168,67 +117,58 @@ Status Session::Impl::Prepare() {
     return Status::Unimplemented(msg);
   }
 
+  // Compile every piece. One that fails goes, whole, to the first fallback provider (which
+  // runs whatever has a kernel), with the reason recorded; a fallback that fails fails Open.
+  int fallback = 0;
+  while (!usable[fallback]->is_fallback()) ++fallback;
+  pieces.resize(pl.pieces.size());
+  for (size_t k = 0; k < pl.pieces.size(); ++k) {
+    providers::Piece piece;
+    piece.graph = &g;
+    for (size_t i : pl.pieces[k].nodes) piece.nodes.push_back(&g.nodes[i]);
+    runtime::PieceBoundary(g, pl.pieces[k].nodes, &piece.inputs, &piece.outputs);
+    const providers::ExecutionProvider* ep = usable[pl.pieces[k].provider];
+    auto c = ep->Compile(piece);
+    if (!c.ok() && !ep->is_fallback()) {
+      runtime::MovePiece(
+          pl, k, fallback,
+          std::string(ep->name()) + ": could not compile its piece (" + c.status().message() + ")");
+      c = usable[fallback]->Compile(piece);
+    }
+    if (!c.ok()) return c.status();
+    pieces[k] = std::move(*c);
+  }
+
   runtime::LoweredGraph lowered = runtime::Lower(g, pl, usable);
   placement = runtime::Describe(g, pl, usable, lowered.copies);
+  for (const auto* ep : usable)
+    if (std::none_of(pl.pieces.begin(), pl.pieces.end(),
+                     [&](const auto& piece) { return usable[piece.provider] == ep; }))
+      notes.push_back(std::string(ep->name()) + ": took no nodes");
   placement.notes = std::move(notes);
   g.nodes = std::move(lowered.nodes);
-  if (!usable.empty())
-    SN_RETURN_IF_ERROR(
-        optimizer::Optimize(g, options.optimization, nullptr, optimizer::PassSet::kCpuFusions));
-
-  std::vector<std::pair<size_t, size_t>> regions;
-  if (use_dnnl) regions = cpu::dnnl_ops::Partition(g);
 
   std::unordered_map<std::string, int> slot;
   auto slot_of = [&](const std::string& name) {
     auto [it, inserted] = slot.emplace(name, static_cast<int>(slot.size()));
     return it->second;
   };
-  for (const auto& [name, t] : g.initializers) {
-    int s = slot_of(name);
-    if (constants.size() <= static_cast<size_t>(s)) constants.resize(s + 1);
-    constants[s] = t;
-    weights_bytes += t.nbytes();
-  }
+  for (const auto& [name, t] : g.initializers) weights_bytes += t.nbytes();
   for (const std::string& in : g.inputs) {
     input_slots.push_back(slot_of(in));
     inputs.push_back(runtime::DescribeValue(g, in));
   }
-  std::vector<int> last_use;
-  size_t next_region = 0;
-  for (size_t i = 0; i < g.nodes.size();) {
+  for (const ir::Node& n : g.nodes) {
     Step st;
-    st.opset = g.Opset();
-    if (next_region < regions.size() && regions[next_region].first == i) {
-      const auto [begin, end] = regions[next_region++];
-      std::vector<const ir::Node*> members;
-      for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
-      auto region = std::make_shared<const cpu::dnnl_ops::Region>(g, std::move(members));
-      ir::Node& stand_in = region_nodes.emplace_back();
-      stand_in.op_type = "DnnlRegion";
-      stand_in.name = region->Describe();
-      stand_in.inputs = region->inputs();
-      stand_in.outputs = region->outputs();
-      st.node = &stand_in;
-      st.region = std::move(region);
-      i = end;
-    } else {
-      const ir::Node& n = g.nodes[i++];
-      st.node = &n;
-      if (n.domain == runtime::kRuntimeDomain && n.op_type == "Piece") {
-        st.piece = pieces[static_cast<size_t>(n.AttrInt("piece", -1))].get();
-      } else if (n.domain == runtime::kRuntimeDomain) {  // MemcpyToDevice / MemcpyToHost
-        st.copier = usable[static_cast<size_t>(n.AttrInt("provider", -1))];
-        st.to_device = n.op_type == "MemcpyToDevice";
-      } else {
-        st.fn = cpu::FindKernel(n.domain, n.op_type)->fn;
-        st.opset = g.Opset(n.domain);
-      }
+    st.node = &n;
+    if (n.op_type == "Piece") {
+      st.piece = pieces[static_cast<size_t>(n.AttrInt("piece", -1))].get();
+    } else {  // MemcpyToDevice / MemcpyToHost
+      st.copier = usable[static_cast<size_t>(n.AttrInt("provider", -1))];
+      st.to_device = n.op_type == "MemcpyToDevice";
     }
-    for (const std::string& in : st.node->inputs)
-      st.inputs.push_back(in.empty() ? -1 : slot_of(in));
-    for (const std::string& out : st.node->outputs)
-      st.outputs.push_back(out.empty() ? -1 : slot_of(out));
+    for (const std::string& in : n.inputs) st.inputs.push_back(slot_of(in));
+    for (const std::string& out : n.outputs) st.outputs.push_back(slot_of(out));
     steps.push_back(std::move(st));
   }
   for (const std::string& out : g.outputs) {
@@ -236,16 +176,19 @@ Status Session::Impl::Prepare() {
     outputs.push_back(runtime::DescribeValue(g, out));
   }
   num_slots = slot.size();
+  // The pieces hold the constants they read; the session keeps only those that are graph
+  // outputs themselves (a model may return a weight).
   constants.resize(num_slots);
+  for (const auto& [name, t] : g.initializers)
+    if (auto it = slot.find(name); it != slot.end()) constants[it->second] = t;
 
   // Lifetime: a value dies after the last step that reads it, unless it is a graph output,
   // a graph input (caller-owned) or a constant.
-  last_use.assign(num_slots, -1);
+  std::vector<int> last_use(num_slots, -1);
   for (size_t i = 0; i < steps.size(); ++i) {
-    for (int s : steps[i].inputs)
-      if (s >= 0) last_use[s] = static_cast<int>(i);
+    for (int s : steps[i].inputs) last_use[s] = static_cast<int>(i);
     for (int s : steps[i].outputs)  // an output nobody reads dies where it is made
-      if (s >= 0 && last_use[s] < static_cast<int>(i)) last_use[s] = static_cast<int>(i);
+      if (last_use[s] < static_cast<int>(i)) last_use[s] = static_cast<int>(i);
   }
   std::vector<bool> pinned(num_slots, false);
   for (int s : output_slots) pinned[s] = true;
@@ -254,10 +197,6 @@ Status Session::Impl::Prepare() {
     if (constants[s].defined()) pinned[s] = true;
   for (size_t s = 0; s < num_slots; ++s)
     if (!pinned[s] && last_use[s] >= 0) steps[last_use[s]].release.push_back(static_cast<int>(s));
-
-  num_threads = options.num_threads > 0 ? options.num_threads
-                                        : static_cast<int>(std::thread::hardware_concurrency());
-  if (num_threads <= 0) num_threads = 1;
   return Status::Ok();
 }
 
@@ -362,53 +301,47 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
       im.idle_pools.push_back(std::move(pool));
     }
   } give_back{im, pool};
-  std::vector<NodeProfile> profile;
-  if (im.options.profiling) profile.reserve(im.steps.size());
-  omp_set_num_threads(im.num_threads);
+  std::vector<providers::NodeTime> profile;
+  providers::RunContext ctx{pool, im.num_threads, im.options.profiling ? &profile : nullptr};
 
   for (const Step& st : im.steps) {
     std::vector<const Tensor*> in;
     in.reserve(st.inputs.size());
     for (int s : st.inputs) {
-      if (s >= 0 && !values[s].defined())
+      if (!values[s].defined())
         return Status::Internal(st.node->Label() + ": input was not computed");
-      in.push_back(s >= 0 ? &values[s] : nullptr);
+      in.push_back(&values[s]);
     }
-    while (!in.empty() && in.back() == nullptr) in.pop_back();
-    const std::vector<const Tensor*> ctx_inputs = in;  // for pieces and copies
-    cpu::KernelContext ctx(*st.node, st.opset, std::move(in), pool, im.num_threads);
+    std::vector<Tensor> produced(st.outputs.size());
+    const size_t profiled = profile.size();
     auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
       if (st.piece) {
-        s = st.piece->Run(std::span<const Tensor* const>(ctx_inputs), &ctx.outputs());
-        if (s.ok() && ctx.outputs().size() != st.outputs.size())
+        s = st.piece->Run(ctx, std::span<const Tensor* const>(in), &produced);
+        if (s.ok() && produced.size() != st.outputs.size())
           s = Status::Internal(st.node->Label() + ": piece made " +
-                               std::to_string(ctx.outputs().size()) + " outputs, expected " +
+                               std::to_string(produced.size()) + " outputs, expected " +
                                std::to_string(st.outputs.size()));
-      } else if (st.copier) {
-        const Tensor& from = *ctx_inputs[0];
-        s = st.to_device ? st.copier->CopyToDevice(from, &ctx.outputs()[0])
-                         : st.copier->CopyToHost(from, &ctx.outputs()[0]);
       } else {
-        s = st.region ? st.region->Run(ctx) : st.fn(ctx);
+        s = st.to_device ? st.copier->CopyToDevice(*in[0], &produced[0])
+                         : st.copier->CopyToHost(*in[0], &produced[0]);
       }
-      if (!s.ok() && (st.piece || st.copier)) s = s.WithContext(st.node->Label());
+      // Pieces name the node that failed in their own messages; a copy is named here.
+      if (!s.ok() && st.copier) s = s.WithContext(st.node->Label());
     } catch (const std::bad_alloc&) {  // a model asking for more memory than the device has
       s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
     }
     if (!s.ok()) return s;
-    if (im.options.profiling) {
+    // A piece that profiled its own nodes has said enough; other steps count as one entry.
+    if (im.options.profiling && profile.size() == profiled) {
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       profile.push_back({st.node->name, st.node->op_type, ms});
     }
-    auto& produced = ctx.outputs();
     for (size_t i = 0; i < st.outputs.size(); ++i) {
-      if (st.outputs[i] < 0) continue;
       if (!produced[i].defined())
-        return Status::Internal(st.node->Label() + ": kernel did not produce output " +
-                                std::to_string(i));
+        return Status::Internal(st.node->Label() + ": did not produce output " + std::to_string(i));
       values[st.outputs[i]] = std::move(produced[i]);
     }
     for (int r : st.release) values[r] = Tensor();
@@ -425,7 +358,11 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
   }
   std::lock_guard<std::mutex> lock(im.mu);
   if (peak > im.peak_bytes) im.peak_bytes = peak;
-  if (im.options.profiling) im.last_profile = std::move(profile);
+  if (im.options.profiling) {
+    im.last_profile.clear();
+    for (auto& p : profile)
+      im.last_profile.push_back({std::move(p.name), std::move(p.op_type), p.ms});
+  }
   return Status::Ok();
 }
 

@@ -17,10 +17,7 @@
 #include "server/model_config.h"
 #include "server/model_repository.h"
 #include "server/scheduler.h"
-
-#ifndef SUPERNOVA_VERSION
-#define SUPERNOVA_VERSION "0.0.0"
-#endif
+#include "supernova/version.h"
 
 namespace supernova::server {
 namespace {

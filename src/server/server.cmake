@@ -29,27 +29,20 @@ add_library(supernova_server_proto STATIC ${SUPERNOVA_PROTO_OUT}/grpc_service.pb
 target_link_libraries(supernova_server_proto PUBLIC supernova_config_proto gRPC::grpc++)
 
 # The protocol-neutral core: repository, config, scheduler, metrics, auth, logs. Small and free
-# of Beast and gRPC, so the sanitizer tree builds and tests it too.
-add_library(supernova_server_core STATIC
-  server/datatypes.cc
-  server/inference_server.cc
-  server/log.cc
-  server/metrics.cc
-  server/model_config.cc
-  server/model_repository.cc
-  server/scheduler.cc)
-target_link_libraries(supernova_server_core PUBLIC supernova_core supernova_config_proto
-                                            OpenSSL::Crypto Threads::Threads
-                                            PRIVATE nlohmann_json::nlohmann_json fmt::fmt)
-target_compile_definitions(supernova_server_core PRIVATE SUPERNOVA_VERSION="${PROJECT_VERSION}")
-supernova_warnings(supernova_server_core)
+# of Beast and gRPC, so the sanitizer tree builds and tests it too. It uses the runtime through
+# the public API alone (supernova/session.h).
+supernova_layer(server_core KIND STATIC
+  SOURCES server/datatypes.cc server/inference_server.cc server/log.cc server/metrics.cc
+          server/model_config.cc server/model_repository.cc server/scheduler.cc
+  HEADERS server/inference_server.h server/log.h server/metrics.h server/model_config.h
+          server/model_repository.h server/scheduler.h
+  INTERFACE supernova_lib supernova_config_proto OpenSSL::Crypto Threads::Threads
+  LINK nlohmann_json::nlohmann_json fmt::fmt)
 
 # The front ends: HTTP/REST and metrics (Boost.Beast, OpenSSL) and gRPC.
-add_library(supernova_server STATIC
-  server/grpc_server.cc
-  server/http_codec.cc
-  server/http_server.cc)
-target_link_libraries(supernova_server PUBLIC supernova_server_core supernova_server_proto
-                                       Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads
-                                       PRIVATE nlohmann_json::nlohmann_json fmt::fmt)
-supernova_warnings(supernova_server)
+supernova_layer(server KIND STATIC
+  SOURCES server/grpc_server.cc server/http_codec.cc server/http_server.cc
+  HEADERS server/grpc_server.h server/http_codec.h server/http_server.h
+  DEPENDS server_core
+  INTERFACE supernova_server_proto Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads
+  LINK nlohmann_json::nlohmann_json fmt::fmt)

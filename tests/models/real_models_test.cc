@@ -13,6 +13,7 @@
 #include "ir/tensor_proto.h"
 #include "providers/provider.h"
 #include "providers/test_providers.h"
+#include "runtime/provider_registry.h"
 #include "supernova/session.h"
 
 namespace fs = std::filesystem;
@@ -192,7 +193,7 @@ TEST_P(RealModel, DeviceLackingAMiddleOpFallsBackToCpu) {
 // The opencv provider (OpenCV's DNN module, where built) with the cpu taking what it lacks,
 // against the second runtime's reference outputs.
 TEST_P(RealModel, OpenCvWithCpuFallbackMatchesReference) {
-  const auto names = providers::ProviderNames();
+  const auto names = runtime::ProviderNames();
   if (std::find(names.begin(), names.end(), "opencv") == names.end())
     GTEST_SKIP() << "opencv provider not built";
   const Case& c = GetParam();

@@ -10,10 +10,11 @@
 #include <set>
 
 #include "optimizer/graph_builder.h"
+#include "providers/cpu/cpu_provider.h"
 #include "providers/provider.h"
-#include "providers/reference_runner.h"
 #include "providers/test_providers.h"
 #include "runtime/placement.h"
+#include "runtime/provider_registry.h"
 
 namespace supernova {
 namespace {
@@ -211,7 +212,7 @@ std::vector<std::string> Providers() {
     for (const auto& n : b.model().graph.nodes) all_ops.insert(n.op_type);
   }
   testing::RegisterTestProvider({"test_device", all_ops});
-  std::vector<std::string> names = providers::ProviderNames();
+  std::vector<std::string> names = runtime::ProviderNames();
   return names;
 }
 
@@ -221,7 +222,7 @@ std::vector<std::string> Providers() {
 std::vector<Param> Params() {
   std::vector<Param> ps;
   for (const std::string& p : Providers()) {
-    auto ep = providers::CreateProvider(p, {});
+    auto ep = runtime::CreateProvider(p, {});
     if (!ep.ok() || !(*ep)->Available().ok()) continue;
     for (const OpCase& c : Cases()) ps.push_back({p, c});
   }
@@ -242,7 +243,7 @@ double NormalizedError(const Tensor& got, const Tensor& want) {
 
 TEST_P(CrossProvider, MatchesReferenceKernels) {
   const Param& p = GetParam();
-  auto ep = providers::CreateProvider(p.provider, {});
+  auto ep = runtime::CreateProvider(p.provider, {});
   ASSERT_TRUE(ep.ok()) << ep.status().ToString();
   if (Status s = (*ep)->Available(); !s.ok()) GTEST_SKIP() << p.provider << ": " << s.message();
 
@@ -260,8 +261,10 @@ TEST_P(CrossProvider, MatchesReferenceKernels) {
   runtime::PieceBoundary(g, {0}, &piece.inputs, &piece.outputs);
   auto compiled = (*ep)->Compile(piece);
   ASSERT_TRUE(compiled.ok()) << "claimed but does not compile: " << compiled.status().ToString();
-  auto reference = providers::ReferenceRunner::Make(piece);
-  ASSERT_TRUE(reference.ok());
+  auto reference_provider = cpu::MakeCpuProvider({}, cpu::CpuKind::kReference);
+  ASSERT_TRUE(reference_provider.ok());
+  auto reference = (*reference_provider)->Compile(piece);
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
 
   std::vector<Tensor> host_inputs;
   for (const std::string& name : piece.inputs) {
@@ -287,9 +290,10 @@ TEST_P(CrossProvider, MatchesReferenceKernels) {
   for (const Tensor& t : dev_inputs) dev_ptrs.push_back(&t);
   for (const Tensor& t : host_inputs) host_ptrs.push_back(&t);
   std::vector<Tensor> got, want;
-  Status run = (*compiled)->Run(dev_ptrs, &got);
+  const providers::RunContext ctx;
+  Status run = (*compiled)->Run(ctx, dev_ptrs, &got);
   ASSERT_TRUE(run.ok()) << run.ToString();
-  ASSERT_TRUE(reference->Run(host_ptrs, &want).ok());
+  ASSERT_TRUE((*reference)->Run(ctx, host_ptrs, &want).ok());
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     Tensor h = got[i];
@@ -311,7 +315,7 @@ INSTANTIATE_TEST_SUITE_P(All, CrossProvider, ::testing::ValuesIn(Params()),
 // would otherwise skip every case above and pass.
 TEST(CrossProviderCoverage, EachProviderClaimsMostCases) {
   for (const std::string& name : Providers()) {
-    auto ep = providers::CreateProvider(name, {});
+    auto ep = runtime::CreateProvider(name, {});
     ASSERT_TRUE(ep.ok());
     int claimed = 0, total = 0;
     for (const OpCase& c : Cases()) {
@@ -330,7 +334,7 @@ TEST(CrossProviderCoverage, EachProviderClaimsMostCases) {
 TEST(CrossProviderCoverage, ProvidersWithoutTheirDevice) {
   std::string missing;
   for (const std::string& name : Providers()) {
-    auto ep = providers::CreateProvider(name, {});
+    auto ep = runtime::CreateProvider(name, {});
     ASSERT_TRUE(ep.ok());
     if (Status s = (*ep)->Available(); !s.ok()) missing += name + " (" + s.message() + ") ";
   }

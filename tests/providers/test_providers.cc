@@ -2,7 +2,8 @@
 
 #include <cstring>
 
-#include "providers/reference_runner.h"
+#include "providers/cpu/cpu_provider.h"
+#include "runtime/provider_registry.h"
 
 namespace supernova::testing {
 
@@ -28,7 +29,7 @@ Tensor Retag(const Tensor& t, Device d) {
 
 class TestPiece final : public providers::CompiledPiece {
  public:
-  TestPiece(const providers::Piece& piece, providers::ReferenceRunner runner,
+  TestPiece(const providers::Piece& piece, std::unique_ptr<providers::CompiledPiece> runner,
             std::shared_ptr<Allocator> allocator, Device device,
             std::shared_ptr<TestProviderCounters> counters)
       : inputs_(piece.inputs),
@@ -37,7 +38,8 @@ class TestPiece final : public providers::CompiledPiece {
         device_(device),
         counters_(std::move(counters)) {}
 
-  Status Run(std::span<const Tensor* const> inputs, std::vector<Tensor>* outputs) const override {
+  Status Run(const providers::RunContext& ctx, std::span<const Tensor* const> inputs,
+             std::vector<Tensor>* outputs) const override {
     ++counters_->piece_runs;
     std::vector<Tensor> host;
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -50,7 +52,7 @@ class TestPiece final : public providers::CompiledPiece {
     std::vector<const Tensor*> ptrs;
     for (const Tensor& t : host) ptrs.push_back(&t);
     std::vector<Tensor> results;
-    SN_RETURN_IF_ERROR(runner_.Run(ptrs, &results));
+    SN_RETURN_IF_ERROR(runner_->Run(ctx, ptrs, &results));
     outputs->clear();
     for (const Tensor& r : results) {  // fresh device buffers, as a device kernel would write
       Tensor out(r.dtype(), r.shape(), allocator_);
@@ -62,7 +64,7 @@ class TestPiece final : public providers::CompiledPiece {
 
  private:
   std::vector<std::string> inputs_;
-  providers::ReferenceRunner runner_;
+  std::unique_ptr<providers::CompiledPiece> runner_;  // the cpu reference kernels
   std::shared_ptr<Allocator> allocator_;
   Device device_;
   std::shared_ptr<TestProviderCounters> counters_;
@@ -104,7 +106,8 @@ Result<std::unique_ptr<providers::CompiledPiece>> TestDeviceProvider::Compile(
   for (const ir::Node* n : piece.nodes)
     if (n->op_type == config_.fail_compile_on)
       return Status::Unimplemented("refuses " + n->op_type + " at compile time");
-  SN_ASSIGN_OR_RETURN(providers::ReferenceRunner runner, providers::ReferenceRunner::Make(piece));
+  SN_ASSIGN_OR_RETURN(auto reference, cpu::MakeCpuProvider({}, cpu::CpuKind::kReference));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<providers::CompiledPiece> runner, reference->Compile(piece));
   return std::unique_ptr<providers::CompiledPiece>(
       new TestPiece(piece, std::move(runner), allocator_, device(), counters_));
 }
@@ -128,12 +131,12 @@ Status TestDeviceProvider::CopyToHost(const Tensor& device, Tensor* host) const 
 
 std::shared_ptr<TestProviderCounters> RegisterTestProvider(TestProviderConfig config) {
   auto counters = std::make_shared<TestProviderCounters>();
-  providers::RegisterProvider(config.name,
-                              [config, counters](const providers::ProviderOptions&)
-                                  -> Result<std::unique_ptr<providers::ExecutionProvider>> {
-                                return std::unique_ptr<providers::ExecutionProvider>(
-                                    new TestDeviceProvider(config, counters));
-                              });
+  runtime::RegisterProvider(config.name,
+                            [config, counters](const providers::ProviderOptions&)
+                                -> Result<std::unique_ptr<providers::ExecutionProvider>> {
+                              return std::unique_ptr<providers::ExecutionProvider>(
+                                  new TestDeviceProvider(config, counters));
+                            });
   return counters;
 }
 

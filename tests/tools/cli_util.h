@@ -14,9 +14,11 @@ struct CliOutput {
   std::string text;  // stdout, and stderr unless sent elsewhere
 };
 
-// `stderr_to`: where stderr goes; by default it joins stdout in CliOutput::text.
-inline CliOutput Cli(const std::string& args, const std::string& stderr_to = "&1") {
-  std::string cmd = std::string(SUPERNOVA_CLI) + " " + args + " 2>" + stderr_to;
+// `stderr_to`: where stderr goes; by default it joins stdout in CliOutput::text. `env`:
+// VAR=value assignments for the process ("LD_DEBUG=files").
+inline CliOutput Cli(const std::string& args, const std::string& stderr_to = "&1",
+                     const std::string& env = "") {
+  std::string cmd = env + " " + std::string(SUPERNOVA_CLI) + " " + args + " 2>" + stderr_to;
   FILE* p = popen(cmd.c_str(), "r");
   CliOutput o{-1, ""};
   if (!p) return o;

@@ -10,6 +10,7 @@
 #include "providers/cpu/kernel.h"
 #include "providers/provider.h"
 #include "runtime/placement.h"
+#include "runtime/provider_registry.h"
 #include "supernova/commands.h"
 
 namespace supernova::tools {
@@ -32,23 +33,9 @@ std::string HumanBytes(double b) {
 // machine without one. Pieces are not compiled (a session returns a piece its provider cannot
 // compile to the cpu, and says so in Session::placement()).
 int PrintPlacement(ir::Graph& g, const std::vector<std::string>& names) {
-  std::vector<std::unique_ptr<providers::ExecutionProvider>> owned;
-  std::vector<const providers::ExecutionProvider*> eps;
-  std::vector<std::string> notes;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "cpu" || names[i] == "cpu_reference") {
-      for (size_t j = i + 1; j < names.size(); ++j)
-        notes.push_back(names[j] + ": not asked (" + names[i] + " before it takes every node)");
-      break;
-    }
-    auto ep = providers::CreateProvider(names[i], {});
-    if (!ep.ok()) return Fail(ep.status().message());
-    if (Status s = (*ep)->Available(); !s.ok())
-      notes.push_back(names[i] + ": not available here (" + s.message() +
-                      "); planned as it would run with the device");
-    eps.push_back(ep->get());
-    owned.push_back(std::move(*ep));
-  }
+  runtime::ProviderSet set = runtime::MakeProviders(names, {}, true);
+  const std::vector<const providers::ExecutionProvider*>& eps = set.asked;
+  const std::vector<std::string>& notes = set.notes;
   if (Status s = runtime::PrepareForPlacement(g); !s.ok()) return Fail(s.ToString());
   const runtime::Placement pl = runtime::PlanPlacement(g, eps);
   const int copies = runtime::Lower(g, pl, eps).copies;

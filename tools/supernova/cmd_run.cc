@@ -157,9 +157,9 @@ int RunModel(const RunArgs& args) {
   const auto& infos = (*session)->inputs();
   const PlacementReport& placed = (*session)->placement();
   for (const std::string& note : placed.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
-  if (!placed.pieces.empty()) {
-    std::map<std::string, int> per;
-    for (const auto& n : placed.nodes) ++per[n.provider];
+  std::map<std::string, int> per;
+  for (const auto& n : placed.nodes) ++per[n.provider];
+  if (per.size() > 1) {  // a word on placement only where more than one provider runs nodes
     std::string counts;
     for (const auto& p : placed.providers)
       counts += (counts.empty() ? "" : ", ") + p + " " + std::to_string(per[p]);

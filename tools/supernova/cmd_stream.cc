@@ -18,11 +18,11 @@
 #include <iostream>
 #include <mutex>
 
-#include "commands.h"
 #include "stream/detector.h"
 #include "stream/pipeline.h"
 #include "stream/sinks.h"
 #include "stream/video_source.h"
+#include "supernova/commands.h"
 
 namespace supernova::tools {
 namespace {

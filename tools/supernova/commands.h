@@ -1,18 +1,32 @@
 // Subcommands of the `supernova` command line. Each returns the process exit code and
 // prints errors as one line on stderr.
+//
+// `supernova` itself holds the commands that need only the runtime (info, run, bench, check);
+// serve and stream are executables of their own beside it (supernova-serve, supernova-stream),
+// which `supernova serve ...` and `supernova stream ...` run in its place, so that a command
+// that runs a model never maps gRPC, Beast, FFmpeg or libmosquitto.
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <initializer_list>
+#include <string>
 
 namespace supernova::tools {
 
 // Each registers its subcommand; when it runs, its exit code is stored in *exit_code.
+using AddCommand = void (*)(CLI::App& app, int* exit_code);
 void AddInfoCommand(CLI::App& app, int* exit_code);
 void AddRunCommand(CLI::App& app, int* exit_code);
 void AddBenchCommand(CLI::App& app, int* exit_code);
 void AddCheckCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddStreamCommand(CLI::App& app, int* exit_code);
+
+// Parses argv against the given subcommands and runs the one named; usage errors exit as
+// CLI11 says, other failures print one line and exit 1. Where `implied` is set and argv[1] is
+// not a subcommand, argv is read as if `implied` came first (supernova-serve --http-port 0).
+int CommandLineMain(int argc, char** argv, std::initializer_list<AddCommand> commands,
+                    const char* implied = nullptr);
 
 // Prints "supernova: error: <message>" and returns 1.
 int Fail(const std::string& message);

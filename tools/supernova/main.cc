@@ -1,36 +1,52 @@
 // supernova: the command line over the Supernova libraries.
-#include <cstdio>
-#include <exception>
-#include <new>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
 
 #include "supernova/commands.h"
 
-namespace supernova::tools {
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "supernova: error: %s\n", message.c_str());
-  return 1;
+namespace {
+
+// Commands that are executables of their own beside this one (commands.h).
+struct External {
+  const char* name;
+  const char* help;
+};
+constexpr External kExternal[] = {
+    {"serve", "Serve a Triton-layout model repository over KServe v2 HTTP and gRPC"},
+    {"stream", "Detect and track objects on live video; results to MQTT, JSON lines or video"},
+};
+
+// Runs supernova-<command> from this executable's directory in place of this process, with the
+// same arguments (and so the same pid, for a service manager's signals). Returns only on failure.
+int Exec(const External& command, char** argv) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string path =
+      (self.parent_path() / ("supernova-" + std::string(command.name))).string();
+  if (ec) return supernova::tools::Fail(std::string(command.name) + ": cannot locate this program");
+  execv(path.c_str(), argv);
+  return supernova::tools::Fail(std::string(command.name) + ": cannot run " + path + ": " +
+                                std::strerror(errno));
 }
-}  // namespace supernova::tools
+
+void AddExternal(CLI::App& app, const External& command) {
+  // Listed in --help; never parsed here (main hands the arguments over first).
+  app.add_subcommand(command.name, command.help)->allow_extras()->prefix_command();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Supernova: ONNX inference for edge devices"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "supernova 0.1.0");
-  int exit_code = 0;
-  supernova::tools::AddInfoCommand(app, &exit_code);
-  supernova::tools::AddRunCommand(app, &exit_code);
-  supernova::tools::AddBenchCommand(app, &exit_code);
-  supernova::tools::AddCheckCommand(app, &exit_code);
-  supernova::tools::AddServeCommand(app, &exit_code);
-  supernova::tools::AddStreamCommand(app, &exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const std::bad_alloc&) {
-    return supernova::tools::Fail("out of memory");
-  } catch (const std::exception& e) {
-    return supernova::tools::Fail(e.what());
-  }
-  return exit_code;
+  if (argc > 1)
+    for (const External& command : kExternal)
+      if (std::strcmp(argv[1], command.name) == 0) return Exec(command, argv);
+  using namespace supernova::tools;  // NOLINT
+  return CommandLineMain(argc, argv,
+                         {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand,
+                          [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
+                          [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
 }

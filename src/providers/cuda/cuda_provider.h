@@ -1,6 +1,6 @@
 // The cuda execution provider: cuDNN convolution and pooling, cuBLAS Gemm/MatMul, own
 // kernels for the element-wise ops and the rest of the common set, a device memory arena and
-// streams. Built only where the CUDA toolkit is (SUPERNOVA_WITH_CUDA).
+// streams. Built only where the CUDA toolkit is, as a plugin (providers/plugin.h).
 #pragma once
 
 #include <memory>

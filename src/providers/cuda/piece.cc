@@ -100,7 +100,8 @@ class CudaPiece final : public CompiledPiece {
         steps_(std::move(steps)),
         outputs_(std::move(outputs)) {}
 
-  Status Run(std::span<const Tensor* const> inputs, std::vector<Tensor>* outputs) const override {
+  Status Run(const RunContext&, std::span<const Tensor* const> inputs,
+             std::vector<Tensor>* outputs) const override {
     if (inputs.size() != num_inputs_)
       return Status::InvalidArgument("cuda piece: " + std::to_string(inputs.size()) +
                                      " inputs given, " + std::to_string(num_inputs_) + " expected");

@@ -11,7 +11,7 @@
 #include <unordered_set>
 
 #include "ir/onnx_import.h"
-#include "providers/reference_runner.h"
+#include "providers/cpu/cpu_provider.h"
 
 namespace supernova::providers::opencv {
 
@@ -79,7 +79,7 @@ Support CheckValue(const ir::Graph& g, const std::string& v, bool is_output) {
 
 class OpenCvPiece final : public CompiledPiece {
  public:
-  OpenCvPiece(cv::dnn::Net net, const Piece& piece, ReferenceRunner fallback)
+  OpenCvPiece(cv::dnn::Net net, const Piece& piece, std::unique_ptr<CompiledPiece> fallback)
       : net_(std::move(net)), inputs_(piece.inputs), fallback_(std::move(fallback)) {
     for (const auto& o : piece.outputs) outputs_.push_back(o);
   }
@@ -87,7 +87,8 @@ class OpenCvPiece final : public CompiledPiece {
   // OpenCV checks many layer parameters only when it first sees a shape. Input shapes it
   // rejects run on the reference kernels instead (and are remembered, so OpenCV is not asked
   // again), so a model that runs on the cpu never fails on this provider.
-  Status Run(std::span<const Tensor* const> inputs, std::vector<Tensor>* outputs) const override {
+  Status Run(const RunContext& ctx, std::span<const Tensor* const> inputs,
+             std::vector<Tensor>* outputs) const override {
     if (inputs.size() != inputs_.size())
       return Status::Internal("opencv piece: wrong number of inputs");
     std::vector<Shape> shapes;
@@ -104,7 +105,7 @@ class OpenCvPiece final : public CompiledPiece {
                      s.message().c_str());
       }
     }
-    return fallback_.Run(inputs, outputs);
+    return fallback_->Run(ctx, inputs, outputs);
   }
 
   // Runs OpenCV alone, without the fallback (the compile-time trial).
@@ -144,7 +145,7 @@ class OpenCvPiece final : public CompiledPiece {
   mutable std::set<std::vector<Shape>> rejected_;  // GUARDED_BY(mu_)
   std::vector<std::string> inputs_;
   std::vector<cv::String> outputs_;
-  ReferenceRunner fallback_;
+  std::unique_ptr<CompiledPiece> fallback_;  // the cpu reference kernels
 };
 
 class OpenCvProvider final : public ExecutionProvider {
@@ -243,7 +244,8 @@ class OpenCvProvider final : public ExecutionProvider {
       net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
       net.setPreferableTarget(cv::ocl::haveOpenCL() ? cv::dnn::DNN_TARGET_OPENCL
                                                     : cv::dnn::DNN_TARGET_CPU);
-      SN_ASSIGN_OR_RETURN(ReferenceRunner fallback, ReferenceRunner::Make(piece));
+      SN_ASSIGN_OR_RETURN(auto reference, cpu::MakeCpuProvider({}, cpu::CpuKind::kReference));
+      SN_ASSIGN_OR_RETURN(std::unique_ptr<CompiledPiece> fallback, reference->Compile(piece));
       auto compiled = std::make_unique<OpenCvPiece>(std::move(net), piece, std::move(fallback));
       // One run on zeros where the shapes are static: OpenCV checks most layer parameters only
       // when it first runs, and a piece it rejects must go back to the cpu now, not fail later.

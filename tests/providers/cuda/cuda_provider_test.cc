@@ -14,6 +14,7 @@
 #include "optimizer/graph_builder.h"
 #include "providers/cpu/kernel.h"
 #include "providers/cuda/arena.h"
+#include "runtime/provider_registry.h"
 
 namespace supernova::providers::cuda {
 namespace {
@@ -98,7 +99,7 @@ TEST(CudaProviderTest, MakesAndRegisters) {
   auto p = Provider();
   EXPECT_EQ(p->name(), "cuda");
   EXPECT_EQ(p->device().type, DeviceType::kCuda);
-  auto made = CreateProvider("cuda", {});
+  auto made = runtime::CreateProvider("cuda", {});  // the plugin, from build/lib/supernova
   ASSERT_TRUE(made.ok()) << made.status().ToString();
   EXPECT_EQ((*made)->name(), "cuda");
 }
@@ -346,7 +347,7 @@ class CudaOpsTest : public ::testing::Test {
       ptrs.push_back(&device_inputs[i]);
     }
     std::vector<Tensor> device_outputs;
-    Status s = (*compiled)->Run(ptrs, &device_outputs);
+    Status s = (*compiled)->Run(RunContext{}, ptrs, &device_outputs);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::vector<Tensor> host(device_outputs.size());
     for (size_t i = 0; i < device_outputs.size(); ++i) {
@@ -736,7 +737,7 @@ TEST_F(CudaOpsTest, ConcurrentRunsAgree) {
       for (int round = 0; round < 20 && status[i].ok(); ++round) {
         const Tensor* in = &x[i];
         std::vector<Tensor> out;
-        status[i] = (*compiled)->Run(std::span<const Tensor* const>(&in, 1), &out);
+        status[i] = (*compiled)->Run(RunContext{}, std::span<const Tensor* const>(&in, 1), &out);
         if (status[i].ok()) status[i] = provider_->CopyToHost(out[0], &results[i]);
       }
     });
@@ -766,11 +767,11 @@ TEST_F(CudaOpsTest, BadRunInputIsAStatus) {
   ASSERT_TRUE(provider_->CopyToDevice(RandomTensor({4, 5}), &b).ok());
   std::vector<const Tensor*> in = {&a, &b};
   std::vector<Tensor> out;
-  Status s = (*compiled)->Run(in, &out);
+  Status s = (*compiled)->Run(RunContext{}, in, &out);
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.ToString();
   const Tensor host = RandomTensor({2, 3});
   in = {&host, &host};
-  EXPECT_FALSE((*compiled)->Run(in, &out).ok()) << "host tensors are refused";
+  EXPECT_FALSE((*compiled)->Run(RunContext{}, in, &out).ok()) << "host tensors are refused";
 }
 
 }  // namespace
