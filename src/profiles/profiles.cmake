@@ -10,5 +10,6 @@ add_custom_command(
   COMMENT "Embedding capability profiles"
   VERBATIM)
 target_sources(supernova_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/capability_profile.cc
+                                      ${CMAKE_CURRENT_LIST_DIR}/profile_evaluator.cc
                                       ${SUPERNOVA_EMBEDDED_PROFILES_CC})
 target_link_libraries(supernova_core PRIVATE nlohmann_json::nlohmann_json)

@@ -48,6 +48,7 @@ supernova_warnings(supernova_server_core)
 add_library(supernova_server STATIC
   server/grpc_server.cc
   server/http_codec.cc
+  server/http_routes.cc
   server/http_server.cc)
 target_link_libraries(supernova_server PUBLIC supernova_server_core supernova_server_proto
                                        Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads

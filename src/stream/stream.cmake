@@ -16,7 +16,7 @@ pkg_check_modules(AVDEVICE REQUIRED IMPORTED_TARGET libavdevice)
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders): only Status and FFmpeg, not
 # the runtime, so that they build and test on their own.
-add_library(supernova_video STATIC stream/video_source.cc)
+add_library(supernova_video STATIC stream/video_input.cc stream/video_source.cc)
 target_link_libraries(supernova_video PUBLIC supernova_common Threads::Threads
                                       PRIVATE PkgConfig::FFMPEG PkgConfig::AVDEVICE)
 supernova_warnings(supernova_video)
