@@ -12,6 +12,7 @@
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
 #include "supernova/tensor_io.h"
+#include "test_models.h"
 
 namespace fs = std::filesystem;
 
@@ -20,6 +21,7 @@ namespace {
 
 using Output = testing::CliOutput;
 using testing::Cli;
+using testing::ModelRoot;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -29,6 +31,7 @@ class CliTest : public ::testing::Test {
             std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    SUPERNOVA_REQUIRE_MODEL(cls_, ModelRoot::kAssets);
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
@@ -114,6 +117,7 @@ TEST_F(CliTest, ImageInputWithPreprocessingIsClassified) {
 // The README's run command reads this image; the recognizer must read it right.
 TEST_F(CliTest, RecognizerReadsTheBundledTextLine) {
   const std::string ocr = std::string(SUPERNOVA_ASSETS_DIR) + "/ocr/";
+  SUPERNOVA_REQUIRE_MODEL(ocr + "ch_PP-OCRv4_rec_infer.onnx", ModelRoot::kAssets);
   Output o = Cli("run " + ocr + "ch_PP-OCRv4_rec_infer.onnx --input " +
                  std::string(SUPERNOVA_EXAMPLES_DIR) +
                  "/text_line.png --preprocess paddle --size 48x320 -o " + Path("out") +
