@@ -198,7 +198,8 @@ TEST(CheckCli, TextReportGroupsFallbacksByReason) {
   EXPECT_NE(o.text.find("target     openvino_vpu"), std::string::npos) << o.text;
   // HardSigmoid, the only op the VPU lacks here, does no multiply-accumulates.
   EXPECT_NE(o.text.find("on the accelerator (100.0%)"), std::string::npos) << o.text;
-  // The model has 9 HardSigmoid nodes (`supernova info`), all in one reason group.
+  // The model file has 9 HardSigmoid nodes (`protoc --decode=onnx.ModelProto` on it, counted
+  // by op_type), all in one reason group.
   EXPECT_NE(o.text.find("op HardSigmoid not supported [9]"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("HardSigmoid x9"), std::string::npos) << o.text;
 }
@@ -219,7 +220,8 @@ TEST(CheckCli, LoadsAProfileFile) {
       "dtypes": ["float32"], "partition": "any", "ops": {"Conv": {"supported": true}}})";
   nlohmann::json r = RunJson("--target " + file.string() + " " + face.path);
   EXPECT_EQ(OpTypes(r, "accelerator"), std::set<std::string>{"Conv"});
-  EXPECT_EQ(r["nodes"]["accelerator"], 29);  // ASSETS: 29 Conv
+  // 29 Conv nodes in the model file (`protoc --decode=onnx.ModelProto`, counted by op_type).
+  EXPECT_EQ(r["nodes"]["accelerator"], 29);
   // Every Conv runs there, the one MatMul does not: most but not all MACs stay.
   const double f = r["macs"]["accelerator_fraction"];
   EXPECT_GT(f, 0.9);

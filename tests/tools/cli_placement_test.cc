@@ -239,7 +239,7 @@ TEST(InfoProvidersFacts, CenterNetConvolutionsOnCudaResizeOnCpu) {
       EXPECT_EQ(l.reason, "cuda: op Resize");
     }
   }
-  EXPECT_EQ(resize, 3);
+  EXPECT_EQ(resize, 3);  // the Resize nodes of the model file (protoc --decode, by op_type)
   EXPECT_GT(r.copies, 0);
 }
 
