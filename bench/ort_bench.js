@@ -3,11 +3,17 @@
 //
 //   node bench/ort_bench.js MODEL --threads N --batch B [--shape NAME=d0xd1x...]
 //        [--iterations K] [--warmup W] [--optimization none|basic|all] [--providers cpu]
-//        [--gflop G]
+//        [--gflop G] [--no-overhead]
 //
 // Session: intraOpNumThreads N, interOpNumThreads 1, sequential execution, graph
 // optimization 'all' (or as given). Peak RSS is VmHWM from /proc/self/status after the runs;
-// baseline_rss_mb is VmHWM before the module is loaded (Node.js itself).
+// baseline_rss_mb is VmHWM before the module is loaded (Node.js itself), peak_rss_net_mb the
+// difference. Each `await session.run` also pays the binding: the event-loop hop, marshalling
+// the feeds and copying the outputs into JavaScript. After the timed runs and the peak RSS, a
+// model with the same inputs and outputs and next to no compute (bench/overhead_model.js) is
+// timed the same way in this process, its calls alternating with the real model's:
+// binding_overhead_ms is its median, median_ms_paired the real model's median in those calls,
+// median_ms_net the difference (--no-overhead skips this; the keys are then null).
 // ONNX Runtime reports no FLOPs, weights or arena peak: --gflop passes the FLOPs per inference
 // that `supernova bench` counted for the same model and shapes (bench/run.sh does), so that
 // gflops_achieved compares like with like; without it, gflop and gflops_achieved are null.
@@ -19,6 +25,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const {performance} = require('perf_hooks');
+const {overheadModel} = require('./overhead_model');
 
 const INPUT_SEED = 20260;
 
@@ -41,7 +48,7 @@ function loadOrt() {
 
 function parseArgs(argv) {
   const a = {model: null, threads: 0, batch: 1, shapes: [], iterations: 50, warmup: 3,
-    optimization: 'all', providers: ['cpu'], gflop: null};
+    optimization: 'all', providers: ['cpu'], gflop: null, overhead: true};
   const int = (flag, v) => {
     if (v === undefined || !/^-?\d+$/.test(v)) throw new BenchError(`${flag} needs an integer`);
     return parseInt(v, 10);
@@ -62,6 +69,7 @@ function parseArgs(argv) {
       case '--iterations': a.iterations = int(name, next()); break;
       case '--warmup': a.warmup = int(name, next()); break;
       case '--optimization': a.optimization = next(); break;
+      case '--no-overhead': a.overhead = false; break;
       case '--providers': a.providers = String(next()).split(',').filter((p) => p); break;
       case '--gflop': {
         const g = Number(next());
@@ -199,6 +207,53 @@ function randomTensor(ort, type, shape, next) {
   }
 }
 
+// Times `await session.run(feeds)` of each session in turn, `iterations` rounds after `warmup`
+// untimed ones: one array of times per session.
+async function timeRuns(sessions, feeds, warmup, iterations) {
+  for (let i = 0; i < warmup; ++i) {
+    for (const s of sessions) await s.run(feeds);
+  }
+  const times = sessions.map(() => []);
+  for (let i = 0; i < iterations; ++i) {
+    for (let k = 0; k < sessions.length; ++k) {
+      const t0 = performance.now();
+      await sessions[k].run(feeds);
+      times[k].push(performance.now() - t0);
+    }
+  }
+  return times;
+}
+
+// Times the overhead model (bench/overhead_model.js), built from the real model's inputs and
+// the outputs of its first run, in a session with the same options, alternating call for call
+// with the real model. Alternating, because the binding's cost depends on the state of the
+// process: every call returns fresh JavaScript buffers, and whether they land on memory that
+// the garbage collector has already freed or on new pages (first-touch faults: milliseconds
+// for a 1.6 MB output on a virtual machine) changes in phases of tens of calls; paired calls
+// see the same phase. Returns the overhead model's statistics and the real model's median in
+// the same calls.
+async function measureOverhead(ort, options, metas, shapes, outputs, real, feeds, args) {
+  const inputs = metas.map((m, i) => ({name: m.name, type: m.type || 'float32', dims: shapes[i]}));
+  let bytes;
+  try {
+    bytes = overheadModel(inputs, outputs);
+  } catch (e) {
+    throw new BenchError(`binding overhead: ${e.message} (--no-overhead skips it)`);
+  }
+  const session = await ort.InferenceSession.create(bytes, options);
+  const check = await session.run(feeds);
+  for (const o of outputs) {
+    const got = check[o.name];
+    if (!got || got.type !== o.type || got.dims.join('x') !== o.dims.join('x')) {
+      throw new BenchError(`binding overhead: the overhead model's output ${o.name} is not ` +
+          `${o.type}[${o.dims}]`);
+    }
+  }
+  const [realTimes, times] = await timeRuns([real, session], feeds, args.warmup, args.iterations);
+  if (session.release) await session.release();
+  return {...summarize(times), paired_median_ms: summarize(realTimes).median_ms};
+}
+
 function peakRssMb() {
   const m = /VmHWM:\s+(\d+)\s+kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   return m ? parseInt(m[1], 10) / 1024 : null;
@@ -253,17 +308,19 @@ async function main() {
   });
 
   const tFirst = performance.now();
-  await session.run(feeds);
+  let first = await session.run(feeds);
   const firstRunMs = performance.now() - tFirst;
-  for (let i = 0; i < args.warmup; ++i) await session.run(feeds);
-  const times = [];
-  for (let i = 0; i < args.iterations; ++i) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t0);
-  }
+  // Only their shapes and types: the tensors themselves would count in the peak RSS.
+  const outputs = session.outputNames.map((name) => ({name, type: first[name].type,
+    dims: Array.from(first[name].dims)}));
+  first = null;
+  const [times] = await timeRuns([session], feeds, args.warmup, args.iterations);
   const rss = peakRssMb();
   const st = summarize(times);
+  // After the peak RSS: the overhead model's session must not count in the real model's.
+  const overhead = args.overhead ?
+      await measureOverhead(ort, options, metas, shapes, outputs, session, feeds, args) :
+      null;
   let version = null;
   try {
     version = ort.env.versions.node || ort.env.versions.common;
@@ -272,7 +329,13 @@ async function main() {
     runtime: 'onnxruntime', model: args.model, threads, batch: args.batch, shapes: shapesJson,
     iterations: args.iterations, warmup: args.warmup, optimization: args.optimization,
     providers: args.providers, ...st, throughput_per_s: args.batch * 1000 / st.median_ms,
-    peak_rss_mb: rss, baseline_rss_mb: baselineRss, load_ms: openMs + firstRunMs, open_ms: openMs, first_run_ms: firstRunMs,
+    peak_rss_mb: rss, baseline_rss_mb: baselineRss,
+    peak_rss_net_mb: rss === null || baselineRss === null ? null : rss - baselineRss,
+    binding_overhead_ms: overhead && overhead.median_ms,
+    binding_overhead_p90_ms: overhead && overhead.p90_ms,
+    median_ms_paired: overhead && overhead.paired_median_ms,
+    median_ms_net: overhead && overhead.paired_median_ms - overhead.median_ms,
+    load_ms: openMs + firstRunMs, open_ms: openMs, first_run_ms: firstRunMs,
     arena_peak_mb: null, weights_mb: null, gflop: args.gflop,
     gflops_achieved: args.gflop === null ? null : args.gflop / (st.median_ms / 1000), version,
   };

@@ -1,53 +1,21 @@
-// The HTTP transport of the KServe v2 front end: Boost.Beast connections, routing, auth and
-// the status mapping (http_server.h). The request and response bodies are http_codec.cc's.
-// Beast is compiled in this translation unit only.
+// The HTTP transport of the KServe v2 front end: Boost.Beast connections, TLS, keep-alive,
+// reading requests and writing responses, and the server's start and stop (http_server.h). What
+// each request means is http_routes.cc's; the request and response bodies are http_codec.cc's.
 #include "server/http_server.h"
 
 #include <array>
-#include <atomic>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <charconv>
-#include <chrono>
-#include <condition_variable>
 #include <future>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
-#include "server/http_codec.h"
+#include "server/http_server_impl.h"
 #include "server/log.h"
-#include "server/metrics.h"
 
 namespace supernova::server {
 namespace {
 
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
-using Clock = std::chrono::steady_clock;
-
-// Every I/O object of a connection uses its io_context's executor directly (no type erasure):
-// one io_context per I/O thread, so a connection's handlers run on one thread, in order.
-using Executor = net::io_context::executor_type;
-using Socket = net::basic_stream_socket<tcp, Executor>;
-using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
-using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Executor>;
 using TlsStream = beast::ssl_stream<Socket>;
-
-using Request = bhttp::request<bhttp::string_body>;
-using Response = bhttp::response<bhttp::string_body>;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
 // How much a connection reads ahead while its request is queued (to notice a disconnect).
@@ -56,43 +24,7 @@ constexpr size_t kWatchBytes = 4096;
 // the client still sends, so that closing does not reset the connection under the response.
 constexpr auto kLinger = std::chrono::seconds(3);
 
-std::string_view SV(beast::string_view s) { return {s.data(), s.size()}; }
-
-Response MakeResponse(unsigned status, std::string body, std::string_view content_type) {
-  Response res;
-  res.result(status);
-  if (!content_type.empty())
-    res.set(bhttp::field::content_type,
-            beast::string_view(content_type.data(), content_type.size()));
-  res.body() = std::move(body);
-  return res;
-}
-
-Response JsonResponse(unsigned status, std::string body) {
-  return MakeResponse(status, std::move(body), "application/json");
-}
-
-Response ErrorResponse(unsigned status, std::string_view message) {
-  Response res = JsonResponse(status, http::ErrorJson(message));
-  if (status == 401) res.set(bhttp::field::www_authenticate, "Bearer");
-  return res;
-}
-
-Response StatusResponse(const Status& s) {
-  return ErrorResponse(static_cast<unsigned>(http::HttpStatusFor(s.code())), s.message());
-}
-
-Response EmptyResponse(unsigned status) { return MakeResponse(status, std::string(), {}); }
-
 }  // namespace
-
-namespace {
-
-// What a request turned into: an answer now, or an inference to queue.
-struct Routed {
-  std::optional<Response> response;
-  std::optional<http::ParsedInferRequest> infer;
-};
 
 // Registration of a live connection; the base class of every connection, so that it is the
 // last part destroyed: when Stop() sees the count reach zero, no socket is left.
@@ -123,67 +55,9 @@ class ConnectionBase : public LiveToken, public std::enable_shared_from_this<Con
   virtual Executor executor() = 0;
 };
 
-}  // namespace
-
-class HttpServer::Impl {
- public:
-  Impl(InferenceServer* core, HttpOptions options) : core_(core), options_(std::move(options)) {}
-
-  Status Open();
-  void Stop();
-  int port() const { return port_; }
-
-  InferenceServer* core() const { return core_; }
-  const HttpOptions& options() const { return options_; }
-  Clock::duration idle_timeout() const { return idle_timeout_; }
-
-  Routed Route(const Request& req) const;
-  // The response to a failed inference. kNotFound means an unknown model or version (404) or
-  // an unknown input or output name of a known model (400): the model's metadata tells which.
-  Response InferError(const Status& s, const std::string& model, const std::string& version) const;
-
-  void Unregister(uint64_t id) {
-    std::lock_guard<std::mutex> lock(mu_);
-    connections_.erase(id);
-    cv_.notify_all();  // under the lock: Stop() may destroy *this as soon as it sees zero
-  }
-
- private:
-  void Accept();
-  void OnAccept(error_code ec, Socket socket);
-  template <class Conn, class Stream>
-  void Adopt(Stream stream);
-
-  // The refusal when the request lacks the token `access` needs; nullopt when allowed.
-  std::optional<Response> Authorize(Access access, const Request& req) const;
-  Routed RouteModel(const Request& req, std::string_view model, std::string_view version,
-                    std::string_view action) const;
-  // Triton's statistics extension for one model (version), or all when `model` is empty.
-  Response Statistics(std::string_view model, std::string_view version) const;
-
-  InferenceServer* const core_;
-  const HttpOptions options_;
-  Clock::duration idle_timeout_{};
-  std::vector<std::unique_ptr<net::io_context>> contexts_;
-  std::vector<net::executor_work_guard<Executor>> guards_;
-  std::vector<std::thread> threads_;
-  std::optional<ssl::context> tls_;
-  std::optional<Acceptor> acceptor_;   // on contexts_[0]
-  std::optional<Timer> accept_retry_;  // on contexts_[0]
-  size_t next_context_ = 0;            // contexts_[0]'s thread only
-  uint64_t next_id_ = 0;               // contexts_[0]'s thread only
-  int port_ = 0;
-  std::atomic<bool> stopped_{false};
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;                                                    // guarded by mu_
-  std::unordered_map<uint64_t, std::weak_ptr<ConnectionBase>> connections_;  // guarded by mu_
-};
+LiveToken::~LiveToken() { server_->Unregister(id_); }
 
 namespace {
-
-LiveToken::~LiveToken() { server_->Unregister(id_); }
 
 // One client connection: reads a request, answers it (now, or when its inference is done),
 // reads the next. Every member runs on the connection's thread.
@@ -638,223 +512,6 @@ void HttpServer::Impl::Stop() {
   for (auto& ctx : contexts_) ctx->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
-}
-
-std::optional<Response> HttpServer::Impl::Authorize(Access access, const Request& req) const {
-  Status s = core_->Authorize(access, SV(req[bhttp::field::authorization]));
-  if (s.ok()) return std::nullopt;
-  return StatusResponse(s);
-}
-
-Response HttpServer::Impl::InferError(const Status& s, const std::string& model,
-                                      const std::string& version) const {
-  if (s.code() != Status::Code::kNotFound) return StatusResponse(s);  // the model counted it
-  if (core_->GetModelMetadata(model, version).ok()) return ErrorResponse(400, s.message());
-  core_->metrics().RequestRejected("http", 404);  // never reached a model
-  return StatusResponse(s);
-}
-
-Response HttpServer::Impl::Statistics(std::string_view model, std::string_view version) const {
-  std::vector<http::ModelStatsEntry> entries;
-  for (RepositoryEntry& e : core_->RepositoryIndex(/*ready_only=*/true)) {
-    if (!model.empty() && e.name != model) continue;
-    if (!version.empty() && version != "-1" && e.version != version) continue;
-    http::ModelStatsEntry entry{std::move(e.name), std::move(e.version), {}};
-    entry.counters = core_->metrics().ForModel(entry.name, entry.version)->Read();
-    entries.push_back(std::move(entry));
-  }
-  if (!model.empty() && entries.empty()) {
-    // Say why, as the metadata lookup would: unknown model or version, or not ready.
-    Result<ModelMetadata> m = core_->GetModelMetadata(model, version);
-    if (!m.ok()) return StatusResponse(m.status());
-    return ErrorResponse(404, "no statistics for model '" + std::string(model) + "'");
-  }
-  return JsonResponse(200, http::ModelStatsJson(entries));
-}
-
-namespace {
-
-std::vector<std::string_view> SplitPath(std::string_view target) {
-  const size_t q = target.find('?');
-  if (q != std::string_view::npos) target = target.substr(0, q);
-  std::vector<std::string_view> segments;
-  if (target.empty() || target[0] != '/') return segments;
-  size_t start = 1;
-  for (;;) {
-    const size_t slash = target.find('/', start);
-    segments.push_back(
-        target.substr(start, slash == std::string_view::npos ? slash : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return segments;
-}
-
-Response MethodNotAllowed(bhttp::verb allowed) {
-  Response res =
-      ErrorResponse(405, "method not allowed; use " + std::string(SV(bhttp::to_string(allowed))));
-  res.set(bhttp::field::allow, bhttp::to_string(allowed));
-  return res;
-}
-
-Routed Answer(Response res) {
-  Routed r;
-  r.response = std::move(res);
-  return r;
-}
-
-Routed NotFoundPath(std::string_view target) {
-  return Answer(ErrorResponse(404, "no such endpoint: " + std::string(target)));
-}
-
-}  // namespace
-
-Routed HttpServer::Impl::Route(const Request& req) const {
-  const std::vector<std::string_view> seg = SplitPath(SV(req.target()));
-  const bhttp::verb method = req.method();
-  auto expect = [&](bhttp::verb verb, Access access, auto&& handler) -> Routed {
-    if (method != verb) return Answer(MethodNotAllowed(verb));
-    if (std::optional<Response> denied = Authorize(access, req)) return Answer(std::move(*denied));
-    return handler();
-  };
-
-  if (options_.role == HttpOptions::Role::kMetrics) {
-    if (seg.size() == 1 && seg[0] == "metrics") {
-      return expect(bhttp::verb::get, Access::kPublic, [&] {
-        return Answer(MakeResponse(200, core_->MetricsText(), "text/plain; version=0.0.4"));
-      });
-    }
-    return NotFoundPath(SV(req.target()));
-  }
-
-  if (seg.empty() || seg[0] != "v2") return NotFoundPath(SV(req.target()));
-  if (seg.size() == 1) {
-    return expect(bhttp::verb::get, Access::kInfer, [&] {
-      return Answer(JsonResponse(
-          200, http::ServerMetadataJson(core_->Name(), core_->Version(), core_->Extensions())));
-    });
-  }
-  if (seg[1] == "health" && seg.size() == 3 && (seg[2] == "live" || seg[2] == "ready")) {
-    const bool live = seg[2] == "live";
-    return expect(bhttp::verb::get, Access::kPublic, [&] {
-      const bool yes = live ? core_->Live() : core_->Ready();
-      return Answer(EmptyResponse(yes ? 200 : 400));
-    });
-  }
-  if (seg[1] == "models" && seg.size() == 3 && seg[2] == "stats") {
-    return expect(bhttp::verb::get, Access::kInfer, [&] { return Answer(Statistics("", "")); });
-  }
-  if (seg[1] == "models" && seg.size() >= 3) {
-    std::optional<std::string> model = http::DecodePathSegment(seg[2]);
-    if (!model || model->empty()) return Answer(ErrorResponse(400, "malformed model name in URL"));
-    size_t next = 3;
-    std::optional<std::string> version = std::string();
-    if (seg.size() >= 5 && seg[3] == "versions") {
-      version = http::DecodePathSegment(seg[4]);
-      if (!version || version->empty())
-        return Answer(ErrorResponse(400, "malformed model version in URL"));
-      next = 5;
-    }
-    if (seg.size() > next + 1) return NotFoundPath(SV(req.target()));
-    const std::string_view action = seg.size() == next + 1 ? seg[next] : std::string_view();
-    return RouteModel(req, *model, *version, action);
-  }
-  if (seg[1] == "repository") {
-    if (seg.size() == 3 && seg[2] == "index") {
-      return expect(bhttp::verb::post, Access::kInfer, [&] {
-        Result<bool> ready_only = http::ParseRepositoryIndexRequest(req.body());
-        if (!ready_only.ok()) return Answer(StatusResponse(ready_only.status()));
-        return Answer(
-            JsonResponse(200, http::RepositoryIndexJson(core_->RepositoryIndex(*ready_only))));
-      });
-    }
-    if (seg.size() == 5 && seg[2] == "models" && (seg[4] == "load" || seg[4] == "unload")) {
-      std::optional<std::string> model = http::DecodePathSegment(seg[3]);
-      if (!model || model->empty())
-        return Answer(ErrorResponse(400, "malformed model name in URL"));
-      const bool load = seg[4] == "load";
-      return expect(bhttp::verb::post, Access::kAdmin, [&] {
-        Status s;
-        if (load) {
-          Result<std::string> config = http::ParseLoadRequest(req.body());
-          s = config.ok() ? core_->LoadModel(*model, *config) : config.status();
-        } else {
-          s = http::ParseUnloadRequest(req.body());
-          if (s.ok()) s = core_->UnloadModel(*model);
-        }
-        return Answer(s.ok() ? EmptyResponse(200) : StatusResponse(s));
-      });
-    }
-  }
-  return NotFoundPath(SV(req.target()));
-}
-
-Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
-                                    std::string_view version, std::string_view action) const {
-  auto expect = [&](bhttp::verb verb, auto&& handler) -> Routed {
-    if (req.method() != verb) return Answer(MethodNotAllowed(verb));
-    if (std::optional<Response> denied = Authorize(Access::kInfer, req))
-      return Answer(std::move(*denied));
-    return handler();
-  };
-  if (action.empty()) {
-    return expect(bhttp::verb::get, [&] {
-      Result<ModelMetadata> m = core_->GetModelMetadata(model, version);
-      if (!m.ok()) return Answer(StatusResponse(m.status()));
-      return Answer(JsonResponse(200, http::ModelMetadataJson(*m)));
-    });
-  }
-  if (action == "ready") {
-    return expect(bhttp::verb::get, [&] {
-      if (core_->ModelReady(model, version)) return Answer(EmptyResponse(200));
-      Result<ModelMetadata> m = core_->GetModelMetadata(model, version);
-      if (!m.ok() && m.status().code() == Status::Code::kNotFound)
-        return Answer(StatusResponse(m.status()));
-      return Answer(EmptyResponse(400));
-    });
-  }
-  if (action == "config") {
-    return expect(bhttp::verb::get, [&] {
-      Result<inference::ModelConfig> config = core_->GetModelConfig(model, version);
-      if (!config.ok()) return Answer(StatusResponse(config.status()));
-      Result<std::string> text = http::ModelConfigJson(*config);
-      if (!text.ok()) return Answer(StatusResponse(text.status()));
-      return Answer(JsonResponse(200, std::move(text).value()));
-    });
-  }
-  if (action == "stats")
-    return expect(bhttp::verb::get, [&] { return Answer(Statistics(model, version)); });
-  if (action == "infer") {
-    Routed routed = expect(bhttp::verb::post, [&] {
-      const beast::string_view encoding = req[bhttp::field::content_encoding];
-      if (!encoding.empty() && !beast::iequals(encoding, "identity")) {
-        return Answer(ErrorResponse(415, "Content-Encoding '" + std::string(SV(encoding)) +
-                                             "' is not supported; send the body uncompressed"));
-      }
-      std::optional<uint64_t> header_length;
-      auto it = req.find("Inference-Header-Content-Length");
-      if (it != req.end()) {
-        const std::string_view v = SV(it->value());
-        uint64_t n = 0;
-        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-        if (ec != std::errc() || p != v.data() + v.size() || v.empty()) {
-          return Answer(
-              ErrorResponse(400, "Inference-Header-Content-Length must be a non-negative integer"));
-        }
-        header_length = n;
-      }
-      Result<http::ParsedInferRequest> parsed = http::ParseInferRequest(
-          req.body(), header_length, std::string(model), std::string(version));
-      if (!parsed.ok()) return Answer(StatusResponse(parsed.status()));
-      Routed r;
-      r.infer = std::move(parsed).value();
-      return r;
-    });
-    // Refused here, before any model saw it: counted as the gRPC front end counts its own.
-    if (routed.response) core_->metrics().RequestRejected("http", routed.response->result_int());
-    return routed;
-  }
-  return NotFoundPath(SV(req.target()));
 }
 
 // ---- HttpServer ---------------------------------------------------------------------------

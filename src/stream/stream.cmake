@@ -15,8 +15,8 @@ supernova_layer(stream_base KIND STATIC
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders).
 supernova_layer(video KIND STATIC
-  SOURCES stream/video_source.cc
-  HEADERS stream/video_source.h
+  SOURCES stream/video_input.cc stream/video_source.cc
+  HEADERS stream/video_input.h stream/video_source.h
   DEPENDS stream_base common
   INTERFACE Threads::Threads
   LINK PkgConfig::FFMPEG PkgConfig::AVDEVICE)

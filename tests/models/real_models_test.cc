@@ -15,6 +15,7 @@
 #include "providers/test_providers.h"
 #include "runtime/provider_registry.h"
 #include "supernova/session.h"
+#include "test_models.h"
 
 namespace fs = std::filesystem;
 
@@ -31,6 +32,7 @@ struct Case {
   std::string name;
   fs::path model;
   fs::path dir;
+  testing::ModelRoot root = testing::ModelRoot::kAssets;
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -41,26 +43,36 @@ std::vector<Case> Cases() {
   for (const auto& e : fs::directory_iterator(p.data)) {
     std::ifstream f(e.path() / "manifest.json");
     auto m = nlohmann::json::parse(f);
-    fs::path root = m["model_root"] == "shared" ? p.shared : p.assets;
-    cases.push_back({e.path().filename().string(), root / m["model"].get<std::string>(), e.path()});
+    const bool shared = m["model_root"] == "shared";
+    cases.push_back({e.path().filename().string(),
+                     (shared ? p.shared : p.assets) / m["model"].get<std::string>(), e.path(),
+                     shared ? testing::ModelRoot::kShared : testing::ModelRoot::kAssets});
   }
   std::sort(cases.begin(), cases.end(),
             [](const Case& a, const Case& b) { return a.name < b.name; });
   return cases;
 }
 
-class RealModel : public ::testing::TestWithParam<Case> {};
+// Every test of a model first makes sure that the model is there (test_models.h).
+class RealModel : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override { SUPERNOVA_REQUIRE_MODEL(GetParam().model.string(), GetParam().root); }
+};
 
-// Runs the model with one execution provider and returns its outputs; fails (with the reason)
-// when the model file is not present on this machine.
+// The reference data is checked in: there must be some, and every case needs its outputs.
+TEST(RealModelData, EveryCaseHasReferenceOutputs) {
+  const std::vector<Case> cases = Cases();
+  EXPECT_GE(cases.size(), 6u);
+  for (const Case& c : cases) {
+    EXPECT_TRUE(fs::exists(c.dir / "input_0.pb")) << c.dir;
+    EXPECT_TRUE(fs::exists(c.dir / "output_0.pb")) << c.dir;
+  }
+}
+
+// Runs the model with one execution provider and returns its outputs (empty after a failure).
 std::vector<Tensor> RunWith(const Case& c, const std::vector<std::string>& providers, int threads,
                             OptimizationLevel level = OptimizationLevel::kAll,
                             PlacementReport* placement = nullptr) {
-  if (!fs::exists(c.model)) {
-    ADD_FAILURE() << "model file missing: " << c.model
-                  << " (run scripts/fetch_models.sh; shared models come with the checkout)";
-    return {};
-  }
   SessionOptions opts;
   opts.num_threads = threads;
   opts.providers = providers;
@@ -87,8 +99,9 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
     if (!fs::exists(f)) break;
     auto t = ir::ReadTensorFile(f.string());
     EXPECT_TRUE(t.ok()) << t.status().ToString();
-    expected->push_back(std::move(t).value());
+    if (t.ok()) expected->push_back(std::move(t).value());
   }
+  EXPECT_FALSE(expected->empty()) << "no reference outputs in " << c.dir;
   return outputs;
 }
 
@@ -96,7 +109,8 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
 // reassociation across ~100 layers): |a - e| <= 1e-4 * max(1, max|e|) + 1e-3 * |e|.
 void ExpectOutputsClose(const std::string& what, const std::vector<Tensor>& expected,
                         const std::vector<Tensor>& outputs) {
-  ASSERT_EQ(outputs.size(), expected.size());
+  ASSERT_FALSE(expected.empty()) << what << ": nothing to compare with";
+  ASSERT_EQ(outputs.size(), expected.size()) << what;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& a = outputs[i];
     const Tensor& e = expected[i];
@@ -134,7 +148,6 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
 TEST_P(RealModel, RegionsMatchReferenceKernels) {
   const Case& c = GetParam();
   std::vector<Tensor> reference = RunWith(c, {"cpu_reference"}, 2);
-  if (reference.empty()) return;
   std::vector<Tensor> regions = RunWith(c, {"cpu"}, 2);
   ExpectOutputsClose(c.name + " (cpu vs cpu_reference)", reference, regions);
 }
@@ -144,7 +157,6 @@ TEST_P(RealModel, RegionsMatchReferenceKernels) {
 TEST_P(RealModel, OptimizedMatchesUnoptimized) {
   const Case& c = GetParam();
   std::vector<Tensor> plain = RunWith(c, {"cpu"}, 2, OptimizationLevel::kNone);
-  if (plain.empty()) return;
   std::vector<Tensor> optimized = RunWith(c, {"cpu"}, 2, OptimizationLevel::kAll);
   ExpectOutputsClose(c.name + " (optimization all vs none)", plain, optimized);
 }
@@ -154,7 +166,6 @@ TEST_P(RealModel, OptimizedMatchesUnoptimized) {
 // copy at a seam fails the run), that op on the cpu, and the outputs must not change.
 TEST_P(RealModel, DeviceLackingAMiddleOpFallsBackToCpu) {
   const Case& c = GetParam();
-  if (!fs::exists(c.model)) GTEST_SKIP() << "model file missing: " << c.model;
   auto model = ir::ImportOnnxFile(c.model.string());
   ASSERT_TRUE(model.ok());
   const auto& nodes = model->graph.nodes;
@@ -215,6 +226,7 @@ INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),
 TEST(RealModelOcr, RecognizerReadsRenderedText) {
   Paths p;
   Case c{"ppocr_rec", p.assets / "ocr/ch_PP-OCRv4_rec_infer.onnx", p.data / "ppocr_rec"};
+  SUPERNOVA_REQUIRE_MODEL(c.model.string(), c.root);
   std::vector<Tensor> expected;
   std::vector<Tensor> outputs = RunCase(c, &expected);
   ASSERT_EQ(outputs.size(), 1u);

@@ -19,6 +19,7 @@
 #include "providers/provider.h"
 #include "runtime/placement.h"
 #include "runtime/provider_registry.h"
+#include "test_models.h"
 
 namespace fs = std::filesystem;
 
@@ -31,14 +32,23 @@ std::string Cli(const std::string& args, int* rc) {
   return o.text;
 }
 
-std::vector<std::string> RealModels() {
+struct RealModel {
+  std::string key, path;
+  testing::ModelRoot root;
+};
+
+void PrintTo(const RealModel& m, std::ostream* os) { *os << m.key; }
+
+std::vector<RealModel> RealModels() {
   const std::string a = SUPERNOVA_ASSETS_DIR, s = SUPERNOVA_SHARED_MODELS_DIR;
-  return {a + "/ocr/ch_PP-OCRv4_det_infer.onnx",
-          a + "/ocr/ch_PP-OCRv4_rec_infer.onnx",
-          a + "/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx",
-          a + "/blazeface/face_detection_front_128x128_barracuda.onnx",
-          s + "/centernet_mbv3_coco_512.onnx",
-          s + "/face_recognition_resnet29_128d.onnx"};
+  using testing::ModelRoot;
+  return {{"det", a + "/ocr/ch_PP-OCRv4_det_infer.onnx", ModelRoot::kAssets},
+          {"rec", a + "/ocr/ch_PP-OCRv4_rec_infer.onnx", ModelRoot::kAssets},
+          {"cls", a + "/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx", ModelRoot::kAssets},
+          {"blazeface", a + "/blazeface/face_detection_front_128x128_barracuda.onnx",
+           ModelRoot::kAssets},
+          {"centernet", s + "/centernet_mbv3_coco_512.onnx", ModelRoot::kShared},
+          {"face_embedding", s + "/face_recognition_resnet29_128d.onnx", ModelRoot::kShared}};
 }
 
 struct Report {
@@ -192,48 +202,54 @@ bool Built(const std::string& provider) {
   return std::find(names.begin(), names.end(), provider) != names.end();
 }
 
-TEST(InfoProviders, CudaPlacementOfTheRealModels) {
+class InfoProviders : public ::testing::TestWithParam<RealModel> {
+ protected:
+  void SetUp() override { SUPERNOVA_REQUIRE_MODEL(GetParam().path, GetParam().root); }
+};
+
+TEST_P(InfoProviders, CudaPlacement) {
   if (!Built("cuda")) GTEST_SKIP() << "cuda provider not built";
-  for (const auto& m : RealModels()) {
-    if (!fs::exists(m)) continue;
-    SCOPED_TRACE(m);
-    CheckReport(m, "cuda");
-  }
-  // Facts of these models: every float convolution goes to the GPU; CenterNet's Resize (not a
-  // cuda op) falls back; the recognizer's integer shape arithmetic stays on the cpu.
-  const std::string centernet = RealModels()[4];
-  if (fs::exists(centernet)) {
-    int rc = 0;
-    Report r = Parse(Cli("info --providers cuda,cpu " + centernet, &rc), {"cuda"});
-    int resize = 0;
-    for (const auto& l : r.lines) {
-      if (l.label.rfind("Conv ", 0) == 0) {
-        EXPECT_EQ(l.provider, "cuda") << l.label;
-      }
-      if (l.label.rfind("Resize ", 0) == 0) {
-        ++resize;
-        EXPECT_EQ(l.provider, "cpu");
-        EXPECT_EQ(l.reason, "cuda: op Resize");
-      }
-    }
-    EXPECT_EQ(resize, 3);
-    EXPECT_GT(r.copies, 0);
-  }
+  CheckReport(GetParam().path, "cuda");
 }
 
-TEST(InfoProviders, OpenCvPlacementOfTheRealModels) {
+TEST_P(InfoProviders, OpenCvPlacement) {
   if (!Built("opencv")) GTEST_SKIP() << "opencv provider not built";
-  for (const auto& m : RealModels()) {
-    if (!fs::exists(m)) continue;
-    SCOPED_TRACE(m);
-    CheckReport(m, "opencv");
+  CheckReport(GetParam().path, "opencv");
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, InfoProviders, ::testing::ValuesIn(RealModels()),
+                         [](const auto& param_info) { return param_info.param.key; });
+
+// Facts of this model: every float convolution goes to the GPU; its Resize nodes (not a cuda
+// op) fall back.
+TEST(InfoProvidersFacts, CenterNetConvolutionsOnCudaResizeOnCpu) {
+  if (!Built("cuda")) GTEST_SKIP() << "cuda provider not built";
+  const RealModel centernet = RealModels()[4];
+  SUPERNOVA_REQUIRE_MODEL(centernet.path, centernet.root);
+  int rc = 0;
+  Report r = Parse(Cli("info --providers cuda,cpu " + centernet.path, &rc), {"cuda"});
+  ASSERT_EQ(rc, 0);
+  int resize = 0;
+  for (const auto& l : r.lines) {
+    if (l.label.rfind("Conv ", 0) == 0) {
+      EXPECT_EQ(l.provider, "cuda") << l.label;
+    }
+    if (l.label.rfind("Resize ", 0) == 0) {
+      ++resize;
+      EXPECT_EQ(l.provider, "cpu");
+      EXPECT_EQ(l.reason, "cuda: op Resize");
+    }
   }
+  EXPECT_EQ(resize, 3);  // the Resize nodes of the model file (protoc --decode, by op_type)
+  EXPECT_GT(r.copies, 0);
 }
 
 // A provider without a plugin here is noted; the plan goes on with the providers after it.
-TEST(InfoProviders, ProviderWithoutAPluginIsNoted) {
+TEST(InfoProvidersErrors, ProviderWithoutAPluginIsNoted) {
+  const RealModel cls = RealModels()[2];
+  SUPERNOVA_REQUIRE_MODEL(cls.path, cls.root);
   int rc = -1;
-  const std::string out = Cli("info --providers npu9,cpu " + RealModels()[2], &rc);
+  const std::string out = Cli("info --providers npu9,cpu " + cls.path, &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("note: provider npu9 unavailable: no plugin "), std::string::npos) << out;
   EXPECT_NE(out.find("providers  cpu\n"), std::string::npos) << out;

@@ -171,6 +171,7 @@ TEST(StreamCli, BadArgumentsAreOneClearLine) {
   EXPECT_EQ(RunCli({"stream", "--model", SquaresModel(), "--source", "/nonexistent.mp4"}, &err), 1);
   EXPECT_NE(err.find("/nonexistent.mp4"), std::string::npos) << err;
   const std::string clip = video_test::MovingClip();
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
   EXPECT_EQ(
       RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--sink", "ftp://example/x"},
              &err),

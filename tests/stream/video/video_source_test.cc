@@ -315,6 +315,7 @@ TEST(VideoErrorTest, UnsupportedSchemeAndBadOptions) {
   ExpectOpenFails("ftp://127.0.0.1/clip.mp4", Status::Code::kInvalidArgument, "unsupported");
   ExpectOpenFails("", Status::Code::kInvalidArgument, "empty");
   const std::string clip = MovingClip();
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the test clip";
   SourceOptions o;
   o.width = 100;  // without a height
   ExpectOpenFails(clip, Status::Code::kInvalidArgument, "width and height", o);
