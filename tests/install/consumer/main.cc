@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (int i = 0; i < 16; ++i) {
-    if (outputs[0].data<int32_t>()[i] != a[i] + b[i] || outputs[1].data<int32_t>()[i] != a[i] - b[i]) {
+    if (outputs[0].data<int32_t>()[i] != a[i] + b[i] ||
+        outputs[1].data<int32_t>()[i] != a[i] - b[i]) {
       std::fprintf(stderr, "wrong result at %d\n", i);
       return 1;
     }
