@@ -42,7 +42,7 @@ done
 bench_load_gate bench/footprint.sh "$ALLOW_LOAD" "at the start"
 
 [ "$SETUP" = 1 ] && scripts/setup.sh
-bench_build "${JOBS:-$(nproc)}" supernova proc_probe
+bench_build "${JOBS:-$(nproc)}" supernova supernova-serve proc_probe
 scripts/fetch_models.sh build/assets
 PEER="$ROOT/build/peer"
 bench_install_ort "$PEER"
