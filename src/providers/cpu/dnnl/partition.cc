@@ -143,6 +143,7 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
       if (in.empty() || !FloatOfRank(g, in, 1, 6)) return false;
     return FloatOfRank(g, y, 1, 6);
   }
+  if (op == "Transpose") return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
   if (op == "Resize" || op == "Upsample") {
     for (size_t i = 1; i < n.inputs.size(); ++i)
       if (!ConstantOrAbsent(g, n, i)) return false;

@@ -105,6 +105,7 @@ class Builder {
     if (op == "MatMul") return MatMul(n);
     if (op == "Gemm") return Gemm(n);
     if (op == "Softmax") return Softmax(n);
+    if (op == "Transpose") return Transpose(n);
     return Unary(n);
   }
 
@@ -113,12 +114,16 @@ class Builder {
     for (size_t j = 0; j < outputs.size(); ++j) {
       const Value& v = Get(outputs[j]);
       const memory::desc plain = PlainDesc(v.shape);
-      Buffer& b = plan_->buffers[v.buffer];
-      if (b.kind == Kind::kTemp && b.md == plain && !handed_out_.count(v.buffer)) {
-        b.kind = Kind::kOutput;  // produced in plain layout already: write it in place
+      // A temporary whose bytes are already the plain output (itself, or seen through a
+      // Transpose) becomes the output and is written in place.
+      const Buffer& seen = plan_->buffers[v.buffer];
+      const int root = seen.kind == Kind::kAlias ? seen.alias : v.buffer;
+      Buffer& b = plan_->buffers[root];
+      if (b.kind == Kind::kTemp && seen.md == plain && !handed_out_.count(root)) {
+        b.kind = Kind::kOutput;
         b.index = static_cast<int>(j);
         b.shape = v.shape;
-        handed_out_.insert(v.buffer);
+        handed_out_.insert(root);
         continue;
       }
       Buffer out;
@@ -257,6 +262,49 @@ class Builder {
     memory::dims d(v.begin(), v.end());
     for (auto& x : d) x -= 1;
     return d;
+  }
+
+  // `buffer`'s bytes seen through `md`: a constant wraps the same data again, anything else
+  // becomes an alias that ExecutePlan points at its root's memory.
+  int Alias(int buffer, const memory::desc& md) {
+    const Buffer& src = plan_->buffers[buffer];
+    if (src.kind == Kind::kConstant) {
+      if (!src.source.defined()) throw NotMapped("a packed constant seen through another layout");
+      return ConstantBuffer(src.source, md);
+    }
+    Buffer b;
+    b.kind = Kind::kAlias;
+    b.md = md;
+    b.alias = src.kind == Kind::kAlias ? src.alias : buffer;
+    return NewBuffer(std::move(b));
+  }
+
+  // Transpose moves no data: its output is the input's bytes with the axes permuted in the
+  // descriptor, and whoever reads it (a reorder into a primitive's layout, or the copy out of
+  // the region) moves the data once. An NHWC model's input transpose then costs nothing when
+  // the first convolution reads channels-last, and its output transposes fold into the
+  // region's exit.
+  void Transpose(const ir::Node& n) {
+    const Value x = Get(n.inputs[0]);
+    const int r = static_cast<int>(x.shape.size());
+    std::vector<int64_t> perm(r);
+    for (int i = 0; i < r; ++i) perm[i] = r - 1 - i;
+    perm = n.AttrInts("perm", perm);
+    if (r == 0 || static_cast<int>(perm.size()) != r) throw NotMapped("perm");
+    std::vector<int> inverse(r, -1);  // oneDNN moves axis i to inverse[i]; ONNX reads perm[i]
+    Shape out(r);
+    for (int i = 0; i < r; ++i) {
+      if (perm[i] < 0 || perm[i] >= r || inverse[perm[i]] >= 0) throw NotMapped("perm");
+      inverse[perm[i]] = i;
+      out[i] = x.shape[perm[i]];
+    }
+    const memory::desc md = DescOf(x.buffer).permute_axes(inverse);
+    const int seen = Alias(x.buffer, md);
+    if (TagOf(md)) {
+      values_[n.outputs[0]] = {out, seen};
+    } else {  // a layout no primitive takes (blocked on a spatial axis, say): copy it out plain
+      AddReorder(seen, Out(n.outputs[0], out, PlainDesc(out)));
+    }
   }
 
   void Conv(const ir::Node& n) {
@@ -946,18 +994,27 @@ class Builder {
             pd.scratchpad_desc().get_size());
   }
 
-  // Temporaries live from the step that first touches them to the step that last does.
+  // Temporaries live from the step that first touches them (or an alias of them) to the step
+  // that last does; their aliases come and go with them.
   void ComputeLifetimes() {
-    const size_t nb = plan_->buffers.size();
+    const std::vector<Buffer>& buffers = plan_->buffers;
+    const size_t nb = buffers.size();
+    auto root = [&](int b) { return buffers[b].kind == Kind::kAlias ? buffers[b].alias : b; };
     std::vector<int> first(nb, -1), last(nb, -1);
     for (size_t s = 0; s < plan_->steps.size(); ++s)
       for (const auto& [arg, b] : plan_->steps[s].args) {
-        if (first[b] < 0) first[b] = static_cast<int>(s);
-        last[b] = static_cast<int>(s);
+        const int r = root(b);
+        if (first[r] < 0) first[r] = static_cast<int>(s);
+        last[r] = static_cast<int>(s);
       }
+    std::vector<std::vector<int>> aliases(nb);
+    for (size_t b = 0; b < nb; ++b)
+      if (buffers[b].kind == Kind::kAlias) aliases[buffers[b].alias].push_back(static_cast<int>(b));
     for (size_t b = 0; b < nb; ++b) {
-      if (plan_->buffers[b].kind != Kind::kTemp || first[b] < 0) continue;
-      plan_->steps[first[b]].allocate.push_back(static_cast<int>(b));
+      if (buffers[b].kind != Kind::kTemp || first[b] < 0) continue;
+      std::vector<int>& allocate = plan_->steps[first[b]].allocate;
+      allocate.push_back(static_cast<int>(b));
+      allocate.insert(allocate.end(), aliases[b].begin(), aliases[b].end());
       plan_->steps[last[b]].release.push_back(static_cast<int>(b));
     }
   }
@@ -1020,6 +1077,11 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
         mem[i] = b.constant;
       }
     }
+    for (size_t i = 0; i < nb; ++i) {  // aliases of what exists from the start
+      const Buffer& b = plan.buffers[i];
+      if (b.kind == Kind::kAlias && plan.buffers[b.alias].kind != Kind::kTemp)
+        mem[i] = memory(b.md, Engine(), mem[b.alias].get_data_handle());
+    }
     Tensor scratch;
     memory scratch_mem;
     if (plan.scratch_bytes > 0) {
@@ -1033,9 +1095,14 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
     std::unordered_map<int, memory> args;
     for (const Region::Plan::Step& st : plan.steps) {
       for (int b : st.allocate) {
-        temp[b] = Tensor(DataType::kUint8, {static_cast<int64_t>(plan.buffers[b].md.get_size())},
-                         ctx.allocator());
-        mem[b] = memory(plan.buffers[b].md, Engine(), temp[b].raw_data());
+        const Buffer& buf = plan.buffers[b];
+        if (buf.kind == Kind::kAlias) {  // listed after its root
+          mem[b] = memory(buf.md, Engine(), mem[buf.alias].get_data_handle());
+          continue;
+        }
+        temp[b] =
+            Tensor(DataType::kUint8, {static_cast<int64_t>(buf.md.get_size())}, ctx.allocator());
+        mem[b] = memory(buf.md, Engine(), temp[b].raw_data());
       }
       args.clear();
       for (const auto& [arg, b] : st.args) args.emplace(arg, mem[b]);

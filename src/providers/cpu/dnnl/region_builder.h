@@ -21,10 +21,12 @@ struct Region::Plan {
   std::string why;
 
   struct Buffer {
-    enum class Kind { kTemp, kInput, kOutput, kConstant };
+    // kAlias: another buffer's bytes seen through `md` (a Transpose's output), never a copy.
+    enum class Kind { kTemp, kInput, kOutput, kConstant, kAlias };
     Kind kind = Kind::kTemp;
     dnnl::memory::desc md;
     int index = -1;         // kInput / kOutput: position in the region's inputs / outputs
+    int alias = -1;         // kAlias: the buffer whose bytes these are (never itself an alias)
     Shape shape;            // kOutput: the plain shape handed to the caller
     dnnl::memory constant;  // kConstant
     std::shared_ptr<const PackedWeights> packed;  // kConstant: keeps a packed weight alive
@@ -36,8 +38,10 @@ struct Region::Plan {
     // (DNNL_ARG_*, desc): that argument's buffer seen through another desc of the same bytes
     // (a plain tensor with its dims regrouped, as MatMul's broadcast and flattening need).
     std::vector<std::pair<int, dnnl::memory::desc>> views;
-    std::vector<int> allocate;  // temporaries first written by this step
-    std::vector<int> release;   // temporaries last read by this step
+    // Temporaries first written by this step (each followed by its aliases), and those last
+    // read by it.
+    std::vector<int> allocate;
+    std::vector<int> release;
   };
   std::vector<Buffer> buffers;
   std::vector<Step> steps;
