@@ -1,4 +1,5 @@
-// Resize's sampling: ONNX's coordinate modes and rounding as per-axis tap tables.
+// Resize's sampling: ONNX's coordinate modes and rounding as per-axis tap tables, and the
+// channels-last resampling the oneDNN regions run.
 #include "providers/cpu/resampling.h"
 
 #include <algorithm>
@@ -293,6 +294,67 @@ AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t
     }
   }
   return m;
+}
+
+namespace {
+
+// One output row of ResamplePixels with a fixed tap count on both axes (the compiler unrolls
+// the taps and vectorises along the pixel vector).
+template <int kTaps>
+void PixelRow(const float* plane, float* out, int64_t w, int64_t vec, const int64_t* iy,
+              const float* wy, const AxisMap& mw, const std::vector<float>& wx, float extrap) {
+  const int64_t w_out = static_cast<int64_t>(mw.outside.size());
+  const float* rows[kTaps];
+  for (int t = 0; t < kTaps; ++t) rows[t] = plane + iy[t] * w * vec;
+  for (int64_t ox = 0; ox < w_out; ++ox) {
+    float* o = out + ox * vec;
+    if (mw.outside[ox]) {
+      std::fill(o, o + vec, extrap);
+      continue;
+    }
+    const int64_t* ix = &mw.index[ox * kTaps];
+    const float* wt = &wx[ox * kTaps];
+    const float* px[kTaps][kTaps];
+    for (int ty = 0; ty < kTaps; ++ty)
+      for (int tx = 0; tx < kTaps; ++tx) px[ty][tx] = rows[ty] + ix[tx] * vec;
+    for (int64_t c = 0; c < vec; ++c) {
+      float acc = 0;
+      for (int ty = 0; ty < kTaps; ++ty) {
+        float h = 0;
+        for (int tx = 0; tx < kTaps; ++tx) h += wt[tx] * px[ty][tx][c];
+        acc += wy[ty] * h;
+      }
+      o[c] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+void ResamplePixels(const float* src, float* dst, int64_t planes, int64_t h, int64_t w, int64_t vec,
+                    const AxisMap& mh, const AxisMap& mw, float extrapolation, int num_threads) {
+  const int64_t h_out = static_cast<int64_t>(mh.outside.size());
+  const int64_t w_out = static_cast<int64_t>(mw.outside.size());
+  const int taps = mw.taps;
+  const std::vector<float> wy(mh.weight.begin(), mh.weight.end());
+  const std::vector<float> wx(mw.weight.begin(), mw.weight.end());
+  const int64_t rows = planes * h_out;
+  const bool parallel = num_threads > 1 && rows * w_out * vec > 32768;
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (parallel)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t p = r / h_out, oy = r % h_out;
+    float* out = dst + r * w_out * vec;
+    if (mh.outside[oy]) {
+      std::fill(out, out + w_out * vec, extrapolation);
+      continue;
+    }
+    const float* plane = src + p * h * w * vec;
+    const int64_t* iy = &mh.index[oy * taps];
+    const float* wr = &wy[oy * taps];
+    if (taps == 1) PixelRow<1>(plane, out, w, vec, iy, wr, mw, wx, extrapolation);
+    if (taps == 2) PixelRow<2>(plane, out, w, vec, iy, wr, mw, wx, extrapolation);
+    if (taps == 4) PixelRow<4>(plane, out, w, vec, iy, wr, mw, wx, extrapolation);
+  }
 }
 
 }  // namespace supernova::cpu::resampling

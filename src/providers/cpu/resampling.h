@@ -1,7 +1,7 @@
 // What a Resize or Upsample node asks for, resolved against its input shape: per axis the
-// output length and a table of source taps, apart from the kernel (ops/resize.cc) so that
-// other resampling code can sample through the same tables and ONNX's coordinate modes and
-// rounding rules are written down once.
+// output length and a table of source taps. The reference kernel (ops/resize.cc) and the oneDNN
+// regions' channels-last step (dnnl/) both sample through these tables, so ONNX's coordinate
+// modes and rounding rules are written down once.
 #pragma once
 
 #include <cstdint>
@@ -58,5 +58,12 @@ Status ParseResize(const KernelContext& ctx, const Shape& x, ResizeParams* p);
 Status ParseUpsample(const KernelContext& ctx, const Shape& x, ResizeParams* p);
 
 AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len);
+
+// Resamples the middle two axes of `planes` arrays of [h, w, vec] floats into [mh's length,
+// mw's length, vec]: channels-last pixels (vec = channels), or the channel blocks of a blocked
+// layout (vec = block). Each output vector is the taps of mh times the taps of mw, summed
+// along w first as the reference kernel does; `outside` positions get `extrapolation`.
+void ResamplePixels(const float* src, float* dst, int64_t planes, int64_t h, int64_t w, int64_t vec,
+                    const AxisMap& mh, const AxisMap& mw, float extrapolation, int num_threads);
 
 }  // namespace supernova::cpu::resampling

@@ -499,9 +499,9 @@ TEST(DnnlRegion, SessionsOfOneModelSharePackedWeights) {
   EXPECT_EQ(cpu::dnnl_ops::LivePackStats().entries, before);
 }
 
-// Resize by 1.5 passes the static check (constant scales, nearest, half_pixel) but oneDNN's
-// nearest only matches ONNX for integer factors: the plan falls back, numbers stay right.
-TEST(DnnlRegion, NonIntegerNearestResizeFallsBack) {
+// Resize by 1.5: oneDNN's nearest only matches ONNX for integer factors, so the region runs
+// its own channels-last step for it instead of oneDNN's resampling.
+TEST(DnnlRegion, NonIntegerNearestResizeRunsOwnStep) {
   ModelBuilder mb(13);
   std::string x = mb.Input("x", {1, 4, 6, 6});
   std::string v = mb.Conv(x, 4, 8, 3, {Ints("pads", {1, 1, 1, 1})});
@@ -513,7 +513,7 @@ TEST(DnnlRegion, NonIntegerNearestResizeFallsBack) {
   std::vector<Tensor> out = ExpectMatchesReference(mb.Bytes(), feeds);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].shape(), (Shape{1, 4, 9, 9}));
-  ExpectFallbackRegion(mb.Bytes(), feeds, "non-integer nearest factor");
+  ExpectOneDnnRegion(mb.Bytes(), feeds);
 }
 
 // output_padding beyond the end padding would need negative oneDNN padding: fallback.

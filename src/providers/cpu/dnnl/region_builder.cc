@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "providers/cpu/resampling.h"
 #include "providers/cpu/spatial.h"
 
 namespace supernova::cpu::dnnl_ops {
@@ -237,7 +238,11 @@ class Builder {
   void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
                std::vector<std::pair<int, memory::desc>> views = {}) {
     plan_->scratch_bytes = std::max(plan_->scratch_bytes, scratch);
-    plan_->steps.push_back({std::move(p), std::move(args), std::move(views), {}, {}});
+    plan_->steps.push_back({std::move(p), nullptr, std::move(args), std::move(views), {}, {}});
+  }
+
+  void AddHostStep(Region::Plan::HostFn fn, std::vector<std::pair<int, int>> args) {
+    plan_->steps.push_back({dnnl::primitive(), std::move(fn), std::move(args), {}, {}, {}});
   }
 
   void AddReorder(int from, int to) {
@@ -721,54 +726,92 @@ class Builder {
     AddStep(dnnl::concat(pd), std::move(args), pd.scratchpad_desc().get_size());
   }
 
+  // Resize of the spatial axes (partition.cc admits no other): oneDNN's resampling where it
+  // computes what ONNX asks, our own channels-last step for the rest (asymmetric and
+  // align_corners coordinates, floor and ceil rounding, cubic, fractional nearest factors).
   void Resize(const ir::Node& n) {
     const Value x = Get(n.inputs[0]);
-    const int64_t opset = graph_.Opset();
-    std::vector<float> scales;
-    Shape out;
-    auto input = [&](size_t i) -> const Tensor* {
-      return i < n.inputs.size() && !n.inputs[i].empty() ? Constant(n.inputs[i]) : nullptr;
-    };
-    if (n.op_type == "Upsample" && opset < 9) {
-      scales = n.AttrFloats("scales");
-    } else {
-      const size_t scales_at = n.op_type == "Resize" && opset >= 11 ? 2 : 1;
-      if (const Tensor* s = input(scales_at); s && s->numel() > 0) {
-        if (s->dtype() != DataType::kFloat32) throw NotMapped("scales");
-        scales.assign(s->data<float>(), s->data<float>() + s->numel());
-      } else if (const Tensor* sz = input(3); sz && sz->numel() == 4) {
-        for (int64_t i = 0; i < 4; ++i) out.push_back(sz->GetAsInt64(i));
-      }
-    }
-    if (out.empty()) {
-      if (scales.size() != 4) throw NotMapped("scales");
-      for (size_t i = 0; i < 4; ++i)
-        out.push_back(
-            static_cast<int64_t>(std::floor(static_cast<double>(x.shape[i]) * scales[i])));
-    }
-    if (out[0] != x.shape[0] || out[1] != x.shape[1]) throw NotMapped("batch or channel resize");
-    const bool nearest = n.AttrString("mode", "nearest") == "nearest";
-    for (size_t i = 2; i < 4; ++i) {
+    std::vector<const Tensor*> given = {nullptr};  // the parser reads X's shape, not its data
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      given.push_back(n.inputs[i].empty() ? nullptr : Constant(n.inputs[i]));
+    const KernelContext ctx(n, graph_.Opset(n.domain), given, nullptr, 1);
+    resampling::ResizeParams p;
+    const Status parsed = n.op_type == "Resize" ? resampling::ParseResize(ctx, x.shape, &p)
+                                                : resampling::ParseUpsample(ctx, x.shape, &p);
+    if (!parsed.ok()) throw NotMapped(parsed.message());
+    const Shape& out = p.out_shape;
+    if (x.shape.size() != 4 || out[0] != x.shape[0] || out[1] != x.shape[1])
+      throw NotMapped("batch or channel resize");
+    for (size_t i = 2; i < 4; ++i)
       if (out[i] <= 0 || x.shape[i] <= 0) throw NotMapped("empty resize");
-      const double factor = static_cast<double>(out[i]) / static_cast<double>(x.shape[i]);
-      // The given scale drives ONNX's coordinate transform; oneDNN uses out/in.
-      if (!scales.empty() && std::fabs(factor - scales[i]) > 1e-6 * factor)
-        throw NotMapped("scale does not divide the size");
-      if (nearest && out[i] % x.shape[i] != 0) throw NotMapped("non-integer nearest factor");
-      // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
-      if (out[i] == 1 && x.shape[i] != 1 &&
-          n.AttrString("coordinate_transformation_mode", "half_pixel") == "pytorch_half_pixel")
-        throw NotMapped("pytorch_half_pixel to one pixel");
-    }
+    if (!OneDnnResamples(p, x.shape)) return PixelResize(n, x, p);
     dnnl::resampling_forward::desc d(
         dnnl::prop_kind::forward_inference,
-        nearest ? dnnl::algorithm::resampling_nearest : dnnl::algorithm::resampling_linear,
+        p.mode == resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
+                                             : dnnl::algorithm::resampling_linear,
         DescOf(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
     dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
     const int src = In(n.inputs[0], pd.src_desc());
     const int dst = Out(n.outputs[0], out, pd.dst_desc());
     AddStep(dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
             pd.scratchpad_desc().get_size());
+  }
+
+  // oneDNN samples at half-pixel centres with the factor out/in, rounds nearest to the closest
+  // pixel and interpolates linearly: ONNX's half_pixel, where the given scale is that factor.
+  static bool OneDnnResamples(const resampling::ResizeParams& p, const Shape& in) {
+    using resampling::CoordMode;
+    using resampling::NearestMode;
+    const bool half = p.coord == CoordMode::kHalfPixel || p.coord == CoordMode::kPytorchHalfPixel;
+    const Shape& out = p.out_shape;
+    for (size_t i = 2; i < 4; ++i) {
+      const double factor = static_cast<double>(out[i]) / static_cast<double>(in[i]);
+      if (std::fabs(factor - p.scales[i]) > 1e-6 * factor) return false;
+      // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
+      if (out[i] == 1 && in[i] != 1 && p.coord == CoordMode::kPytorchHalfPixel) return false;
+      if (p.mode == resampling::Mode::kNearest && out[i] % in[i] != 0) return false;
+    }
+    if (p.mode == resampling::Mode::kLinear) return half;
+    if (p.mode != resampling::Mode::kNearest) return false;
+    // With integer factors half-pixel coordinates never tie, so both round modes agree with
+    // oneDNN's rounding, and asymmetric coordinates truncated (Upsample's rule when enlarging)
+    // land on the same pixels; floor and ceil of half-pixel coordinates pick others.
+    const bool rounds =
+        p.nearest == NearestMode::kRoundPreferFloor || p.nearest == NearestMode::kRoundPreferCeil;
+    const bool truncates = p.nearest == NearestMode::kFloor || p.nearest == NearestMode::kSimple;
+    return (half && rounds) || (p.coord == CoordMode::kAsymmetric && truncates);
+  }
+
+  // A resize as our own step on the layout the input already has when that keeps each
+  // pixel's channels (or a block of them) together, channels-last otherwise: the tap tables
+  // of the reference kernel applied to whole channel vectors.
+  void PixelResize(const ir::Node& n, const Value& x, const resampling::ResizeParams& p) {
+    std::optional<FormatTag> tag = TagOf(DescOf(x.buffer));
+    int64_t block = 0;  // channels per pixel vector; 0: all of them (channels-last)
+    if (tag == FormatTag::aBcd16b) block = 16;
+    if (tag == FormatTag::aBcd8b) block = 8;
+    if (tag == FormatTag::aBcd4b) block = 4;
+    if (!block) tag = FormatTag::acdb;
+    const Shape& out = p.out_shape;
+    const int src = In(n.inputs[0], memory::desc(ToDims(x.shape), kF32, *tag));
+    const int dst = Out(n.outputs[0], out, memory::desc(ToDims(out), kF32, *tag));
+    const int64_t c = x.shape[1];
+    const int64_t vec = block ? block : c;
+    const int64_t planes = x.shape[0] * (block ? (c + block - 1) / block : 1);
+    const int64_t h = x.shape[2], w = x.shape[3];
+    auto mh =
+        std::make_shared<const resampling::AxisMap>(resampling::BuildAxisMap(p, 2, h, out[2]));
+    auto mw =
+        std::make_shared<const resampling::AxisMap>(resampling::BuildAxisMap(p, 3, w, out[3]));
+    const auto extrapolation = static_cast<float>(p.extrapolation);
+    AddHostStep(
+        [=](const std::unordered_map<int, memory>& args, int threads) {
+          resampling::ResamplePixels(
+              static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
+              static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), planes, h, w, vec, *mh,
+              *mw, extrapolation, threads);
+        },
+        {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   }
 
   // Element-wise work after a convolution that its primitive applies as post-ops while the
@@ -1109,7 +1152,11 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
       for (const auto& [arg, md] : st.views)
         args[arg] = memory(md, Engine(), args.at(arg).get_data_handle());
       if (plan.scratch_bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, scratch_mem);
-      st.primitive.execute(stream, args);
+      if (st.host) {
+        st.host(args, ctx.num_threads);
+      } else {
+        st.primitive.execute(stream, args);
+      }
       for (int b : st.release) {
         mem[b] = memory();
         temp[b] = Tensor();

@@ -1,9 +1,11 @@
 // A region's compiled form: buffers with their oneDNN layouts, and the primitives to run.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -32,8 +34,12 @@ struct Region::Plan {
     std::shared_ptr<const PackedWeights> packed;  // kConstant: keeps a packed weight alive
     Tensor source;                                // kConstant: keeps wrapped data alive
   };
+  // Our own code for a step oneDNN has no primitive for: it gets the arguments a primitive
+  // would, and the number of threads it may use.
+  using HostFn = std::function<void(const std::unordered_map<int, dnnl::memory>&, int threads)>;
   struct Step {
-    dnnl::primitive primitive;
+    dnnl::primitive primitive;  // empty when `host` runs the step
+    HostFn host;
     std::vector<std::pair<int, int>> args;  // (DNNL_ARG_*, buffer)
     // (DNNL_ARG_*, desc): that argument's buffer seen through another desc of the same bytes
     // (a plain tensor with its dims regrouped, as MatMul's broadcast and flattening need).
