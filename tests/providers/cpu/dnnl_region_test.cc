@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "ir/shape_inference.h"
 #include "providers/cpu/dnnl/dnnl_common.h"
 #include "providers/cpu/dnnl/region.h"
+#include "providers/cpu/dnnl/region_builder.h"
 #include "providers/cpu/kernel.h"
 #include "supernova/session.h"
 
@@ -537,6 +539,65 @@ TEST(DnnlRegion, ThreadCountDoesNotChangeResults) {
   ASSERT_EQ(one.size(), 1u);
   ASSERT_EQ(two.size(), 1u);
   EXPECT_TRUE(TensorsNear(one[0], two[0], 1e-6, 1e-6));
+}
+
+// The reorder steps of the plan for a model that is one region whose inputs are graph inputs.
+int ReorderSteps(const std::string& bytes, const Feeds& feeds) {
+  Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (!model.ok()) return -1;
+  ir::Graph& g = model->graph;
+  ir::InferShapes(g);
+  const auto ranges = cpu::dnnl_ops::Partition(g);
+  EXPECT_EQ(ranges.size(), 1u);
+  if (ranges.size() != 1) return -1;
+  std::vector<const ir::Node*> members;
+  for (size_t k = ranges[0].first; k < ranges[0].second; ++k) members.push_back(&g.nodes[k]);
+  cpu::dnnl_ops::Region region(g, members);
+  std::map<std::string, Tensor> constants;
+  for (const ir::Node* n : members)
+    for (const std::string& in : n->inputs)
+      if (g.IsInitializer(in)) constants.emplace(in, g.initializers.at(in));
+  std::vector<const Tensor*> ins;
+  for (const std::string& name : region.inputs())
+    for (const auto& [feed, value] : feeds)
+      if (feed == name) ins.push_back(&value);
+  auto plan =
+      cpu::dnnl_ops::BuildPlan(g, members, region.inputs(), region.outputs(), constants, ins);
+  EXPECT_FALSE(plan->reference) << plan->why;
+  int reorders = 0;
+  for (const auto& step : plan->steps)
+    if (!step.host && step.primitive.get_kind() == dnnl::primitive::kind::reorder) ++reorders;
+  return reorders;
+}
+
+// relu(conv(x) + a) with a = conv(x): the sum post-op writes over a's buffer when nothing
+// reads a afterwards, and copies a first when something does (a later Add of a, a graph output,
+// or the convolution's own input being a).
+TEST(DnnlRegionResidual, SummedInPlaceOnlyWhenNothingReadsItLater) {
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 9, 10}, 49)}};
+  auto build = [](bool read_later, bool a_is_output) {
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 8, 9, 10});
+    std::string a = mb.Conv(x, 8, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+    std::string y = mb.Conv(x, 8, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+    y = mb.Op("Relu", {mb.Op("Add", {y, a})});
+    if (read_later) y = mb.Op("Add", {y, a});
+    mb.Output(y);
+    if (a_is_output) mb.Output(a);
+    return mb.Bytes();
+  };
+  const std::string dead = build(false, false), read = build(true, false);
+  ExpectOneDnnMatchesReference(dead, feeds);
+  ExpectOneDnnMatchesReference(read, feeds);
+  ExpectOneDnnMatchesReference(build(false, true), feeds);
+  EXPECT_EQ(ReorderSteps(read, feeds), ReorderSteps(dead, feeds) + 1);
+
+  ModelBuilder mb;  // the residual is the convolution's own input
+  std::string x = mb.Input("x", {1, 8, 9, 10});
+  std::string a = mb.Conv(x, 8, 8, 1);
+  mb.Output(mb.Op("Add", {mb.Conv(a, 8, 8, 3, {Ints("pads", {1, 1, 1, 1})}), a}));
+  ExpectOneDnnMatchesReference(mb.Bytes(), feeds);
 }
 
 }  // namespace

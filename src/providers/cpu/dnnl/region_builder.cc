@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "providers/cpu/resampling.h"
 #include "providers/cpu/spatial.h"
@@ -71,6 +72,9 @@ class Builder {
       for (const std::string& in : n.inputs) ++uses_[in];
     for (const std::string& out : graph.outputs) ++uses_[out];
     for (const std::string& out : outputs) ++uses_[out];  // read after the region
+    outputs_.insert(outputs.begin(), outputs.end());
+    for (size_t k = 0; k < nodes.size(); ++k)
+      for (const std::string& in : nodes[k]->inputs) last_read_[in] = k;
   }
 
   // Compiles nodes_[k] unless an earlier primitive absorbed it as a post-op.
@@ -312,6 +316,26 @@ class Builder {
     }
   }
 
+  // Whether a primitive computing nodes_ up to `last_node` from `src` may write its result over
+  // `name`'s buffer (laid out as `md`): a temporary of the region that no later node and
+  // nothing after the region reads, that no Transpose sees, and that is not `src` itself.
+  bool Overwritable(const std::string& name, const memory::desc& md, int src, size_t last_node) {
+    const auto v = values_.find(name);
+    if (v == values_.end() || outputs_.count(name)) return false;
+    const int b = v->second.buffer;
+    const Buffer& buf = plan_->buffers[b];
+    if (buf.kind != Kind::kTemp || !(buf.md == md) || b == src) return false;
+    if (plan_->buffers[src].kind == Kind::kAlias && plan_->buffers[src].alias == b) return false;
+    const auto last = last_read_.find(name);
+    if (last != last_read_.end() && last->second > last_node) return false;
+    for (const Buffer& other : plan_->buffers)
+      if (other.kind == Kind::kAlias && other.alias == b) return false;
+    // Copies of the old contents in other layouts must not be handed out for the new ones.
+    std::erase_if(converted_,
+                  [b](const auto& entry) { return entry.first.first == b || entry.second == b; });
+    return true;
+  }
+
   void Conv(const ir::Node& n) {
     const Value x = Get(n.inputs[0]);
     const Tensor* w = Constant(n.inputs[1]);
@@ -357,13 +381,21 @@ class Builder {
     dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
     const int src = In(n.inputs[0], pd.src_desc());
     const int wei = PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
-    const int dst = Out(tail.output, out, pd.dst_desc());
-    if (has_sum) {  // the sum post-op adds what dst holds: put the residual there first
-      const Value& z = Get(n.inputs[3]);
-      if (z.shape != out) throw NotMapped("residual shape differs from the output");
-      AddReorder(z.buffer, dst);
+    // The sum post-op adds what dst holds: the residual goes there first, or dst is the
+    // residual's own buffer when nothing reads the residual afterwards.
+    std::string residual = tail.sum_value;
+    if (has_sum) {
+      residual = n.inputs[3];
+      if (Get(residual).shape != out) throw NotMapped("residual shape differs from the output");
     }
-    if (tail.sum_source >= 0) AddReorder(tail.sum_source, dst);
+    int dst;
+    if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
+      dst = values_[residual].buffer;
+      values_[tail.output] = {out, dst};
+    } else {
+      dst = Out(tail.output, out, pd.dst_desc());
+      if (!residual.empty()) AddReorder(Get(residual).buffer, dst);
+    }
     std::vector<std::pair<int, int>> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
     if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
@@ -820,8 +852,9 @@ class Builder {
   // Add of a same-shaped value already computed, as a sum).
   struct Tail {
     dnnl::post_ops post_ops;
-    std::string output;   // the value the primitive's dst becomes
-    int sum_source = -1;  // buffer to copy into dst before the primitive runs (sum post-op)
+    std::string output;                     // the value the primitive's dst becomes
+    std::string sum_value;                  // the value a sum post-op adds (empty: none)
+    size_t last_node = 0;                   // the last node of nodes_ the primitive computes
     std::vector<std::pair<int, int>> args;  // binary post-op operands
   };
 
@@ -830,6 +863,7 @@ class Builder {
     Tail t;
     t.post_ops = base;
     t.output = first_output;
+    t.last_node = pos_;
     const size_t rank = out.size();
     // Long chains are rare in models and not safe in oneDNN 2.6: seven element-wise post-ops
     // on one convolution (two clips in a row among them) gave results 1e-2 off the reference.
@@ -871,12 +905,12 @@ class Builder {
           t.args.push_back(
               {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(*c, md)});
           taken = true;
-        } else if (!c && op == "Add" && !has_sum && t.sum_source < 0 && t.post_ops.len() == 0) {
+        } else if (!c && op == "Add" && !has_sum && t.sum_value.empty() && t.post_ops.len() == 0) {
           // A residual: sum adds dst's contents, so it must come before any other post-op.
           auto v = values_.find(other);
           if (v == values_.end() || v->second.shape != out) break;
           t.post_ops.append_sum(1.f);
-          t.sum_source = v->second.buffer;
+          t.sum_value = other;
           taken = true;
         }
       } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
@@ -892,6 +926,7 @@ class Builder {
       if (!taken) break;
       absorbed_.insert(j);
       t.output = n.outputs[0];
+      t.last_node = j;
     }
     return t;
   }
@@ -1072,6 +1107,8 @@ class Builder {
   std::unordered_map<std::string, Value> values_;
   std::map<std::pair<int, std::string>, int> converted_;
   std::set<int> handed_out_;
+  std::unordered_set<std::string> outputs_;            // read after the region
+  std::unordered_map<std::string, size_t> last_read_;  // the last node in nodes_ reading it
 };
 
 }  // namespace
