@@ -60,6 +60,62 @@ bool SupportedActivation(const ir::Node& n) {
   return known.count(act) != 0;
 }
 
+// Resize and Upsample of the two spatial axes of a 4-D tensor with constant scales or sizes:
+// oneDNN's resampling where it agrees with ONNX's coordinates, our channels-last step
+// otherwise (region_builder.cc). What the reference kernel rejects stays with it, so that the
+// error comes from there.
+bool ResizeSupported(const ir::Graph& g, const ir::Node& n) {
+  const std::string& x = n.inputs[0];
+  if (!FloatOfRank(g, x, 4, 4) || !FloatOfRank(g, n.outputs[0], 4, 4)) return false;
+  for (size_t i = 1; i < n.inputs.size(); ++i)
+    if (!ConstantOrAbsent(g, n, i)) return false;
+  auto given = [&](size_t i) -> const Tensor* {
+    if (i >= n.inputs.size() || n.inputs[i].empty()) return nullptr;
+    const Tensor& t = g.initializers.at(n.inputs[i]);
+    return t.numel() > 0 ? &t : nullptr;
+  };
+  const bool resize11 = n.op_type == "Resize" && g.Opset() >= 11;
+  const std::string mode = n.AttrString("mode", "nearest");
+  if (mode != "nearest" && mode != "linear" && mode != "bilinear" && !(resize11 && mode == "cubic"))
+    return false;
+  std::vector<double> scales;
+  if (resize11) {
+    // oneDNN has no antialiasing, no axes subset and no aspect-ratio policy, and neither do
+    // the reference kernels: leave those to the reference kernel's error.
+    if (n.AttrInt("antialias", 0) != 0 || n.HasAttr("axes") ||
+        n.AttrString("keep_aspect_ratio_policy", "stretch") != "stretch")
+      return false;
+    static const std::unordered_set<std::string> coords = {
+        "half_pixel", "pytorch_half_pixel",   "align_corners",
+        "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+    static const std::unordered_set<std::string> roundings = {"round_prefer_floor",
+                                                              "round_prefer_ceil", "floor", "ceil"};
+    if (!coords.count(n.AttrString("coordinate_transformation_mode", "half_pixel")) ||
+        !roundings.count(n.AttrString("nearest_mode", "round_prefer_floor")))
+      return false;
+    const Tensor* s = given(2);
+    const Tensor* sizes = given(3);
+    if (s && sizes) return false;  // an error the reference kernel reports
+    if (sizes) {
+      // Batch and channels must stay: the sizes must repeat the input's known dims.
+      const std::vector<ir::Dim>& dims = *g.TypeOf(x)->dims;
+      if (sizes->dtype() != DataType::kInt64 || sizes->numel() != 4) return false;
+      for (int64_t i = 0; i < 2; ++i)
+        if (!dims[i].known() || dims[i].value != sizes->data<int64_t>()[i]) return false;
+      return true;
+    }
+    if (!s || s->dtype() != DataType::kFloat32) return false;
+    scales.assign(s->data<float>(), s->data<float>() + s->numel());
+  } else if (n.op_type == "Upsample" && g.Opset() < 9) {
+    for (float v : n.AttrFloats("scales")) scales.push_back(v);
+  } else {
+    const Tensor* s = given(1);
+    if (!s || s->dtype() != DataType::kFloat32) return false;
+    scales.assign(s->data<float>(), s->data<float>() + s->numel());
+  }
+  return scales.size() == 4 && scales[0] == 1 && scales[1] == 1;
+}
+
 }  // namespace
 
 bool SpatialReduction(const ir::Graph& g, const ir::Node& n) {
@@ -143,41 +199,8 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
       if (in.empty() || !FloatOfRank(g, in, 1, 6)) return false;
     return FloatOfRank(g, y, 1, 6);
   }
-  if (op == "Resize" || op == "Upsample") {
-    for (size_t i = 1; i < n.inputs.size(); ++i)
-      if (!ConstantOrAbsent(g, n, i)) return false;
-    // Both scales and sizes is an error the reference kernel reports.
-    auto given = [&](size_t i) {
-      return i < n.inputs.size() && !n.inputs[i].empty() &&
-             g.initializers.at(n.inputs[i]).numel() > 0;
-    };
-    if (op == "Resize" && g.Opset() >= 11 && given(2) && given(3)) return false;
-    const std::string mode = n.AttrString("mode", "nearest");
-    const std::string ctm = n.AttrString("coordinate_transformation_mode", "half_pixel");
-    const std::string nearest = n.AttrString("nearest_mode", "round_prefer_floor");
-    if (op == "Resize" && g.Opset() >= 11) {
-      // oneDNN has no antialiasing, no axes subset and no aspect-ratio policy: leave those
-      // to the reference kernel rather than drop them.
-      if (n.AttrInt("antialias", 0) != 0 || n.HasAttr("axes") ||
-          n.AttrString("keep_aspect_ratio_policy", "stretch") != "stretch")
-        return false;
-      if (mode == "nearest") {
-        // With integer factors oneDNN's nearest (which rounds) matches these: half_pixel
-        // coordinates never tie, so both round modes agree, but floor and ceil pick other
-        // pixels.
-        const bool half = ctm == "half_pixel" || ctm == "pytorch_half_pixel";
-        const bool rounds = nearest == "round_prefer_floor" || nearest == "round_prefer_ceil";
-        if (!(half && rounds) && !(ctm == "asymmetric" && nearest == "floor")) return false;
-      } else if (mode == "linear") {
-        if (ctm != "half_pixel" && ctm != "pytorch_half_pixel") return false;
-      } else {
-        return false;
-      }
-    } else if (mode != "nearest") {  // opset <= 10: asymmetric floor for nearest
-      return false;
-    }
-    return FloatOfRank(g, x, 4, 4) && FloatOfRank(g, y, 4, 4);
-  }
+  if (op == "Resize" || op == "Upsample") return ResizeSupported(g, n);
+  if (op == "Transpose") return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
   return false;
 }
 

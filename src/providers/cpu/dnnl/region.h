@@ -2,11 +2,13 @@
 //
 // Partition() groups the graph's oneDNN-capable float nodes (convolutions, pooling, batch and
 // local response normalisation, element-wise activations, binary arithmetic, channel concat,
-// integer-factor resize) into regions: runs of nodes that are contiguous in execution order,
-// so a region can execute as one step. Inside a region every value stays in the layout its
-// producing primitive prefers (usually channel-blocked, nChw16c on AVX-512); reorders happen
-// only where a value enters from outside or leaves the region. Weights are packed once per
-// layout and shared across sessions (see PackWeights).
+// spatial resize, transpose) into regions: runs of nodes that are contiguous in execution
+// order, so a region can execute as one step. Inside a region every value stays in the layout
+// its producing primitive prefers (channel-blocked or channels-last); reorders happen only
+// where a consumer wants another layout, or where a value enters from outside or leaves the
+// region. A Transpose moves no data of its own, and a Resize oneDNN cannot express runs as a
+// step of our own on the same layouts. Weights are packed once per layout and shared across
+// sessions (see PackWeights).
 //
 // A region compiles a plan per set of input shapes (and thread count) on first use and keeps
 // it. Shapes or attributes oneDNN cannot take make the plan fall back to running the nodes

@@ -1,980 +1,340 @@
 // Compiling a region: one oneDNN primitive (or two) per node, layouts chosen by the
 // primitives themselves ("any"), reorders only where a consumer wants another layout than
-// its producer made, or where a value leaves the region.
+// its producer made, or where a value leaves the region. This file holds the machinery;
+// op_compilers.cc the compiler of each op type.
 #include "providers/cpu/dnnl/region_builder.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
-#include <optional>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
-#include "providers/cpu/spatial.h"
+#include "providers/cpu/dnnl/plan_builder.h"
 
 namespace supernova::cpu::dnnl_ops {
 
-using dnnl::memory;
-using Buffer = Region::Plan::Buffer;
-using Kind = Region::Plan::Buffer::Kind;
-using FormatTag = memory::format_tag;
-
-namespace {
-
-constexpr auto kF32 = memory::data_type::f32;
-
-// Raised when a node's shapes or attributes are outside what this compiler maps to oneDNN;
-// the region then falls back to the reference kernels.
-struct NotMapped : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// One element-wise operation: oneDNN algorithm with its alpha and beta.
-struct Eltwise {
-  dnnl::algorithm alg;
-  float alpha = 0, beta = 0;
-};
-
-// The oneDNN form of an ONNX activation (HardSigmoid needs two steps).
-std::vector<Eltwise> ActivationSteps(const std::string& op, const std::vector<float>& p) {
-  using A = dnnl::algorithm;
-  auto param = [&](size_t i, float fallback) { return i < p.size() ? p[i] : fallback; };
-  if (op.empty()) return {};
-  if (op == "Relu") return {{A::eltwise_relu, 0, 0}};
-  if (op == "LeakyRelu") return {{A::eltwise_relu, param(0, 0.01f), 0}};
-  if (op == "Sigmoid") return {{A::eltwise_logistic, 0, 0}};
-  if (op == "Tanh") return {{A::eltwise_tanh, 0, 0}};
-  if (op == "HardSwish") return {{A::eltwise_hardswish, 0, 0}};
-  if (op == "HardSigmoid")
-    return {{A::eltwise_linear, param(0, 0.2f), param(1, 0.5f)}, {A::eltwise_clip, 0.f, 1.f}};
-  if (op == "Clip")
-    return {{A::eltwise_clip, param(0, -std::numeric_limits<float>::max()),
-             param(1, std::numeric_limits<float>::max())}};
-  if (op == "Elu") return {{A::eltwise_elu, param(0, 1.0f), 0}};
-  if (op == "Exp") return {{A::eltwise_exp, 0, 0}};
-  if (op == "Log") return {{A::eltwise_log, 0, 0}};
-  if (op == "Abs") return {{A::eltwise_abs, 0, 0}};
-  if (op == "Sqrt") return {{A::eltwise_sqrt, 0, 0}};
-  if (op == "Neg") return {{A::eltwise_linear, -1.f, 0.f}};
-  throw NotMapped("activation " + op);
+PlanBuilder::PlanBuilder(const ir::Graph& graph, const std::vector<const ir::Node*>& nodes,
+                         const std::vector<std::string>& outputs,
+                         const std::map<std::string, Tensor>& constants, Region::Plan* plan)
+    : graph_(graph), nodes_(nodes), constants_(constants), plan_(plan) {
+  for (const ir::Node& n : graph.nodes)
+    for (const std::string& in : n.inputs) ++uses_[in];
+  for (const std::string& out : graph.outputs) ++uses_[out];
+  for (const std::string& out : outputs) ++uses_[out];  // read after the region
+  outputs_.insert(outputs.begin(), outputs.end());
+  for (size_t k = 0; k < nodes.size(); ++k)
+    for (const std::string& in : nodes[k]->inputs) last_read_[in] = k;
 }
 
-class Builder {
- public:
-  Builder(const ir::Graph& graph, const std::vector<const ir::Node*>& nodes,
-          const std::vector<std::string>& outputs, const std::map<std::string, Tensor>& constants,
-          Region::Plan* plan)
-      : graph_(graph), nodes_(nodes), constants_(constants), plan_(plan) {
-    for (const ir::Node& n : graph.nodes)
-      for (const std::string& in : n.inputs) ++uses_[in];
-    for (const std::string& out : graph.outputs) ++uses_[out];
-    for (const std::string& out : outputs) ++uses_[out];  // read after the region
-  }
+// Compiles nodes_[k] unless an earlier primitive absorbed it as a post-op.
+void PlanBuilder::AddNodeAt(size_t k) {
+  if (absorbed_.count(k)) return;
+  pos_ = k;
+  AddNode(*nodes_[k]);
+}
 
-  // Compiles nodes_[k] unless an earlier primitive absorbed it as a post-op.
-  void AddNodeAt(size_t k) {
-    if (absorbed_.count(k)) return;
-    pos_ = k;
-    AddNode(*nodes_[k]);
-  }
+void PlanBuilder::AddInput(const std::string& name, int index, const Tensor& t) {
+  if (t.dtype() != DataType::kFloat32)
+    throw NotMapped("input " + name + " is " + DataTypeName(t.dtype()));
+  Buffer b;
+  b.kind = Kind::kInput;
+  b.md = PlainDesc(t.shape());
+  b.index = index;
+  values_[name] = {t.shape(), NewBuffer(std::move(b))};
+}
 
-  void AddInput(const std::string& name, int index, const Tensor& t) {
-    if (t.dtype() != DataType::kFloat32)
-      throw NotMapped("input " + name + " is " + DataTypeName(t.dtype()));
-    Buffer b;
-    b.kind = Kind::kInput;
-    b.md = PlainDesc(t.shape());
-    b.index = index;
-    values_[name] = {t.shape(), NewBuffer(std::move(b))};
+// Hands each region output to the caller in plain layout.
+void PlanBuilder::Finish(const std::vector<std::string>& outputs) {
+  for (size_t j = 0; j < outputs.size(); ++j) {
+    const Value& v = Get(outputs[j]);
+    const memory::desc plain = PlainDesc(v.shape);
+    // A temporary whose bytes are already the plain output (itself, or seen through a
+    // Transpose) becomes the output and is written in place.
+    const Buffer& seen = plan_->buffers[v.buffer];
+    const int root = seen.kind == Kind::kAlias ? seen.alias : v.buffer;
+    Buffer& b = plan_->buffers[root];
+    if (b.kind == Kind::kTemp && seen.md == plain && !handed_out_.count(root)) {
+      b.kind = Kind::kOutput;
+      b.index = static_cast<int>(j);
+      b.shape = v.shape;
+      handed_out_.insert(root);
+      continue;
+    }
+    Buffer out;
+    out.kind = Kind::kOutput;
+    out.md = plain;
+    out.index = static_cast<int>(j);
+    out.shape = v.shape;
+    const int ob = NewBuffer(std::move(out));
+    AddReorder(v.buffer, ob);
   }
+  ComputeLifetimes();
+}
 
-  void AddNode(const ir::Node& n) {
+int PlanBuilder::NewBuffer(Buffer b) {
+  plan_->buffers.push_back(std::move(b));
+  return static_cast<int>(plan_->buffers.size()) - 1;
+}
+
+// A buffer holding `t`'s bytes (kept alive by the plan) seen through `md`.
+int PlanBuilder::ConstantBuffer(const Tensor& t, const memory::desc& md) {
+  Buffer b;
+  b.kind = Kind::kConstant;
+  b.md = md;
+  b.source = t;
+  b.constant = memory(md, Engine(), const_cast<void*>(t.raw_data()));
+  return NewBuffer(std::move(b));
+}
+
+const Tensor* PlanBuilder::Constant(const std::string& name) const {
+  auto it = constants_.find(name);
+  return it == constants_.end() ? nullptr : &it->second;
+}
+
+const PlanBuilder::Value& PlanBuilder::Get(const std::string& name) {
+  auto it = values_.find(name);
+  if (it != values_.end()) return it->second;
+  const Tensor* c = Constant(name);
+  if (!c) throw NotMapped("value " + name + " is not available");
+  if (c->dtype() != DataType::kFloat32) throw NotMapped("constant " + name + " is not float");
+  return values_[name] = {c->shape(), ConstantBuffer(*c, PlainDesc(c->shape()))};
+}
+
+// By value: buffers grow while a node compiles, so references into them would dangle.
+memory::desc PlanBuilder::DescOf(int buffer) const { return plan_->buffers[buffer].md; }
+
+// The buffer holding `name` in layout `md`, reordering (once per layout) when needed.
+int PlanBuilder::In(const std::string& name, const memory::desc& md) {
+  return Convert(Get(name).buffer, md);
+}
+
+// `buffer` in layout `md`: itself, or a reordered copy made once per layout.
+int PlanBuilder::Convert(int buffer, const memory::desc& md) {
+  if (DescOf(buffer) == md) return buffer;
+  auto key =
+      std::make_pair(buffer, std::string(reinterpret_cast<const char*>(&md.data), sizeof(md.data)));
+  auto it = converted_.find(key);
+  if (it != converted_.end()) return it->second;
+  int b;
+  const Buffer& src = plan_->buffers[buffer];
+  if (src.kind == Kind::kConstant) {  // constants are reordered once, now
+    Buffer packed;
+    packed.kind = Kind::kConstant;
+    packed.md = md;
+    packed.packed = PackWeights(src.source, src.md, md);
+    packed.constant = packed.packed->memory;
+    b = NewBuffer(std::move(packed));
+  } else {
+    Buffer tmp;
+    tmp.md = md;
+    b = NewBuffer(std::move(tmp));
+    AddReorder(buffer, b);
+  }
+  converted_[key] = b;
+  return b;
+}
+
+int PlanBuilder::Out(const std::string& name, const Shape& shape, const memory::desc& md) {
+  Buffer b;
+  b.md = md;
+  const int id = NewBuffer(std::move(b));
+  values_[name] = {shape, id};
+  return id;
+}
+
+// A weight constant seen through `md` (its ONNX layout), packed into `packed_md`.
+int PlanBuilder::PackedConstant(const std::string& name, const memory::desc& md,
+                                const memory::desc& packed_md) {
+  const Tensor* c = Constant(name);
+  if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("weight " + name);
+  if (static_cast<size_t>(c->nbytes()) != md.get_size())
+    throw NotMapped("weight " + name + " has an unexpected size");
+  Buffer b;
+  b.kind = Kind::kConstant;
+  b.md = packed_md;
+  b.packed = PackWeights(*c, md, packed_md);
+  b.constant = b.packed->memory;
+  return NewBuffer(std::move(b));
+}
+
+int PlanBuilder::ConstantVector(const std::string& name, int64_t expected) {
+  const Tensor* c = Constant(name);
+  if (!c || c->dtype() != DataType::kFloat32 || c->numel() != expected)
+    throw NotMapped("constant " + name + " must be float[" + std::to_string(expected) + "]");
+  return ConstantBuffer(*c, memory::desc({expected}, kF32, FormatTag::a));
+}
+
+void PlanBuilder::AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
+                          std::vector<std::pair<int, memory::desc>> views) {
+  plan_->scratch_bytes = std::max(plan_->scratch_bytes, scratch);
+  plan_->steps.push_back({std::move(p), nullptr, std::move(args), std::move(views), {}, {}});
+}
+
+void PlanBuilder::AddHostStep(Region::Plan::HostFn fn, std::vector<std::pair<int, int>> args) {
+  plan_->steps.push_back({dnnl::primitive(), std::move(fn), std::move(args), {}, {}, {}});
+}
+
+void PlanBuilder::AddReorder(int from, int to) {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  dnnl::reorder::primitive_desc pd(Engine(), DescOf(from), Engine(), DescOf(to), attr);
+  AddStep(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
+          pd.scratchpad_desc().get_size());
+}
+
+dnnl::primitive_attr PlanBuilder::Attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+// `buffer`'s bytes seen through `md`: a constant wraps the same data again, anything else
+// becomes an alias that ExecutePlan points at its root's memory.
+int PlanBuilder::Alias(int buffer, const memory::desc& md) {
+  const Buffer& src = plan_->buffers[buffer];
+  if (src.kind == Kind::kConstant) {
+    if (!src.source.defined()) throw NotMapped("a packed constant seen through another layout");
+    return ConstantBuffer(src.source, md);
+  }
+  Buffer b;
+  b.kind = Kind::kAlias;
+  b.md = md;
+  b.alias = src.kind == Kind::kAlias ? src.alias : buffer;
+  return NewBuffer(std::move(b));
+}
+
+// Whether a primitive computing nodes_ up to `last_node` from `src` may write its result over
+// `name`'s buffer (laid out as `md`): a temporary of the region that no later node and
+// nothing after the region reads, that no Transpose sees, and that is not `src` itself.
+bool PlanBuilder::Overwritable(const std::string& name, const memory::desc& md, int src,
+                               size_t last_node) {
+  const auto v = values_.find(name);
+  if (v == values_.end() || outputs_.count(name)) return false;
+  const int b = v->second.buffer;
+  const Buffer& buf = plan_->buffers[b];
+  if (buf.kind != Kind::kTemp || !(buf.md == md) || b == src) return false;
+  if (plan_->buffers[src].kind == Kind::kAlias && plan_->buffers[src].alias == b) return false;
+  const auto last = last_read_.find(name);
+  if (last != last_read_.end() && last->second > last_node) return false;
+  for (const Buffer& other : plan_->buffers)
+    if (other.kind == Kind::kAlias && other.alias == b) return false;
+  // Copies of the old contents in other layouts must not be handed out for the new ones.
+  std::erase_if(converted_,
+                [b](const auto& entry) { return entry.first.first == b || entry.second == b; });
+  return true;
+}
+
+// The named layout `md` has, among those oneDNN picks for activations.
+std::optional<FormatTag> PlanBuilder::TagOf(const memory::desc& md) {
+  using F = FormatTag;
+  static const std::vector<F> kTags[] = {{F::abc, F::acb, F::aBc16b, F::aBc8b, F::aBc4b},
+                                         {F::abcd, F::acdb, F::aBcd16b, F::aBcd8b, F::aBcd4b},
+                                         {F::abcde, F::acdeb, F::aBcde16b, F::aBcde8b, F::aBcde4b}};
+  const int nd = md.data.ndims;
+  if (nd < 3 || nd > 5 || md.data.data_type != dnnl_f32) return std::nullopt;
+  for (F tag : kTags[nd - 3])
+    if (memory::desc(md.dims(), kF32, tag) == md) return tag;
+  return std::nullopt;
+}
+
+// Temporaries live from the step that first touches them (or an alias of them) to the step
+// that last does; their aliases come and go with them.
+void PlanBuilder::ComputeLifetimes() {
+  const std::vector<Buffer>& buffers = plan_->buffers;
+  const size_t nb = buffers.size();
+  auto root = [&](int b) { return buffers[b].kind == Kind::kAlias ? buffers[b].alias : b; };
+  std::vector<int> first(nb, -1), last(nb, -1);
+  for (size_t s = 0; s < plan_->steps.size(); ++s)
+    for (const auto& [arg, b] : plan_->steps[s].args) {
+      const int r = root(b);
+      if (first[r] < 0) first[r] = static_cast<int>(s);
+      last[r] = static_cast<int>(s);
+    }
+  std::vector<std::vector<int>> aliases(nb);
+  for (size_t b = 0; b < nb; ++b)
+    if (buffers[b].kind == Kind::kAlias) aliases[buffers[b].alias].push_back(static_cast<int>(b));
+  for (size_t b = 0; b < nb; ++b) {
+    if (buffers[b].kind != Kind::kTemp || first[b] < 0) continue;
+    std::vector<int>& allocate = plan_->steps[first[b]].allocate;
+    allocate.push_back(static_cast<int>(b));
+    allocate.insert(allocate.end(), aliases[b].begin(), aliases[b].end());
+    plan_->steps[last[b]].release.push_back(static_cast<int>(b));
+  }
+}
+
+PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, const Shape& out,
+                                           bool has_sum, dnnl::post_ops base) {
+  Tail t;
+  t.post_ops = base;
+  t.output = first_output;
+  t.last_node = pos_;
+  const size_t rank = out.size();
+  // Long chains are rare in models and not safe in oneDNN 2.6: seven element-wise post-ops
+  // on one convolution (two clips in a row among them) gave results 1e-2 off the reference.
+  constexpr int kMaxPostOps = 4;
+  for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
+    if (t.post_ops.len() >= kMaxPostOps) break;
+    const ir::Node& n = *nodes_[j];
+    const std::string& cur = t.output;
+    if (uses_[cur] != 1 || n.outputs.size() != 1 || n.outputs[0].empty()) break;
+    const bool reads_cur = std::find(n.inputs.begin(), n.inputs.end(), cur) != n.inputs.end();
+    if (!reads_cur) break;
     const std::string& op = n.op_type;
-    if (op == "Conv" || op == "FusedConv") return Conv(n);
-    if (op == "ConvTranspose") return ConvTranspose(n);
-    if (op == "BatchNormalization") return BatchNorm(n);
-    if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "ReduceMean" ||
-        op == "ReduceMax" || op == "GlobalMaxPool")
-      return Pool(n);
-    if (op == "LRN") return Lrn(n);
-    if (op == "Concat") return Concat(n);
-    if (op == "Resize" || op == "Upsample") return Resize(n);
-    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min")
-      return Binary(n);
-    if (op == "MatMul") return MatMul(n);
-    if (op == "Gemm") return Gemm(n);
-    if (op == "Softmax") return Softmax(n);
-    return Unary(n);
-  }
-
-  // Hands each region output to the caller in plain layout.
-  void Finish(const std::vector<std::string>& outputs) {
-    for (size_t j = 0; j < outputs.size(); ++j) {
-      const Value& v = Get(outputs[j]);
-      const memory::desc plain = PlainDesc(v.shape);
-      Buffer& b = plan_->buffers[v.buffer];
-      if (b.kind == Kind::kTemp && b.md == plain && !handed_out_.count(v.buffer)) {
-        b.kind = Kind::kOutput;  // produced in plain layout already: write it in place
-        b.index = static_cast<int>(j);
-        b.shape = v.shape;
-        handed_out_.insert(v.buffer);
-        continue;
+    bool taken = false;
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+      if (n.inputs.size() != 2) break;
+      const bool cur_first = n.inputs[0] == cur;
+      const std::string& other = n.inputs[cur_first ? 1 : 0];
+      if (other == cur) break;
+      const Tensor* c = Constant(other);
+      // A scalar or per-channel constant: a binary post-op reading it broadcast.
+      if (c && c->dtype() == DataType::kFloat32 && c->rank() <= rank &&
+          (c->numel() == 1 || c->numel() == out[1]) && (cur_first || op == "Add" || op == "Mul")) {
+        // The constant's dims right-aligned to [N, C, spatial...] must be 1 except C.
+        Shape cs(rank - c->rank(), 1);
+        cs.insert(cs.end(), c->shape().begin(), c->shape().end());
+        bool broadcast = true;
+        for (size_t i = 0; i < rank; ++i)
+          if (cs[i] != 1 && i != 1) broadcast = false;
+        if (!broadcast) break;
+        using A = dnnl::algorithm;
+        const A alg = op == "Add"   ? A::binary_add
+                      : op == "Sub" ? A::binary_sub
+                      : op == "Mul" ? A::binary_mul
+                                    : A::binary_div;
+        const memory::desc md(ToDims(cs), kF32, PlainTag(static_cast<int>(rank)));
+        const int index = t.post_ops.len();
+        t.post_ops.append_binary(alg, md);
+        t.args.push_back(
+            {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(*c, md)});
+        taken = true;
+      } else if (!c && op == "Add" && !has_sum && t.sum_value.empty() && t.post_ops.len() == 0) {
+        // A residual: sum adds dst's contents, so it must come before any other post-op.
+        auto v = values_.find(other);
+        if (v == values_.end() || v->second.shape != out) break;
+        t.post_ops.append_sum(1.f);
+        t.sum_value = other;
+        taken = true;
       }
-      Buffer out;
-      out.kind = Kind::kOutput;
-      out.md = plain;
-      out.index = static_cast<int>(j);
-      out.shape = v.shape;
-      const int ob = NewBuffer(std::move(out));
-      AddReorder(v.buffer, ob);
-    }
-    ComputeLifetimes();
-  }
-
- private:
-  struct Value {
-    Shape shape;
-    int buffer = -1;  // the buffer its producer wrote
-  };
-
-  int NewBuffer(Buffer b) {
-    plan_->buffers.push_back(std::move(b));
-    return static_cast<int>(plan_->buffers.size()) - 1;
-  }
-
-  // A buffer holding `t`'s bytes (kept alive by the plan) seen through `md`.
-  int ConstantBuffer(const Tensor& t, const memory::desc& md) {
-    Buffer b;
-    b.kind = Kind::kConstant;
-    b.md = md;
-    b.source = t;
-    b.constant = memory(md, Engine(), const_cast<void*>(t.raw_data()));
-    return NewBuffer(std::move(b));
-  }
-
-  const Tensor* Constant(const std::string& name) const {
-    auto it = constants_.find(name);
-    return it == constants_.end() ? nullptr : &it->second;
-  }
-
-  const Value& Get(const std::string& name) {
-    auto it = values_.find(name);
-    if (it != values_.end()) return it->second;
-    const Tensor* c = Constant(name);
-    if (!c) throw NotMapped("value " + name + " is not available");
-    if (c->dtype() != DataType::kFloat32) throw NotMapped("constant " + name + " is not float");
-    return values_[name] = {c->shape(), ConstantBuffer(*c, PlainDesc(c->shape()))};
-  }
-
-  // By value: buffers grow while a node compiles, so references into them would dangle.
-  memory::desc DescOf(int buffer) const { return plan_->buffers[buffer].md; }
-
-  // The buffer holding `name` in layout `md`, reordering (once per layout) when needed.
-  int In(const std::string& name, const memory::desc& md) { return Convert(Get(name).buffer, md); }
-
-  // `buffer` in layout `md`: itself, or a reordered copy made once per layout.
-  int Convert(int buffer, const memory::desc& md) {
-    if (DescOf(buffer) == md) return buffer;
-    auto key = std::make_pair(
-        buffer, std::string(reinterpret_cast<const char*>(&md.data), sizeof(md.data)));
-    auto it = converted_.find(key);
-    if (it != converted_.end()) return it->second;
-    int b;
-    const Buffer& src = plan_->buffers[buffer];
-    if (src.kind == Kind::kConstant) {  // constants are reordered once, now
-      Buffer packed;
-      packed.kind = Kind::kConstant;
-      packed.md = md;
-      packed.packed = PackWeights(src.source, src.md, md);
-      packed.constant = packed.packed->memory;
-      b = NewBuffer(std::move(packed));
-    } else {
-      Buffer tmp;
-      tmp.md = md;
-      b = NewBuffer(std::move(tmp));
-      AddReorder(buffer, b);
-    }
-    converted_[key] = b;
-    return b;
-  }
-
-  int Out(const std::string& name, const Shape& shape, const memory::desc& md) {
-    Buffer b;
-    b.md = md;
-    const int id = NewBuffer(std::move(b));
-    values_[name] = {shape, id};
-    return id;
-  }
-
-  // A weight constant seen through `md` (its ONNX layout), packed into `packed_md`.
-  int PackedConstant(const std::string& name, const memory::desc& md,
-                     const memory::desc& packed_md) {
-    const Tensor* c = Constant(name);
-    if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("weight " + name);
-    if (static_cast<size_t>(c->nbytes()) != md.get_size())
-      throw NotMapped("weight " + name + " has an unexpected size");
-    Buffer b;
-    b.kind = Kind::kConstant;
-    b.md = packed_md;
-    b.packed = PackWeights(*c, md, packed_md);
-    b.constant = b.packed->memory;
-    return NewBuffer(std::move(b));
-  }
-
-  int ConstantVector(const std::string& name, int64_t expected) {
-    const Tensor* c = Constant(name);
-    if (!c || c->dtype() != DataType::kFloat32 || c->numel() != expected)
-      throw NotMapped("constant " + name + " must be float[" + std::to_string(expected) + "]");
-    return ConstantBuffer(*c, memory::desc({expected}, kF32, FormatTag::a));
-  }
-
-  void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
-               std::vector<std::pair<int, memory::desc>> views = {}) {
-    plan_->scratch_bytes = std::max(plan_->scratch_bytes, scratch);
-    plan_->steps.push_back({std::move(p), std::move(args), std::move(views), {}, {}});
-  }
-
-  void AddReorder(int from, int to) {
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::reorder::primitive_desc pd(Engine(), DescOf(from), Engine(), DescOf(to), attr);
-    AddStep(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  static dnnl::primitive_attr Attr() {
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    return attr;
-  }
-
-  KernelContext Ctx(const ir::Node& n) const {
-    return KernelContext(n, graph_.Opset(n.domain), {}, nullptr, 1);
-  }
-
-  static memory::dims Minus1(const std::vector<int64_t>& v) {
-    memory::dims d(v.begin(), v.end());
-    for (auto& x : d) x -= 1;
-    return d;
-  }
-
-  void Conv(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
-    const Tensor* w = Constant(n.inputs[1]);
-    if (!w) throw NotMapped("W is not constant");
-    const int64_t group = n.AttrInt("group", 1);
-    const int64_t c = x.shape.at(1), m = w->dim(0);
-    if (w->rank() != x.shape.size() || group <= 0 || c % group || m % group ||
-        w->dim(1) != c / group)
-      throw NotMapped("W does not match X");
-    std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
-    if (n.HasAttr("kernel_shape") && n.AttrInts("kernel_shape") != kernel)
-      throw NotMapped("kernel_shape");
-    WindowGeometry g;
-    std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
-    if (!ResolveWindow(Ctx(n), in_dims, kernel, false, &g).ok()) throw NotMapped("geometry");
-    Shape out = {x.shape[0], m};
-    out.insert(out.end(), g.out.begin(), g.out.end());
-
-    memory::dims wdims = ToDims(w->shape());
-    if (group > 1) {
-      wdims[0] = m / group;
-      wdims.insert(wdims.begin(), group);
-    }
-    const memory::desc w_onnx(wdims, kF32, PlainTag(static_cast<int>(wdims.size())));
-    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
-    const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
-
-    dnnl::primitive_attr attr = Attr();
-    dnnl::post_ops po;
-    const bool has_sum = n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
-    if (has_sum) po.append_sum(1.f);
-    const std::string act = n.op_type == "FusedConv" ? n.AttrString("activation", "") : "";
-    for (const Eltwise& e : ActivationSteps(act, n.AttrFloats("activation_params")))
-      po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-    Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
-    attr.set_post_ops(tail.post_ops);
-
-    dnnl::convolution_forward::desc d(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-        memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-        memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out), g.strides,
-        Minus1(g.dilations), g.pad_begin, g.pad_end);
-    dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
-    const int src = In(n.inputs[0], pd.src_desc());
-    const int wei = PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
-    const int dst = Out(tail.output, out, pd.dst_desc());
-    if (has_sum) {  // the sum post-op adds what dst holds: put the residual there first
-      const Value& z = Get(n.inputs[3]);
-      if (z.shape != out) throw NotMapped("residual shape differs from the output");
-      AddReorder(z.buffer, dst);
-    }
-    if (tail.sum_source >= 0) AddReorder(tail.sum_source, dst);
-    std::vector<std::pair<int, int>> args = {
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
-    args.insert(args.end(), tail.args.begin(), tail.args.end());
-    AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
-  }
-
-  void ConvTranspose(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
-    const Tensor* w = Constant(n.inputs[1]);
-    if (!w) throw NotMapped("W is not constant");
-    const int64_t group = n.AttrInt("group", 1);
-    const int64_t c = x.shape.at(1);
-    if (w->rank() != x.shape.size() || group <= 0 || c % group || w->dim(0) != c)
-      throw NotMapped("W does not match X");
-    // Attributes may hold anything: arithmetic that overflows is not ours to map.
-    auto checked = [](int64_t a, int64_t b, bool multiply) {
-      int64_t r;
-      if (multiply ? __builtin_mul_overflow(a, b, &r) : __builtin_add_overflow(a, b, &r))
-        throw NotMapped("geometry overflows");
-      return r;
-    };
-    const int64_t m = checked(w->dim(1), group, true);
-    const size_t sd = x.shape.size() - 2;
-    std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
-    auto ints = [&](const char* key, int64_t fallback, size_t count) {
-      std::vector<int64_t> v = n.AttrInts(key, std::vector<int64_t>(count, fallback));
-      if (v.size() != count) throw NotMapped(key);
-      return v;
-    };
-    const auto strides = ints("strides", 1, sd), dil = ints("dilations", 1, sd);
-    const auto pads = ints("pads", 0, 2 * sd), out_pad = ints("output_padding", 0, sd);
-    Shape out = {x.shape[0], m};
-    memory::dims pl(sd), pr(sd);
-    for (size_t i = 0; i < sd; ++i) {
-      pl[i] = pads[i];
-      pr[i] = checked(pads[i + sd], -out_pad[i], false);  // output padding extends the end
-      if (pl[i] < 0 || pr[i] < 0 || out_pad[i] < 0) throw NotMapped("negative padding");
-      const int64_t span = checked(checked(kernel[i] - 1, dil[i], true), 1, false);
-      const int64_t grown = checked(checked(strides[i], x.shape[2 + i] - 1, true), span, false);
-      // pads and out_pad are non-negative here, so negating them is safe.
-      out.push_back(checked(checked(checked(grown, out_pad[i], false), -pads[i], false),
-                            -pads[i + sd], false));
-      if (out.back() <= 0) throw NotMapped("empty output");
-    }
-    const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
-    bool tiles = sd == 2 && group == 1 && m < 8;  // few channels: see StridedTiles
-    for (size_t i = 0; i < sd && tiles; ++i)
-      tiles = kernel[i] == strides[i] && dil[i] == 1 && pads[i] == 0 && pads[i + sd] == 0 &&
-              out_pad[i] == 0;
-    if (tiles) return StridedTiles(n, x, *w, m, kernel, out, has_bias);
-    // ONNX stores W as [C, M/group, k...]: oneDNN's dims are {[group,] M/group, C/group, k...}
-    // and the ONNX bytes are that with the first two (per group) axes swapped.
-    memory::dims wdims = {m / group, c / group};
-    wdims.insert(wdims.end(), kernel.begin(), kernel.end());
-    static const FormatTag kSwapped[] = {FormatTag::bac, FormatTag::bacd, FormatTag::bacde};
-    static const FormatTag kGroupSwapped[] = {FormatTag::acbd, FormatTag::acbde, FormatTag::acbdef};
-    FormatTag onnx_tag = kSwapped[sd - 1];
-    if (group > 1) {
-      wdims.insert(wdims.begin(), group);
-      onnx_tag = kGroupSwapped[sd - 1];
-    }
-    const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
-    dnnl::deconvolution_forward::desc d(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-        memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-        memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out),
-        memory::dims(strides.begin(), strides.end()), Minus1(dil), pl, pr);
-    // No post-ops: oneDNN 2.6's deconvolutions run them per element (a binary add made one
-    // 50x slower), so what follows a ConvTranspose stays a primitive of its own.
-    dnnl::deconvolution_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], pd.src_desc());
-    const int wei =
-        PackedConstant(n.inputs[1], memory::desc(wdims, kF32, onnx_tag), pd.weights_desc());
-    const int dst = Out(n.outputs[0], out, pd.dst_desc());
-    std::vector<std::pair<int, int>> args = {
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
-    AddStep(dnnl::deconvolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
-  }
-
-  // A 2-D ConvTranspose whose kernel equals its stride (no padding, no dilation) writes each
-  // input pixel's C values, times W viewed as a [C, M*kh*kw] matrix, to its own kh x kw tile of
-  // the output: one matmul over the pixels (input channels-last) and one strided reorder that
-  // scatters the tiles. oneDNN's deconvolution has only its reference kernel for the few-output-
-  // channel case (a text detector's 1-channel map took 54 ms of a 100 ms run this way).
-  void StridedTiles(const ir::Node& n, const Value& x, const Tensor& w, int64_t m,
-                    const std::vector<int64_t>& kernel, const Shape& out, bool has_bias) {
-    const int64_t nb = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
-    const int64_t kh = kernel[0], kw = kernel[1], cols = m * kh * kw, rows = nb * h * wd;
-    if (w.numel() != c * cols) throw NotMapped("W does not match X");
-    const memory::desc src_md(ToDims(x.shape), kF32, FormatTag::acdb);
-    const memory::desc rows_md({rows, c}, kF32, FormatTag::ab);
-    const memory::desc tiles_md({rows, cols}, kF32, FormatTag::ab);
-    memory::desc bias_md;
-    Tensor bias;
-    if (has_bias) {  // bias[m] for each of m's kh*kw columns
-      const Tensor* b = Constant(n.inputs[2]);
-      if (!b || b->dtype() != DataType::kFloat32 || b->numel() != m) throw NotMapped("bias");
-      bias = Tensor(DataType::kFloat32, {1, cols});
-      for (int64_t j = 0; j < cols; ++j) bias.data<float>()[j] = b->data<float>()[j / (kh * kw)];
-      bias_md = PlainDesc(bias.shape());
-    }
-    dnnl::matmul::desc d(rows_md, memory::desc({c, cols}, kF32, FormatTag::any), bias_md, tiles_md);
-    dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], src_md);
-    const int wei = PackedConstant(n.inputs[1], memory::desc({c, cols}, kF32, FormatTag::ab),
-                                   pd.weights_desc());
-    Buffer t;
-    t.md = tiles_md;
-    const int tmp = NewBuffer(std::move(t));
-    std::vector<std::pair<int, int>> args = {
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, tmp}};
-    if (bias.defined()) {
-      args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
-    }
-    AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
-            {{DNNL_ARG_SRC, rows_md}});
-    // Both sides as [N, M, H, kh, W, kw]: the output is that shape contiguous; the matmul wrote
-    // it as [N, H, W, M, kh, kw].
-    const memory::dims six = {nb, m, h, kh, wd, kw};
-    const memory::desc from(six, kF32,
-                            memory::dims{h * wd * cols, kh * kw, wd * cols, kw, cols, 1});
-    const memory::desc to(six, kF32, FormatTag::abcdef);
-    const int dst = Out(n.outputs[0], out, PlainDesc(out));
-    dnnl::reorder::primitive_desc rpd(Engine(), from, Engine(), to, Attr());
-    AddStep(dnnl::reorder(rpd), {{DNNL_ARG_FROM, tmp}, {DNNL_ARG_TO, dst}},
-            rpd.scratchpad_desc().get_size(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
-  }
-
-  void BatchNorm(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
-    const int64_t c = x.shape.at(1);
-    const auto flags = dnnl::normalization_flags::use_global_stats |
-                       dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
-    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, DescOf(x.buffer),
-                                              n.AttrFloat("epsilon", 1e-5f), flags);
-    dnnl::batch_normalization_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], pd.src_desc());
-    const int dst = Out(n.outputs[0], x.shape, pd.dst_desc());
-    AddStep(dnnl::batch_normalization_forward(pd),
-            {{DNNL_ARG_SRC, src},
-             {DNNL_ARG_DST, dst},
-             {DNNL_ARG_SCALE, ConstantVector(n.inputs[1], c)},
-             {DNNL_ARG_SHIFT, ConstantVector(n.inputs[2], c)},
-             {DNNL_ARG_MEAN, ConstantVector(n.inputs[3], c)},
-             {DNNL_ARG_VARIANCE, ConstantVector(n.inputs[4], c)}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  void Pool(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
-    // ReduceMean/ReduceMax arrive here only over exactly the spatial axes (SpatialReduction).
-    const bool reduce = n.op_type == "ReduceMean" || n.op_type == "ReduceMax";
-    const bool global = reduce || n.op_type.rfind("Global", 0) == 0;
-    const bool is_max =
-        n.op_type == "MaxPool" || n.op_type == "GlobalMaxPool" || n.op_type == "ReduceMax";
-    std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
-    WindowGeometry g;
-    if (global) {
-      g.in = g.kernel = g.out = in_dims;
-      g.strides = g.dilations = std::vector<int64_t>(in_dims.size(), 1);
-      g.pad_begin = g.pad_end = std::vector<int64_t>(in_dims.size(), 0);
-      std::fill(g.out.begin(), g.out.end(), 1);
-    } else {
-      const bool ceil_mode = n.AttrInt("ceil_mode", 0) != 0;
-      if (!n.HasAttr("kernel_shape")) throw NotMapped("kernel_shape missing");
-      if (!ResolveWindow(Ctx(n), in_dims, n.AttrInts("kernel_shape"), ceil_mode, &g).ok())
-        throw NotMapped("geometry");
-    }
-    const bool include_pad = !is_max && !global && n.AttrInt("count_include_pad", 0) != 0;
-    // oneDNN derives the output size with floor division: widen the end padding so the
-    // windows ceil_mode adds exist. Averages that count padding would then count too much.
-    memory::dims pr(g.pad_end.begin(), g.pad_end.end());
-    for (size_t i = 0; i < g.rank(); ++i) {
-      const int64_t span = (g.kernel[i] - 1) * g.dilations[i] + 1;
-      const int64_t need = (g.out[i] - 1) * g.strides[i] + span - g.in[i] - g.pad_begin[i];
-      if (need > pr[i]) {
-        if (include_pad) throw NotMapped("ceil_mode with count_include_pad");
-        pr[i] = need;
+    } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
+      std::vector<Eltwise> steps;
+      try {
+        steps = ActivationSteps(op, UnaryParams(n));
+      } catch (const NotMapped&) {
+        break;
       }
-      if ((g.in[i] + g.pad_begin[i] + pr[i] - span) / g.strides[i] + 1 != g.out[i])
-        throw NotMapped("pooling geometry");
+      for (const Eltwise& e : steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+      taken = !steps.empty();
     }
-    Shape out = {x.shape[0], x.shape[1]};
-    out.insert(out.end(), g.out.begin(), g.out.end());
-    const dnnl::algorithm alg = is_max        ? dnnl::algorithm::pooling_max
-                                : include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                              : dnnl::algorithm::pooling_avg_exclude_padding;
-    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, DescOf(x.buffer),
-                                     memory::desc(ToDims(out), kF32, FormatTag::any), g.strides,
-                                     g.kernel, Minus1(g.dilations), g.pad_begin, pr);
-    dnnl::pooling_v2_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], pd.src_desc());
-    const int dst = Out(n.outputs[0], out, pd.dst_desc());
-    AddStep(dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size());
+    if (!taken) break;
+    absorbed_.insert(j);
+    t.output = n.outputs[0];
+    t.last_node = j;
   }
-
-  void Lrn(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
-    dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_inference,
-                              dnnl::algorithm::lrn_across_channels, DescOf(x.buffer),
-                              n.AttrInt("size", 1), n.AttrFloat("alpha", 1e-4f),
-                              n.AttrFloat("beta", 0.75f), n.AttrFloat("bias", 1.f));
-    dnnl::lrn_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], pd.src_desc());
-    const int dst = Out(n.outputs[0], x.shape, pd.dst_desc());
-    AddStep(dnnl::lrn_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  // An ONNX activation node's parameters in ActivationSteps' order.
-  std::vector<float> UnaryParams(const ir::Node& n) const {
-    std::vector<float> params;
-    if (n.op_type == "LeakyRelu") params = {n.AttrFloat("alpha", 0.01f)};
-    if (n.op_type == "Elu") params = {n.AttrFloat("alpha", 1.f)};
-    if (n.op_type == "HardSigmoid")
-      params = {n.AttrFloat("alpha", 0.2f), n.AttrFloat("beta", 0.5f)};
-    if (n.op_type == "Clip") {
-      params = {n.AttrFloat("min", -std::numeric_limits<float>::max()),
-                n.AttrFloat("max", std::numeric_limits<float>::max())};
-      for (size_t i = 1; i < 3 && i < n.inputs.size(); ++i) {
-        if (n.inputs[i].empty()) continue;
-        const Tensor* bound = Constant(n.inputs[i]);
-        if (!bound || bound->dtype() != DataType::kFloat32 || bound->numel() != 1)
-          throw NotMapped("Clip bound");
-        params[i - 1] = bound->data<float>()[0];
-      }
-    }
-    return params;
-  }
-
-  void Unary(const ir::Node& n) {
-    EltwiseSteps(n, Get(n.inputs[0]), ActivationSteps(n.op_type, UnaryParams(n)));
-  }
-
-  // `x` through element-wise `steps` into n's output, in x's layout.
-  void EltwiseSteps(const ir::Node& n, const Value& x, const std::vector<Eltwise>& steps) {
-    if (steps.empty()) throw NotMapped("no element-wise step");
-    const memory::desc md = DescOf(x.buffer);
-    const int dst = Out(n.outputs[0], x.shape, md);
-    int src = x.buffer;
-    for (const Eltwise& e : steps) {  // later steps work in place on dst
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md, e.alpha, e.beta);
-      dnnl::eltwise_forward::primitive_desc pd(d, Attr(), Engine());
-      AddStep(dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
-              pd.scratchpad_desc().get_size());
-      src = dst;
-    }
-  }
-
-  // A binary op with a scalar constant operand, as one element-wise step on the other
-  // operand (which keeps its layout); nullopt when the op has no such form.
-  std::optional<Eltwise> ScalarForm(const std::string& op, float c, bool c_first) const {
-    using A = dnnl::algorithm;
-    constexpr float kMax = std::numeric_limits<float>::max();
-    if (op == "Add") return Eltwise{A::eltwise_linear, 1.f, c};
-    if (op == "Mul") return Eltwise{A::eltwise_linear, c, 0.f};
-    if (op == "Sub")
-      return c_first ? Eltwise{A::eltwise_linear, -1.f, c} : Eltwise{A::eltwise_linear, 1.f, -c};
-    if (op == "Div") {
-      if (c_first) return Eltwise{A::eltwise_pow, c, -1.f};  // c * x^-1
-      if (c == 0.f) return std::nullopt;
-      return Eltwise{A::eltwise_linear, 1.f / c, 0.f};
-    }
-    if (op == "Max") return Eltwise{A::eltwise_clip, c, kMax};
-    if (op == "Min") return Eltwise{A::eltwise_clip, -kMax, c};
-    return std::nullopt;
-  }
-
-  void Binary(const ir::Node& n) {
-    const std::string& op = n.op_type;
-    std::string a = n.inputs[0], b = n.inputs[1];
-    for (int k = 0; k < 2; ++k) {
-      const Tensor* c = Constant(n.inputs[k]);
-      const Value& other = Get(n.inputs[1 - k]);
-      if (!c || c->dtype() != DataType::kFloat32 || c->numel() != 1 ||
-          c->rank() > other.shape.size() || Constant(n.inputs[1 - k]))
-        continue;
-      if (auto e = ScalarForm(op, c->data<float>()[0], k == 0)) return EltwiseSteps(n, other, {*e});
-    }
-    Shape sa = Get(a).shape, sb = Get(b).shape;
-    const size_t r = std::max(sa.size(), sb.size());
-    sa.insert(sa.begin(), r - sa.size(), 1);
-    sb.insert(sb.begin(), r - sb.size(), 1);
-    Shape out(r);
-    for (size_t i = 0; i < r; ++i) {
-      if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1) throw NotMapped("shapes do not broadcast");
-      out[i] = sa[i] == 1 ? sb[i] : sa[i];
-    }
-    const bool commutative = op == "Add" || op == "Mul" || op == "Max" || op == "Min";
-    if (sa != out) {
-      if (!commutative || sb != out) throw NotMapped("first operand is broadcast");
-      std::swap(a, b);
-      std::swap(sa, sb);
-    }
-    const Value va = Get(a);
-    const Value vb = Get(b);
-    if (va.shape.size() != r) throw NotMapped("rank");
-    const memory::desc md0 = DescOf(va.buffer);
-    int src1;
-    if (sb == out) {
-      src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
-    } else {
-      if (vb.shape.size() == r) {
-        src1 = vb.buffer;
-      } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
-        // The constant with leading unit dims.
-        src1 = ConstantBuffer(plan_->buffers[vb.buffer].source,
-                              memory::desc(ToDims(sb), kF32, PlainTag(static_cast<int>(r))));
-      } else {
-        throw NotMapped("rank of the broadcast operand");
-      }
-      // oneDNN's fast broadcast kernels want the broadcast operand in the first one's layout
-      // (a per-channel [1, C, 1, 1] scale in nChw16c beside an nChw16c tensor); with a plain
-      // operand beside a blocked one only the slow reference kernel takes the pair.
-      if (auto tag = TagOf(md0)) src1 = Convert(src1, memory::desc(ToDims(sb), kF32, *tag));
-    }
-    using A = dnnl::algorithm;
-    const A alg = op == "Add"   ? A::binary_add
-                  : op == "Sub" ? A::binary_sub
-                  : op == "Mul" ? A::binary_mul
-                  : op == "Div" ? A::binary_div
-                  : op == "Max" ? A::binary_max
-                                : A::binary_min;
-    dnnl::binary::desc d(alg, md0, DescOf(src1), md0);
-    dnnl::binary::primitive_desc pd(d, Attr(), Engine());
-    const int src0 = In(a, pd.src0_desc());
-    const int dst = Out(n.outputs[0], out, pd.dst_desc());
-    AddStep(dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  void Concat(const ir::Node& n) {
-    const size_t r = Get(n.inputs[0]).shape.size();
-    int64_t axis = n.AttrInt("axis", 0);
-    if (axis < 0) axis += static_cast<int64_t>(r);
-    if (axis < 0 || axis >= static_cast<int64_t>(r)) throw NotMapped("axis");
-    Shape out = Get(n.inputs[0]).shape;
-    out[axis] = 0;
-    std::vector<memory::desc> srcs;
-    std::vector<int> bufs;
-    for (const std::string& in : n.inputs) {
-      const Value v = Get(in);
-      if (v.shape.size() != r) throw NotMapped("rank");
-      for (size_t i = 0; i < r; ++i)
-        if (static_cast<int64_t>(i) != axis && v.shape[i] != out[i]) throw NotMapped("shape");
-      out[axis] += v.shape[axis];
-      if (v.shape[axis] == 0) continue;  // oneDNN rejects empty sources; they add nothing
-      srcs.push_back(DescOf(v.buffer));
-      bufs.push_back(v.buffer);
-    }
-    if (srcs.empty()) throw NotMapped("all inputs empty");
-    dnnl::concat::primitive_desc pd(static_cast<int>(axis), srcs, Engine(), Attr());
-    std::vector<std::pair<int, int>> args;
-    for (size_t i = 0; i < bufs.size(); ++i)
-      args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), bufs[i]});
-    args.push_back({DNNL_ARG_DST, Out(n.outputs[0], out, pd.dst_desc())});
-    AddStep(dnnl::concat(pd), std::move(args), pd.scratchpad_desc().get_size());
-  }
-
-  void Resize(const ir::Node& n) {
-    const Value x = Get(n.inputs[0]);
-    const int64_t opset = graph_.Opset();
-    std::vector<float> scales;
-    Shape out;
-    auto input = [&](size_t i) -> const Tensor* {
-      return i < n.inputs.size() && !n.inputs[i].empty() ? Constant(n.inputs[i]) : nullptr;
-    };
-    if (n.op_type == "Upsample" && opset < 9) {
-      scales = n.AttrFloats("scales");
-    } else {
-      const size_t scales_at = n.op_type == "Resize" && opset >= 11 ? 2 : 1;
-      if (const Tensor* s = input(scales_at); s && s->numel() > 0) {
-        if (s->dtype() != DataType::kFloat32) throw NotMapped("scales");
-        scales.assign(s->data<float>(), s->data<float>() + s->numel());
-      } else if (const Tensor* sz = input(3); sz && sz->numel() == 4) {
-        for (int64_t i = 0; i < 4; ++i) out.push_back(sz->GetAsInt64(i));
-      }
-    }
-    if (out.empty()) {
-      if (scales.size() != 4) throw NotMapped("scales");
-      for (size_t i = 0; i < 4; ++i)
-        out.push_back(
-            static_cast<int64_t>(std::floor(static_cast<double>(x.shape[i]) * scales[i])));
-    }
-    if (out[0] != x.shape[0] || out[1] != x.shape[1]) throw NotMapped("batch or channel resize");
-    const bool nearest = n.AttrString("mode", "nearest") == "nearest";
-    for (size_t i = 2; i < 4; ++i) {
-      if (out[i] <= 0 || x.shape[i] <= 0) throw NotMapped("empty resize");
-      const double factor = static_cast<double>(out[i]) / static_cast<double>(x.shape[i]);
-      // The given scale drives ONNX's coordinate transform; oneDNN uses out/in.
-      if (!scales.empty() && std::fabs(factor - scales[i]) > 1e-6 * factor)
-        throw NotMapped("scale does not divide the size");
-      if (nearest && out[i] % x.shape[i] != 0) throw NotMapped("non-integer nearest factor");
-      // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
-      if (out[i] == 1 && x.shape[i] != 1 &&
-          n.AttrString("coordinate_transformation_mode", "half_pixel") == "pytorch_half_pixel")
-        throw NotMapped("pytorch_half_pixel to one pixel");
-    }
-    dnnl::resampling_forward::desc d(
-        dnnl::prop_kind::forward_inference,
-        nearest ? dnnl::algorithm::resampling_nearest : dnnl::algorithm::resampling_linear,
-        DescOf(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
-    dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], pd.src_desc());
-    const int dst = Out(n.outputs[0], out, pd.dst_desc());
-    AddStep(dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  // Element-wise work after a convolution that its primitive applies as post-ops while the
-  // output is still in registers: the nodes that follow it in a chain, each the only reader of
-  // the value before (activations; Add/Sub/Mul/Div by a scalar or per-channel constant; one
-  // Add of a same-shaped value already computed, as a sum).
-  struct Tail {
-    dnnl::post_ops post_ops;
-    std::string output;   // the value the primitive's dst becomes
-    int sum_source = -1;  // buffer to copy into dst before the primitive runs (sum post-op)
-    std::vector<std::pair<int, int>> args;  // binary post-op operands
-  };
-
-  Tail CollectTail(const std::string& first_output, const Shape& out, bool has_sum,
-                   dnnl::post_ops base) {
-    Tail t;
-    t.post_ops = base;
-    t.output = first_output;
-    const size_t rank = out.size();
-    // Long chains are rare in models and not safe in oneDNN 2.6: seven element-wise post-ops
-    // on one convolution (two clips in a row among them) gave results 1e-2 off the reference.
-    constexpr int kMaxPostOps = 4;
-    for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
-      if (t.post_ops.len() >= kMaxPostOps) break;
-      const ir::Node& n = *nodes_[j];
-      const std::string& cur = t.output;
-      if (uses_[cur] != 1 || n.outputs.size() != 1 || n.outputs[0].empty()) break;
-      const bool reads_cur = std::find(n.inputs.begin(), n.inputs.end(), cur) != n.inputs.end();
-      if (!reads_cur) break;
-      const std::string& op = n.op_type;
-      bool taken = false;
-      if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-        if (n.inputs.size() != 2) break;
-        const bool cur_first = n.inputs[0] == cur;
-        const std::string& other = n.inputs[cur_first ? 1 : 0];
-        if (other == cur) break;
-        const Tensor* c = Constant(other);
-        // A scalar or per-channel constant: a binary post-op reading it broadcast.
-        if (c && c->dtype() == DataType::kFloat32 && c->rank() <= rank &&
-            (c->numel() == 1 || c->numel() == out[1]) &&
-            (cur_first || op == "Add" || op == "Mul")) {
-          // The constant's dims right-aligned to [N, C, spatial...] must be 1 except C.
-          Shape cs(rank - c->rank(), 1);
-          cs.insert(cs.end(), c->shape().begin(), c->shape().end());
-          bool broadcast = true;
-          for (size_t i = 0; i < rank; ++i)
-            if (cs[i] != 1 && i != 1) broadcast = false;
-          if (!broadcast) break;
-          using A = dnnl::algorithm;
-          const A alg = op == "Add"   ? A::binary_add
-                        : op == "Sub" ? A::binary_sub
-                        : op == "Mul" ? A::binary_mul
-                                      : A::binary_div;
-          const memory::desc md(ToDims(cs), kF32, PlainTag(static_cast<int>(rank)));
-          const int index = t.post_ops.len();
-          t.post_ops.append_binary(alg, md);
-          t.args.push_back(
-              {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(*c, md)});
-          taken = true;
-        } else if (!c && op == "Add" && !has_sum && t.sum_source < 0 && t.post_ops.len() == 0) {
-          // A residual: sum adds dst's contents, so it must come before any other post-op.
-          auto v = values_.find(other);
-          if (v == values_.end() || v->second.shape != out) break;
-          t.post_ops.append_sum(1.f);
-          t.sum_source = v->second.buffer;
-          taken = true;
-        }
-      } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
-        std::vector<Eltwise> steps;
-        try {
-          steps = ActivationSteps(op, UnaryParams(n));
-        } catch (const NotMapped&) {
-          break;
-        }
-        for (const Eltwise& e : steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-        taken = !steps.empty();
-      }
-      if (!taken) break;
-      absorbed_.insert(j);
-      t.output = n.outputs[0];
-    }
-    return t;
-  }
-
-  // The named layout `md` has, among those oneDNN picks for activations.
-  static std::optional<FormatTag> TagOf(const memory::desc& md) {
-    using F = FormatTag;
-    static const std::vector<F> kTags[] = {
-        {F::abc, F::acb, F::aBc16b, F::aBc8b, F::aBc4b},
-        {F::abcd, F::acdb, F::aBcd16b, F::aBcd8b, F::aBcd4b},
-        {F::abcde, F::acdeb, F::aBcde16b, F::aBcde8b, F::aBcde4b}};
-    const int nd = md.data.ndims;
-    if (nd < 3 || nd > 5 || md.data.data_type != dnnl_f32) return std::nullopt;
-    for (F tag : kTags[nd - 3])
-      if (memory::desc(md.dims(), kF32, tag) == md) return tag;
-    return std::nullopt;
-  }
-
-  // Output channels this few waste most of a 16-wide channel block (a 1-channel map takes 16
-  // times its size, and oneDNN has only reference kernels for some ops on it): keep them in
-  // channels-last (the plain layout when there is one channel).
-  static memory::desc ConvDst(const Shape& out) {
-    const int nd = static_cast<int>(out.size());
-    if (out[1] >= 8 || nd < 3 || nd > 5) return memory::desc(ToDims(out), kF32, FormatTag::any);
-    static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
-    return memory::desc(ToDims(out), kF32, kChannelsLast[nd - 3]);
-  }
-
-  // Plain dims of `shape` with leading unit dims up to `rank`.
-  static memory::desc PlainView(const Shape& shape, size_t rank) {
-    Shape s(rank - shape.size(), 1);
-    s.insert(s.end(), shape.begin(), shape.end());
-    return PlainDesc(s);
-  }
-
-  // ONNX MatMul with both operands of rank >= 2 (batch dims broadcast). A product of an N-D
-  // activation and a 2-D weight runs as one 2-D product over the flattened rows.
-  void MatMul(const ir::Node& n) {
-    const Shape sa = Get(n.inputs[0]).shape, sb = Get(n.inputs[1]).shape;
-    if (sa.size() < 2 || sb.size() < 2) throw NotMapped("1-D MatMul operand");
-    const int64_t m = sa[sa.size() - 2], k = sa.back(), nn = sb.back();
-    if (sb[sb.size() - 2] != k) throw NotMapped("inner dims differ");
-    const size_t r = std::max(sa.size(), sb.size());
-    const memory::desc va = PlainView(sa, r), vb = PlainView(sb, r);
-    Shape out(r);
-    for (size_t i = 0; i + 2 < r; ++i) {
-      const int64_t da = va.dims()[i], db = vb.dims()[i];
-      if (da != db && da != 1 && db != 1) throw NotMapped("batch dims do not broadcast");
-      out[i] = da == 1 ? db : da;
-    }
-    out[r - 2] = m;
-    out[r - 1] = nn;
-    const bool flatten = sb.size() == 2 && sa.size() > 2;
-    int64_t rows = 1;
-    for (size_t i = 0; i + 1 < sa.size(); ++i) rows *= sa[i];
-    const memory::desc src_view = flatten ? PlainDesc({rows, k}) : va;
-    const memory::desc dst_view = flatten ? PlainDesc({rows, nn}) : PlainDesc(out);
-    const bool constant_b = Constant(n.inputs[1]) != nullptr;
-    const memory::desc wei_md =
-        constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), kF32, FormatTag::any)
-                   : vb;
-    dnnl::matmul::desc d(src_view, wei_md, dst_view);
-    dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], PlainDesc(sa));
-    const int wei =
-        constant_b ? PackedConstant(n.inputs[1], flatten ? PlainDesc(sb) : vb, pd.weights_desc())
-                   : In(n.inputs[1], PlainDesc(sb));
-    const int dst = Out(n.outputs[0], out, PlainDesc(out));
-    std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_view},
-                                                       {DNNL_ARG_DST, dst_view}};
-    if (!constant_b) views.push_back({DNNL_ARG_WEIGHTS, vb});
-    AddStep(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size(), std::move(views));
-  }
-
-  // Gemm: Y = alpha * A' B' + beta * C with C a constant broadcast to [M, N] (folded into a
-  // bias of [1, N] or [M, N]).
-  void Gemm(const ir::Node& n) {
-    const Shape sa = Get(n.inputs[0]).shape;
-    const Tensor* b = Constant(n.inputs[1]);
-    if (sa.size() != 2 || !b || b->rank() != 2 || b->dtype() != DataType::kFloat32)
-      throw NotMapped("Gemm operands");
-    const bool ta = n.AttrInt("transA", 0) != 0, tb = n.AttrInt("transB", 0) != 0;
-    const float alpha = n.AttrFloat("alpha", 1.f), beta = n.AttrFloat("beta", 1.f);
-    const int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
-    const int64_t nn = tb ? b->dim(0) : b->dim(1);
-    if ((tb ? b->dim(1) : b->dim(0)) != k) throw NotMapped("inner dims differ");
-    // A^T and B^T are the stored bytes read with swapped strides.
-    const memory::desc a_md({m, k}, kF32, ta ? FormatTag::ba : FormatTag::ab);
-    const memory::desc b_md({k, nn}, kF32, tb ? FormatTag::ba : FormatTag::ab);
-    memory::desc bias_md;
-    Tensor bias;
-    if (n.inputs.size() > 2 && !n.inputs[2].empty() && beta != 0.f) {
-      const Tensor* c = Constant(n.inputs[2]);
-      if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("C is not a float constant");
-      Shape sc = c->shape();
-      sc.insert(sc.begin(), 2 - std::min<size_t>(2, sc.size()), 1);
-      if (sc.size() != 2 || (sc[0] != 1 && sc[0] != m) || (sc[1] != 1 && sc[1] != nn))
-        throw NotMapped("C does not broadcast to [M, N]");
-      const int64_t rows = sc[0];
-      // alpha scales the product and the bias alike; the bias holds beta * C / alpha expanded
-      // to full rows so the primitive's output scale leaves it at beta * C.
-      if (alpha == 0.f) throw NotMapped("alpha 0");
-      bias = Tensor(DataType::kFloat32, {rows, nn});
-      float* dst = bias.data<float>();
-      const float* src = c->data<float>();
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < nn; ++j)
-          dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)];
-      bias_md = PlainDesc(bias.shape());
-    }
-    dnnl::primitive_attr attr = Attr();
-    if (alpha != 1.f) attr.set_output_scales(0, {alpha});
-    dnnl::matmul::desc d(a_md, memory::desc({k, nn}, kF32, FormatTag::any), bias_md,
-                         PlainDesc({m, nn}));
-    dnnl::matmul::primitive_desc pd(d, attr, Engine());
-    const int src = In(n.inputs[0], PlainDesc(sa));
-    const int wei = PackedConstant(n.inputs[1], b_md, pd.weights_desc());
-    const int dst = Out(n.outputs[0], {m, nn}, PlainDesc({m, nn}));
-    std::vector<std::pair<int, int>> args = {
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (bias.defined()) {
-      args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
-    }
-    AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
-            {{DNNL_ARG_SRC, a_md}});
-  }
-
-  // Softmax over one axis (opset 13), or over the last axis in the older flattening form.
-  void Softmax(const ir::Node& n) {
-    const Shape s = Get(n.inputs[0]).shape;
-    const int64_t r = static_cast<int64_t>(s.size());
-    int64_t axis = n.AttrInt("axis", graph_.Opset() >= 13 ? -1 : 1);
-    if (axis < 0) axis += r;
-    if (axis < 0 || axis >= r) throw NotMapped("axis");
-    if (graph_.Opset() < 13 && axis != r - 1) throw NotMapped("flattening softmax");
-    const memory::desc md = PlainDesc(s);
-    dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, static_cast<int>(axis));
-    dnnl::softmax_forward::primitive_desc pd(d, Attr(), Engine());
-    const int src = In(n.inputs[0], md);
-    const int dst = Out(n.outputs[0], s, md);
-    AddStep(dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
-            pd.scratchpad_desc().get_size());
-  }
-
-  // Temporaries live from the step that first touches them to the step that last does.
-  void ComputeLifetimes() {
-    const size_t nb = plan_->buffers.size();
-    std::vector<int> first(nb, -1), last(nb, -1);
-    for (size_t s = 0; s < plan_->steps.size(); ++s)
-      for (const auto& [arg, b] : plan_->steps[s].args) {
-        if (first[b] < 0) first[b] = static_cast<int>(s);
-        last[b] = static_cast<int>(s);
-      }
-    for (size_t b = 0; b < nb; ++b) {
-      if (plan_->buffers[b].kind != Kind::kTemp || first[b] < 0) continue;
-      plan_->steps[first[b]].allocate.push_back(static_cast<int>(b));
-      plan_->steps[last[b]].release.push_back(static_cast<int>(b));
-    }
-  }
-
-  const ir::Graph& graph_;
-  const std::vector<const ir::Node*>& nodes_;
-  const std::map<std::string, Tensor>& constants_;
-  Region::Plan* plan_;
-  std::unordered_map<std::string, int> uses_;  // reads of each value, graph-wide and after
-  std::set<size_t> absorbed_;                  // nodes compiled into an earlier primitive
-  size_t pos_ = 0;                             // the node being compiled
-  std::unordered_map<std::string, Value> values_;
-  std::map<std::pair<int, std::string>, int> converted_;
-  std::set<int> handed_out_;
-};
-
-}  // namespace
+  return t;
+}
 
 std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
                                               const std::vector<const ir::Node*>& nodes,
@@ -984,7 +344,7 @@ std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
                                               const std::vector<const Tensor*>& input_tensors) {
   auto plan = std::make_shared<Region::Plan>();
   try {
-    Builder b(graph, nodes, outputs, constants, plan.get());
+    PlanBuilder b(graph, nodes, outputs, constants, plan.get());
     for (size_t i = 0; i < inputs.size(); ++i)
       b.AddInput(inputs[i], static_cast<int>(i), *input_tensors[i]);
     for (size_t k = 0; k < nodes.size(); ++k) {
@@ -1020,6 +380,11 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
         mem[i] = b.constant;
       }
     }
+    for (size_t i = 0; i < nb; ++i) {  // aliases of what exists from the start
+      const Buffer& b = plan.buffers[i];
+      if (b.kind == Kind::kAlias && plan.buffers[b.alias].kind != Kind::kTemp)
+        mem[i] = memory(b.md, Engine(), mem[b.alias].get_data_handle());
+    }
     Tensor scratch;
     memory scratch_mem;
     if (plan.scratch_bytes > 0) {
@@ -1033,16 +398,25 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
     std::unordered_map<int, memory> args;
     for (const Region::Plan::Step& st : plan.steps) {
       for (int b : st.allocate) {
-        temp[b] = Tensor(DataType::kUint8, {static_cast<int64_t>(plan.buffers[b].md.get_size())},
-                         ctx.allocator());
-        mem[b] = memory(plan.buffers[b].md, Engine(), temp[b].raw_data());
+        const Buffer& buf = plan.buffers[b];
+        if (buf.kind == Kind::kAlias) {  // listed after its root
+          mem[b] = memory(buf.md, Engine(), mem[buf.alias].get_data_handle());
+          continue;
+        }
+        temp[b] =
+            Tensor(DataType::kUint8, {static_cast<int64_t>(buf.md.get_size())}, ctx.allocator());
+        mem[b] = memory(buf.md, Engine(), temp[b].raw_data());
       }
       args.clear();
       for (const auto& [arg, b] : st.args) args.emplace(arg, mem[b]);
       for (const auto& [arg, md] : st.views)
         args[arg] = memory(md, Engine(), args.at(arg).get_data_handle());
       if (plan.scratch_bytes > 0) args.emplace(DNNL_ARG_SCRATCHPAD, scratch_mem);
-      st.primitive.execute(stream, args);
+      if (st.host) {
+        st.host(args, ctx.num_threads);
+      } else {
+        st.primitive.execute(stream, args);
+      }
       for (int b : st.release) {
         mem[b] = memory();
         temp[b] = Tensor();

@@ -1,9 +1,11 @@
 // A region's compiled form: buffers with their oneDNN layouts, and the primitives to run.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -21,23 +23,31 @@ struct Region::Plan {
   std::string why;
 
   struct Buffer {
-    enum class Kind { kTemp, kInput, kOutput, kConstant };
+    // kAlias: another buffer's bytes seen through `md` (a Transpose's output), never a copy.
+    enum class Kind { kTemp, kInput, kOutput, kConstant, kAlias };
     Kind kind = Kind::kTemp;
     dnnl::memory::desc md;
     int index = -1;         // kInput / kOutput: position in the region's inputs / outputs
+    int alias = -1;         // kAlias: the buffer whose bytes these are (never itself an alias)
     Shape shape;            // kOutput: the plain shape handed to the caller
     dnnl::memory constant;  // kConstant
     std::shared_ptr<const PackedWeights> packed;  // kConstant: keeps a packed weight alive
     Tensor source;                                // kConstant: keeps wrapped data alive
   };
+  // Our own code for a step oneDNN has no primitive for: it gets the arguments a primitive
+  // would, and the number of threads it may use.
+  using HostFn = std::function<void(const std::unordered_map<int, dnnl::memory>&, int threads)>;
   struct Step {
-    dnnl::primitive primitive;
+    dnnl::primitive primitive;  // empty when `host` runs the step
+    HostFn host;
     std::vector<std::pair<int, int>> args;  // (DNNL_ARG_*, buffer)
     // (DNNL_ARG_*, desc): that argument's buffer seen through another desc of the same bytes
     // (a plain tensor with its dims regrouped, as MatMul's broadcast and flattening need).
     std::vector<std::pair<int, dnnl::memory::desc>> views;
-    std::vector<int> allocate;  // temporaries first written by this step
-    std::vector<int> release;   // temporaries last read by this step
+    // Temporaries first written by this step (each followed by its aliases), and those last
+    // read by it.
+    std::vector<int> allocate;
+    std::vector<int> release;
   };
   std::vector<Buffer> buffers;
   std::vector<Step> steps;

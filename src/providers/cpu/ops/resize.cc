@@ -1,10 +1,10 @@
 // Resize (opsets 10-17) and Upsample (opsets 7-9): nearest, n-linear and cubic resampling.
 //
 // Every resampling mode is separable, so each axis is described by a table giving, for every
-// output position, a few input indices and weights ("taps": 1 nearest, 2 linear, 4 cubic).
-// Axes whose table is the identity are skipped. Nearest gathers through the tables directly;
-// linear and cubic run one 1-D pass per resized axis, with a per-plane fast path when only the
-// last two axes change (NCHW feature maps), which keeps the intermediate rows in cache.
+// output position, a few input indices and weights ("taps": 1 nearest, 2 linear, 4 cubic; see
+// resampling.h). Axes whose table is the identity are skipped. Nearest gathers through the tables
+// directly; linear and cubic run one 1-D pass per resized axis, with a per-plane fast path when
+// only the last two axes change (NCHW feature maps), which keeps the intermediate rows in cache.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,167 +15,15 @@
 
 #include "providers/cpu/dispatch.h"
 #include "providers/cpu/ops/ops.h"
+#include "providers/cpu/resampling.h"
 
 namespace supernova::cpu::ops {
 namespace {
 
-enum class Mode { kNearest, kLinear, kCubic };
-enum class CoordMode {
-  kHalfPixel,
-  kPytorchHalfPixel,
-  kAlignCorners,
-  kAsymmetric,
-  kTfHalfPixelForNn,
-  kTfCropAndResize,
-};
-// kSimple is the rounding of Upsample and Resize-10, which predate nearest_mode: truncate
-// when enlarging, round up when shrinking.
-enum class NearestMode { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kSimple };
-
-struct ResizeParams {
-  Mode mode = Mode::kNearest;
-  CoordMode coord = CoordMode::kHalfPixel;
-  NearestMode nearest = NearestMode::kRoundPreferFloor;
-  double cubic_a = -0.75;
-  bool exclude_outside = false;
-  double extrapolation = 0;
-  std::vector<double> scales;  // per axis
-  // Per axis, the "resized length" that align_corners and tf_crop_and_resize divide by. With
-  // scales it stays fractional (input length * scale), as in ONNX's reference: downscaling 4
-  // by 0.6 divides by 2.4 - 1, not by the 2 - 1 of the floored output length.
-  std::vector<double> out_extent;
-  std::vector<double> roi;  // 2 * rank (starts then ends); only for tf_crop_and_resize
-  Shape out_shape;
-};
-
-// One axis: for each output position `taps` clamped input indices and their weights.
-struct AxisMap {
-  int taps = 1;
-  std::vector<int64_t> index;    // out_len * taps
-  std::vector<double> weight;    // out_len * taps
-  std::vector<uint8_t> outside;  // out_len: 1 where tf_crop_and_resize extrapolates
-  bool any_outside = false;
-  bool identity = false;
-};
-
-double SourceCoord(const ResizeParams& p, size_t axis, int64_t x_resized, int64_t in_len) {
-  const double x = static_cast<double>(x_resized);
-  const double scale = p.scales[axis];
-  const double out_len = p.out_extent[axis];
-  const double in_last = static_cast<double>(in_len - 1);
-  switch (p.coord) {
-    case CoordMode::kHalfPixel:
-      return (x + 0.5) / scale - 0.5;
-    case CoordMode::kPytorchHalfPixel:
-      return out_len > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-    case CoordMode::kAlignCorners:
-      return out_len > 1 ? x * in_last / (out_len - 1) : 0.0;
-    case CoordMode::kAsymmetric:
-      return x / scale;
-    case CoordMode::kTfHalfPixelForNn:
-      return (x + 0.5) / scale;
-    case CoordMode::kTfCropAndResize: {
-      const size_t rank = p.roi.size() / 2;
-      const double start = p.roi[axis], end = p.roi[rank + axis];
-      if (out_len > 1) return start * in_last + x * (end - start) * in_last / (out_len - 1);
-      return 0.5 * (start + end) * in_last;
-    }
-  }
-  return 0;
-}
-
-int64_t NearestIndex(double x, NearestMode mode, bool shrinking) {
-  const double fl = std::floor(x);
-  const double frac = x - fl;
-  const auto f = static_cast<int64_t>(fl);
-  if (frac == 0) return f;
-  switch (mode) {
-    case NearestMode::kRoundPreferFloor:
-      return frac <= 0.5 ? f : f + 1;
-    case NearestMode::kRoundPreferCeil:
-      return frac < 0.5 ? f : f + 1;
-    case NearestMode::kFloor:
-      return f;
-    case NearestMode::kCeil:
-      return f + 1;
-    case NearestMode::kSimple:
-      return shrinking ? f + 1 : f;
-  }
-  return f;
-}
-
-// Keys cubic convolution weight for a tap at distance d from the sample point.
-double CubicWeight(double d, double a) {
-  d = std::fabs(d);
-  if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
-  if (d < 2) return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
-  return 0;
-}
-
-AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
-  AxisMap m;
-  m.taps = p.mode == Mode::kNearest ? 1 : p.mode == Mode::kLinear ? 2 : 4;
-  const size_t n = static_cast<size_t>(out_len) * m.taps;
-  m.index.assign(n, 0);
-  m.weight.assign(n, 0.0);
-  m.outside.assign(static_cast<size_t>(out_len), 0);
-  const auto clamp = [&](int64_t i) { return std::clamp<int64_t>(i, 0, in_len - 1); };
-  const bool shrinking = p.scales[axis] < 1;
-  for (int64_t o = 0; o < out_len; ++o) {
-    double x = SourceCoord(p, axis, o, in_len);
-    int64_t* idx = &m.index[o * m.taps];
-    double* w = &m.weight[o * m.taps];
-    if (p.coord == CoordMode::kTfCropAndResize && (x < 0 || x > static_cast<double>(in_len - 1))) {
-      m.outside[o] = 1;
-      m.any_outside = true;
-      continue;
-    }
-    // Every tap beyond the edges clamps to an edge sample, so clamping the coordinate a little
-    // outside the axis changes nothing and keeps the integer conversions in range.
-    x = std::clamp(x, -4.0, static_cast<double>(in_len) + 4.0);
-    if (p.mode == Mode::kNearest) {
-      idx[0] = clamp(NearestIndex(x, p.nearest, shrinking));
-      w[0] = 1;
-      continue;
-    }
-    const double fl = std::floor(x);
-    const double r = x - fl;
-    const auto i0 = static_cast<int64_t>(fl);
-    if (p.mode == Mode::kLinear) {
-      idx[0] = clamp(i0);
-      idx[1] = clamp(i0 + 1);
-      w[0] = 1 - r;
-      w[1] = r;
-      continue;
-    }
-    double sum = 0;
-    for (int t = 0; t < 4; ++t) {
-      const int64_t i = i0 - 1 + t;
-      w[t] = CubicWeight(r - (t - 1), p.cubic_a);
-      if (p.exclude_outside && (i < 0 || i >= in_len)) w[t] = 0;
-      sum += w[t];
-      idx[t] = clamp(i);
-    }
-    if (p.exclude_outside) {
-      if (sum != 0) {
-        for (int t = 0; t < 4; ++t) w[t] /= sum;
-      } else {  // every tap fell outside: take the nearest sample rather than divide by zero
-        for (int t = 0; t < 4; ++t) w[t] = 0;
-        w[1] = 1;
-        idx[1] = clamp(static_cast<int64_t>(std::lround(x)));
-      }
-    }
-  }
-  m.identity = out_len == in_len && !m.any_outside;
-  for (int64_t o = 0; o < out_len && m.identity; ++o) {
-    for (int t = 0; t < m.taps; ++t) {
-      const double w = m.weight[o * m.taps + t];
-      const bool same = m.index[o * m.taps + t] == o;
-      if (w != 0 && !(same && w == 1)) m.identity = false;
-    }
-  }
-  return m;
-}
+using resampling::AxisMap;
+using resampling::BuildAxisMap;
+using resampling::Mode;
+using resampling::ResizeParams;
 
 // Converts an interpolated value to the element type; integers round to nearest and
 // saturate (a NaN from a NaN cubic_coeff_a becomes 0 rather than undefined behaviour).
@@ -513,153 +361,13 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   return st.ok() ? st : ctx.Unsupported(st.message());
 }
 
-Status ParseMode(KernelContext& ctx, const std::string& mode, ResizeParams& p) {
-  if (mode == "nearest")
-    p.mode = Mode::kNearest;
-  else if (mode == "linear" || mode == "bilinear")
-    p.mode = Mode::kLinear;
-  else if (mode == "cubic")
-    p.mode = Mode::kCubic;
-  else
-    return ctx.Unsupported("mode '" + mode + "' not supported");
-  return Status::Ok();
-}
-
-// Reads `scales` (one per axis, > 0) into p and derives the output shape as floor(len*scale).
-Status ScalesToShape(KernelContext& ctx, const Tensor& x, std::vector<double> scales,
-                     ResizeParams& p) {
-  const size_t rank = x.rank();
-  if (scales.size() != rank)
-    return ctx.Error("scales has " + std::to_string(scales.size()) +
-                     " values, expected one per input axis (" + std::to_string(rank) + ")");
-  p.out_shape.assign(rank, 0);
-  p.out_extent.assign(rank, 0);
-  for (size_t d = 0; d < rank; ++d) {
-    const double s = scales[d];
-    if (!(s > 0) || !std::isfinite(s))
-      return ctx.Error("scales[" + std::to_string(d) + "] must be a positive finite number");
-    double extent = static_cast<double>(x.dim(d)) * s;
-    if (p.coord == CoordMode::kTfCropAndResize && p.roi.size() == 2 * rank)
-      extent *= p.roi[rank + d] - p.roi[d];
-    if (extent > 1e12) return ctx.Error("output axis " + std::to_string(d) + " is too large");
-    p.out_extent[d] = extent;
-    p.out_shape[d] = static_cast<int64_t>(std::floor(std::max(extent, 0.0)));
-  }
-  p.scales = std::move(scales);
-  return Status::Ok();
-}
-
-Status CheckOutputSize(KernelContext& ctx, const Shape& shape) {
-  double n = 1;
-  for (int64_t d : shape) n *= static_cast<double>(d);
-  if (n > 4e12) return ctx.Error("output " + ShapeToString(shape) + " is too large");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status Resize(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (!x) return ctx.Error("missing input X");
-  const size_t rank = x->rank();
   ResizeParams p;
-  SN_RETURN_IF_ERROR(ParseMode(ctx, ctx.node.AttrString("mode", "nearest"), p));
-  if (ctx.node.AttrInt("antialias", 0) != 0) return ctx.Unsupported("antialias not supported");
-  if (ctx.node.HasAttr("axes")) return ctx.Unsupported("the axes attribute is not supported");
-
-  if (ctx.opset < 11) {
-    // Resize-10: scales only, and Upsample's coordinates and rounding.
-    if (p.mode == Mode::kCubic) return ctx.Error("cubic mode needs opset 11 or later");
-    p.coord = CoordMode::kAsymmetric;
-    p.nearest = NearestMode::kSimple;
-    const Tensor* scales = ctx.input(1);
-    if (!scales) return ctx.Error("missing input scales");
-    std::vector<double> s(static_cast<size_t>(scales->numel()));
-    for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
-    SN_RETURN_IF_ERROR(ScalesToShape(ctx, *x, std::move(s), p));
-    SN_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape));
-    return RunResize(ctx, *x, p);
-  }
-
-  const std::string coord = ctx.node.AttrString("coordinate_transformation_mode", "half_pixel");
-  if (coord == "half_pixel")
-    p.coord = CoordMode::kHalfPixel;
-  else if (coord == "pytorch_half_pixel")
-    p.coord = CoordMode::kPytorchHalfPixel;
-  else if (coord == "align_corners")
-    p.coord = CoordMode::kAlignCorners;
-  else if (coord == "asymmetric")
-    p.coord = CoordMode::kAsymmetric;
-  else if (coord == "tf_half_pixel_for_nn")
-    p.coord = CoordMode::kTfHalfPixelForNn;
-  else if (coord == "tf_crop_and_resize")
-    p.coord = CoordMode::kTfCropAndResize;
-  else
-    return ctx.Unsupported("coordinate_transformation_mode '" + coord + "' not supported");
-  const std::string nearest = ctx.node.AttrString("nearest_mode", "round_prefer_floor");
-  if (nearest == "round_prefer_floor")
-    p.nearest = NearestMode::kRoundPreferFloor;
-  else if (nearest == "round_prefer_ceil")
-    p.nearest = NearestMode::kRoundPreferCeil;
-  else if (nearest == "floor")
-    p.nearest = NearestMode::kFloor;
-  else if (nearest == "ceil")
-    p.nearest = NearestMode::kCeil;
-  else
-    return ctx.Unsupported("nearest_mode '" + nearest + "' not supported");
-  p.cubic_a = ctx.node.AttrFloat("cubic_coeff_a", -0.75f);
-  p.exclude_outside = ctx.node.AttrInt("exclude_outside", 0) != 0;
-  p.extrapolation = ctx.node.AttrFloat("extrapolation_value", 0.0f);
-  const std::string policy = ctx.node.AttrString("keep_aspect_ratio_policy", "stretch");
-  if (policy != "stretch")
-    return ctx.Unsupported("keep_aspect_ratio_policy '" + policy + "' not supported");
-
-  if (p.coord == CoordMode::kTfCropAndResize) {
-    const Tensor* roi = ctx.input(1);
-    if (!roi || roi->numel() != static_cast<int64_t>(2 * rank))
-      return ctx.Error("tf_crop_and_resize needs roi with 2 * rank (" + std::to_string(2 * rank) +
-                       ") values");
-    p.roi.resize(2 * rank);
-    for (size_t i = 0; i < p.roi.size(); ++i) {
-      p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
-      if (!std::isfinite(p.roi[i])) return ctx.Error("roi values must be finite");
-    }
-  }
-
-  const Tensor* scales = ctx.input(2);
-  const Tensor* sizes = ctx.input(3);
-  const bool has_scales = scales && scales->numel() > 0;
-  const bool has_sizes = sizes && sizes->numel() > 0;
-  if (has_scales && has_sizes) return ctx.Error("only one of scales and sizes may be given");
-  if (has_scales) {
-    if (scales->dtype() != DataType::kFloat32 && scales->dtype() != DataType::kFloat64 &&
-        scales->dtype() != DataType::kFloat16)
-      return ctx.Error("scales must be a float tensor, got " + DataTypeName(scales->dtype()));
-    std::vector<double> s(static_cast<size_t>(scales->numel()));
-    for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
-    SN_RETURN_IF_ERROR(ScalesToShape(ctx, *x, std::move(s), p));
-  } else if (has_sizes) {
-    if (sizes->dtype() != DataType::kInt64)
-      return ctx.Error("sizes must be int64, got " + DataTypeName(sizes->dtype()));
-    if (sizes->numel() != static_cast<int64_t>(rank))
-      return ctx.Error("sizes has " + std::to_string(sizes->numel()) +
-                       " values, expected one per input axis (" + std::to_string(rank) + ")");
-    p.out_shape.resize(rank);
-    p.out_extent.resize(rank);
-    p.scales.resize(rank);
-    for (size_t d = 0; d < rank; ++d) {
-      const int64_t n = sizes->data<int64_t>()[d];
-      if (n < 0) return ctx.Error("sizes[" + std::to_string(d) + "] is negative");
-      p.out_shape[d] = n;
-      p.out_extent[d] = static_cast<double>(n);
-      // An empty input axis has no meaningful scale; 1 keeps the formulas finite.
-      p.scales[d] =
-          x->dim(d) > 0 && n > 0 ? static_cast<double>(n) / static_cast<double>(x->dim(d)) : 1.0;
-    }
-  } else {
-    return ctx.Error("one of scales and sizes must be given");
-  }
-  SN_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape));
+  SN_RETURN_IF_ERROR(resampling::ParseResize(ctx, x->shape(), &p));
   return RunResize(ctx, *x, p);
 }
 
@@ -667,22 +375,7 @@ Status Upsample(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (!x) return ctx.Error("missing input X");
   ResizeParams p;
-  SN_RETURN_IF_ERROR(ParseMode(ctx, ctx.node.AttrString("mode", "nearest"), p));
-  if (p.mode == Mode::kCubic) return ctx.Unsupported("Upsample has no cubic mode");
-  p.coord = CoordMode::kAsymmetric;
-  p.nearest = NearestMode::kSimple;
-  std::vector<double> s;
-  if (ctx.opset < 9) {
-    if (!ctx.node.HasAttr("scales")) return ctx.Error("missing attribute scales");
-    for (float v : ctx.node.AttrFloats("scales")) s.push_back(v);
-  } else {
-    const Tensor* scales = ctx.input(1);
-    if (!scales) return ctx.Error("missing input scales");
-    s.resize(static_cast<size_t>(scales->numel()));
-    for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
-  }
-  SN_RETURN_IF_ERROR(ScalesToShape(ctx, *x, std::move(s), p));
-  SN_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape));
+  SN_RETURN_IF_ERROR(resampling::ParseUpsample(ctx, x->shape(), &p));
   return RunResize(ctx, *x, p);
 }
 

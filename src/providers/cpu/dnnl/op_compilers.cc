@@ -1,0 +1,731 @@
+// The compiler of each op type a region takes: the node's attributes and shapes mapped to a
+// oneDNN primitive (or two) whose layouts the primitive chooses, or to a step of our own.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#include "providers/cpu/dnnl/plan_builder.h"
+#include "providers/cpu/resampling.h"
+#include "providers/cpu/spatial.h"
+
+namespace supernova::cpu::dnnl_ops {
+
+// The oneDNN form of an ONNX activation (HardSigmoid needs two steps).
+std::vector<Eltwise> ActivationSteps(const std::string& op, const std::vector<float>& p) {
+  using A = dnnl::algorithm;
+  auto param = [&](size_t i, float fallback) { return i < p.size() ? p[i] : fallback; };
+  if (op.empty()) return {};
+  if (op == "Relu") return {{A::eltwise_relu, 0, 0}};
+  if (op == "LeakyRelu") return {{A::eltwise_relu, param(0, 0.01f), 0}};
+  if (op == "Sigmoid") return {{A::eltwise_logistic, 0, 0}};
+  if (op == "Tanh") return {{A::eltwise_tanh, 0, 0}};
+  if (op == "HardSwish") return {{A::eltwise_hardswish, 0, 0}};
+  if (op == "HardSigmoid")
+    return {{A::eltwise_linear, param(0, 0.2f), param(1, 0.5f)}, {A::eltwise_clip, 0.f, 1.f}};
+  if (op == "Clip")
+    return {{A::eltwise_clip, param(0, -std::numeric_limits<float>::max()),
+             param(1, std::numeric_limits<float>::max())}};
+  if (op == "Elu") return {{A::eltwise_elu, param(0, 1.0f), 0}};
+  if (op == "Exp") return {{A::eltwise_exp, 0, 0}};
+  if (op == "Log") return {{A::eltwise_log, 0, 0}};
+  if (op == "Abs") return {{A::eltwise_abs, 0, 0}};
+  if (op == "Sqrt") return {{A::eltwise_sqrt, 0, 0}};
+  if (op == "Neg") return {{A::eltwise_linear, -1.f, 0.f}};
+  throw NotMapped("activation " + op);
+}
+
+void PlanBuilder::AddNode(const ir::Node& n) {
+  const std::string& op = n.op_type;
+  if (op == "Conv" || op == "FusedConv") return Conv(n);
+  if (op == "ConvTranspose") return ConvTranspose(n);
+  if (op == "BatchNormalization") return BatchNorm(n);
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "ReduceMean" ||
+      op == "ReduceMax" || op == "GlobalMaxPool")
+    return Pool(n);
+  if (op == "LRN") return Lrn(n);
+  if (op == "Concat") return Concat(n);
+  if (op == "Resize" || op == "Upsample") return Resize(n);
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Max" || op == "Min")
+    return Binary(n);
+  if (op == "MatMul") return MatMul(n);
+  if (op == "Gemm") return Gemm(n);
+  if (op == "Softmax") return Softmax(n);
+  if (op == "Transpose") return Transpose(n);
+  return Unary(n);
+}
+
+KernelContext PlanBuilder::Ctx(const ir::Node& n) const {
+  return KernelContext(n, graph_.Opset(n.domain), {}, nullptr, 1);
+}
+
+memory::dims PlanBuilder::Minus1(const std::vector<int64_t>& v) {
+  memory::dims d(v.begin(), v.end());
+  for (auto& x : d) x -= 1;
+  return d;
+}
+
+// Transpose moves no data: its output is the input's bytes with the axes permuted in the
+// descriptor, and whoever reads it (a reorder into a primitive's layout, or the copy out of
+// the region) moves the data once. An NHWC model's input transpose then costs nothing when
+// the first convolution reads channels-last, and its output transposes fold into the
+// region's exit.
+void PlanBuilder::Transpose(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  const int r = static_cast<int>(x.shape.size());
+  std::vector<int64_t> perm(r);
+  for (int i = 0; i < r; ++i) perm[i] = r - 1 - i;
+  perm = n.AttrInts("perm", perm);
+  if (r == 0 || static_cast<int>(perm.size()) != r) throw NotMapped("perm");
+  std::vector<int> inverse(r, -1);  // oneDNN moves axis i to inverse[i]; ONNX reads perm[i]
+  Shape out(r);
+  for (int i = 0; i < r; ++i) {
+    if (perm[i] < 0 || perm[i] >= r || inverse[perm[i]] >= 0) throw NotMapped("perm");
+    inverse[perm[i]] = i;
+    out[i] = x.shape[perm[i]];
+  }
+  const memory::desc md = DescOf(x.buffer).permute_axes(inverse);
+  const int seen = Alias(x.buffer, md);
+  if (TagOf(md)) {
+    values_[n.outputs[0]] = {out, seen};
+  } else {  // a layout no primitive takes (blocked on a spatial axis, say): copy it out plain
+    AddReorder(seen, Out(n.outputs[0], out, PlainDesc(out)));
+  }
+}
+
+void PlanBuilder::Conv(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  const Tensor* w = Constant(n.inputs[1]);
+  if (!w) throw NotMapped("W is not constant");
+  const int64_t group = n.AttrInt("group", 1);
+  const int64_t c = x.shape.at(1), m = w->dim(0);
+  if (w->rank() != x.shape.size() || group <= 0 || c % group || m % group || w->dim(1) != c / group)
+    throw NotMapped("W does not match X");
+  std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
+  if (n.HasAttr("kernel_shape") && n.AttrInts("kernel_shape") != kernel)
+    throw NotMapped("kernel_shape");
+  WindowGeometry g;
+  std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
+  if (!ResolveWindow(Ctx(n), in_dims, kernel, false, &g).ok()) throw NotMapped("geometry");
+  Shape out = {x.shape[0], m};
+  out.insert(out.end(), g.out.begin(), g.out.end());
+
+  memory::dims wdims = ToDims(w->shape());
+  if (group > 1) {
+    wdims[0] = m / group;
+    wdims.insert(wdims.begin(), group);
+  }
+  const memory::desc w_onnx(wdims, kF32, PlainTag(static_cast<int>(wdims.size())));
+  const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
+  const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
+
+  dnnl::primitive_attr attr = Attr();
+  dnnl::post_ops po;
+  const bool has_sum = n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
+  if (has_sum) po.append_sum(1.f);
+  const std::string act = n.op_type == "FusedConv" ? n.AttrString("activation", "") : "";
+  for (const Eltwise& e : ActivationSteps(act, n.AttrFloats("activation_params")))
+    po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+  Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
+  attr.set_post_ops(tail.post_ops);
+
+  dnnl::convolution_forward::desc d(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
+      memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out), g.strides,
+      Minus1(g.dilations), g.pad_begin, g.pad_end);
+  dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
+  const int src = In(n.inputs[0], pd.src_desc());
+  const int wei = PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
+  // The sum post-op adds what dst holds: the residual goes there first, or dst is the
+  // residual's own buffer when nothing reads the residual afterwards.
+  std::string residual = tail.sum_value;
+  if (has_sum) {
+    residual = n.inputs[3];
+    if (Get(residual).shape != out) throw NotMapped("residual shape differs from the output");
+  }
+  int dst;
+  if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
+    dst = values_[residual].buffer;
+    values_[tail.output] = {out, dst};
+  } else {
+    dst = Out(tail.output, out, pd.dst_desc());
+    if (!residual.empty()) AddReorder(Get(residual).buffer, dst);
+  }
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+  args.insert(args.end(), tail.args.begin(), tail.args.end());
+  AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
+}
+
+void PlanBuilder::ConvTranspose(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  const Tensor* w = Constant(n.inputs[1]);
+  if (!w) throw NotMapped("W is not constant");
+  const int64_t group = n.AttrInt("group", 1);
+  const int64_t c = x.shape.at(1);
+  if (w->rank() != x.shape.size() || group <= 0 || c % group || w->dim(0) != c)
+    throw NotMapped("W does not match X");
+  // Attributes may hold anything: arithmetic that overflows is not ours to map.
+  auto checked = [](int64_t a, int64_t b, bool multiply) {
+    int64_t r;
+    if (multiply ? __builtin_mul_overflow(a, b, &r) : __builtin_add_overflow(a, b, &r))
+      throw NotMapped("geometry overflows");
+    return r;
+  };
+  const int64_t m = checked(w->dim(1), group, true);
+  const size_t sd = x.shape.size() - 2;
+  std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
+  auto ints = [&](const char* key, int64_t fallback, size_t count) {
+    std::vector<int64_t> v = n.AttrInts(key, std::vector<int64_t>(count, fallback));
+    if (v.size() != count) throw NotMapped(key);
+    return v;
+  };
+  const auto strides = ints("strides", 1, sd), dil = ints("dilations", 1, sd);
+  const auto pads = ints("pads", 0, 2 * sd), out_pad = ints("output_padding", 0, sd);
+  Shape out = {x.shape[0], m};
+  memory::dims pl(sd), pr(sd);
+  for (size_t i = 0; i < sd; ++i) {
+    pl[i] = pads[i];
+    pr[i] = checked(pads[i + sd], -out_pad[i], false);  // output padding extends the end
+    if (pl[i] < 0 || pr[i] < 0 || out_pad[i] < 0) throw NotMapped("negative padding");
+    const int64_t span = checked(checked(kernel[i] - 1, dil[i], true), 1, false);
+    const int64_t grown = checked(checked(strides[i], x.shape[2 + i] - 1, true), span, false);
+    // pads and out_pad are non-negative here, so negating them is safe.
+    out.push_back(
+        checked(checked(checked(grown, out_pad[i], false), -pads[i], false), -pads[i + sd], false));
+    if (out.back() <= 0) throw NotMapped("empty output");
+  }
+  const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
+  bool tiles = sd == 2 && group == 1 && m < 8;  // few channels: see StridedTiles
+  for (size_t i = 0; i < sd && tiles; ++i)
+    tiles = kernel[i] == strides[i] && dil[i] == 1 && pads[i] == 0 && pads[i + sd] == 0 &&
+            out_pad[i] == 0;
+  if (tiles) return StridedTiles(n, x, *w, m, kernel, out, has_bias);
+  // ONNX stores W as [C, M/group, k...]: oneDNN's dims are {[group,] M/group, C/group, k...}
+  // and the ONNX bytes are that with the first two (per group) axes swapped.
+  memory::dims wdims = {m / group, c / group};
+  wdims.insert(wdims.end(), kernel.begin(), kernel.end());
+  static const FormatTag kSwapped[] = {FormatTag::bac, FormatTag::bacd, FormatTag::bacde};
+  static const FormatTag kGroupSwapped[] = {FormatTag::acbd, FormatTag::acbde, FormatTag::acbdef};
+  FormatTag onnx_tag = kSwapped[sd - 1];
+  if (group > 1) {
+    wdims.insert(wdims.begin(), group);
+    onnx_tag = kGroupSwapped[sd - 1];
+  }
+  const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
+  dnnl::deconvolution_forward::desc d(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
+      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
+      memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out),
+      memory::dims(strides.begin(), strides.end()), Minus1(dil), pl, pr);
+  // No post-ops: oneDNN 2.6's deconvolutions run them per element (a binary add made one
+  // 50x slower), so what follows a ConvTranspose stays a primitive of its own.
+  dnnl::deconvolution_forward::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], pd.src_desc());
+  const int wei =
+      PackedConstant(n.inputs[1], memory::desc(wdims, kF32, onnx_tag), pd.weights_desc());
+  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+  AddStep(dnnl::deconvolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
+}
+
+// A 2-D ConvTranspose whose kernel equals its stride (no padding, no dilation) writes each
+// input pixel's C values, times W viewed as a [C, M*kh*kw] matrix, to its own kh x kw tile of
+// the output: one matmul over the pixels (input channels-last) and one strided reorder that
+// scatters the tiles. oneDNN's deconvolution has only its reference kernel for the few-output-
+// channel case (a text detector's 1-channel map took 54 ms of a 100 ms run this way).
+void PlanBuilder::StridedTiles(const ir::Node& n, const Value& x, const Tensor& w, int64_t m,
+                               const std::vector<int64_t>& kernel, const Shape& out,
+                               bool has_bias) {
+  const int64_t nb = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+  const int64_t kh = kernel[0], kw = kernel[1], cols = m * kh * kw, rows = nb * h * wd;
+  if (w.numel() != c * cols) throw NotMapped("W does not match X");
+  const memory::desc src_md(ToDims(x.shape), kF32, FormatTag::acdb);
+  const memory::desc rows_md({rows, c}, kF32, FormatTag::ab);
+  const memory::desc tiles_md({rows, cols}, kF32, FormatTag::ab);
+  memory::desc bias_md;
+  Tensor bias;
+  if (has_bias) {  // bias[m] for each of m's kh*kw columns
+    const Tensor* b = Constant(n.inputs[2]);
+    if (!b || b->dtype() != DataType::kFloat32 || b->numel() != m) throw NotMapped("bias");
+    bias = Tensor(DataType::kFloat32, {1, cols});
+    for (int64_t j = 0; j < cols; ++j) bias.data<float>()[j] = b->data<float>()[j / (kh * kw)];
+    bias_md = PlainDesc(bias.shape());
+  }
+  dnnl::matmul::desc d(rows_md, memory::desc({c, cols}, kF32, FormatTag::any), bias_md, tiles_md);
+  dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], src_md);
+  const int wei =
+      PackedConstant(n.inputs[1], memory::desc({c, cols}, kF32, FormatTag::ab), pd.weights_desc());
+  Buffer t;
+  t.md = tiles_md;
+  const int tmp = NewBuffer(std::move(t));
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, tmp}};
+  if (bias.defined()) {
+    args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
+  }
+  AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
+          {{DNNL_ARG_SRC, rows_md}});
+  // Both sides as [N, M, H, kh, W, kw]: the output is that shape contiguous; the matmul wrote
+  // it as [N, H, W, M, kh, kw].
+  const memory::dims six = {nb, m, h, kh, wd, kw};
+  const memory::desc from(six, kF32, memory::dims{h * wd * cols, kh * kw, wd * cols, kw, cols, 1});
+  const memory::desc to(six, kF32, FormatTag::abcdef);
+  const int dst = Out(n.outputs[0], out, PlainDesc(out));
+  dnnl::reorder::primitive_desc rpd(Engine(), from, Engine(), to, Attr());
+  AddStep(dnnl::reorder(rpd), {{DNNL_ARG_FROM, tmp}, {DNNL_ARG_TO, dst}},
+          rpd.scratchpad_desc().get_size(), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+void PlanBuilder::BatchNorm(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  const int64_t c = x.shape.at(1);
+  const auto flags = dnnl::normalization_flags::use_global_stats |
+                     dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, DescOf(x.buffer),
+                                            n.AttrFloat("epsilon", 1e-5f), flags);
+  dnnl::batch_normalization_forward::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], pd.src_desc());
+  const int dst = Out(n.outputs[0], x.shape, pd.dst_desc());
+  AddStep(dnnl::batch_normalization_forward(pd),
+          {{DNNL_ARG_SRC, src},
+           {DNNL_ARG_DST, dst},
+           {DNNL_ARG_SCALE, ConstantVector(n.inputs[1], c)},
+           {DNNL_ARG_SHIFT, ConstantVector(n.inputs[2], c)},
+           {DNNL_ARG_MEAN, ConstantVector(n.inputs[3], c)},
+           {DNNL_ARG_VARIANCE, ConstantVector(n.inputs[4], c)}},
+          pd.scratchpad_desc().get_size());
+}
+
+void PlanBuilder::Pool(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  // ReduceMean/ReduceMax arrive here only over exactly the spatial axes (SpatialReduction).
+  const bool reduce = n.op_type == "ReduceMean" || n.op_type == "ReduceMax";
+  const bool global = reduce || n.op_type.rfind("Global", 0) == 0;
+  const bool is_max =
+      n.op_type == "MaxPool" || n.op_type == "GlobalMaxPool" || n.op_type == "ReduceMax";
+  std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
+  WindowGeometry g;
+  if (global) {
+    g.in = g.kernel = g.out = in_dims;
+    g.strides = g.dilations = std::vector<int64_t>(in_dims.size(), 1);
+    g.pad_begin = g.pad_end = std::vector<int64_t>(in_dims.size(), 0);
+    std::fill(g.out.begin(), g.out.end(), 1);
+  } else {
+    const bool ceil_mode = n.AttrInt("ceil_mode", 0) != 0;
+    if (!n.HasAttr("kernel_shape")) throw NotMapped("kernel_shape missing");
+    if (!ResolveWindow(Ctx(n), in_dims, n.AttrInts("kernel_shape"), ceil_mode, &g).ok())
+      throw NotMapped("geometry");
+  }
+  const bool include_pad = !is_max && !global && n.AttrInt("count_include_pad", 0) != 0;
+  // oneDNN derives the output size with floor division: widen the end padding so the
+  // windows ceil_mode adds exist. Averages that count padding would then count too much.
+  memory::dims pr(g.pad_end.begin(), g.pad_end.end());
+  for (size_t i = 0; i < g.rank(); ++i) {
+    const int64_t span = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    const int64_t need = (g.out[i] - 1) * g.strides[i] + span - g.in[i] - g.pad_begin[i];
+    if (need > pr[i]) {
+      if (include_pad) throw NotMapped("ceil_mode with count_include_pad");
+      pr[i] = need;
+    }
+    if ((g.in[i] + g.pad_begin[i] + pr[i] - span) / g.strides[i] + 1 != g.out[i])
+      throw NotMapped("pooling geometry");
+  }
+  Shape out = {x.shape[0], x.shape[1]};
+  out.insert(out.end(), g.out.begin(), g.out.end());
+  const dnnl::algorithm alg = is_max        ? dnnl::algorithm::pooling_max
+                              : include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                            : dnnl::algorithm::pooling_avg_exclude_padding;
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, DescOf(x.buffer),
+                                   memory::desc(ToDims(out), kF32, FormatTag::any), g.strides,
+                                   g.kernel, Minus1(g.dilations), g.pad_begin, pr);
+  dnnl::pooling_v2_forward::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], pd.src_desc());
+  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  AddStep(dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+          pd.scratchpad_desc().get_size());
+}
+
+void PlanBuilder::Lrn(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_inference,
+                            dnnl::algorithm::lrn_across_channels, DescOf(x.buffer),
+                            n.AttrInt("size", 1), n.AttrFloat("alpha", 1e-4f),
+                            n.AttrFloat("beta", 0.75f), n.AttrFloat("bias", 1.f));
+  dnnl::lrn_forward::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], pd.src_desc());
+  const int dst = Out(n.outputs[0], x.shape, pd.dst_desc());
+  AddStep(dnnl::lrn_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+          pd.scratchpad_desc().get_size());
+}
+
+// An ONNX activation node's parameters in ActivationSteps' order.
+std::vector<float> PlanBuilder::UnaryParams(const ir::Node& n) const {
+  std::vector<float> params;
+  if (n.op_type == "LeakyRelu") params = {n.AttrFloat("alpha", 0.01f)};
+  if (n.op_type == "Elu") params = {n.AttrFloat("alpha", 1.f)};
+  if (n.op_type == "HardSigmoid") params = {n.AttrFloat("alpha", 0.2f), n.AttrFloat("beta", 0.5f)};
+  if (n.op_type == "Clip") {
+    params = {n.AttrFloat("min", -std::numeric_limits<float>::max()),
+              n.AttrFloat("max", std::numeric_limits<float>::max())};
+    for (size_t i = 1; i < 3 && i < n.inputs.size(); ++i) {
+      if (n.inputs[i].empty()) continue;
+      const Tensor* bound = Constant(n.inputs[i]);
+      if (!bound || bound->dtype() != DataType::kFloat32 || bound->numel() != 1)
+        throw NotMapped("Clip bound");
+      params[i - 1] = bound->data<float>()[0];
+    }
+  }
+  return params;
+}
+
+void PlanBuilder::Unary(const ir::Node& n) {
+  EltwiseSteps(n, Get(n.inputs[0]), ActivationSteps(n.op_type, UnaryParams(n)));
+}
+
+// `x` through element-wise `steps` into n's output, in x's layout.
+void PlanBuilder::EltwiseSteps(const ir::Node& n, const Value& x,
+                               const std::vector<Eltwise>& steps) {
+  if (steps.empty()) throw NotMapped("no element-wise step");
+  const memory::desc md = DescOf(x.buffer);
+  const int dst = Out(n.outputs[0], x.shape, md);
+  int src = x.buffer;
+  for (const Eltwise& e : steps) {  // later steps work in place on dst
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md, e.alpha, e.beta);
+    dnnl::eltwise_forward::primitive_desc pd(d, Attr(), Engine());
+    AddStep(dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+            pd.scratchpad_desc().get_size());
+    src = dst;
+  }
+}
+
+// A binary op with a scalar constant operand, as one element-wise step on the other
+// operand (which keeps its layout); nullopt when the op has no such form.
+std::optional<Eltwise> PlanBuilder::ScalarForm(const std::string& op, float c, bool c_first) const {
+  using A = dnnl::algorithm;
+  constexpr float kMax = std::numeric_limits<float>::max();
+  if (op == "Add") return Eltwise{A::eltwise_linear, 1.f, c};
+  if (op == "Mul") return Eltwise{A::eltwise_linear, c, 0.f};
+  if (op == "Sub")
+    return c_first ? Eltwise{A::eltwise_linear, -1.f, c} : Eltwise{A::eltwise_linear, 1.f, -c};
+  if (op == "Div") {
+    if (c_first) return Eltwise{A::eltwise_pow, c, -1.f};  // c * x^-1
+    if (c == 0.f) return std::nullopt;
+    return Eltwise{A::eltwise_linear, 1.f / c, 0.f};
+  }
+  if (op == "Max") return Eltwise{A::eltwise_clip, c, kMax};
+  if (op == "Min") return Eltwise{A::eltwise_clip, -kMax, c};
+  return std::nullopt;
+}
+
+void PlanBuilder::Binary(const ir::Node& n) {
+  const std::string& op = n.op_type;
+  std::string a = n.inputs[0], b = n.inputs[1];
+  for (int k = 0; k < 2; ++k) {
+    const Tensor* c = Constant(n.inputs[k]);
+    const Value& other = Get(n.inputs[1 - k]);
+    if (!c || c->dtype() != DataType::kFloat32 || c->numel() != 1 ||
+        c->rank() > other.shape.size() || Constant(n.inputs[1 - k]))
+      continue;
+    if (auto e = ScalarForm(op, c->data<float>()[0], k == 0)) return EltwiseSteps(n, other, {*e});
+  }
+  Shape sa = Get(a).shape, sb = Get(b).shape;
+  const size_t r = std::max(sa.size(), sb.size());
+  sa.insert(sa.begin(), r - sa.size(), 1);
+  sb.insert(sb.begin(), r - sb.size(), 1);
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) {
+    if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1) throw NotMapped("shapes do not broadcast");
+    out[i] = sa[i] == 1 ? sb[i] : sa[i];
+  }
+  const bool commutative = op == "Add" || op == "Mul" || op == "Max" || op == "Min";
+  if (sa != out) {
+    if (!commutative || sb != out) throw NotMapped("first operand is broadcast");
+    std::swap(a, b);
+    std::swap(sa, sb);
+  }
+  const Value va = Get(a);
+  const Value vb = Get(b);
+  if (va.shape.size() != r) throw NotMapped("rank");
+  const memory::desc md0 = DescOf(va.buffer);
+  int src1;
+  if (sb == out) {
+    src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
+  } else {
+    if (vb.shape.size() == r) {
+      src1 = vb.buffer;
+    } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
+      // The constant with leading unit dims.
+      src1 = ConstantBuffer(plan_->buffers[vb.buffer].source,
+                            memory::desc(ToDims(sb), kF32, PlainTag(static_cast<int>(r))));
+    } else {
+      throw NotMapped("rank of the broadcast operand");
+    }
+    // oneDNN's fast broadcast kernels want the broadcast operand in the first one's layout
+    // (a per-channel [1, C, 1, 1] scale in nChw16c beside an nChw16c tensor); with a plain
+    // operand beside a blocked one only the slow reference kernel takes the pair.
+    if (auto tag = TagOf(md0)) src1 = Convert(src1, memory::desc(ToDims(sb), kF32, *tag));
+  }
+  using A = dnnl::algorithm;
+  const A alg = op == "Add"   ? A::binary_add
+                : op == "Sub" ? A::binary_sub
+                : op == "Mul" ? A::binary_mul
+                : op == "Div" ? A::binary_div
+                : op == "Max" ? A::binary_max
+                              : A::binary_min;
+  dnnl::binary::desc d(alg, md0, DescOf(src1), md0);
+  dnnl::binary::primitive_desc pd(d, Attr(), Engine());
+  const int src0 = In(a, pd.src0_desc());
+  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  AddStep(dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}},
+          pd.scratchpad_desc().get_size());
+}
+
+void PlanBuilder::Concat(const ir::Node& n) {
+  const size_t r = Get(n.inputs[0]).shape.size();
+  int64_t axis = n.AttrInt("axis", 0);
+  if (axis < 0) axis += static_cast<int64_t>(r);
+  if (axis < 0 || axis >= static_cast<int64_t>(r)) throw NotMapped("axis");
+  Shape out = Get(n.inputs[0]).shape;
+  out[axis] = 0;
+  std::vector<memory::desc> srcs;
+  std::vector<int> bufs;
+  for (const std::string& in : n.inputs) {
+    const Value v = Get(in);
+    if (v.shape.size() != r) throw NotMapped("rank");
+    for (size_t i = 0; i < r; ++i)
+      if (static_cast<int64_t>(i) != axis && v.shape[i] != out[i]) throw NotMapped("shape");
+    out[axis] += v.shape[axis];
+    if (v.shape[axis] == 0) continue;  // oneDNN rejects empty sources; they add nothing
+    srcs.push_back(DescOf(v.buffer));
+    bufs.push_back(v.buffer);
+  }
+  if (srcs.empty()) throw NotMapped("all inputs empty");
+  dnnl::concat::primitive_desc pd(static_cast<int>(axis), srcs, Engine(), Attr());
+  std::vector<std::pair<int, int>> args;
+  for (size_t i = 0; i < bufs.size(); ++i)
+    args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), bufs[i]});
+  args.push_back({DNNL_ARG_DST, Out(n.outputs[0], out, pd.dst_desc())});
+  AddStep(dnnl::concat(pd), std::move(args), pd.scratchpad_desc().get_size());
+}
+
+// Resize of the spatial axes (partition.cc admits no other): oneDNN's resampling where it
+// computes what ONNX asks, our own channels-last step for the rest (asymmetric and
+// align_corners coordinates, floor and ceil rounding, cubic, fractional nearest factors).
+void PlanBuilder::Resize(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  std::vector<const Tensor*> given = {nullptr};  // the parser reads X's shape, not its data
+  for (size_t i = 1; i < n.inputs.size(); ++i)
+    given.push_back(n.inputs[i].empty() ? nullptr : Constant(n.inputs[i]));
+  const KernelContext ctx(n, graph_.Opset(n.domain), given, nullptr, 1);
+  resampling::ResizeParams p;
+  const Status parsed = n.op_type == "Resize" ? resampling::ParseResize(ctx, x.shape, &p)
+                                              : resampling::ParseUpsample(ctx, x.shape, &p);
+  if (!parsed.ok()) throw NotMapped(parsed.message());
+  const Shape& out = p.out_shape;
+  if (x.shape.size() != 4 || out[0] != x.shape[0] || out[1] != x.shape[1])
+    throw NotMapped("batch or channel resize");
+  for (size_t i = 2; i < 4; ++i)
+    if (out[i] <= 0 || x.shape[i] <= 0) throw NotMapped("empty resize");
+  if (!OneDnnResamples(p, x.shape)) return PixelResize(n, x, p);
+  dnnl::resampling_forward::desc d(
+      dnnl::prop_kind::forward_inference,
+      p.mode == resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
+                                           : dnnl::algorithm::resampling_linear,
+      DescOf(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
+  dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], pd.src_desc());
+  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  AddStep(dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+          pd.scratchpad_desc().get_size());
+}
+
+// oneDNN samples at half-pixel centres with the factor out/in, rounds nearest to the closest
+// pixel and interpolates linearly: ONNX's half_pixel, where the given scale is that factor.
+bool PlanBuilder::OneDnnResamples(const resampling::ResizeParams& p, const Shape& in) {
+  using resampling::CoordMode;
+  using resampling::NearestMode;
+  const bool half = p.coord == CoordMode::kHalfPixel || p.coord == CoordMode::kPytorchHalfPixel;
+  const Shape& out = p.out_shape;
+  for (size_t i = 2; i < 4; ++i) {
+    const double factor = static_cast<double>(out[i]) / static_cast<double>(in[i]);
+    if (std::fabs(factor - p.scales[i]) > 1e-6 * factor) return false;
+    // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
+    if (out[i] == 1 && in[i] != 1 && p.coord == CoordMode::kPytorchHalfPixel) return false;
+    if (p.mode == resampling::Mode::kNearest && out[i] % in[i] != 0) return false;
+  }
+  if (p.mode == resampling::Mode::kLinear) return half;
+  if (p.mode != resampling::Mode::kNearest) return false;
+  // With integer factors half-pixel coordinates never tie, so both round modes agree with
+  // oneDNN's rounding, and asymmetric coordinates truncated (Upsample's rule when enlarging)
+  // land on the same pixels; floor and ceil of half-pixel coordinates pick others.
+  const bool rounds =
+      p.nearest == NearestMode::kRoundPreferFloor || p.nearest == NearestMode::kRoundPreferCeil;
+  const bool truncates = p.nearest == NearestMode::kFloor || p.nearest == NearestMode::kSimple;
+  return (half && rounds) || (p.coord == CoordMode::kAsymmetric && truncates);
+}
+
+// A resize as our own step on the layout the input already has when that keeps each
+// pixel's channels (or a block of them) together, channels-last otherwise: the tap tables
+// of the reference kernel applied to whole channel vectors.
+void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
+                              const resampling::ResizeParams& p) {
+  std::optional<FormatTag> tag = TagOf(DescOf(x.buffer));
+  int64_t block = 0;  // channels per pixel vector; 0: all of them (channels-last)
+  if (tag == FormatTag::aBcd16b) block = 16;
+  if (tag == FormatTag::aBcd8b) block = 8;
+  if (tag == FormatTag::aBcd4b) block = 4;
+  if (!block) tag = FormatTag::acdb;
+  const Shape& out = p.out_shape;
+  const int src = In(n.inputs[0], memory::desc(ToDims(x.shape), kF32, *tag));
+  const int dst = Out(n.outputs[0], out, memory::desc(ToDims(out), kF32, *tag));
+  const int64_t c = x.shape[1];
+  const int64_t vec = block ? block : c;
+  const int64_t planes = x.shape[0] * (block ? (c + block - 1) / block : 1);
+  const int64_t h = x.shape[2], w = x.shape[3];
+  auto mh = std::make_shared<const resampling::AxisMap>(resampling::BuildAxisMap(p, 2, h, out[2]));
+  auto mw = std::make_shared<const resampling::AxisMap>(resampling::BuildAxisMap(p, 3, w, out[3]));
+  const auto extrapolation = static_cast<float>(p.extrapolation);
+  AddHostStep(
+      [=](const std::unordered_map<int, memory>& args, int threads) {
+        resampling::ResamplePixels(
+            static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
+            static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), planes, h, w, vec, *mh,
+            *mw, extrapolation, threads);
+      },
+      {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+}
+
+// Output channels this few waste most of a 16-wide channel block (a 1-channel map takes 16
+// times its size, and oneDNN has only reference kernels for some ops on it): keep them in
+// channels-last (the plain layout when there is one channel).
+memory::desc PlanBuilder::ConvDst(const Shape& out) {
+  const int nd = static_cast<int>(out.size());
+  if (out[1] >= 8 || nd < 3 || nd > 5) return memory::desc(ToDims(out), kF32, FormatTag::any);
+  static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
+  return memory::desc(ToDims(out), kF32, kChannelsLast[nd - 3]);
+}
+
+// Plain dims of `shape` with leading unit dims up to `rank`.
+memory::desc PlanBuilder::PlainView(const Shape& shape, size_t rank) {
+  Shape s(rank - shape.size(), 1);
+  s.insert(s.end(), shape.begin(), shape.end());
+  return PlainDesc(s);
+}
+
+// ONNX MatMul with both operands of rank >= 2 (batch dims broadcast). A product of an N-D
+// activation and a 2-D weight runs as one 2-D product over the flattened rows.
+void PlanBuilder::MatMul(const ir::Node& n) {
+  const Shape sa = Get(n.inputs[0]).shape, sb = Get(n.inputs[1]).shape;
+  if (sa.size() < 2 || sb.size() < 2) throw NotMapped("1-D MatMul operand");
+  const int64_t m = sa[sa.size() - 2], k = sa.back(), nn = sb.back();
+  if (sb[sb.size() - 2] != k) throw NotMapped("inner dims differ");
+  const size_t r = std::max(sa.size(), sb.size());
+  const memory::desc va = PlainView(sa, r), vb = PlainView(sb, r);
+  Shape out(r);
+  for (size_t i = 0; i + 2 < r; ++i) {
+    const int64_t da = va.dims()[i], db = vb.dims()[i];
+    if (da != db && da != 1 && db != 1) throw NotMapped("batch dims do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  out[r - 2] = m;
+  out[r - 1] = nn;
+  const bool flatten = sb.size() == 2 && sa.size() > 2;
+  int64_t rows = 1;
+  for (size_t i = 0; i + 1 < sa.size(); ++i) rows *= sa[i];
+  const memory::desc src_view = flatten ? PlainDesc({rows, k}) : va;
+  const memory::desc dst_view = flatten ? PlainDesc({rows, nn}) : PlainDesc(out);
+  const bool constant_b = Constant(n.inputs[1]) != nullptr;
+  const memory::desc wei_md =
+      constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), kF32, FormatTag::any)
+                 : vb;
+  dnnl::matmul::desc d(src_view, wei_md, dst_view);
+  dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], PlainDesc(sa));
+  const int wei = constant_b
+                      ? PackedConstant(n.inputs[1], flatten ? PlainDesc(sb) : vb, pd.weights_desc())
+                      : In(n.inputs[1], PlainDesc(sb));
+  const int dst = Out(n.outputs[0], out, PlainDesc(out));
+  std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_view},
+                                                     {DNNL_ARG_DST, dst_view}};
+  if (!constant_b) views.push_back({DNNL_ARG_WEIGHTS, vb});
+  AddStep(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}},
+          pd.scratchpad_desc().get_size(), std::move(views));
+}
+
+// Gemm: Y = alpha * A' B' + beta * C with C a constant broadcast to [M, N] (folded into a
+// bias of [1, N] or [M, N]).
+void PlanBuilder::Gemm(const ir::Node& n) {
+  const Shape sa = Get(n.inputs[0]).shape;
+  const Tensor* b = Constant(n.inputs[1]);
+  if (sa.size() != 2 || !b || b->rank() != 2 || b->dtype() != DataType::kFloat32)
+    throw NotMapped("Gemm operands");
+  const bool ta = n.AttrInt("transA", 0) != 0, tb = n.AttrInt("transB", 0) != 0;
+  const float alpha = n.AttrFloat("alpha", 1.f), beta = n.AttrFloat("beta", 1.f);
+  const int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
+  const int64_t nn = tb ? b->dim(0) : b->dim(1);
+  if ((tb ? b->dim(1) : b->dim(0)) != k) throw NotMapped("inner dims differ");
+  // A^T and B^T are the stored bytes read with swapped strides.
+  const memory::desc a_md({m, k}, kF32, ta ? FormatTag::ba : FormatTag::ab);
+  const memory::desc b_md({k, nn}, kF32, tb ? FormatTag::ba : FormatTag::ab);
+  memory::desc bias_md;
+  Tensor bias;
+  if (n.inputs.size() > 2 && !n.inputs[2].empty() && beta != 0.f) {
+    const Tensor* c = Constant(n.inputs[2]);
+    if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("C is not a float constant");
+    Shape sc = c->shape();
+    sc.insert(sc.begin(), 2 - std::min<size_t>(2, sc.size()), 1);
+    if (sc.size() != 2 || (sc[0] != 1 && sc[0] != m) || (sc[1] != 1 && sc[1] != nn))
+      throw NotMapped("C does not broadcast to [M, N]");
+    const int64_t rows = sc[0];
+    // alpha scales the product and the bias alike; the bias holds beta * C / alpha expanded
+    // to full rows so the primitive's output scale leaves it at beta * C.
+    if (alpha == 0.f) throw NotMapped("alpha 0");
+    bias = Tensor(DataType::kFloat32, {rows, nn});
+    float* dst = bias.data<float>();
+    const float* src = c->data<float>();
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < nn; ++j)
+        dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)];
+    bias_md = PlainDesc(bias.shape());
+  }
+  dnnl::primitive_attr attr = Attr();
+  if (alpha != 1.f) attr.set_output_scales(0, {alpha});
+  dnnl::matmul::desc d(a_md, memory::desc({k, nn}, kF32, FormatTag::any), bias_md,
+                       PlainDesc({m, nn}));
+  dnnl::matmul::primitive_desc pd(d, attr, Engine());
+  const int src = In(n.inputs[0], PlainDesc(sa));
+  const int wei = PackedConstant(n.inputs[1], b_md, pd.weights_desc());
+  const int dst = Out(n.outputs[0], {m, nn}, PlainDesc({m, nn}));
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  if (bias.defined()) {
+    args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
+  }
+  AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
+          {{DNNL_ARG_SRC, a_md}});
+}
+
+// Softmax over one axis (opset 13), or over the last axis in the older flattening form.
+void PlanBuilder::Softmax(const ir::Node& n) {
+  const Shape s = Get(n.inputs[0]).shape;
+  const int64_t r = static_cast<int64_t>(s.size());
+  int64_t axis = n.AttrInt("axis", graph_.Opset() >= 13 ? -1 : 1);
+  if (axis < 0) axis += r;
+  if (axis < 0 || axis >= r) throw NotMapped("axis");
+  if (graph_.Opset() < 13 && axis != r - 1) throw NotMapped("flattening softmax");
+  const memory::desc md = PlainDesc(s);
+  dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md, static_cast<int>(axis));
+  dnnl::softmax_forward::primitive_desc pd(d, Attr(), Engine());
+  const int src = In(n.inputs[0], md);
+  const int dst = Out(n.outputs[0], s, md);
+  AddStep(dnnl::softmax_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+          pd.scratchpad_desc().get_size());
+}
+
+}  // namespace supernova::cpu::dnnl_ops

@@ -1,0 +1,139 @@
+// The compiler of a region's plan (region_builder.h), in two parts: the plan machinery in
+// region_builder.cc (values and the buffers holding them, layout conversions, post-op fusion,
+// lifetimes, outputs) and one compiler per op type in op_compilers.cc (one oneDNN primitive,
+// or two, per node; or a step of our own).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "ir/graph.h"
+#include "providers/cpu/dnnl/region_builder.h"
+#include "providers/cpu/kernel.h"
+#include "providers/cpu/resampling.h"
+
+namespace supernova::cpu::dnnl_ops {
+
+using dnnl::memory;
+using Buffer = Region::Plan::Buffer;
+using Kind = Region::Plan::Buffer::Kind;
+using FormatTag = memory::format_tag;
+
+inline constexpr auto kF32 = memory::data_type::f32;
+
+// Raised when a node's shapes or attributes are outside what this compiler maps to oneDNN;
+// the region then falls back to the reference kernels.
+struct NotMapped : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One element-wise operation: oneDNN algorithm with its alpha and beta.
+struct Eltwise {
+  dnnl::algorithm alg;
+  float alpha = 0, beta = 0;
+};
+
+// The oneDNN form of an ONNX activation (HardSigmoid needs two steps).
+std::vector<Eltwise> ActivationSteps(const std::string& op, const std::vector<float>& p);
+
+// Compiles the nodes of one region, in order, into a Region::Plan (see BuildPlan).
+class PlanBuilder {
+ public:
+  PlanBuilder(const ir::Graph& graph, const std::vector<const ir::Node*>& nodes,
+              const std::vector<std::string>& outputs,
+              const std::map<std::string, Tensor>& constants, Region::Plan* plan);
+  void AddNodeAt(size_t k);
+  void AddInput(const std::string& name, int index, const Tensor& t);
+  void AddNode(const ir::Node& n);
+  void Finish(const std::vector<std::string>& outputs);
+
+ private:
+  struct Value {
+    Shape shape;
+    int buffer = -1;  // the buffer its producer wrote
+  };
+
+  // Element-wise work after a convolution that its primitive applies as post-ops while the
+  // output is still in registers: the nodes that follow it in a chain, each the only reader of
+  // the value before (activations; Add/Sub/Mul/Div by a scalar or per-channel constant; one
+  // Add of a same-shaped value already computed, as a sum).
+  struct Tail {
+    dnnl::post_ops post_ops;
+    std::string output;                     // the value the primitive's dst becomes
+    std::string sum_value;                  // the value a sum post-op adds (empty: none)
+    size_t last_node = 0;                   // the last node of nodes_ the primitive computes
+    std::vector<std::pair<int, int>> args;  // binary post-op operands
+  };
+
+  // The plan machinery (region_builder.cc).
+  int NewBuffer(Buffer b);
+  int ConstantBuffer(const Tensor& t, const memory::desc& md);
+  const Tensor* Constant(const std::string& name) const;
+  const Value& Get(const std::string& name);
+  memory::desc DescOf(int buffer) const;
+  int In(const std::string& name, const memory::desc& md);
+  int Convert(int buffer, const memory::desc& md);
+  int Out(const std::string& name, const Shape& shape, const memory::desc& md);
+  int PackedConstant(const std::string& name, const memory::desc& md,
+                     const memory::desc& packed_md);
+  int ConstantVector(const std::string& name, int64_t expected);
+  void AddStep(dnnl::primitive p, std::vector<std::pair<int, int>> args, size_t scratch,
+               std::vector<std::pair<int, memory::desc>> views = {});
+  void AddHostStep(Region::Plan::HostFn fn, std::vector<std::pair<int, int>> args);
+  void AddReorder(int from, int to);
+  static dnnl::primitive_attr Attr();
+  int Alias(int buffer, const memory::desc& md);
+  bool Overwritable(const std::string& name, const memory::desc& md, int src, size_t last_node);
+  static std::optional<FormatTag> TagOf(const memory::desc& md);
+  void ComputeLifetimes();
+  Tail CollectTail(const std::string& first_output, const Shape& out, bool has_sum,
+                   dnnl::post_ops base);
+
+  // The op compilers (op_compilers.cc).
+  KernelContext Ctx(const ir::Node& n) const;
+  static memory::dims Minus1(const std::vector<int64_t>& v);
+  void Transpose(const ir::Node& n);
+  void Conv(const ir::Node& n);
+  void ConvTranspose(const ir::Node& n);
+  void StridedTiles(const ir::Node& n, const Value& x, const Tensor& w, int64_t m,
+                    const std::vector<int64_t>& kernel, const Shape& out, bool has_bias);
+  void BatchNorm(const ir::Node& n);
+  void Pool(const ir::Node& n);
+  void Lrn(const ir::Node& n);
+  std::vector<float> UnaryParams(const ir::Node& n) const;
+  void Unary(const ir::Node& n);
+  void EltwiseSteps(const ir::Node& n, const Value& x, const std::vector<Eltwise>& steps);
+  std::optional<Eltwise> ScalarForm(const std::string& op, float c, bool c_first) const;
+  void Binary(const ir::Node& n);
+  void Concat(const ir::Node& n);
+  void Resize(const ir::Node& n);
+  static bool OneDnnResamples(const resampling::ResizeParams& p, const Shape& in);
+  void PixelResize(const ir::Node& n, const Value& x, const resampling::ResizeParams& p);
+  static memory::desc ConvDst(const Shape& out);
+  static memory::desc PlainView(const Shape& shape, size_t rank);
+  void MatMul(const ir::Node& n);
+  void Gemm(const ir::Node& n);
+  void Softmax(const ir::Node& n);
+
+  const ir::Graph& graph_;
+  const std::vector<const ir::Node*>& nodes_;
+  const std::map<std::string, Tensor>& constants_;
+  Region::Plan* plan_;
+  std::unordered_map<std::string, int> uses_;  // reads of each value, graph-wide and after
+  std::set<size_t> absorbed_;                  // nodes compiled into an earlier primitive
+  size_t pos_ = 0;                             // the node being compiled
+  std::unordered_map<std::string, Value> values_;
+  std::map<std::pair<int, std::string>, int> converted_;
+  std::set<int> handed_out_;
+  std::unordered_set<std::string> outputs_;            // read after the region
+  std::unordered_map<std::string, size_t> last_read_;  // the last node in nodes_ reading it
+};
+
+}  // namespace supernova::cpu::dnnl_ops
