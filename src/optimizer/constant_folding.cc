@@ -12,9 +12,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "ops/op.h"
 #include "optimizer/graph_utils.h"
 #include "optimizer/passes.h"
-#include "providers/cpu/kernel.h"
 
 namespace supernova::optimizer {
 namespace {
@@ -86,16 +86,16 @@ Result<int> FoldConstants(ir::Graph& g) {
       too_big |= !out.empty() && TooBig(g, out);
     }
     if (pinned || too_big) continue;
-    const cpu::KernelDef* kernel = cpu::FindKernel(n.domain, n.op_type);
-    if (!kernel) continue;
+    const ops::OpDef* def = ops::FindOp(n);
+    if (!def) continue;
     std::vector<Tensor> storage;
     std::vector<const Tensor*> inputs;
     if (!CollectInputs(g, n, &storage, &inputs)) continue;
 
-    cpu::KernelContext ctx(n, g.Opset(n.domain), std::move(inputs), heap, /*num_threads=*/1);
+    ops::KernelContext ctx(n, g.Opset(n.domain), std::move(inputs), heap, /*num_threads=*/1);
     Status s;
     try {
-      s = kernel->fn(ctx);
+      s = def->kernel(ctx);
     } catch (const std::bad_alloc&) {
       continue;  // too large to fold; the run will find out whether it fits
     }

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "ir/shape_inference.h"
+#include "ops/shape_inference.h"
 #include "optimizer/passes.h"
 
 namespace supernova::optimizer {
@@ -55,7 +55,7 @@ Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* s
   if (level != OptimizationLevel::kNone) {
     for (int round = 0; round < kMaxRounds; ++round) {
       // Passes match on static shapes and types; refresh them for values the last round made.
-      ir::InferShapes(g);
+      ops::InferShapes(g);
       int changes = 0;
       size_t k = 0;
       for (const Pass& p : kPipeline) {

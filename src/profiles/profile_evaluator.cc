@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/shape_inference.h"
+#include "ops/shape_inference.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/passes.h"
 #include "profiles/capability_profile_impl.h"
@@ -344,9 +344,9 @@ Status PrepareGraph(ir::Graph& graph) {
     SN_ASSIGN_OR_RETURN(int folded, optimizer::FoldBatchNorm(graph));
     if (folded == 0) break;
     SN_RETURN_IF_ERROR(optimizer::EliminateDeadNodes(graph).status());
-    ir::InferShapes(graph);
+    ops::InferShapes(graph);
   }
-  for (int pass = 0; pass < 4 && ir::InferShapes(graph) > 0; ++pass) {
+  for (int pass = 0; pass < 4 && ops::InferShapes(graph) > 0; ++pass) {
   }
   return Status::Ok();
 }

@@ -8,8 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "ir/shape_inference.h"
-#include "providers/cpu/kernel.h"
+#include "ops/op.h"
+#include "ops/shape_inference.h"
 
 namespace supernova::runtime {
 
@@ -168,7 +168,7 @@ std::vector<long> OrderUnits(const ir::Graph& g, const Placement& pl, const Data
 
 Status PrepareForPlacement(ir::Graph& g) {
   // Graph outputs stay produced by their nodes.
-  const cpu::KernelDef* constant = cpu::FindKernel("", "Constant");
+  const ops::OpDef* constant = ops::FindOp("", "Constant");
   std::vector<ir::Node> kept;
   kept.reserve(g.nodes.size());
   for (ir::Node& n : g.nodes) {
@@ -180,12 +180,12 @@ Status PrepareForPlacement(ir::Graph& g) {
       kept.push_back(std::move(n));
       continue;
     }
-    cpu::KernelContext ctx(n, g.Opset(), {}, nullptr, 1);
-    SN_RETURN_IF_ERROR(constant->fn(ctx));
+    ops::KernelContext ctx(n, g.Opset(), {}, nullptr, 1);
+    SN_RETURN_IF_ERROR(constant->kernel(ctx));
     g.initializers[n.outputs[0]] = std::move(ctx.outputs()[0]);
   }
   g.nodes = std::move(kept);
-  ir::InferShapes(g);
+  ops::InferShapes(g);
   return Status::Ok();
 }
 

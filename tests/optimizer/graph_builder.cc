@@ -1,6 +1,6 @@
 #include "optimizer/graph_builder.h"
 
-#include "ir/shape_inference.h"
+#include "ops/shape_inference.h"
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -102,7 +102,7 @@ std::vector<std::string> OpTypes(const ir::Graph& g) {
 
 int ApplyPass(const ir::Model& model, PassFn pass, ir::Graph* out) {
   ir::Graph g = model.graph;
-  ir::InferShapes(g);
+  ops::InferShapes(g);
   Result<int> n = pass(g);
   EXPECT_TRUE(n.ok()) << n.status().ToString();
   if (!n.ok()) return -1;

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "ir/shape_inference.h"
+#include "ops/shape_inference.h"
 #include "optimizer/graph_builder.h"
 
 namespace supernova::profiles {
@@ -111,7 +111,7 @@ struct Chain {
     conv2 = b.Op("Conv", {hs, b.Const("w2", RandomTensor({4, 4, 1, 1}))});
     relu = b.Op("Relu", {conv2});
     b.Output(relu);
-    ir::InferShapes(b.model().graph);
+    ops::InferShapes(b.model().graph);
   }
   const ir::Graph& g() { return b.model().graph; }
 };
@@ -165,7 +165,7 @@ TEST(ProfileEval, AttributeSetsAndRangesAreChecked) {
   std::string pool = b.Op("MaxPool", {"y"});
   SetInts(b.NodeOf(pool), "kernel_shape", {7, 7});
   b.Output(pool);
-  ir::InferShapes(b.model().graph);
+  ops::InferShapes(b.model().graph);
   Profile p = Parse(R"("dtypes": ["float32"], "partition": "any", "ops": {
       "Resize": {"supported": true, "constraints": [
         {"kind": "attr_in", "attr": "mode", "values": ["nearest", "linear"], "default": "nearest"}]},
@@ -194,7 +194,7 @@ TEST(ProfileEval, GroupsConstantInputsAndClipBounds) {
                                     b.Const("hi3", Tensor::Scalar<float>(3))});
   std::string mm = b.Op("MatMul", {clip3, clip3});
   b.Output(mm);
-  ir::InferShapes(b.model().graph);
+  ops::InferShapes(b.model().graph);
   Profile p = Parse(R"("dtypes": ["float32"], "partition": "any", "ops": {
       "Conv": {"supported": true, "constraints": [
         {"kind": "conv_group", "allowed": ["standard", "depthwise"]}]},
@@ -220,7 +220,7 @@ TEST(ProfileEval, StaticShapesBatchAxesAndEffectiveRank) {
   SetInts(b.NodeOf(spatial), "axes", {-2, -1});
   b.Output(mean);
   b.Output(spatial);
-  ir::InferShapes(b.model().graph);
+  ops::InferShapes(b.model().graph);
   const ir::Graph& g = b.model().graph;
   Profile axes = Parse(R"("dtypes": ["float32"], "partition": "any", "ops": {
       "ReduceMean": {"supported": true, "constraints": [{"kind": "axes_exclude", "axes": [0]}]}})");

@@ -5,9 +5,9 @@
 #include <map>
 
 #include "ir/onnx_import.h"
-#include "ir/shape_inference.h"
+#include "ops/op.h"
+#include "ops/shape_inference.h"
 #include "optimizer/optimizer.h"
-#include "providers/cpu/kernel.h"
 #include "providers/provider.h"
 #include "runtime/placement.h"
 #include "runtime/provider_registry.h"
@@ -84,7 +84,7 @@ int RunInfo(const InfoArgs& args) {
       args.providers.empty() ? optimizer::PassSet::kEvery : optimizer::PassSet::kPortable;
   if (Status s = optimizer::Optimize(g, *level, &stats, pass_set); !s.ok())
     return Fail(s.ToString());
-  ir::InferShapes(g);
+  ops::InferShapes(g);
 
   std::error_code ec;
   fmt::print("model      {} ({})\n", args.model,
@@ -125,7 +125,7 @@ int RunInfo(const InfoArgs& args) {
   for (const auto& n : g.nodes) {
     const std::string key = n.domain.empty() ? n.op_type : n.domain + "." + n.op_type;
     ++hist[key];
-    if (!cpu::FindKernel(n.domain, n.op_type)) ++unsupported[key];
+    if (!ops::FindOp(n)) ++unsupported[key];
   }
   std::vector<std::pair<std::string, int>> sorted(hist.begin(), hist.end());
   std::stable_sort(sorted.begin(), sorted.end(),

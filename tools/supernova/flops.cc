@@ -1,6 +1,6 @@
 #include "supernova/flops.h"
 
-#include "ir/shape_inference.h"
+#include "ops/shape_inference.h"
 
 namespace supernova::tools {
 namespace {
@@ -69,7 +69,7 @@ FlopCount CountFlopsStatic(ir::Graph& graph, const std::vector<Shape>& input_sha
   }
   // Declared shapes of intermediate values may carry the file's symbols: inference refines
   // them from the concrete inputs. Repeat while it learns something (it is one pass each).
-  for (int pass = 0; pass < 4 && ir::InferShapes(graph) > 0; ++pass) {
+  for (int pass = 0; pass < 4 && ops::InferShapes(graph) > 0; ++pass) {
   }
   return CountFlops(graph, [&](const std::string& name) -> std::optional<Shape> {
     auto init = graph.initializers.find(name);

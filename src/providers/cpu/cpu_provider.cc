@@ -8,9 +8,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ops/op.h"
 #include "optimizer/optimizer.h"
 #include "providers/cpu/dnnl/region.h"
-#include "providers/cpu/kernel.h"
 
 namespace supernova::cpu {
 namespace {
@@ -117,10 +117,10 @@ Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
       i = end;
     } else {
       const ir::Node& n = g.nodes[i++];
-      const KernelDef* kernel = FindKernel(n.domain, n.op_type);
-      if (!kernel) return Status::Unimplemented(n.Label() + ": no cpu kernel");
+      const ops::OpDef* def = ops::FindOp(n);
+      if (!def) return Status::Unimplemented(n.Label() + ": no cpu kernel");
       st.node = &n;
-      st.fn = kernel->fn;
+      st.fn = def->kernel;
       st.opset = g.Opset(n.domain);
     }
     for (const std::string& in : st.node->inputs)
@@ -220,7 +220,7 @@ class CpuProvider final : public providers::ExecutionProvider {
   bool is_fallback() const override { return true; }
 
   providers::Support Supports(const ir::Graph&, const ir::Node& node) const override {
-    if (FindKernel(node.domain, node.op_type)) return providers::Support::Yes();
+    if (ops::FindOp(node)) return providers::Support::Yes();
     return providers::Support::No(
         "no kernel for " + (node.domain.empty() ? node.op_type : node.domain + "." + node.op_type));
   }

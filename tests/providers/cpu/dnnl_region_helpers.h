@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "ir/onnx_import.h"
-#include "ir/shape_inference.h"
-#include "nn_test_helpers.h"
+#include "ops/nn_test_helpers.h"
+#include "ops/shape_inference.h"
 #include "providers/cpu/dnnl/region.h"
 #include "supernova/session.h"
 #include "test_util.h"
@@ -171,7 +171,7 @@ inline Partitioning Partition(const std::string& bytes, const Feeds& feeds, int 
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return p;
   ir::Graph& g = model->graph;
-  ir::InferShapes(g);
+  ops::InferShapes(g);
   const auto ranges = cpu::dnnl_ops::Partition(g);
   p.nodes = g.nodes.size();
   for (const auto& [begin, end] : ranges) {

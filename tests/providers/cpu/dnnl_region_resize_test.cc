@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "dnnl_region_helpers.h"
-#include "providers/cpu/resampling.h"
+#include "ops/resampling.h"
 
 namespace supernova::testing::region_test {
 namespace {
@@ -135,15 +135,15 @@ TEST(DnnlRegionResize, ResamplePixelsOnChannelBlocks) {
   for (int64_t ch = 0; ch < c; ++ch)
     for (int64_t i = 0; i < h * w; ++i)
       src[((ch / block) * h * w + i) * block + ch % block] = x.data<float>()[ch * h * w + i];
-  cpu::resampling::ResizeParams p;
-  p.mode = cpu::resampling::Mode::kLinear;
-  p.coord = cpu::resampling::CoordMode::kAsymmetric;
+  ops::resampling::ResizeParams p;
+  p.mode = ops::resampling::Mode::kLinear;
+  p.coord = ops::resampling::CoordMode::kAsymmetric;
   p.scales = {1, 1, 2, 1.5};
   p.out_extent = {1, static_cast<double>(c), 10, 10.5};
   p.out_shape = {1, c, oh, ow};
-  const cpu::resampling::AxisMap mh = cpu::resampling::BuildAxisMap(p, 2, h, oh);
-  const cpu::resampling::AxisMap mw = cpu::resampling::BuildAxisMap(p, 3, w, ow);
-  cpu::resampling::ResamplePixels(src.data(), dst.data(), blocks, h, w, block, mh, mw, 0.f, 2);
+  const ops::resampling::AxisMap mh = ops::resampling::BuildAxisMap(p, 2, h, oh);
+  const ops::resampling::AxisMap mw = ops::resampling::BuildAxisMap(p, 3, w, ow);
+  ops::resampling::ResamplePixels(src.data(), dst.data(), blocks, h, w, block, mh, mw, 0.f, 2);
   for (int64_t ch = 0; ch < c; ++ch)
     for (int64_t i = 0; i < oh * ow; ++i)
       ASSERT_NEAR(dst[((ch / block) * oh * ow + i) * block + ch % block],

@@ -14,11 +14,11 @@
 
 #include "dnnl_region_helpers.h"
 #include "ir/onnx_import.h"
-#include "ir/shape_inference.h"
+#include "ops/op.h"
+#include "ops/shape_inference.h"
 #include "providers/cpu/dnnl/dnnl_common.h"
 #include "providers/cpu/dnnl/region.h"
 #include "providers/cpu/dnnl/region_builder.h"
-#include "providers/cpu/kernel.h"
 #include "supernova/session.h"
 
 namespace supernova::testing::region_test {
@@ -54,7 +54,7 @@ TEST(DnnlRegion, GroupedAndDepthwiseConvWithStridesDilationsAsymmetricPads) {
 
 TEST(DnnlRegion, FusedConvWithResidual) {
   // The optimizer emits FusedConv, so the cpu provider must have its kernel.
-  ASSERT_TRUE(cpu::FindKernel("com.supernova", "FusedConv")) << "no com.supernova FusedConv kernel";
+  ASSERT_TRUE(ops::FindOp("com.supernova", "FusedConv")) << "no com.supernova FusedConv kernel";
   ModelBuilder mb;
   std::string x = mb.Input("x", {1, 8, 9, 9});
   std::string z = mb.Conv(x, 8, 8, 1);
@@ -109,7 +109,7 @@ TEST(DnnlRegion, SpatialReductionsAsGlobalPooling) {
   const std::string bytes = mb.Bytes();
   ExpectMatchesReference(bytes, {{"x", RandomTensor({1, 8, 7, 9}, 35)}});
   ir::Model m = *ir::ImportOnnxBytes(bytes);
-  ir::InferShapes(m.graph);
+  ops::InferShapes(m.graph);
   EXPECT_FALSE(cpu::dnnl_ops::Supported(m.graph, m.graph.nodes.back()));
 }
 
@@ -547,7 +547,7 @@ int ReorderSteps(const std::string& bytes, const Feeds& feeds) {
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return -1;
   ir::Graph& g = model->graph;
-  ir::InferShapes(g);
+  ops::InferShapes(g);
   const auto ranges = cpu::dnnl_ops::Partition(g);
   EXPECT_EQ(ranges.size(), 1u);
   if (ranges.size() != 1) return -1;

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "ops/op.h"
 #include "optimizer/graph_builder.h"
-#include "providers/cpu/kernel.h"
 #include "providers/cuda/arena.h"
 #include "runtime/provider_registry.h"
 
@@ -363,16 +363,16 @@ class CudaOpsTest : public ::testing::Test {
     for (const auto& [name, value] : t.g.initializers) values[name] = value;
     auto allocator = std::shared_ptr<Allocator>(DefaultAllocator(), [](Allocator*) {});
     for (const ir::Node& n : t.g.nodes) {
-      const cpu::KernelDef* k = cpu::FindKernel(n.domain, n.op_type);
+      const ops::OpDef* k = ops::FindOp(n);
       EXPECT_NE(k, nullptr) << n.op_type;
       if (!k) return values;
       std::vector<const Tensor*> inputs;
       for (const std::string& name : n.inputs)
         inputs.push_back(name.empty() ? nullptr : &values.at(name));
       auto opset = t.g.opsets.find(n.domain.empty() ? "" : n.domain);
-      cpu::KernelContext ctx(n, opset == t.g.opsets.end() ? 1 : opset->second, inputs, allocator,
+      ops::KernelContext ctx(n, opset == t.g.opsets.end() ? 1 : opset->second, inputs, allocator,
                              1);
-      Status s = k->fn(ctx);
+      Status s = k->kernel(ctx);
       EXPECT_TRUE(s.ok()) << n.Label() << ": " << s.ToString();
       for (size_t i = 0; i < n.outputs.size(); ++i)
         if (!n.outputs[i].empty()) values[n.outputs[i]] = ctx.outputs()[i];

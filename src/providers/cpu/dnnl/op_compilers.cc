@@ -5,9 +5,9 @@
 #include <limits>
 #include <optional>
 
+#include "ops/resampling.h"
+#include "ops/spatial.h"
 #include "providers/cpu/dnnl/plan_builder.h"
-#include "providers/cpu/resampling.h"
-#include "providers/cpu/spatial.h"
 
 namespace supernova::cpu::dnnl_ops {
 
@@ -104,9 +104,9 @@ void PlanBuilder::Conv(const ir::Node& n) {
   std::vector<int64_t> kernel(w->shape().begin() + 2, w->shape().end());
   if (n.HasAttr("kernel_shape") && n.AttrInts("kernel_shape") != kernel)
     throw NotMapped("kernel_shape");
-  WindowGeometry g;
+  ops::WindowGeometry g;
   std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
-  if (!ResolveWindow(Ctx(n), in_dims, kernel, false, &g).ok()) throw NotMapped("geometry");
+  if (!ops::ResolveWindow(Ctx(n), in_dims, kernel, false, &g).ok()) throw NotMapped("geometry");
   Shape out = {x.shape[0], m};
   out.insert(out.end(), g.out.begin(), g.out.end());
 
@@ -310,7 +310,7 @@ void PlanBuilder::Pool(const ir::Node& n) {
   const bool is_max =
       n.op_type == "MaxPool" || n.op_type == "GlobalMaxPool" || n.op_type == "ReduceMax";
   std::vector<int64_t> in_dims(x.shape.begin() + 2, x.shape.end());
-  WindowGeometry g;
+  ops::WindowGeometry g;
   if (global) {
     g.in = g.kernel = g.out = in_dims;
     g.strides = g.dilations = std::vector<int64_t>(in_dims.size(), 1);
@@ -319,7 +319,7 @@ void PlanBuilder::Pool(const ir::Node& n) {
   } else {
     const bool ceil_mode = n.AttrInt("ceil_mode", 0) != 0;
     if (!n.HasAttr("kernel_shape")) throw NotMapped("kernel_shape missing");
-    if (!ResolveWindow(Ctx(n), in_dims, n.AttrInts("kernel_shape"), ceil_mode, &g).ok())
+    if (!ops::ResolveWindow(Ctx(n), in_dims, n.AttrInts("kernel_shape"), ceil_mode, &g).ok())
       throw NotMapped("geometry");
   }
   const bool include_pad = !is_max && !global && n.AttrInt("count_include_pad", 0) != 0;
@@ -523,9 +523,9 @@ void PlanBuilder::Resize(const ir::Node& n) {
   for (size_t i = 1; i < n.inputs.size(); ++i)
     given.push_back(n.inputs[i].empty() ? nullptr : Constant(n.inputs[i]));
   const KernelContext ctx(n, graph_.Opset(n.domain), given, nullptr, 1);
-  resampling::ResizeParams p;
-  const Status parsed = n.op_type == "Resize" ? resampling::ParseResize(ctx, x.shape, &p)
-                                              : resampling::ParseUpsample(ctx, x.shape, &p);
+  ops::resampling::ResizeParams p;
+  const Status parsed = n.op_type == "Resize" ? ops::resampling::ParseResize(ctx, x.shape, &p)
+                                              : ops::resampling::ParseUpsample(ctx, x.shape, &p);
   if (!parsed.ok()) throw NotMapped(parsed.message());
   const Shape& out = p.out_shape;
   if (x.shape.size() != 4 || out[0] != x.shape[0] || out[1] != x.shape[1])
@@ -535,8 +535,8 @@ void PlanBuilder::Resize(const ir::Node& n) {
   if (!OneDnnResamples(p, x.shape)) return PixelResize(n, x, p);
   dnnl::resampling_forward::desc d(
       dnnl::prop_kind::forward_inference,
-      p.mode == resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
-                                           : dnnl::algorithm::resampling_linear,
+      p.mode == ops::resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
+                                                : dnnl::algorithm::resampling_linear,
       DescOf(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
   dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
@@ -547,9 +547,9 @@ void PlanBuilder::Resize(const ir::Node& n) {
 
 // oneDNN samples at half-pixel centres with the factor out/in, rounds nearest to the closest
 // pixel and interpolates linearly: ONNX's half_pixel, where the given scale is that factor.
-bool PlanBuilder::OneDnnResamples(const resampling::ResizeParams& p, const Shape& in) {
-  using resampling::CoordMode;
-  using resampling::NearestMode;
+bool PlanBuilder::OneDnnResamples(const ops::resampling::ResizeParams& p, const Shape& in) {
+  using ops::resampling::CoordMode;
+  using ops::resampling::NearestMode;
   const bool half = p.coord == CoordMode::kHalfPixel || p.coord == CoordMode::kPytorchHalfPixel;
   const Shape& out = p.out_shape;
   for (size_t i = 2; i < 4; ++i) {
@@ -557,10 +557,10 @@ bool PlanBuilder::OneDnnResamples(const resampling::ResizeParams& p, const Shape
     if (std::fabs(factor - p.scales[i]) > 1e-6 * factor) return false;
     // pytorch_half_pixel reads the first pixel for a one-pixel output; oneDNN the centre.
     if (out[i] == 1 && in[i] != 1 && p.coord == CoordMode::kPytorchHalfPixel) return false;
-    if (p.mode == resampling::Mode::kNearest && out[i] % in[i] != 0) return false;
+    if (p.mode == ops::resampling::Mode::kNearest && out[i] % in[i] != 0) return false;
   }
-  if (p.mode == resampling::Mode::kLinear) return half;
-  if (p.mode != resampling::Mode::kNearest) return false;
+  if (p.mode == ops::resampling::Mode::kLinear) return half;
+  if (p.mode != ops::resampling::Mode::kNearest) return false;
   // With integer factors half-pixel coordinates never tie, so both round modes agree with
   // oneDNN's rounding, and asymmetric coordinates truncated (Upsample's rule when enlarging)
   // land on the same pixels; floor and ceil of half-pixel coordinates pick others.
@@ -574,7 +574,7 @@ bool PlanBuilder::OneDnnResamples(const resampling::ResizeParams& p, const Shape
 // pixel's channels (or a block of them) together, channels-last otherwise: the tap tables
 // of the reference kernel applied to whole channel vectors.
 void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
-                              const resampling::ResizeParams& p) {
+                              const ops::resampling::ResizeParams& p) {
   std::optional<FormatTag> tag = TagOf(DescOf(x.buffer));
   int64_t block = 0;  // channels per pixel vector; 0: all of them (channels-last)
   if (tag == FormatTag::aBcd16b) block = 16;
@@ -588,12 +588,14 @@ void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
   const int64_t vec = block ? block : c;
   const int64_t planes = x.shape[0] * (block ? (c + block - 1) / block : 1);
   const int64_t h = x.shape[2], w = x.shape[3];
-  auto mh = std::make_shared<const resampling::AxisMap>(resampling::BuildAxisMap(p, 2, h, out[2]));
-  auto mw = std::make_shared<const resampling::AxisMap>(resampling::BuildAxisMap(p, 3, w, out[3]));
+  auto mh = std::make_shared<const ops::resampling::AxisMap>(
+      ops::resampling::BuildAxisMap(p, 2, h, out[2]));
+  auto mw = std::make_shared<const ops::resampling::AxisMap>(
+      ops::resampling::BuildAxisMap(p, 3, w, out[3]));
   const auto extrapolation = static_cast<float>(p.extrapolation);
   AddHostStep(
       [=](const std::unordered_map<int, memory>& args, int threads) {
-        resampling::ResamplePixels(
+        ops::resampling::ResamplePixels(
             static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
             static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), planes, h, w, vec, *mh,
             *mw, extrapolation, threads);

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/kernel.h"
+#include "ops/resampling.h"
 #include "providers/cpu/dnnl/region_builder.h"
-#include "providers/cpu/kernel.h"
-#include "providers/cpu/resampling.h"
 
 namespace supernova::cpu::dnnl_ops {
 
@@ -114,8 +114,8 @@ class PlanBuilder {
   void Binary(const ir::Node& n);
   void Concat(const ir::Node& n);
   void Resize(const ir::Node& n);
-  static bool OneDnnResamples(const resampling::ResizeParams& p, const Shape& in);
-  void PixelResize(const ir::Node& n, const Value& x, const resampling::ResizeParams& p);
+  static bool OneDnnResamples(const ops::resampling::ResizeParams& p, const Shape& in);
+  void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p);
   static memory::desc ConvDst(const Shape& out);
   static memory::desc PlainView(const Shape& shape, size_t rank);
   void MatMul(const ir::Node& n);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ops/op.h"
 #include "providers/cpu/dnnl/dnnl_common.h"
 #include "providers/cpu/dnnl/region_builder.h"
 
@@ -120,10 +121,10 @@ Status Region::RunReference(KernelContext& ctx) const {
       in.push_back(&v->second);
     }
     while (!in.empty() && in.back() == nullptr) in.pop_back();
-    const KernelDef* def = FindKernel(n.domain, n.op_type);
+    const ops::OpDef* def = ops::FindOp(n);
     if (!def) return Status::Unimplemented(n.Label() + ": no cpu kernel");
     KernelContext kc(n, graph_.Opset(n.domain), std::move(in), ctx.allocator(), ctx.num_threads);
-    SN_RETURN_IF_ERROR(def->fn(kc));
+    SN_RETURN_IF_ERROR(def->kernel(kc));
     for (size_t i = 0; i < n.outputs.size(); ++i)
       if (!n.outputs[i].empty()) values[n.outputs[i]] = std::move(kc.outputs()[i]);
     for (const std::string& name : n.inputs)

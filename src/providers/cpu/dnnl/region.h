@@ -22,8 +22,14 @@
 #include <vector>
 
 #include "ir/graph.h"
-#include "providers/cpu/kernel.h"
+#include "ops/kernel.h"
 #include "supernova/status.h"
+
+namespace supernova::cpu {
+// The cpu provider runs the reference kernels and speaks their vocabulary (ops/kernel.h).
+using ops::KernelContext;
+using ops::KernelFn;
+}  // namespace supernova::cpu
 
 namespace supernova::cpu::dnnl_ops {
 

@@ -1,0 +1,71 @@
+// The contract between the executor and a reference kernel (ops/op.h registers them).
+//
+// A kernel is a plain function `Status Op(KernelContext&)`. It reads its attributes from
+// ctx.node, its inputs from ctx.input(i), and produces every present output with
+// ctx.Output(i, dtype, shape) (fresh memory from the session's planner) or ctx.SetOutput(i, t)
+// (an alias such as a reshaped view of an input). It must not keep pointers past the call.
+// It reports user-caused problems (bad shape, unsupported dtype or attribute) as a Status.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/graph.h"
+#include "supernova/status.h"
+#include "supernova/tensor.h"
+
+namespace supernova::ops {
+
+class KernelContext {
+ public:
+  KernelContext(const ir::Node& node, int64_t opset, std::vector<const Tensor*> inputs,
+                std::shared_ptr<Allocator> allocator, int num_threads)
+      : node(node),
+        opset(opset),
+        num_threads(num_threads),
+        inputs_(std::move(inputs)),
+        outputs_(node.outputs.size()),
+        allocator_(std::move(allocator)) {}
+
+  const ir::Node& node;
+  const int64_t opset;    // opset version of the node's domain in this model
+  const int num_threads;  // threads the kernel may use (OpenMP: num_threads(ctx.num_threads))
+
+  // Number of input slots (omitted optional inputs in the middle count, trailing ones don't).
+  size_t num_inputs() const { return inputs_.size(); }
+  // nullptr when input i is omitted or beyond the node's inputs.
+  const Tensor* input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
+  size_t num_outputs() const { return outputs_.size(); }
+  // Whether the graph wants output i (optional outputs may be omitted).
+  bool output_wanted(size_t i) const { return i < node.outputs.size() && !node.outputs[i].empty(); }
+
+  // Allocates output i with the given type and shape and returns it (uninitialised data).
+  Tensor& Output(size_t i, DataType dtype, Shape shape) {
+    outputs_[i] = Tensor(dtype, std::move(shape), allocator_);
+    return outputs_[i];
+  }
+  // Sets output i to an existing tensor (aliasing allowed).
+  void SetOutput(size_t i, Tensor t) { outputs_[i] = std::move(t); }
+  std::vector<Tensor>& outputs() { return outputs_; }
+  const std::shared_ptr<Allocator>& allocator() const { return allocator_; }
+
+  // InvalidArgument naming the node: "Conv 'conv1': <message>".
+  Status Error(const std::string& message) const {
+    return Status::InvalidArgument(node.Label() + ": " + message);
+  }
+  Status Unsupported(const std::string& message) const {
+    return Status::Unimplemented(node.Label() + ": " + message);
+  }
+
+ private:
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor> outputs_;
+  std::shared_ptr<Allocator> allocator_;
+};
+
+using KernelFn = Status (*)(KernelContext&);
+
+}  // namespace supernova::ops

@@ -1,0 +1,93 @@
+// Operators: one registration per op says what the runtime knows about it.
+//
+//   const ops::OpDef* def = ops::FindOp(node);       // nullptr: no such op in this runtime
+//   def->kernel(ctx);                                // its reference kernel
+//   def->infer                                       // output 0's shape and dtype
+//   def->kind == ops::OpKind::kDataMovement          // moves bytes, computes nothing
+//   def->activation                                  // the activation it is, if any
+//
+// Each family of ops registers in its own file (unary.cc: Abs ... Tanh), in a table at the
+// end of that file, next to its kernels and shape rules; registry.cc lists the families, one
+// line each. Adding an op to a family touches its file and its test. Passes, the partitioner
+// and the providers read these fields instead of keeping lists of op names of their own; what
+// a provider itself can run (its kernels, their limits) stays with the provider.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "ir/graph.h"
+#include "ops/activation_kind.h"
+#include "ops/infer.h"
+#include "ops/kernel.h"
+
+namespace supernova::ops {
+
+// What an op does to data, for those that treat a family alike.
+enum class OpKind : uint8_t {
+  kCompute,
+  // Moves, copies or relabels elements and computes none (Reshape, Transpose, Concat, Slice,
+  // Gather, Cast, ...): alone on a device it would cost two copies and save nothing.
+  kDataMovement,
+};
+
+struct OpDef {
+  std::string_view op_type;
+  KernelFn kernel;          // the reference kernel: the cpu's fallback and cpu_reference
+  InferFn infer = nullptr;  // output 0's dims and dtype; nullptr: known only at run time
+  OpKind kind = OpKind::kCompute;
+  // For an element-wise activation (Relu, Clip, HardSwish, ...): which one, so that fusions and
+  // providers' post-ops recognise it by this, not by its name.
+  ActivationKind activation = ActivationKind::kNone;
+  std::string_view domain = {};  // "" for ONNX's default domain
+};
+
+// The op of that domain and type ("ai.onnx" is ""), or nullptr.
+const OpDef* FindOp(std::string_view domain, std::string_view op_type);
+inline const OpDef* FindOp(const ir::Node& node) { return FindOp(node.domain, node.op_type); }
+// Every registered op, sorted by domain, then type.
+std::span<const OpDef* const> AllOps();
+
+// The families (registry.cc); each is defined in its op file.
+std::span<const OpDef> BatchNormalizationOps();
+std::span<const OpDef> BinaryOps();
+std::span<const OpDef> CastOps();
+std::span<const OpDef> CompressOps();
+std::span<const OpDef> ConcatOps();
+std::span<const OpDef> ConstantOps();
+std::span<const OpDef> ConvOps();
+std::span<const OpDef> ConvTransposeOps();
+std::span<const OpDef> CumSumOps();
+std::span<const OpDef> DepthToSpaceOps();
+std::span<const OpDef> DropoutOps();
+std::span<const OpDef> FusedConvOps();
+std::span<const OpDef> GatherOps();
+std::span<const OpDef> GatherNDOps();
+std::span<const OpDef> GemmOps();
+std::span<const OpDef> IdentityOps();
+std::span<const OpDef> InstanceNormalizationOps();
+std::span<const OpDef> LrnOps();
+std::span<const OpDef> MatMulOps();
+std::span<const OpDef> NonMaxSuppressionOps();
+std::span<const OpDef> NonZeroOps();
+std::span<const OpDef> OneHotOps();
+std::span<const OpDef> PadOps();
+std::span<const OpDef> PoolOps();
+std::span<const OpDef> ReduceOps();
+std::span<const OpDef> ReshapeOps();
+std::span<const OpDef> ResizeOps();
+std::span<const OpDef> ReverseSequenceOps();
+std::span<const OpDef> ShapeOps();
+std::span<const OpDef> SliceOps();
+std::span<const OpDef> SoftmaxOps();
+std::span<const OpDef> SplitOps();
+std::span<const OpDef> TileOps();
+std::span<const OpDef> TopKOps();
+std::span<const OpDef> TransposeOps();
+std::span<const OpDef> TriluOps();
+std::span<const OpDef> UnaryOps();
+std::span<const OpDef> UniqueOps();
+std::span<const OpDef> VariadicOps();
+
+}  // namespace supernova::ops

@@ -1,0 +1,82 @@
+// The registry of ops: every family, one line each. A family registers its ops in its own
+// file (ops/op.h).
+#include <algorithm>
+#include <vector>
+
+#include "ops/op.h"
+
+namespace supernova::ops {
+namespace {
+
+constexpr std::span<const OpDef> (*kFamilies[])() = {
+    BatchNormalizationOps,
+    BinaryOps,
+    CastOps,
+    CompressOps,
+    ConcatOps,
+    ConstantOps,
+    ConvOps,
+    ConvTransposeOps,
+    CumSumOps,
+    DepthToSpaceOps,
+    DropoutOps,
+    FusedConvOps,
+    GatherOps,
+    GatherNDOps,
+    GemmOps,
+    IdentityOps,
+    InstanceNormalizationOps,
+    LrnOps,
+    MatMulOps,
+    NonMaxSuppressionOps,
+    NonZeroOps,
+    OneHotOps,
+    PadOps,
+    PoolOps,
+    ReduceOps,
+    ReshapeOps,
+    ResizeOps,
+    ReverseSequenceOps,
+    ShapeOps,
+    SliceOps,
+    SoftmaxOps,
+    SplitOps,
+    TileOps,
+    TopKOps,
+    TransposeOps,
+    TriluOps,
+    UnaryOps,
+    UniqueOps,
+    VariadicOps,
+};
+
+bool Before(const OpDef* a, const OpDef* b) {
+  return std::tie(a->domain, a->op_type) < std::tie(b->domain, b->op_type);
+}
+
+// Every op, sorted for lookup. Two registrations of one op are a programming error, caught by
+// the registry's test (tests/ops/registry_test.cc).
+const std::vector<const OpDef*>& Sorted() {
+  static const std::vector<const OpDef*> all = [] {
+    std::vector<const OpDef*> v;
+    for (auto family : kFamilies)
+      for (const OpDef& def : family()) v.push_back(&def);
+    std::sort(v.begin(), v.end(), Before);
+    return v;
+  }();
+  return all;
+}
+
+}  // namespace
+
+const OpDef* FindOp(std::string_view domain, std::string_view op_type) {
+  if (domain == "ai.onnx") domain = "";
+  const OpDef key{op_type, nullptr, nullptr, OpKind::kCompute, ActivationKind::kNone, domain};
+  const auto& all = Sorted();
+  auto it = std::lower_bound(all.begin(), all.end(), &key, Before);
+  return it != all.end() && (*it)->domain == domain && (*it)->op_type == op_type ? *it : nullptr;
+}
+
+std::span<const OpDef* const> AllOps() { return Sorted(); }
+
+}  // namespace supernova::ops

@@ -1,0 +1,360 @@
+// Resize's sampling: ONNX's coordinate modes and rounding as per-axis tap tables, and the
+// channels-last resampling the oneDNN regions run.
+#include "ops/resampling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace supernova::ops::resampling {
+namespace {
+
+double SourceCoord(const ResizeParams& p, size_t axis, int64_t x_resized, int64_t in_len) {
+  const double x = static_cast<double>(x_resized);
+  const double scale = p.scales[axis];
+  const double out_len = p.out_extent[axis];
+  const double in_last = static_cast<double>(in_len - 1);
+  switch (p.coord) {
+    case CoordMode::kHalfPixel:
+      return (x + 0.5) / scale - 0.5;
+    case CoordMode::kPytorchHalfPixel:
+      return out_len > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+    case CoordMode::kAlignCorners:
+      return out_len > 1 ? x * in_last / (out_len - 1) : 0.0;
+    case CoordMode::kAsymmetric:
+      return x / scale;
+    case CoordMode::kTfHalfPixelForNn:
+      return (x + 0.5) / scale;
+    case CoordMode::kTfCropAndResize: {
+      const size_t rank = p.roi.size() / 2;
+      const double start = p.roi[axis], end = p.roi[rank + axis];
+      if (out_len > 1) return start * in_last + x * (end - start) * in_last / (out_len - 1);
+      return 0.5 * (start + end) * in_last;
+    }
+  }
+  return 0;
+}
+
+int64_t NearestIndex(double x, NearestMode mode, bool shrinking) {
+  const double fl = std::floor(x);
+  const double frac = x - fl;
+  const auto f = static_cast<int64_t>(fl);
+  if (frac == 0) return f;
+  switch (mode) {
+    case NearestMode::kRoundPreferFloor:
+      return frac <= 0.5 ? f : f + 1;
+    case NearestMode::kRoundPreferCeil:
+      return frac < 0.5 ? f : f + 1;
+    case NearestMode::kFloor:
+      return f;
+    case NearestMode::kCeil:
+      return f + 1;
+    case NearestMode::kSimple:
+      return shrinking ? f + 1 : f;
+  }
+  return f;
+}
+
+// Keys cubic convolution weight for a tap at distance d from the sample point.
+double CubicWeight(double d, double a) {
+  d = std::fabs(d);
+  if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d < 2) return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return 0;
+}
+
+Status ParseMode(const KernelContext& ctx, const std::string& mode, ResizeParams& p) {
+  if (mode == "nearest")
+    p.mode = Mode::kNearest;
+  else if (mode == "linear" || mode == "bilinear")
+    p.mode = Mode::kLinear;
+  else if (mode == "cubic")
+    p.mode = Mode::kCubic;
+  else
+    return ctx.Unsupported("mode '" + mode + "' not supported");
+  return Status::Ok();
+}
+
+// Reads `scales` (one per axis, > 0) into p and derives the output shape as floor(len*scale).
+Status ScalesToShape(const KernelContext& ctx, const Shape& x, std::vector<double> scales,
+                     ResizeParams& p) {
+  const size_t rank = x.size();
+  if (scales.size() != rank)
+    return ctx.Error("scales has " + std::to_string(scales.size()) +
+                     " values, expected one per input axis (" + std::to_string(rank) + ")");
+  p.out_shape.assign(rank, 0);
+  p.out_extent.assign(rank, 0);
+  for (size_t d = 0; d < rank; ++d) {
+    const double s = scales[d];
+    if (!(s > 0) || !std::isfinite(s))
+      return ctx.Error("scales[" + std::to_string(d) + "] must be a positive finite number");
+    double extent = static_cast<double>(x[d]) * s;
+    if (p.coord == CoordMode::kTfCropAndResize && p.roi.size() == 2 * rank)
+      extent *= p.roi[rank + d] - p.roi[d];
+    if (extent > 1e12) return ctx.Error("output axis " + std::to_string(d) + " is too large");
+    p.out_extent[d] = extent;
+    p.out_shape[d] = static_cast<int64_t>(std::floor(std::max(extent, 0.0)));
+  }
+  p.scales = std::move(scales);
+  return Status::Ok();
+}
+
+Status CheckOutputSize(const KernelContext& ctx, const Shape& shape) {
+  double n = 1;
+  for (int64_t d : shape) n *= static_cast<double>(d);
+  if (n > 4e12) return ctx.Error("output " + ShapeToString(shape) + " is too large");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseResize(const KernelContext& ctx, const Shape& x, ResizeParams* out) {
+  ResizeParams& p = *out;
+  const size_t rank = x.size();
+  SN_RETURN_IF_ERROR(ParseMode(ctx, ctx.node.AttrString("mode", "nearest"), p));
+  if (ctx.node.AttrInt("antialias", 0) != 0) return ctx.Unsupported("antialias not supported");
+  if (ctx.node.HasAttr("axes")) return ctx.Unsupported("the axes attribute is not supported");
+
+  if (ctx.opset < 11) {
+    // Resize-10: scales only, and Upsample's coordinates and rounding.
+    if (p.mode == Mode::kCubic) return ctx.Error("cubic mode needs opset 11 or later");
+    p.coord = CoordMode::kAsymmetric;
+    p.nearest = NearestMode::kSimple;
+    const Tensor* scales = ctx.input(1);
+    if (!scales) return ctx.Error("missing input scales");
+    std::vector<double> s(static_cast<size_t>(scales->numel()));
+    for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
+    SN_RETURN_IF_ERROR(ScalesToShape(ctx, x, std::move(s), p));
+    SN_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape));
+    return Status::Ok();
+  }
+
+  const std::string coord = ctx.node.AttrString("coordinate_transformation_mode", "half_pixel");
+  if (coord == "half_pixel")
+    p.coord = CoordMode::kHalfPixel;
+  else if (coord == "pytorch_half_pixel")
+    p.coord = CoordMode::kPytorchHalfPixel;
+  else if (coord == "align_corners")
+    p.coord = CoordMode::kAlignCorners;
+  else if (coord == "asymmetric")
+    p.coord = CoordMode::kAsymmetric;
+  else if (coord == "tf_half_pixel_for_nn")
+    p.coord = CoordMode::kTfHalfPixelForNn;
+  else if (coord == "tf_crop_and_resize")
+    p.coord = CoordMode::kTfCropAndResize;
+  else
+    return ctx.Unsupported("coordinate_transformation_mode '" + coord + "' not supported");
+  const std::string nearest = ctx.node.AttrString("nearest_mode", "round_prefer_floor");
+  if (nearest == "round_prefer_floor")
+    p.nearest = NearestMode::kRoundPreferFloor;
+  else if (nearest == "round_prefer_ceil")
+    p.nearest = NearestMode::kRoundPreferCeil;
+  else if (nearest == "floor")
+    p.nearest = NearestMode::kFloor;
+  else if (nearest == "ceil")
+    p.nearest = NearestMode::kCeil;
+  else
+    return ctx.Unsupported("nearest_mode '" + nearest + "' not supported");
+  p.cubic_a = ctx.node.AttrFloat("cubic_coeff_a", -0.75f);
+  p.exclude_outside = ctx.node.AttrInt("exclude_outside", 0) != 0;
+  p.extrapolation = ctx.node.AttrFloat("extrapolation_value", 0.0f);
+  const std::string policy = ctx.node.AttrString("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch")
+    return ctx.Unsupported("keep_aspect_ratio_policy '" + policy + "' not supported");
+
+  if (p.coord == CoordMode::kTfCropAndResize) {
+    const Tensor* roi = ctx.input(1);
+    if (!roi || roi->numel() != static_cast<int64_t>(2 * rank))
+      return ctx.Error("tf_crop_and_resize needs roi with 2 * rank (" + std::to_string(2 * rank) +
+                       ") values");
+    p.roi.resize(2 * rank);
+    for (size_t i = 0; i < p.roi.size(); ++i) {
+      p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
+      if (!std::isfinite(p.roi[i])) return ctx.Error("roi values must be finite");
+    }
+  }
+
+  const Tensor* scales = ctx.input(2);
+  const Tensor* sizes = ctx.input(3);
+  const bool has_scales = scales && scales->numel() > 0;
+  const bool has_sizes = sizes && sizes->numel() > 0;
+  if (has_scales && has_sizes) return ctx.Error("only one of scales and sizes may be given");
+  if (has_scales) {
+    if (scales->dtype() != DataType::kFloat32 && scales->dtype() != DataType::kFloat64 &&
+        scales->dtype() != DataType::kFloat16)
+      return ctx.Error("scales must be a float tensor, got " + DataTypeName(scales->dtype()));
+    std::vector<double> s(static_cast<size_t>(scales->numel()));
+    for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
+    SN_RETURN_IF_ERROR(ScalesToShape(ctx, x, std::move(s), p));
+  } else if (has_sizes) {
+    if (sizes->dtype() != DataType::kInt64)
+      return ctx.Error("sizes must be int64, got " + DataTypeName(sizes->dtype()));
+    if (sizes->numel() != static_cast<int64_t>(rank))
+      return ctx.Error("sizes has " + std::to_string(sizes->numel()) +
+                       " values, expected one per input axis (" + std::to_string(rank) + ")");
+    p.out_shape.resize(rank);
+    p.out_extent.resize(rank);
+    p.scales.resize(rank);
+    for (size_t d = 0; d < rank; ++d) {
+      const int64_t n = sizes->data<int64_t>()[d];
+      if (n < 0) return ctx.Error("sizes[" + std::to_string(d) + "] is negative");
+      p.out_shape[d] = n;
+      p.out_extent[d] = static_cast<double>(n);
+      // An empty input axis has no meaningful scale; 1 keeps the formulas finite.
+      p.scales[d] = x[d] > 0 && n > 0 ? static_cast<double>(n) / static_cast<double>(x[d]) : 1.0;
+    }
+  } else {
+    return ctx.Error("one of scales and sizes must be given");
+  }
+  SN_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape));
+  return Status::Ok();
+}
+
+Status ParseUpsample(const KernelContext& ctx, const Shape& x, ResizeParams* out) {
+  ResizeParams& p = *out;
+  SN_RETURN_IF_ERROR(ParseMode(ctx, ctx.node.AttrString("mode", "nearest"), p));
+  if (p.mode == Mode::kCubic) return ctx.Unsupported("Upsample has no cubic mode");
+  p.coord = CoordMode::kAsymmetric;
+  p.nearest = NearestMode::kSimple;
+  std::vector<double> s;
+  if (ctx.opset < 9) {
+    if (!ctx.node.HasAttr("scales")) return ctx.Error("missing attribute scales");
+    for (float v : ctx.node.AttrFloats("scales")) s.push_back(v);
+  } else {
+    const Tensor* scales = ctx.input(1);
+    if (!scales) return ctx.Error("missing input scales");
+    s.resize(static_cast<size_t>(scales->numel()));
+    for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
+  }
+  SN_RETURN_IF_ERROR(ScalesToShape(ctx, x, std::move(s), p));
+  SN_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape));
+  return Status::Ok();
+}
+
+AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
+  AxisMap m;
+  m.taps = p.mode == Mode::kNearest ? 1 : p.mode == Mode::kLinear ? 2 : 4;
+  const size_t n = static_cast<size_t>(out_len) * m.taps;
+  m.index.assign(n, 0);
+  m.weight.assign(n, 0.0);
+  m.outside.assign(static_cast<size_t>(out_len), 0);
+  const auto clamp = [&](int64_t i) { return std::clamp<int64_t>(i, 0, in_len - 1); };
+  const bool shrinking = p.scales[axis] < 1;
+  for (int64_t o = 0; o < out_len; ++o) {
+    double x = SourceCoord(p, axis, o, in_len);
+    int64_t* idx = &m.index[o * m.taps];
+    double* w = &m.weight[o * m.taps];
+    if (p.coord == CoordMode::kTfCropAndResize && (x < 0 || x > static_cast<double>(in_len - 1))) {
+      m.outside[o] = 1;
+      m.any_outside = true;
+      continue;
+    }
+    // Every tap beyond the edges clamps to an edge sample, so clamping the coordinate a little
+    // outside the axis changes nothing and keeps the integer conversions in range.
+    x = std::clamp(x, -4.0, static_cast<double>(in_len) + 4.0);
+    if (p.mode == Mode::kNearest) {
+      idx[0] = clamp(NearestIndex(x, p.nearest, shrinking));
+      w[0] = 1;
+      continue;
+    }
+    const double fl = std::floor(x);
+    const double r = x - fl;
+    const auto i0 = static_cast<int64_t>(fl);
+    if (p.mode == Mode::kLinear) {
+      idx[0] = clamp(i0);
+      idx[1] = clamp(i0 + 1);
+      w[0] = 1 - r;
+      w[1] = r;
+      continue;
+    }
+    double sum = 0;
+    for (int t = 0; t < 4; ++t) {
+      const int64_t i = i0 - 1 + t;
+      w[t] = CubicWeight(r - (t - 1), p.cubic_a);
+      if (p.exclude_outside && (i < 0 || i >= in_len)) w[t] = 0;
+      sum += w[t];
+      idx[t] = clamp(i);
+    }
+    if (p.exclude_outside) {
+      if (sum != 0) {
+        for (int t = 0; t < 4; ++t) w[t] /= sum;
+      } else {  // every tap fell outside: take the nearest sample rather than divide by zero
+        for (int t = 0; t < 4; ++t) w[t] = 0;
+        w[1] = 1;
+        idx[1] = clamp(static_cast<int64_t>(std::lround(x)));
+      }
+    }
+  }
+  m.identity = out_len == in_len && !m.any_outside;
+  for (int64_t o = 0; o < out_len && m.identity; ++o) {
+    for (int t = 0; t < m.taps; ++t) {
+      const double w = m.weight[o * m.taps + t];
+      const bool same = m.index[o * m.taps + t] == o;
+      if (w != 0 && !(same && w == 1)) m.identity = false;
+    }
+  }
+  return m;
+}
+
+namespace {
+
+// One output row of ResamplePixels with a fixed tap count on both axes (the compiler unrolls
+// the taps and vectorises along the pixel vector).
+template <int kTaps>
+void PixelRow(const float* plane, float* out, int64_t w, int64_t vec, const int64_t* iy,
+              const float* wy, const AxisMap& mw, const std::vector<float>& wx, float extrap) {
+  const int64_t w_out = static_cast<int64_t>(mw.outside.size());
+  const float* rows[kTaps];
+  for (int t = 0; t < kTaps; ++t) rows[t] = plane + iy[t] * w * vec;
+  for (int64_t ox = 0; ox < w_out; ++ox) {
+    float* o = out + ox * vec;
+    if (mw.outside[ox]) {
+      std::fill(o, o + vec, extrap);
+      continue;
+    }
+    const int64_t* ix = &mw.index[ox * kTaps];
+    const float* wt = &wx[ox * kTaps];
+    const float* px[kTaps][kTaps];
+    for (int ty = 0; ty < kTaps; ++ty)
+      for (int tx = 0; tx < kTaps; ++tx) px[ty][tx] = rows[ty] + ix[tx] * vec;
+    for (int64_t c = 0; c < vec; ++c) {
+      float acc = 0;
+      for (int ty = 0; ty < kTaps; ++ty) {
+        float h = 0;
+        for (int tx = 0; tx < kTaps; ++tx) h += wt[tx] * px[ty][tx][c];
+        acc += wy[ty] * h;
+      }
+      o[c] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+void ResamplePixels(const float* src, float* dst, int64_t planes, int64_t h, int64_t w, int64_t vec,
+                    const AxisMap& mh, const AxisMap& mw, float extrapolation, int num_threads) {
+  const int64_t h_out = static_cast<int64_t>(mh.outside.size());
+  const int64_t w_out = static_cast<int64_t>(mw.outside.size());
+  const int taps = mw.taps;
+  const std::vector<float> wy(mh.weight.begin(), mh.weight.end());
+  const std::vector<float> wx(mw.weight.begin(), mw.weight.end());
+  const int64_t rows = planes * h_out;
+  const bool parallel = num_threads > 1 && rows * w_out * vec > 32768;
+#pragma omp parallel for num_threads(num_threads) schedule(static) if (parallel)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t p = r / h_out, oy = r % h_out;
+    float* out = dst + r * w_out * vec;
+    if (mh.outside[oy]) {
+      std::fill(out, out + w_out * vec, extrapolation);
+      continue;
+    }
+    const float* plane = src + p * h * w * vec;
+    const int64_t* iy = &mh.index[oy * taps];
+    const float* wr = &wy[oy * taps];
+    if (taps == 1) PixelRow<1>(plane, out, w, vec, iy, wr, mw, wx, extrapolation);
+    if (taps == 2) PixelRow<2>(plane, out, w, vec, iy, wr, mw, wx, extrapolation);
+    if (taps == 4) PixelRow<4>(plane, out, w, vec, iy, wr, mw, wx, extrapolation);
+  }
+}
+
+}  // namespace supernova::ops::resampling
