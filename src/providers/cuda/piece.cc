@@ -11,47 +11,6 @@
 
 namespace supernova::providers::cuda {
 
-StreamContext::~StreamContext() {
-  // Errors are ignored: nothing can be done about them while tearing down.
-  int previous = -1;
-  (void)cudaGetDevice(&previous);
-  (void)cudaSetDevice(device);
-  if (cublas) (void)cublasDestroy(cublas);
-  if (cudnn) (void)cudnnDestroy(cudnn);
-  if (stream) (void)cudaStreamDestroy(stream);
-  if (previous >= 0) (void)cudaSetDevice(previous);
-}
-
-Result<std::unique_ptr<StreamContext>> ContextPool::Acquire() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!free_.empty()) {
-      std::unique_ptr<StreamContext> ctx = std::move(free_.back());
-      free_.pop_back();
-      return ctx;
-    }
-  }
-  const std::string what = "cuda: creating a stream context";
-  auto ctx = std::make_unique<StreamContext>();
-  ctx->device = device_;
-  SN_CUDA_CHECK(what, cudaSetDevice(device_));
-  // Non-blocking: no implicit synchronisation with the legacy default stream, which other
-  // libraries in the process may use.
-  SN_CUDA_CHECK(what, cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
-  SN_CUDNN_CHECK(what, cudnnCreate(&ctx->cudnn));
-  SN_CUDNN_CHECK(what, cudnnSetStream(ctx->cudnn, ctx->stream));
-  SN_CUBLAS_CHECK(what, cublasCreate(&ctx->cublas));
-  SN_CUBLAS_CHECK(what, cublasSetStream(ctx->cublas, ctx->stream));
-  // Plain float32 arithmetic (no TF32), so results match the cpu provider's closely.
-  SN_CUBLAS_CHECK(what, cublasSetMathMode(ctx->cublas, CUBLAS_DEFAULT_MATH));
-  return ctx;
-}
-
-void ContextPool::Release(std::unique_ptr<StreamContext> ctx) {
-  std::lock_guard<std::mutex> lock(mu_);
-  free_.push_back(std::move(ctx));
-}
-
 Result<const Tensor*> OpContext::In(size_t i) const {
   const Tensor* t = input(i);
   if (!t || !t->defined()) return Error("missing input " + std::to_string(i));
