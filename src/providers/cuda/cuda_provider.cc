@@ -8,6 +8,7 @@
 
 #include "providers/cuda/cuda_common.h"
 #include "providers/cuda/piece.h"
+#include "providers/cuda/scoped_device.h"
 #include "providers/cuda/supports.h"
 
 namespace supernova::providers::cuda {
@@ -42,7 +43,8 @@ class CudaProvider final : public ExecutionProvider {
       return Status::InvalidArgument("cuda: CopyToDevice of a tensor on " +
                                      host.device().ToString());
     SN_RETURN_IF_ERROR(Available());
-    SN_CUDA_CHECK("cuda: CopyToDevice", cudaSetDevice(state_->device));
+    ScopedDevice scope;
+    SN_CUDA_CHECK("cuda: CopyToDevice", scope.Set(state_->device));
     Tensor t;
     try {
       t = Tensor(host.dtype(), host.shape(), std::shared_ptr<Allocator>(state_->arena));
@@ -64,7 +66,8 @@ class CudaProvider final : public ExecutionProvider {
       return Status::InvalidArgument("cuda: CopyToHost of a tensor on " +
                                      device.device().ToString() + ", not " +
                                      this->device().ToString());
-    SN_CUDA_CHECK("cuda: CopyToHost", cudaSetDevice(state_->device));
+    ScopedDevice scope;
+    SN_CUDA_CHECK("cuda: CopyToHost", scope.Set(state_->device));
     Tensor t(device.dtype(), device.shape());
     // Pieces synchronise their stream before Run returns, so a device tensor handed out is
     // complete; cudaMemcpy returns once the host copy is.
@@ -87,11 +90,15 @@ class CudaProvider final : public ExecutionProvider {
     if (state_->device < 0 || state_->device >= count)
       return Status::Unavailable("no CUDA device: device " + std::to_string(state_->device) +
                                  " asked for, " + std::to_string(count) + " present");
-    const cudaError_t set = cudaSetDevice(state_->device);
+    // Creating the device's context proves it usable (not prohibited, not taken by another
+    // process in exclusive mode); the caller's current device is left as it was.
+    ScopedDevice scope;
+    cudaError_t set = scope.Set(state_->device);
+    if (set == cudaSuccess) set = cudaFree(nullptr);
     if (set != cudaSuccess) {
       (void)cudaGetLastError();
-      return Status::Unavailable("no CUDA device: cudaSetDevice(" + std::to_string(state_->device) +
-                                 "): " + cudaGetErrorString(set));
+      return Status::Unavailable("no CUDA device: device " + std::to_string(state_->device) + ": " +
+                                 cudaGetErrorString(set));
     }
     return Status::Ok();
   }

@@ -4,18 +4,17 @@
 #include <utility>
 
 #include "providers/cuda/cuda_common.h"
+#include "providers/cuda/scoped_device.h"
 
 namespace supernova::providers::cuda {
 
 StreamContext::~StreamContext() {
   // Errors are ignored: nothing can be done about them while tearing down.
-  int previous = -1;
-  (void)cudaGetDevice(&previous);
-  (void)cudaSetDevice(device);
+  ScopedDevice scope;
+  if (scope.Set(device) != cudaSuccess) return;
   if (cublas) (void)cublasDestroy(cublas);
   if (cudnn) (void)cudnnDestroy(cudnn);
   if (stream) (void)cudaStreamDestroy(stream);
-  if (previous >= 0) (void)cudaSetDevice(previous);
 }
 
 Result<std::unique_ptr<StreamContext>> ContextPool::Acquire() {
@@ -28,9 +27,10 @@ Result<std::unique_ptr<StreamContext>> ContextPool::Acquire() {
     }
   }
   const std::string what = "cuda: creating a stream context";
+  ScopedDevice scope;
+  SN_CUDA_CHECK(what, scope.Set(device_));
   auto ctx = std::make_unique<StreamContext>();
   ctx->device = device_;
-  SN_CUDA_CHECK(what, cudaSetDevice(device_));
   // Non-blocking: no implicit synchronisation with the legacy default stream, which other
   // libraries in the process may use.
   SN_CUDA_CHECK(what, cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));

@@ -8,6 +8,7 @@
 
 #include "providers/cuda/cuda_common.h"
 #include "providers/cuda/ops.h"
+#include "providers/cuda/scoped_device.h"
 
 namespace supernova::providers::cuda {
 
@@ -69,7 +70,8 @@ class CudaPiece final : public CompiledPiece {
       if (!inputs[i] || !inputs[i]->defined() || inputs[i]->device() != device)
         return Status::InvalidArgument("cuda piece: input " + std::to_string(i) + " is not on " +
                                        device.ToString());
-    SN_CUDA_CHECK("cuda piece", cudaSetDevice(state_->device));
+    ScopedDevice scope;
+    SN_CUDA_CHECK("cuda piece", scope.Set(state_->device));
     SN_ASSIGN_OR_RETURN(std::unique_ptr<StreamContext> ctx, state_->pool.Acquire());
     auto run_memory = std::make_shared<RunAllocator>(state_->arena);
     std::vector<Tensor> values(static_cast<size_t>(num_slots_));
@@ -140,7 +142,8 @@ Result<std::unique_ptr<CompiledPiece>> CompileCudaPiece(std::shared_ptr<DeviceSt
   // Upload each float32 initializer the nodes read as data. Host-read ones (shapes, axes,
   // Clip's bounds) are taken by the ops themselves at compile time and skipped here when not
   // float32; a float32 one read on the host costs a few bytes of device memory.
-  SN_CUDA_CHECK("cuda: compile", cudaSetDevice(state->device));
+  ScopedDevice scope;
+  SN_CUDA_CHECK("cuda: compile", scope.Set(state->device));
   std::vector<Tensor> constants;
   std::vector<int> constant_slots;
   for (const ir::Node* node : piece.nodes)
