@@ -52,11 +52,10 @@ class CudaProvider final : public ExecutionProvider {
       return Status::ResourceExhausted("cuda: out of device memory for " +
                                        ShapeToString(host.shape()));
     }
-    // Synchronous: when this returns the host buffer may change and the device copy is
-    // complete for every stream.
-    if (host.nbytes() > 0)
-      SN_CUDA_CHECK("cuda: CopyToDevice", cudaMemcpy(t.raw_data(), host.raw_data(), host.nbytes(),
-                                                     cudaMemcpyHostToDevice));
+    // Complete when this returns (DeviceState explains why a copy waits rather than sharing a
+    // stream with the piece that reads it): the piece that reads it may run on any stream.
+    SN_RETURN_IF_ERROR(state_->CopyAndWait(t.raw_data(), host.raw_data(), host.nbytes(),
+                                           cudaMemcpyHostToDevice, "cuda: CopyToDevice"));
     *device = std::move(t);
     return Status::Ok();
   }
@@ -69,11 +68,11 @@ class CudaProvider final : public ExecutionProvider {
     ScopedDevice scope;
     SN_CUDA_CHECK("cuda: CopyToHost", scope.Set(state_->device));
     Tensor t(device.dtype(), device.shape());
-    // Pieces synchronise their stream before Run returns, so a device tensor handed out is
-    // complete; cudaMemcpy returns once the host copy is.
-    if (device.nbytes() > 0)
-      SN_CUDA_CHECK("cuda: CopyToHost", cudaMemcpy(t.raw_data(), device.raw_data(), device.nbytes(),
-                                                   cudaMemcpyDeviceToHost));
+    // Pieces synchronise their stream before Run returns, so the device tensor is complete;
+    // the copy itself runs on a pool stream rather than the legacy default stream, which would
+    // also wait for whatever other libraries in the process queued there.
+    SN_RETURN_IF_ERROR(state_->CopyAndWait(t.raw_data(), device.raw_data(), device.nbytes(),
+                                           cudaMemcpyDeviceToHost, "cuda: CopyToHost"));
     *host = std::move(t);
     return Status::Ok();
   }

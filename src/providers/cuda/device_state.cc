@@ -48,4 +48,16 @@ void ContextPool::Release(std::unique_ptr<StreamContext> ctx) {
   free_.push_back(std::move(ctx));
 }
 
+Status DeviceState::CopyAndWait(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
+                                const std::string& what) {
+  if (bytes == 0) return Status::Ok();
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<StreamContext> ctx, pool.Acquire());
+  Status queued =
+      CheckCuda(cudaMemcpyAsync(dst, src, bytes, kind, ctx->stream), what, "cudaMemcpyAsync");
+  // Waits even when queueing failed, so that the context goes back to the pool idle.
+  Status done = CheckCuda(cudaStreamSynchronize(ctx->stream), what, "cudaStreamSynchronize");
+  pool.Release(std::move(ctx));
+  return queued.ok() ? done : queued;
+}
+
 }  // namespace supernova::providers::cuda

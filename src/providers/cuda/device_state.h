@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "providers/cuda/arena.h"
@@ -42,9 +43,30 @@ class ContextPool {
 
 // Shared by the provider and every piece it compiled (a piece may outlive its provider).
 // Declared in this order so that the contexts, which hold no memory of the arena, go first.
+//
+// How work on different streams is ordered: it never is, because none is pending across an
+// entry point. Every call that queues work (a piece's Run, the provider's copies, the uploads
+// at Compile) queues it on a stream of the pool and synchronises that stream before it returns.
+// So a device tensor that the session (or a test) holds is complete, whichever stream reads it
+// next, and a host buffer a copy read may change as soon as the copy returns. The alternative,
+// one stream per Session::Run shared by the copies and the pieces through RunContext, would
+// save the wait at the end of a copy to the device and of a piece whose output stays on the
+// device, but it puts the provider's pending work in the session's hands (errors, profiling,
+// when blocks may be reused) for a gain of a few microseconds a seam; pageable copies block
+// the host for most of their length anyway.
 struct DeviceState {
   explicit DeviceState(int device_id)
       : device(device_id), arena(std::make_shared<DeviceArena>(device_id)), pool(device_id) {}
+
+  // Copies `bytes` between the host and this device on a stream of the pool and waits until it
+  // is done. cudaMemcpy would not do: from pageable memory it returns once the source is
+  // staged, before the device copy lands, and it runs on the legacy default stream, with which
+  // the pool's non-blocking streams do not synchronise, so a kernel queued next could read the
+  // destination half written. The caller makes the device current. `what` names the copy in
+  // an error.
+  Status CopyAndWait(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
+                     const std::string& what);
+
   const int device;
   const std::shared_ptr<DeviceArena> arena;
   ContextPool pool;

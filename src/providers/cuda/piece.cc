@@ -158,10 +158,10 @@ Result<std::unique_ptr<CompiledPiece>> CompileCudaPiece(std::shared_ptr<DeviceSt
       } catch (const std::bad_alloc&) {
         return Status::ResourceExhausted("cuda: out of device memory for initializer " + name);
       }
-      if (host.nbytes() > 0)
-        SN_CUDA_CHECK(
-            "cuda: uploading initializer " + name,
-            cudaMemcpy(device.raw_data(), host.raw_data(), host.nbytes(), cudaMemcpyHostToDevice));
+      // Complete before Compile returns, so that every Run's stream reads the whole weight.
+      SN_RETURN_IF_ERROR(state->CopyAndWait(device.raw_data(), host.raw_data(), host.nbytes(),
+                                            cudaMemcpyHostToDevice,
+                                            "cuda: uploading initializer " + name));
       slot_of[name] = num_slots;
       constant_slots.push_back(num_slots++);
       constants.push_back(std::move(device));

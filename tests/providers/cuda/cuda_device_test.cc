@@ -6,9 +6,15 @@
 
 #include <memory>
 #include <span>
+#include <string>
+#include <thread>
 #include <vector>
 
+#include "ir/onnx_import.h"
+#include "optimizer/graph_builder.h"
 #include "providers/cuda/cuda_provider.h"
+#include "supernova/session.h"
+#include "test_util.h"
 
 namespace supernova::providers::cuda {
 namespace {
@@ -65,6 +71,66 @@ TEST(CudaDeviceTest, EntryPointsKeepTheCallersDevice) {
   // Tearing down streams, handles and the arena happens on device 0 as well.
   EXPECT_EQ(CurrentDevice(), 1) << "after destroying the provider";
   ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+}
+
+// Conv (cuda) -> LRN (the cpu: cuda lacks it) -> Conv (cuda): every run copies values of about
+// half a megabyte to the device, back to the host, to the device again and back. A copy that
+// returned before it landed would let the next piece's kernels read a half-written input; four
+// threads running at once make that likely, and each thread's inputs differ so that a mix-up shows
+// too.
+TEST(CudaSessionTest, ValuesCrossingSeamsArriveWhole) {
+  if (Status s = MakeCudaProvider({}).value()->Available(); !s.ok()) GTEST_SKIP() << s.ToString();
+  using supernova::testing::RandomTensor;
+  supernova::testing::GraphBuilder b;
+  const std::string x = b.Input("x", {1, 8, 96, 96});
+  std::string c1 = b.Op("Conv", {x, b.Const("w1", RandomTensor({16, 8, 3, 3}, 2))});
+  supernova::testing::SetInts(b.NodeOf(c1), "pads", {1, 1, 1, 1});
+  const std::string lrn = b.Op("LRN", {c1});
+  supernova::testing::SetInt(b.NodeOf(lrn), "size", 3);
+  std::string c2 = b.Op("Conv", {lrn, b.Const("w2", RandomTensor({16, 16, 3, 3}, 3))});
+  supernova::testing::SetInts(b.NodeOf(c2), "pads", {1, 1, 1, 1});
+  b.Output(c2);
+  auto bytes = ir::ExportOnnxBytes(b.model());
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+
+  SessionOptions on_gpu;
+  on_gpu.providers = {"cuda", "cpu"};
+  on_gpu.num_threads = 1;
+  auto gpu = Session::OpenBytes(*bytes, on_gpu);
+  ASSERT_TRUE(gpu.ok()) << gpu.status().ToString();
+  ASSERT_EQ((*gpu)->placement().copies, 4) << "the model must cross the seams it is meant to";
+  SessionOptions on_cpu;
+  on_cpu.providers = {"cpu_reference"};
+  on_cpu.num_threads = 1;
+  auto cpu = Session::OpenBytes(*bytes, on_cpu);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
+
+  constexpr int kThreads = 4, kRounds = 10;
+  std::vector<Tensor> inputs, expected;
+  for (int i = 0; i < kThreads; ++i) {
+    inputs.push_back(RandomTensor({1, 8, 96, 96}, 100 + static_cast<uint32_t>(i)));
+    std::vector<Tensor> out;
+    ASSERT_TRUE((*cpu)->Run({{x, inputs.back()}}, &out).ok());
+    expected.push_back(out[0]);
+  }
+  std::vector<std::vector<Tensor>> got(kThreads);
+  std::vector<Status> status(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < kRounds && status[i].ok(); ++round) {
+        std::vector<Tensor> out;
+        status[i] = (*gpu)->Run({{x, inputs[i]}}, &out);
+        if (status[i].ok()) got[i].push_back(out[0]);
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kThreads; ++i) {
+    ASSERT_TRUE(status[i].ok()) << status[i].ToString();
+    for (size_t round = 0; round < got[i].size(); ++round)
+      EXPECT_TRUE(supernova::testing::TensorsNear(expected[i], got[i][round], 1e-4, 1e-4))
+          << "thread " << i << ", run " << round;
+  }
 }
 
 }  // namespace
