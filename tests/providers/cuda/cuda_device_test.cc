@@ -1,6 +1,7 @@
 // The cuda provider as a good citizen of the process and as part of a session: it leaves the
-// caller's current device as it found it, and values that cross between the host and the GPU
-// at the seams arrive complete. Skipped without a GPU (the first test without two).
+// caller's current device as it found it, a Conv's cuDNN plans stay right however many shapes
+// it sees, and values that cross between the host and the GPU at the seams arrive complete.
+// Skipped without a GPU (the first test without two).
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
@@ -71,6 +72,53 @@ TEST(CudaDeviceTest, EntryPointsKeepTheCallersDevice) {
   // Tearing down streams, handles and the arena happens on device 0 as well.
   EXPECT_EQ(CurrentDevice(), 1) << "after destroying the provider";
   ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+}
+
+// A Conv keeps its cuDNN descriptors and algorithm per input shape, 64 shapes at most; shapes
+// past that are planned per run. Both paths, and the cached plans reused on a second pass, must
+// give the cpu's numbers.
+TEST(CudaConvPlansTest, ShapesPastTheCacheStillRun) {
+  auto made = MakeCudaProvider({});
+  ASSERT_TRUE(made.ok());
+  std::unique_ptr<ExecutionProvider> p = std::move(made).value();
+  if (Status s = p->Available(); !s.ok()) GTEST_SKIP() << s.ToString();
+  using supernova::testing::RandomTensor;
+  const Tensor w = RandomTensor({3, 2, 3, 3}, 4);
+  ir::Graph g;
+  g.opsets[""] = 17;
+  g.inputs = {"x"};
+  g.outputs = {"y"};
+  g.value_types["x"] = ir::ValueType::Static(DataType::kFloat32, {1, 2, 5, 6});
+  g.value_types["w"] = ir::ValueType::Static(DataType::kFloat32, w.shape());
+  g.initializers["w"] = w;
+  ir::Node conv;
+  conv.name = "conv";
+  conv.op_type = "Conv";
+  conv.inputs = {"x", "w"};
+  conv.outputs = {"y"};
+  supernova::testing::SetInts(conv, "pads", {1, 1, 1, 1});
+  g.nodes.push_back(conv);
+  auto compiled = p->Compile(Piece{&g, {&g.nodes[0]}, {"x"}, {"y"}});
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  for (int pass = 0; pass < 2; ++pass)
+    for (int64_t i = 0; i < 70; ++i) {
+      const Tensor x = RandomTensor({1, 2, 5 + i, 6}, static_cast<uint32_t>(i));
+      auto want = supernova::testing::OpTest("Conv")
+                      .Input("x", x)
+                      .ConstInput("w", w)
+                      .Attr("pads", std::vector<int64_t>{1, 1, 1, 1})
+                      .Run();
+      ASSERT_TRUE(want.ok()) << want.status().ToString();
+      Tensor dx, got;
+      ASSERT_TRUE(p->CopyToDevice(x, &dx).ok());
+      const Tensor* in = &dx;
+      std::vector<Tensor> out;
+      Status s = (*compiled)->Run(RunContext{}, std::span<const Tensor* const>(&in, 1), &out);
+      ASSERT_TRUE(s.ok()) << "height " << 5 + i << ": " << s.ToString();
+      ASSERT_TRUE(p->CopyToHost(out[0], &got).ok());
+      EXPECT_TRUE(supernova::testing::TensorsNear((*want)[0], got, 1e-4, 1e-5))
+          << "pass " << pass << ", height " << 5 + i;
+    }
 }
 
 // Conv (cuda) -> LRN (the cpu: cuda lacks it) -> Conv (cuda): every run copies values of about
