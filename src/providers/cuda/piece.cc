@@ -75,10 +75,13 @@ class CudaPiece final : public CompiledPiece {
     SN_ASSIGN_OR_RETURN(std::unique_ptr<StreamContext> ctx, state_->pool.Acquire());
     auto run_memory = std::make_shared<RunAllocator>(state_->arena);
     std::vector<Tensor> values(static_cast<size_t>(num_slots_));
-    Status status = Execute(*ctx, run_memory, inputs, &values);
-    // Always wait for the queued work, failed or not: only then may its memory be reused.
+    std::vector<std::shared_ptr<const void>> host_buffers;
+    Status status = Execute(*ctx, run_memory, inputs, &values, &host_buffers);
+    // Always wait for the queued work, failed or not: only then may its memory, device and
+    // host, be reused.
     Status synced =
         CheckCuda(cudaStreamSynchronize(ctx->stream), "cuda piece", "cudaStreamSynchronize");
+    host_buffers.clear();
     if (status.ok() && synced.ok()) {
       outputs->clear();
       for (int slot : outputs_) outputs->push_back(values[static_cast<size_t>(slot)]);
@@ -91,14 +94,21 @@ class CudaPiece final : public CompiledPiece {
 
  private:
   Status Execute(const StreamContext& sc, const std::shared_ptr<RunAllocator>& run_memory,
-                 std::span<const Tensor* const> inputs, std::vector<Tensor>* values) const {
+                 std::span<const Tensor* const> inputs, std::vector<Tensor>* values,
+                 std::vector<std::shared_ptr<const void>>* host_buffers) const {
     const std::shared_ptr<Allocator> allocator = run_memory;
     // Slots [0, inputs) are the piece's inputs, then the constants, then node outputs.
     for (size_t i = 0; i < inputs.size(); ++i) (*values)[i] = *inputs[i];
     for (size_t i = 0; i < constants_.size(); ++i)
       (*values)[static_cast<size_t>(constant_slots_[i])] = constants_[i];
     for (const Step& step : steps_) {
-      OpContext ctx{step.node, step.label, sc.stream, sc.cudnn, sc.cublas, allocator, {}, {}};
+      OpContext ctx{.node = step.node,
+                    .label = step.label,
+                    .stream = sc.stream,
+                    .cudnn = sc.cudnn,
+                    .cublas = sc.cublas,
+                    .allocator = allocator,
+                    .host_buffers = *host_buffers};
       for (int slot : step.inputs)
         ctx.inputs.push_back(slot < 0 ? nullptr : &(*values)[static_cast<size_t>(slot)]);
       ctx.outputs.resize(step.outputs.size());
