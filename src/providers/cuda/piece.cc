@@ -1,6 +1,7 @@
 // Compiled pieces: the nodes' ops in order over a table of value slots, run on one stream.
 #include "providers/cuda/piece.h"
 
+#include <exception>
 #include <map>
 #include <new>
 #include <string>
@@ -76,7 +77,16 @@ class CudaPiece final : public CompiledPiece {
     auto run_memory = std::make_shared<RunAllocator>(state_->arena);
     std::vector<Tensor> values(static_cast<size_t>(num_slots_));
     std::vector<std::shared_ptr<const void>> host_buffers;
-    Status status = Execute(*ctx, run_memory, inputs, &values, &host_buffers);
+    Status status;
+    // An exception (a host allocation failing) must not skip the wait below: the run's blocks
+    // would go back to the arena, to other runs, while queued kernels still use them.
+    try {
+      status = Execute(*ctx, run_memory, inputs, &values, &host_buffers);
+    } catch (const std::bad_alloc&) {
+      status = Status::ResourceExhausted("cuda piece: out of host memory");
+    } catch (const std::exception& e) {
+      status = Status::Internal(std::string("cuda piece: ") + e.what());
+    }
     // Always wait for the queued work, failed or not: only then may its memory, device and
     // host, be reused.
     Status synced =
