@@ -27,6 +27,7 @@ Result<std::unique_ptr<StreamContext>> ContextPool::Acquire() {
     }
   }
   const std::string what = "cuda: creating a stream context";
+  std::lock_guard<std::mutex> creating(create_mu_);
   ScopedDevice scope;
   SN_CUDA_CHECK(what, scope.Set(device_));
   auto ctx = std::make_unique<StreamContext>();

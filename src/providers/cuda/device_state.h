@@ -39,6 +39,10 @@ class ContextPool {
   const int device_;
   std::mutex mu_;
   std::vector<std::unique_ptr<StreamContext>> free_;  // GUARDED_BY(mu_)
+  // New contexts are made one at a time. cuDNN recommends that one handle exist before
+  // threads create theirs concurrently, which the first runs of a busy server would do; making
+  // a context is rare, so serialising all of them costs nothing in steady state.
+  std::mutex create_mu_;
 };
 
 // Shared by the provider and every piece it compiled (a piece may outlive its provider).
