@@ -106,6 +106,9 @@ class ExecutionProvider {
   virtual Result<std::unique_ptr<CompiledPiece>> Compile(const Piece& piece) const = 0;
 
   // Device copies, used at the seams when device() is not the host. Both allocate `*dst`.
+  // The session passes no stream or event between its steps: a device provider's copies and
+  // its pieces' Run return only when what they wrote is complete for any reader and what they
+  // read may change.
   virtual Status CopyToDevice(const Tensor& host, Tensor* device) const;
   virtual Status CopyToHost(const Tensor& device, Tensor* host) const;
 };

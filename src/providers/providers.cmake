@@ -42,7 +42,7 @@ endif()
 if(SUPERNOVA_WITH_CUDA_BUILD)
   supernova_layer(cuda KIND STATIC
     SOURCES providers/cuda/arena.cc providers/cuda/cuda_common.cc providers/cuda/cuda_provider.cc
-            providers/cuda/piece.cc providers/cuda/ops_dnn.cc providers/cuda/ops_blas.cc
+            providers/cuda/device_state.cc providers/cuda/piece.cc providers/cuda/ops_dnn.cc providers/cuda/ops_blas.cc
             providers/cuda/ops_misc.cc providers/cuda/supports.cc
             providers/cuda/kernels_elementwise.cu providers/cuda/kernels_layout.cu
     HEADERS providers/cuda/*.h

@@ -201,22 +201,34 @@ TEST_P(RealModel, DeviceLackingAMiddleOpFallsBackToCpu) {
   ExpectOutputsClose(c.name + " (test_device + cpu vs cpu_reference)", reference, mixed);
 }
 
-// The opencv provider (OpenCV's DNN module, where built) with the cpu taking what it lacks,
-// against the second runtime's reference outputs.
-TEST_P(RealModel, OpenCvWithCpuFallbackMatchesReference) {
-  const auto names = runtime::ProviderNames();
-  if (std::find(names.begin(), names.end(), "opencv") == names.end())
-    GTEST_SKIP() << "opencv provider not built";
-  const Case& c = GetParam();
+// A plugin provider with the cpu taking what it lacks, against the second runtime's reference
+// outputs. Skipped where the plugin is not built or cannot run here (cuda without a GPU): the
+// session would then run everything on the cpu and prove nothing about the provider.
+void ExpectWithCpuFallbackMatchesReference(const Case& c, const std::string& provider) {
+  auto made = runtime::CreateProvider(provider, {});
+  if (!made.ok()) GTEST_SKIP() << made.status().ToString();
+  if (Status s = (*made)->Available(); !s.ok()) GTEST_SKIP() << s.ToString();
   std::vector<Tensor> expected;
   RunCase(c, &expected);
   PlacementReport placed;
-  std::vector<Tensor> outputs = RunWith(c, {"opencv", "cpu"}, 2, OptimizationLevel::kAll, &placed);
-  int on_opencv = 0;
-  for (const auto& n : placed.nodes) on_opencv += n.provider == "opencv";
-  std::printf("[model] %s opencv,cpu: %d of %zu nodes on opencv, %zu pieces\n", c.name.c_str(),
-              on_opencv, placed.nodes.size(), placed.pieces.size());
-  ExpectOutputsClose(c.name + " (opencv,cpu vs reference runtime)", expected, outputs);
+  std::vector<Tensor> outputs = RunWith(c, {provider, "cpu"}, 2, OptimizationLevel::kAll, &placed);
+  int on_provider = 0;
+  for (const auto& n : placed.nodes) on_provider += n.provider == provider;
+  std::printf("[model] %s %s,cpu: %d of %zu nodes on %s, %zu pieces, %d copies\n", c.name.c_str(),
+              provider.c_str(), on_provider, placed.nodes.size(), provider.c_str(),
+              placed.pieces.size(), placed.copies);
+  EXPECT_GT(on_provider, 0) << provider << " took no node";
+  ExpectOutputsClose(c.name + " (" + provider + ",cpu vs reference runtime)", expected, outputs);
+}
+
+// OpenCV's DNN module, where built.
+TEST_P(RealModel, OpenCvWithCpuFallbackMatchesReference) {
+  ExpectWithCpuFallbackMatchesReference(GetParam(), "opencv");
+}
+
+// cuDNN, cuBLAS and the cuda provider's own kernels, where built and a GPU is present.
+TEST_P(RealModel, CudaWithCpuFallbackMatchesReference) {
+  ExpectWithCpuFallbackMatchesReference(GetParam(), "cuda");
 }
 
 INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),

@@ -5,28 +5,12 @@
 #include <algorithm>
 #include <bit>
 
+#include "providers/cuda/scoped_device.h"
+
 namespace supernova::providers::cuda {
 namespace {
 
 constexpr size_t kMinBlock = 256;  // cudaMalloc's own alignment; keeps every carve aligned
-
-// Makes `device` current for the scope and restores the caller's device after, so that an
-// allocation from any thread lands on the arena's device without surprising the caller.
-class DeviceScope {
- public:
-  explicit DeviceScope(int device) {
-    if (cudaGetDevice(&previous_) != cudaSuccess) previous_ = -1;
-    if (previous_ != device) (void)cudaSetDevice(device);
-  }
-  ~DeviceScope() {
-    if (previous_ >= 0) (void)cudaSetDevice(previous_);
-  }
-  DeviceScope(const DeviceScope&) = delete;
-  DeviceScope& operator=(const DeviceScope&) = delete;
-
- private:
-  int previous_ = -1;
-};
 
 }  // namespace
 
@@ -37,8 +21,9 @@ DeviceArena::~DeviceArena() {
   // An arena that never allocated makes no CUDA call, so a provider made on a machine without
   // a driver is destroyed without touching the runtime.
   if (allocations_.empty()) return;
-  DeviceScope scope(device_id_);
+  ScopedDevice scope;
   // Errors are ignored: at process exit the runtime may already be unloading.
+  if (scope.Set(device_id_) != cudaSuccess) return;
   for (void* p : allocations_) (void)cudaFree(p);
 }
 
@@ -58,8 +43,8 @@ void* DeviceArena::Allocate(size_t bytes) {
     p = it->second.back();
     it->second.pop_back();
   } else if (size > chunk_bytes_ / 2) {
-    DeviceScope scope(device_id_);
-    if (cudaMalloc(&p, size) != cudaSuccess) {
+    ScopedDevice scope;
+    if (scope.Set(device_id_) != cudaSuccess || cudaMalloc(&p, size) != cudaSuccess) {
       (void)cudaGetLastError();  // out of memory is not sticky; clear it for later calls
       return nullptr;
     }
@@ -70,8 +55,8 @@ void* DeviceArena::Allocate(size_t bytes) {
       // The old chunk's tail (under `size` bytes) is abandoned: simpler than splitting it
       // into classes, and at most half a chunk per chunk.
       void* chunk = nullptr;
-      DeviceScope scope(device_id_);
-      if (cudaMalloc(&chunk, chunk_bytes_) != cudaSuccess) {
+      ScopedDevice scope;
+      if (scope.Set(device_id_) != cudaSuccess || cudaMalloc(&chunk, chunk_bytes_) != cudaSuccess) {
         (void)cudaGetLastError();
         return nullptr;
       }

@@ -33,12 +33,22 @@ Status CheckCuda(cudaError_t e, std::string_view context, std::string_view call)
 Status CheckCudnn(cudnnStatus_t e, std::string_view context, std::string_view call) {
   if (e == CUDNN_STATUS_SUCCESS) return Status::Ok();
   std::string m = Message(context, call, cudnnGetErrorString(e));
-  if (e == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
-      e == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED)
-    return Status::ResourceExhausted(std::move(m));
-  // cuDNN 9 codes come in families of a thousand; 3xxx is "not supported" of any kind.
-  if (static_cast<int>(e) / 1000 == static_cast<int>(CUDNN_STATUS_NOT_SUPPORTED) / 1000)
-    return Status::Unimplemented(std::move(m));
+#if CUDNN_MAJOR >= 9
+  // cuDNN 9 numbers its codes in families of a thousand (3xxx: not supported, of any kind,
+  // the architecture and missing prerequisites among them) and renamed ALLOC_FAILED.
+  const bool out_of_memory = e == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
+                             e == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+  const bool unsupported =
+      static_cast<int>(e) / 1000 == static_cast<int>(CUDNN_STATUS_NOT_SUPPORTED) / 1000;
+#else
+  // cuDNN 8 (JetPack 5 and 6) has one flat list, in which every code divided by a thousand is
+  // 0: the families above would call every failure "not supported".
+  const bool out_of_memory = e == CUDNN_STATUS_ALLOC_FAILED;
+  const bool unsupported = e == CUDNN_STATUS_NOT_SUPPORTED || e == CUDNN_STATUS_ARCH_MISMATCH ||
+                           e == CUDNN_STATUS_RUNTIME_PREREQUISITE_MISSING;
+#endif
+  if (out_of_memory) return Status::ResourceExhausted(std::move(m));
+  if (unsupported) return Status::Unimplemented(std::move(m));
   return Status::Internal(std::move(m));
 }
 

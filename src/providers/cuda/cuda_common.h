@@ -12,6 +12,13 @@
 
 #include "supernova/status.h"
 
+// The provider uses cuDNN's legacy convolution API, which cuDNN 8 and 9 both have (deprecated
+// in 9, still there), and FMA math, which came with 8.0. The differences between 8 and 9 that
+// touch it are the status codes (CheckCudnn). JetPack 5 and 6 ship cuDNN 8; desktops, 9.
+#if !defined(CUDNN_MAJOR) || CUDNN_MAJOR < 8
+#error "the cuda provider needs cuDNN 8 or later"
+#endif
+
 namespace supernova::providers::cuda {
 
 // OK for cudaSuccess; otherwise Internal (ResourceExhausted for out-of-memory) with

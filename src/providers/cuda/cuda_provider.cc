@@ -8,6 +8,7 @@
 
 #include "providers/cuda/cuda_common.h"
 #include "providers/cuda/piece.h"
+#include "providers/cuda/scoped_device.h"
 #include "providers/cuda/supports.h"
 
 namespace supernova::providers::cuda {
@@ -42,7 +43,8 @@ class CudaProvider final : public ExecutionProvider {
       return Status::InvalidArgument("cuda: CopyToDevice of a tensor on " +
                                      host.device().ToString());
     SN_RETURN_IF_ERROR(Available());
-    SN_CUDA_CHECK("cuda: CopyToDevice", cudaSetDevice(state_->device));
+    ScopedDevice scope;
+    SN_CUDA_CHECK("cuda: CopyToDevice", scope.Set(state_->device));
     Tensor t;
     try {
       t = Tensor(host.dtype(), host.shape(), std::shared_ptr<Allocator>(state_->arena));
@@ -50,11 +52,10 @@ class CudaProvider final : public ExecutionProvider {
       return Status::ResourceExhausted("cuda: out of device memory for " +
                                        ShapeToString(host.shape()));
     }
-    // Synchronous: when this returns the host buffer may change and the device copy is
-    // complete for every stream.
-    if (host.nbytes() > 0)
-      SN_CUDA_CHECK("cuda: CopyToDevice", cudaMemcpy(t.raw_data(), host.raw_data(), host.nbytes(),
-                                                     cudaMemcpyHostToDevice));
+    // Complete when this returns (DeviceState explains why a copy waits rather than sharing a
+    // stream with the piece that reads it): the piece that reads it may run on any stream.
+    SN_RETURN_IF_ERROR(state_->CopyAndWait(t.raw_data(), host.raw_data(), host.nbytes(),
+                                           cudaMemcpyHostToDevice, "cuda: CopyToDevice"));
     *device = std::move(t);
     return Status::Ok();
   }
@@ -64,13 +65,14 @@ class CudaProvider final : public ExecutionProvider {
       return Status::InvalidArgument("cuda: CopyToHost of a tensor on " +
                                      device.device().ToString() + ", not " +
                                      this->device().ToString());
-    SN_CUDA_CHECK("cuda: CopyToHost", cudaSetDevice(state_->device));
+    ScopedDevice scope;
+    SN_CUDA_CHECK("cuda: CopyToHost", scope.Set(state_->device));
     Tensor t(device.dtype(), device.shape());
-    // Pieces synchronise their stream before Run returns, so a device tensor handed out is
-    // complete; cudaMemcpy returns once the host copy is.
-    if (device.nbytes() > 0)
-      SN_CUDA_CHECK("cuda: CopyToHost", cudaMemcpy(t.raw_data(), device.raw_data(), device.nbytes(),
-                                                   cudaMemcpyDeviceToHost));
+    // Pieces synchronise their stream before Run returns, so the device tensor is complete;
+    // the copy itself runs on a pool stream rather than the legacy default stream, which would
+    // also wait for whatever other libraries in the process queued there.
+    SN_RETURN_IF_ERROR(state_->CopyAndWait(t.raw_data(), device.raw_data(), device.nbytes(),
+                                           cudaMemcpyDeviceToHost, "cuda: CopyToHost"));
     *host = std::move(t);
     return Status::Ok();
   }
@@ -87,11 +89,15 @@ class CudaProvider final : public ExecutionProvider {
     if (state_->device < 0 || state_->device >= count)
       return Status::Unavailable("no CUDA device: device " + std::to_string(state_->device) +
                                  " asked for, " + std::to_string(count) + " present");
-    const cudaError_t set = cudaSetDevice(state_->device);
+    // Creating the device's context proves it usable (not prohibited, not taken by another
+    // process in exclusive mode); the caller's current device is left as it was.
+    ScopedDevice scope;
+    cudaError_t set = scope.Set(state_->device);
+    if (set == cudaSuccess) set = cudaFree(nullptr);
     if (set != cudaSuccess) {
       (void)cudaGetLastError();
-      return Status::Unavailable("no CUDA device: cudaSetDevice(" + std::to_string(state_->device) +
-                                 "): " + cudaGetErrorString(set));
+      return Status::Unavailable("no CUDA device: device " + std::to_string(state_->device) + ": " +
+                                 cudaGetErrorString(set));
     }
     return Status::Ok();
   }

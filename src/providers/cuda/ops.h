@@ -29,6 +29,9 @@ struct OpContext {
   cudnnHandle_t cudnn;
   cublasHandle_t cublas;
   const std::shared_ptr<Allocator>& allocator;  // the run's device memory
+  // Host buffers that queued copies read: the run drops them only after its stream
+  // synchronised (HoldUntilSynchronized).
+  std::vector<std::shared_ptr<const void>>& host_buffers;
   std::vector<const Tensor*> inputs;
   std::vector<Tensor> outputs;  // one per node output, set by the op
 
@@ -37,6 +40,12 @@ struct OpContext {
   Result<const Tensor*> In(size_t i) const;
   // Uninitialised float32 device memory; ResourceExhausted when the device is full.
   Result<Tensor> NewTensor(Shape shape) const;
+  // Keeps `buffer` alive until the run's stream has synchronised. A cudaMemcpyAsync from
+  // pageable host memory may return before it has read its source (the documentation promises
+  // only that it "might be synchronous"), so the source must outlive the op that queued it.
+  void HoldUntilSynchronized(std::shared_ptr<const void> buffer) const {
+    host_buffers.push_back(std::move(buffer));
+  }
   Status Error(const std::string& message) const {
     return Status::InvalidArgument(label + ": " + message);
   }

@@ -6,6 +6,7 @@
 // flags and leading dims (a row-major matrix's row length).
 #include <algorithm>
 #include <climits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -170,20 +171,20 @@ class MatMulOp final : public CudaOp {
                                      a->data<float>(), ik, count > 1 ? a_off[1] : 0, &zero,
                                      y.data<float>(), in, m * n, static_cast<int>(count)));
     } else {
-      std::vector<const float*> host(static_cast<size_t>(3 * count));
+      auto host = std::make_shared<std::vector<const float*>>(static_cast<size_t>(3 * count));
       for (int64_t i = 0; i < count; ++i) {
         const size_t s = static_cast<size_t>(i);
-        host[s] = b->data<float>() + b_off[s];
-        host[static_cast<size_t>(count) + s] = a->data<float>() + a_off[s];
-        host[static_cast<size_t>(2 * count) + s] = y.data<float>() + i * m * n;
+        (*host)[s] = b->data<float>() + b_off[s];
+        (*host)[static_cast<size_t>(count) + s] = a->data<float>() + a_off[s];
+        (*host)[static_cast<size_t>(2 * count) + s] = y.data<float>() + i * m * n;
       }
-      const size_t bytes = host.size() * sizeof(float*);
+      const size_t bytes = host->size() * sizeof(float*);
       SN_ASSIGN_OR_RETURN(
           Tensor ptrs,
           ctx.NewTensor({static_cast<int64_t>((bytes + sizeof(float) - 1) / sizeof(float))}));
-      // From pageable memory the call returns once `host` is staged, so it may go out of scope.
-      SN_CUDA_CHECK(ctx.label, cudaMemcpyAsync(ptrs.raw_data(), host.data(), bytes,
+      SN_CUDA_CHECK(ctx.label, cudaMemcpyAsync(ptrs.raw_data(), host->data(), bytes,
                                                cudaMemcpyHostToDevice, ctx.stream));
+      ctx.HoldUntilSynchronized(std::move(host));
       auto* dev = static_cast<float**>(ptrs.raw_data());
       SN_CUBLAS_CHECK(ctx.label,
                       cublasSgemmBatched(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_N, in, im, ik, &one,

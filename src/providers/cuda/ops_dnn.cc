@@ -10,7 +10,9 @@
 #include <array>
 #include <climits>
 #include <cmath>
+#include <compare>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,9 +28,13 @@ namespace {
 // Largest cuDNN workspace a convolution may take; algorithms wanting more are passed over.
 constexpr size_t kMaxWorkspace = size_t{256} << 20;
 
-// Owners of cuDNN descriptors for the length of one Run.
+// Owners of cuDNN descriptors. Made once per input shape of a node (ConvPlan) and only read
+// after that; not copyable, since each destroys its handle.
 class TensorDesc {
  public:
+  TensorDesc() = default;
+  TensorDesc(const TensorDesc&) = delete;
+  TensorDesc& operator=(const TensorDesc&) = delete;
   ~TensorDesc() {
     if (d_) (void)cudnnDestroyTensorDescriptor(d_);
   }
@@ -46,6 +52,9 @@ class TensorDesc {
 
 class FilterDesc {
  public:
+  FilterDesc() = default;
+  FilterDesc(const FilterDesc&) = delete;
+  FilterDesc& operator=(const FilterDesc&) = delete;
   ~FilterDesc() {
     if (d_) (void)cudnnDestroyFilterDescriptor(d_);
   }
@@ -63,6 +72,9 @@ class FilterDesc {
 
 class ConvDesc {
  public:
+  ConvDesc() = default;
+  ConvDesc(const ConvDesc&) = delete;
+  ConvDesc& operator=(const ConvDesc&) = delete;
   ~ConvDesc() {
     if (d_) (void)cudnnDestroyConvolutionDescriptor(d_);
   }
@@ -130,10 +142,27 @@ Result<kernels::UnaryParams> FusedActivation(const ir::Node& n) {
   return f;
 }
 
-struct ConvAlgo {
+// Everything cuDNN is told about one convolution, as its ints: the key of a node's plans.
+struct ConvShape {
+  std::array<int, 4> x{}, w{}, y{};  // x after any explicit padding
+  std::array<int, 2> pad{}, stride{}, dilation{};
+  int group = 1;
+  auto operator<=>(const ConvShape&) const = default;
+};
+
+// What cuDNN needs to run a node's convolution at one shape: the descriptors and the algorithm.
+// Made on the first run of the shape, then only read, by any number of runs at once (cuDNN
+// forbids sharing a handle between threads, not a descriptor; each run brings its own handle).
+struct ConvPlan {
+  TensorDesc x, y;
+  FilterDesc w;
+  ConvDesc conv;
   cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
   size_t workspace = 0;
 };
+
+// Plans a node keeps; a node fed ever new shapes builds the rest per run instead of growing.
+constexpr size_t kMaxPlansPerNode = 64;
 
 class ConvOp final : public CudaOp {
  public:
@@ -221,40 +250,27 @@ class ConvOp final : public CudaOp {
     for (int64_t count : {x->numel(), w->numel(), y.numel(), padded.numel()})
       if (count > INT_MAX) return ctx.Error("tensor too large for cuDNN");
 
-    std::array<int, 4> xi, wi, yi;
-    std::array<int, 2> stride, dilation;
-    SN_RETURN_IF_ERROR(ToInts(ctx, xdims, xi.data()));
-    SN_RETURN_IF_ERROR(ToInts(ctx, {m_out, w->dim(1), g.kernel[0], g.kernel[1]}, wi.data()));
-    SN_RETURN_IF_ERROR(ToInts(ctx, {n, m_out, g.out[0], g.out[1]}, yi.data()));
-    SN_RETURN_IF_ERROR(ToInts(ctx, g.strides, stride.data()));
-    SN_RETURN_IF_ERROR(ToInts(ctx, g.dilations, dilation.data()));
-    TensorDesc xd, yd;
-    FilterDesc wd;
-    ConvDesc cd;
-    SN_RETURN_IF_ERROR(xd.Init(ctx.label, xi));
-    SN_RETURN_IF_ERROR(wd.Init(ctx.label, wi));
-    SN_RETURN_IF_ERROR(yd.Init(ctx.label, yi));
-    SN_RETURN_IF_ERROR(cd.Init(ctx.label, pad, stride, dilation, static_cast<int>(group)));
-    // The geometry is ours; cuDNN must agree with it or the output would be misread.
-    std::array<int, 4> check;
-    SN_CUDNN_CHECK(ctx.label,
-                   cudnnGetConvolution2dForwardOutputDim(cd.get(), xd.get(), wd.get(), &check[0],
-                                                         &check[1], &check[2], &check[3]));
-    if (check != yi)
-      return Status::Internal(ctx.label + ": cuDNN computes another output shape than ONNX");
-
-    SN_ASSIGN_OR_RETURN(ConvAlgo algo, Algorithm(ctx, xi, wi, xd, wd, cd, yd));
+    ConvShape shape;
+    shape.pad = pad;
+    shape.group = static_cast<int>(group);
+    SN_RETURN_IF_ERROR(ToInts(ctx, xdims, shape.x.data()));
+    SN_RETURN_IF_ERROR(ToInts(ctx, {m_out, w->dim(1), g.kernel[0], g.kernel[1]}, shape.w.data()));
+    SN_RETURN_IF_ERROR(ToInts(ctx, {n, m_out, g.out[0], g.out[1]}, shape.y.data()));
+    SN_RETURN_IF_ERROR(ToInts(ctx, g.strides, shape.stride.data()));
+    SN_RETURN_IF_ERROR(ToInts(ctx, g.dilations, shape.dilation.data()));
+    std::unique_ptr<ConvPlan> unkept;
+    SN_ASSIGN_OR_RETURN(const ConvPlan* plan, Plan(ctx, shape, &unkept));
     Tensor workspace;
-    if (algo.workspace > 0) {
+    if (plan->workspace > 0) {
       SN_ASSIGN_OR_RETURN(workspace, ctx.NewTensor({static_cast<int64_t>(
-                                         (algo.workspace + sizeof(float) - 1) / sizeof(float))}));
+                                         (plan->workspace + sizeof(float) - 1) / sizeof(float))}));
     }
     const float one = 1.0f, zero = 0.0f;
-    SN_CUDNN_CHECK(
-        ctx.label,
-        cudnnConvolutionForward(ctx.cudnn, &one, xd.get(), xp, wd.get(), w->data<float>(), cd.get(),
-                                algo.algo, workspace.defined() ? workspace.raw_data() : nullptr,
-                                algo.workspace, &zero, yd.get(), y.data<float>()));
+    SN_CUDNN_CHECK(ctx.label,
+                   cudnnConvolutionForward(ctx.cudnn, &one, plan->x.get(), xp, plan->w.get(),
+                                           w->data<float>(), plan->conv.get(), plan->algo,
+                                           workspace.defined() ? workspace.raw_data() : nullptr,
+                                           plan->workspace, &zero, plan->y.get(), y.data<float>()));
     if (bias || z || act_.op != kernels::UnaryOp::kIdentity) {
       SN_CUDA_CHECK(ctx.label, kernels::BiasResidualActivation(
                                    y.data<float>(), bias ? bias->data<float>() : nullptr,
@@ -266,42 +282,66 @@ class ConvOp final : public CudaOp {
   }
 
  private:
-  // The algorithm for these shapes: cuDNN's heuristic choice (no benchmarking, so the first
-  // run of a shape stays cheap), cached per shape.
-  Result<ConvAlgo> Algorithm(const OpContext& ctx, const std::array<int, 4>& xi,
-                             const std::array<int, 4>& wi, const TensorDesc& xd,
-                             const FilterDesc& wd, const ConvDesc& cd, const TensorDesc& yd) const {
-    const std::array<int, 8> key = {xi[0], xi[1], xi[2], xi[3], wi[0], wi[1], wi[2], wi[3]};
+  // The plan for `shape`: the node's own when it has one, else made now (descriptors, a check
+  // of the output shape, cuDNN's heuristic choice of algorithm: no benchmarking, so the first
+  // run of a shape stays cheap) and kept, or, past kMaxPlansPerNode, handed to the caller in
+  // `unkept` for this run alone.
+  Result<const ConvPlan*> Plan(const OpContext& ctx, const ConvShape& shape,
+                               std::unique_ptr<ConvPlan>* unkept) const {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = algos_.find(key);
-      if (it != algos_.end()) return it->second;
+      auto it = plans_.find(shape);
+      if (it != plans_.end()) return it->second.get();
     }
+    // Made outside the lock: the algorithm query takes a while, and two runs making the same
+    // plan at once is harmless (the second is dropped below).
+    auto plan = std::make_unique<ConvPlan>();
+    SN_RETURN_IF_ERROR(plan->x.Init(ctx.label, shape.x));
+    SN_RETURN_IF_ERROR(plan->w.Init(ctx.label, shape.w));
+    SN_RETURN_IF_ERROR(plan->y.Init(ctx.label, shape.y));
+    SN_RETURN_IF_ERROR(
+        plan->conv.Init(ctx.label, shape.pad, shape.stride, shape.dilation, shape.group));
+    // The geometry is ours; cuDNN must agree with it or the output would be misread.
+    std::array<int, 4> check;
+    SN_CUDNN_CHECK(ctx.label, cudnnGetConvolution2dForwardOutputDim(
+                                  plan->conv.get(), plan->x.get(), plan->w.get(), &check[0],
+                                  &check[1], &check[2], &check[3]));
+    if (check != shape.y)
+      return Status::Internal(ctx.label + ": cuDNN computes another output shape than ONNX");
+    SN_RETURN_IF_ERROR(ChooseAlgorithm(ctx, plan.get()));
+
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = plans_.find(shape); it != plans_.end()) return it->second.get();
+    if (plans_.size() >= kMaxPlansPerNode) {
+      *unkept = std::move(plan);
+      return unkept->get();
+    }
+    return plans_.emplace(shape, std::move(plan)).first->second.get();
+  }
+
+  static Status ChooseAlgorithm(const OpContext& ctx, ConvPlan* plan) {
     std::array<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT> perf{};
     int returned = 0;
-    SN_CUDNN_CHECK(ctx.label, cudnnGetConvolutionForwardAlgorithm_v7(
-                                  ctx.cudnn, xd.get(), wd.get(), cd.get(), yd.get(),
-                                  static_cast<int>(perf.size()), &returned, perf.data()));
-    ConvAlgo chosen;
-    bool found = false;
-    for (int i = 0; i < returned && !found; ++i) {
+    SN_CUDNN_CHECK(ctx.label,
+                   cudnnGetConvolutionForwardAlgorithm_v7(
+                       ctx.cudnn, plan->x.get(), plan->w.get(), plan->conv.get(), plan->y.get(),
+                       static_cast<int>(perf.size()), &returned, perf.data()));
+    for (int i = 0; i < returned; ++i) {
       const cudnnConvolutionFwdAlgoPerf_t& p = perf[static_cast<size_t>(i)];
       const bool tensor_ops =
           p.mathType == CUDNN_TENSOR_OP_MATH || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
       if (p.status == CUDNN_STATUS_SUCCESS && !tensor_ops && p.memory <= kMaxWorkspace) {
-        chosen = {p.algo, p.memory};
-        found = true;
+        plan->algo = p.algo;
+        plan->workspace = p.memory;
+        return Status::Ok();
       }
     }
-    if (!found) {
-      // Implicit GEMM takes every shape and group count; ask for its workspace all the same.
-      SN_CUDNN_CHECK(ctx.label, cudnnGetConvolutionForwardWorkspaceSize(
-                                    ctx.cudnn, xd.get(), wd.get(), cd.get(), yd.get(), chosen.algo,
-                                    &chosen.workspace));
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    algos_.emplace(key, chosen);
-    return chosen;
+    // Implicit GEMM takes every shape and group count; ask for its workspace all the same.
+    plan->algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    SN_CUDNN_CHECK(ctx.label, cudnnGetConvolutionForwardWorkspaceSize(
+                                  ctx.cudnn, plan->x.get(), plan->w.get(), plan->conv.get(),
+                                  plan->y.get(), plan->algo, &plan->workspace));
+    return Status::Ok();
   }
 
   const ir::Node node_;  // a copy: the compiled piece may outlive the graph it came from
@@ -309,7 +349,8 @@ class ConvOp final : public CudaOp {
   const kernels::UnaryParams act_;
   const bool fused_;  // FusedConv: input 3 is the residual Z
   mutable std::mutex mu_;
-  mutable std::map<std::array<int, 8>, ConvAlgo> algos_;  // GUARDED_BY(mu_)
+  // By shape; a plan, once in, is never changed or removed while the op lives.
+  mutable std::map<ConvShape, std::unique_ptr<const ConvPlan>> plans_;  // GUARDED_BY(mu_)
 };
 
 class BatchNormOp final : public CudaOp {

@@ -1,6 +1,7 @@
 // Compiled pieces: the nodes' ops in order over a table of value slots, run on one stream.
 #include "providers/cuda/piece.h"
 
+#include <exception>
 #include <map>
 #include <new>
 #include <string>
@@ -8,49 +9,9 @@
 
 #include "providers/cuda/cuda_common.h"
 #include "providers/cuda/ops.h"
+#include "providers/cuda/scoped_device.h"
 
 namespace supernova::providers::cuda {
-
-StreamContext::~StreamContext() {
-  // Errors are ignored: nothing can be done about them while tearing down.
-  int previous = -1;
-  (void)cudaGetDevice(&previous);
-  (void)cudaSetDevice(device);
-  if (cublas) (void)cublasDestroy(cublas);
-  if (cudnn) (void)cudnnDestroy(cudnn);
-  if (stream) (void)cudaStreamDestroy(stream);
-  if (previous >= 0) (void)cudaSetDevice(previous);
-}
-
-Result<std::unique_ptr<StreamContext>> ContextPool::Acquire() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!free_.empty()) {
-      std::unique_ptr<StreamContext> ctx = std::move(free_.back());
-      free_.pop_back();
-      return ctx;
-    }
-  }
-  const std::string what = "cuda: creating a stream context";
-  auto ctx = std::make_unique<StreamContext>();
-  ctx->device = device_;
-  SN_CUDA_CHECK(what, cudaSetDevice(device_));
-  // Non-blocking: no implicit synchronisation with the legacy default stream, which other
-  // libraries in the process may use.
-  SN_CUDA_CHECK(what, cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
-  SN_CUDNN_CHECK(what, cudnnCreate(&ctx->cudnn));
-  SN_CUDNN_CHECK(what, cudnnSetStream(ctx->cudnn, ctx->stream));
-  SN_CUBLAS_CHECK(what, cublasCreate(&ctx->cublas));
-  SN_CUBLAS_CHECK(what, cublasSetStream(ctx->cublas, ctx->stream));
-  // Plain float32 arithmetic (no TF32), so results match the cpu provider's closely.
-  SN_CUBLAS_CHECK(what, cublasSetMathMode(ctx->cublas, CUBLAS_DEFAULT_MATH));
-  return ctx;
-}
-
-void ContextPool::Release(std::unique_ptr<StreamContext> ctx) {
-  std::lock_guard<std::mutex> lock(mu_);
-  free_.push_back(std::move(ctx));
-}
 
 Result<const Tensor*> OpContext::In(size_t i) const {
   const Tensor* t = input(i);
@@ -110,14 +71,27 @@ class CudaPiece final : public CompiledPiece {
       if (!inputs[i] || !inputs[i]->defined() || inputs[i]->device() != device)
         return Status::InvalidArgument("cuda piece: input " + std::to_string(i) + " is not on " +
                                        device.ToString());
-    SN_CUDA_CHECK("cuda piece", cudaSetDevice(state_->device));
+    ScopedDevice scope;
+    SN_CUDA_CHECK("cuda piece", scope.Set(state_->device));
     SN_ASSIGN_OR_RETURN(std::unique_ptr<StreamContext> ctx, state_->pool.Acquire());
     auto run_memory = std::make_shared<RunAllocator>(state_->arena);
     std::vector<Tensor> values(static_cast<size_t>(num_slots_));
-    Status status = Execute(*ctx, run_memory, inputs, &values);
-    // Always wait for the queued work, failed or not: only then may its memory be reused.
+    std::vector<std::shared_ptr<const void>> host_buffers;
+    Status status;
+    // An exception (a host allocation failing) must not skip the wait below: the run's blocks
+    // would go back to the arena, to other runs, while queued kernels still use them.
+    try {
+      status = Execute(*ctx, run_memory, inputs, &values, &host_buffers);
+    } catch (const std::bad_alloc&) {
+      status = Status::ResourceExhausted("cuda piece: out of host memory");
+    } catch (const std::exception& e) {
+      status = Status::Internal(std::string("cuda piece: ") + e.what());
+    }
+    // Always wait for the queued work, failed or not: only then may its memory, device and
+    // host, be reused.
     Status synced =
         CheckCuda(cudaStreamSynchronize(ctx->stream), "cuda piece", "cudaStreamSynchronize");
+    host_buffers.clear();
     if (status.ok() && synced.ok()) {
       outputs->clear();
       for (int slot : outputs_) outputs->push_back(values[static_cast<size_t>(slot)]);
@@ -130,14 +104,21 @@ class CudaPiece final : public CompiledPiece {
 
  private:
   Status Execute(const StreamContext& sc, const std::shared_ptr<RunAllocator>& run_memory,
-                 std::span<const Tensor* const> inputs, std::vector<Tensor>* values) const {
+                 std::span<const Tensor* const> inputs, std::vector<Tensor>* values,
+                 std::vector<std::shared_ptr<const void>>* host_buffers) const {
     const std::shared_ptr<Allocator> allocator = run_memory;
     // Slots [0, inputs) are the piece's inputs, then the constants, then node outputs.
     for (size_t i = 0; i < inputs.size(); ++i) (*values)[i] = *inputs[i];
     for (size_t i = 0; i < constants_.size(); ++i)
       (*values)[static_cast<size_t>(constant_slots_[i])] = constants_[i];
     for (const Step& step : steps_) {
-      OpContext ctx{step.node, step.label, sc.stream, sc.cudnn, sc.cublas, allocator, {}, {}};
+      OpContext ctx{.node = step.node,
+                    .label = step.label,
+                    .stream = sc.stream,
+                    .cudnn = sc.cudnn,
+                    .cublas = sc.cublas,
+                    .allocator = allocator,
+                    .host_buffers = *host_buffers};
       for (int slot : step.inputs)
         ctx.inputs.push_back(slot < 0 ? nullptr : &(*values)[static_cast<size_t>(slot)]);
       ctx.outputs.resize(step.outputs.size());
@@ -181,7 +162,8 @@ Result<std::unique_ptr<CompiledPiece>> CompileCudaPiece(std::shared_ptr<DeviceSt
   // Upload each float32 initializer the nodes read as data. Host-read ones (shapes, axes,
   // Clip's bounds) are taken by the ops themselves at compile time and skipped here when not
   // float32; a float32 one read on the host costs a few bytes of device memory.
-  SN_CUDA_CHECK("cuda: compile", cudaSetDevice(state->device));
+  ScopedDevice scope;
+  SN_CUDA_CHECK("cuda: compile", scope.Set(state->device));
   std::vector<Tensor> constants;
   std::vector<int> constant_slots;
   for (const ir::Node* node : piece.nodes)
@@ -196,10 +178,10 @@ Result<std::unique_ptr<CompiledPiece>> CompileCudaPiece(std::shared_ptr<DeviceSt
       } catch (const std::bad_alloc&) {
         return Status::ResourceExhausted("cuda: out of device memory for initializer " + name);
       }
-      if (host.nbytes() > 0)
-        SN_CUDA_CHECK(
-            "cuda: uploading initializer " + name,
-            cudaMemcpy(device.raw_data(), host.raw_data(), host.nbytes(), cudaMemcpyHostToDevice));
+      // Complete before Compile returns, so that every Run's stream reads the whole weight.
+      SN_RETURN_IF_ERROR(state->CopyAndWait(device.raw_data(), host.raw_data(), host.nbytes(),
+                                            cudaMemcpyHostToDevice,
+                                            "cuda: uploading initializer " + name));
       slot_of[name] = num_slots;
       constant_slots.push_back(num_slots++);
       constants.push_back(std::move(device));
