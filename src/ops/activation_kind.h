@@ -39,5 +39,11 @@ std::optional<ActivationKind> ParseActivation(std::string_view name);
 // A FusedConv's activation (attributes `activation`, `activation_params`), or nullopt when
 // the attribute names no activation this runtime knows.
 std::optional<Activation> FusedActivation(const ir::Node& fused_conv);
+// The activation node `n` of `graph` computes, with its parameters read from its attributes
+// (LeakyRelu alpha, HardSigmoid alpha and beta; Clip's bounds before opset 11) or, for Clip
+// since opset 11, from constant float scalar inputs (an absent bound is the float limit, as
+// the Clip kernel has it); nullopt for a node that is no activation, or a Clip whose bounds
+// are computed.
+std::optional<Activation> ActivationOf(const ir::Graph& graph, const ir::Node& n);
 
 }  // namespace supernova::ops

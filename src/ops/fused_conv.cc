@@ -3,7 +3,7 @@
 // Made by the graph optimizer (src/optimizer/fuse_conv_*.cc) from a Conv followed by an Add of
 // a same-shaped residual and/or an activation. Inputs X, W, B (optional), Z (optional, exactly
 // Y's shape: the optimizer never fuses a broadcasting Add). Attributes: Conv's own, plus
-// `activation` ("" none, Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh) and
+// `activation` (an activation's name as ops/activation_kind.h spells it, "" for none) and
 // `activation_params` (LeakyRelu {alpha}, Clip {min, max}, HardSigmoid {alpha, beta}).
 //
 // The convolution is whatever kernel the registry holds for Conv (it reads only X, W, B and the
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ops/activation.h"
+#include "ops/activation_kind.h"
 #include "ops/broadcast.h"
 #include "ops/dispatch.h"
 #include "ops/op.h"
@@ -36,38 +37,45 @@ void Epilogue(T* y, const T* z, int64_t n, int threads, F f) {
 }
 
 template <typename T>
-Status ApplyEpilogue(KernelContext& ctx, Tensor& yt, const Tensor* zt, const std::string& kind,
-                     const std::vector<float>& p) {
+void ApplyEpilogue(KernelContext& ctx, Tensor& yt, const Tensor* zt, const Activation& a) {
   T* y = yt.data<T>();
   const T* z = zt ? zt->data<T>() : nullptr;
   const int64_t n = yt.numel();
   const int threads = ctx.num_threads;
-  auto param = [&](size_t i, float fallback) { return i < p.size() ? p[i] : fallback; };
-  if (kind.empty()) {
-    if (z) Epilogue(y, z, n, threads, [](T v) { return v; });
-  } else if (kind == "Relu") {
-    Epilogue(y, z, n, threads, [](T v) { return act::Relu(v); });
-  } else if (kind == "LeakyRelu") {
-    const float alpha = param(0, 0.01f);
-    Epilogue(y, z, n, threads, [alpha](T v) { return act::LeakyRelu(v, alpha); });
-  } else if (kind == "Clip") {
-    // Absent bounds are infinite, so they leave every value (NaN included) alone.
-    const T lo = static_cast<T>(param(0, -std::numeric_limits<float>::infinity()));
-    const T hi = static_cast<T>(param(1, std::numeric_limits<float>::infinity()));
-    Epilogue(y, z, n, threads, [lo, hi](T v) { return act::Clip(v, lo, hi); });
-  } else if (kind == "Sigmoid") {
-    Epilogue(y, z, n, threads, [](T v) { return act::Sigmoid(v); });
-  } else if (kind == "HardSigmoid") {
-    const float alpha = param(0, 0.2f), beta = param(1, 0.5f);
-    Epilogue(y, z, n, threads, [alpha, beta](T v) { return act::HardSigmoid(v, alpha, beta); });
-  } else if (kind == "HardSwish") {
-    Epilogue(y, z, n, threads, [](T v) { return act::HardSwish(v); });
-  } else if (kind == "Tanh") {
-    Epilogue(y, z, n, threads, [](T v) { return act::Tanh(v); });
-  } else {
-    return ctx.Unsupported("unknown activation '" + kind + "'");
+  switch (a.kind) {
+    case ActivationKind::kNone:
+      if (z) Epilogue(y, z, n, threads, [](T v) { return v; });
+      break;
+    case ActivationKind::kRelu:
+      Epilogue(y, z, n, threads, [](T v) { return act::Relu(v); });
+      break;
+    case ActivationKind::kLeakyRelu: {
+      const float alpha = a.param(0, 0.01f);
+      Epilogue(y, z, n, threads, [alpha](T v) { return act::LeakyRelu(v, alpha); });
+      break;
+    }
+    case ActivationKind::kClip: {
+      // Absent bounds are infinite, so they leave every value (NaN included) alone.
+      const T lo = static_cast<T>(a.param(0, -std::numeric_limits<float>::infinity()));
+      const T hi = static_cast<T>(a.param(1, std::numeric_limits<float>::infinity()));
+      Epilogue(y, z, n, threads, [lo, hi](T v) { return act::Clip(v, lo, hi); });
+      break;
+    }
+    case ActivationKind::kSigmoid:
+      Epilogue(y, z, n, threads, [](T v) { return act::Sigmoid(v); });
+      break;
+    case ActivationKind::kHardSigmoid: {
+      const float alpha = a.param(0, 0.2f), beta = a.param(1, 0.5f);
+      Epilogue(y, z, n, threads, [alpha, beta](T v) { return act::HardSigmoid(v, alpha, beta); });
+      break;
+    }
+    case ActivationKind::kHardSwish:
+      Epilogue(y, z, n, threads, [](T v) { return act::HardSwish(v); });
+      break;
+    case ActivationKind::kTanh:
+      Epilogue(y, z, n, threads, [](T v) { return act::Tanh(v); });
+      break;
   }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -81,11 +89,13 @@ Status FusedConv(KernelContext& ctx) {
   if (z && (z->dtype() != y.dtype() || z->shape() != y.shape()))
     return ctx.Error("Z " + DataTypeName(z->dtype()) + ShapeToString(z->shape()) +
                      " must match Y " + DataTypeName(y.dtype()) + ShapeToString(y.shape()));
-  const std::string activation = ctx.node.AttrString("activation", "");
-  const std::vector<float> params = ctx.node.AttrFloats("activation_params");
+  const std::optional<Activation> activation = FusedActivation(ctx.node);
+  if (!activation)
+    return ctx.Unsupported("unknown activation '" + ctx.node.AttrString("activation", "") + "'");
   return DispatchFloat(y.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    return ApplyEpilogue<T>(ctx, y, z, activation, params);
+    ApplyEpilogue<T>(ctx, y, z, *activation);
+    return Status::Ok();
   });
 }
 

@@ -26,7 +26,7 @@ Result<int> FuseConvAdd(ir::Graph& g) {
       const size_t conv = e.Producer(y);
       if (conv == kNoNode) continue;
       const ir::Node& c = e.node(conv);
-      if (!IsFusableConv(g, c) || !FusedActivation(c).empty() || HasResidual(c)) continue;
+      if (!IsFusableConv(g, c) || HasActivation(c) || HasResidual(c)) continue;
       if (!SameShape(g, y, z)) continue;
       const ir::ValueType* zt = g.TypeOf(z);
       if (!zt || zt->dtype != DataType::kFloat32) continue;

@@ -234,7 +234,7 @@ bool IsFusableConv(const ir::Graph& g, const ir::Node& n) {
   return t && t->dtype == DataType::kFloat32;
 }
 
-std::string FusedActivation(const ir::Node& n) { return n.AttrString("activation", ""); }
+bool HasActivation(const ir::Node& n) { return !n.AttrString("activation", "").empty(); }
 
 bool HasResidual(const ir::Node& n) { return n.inputs.size() > 3 && !n.inputs[3].empty(); }
 

@@ -98,8 +98,9 @@ void SetAttr(ir::Node& n, const std::string& key, std::string v);
 
 // True for a Conv, or a FusedConv, that computes a float32 output: the fusions' starting point.
 bool IsFusableConv(const ir::Graph& g, const ir::Node& n);
-// A FusedConv's activation ("" for a Conv) and whether it has a residual input Z.
-std::string FusedActivation(const ir::Node& n);
+// Whether a FusedConv applies an activation (a Conv never does), and whether it has a
+// residual input Z.
+bool HasActivation(const ir::Node& n);
 bool HasResidual(const ir::Node& n);
 // Turns a Conv into the equivalent FusedConv (no activation, no Z) and declares the domain's
 // opset in `g`; a FusedConv is left as it is.

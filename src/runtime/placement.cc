@@ -117,13 +117,11 @@ class Clusters {
   std::vector<std::vector<size_t>> members_;
 };
 
-// Ops that only move or relabel data: alone on a device they cost copies and save nothing.
+// Ops that only move or relabel data (ops/op.h): alone on a device they cost copies and save
+// nothing.
 bool DataMovementOnly(const ir::Node& n) {
-  static const std::unordered_set<std::string> ops = {
-      "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",     "Transpose",
-      "Concat",  "Split",   "Slice",   "Gather",    "Shape",        "Cast",
-      "Expand",  "Tile",    "Pad",     "Dropout",   "DepthToSpace", "SpaceToDepth"};
-  return ops.count(n.op_type) != 0;
+  const ops::OpDef* def = ops::FindOp(n);
+  return def && def->kind == ops::OpKind::kDataMovement;
 }
 
 // Kahn's algorithm over the units, taking the ready unit that starts earliest in the original

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/activation_kind.h"
 #include "ops/window.h"
 #include "providers/cuda/cuda_common.h"
 #include "providers/cuda/kernels.h"
@@ -106,38 +107,44 @@ Status ToInts(const OpContext& ctx, const std::vector<int64_t>& v, int* out) {
   return Status::Ok();
 }
 
-// The activation a FusedConv applies, with its parameters (FusedConv's spec in
-// providers/cpu/ops/fused_conv.cc).
+// The activation a FusedConv applies (ops::FusedActivation), as the epilogue kernel's op.
 Result<kernels::UnaryParams> FusedActivation(const ir::Node& n) {
   using kernels::UnaryOp;
-  const std::string kind = n.AttrString("activation", "");
-  const std::vector<float> p = n.AttrFloats("activation_params");
-  auto param = [&](size_t i, float fallback) { return i < p.size() ? p[i] : fallback; };
+  const std::optional<ops::Activation> a = ops::FusedActivation(n);
+  if (!a)
+    return Status::Unimplemented(n.Label() + ": activation " + n.AttrString("activation", ""));
   kernels::UnaryParams f;
-  if (kind.empty()) {
-    f.op = UnaryOp::kIdentity;
-  } else if (kind == "Relu") {
-    f.op = UnaryOp::kRelu;
-  } else if (kind == "LeakyRelu") {
-    f.op = UnaryOp::kLeakyRelu;
-    f.alpha = param(0, 0.01f);
-  } else if (kind == "Clip") {
-    // Absent bounds are infinite, as in the cpu FusedConv.
-    f.op = UnaryOp::kClip;
-    f.alpha = param(0, -INFINITY);
-    f.beta = param(1, INFINITY);
-  } else if (kind == "Sigmoid") {
-    f.op = UnaryOp::kSigmoid;
-  } else if (kind == "HardSigmoid") {
-    f.op = UnaryOp::kHardSigmoid;
-    f.alpha = param(0, 0.2f);
-    f.beta = param(1, 0.5f);
-  } else if (kind == "HardSwish") {
-    f.op = UnaryOp::kHardSwish;
-  } else if (kind == "Tanh") {
-    f.op = UnaryOp::kTanh;
-  } else {
-    return Status::Unimplemented(n.Label() + ": activation " + kind);
+  switch (a->kind) {
+    case ops::ActivationKind::kNone:
+      f.op = UnaryOp::kIdentity;
+      break;
+    case ops::ActivationKind::kRelu:
+      f.op = UnaryOp::kRelu;
+      break;
+    case ops::ActivationKind::kLeakyRelu:
+      f.op = UnaryOp::kLeakyRelu;
+      f.alpha = a->param(0, 0.01f);
+      break;
+    case ops::ActivationKind::kClip:
+      // Absent bounds are infinite, as in the cpu FusedConv.
+      f.op = UnaryOp::kClip;
+      f.alpha = a->param(0, -INFINITY);
+      f.beta = a->param(1, INFINITY);
+      break;
+    case ops::ActivationKind::kSigmoid:
+      f.op = UnaryOp::kSigmoid;
+      break;
+    case ops::ActivationKind::kHardSigmoid:
+      f.op = UnaryOp::kHardSigmoid;
+      f.alpha = a->param(0, 0.2f);
+      f.beta = a->param(1, 0.5f);
+      break;
+    case ops::ActivationKind::kHardSwish:
+      f.op = UnaryOp::kHardSwish;
+      break;
+    case ops::ActivationKind::kTanh:
+      f.op = UnaryOp::kTanh;
+      break;
   }
   return f;
 }

@@ -5,6 +5,8 @@
 #include <array>
 #include <string_view>
 
+#include "ops/activation_kind.h"
+
 namespace supernova::providers::cuda {
 namespace {
 
@@ -55,13 +57,8 @@ Support CheckConv(const ir::Graph& g, const ir::Node& n) {
   if (rank < 0) return Support::No(Name(n) + ": rank unknown");
   if (rank == 5) return Support::No(Name(n) + ": 3-D kernels");
   if (rank < 3 || rank > 5) return Support::No(Name(n) + ": rank " + std::to_string(rank));
-  if (n.op_type == "FusedConv") {
-    static constexpr std::array<std::string_view, 8> kActivations = {
-        "", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh"};
-    const std::string act = n.AttrString("activation", "");
-    if (std::find(kActivations.begin(), kActivations.end(), act) == kActivations.end())
-      return Support::No("FusedConv: activation " + act);
-  }
+  if (n.op_type == "FusedConv" && !ops::FusedActivation(n))
+    return Support::No("FusedConv: activation " + n.AttrString("activation", ""));
   return Support::Yes();
 }
 

@@ -5,34 +5,50 @@
 #include <limits>
 #include <optional>
 
+#include "ops/activation_kind.h"
 #include "ops/resampling.h"
 #include "ops/spatial.h"
 #include "providers/cpu/dnnl/plan_builder.h"
 
 namespace supernova::cpu::dnnl_ops {
 
-// The oneDNN form of an ONNX activation (HardSigmoid needs two steps).
-std::vector<Eltwise> ActivationSteps(const std::string& op, const std::vector<float>& p) {
+std::vector<Eltwise> ActivationSteps(const ops::Activation& a) {
   using A = dnnl::algorithm;
-  auto param = [&](size_t i, float fallback) { return i < p.size() ? p[i] : fallback; };
-  if (op.empty()) return {};
-  if (op == "Relu") return {{A::eltwise_relu, 0, 0}};
-  if (op == "LeakyRelu") return {{A::eltwise_relu, param(0, 0.01f), 0}};
-  if (op == "Sigmoid") return {{A::eltwise_logistic, 0, 0}};
-  if (op == "Tanh") return {{A::eltwise_tanh, 0, 0}};
-  if (op == "HardSwish") return {{A::eltwise_hardswish, 0, 0}};
-  if (op == "HardSigmoid")
-    return {{A::eltwise_linear, param(0, 0.2f), param(1, 0.5f)}, {A::eltwise_clip, 0.f, 1.f}};
-  if (op == "Clip")
-    return {{A::eltwise_clip, param(0, -std::numeric_limits<float>::max()),
-             param(1, std::numeric_limits<float>::max())}};
-  if (op == "Elu") return {{A::eltwise_elu, param(0, 1.0f), 0}};
-  if (op == "Exp") return {{A::eltwise_exp, 0, 0}};
-  if (op == "Log") return {{A::eltwise_log, 0, 0}};
-  if (op == "Abs") return {{A::eltwise_abs, 0, 0}};
-  if (op == "Sqrt") return {{A::eltwise_sqrt, 0, 0}};
-  if (op == "Neg") return {{A::eltwise_linear, -1.f, 0.f}};
-  throw NotMapped("activation " + op);
+  switch (a.kind) {
+    case ops::ActivationKind::kNone:
+      return {};
+    case ops::ActivationKind::kRelu:
+      return {{A::eltwise_relu, 0, 0}};
+    case ops::ActivationKind::kLeakyRelu:
+      return {{A::eltwise_relu, a.param(0, 0.01f), 0}};
+    case ops::ActivationKind::kSigmoid:
+      return {{A::eltwise_logistic, 0, 0}};
+    case ops::ActivationKind::kTanh:
+      return {{A::eltwise_tanh, 0, 0}};
+    case ops::ActivationKind::kHardSwish:
+      return {{A::eltwise_hardswish, 0, 0}};
+    case ops::ActivationKind::kHardSigmoid:
+      return {{A::eltwise_linear, a.param(0, 0.2f), a.param(1, 0.5f)}, {A::eltwise_clip, 0.f, 1.f}};
+    case ops::ActivationKind::kClip:
+      return {{A::eltwise_clip, a.param(0, -std::numeric_limits<float>::max()),
+               a.param(1, std::numeric_limits<float>::max())}};
+  }
+  return {};
+}
+
+std::optional<std::vector<Eltwise>> EltwiseOf(const ir::Graph& g, const ir::Node& n) {
+  using A = dnnl::algorithm;
+  if (auto a = ops::ActivationOf(g, n)) return ActivationSteps(*a);
+  // oneDNN's other element-wise algorithms that compute an ONNX op exactly.
+  if (!n.domain.empty() && n.domain != "ai.onnx") return std::nullopt;
+  const std::string& op = n.op_type;
+  if (op == "Elu") return std::vector<Eltwise>{{A::eltwise_elu, n.AttrFloat("alpha", 1.f), 0}};
+  if (op == "Exp") return std::vector<Eltwise>{{A::eltwise_exp, 0, 0}};
+  if (op == "Log") return std::vector<Eltwise>{{A::eltwise_log, 0, 0}};
+  if (op == "Abs") return std::vector<Eltwise>{{A::eltwise_abs, 0, 0}};
+  if (op == "Sqrt") return std::vector<Eltwise>{{A::eltwise_sqrt, 0, 0}};
+  if (op == "Neg") return std::vector<Eltwise>{{A::eltwise_linear, -1.f, 0.f}};
+  return std::nullopt;
 }
 
 void PlanBuilder::AddNode(const ir::Node& n) {
@@ -123,9 +139,11 @@ void PlanBuilder::Conv(const ir::Node& n) {
   dnnl::post_ops po;
   const bool has_sum = n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
   if (has_sum) po.append_sum(1.f);
-  const std::string act = n.op_type == "FusedConv" ? n.AttrString("activation", "") : "";
-  for (const Eltwise& e : ActivationSteps(act, n.AttrFloats("activation_params")))
-    po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+  if (n.op_type == "FusedConv") {
+    const std::optional<ops::Activation> act = ops::FusedActivation(n);
+    if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
+    for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+  }
   Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
   attr.set_post_ops(tail.post_ops);
 
@@ -364,28 +382,10 @@ void PlanBuilder::Lrn(const ir::Node& n) {
           pd.scratchpad_desc().get_size());
 }
 
-// An ONNX activation node's parameters in ActivationSteps' order.
-std::vector<float> PlanBuilder::UnaryParams(const ir::Node& n) const {
-  std::vector<float> params;
-  if (n.op_type == "LeakyRelu") params = {n.AttrFloat("alpha", 0.01f)};
-  if (n.op_type == "Elu") params = {n.AttrFloat("alpha", 1.f)};
-  if (n.op_type == "HardSigmoid") params = {n.AttrFloat("alpha", 0.2f), n.AttrFloat("beta", 0.5f)};
-  if (n.op_type == "Clip") {
-    params = {n.AttrFloat("min", -std::numeric_limits<float>::max()),
-              n.AttrFloat("max", std::numeric_limits<float>::max())};
-    for (size_t i = 1; i < 3 && i < n.inputs.size(); ++i) {
-      if (n.inputs[i].empty()) continue;
-      const Tensor* bound = Constant(n.inputs[i]);
-      if (!bound || bound->dtype() != DataType::kFloat32 || bound->numel() != 1)
-        throw NotMapped("Clip bound");
-      params[i - 1] = bound->data<float>()[0];
-    }
-  }
-  return params;
-}
-
 void PlanBuilder::Unary(const ir::Node& n) {
-  EltwiseSteps(n, Get(n.inputs[0]), ActivationSteps(n.op_type, UnaryParams(n)));
+  const std::optional<std::vector<Eltwise>> steps = EltwiseOf(graph_, n);
+  if (!steps) throw NotMapped("element-wise " + n.op_type);
+  EltwiseSteps(n, Get(n.inputs[0]), *steps);
 }
 
 // `x` through element-wise `steps` into n's output, in x's layout.

@@ -4,18 +4,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "providers/cpu/dnnl/plan_builder.h"
 #include "providers/cpu/dnnl/region.h"
 
 namespace supernova::cpu::dnnl_ops {
 
 namespace {
 
-const std::unordered_set<std::string>& UnaryOps() {
-  static const std::unordered_set<std::string> ops = {
-      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Elu",
-      "Exp",  "Log",       "Abs",     "Sqrt", "Neg",         "Clip"};
-  return ops;
-}
 const std::unordered_set<std::string>& BinaryOps() {
   static const std::unordered_set<std::string> ops = {"Add", "Sub", "Mul", "Div", "Max", "Min"};
   return ops;
@@ -51,13 +46,6 @@ bool OnlyFirstOutput(const ir::Node& n) {
   for (size_t i = 1; i < n.outputs.size(); ++i)
     if (!n.outputs[i].empty()) return false;
   return !n.outputs.empty() && !n.outputs[0].empty();
-}
-
-bool SupportedActivation(const ir::Node& n) {
-  const std::string act = n.AttrString("activation", "");
-  static const std::unordered_set<std::string> known = {
-      "", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh"};
-  return known.count(act) != 0;
 }
 
 // Resize and Upsample of the two spatial axes of a 4-D tensor with constant scales or sizes:
@@ -156,7 +144,7 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
     if (op == "ConvTranspose" &&
         (n.HasAttr("output_shape") || n.AttrString("auto_pad", "NOTSET") != "NOTSET"))
       return false;
-    if (op == "FusedConv" && !SupportedActivation(n)) return false;
+    if (op == "FusedConv" && !ops::FusedActivation(n)) return false;
     return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
   }
   if (op == "BatchNormalization") {
@@ -171,10 +159,7 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
   if (op == "LRN")
     return FloatOfRank(g, x, 4, 4) && n.HasAttr("size") && n.AttrInt("size", 0) > 0 &&
            n.AttrInt("size", 0) % 2 == 1;
-  if (UnaryOps().count(op)) {
-    if (op == "Clip" && (!ConstantOrAbsent(g, n, 1) || !ConstantOrAbsent(g, n, 2))) return false;
-    return FloatOfRank(g, x, 1, 6) && FloatOfRank(g, y, 1, 6);
-  }
+  if (EltwiseOf(g, n)) return FloatOfRank(g, x, 1, 6) && FloatOfRank(g, y, 1, 6);
   if (BinaryOps().count(op)) {
     if (n.NumInputs() != 2 || n.inputs[1].empty()) return false;
     for (const std::string& in : n.inputs)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/activation_kind.h"
 #include "ops/kernel.h"
 #include "ops/resampling.h"
 #include "providers/cpu/dnnl/region_builder.h"
@@ -40,8 +41,12 @@ struct Eltwise {
   float alpha = 0, beta = 0;
 };
 
-// The oneDNN form of an ONNX activation (HardSigmoid needs two steps).
-std::vector<Eltwise> ActivationSteps(const std::string& op, const std::vector<float>& p);
+// The oneDNN form of an activation (HardSigmoid needs two steps).
+std::vector<Eltwise> ActivationSteps(const ops::Activation& a);
+// The oneDNN form of an element-wise node of `g`: its activation (ops::ActivationOf), or one
+// of oneDNN's other algorithms that compute an ONNX op exactly (Elu, Exp, Log, Abs, Sqrt,
+// Neg); nullopt otherwise. What a region takes and how it runs it, from one place.
+std::optional<std::vector<Eltwise>> EltwiseOf(const ir::Graph& g, const ir::Node& n);
 
 // Compiles the nodes of one region, in order, into a Region::Plan (see BuildPlan).
 class PlanBuilder {
@@ -107,7 +112,6 @@ class PlanBuilder {
   void BatchNorm(const ir::Node& n);
   void Pool(const ir::Node& n);
   void Lrn(const ir::Node& n);
-  std::vector<float> UnaryParams(const ir::Node& n) const;
   void Unary(const ir::Node& n);
   void EltwiseSteps(const ir::Node& n, const Value& x, const std::vector<Eltwise>& steps);
   std::optional<Eltwise> ScalarForm(const std::string& op, float c, bool c_first) const;

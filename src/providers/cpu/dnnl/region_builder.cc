@@ -319,14 +319,10 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
         taken = true;
       }
     } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
-      std::vector<Eltwise> steps;
-      try {
-        steps = ActivationSteps(op, UnaryParams(n));
-      } catch (const NotMapped&) {
-        break;
-      }
-      for (const Eltwise& e : steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-      taken = !steps.empty();
+      const std::optional<std::vector<Eltwise>> steps = EltwiseOf(graph_, n);
+      if (!steps) break;
+      for (const Eltwise& e : *steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+      taken = !steps->empty();
     }
     if (!taken) break;
     absorbed_.insert(j);
