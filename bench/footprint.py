@@ -187,6 +187,9 @@ def loaded_by_help(binary):
     return paths
 
 
+PLUGIN_PREFIX = "supernova_provider_"
+
+
 def size_of(path):
     try:
         return os.path.getsize(os.path.realpath(path))
@@ -198,12 +201,12 @@ def libraries(a):
     linked = ldd(a.supernova)
     runtime = [p for n, p in linked.items() if n.startswith("libsupernova")]
     objects = loaded_by_help(a.supernova) or list(linked.values())
-    plugins = [p for p in objects if os.path.basename(p).startswith("libsupernova") and
-               p not in runtime]
-    # Provider plugins installed beside the runtime library, loaded or not.
-    beside = sorted({os.path.join(d, f) for d in {os.path.dirname(p) for p in runtime}
-                     for f in os.listdir(d) if f.startswith("libsupernova") and ".so" in f} -
-                    {os.path.realpath(p) for p in runtime} - set(runtime))
+    plugins = [p for p in objects if os.path.basename(p).startswith(PLUGIN_PREFIX)]
+    # Provider plugins in the plugin directory beside the runtime library (its "supernova"
+    # folder, docs/layers.md), loaded or not.
+    dirs = {os.path.join(os.path.dirname(os.path.realpath(p)), "supernova") for p in runtime}
+    beside = sorted(os.path.join(d, f) for d in dirs if os.path.isdir(d)
+                    for f in os.listdir(d) if f.startswith(PLUGIN_PREFIX) and f.endswith(".so"))
     heavy = sorted(({"path": p, "bytes": size_of(p)} for p in objects
                     if HEAVY.search(os.path.basename(p)) or (size_of(p) or 0) >= HEAVY_MIN_BYTES),
                    key=lambda h: -(h["bytes"] or 0))
@@ -293,8 +296,7 @@ def render(a, res):
                   mb(libs["binary"]["bytes"] / 2**20)))
     w("")
     if libs["libraries_beside_runtime"]:
-        w("Other Supernova libraries beside the runtime library (provider plugins; MB on "
-          "disk): " + ", ".join("`%s` %s" % (os.path.basename(p["path"]), mb(p["bytes"] / 2**20))
+        w("Provider plugins in the plugin directory beside the runtime library (MB on disk): " + ", ".join("`%s` %s" % (os.path.basename(p["path"]), mb(p["bytes"] / 2**20))
                                 for p in libs["libraries_beside_runtime"]) + ".")
         w("")
     if libs["plugins_loaded_by_help"]:
