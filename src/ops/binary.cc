@@ -280,6 +280,20 @@ Status Pow(KernelContext& ctx) {
 
 Status PRelu(KernelContext& ctx) {
   SN_RETURN_IF_ERROR(NeedSameType(ctx));
+  const Tensor& input = *ctx.input(0);
+  const Tensor& slopes = *ctx.input(1);
+  // Before opset 7 the slope was per channel (axis 1), as PyTorch exported it: [C] against
+  // [N,C,...]. Run those as the [C,1,...,1] that later opsets would write.
+  if (ctx.opset < 7 && slopes.shape().size() == 1 && input.shape().size() >= 2 &&
+      slopes.shape()[0] == input.shape()[1] && slopes.shape()[0] != 1) {
+    Shape per_channel(input.shape().size() - 1, 1);
+    per_channel[0] = slopes.shape()[0];
+    SN_ASSIGN_OR_RETURN(const Tensor reshaped, slopes.Reshaped(per_channel));
+    KernelContext modern(ctx.node, 7, {&input, &reshaped}, ctx.allocator(), ctx.num_threads);
+    SN_RETURN_IF_ERROR(PRelu(modern));
+    ctx.SetOutput(0, std::move(modern.outputs()[0]));
+    return Status::Ok();
+  }
   if (!BroadcastsTo(ctx.input(1)->shape(), ctx.input(0)->shape()))
     return ctx.Error("slope shape " + ShapeToString(ctx.input(1)->shape()) +
                      " does not broadcast to input shape " + ShapeToString(ctx.input(0)->shape()));

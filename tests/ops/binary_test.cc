@@ -167,6 +167,17 @@ TEST(PRelu, SlopePerChannel) {
   EXPECT_THAT(Values((*out)[0]), ElementsAre(-0.5, 2, -0.75, 4));
 }
 
+// Before opset 7 a 1-D slope is per channel (axis 1), as PyTorch 0.3 exported it; from
+// opset 7 the same shapes are a broadcasting error.
+TEST(PRelu, OldOpsetSlopeIsPerChannel) {
+  auto x = Floats({-1, 2, -3, 4, -5, 6}, {1, 2, 3});
+  auto out = OpTest("PRelu", 6).Input("x", x).Input("slope", Floats({0.5f, 0.25f}, {2})).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-0.5, 2, -1.5, 4, -1.25, 6));
+  out = OpTest("PRelu", 7).Input("x", x).Input("slope", Floats({0.5f, 0.25f}, {2})).Run();
+  EXPECT_FALSE(out.ok());
+}
+
 TEST(PRelu, SlopeMustBroadcastToInput) {
   auto out = OpTest("PRelu").Input("x", Floats({1}, {1})).Input("s", Floats({1, 2}, {2})).Run();
   ASSERT_FALSE(out.ok());
