@@ -173,6 +173,32 @@ TEST_F(CliTest, ErrorsAreOneClearLine) {
                "unsupported operator: FancyNewOp");
 }
 
+// A model with no inputs (a Constant) runs without --input; one with inputs says which lacks a
+// value.
+TEST_F(CliTest, ModelWithoutInputsRunsWithoutInputFlags) {
+  ir::Model m;
+  m.graph.opsets[""] = 17;
+  m.graph.outputs = {"y"};
+  ir::Node n;
+  n.op_type = "Constant";
+  n.outputs = {"y"};
+  n.attributes["value"].kind = ir::Attribute::Kind::kTensor;
+  n.attributes["value"].t = Tensor::FromVector<float>({1.5f, -2.f}, {2});
+  m.graph.nodes.push_back(n);
+  ASSERT_TRUE(ir::ExportOnnxFile(m, Path("const.onnx")).ok());
+  Output o = Cli("run " + Path("const.onnx") + " -o " + Path("out"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  auto y = ir::ReadTensorFile(Path("out") + "/output_0.pb");
+  ASSERT_TRUE(y.ok()) << y.status().ToString();
+  EXPECT_EQ(y->shape(), (Shape{2}));
+  EXPECT_EQ(y->data<float>()[0], 1.5f);
+  EXPECT_EQ(y->data<float>()[1], -2.f);
+
+  Output missing = Cli("run " + cls_ + " -o " + Path("out"));
+  EXPECT_EQ(missing.code, 1) << missing.text;
+  EXPECT_NE(missing.text.find("input 'x' has no value"), std::string::npos) << missing.text;
+}
+
 // `supernova bench` prints one JSON object whose keys bench/run.sh and docs/benchmark.md rely
 // on; the values must describe the run that was asked for.
 TEST_F(CliTest, BenchPrintsOneJsonObjectWithTheContractKeys) {

@@ -189,6 +189,13 @@ int RunModel(const RunArgs& args) {
     feeds.emplace_back(name, std::move(t).value());
   }
 
+  for (const TensorInfo& info : infos) {
+    const bool fed = std::any_of(feeds.begin(), feeds.end(),
+                                 [&](const auto& f) { return f.first == info.name; });
+    if (!fed)
+      return Fail("input '" + info.name + "' has no value: give --input " + info.name + "=FILE");
+  }
+
   std::vector<Tensor> outputs;
   RunStats stats;
   std::vector<double> times;
@@ -250,8 +257,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("--input,-i", args->inputs,
                   "NAME=FILE (.pb TensorProto, .npy, or an image with --preprocess); "
-                  "FILE alone for a single-input model")
-      ->required();
+                  "FILE alone for a single-input model; none for a model without inputs");
   cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")
       ->required();
   cmd->add_option("--preprocess", args->preprocess,
