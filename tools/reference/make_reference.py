@@ -4,7 +4,9 @@
 For each model in MODELS: a deterministic synthetic image (shapes, gradients, stripes and
 noise from a fixed seed) is normalised as the model expects and saved as input_0.pb; ONNX
 Runtime (onnxruntime-node, a second runtime) runs it and its outputs are saved as
-output_<i>.pb: ONNX TensorProto files, the layout of ONNX's own test data sets.
+output_<i>.pb: ONNX TensorProto files, the layout of ONNX's own test data sets. The audio
+models (AUDIO) get a synthetic voiced signal, a seeded recurrent state and their sample rate
+as input_<k>.pb, one file per input.
 
 Usage (from the repository root, after scripts/fetch_models.sh and with onnxruntime-node
 installed by `npm install --ignore-scripts onnxruntime-node@1.30.0` in PEER_DIR):
@@ -31,6 +33,71 @@ MODELS = {
     "centernet": ("shared", "centernet_mbv3_coco_512.onnx", "tower_0/images", (1, 512, 512, 3), "nhwc", "raw"),
     "face_resnet29": ("shared", "face_recognition_resnet29_128d.onnx", "image", (1, 3, 150, 150), "nchw", "raw"),
 }
+
+
+# Audio models with several inputs: name -> (asset root key, file, inputs). Each input is
+# (name, kind, shape): kind "speech" is a synthetic voiced signal at the model's rate, "state"
+# a small seeded recurrent state, an int a scalar int64 of that value (the sample rate).
+AUDIO = {
+    "silero_vad_v4": ("assets", "vad/silero_vad_legacy.onnx",
+                      [("input", "speech", (1, 512)), ("sr", 16000, ()),
+                       ("h", "state", (2, 1, 64)), ("c", "state", (2, 1, 64))]),
+    "silero_vad_v5": ("assets", "vad/silero_vad_v5.onnx",
+                      [("input", "speech", (1, 512)), ("state", "state", (2, 1, 128)),
+                       ("sr", 16000, ())]),
+    # The same model down the other branch of its If: 8 kHz audio in 256-sample frames.
+    "silero_vad_v5_8k": ("assets", "vad/silero_vad_v5.onnx",
+                         [("input", "speech", (1, 256)), ("state", "state", (2, 1, 128)),
+                          ("sr", 8000, ())]),
+}
+
+
+def speech_like(n, rate, seed):
+    """A voiced sound: harmonics of a gliding pitch under a syllable envelope, with noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / rate
+    f0 = 120 + 60 * t / max(t[-1], 1e-9) + rng.uniform(0, 30)
+    phase = 2 * np.pi * np.cumsum(np.full(n, 1.0) * f0) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = 0.5 - 0.5 * np.cos(2 * np.pi * t / t[-1])
+    return (0.3 * envelope * voice + rng.normal(0, 0.01, n)).astype(np.float32)
+
+
+def make_audio_inputs(inputs, seed):
+    rate = next((kind for _, kind, _ in inputs if isinstance(kind, int)), 16000)
+    values = []
+    for k, (name, kind, shape) in enumerate(inputs):
+        if kind == "speech":
+            x = speech_like(int(np.prod(shape)), rate, seed).reshape(shape)
+        elif kind == "state":
+            x = (np.random.default_rng(seed + 100 + k).normal(0, 0.1, shape)).astype(np.float32)
+        else:
+            x = np.array(kind, dtype=np.int64).reshape(shape)
+        values.append((name, x))
+    return values
+
+
+def run_reference(model, values, peer, out_dir, here):
+    """Runs ONNX Runtime on (name, array) inputs; writes output_<i>.pb; returns the count."""
+    with tempfile.TemporaryDirectory() as tmp:
+        req = {"inputs": [], "out_dir": tmp}
+        for k, (name, x) in enumerate(values):
+            path = os.path.join(tmp, f"in_{k}.bin")
+            x.tofile(path)
+            req["inputs"].append({"name": name, "dims": list(x.shape), "file": path,
+                                  "type": "int64" if x.dtype == np.int64 else "float32"})
+        with open(os.path.join(tmp, "req.json"), "w") as f:
+            json.dump(req, f)
+        env = dict(os.environ, ORT_NODE_MODULE=os.path.abspath(peer))
+        subprocess.run(["node", os.path.join(here, "ort_run.js"), model, os.path.join(tmp, "req.json")],
+                       check=True, env=env)
+        meta = json.load(open(os.path.join(tmp, "outputs.json")))
+        for i, m in enumerate(meta):
+            assert m["type"] == "float32", m
+            y = np.fromfile(os.path.join(tmp, f"output_{i}.bin"), dtype=np.float32).reshape(m["dims"])
+            with open(os.path.join(out_dir, f"output_{i}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(y, m["name"]).SerializeToString())
+    return len(meta)
 
 
 # The OCR models see rendered text, so that their outputs are not trivially near zero.
@@ -108,27 +175,31 @@ def main():
         x = make_input(shape, layout, norm, seed, text)
         with open(os.path.join(out_dir, "input_0.pb"), "wb") as f:
             f.write(numpy_helper.from_array(x, in_name).SerializeToString())
-        with tempfile.TemporaryDirectory() as tmp:
-            x.tofile(os.path.join(tmp, "in.bin"))
-            req = {"inputs": [{"name": in_name, "dims": list(shape), "file": os.path.join(tmp, "in.bin")}],
-                   "out_dir": tmp}
-            with open(os.path.join(tmp, "req.json"), "w") as f:
-                json.dump(req, f)
-            env = dict(os.environ, ORT_NODE_MODULE=os.path.abspath(args.peer))
-            subprocess.run(["node", os.path.join(here, "ort_run.js"), model, os.path.join(tmp, "req.json")],
-                           check=True, env=env)
-            meta = json.load(open(os.path.join(tmp, "outputs.json")))
-            for i, m in enumerate(meta):
-                assert m["type"] == "float32", m
-                y = np.fromfile(os.path.join(tmp, f"output_{i}.bin"), dtype=np.float32).reshape(m["dims"])
-                with open(os.path.join(out_dir, f"output_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(y, m["name"]).SerializeToString())
+        n_out = run_reference(model, [(in_name, x)], args.peer, out_dir, here)
         manifest = {"model_root": root, "model": rel, "input": in_name, "shape": list(shape),
                     "layout": layout, "normalisation": norm, "seed": seed, "text": text,
                     "reference": "onnxruntime-node 1.30.0, 1 thread, all optimizations"}
         with open(os.path.join(out_dir, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
-        print(f"{name}: input {shape}, {len(meta)} outputs -> {out_dir}")
+        print(f"{name}: input {shape}, {n_out} outputs -> {out_dir}")
+    for seed, (name, (root, rel, inputs)) in enumerate(AUDIO.items(), start=len(MODELS)):
+        if args.only and name != args.only:
+            continue
+        model = os.path.join(roots[root], rel)
+        out_dir = os.path.join(args.out, name)
+        os.makedirs(out_dir, exist_ok=True)
+        values = make_audio_inputs(inputs, seed)
+        for k, (in_name, x) in enumerate(values):
+            with open(os.path.join(out_dir, f"input_{k}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(x, in_name).SerializeToString())
+        n_out = run_reference(model, values, args.peer, out_dir, here)
+        manifest = {"model_root": root, "model": rel,
+                    "inputs": [{"name": n, "kind": k if isinstance(k, str) else "value " + str(k),
+                                "shape": list(s)} for n, k, s in inputs],
+                    "seed": seed, "reference": "onnxruntime-node 1.30.0, 1 thread, all optimizations"}
+        with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
+        print(f"{name}: {len(values)} inputs, {n_out} outputs -> {out_dir}")
 
 
 if __name__ == "__main__":

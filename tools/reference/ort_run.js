@@ -1,7 +1,7 @@
 // Runs one model through ONNX Runtime (onnxruntime-node) for reference outputs and timing.
 // Usage: node ort_run.js MODEL REQUEST.json
-// REQUEST: {"inputs": [{"name", "dims", "file"}], "out_dir": DIR}; each input file holds raw
-// little-endian float32. Writes DIR/output_<i>.bin (raw) and DIR/outputs.json (names, dims, types).
+// REQUEST: {"inputs": [{"name", "dims", "file", "type"}], "out_dir": DIR}; each input file
+// holds raw little-endian values of its type ("float32", the default, or "int64"). Writes DIR/output_<i>.bin (raw) and DIR/outputs.json (names, dims, types).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -17,8 +17,10 @@ async function main() {
   const feeds = {};
   for (const inp of req.inputs) {
     const buf = fs.readFileSync(inp.file);
-    const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-    feeds[inp.name] = new ort.Tensor('float32', Float32Array.from(data), inp.dims);
+    const bytes = Uint8Array.from(buf).buffer;  // aligned for the typed array
+    const type = inp.type || 'float32';
+    const data = type === 'int64' ? new BigInt64Array(bytes) : new Float32Array(bytes);
+    feeds[inp.name] = new ort.Tensor(type, data, inp.dims);
   }
   const out = await session.run(feeds);
   const meta = [];
