@@ -1,5 +1,6 @@
 // Broadcasting binary ops: arithmetic (Add, Sub, Mul, Div, Pow, Mod, PRelu), logical
-// (And, Or, Xor) and comparisons (Equal, Greater, Less, GreaterOrEqual, LessOrEqual).
+// (And, Or, Xor), bitwise (BitShift, BitwiseAnd, BitwiseOr, BitwiseXor) and comparisons (Equal,
+// Greater, Less, GreaterOrEqual, LessOrEqual).
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -331,6 +332,31 @@ Status BitShift(KernelContext& ctx) {
   }
 }
 
+// BitwiseAnd, BitwiseOr, BitwiseXor (opset 18) over the integer dtypes.
+template <typename F>
+Status Bitwise(KernelContext& ctx, F f) {
+  SN_RETURN_IF_ERROR(NeedSameType(ctx));
+  const DataType dt = ctx.input(0)->dtype();
+  return DispatchNumeric(dt, [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      return Binary<T, T, T>(ctx, [f](T x, T y) { return static_cast<T>(f(x, y)); });
+    } else {
+      return ctx.Unsupported("dtype " + DataTypeName(dt) + " not supported (integers only)");
+    }
+  });
+}
+
+Status BitwiseAnd(KernelContext& ctx) {
+  return Bitwise(ctx, [](auto x, auto y) { return x & y; });
+}
+Status BitwiseOr(KernelContext& ctx) {
+  return Bitwise(ctx, [](auto x, auto y) { return x | y; });
+}
+Status BitwiseXor(KernelContext& ctx) {
+  return Bitwise(ctx, [](auto x, auto y) { return x ^ y; });
+}
+
 Status And(KernelContext& ctx) {
   return Logical(ctx, [](bool x, bool y) { return x && y; });
 }
@@ -377,6 +403,9 @@ constexpr OpDef kOps[] = {
     {"Add", Add, BroadcastShape},
     {"And", And, BroadcastToBool},
     {"BitShift", BitShift, BroadcastShape},
+    {"BitwiseAnd", BitwiseAnd, BroadcastShape},
+    {"BitwiseOr", BitwiseOr, BroadcastShape},
+    {"BitwiseXor", BitwiseXor, BroadcastShape},
     {"Div", Div, BroadcastShape},
     {"Equal", Equal, BroadcastToBool},
     {"Greater", Greater, BroadcastToBool},

@@ -50,9 +50,12 @@ inline const OpDef* FindOp(const ir::Node& node) { return FindOp(node.domain, no
 std::span<const OpDef* const> AllOps();
 
 // The families (registry.cc); each is defined in its op file.
+std::span<const OpDef> AffineGridOps();
 std::span<const OpDef> BatchNormalizationOps();
 std::span<const OpDef> BinaryOps();
 std::span<const OpDef> CastOps();
+std::span<const OpDef> CenterCropPadOps();
+std::span<const OpDef> Col2ImOps();
 std::span<const OpDef> CompressOps();
 std::span<const OpDef> ConcatOps();
 std::span<const OpDef> ConstantOps();

@@ -1,11 +1,13 @@
-// Pooling family: MaxPool (with optional Indices), AveragePool, GlobalAveragePool and
+// Pooling family: MaxPool (with optional Indices), AveragePool, LpPool, GlobalAveragePool and
 // GlobalMaxPool, for 1-D to 3-D windows over NC... tensors.
 //
 // Windows of every rank run through one 3-D loop nest (lower ranks get leading unit axes).
 // For each axis the range of window taps that fall inside the input is precomputed per output
 // index, so the inner loops carry no bounds checks.
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "ops/dispatch.h"
@@ -271,6 +273,46 @@ Status AveragePool(KernelContext& ctx) {
   });
 }
 
+// LpPool: (sum over the window of |x|^p)^(1/p); padding contributes nothing. Taps are summed
+// as |x|^p by the same row sweep as AveragePool.
+Status LpPool(KernelContext& ctx) {
+  const Tensor* x = ctx.input(0);
+  if (Status s = CheckPoolInput(ctx, x); !s.ok()) return s;
+  const int64_t p = ctx.node.AttrInt("p", 2);
+  if (p <= 0) return ctx.Error("p must be positive, got " + std::to_string(p));
+  WindowGeometry g;
+  if (Status s = PoolGeometry(ctx, *x, &g); !s.ok()) return s;
+  Tensor& y = ctx.Output(0, x->dtype(), PoolOutputShape(*x, g));
+  g.PadToRank(3);
+  const int threads = std::max(1, ctx.num_threads);
+  return DispatchFloat(x->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    Tensor powered(x->dtype(), x->shape(), ctx.allocator());
+    const T* xp = x->data<T>();
+    T* pp = powered.data<T>();
+    const int64_t n = x->numel();
+    for (int64_t i = 0; i < n; ++i) {
+      const T a = std::abs(xp[i]);
+      pp[i] = p == 1 ? a : p == 2 ? a * a : std::pow(a, static_cast<T>(p));
+    }
+    const AxisTaps td = ComputeTaps(g, 0), th = ComputeTaps(g, 1);
+    const int64_t planes = x->dim(0) * x->dim(1);
+    const int64_t in_plane = g.in[0] * g.in[1] * g.in[2];
+    const int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
+    T* yp = y.data<T>();
+#pragma omp parallel for num_threads(threads) \
+    schedule(static) if (threads > 1 && planes * out_plane > 16384)
+    for (int64_t c = 0; c < planes; ++c) {
+      T* yc = yp + c * out_plane;
+      RowwisePool(
+          pp + c * in_plane, g, td, th, T(0), [](T a, T b) { return a + b; }, yc);
+      for (int64_t o = 0; o < out_plane; ++o)
+        yc[o] = p == 1 ? yc[o] : p == 2 ? std::sqrt(yc[o]) : std::pow(yc[o], T(1) / T(p));
+    }
+    return Status::Ok();
+  });
+}
+
 Status GlobalAveragePool(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (!x) return ctx.Error("missing input X");
@@ -334,6 +376,7 @@ constexpr OpDef kOps[] = {
     {"AveragePool", AveragePool, PoolShape},
     {"GlobalAveragePool", GlobalAveragePool, GlobalPoolShape},
     {"GlobalMaxPool", GlobalMaxPool, GlobalPoolShape},
+    {"LpPool", LpPool, PoolShape},
     {"MaxPool", MaxPool, PoolShape},
 };
 

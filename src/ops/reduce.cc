@@ -220,6 +220,14 @@ Status Reduce(KernelContext& ctx, int64_t axes_input_opset) {
   Tensor* y;
   SN_RETURN_IF_ERROR(AllocOutput(ctx, 0, x->dtype(), out_shape, &y));
   if (y->numel() == 0) return Status::Ok();
+  if constexpr (K == Kind::kMax || K == Kind::kMin) {
+    // Booleans (opset 20): max is any, min is all; bool is stored as 0/1 bytes.
+    if (x->dtype() == DataType::kBool) {
+      RunReduce<K, uint8_t>(static_cast<const uint8_t*>(src->raw_data()),
+                            static_cast<uint8_t*>(y->raw_data()), O, R, I, ctx.num_threads);
+      return Status::Ok();
+    }
+  }
   Status s = DispatchNumeric(x->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     RunReduce<K, T>(src->data<T>(), y->data<T>(), O, R, I, ctx.num_threads);

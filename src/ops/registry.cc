@@ -9,9 +9,12 @@ namespace supernova::ops {
 namespace {
 
 constexpr std::span<const OpDef> (*kFamilies[])() = {
+    AffineGridOps,
     BatchNormalizationOps,
     BinaryOps,
     CastOps,
+    CenterCropPadOps,
+    Col2ImOps,
     CompressOps,
     ConcatOps,
     ConstantOps,

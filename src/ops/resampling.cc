@@ -112,8 +112,8 @@ Status ParseResize(const KernelContext& ctx, const Shape& x, ResizeParams* out) 
   ResizeParams& p = *out;
   const size_t rank = x.size();
   SN_RETURN_IF_ERROR(ParseMode(ctx, ctx.node.AttrString("mode", "nearest"), p));
-  if (ctx.node.AttrInt("antialias", 0) != 0) return ctx.Unsupported("antialias not supported");
-  if (ctx.node.HasAttr("axes")) return ctx.Unsupported("the axes attribute is not supported");
+  p.antialias = ctx.node.AttrInt("antialias", 0) != 0;
+  if (p.antialias && p.mode == Mode::kNearest) p.antialias = false;  // nearest has no filter
 
   if (ctx.opset < 11) {
     // Resize-10: scales only, and Upsample's coordinates and rounding.
@@ -159,19 +159,49 @@ Status ParseResize(const KernelContext& ctx, const Shape& x, ResizeParams* out) 
   p.exclude_outside = ctx.node.AttrInt("exclude_outside", 0) != 0;
   p.extrapolation = ctx.node.AttrFloat("extrapolation_value", 0.0f);
   const std::string policy = ctx.node.AttrString("keep_aspect_ratio_policy", "stretch");
-  if (policy != "stretch")
-    return ctx.Unsupported("keep_aspect_ratio_policy '" + policy + "' not supported");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return ctx.Error("keep_aspect_ratio_policy must be stretch, not_larger or not_smaller, got '" +
+                     policy + "'");
+
+  // Opset 18's axes: roi, scales and sizes name only these axes; the others keep their length.
+  std::vector<size_t> axes;
+  if (ctx.node.HasAttr("axes")) {
+    std::vector<bool> seen(rank, false);
+    for (int64_t a : ctx.node.AttrInts("axes")) {
+      if (a < -static_cast<int64_t>(rank) || a >= static_cast<int64_t>(rank))
+        return ctx.Error("axis " + std::to_string(a) + " out of range for rank " +
+                         std::to_string(rank));
+      const size_t axis = static_cast<size_t>(a < 0 ? a + static_cast<int64_t>(rank) : a);
+      if (seen[axis]) return ctx.Error("axis " + std::to_string(a) + " repeated");
+      seen[axis] = true;
+      axes.push_back(axis);
+    }
+  } else {
+    for (size_t d = 0; d < rank; ++d) axes.push_back(d);
+  }
+  const size_t given = axes.size();
+  // Values given for `axes`, spread over every axis with `fill` for the others.
+  const auto spread = [&](const std::vector<double>& v, double fill) {
+    std::vector<double> all(rank, fill);
+    for (size_t k = 0; k < given; ++k) all[axes[k]] = v[k];
+    return all;
+  };
 
   if (p.coord == CoordMode::kTfCropAndResize) {
     const Tensor* roi = ctx.input(1);
-    if (!roi || roi->numel() != static_cast<int64_t>(2 * rank))
-      return ctx.Error("tf_crop_and_resize needs roi with 2 * rank (" + std::to_string(2 * rank) +
-                       ") values");
-    p.roi.resize(2 * rank);
-    for (size_t i = 0; i < p.roi.size(); ++i) {
-      p.roi[i] = roi->GetAsDouble(static_cast<int64_t>(i));
-      if (!std::isfinite(p.roi[i])) return ctx.Error("roi values must be finite");
+    if (!roi || roi->numel() != static_cast<int64_t>(2 * given))
+      return ctx.Error("tf_crop_and_resize needs roi with 2 values per resized axis (" +
+                       std::to_string(2 * given) + ")");
+    std::vector<double> starts(given), ends(given);
+    for (size_t k = 0; k < given; ++k) {
+      starts[k] = roi->GetAsDouble(static_cast<int64_t>(k));
+      ends[k] = roi->GetAsDouble(static_cast<int64_t>(given + k));
+      if (!std::isfinite(starts[k]) || !std::isfinite(ends[k]))
+        return ctx.Error("roi values must be finite");
     }
+    p.roi = spread(starts, 0.0);
+    const std::vector<double> all_ends = spread(ends, 1.0);
+    p.roi.insert(p.roi.end(), all_ends.begin(), all_ends.end());
   }
 
   const Tensor* scales = ctx.input(2);
@@ -183,25 +213,43 @@ Status ParseResize(const KernelContext& ctx, const Shape& x, ResizeParams* out) 
     if (scales->dtype() != DataType::kFloat32 && scales->dtype() != DataType::kFloat64 &&
         scales->dtype() != DataType::kFloat16)
       return ctx.Error("scales must be a float tensor, got " + DataTypeName(scales->dtype()));
-    std::vector<double> s(static_cast<size_t>(scales->numel()));
+    if (scales->numel() != static_cast<int64_t>(given))
+      return ctx.Error("scales has " + std::to_string(scales->numel()) + " values, expected " +
+                       std::to_string(given) + " (one per resized axis)");
+    std::vector<double> s(given);
     for (size_t i = 0; i < s.size(); ++i) s[i] = scales->GetAsDouble(static_cast<int64_t>(i));
-    SN_RETURN_IF_ERROR(ScalesToShape(ctx, x, std::move(s), p));
+    SN_RETURN_IF_ERROR(ScalesToShape(ctx, x, spread(s, 1.0), p));
   } else if (has_sizes) {
     if (sizes->dtype() != DataType::kInt64)
       return ctx.Error("sizes must be int64, got " + DataTypeName(sizes->dtype()));
-    if (sizes->numel() != static_cast<int64_t>(rank))
-      return ctx.Error("sizes has " + std::to_string(sizes->numel()) +
-                       " values, expected one per input axis (" + std::to_string(rank) + ")");
-    p.out_shape.resize(rank);
-    p.out_extent.resize(rank);
-    p.scales.resize(rank);
-    for (size_t d = 0; d < rank; ++d) {
-      const int64_t n = sizes->data<int64_t>()[d];
-      if (n < 0) return ctx.Error("sizes[" + std::to_string(d) + "] is negative");
+    if (sizes->numel() != static_cast<int64_t>(given))
+      return ctx.Error("sizes has " + std::to_string(sizes->numel()) + " values, expected " +
+                       std::to_string(given) + " (one per resized axis)");
+    p.out_shape = x;
+    p.out_extent.assign(rank, 0);
+    p.scales.assign(rank, 1.0);
+    for (size_t d = 0; d < rank; ++d) p.out_extent[d] = static_cast<double>(x[d]);
+    // keep_aspect_ratio_policy: one scale for every resized axis, the smallest (not_larger)
+    // or largest (not_smaller) of sizes / input, and lengths rounded from it.
+    double common = policy == "not_larger" ? INFINITY : 0.0;
+    for (size_t k = 0; k < given; ++k) {
+      const int64_t n = sizes->data<int64_t>()[k];
+      if (n < 0) return ctx.Error("sizes[" + std::to_string(k) + "] is negative");
+      const size_t d = axes[k];
+      const double ratio = x[d] > 0 ? static_cast<double>(n) / static_cast<double>(x[d]) : 1.0;
+      common = policy == "not_larger" ? std::min(common, ratio) : std::max(common, ratio);
       p.out_shape[d] = n;
       p.out_extent[d] = static_cast<double>(n);
       // An empty input axis has no meaningful scale; 1 keeps the formulas finite.
-      p.scales[d] = x[d] > 0 && n > 0 ? static_cast<double>(n) / static_cast<double>(x[d]) : 1.0;
+      p.scales[d] = x[d] > 0 && n > 0 ? ratio : 1.0;
+    }
+    if (policy != "stretch") {
+      for (size_t d : axes) {
+        const double len = std::round(common * static_cast<double>(x[d]));
+        p.out_shape[d] = static_cast<int64_t>(len);
+        p.out_extent[d] = len;
+        p.scales[d] = x[d] > 0 && len > 0 ? common : 1.0;
+      }
     }
   } else {
     return ctx.Error("one of scales and sizes must be given");
@@ -231,7 +279,55 @@ Status ParseUpsample(const KernelContext& ctx, const Shape& x, ResizeParams* out
   return Status::Ok();
 }
 
+namespace {
+
+// Antialiased linear or cubic shrinking (opset 18): the filter is stretched by 1 / scale, so
+// each output takes every input sample within its widened support, weights normalised to 1.
+// Taps beyond the edges repeat the edge sample unless exclude_outside drops them.
+AxisMap AntialiasAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
+  AxisMap m;
+  const double scale = p.scales[axis];
+  const double reach = p.mode == Mode::kLinear ? 1.0 : 2.0;  // the filter's half width
+  const auto start = static_cast<int64_t>(std::floor(-reach / scale)) + 1;
+  m.taps = static_cast<int>(2 - 2 * start);
+  const size_t n = static_cast<size_t>(out_len) * m.taps;
+  m.index.assign(n, 0);
+  m.weight.assign(n, 0.0);
+  m.outside.assign(static_cast<size_t>(out_len), 0);
+  for (int64_t o = 0; o < out_len; ++o) {
+    double x = SourceCoord(p, axis, o, in_len);
+    if (p.coord == CoordMode::kTfCropAndResize && (x < 0 || x > static_cast<double>(in_len - 1))) {
+      m.outside[o] = 1;
+      m.any_outside = true;
+      continue;
+    }
+    x = std::clamp(x, -reach / scale - 4.0, static_cast<double>(in_len) + reach / scale + 4.0);
+    const double fl = std::floor(x);
+    const double r = x - fl;
+    const auto i0 = static_cast<int64_t>(fl);
+    double sum = 0;
+    for (int t = 0; t < m.taps; ++t) {
+      const int64_t k = start + t;
+      const double arg = (static_cast<double>(k) - r) * scale;
+      double w = p.mode == Mode::kLinear ? std::max(0.0, 1.0 - std::fabs(arg))
+                                         : CubicWeight(arg, p.cubic_a);
+      const int64_t i = i0 + k;
+      if (p.exclude_outside && (i < 0 || i >= in_len)) w = 0;
+      m.index[o * m.taps + t] = std::clamp<int64_t>(i, 0, in_len - 1);
+      m.weight[o * m.taps + t] = w;
+      sum += w;
+    }
+    if (sum != 0)
+      for (int t = 0; t < m.taps; ++t) m.weight[o * m.taps + t] /= sum;
+  }
+  return m;
+}
+
+}  // namespace
+
 AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
+  if (p.antialias && p.scales[axis] < 1 && in_len > 0)
+    return AntialiasAxisMap(p, axis, in_len, out_len);
   AxisMap m;
   m.taps = p.mode == Mode::kNearest ? 1 : p.mode == Mode::kLinear ? 2 : 4;
   const size_t n = static_cast<size_t>(out_len) * m.taps;

@@ -30,6 +30,9 @@ struct ResizeParams {
   NearestMode nearest = NearestMode::kRoundPreferFloor;
   double cubic_a = -0.75;
   bool exclude_outside = false;
+  // Opset 18: when shrinking, linear and cubic stretch their filter by 1 / scale, so every
+  // input sample contributes (more than 2 or 4 taps per output).
+  bool antialias = false;
   double extrapolation = 0;
   std::vector<double> scales;  // per axis
   // Per axis, the "resized length" that align_corners and tf_crop_and_resize divide by. With
@@ -40,7 +43,8 @@ struct ResizeParams {
   Shape out_shape;
 };
 
-// One axis: for each output position `taps` clamped input indices and their weights.
+// One axis: for each output position `taps` clamped input indices and their weights (1, 2
+// or 4 taps; any number with antialias).
 struct AxisMap {
   int taps = 1;
   std::vector<int64_t> index;    // out_len * taps

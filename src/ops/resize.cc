@@ -136,9 +136,16 @@ void ResampleRow(const In* in, Acc* out, const AxisMap& m, const std::vector<Acc
 template <typename In, typename Acc>
 void ResampleRowAny(const In* in, Acc* out, const AxisMap& m, const std::vector<Acc>& w, Acc extrap,
                     int64_t out_len) {
+  if (m.taps == 1) return ResampleRow<1>(in, out, m, w, extrap, out_len);
   if (m.taps == 2) return ResampleRow<2>(in, out, m, w, extrap, out_len);
   if (m.taps == 4) return ResampleRow<4>(in, out, m, w, extrap, out_len);
-  ResampleRow<1>(in, out, m, w, extrap, out_len);
+  // Antialiased shrinking: as many taps as the stretched filter covers.
+  for (int64_t o = 0; o < out_len; ++o) {
+    Acc acc = 0;
+    for (int t = 0; t < m.taps; ++t)
+      acc += w[o * m.taps + t] * static_cast<Acc>(in[m.index[o * m.taps + t]]);
+    out[o] = m.any_outside && m.outside[o] ? extrap : acc;
+  }
 }
 
 template <typename Acc>
@@ -151,6 +158,17 @@ std::vector<Acc> WeightsAs(const AxisMap& m) {
 template <typename T, typename Acc>
 void BlendRows(const Acc* rows, int64_t stride, const AxisMap& m, const std::vector<Acc>& w,
                int64_t o, T* out, int64_t n) {
+  if (m.taps > 4) {  // antialiased shrinking: a running sum over every tap
+    std::vector<Acc> acc(static_cast<size_t>(n), Acc{0});
+    for (int t = 0; t < m.taps; ++t) {
+      const Acc v = w[o * m.taps + t];
+      if (v == 0) continue;
+      const Acc* row = rows + m.index[o * m.taps + t] * stride;
+      for (int64_t i = 0; i < n; ++i) acc[i] += v * row[i];
+    }
+    for (int64_t i = 0; i < n; ++i) out[i] = StoreAs<T>(acc[i]);
+    return;
+  }
   const Acc* r[4];
   Acc wt[4];
   int k = 0;

@@ -147,6 +147,45 @@ Status Softplus(KernelContext& ctx) {
   });
 }
 
+Status BitwiseNot(KernelContext& ctx) {  // opset 18, integers only
+  const Tensor* x = ctx.input(0);
+  if (!x) return ctx.Error("missing input");
+  return DispatchNumeric(x->dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_integral_v<T>) {
+      return Map<T, T>(ctx, *x, [](T v) { return static_cast<T>(~v); });
+    } else {
+      return ctx.Unsupported("dtype " + DataTypeName(x->dtype()) +
+                             " not supported (integers only)");
+    }
+  });
+}
+
+Status Mish(KernelContext& ctx) {  // opset 18: x * tanh(softplus(x))
+  return UnaryFloat(ctx, Mish, [](auto x) {
+    using T = decltype(x);
+    const T softplus = x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    return x * std::tanh(softplus);
+  });
+}
+
+Status Gelu(KernelContext& ctx) {  // opset 20: exact (erf) or the tanh approximation
+  const std::string approximate = ctx.node.AttrString("approximate", "none");
+  if (approximate == "tanh") {
+    return UnaryFloat(ctx, Gelu, [](auto x) {
+      using T = decltype(x);
+      const T k = T(0.7978845608028654);  // sqrt(2 / pi)
+      return T(0.5) * x * (T(1) + std::tanh(k * (x + T(0.044715) * x * x * x)));
+    });
+  }
+  if (approximate != "none")
+    return ctx.Error("approximate must be none or tanh, got '" + approximate + "'");
+  return UnaryFloat(ctx, Gelu, [](auto x) {
+    using T = decltype(x);
+    return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
+  });
+}
+
 Status Softsign(KernelContext& ctx) {
   return UnaryFloat(ctx, Softsign, [](auto x) {
     using T = decltype(x);
@@ -343,6 +382,7 @@ constexpr OpDef kOps[] = {
     {"Asinh", Asinh, SameShape},
     {"Atan", Atan, SameShape},
     {"Atanh", Atanh, SameShape},
+    {"BitwiseNot", BitwiseNot, SameShape},
     {"Ceil", Ceil, SameShape},
     {"Celu", Celu, SameShape},
     {"Clip", Clip, SameShape, OpKind::kCompute, ActivationKind::kClip},
@@ -352,12 +392,14 @@ constexpr OpDef kOps[] = {
     {"Erf", Erf, SameShape},
     {"Exp", Exp, SameShape},
     {"Floor", Floor, SameShape},
+    {"Gelu", Gelu, SameShape},
     {"HardSigmoid", HardSigmoid, SameShape, OpKind::kCompute, ActivationKind::kHardSigmoid},
     {"HardSwish", HardSwish, SameShape, OpKind::kCompute, ActivationKind::kHardSwish},
     {"IsInf", IsInf, NotShape},
     {"IsNaN", IsNaN, NotShape},
     {"LeakyRelu", LeakyRelu, SameShape, OpKind::kCompute, ActivationKind::kLeakyRelu},
     {"Log", Log, SameShape},
+    {"Mish", Mish, SameShape},
     {"Neg", Neg, SameShape},
     {"Not", Not, NotShape},
     {"Reciprocal", Reciprocal, SameShape},

@@ -242,5 +242,21 @@ TEST(BitShift, LeftAndRight) {
   ASSERT_FALSE(out.ok());
 }
 
+TEST(Bitwise, AndOrXorBroadcastOverIntegers) {
+  const Tensor a = Tensor::FromVector<uint8_t>({0b1100, 0b1010}, {2});
+  const Tensor b = Tensor::FromVector<uint8_t>({0b0110}, {1});
+  auto out = OpTest("BitwiseAnd", 18).Input("a", a).Input("b", b).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(0b0100, 0b0010));
+  out = OpTest("BitwiseOr", 18).Input("a", a).Input("b", b).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(0b1110, 0b1110));
+  out = OpTest("BitwiseXor", 18).Input("a", a).Input("b", b).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(0b1010, 0b1100));
+  out = OpTest("BitwiseAnd", 18).Input("a", Floats({1}, {1})).Input("b", Floats({1}, {1})).Run();
+  EXPECT_FALSE(out.ok());
+}
+
 }  // namespace
 }  // namespace supernova::testing

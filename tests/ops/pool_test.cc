@@ -287,5 +287,26 @@ TEST(GlobalPool, RejectsRankTwoInput) {
   EXPECT_NE(out.status().message().find("rank >= 3"), std::string::npos);
 }
 
+// LpPool with p = 2: the Euclidean norm of each window; ceil_mode (opset 18) adds the partial
+// window at the end, whose taps inside the input are all that count.
+TEST(LpPool, NormOfEachWindowWithCeilMode) {
+  auto out = OpTest("LpPool", 18)
+                 .Attr("kernel_shape", std::vector<int64_t>{2})
+                 .Attr("strides", std::vector<int64_t>{2})
+                 .Attr("ceil_mode", int64_t{1})
+                 .Input("x", Tensor::FromVector<float>({3, -4, 0, 3, 2}, {1, 1, 5}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 3}));
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{5, 3, 2}));
+  out = OpTest("LpPool", 18)
+            .Attr("kernel_shape", std::vector<int64_t>{2})
+            .Attr("p", int64_t{1})
+            .Input("x", Tensor::FromVector<float>({3, -4, 1}, {1, 1, 3}))
+            .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{7, 5}));
+}
+
 }  // namespace
 }  // namespace supernova::testing

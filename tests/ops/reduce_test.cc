@@ -164,5 +164,20 @@ TEST(ReduceSum, LargeThreadedLayoutsMatchClosedForm) {
       ASSERT_NEAR((*last)[0].GetAsDouble(a * B + b), a + 2 * b + 3 * mod_sum / C, 1e-4);
 }
 
+// Opset 20: ReduceMax is any and ReduceMin is all over booleans.
+TEST(ReduceMax, BooleansFromOpset20) {
+  const Tensor x = Tensor::FromVector<bool>({true, false, false, false}, {2, 2});
+  auto out = OpTest("ReduceMax", 20)
+                 .Input("x", x)
+                 .ConstInput("axes", Tensor::FromVector<int64_t>({1}, {1}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kBool);
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 0}));
+  out = OpTest("ReduceMin", 20).Input("x", x).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{0}));
+}
+
 }  // namespace
 }  // namespace supernova::testing

@@ -535,7 +535,7 @@ TEST(Resize, BadInputs) {
                  .NoInput()
                  .ConstInput("sizes", Ints({1, 1, 3, 3}))
                  .Run();
-  EXPECT_TRUE(FailsWith(roi, "roi with 2 * rank"));
+  EXPECT_TRUE(FailsWith(roi, "roi with 2 values per resized axis"));
 
   const float nan = std::numeric_limits<float>::quiet_NaN();
   auto nan_roi = OpTest("Resize", 13)
@@ -560,6 +560,50 @@ TEST(Upsample, BadScales) {
                  .ConstInput("scales", Floats({2}, {1}))
                  .Run();
   EXPECT_TRUE(FailsWith(out, "scales has 1 values, expected one per input axis (2)"));
+}
+
+// Opset 18's axes: sizes for the listed axes only. keep_aspect_ratio_policy not_larger takes
+// the smaller ratio (min(4/2, 3/2) = 1.5) for both and rounds the lengths: 3 x 3.
+TEST(Resize, AxesAndKeepAspectRatio) {
+  const Tensor x = Tensor::FromVector<float>({1, 2, 3, 4}, {1, 1, 2, 2});
+  auto out = OpTest("Resize", 18)
+                 .Attr("axes", std::vector<int64_t>{3})
+                 .Attr("mode", std::string("nearest"))
+                 .Input("x", x)
+                 .NoInput()
+                 .NoInput()
+                 .ConstInput("sizes", Tensor::FromVector<int64_t>({4}, {1}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 2, 4}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 1, 2, 2, 3, 3, 4, 4));
+  out = OpTest("Resize", 18)
+            .Attr("axes", std::vector<int64_t>{2, 3})
+            .Attr("keep_aspect_ratio_policy", std::string("not_larger"))
+            .Input("x", x)
+            .NoInput()
+            .NoInput()
+            .ConstInput("sizes", Tensor::FromVector<int64_t>({4, 3}, {2}))
+            .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 3, 3}));
+}
+
+// Antialiased linear shrinking by 1/2 on one axis of 4: each output averages a triangle of
+// width 2 input samples either side of its centre, x = 2o + 0.5: weights 0.25 0.75 0.75 0.25
+// over samples 2o-1 .. 2o+2 (edges repeated), normalised by their sum 2.
+TEST(Resize, AntialiasWidensTheLinearFilter) {
+  auto out = OpTest("Resize", 18)
+                 .Attr("mode", std::string("linear"))
+                 .Attr("antialias", int64_t{1})
+                 .Input("x", Tensor::FromVector<float>({0, 4, 8, 12}, {1, 4}))
+                 .NoInput()
+                 .ConstInput("scales", Tensor::FromVector<float>({1, 0.5f}, {2}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  // o = 0: (0.25*0 + 0.75*0 + 0.75*4 + 0.25*8) / 2 = 2.5; o = 1: (0.25*4 + 0.75*8 + 0.75*12 +
+  // 0.25*12) / 2 = 9.5.
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(2.5, 9.5));
 }
 
 }  // namespace

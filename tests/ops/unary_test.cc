@@ -133,5 +133,38 @@ TEST(Clip, IntegerAndBadBound) {
   EXPECT_NE(out.status().message().find("scalar"), std::string::npos);
 }
 
+// Mish (opset 18) and Gelu (opset 20), against their formulas evaluated by hand:
+// mish(1) = tanh(ln(1 + e)) = 0.8650983882673103, gelu(1) = 0.5 (1 + erf(1/sqrt 2)) =
+// 0.8413447460685429, gelu_tanh(1) = 0.5 (1 + tanh(sqrt(2/pi) 1.044715)) = 0.8411919906082768.
+TEST(Unary, MishAndGelu) {
+  auto mish = OpTest("Mish", 18).Input("x", Tensor::FromVector<float>({1, 0, -30}, {3})).Run();
+  ASSERT_TRUE(mish.ok()) << mish.status().ToString();
+  EXPECT_NEAR(Values((*mish)[0])[0], 0.8650983882673103, 1e-6);
+  EXPECT_EQ(Values((*mish)[0])[1], 0);
+  EXPECT_NEAR(Values((*mish)[0])[2], 0, 1e-11);
+  auto gelu = OpTest("Gelu", 20).Input("x", Tensor::FromVector<double>({1}, {1})).Run();
+  ASSERT_TRUE(gelu.ok()) << gelu.status().ToString();
+  EXPECT_NEAR(Values((*gelu)[0])[0], 0.8413447460685429, 1e-12);
+  gelu = OpTest("Gelu", 20)
+             .Attr("approximate", std::string("tanh"))
+             .Input("x", Tensor::FromVector<double>({1}, {1}))
+             .Run();
+  ASSERT_TRUE(gelu.ok()) << gelu.status().ToString();
+  EXPECT_NEAR(Values((*gelu)[0])[0], 0.8411919906082768, 1e-12);
+  gelu = OpTest("Gelu", 20)
+             .Attr("approximate", std::string("sigmoid"))
+             .Input("x", Tensor::FromVector<float>({1}, {1}))
+             .Run();
+  EXPECT_FALSE(gelu.ok());
+}
+
+TEST(Unary, BitwiseNotOnIntegersOnly) {
+  auto out = OpTest("BitwiseNot", 18).Input("x", Tensor::FromVector<int8_t>({0, 5, -1}, {3})).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-1, -6, 0));
+  out = OpTest("BitwiseNot", 18).Input("x", Tensor::FromVector<float>({1}, {1})).Run();
+  EXPECT_FALSE(out.ok());
+}
+
 }  // namespace
 }  // namespace supernova::testing

@@ -527,6 +527,7 @@ void PlanBuilder::Resize(const ir::Node& n) {
   const Status parsed = n.op_type == "Resize" ? ops::resampling::ParseResize(ctx, x.shape, &p)
                                               : ops::resampling::ParseUpsample(ctx, x.shape, &p);
   if (!parsed.ok()) throw NotMapped(parsed.message());
+  if (p.antialias) throw NotMapped("antialiased resize");  // wider filters than 4 taps
   const Shape& out = p.out_shape;
   if (x.shape.size() != 4 || out[0] != x.shape[0] || out[1] != x.shape[1])
     throw NotMapped("batch or channel resize");
