@@ -46,6 +46,12 @@ OpTest& OpTest::Attr(const std::string& key, const std::vector<float>& v) {
   a.floats = v;
   return *this;
 }
+OpTest& OpTest::Attr(const std::string& key, const std::vector<std::string>& v) {
+  auto& a = node_->attributes[key];
+  a.kind = ir::Attribute::Kind::kStrings;
+  a.strings = v;
+  return *this;
+}
 OpTest& OpTest::Attr(const std::string& key, const Tensor& v) {
   auto& a = node_->attributes[key];
   a.kind = ir::Attribute::Kind::kTensor;
@@ -78,8 +84,15 @@ OpTest& OpTest::Outputs(size_t n) {
   return *this;
 }
 
+OpTest& OpTest::OmitOutput(size_t i) {
+  node_->outputs.at(i).clear();
+  return *this;
+}
+
 Result<std::vector<Tensor>> OpTest::Run(int num_threads) {
-  model_.graph.outputs = node_->outputs;
+  model_.graph.outputs.clear();
+  for (const std::string& o : node_->outputs)
+    if (!o.empty()) model_.graph.outputs.push_back(o);
   SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(model_));
   SessionOptions opts;
   opts.num_threads = num_threads;

@@ -22,6 +22,7 @@ class OpTest {
   OpTest& Attr(const std::string& key, const std::string& v);
   OpTest& Attr(const std::string& key, const std::vector<int64_t>& v);
   OpTest& Attr(const std::string& key, const std::vector<float>& v);
+  OpTest& Attr(const std::string& key, const std::vector<std::string>& v);
   OpTest& Attr(const std::string& key, const Tensor& v);
   // A graph input fed at run time.
   OpTest& Input(const std::string& name, Tensor value);
@@ -31,6 +32,8 @@ class OpTest {
   OpTest& NoInput();
   // Number of outputs the node declares (default 1).
   OpTest& Outputs(size_t n);
+  // Omits optional output i (declared by Outputs): Run returns the others, in order.
+  OpTest& OmitOutput(size_t i);
   Result<std::vector<Tensor>> Run(int num_threads = 1);
 
  private:

@@ -36,6 +36,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     OneHotOps,
     PadOps,
     PoolOps,
+    RecurrentOps,
     ReduceOps,
     ReshapeOps,
     ResizeOps,
