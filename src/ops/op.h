@@ -68,6 +68,7 @@ std::span<const OpDef> GemmOps();
 std::span<const OpDef> IdentityOps();
 std::span<const OpDef> InstanceNormalizationOps();
 std::span<const OpDef> LrnOps();
+std::span<const OpDef> LossOps();
 std::span<const OpDef> MatMulOps();
 std::span<const OpDef> NonMaxSuppressionOps();
 std::span<const OpDef> NonZeroOps();

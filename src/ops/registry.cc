@@ -27,6 +27,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     IdentityOps,
     InstanceNormalizationOps,
     LrnOps,
+    LossOps,
     MatMulOps,
     NonMaxSuppressionOps,
     NonZeroOps,
