@@ -70,6 +70,7 @@ std::span<const OpDef> InstanceNormalizationOps();
 std::span<const OpDef> LrnOps();
 std::span<const OpDef> LossOps();
 std::span<const OpDef> MatMulOps();
+std::span<const OpDef> MeanVarianceNormalizationOps();
 std::span<const OpDef> NonMaxSuppressionOps();
 std::span<const OpDef> NonZeroOps();
 std::span<const OpDef> OneHotOps();

@@ -29,6 +29,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     LrnOps,
     LossOps,
     MatMulOps,
+    MeanVarianceNormalizationOps,
     NonMaxSuppressionOps,
     NonZeroOps,
     OneHotOps,
