@@ -60,6 +60,7 @@ std::span<const OpDef> ConvOps();
 std::span<const OpDef> ConvTransposeOps();
 std::span<const OpDef> CumSumOps();
 std::span<const OpDef> DepthToSpaceOps();
+std::span<const OpDef> DetOps();
 std::span<const OpDef> DropoutOps();
 std::span<const OpDef> FusedConvOps();
 std::span<const OpDef> GatherOps();

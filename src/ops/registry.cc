@@ -19,6 +19,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     ConvTransposeOps,
     CumSumOps,
     DepthToSpaceOps,
+    DetOps,
     DropoutOps,
     FusedConvOps,
     GatherOps,
