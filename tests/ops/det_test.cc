@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nn_test_helpers.h"
+#include "ops/shape_inference.h"
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -86,6 +87,22 @@ TEST(Det, NonSquareIsAnError) {
     EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
     EXPECT_THAT(out.status().message(), HasSubstr("[*, M, M]"));
   }
+}
+
+TEST(Det, ShapeInferenceDropsTheMatrixDims) {
+  ir::Graph g;
+  g.opsets[""] = 11;
+  g.inputs = {"x"};
+  g.value_types["x"].dtype = DataType::kFloat32;
+  g.value_types["x"].dims = std::vector<ir::Dim>{ir::Dim::Symbol("B"), ir::Dim::Known(2),
+                                                 ir::Dim::Known(3), ir::Dim::Known(3)};
+  ir::Node n;
+  n.op_type = "Det";
+  n.inputs = {"x"};
+  n.outputs = {"d"};
+  g.nodes.push_back(n);
+  ops::InferShapes(g);
+  EXPECT_EQ(g.TypeOf("d")->ToString(), "float32[B,2]");
 }
 
 }  // namespace

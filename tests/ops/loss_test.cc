@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn_test_helpers.h"
+#include "ops/shape_inference.h"
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -269,6 +270,41 @@ TEST(SoftmaxCrossEntropyLoss, BadTargetIsAnError) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
   EXPECT_THAT(out.status().message(), HasSubstr("outside [0, 2)"));
+}
+
+TEST(NegativeLogLikelihoodLoss, ShapeInference) {
+  // "none" keeps the target's dims (symbols too), or the input's without dim 1 when the
+  // target's are unknown; "sum" and "mean" give a scalar; a bad reduction leaves it unknown.
+  ir::Graph g;
+  g.opsets[""] = 13;
+  g.inputs = {"x", "t", "u"};
+  g.value_types["x"].dtype = DataType::kFloat64;
+  g.value_types["x"].dims = std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(5),
+                                                 ir::Dim::Known(7), ir::Dim::Known(2)};
+  g.value_types["t"].dtype = DataType::kInt64;
+  g.value_types["t"].dims =
+      std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(7), ir::Dim::Known(2)};
+  g.value_types["u"].dtype = DataType::kInt64;  // rank unknown
+  auto add = [&](const std::string& op, const std::string& target, const std::string& reduction,
+                 const std::string& out) {
+    ir::Node n;
+    n.op_type = op;
+    n.inputs = {"x", target};
+    n.outputs = {out};
+    n.attributes["reduction"].kind = ir::Attribute::Kind::kString;
+    n.attributes["reduction"].s = reduction;
+    g.nodes.push_back(n);
+  };
+  add("NegativeLogLikelihoodLoss", "t", "none", "a");
+  add("SoftmaxCrossEntropyLoss", "u", "none", "b");
+  add("SoftmaxCrossEntropyLoss", "t", "mean", "c");
+  add("NegativeLogLikelihoodLoss", "t", "avg", "d");
+  ops::InferShapes(g);
+  EXPECT_EQ(g.TypeOf("a")->ToString(), "float64[N,7,2]");
+  EXPECT_EQ(g.TypeOf("b")->ToString(), "float64[N,7,2]");
+  EXPECT_EQ(g.TypeOf("c")->ToString(), "float64[]");
+  const ir::ValueType* d = g.TypeOf("d");
+  EXPECT_TRUE(!d || !d->dims) << d->ToString();
 }
 
 }  // namespace
