@@ -1,22 +1,71 @@
-// Dropout for inference: the output is the input and the optional mask keeps everything.
+// Dropout. In inference (every opset before 12, and from 12 unless training_mode is true) the
+// output is the input and the optional mask keeps everything. In training mode each element
+// is kept with probability 1 - ratio and scaled by 1 / (1 - ratio).
+//
+// The spec leaves the generator open. Ours is MT19937 seeded with the `seed` attribute (a
+// random seed without it), drawing one double per element in row-major order the way NumPy's
+// legacy RandomState.random_sample does (53 bits from two 32-bit draws), and keeping the
+// element when the draw is >= ratio: the ONNX reference implementation's recipe, so a seeded
+// node reproduces the masks of ONNX's tests. The generator is seeded afresh on every run: a
+// seeded node gives the same mask each time.
 #include <cstdint>
 #include <cstring>
+#include <random>
+#include <string>
 
+#include "ops/dispatch.h"
+#include "ops/half_bridge.h"
 #include "ops/op.h"
 
 namespace supernova::ops {
+namespace {
+
+// A uniform double in [0, 1) from 53 random bits, as NumPy's legacy random_sample makes it.
+double UniformDouble(std::mt19937& gen) {
+  const uint32_t hi = gen() >> 5, lo = gen() >> 6;
+  return (hi * 67108864.0 + lo) / 9007199254740992.0;
+}
+
+Status TrainingDropout(KernelContext& ctx, const Tensor& x, double ratio) {
+  if (!(ratio >= 0.0 && ratio < 1.0))
+    return ctx.Error("ratio " + std::to_string(ratio) + " is outside [0, 1)");
+  const uint32_t seed = ctx.node.HasAttr("seed")
+                            ? static_cast<uint32_t>(ctx.node.AttrInt("seed", 0))
+                            : std::random_device{}();
+  std::mt19937 gen(seed);
+  Tensor& y = ctx.Output(0, x.dtype(), x.shape());
+  bool* mask =
+      ctx.output_wanted(1) ? ctx.Output(1, DataType::kBool, x.shape()).data<bool>() : nullptr;
+  Status st = DispatchFloat(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T scale = static_cast<T>(1.0 / (1.0 - ratio));
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    for (int64_t i = 0, n = x.numel(); i < n; ++i) {
+      const bool keep = UniformDouble(gen) >= ratio;
+      py[i] = keep ? px[i] * scale : T(0);
+      if (mask) mask[i] = keep;
+    }
+    return Status::Ok();
+  });
+  return st.ok() ? st : st.WithContext(ctx.node.Label());
+}
+
+}  // namespace
 
 Status Dropout(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (!x) return ctx.Error("missing input");
-  // From opset 12 ratio and training_mode are inputs. Training with a non-zero ratio needs
-  // random masks, which inference runtimes do not reproduce.
+  // From opset 12 ratio and training_mode are inputs; training with ratio 0 keeps everything.
   if (ctx.opset >= 12) {
     const Tensor* training = ctx.input(2);
     if (training && training->numel() > 0 && training->GetAsInt64(0) != 0) {
       const Tensor* ratio = ctx.input(1);
       const double r = ratio && ratio->numel() > 0 ? ratio->GetAsDouble(0) : 0.5;
-      if (r != 0.0) return ctx.Unsupported("training_mode=true with a non-zero ratio");
+      if (r != 0.0) {
+        if (IsHalf(x->dtype())) return RunWidened(ctx, Dropout);
+        return TrainingDropout(ctx, *x, r);
+      }
     }
   }
   ctx.SetOutput(0, *x);

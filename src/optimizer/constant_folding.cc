@@ -25,7 +25,10 @@ bool IsNondeterministic(const ir::Node& n) {
   static const std::unordered_set<std::string> kOps = {"RandomNormal",  "RandomNormalLike",
                                                        "RandomUniform", "RandomUniformLike",
                                                        "Multinomial",   "Bernoulli"};
-  return kOps.count(n.op_type) != 0;
+  if (kOps.count(n.op_type) != 0) return true;
+  // A Dropout that may train draws a fresh mask each run unless seeded (ops/dropout.cc).
+  return n.op_type == "Dropout" && !n.HasAttr("seed") && n.inputs.size() > 2 &&
+         !n.inputs[2].empty();
 }
 
 bool HasSubgraph(const ir::Node& n) {

@@ -51,5 +51,25 @@ TEST(ConstantFolding, LeavesGraphOutputsAndLargeResultsAlone) {
   EXPECT_THAT(OpTypes(g), ElementsAre("Add", "ConstantOfShape", "Add"));
 }
 
+TEST(ConstantFolding, LeavesUnseededTrainingDropoutAlone) {
+  // Folding it would freeze one random mask into the model; a seeded one gives the same mask
+  // every run and folds.
+  for (bool seeded : {false, true}) {
+    GraphBuilder b;
+    const std::string x = b.Input("x", {4});
+    const std::string d = b.Op(
+        "Dropout", {b.Const("c", RandomTensor({4}, 1)), b.Const("r", Tensor::Scalar<float>(0.5f)),
+                    b.Const("t", Tensor::Scalar<bool>(true))});
+    if (seeded) SetInt(b.NodeOf(d), "seed", 3);
+    b.Output(b.Op("Add", {x, d}));
+    ir::Graph g;
+    EXPECT_EQ(ApplyPass(b.model(), FoldConstants, &g), seeded ? 1 : 0);
+    if (seeded)
+      EXPECT_THAT(OpTypes(g), ElementsAre("Add"));
+    else
+      EXPECT_THAT(OpTypes(g), ElementsAre("Dropout", "Add"));
+  }
+}
+
 }  // namespace
 }  // namespace supernova::testing
