@@ -74,6 +74,7 @@ std::span<const OpDef> NonZeroOps();
 std::span<const OpDef> OneHotOps();
 std::span<const OpDef> PadOps();
 std::span<const OpDef> PoolOps();
+std::span<const OpDef> QuantizeOps();
 std::span<const OpDef> ReduceOps();
 std::span<const OpDef> ReshapeOps();
 std::span<const OpDef> ResizeOps();

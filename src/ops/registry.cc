@@ -33,6 +33,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     OneHotOps,
     PadOps,
     PoolOps,
+    QuantizeOps,
     ReduceOps,
     ReshapeOps,
     ResizeOps,

@@ -1,0 +1,97 @@
+// What the quantized ops share (quantize.cc, quant_matmul.cc, quant_conv.cc): the ranges of the
+// integer types, ONNX's rounding (half to even) with saturation, reading scales and zero
+// points that are either one value or one per channel, and the requantizing output stage.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "ops/kernel.h"
+
+namespace supernova::ops {
+
+// The integer types QuantizeLinear writes and DequantizeLinear reads (besides int32).
+inline bool IsQuantInt(DataType t) {
+  return t == DataType::kUint8 || t == DataType::kInt8 || t == DataType::kUint16 ||
+         t == DataType::kInt16;
+}
+
+// Rounds half to even and saturates to [lo, hi]. ONNX specifies round-half-to-even;
+// std::nearbyint rounds in the current mode, which nothing in the runtime changes from its
+// default, to-nearest-even. Clamping first is the same as clamping after, the bounds being
+// integers, and keeps the conversion defined. NaN goes to `lo`, which is what the ONNX reference
+// and ONNX Runtime produce on x86 (NaN converts to INT_MIN there, then saturates).
+inline int64_t RoundSaturate(double v, int64_t lo, int64_t hi) {
+  if (!(v >= static_cast<double>(lo))) return lo;
+  if (v >= static_cast<double>(hi)) return hi;
+  return static_cast<int64_t>(std::nearbyint(v));
+}
+
+// Integer round half to even of v, saturated only to int64's range (for adding a zero point
+// after rounding, as QuantizeLinear does: round(x / scale) + zero_point).
+inline double RoundHalfEven(double v) { return std::nearbyint(v); }
+
+template <typename T>
+inline T SaturateTo(double v) {
+  return static_cast<T>(
+      RoundSaturate(v, std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max()));
+}
+
+// A scale or zero point that is one value, or one per channel of `count` channels (a 1-D
+// tensor; [1] counts as one value). Values are read as double; `what` names the input in errors.
+inline Status PerChannel(const KernelContext& ctx, const Tensor* t, int64_t count, double fallback,
+                         const char* what, std::vector<double>* out) {
+  out->assign(static_cast<size_t>(count), fallback);
+  if (!t) return Status::Ok();
+  if (t->numel() == 1 && t->rank() <= 1) {
+    out->assign(static_cast<size_t>(count), t->GetAsDouble(0));
+    return Status::Ok();
+  }
+  if (t->rank() != 1 || t->dim(0) != count)
+    return ctx.Error(std::string(what) + " must be a scalar or have " + std::to_string(count) +
+                     " elements, got " + ShapeToString(t->shape()));
+  for (int64_t i = 0; i < count; ++i) (*out)[static_cast<size_t>(i)] = t->GetAsDouble(i);
+  return Status::Ok();
+}
+
+// The input must be absent or a single value; returns it (or `fallback`).
+inline Status SingleValue(const KernelContext& ctx, const Tensor* t, double fallback,
+                          const char* what, double* out) {
+  *out = fallback;
+  if (!t) return Status::Ok();
+  if (t->numel() != 1 || t->rank() > 1)
+    return ctx.Error(std::string(what) + " must be a scalar, got " + ShapeToString(t->shape()));
+  *out = t->GetAsDouble(0);
+  return Status::Ok();
+}
+
+// The output stage of QLinearMatMul and QLinearConv: the int32 accumulator times the real
+// multiplier (in_scale * w_scale / y_scale, in float as the ONNX reference computes it), then
+// QuantizeLinear's rule: round half to even, add the zero point, saturate.
+template <typename T>
+inline T Requantize(int32_t acc, double multiplier, double zero_point) {
+  return SaturateTo<T>(RoundHalfEven(static_cast<double>(acc) * multiplier) + zero_point);
+}
+
+// Whether `dtype` is int8 or uint8, the only types the integer products take.
+inline bool IsInt8Type(DataType t) { return t == DataType::kUint8 || t == DataType::kInt8; }
+
+// A copy of an int8/uint8 tensor as int32 with the zero point of each element subtracted:
+// zp_of(i) gives element i's zero point.
+template <typename ZpOf>
+inline std::vector<int32_t> Centered(const Tensor& t, ZpOf zp_of) {
+  std::vector<int32_t> out(static_cast<size_t>(t.numel()));
+  if (t.dtype() == DataType::kUint8) {
+    const uint8_t* p = t.data<uint8_t>();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = int32_t{p[i]} - zp_of(i);
+  } else {
+    const int8_t* p = t.data<int8_t>();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = int32_t{p[i]} - zp_of(i);
+  }
+  return out;
+}
+
+}  // namespace supernova::ops
