@@ -74,6 +74,8 @@ std::span<const OpDef> NonZeroOps();
 std::span<const OpDef> OneHotOps();
 std::span<const OpDef> PadOps();
 std::span<const OpDef> PoolOps();
+std::span<const OpDef> QuantConvOps();
+std::span<const OpDef> QuantMatMulOps();
 std::span<const OpDef> QuantizeOps();
 std::span<const OpDef> ReduceOps();
 std::span<const OpDef> ReshapeOps();

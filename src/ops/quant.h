@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ops/kernel.h"
@@ -68,9 +69,8 @@ inline Status SingleValue(const KernelContext& ctx, const Tensor* t, double fall
   return Status::Ok();
 }
 
-// The output stage of QLinearMatMul and QLinearConv: the int32 accumulator times the real
-// multiplier (in_scale * w_scale / y_scale, in float as the ONNX reference computes it), then
-// QuantizeLinear's rule: round half to even, add the zero point, saturate.
+// QuantizeLinear's rule applied to a real value `acc * multiplier`: round half to even, add
+// the zero point, saturate.
 template <typename T>
 inline T Requantize(int32_t acc, double multiplier, double zero_point) {
   return SaturateTo<T>(RoundHalfEven(static_cast<double>(acc) * multiplier) + zero_point);
@@ -92,6 +92,46 @@ inline std::vector<int32_t> Centered(const Tensor& t, ZpOf zp_of) {
     for (size_t i = 0; i < out.size(); ++i) out[i] = int32_t{p[i]} - zp_of(i);
   }
   return out;
+}
+
+// The output stage of QLinearMatMul and QLinearConv, whose scales and zero points sit at the
+// same inputs: 1 (the input's scale, one value), 4 (the weight's, one or one per channel),
+// 6 and 7 (y's scale and zero point). Writes output 0 of `shape`, int8 or uint8 as y's zero
+// point (else input 0's type): y[i] = Requantize(acc[i] + bias[c], multiplier[c]) for the
+// channel c = channel_of(i) of `channels`. The multiplier in_scale * w_scale / y_scale is taken
+// in float, as the ONNX reference computes it; the bias (optional) joins the 32-bit
+// accumulator, wrapping as it would.
+template <typename ChannelOf>
+Status WriteRequantized(KernelContext& ctx, int64_t channels, const std::vector<int32_t>& acc,
+                        const Shape& shape, ChannelOf channel_of, const int32_t* bias = nullptr) {
+  const Tensor* y_zp = ctx.input(7);
+  const DataType ytype = y_zp ? y_zp->dtype() : ctx.input(0)->dtype();
+  if (!IsInt8Type(ytype))
+    return ctx.Unsupported("output dtype " + DataTypeName(ytype) + " not supported (int8, uint8)");
+  double in_scale, y_scale, zp;
+  std::vector<double> w_scale;
+  SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(1), 1, "the input's scale", &in_scale));
+  SN_RETURN_IF_ERROR(PerChannel(ctx, ctx.input(4), channels, 1, "the weight's scale", &w_scale));
+  SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(6), 1, "y_scale", &y_scale));
+  SN_RETURN_IF_ERROR(SingleValue(ctx, y_zp, 0, "y_zero_point", &zp));
+  std::vector<double> mult(w_scale.size());
+  for (size_t c = 0; c < mult.size(); ++c)
+    mult[c] = static_cast<float>(static_cast<float>(in_scale) * static_cast<float>(w_scale[c])) /
+              static_cast<float>(y_scale);
+  Tensor& y = ctx.Output(0, ytype, shape);
+  auto write = [&](auto* out) {
+    using Y = std::remove_pointer_t<decltype(out)>;
+    for (size_t i = 0; i < acc.size(); ++i) {
+      const size_t c = channel_of(i);
+      const int32_t a = bias ? static_cast<int32_t>(int64_t{acc[i]} + bias[c]) : acc[i];
+      out[i] = Requantize<Y>(a, mult[c], zp);
+    }
+  };
+  if (ytype == DataType::kUint8)
+    write(y.data<uint8_t>());
+  else
+    write(y.data<int8_t>());
+  return Status::Ok();
 }
 
 }  // namespace supernova::ops

@@ -33,6 +33,8 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     OneHotOps,
     PadOps,
     PoolOps,
+    QuantConvOps,
+    QuantMatMulOps,
     QuantizeOps,
     ReduceOps,
     ReshapeOps,
