@@ -94,37 +94,39 @@ inline std::vector<int32_t> Centered(const Tensor& t, ZpOf zp_of) {
   return out;
 }
 
-// The output stage of QLinearMatMul and QLinearConv, whose scales and zero points sit at the
-// same inputs: 1 (the input's scale, one value), 4 (the weight's, one or one per channel),
-// 6 and 7 (y's scale and zero point). Writes output 0 of `shape`, int8 or uint8 as y's zero
-// point (else input 0's type): y[i] = Requantize(acc[i] + bias[c], multiplier[c]) for the
-// channel c = channel_of(i) of `channels`. The multiplier in_scale * w_scale / y_scale is taken
-// in float, as the ONNX reference computes it; the bias (optional) joins the 32-bit
-// accumulator, wrapping as it would.
-template <typename ChannelOf>
-Status WriteRequantized(KernelContext& ctx, int64_t channels, const std::vector<int32_t>& acc,
-                        const Shape& shape, ChannelOf channel_of, const int32_t* bias = nullptr) {
+// Which entries of the input's and the weight's scales an output element uses.
+struct ScaleIndex {
+  size_t in = 0, w = 0;
+};
+
+// The output stage of QLinearMatMul and QLinearConv, whose y_scale and y_zero_point are
+// inputs 6 and 7. Writes output 0 of `shape`, int8 or uint8 as y's zero point (else input 0's
+// type): y[i] = Requantize(acc[i] + bias[w], in_scale[in] * w_scale[w] / y_scale) with
+// {in, w} = index_of(i). The multiplier is taken in float, as the ONNX reference computes it;
+// the bias (optional, one per weight channel) joins the 32-bit accumulator, wrapping as it
+// would.
+template <typename IndexOf>
+Status WriteRequantized(KernelContext& ctx, const std::vector<double>& in_scale,
+                        const std::vector<double>& w_scale, const std::vector<int32_t>& acc,
+                        const Shape& shape, IndexOf index_of, const int32_t* bias = nullptr) {
   const Tensor* y_zp = ctx.input(7);
   const DataType ytype = y_zp ? y_zp->dtype() : ctx.input(0)->dtype();
   if (!IsInt8Type(ytype))
     return ctx.Unsupported("output dtype " + DataTypeName(ytype) + " not supported (int8, uint8)");
-  double in_scale, y_scale, zp;
-  std::vector<double> w_scale;
-  SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(1), 1, "the input's scale", &in_scale));
-  SN_RETURN_IF_ERROR(PerChannel(ctx, ctx.input(4), channels, 1, "the weight's scale", &w_scale));
+  double y_scale, zp;
   SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(6), 1, "y_scale", &y_scale));
   SN_RETURN_IF_ERROR(SingleValue(ctx, y_zp, 0, "y_zero_point", &zp));
-  std::vector<double> mult(w_scale.size());
-  for (size_t c = 0; c < mult.size(); ++c)
-    mult[c] = static_cast<float>(static_cast<float>(in_scale) * static_cast<float>(w_scale[c])) /
-              static_cast<float>(y_scale);
+  const float ys = static_cast<float>(y_scale);
   Tensor& y = ctx.Output(0, ytype, shape);
   auto write = [&](auto* out) {
     using Y = std::remove_pointer_t<decltype(out)>;
     for (size_t i = 0; i < acc.size(); ++i) {
-      const size_t c = channel_of(i);
-      const int32_t a = bias ? static_cast<int32_t>(int64_t{acc[i]} + bias[c]) : acc[i];
-      out[i] = Requantize<Y>(a, mult[c], zp);
+      const ScaleIndex k = index_of(i);
+      const float mult = static_cast<float>(static_cast<float>(in_scale[k.in]) *
+                                            static_cast<float>(w_scale[k.w])) /
+                         ys;
+      const int32_t a = bias ? static_cast<int32_t>(int64_t{acc[i]} + bias[k.w]) : acc[i];
+      out[i] = Requantize<Y>(a, mult, zp);
     }
   };
   if (ytype == DataType::kUint8)

@@ -144,11 +144,16 @@ Status QLinearConv(KernelContext& ctx) {
                      DataTypeName(bias->dtype()) + ShapeToString(bias->shape()));
   std::vector<int32_t> acc(static_cast<size_t>(NumElements(cv.y_shape)));
   if (!acc.empty()) Accumulate(cv, acc.data(), std::max(1, ctx.num_threads));
-  // w_scale is one value or one per output channel.
+  double x_scale;
+  std::vector<double> w_scale;
+  SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(1), 1, "x_scale", &x_scale));
+  SN_RETURN_IF_ERROR(PerChannel(ctx, ctx.input(4), cv.m_out, 1, "w_scale", &w_scale));
   const int64_t plane = Product(cv.g.out), m_out = cv.m_out;
   return WriteRequantized(
-      ctx, m_out, acc, cv.y_shape,
-      [=](size_t i) { return static_cast<size_t>(static_cast<int64_t>(i) / plane % m_out); },
+      ctx, {x_scale}, w_scale, acc, cv.y_shape,
+      [=](size_t i) {
+        return ScaleIndex{0, static_cast<size_t>(static_cast<int64_t>(i) / plane % m_out)};
+      },
       bias ? bias->data<int32_t>() : nullptr);
 }
 

@@ -2,12 +2,13 @@
 // matrices with their zero points subtracted, accumulated exactly (the spec lets only the
 // 32-bit accumulator wrap), then, for QLinearMatMul, requantized to y's scale and zero point.
 //
-// A's zero point is one value or one per row of A (a vector of M, or A's shape with K set to
-// 1); B's is one value or one per column (a vector of N, or B's shape with K set to 1).
-// QLinearMatMul's a_scale and y_scale are single values, b_scale one value or one per column.
+// A's zero point and scale are one value or one per row of A (a vector of M, or A's shape with
+// K set to 1); B's are one value or one per column (a vector of N, or B's shape with K set to
+// 1).
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ops/matmul_plan.h"
@@ -17,53 +18,64 @@
 namespace supernova::ops {
 namespace {
 
-// Checks `zp` against `x`'s shape and copies x as int32 with it subtracted. `along_rows`: one
-// zero point per row (A: a vector of M, or x's shape with the last dim 1); else per column (B:
-// a vector of N, or x's shape with the second-to-last dim 1).
-Status CenterOperand(const KernelContext& ctx, const Tensor& x, const Tensor* zp, bool along_rows,
-                     const char* what, std::vector<int32_t>* out) {
-  if (!IsInt8Type(x.dtype()))
-    return ctx.Unsupported(std::string(what) + " of dtype " + DataTypeName(x.dtype()) +
-                           " not supported (int8 or uint8)");
-  if (zp && zp->dtype() != x.dtype())
-    return ctx.Error(std::string(what) + "'s zero point has dtype " + DataTypeName(zp->dtype()) +
-                     ", not " + DataTypeName(x.dtype()));
-  if (!zp || zp->numel() == 0) {
-    if (zp) return ctx.Error(std::string(what) + "'s zero point is empty");
-    *out = Centered(x, [](size_t) { return 0; });
-    return Status::Ok();
-  }
-  std::vector<int32_t> z(static_cast<size_t>(zp->numel()));
-  for (size_t i = 0; i < z.size(); ++i) z[i] = static_cast<int32_t>(zp->GetAsInt64(int64_t(i)));
-  if (z.size() == 1 && zp->rank() <= 1) {
-    *out = Centered(x, [&](size_t) { return z[0]; });
-    return Status::Ok();
-  }
-  const Shape& s = x.shape();
+// A zero point or scale of A (per row) or B (per column): how it maps onto the operand, and
+// its values (one `fallback` value when the input is omitted).
+struct Param {
+  enum class Per { kTensor, kVector, kFull } per = Per::kTensor;
+  std::vector<double> v;
+};
+
+Status ReadParam(const KernelContext& ctx, const Shape& s, const Tensor* p, bool along_rows,
+                 double fallback, const char* what, Param* out) {
+  out->per = Param::Per::kTensor;
+  out->v.assign(1, fallback);
+  if (!p) return Status::Ok();
+  if (p->numel() == 0) return ctx.Error(std::string(what) + " is empty");
+  out->v.resize(static_cast<size_t>(p->numel()));
+  for (size_t i = 0; i < out->v.size(); ++i) out->v[i] = p->GetAsDouble(static_cast<int64_t>(i));
+  if (p->numel() == 1 && p->rank() <= 1) return Status::Ok();
+  // Promoted 1-D operands have a single row (A) or column (B): only one value fits.
   const size_t r = s.size();
-  // Promoted 1-D operands have a single row (A) or column (B): only a scalar zero point fits.
-  const int64_t rows = r >= 2 ? s[r - 2] : 1, cols = s[r - 1];
-  Shape full = s;
-  if (r >= 2) full[along_rows ? r - 1 : r - 2] = 1;
-  const bool vec = zp->rank() == 1 && r >= 2 && zp->dim(0) == (along_rows ? rows : cols);
-  if (!vec && (r < 2 || zp->shape() != full))
-    return ctx.Error(std::string(what) + "'s zero point " + ShapeToString(zp->shape()) +
-                     " fits neither one value nor one per " + (along_rows ? "row" : "column") +
-                     " of " + ShapeToString(s));
-  if (along_rows) {
-    // Flat index / cols is the row over all batches; a vector repeats every matrix.
-    *out = Centered(x, [&](size_t i) {
-      const int64_t row = static_cast<int64_t>(i) / cols;
-      return z[static_cast<size_t>(vec ? row % rows : row)];
-    });
-  } else {
-    *out = Centered(x, [&](size_t i) {
-      const int64_t col = static_cast<int64_t>(i) % cols;
-      const int64_t mat = static_cast<int64_t>(i) / (rows * cols);
-      return z[static_cast<size_t>(vec ? col : mat * cols + col)];
-    });
+  if (r >= 2) {
+    Shape full = s;
+    full[along_rows ? r - 1 : r - 2] = 1;
+    if (p->rank() == 1 && p->dim(0) == s[along_rows ? r - 2 : r - 1]) {
+      out->per = Param::Per::kVector;
+      return Status::Ok();
+    }
+    if (p->shape() == full) {
+      out->per = Param::Per::kFull;
+      return Status::Ok();
+    }
   }
-  return Status::Ok();
+  return ctx.Error(std::string(what) + " " + ShapeToString(p->shape()) +
+                   " fits neither one value nor one per " + (along_rows ? "row" : "column") +
+                   " of " + ShapeToString(s));
+}
+
+// The entry of A's parameter for row `row` of A's batch that starts at row `row0` (A's flat
+// row index, over all batches, is row0 + row).
+size_t RowEntry(const Param& p, int64_t row0, int64_t row) {
+  if (p.per == Param::Per::kTensor) return 0;
+  return static_cast<size_t>(p.per == Param::Per::kVector ? row : row0 + row);
+}
+// The entry of B's parameter for column `col` of B's batch `batch`, with n columns.
+size_t ColEntry(const Param& p, int64_t batch, int64_t col, int64_t n) {
+  if (p.per == Param::Per::kTensor) return 0;
+  return static_cast<size_t>(p.per == Param::Per::kVector ? col : batch * n + col);
+}
+
+// x as int32 with its zero point subtracted.
+std::vector<int32_t> Center(const Tensor& x, const Param& zp, bool along_rows) {
+  const Shape& s = x.shape();
+  const int64_t rows = s.size() >= 2 ? s[s.size() - 2] : 1, cols = s.back();
+  return Centered(x, [&](size_t i) {
+    const int64_t e = static_cast<int64_t>(i);
+    const size_t k =
+        along_rows ? RowEntry(zp, 0, zp.per == Param::Per::kVector ? e / cols % rows : e / cols)
+                   : ColEntry(zp, e / (rows * cols), e % cols, cols);
+    return static_cast<int32_t>(zp.v[k]);
+  });
 }
 
 // acc = (A - a_zp) x (B - b_zp) for every batch of `plan`, as int32 (summed in int64, then
@@ -100,11 +112,22 @@ Status Accumulate(const KernelContext& ctx, size_t a_in, size_t a_zp, size_t b_i
   const Tensor* b = ctx.input(b_in);
   if (!a || !b) return ctx.Error("missing input A or B");
   SN_RETURN_IF_ERROR(PlanMatMul(ctx, a->shape(), b->shape(), plan));
-  std::vector<int32_t> ac, bc;
-  SN_RETURN_IF_ERROR(CenterOperand(ctx, *a, ctx.input(a_zp), true, "A", &ac));
-  SN_RETURN_IF_ERROR(CenterOperand(ctx, *b, ctx.input(b_zp), false, "B", &bc));
+  for (const auto& [x, zp, what] :
+       {std::tuple{a, ctx.input(a_zp), "A"}, std::tuple{b, ctx.input(b_zp), "B"}}) {
+    if (!IsInt8Type(x->dtype()))
+      return ctx.Unsupported(std::string(what) + " of dtype " + DataTypeName(x->dtype()) +
+                             " not supported (int8 or uint8)");
+    if (zp && zp->dtype() != x->dtype())
+      return ctx.Error(std::string(what) + "'s zero point has dtype " + DataTypeName(zp->dtype()) +
+                       ", not " + DataTypeName(x->dtype()));
+  }
+  Param az, bz;
+  SN_RETURN_IF_ERROR(ReadParam(ctx, a->shape(), ctx.input(a_zp), true, 0, "A's zero point", &az));
+  SN_RETURN_IF_ERROR(ReadParam(ctx, b->shape(), ctx.input(b_zp), false, 0, "B's zero point", &bz));
   acc->resize(static_cast<size_t>(NumElements(plan->y_shape)));
-  if (!acc->empty()) IntegerProduct(*plan, ac, bc, acc->data(), std::max(1, ctx.num_threads));
+  if (!acc->empty())
+    IntegerProduct(*plan, Center(*a, az, true), Center(*b, bz, false), acc->data(),
+                   std::max(1, ctx.num_threads));
   return Status::Ok();
 }
 
@@ -126,9 +149,20 @@ Status QLinearMatMul(KernelContext& ctx) {
   MatMulPlan plan;
   std::vector<int32_t> acc;
   SN_RETURN_IF_ERROR(Accumulate(ctx, 0, 2, 3, 5, &plan, &acc));
-  // b_scale is one value or one per column.
-  const size_t n = static_cast<size_t>(plan.n);
-  return WriteRequantized(ctx, plan.n, acc, plan.y_shape, [n](size_t i) { return i % n; });
+  Param as, bs;
+  SN_RETURN_IF_ERROR(ReadParam(ctx, ctx.input(0)->shape(), ctx.input(1), true, 1, "a_scale", &as));
+  SN_RETURN_IF_ERROR(ReadParam(ctx, ctx.input(3)->shape(), ctx.input(4), false, 1, "b_scale", &bs));
+  const int64_t m = plan.m, n = plan.n, k = plan.k;
+  return WriteRequantized(ctx, as.v, bs.v, acc, plan.y_shape, [&](size_t i) {
+    const int64_t e = static_cast<int64_t>(i);
+    const int64_t t = e / (m * n), row = e / n % m, col = e % n;
+    // Where batch t's matrices start, in rows of A and in matrices of B (a scale with a
+    // zero-sized K indexes nothing: the accumulator is 0 there anyway).
+    const size_t tt = static_cast<size_t>(t);
+    const int64_t a_row0 = k ? plan.a_off[tt] / k : 0;
+    const int64_t b_batch = k != 0 && n != 0 ? plan.b_off[tt] / (k * n) : 0;
+    return ScaleIndex{RowEntry(as, a_row0, row), ColEntry(bs, b_batch, col, n)};
+  });
 }
 
 namespace {

@@ -58,6 +58,20 @@ TEST(MatMulInteger, PerRowZeroPointsAndBatches) {
   EXPECT_THAT(Values((*out)[0]), ElementsAre(2, 3, 5, 5, -8, -7, 11, 9));
 }
 
+TEST(MatMulInteger, PerColumnZeroPointsOfEveryBatch) {
+  // B [2,2,2] with zero points of B's shape with K = 1: batch 0 minus [0, 1], batch 1 minus
+  // [2, 3] gives [[1,1],[3,3]] and [[3,3],[5,5]]; A = [1, 1] sums their rows.
+  auto out = OpTest("MatMulInteger", 10)
+                 .Input("a", Ints<uint8_t>({1, 1}, {1, 2}))
+                 .Input("b", Ints<uint8_t>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}))
+                 .NoInput()
+                 .Input("b_zp", Ints<uint8_t>({0, 1, 2, 3}, {2, 1, 2}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 1, 2}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(4, 4, 8, 8));
+}
+
 TEST(MatMulInteger, LargeMultiThreadedMatchesTripleLoop) {
   const int64_t batch = 3, m = 40, k = 64, n = 50;
   std::vector<uint8_t> a(static_cast<size_t>(batch * m * k));
@@ -171,6 +185,22 @@ TEST(QLinearMatMul, PerColumnScalesAndZeroPointsSaturateInt8) {
   EXPECT_THAT(Values((*out)[0]), ElementsAre(-128, -128, -128));
 }
 
+TEST(QLinearMatMul, PerRowScalesOfA) {
+  // Rows of a sum to 3 and 7; a_scale [1, 0.5] makes them 3 and 3.5, which ties to 4.
+  auto out = OpTest("QLinearMatMul", 10)
+                 .Input("a", Ints<uint8_t>({1, 2, 3, 4}, {2, 2}))
+                 .Input("as", Tensor::FromVector<float>({1, 0.5f}, {2}))
+                 .Input("az", Tensor::Scalar<uint8_t>(0))
+                 .Input("b", Ints<uint8_t>({1, 1}, {2, 1}))
+                 .Input("bs", Scale(1))
+                 .Input("bz", Tensor::Scalar<uint8_t>(0))
+                 .Input("ys", Scale(1))
+                 .Input("yz", Tensor::Scalar<uint8_t>(0))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(3, 4));
+}
+
 TEST(QLinearMatMul, BadInputs) {
   const Tensor a = Ints<uint8_t>({1, 2}, {1, 2});
   const Tensor b = Ints<uint8_t>({1, 2, 3, 4}, {2, 2});
@@ -179,7 +209,7 @@ TEST(QLinearMatMul, BadInputs) {
                      Tensor::Scalar<uint8_t>(0));
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_THAT(out.status().message(), HasSubstr("weight's scale"));
+  EXPECT_THAT(out.status().message(), HasSubstr("b_scale"));
   // An int32 output is not a quantized type QLinearMatMul writes.
   out = QMatMul(a, 1, 0, b, Scale(1), nullptr, 1, Tensor::Scalar<int32_t>(0));
   ASSERT_FALSE(out.ok());
