@@ -31,8 +31,9 @@ inline int64_t RoundSaturate(double v, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(std::nearbyint(v));
 }
 
-// Integer round half to even of v, saturated only to int64's range (for adding a zero point
-// after rounding, as QuantizeLinear does: round(x / scale) + zero_point).
+// Round half to even without saturating, for QuantizeLinear's round(x / scale) + zero_point:
+// the zero point is added after rounding, which moves ties (round(2.5) + 1 is 3, where
+// round(2.5 + 1) would be 4).
 inline double RoundHalfEven(double v) { return std::nearbyint(v); }
 
 template <typename T>

@@ -85,7 +85,8 @@ std::vector<double> AllValues(const Tensor* t, size_t fallback_count, double fal
   return v;
 }
 
-// Calls f(o, a, i, k, j): k is x's flat index, j the scale's; rows run on `threads`.
+// Calls f(k, j) for every element: k is its flat index in x, j its entry in the scale and
+// zero point. Rows of the [outer, len, inner] view run on `threads`.
 template <typename F>
 void ForEach(const Layout& l, int threads, F&& f) {
   const int64_t rows = l.outer * l.len;
