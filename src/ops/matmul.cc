@@ -6,6 +6,7 @@
 
 #include "ops/dense_gemm.h"
 #include "ops/dispatch.h"
+#include "ops/matmul_plan.h"
 #include "ops/op.h"
 
 namespace supernova::ops {
@@ -28,22 +29,17 @@ void NaiveMatMul(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c) 
 
 }  // namespace
 
-Status MatMul(KernelContext& ctx) {
-  const Tensor* a = ctx.input(0);
-  const Tensor* b = ctx.input(1);
-  if (!a || !b) return ctx.Error("MatMul needs inputs A and B");
-  if (a->dtype() != b->dtype()) return ctx.Error("A and B must share one dtype");
-  if (a->rank() == 0 || b->rank() == 0) return ctx.Error("MatMul operands must not be scalars");
+Status PlanMatMul(const KernelContext& ctx, const Shape& a, const Shape& b, MatMulPlan* plan) {
+  if (a.empty() || b.empty()) return ctx.Error("operands must not be scalars");
   // Promote 1-D operands to matrices; the added dim is dropped from the result.
-  Shape as = a->shape(), bs = b->shape();
+  Shape as = a, bs = b;
   const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
   if (a_vec) as.insert(as.begin(), 1);
   if (b_vec) bs.push_back(1);
   const int64_t m = as[as.size() - 2], k = as.back();
   const int64_t n = bs.back();
   if (bs[bs.size() - 2] != k)
-    return ctx.Error("inner dims differ: " + ShapeToString(a->shape()) + " x " +
-                     ShapeToString(b->shape()));
+    return ctx.Error("inner dims differ: " + ShapeToString(a) + " x " + ShapeToString(b));
   // Broadcast the batch dims, right-aligned.
   const size_t ab = as.size() - 2, bb = bs.size() - 2;
   const size_t rb = std::max(ab, bb);
@@ -56,8 +52,8 @@ Status MatMul(KernelContext& ctx) {
       const int64_t da = off <= ab ? as[ab - off] : 1;
       const int64_t db = off <= bb ? bs[bb - off] : 1;
       if (da != db && da != 1 && db != 1)
-        return ctx.Error("batch dims do not broadcast: " + ShapeToString(a->shape()) + " x " +
-                         ShapeToString(b->shape()));
+        return ctx.Error("batch dims do not broadcast: " + ShapeToString(a) + " x " +
+                         ShapeToString(b));
       batch[i] = std::max(da, db);
       if (da == 0 || db == 0) batch[i] = 0;
       a_stride[i] = da == 1 ? 0 : sa;
@@ -66,31 +62,44 @@ Status MatMul(KernelContext& ctx) {
       sb *= db;
     }
   }
-  Shape yshape = batch;
-  if (!a_vec) yshape.push_back(m);
-  if (!b_vec) yshape.push_back(n);
-  Tensor& y = ctx.Output(0, a->dtype(), yshape);
+  plan->m = m;
+  plan->n = n;
+  plan->k = k;
+  plan->y_shape = batch;
+  if (!a_vec) plan->y_shape.push_back(m);
+  if (!b_vec) plan->y_shape.push_back(n);
   const int64_t nbatch = NumElements(batch);
-  if (y.numel() == 0) return Status::Ok();
-
   // Offsets of each batch's A and B matrices.
-  std::vector<int64_t> a_off(nbatch), b_off(nbatch);
-  {
-    std::vector<int64_t> idx(rb, 0);
-    for (int64_t t = 0; t < nbatch; ++t) {
-      int64_t oa = 0, ob = 0;
-      for (size_t i = 0; i < rb; ++i) {
-        oa += idx[i] * a_stride[i];
-        ob += idx[i] * b_stride[i];
-      }
-      a_off[t] = oa;
-      b_off[t] = ob;
-      for (size_t i = rb; i-- > 0;) {
-        if (++idx[i] < batch[i]) break;
-        idx[i] = 0;
-      }
+  plan->a_off.assign(static_cast<size_t>(nbatch), 0);
+  plan->b_off.assign(static_cast<size_t>(nbatch), 0);
+  std::vector<int64_t> idx(rb, 0);
+  for (int64_t t = 0; t < nbatch; ++t) {
+    int64_t oa = 0, ob = 0;
+    for (size_t i = 0; i < rb; ++i) {
+      oa += idx[i] * a_stride[i];
+      ob += idx[i] * b_stride[i];
+    }
+    plan->a_off[t] = oa;
+    plan->b_off[t] = ob;
+    for (size_t i = rb; i-- > 0;) {
+      if (++idx[i] < batch[i]) break;
+      idx[i] = 0;
     }
   }
+  return Status::Ok();
+}
+
+Status MatMul(KernelContext& ctx) {
+  const Tensor* a = ctx.input(0);
+  const Tensor* b = ctx.input(1);
+  if (!a || !b) return ctx.Error("MatMul needs inputs A and B");
+  if (a->dtype() != b->dtype()) return ctx.Error("A and B must share one dtype");
+  MatMulPlan plan;
+  SN_RETURN_IF_ERROR(PlanMatMul(ctx, a->shape(), b->shape(), &plan));
+  const int64_t m = plan.m, n = plan.n, k = plan.k, nbatch = plan.batches();
+  const std::vector<int64_t>&a_off = plan.a_off, &b_off = plan.b_off;
+  Tensor& y = ctx.Output(0, a->dtype(), plan.y_shape);
+  if (y.numel() == 0) return Status::Ok();
   const int threads = std::max(1, ctx.num_threads);
   auto floats = [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
@@ -142,10 +151,9 @@ Status MatMul(KernelContext& ctx) {
   }
 }
 
-namespace {
-std::optional<Dims> MatMulShape(InferContext& ctx) {
-  if (!ctx.in(0).has_rank() || !ctx.in(1).has_rank()) return std::nullopt;
-  const Dims &a = ctx.in(0).dims(), &b = ctx.in(1).dims();
+std::optional<Dims> MatMulDims(const InferInput& a_in, const InferInput& b_in) {
+  if (!a_in.has_rank() || !b_in.has_rank()) return std::nullopt;
+  const Dims &a = a_in.dims(), &b = b_in.dims();
   if (a.size() < 2 || b.size() < 2) return std::nullopt;  // 1-D cases left to run time
   const Dims batch_a(a.begin(), a.end() - 2), batch_b(b.begin(), b.end() - 2);
   auto out = BroadcastDims({&batch_a, &batch_b});
@@ -154,6 +162,9 @@ std::optional<Dims> MatMulShape(InferContext& ctx) {
   out->push_back(b.back());
   return out;
 }
+
+namespace {
+std::optional<Dims> MatMulShape(InferContext& ctx) { return MatMulDims(ctx.in(0), ctx.in(1)); }
 
 constexpr OpDef kOps[] = {
     {"MatMul", MatMul, MatMulShape},
