@@ -19,6 +19,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     ConvTransposeOps,
     CumSumOps,
     DepthToSpaceOps,
+    DftOps,
     DropoutOps,
     FusedConvOps,
     GatherOps,
@@ -28,6 +29,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     InstanceNormalizationOps,
     LrnOps,
     MatMulOps,
+    MelWeightMatrixOps,
     NonMaxSuppressionOps,
     NonZeroOps,
     OneHotOps,
@@ -41,6 +43,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     SliceOps,
     SoftmaxOps,
     SplitOps,
+    StftOps,
     TileOps,
     TopKOps,
     TransposeOps,
@@ -48,6 +51,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     UnaryOps,
     UniqueOps,
     VariadicOps,
+    WindowFunctionOps,
 };
 
 bool Before(const OpDef* a, const OpDef* b) {
