@@ -31,29 +31,23 @@ struct Transform {
 
 template <typename T>
 void Run(const Transform& t, const T* x, T* y, int num_threads) {
-  const FftPlan plan(t.n);
-  const int64_t rows = t.outer * t.inner, take = std::min(t.len, t.n);
+  const int64_t take = std::min(t.len, t.n), step = t.inner * t.parts;
   const double scale = t.inverse ? 1.0 / static_cast<double>(t.n) : 1.0;
-#pragma omp parallel num_threads(num_threads) if (rows > 1 && rows * t.n > 16384)
-  {
-    std::vector<Complex> data(static_cast<size_t>(t.n)), scratch(plan.scratch_size());
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t o = r / t.inner, i = r % t.inner;
-      const T* in = x + ((o * t.len) * t.inner + i) * t.parts;
-      for (int64_t k = 0; k < take; ++k) {
-        const T* v = in + k * t.inner * t.parts;
-        data[k] = {ToDouble(v[0]), t.parts == 2 ? ToDouble(v[1]) : 0.0};
-      }
-      std::fill(data.begin() + take, data.end(), Complex{});
-      plan.Transform(data.data(), t.inverse, scratch.data());
-      T* out = y + ((o * t.out_len) * t.inner + i) * 2;
-      for (int64_t k = 0; k < t.out_len; ++k) {
-        out[k * t.inner * 2] = FromDouble<T>(data[k].real() * scale);
-        out[k * t.inner * 2 + 1] = FromDouble<T>(data[k].imag() * scale);
-      }
-    }
-  }
+  TransformRows(
+      FftPlan(t.n), t.outer * t.inner, t.inverse, num_threads,
+      [&](int64_t r, Complex* data) {
+        const T* in = x + ((r / t.inner) * t.len * t.inner + r % t.inner) * t.parts;
+        for (int64_t k = 0; k < take; ++k, in += step)
+          data[k] = {ToDouble(in[0]), t.parts == 2 ? ToDouble(in[1]) : 0.0};
+        std::fill(data + take, data + t.n, Complex{});
+      },
+      [&](int64_t r, const Complex* data) {
+        T* out = y + ((r / t.inner) * t.out_len * t.inner + r % t.inner) * 2;
+        for (int64_t k = 0; k < t.out_len; ++k, out += t.inner * 2) {
+          out[0] = FromDouble<T>(data[k].real() * scale);
+          out[1] = FromDouble<T>(data[k].imag() * scale);
+        }
+      });
 }
 
 Status Dft(KernelContext& ctx) {
@@ -86,6 +80,8 @@ Status Dft(KernelContext& ctx) {
   if (ctx.input(1)) {
     SN_RETURN_IF_ERROR(ScalarInt(ctx, 1, "dft_length", &t.n));
     if (t.n < 1) return ctx.Error("dft_length must be positive, got " + std::to_string(t.n));
+    if (t.n > kMaxSignalLength)
+      return ctx.Unsupported("dft_length " + std::to_string(t.n) + " is past the 2^30 supported");
   }
   if (t.n < 1) return ctx.Error("the signal axis is empty and no dft_length is given");
   t.inverse = ctx.node.AttrInt("inverse", 0) != 0;

@@ -12,6 +12,9 @@
 // float32 result carries no error of the transform that float32 itself can show.
 #pragma once
 
+#include <omp.h>
+
+#include <algorithm>
 #include <complex>
 #include <cstdint>
 #include <memory>
@@ -56,5 +59,28 @@ class FftPlan {
   std::vector<Complex> kernel_;
   std::unique_ptr<FftPlan> inner_;
 };
+
+// Transforms `rows` sequences of the plan's length, spread over up to num_threads threads:
+// load(r, data) writes row r's n values into data, store(r, data) reads its transform back.
+// Every buffer is allocated before the threads start, where running out of memory is a
+// bad_alloc the session reports (thrown inside an OpenMP region it would end the process).
+template <typename Load, typename Store>
+void TransformRows(const FftPlan& plan, int64_t rows, bool inverse, int num_threads, Load&& load,
+                   Store&& store) {
+  const int64_t n = plan.size(), per = n + static_cast<int64_t>(plan.scratch_size());
+  const int threads =
+      rows > 1 && rows * n > 16384 ? static_cast<int>(std::min<int64_t>(num_threads, rows)) : 1;
+  std::vector<Complex> work(static_cast<size_t>(per * std::max(threads, 1)));
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    Complex* data = work.data() + per * omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      load(r, data);
+      plan.Transform(data, inverse, data + n);
+      store(r, data);
+    }
+  }
+}
 
 }  // namespace supernova::ops

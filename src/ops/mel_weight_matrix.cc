@@ -74,6 +74,9 @@ Status MelWeightMatrix(KernelContext& ctx) {
     return ctx.Error("dft_length must be positive, got " + std::to_string(dft_length));
   if (sample_rate < 1)
     return ctx.Error("sample_rate must be positive, got " + std::to_string(sample_rate));
+  if (dft_length > kMaxSignalLength || mel_bins > kMaxSignalLength / (dft_length / 2 + 1))
+    return ctx.Unsupported("a matrix of " + std::to_string(dft_length / 2 + 1) + " x " +
+                           std::to_string(mel_bins) + " is past the 2^30 elements supported");
   const DataType dtype = OutputDatatype(ctx.node);
   if (dtype == DataType::kUndefined)
     return ctx.Error("output_datatype " + std::to_string(ctx.node.AttrInt("output_datatype", 1)) +

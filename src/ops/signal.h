@@ -15,6 +15,10 @@
 
 namespace supernova::ops {
 
+// Lengths (of a window, a transform, a matrix) past 2^30 points are refused: no model on an
+// edge device asks for them, and the byte counts of what lies beyond can overflow.
+constexpr int64_t kMaxSignalLength = int64_t{1} << 30;
+
 template <typename T>
 constexpr bool kIsHalfType = std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>;
 

@@ -23,30 +23,23 @@ struct Frames {
 
 template <typename T>
 void Run(const Frames& f, const T* x, const T* window, T* y, int num_threads) {
-  const FftPlan plan(f.size);
   std::vector<double> w(static_cast<size_t>(f.size), 1.0);
   if (window)
     for (int64_t k = 0; k < f.size; ++k) w[k] = ToDouble(window[k]);
-  const int64_t rows = f.batch * f.count;
-#pragma omp parallel num_threads(num_threads) if (rows > 1 && rows * f.size > 16384)
-  {
-    std::vector<Complex> data(static_cast<size_t>(f.size)), scratch(plan.scratch_size());
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t b = r / f.count, frame = r % f.count;
-      const T* in = x + (b * f.length + frame * f.step) * f.parts;
-      for (int64_t k = 0; k < f.size; ++k) {
-        const T* v = in + k * f.parts;
-        data[k] = {ToDouble(v[0]) * w[k], f.parts == 2 ? ToDouble(v[1]) * w[k] : 0.0};
-      }
-      plan.Transform(data.data(), false, scratch.data());
-      T* out = y + r * f.bins * 2;
-      for (int64_t k = 0; k < f.bins; ++k) {
-        out[2 * k] = FromDouble<T>(data[k].real());
-        out[2 * k + 1] = FromDouble<T>(data[k].imag());
-      }
-    }
-  }
+  TransformRows(
+      FftPlan(f.size), f.batch * f.count, false, num_threads,
+      [&](int64_t r, Complex* data) {
+        const T* in = x + ((r / f.count) * f.length + (r % f.count) * f.step) * f.parts;
+        for (int64_t k = 0; k < f.size; ++k, in += f.parts)
+          data[k] = {ToDouble(in[0]) * w[k], f.parts == 2 ? ToDouble(in[1]) * w[k] : 0.0};
+      },
+      [&](int64_t r, const Complex* data) {
+        T* out = y + r * f.bins * 2;
+        for (int64_t k = 0; k < f.bins; ++k) {
+          out[2 * k] = FromDouble<T>(data[k].real());
+          out[2 * k + 1] = FromDouble<T>(data[k].imag());
+        }
+      });
 }
 
 Status Stft(KernelContext& ctx) {
@@ -88,6 +81,12 @@ Status Stft(KernelContext& ctx) {
         "complex one");
   f.count = (f.length - f.size) / f.step + 1;
   f.bins = onesided ? f.size / 2 + 1 : f.size;
+  int64_t elements = 0;
+  if (__builtin_mul_overflow(f.batch * f.count, f.bins * 2, &elements) ||
+      elements > kMaxSignalLength * 16)
+    return ctx.Unsupported("an output of " + std::to_string(f.batch) + " x " +
+                           std::to_string(f.count) + " frames x " + std::to_string(f.bins) +
+                           " bins is too large");
 
   Tensor& y = ctx.Output(0, x->dtype(), {f.batch, f.count, f.bins, 2});
   if (y.numel() == 0) return Status::Ok();

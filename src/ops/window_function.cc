@@ -25,6 +25,8 @@ Status Generate(KernelContext& ctx, Cosines c) {
   int64_t size = 0;
   SN_RETURN_IF_ERROR(ScalarInt(ctx, 0, "size", &size));
   if (size < 0) return ctx.Error("size must be non-negative, got " + std::to_string(size));
+  if (size > kMaxSignalLength)
+    return ctx.Unsupported("size " + std::to_string(size) + " is past the 2^30 supported");
   const DataType dtype = OutputDatatype(ctx.node);
   if (dtype == DataType::kUndefined)
     return ctx.Error("output_datatype " + std::to_string(ctx.node.AttrInt("output_datatype", 1)) +

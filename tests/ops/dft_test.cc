@@ -226,6 +226,9 @@ TEST(Dft, RejectsBadInputs) {
               "not a signal axis");
   ExpectError(OpTest("DFT").Input("x", Signal(4, false)).ConstInput("n", Int64(0)).Run(),
               "dft_length must be positive");
+  ExpectError(
+      OpTest("DFT").Input("x", Signal(4, false)).ConstInput("n", Int64(int64_t{1} << 40)).Run(),
+      "past the 2^30 supported");
   ExpectError(OpTest("DFT").Attr("onesided", int64_t{1}).Input("x", Signal(4, true)).Run(),
               "needs a real input");
   auto out = OpTest("DFT")

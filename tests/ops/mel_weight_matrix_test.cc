@@ -80,6 +80,9 @@ TEST(MelWeightMatrix, RejectsBadInputs) {
   out = Mel(5, 0, 16000, 100, 7000);
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), ::testing::HasSubstr("dft_length must be positive"));
+  out = Mel(int64_t{1} << 40, 32, 16000, 100, 7000);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), ::testing::HasSubstr("2^30 elements"));
   // An upper edge past the Nyquist frequency puts filters outside the spectrum.
   out = Mel(5, 32, 16000, 100, 30000);
   ASSERT_FALSE(out.ok());

@@ -91,6 +91,10 @@ TEST(WindowFunction, RejectsBadInputs) {
   out = OpTest("HammingWindow").Input("size", Tensor::FromVector<int64_t>({2, 3}, {2})).Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), ::testing::HasSubstr("one int32 or int64 value"));
+  // Sizes whose byte counts could overflow are refused before anything is allocated.
+  out = OpTest("HannWindow").Input("size", Size(int64_t{1} << 62)).Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kUnimplemented);
   out = OpTest("BlackmanWindow").Attr("output_datatype", int64_t{8}).Input("size", Size(4)).Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), ::testing::HasSubstr("not a numeric type"));
