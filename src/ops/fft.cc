@@ -106,17 +106,20 @@ void FftPlan::Radix2(Complex* a, bool inverse) const {
 }
 
 void FftPlan::Direct(Complex* a, bool inverse, Complex* out) const {
+  // The inverse is the forward sum of the conjugate, conjugated: one table, one loop.
   const int64_t n = n_;
+  if (inverse)
+    for (int64_t j = 0; j < n; ++j) a[j] = std::conj(a[j]);
   for (int64_t k = 0; k < n; ++k) {
     Complex sum{};
-    // The exponent k*j mod n, stepped by k: the table holds every root exactly once.
+    // The exponent k*j mod n, stepped by k: the table holds every root exactly once. The
+    // wrap is a select, not a branch, since its pattern changes with every k.
     for (int64_t j = 0, e = 0; j < n; ++j) {
-      const Complex w = roots_[static_cast<size_t>(e)];
-      sum += Mul(a[j], inverse ? std::conj(w) : w);
-      e += k;
-      if (e >= n) e -= n;
+      sum += Mul(a[j], roots_[static_cast<size_t>(e)]);
+      const int64_t next = e + k;
+      e = next >= n ? next - n : next;
     }
-    out[k] = sum;
+    out[k] = inverse ? std::conj(sum) : sum;
   }
   std::copy(out, out + n, a);
 }

@@ -27,8 +27,9 @@ using Complex = std::complex<double>;
 class FftPlan {
  public:
   enum class Method { kRadix2, kDirect, kBluestein };
-  // Lengths that are no power of two and shorter than this are summed directly.
-  static constexpr int64_t kDirectBelow = 64;
+  // Lengths that are no power of two and shorter than this are summed directly: measured,
+  // the sum beats Bluestein's three padded FFTs up to about 45 points.
+  static constexpr int64_t kDirectBelow = 48;
 
   // n >= 1.
   explicit FftPlan(int64_t n);
