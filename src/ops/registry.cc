@@ -23,6 +23,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     CumSumOps,
     DepthToSpaceOps,
     DetOps,
+    DftOps,
     DropoutOps,
     FusedConvOps,
     GatherOps,
@@ -34,6 +35,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     LossOps,
     MatMulOps,
     MeanVarianceNormalizationOps,
+    MelWeightMatrixOps,
     NonMaxSuppressionOps,
     NonZeroOps,
     OneHotOps,
@@ -51,6 +53,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     SliceOps,
     SoftmaxOps,
     SplitOps,
+    StftOps,
     TileOps,
     TopKOps,
     TransposeOps,
@@ -58,6 +61,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     UnaryOps,
     UniqueOps,
     VariadicOps,
+    WindowFunctionOps,
 };
 
 bool Before(const OpDef* a, const OpDef* b) {
