@@ -67,6 +67,7 @@ std::span<const OpDef> GatherNDOps();
 std::span<const OpDef> GemmOps();
 std::span<const OpDef> IdentityOps();
 std::span<const OpDef> InstanceNormalizationOps();
+std::span<const OpDef> LayerNormalizationOps();
 std::span<const OpDef> LrnOps();
 std::span<const OpDef> MatMulOps();
 std::span<const OpDef> NonMaxSuppressionOps();

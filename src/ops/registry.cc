@@ -26,6 +26,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     GemmOps,
     IdentityOps,
     InstanceNormalizationOps,
+    LayerNormalizationOps,
     LrnOps,
     MatMulOps,
     NonMaxSuppressionOps,
