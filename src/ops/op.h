@@ -61,6 +61,7 @@ std::span<const OpDef> ConvTransposeOps();
 std::span<const OpDef> CumSumOps();
 std::span<const OpDef> DepthToSpaceOps();
 std::span<const OpDef> DropoutOps();
+std::span<const OpDef> EinsumOps();
 std::span<const OpDef> FusedConvOps();
 std::span<const OpDef> GatherOps();
 std::span<const OpDef> GatherNDOps();

@@ -20,6 +20,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     CumSumOps,
     DepthToSpaceOps,
     DropoutOps,
+    EinsumOps,
     FusedConvOps,
     GatherOps,
     GatherNDOps,
