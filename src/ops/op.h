@@ -66,6 +66,7 @@ std::span<const OpDef> FusedConvOps();
 std::span<const OpDef> GatherOps();
 std::span<const OpDef> GatherNDOps();
 std::span<const OpDef> GemmOps();
+std::span<const OpDef> GridSampleOps();
 std::span<const OpDef> IdentityOps();
 std::span<const OpDef> InstanceNormalizationOps();
 std::span<const OpDef> LayerNormalizationOps();

@@ -25,6 +25,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     GatherOps,
     GatherNDOps,
     GemmOps,
+    GridSampleOps,
     IdentityOps,
     InstanceNormalizationOps,
     LayerNormalizationOps,
