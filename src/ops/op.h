@@ -81,6 +81,7 @@ std::span<const OpDef> ReduceOps();
 std::span<const OpDef> ReshapeOps();
 std::span<const OpDef> ResizeOps();
 std::span<const OpDef> ReverseSequenceOps();
+std::span<const OpDef> RoiAlignOps();
 std::span<const OpDef> ShapeOps();
 std::span<const OpDef> SliceOps();
 std::span<const OpDef> SoftmaxOps();

@@ -40,6 +40,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     ReshapeOps,
     ResizeOps,
     ReverseSequenceOps,
+    RoiAlignOps,
     ShapeOps,
     SliceOps,
     SoftmaxOps,
