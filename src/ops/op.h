@@ -72,6 +72,7 @@ std::span<const OpDef> InstanceNormalizationOps();
 std::span<const OpDef> LayerNormalizationOps();
 std::span<const OpDef> LrnOps();
 std::span<const OpDef> MatMulOps();
+std::span<const OpDef> MaxUnpoolOps();
 std::span<const OpDef> NonMaxSuppressionOps();
 std::span<const OpDef> NonZeroOps();
 std::span<const OpDef> OneHotOps();

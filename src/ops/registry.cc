@@ -31,6 +31,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     LayerNormalizationOps,
     LrnOps,
     MatMulOps,
+    MaxUnpoolOps,
     NonMaxSuppressionOps,
     NonZeroOps,
     OneHotOps,
