@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -281,8 +282,10 @@ void BatchedProduct(const T* a, bool trans_a, const T* b, bool trans_b, T* c, in
 // A and B contracted over the labels they share that `keep` does not mark. When the result's
 // labels are `final_labels`, it is written straight into `final_out` (the node's output).
 template <typename T>
-Operand Contract(const Operand& a, const Operand& b, const std::vector<bool>& keep, int threads,
-                 const Labels& final_labels, Tensor* final_out) {
+Status Contract(const KernelContext& ctx, const Operand& a, const Operand& b,
+                const std::vector<bool>& keep, const Labels& final_labels, Tensor* final_out,
+                Operand* result) {
+  const int threads = std::max(1, ctx.num_threads);
   const auto find = [](const Operand& op, int l) -> int {
     const auto it = std::find(op.labels.begin(), op.labels.end(), l);
     return it == op.labels.end() ? -1 : static_cast<int>(it - op.labels.begin());
@@ -330,11 +333,17 @@ Operand Contract(const Operand& a, const Operand& b, const std::vector<bool>& ke
   Operand out;
   out.labels = Joined({&batch, &ml, &nl});
   out.dims = sizes_of(out.labels);
+  // Contracting left to right can make an intermediate far larger than any input or the
+  // output (an outer product kept for a later operand).
+  if (!CheckOutputShape(ctx, out.dims, a.data.dtype()).ok())
+    return ctx.Error("an intermediate product of shape " + ShapeToString(out.dims) +
+                     " is too large");
   const bool into_final = out.labels == final_labels && out.dims == final_out->shape();
   out.data = into_final ? *final_out : Tensor(a.data.dtype(), out.dims);
   BatchedProduct(pa.data.data<T>(), trans_a, pb.data.data<T>(), trans_b, out.data.data<T>(), nbatch,
                  m, n, k, threads);
-  return out;
+  *result = std::move(out);
+  return Status::Ok();
 }
 
 template <typename T>
@@ -376,8 +385,11 @@ Status Evaluate(KernelContext& ctx, const Equation& eq, const std::vector<int64_
   Tensor* y;
   SN_RETURN_IF_ERROR(AllocOutput(ctx, 0, ops[0].data.dtype(), out_shape, &y));
   Operand acc = ops[0];
-  for (size_t i = 1; i < count; ++i)
-    acc = Contract<T>(acc, ops[i], needed_after[i], threads, eq.output, y);
+  for (size_t i = 1; i < count; ++i) {
+    Operand next;
+    SN_RETURN_IF_ERROR(Contract<T>(ctx, acc, ops[i], needed_after[i], eq.output, y, &next));
+    acc = std::move(next);
+  }
   acc = SumOut<T>(acc, in_output, threads);
   if (y->numel() > 0 && !acc.data.SharesBufferWith(*y))
     CopyAs(acc, eq.output, out_shape, y->raw_data(), threads);
@@ -414,7 +426,11 @@ Status Einsum(KernelContext& ctx) {
     }
   Status st = DispatchNumeric(ctx.input(0)->dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    return Evaluate<T>(ctx, eq, size);
+    try {
+      return Evaluate<T>(ctx, eq, size);
+    } catch (const std::bad_alloc&) {
+      return ctx.Error("out of memory for the intermediate products");
+    }
   });
   return st.ok() || st.code() != Status::Code::kUnimplemented ? st : ctx.Unsupported(st.message());
 }

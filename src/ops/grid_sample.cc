@@ -76,7 +76,13 @@ int Taps(const Geometry& g, size_t d, double v, int64_t idx[4], double w[4]) {
     if (g.padding == Padding::kBorder) x = std::clamp(x, 0.0, static_cast<double>(size - 1));
     if (g.padding == Padding::kReflection) x = Reflect(x, lo, hi);
   }
-  // Far outside (zeros padding) every tap reads zero; the clamp keeps the casts defined.
+  // Far outside (zeros padding) every tap reads zero; the clamp keeps the casts defined. An
+  // infinite position reflects to NaN, which reads zero too.
+  if (std::isnan(x)) {
+    idx[0] = -1;
+    w[0] = 0;
+    return 1;
+  }
   x = std::clamp(x, -1e15, 1e15);
   int n = 1;
   int64_t first;

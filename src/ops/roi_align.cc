@@ -28,7 +28,9 @@ struct Sample {
 
 Sample BilinearSample(double y, double x, int64_t height, int64_t width) {
   Sample s;
-  if (y < -1.0 || y > static_cast<double>(height) || x < -1.0 || x > static_cast<double>(width))
+  // Written so that NaN positions read zero as well.
+  if (!(y >= -1.0 && y <= static_cast<double>(height) && x >= -1.0 &&
+        x <= static_cast<double>(width)))
     return s;
   y = std::max(y, 0.0);
   x = std::max(x, 0.0);
@@ -82,7 +84,7 @@ void PoolRoi(const Params& p, const T* x, int64_t channels, int64_t height, int6
   const auto grid = [&](double extent, int64_t bins) -> int64_t {
     if (p.sampling_ratio > 0) return p.sampling_ratio;
     const double n = std::ceil(extent / static_cast<double>(bins));
-    return static_cast<int64_t>(std::clamp(n, 0.0, 1024.0));
+    return n >= 1 ? static_cast<int64_t>(std::min(n, 1024.0)) : 0;  // NaN: none
   };
   const int64_t gh = grid(roi_h, p.out_h), gw = grid(roi_w, p.out_w);
   const double count = static_cast<double>(std::max<int64_t>(gh * gw, 1));

@@ -186,6 +186,18 @@ TEST(Einsum, ZeroSizedContraction) {
   EXPECT_THAT(Values((*out)[0]), ::testing::ElementsAre(0, 0, 0, 0, 0, 0));
 }
 
+// Left to right, ab and cd make the outer product abcd (10^12 elements) that ac and bd need:
+// refused with a Status, not attempted.
+TEST(Einsum, HugeIntermediateIsAnError) {
+  OpTest t("Einsum", 12);
+  t.Attr("equation", std::string("ab,cd,ac,bd->"));
+  for (int i = 0; i < 4; ++i) t.Input("x" + std::to_string(i), RandomTensor({1000, 1000}, 1));
+  auto out = t.Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(out.status().message(), ::testing::HasSubstr("too large"));
+}
+
 TEST(Einsum, Errors) {
   const auto run = [](const std::string& eq, std::vector<Shape> shapes) {
     OpTest t("Einsum", 12);

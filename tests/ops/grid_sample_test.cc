@@ -4,6 +4,7 @@
 // taps, one output element at a time); its outputs are kept here as literals.
 #include <gmock/gmock.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,19 @@ TEST(GridSample, DoubleGridWithFloatInput) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].dtype(), DataType::kFloat32);
   EXPECT_THAT(Values((*out)[0]), ::testing::ElementsAre(1, 4, 2.5));
+}
+
+// NaN positions, and infinite ones that reflection turns into NaN, read zero.
+TEST(GridSample, NonFinitePositionsReadZero) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const char* padding : {"zeros", "border", "reflection"})
+    for (const char* mode : {"bilinear", "nearest", "bicubic"}) {
+      auto out = Sample(16, kX2, F({nan, 0, 0, nan, inf, 0}, {1, 1, 3, 2}), mode, padding, 0);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      EXPECT_EQ((*out)[0].dim(3), 3);
+      EXPECT_EQ(Values((*out)[0])[0], 0.0) << mode << " " << padding;
+    }
 }
 
 TEST(GridSample, Errors) {

@@ -3,6 +3,7 @@
 // outside reads 0; max mode keeps the largest weighted corner); its outputs are kept here.
 #include <gmock/gmock.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,13 @@ TEST(RoiAlign, Opset10OutputHalfPixelAdaptiveSampling) {
                              1.10898f, 0.584375f, -0.344062f, 0.34125f, 0.973437f},
                             {2, 2, 1, 3}),
                           (*out)[0], 1e-5, 1e-5));
+}
+
+TEST(RoiAlign, NonFiniteRegionsPoolToZero) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto out = Align(16, {nan, 0, 2, 2, 0, 0, nan, nan}, {0, 1}, 2, 2, 0, 1, "avg");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  for (double v : Values((*out)[0])) EXPECT_EQ(v, 0.0);
 }
 
 TEST(RoiAlign, Errors) {
