@@ -447,17 +447,29 @@ std::optional<Dims> InferEinsum(InferContext& ctx) {
     return std::nullopt;
   Dims out;
   for (int l : eq.output) {
-    // The size a label has where it is not 1; 1 when every operand says 1; else unknown.
-    std::optional<int64_t> size;
-    bool all_known_ones = true;
+    // A known size other than 1 wins; else one symbol that every unknown occurrence shares
+    // (the others being 1); 1 when every occurrence is 1; else unknown.
+    std::optional<int64_t> known;
+    std::string symbol;
+    bool one_symbol = true, all_ones = true;
     for (size_t i = 0; i < eq.inputs.size(); ++i)
       for (size_t d = 0; d < eq.inputs[i].size(); ++d) {
         if (eq.inputs[i][d] != l) continue;
         const ir::Dim& dim = ctx.inputs[i].dims()[d];
-        if (dim.known() && dim.value != 1) size = dim.value;
-        if (!dim.known()) all_known_ones = false;
+        if (dim.known()) {
+          if (dim.value != 1) known = dim.value;
+          continue;
+        }
+        all_ones = false;
+        if (dim.symbol.empty() || (!symbol.empty() && symbol != dim.symbol)) one_symbol = false;
+        symbol = dim.symbol;
       }
-    out.push_back(size ? ir::Dim::Known(*size) : (all_known_ones ? ir::Dim::Known(1) : ir::Dim{}));
+    if (known)
+      out.push_back(ir::Dim::Known(*known));
+    else if (all_ones)
+      out.push_back(ir::Dim::Known(1));
+    else
+      out.push_back(one_symbol ? ir::Dim::Symbol(symbol) : ir::Dim{});
   }
   return out;
 }
