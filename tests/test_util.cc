@@ -59,6 +59,13 @@ OpTest& OpTest::Attr(const std::string& key, const Tensor& v) {
   return *this;
 }
 
+OpTest& OpTest::Attr(const std::string& key, std::shared_ptr<ir::Graph> body) {
+  auto& a = node_->attributes[key];
+  a.kind = ir::Attribute::Kind::kGraph;
+  a.g = std::move(body);
+  return *this;
+}
+
 OpTest& OpTest::Input(const std::string& name, Tensor value) {
   node_->inputs.push_back(name);
   model_.graph.inputs.push_back(name);

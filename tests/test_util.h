@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ class OpTest {
   OpTest& Attr(const std::string& key, const std::vector<float>& v);
   OpTest& Attr(const std::string& key, const std::vector<std::string>& v);
   OpTest& Attr(const std::string& key, const Tensor& v);
+  // A subgraph (If branches, Loop and Scan bodies; tests/ops/body_builder.h builds them).
+  OpTest& Attr(const std::string& key, std::shared_ptr<ir::Graph> body);
   // A graph input fed at run time.
   OpTest& Input(const std::string& name, Tensor value);
   // An initializer (constant) input.

@@ -108,7 +108,11 @@ Status Graph::TopologicalSort() {
   std::vector<std::vector<size_t>> consumers(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
     std::set<size_t> deps;
-    for (const std::string& in : nodes[i].inputs) {
+    std::unordered_set<std::string> captured;  // a body's reads of this scope order it too
+    CollectSubgraphReads(nodes[i], &captured);
+    std::vector<std::string> reads = nodes[i].inputs;
+    reads.insert(reads.end(), captured.begin(), captured.end());
+    for (const std::string& in : reads) {
       if (in.empty() || available.count(in)) continue;
       auto it = producer.find(in);
       if (it == producer.end())
@@ -159,15 +163,27 @@ Status Graph::Validate() const {
   return Status::Ok();
 }
 
-void CollectSubgraphReads(const Node& node, std::unordered_set<std::string>* names) {
-  for (const auto& [key, a] : node.attributes) {
-    if (a.kind != Attribute::Kind::kGraph || !a.g) continue;
-    for (const Node& inner : a.g->nodes) {
-      names->insert(inner.inputs.begin(), inner.inputs.end());
-      CollectSubgraphReads(inner, names);
-    }
-    names->insert(a.g->outputs.begin(), a.g->outputs.end());
+void CollectOuterReads(const Graph& body, std::unordered_set<std::string>* names) {
+  // ONNX values are assigned once across all scopes, so a name the body defines itself is
+  // never an outer one: what it reads minus what it defines is exactly what it captures.
+  std::unordered_set<std::string> defined(body.inputs.begin(), body.inputs.end());
+  for (const auto& [name, t] : body.initializers) defined.insert(name);
+  for (const Node& inner : body.nodes) defined.insert(inner.outputs.begin(), inner.outputs.end());
+  auto need = [&](const std::string& v) {
+    if (!v.empty() && !defined.count(v)) names->insert(v);
+  };
+  std::unordered_set<std::string> nested;
+  for (const Node& inner : body.nodes) {
+    for (const std::string& v : inner.inputs) need(v);
+    CollectSubgraphReads(inner, &nested);
   }
+  for (const std::string& v : nested) need(v);
+  for (const std::string& v : body.outputs) need(v);
+}
+
+void CollectSubgraphReads(const Node& node, std::unordered_set<std::string>* names) {
+  for (const auto& [key, a] : node.attributes)
+    if (a.kind == Attribute::Kind::kGraph && a.g) CollectOuterReads(*a.g, names);
 }
 
 }  // namespace supernova::ir

@@ -94,9 +94,12 @@ class Graph {
   Status Validate() const;
 };
 
-// Every name the subgraphs of `node` (If/Loop bodies, at any depth) read or return. ONNX lets
-// a body read the enclosing graph's values by name, outside its node's inputs, so whatever
-// renames, removes or withholds values must keep these.
+// Every name of an enclosing scope that the subgraphs of `node` (If/Loop/Scan bodies, at any
+// depth) read or return: names a body defines itself (its inputs, initializers and node
+// outputs) are left out. ONNX lets a body read the enclosing graph's values by name, outside
+// its node's inputs, so whatever renames, removes or withholds values must keep these.
 void CollectSubgraphReads(const Node& node, std::unordered_set<std::string>* names);
+// The same for one body: the names it reads or returns that it does not define.
+void CollectOuterReads(const Graph& body, std::unordered_set<std::string>* names);
 
 }  // namespace supernova::ir

@@ -5,6 +5,8 @@
 // ctx.Output(i, dtype, shape) (fresh memory from the session's planner) or ctx.SetOutput(i, t)
 // (an alias such as a reshaped view of an input). It must not keep pointers past the call.
 // It reports user-caused problems (bad shape, unsupported dtype or attribute) as a Status.
+// A control-flow kernel (If, Loop, Scan) also reaches its bodies through ctx.subgraphs() and
+// the values of the enclosing scopes they read through ctx.outer() (ops/subgraph.h).
 #pragma once
 
 #include <memory>
@@ -18,6 +20,8 @@
 #include "supernova/tensor.h"
 
 namespace supernova::ops {
+
+class SubgraphRunner;  // ops/subgraph.h
 
 class KernelContext {
  public:
@@ -52,6 +56,20 @@ class KernelContext {
   std::vector<Tensor>& outputs() { return outputs_; }
   const std::shared_ptr<Allocator>& allocator() const { return allocator_; }
 
+  // For a node with subgraphs: what runs them, and the values of the enclosing scopes they
+  // read (ir::CollectSubgraphReads), `names` sorted, `values` alongside. The executor sets
+  // both; both must outlive the kernel's call.
+  void SetScope(const SubgraphRunner* runner, std::span<const std::string> names,
+                std::span<const Tensor* const> values) {
+    subgraphs_ = runner;
+    outer_names_ = names;
+    outer_values_ = values;
+  }
+  // nullptr when the executor runs no subgraphs (constant folding, a provider without them).
+  const SubgraphRunner* subgraphs() const { return subgraphs_; }
+  // The enclosing scopes' value `name` a body reads, or nullptr when the executor gave none.
+  const Tensor* outer(const std::string& name) const;
+
   // InvalidArgument naming the node: "Conv 'conv1': <message>".
   Status Error(const std::string& message) const {
     return Status::InvalidArgument(node.Label() + ": " + message);
@@ -64,6 +82,9 @@ class KernelContext {
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor> outputs_;
   std::shared_ptr<Allocator> allocator_;
+  const SubgraphRunner* subgraphs_ = nullptr;
+  std::span<const std::string> outer_names_;
+  std::span<const Tensor* const> outer_values_;
 };
 
 using KernelFn = Status (*)(KernelContext&);

@@ -25,6 +25,10 @@
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
+namespace supernova::ops {
+class SubgraphRunner;  // ops/subgraph.h; only the fallback's kernels run subgraphs
+}  // namespace supernova::ops
+
 namespace supernova::providers {
 
 // Whether a provider runs a node, and why not.
@@ -62,6 +66,9 @@ struct RunContext {
   int num_threads = 1;  // host threads the piece may use
   // When the session profiles, pieces append the time of each node (or fused group) they run.
   std::vector<NodeTime>* profile = nullptr;
+  // The compiled bodies of control-flow nodes (If, Loop, Scan), which the partitioner gives
+  // only to fallback providers; their kernels run the bodies through it.
+  const ops::SubgraphRunner* subgraphs = nullptr;
 };
 
 // A compiled piece. Run() may be called from several threads at once.

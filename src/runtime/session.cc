@@ -14,6 +14,7 @@
 #include "providers/provider.h"
 #include "runtime/memory_planner.h"
 #include "runtime/placement.h"
+#include "runtime/program.h"
 #include "runtime/provider_registry.h"
 #include "runtime/tensor_info.h"
 
@@ -30,34 +31,15 @@ std::string TensorInfo::ToString() const {
   return s + "]";
 }
 
-namespace {
-
-// One step of a run: a provider's compiled piece, or a copy between the host and a device.
-// `node` (of the lowered graph) names it and its values, which live in numbered slots.
-struct Step {
-  const ir::Node* node;
-  const providers::CompiledPiece* piece = nullptr;
-  const providers::ExecutionProvider* copier = nullptr;  // a MemcpyToDevice/ToHost step
-  bool to_device = false;
-  std::vector<int> inputs;   // slot per input
-  std::vector<int> outputs;  // slot per output
-  std::vector<int> release;  // slots whose last use is this step
-};
-
-}  // namespace
-
 class Session::Impl {
  public:
   SessionOptions options;
   ir::Model model;
   std::vector<std::unique_ptr<providers::ExecutionProvider>> providers;  // asked, in order
-  std::vector<std::unique_ptr<providers::CompiledPiece>> pieces;
+  runtime::Bodies bodies;  // before the program, which points into it
+  std::unique_ptr<runtime::Program> program;
   PlacementReport placement;
   std::vector<TensorInfo> inputs, outputs;
-  std::vector<Step> steps;
-  std::vector<Tensor> constants;  // slot -> tensor for initializers, else undefined
-  std::vector<int> input_slots, output_slots;
-  size_t num_slots = 0;
   size_t weights_bytes = 0;
   int num_threads = 1;
 
@@ -74,7 +56,6 @@ class Session::Impl {
 };
 
 Status Session::Impl::Prepare() {
-  ir::Graph& g = model.graph;
   if (options.num_threads < 0)
     return Status::InvalidArgument("num_threads must be >= 0 (0 means one per core)");
   num_threads = options.num_threads > 0 ? options.num_threads
@@ -87,116 +68,18 @@ Status Session::Impl::Prepare() {
   po.num_threads = num_threads;
   po.optimization = options.optimization;
   runtime::ProviderSet set = runtime::MakeProviders(options.providers, po, false);
-  std::vector<std::string> notes = std::move(set.notes);
-  const std::vector<const providers::ExecutionProvider*> usable = std::move(set.asked);
   providers = std::move(set.owned);
 
-  // Rewrites every provider can read; the cpu's own fusions wait for its pieces (Compile).
-  // Before placement, so that dead-node elimination may drop an unsupported node whose output
-  // nobody reads. Hoisting constants adds initializers and Partition reorders g.nodes: all
-  // before any slot exists. Providers take values of known type and rank only.
-  SN_RETURN_IF_ERROR(
-      optimizer::Optimize(g, options.optimization, nullptr, optimizer::PassSet::kPortable));
-  SN_RETURN_IF_ERROR(runtime::PrepareForPlacement(g));
-  runtime::Placement pl = runtime::PlanPlacement(g, usable);
-
-  // Unsupported operators are reported all at once, so a user sees the full gap.
-  if (std::vector<size_t> unplaced = runtime::Unplaced(pl); !unplaced.empty()) {
-    std::map<std::string, std::string> missing;  // "domain:op" -> first node
-    for (size_t i : unplaced) {
-      const ir::Node& n = g.nodes[i];
-      missing.emplace(n.domain.empty() ? n.op_type : n.domain + "." + n.op_type, n.Label());
-    }
-    std::string msg = "unsupported operator";
-    msg += missing.size() > 1 ? "s: " : ": ";
-    bool first = true;
-    for (const auto& [op, node] : missing) {
-      msg += (first ? "" : ", ") + op + " (first at " + node + ")";
-      first = false;
-    }
-    return Status::Unimplemented(msg);
-  }
-
-  // Compile every piece. One that fails goes, whole, to the first fallback provider (which
-  // runs whatever has a kernel), with the reason recorded; a fallback that fails fails Open.
-  int fallback = 0;
-  while (!usable[fallback]->is_fallback()) ++fallback;
-  pieces.resize(pl.pieces.size());
-  for (size_t k = 0; k < pl.pieces.size(); ++k) {
-    providers::Piece piece;
-    piece.graph = &g;
-    for (size_t i : pl.pieces[k].nodes) piece.nodes.push_back(&g.nodes[i]);
-    runtime::PieceBoundary(g, pl.pieces[k].nodes, &piece.inputs, &piece.outputs);
-    const providers::ExecutionProvider* ep = usable[pl.pieces[k].provider];
-    auto c = ep->Compile(piece);
-    if (!c.ok() && !ep->is_fallback()) {
-      runtime::MovePiece(
-          pl, k, fallback,
-          std::string(ep->name()) + ": could not compile its piece (" + c.status().message() + ")");
-      c = usable[fallback]->Compile(piece);
-    }
-    if (!c.ok()) return c.status();
-    pieces[k] = std::move(*c);
-  }
-
-  runtime::LoweredGraph lowered = runtime::Lower(g, pl, usable);
-  placement = runtime::Describe(g, pl, usable, lowered.copies);
-  for (const auto* ep : usable)
-    if (std::none_of(pl.pieces.begin(), pl.pieces.end(),
-                     [&](const auto& piece) { return usable[piece.provider] == ep; }))
-      notes.push_back(std::string(ep->name()) + ": took no nodes");
-  placement.notes = std::move(notes);
-  g.nodes = std::move(lowered.nodes);
-
-  std::unordered_map<std::string, int> slot;
-  auto slot_of = [&](const std::string& name) {
-    auto [it, inserted] = slot.emplace(name, static_cast<int>(slot.size()));
-    return it->second;
-  };
+  runtime::CompileOptions co;
+  co.providers = std::move(set.asked);
+  co.optimization = options.optimization;
+  placement.notes = std::move(set.notes);
+  SN_ASSIGN_OR_RETURN(program,
+                      runtime::Program::Compile(std::move(model.graph), co, &bodies, &placement));
+  const ir::Graph& g = program->graph();
   for (const auto& [name, t] : g.initializers) weights_bytes += t.nbytes();
-  for (const std::string& in : g.inputs) {
-    input_slots.push_back(slot_of(in));
-    inputs.push_back(runtime::DescribeValue(g, in));
-  }
-  for (const ir::Node& n : g.nodes) {
-    Step st;
-    st.node = &n;
-    if (n.op_type == "Piece") {
-      st.piece = pieces[static_cast<size_t>(n.AttrInt("piece", -1))].get();
-    } else {  // MemcpyToDevice / MemcpyToHost
-      st.copier = usable[static_cast<size_t>(n.AttrInt("provider", -1))];
-      st.to_device = n.op_type == "MemcpyToDevice";
-    }
-    for (const std::string& in : n.inputs) st.inputs.push_back(slot_of(in));
-    for (const std::string& out : n.outputs) st.outputs.push_back(slot_of(out));
-    steps.push_back(std::move(st));
-  }
-  for (const std::string& out : g.outputs) {
-    output_slots.push_back(slot_of(out));
-    outputs.push_back(runtime::DescribeValue(g, out));
-  }
-  num_slots = slot.size();
-  // The pieces hold the constants they read; the session keeps only those that are graph
-  // outputs themselves (a model may return a weight).
-  constants.resize(num_slots);
-  for (const auto& [name, t] : g.initializers)
-    if (auto it = slot.find(name); it != slot.end()) constants[it->second] = t;
-
-  // Lifetime: a value dies after the last step that reads it, unless it is a graph output,
-  // a graph input (caller-owned) or a constant.
-  std::vector<int> last_use(num_slots, -1);
-  for (size_t i = 0; i < steps.size(); ++i) {
-    for (int s : steps[i].inputs) last_use[s] = static_cast<int>(i);
-    for (int s : steps[i].outputs)  // an output nobody reads dies where it is made
-      if (last_use[s] < static_cast<int>(i)) last_use[s] = static_cast<int>(i);
-  }
-  std::vector<bool> pinned(num_slots, false);
-  for (int s : output_slots) pinned[s] = true;
-  for (int s : input_slots) pinned[s] = true;
-  for (size_t s = 0; s < num_slots; ++s)
-    if (constants[s].defined()) pinned[s] = true;
-  for (size_t s = 0; s < num_slots; ++s)
-    if (!pinned[s] && last_use[s] >= 0) steps[last_use[s]].release.push_back(static_cast<int>(s));
+  for (const std::string& in : g.inputs) inputs.push_back(runtime::DescribeValue(g, in));
+  for (const std::string& out : g.outputs) outputs.push_back(runtime::DescribeValue(g, out));
   return Status::Ok();
 }
 
@@ -262,7 +145,7 @@ std::vector<NodeProfile> Session::LastProfile() const {
 Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
                     std::vector<Tensor>* outputs, RunStats* stats) const {
   const Impl& im = *impl_;
-  std::vector<Tensor> values = im.constants;  // handles only: constants are shared
+  std::vector<const Tensor*> feeds(im.inputs.size(), nullptr);
   std::vector<bool> fed(im.inputs.size(), false);
   for (const auto& [name, tensor] : inputs) {
     size_t k = 0;
@@ -276,7 +159,7 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
     if (!tensor.defined()) return Status::InvalidArgument("input '" + name + "' is empty");
     SN_RETURN_IF_ERROR(im.CheckInput(im.inputs[k], tensor));
     fed[k] = true;
-    values[im.input_slots[k]] = tensor;
+    feeds[k] = &tensor;
   }
   for (size_t k = 0; k < fed.size(); ++k)
     if (!fed[k]) return Status::InvalidArgument("missing input '" + im.inputs[k].name + "'");
@@ -302,54 +185,9 @@ Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
     }
   } give_back{im, pool};
   std::vector<providers::NodeTime> profile;
-  providers::RunContext ctx{pool, im.num_threads, im.options.profiling ? &profile : nullptr};
-
-  for (const Step& st : im.steps) {
-    std::vector<const Tensor*> in;
-    in.reserve(st.inputs.size());
-    for (int s : st.inputs) {
-      if (!values[s].defined())
-        return Status::Internal(st.node->Label() + ": input was not computed");
-      in.push_back(&values[s]);
-    }
-    std::vector<Tensor> produced(st.outputs.size());
-    const size_t profiled = profile.size();
-    auto t0 = std::chrono::steady_clock::now();
-    Status s;
-    try {
-      if (st.piece) {
-        s = st.piece->Run(ctx, std::span<const Tensor* const>(in), &produced);
-        if (s.ok() && produced.size() != st.outputs.size())
-          s = Status::Internal(st.node->Label() + ": piece made " +
-                               std::to_string(produced.size()) + " outputs, expected " +
-                               std::to_string(st.outputs.size()));
-      } else {
-        s = st.to_device ? st.copier->CopyToDevice(*in[0], &produced[0])
-                         : st.copier->CopyToHost(*in[0], &produced[0]);
-      }
-      // Pieces name the node that failed in their own messages; a copy is named here.
-      if (!s.ok() && st.copier) s = s.WithContext(st.node->Label());
-    } catch (const std::bad_alloc&) {  // a model asking for more memory than the device has
-      s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
-    }
-    if (!s.ok()) return s;
-    // A piece that profiled its own nodes has said enough; other steps count as one entry.
-    if (im.options.profiling && profile.size() == profiled) {
-      double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      profile.push_back({st.node->name, st.node->op_type, ms});
-    }
-    for (size_t i = 0; i < st.outputs.size(); ++i) {
-      if (!produced[i].defined())
-        return Status::Internal(st.node->Label() + ": did not produce output " + std::to_string(i));
-      values[st.outputs[i]] = std::move(produced[i]);
-    }
-    for (int r : st.release) values[r] = Tensor();
-  }
-
-  outputs->clear();
-  for (int s : im.output_slots) outputs->push_back(values[s]);
-  values.clear();
+  providers::RunContext ctx{pool, im.num_threads, im.options.profiling ? &profile : nullptr,
+                            &im.bodies};
+  SN_RETURN_IF_ERROR(im.program->Run(ctx, feeds, outputs));
   const size_t peak = pool->peak_bytes() - live_at_start;
   if (stats) {
     stats->peak_bytes = peak;

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <new>
@@ -26,6 +27,9 @@ struct Step {
   std::vector<int> inputs;   // slot per input, -1 when omitted
   std::vector<int> outputs;  // slot per output, -1 when omitted
   std::vector<int> release;  // slots whose last use is this step
+  // A node with subgraphs: the values of this scope its bodies read (sorted) and their slots.
+  std::vector<std::string> outer_names;
+  std::vector<int> outer_slots;
 };
 
 // The piece as a graph of its own: its nodes, the initializers and types they use, the
@@ -122,6 +126,11 @@ Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
       st.node = &n;
       st.fn = def->kernel;
       st.opset = g.Opset(n.domain);
+      std::unordered_set<std::string> outer;
+      ir::CollectSubgraphReads(n, &outer);
+      st.outer_names.assign(outer.begin(), outer.end());
+      std::sort(st.outer_names.begin(), st.outer_names.end());
+      for (const std::string& v : st.outer_names) st.outer_slots.push_back(slot_of(v));
     }
     for (const std::string& in : st.node->inputs)
       st.inputs.push_back(in.empty() ? -1 : slot_of(in));
@@ -139,6 +148,7 @@ Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
   for (size_t i = 0; i < steps_.size(); ++i) {
     for (int s : steps_[i].inputs)
       if (s >= 0) last_use[s] = static_cast<int>(i);
+    for (int s : steps_[i].outer_slots) last_use[s] = static_cast<int>(i);
     for (int s : steps_[i].outputs)  // an output nobody reads dies where it is made
       if (s >= 0 && last_use[s] < static_cast<int>(i)) last_use[s] = static_cast<int>(i);
   }
@@ -181,6 +191,12 @@ Status CpuPiece::Run(const providers::RunContext& ctx, std::span<const Tensor* c
     }
     while (!in.empty() && in.back() == nullptr) in.pop_back();
     KernelContext kc(*st.node, st.opset, std::move(in), allocator, threads);
+    std::vector<const Tensor*> outer;
+    if (!st.outer_slots.empty()) {
+      outer.reserve(st.outer_slots.size());
+      for (int s : st.outer_slots) outer.push_back(&values[s]);
+    }
+    kc.SetScope(ctx.subgraphs, st.outer_names, outer);
     const auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
