@@ -147,5 +147,59 @@ TEST(ControlFlow, AnUnsupportedOpInABodyFailsOpenNamingTheNode) {
   EXPECT_THAT(s.status().message(), ::testing::HasSubstr("unsupported operator: NoSuchOp"));
 }
 
+// A body reading a value that a oneDNN region makes: the cpu provider groups region nodes by
+// reordering its piece, and an If whose own inputs are ready from the start must still wait
+// for what its branches read (Silero VAD v5 has this shape). y = relu(x) + 1 or relu(x) - 1.
+TEST(ControlFlow, BodyWaitsForTheRegionThatMakesWhatItReads) {
+  BodyBuilder then_b;
+  then_b.Const("one", Floats({1}, {1}));
+  then_b.Node("Add", {"r", "one"}, {"up"});
+  then_b.Out("up", DataType::kFloat32, Shape{1, 2, 2, 2});
+  BodyBuilder else_b;
+  else_b.Const("one", Floats({1}, {1}));
+  else_b.Node("Sub", {"r", "one"}, {"down"});
+  else_b.Out("down", DataType::kFloat32, Shape{1, 2, 2, 2});
+
+  ir::Model m;
+  ir::Graph& g = m.graph;
+  g.opsets[""] = 16;
+  g.inputs = {"x", "cond"};
+  g.value_types["x"] = ir::ValueType::Static(DataType::kFloat32, {1, 2, 2, 2});
+  g.value_types["cond"] = ir::ValueType::Static(DataType::kBool, {});
+  ir::Node relu;
+  relu.op_type = "Relu";
+  relu.name = "relu";
+  relu.inputs = {"x"};
+  relu.outputs = {"r"};
+  g.nodes.push_back(relu);
+  ir::Node branch;
+  branch.op_type = "If";
+  branch.name = "branch";
+  branch.inputs = {"cond"};
+  branch.outputs = {"y"};
+  BodyBuilder::SetGraph(branch, "then_branch", then_b.graph());
+  BodyBuilder::SetGraph(branch, "else_branch", else_b.graph());
+  g.nodes.push_back(branch);
+  g.outputs = {"y"};
+  auto bytes = ir::ExportOnnxBytes(m);
+  ASSERT_TRUE(bytes.ok());
+  const Tensor x = Floats({-2, -1, 0, 1, 2, 3, -4, 5}, {1, 2, 2, 2});
+  for (const char* provider : {"cpu", "cpu_reference"}) {
+    SessionOptions so;
+    so.num_threads = 1;
+    so.providers = {provider};
+    auto s = Session::OpenBytes(*bytes, so);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    std::vector<Tensor> out;
+    Status st = (*s)->Run({{"x", x}, {"cond", Tensor::FromVector<bool>({true}, {})}}, &out);
+    ASSERT_TRUE(st.ok()) << provider << ": " << st.ToString();
+    EXPECT_TRUE(TensorsNear(Floats({1, 1, 1, 2, 3, 4, 1, 6}, {1, 2, 2, 2}), out[0])) << provider;
+    st = (*s)->Run({{"x", x}, {"cond", Tensor::FromVector<bool>({false}, {})}}, &out);
+    ASSERT_TRUE(st.ok()) << provider << ": " << st.ToString();
+    EXPECT_TRUE(TensorsNear(Floats({-1, -1, -1, 0, 1, 2, -1, 4}, {1, 2, 2, 2}), out[0]))
+        << provider;
+  }
+}
+
 }  // namespace
 }  // namespace supernova::testing

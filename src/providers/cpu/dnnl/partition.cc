@@ -3,6 +3,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "providers/cpu/dnnl/plan_builder.h"
 #include "providers/cpu/dnnl/region.h"
@@ -205,7 +206,12 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
   std::vector<int> pending(n, 0);
   for (size_t i = 0; i < n; ++i) {
     std::unordered_set<size_t> seen;
-    for (const std::string& in : g.nodes[i].inputs) {
+    // A node with bodies (If, Loop, Scan) also depends on what its bodies read from here.
+    std::vector<std::string> reads = g.nodes[i].inputs;
+    std::unordered_set<std::string> captured;
+    ir::CollectSubgraphReads(g.nodes[i], &captured);
+    reads.insert(reads.end(), captured.begin(), captured.end());
+    for (const std::string& in : reads) {
       auto it = in.empty() ? producer.end() : producer.find(in);
       if (it != producer.end() && it->second != i && seen.insert(it->second).second) {
         consumers[it->second].push_back(i);
