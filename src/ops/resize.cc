@@ -403,6 +403,10 @@ std::optional<Dims> ResizeShape(InferContext& ctx) {
   if (!ctx.in(0).has_rank()) return std::nullopt;
   const Dims& x = ctx.in(0).dims();
   const bool resize = n.op_type == "Resize";
+  // Opset 18's axes and aspect-ratio policies: the output follows ParseResize at run time.
+  if (resize &&
+      (n.HasAttr("axes") || n.AttrString("keep_aspect_ratio_policy", "stretch") != "stretch"))
+    return std::nullopt;
   if (resize && ctx.inputs.size() > 3) {
     if (auto sizes = ConstInts(ctx.in(3)); sizes && sizes->size() == x.size()) {
       Dims out;

@@ -117,5 +117,18 @@ TEST(ShapeRules, NormalizationsKeepTheInputShape) {
             "float32[N,32,7]");
 }
 
+// Resize with keep_aspect_ratio_policy: sizes [4, 3] for a 2x2 image give 3x3 (the smaller
+// ratio), not the sizes as written, so the rule leaves the shape to the kernel.
+TEST(ShapeRules, ResizeWithAnAspectPolicyIsNotTheSizes) {
+  const std::vector<std::pair<std::string, Tensor>> inputs = {
+      {"roi", Tensor(DataType::kFloat32, {0})},
+      {"scales", Tensor(DataType::kFloat32, {0})},
+      {"sizes", Tensor::FromVector<int64_t>({1, 1, 4, 3}, {4})}};
+  const ValueType x = Typed({Dim::Known(1), Dim::Known(1), Dim::Known(2), Dim::Known(2)});
+  EXPECT_EQ(Infer("Resize", {x}, {}, inputs), "float32[1,1,4,3]");
+  EXPECT_EQ(Infer("Resize", {x}, {{"keep_aspect_ratio_policy", Str("not_larger")}}, inputs),
+            "rank unknown");
+}
+
 }  // namespace
 }  // namespace supernova::ops
