@@ -105,6 +105,7 @@ std::span<const OpDef> SplitOps();
 std::span<const OpDef> StftOps();
 std::span<const OpDef> TileOps();
 std::span<const OpDef> TopKOps();
+std::span<const OpDef> TrainingOps();
 std::span<const OpDef> TransposeOps();
 std::span<const OpDef> TriluOps();
 std::span<const OpDef> UnaryOps();

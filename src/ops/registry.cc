@@ -64,6 +64,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     StftOps,
     TileOps,
     TopKOps,
+    TrainingOps,
     TransposeOps,
     TriluOps,
     UnaryOps,
