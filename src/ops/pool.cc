@@ -166,13 +166,29 @@ void MaxPoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt, Tensor
   }
 }
 
+// Sums the in-input taps of every window of each of `planes` planes of x into y, then hands
+// each finished output plane to `finish` (AveragePool divides, LpPool takes the root).
+template <typename T, typename Finish>
+void SumWindows(const T* x, const WindowGeometry& g3, const AxisTaps& td, const AxisTaps& th,
+                int64_t planes, T* y, int threads, Finish finish) {
+  const int64_t in_plane = g3.in[0] * g3.in[1] * g3.in[2];
+  const int64_t out_plane = g3.out[0] * g3.out[1] * g3.out[2];
+#pragma omp parallel for num_threads(threads) \
+    schedule(static) if (threads > 1 && planes * out_plane > 16384)
+  for (int64_t p = 0; p < planes; ++p) {
+    T* yp = y + p * out_plane;
+    RowwisePool(
+        x + p * in_plane, g3, td, th, T(0), [](T a, T b) { return a + b; }, yp);
+    finish(yp);
+  }
+}
+
 template <typename T>
 void AveragePoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt,
                       bool count_include_pad, int threads) {
   const int64_t planes = xt.dim(0) * xt.dim(1);
   const AxisTaps td = ComputeTaps(g3, 0), th = ComputeTaps(g3, 1), tw = ComputeTaps(g3, 2);
   const int64_t od_n = g3.out[0], oh_n = g3.out[1], ow_n = g3.out[2];
-  const int64_t in_plane = g3.in[0] * g3.in[1] * g3.in[2], out_plane = od_n * oh_n * ow_n;
   // Divisor per axis and output index: taps inside the input, or inside input plus padding.
   auto counts = [&](const AxisTaps& t) {
     std::vector<int64_t> c(t.lo.size());
@@ -181,14 +197,7 @@ void AveragePoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt,
     return c;
   };
   const std::vector<int64_t> cd = counts(td), ch = counts(th), cw = counts(tw);
-  const T* x = xt.data<T>();
-  T* y = yt.data<T>();
-#pragma omp parallel for num_threads(threads) \
-    schedule(static) if (threads > 1 && planes * out_plane > 16384)
-  for (int64_t p = 0; p < planes; ++p) {
-    T* yp = y + p * out_plane;
-    RowwisePool(
-        x + p * in_plane, g3, td, th, T(0), [](T a, T b) { return a + b; }, yp);
+  SumWindows(xt.data<T>(), g3, td, th, planes, yt.data<T>(), threads, [&](T* yp) {
     for (int64_t od = 0; od < od_n; ++od)
       for (int64_t oh = 0; oh < oh_n; ++oh) {
         T* yrow = yp + (od * oh_n + oh) * ow_n;
@@ -198,7 +207,7 @@ void AveragePoolTyped(const Tensor& xt, const WindowGeometry& g3, Tensor& yt,
           yrow[ow] = count > 0 ? yrow[ow] / static_cast<T>(count) : T(0);
         }
       }
-  }
+  });
 }
 
 // Reduces every (n, c) plane of X to one value.
@@ -295,20 +304,13 @@ Status LpPool(KernelContext& ctx) {
       const T a = std::abs(xp[i]);
       pp[i] = p == 1 ? a : p == 2 ? a * a : std::pow(a, static_cast<T>(p));
     }
-    const AxisTaps td = ComputeTaps(g, 0), th = ComputeTaps(g, 1);
-    const int64_t planes = x->dim(0) * x->dim(1);
-    const int64_t in_plane = g.in[0] * g.in[1] * g.in[2];
     const int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
-    T* yp = y.data<T>();
-#pragma omp parallel for num_threads(threads) \
-    schedule(static) if (threads > 1 && planes * out_plane > 16384)
-    for (int64_t c = 0; c < planes; ++c) {
-      T* yc = yp + c * out_plane;
-      RowwisePool(
-          pp + c * in_plane, g, td, th, T(0), [](T a, T b) { return a + b; }, yc);
-      for (int64_t o = 0; o < out_plane; ++o)
-        yc[o] = p == 1 ? yc[o] : p == 2 ? std::sqrt(yc[o]) : std::pow(yc[o], T(1) / T(p));
-    }
+    SumWindows(
+        pp, g, ComputeTaps(g, 0), ComputeTaps(g, 1), x->dim(0) * x->dim(1), y.data<T>(), threads,
+        [&](T* yc) {
+          for (int64_t o = 0; o < out_plane; ++o)
+            yc[o] = p == 1 ? yc[o] : p == 2 ? std::sqrt(yc[o]) : std::pow(yc[o], T(1) / T(p));
+        });
     return Status::Ok();
   });
 }
