@@ -45,6 +45,21 @@ class OpTest {
   std::vector<std::pair<std::string, Tensor>> feeds_;
 };
 
+// Tensors from literals: Floats({1, 2}, {2}), Ints<uint8_t>({1}, {1}), Int64s(...), Bool(true).
+// Shared by every test file: test files are compiled several to a unit (tests/CMakeLists.txt),
+// so a helper defined in two of them would collide.
+inline Tensor Floats(const std::vector<float>& v, Shape s) {
+  return Tensor::FromVector<float>(v, s);
+}
+template <typename T>
+Tensor Ints(const std::vector<T>& v, Shape s) {
+  return Tensor::FromVector<T>(v, s);
+}
+inline Tensor Int64s(const std::vector<int64_t>& v, Shape s) {
+  return Tensor::FromVector<int64_t>(v, s);
+}
+inline Tensor Bool(bool b) { return Tensor::FromVector<bool>({b}, {}); }
+
 // Element-wise comparison with |a - e| <= atol + rtol * |e| (floats) or equality.
 ::testing::AssertionResult TensorsNear(const Tensor& expected, const Tensor& actual,
                                        double rtol = 1e-5, double atol = 1e-6);

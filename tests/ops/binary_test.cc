@@ -11,8 +11,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 TEST(Add, PerChannelVectorOnLargeTensorMultiThreaded) {
   const int64_t n = 2, c = 8, hw = 64 * 64;
   std::vector<float> x(static_cast<size_t>(n * c * hw)), bias(static_cast<size_t>(c));

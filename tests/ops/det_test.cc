@@ -17,30 +17,28 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Tensor F(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 TEST(Det, HandComputed) {
   // [[1, 2], [3, 4]]: 4 - 6.
-  auto out = OpTest("Det", 11).Input("x", F({1, 2, 3, 4}, {2, 2})).Run();
+  auto out = OpTest("Det", 11).Input("x", Floats({1, 2, 3, 4}, {2, 2})).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-2}, {}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({-2}, {}), (*out)[0]));
   // [[0, 2, 1], [1, 0, 0], [0, 0, 3]] needs a row swap; cofactors along row 1: -1 * (2*3 - 0).
-  out = OpTest("Det", 11).Input("x", F({0, 2, 1, 1, 0, 0, 0, 0, 3}, {3, 3})).Run();
+  out = OpTest("Det", 11).Input("x", Floats({0, 2, 1, 1, 0, 0, 0, 0, 3}, {3, 3})).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-6}, {}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({-6}, {}), (*out)[0]));
 }
 
 TEST(Det, BatchedKeepsLeadingDims) {
   // diag(2, 3) = 6, a singular matrix = 0, the swap matrix = -1, 2 * identity = 4.
   auto out = OpTest("Det", 11)
-                 .Input("x", F({2, 0, 0, 3, 1, 2, 2, 4, 0, 1, 1, 0, 2, 0, 0, 2}, {2, 2, 2, 2}))
+                 .Input("x", Floats({2, 0, 0, 3, 1, 2, 2, 4, 0, 1, 1, 0, 2, 0, 0, 2}, {2, 2, 2, 2}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({6, 0, -1, 4}, {2, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({6, 0, -1, 4}, {2, 2}), (*out)[0]));
 }
 
 TEST(Det, EmptyMatricesHaveDeterminantOne) {
-  auto out = OpTest("Det", 11).Input("x", F({}, {3, 0, 0})).Run();
+  auto out = OpTest("Det", 11).Input("x", Floats({}, {3, 0, 0})).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(Values((*out)[0]), ElementsAre(1, 1, 1));
 }
@@ -64,7 +62,7 @@ TEST(Det, Random4x4AgainstLeibniz) {
     } while (std::next_permutation(p.begin(), p.end()));
     want.push_back(static_cast<float>(det));
   }
-  EXPECT_TRUE(TensorsNear(F(want, {5}), (*out)[0], 1e-5, 1e-5));
+  EXPECT_TRUE(TensorsNear(Floats(want, {5}), (*out)[0], 1e-5, 1e-5));
 }
 
 TEST(Det, DoubleAndFloat16) {
@@ -82,7 +80,7 @@ TEST(Det, DoubleAndFloat16) {
 
 TEST(Det, NonSquareIsAnError) {
   for (const Shape& s : {Shape{4}, Shape{2, 3}, Shape{1, 2, 1}}) {
-    auto out = OpTest("Det", 11).Input("x", F(std::vector<float>(NumElements(s), 1), s)).Run();
+    auto out = OpTest("Det", 11).Input("x", Floats(std::vector<float>(NumElements(s), 1), s)).Run();
     ASSERT_FALSE(out.ok()) << ShapeToString(s);
     EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
     EXPECT_THAT(out.status().message(), HasSubstr("[*, M, M]"));

@@ -77,7 +77,7 @@ Tensor Signal(int64_t n, bool complex) {
   return Tensor::FromVector<float>(v, {1, n, complex ? 2 : 1});
 }
 
-Tensor Floats(const std::vector<double>& v, Shape s) {
+Tensor FromDoubles(const std::vector<double>& v, Shape s) {
   return Tensor::FromVector<float>(std::vector<float>(v.begin(), v.end()), std::move(s));
 }
 
@@ -86,20 +86,20 @@ Tensor Int64(int64_t v) { return Tensor::FromVector<int64_t>({v}, {}); }
 TEST(Dft, PowerOfTwoMatchesNumpy) {
   auto out = OpTest("DFT").Input("x", Signal(16, false)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kFft16, {1, 16, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFft16, {1, 16, 2}), (*out)[0]));
 }
 
 TEST(Dft, OnesidedShortLengthMatchesRfft) {
   auto out = OpTest("DFT").Attr("onesided", int64_t{1}).Input("x", Signal(12, false)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kRfft12, {1, 7, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kRfft12, {1, 7, 2}), (*out)[0]));
 }
 
 TEST(Dft, PrimeLengthComplexMatchesNumpy) {
   // 67 is prime and past FftPlan::kDirectBelow: Bluestein's algorithm.
   auto out = OpTest("DFT").Input("x", Signal(67, true)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kFft67, {1, 67, 2}), (*out)[0], 1e-5, 1e-5));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFft67, {1, 67, 2}), (*out)[0], 1e-5, 1e-5));
 }
 
 TEST(Dft, InverseOfTheFirstDftLengthValues) {
@@ -109,7 +109,7 @@ TEST(Dft, InverseOfTheFirstDftLengthValues) {
                  .ConstInput("dft_length", Int64(8))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kIfft10Cut8, {1, 8, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kIfft10Cut8, {1, 8, 2}), (*out)[0]));
 }
 
 TEST(Dft, ZeroPadsToDftLength) {
@@ -118,7 +118,7 @@ TEST(Dft, ZeroPadsToDftLength) {
                  .Input("dft_length", Tensor::FromVector<int32_t>({8}, {1}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kFft5Pad8, {1, 8, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFft5Pad8, {1, 8, 2}), (*out)[0]));
 }
 
 TEST(Dft, AxisAttributeAtOpset17AndInputAtOpset20) {
@@ -127,15 +127,15 @@ TEST(Dft, AxisAttributeAtOpset17AndInputAtOpset20) {
   const Tensor x = Tensor::FromVector<float>(v, {2, 3, 4, 1});
   auto out = OpTest("DFT", 17).Attr("axis", int64_t{2}).Input("x", x).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kFftAxis2, {2, 3, 4, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFftAxis2, {2, 3, 4, 2}), (*out)[0]));
   // Opset 20: the axis is input 2, and -3 counts from the back (the last dim is no axis).
   out = OpTest("DFT", 20).Input("x", x).NoInput().ConstInput("axis", Int64(-3)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kFftAxis1, {2, 3, 4, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFftAxis1, {2, 3, 4, 2}), (*out)[0]));
   // Its default is -2, the last signal axis.
   out = OpTest("DFT", 20).Input("x", x).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kFftAxis2, {2, 3, 4, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFftAxis2, {2, 3, 4, 2}), (*out)[0]));
 }
 
 // The DFT by its definition, in long double, over a table of the n roots of unity.
@@ -199,8 +199,8 @@ TEST(Dft, HalfTypesComputeInDouble) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ((*out)[0].dtype(), DataType::kFloat16);
   // float16 keeps 11 significant bits.
-  EXPECT_TRUE(
-      TensorsNear(Floats(kFft16, {1, 16, 2}), Floats(Values((*out)[0]), {1, 16, 2}), 1e-3, 2e-3));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kFft16, {1, 16, 2}),
+                          FromDoubles(Values((*out)[0]), {1, 16, 2}), 1e-3, 2e-3));
 }
 
 TEST(Dft, MultiThreadedBatchMatchesOneThread) {
@@ -220,7 +220,7 @@ void ExpectError(Result<std::vector<Tensor>> out, const std::string& words) {
 
 TEST(Dft, RejectsBadInputs) {
   // The last dim must be 1 or 2.
-  ExpectError(OpTest("DFT").Input("x", Floats({1, 2, 3}, {1, 1, 3})).Run(), "[..., 1]");
+  ExpectError(OpTest("DFT").Input("x", FromDoubles({1, 2, 3}, {1, 1, 3})).Run(), "[..., 1]");
   // The last dim holds the parts and is no axis.
   ExpectError(OpTest("DFT").Attr("axis", int64_t{2}).Input("x", Signal(4, false)).Run(),
               "not a signal axis");

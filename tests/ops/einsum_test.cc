@@ -16,8 +16,6 @@ namespace {
 
 using nn::RandomTensor;
 
-Tensor F(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 // Sum over every label assignment of the product of the operands, for "ab,bc->ac"-style
 // equations (letters only, explicit output).
 Tensor BruteForce(const std::string& eq, const std::vector<Tensor>& in) {
@@ -58,7 +56,7 @@ Tensor BruteForce(const std::string& eq, const std::vector<Tensor>& in) {
     while (k > 0 && ++at[labels[k - 1]] == size[labels[k - 1]]) at[labels[--k]] = 0;
     if (k == 0) break;
   }
-  return F(std::vector<float>(y.begin(), y.end()), out_shape);
+  return Floats(std::vector<float>(y.begin(), y.end()), out_shape);
 }
 
 void ExpectMatchesBruteForce(const std::string& eq, const std::vector<Shape>& shapes,
@@ -117,42 +115,42 @@ TEST(Einsum, EllipsisBroadcastsLikeNumpy) {
   for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i % 7) - 3;
   auto out = OpTest("Einsum", 12)
                  .Attr("equation", std::string("...ij,...jk->...ik"))
-                 .Input("a", F(a, {2, 1, 2, 3}))
-                 .Input("b", F(b, {3, 3, 4}))
+                 .Input("a", Floats(a, {2, 1, 2, 3}))
+                 .Input("b", Floats(b, {3, 3, 4}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(
-      TensorsNear(F({2.5f,  1,  -0.5f,  1.5f,  -3.5f,  -0.5f, 2.5f,  -1.5f, -1.5f, -3,   2.5f,  1,
-                     4.5f,  -3, -3.5f,  -0.5f, 1.5f,   0,     -1.5f, -3,    -1.5f, 1.5f, 4.5f,  -3,
-                     -9.5f, -2, 5.5f,   -4.5f, -15.5f, -3.5f, 8.5f,  -7.5f, 10.5f, -3,   -9.5f, -2,
-                     16.5f, -3, -15.5f, -3.5f, -4.5f,  3,     10.5f, -3,    -7.5f, 4.5f, 16.5f, -3},
-                    {2, 3, 2, 4}),
-                  (*out)[0]));
+  EXPECT_TRUE(TensorsNear(
+      Floats({2.5f,  1,  -0.5f,  1.5f,  -3.5f,  -0.5f, 2.5f,  -1.5f, -1.5f, -3,   2.5f,  1,
+              4.5f,  -3, -3.5f,  -0.5f, 1.5f,   0,     -1.5f, -3,    -1.5f, 1.5f, 4.5f,  -3,
+              -9.5f, -2, 5.5f,   -4.5f, -15.5f, -3.5f, 8.5f,  -7.5f, 10.5f, -3,   -9.5f, -2,
+              16.5f, -3, -15.5f, -3.5f, -4.5f,  3,     10.5f, -3,    -7.5f, 4.5f, 16.5f, -3},
+             {2, 3, 2, 4}),
+      (*out)[0]));
 }
 
 TEST(Einsum, ImplicitOutputIsEllipsisThenLettersInAsciiOrder) {
-  const Tensor c = F({-2, -1, 0, 1, 2, 3}, {3, 2});
+  const Tensor c = Floats({-2, -1, 0, 1, 2, 3}, {3, 2});
   auto dot = OpTest("Einsum", 12)
                  .Attr("equation", std::string("...b,b"))
                  .Input("c", c)
-                 .Input("v", F({2, -1}, {2}))
+                 .Input("v", Floats({2, -1}, {2}))
                  .Run();
   ASSERT_TRUE(dot.ok()) << dot.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-3, -1, 1}, {3}), (*dot)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({-3, -1, 1}, {3}), (*dot)[0]));
   // 'A' sorts before 'b': the implicit output is "Ab", a transpose.
   auto t = OpTest("Einsum", 12).Attr("equation", std::string("b A")).Input("c", c).Run();
   ASSERT_TRUE(t.ok()) << t.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-2, 0, 2, -1, 1, 3}, {2, 3}), (*t)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({-2, 0, 2, -1, 1, 3}, {2, 3}), (*t)[0]));
 }
 
 TEST(Einsum, SizeOneLabelBroadcasts) {
   auto out = OpTest("Einsum", 12)
                  .Attr("equation", std::string("ij,jk->ik"))
-                 .Input("a", F({1, 2}, {2, 1}))
-                 .Input("b", F({1, 2, 3, 4, 5, 6}, {3, 2}))
+                 .Input("a", Floats({1, 2}, {2, 1}))
+                 .Input("b", Floats({1, 2, 3, 4, 5, 6}, {3, 2}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({9, 12, 18, 24}, {2, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({9, 12, 18, 24}, {2, 2}), (*out)[0]));
 }
 
 TEST(Einsum, IntegersAndFloat16) {
@@ -179,8 +177,8 @@ TEST(Einsum, IntegersAndFloat16) {
 TEST(Einsum, ZeroSizedContraction) {
   auto out = OpTest("Einsum", 12)
                  .Attr("equation", std::string("ij,jk->ik"))
-                 .Input("a", F({}, {2, 0}))
-                 .Input("b", F({}, {0, 3}))
+                 .Input("a", Floats({}, {2, 0}))
+                 .Input("b", Floats({}, {0, 3}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(Values((*out)[0]), ::testing::ElementsAre(0, 0, 0, 0, 0, 0));

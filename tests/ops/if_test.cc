@@ -7,9 +7,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-Tensor Bool(bool b) { return Tensor::FromVector<bool>({b}, {}); }
-
 // then: x + 1 (x read from the enclosing graph); else: a constant of another shape.
 struct Branches {
   std::shared_ptr<ir::Graph> then_branch, else_branch;

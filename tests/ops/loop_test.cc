@@ -7,10 +7,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-Tensor Int64s(const std::vector<int64_t>& v, Shape s) { return Tensor::FromVector<int64_t>(v, s); }
-Tensor Bool(bool b) { return Tensor::FromVector<bool>({b}, {}); }
-
 // (i, cond, s) -> (cond, s + float(i), s + float(i)): a running sum of the iteration numbers,
 // and every partial sum as a scan output.
 std::shared_ptr<ir::Graph> SumBody(bool cond_is_false = false) {

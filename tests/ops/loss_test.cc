@@ -19,11 +19,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Tensor F(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-Tensor I64(const std::vector<int64_t>& v, Shape s) { return Tensor::FromVector<int64_t>(v, s); }
-
 // Log-probabilities of 2 samples over 3 classes.
-Tensor LogProbs() { return F({-1, -2, -3, -0.5f, -1.5f, -2.5f}, {2, 3}); }
+Tensor LogProbs() { return Floats({-1, -2, -3, -0.5f, -1.5f, -2.5f}, {2, 3}); }
 
 Result<std::vector<Tensor>> Nll(Tensor x, Tensor target, const std::string& reduction,
                                 const Tensor* weight = nullptr) {
@@ -35,64 +32,65 @@ Result<std::vector<Tensor>> Nll(Tensor x, Tensor target, const std::string& redu
 
 TEST(NegativeLogLikelihoodLoss, EachReduction) {
   // Targets 2 and 0 pick -(-3) and -(-0.5).
-  auto none = Nll(LogProbs(), I64({2, 0}, {2}), "none");
+  auto none = Nll(LogProbs(), Int64s({2, 0}, {2}), "none");
   ASSERT_TRUE(none.ok()) << none.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({3, 0.5f}, {2}), (*none)[0]));
-  auto sum = Nll(LogProbs(), I64({2, 0}, {2}), "sum");
+  EXPECT_TRUE(TensorsNear(Floats({3, 0.5f}, {2}), (*none)[0]));
+  auto sum = Nll(LogProbs(), Int64s({2, 0}, {2}), "sum");
   ASSERT_TRUE(sum.ok()) << sum.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({3.5f}, {}), (*sum)[0]));
-  auto mean = Nll(LogProbs(), I64({2, 0}, {2}), "mean");
+  EXPECT_TRUE(TensorsNear(Floats({3.5f}, {}), (*sum)[0]));
+  auto mean = Nll(LogProbs(), Int64s({2, 0}, {2}), "mean");
   ASSERT_TRUE(mean.ok()) << mean.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({1.75f}, {}), (*mean)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({1.75f}, {}), (*mean)[0]));
 }
 
 TEST(NegativeLogLikelihoodLoss, WeightsScaleAndMeanDividesByTheirSum) {
   // Weights 0.5 (class 2) and 0.2 (class 0): losses 1.5 and 0.1; the mean is 1.6 / 0.7.
-  const Tensor w = F({0.2f, 0.3f, 0.5f}, {3});
-  auto none = Nll(LogProbs(), I64({2, 0}, {2}), "none", &w);
+  const Tensor w = Floats({0.2f, 0.3f, 0.5f}, {3});
+  auto none = Nll(LogProbs(), Int64s({2, 0}, {2}), "none", &w);
   ASSERT_TRUE(none.ok()) << none.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({1.5f, 0.1f}, {2}), (*none)[0]));
-  auto sum = Nll(LogProbs(), I64({2, 0}, {2}), "sum", &w);
+  EXPECT_TRUE(TensorsNear(Floats({1.5f, 0.1f}, {2}), (*none)[0]));
+  auto sum = Nll(LogProbs(), Int64s({2, 0}, {2}), "sum", &w);
   ASSERT_TRUE(sum.ok());
-  EXPECT_TRUE(TensorsNear(F({1.6f}, {}), (*sum)[0]));
-  auto mean = Nll(LogProbs(), I64({2, 0}, {2}), "mean", &w);
+  EXPECT_TRUE(TensorsNear(Floats({1.6f}, {}), (*sum)[0]));
+  auto mean = Nll(LogProbs(), Int64s({2, 0}, {2}), "mean", &w);
   ASSERT_TRUE(mean.ok());
-  EXPECT_TRUE(TensorsNear(F({1.6f / 0.7f}, {}), (*mean)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({1.6f / 0.7f}, {}), (*mean)[0]));
 }
 
 TEST(NegativeLogLikelihoodLoss, SpatialDimsIndexTheRightElement) {
   // x[n][c][d1][d2], N=2, C=2, d1=1, d2=2: n0 = {c0: 1 2, c1: 3 4}, n1 = {c0: 5 6, c1: 7 8}.
   // Targets {0 1 | 1 0} pick 1, 4, 7, 6.
-  auto out = Nll(F({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 1, 2}), I64({0, 1, 1, 0}, {2, 1, 2}), "none");
+  auto out =
+      Nll(Floats({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 1, 2}), Int64s({0, 1, 1, 0}, {2, 1, 2}), "none");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-1, -4, -7, -6}, {2, 1, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({-1, -4, -7, -6}, {2, 1, 2}), (*out)[0]));
   // N=1, C=2, d1=3: x = {c0: -1 -2 -3, c1: -4 -5 -6}; targets {1 0 1} pick -4, -2, -6.
-  out = Nll(F({-1, -2, -3, -4, -5, -6}, {1, 2, 3}), I64({1, 0, 1}, {1, 3}), "sum");
+  out = Nll(Floats({-1, -2, -3, -4, -5, -6}, {1, 2, 3}), Int64s({1, 0, 1}, {1, 3}), "sum");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({12}, {}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({12}, {}), (*out)[0]));
 }
 
 TEST(NegativeLogLikelihoodLoss, IgnoreIndexDropsLossAndWeight) {
   // Negative ignore_index: the second sample is dropped, so mean = 3 / 1 (no weights) and
   // 1.5 / 0.5 (weights).
-  const Tensor w = F({0.2f, 0.3f, 0.5f}, {3});
+  const Tensor w = Floats({0.2f, 0.3f, 0.5f}, {3});
   for (bool weighted : {false, true}) {
     OpTest op("NegativeLogLikelihoodLoss", 13);
-    op.Attr("ignore_index", int64_t{-1}).Input("x", LogProbs()).Input("t", I64({2, -1}, {2}));
+    op.Attr("ignore_index", int64_t{-1}).Input("x", LogProbs()).Input("t", Int64s({2, -1}, {2}));
     if (weighted) op.Input("w", w);
     auto out = op.Run();
     ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_TRUE(TensorsNear(F({3}, {}), (*out)[0]));
+    EXPECT_TRUE(TensorsNear(Floats({3}, {}), (*out)[0]));
   }
   // An ignore_index beyond the classes is fine: only samples equal to it are dropped.
   auto out = OpTest("NegativeLogLikelihoodLoss", 12)
                  .Attr("ignore_index", int64_t{7})
                  .Attr("reduction", std::string("none"))
                  .Input("x", LogProbs())
-                 .Input("t", I64({7, 0}, {2}))
+                 .Input("t", Int64s({7, 0}, {2}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({0, 0.5f}, {2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({0, 0.5f}, {2}), (*out)[0]));
 }
 
 TEST(NegativeLogLikelihoodLoss, AllIgnoredMeanIsNaN) {
@@ -100,7 +98,7 @@ TEST(NegativeLogLikelihoodLoss, AllIgnoredMeanIsNaN) {
   auto out = OpTest("NegativeLogLikelihoodLoss", 13)
                  .Attr("ignore_index", int64_t{1})
                  .Input("x", LogProbs())
-                 .Input("t", I64({1, 1}, {2}))
+                 .Input("t", Int64s({1, 1}, {2}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_TRUE(std::isnan((*out)[0].data<float>()[0]));
@@ -125,7 +123,7 @@ TEST(NegativeLogLikelihoodLoss, Float16) {
   auto out = OpTest("NegativeLogLikelihoodLoss", 13)
                  .Attr("reduction", std::string("sum"))
                  .Input("x", h({-1, -2, -3, -0.5f, -1.5f, -2.5f}, {2, 3}))
-                 .Input("t", I64({2, 0}, {2}))
+                 .Input("t", Int64s({2, 0}, {2}))
                  .Input("w", h({0.25f, 1, 2}, {3}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -134,7 +132,7 @@ TEST(NegativeLogLikelihoodLoss, Float16) {
 }
 
 TEST(NegativeLogLikelihoodLoss, TargetOutsideTheClassesIsAnError) {
-  auto out = Nll(LogProbs(), I64({3, 0}, {2}), "none");
+  auto out = Nll(LogProbs(), Int64s({3, 0}, {2}), "none");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
   EXPECT_THAT(out.status().message(), HasSubstr("outside [0, 3)"));
@@ -142,7 +140,7 @@ TEST(NegativeLogLikelihoodLoss, TargetOutsideTheClassesIsAnError) {
   out = OpTest("NegativeLogLikelihoodLoss", 13)
             .Attr("ignore_index", int64_t{5})
             .Input("x", LogProbs())
-            .Input("t", I64({-1, 0}, {2}))
+            .Input("t", Int64s({-1, 0}, {2}))
             .Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("not ignore_index"));
@@ -154,16 +152,16 @@ TEST(NegativeLogLikelihoodLoss, BadOperandsAreErrors) {
     EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
     EXPECT_THAT(out.status().message(), HasSubstr(words));
   };
-  expect_error(Nll(LogProbs(), I64({0, 0}, {2}), "avg"), "reduction 'avg'");
-  expect_error(Nll(LogProbs(), I64({0, 0, 0}, {3}), "none"), "does not match input");
-  expect_error(Nll(LogProbs(), I64({0, 0}, {2, 1}), "none"), "does not match input");
-  expect_error(Nll(F({-1, -2}, {2}), I64({0}, {1}), "none"), "[N, C, d1...]");
-  expect_error(Nll(LogProbs(), F({0, 0}, {2}), "none"), "int32 or int64");
-  const Tensor short_w = F({1, 1}, {2});
-  expect_error(Nll(LogProbs(), I64({0, 0}, {2}), "none", &short_w), "weight must be [3]");
+  expect_error(Nll(LogProbs(), Int64s({0, 0}, {2}), "avg"), "reduction 'avg'");
+  expect_error(Nll(LogProbs(), Int64s({0, 0, 0}, {3}), "none"), "does not match input");
+  expect_error(Nll(LogProbs(), Int64s({0, 0}, {2, 1}), "none"), "does not match input");
+  expect_error(Nll(Floats({-1, -2}, {2}), Int64s({0}, {1}), "none"), "[N, C, d1...]");
+  expect_error(Nll(LogProbs(), Floats({0, 0}, {2}), "none"), "int32 or int64");
+  const Tensor short_w = Floats({1, 1}, {2});
+  expect_error(Nll(LogProbs(), Int64s({0, 0}, {2}), "none", &short_w), "weight must be [3]");
   const Tensor double_w = Tensor::FromVector<double>({1, 1, 1}, {3});
-  expect_error(Nll(LogProbs(), I64({0, 0}, {2}), "none", &double_w), "input's dtype");
-  auto out = Nll(Tensor::FromVector<int32_t>({0, 1}, {1, 2}), I64({0}, {1}), "none");
+  expect_error(Nll(LogProbs(), Int64s({0, 0}, {2}), "none", &double_w), "input's dtype");
+  auto out = Nll(Tensor::FromVector<int32_t>({0, 1}, {1, 2}), Int64s({0}, {1}), "none");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kUnimplemented);
 }
@@ -171,13 +169,13 @@ TEST(NegativeLogLikelihoodLoss, BadOperandsAreErrors) {
 TEST(SoftmaxCrossEntropyLoss, HandComputedWithLogProb) {
   // Scores {0, ln 3}: softmax {1/4, 3/4}; target 1 gives -ln(3/4).
   auto out = OpTest("SoftmaxCrossEntropyLoss", 13)
-                 .Input("x", F({0, std::log(3.0f)}, {1, 2}))
-                 .Input("t", I64({1}, {1}))
+                 .Input("x", Floats({0, std::log(3.0f)}, {1, 2}))
+                 .Input("t", Int64s({1}, {1}))
                  .Outputs(2)
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-std::log(0.75f)}, {}), (*out)[0]));
-  EXPECT_TRUE(TensorsNear(F({std::log(0.25f), std::log(0.75f)}, {1, 2}), (*out)[1]));
+  EXPECT_TRUE(TensorsNear(Floats({-std::log(0.75f)}, {}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({std::log(0.25f), std::log(0.75f)}, {1, 2}), (*out)[1]));
 }
 
 TEST(SoftmaxCrossEntropyLoss, EqualScoresWithWeights) {
@@ -187,14 +185,14 @@ TEST(SoftmaxCrossEntropyLoss, EqualScoresWithWeights) {
   for (const char* reduction : {"none", "sum", "mean"}) {
     auto out = OpTest("SoftmaxCrossEntropyLoss", 12)
                    .Attr("reduction", std::string(reduction))
-                   .Input("x", F({0, 0, 0, 1, 1, 1}, {2, 3}))
-                   .Input("t", I64({0, 2}, {2}))
-                   .Input("w", F({1, 2, 3}, {3}))
+                   .Input("x", Floats({0, 0, 0, 1, 1, 1}, {2, 3}))
+                   .Input("t", Int64s({0, 2}, {2}))
+                   .Input("w", Floats({1, 2, 3}, {3}))
                    .Run();
     ASSERT_TRUE(out.ok()) << out.status().ToString();
-    const Tensor want = std::string(reduction) == "none"  ? F({ln3, 3 * ln3}, {2})
-                        : std::string(reduction) == "sum" ? F({4 * ln3}, {})
-                                                          : F({ln3}, {});
+    const Tensor want = std::string(reduction) == "none"  ? Floats({ln3, 3 * ln3}, {2})
+                        : std::string(reduction) == "sum" ? Floats({4 * ln3}, {})
+                                                          : Floats({ln3}, {});
     EXPECT_TRUE(TensorsNear(want, (*out)[0])) << reduction;
   }
 }
@@ -240,14 +238,14 @@ TEST(SoftmaxCrossEntropyLoss, SpatialWeightedIgnoredAgainstFormula) {
     auto out = OpTest("SoftmaxCrossEntropyLoss", 13)
                    .Attr("ignore_index", int64_t{-1})
                    .Input("x", x)
-                   .Input("t", I64(target, {n, 40, 25}))
-                   .Input("w", F(w, {c}))
+                   .Input("t", Int64s(target, {n, 40, 25}))
+                   .Input("w", Floats(w, {c}))
                    .Outputs(2)
                    .Run(threads);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_TRUE(TensorsNear(F({static_cast<float>(ref.loss_sum / ref.weight_sum)}, {}), (*out)[0],
-                            1e-5, 1e-6));
-    EXPECT_TRUE(TensorsNear(F(ref.log_prob, {n, c, 40, 25}), (*out)[1], 1e-5, 1e-5));
+    EXPECT_TRUE(TensorsNear(Floats({static_cast<float>(ref.loss_sum / ref.weight_sum)}, {}),
+                            (*out)[0], 1e-5, 1e-6));
+    EXPECT_TRUE(TensorsNear(Floats(ref.log_prob, {n, c, 40, 25}), (*out)[1], 1e-5, 1e-5));
   }
 }
 
@@ -256,7 +254,7 @@ TEST(SoftmaxCrossEntropyLoss, LargeScoresAreStable) {
   auto out = OpTest("SoftmaxCrossEntropyLoss", 13)
                  .Attr("reduction", std::string("none"))
                  .Input("x", Tensor::FromVector<double>({1000, 1000 + std::log(3.0)}, {1, 2}))
-                 .Input("t", I64({0}, {1}))
+                 .Input("t", Int64s({0}, {1}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(Values((*out)[0]), ElementsAre(::testing::DoubleNear(std::log(4.0), 1e-9)));
@@ -264,8 +262,8 @@ TEST(SoftmaxCrossEntropyLoss, LargeScoresAreStable) {
 
 TEST(SoftmaxCrossEntropyLoss, BadTargetIsAnError) {
   auto out = OpTest("SoftmaxCrossEntropyLoss", 13)
-                 .Input("x", F({0, 1, 2, 3}, {2, 2}))
-                 .Input("t", I64({0, 2}, {2}))
+                 .Input("x", Floats({0, 1, 2, 3}, {2, 2}))
+                 .Input("t", Int64s({0, 2}, {2}))
                  .Run();
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);

@@ -9,16 +9,13 @@
 namespace supernova::testing {
 namespace {
 
-Tensor F(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-Tensor I64(const std::vector<int64_t>& v, Shape s) { return Tensor::FromVector<int64_t>(v, s); }
-
 TEST(MaxUnpool, OneDimWithStridesAndPads) {
   // (2 - 1) * 2 + 2 = 4 positions.
   auto out = OpTest("MaxUnpool", 11)
                  .Attr("kernel_shape", std::vector<int64_t>{2})
                  .Attr("strides", std::vector<int64_t>{2})
-                 .Input("x", F({5, 7}, {1, 1, 2}))
-                 .Input("i", I64({1, 2}, {1, 1, 2}))
+                 .Input("x", Floats({5, 7}, {1, 1, 2}))
+                 .Input("i", Int64s({1, 2}, {1, 1, 2}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 4}));
@@ -28,8 +25,8 @@ TEST(MaxUnpool, OneDimWithStridesAndPads) {
             .Attr("kernel_shape", std::vector<int64_t>{2})
             .Attr("strides", std::vector<int64_t>{2})
             .Attr("pads", std::vector<int64_t>{1, 0})
-            .Input("x", F({5, 7}, {1, 1, 2}))
-            .Input("i", I64({0, 2}, {1, 1, 2}))
+            .Input("x", Floats({5, 7}, {1, 1, 2}))
+            .Input("i", Int64s({0, 2}, {1, 1, 2}))
             .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(Values((*out)[0]), ::testing::ElementsAre(5, 0, 7));
@@ -42,9 +39,9 @@ TEST(MaxUnpool, BatchIndicesAndLargerOutputShape) {
     OpTest t("MaxUnpool", 11);
     t.Attr("kernel_shape", std::vector<int64_t>{2, 2})
         .Attr("strides", std::vector<int64_t>{2, 2})
-        .Input("x", F({1, 2}, {2, 1, 1, 1}))
-        .Input("i", I64({3, 5}, {2, 1, 1, 1}));
-    if (with_shape) t.Input("shape", I64({2, 1, 3, 3}, {4}));
+        .Input("x", Floats({1, 2}, {2, 1, 1, 1}))
+        .Input("i", Int64s({3, 5}, {2, 1, 1, 1}));
+    if (with_shape) t.Input("shape", Int64s({2, 1, 3, 3}, {4}));
     return t.Run();
   };
   auto plain = run(false);
@@ -63,8 +60,8 @@ TEST(MaxUnpool, Errors) {
                       const std::vector<int64_t>* shape) {
     OpTest t("MaxUnpool", 11);
     if (!kernel.empty()) t.Attr("kernel_shape", kernel);
-    t.Input("x", F({5, 7}, {1, 1, 2})).Input("i", I64(idx, i_shape));
-    if (shape) t.Input("shape", I64(*shape, {static_cast<int64_t>(shape->size())}));
+    t.Input("x", Floats({5, 7}, {1, 1, 2})).Input("i", Int64s(idx, i_shape));
+    if (shape) t.Input("shape", Int64s(*shape, {static_cast<int64_t>(shape->size())}));
     return t.Run();
   };
   const std::vector<int64_t> small = {1, 1, 2};

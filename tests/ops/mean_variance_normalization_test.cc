@@ -15,14 +15,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Tensor F(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 TEST(MeanVarianceNormalization, DefaultAxesArePerChannel) {
   // Channel 0 {1, 3}: mean 2, std 1. Channel 1 {10, 14}: mean 12, std 2. Both become {-1, 1}.
-  auto out =
-      OpTest("MeanVarianceNormalization", 13).Input("x", F({1, 3, 10, 14}, {1, 2, 1, 2})).Run();
+  auto out = OpTest("MeanVarianceNormalization", 13)
+                 .Input("x", Floats({1, 3, 10, 14}, {1, 2, 1, 2}))
+                 .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F({-1, 1, -1, 1}, {1, 2, 1, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Floats({-1, 1, -1, 1}, {1, 2, 1, 2}), (*out)[0]));
 }
 
 TEST(MeanVarianceNormalization, NegativeAndCustomAxes) {
@@ -30,14 +29,14 @@ TEST(MeanVarianceNormalization, NegativeAndCustomAxes) {
   // row {2, 4, 6, 8}: mean 5, std sqrt(5).
   const double r3 = std::sqrt(3.0), r5 = std::sqrt(5.0);
   const Tensor want =
-      F({static_cast<float>(-1 / r3), static_cast<float>(-1 / r3), static_cast<float>(-1 / r3),
-         static_cast<float>(3 / r3), static_cast<float>(-3 / r5), static_cast<float>(-1 / r5),
-         static_cast<float>(1 / r5), static_cast<float>(3 / r5)},
-        {2, 4});
+      Floats({static_cast<float>(-1 / r3), static_cast<float>(-1 / r3), static_cast<float>(-1 / r3),
+              static_cast<float>(3 / r3), static_cast<float>(-3 / r5), static_cast<float>(-1 / r5),
+              static_cast<float>(1 / r5), static_cast<float>(3 / r5)},
+             {2, 4});
   for (int64_t axis : {int64_t{1}, int64_t{-1}}) {
     auto out = OpTest("MeanVarianceNormalization", 9)
                    .Attr("axes", std::vector<int64_t>{axis})
-                   .Input("x", F({0, 0, 0, 4, 2, 4, 6, 8}, {2, 4}))
+                   .Input("x", Floats({0, 0, 0, 4, 2, 4, 6, 8}, {2, 4}))
                    .Run();
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     EXPECT_TRUE(TensorsNear(want, (*out)[0])) << "axis " << axis;
@@ -98,13 +97,13 @@ TEST(MeanVarianceNormalization, Float16) {
 
 TEST(MeanVarianceNormalization, BadAxesAreErrors) {
   // The default axes [0, 2, 3] need rank 4.
-  auto out = OpTest("MeanVarianceNormalization", 13).Input("x", F({1, 2}, {1, 2})).Run();
+  auto out = OpTest("MeanVarianceNormalization", 13).Input("x", Floats({1, 2}, {1, 2})).Run();
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);
   EXPECT_THAT(out.status().message(), HasSubstr("axis 2 out of range for rank 2"));
   out = OpTest("MeanVarianceNormalization", 13)
             .Attr("axes", std::vector<int64_t>{1, -1})
-            .Input("x", F({1, 2}, {1, 2}))
+            .Input("x", Floats({1, 2}, {1, 2}))
             .Run();
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Status::Code::kInvalidArgument);

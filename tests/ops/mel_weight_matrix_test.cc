@@ -51,14 +51,14 @@ Result<std::vector<Tensor>> Mel(int64_t bins, int64_t dft, int64_t rate, float l
       .Run();
 }
 
-Tensor Floats(const std::vector<double>& v, Shape s) {
+Tensor FromDoubles(const std::vector<double>& v, Shape s) {
   return Tensor::FromVector<float>(std::vector<float>(v.begin(), v.end()), std::move(s));
 }
 
 TEST(MelWeightMatrix, MatchesTheReferenceFormula) {
   auto out = Mel(5, 32, 16000, 100, 7000);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kMel5x32, {17, 5}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kMel5x32, {17, 5}), (*out)[0]));
   out = OpTest("MelWeightMatrix")
             .Attr("output_datatype", int64_t{11})
             .Input("num_mel_bins", Scalar<int32_t>(6))

@@ -14,11 +14,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-template <typename T>
-Tensor Ints(const std::vector<T>& v, Shape s) {
-  return Tensor::FromVector<T>(v, s);
-}
-
 // x = 1..9 in a 3x3 image; minus the zero point 1 it is 0..8.
 Tensor Image() { return Ints<uint8_t>({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 1, 3, 3}); }
 Tensor Ones2x2() { return Ints<uint8_t>({1, 1, 1, 1}, {1, 1, 2, 2}); }

@@ -15,10 +15,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-template <typename T>
-Tensor Ints(const std::vector<T>& v, Shape s) {
-  return Tensor::FromVector<T>(v, s);
-}
 Tensor Scale(float v) { return Tensor::Scalar<float>(v); }
 
 TEST(MatMulInteger, ScalarAndPerColumnZeroPoints) {

@@ -17,11 +17,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-template <typename T>
-Tensor Ints(const std::vector<T>& v, Shape s) {
-  return Tensor::FromVector<T>(v, s);
-}
 Tensor Half(float v) { return Tensor::FromVector<Float16>({Float16::FromFloat(v)}, {}); }
 
 TEST(QuantizeLinear, RoundsHalfToEvenBeforeAddingTheZeroPoint) {

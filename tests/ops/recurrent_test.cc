@@ -16,7 +16,6 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-Tensor F(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
 Tensor Lens(const std::vector<int32_t>& v) {
   return Tensor::FromVector<int32_t>(v, {static_cast<int64_t>(v.size())});
 }
@@ -80,13 +79,19 @@ constexpr double kRtol = 1e-5, kAtol = 1e-5;
 // A case's inputs in the ops' order: X, W, R, B, sequence_lens, initial_h, then LSTM's
 // initial_c and P. `as` converts the float literals to the dtype under test.
 using Convert = Tensor (*)(const std::vector<float>&, Shape);
-std::vector<Tensor> RnnInputs(Convert as = F) {
+std::vector<Tensor> RnnInputs(Convert as = Floats) {
   return {as(kRnnX, {2, 3, 2}), as(kRnnW, {2, 3, 2}), as(kRnnR, {2, 3, 3}),
           as(kRnnB, {2, 6}),    Lens({3, 1}),         as(kRnnH0, {2, 2, 3})};
 }
 std::vector<Tensor> LstmInputs() {
-  return {F(kLstmX, {2, 3, 2}), F(kLstmW, {2, 8, 2}),  F(kLstmR, {2, 8, 2}),  F(kLstmB, {2, 16}),
-          Lens({1, 3}),         F(kLstmH0, {2, 2, 2}), F(kLstmC0, {2, 2, 2}), F(kLstmP, {2, 6})};
+  return {Floats(kLstmX, {2, 3, 2}),
+          Floats(kLstmW, {2, 8, 2}),
+          Floats(kLstmR, {2, 8, 2}),
+          Floats(kLstmB, {2, 16}),
+          Lens({1, 3}),
+          Floats(kLstmH0, {2, 2, 2}),
+          Floats(kLstmC0, {2, 2, 2}),
+          Floats(kLstmP, {2, 6})};
 }
 
 OpTest& Feed(OpTest& t, const std::vector<Tensor>& inputs) {
@@ -108,8 +113,8 @@ TEST(RNN, BidirectionalBatchFirstWithSequenceLens) {
   BidirectionalBatchFirstRnn(t);
   auto out = Feed(t, RnnInputs()).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F(kRnnY, {2, 3, 2, 3}), (*out)[0], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kRnnYh, {2, 2, 3}), (*out)[1], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kRnnY, {2, 3, 2, 3}), (*out)[0], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kRnnYh, {2, 2, 3}), (*out)[1], kRtol, kAtol));
 }
 
 Tensor AsDouble(const std::vector<float>& v, Shape s) {
@@ -167,11 +172,12 @@ TEST(RNN, ActivationFunctionsWithAlphaAndBeta) {
     t.Attr("activations", Strings{c.name});
     if (!c.alpha.empty()) t.Attr("activation_alpha", c.alpha);
     if (!c.beta.empty()) t.Attr("activation_beta", c.beta);
-    auto out = Feed(t, {F(x, {6, 1, 1}), F({1}, {1, 1, 1}), F({0}, {1, 1, 1})}).Run();
+    auto out =
+        Feed(t, {Floats(x, {6, 1, 1}), Floats({1}, {1, 1, 1}), Floats({0}, {1, 1, 1})}).Run();
     ASSERT_TRUE(out.ok()) << c.name << ": " << out.status().ToString();
     std::vector<float> want;
     for (float v : x) want.push_back(static_cast<float>(c.f(v)));
-    EXPECT_TRUE(TensorsNear(F(want, {6, 1, 1, 1}), (*out)[0], 1e-5, 1e-6)) << c.name;
+    EXPECT_TRUE(TensorsNear(Floats(want, {6, 1, 1, 1}), (*out)[0], 1e-5, 1e-6)) << c.name;
   }
 }
 
@@ -184,12 +190,13 @@ TEST(RNN, ParametersAreConsumedInOrderAndClipBoundsInputs) {
       .Attr("activation_alpha", std::vector<float>{0.1f, 0.3f})
       .Attr("activation_beta", std::vector<float>{0.6f})
       .Attr("clip", 1.5f);
-  auto out =
-      Feed(t, {F({-2.0f, 0.5f, 3.0f}, {3, 1, 1}), F({1, 1}, {2, 1, 1}), F({0, 0}, {2, 1, 1})})
-          .Run();
+  auto out = Feed(t, {Floats({-2.0f, 0.5f, 3.0f}, {3, 1, 1}), Floats({1, 1}, {2, 1, 1}),
+                      Floats({0, 0}, {2, 1, 1})})
+                 .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // [t][dir]: LeakyRelu(0.1) forward, HardSigmoid(0.3, 0.6) reverse, inputs clipped to 1.5.
-  EXPECT_TRUE(TensorsNear(F({-0.15f, 0.15f, 0.5f, 0.75f, 1.5f, 1.0f}, {3, 2, 1, 1}), (*out)[0]));
+  EXPECT_TRUE(
+      TensorsNear(Floats({-0.15f, 0.15f, 0.5f, 0.75f, 1.5f, 1.0f}, {3, 2, 1, 1}), (*out)[0]));
 }
 
 TEST(GRU, LinearBeforeResetBidirectionalBatchFirstWithEmptySequence) {
@@ -199,12 +206,13 @@ TEST(GRU, LinearBeforeResetBidirectionalBatchFirstWithEmptySequence) {
       .Attr("layout", int64_t{1})
       .Attr("linear_before_reset", int64_t{1})
       .Outputs(2);
-  auto out = Feed(t, {F(kGruLbrX, {3, 3, 2}), F(kGruLbrW, {2, 6, 2}), F(kGruLbrR, {2, 6, 2}),
-                      F(kGruLbrB, {2, 12}), Lens({2, 3, 0}), F(kGruLbrH0, {3, 2, 2})})
+  auto out = Feed(t, {Floats(kGruLbrX, {3, 3, 2}), Floats(kGruLbrW, {2, 6, 2}),
+                      Floats(kGruLbrR, {2, 6, 2}), Floats(kGruLbrB, {2, 12}), Lens({2, 3, 0}),
+                      Floats(kGruLbrH0, {3, 2, 2})})
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F(kGruLbrY, {3, 3, 2, 2}), (*out)[0], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kGruLbrYh, {3, 2, 2}), (*out)[1], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kGruLbrY, {3, 3, 2, 2}), (*out)[0], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kGruLbrYh, {3, 2, 2}), (*out)[1], kRtol, kAtol));
 }
 
 TEST(GRU, ResetBeforeLinearBidirectionalWithSequenceLens) {
@@ -214,12 +222,12 @@ TEST(GRU, ResetBeforeLinearBidirectionalWithSequenceLens) {
       .Attr("activation_alpha", std::vector<float>{0.3f})
       .Attr("activation_beta", std::vector<float>{0.4f})
       .Outputs(2);
-  auto out = Feed(t, {F(kGruX, {4, 2, 3}), F(kGruW, {2, 6, 3}), F(kGruR, {2, 6, 2}),
-                      F(kGruB, {2, 12}), Lens({4, 2}), F(kGruH0, {2, 2, 2})})
+  auto out = Feed(t, {Floats(kGruX, {4, 2, 3}), Floats(kGruW, {2, 6, 3}), Floats(kGruR, {2, 6, 2}),
+                      Floats(kGruB, {2, 12}), Lens({4, 2}), Floats(kGruH0, {2, 2, 2})})
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F(kGruY, {4, 2, 2, 2}), (*out)[0], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kGruYh, {2, 2, 2}), (*out)[1], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kGruY, {4, 2, 2, 2}), (*out)[0], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kGruYh, {2, 2, 2}), (*out)[1], kRtol, kAtol));
 }
 
 TEST(LSTM, PeepholesBidirectionalBatchFirstWithSequenceLens) {
@@ -230,9 +238,9 @@ TEST(LSTM, PeepholesBidirectionalBatchFirstWithSequenceLens) {
       .Outputs(3);
   auto out = Feed(t, LstmInputs()).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F(kLstmY, {2, 3, 2, 2}), (*out)[0], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kLstmYh, {2, 2, 2}), (*out)[1], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kLstmYc, {2, 2, 2}), (*out)[2], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmY, {2, 3, 2, 2}), (*out)[0], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmYh, {2, 2, 2}), (*out)[1], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmYc, {2, 2, 2}), (*out)[2], kRtol, kAtol));
 }
 
 TEST(LSTM, OnlyTheCellStateWanted) {
@@ -245,7 +253,7 @@ TEST(LSTM, OnlyTheCellStateWanted) {
   auto out = Feed(t, LstmInputs()).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ(out->size(), 1u);
-  EXPECT_TRUE(TensorsNear(F(kLstmYc, {2, 2, 2}), (*out)[0], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmYc, {2, 2, 2}), (*out)[0], kRtol, kAtol));
 }
 
 TEST(LSTM, ReverseInputForgetClipAndParametrisedActivations) {
@@ -257,15 +265,15 @@ TEST(LSTM, ReverseInputForgetClipAndParametrisedActivations) {
       .Attr("activation_alpha", std::vector<float>{0.8f, 0.7f})
       .Attr("activation_beta", std::vector<float>{1.5f})
       .Outputs(3);
-  auto out =
-      Feed(t, {F(kLstmForgetX, {3, 2, 2}), F(kLstmForgetW, {1, 12, 2}), F(kLstmForgetR, {1, 12, 3}),
-               F(kLstmForgetB, {1, 24}), Lens({3, 2}), F(kLstmForgetH0, {1, 2, 3}),
-               F(kLstmForgetC0, {1, 2, 3}), F(kLstmForgetP, {1, 9})})
-          .Run();
+  auto out = Feed(t, {Floats(kLstmForgetX, {3, 2, 2}), Floats(kLstmForgetW, {1, 12, 2}),
+                      Floats(kLstmForgetR, {1, 12, 3}), Floats(kLstmForgetB, {1, 24}), Lens({3, 2}),
+                      Floats(kLstmForgetH0, {1, 2, 3}), Floats(kLstmForgetC0, {1, 2, 3}),
+                      Floats(kLstmForgetP, {1, 9})})
+                 .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(F(kLstmForgetY, {3, 1, 2, 3}), (*out)[0], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kLstmForgetYh, {1, 2, 3}), (*out)[1], kRtol, kAtol));
-  EXPECT_TRUE(TensorsNear(F(kLstmForgetYc, {1, 2, 3}), (*out)[2], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmForgetY, {3, 1, 2, 3}), (*out)[0], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmForgetYh, {1, 2, 3}), (*out)[1], kRtol, kAtol));
+  EXPECT_TRUE(TensorsNear(Floats(kLstmForgetYc, {1, 2, 3}), (*out)[2], kRtol, kAtol));
 }
 
 // Large enough that the gate loops and the GEMMs run on several threads: the same results.
@@ -279,9 +287,9 @@ TEST(LSTM, ThreadsAgree) {
   auto run = [&](int threads) {
     OpTest t("LSTM", 14);
     t.Attr("direction", std::string("bidirectional")).Outputs(3);
-    return Feed(t, {F(ramp(seq * batch * input, 1.0f), {seq, batch, input}),
-                    F(ramp(2 * 4 * hid * input, 0.3f), {2, 4 * hid, input}),
-                    F(ramp(2 * 4 * hid * hid, 0.1f), {2, 4 * hid, hid})})
+    return Feed(t, {Floats(ramp(seq * batch * input, 1.0f), {seq, batch, input}),
+                    Floats(ramp(2 * 4 * hid * input, 0.3f), {2, 4 * hid, input}),
+                    Floats(ramp(2 * 4 * hid * hid, 0.1f), {2, 4 * hid, hid})})
         .Run(threads);
   };
   auto one = run(1), four = run(4);

@@ -7,8 +7,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 // (sum_in, next) -> (sum_in + next, sum_in + next), elements of shape `elem`.
 std::shared_ptr<ir::Graph> SumBody(const Shape& elem) {
   BodyBuilder b;

@@ -13,7 +13,8 @@ using ir::Graph;
 using ir::Node;
 using ir::ValueType;
 
-Node MakeNode(std::string op, std::vector<std::string> in, std::map<std::string, int64_t> ints) {
+Node MakeSignalNode(std::string op, std::vector<std::string> in,
+                    std::map<std::string, int64_t> ints) {
   Node n;
   n.op_type = std::move(op);
   n.inputs = std::move(in);
@@ -53,26 +54,26 @@ TEST(SignalShapes, Dft) {
     Graph g;
     Input(g, "x", DataType::kFloat32, {Dim::Symbol("N"), Dim::Known(10), Dim::Known(1)});
     Constant(g, "n", 16);
-    EXPECT_EQ(Infer(g, MakeNode("DFT", {"x", "n"}, {{"onesided", 1}})), "float32[N,9,2]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("DFT", {"x", "n"}, {{"onesided", 1}})), "float32[N,9,2]");
   }
   {
     Graph g;
     Input(g, "x", DataType::kFloat64, {Dim::Known(2), Dim::Known(3), Dim::Known(4), Dim::Known(2)});
     Constant(g, "axis", -3);
-    EXPECT_EQ(Infer(g, MakeNode("DFT", {"x", "", "axis"}, {}), 20), "float64[2,3,4,2]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("DFT", {"x", "", "axis"}, {}), 20), "float64[2,3,4,2]");
   }
   {
     // Opset 20 without an axis: -2, the last signal axis.
     Graph g;
     Input(g, "x", DataType::kFloat32, {Dim::Known(2), Dim::Known(3), Dim::Known(8), Dim::Known(1)});
-    EXPECT_EQ(Infer(g, MakeNode("DFT", {"x"}, {{"onesided", 1}}), 20), "float32[2,3,5,2]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("DFT", {"x"}, {{"onesided", 1}}), 20), "float32[2,3,5,2]");
   }
   {
     // An axis known only at run time: which dim changes is unknown.
     Graph g;
     Input(g, "x", DataType::kFloat32, {Dim::Known(2), Dim::Known(8), Dim::Known(1)});
     Input(g, "axis", DataType::kInt64, {});
-    EXPECT_EQ(Infer(g, MakeNode("DFT", {"x", "", "axis"}, {}), 20), "float32[?,?,2]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("DFT", {"x", "", "axis"}, {}), 20), "float32[?,?,2]");
   }
 }
 
@@ -82,14 +83,14 @@ TEST(SignalShapes, Stft) {
     Input(g, "s", DataType::kFloat32, {Dim::Symbol("B"), Dim::Known(128), Dim::Known(1)});
     Input(g, "w", DataType::kFloat32, {Dim::Known(16)});
     Constant(g, "step", 8);
-    EXPECT_EQ(Infer(g, MakeNode("STFT", {"s", "step", "w"}, {})), "float32[B,15,9,2]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("STFT", {"s", "step", "w"}, {})), "float32[B,15,9,2]");
   }
   {
     Graph g;
     Input(g, "s", DataType::kFloat32, {Dim::Known(1), Dim::Symbol("L"), Dim::Known(2)});
     Input(g, "step", DataType::kInt64, {});
     Constant(g, "len", 16);
-    EXPECT_EQ(Infer(g, MakeNode("STFT", {"s", "step", "", "len"}, {{"onesided", 0}})),
+    EXPECT_EQ(Infer(g, MakeSignalNode("STFT", {"s", "step", "", "len"}, {{"onesided", 0}})),
               "float32[1,?,16,2]");
   }
 }
@@ -98,12 +99,13 @@ TEST(SignalShapes, WindowsAndMel) {
   {
     Graph g;
     Constant(g, "size", 10);
-    EXPECT_EQ(Infer(g, MakeNode("HannWindow", {"size"}, {{"output_datatype", 11}})), "float64[10]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("HannWindow", {"size"}, {{"output_datatype", 11}})),
+              "float64[10]");
   }
   {
     Graph g;
     Input(g, "size", DataType::kInt32, {});
-    EXPECT_EQ(Infer(g, MakeNode("BlackmanWindow", {"size"}, {})), "float32[?]");
+    EXPECT_EQ(Infer(g, MakeSignalNode("BlackmanWindow", {"size"}, {})), "float32[?]");
   }
   {
     Graph g;
@@ -112,7 +114,7 @@ TEST(SignalShapes, WindowsAndMel) {
     Input(g, "rate", DataType::kInt64, {});
     Input(g, "lo", DataType::kFloat32, {});
     Input(g, "hi", DataType::kFloat32, {});
-    EXPECT_EQ(Infer(g, MakeNode("MelWeightMatrix", {"bins", "dft", "rate", "lo", "hi"}, {})),
+    EXPECT_EQ(Infer(g, MakeSignalNode("MelWeightMatrix", {"bins", "dft", "rate", "lo", "hi"}, {})),
               "float32[9,8]");
   }
 }

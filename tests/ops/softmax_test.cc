@@ -8,8 +8,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 // Softmax of x (shape [outer, len, inner]) along the middle dim, computed directly.
 std::vector<float> Reference(const std::vector<float>& x, int64_t outer, int64_t len, int64_t inner,
                              bool log) {

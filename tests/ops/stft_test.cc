@@ -59,14 +59,14 @@ const std::vector<double> kStftComplex = {
 
 double Ramp(int64_t k) { return static_cast<double>((k * 37) % 23 - 11) / 8.0; }
 
-Tensor Floats(const std::vector<double>& v, Shape s) {
+Tensor FromDoubles(const std::vector<double>& v, Shape s) {
   return Tensor::FromVector<float>(std::vector<float>(v.begin(), v.end()), std::move(s));
 }
 
 Tensor RealSignal(int64_t n) {
   std::vector<double> v;
   for (int64_t k = 0; k < n; ++k) v.push_back(Ramp(k));
-  return Floats(v, {1, n, 1});
+  return FromDoubles(v, {1, n, 1});
 }
 
 // numpy.hanning(9)[:-1] as float32, as the generator used it.
@@ -79,19 +79,19 @@ TEST(Stft, WindowedOnesidedFramesMatchNumpy) {
   auto out = OpTest("STFT")
                  .Input("signal", RealSignal(20))
                  .ConstInput("frame_step", Int64(4))
-                 .Input("window", Floats(kHann8, {8}))
+                 .Input("window", FromDoubles(kHann8, {8}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kStftHann, {1, 4, 5, 2}), (*out)[0], 1e-5, 1e-5));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kStftHann, {1, 4, 5, 2}), (*out)[0], 1e-5, 1e-5));
   // frame_length given too, and equal to the window's.
   out = OpTest("STFT")
             .Input("signal", RealSignal(20))
             .ConstInput("frame_step", Int64(4))
-            .Input("window", Floats(kHann8, {8}))
+            .Input("window", FromDoubles(kHann8, {8}))
             .ConstInput("frame_length", Tensor::FromVector<int32_t>({8}, {}))
             .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kStftHann, {1, 4, 5, 2}), (*out)[0], 1e-5, 1e-5));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kStftHann, {1, 4, 5, 2}), (*out)[0], 1e-5, 1e-5));
 }
 
 TEST(Stft, ComplexSignalTwoSidedWithoutWindow) {
@@ -104,14 +104,14 @@ TEST(Stft, ComplexSignalTwoSidedWithoutWindow) {
     }
   auto out = OpTest("STFT")
                  .Attr("onesided", int64_t{0})
-                 .Input("signal", Floats(v, {2, 10, 2}))
+                 .Input("signal", FromDoubles(v, {2, 10, 2}))
                  .ConstInput("frame_step", Int64(3))
                  .NoInput()
                  .ConstInput("frame_length", Int64(4))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // The frame left over at the end (samples 9..) is not whole: 3 frames, not 4.
-  EXPECT_TRUE(TensorsNear(Floats(kStftComplex, {2, 3, 4, 2}), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kStftComplex, {2, 3, 4, 2}), (*out)[0]));
 }
 
 TEST(Stft, WithoutWindowOrLengthOneFrameIsTheWholeSignal) {
@@ -128,14 +128,15 @@ void ExpectError(Result<std::vector<Tensor>> out, const std::string& words) {
 }
 
 TEST(Stft, RejectsBadInputs) {
-  ExpectError(OpTest("STFT").Input("s", Floats({1, 2}, {2, 1})).ConstInput("t", Int64(1)).Run(),
-              "[batch, length, 1]");
+  ExpectError(
+      OpTest("STFT").Input("s", FromDoubles({1, 2}, {2, 1})).ConstInput("t", Int64(1)).Run(),
+      "[batch, length, 1]");
   ExpectError(OpTest("STFT").Input("s", RealSignal(8)).ConstInput("t", Int64(0)).Run(),
               "frame_step must be positive");
   ExpectError(OpTest("STFT")
                   .Input("s", RealSignal(8))
                   .ConstInput("t", Int64(2))
-                  .Input("w", Floats({1, 1, 1}, {3}))
+                  .Input("w", FromDoubles({1, 1, 1}, {3}))
                   .ConstInput("n", Int64(4))
                   .Run(),
               "window has 3 samples and frame_length is 4");
@@ -147,7 +148,7 @@ TEST(Stft, RejectsBadInputs) {
                   .Run(),
               "longer than the signal");
   ExpectError(OpTest("STFT")
-                  .Input("s", Floats({1, 0, 2, 0, 3, 0}, {1, 3, 2}))
+                  .Input("s", FromDoubles({1, 0, 2, 0, 3, 0}, {1, 3, 2}))
                   .ConstInput("t", Int64(1))
                   .Run(),
               "needs a real signal");

@@ -11,8 +11,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 // Runs a one-input op on xs and compares with f applied in double.
 template <typename F>
 void ExpectUnary(const std::string& op, const std::vector<float>& xs, F f) {

@@ -10,8 +10,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 TEST(Variadic, ThreeInputsBroadcastToCommonShape) {
   auto a = Floats({1, 8}, {2, 1});
   auto b = Floats({5, 2, 7}, {1, 3});

@@ -20,7 +20,7 @@ const std::vector<double> kBlackmanSymmetric7 = {-1.38777878e-17, 0.13, 0.63, 1,
 
 Tensor Size(int64_t n) { return Tensor::FromVector<int64_t>({n}, {}); }
 
-Tensor Floats(const std::vector<double>& v) {
+Tensor FromDoubles(const std::vector<double>& v) {
   return Tensor::FromVector<float>(std::vector<float>(v.begin(), v.end()),
                                    {static_cast<int64_t>(v.size())});
 }
@@ -28,19 +28,19 @@ Tensor Floats(const std::vector<double>& v) {
 TEST(WindowFunction, PeriodicByDefaultSymmetricOnRequest) {
   auto out = OpTest("HannWindow").Input("size", Size(8)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kHannPeriodic8), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kHannPeriodic8), (*out)[0]));
   out = OpTest("HannWindow")
             .Attr("periodic", int64_t{0})
             .Input("size", Tensor::FromVector<int32_t>({5}, {}))
             .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kHannSymmetric5), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kHannSymmetric5), (*out)[0]));
   out = OpTest("HammingWindow").Input("size", Size(6)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kHammingPeriodic6), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kHammingPeriodic6), (*out)[0]));
   out = OpTest("BlackmanWindow").Attr("periodic", int64_t{0}).Input("size", Size(7)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(Floats(kBlackmanSymmetric7), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kBlackmanSymmetric7), (*out)[0]));
 }
 
 TEST(WindowFunction, OutputDatatype) {
@@ -67,7 +67,7 @@ TEST(WindowFunction, OutputDatatype) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ((*out)[0].dtype(), DataType::kFloat16);
   std::vector<double> got = Values((*out)[0]);
-  EXPECT_TRUE(TensorsNear(Floats(kHammingPeriodic6), Floats(got), 1e-3, 1e-4));
+  EXPECT_TRUE(TensorsNear(FromDoubles(kHammingPeriodic6), FromDoubles(got), 1e-3, 1e-4));
 }
 
 TEST(WindowFunction, EdgeSizes) {

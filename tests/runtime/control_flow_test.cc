@@ -11,7 +11,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
 Tensor Int64(int64_t v) { return Tensor::FromVector<int64_t>({v}, {}); }
 
 // Loop M times over acc (float[1], from 0): if i < 2 then acc + x else acc - x, where the

@@ -17,6 +17,7 @@
 #include "grpc_service.grpc.pb.h"
 #include "server/grpc_server.h"
 #include "server/inference_server.h"
+#include "server/raw_bytes.h"
 #include "server/test_repository.h"
 
 namespace supernova::server::grpc_test {
@@ -31,10 +32,7 @@ constexpr int kSimpleWidth = 16;
 std::vector<int32_t> Input0(int batch, int seed);
 std::vector<int32_t> Input1(int batch);
 
-template <typename T>
-std::string Bytes(const std::vector<T>& v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
+using test_bytes::Bytes;
 
 void AddInput(ModelInferRequest* req, const std::string& name, const std::string& datatype,
               std::vector<int64_t> shape);

@@ -24,6 +24,7 @@
 
 #include "server/http_server.h"
 #include "server/inference_server.h"
+#include "server/raw_bytes.h"
 #include "server/test_repository.h"
 
 namespace supernova::server::http_test {
@@ -92,10 +93,7 @@ struct BinaryBody {
   size_t header_length = 0;
 };
 BinaryBody MakeBinary(const json& header, const std::vector<std::string>& blobs);
-template <typename T>
-std::string Bytes(const std::vector<T>& v) {
-  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
+using test_bytes::Bytes;
 
 httplib::Result PostBinary(httplib::Client& cli, const std::string& path, const BinaryBody& b,
                            httplib::Headers headers = {});
