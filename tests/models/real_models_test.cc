@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -262,8 +263,61 @@ TEST_P(RealModel, CudaWithCpuFallbackMatchesReference) {
   ExpectWithCpuFallbackMatchesReference(GetParam(), "cuda");
 }
 
+// The case's model converted to `opset` by tools/reference/upgrade_opset.py (Debian's onnx
+// stops at 17), written under the build tree; empty, with `why` set, when python3 or its onnx
+// module is missing here, and empty with a test failure when the conversion fails.
+fs::path ConvertedModel(const Case& c, int opset, std::string* why) {
+  const std::string python = SUPERNOVA_PYTHON3;
+  if (python.empty()) {
+    *why = "python3 not found: the opset converter needs it (and python3-onnx)";
+    return {};
+  }
+  if (std::system(("'" + python + "' -c 'import onnx' >/dev/null 2>&1").c_str()) != 0) {
+    *why = python + " has no onnx module: install Debian's python3-onnx (scripts/setup.sh does)";
+    return {};
+  }
+  const fs::path dir = SUPERNOVA_CONVERTED_DIR;
+  fs::create_directories(dir);
+  const std::string stem = c.name + "_opset" + std::to_string(opset);
+  const fs::path out = dir / (stem + ".onnx");
+  const fs::path log = dir / (stem + ".log");
+  const std::string cmd = "'" + python + "' '" SUPERNOVA_UPGRADE_OPSET "' '" + c.model.string() +
+                          "' '" + out.string() + "' --opset " + std::to_string(opset) + " >'" +
+                          log.string() + "' 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    std::ifstream f(log);
+    ADD_FAILURE() << "conversion to opset " << opset << " failed: " << cmd << "\n" << f.rdbuf();
+    return {};
+  }
+  return out;
+}
+
+// The model at opset `opset` must compute what the original computes: the same reference
+// outputs, at the same tolerance.
+void ExpectConvertedMatchesReference(const Case& c, int opset) {
+  std::string why;
+  Case converted = c;
+  converted.model = ConvertedModel(c, opset, &why);
+  if (!why.empty()) GTEST_SKIP() << why;
+  if (converted.model.empty()) return;
+  std::vector<Tensor> expected;
+  std::vector<Tensor> outputs = RunCase(converted, &expected);
+  ExpectOutputsClose(c, c.name + " (opset " + std::to_string(opset) + ")", expected, outputs);
+}
+
+TEST_P(RealModel, MatchesReferenceAtOpset21) { ExpectConvertedMatchesReference(GetParam(), 21); }
+
 INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),
                          [](const auto& param_info) { return param_info.param.name; });
+
+// One model at the first of the newer opsets, where Reduce* take their axes as an input: the
+// recognizer, whose layer norms are written with ReduceMean.
+TEST(RealModelNewerOpset, RecognizerAtOpset18) {
+  Paths p;
+  Case c{"ppocr_rec", p.assets / "ocr/ch_PP-OCRv4_rec_infer.onnx", p.data / "ppocr_rec"};
+  SUPERNOVA_REQUIRE_MODEL(c.model.string(), c.root);
+  ExpectConvertedMatchesReference(c, 18);
+}
 
 // The recognizer must read the rendered text line, through greedy CTC decoding.
 TEST(RealModelOcr, RecognizerReadsRenderedText) {
