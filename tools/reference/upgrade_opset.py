@@ -23,10 +23,13 @@ are left alone.
 With --check-inputs DIR (input_<k>.pb files, as in tests/data/models/<name>/) and --peer,
 ONNX Runtime (onnxruntime-node) runs the original and the converted model on those inputs
 and the tool prints, and asserts small, the largest difference: the converter's own proof.
+--self-test --peer does the same for a small model of every op a step rewrites (no real
+model here has a Split without sizes, a DFT or a GridSample).
 
 Usage:
   /usr/bin/python3 tools/reference/upgrade_opset.py MODEL OUT --opset 21 \
       [--check-inputs tests/data/models/ppocr_rec --peer build/peer/node_modules/onnxruntime-node]
+  /usr/bin/python3 tools/reference/upgrade_opset.py --self-test --peer PEER
 """
 import argparse
 import glob
@@ -172,7 +175,9 @@ def complete_ranks(model):
             known.setdefault(t.name, helper.make_tensor_value_info(t.name, t.data_type, t.dims))
         added = 0
         for n in g.node:
-            out, shape = known.get(n.output[0]), known.get(n.input[1]) if n.op_type == "Reshape" else None
+            if n.op_type != "Reshape":
+                continue
+            out, shape = known.get(n.output[0]), known.get(n.input[1])
             if shape is None or (out is not None and out.type.tensor_type.HasField("shape")):
                 continue
             dims = shape.type.tensor_type.shape.dim
@@ -234,8 +239,8 @@ def check_with_reference_runtime(original, converted, inputs_dir, peer):
     for model in (original, converted):
         with tempfile.TemporaryDirectory() as tmp:
             n = make_reference.run_reference(model, values, peer, tmp, here)
-            outputs.append([numpy_helper.to_array(onnx.load_tensor(os.path.join(tmp, f"output_{i}.pb")))
-                            for i in range(n)])
+            outputs.append([numpy_helper.to_array(onnx.load_tensor(
+                os.path.join(tmp, f"output_{i}.pb"))) for i in range(n)])
     worst = 0.0
     assert len(outputs[0]) == len(outputs[1])
     for a, b in zip(*outputs):
@@ -244,14 +249,74 @@ def check_with_reference_runtime(original, converted, inputs_dir, peer):
     return worst, len(outputs[0])
 
 
+def self_test_model():
+    """An opset-17 model with a node of every kind a step rewrites, one of them in an If body:
+    ReduceMax with axes, Split into equal parts, DFT with an axis, bilinear GridSample."""
+    f = onnx.TensorProto.FLOAT
+
+    def body(name, axes):
+        return helper.make_graph(
+            [helper.make_node("ReduceMean", ["x"], [f"{name}_y"], axes=axes, keepdims=0)], name,
+            [], [helper.make_tensor_value_info(f"{name}_y", f, None)])
+    nodes = [
+        helper.make_node("ReduceMax", ["x"], ["peak"], axes=[1], keepdims=1),
+        helper.make_node("Split", ["x"], ["left", "right"], axis=2),
+        helper.make_node("Reshape", ["signal_flat", "signal_shape"], ["signal"]),
+        helper.make_node("DFT", ["signal"], ["spectrum"], axis=1, onesided=0),
+        helper.make_node("GridSample", ["image", "grid"], ["sampled"], mode="bilinear",
+                         align_corners=0),
+        helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["positive"]),
+        helper.make_node("If", ["positive"], ["branch"], then_branch=body("then", [0]),
+                         else_branch=body("else", [2])),
+    ]
+    graph = helper.make_graph(
+        nodes, "self_test",
+        [helper.make_tensor_value_info("x", f, [2, 6, 4]),
+         helper.make_tensor_value_info("signal_flat", f, [24]),
+         helper.make_tensor_value_info("image", f, [1, 1, 4, 4]),
+         helper.make_tensor_value_info("grid", f, [1, 3, 3, 2])],
+        [helper.make_tensor_value_info(n, f, None)
+         for n in ("peak", "left", "right", "spectrum", "sampled", "branch")],
+        [numpy_helper.from_array(np.array([1, 8, 3, 1], dtype=np.int64), "signal_shape"),
+         numpy_helper.from_array(np.array(0, dtype=np.float32), "zero")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def self_test(peer):
+    """Converts self_test_model() to every newer opset and runs each through ONNX Runtime
+    beside the original: the rewrites that no real model here exercises, proved the same way."""
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.normal(0, 1, (2, 6, 4)), "signal_flat": rng.normal(0, 1, 24),
+              "image": rng.normal(0, 1, (1, 1, 4, 4)), "grid": rng.uniform(-1, 1, (1, 3, 3, 2))}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (name, x) in enumerate(inputs.items()):
+            onnx.save_tensor(numpy_helper.from_array(x.astype(np.float32), name),
+                             os.path.join(tmp, f"input_{k}.pb"))
+        original = os.path.join(tmp, "opset17.onnx")
+        onnx.save(self_test_model(), original)
+        for opset in range(18, NEWEST + 1):
+            converted = os.path.join(tmp, f"opset{opset}.onnx")
+            onnx.save(upgrade(onnx.load(original), opset)[0], converted)
+            worst, n = check_with_reference_runtime(original, converted, tmp, peer)
+            print(f"self test, opset 17 vs {opset}: {n} outputs, largest difference {worst:.2g}")
+            assert worst < 1e-6, "a step changed what the model computes"
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("model")
-    ap.add_argument("out")
+    ap.add_argument("model", nargs="?")
+    ap.add_argument("out", nargs="?")
     ap.add_argument("--opset", type=int, default=NEWEST, choices=range(18, NEWEST + 1))
     ap.add_argument("--check-inputs", help="a folder of input_<k>.pb to run both models on")
     ap.add_argument("--peer", help="path of the onnxruntime-node module (with --check-inputs)")
+    ap.add_argument("--self-test", action="store_true",
+                    help="convert a small model of every rewritten op and check it with --peer")
     args = ap.parse_args()
+    if args.self_test:
+        return self_test(args.peer)
+    if not args.out:
+        ap.error("MODEL and OUT are needed")
     model, steps = upgrade(onnx.load(args.model), args.opset)
     onnx.save(model, args.out)
     print(f"{args.model} -> {args.out}: opset {', '.join(steps)}")
