@@ -11,6 +11,7 @@ PACKAGES=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev
   libonnx-testdata
+  python3-onnx  # the model tests convert real models to opsets 18-21 (tools/reference/upgrade_opset.py)
   libopencv-dnn-dev libopencv-core-dev  # the opencv execution provider
   libboost-dev libgrpc++-dev protobuf-compiler-grpc libssl-dev  # the server (Beast, gRPC, TLS)
   libcpp-httplib-dev openssl prometheus  # server tests: HTTP client, certificates, a real scrape

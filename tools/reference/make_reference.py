@@ -6,7 +6,9 @@ noise from a fixed seed) is normalised as the model expects and saved as input_0
 Runtime (onnxruntime-node, a second runtime) runs it and its outputs are saved as
 output_<i>.pb: ONNX TensorProto files, the layout of ONNX's own test data sets. The audio
 models (AUDIO) get a synthetic voiced signal, a seeded recurrent state and their sample rate
-as input_<k>.pb, one file per input.
+as input_<k>.pb, one file per input. The transformer encoders (TRANSFORMERS, exported into
+the output folder by make_transformer_models.py) get a synthetic image or seeded token ids
+with an attention mask that pads part of the last row.
 
 Usage (from the repository root, after scripts/fetch_models.sh and with onnxruntime-node
 installed by `npm install --ignore-scripts onnxruntime-node@1.30.0` in PEER_DIR):
@@ -52,6 +54,20 @@ AUDIO = {
 }
 
 
+# Transformer encoders kept with the test data (root "data": the --out folder), made by
+# make_transformer_models.py. Input kinds: "image" a synthetic image, ImageNet-normalised,
+# NCHW; "tokens" int64 ids in [1, 100) with 0 where "mask" (int64, 1 keeps a token) pads the
+# last third of the last row. The text encoder runs at two sequence lengths. Two layers leave
+# little float32 reassociation, so their tests allow a tenth of the deep models' tolerance.
+TRANSFORMERS = {
+    "vit_tiny": ("data", "vit_tiny/model.onnx", [("image", "image", (1, 3, 64, 64))]),
+    "text_encoder": ("data", "text_encoder/model.onnx",
+                     [("input_ids", "tokens", (2, 7)), ("attention_mask", "mask", (2, 7))]),
+    "text_encoder_s16": ("data", "text_encoder/model.onnx",
+                         [("input_ids", "tokens", (2, 16)), ("attention_mask", "mask", (2, 16))]),
+}
+
+
 def speech_like(n, rate, seed):
     """A voiced sound: harmonics of a gliding pitch under a syllable envelope, with noise."""
     rng = np.random.default_rng(seed)
@@ -75,6 +91,28 @@ def make_audio_inputs(inputs, seed):
             x = np.array(kind, dtype=np.int64).reshape(shape)
         values.append((name, x))
     return values
+
+
+def padding_mask(shape):
+    mask = np.ones(shape, dtype=np.int64)
+    mask[-1, shape[1] - shape[1] // 3:] = 0
+    return mask
+
+
+def transformer_inputs(name):
+    """The (name, array) inputs of TRANSFORMERS[name] and their seed, placed after the others'."""
+    seed = len(MODELS) + len(AUDIO) + list(TRANSFORMERS).index(name)
+    values = []
+    for in_name, kind, shape in TRANSFORMERS[name][2]:
+        if kind == "image":
+            x = make_input(shape, "nchw", "imagenet", seed)
+        elif kind == "tokens":
+            x = np.random.default_rng(seed).integers(1, 100, shape).astype(np.int64)
+            x[padding_mask(shape) == 0] = 0
+        else:
+            x = padding_mask(shape)
+        values.append((in_name, x))
+    return values, seed
 
 
 def run_reference(model, values, peer, out_dir, here):
@@ -163,7 +201,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="")
     args = ap.parse_args()
-    roots = {"assets": args.assets, "shared": args.shared}
+    roots = {"assets": args.assets, "shared": args.shared, "data": args.out}
     here = os.path.dirname(os.path.abspath(__file__))
     for seed, (name, (root, rel, in_name, shape, layout, norm)) in enumerate(MODELS.items()):
         if args.only and name != args.only:
@@ -196,6 +234,23 @@ def main():
         manifest = {"model_root": root, "model": rel,
                     "inputs": [{"name": n, "kind": k if isinstance(k, str) else "value " + str(k),
                                 "shape": list(s)} for n, k, s in inputs],
+                    "seed": seed, "reference": "onnxruntime-node 1.30.0, 1 thread, all optimizations"}
+        with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
+        print(f"{name}: {len(values)} inputs, {n_out} outputs -> {out_dir}")
+    for name, (root, rel, inputs) in TRANSFORMERS.items():
+        if args.only and name != args.only:
+            continue
+        out_dir = os.path.join(args.out, name)
+        os.makedirs(out_dir, exist_ok=True)
+        values, seed = transformer_inputs(name)
+        for k, (in_name, x) in enumerate(values):
+            with open(os.path.join(out_dir, f"input_{k}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(x, in_name).SerializeToString())
+        n_out = run_reference(os.path.join(roots[root], rel), values, args.peer, out_dir, here)
+        manifest = {"model_root": root, "model": rel,
+                    "inputs": [{"name": n, "kind": k, "shape": list(s)} for n, k, s in inputs],
+                    "tolerance": {"absolute": 1e-5, "relative": 1e-4},
                     "seed": seed, "reference": "onnxruntime-node 1.30.0, 1 thread, all optimizations"}
         with open(os.path.join(out_dir, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
