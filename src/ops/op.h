@@ -110,6 +110,7 @@ std::span<const OpDef> SliceOps();
 std::span<const OpDef> SoftmaxOps();
 std::span<const OpDef> SplitOps();
 std::span<const OpDef> StftOps();
+std::span<const OpDef> TfIdfVectorizerOps();
 std::span<const OpDef> TileOps();
 std::span<const OpDef> TopKOps();
 std::span<const OpDef> TrainingOps();

@@ -62,6 +62,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     SoftmaxOps,
     SplitOps,
     StftOps,
+    TfIdfVectorizerOps,
     TileOps,
     TopKOps,
     TrainingOps,
