@@ -109,6 +109,7 @@ std::span<const OpDef> ShapeOps();
 std::span<const OpDef> SliceOps();
 std::span<const OpDef> SoftmaxOps();
 std::span<const OpDef> SplitOps();
+std::span<const OpDef> StringNormalizerOps();
 std::span<const OpDef> StftOps();
 std::span<const OpDef> TfIdfVectorizerOps();
 std::span<const OpDef> TileOps();

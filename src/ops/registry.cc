@@ -61,6 +61,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     SliceOps,
     SoftmaxOps,
     SplitOps,
+    StringNormalizerOps,
     StftOps,
     TfIdfVectorizerOps,
     TileOps,
