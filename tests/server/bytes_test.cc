@@ -1,11 +1,15 @@
 // BYTES tensors end to end: a StringNormalizer model (stopword "the", upper case) served on
 // 127.0.0.1 and asked over HTTP JSON, the HTTP binary extension and gRPC (raw contents and
-// bytes_contents). The expected words follow from the op's rules by hand.
+// bytes_contents), and string inputs merged into dynamic batches and split back. The expected
+// words follow from the op's rules by hand.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <future>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/graph.h"
@@ -97,6 +101,75 @@ TEST(BytesOverHttp, JsonAndBinaryRequestsGetStrings) {
   res = cli.Post("/v2/models/normalize/infer", wrong.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400) << res->body;
+}
+
+// The identity chain (slow enough to batch) with a second input, words string[batch, 2],
+// returned by an Identity as words_out.
+void AddChainWithWords(testing::TempRepository& repo) {
+  repo.AddIdentityChain("words", 256, 24, R"(
+max_batch_size: 8
+dynamic_batching { max_queue_delay_microseconds: 2000 }
+instance_group [ { count: 1 kind: KIND_CPU } ]
+)");
+  const std::string path = repo.path() + "/words/1/model.onnx";
+  auto m = ir::ImportOnnxFile(path);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ir::ValueType words;
+  words.dtype = DataType::kString;
+  words.dims = std::vector<ir::Dim>{ir::Dim::Symbol("batch"), ir::Dim::Known(2)};
+  m->graph.inputs.push_back("words");
+  m->graph.value_types["words"] = words;
+  m->graph.value_types["words_out"] = words;
+  ir::Node& n = m->graph.nodes.emplace_back();
+  n.op_type = "Identity";
+  n.inputs = {"words"};
+  n.outputs = {"words_out"};
+  m->graph.outputs.push_back("words_out");
+  Status s = ir::ExportOnnxFile(*m, path);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(BytesInBatches, MergedAndSplitElementByElement) {
+  testing::TempRepository repo;
+  AddChainWithWords(repo);
+  ServerOptions opts;
+  opts.model_repository = repo.path();
+  auto server = InferenceServer::Create(opts);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  constexpr int kRequests = 16;
+  std::vector<InferRequest> requests(kRequests);
+  std::vector<std::promise<std::pair<Status, InferResponse>>> replies(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    const int64_t rows = 1 + i % 3;
+    InferRequest& r = requests[i];
+    r.model = "words";
+    Tensor x(DataType::kFloat32, {rows, 256});
+    std::fill(x.data<float>(), x.data<float>() + x.numel(), static_cast<float>(i));
+    Tensor w(DataType::kString, {rows, 2});
+    for (int64_t k = 0; k < w.numel(); ++k)
+      w.data<std::string>()[k] = "request " + std::to_string(i) + " word " + std::to_string(k);
+    r.inputs = {{"x", x}, {"words", w}};
+  }
+  for (int i = 0; i < kRequests; ++i)
+    (*server)->Infer(requests[i], [&replies, i](Status s, InferResponse r) {
+      replies[i].set_value({s, std::move(r)});
+    });
+  for (int i = 0; i < kRequests; ++i) {
+    auto [status, response] = replies[i].get_future().get();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    const Tensor& want = requests[i].inputs[1].tensor;
+    const Tensor* got = nullptr;
+    for (const NamedTensor& o : response.outputs)
+      if (o.name == "words_out") got = &o.tensor;
+    ASSERT_NE(got, nullptr);
+    ASSERT_EQ(got->dtype(), DataType::kString);
+    ASSERT_EQ(got->shape(), want.shape());
+    for (int64_t k = 0; k < want.numel(); ++k)
+      EXPECT_EQ(got->data<std::string>()[k], want.data<std::string>()[k]) << i << " " << k;
+  }
+  const double executions =
+      testing::MetricSample((*server)->MetricsText(), "nv_inference_exec_count", "model=\"words\"");
+  EXPECT_LT(executions, kRequests);  // some requests did share a batch
 }
 
 class BytesOverGrpc : public grpc_test::GrpcTest {};
