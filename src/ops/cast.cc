@@ -124,8 +124,9 @@ Status CastTo(KernelContext& ctx, const Tensor& x, DataType to) {
     return Status::Ok();
   }
   if (to == DataType::kString || x.dtype() == DataType::kString) {
+    // Its own errors name the node already; the dispatch's (a dtype it lacks) do not.
     Status s = CastStrings(ctx, x, to);
-    return s.ok() || s.message().find(ctx.node.Label()) == 0 ? s : s.WithContext(ctx.node.Label());
+    return s.ok() || s.code() != Status::Code::kUnimplemented ? s : ctx.Unsupported(s.message());
   }
   Status s = DispatchCastable(x.dtype(), [&](auto from_tag) {
     using From = typename decltype(from_tag)::type;
