@@ -40,7 +40,7 @@ enum class DataType : int32_t {
   kBFloat16 = 16,
 };
 
-// Bytes per element; 0 for kUndefined and kString (not storable in a Tensor).
+// Bytes per element; 0 for kUndefined and kString (its elements are std::strings: tensor.cc).
 size_t DataTypeSize(DataType t);
 // "float32", "int64", ...; "undefined(N)" for unknown values.
 std::string DataTypeName(DataType t);
@@ -123,7 +123,7 @@ Allocator* DefaultAllocator();
 class Tensor {
  public:
   Tensor() = default;  // undefined: !defined()
-  // Allocates uninitialised storage from `allocator` (DefaultAllocator() when null).
+  // Allocates uninitialised storage from `allocator` (DefaultAllocator() when null), or "" strings.
   Tensor(DataType dtype, Shape shape, Allocator* allocator = nullptr);
   // Same, and the buffer keeps `allocator` alive until it is freed.
   Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator);

@@ -1,5 +1,6 @@
 #include "supernova/tensor.h"
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cmath>
@@ -177,6 +178,15 @@ class HeapAllocator final : public Allocator {
   void Free(void* p, size_t) override { std::free(p); }
 };
 
+// A string tensor's storage: numel empty std::strings, freed with their last owner. The
+// allocators hand out bytes, which cannot hold objects that own memory, so strings bypass
+// them. DataTypeSize(kString) stays 0: a byte copy of a string tensor copies nothing, and
+// ops::RunKernel (ops/op.h) keeps string inputs from every kernel that does not declare them.
+std::shared_ptr<void> MakeStrings(int64_t numel) {
+  std::shared_ptr<std::string[]> strings(new std::string[static_cast<size_t>(numel)]);
+  return std::shared_ptr<void>(strings, strings.get());
+}
+
 }  // namespace
 
 Allocator* DefaultAllocator() {
@@ -198,6 +208,10 @@ std::string Device::ToString() const {
 
 Tensor::Tensor(DataType dtype, Shape shape, Allocator* allocator)
     : dtype_(dtype), shape_(std::move(shape)) {
+  if (dtype_ == DataType::kString) {
+    base_ = MakeStrings(numel());
+    return;
+  }
   Allocator* a = allocator ? allocator : DefaultAllocator();
   device_ = a->device();
   size_t bytes = nbytes();
@@ -208,6 +222,11 @@ Tensor::Tensor(DataType dtype, Shape shape, Allocator* allocator)
 
 Tensor::Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator)
     : dtype_(dtype), device_(allocator->device()), shape_(std::move(shape)) {
+  if (dtype_ == DataType::kString) {
+    device_ = {};
+    base_ = MakeStrings(numel());
+    return;
+  }
   size_t bytes = nbytes();
   void* p = allocator->Allocate(bytes);
   if (p == nullptr) throw std::bad_alloc();
@@ -258,7 +277,10 @@ Tensor Tensor::Clone() const {
   if (!defined()) return {};
   assert(on_host() && "Clone() of a device tensor: copy it to the host through its provider");
   Tensor t(dtype_, shape_);
-  if (nbytes() > 0) std::memcpy(t.raw_data(), raw_data(), nbytes());
+  if (dtype_ == DataType::kString)
+    std::copy_n(data<std::string>(), numel(), t.data<std::string>());
+  else if (nbytes() > 0)
+    std::memcpy(t.raw_data(), raw_data(), nbytes());
   return t;
 }
 

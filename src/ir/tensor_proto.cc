@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -54,8 +55,6 @@ Result<std::string> ReadExternal(const onnx::TensorProto& proto, const std::stri
 
 Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string& base_dir) {
   const int32_t dt = proto.data_type();
-  if (dt == onnx::TensorProto::STRING)
-    return Status::Unimplemented("tensor '" + proto.name() + "': string tensors are not supported");
   if (!IsKnownDataType(dt))
     return Status::Unimplemented("tensor '" + proto.name() + "': unsupported data type " +
                                  std::to_string(dt));
@@ -72,6 +71,19 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
   }
   const size_t nbytes = static_cast<size_t>(n) * DataTypeSize(dtype);
   auto allocate = [&] { return Tensor(dtype, shape); };
+  if (dtype == DataType::kString) {
+    // Strings live in string_data only (ONNX forbids raw_data and external data for them).
+    if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.has_raw_data())
+      return Status::InvalidModel("tensor '" + proto.name() +
+                                  "': a string tensor keeps its values in string_data");
+    if (proto.string_data_size() != n)
+      return Status::InvalidModel(
+          "tensor '" + proto.name() + "' holds " + std::to_string(proto.string_data_size()) +
+          " strings, its shape " + ShapeToString(shape) + " needs " + std::to_string(n));
+    Tensor t = allocate();
+    std::copy(proto.string_data().begin(), proto.string_data().end(), t.data<std::string>());
+    return t;
+  }
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     SN_ASSIGN_OR_RETURN(std::string bytes, ReadExternal(proto, base_dir));
     if (bytes.size() != nbytes)
@@ -168,6 +180,11 @@ void TensorToProto(const Tensor& tensor, const std::string& name, onnx::TensorPr
   proto->set_name(name);
   proto->set_data_type(static_cast<int32_t>(tensor.dtype()));
   for (int64_t d : tensor.shape()) proto->add_dims(d);
+  if (tensor.dtype() == DataType::kString) {
+    const std::string* s = tensor.data<std::string>();
+    for (int64_t i = 0; i < tensor.numel(); ++i) proto->add_string_data(s[i]);
+    return;
+  }
   proto->set_raw_data(static_cast<const char*>(tensor.raw_data()), tensor.nbytes());
 }
 

@@ -1,7 +1,9 @@
-// Cast and CastLike between every numeric dtype, bool, float16 and bfloat16 (no strings).
+// Cast and CastLike between every numeric dtype, bool, float16, bfloat16 and string.
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <type_traits>
 
 #include "ops/broadcast.h"
@@ -50,14 +52,81 @@ To Convert(From v) {
   }
 }
 
+// A number as text: the shortest digits that read back as the same value (what NumPy prints
+// and ONNX's test data hold, "0.9767611"), and NaN, INF, -INF as the spec spells them.
+template <typename T>
+std::string ToText(T v) {
+  if constexpr (kIsHalf<T>) {
+    return ToText(v.ToFloat());
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return v ? "1" : "0";
+  } else {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(v)) return "NaN";
+      if (std::isinf(v)) return v > 0 ? "INF" : "-INF";
+    }
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    return std::string(buf, r.ptr);
+  }
+}
+
+// Text as a number: the whole string must be one (a leading '+' allowed); the spec's NaN and
+// INF spellings are read in any case. Integers out of the target's range are refused.
+template <typename T>
+bool FromText(const std::string& s, T* out) {
+  const char* b = s.data();
+  const char* e = b + s.size();
+  if (b != e && *b == '+' && e - b > 1 && b[1] != '-') ++b;
+  if constexpr (kIsHalf<T> || std::is_same_v<T, bool>) {
+    float f;
+    if (!FromText(s, &f)) return false;
+    if constexpr (std::is_same_v<T, bool>)
+      *out = f != 0.0f;
+    else
+      *out = T::FromFloat(f);
+    return true;
+  } else {
+    const auto r = std::from_chars(b, e, *out);
+    return r.ec == std::errc() && r.ptr == e;
+  }
+}
+
+Status CastStrings(KernelContext& ctx, const Tensor& x, DataType to) {
+  if (to == DataType::kString) {
+    return DispatchCastable(x.dtype(), [&](auto from_tag) {
+      using From = typename decltype(from_tag)::type;
+      Tensor& out = ctx.Output(0, to, x.shape());
+      const From* p = x.data<From>();
+      std::string* o = out.data<std::string>();
+      for (int64_t i = 0; i < x.numel(); ++i) o[i] = ToText(p[i]);
+      return Status::Ok();
+    });
+  }
+  return DispatchCastable(to, [&](auto to_tag) -> Status {
+    using To = typename decltype(to_tag)::type;
+    Tensor& out = ctx.Output(0, to, x.shape());
+    const std::string* p = x.data<std::string>();
+    To* o = out.data<To>();
+    for (int64_t i = 0; i < x.numel(); ++i)
+      if (!FromText(p[i], &o[i]))
+        return ctx.Error("element " + std::to_string(i) + " '" + p[i] + "' is not a " +
+                         DataTypeName(to) + " number");
+    return Status::Ok();
+  });
+}
+
 Status CastTo(KernelContext& ctx, const Tensor& x, DataType to) {
-  if (to == DataType::kString || x.dtype() == DataType::kString)
-    return ctx.Unsupported("string casts are not supported");
   if (!IsKnownDataType(static_cast<int32_t>(to)) || to == DataType::kUndefined)
     return ctx.Error("unknown target dtype " + std::to_string(static_cast<int>(to)));
   if (x.dtype() == to) {
     ctx.SetOutput(0, x);
     return Status::Ok();
+  }
+  if (to == DataType::kString || x.dtype() == DataType::kString) {
+    // Its own errors name the node already; the dispatch's (a dtype it lacks) do not.
+    Status s = CastStrings(ctx, x, to);
+    return s.ok() || s.code() != Status::Code::kUnimplemented ? s : ctx.Unsupported(s.message());
   }
   Status s = DispatchCastable(x.dtype(), [&](auto from_tag) {
     using From = typename decltype(from_tag)::type;
@@ -107,8 +176,16 @@ std::optional<Dims> CastLikeShape(InferContext& ctx) {
 }
 
 constexpr OpDef kOps[] = {
-    {"Cast", Cast, CastShape, OpKind::kDataMovement},
-    {"CastLike", CastLike, CastLikeShape, OpKind::kDataMovement},
+    {.op_type = "Cast",
+     .kernel = Cast,
+     .infer = CastShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
+    {.op_type = "CastLike",
+     .kernel = CastLike,
+     .infer = CastLikeShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
 };
 
 }  // namespace

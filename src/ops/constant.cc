@@ -13,8 +13,6 @@ namespace supernova::ops {
 Status Constant(KernelContext& ctx) {
   const ir::Node& n = ctx.node;
   if (n.HasAttr("sparse_value")) return ctx.Unsupported("sparse_value is not supported");
-  if (n.HasAttr("value_string") || n.HasAttr("value_strings"))
-    return ctx.Unsupported("string constants are not supported");
   if (const ir::Attribute* a = n.FindAttr("value")) {
     if (a->kind != ir::Attribute::Kind::kTensor || !a->t.defined())
       return ctx.Unsupported("'value' is not a dense tensor");
@@ -32,6 +30,12 @@ Status Constant(KernelContext& ctx) {
   } else if (const ir::Attribute* is = n.FindAttr("value_ints")) {
     ctx.SetOutput(0,
                   Tensor::FromVector<int64_t>(is->ints, {static_cast<int64_t>(is->ints.size())}));
+  } else if (const ir::Attribute* s = n.FindAttr("value_string")) {
+    Tensor& y = ctx.Output(0, DataType::kString, {});
+    y.data<std::string>()[0] = s->s;
+  } else if (const ir::Attribute* ss = n.FindAttr("value_strings")) {
+    Tensor& y = ctx.Output(0, DataType::kString, {static_cast<int64_t>(ss->strings.size())});
+    std::copy(ss->strings.begin(), ss->strings.end(), y.data<std::string>());
   } else {
     return ctx.Error("no value attribute");
   }

@@ -12,7 +12,12 @@ Status Identity(KernelContext& ctx) {
 
 namespace {
 constexpr OpDef kOps[] = {
-    {"Identity", Identity, SameShape, OpKind::kDataMovement},
+    // An alias moves no bytes, so it takes strings.
+    {.op_type = "Identity",
+     .kernel = Identity,
+     .infer = SameShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
 };
 
 }  // namespace

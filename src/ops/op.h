@@ -41,7 +41,14 @@ struct OpDef {
   // providers' post-ops recognise it by this, not by its name.
   ActivationKind activation = ActivationKind::kNone;
   std::string_view domain = {};  // "" for ONNX's default domain
+  // Whether the kernel takes string tensors (std::string elements, supernova/tensor.h). Every
+  // other kernel may move bytes with memcpy, so RunKernel refuses it a string input.
+  bool strings = false;
 };
+
+// Runs def's kernel, after refusing a string input to a kernel that does not take strings.
+// Every caller of a reference kernel goes through it.
+Status RunKernel(const OpDef& def, KernelContext& ctx);
 
 // The op of that domain and type ("ai.onnx" is ""), or nullptr.
 const OpDef* FindOp(std::string_view domain, std::string_view op_type);
@@ -102,7 +109,9 @@ std::span<const OpDef> ShapeOps();
 std::span<const OpDef> SliceOps();
 std::span<const OpDef> SoftmaxOps();
 std::span<const OpDef> SplitOps();
+std::span<const OpDef> StringNormalizerOps();
 std::span<const OpDef> StftOps();
+std::span<const OpDef> TfIdfVectorizerOps();
 std::span<const OpDef> TileOps();
 std::span<const OpDef> TopKOps();
 std::span<const OpDef> TrainingOps();

@@ -61,7 +61,9 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     SliceOps,
     SoftmaxOps,
     SplitOps,
+    StringNormalizerOps,
     StftOps,
+    TfIdfVectorizerOps,
     TileOps,
     TopKOps,
     TrainingOps,
@@ -101,5 +103,14 @@ const OpDef* FindOp(std::string_view domain, std::string_view op_type) {
 }
 
 std::span<const OpDef* const> AllOps() { return Sorted(); }
+
+Status RunKernel(const OpDef& def, KernelContext& ctx) {
+  if (!def.strings)
+    for (size_t i = 0; i < ctx.num_inputs(); ++i)
+      if (const Tensor* t = ctx.input(i); t && t->dtype() == DataType::kString)
+        return ctx.Unsupported("input " + std::to_string(i) + " is a string tensor; " +
+                               std::string(def.op_type) + " takes no strings");
+  return def.kernel(ctx);
+}
 
 }  // namespace supernova::ops

@@ -241,11 +241,28 @@ std::optional<Dims> UnsqueezeShape(InferContext& ctx) {
   return out;
 }
 
+// Each aliases its input with another shape, so they take strings.
 constexpr OpDef kOps[] = {
-    {"Flatten", Flatten, FlattenShape, OpKind::kDataMovement},
-    {"Reshape", Reshape, ReshapeShape, OpKind::kDataMovement},
-    {"Squeeze", Squeeze, SqueezeShape, OpKind::kDataMovement},
-    {"Unsqueeze", Unsqueeze, UnsqueezeShape, OpKind::kDataMovement},
+    {.op_type = "Flatten",
+     .kernel = Flatten,
+     .infer = FlattenShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
+    {.op_type = "Reshape",
+     .kernel = Reshape,
+     .infer = ReshapeShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
+    {.op_type = "Squeeze",
+     .kernel = Squeeze,
+     .infer = SqueezeShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
+    {.op_type = "Unsqueeze",
+     .kernel = Unsqueeze,
+     .infer = UnsqueezeShape,
+     .kind = OpKind::kDataMovement,
+     .strings = true},
 };
 
 }  // namespace

@@ -98,7 +98,7 @@ Result<int> FoldConstants(ir::Graph& g) {
     ops::KernelContext ctx(n, g.Opset(n.domain), std::move(inputs), heap, /*num_threads=*/1);
     Status s;
     try {
-      s = def->kernel(ctx);
+      s = ops::RunKernel(*def, ctx);
     } catch (const std::bad_alloc&) {
       continue;  // too large to fold; the run will find out whether it fits
     }

@@ -38,6 +38,17 @@ bool HasSubgraph(const ir::Node& n) {
   return false;
 }
 
+// Whether the node reads or makes a string tensor. Strings are std::string objects on the
+// host's heap (supernova/tensor.h), which only the cpu's kernels know how to handle.
+bool TouchesStrings(const ir::Graph& g, const ir::Node& n) {
+  for (const auto* values : {&n.inputs, &n.outputs})
+    for (const std::string& v : *values)
+      if (const ir::ValueType* t = v.empty() ? nullptr : g.TypeOf(v);
+          t && t->dtype == DataType::kString)
+        return true;
+  return false;
+}
+
 Dataflow BuildDataflow(const ir::Graph& g) {
   std::unordered_map<std::string, size_t> producer;
   for (size_t i = 0; i < g.nodes.size(); ++i)
@@ -230,8 +241,10 @@ Placement PlanPlacement(const ir::Graph& g,
     std::vector<bool> mine(n, false);
     for (size_t i = 0; i < n; ++i) {
       if (taken[i] || (host_only[i] && !host)) continue;
-      providers::Support s = HasSubgraph(g.nodes[i]) && !ep->is_fallback()
-                                 ? providers::Support::No("has a subgraph")
+      providers::Support s = ep->is_fallback()         ? ep->Supports(g, g.nodes[i])
+                             : HasSubgraph(g.nodes[i]) ? providers::Support::No("has a subgraph")
+                             : TouchesStrings(g, g.nodes[i])
+                                 ? providers::Support::No("string tensors stay on the cpu")
                                  : ep->Supports(g, g.nodes[i]);
       if (s.ok) {
         mine[i] = true;

@@ -12,7 +12,7 @@ struct TypeRow {
   std::string_view v2;
   inference::DataType config;
 };
-constexpr std::array<TypeRow, 13> kTypes = {{
+constexpr std::array<TypeRow, 14> kTypes = {{
     {DataType::kBool, "BOOL", inference::TYPE_BOOL},
     {DataType::kUint8, "UINT8", inference::TYPE_UINT8},
     {DataType::kUint16, "UINT16", inference::TYPE_UINT16},
@@ -26,6 +26,7 @@ constexpr std::array<TypeRow, 13> kTypes = {{
     {DataType::kFloat32, "FP32", inference::TYPE_FP32},
     {DataType::kFloat64, "FP64", inference::TYPE_FP64},
     {DataType::kBFloat16, "BF16", inference::TYPE_BF16},
+    {DataType::kString, "BYTES", inference::TYPE_STRING},  // server/bytes.h
 }};
 
 }  // namespace
@@ -33,7 +34,7 @@ constexpr std::array<TypeRow, 13> kTypes = {{
 std::string_view DataTypeToV2(DataType dtype) {
   for (const TypeRow& row : kTypes)
     if (row.dtype == dtype) return row.v2;
-  return dtype == DataType::kString ? "BYTES" : "INVALID";
+  return "INVALID";
 }
 
 std::optional<DataType> DataTypeFromV2(std::string_view name) {
@@ -45,7 +46,7 @@ std::optional<DataType> DataTypeFromV2(std::string_view name) {
 inference::DataType DataTypeToConfig(DataType dtype) {
   for (const TypeRow& row : kTypes)
     if (row.dtype == dtype) return row.config;
-  return dtype == DataType::kString ? inference::TYPE_STRING : inference::TYPE_INVALID;
+  return inference::TYPE_INVALID;
 }
 
 std::optional<DataType> DataTypeFromConfig(inference::DataType dtype) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "grpc_service.grpc.pb.h"
+#include "server/bytes.h"
 #include "server/inference_server.h"
 #include "server/metrics.h"
 
@@ -168,6 +169,28 @@ bool HasTypedContents(const inference::InferTensorContents& c) {
          c.fp64_contents_size() || c.bytes_contents_size();
 }
 
+// A BYTES input: length-prefixed elements in raw_input_contents (server/bytes.h), or one
+// bytes_contents entry per element.
+Result<Tensor> ParseBytesInput(const inference::ModelInferRequest& req, int i, bool raw,
+                               int64_t numel) {
+  const auto& in = req.inputs(i);
+  const std::string what = "input '" + in.name() + "'";
+  Shape shape(in.shape().begin(), in.shape().end());
+  if (raw) {
+    if (in.has_contents() && HasTypedContents(in.contents()))
+      return Status::InvalidArgument(what + ": contents given both raw and typed; send one form");
+    return DecodeBytes(req.raw_input_contents(i), std::move(shape), what);
+  }
+  const auto& values = in.contents().bytes_contents();
+  if (static_cast<int64_t>(values.size()) != numel)
+    return Status::InvalidArgument(what + ": " + std::to_string(numel) +
+                                   " elements expected from its shape, " +
+                                   std::to_string(values.size()) + " given in bytes_contents");
+  Tensor t(DataType::kString, std::move(shape));
+  std::copy(values.begin(), values.end(), t.data<std::string>());
+  return t;
+}
+
 // The request's own consistency: datatypes known, shapes non-negative, the data present and
 // exactly as long as the shape says. Whether the tensors fit the model is the core's check.
 // Raw bytes are copied into fresh tensors rather than wrapped: the request message belongs to
@@ -189,13 +212,16 @@ Status ParseInputs(const inference::ModelInferRequest& req, std::vector<NamedTen
     const std::optional<DataType> dtype = DataTypeFromV2(in.datatype());
     if (!dtype)
       return Status::InvalidArgument("input '" + in.name() + "': datatype '" + in.datatype() +
-                                     "' " +
-                                     (in.datatype() == "BYTES" ? "is not supported by this server"
-                                                               : "is not a KServe v2 type"));
+                                     "' is not a KServe v2 type");
     const std::optional<int64_t> numel = CheckedElementCount(in.shape());
     if (!numel)
       return Status::InvalidArgument("input '" + in.name() + "': invalid shape " +
                                      ShapeString(in.shape()));
+    if (*dtype == DataType::kString) {
+      SN_ASSIGN_OR_RETURN(Tensor t, ParseBytesInput(req, i, raw, *numel));
+      out->push_back(NamedTensor{in.name(), std::move(t)});
+      continue;
+    }
     const size_t elem = DataTypeSize(*dtype);
     if (*numel > static_cast<int64_t>(std::numeric_limits<size_t>::max() / elem / 2))
       return Status::InvalidArgument("input '" + in.name() + "': shape " + ShapeString(in.shape()) +
@@ -286,8 +312,11 @@ void ToModelInferResponse(InferResponse r, inference::ModelInferResponse* resp) 
     out->set_name(std::move(nt.name));
     out->set_datatype(std::string(DataTypeToV2(nt.tensor.dtype())));
     for (int64_t d : nt.tensor.shape()) out->add_shape(d);
-    resp->add_raw_output_contents()->assign(static_cast<const char*>(nt.tensor.raw_data()),
-                                            nt.tensor.nbytes());
+    std::string* raw = resp->add_raw_output_contents();
+    if (nt.tensor.dtype() == DataType::kString)
+      AppendEncodedBytes(*raw, nt.tensor);
+    else
+      raw->assign(static_cast<const char*>(nt.tensor.raw_data()), nt.tensor.nbytes());
   }
 }
 

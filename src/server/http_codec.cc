@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "server/bytes.h"
+
 namespace supernova::server::http {
 namespace {
 
@@ -137,6 +139,14 @@ bool VisitType(DataType dtype, F&& f) {
 }
 
 void AppendTensorData(std::string& out, const Tensor& t) {
+  if (t.dtype() == DataType::kString) {  // BYTES: JSON strings
+    const std::string* s = t.data<std::string>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (i) out.push_back(',');
+      AppendEscaped(out, s[i]);
+    }
+    return;
+  }
   VisitType(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     AppendElements(out, t.data<T>(), t.numel());
@@ -157,7 +167,10 @@ float RoundToOddFloat(double d) {
 
 template <typename T>
 std::optional<T> FromJsonScalar(const json& v) {
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!v.is_string()) return std::nullopt;
+    return v.get<std::string>();
+  } else if constexpr (std::is_same_v<T, bool>) {
     if (!v.is_boolean()) return std::nullopt;
     return v.get<bool>();
   } else if constexpr (std::is_integral_v<T>) {
@@ -207,7 +220,9 @@ std::optional<T> FromJsonScalar(const json& v) {
 
 template <typename T>
 const char* ExpectedKind() {
-  if constexpr (std::is_same_v<T, bool>)
+  if constexpr (std::is_same_v<T, std::string>)
+    return "a string";
+  else if constexpr (std::is_same_v<T, bool>)
     return "true or false";
   else if constexpr (std::is_integral_v<T>)
     return "an integer in the datatype's range";
@@ -283,11 +298,7 @@ Result<NamedTensor> ParseInput(const json& in, size_t index, size_t json_length,
   if (!datatype || !datatype->is_string()) return Invalid(what + ": 'datatype' must be a string");
   const std::string& dt_name = datatype->get_ref<const std::string&>();
   std::optional<DataType> dtype = DataTypeFromV2(dt_name);
-  if (!dtype) {
-    if (dt_name == "BYTES")
-      return Invalid(what + ": datatype BYTES (strings) is not supported by this server");
-    return Invalid(what + ": unknown datatype '" + dt_name + "'");
-  }
+  if (!dtype) return Invalid(what + ": unknown datatype '" + dt_name + "'");
 
   const json* shape_json = Member(in, "shape");
   if (!shape_json || !shape_json->is_array())
@@ -325,15 +336,21 @@ Result<NamedTensor> ParseInput(const json& in, size_t index, size_t json_length,
 
   if (binary_size) {
     if (data) return Invalid(what + ": has both 'data' and 'binary_data_size'");
-    if (*binary_size != nbytes) {
-      return Invalid(what + ": binary_data_size " + std::to_string(*binary_size) +
-                     " does not match shape " + ShapeToString(shape) + " x " + dt_name + " (" +
-                     std::to_string(nbytes) + " bytes)");
-    }
     if (*binary_size > binary.size() - *binary_cursor) {
       return Invalid(what + ": binary_data_size " + std::to_string(*binary_size) +
                      " goes past the end of the body (" +
                      std::to_string(binary.size() - *binary_cursor) + " bytes left)");
+    }
+    if (*dtype == DataType::kString) {  // length-prefixed elements (server/bytes.h)
+      SN_ASSIGN_OR_RETURN(out.tensor, DecodeBytes(binary.substr(*binary_cursor, *binary_size),
+                                                  std::move(shape), what));
+      *binary_cursor += *binary_size;
+      return out;
+    }
+    if (*binary_size != nbytes) {
+      return Invalid(what + ": binary_data_size " + std::to_string(*binary_size) +
+                     " does not match shape " + ShapeToString(shape) + " x " + dt_name + " (" +
+                     std::to_string(nbytes) + " bytes)");
     }
     out.tensor = Tensor(*dtype, std::move(shape));
     if (nbytes) std::memcpy(out.tensor.raw_data(), binary.data() + *binary_cursor, nbytes);
@@ -358,6 +375,8 @@ Result<NamedTensor> ParseInput(const json& in, size_t index, size_t json_length,
   int64_t count = 0;
   const auto capacity = static_cast<int64_t>(numel);
   Status s;
+  if (*dtype == DataType::kString)
+    s = FlattenInto(*data, out.tensor.data<std::string>(), capacity, &count, 1, out.name, dt_name);
   VisitType(*dtype, [&](auto tag) {
     using T = decltype(tag);
     s = FlattenInto(*data, out.tensor.data<T>(), capacity, &count, 1, out.name, dt_name);
@@ -530,7 +549,7 @@ EncodedInferResponse EncodeInferResponse(const InferResponse& response,
     binary[i] = format.IsBinary(response.outputs[i].name);
     json_guess += 96 + response.outputs[i].name.size();
     if (binary[i])
-      binary_bytes += t.nbytes();
+      binary_bytes += t.dtype() == DataType::kString ? EncodedBytesSize(t) : t.nbytes();
     else
       json_guess += static_cast<size_t>(t.numel()) * 12;
   }
@@ -560,7 +579,8 @@ EncodedInferResponse EncodeInferResponse(const InferResponse& response,
     s += "]";
     if (binary[i]) {
       s += ",\"parameters\":{\"binary_data_size\":";
-      AppendNumber(s, o.tensor.nbytes());
+      AppendNumber(s, o.tensor.dtype() == DataType::kString ? EncodedBytesSize(o.tensor)
+                                                            : o.tensor.nbytes());
       s += "}}";
     } else {
       s += ",\"data\":[";
@@ -575,7 +595,10 @@ EncodedInferResponse EncodeInferResponse(const InferResponse& response,
   for (size_t i = 0; i < response.outputs.size(); ++i) {
     if (!binary[i]) continue;
     const Tensor& t = response.outputs[i].tensor;
-    s.append(static_cast<const char*>(t.raw_data()), t.nbytes());
+    if (t.dtype() == DataType::kString)
+      AppendEncodedBytes(s, t);
+    else
+      s.append(static_cast<const char*>(t.raw_data()), t.nbytes());
   }
   return out;
 }

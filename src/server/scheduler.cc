@@ -1,5 +1,6 @@
 #include "server/scheduler.h"
 
+#include "server/bytes.h"
 #include "server/model_config.h"
 
 #include <fmt/format.h>
@@ -347,11 +348,11 @@ void Scheduler::Execute(std::vector<std::shared_ptr<Pending>>& batch) {
     Shape shape = first[i].tensor.shape();
     shape[0] = rows;
     Tensor merged(first[i].tensor.dtype(), shape);
-    char* dst = static_cast<char*>(merged.raw_data());
+    int64_t at = 0;
     for (const auto& p : batch) {
       const Tensor& t = p->request.inputs[i].tensor;
-      std::memcpy(dst, t.raw_data(), t.nbytes());
-      dst += t.nbytes();
+      CopyElements(t, 0, merged, at, t.numel());
+      at += t.numel();
     }
     feeds.emplace_back(first[i].name, std::move(merged));
   }
@@ -407,11 +408,8 @@ void Scheduler::Execute(std::vector<std::shared_ptr<Pending>>& batch) {
       Shape shape = out.shape();
       shape[0] = p->rows;
       Tensor slice(out.dtype(), shape);
-      const size_t row_bytes = out.nbytes() / static_cast<size_t>(rows);
-      std::memcpy(
-          slice.raw_data(),
-          static_cast<const char*>(out.raw_data()) + static_cast<size_t>(offset) * row_bytes,
-          slice.nbytes());
+      const int64_t row_elements = out.numel() / rows;
+      CopyElements(out, offset * row_elements, slice, 0, slice.numel());
       response.outputs.push_back({name, std::move(slice)});
     }
     offset += p->rows;

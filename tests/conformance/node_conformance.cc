@@ -57,6 +57,14 @@ std::string CompareOutput(const Tensor& expected, const Tensor& actual) {
            ShapeToString(expected.shape());
   const int64_t n = expected.numel();
   const DataType dt = expected.dtype();
+  if (dt == DataType::kString) {
+    const std::string* e = expected.data<std::string>();
+    const std::string* a = actual.data<std::string>();
+    const auto differ = std::mismatch(e, e + n, a);
+    if (differ.first == e + n) return "";
+    return "element " + std::to_string(differ.first - e) + ": '" + *differ.second +
+           "', expected '" + *differ.first + "'";
+  }
   const bool is_float = dt == DataType::kFloat32 || dt == DataType::kFloat64 ||
                         dt == DataType::kFloat16 || dt == DataType::kBFloat16;
   int64_t bad = 0, first = -1;

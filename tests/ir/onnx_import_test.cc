@@ -150,5 +150,28 @@ TEST(TensorProto, FileRoundTripKeepsName) {
   std::filesystem::remove(path);
 }
 
+TEST(TensorProto, StringsTravelInStringData) {
+  onnx::TensorProto p;
+  p.set_name("s");
+  p.set_data_type(onnx::TensorProto::STRING);
+  p.add_dims(2);
+  p.add_string_data("monday");
+  p.add_string_data(std::string("a\0b", 3));  // bytes, not C strings
+  auto t = TensorFromProto(p, "");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->dtype(), DataType::kString);
+  EXPECT_EQ(t->data<std::string>()[0], "monday");
+  EXPECT_EQ(t->data<std::string>()[1], std::string("a\0b", 3));
+
+  onnx::TensorProto back;
+  TensorToProto(*t, "s", &back);
+  EXPECT_FALSE(back.has_raw_data());
+  ASSERT_EQ(back.string_data_size(), 2);
+  EXPECT_EQ(back.string_data(1), std::string("a\0b", 3));
+
+  p.add_string_data("extra");  // three values for two elements
+  EXPECT_FALSE(TensorFromProto(p, "").ok());
+}
+
 }  // namespace
 }  // namespace supernova::ir

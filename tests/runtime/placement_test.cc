@@ -173,6 +173,27 @@ TEST(Placement, DataMovementAloneStaysOnCpu) {
   ExpectSameAsReference(b, *s);
 }
 
+// Strings are std::strings on the host: a device that claims Cast still leaves the casts to
+// and from string on the cpu, and the float round trip through text is exact.
+TEST(Placement, StringTensorsStayOnCpu) {
+  testing::RegisterTestProvider({"test_device", {"Cast", "Relu"}});
+  GraphBuilder b;
+  std::string text = b.Op("Cast", {b.Op("Relu", {b.Input("x", {2, 3})})});
+  testing::SetInt(b.NodeOf(text), "to", static_cast<int64_t>(DataType::kString));
+  std::string back = b.Op("Cast", {text});
+  testing::SetInt(b.NodeOf(back), "to", static_cast<int64_t>(DataType::kFloat32));
+  b.Output(b.Op("Relu", {back}));
+  auto s = Open(b.model(), {"test_device", "cpu"});
+  ASSERT_NE(s, nullptr);
+  const PlacementReport& r = s->placement();
+  EXPECT_EQ(NodeNamed(r, "Relu").provider, "test_device");
+  EXPECT_EQ(NodeNamed(r, "Cast").provider, "cpu");
+  EXPECT_NE(NodeNamed(r, "Cast").reason.find("string tensors stay on the cpu"), std::string::npos)
+      << NodeNamed(r, "Cast").reason;
+  for (const auto& n : r.nodes) EXPECT_TRUE(n.op_type != "Cast" || n.provider == "cpu");
+  ExpectSameAsReference(b, *s);
+}
+
 // A value read by a device piece and by the cpu, and a graph output made on the device: one
 // copy each way per value, however many readers.
 TEST(Placement, OneCopyPerValueAndDevice) {

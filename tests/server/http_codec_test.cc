@@ -181,6 +181,39 @@ TEST(HttpCodec, BinaryInputsAndOutputs) {
   EXPECT_EQ(enc.body.substr(*enc.header_length), std::string(reinterpret_cast<const char*>(a), 8));
 }
 
+TEST(HttpCodec, BytesAreStringsInJsonAndLengthPrefixedInBinary) {
+  // JSON: nested arrays of strings. Binary: "hi" and "" as 4-byte little-endian lengths and bytes.
+  const std::string header =
+      R"({"inputs":[{"name":"a","datatype":"BYTES","shape":[1,2],"data":[["x\"y","\u00e9"]]},)"
+      R"({"name":"b","datatype":"BYTES","shape":[2],"parameters":{"binary_data_size":10}}],)"
+      R"("outputs":[{"name":"y"},{"name":"z","parameters":{"binary_data":true}}]})";
+  const std::string binary("\x02\0\0\0hi\0\0\0\0", 10);
+  auto r = Parse(header + binary, header.size());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Tensor& a = r->request.inputs[0].tensor;
+  ASSERT_EQ(a.dtype(), DataType::kString);
+  EXPECT_EQ(a.shape(), Shape({1, 2}));
+  EXPECT_EQ(a.data<std::string>()[0], "x\"y");
+  EXPECT_EQ(a.data<std::string>()[1], "\xC3\xA9");
+  const Tensor& b = r->request.inputs[1].tensor;
+  ASSERT_EQ(b.dtype(), DataType::kString);
+  EXPECT_EQ(b.data<std::string>()[0], "hi");
+  EXPECT_EQ(b.data<std::string>()[1], "");
+
+  InferResponse resp;
+  resp.model = "m";
+  resp.version = "1";
+  resp.outputs.push_back({"y", a});
+  resp.outputs.push_back({"z", b});
+  EncodedInferResponse enc = EncodeInferResponse(resp, r->output_format);
+  ASSERT_TRUE(enc.header_length.has_value());
+  const json out = json::parse(enc.body.substr(0, *enc.header_length));
+  EXPECT_EQ(out["outputs"][0]["datatype"], "BYTES");
+  EXPECT_EQ(out["outputs"][0]["data"], json::array({"x\"y", "\xC3\xA9"}));
+  EXPECT_EQ(out["outputs"][1]["parameters"]["binary_data_size"], 10);
+  EXPECT_EQ(enc.body.substr(*enc.header_length), binary);
+}
+
 TEST(HttpCodec, RefusesMalformedRequests) {
   const std::string bin_header =
       R"({"inputs":[{"name":"x","datatype":"INT32","shape":[2],"parameters":{"binary_data_size":8}}]})";
@@ -197,7 +230,11 @@ TEST(HttpCodec, RefusesMalformedRequests) {
       {"input without name", R"({"inputs":[{"datatype":"INT32","shape":[1],"data":[1]}]})",
        std::nullopt, "'name'"},
       {"unknown datatype", OneInput("INT33", "[1]", "[1]"), std::nullopt, "unknown datatype"},
-      {"BYTES", OneInput("BYTES", "[1]", "[\"a\"]"), std::nullopt, "BYTES"},
+      {"BYTES of a number", OneInput("BYTES", "[1]", "[1]"), std::nullopt, "a string"},
+      {"BYTES length past the end",
+       R"({"inputs":[{"name":"x","datatype":"BYTES","shape":[1],"parameters":{"binary_data_size":5}}]})" +
+           std::string("\x09\0\0\0a", 5),
+       92, "past the end"},
       {"negative dim", OneInput("INT32", "[-1]", "[1]"), std::nullopt, "non-negative"},
       {"fractional dim", OneInput("INT32", "[1.5]", "[1]"), std::nullopt, "non-negative"},
       {"too few elements", OneInput("INT32", "[3]", "[1,2]"), std::nullopt, "needs 3"},

@@ -96,6 +96,39 @@ TEST_F(CliTest, RunWritesNamedOutputsMatchingTheReference) {
     EXPECT_NEAR(got->data<float>()[i], want->data<float>()[i], 1e-4);
 }
 
+TEST_F(CliTest, RunReadsAndWritesStringTensors) {
+  // words string[n] -> LOWER(words) through StringNormalizer, the .pb files in string_data.
+  ir::Model m;
+  m.graph.name = "lower";
+  m.graph.opsets[""] = 10;
+  m.graph.inputs = {"words"};
+  m.graph.outputs = {"y"};
+  m.graph.value_types["words"].dtype = DataType::kString;
+  m.graph.value_types["words"].dims = std::vector<ir::Dim>{ir::Dim::Symbol("n")};
+  ir::Node& n = m.graph.nodes.emplace_back();
+  n.op_type = "StringNormalizer";
+  n.inputs = {"words"};
+  n.outputs = {"y"};
+  n.attributes["case_change_action"].kind = ir::Attribute::Kind::kString;
+  n.attributes["case_change_action"].s = "LOWER";
+  ASSERT_TRUE(ir::ExportOnnxFile(m, Path("lower.onnx")).ok());
+  Tensor words(DataType::kString, {2});
+  words.data<std::string>()[0] = "Hello";
+  words.data<std::string>()[1] = "WORLD";
+  ASSERT_TRUE(ir::WriteTensorFile(Path("words.pb"), words, "words").ok());
+
+  Output o = Cli("run " + Path("lower.onnx") + " --input words=" + Path("words.pb") +
+                 " --output-dir " + Path("out"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("y string[2] first \"hello\""), std::string::npos) << o.text;
+  auto got = ir::ReadTensorFile(Path("out/output_0.pb"));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->dtype(), DataType::kString);
+  ASSERT_EQ(got->shape(), Shape({2}));
+  EXPECT_EQ(got->data<std::string>()[0], "hello");
+  EXPECT_EQ(got->data<std::string>()[1], "world");
+}
+
 TEST_F(CliTest, NpyInputsAreAccepted) {
   auto input = ir::ReadTensorFile(cls_data_ + "/input_0.pb");
   ASSERT_TRUE(input.ok());

@@ -223,6 +223,11 @@ int RunModel(const RunArgs& args) {
         (std::filesystem::path(args.output_dir) / fmt::format("output_{}.pb", i)).string();
     Status s = ir::WriteTensorFile(path, t, out_infos[i].name);
     if (!s.ok()) return Fail(s.ToString());
+    if (t.dtype() == DataType::kString) {  // no min, max or mean of text: the first element
+      fmt::print("  {} {}{} first \"{}\" -> {}\n", out_infos[i].name, DataTypeName(t.dtype()),
+                 ShapeToString(t.shape()), t.numel() ? t.data<std::string>()[0] : "", path);
+      continue;
+    }
     double lo = INFINITY, hi = -INFINITY, sum = 0;
     for (int64_t k = 0; k < t.numel(); ++k) {
       double v = t.GetAsDouble(k);

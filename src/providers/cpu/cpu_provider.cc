@@ -21,7 +21,7 @@ namespace {
 // outputs). Values live in numbered slots.
 struct Step {
   const ir::Node* node = nullptr;
-  KernelFn fn = nullptr;
+  const ops::OpDef* def = nullptr;
   std::shared_ptr<const dnnl_ops::Region> region;
   int64_t opset = 0;
   std::vector<int> inputs;   // slot per input, -1 when omitted
@@ -124,7 +124,7 @@ Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
       const ops::OpDef* def = ops::FindOp(n);
       if (!def) return Status::Unimplemented(n.Label() + ": no cpu kernel");
       st.node = &n;
-      st.fn = def->kernel;
+      st.def = def;
       st.opset = g.Opset(n.domain);
       std::unordered_set<std::string> outer;
       ir::CollectSubgraphReads(n, &outer);
@@ -200,7 +200,7 @@ Status CpuPiece::Run(const providers::RunContext& ctx, std::span<const Tensor* c
     const auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
-      s = st.region ? st.region->Run(kc) : st.fn(kc);
+      s = st.region ? st.region->Run(kc) : ops::RunKernel(*st.def, kc);
     } catch (const std::bad_alloc&) {  // a model asking for more memory than the machine has
       s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
     }

@@ -124,7 +124,7 @@ Status Region::RunReference(KernelContext& ctx) const {
     const ops::OpDef* def = ops::FindOp(n);
     if (!def) return Status::Unimplemented(n.Label() + ": no cpu kernel");
     KernelContext kc(n, graph_.Opset(n.domain), std::move(in), ctx.allocator(), ctx.num_threads);
-    SN_RETURN_IF_ERROR(def->kernel(kc));
+    SN_RETURN_IF_ERROR(ops::RunKernel(*def, kc));
     for (size_t i = 0; i < n.outputs.size(); ++i)
       if (!n.outputs[i].empty()) values[n.outputs[i]] = std::move(kc.outputs()[i]);
     for (const std::string& name : n.inputs)
