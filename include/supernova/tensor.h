@@ -82,6 +82,8 @@ constexpr DataType DataTypeOf() {
     return DataType::kUint64;
   else if constexpr (std::is_same_v<T, bool>)
     return DataType::kBool;
+  else if constexpr (std::is_same_v<T, std::string>)
+    return DataType::kString;
   else if constexpr (std::is_same_v<T, Float16>)
     return DataType::kFloat16;
   else if constexpr (std::is_same_v<T, BFloat16>)
@@ -134,9 +136,11 @@ class Tensor {
   // A tensor holding a copy of `values` with `shape` (numel must match).
   template <typename T>
   static Tensor FromVector(const std::vector<T>& values, Shape shape) {
+    static_assert(DataTypeOf<T>() != DataType::kUndefined, "no tensor element type for T");
     Tensor t(DataTypeOf<T>(), std::move(shape));
-    if constexpr (std::is_same_v<T, bool>) {
-      for (size_t i = 0; i < values.size(); ++i) t.data<bool>()[i] = values[i];
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+      // Not byte-copyable: bool is stored as one byte, a string element is a std::string.
+      for (size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = values[i];
     } else {
       if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
     }
