@@ -38,6 +38,17 @@ bool HasSubgraph(const ir::Node& n) {
   return false;
 }
 
+// Sequences and optionals live only in the fallback's slots (KernelContext::value): a node
+// that reads or makes one runs there, whatever other providers say of its op.
+bool TouchesNonTensor(const ir::Graph& g, const ir::Node& n) {
+  auto non_tensor = [&](const std::string& v) {
+    const ir::ValueType* t = v.empty() ? nullptr : g.TypeOf(v);
+    return t && !t->is_tensor();
+  };
+  return std::any_of(n.inputs.begin(), n.inputs.end(), non_tensor) ||
+         std::any_of(n.outputs.begin(), n.outputs.end(), non_tensor);
+}
+
 Dataflow BuildDataflow(const ir::Graph& g) {
   std::unordered_map<std::string, size_t> producer;
   for (size_t i = 0; i < g.nodes.size(); ++i)
@@ -232,6 +243,8 @@ Placement PlanPlacement(const ir::Graph& g,
       if (taken[i] || (host_only[i] && !host)) continue;
       providers::Support s = HasSubgraph(g.nodes[i]) && !ep->is_fallback()
                                  ? providers::Support::No("has a subgraph")
+                             : TouchesNonTensor(g, g.nodes[i]) && !ep->is_fallback()
+                                 ? providers::Support::No("sequence or optional value")
                                  : ep->Supports(g, g.nodes[i]);
       if (s.ok) {
         mine[i] = true;
