@@ -15,7 +15,9 @@ Result<const Value*> SequenceInput(const KernelContext& ctx, size_t i, const std
                        ShapeToString(t->shape()));
     return ctx.Error("missing input '" + what + "'");
   }
-  if (!v->is_sequence()) return ctx.Error(what + " must be a sequence, got " + v->Describe());
+  if (!v->is_sequence())
+    return ctx.Error(what + " must be a sequence, got " + (v->is_tensor() ? "a tensor " : "") +
+                     v->Describe());
   return v;
 }
 
