@@ -59,6 +59,13 @@ OpTest& OpTest::Attr(const std::string& key, const Tensor& v) {
   return *this;
 }
 
+OpTest& OpTest::Attr(const std::string& key, const ir::ValueType& type) {
+  auto& a = node_->attributes[key];
+  a.kind = ir::Attribute::Kind::kType;
+  a.type = type;
+  return *this;
+}
+
 OpTest& OpTest::Attr(const std::string& key, std::shared_ptr<ir::Graph> body) {
   auto& a = node_->attributes[key];
   a.kind = ir::Attribute::Kind::kGraph;
@@ -70,6 +77,16 @@ OpTest& OpTest::Input(const std::string& name, Tensor value) {
   node_->inputs.push_back(name);
   model_.graph.inputs.push_back(name);
   model_.graph.value_types[name] = ir::ValueType::Static(value.dtype(), value.shape());
+  feeds_.emplace_back(name, std::move(value));
+  return *this;
+}
+
+OpTest& OpTest::Input(const std::string& name, Value value, ValueKind kind, DataType elem_type) {
+  node_->inputs.push_back(name);
+  model_.graph.inputs.push_back(name);
+  ir::ValueType& t = model_.graph.value_types[name];
+  t.kind = kind;
+  t.dtype = elem_type;
   feeds_.emplace_back(name, std::move(value));
   return *this;
 }
@@ -97,6 +114,16 @@ OpTest& OpTest::OmitOutput(size_t i) {
 }
 
 Result<std::vector<Tensor>> OpTest::Run(int num_threads) {
+  SN_ASSIGN_OR_RETURN(std::vector<Value> values, RunValues(num_threads));
+  std::vector<Tensor> outs;
+  for (const Value& v : values) {
+    if (!v.is_tensor()) return Status::InvalidArgument("output is a " + v.Describe());
+    outs.push_back(v.tensor());
+  }
+  return outs;
+}
+
+Result<std::vector<Value>> OpTest::RunValues(int num_threads) {
   model_.graph.outputs.clear();
   for (const std::string& o : node_->outputs)
     if (!o.empty()) model_.graph.outputs.push_back(o);
@@ -104,7 +131,7 @@ Result<std::vector<Tensor>> OpTest::Run(int num_threads) {
   SessionOptions opts;
   opts.num_threads = num_threads;
   SN_ASSIGN_OR_RETURN(auto session, Session::OpenBytes(bytes, opts));
-  std::vector<Tensor> outs;
+  std::vector<Value> outs;
   SN_RETURN_IF_ERROR(session->Run(feeds_, &outs));
   return outs;
 }

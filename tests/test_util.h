@@ -25,10 +25,14 @@ class OpTest {
   OpTest& Attr(const std::string& key, const std::vector<float>& v);
   OpTest& Attr(const std::string& key, const std::vector<std::string>& v);
   OpTest& Attr(const std::string& key, const Tensor& v);
+  // A type (Optional's `type`).
+  OpTest& Attr(const std::string& key, const ir::ValueType& type);
   // A subgraph (If branches, Loop and Scan bodies; tests/ops/body_builder.h builds them).
   OpTest& Attr(const std::string& key, std::shared_ptr<ir::Graph> body);
   // A graph input fed at run time.
   OpTest& Input(const std::string& name, Tensor value);
+  // A graph input that is a sequence or an optional (declared as `kind` of `elem_type`).
+  OpTest& Input(const std::string& name, Value value, ValueKind kind, DataType elem_type);
   // An initializer (constant) input.
   OpTest& ConstInput(const std::string& name, Tensor value);
   // An omitted optional input.
@@ -38,11 +42,13 @@ class OpTest {
   // Omits optional output i (declared by Outputs): Run returns the others, in order.
   OpTest& OmitOutput(size_t i);
   Result<std::vector<Tensor>> Run(int num_threads = 1);
+  // The same for a node whose outputs may be sequences or optionals.
+  Result<std::vector<Value>> RunValues(int num_threads = 1);
 
  private:
   ir::Model model_;
   ir::Node* node_;
-  std::vector<std::pair<std::string, Tensor>> feeds_;
+  std::vector<std::pair<std::string, Value>> feeds_;
 };
 
 // Tensors from literals: Floats({1, 2}, {2}), Ints<uint8_t>({1}, {1}), Int64s(...), Bool(true).

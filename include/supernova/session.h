@@ -22,6 +22,7 @@
 #include "supernova/optimization.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
+#include "supernova/value.h"
 
 namespace supernova {
 
@@ -40,13 +41,15 @@ struct SessionOptions {
 };
 
 // A model input or output as declared: dims are -1 where unknown, with the symbol if named.
+// A sequence or optional (`kind`) has its elements' dtype and no rank.
 struct TensorInfo {
   std::string name;
   DataType dtype = DataType::kUndefined;
+  ValueKind kind = ValueKind::kTensor;
   bool rank_known = false;
   std::vector<int64_t> dims;
   std::vector<std::string> symbols;  // same length as dims; "" where none
-  std::string ToString() const;      // "x: float32[N,3,224,224]"
+  std::string ToString() const;      // "x: float32[N,3,224,224]", "s: sequence(float32)"
 };
 
 struct NodeProfile {
@@ -104,8 +107,13 @@ class Session {
   // outputs in declaration order. Thread-safe. Fails without side effects on a missing,
   // unknown, mistyped or misshapen input. An output may share memory with an input or with
   // a model constant (an Identity or Reshape of it): treat outputs as read-only, or Clone().
+  // A model with a sequence or optional among its outputs fails here: it runs with values.
   Status Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
              std::vector<Tensor>* outputs, RunStats* stats = nullptr) const;
+  // The same with values: any input or output may be a tensor, a sequence or an optional's
+  // None, as the model declares it (inputs()[i].kind).
+  Status Run(const std::vector<std::pair<std::string, Value>>& inputs, std::vector<Value>* outputs,
+             RunStats* stats = nullptr) const;
 
   // The largest RunStats::peak_bytes seen over all runs so far.
   size_t peak_memory_bytes() const;

@@ -7,7 +7,7 @@
 namespace supernova::ir {
 
 bool ValueType::HasStaticShape() const {
-  if (!dims) return false;
+  if (!dims || !is_tensor()) return false;
   for (const Dim& d : *dims)
     if (!d.known()) return false;
   return true;
@@ -21,6 +21,7 @@ Shape ValueType::StaticShape() const {
 
 std::string ValueType::ToString() const {
   std::string s = DataTypeName(dtype);
+  if (!is_tensor()) return ValueKindName(kind) + "(" + s + ")";
   if (!dims) return s + "[?]";
   s += "[";
   for (size_t i = 0; i < dims->size(); ++i) {

@@ -12,6 +12,7 @@
 
 #include "supernova/status.h"
 #include "supernova/tensor.h"
+#include "supernova/value.h"
 
 namespace supernova::ir {
 
@@ -27,18 +28,33 @@ struct Dim {
   bool operator==(const Dim& o) const { return value == o.value && symbol == o.symbol; }
 };
 
-// A value's type: dtype and, when known, rank and dims.
+// A value's type: dtype and, when known, rank and dims. A sequence or optional (`kind`) has
+// its elements' dtype and no dims: its elements' shapes may differ, and passes that plan by
+// shape must not take it for a tensor.
 struct ValueType {
   DataType dtype = DataType::kUndefined;
   std::optional<std::vector<Dim>> dims;  // nullopt: rank unknown
+  ValueKind kind = ValueKind::kTensor;
+  bool is_tensor() const { return kind == ValueKind::kTensor; }
   bool HasStaticShape() const;
   Shape StaticShape() const;     // requires HasStaticShape()
-  std::string ToString() const;  // "float32[N,3,224,224]"
+  std::string ToString() const;  // "float32[N,3,224,224]", "sequence(float32)"
   static ValueType Static(DataType t, const Shape& s);
 };
 
 struct Attribute {
-  enum class Kind { kUndefined, kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings };
+  enum class Kind {
+    kUndefined,
+    kFloat,
+    kInt,
+    kString,
+    kTensor,
+    kGraph,
+    kFloats,
+    kInts,
+    kStrings,
+    kType,  // a TypeProto (Optional's `type`): in `type`
+  };
   Kind kind = Kind::kUndefined;
   float f = 0;
   int64_t i = 0;
@@ -48,6 +64,7 @@ struct Attribute {
   std::vector<float> floats;
   std::vector<int64_t> ints;
   std::vector<std::string> strings;
+  ValueType type;
 };
 
 struct Node {

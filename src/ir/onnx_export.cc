@@ -10,6 +10,22 @@ namespace supernova::ir {
 namespace {
 
 void TypeToProto(const ValueType& v, onnx::TypeProto* type) {
+  switch (v.kind) {
+    case ValueKind::kTensor:
+      break;
+    case ValueKind::kSequence:
+      type = type->mutable_sequence_type()->mutable_elem_type();
+      break;
+    case ValueKind::kOptionalTensor:
+      type = type->mutable_optional_type()->mutable_elem_type();
+      break;
+    case ValueKind::kOptionalSequence:
+      type = type->mutable_optional_type()
+                 ->mutable_elem_type()
+                 ->mutable_sequence_type()
+                 ->mutable_elem_type();
+      break;
+  }
   auto* tt = type->mutable_tensor_type();
   tt->set_elem_type(static_cast<int32_t>(v.dtype));
   if (!v.dims) return;
@@ -64,6 +80,10 @@ void AttributeToProto(const std::string& name, const Attribute& a, onnx::Attribu
     case Attribute::Kind::kStrings:
       ap->set_type(onnx::AttributeProto::STRINGS);
       for (const auto& s : a.strings) ap->add_strings(s);
+      break;
+    case Attribute::Kind::kType:
+      ap->set_type(onnx::AttributeProto::TYPE_PROTO);
+      TypeToProto(a.type, ap->mutable_tp());
       break;
     case Attribute::Kind::kUndefined:
       break;

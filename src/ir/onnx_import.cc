@@ -10,12 +10,34 @@
 namespace supernova::ir {
 namespace {
 
+// A sequence or optional keeps its element type only (ValueType). Nested kinds beyond
+// optional(sequence(tensor)) stay undefined: no op of this runtime makes them.
 ValueType TypeFromProto(const onnx::TypeProto& type) {
   ValueType v;
+  auto elem_dtype = [](const onnx::TypeProto& t) {
+    if (!t.has_tensor_type()) return DataType::kUndefined;
+    const int32_t e = t.tensor_type().elem_type();
+    return IsKnownDataType(e) ? static_cast<DataType>(e) : DataType::kUndefined;
+  };
+  if (type.has_sequence_type()) {
+    v.kind = ValueKind::kSequence;
+    v.dtype = elem_dtype(type.sequence_type().elem_type());
+    return v;
+  }
+  if (type.has_optional_type()) {
+    const onnx::TypeProto& e = type.optional_type().elem_type();
+    if (e.has_sequence_type()) {
+      v.kind = ValueKind::kOptionalSequence;
+      v.dtype = elem_dtype(e.sequence_type().elem_type());
+    } else {
+      v.kind = ValueKind::kOptionalTensor;
+      v.dtype = elem_dtype(e);
+    }
+    return v;
+  }
   if (!type.has_tensor_type()) return v;
   const auto& tt = type.tensor_type();
-  v.dtype = IsKnownDataType(tt.elem_type()) ? static_cast<DataType>(tt.elem_type())
-                                            : DataType::kUndefined;
+  v.dtype = elem_dtype(type);
   if (tt.has_shape()) {
     v.dims.emplace();
     for (const auto& d : tt.shape().dim()) {
@@ -78,6 +100,10 @@ Result<Attribute> ConvertAttribute(const onnx::AttributeProto& ap, const std::st
       SN_ASSIGN_OR_RETURN(a.g, ConvertGraph(ap.g(), base_dir, opsets));
       break;
     }
+    case onnx::AttributeProto::TYPE_PROTO:
+      a.kind = Attribute::Kind::kType;
+      a.type = TypeFromProto(ap.tp());
+      break;
     case onnx::AttributeProto::FLOATS:
       a.kind = Attribute::Kind::kFloats;
       a.floats.assign(ap.floats().begin(), ap.floats().end());

@@ -2,11 +2,11 @@
 
 namespace supernova::ops {
 
-// Identity aliases its input: no copy.
+// Identity aliases its input: no copy. Opsets 14 and 16 let it pass sequences and optionals.
 Status Identity(KernelContext& ctx) {
-  const Tensor* x = ctx.input(0);
-  if (!x) return ctx.Error("missing input");
-  ctx.SetOutput(0, *x);
+  Value x = ctx.input_value(0);
+  if (!x.defined()) return ctx.Error("missing input");
+  ctx.SetValue(0, std::move(x));
   return Status::Ok();
 }
 

@@ -21,9 +21,9 @@ Status If(KernelContext& ctx) {
   if (body.num_outputs() != ctx.num_outputs())
     return ctx.Error(std::string(branch) + " returns " + std::to_string(body.num_outputs()) +
                      " values for " + std::to_string(ctx.num_outputs()) + " outputs");
-  std::vector<Tensor> outs;
-  SN_RETURN_IF_ERROR(body.Run(ctx, {}, &outs));
-  for (size_t i = 0; i < outs.size(); ++i) ctx.SetOutput(i, std::move(outs[i]));
+  std::vector<Value> outs;
+  SN_RETURN_IF_ERROR(body.Run(ctx, std::span<const Value* const>(), &outs));
+  for (size_t i = 0; i < outs.size(); ++i) ctx.SetValue(i, std::move(outs[i]));
   return Status::Ok();
 }
 
@@ -31,6 +31,7 @@ Status If(KernelContext& ctx) {
 // and is left to run time.
 std::optional<Dims> InferIf(InferContext& ctx) {
   ctx.dtype = DeclaredBodyDtype(ctx.node, "then_branch", 0);
+  ctx.kind = DeclaredBodyKind(ctx.node, "then_branch", 0);
   return std::nullopt;
 }
 

@@ -30,6 +30,9 @@ struct InferContext {
   const std::vector<InferInput>& inputs;  // one per node input
   int64_t opset;                          // of the node's domain
   DataType dtype = DataType::kUndefined;  // output 0's; input 0's unless the rule says
+  // Output 0's kind, input 0's unless the rule says (the sequence ops, Optional): a sequence
+  // or optional has no dims, and its rule returns nullopt.
+  ValueKind kind = ValueKind::kTensor;
 
   // Input i, or an unknown one when the node has fewer.
   const InferInput& in(size_t i) const {

@@ -7,6 +7,10 @@
 // It reports user-caused problems (bad shape, unsupported dtype or attribute) as a Status.
 // A control-flow kernel (If, Loop, Scan) also reaches its bodies through ctx.subgraphs() and
 // the values of the enclosing scopes they read through ctx.outer() (ops/subgraph.h).
+// Kernels of sequences and optionals read ctx.value(i) and write ctx.SetValue(i, v); input(i)
+// of such a value is nullptr. Only the cpu provider's executor passes them (placement keeps
+// the nodes that touch them there): elsewhere value(i) is nullptr, and a value output set
+// with SetValue is not among outputs(), so constant folding leaves the node alone.
 #pragma once
 
 #include <memory>
@@ -18,6 +22,7 @@
 #include "ir/graph.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
+#include "supernova/value.h"
 
 namespace supernova::ops {
 
@@ -42,6 +47,17 @@ class KernelContext {
   size_t num_inputs() const { return inputs_.size(); }
   // nullptr when input i is omitted or beyond the node's inputs.
   const Tensor* input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
+  // Input i as a value (tensor, sequence or None), or nullptr when omitted or when the
+  // executor passed tensors only.
+  const Value* value(size_t i) const { return i < values_.size() ? values_[i] : nullptr; }
+  // Input i as a value whichever way the executor passed it; undefined when omitted.
+  Value input_value(size_t i) const {
+    if (const Value* v = value(i)) return *v;
+    if (const Tensor* t = input(i)) return Value(*t);
+    return Value();
+  }
+  // Gives the inputs as values, alongside the tensors of the constructor.
+  void SetValues(std::vector<const Value*> values) { values_ = std::move(values); }
   size_t num_outputs() const { return outputs_.size(); }
   // Whether the graph wants output i (optional outputs may be omitted).
   bool output_wanted(size_t i) const { return i < node.outputs.size() && !node.outputs[i].empty(); }
@@ -54,13 +70,28 @@ class KernelContext {
   // Sets output i to an existing tensor (aliasing allowed).
   void SetOutput(size_t i, Tensor t) { outputs_[i] = std::move(t); }
   std::vector<Tensor>& outputs() { return outputs_; }
+  // Sets output i to a value; a tensor goes to outputs() like SetOutput's.
+  void SetValue(size_t i, Value v) {
+    if (v.is_tensor()) {
+      outputs_[i] = v.tensor();
+      return;
+    }
+    if (value_outputs_.size() < outputs_.size()) value_outputs_.resize(outputs_.size());
+    value_outputs_[i] = std::move(v);
+  }
+  // Output i as a value, moved out: what SetValue set, else the tensor.
+  Value TakeValue(size_t i) {
+    if (i < value_outputs_.size() && value_outputs_[i].defined())
+      return std::move(value_outputs_[i]);
+    return Value(std::move(outputs_[i]));
+  }
   const std::shared_ptr<Allocator>& allocator() const { return allocator_; }
 
   // For a node with subgraphs: what runs them, and the values of the enclosing scopes they
   // read (ir::CollectSubgraphReads), `names` sorted, `values` alongside. The executor sets
   // both; both must outlive the kernel's call.
   void SetScope(const SubgraphRunner* runner, std::span<const std::string> names,
-                std::span<const Tensor* const> values) {
+                std::span<const Value* const> values) {
     subgraphs_ = runner;
     outer_names_ = names;
     outer_values_ = values;
@@ -68,7 +99,7 @@ class KernelContext {
   // nullptr when the executor runs no subgraphs (constant folding, a provider without them).
   const SubgraphRunner* subgraphs() const { return subgraphs_; }
   // The enclosing scopes' value `name` a body reads, or nullptr when the executor gave none.
-  const Tensor* outer(const std::string& name) const;
+  const Value* outer(const std::string& name) const;
 
   // InvalidArgument naming the node: "Conv 'conv1': <message>".
   Status Error(const std::string& message) const {
@@ -80,11 +111,13 @@ class KernelContext {
 
  private:
   std::vector<const Tensor*> inputs_;
+  std::vector<const Value*> values_;
   std::vector<Tensor> outputs_;
+  std::vector<Value> value_outputs_;
   std::shared_ptr<Allocator> allocator_;
   const SubgraphRunner* subgraphs_ = nullptr;
   std::span<const std::string> outer_names_;
-  std::span<const Tensor* const> outer_values_;
+  std::span<const Value* const> outer_values_;
 };
 
 using KernelFn = Status (*)(KernelContext&);

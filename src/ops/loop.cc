@@ -50,33 +50,41 @@ Status Loop(KernelContext& ctx) {
     SN_ASSIGN_OR_RETURN(cond, ReadBool(ctx, *ctx.input(1), "cond"));
   }
 
-  std::vector<Tensor> carried(carried_n);
+  // Carried values may be sequences or optionals (a list grown one element per iteration).
+  std::vector<Value> carried(carried_n);
   for (size_t j = 0; j < carried_n; ++j) {
-    const Tensor* v = ctx.input(2 + j);
-    if (!v) return ctx.Error("loop-carried input " + std::to_string(j) + " is missing");
-    carried[j] = *v;
+    carried[j] = ctx.input_value(2 + j);
+    if (!carried[j].defined())
+      return ctx.Error("loop-carried input " + std::to_string(j) + " is missing");
   }
   std::vector<std::vector<Tensor>> scans(scan_n);
-  std::vector<const Tensor*> in(2 + carried_n);
-  std::vector<Tensor> outs;
+  std::vector<const Value*> in(2 + carried_n);
+  std::vector<Value> outs;
   for (int64_t i = 0; i < trip && cond; ++i) {
     // Fresh scalars each time: the body may return them, and an earlier scan value must not
     // change under the caller.
-    Tensor iter(DataType::kInt64, {}, ctx.allocator());
-    iter.data<int64_t>()[0] = i;
-    Tensor cond_in(DataType::kBool, {}, ctx.allocator());
-    cond_in.data<bool>()[0] = cond;
+    Tensor iter_t(DataType::kInt64, {}, ctx.allocator());
+    iter_t.data<int64_t>()[0] = i;
+    Tensor cond_t(DataType::kBool, {}, ctx.allocator());
+    cond_t.data<bool>()[0] = cond;
+    const Value iter(std::move(iter_t)), cond_in(std::move(cond_t));
     in[0] = &iter;
     in[1] = &cond_in;
     for (size_t j = 0; j < carried_n; ++j) in[2 + j] = &carried[j];
     SN_RETURN_IF_ERROR(body.Run(ctx, in, &outs, i));
     if (has_cond) {
-      SN_ASSIGN_OR_RETURN(cond, ReadBool(ctx, outs[0], "the body's condition"));
+      SN_ASSIGN_OR_RETURN(cond, ReadBool(ctx, outs[0].tensor(), "the body's condition"));
     }
     for (size_t j = 0; j < carried_n; ++j) carried[j] = std::move(outs[1 + j]);
-    for (size_t k = 0; k < scan_n; ++k) scans[k].push_back(std::move(outs[1 + carried_n + k]));
+    for (size_t k = 0; k < scan_n; ++k) {
+      Value& v = outs[1 + carried_n + k];
+      if (!v.is_tensor())
+        return ctx.Error("scan output " + std::to_string(k) + " is a " + v.Describe() +
+                         ", not a tensor");
+      scans[k].push_back(v.tensor());
+    }
   }
-  for (size_t j = 0; j < carried_n; ++j) ctx.SetOutput(j, std::move(carried[j]));
+  for (size_t j = 0; j < carried_n; ++j) ctx.SetValue(j, std::move(carried[j]));
   const ir::Graph& g = body.graph();
   for (size_t k = 0; k < scan_n; ++k) {
     if (!ctx.output_wanted(carried_n + k)) continue;
@@ -92,6 +100,7 @@ Status Loop(KernelContext& ctx) {
 // value); shapes may change from one iteration to the next.
 std::optional<Dims> InferLoop(InferContext& ctx) {
   ctx.dtype = DeclaredBodyDtype(ctx.node, "body", 1);
+  ctx.kind = DeclaredBodyKind(ctx.node, "body", 1);
   return std::nullopt;
 }
 

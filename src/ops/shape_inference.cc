@@ -28,8 +28,14 @@ size_t InferShapes(ir::Graph& graph) {
     }
     InferContext ctx{n, ins, graph.Opset(n.domain),
                      !ins.empty() && ins[0].type ? ins[0].type->dtype : DataType::kUndefined};
+    if (!ins.empty() && ins[0].type) ctx.kind = ins[0].type->kind;
     std::optional<Dims> dims = def->infer(ctx);
     ir::ValueType& out = graph.value_types[n.outputs[0]];
+    if (ctx.kind != ValueKind::kTensor && out.kind == ValueKind::kTensor && !out.dims) {
+      out.kind = ctx.kind;
+      ++changed;
+    }
+    if (!out.is_tensor()) dims.reset();
     // Declared types from the file win where they say more.
     if (out.dtype == DataType::kUndefined && ctx.dtype != DataType::kUndefined) {
       out.dtype = ctx.dtype;

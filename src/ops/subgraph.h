@@ -2,8 +2,11 @@
 // implements, declared here because the ops sit below the runtime and cannot name it.
 //
 //   SN_ASSIGN_OR_RETURN(BoundBody body, BoundBody::Bind(ctx, "body"));
-//   std::vector<Tensor> outs;
+//   std::vector<Value> outs;
 //   for (...) SN_RETURN_IF_ERROR(body.Run(ctx, {&iter, &cond, &carried}, &outs));
+//
+// Bodies take and return values (a Loop may carry a sequence); the overload on tensors is
+// for kernels whose bodies pass tensors only (Scan).
 //
 // The runtime compiles every body once when the session is prepared (optimized, placed over
 // the session's providers, its values in slots like the main graph's), so running a body is
@@ -31,9 +34,9 @@ class Subgraph {
   virtual size_t num_inputs() const = 0;   // the body graph's own inputs
   virtual size_t num_outputs() const = 0;  // its outputs
   // Runs the body once, on `ctx`'s allocator and threads. `inputs` follow the body's inputs,
-  // `outer` follows outer_names(); `outputs` receives one host tensor per body output.
-  virtual Status Run(const KernelContext& ctx, std::span<const Tensor* const> inputs,
-                     std::span<const Tensor* const> outer, std::vector<Tensor>* outputs) const = 0;
+  // `outer` follows outer_names(); `outputs` receives one host value per body output.
+  virtual Status Run(const KernelContext& ctx, std::span<const Value* const> inputs,
+                     std::span<const Value* const> outer, std::vector<Value>* outputs) const = 0;
 };
 
 // What the executor lends a control-flow kernel: the compiled form of each body.
@@ -57,6 +60,9 @@ class BoundBody {
   size_t num_outputs() const { return body_->num_outputs(); }
   // Runs the body; an error inside it comes back as "<node>: <attr>: <inner error>", or
   // "<node>: <attr> iteration <i>: <inner error>" when `iteration` is given.
+  Status Run(const KernelContext& ctx, std::span<const Value* const> inputs,
+             std::vector<Value>* outputs, int64_t iteration = -1) const;
+  // The same on tensors; an output that is not a tensor is an error naming the node.
   Status Run(const KernelContext& ctx, std::span<const Tensor* const> inputs,
              std::vector<Tensor>* outputs, int64_t iteration = -1) const;
 
@@ -64,11 +70,13 @@ class BoundBody {
   const ir::Graph* graph_ = nullptr;
   const Subgraph* body_ = nullptr;
   std::string attr_;
-  std::vector<const Tensor*> outer_;
+  std::vector<const Value*> outer_;
 };
 
 // The dtype the graph of `node`'s attribute `attr` declares for its output `index`, or
 // kUndefined: the shape rules of If, Loop and Scan, whose output shapes are known at run time.
 DataType DeclaredBodyDtype(const ir::Node& node, const std::string& attr, size_t index);
+// The same for its kind (a body may return a sequence or optional); kTensor when undeclared.
+ValueKind DeclaredBodyKind(const ir::Node& node, const std::string& attr, size_t index);
 
 }  // namespace supernova::ops

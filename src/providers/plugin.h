@@ -20,7 +20,7 @@ namespace supernova::providers {
 
 // Bumped whenever ExecutionProvider, CompiledPiece, Tensor or the other types a plugin shares
 // with the runtime change layout or meaning.
-inline constexpr int kPluginAbiVersion = 1;
+inline constexpr int kPluginAbiVersion = 2;  // 2: CompiledPiece::RunValues, Value
 
 struct PluginInfo {
   int abi_version;              // kPluginAbiVersion when the plugin was built

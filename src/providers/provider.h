@@ -24,6 +24,7 @@
 #include "supernova/optimization.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
+#include "supernova/value.h"
 
 namespace supernova::ops {
 class SubgraphRunner;  // ops/subgraph.h; only the fallback's kernels run subgraphs
@@ -81,6 +82,11 @@ class CompiledPiece {
   // that failed ("Conv 'conv1': ...") or the piece.
   virtual Status Run(const RunContext& ctx, std::span<const Tensor* const> inputs,
                      std::vector<Tensor>* outputs) const = 0;
+  // The same over values, which the session calls: sequences and optionals reach only the
+  // fallback's pieces (placement keeps the nodes that touch them there), which override this.
+  // The default runs Run() and refuses a value that is not a tensor.
+  virtual Status RunValues(const RunContext& ctx, std::span<const Value* const> inputs,
+                           std::vector<Value>* outputs) const;
 };
 
 struct ProviderOptions {

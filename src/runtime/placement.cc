@@ -38,15 +38,20 @@ bool HasSubgraph(const ir::Node& n) {
   return false;
 }
 
-// Whether the node reads or makes a string tensor. Strings are std::string objects on the
-// host's heap (supernova/tensor.h), which only the cpu's kernels know how to handle.
-bool TouchesStrings(const ir::Graph& g, const ir::Node& n) {
+// Why the node runs on the fallback provider whatever other providers say of its op, or
+// nullptr. Subgraphs are run by the session's own executor; sequences and optionals live
+// only in the fallback's slots (KernelContext::value); string elements are std::string
+// objects on the host's heap (supernova/tensor.h), which only the cpu's kernels handle.
+const char* FallbackOnly(const ir::Graph& g, const ir::Node& n) {
+  if (HasSubgraph(n)) return "has a subgraph";
   for (const auto* values : {&n.inputs, &n.outputs})
-    for (const std::string& v : *values)
-      if (const ir::ValueType* t = v.empty() ? nullptr : g.TypeOf(v);
-          t && t->dtype == DataType::kString)
-        return true;
-  return false;
+    for (const std::string& v : *values) {
+      const ir::ValueType* t = v.empty() ? nullptr : g.TypeOf(v);
+      if (t == nullptr) continue;
+      if (!t->is_tensor()) return "sequence or optional value";
+      if (t->dtype == DataType::kString) return "string tensors stay on the cpu";
+    }
+  return nullptr;
 }
 
 Dataflow BuildDataflow(const ir::Graph& g) {
@@ -241,11 +246,9 @@ Placement PlanPlacement(const ir::Graph& g,
     std::vector<bool> mine(n, false);
     for (size_t i = 0; i < n; ++i) {
       if (taken[i] || (host_only[i] && !host)) continue;
-      providers::Support s = ep->is_fallback()         ? ep->Supports(g, g.nodes[i])
-                             : HasSubgraph(g.nodes[i]) ? providers::Support::No("has a subgraph")
-                             : TouchesStrings(g, g.nodes[i])
-                                 ? providers::Support::No("string tensors stay on the cpu")
-                                 : ep->Supports(g, g.nodes[i]);
+      const char* fallback_only = ep->is_fallback() ? nullptr : FallbackOnly(g, g.nodes[i]);
+      providers::Support s =
+          fallback_only ? providers::Support::No(fallback_only) : ep->Supports(g, g.nodes[i]);
       if (s.ok) {
         mine[i] = true;
       } else {

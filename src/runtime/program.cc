@@ -151,36 +151,41 @@ Result<std::unique_ptr<Program>> Program::Compile(ir::Graph graph, const Compile
   return p;
 }
 
-Status Program::Run(const providers::RunContext& ctx, std::span<const Tensor* const> feeds,
-                    std::vector<Tensor>* outputs) const {
+Status Program::Run(const providers::RunContext& ctx, std::span<const Value* const> feeds,
+                    std::vector<Value>* outputs) const {
   if (feeds.size() != input_slots_.size())
     return Status::Internal("program: " + std::to_string(feeds.size()) + " feeds, expected " +
                             std::to_string(input_slots_.size()));
-  std::vector<Tensor> values = constants_;  // handles only: constants are shared
+  // Handles only: constants are shared, sequences immutable.
+  std::vector<Value> values(constants_.begin(), constants_.end());
   for (size_t k = 0; k < feeds.size(); ++k) values[input_slots_[k]] = *feeds[k];
 
   for (const Step& st : steps_) {
-    std::vector<const Tensor*> in;
+    std::vector<const Value*> in;
     in.reserve(st.inputs.size());
     for (int s : st.inputs) {
       if (!values[s].defined())
         return Status::Internal(st.node->Label() + ": input was not computed");
       in.push_back(&values[s]);
     }
-    std::vector<Tensor> produced(st.outputs.size());
+    std::vector<Value> produced(st.outputs.size());
     const size_t profiled = ctx.profile ? ctx.profile->size() : 0;
     auto t0 = std::chrono::steady_clock::now();
     Status s;
     try {
       if (st.piece) {
-        s = st.piece->Run(ctx, std::span<const Tensor* const>(in), &produced);
+        s = st.piece->RunValues(ctx, std::span<const Value* const>(in), &produced);
         if (s.ok() && produced.size() != st.outputs.size())
           s = Status::Internal(st.node->Label() + ": piece made " +
                                std::to_string(produced.size()) + " outputs, expected " +
                                std::to_string(st.outputs.size()));
+      } else if (!in[0]->is_tensor()) {  // placement keeps sequences on the host
+        s = Status::Internal("a " + in[0]->Describe() + " cannot be copied to or from a device");
       } else {
-        s = st.to_device ? st.copier->CopyToDevice(*in[0], &produced[0])
-                         : st.copier->CopyToHost(*in[0], &produced[0]);
+        Tensor copied;
+        s = st.to_device ? st.copier->CopyToDevice(in[0]->tensor(), &copied)
+                         : st.copier->CopyToHost(in[0]->tensor(), &copied);
+        produced[0] = std::move(copied);
       }
       // Pieces name the node that failed in their own messages; a copy is named here.
       if (!s.ok() && st.copier) s = s.WithContext(st.node->Label());
@@ -199,7 +204,7 @@ Status Program::Run(const providers::RunContext& ctx, std::span<const Tensor* co
         return Status::Internal(st.node->Label() + ": did not produce output " + std::to_string(i));
       values[st.outputs[i]] = std::move(produced[i]);
     }
-    for (int r : st.release) values[r] = Tensor();
+    for (int r : st.release) values[r] = Value();
   }
   outputs->clear();
   for (int s : output_slots_) outputs->push_back(values[s]);
@@ -221,11 +226,11 @@ class Bodies::Body final : public ops::Subgraph {
   size_t num_inputs() const override { return num_inputs_; }
   size_t num_outputs() const override { return program_->graph().outputs.size(); }
 
-  Status Run(const ops::KernelContext& ctx, std::span<const Tensor* const> inputs,
-             std::span<const Tensor* const> outer, std::vector<Tensor>* outputs) const override {
+  Status Run(const ops::KernelContext& ctx, std::span<const Value* const> inputs,
+             std::span<const Value* const> outer, std::vector<Value>* outputs) const override {
     if (inputs.size() != num_inputs_ || outer.size() != outer_.size())
       return Status::Internal("body: wrong number of inputs");
-    std::vector<const Tensor*> feeds(inputs.begin(), inputs.end());
+    std::vector<const Value*> feeds(inputs.begin(), inputs.end());
     feeds.insert(feeds.end(), outer.begin(), outer.end());
     // The body's steps are not profiled one by one: the node that runs it counts as one.
     providers::RunContext rc{ctx.allocator(), ctx.num_threads, nullptr, runner_};

@@ -49,9 +49,9 @@ class Program {
   const ir::Graph& graph() const { return graph_; }
 
   // Runs once. `feeds` follow graph().inputs and are on the host; `outputs` receives one
-  // host tensor per graph output. Thread-safe. A failing step's error names its node.
-  Status Run(const providers::RunContext& ctx, std::span<const Tensor* const> feeds,
-             std::vector<Tensor>* outputs) const;
+  // host value per graph output. Thread-safe. A failing step's error names its node.
+  Status Run(const providers::RunContext& ctx, std::span<const Value* const> feeds,
+             std::vector<Value>* outputs) const;
 
  private:
   Program() = default;

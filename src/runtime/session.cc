@@ -21,6 +21,8 @@
 namespace supernova {
 
 std::string TensorInfo::ToString() const {
+  if (kind != ValueKind::kTensor)
+    return name + ": " + ValueKindName(kind) + "(" + DataTypeName(dtype) + ")";
   std::string s = name + ": " + DataTypeName(dtype);
   if (!rank_known) return s + "[?]";
   s += "[";
@@ -53,6 +55,7 @@ class Session::Impl {
 
   Status Prepare();
   Status CheckInput(const TensorInfo& info, const Tensor& t) const;
+  Status CheckInput(const TensorInfo& info, const Value& v) const;
 };
 
 Status Session::Impl::Prepare() {
@@ -102,6 +105,26 @@ Status Session::Impl::CheckInput(const TensorInfo& info, const Tensor& t) const 
   return Status::Ok();
 }
 
+// The kind the model declares, then the dtype of a sequence's elements (a tensor's shape is
+// the tensor overload's).
+Status Session::Impl::CheckInput(const TensorInfo& info, const Value& v) const {
+  const bool fits =
+      v.is_tensor() ? info.kind == ValueKind::kTensor || info.kind == ValueKind::kOptionalTensor
+      : v.is_sequence()
+          ? info.kind == ValueKind::kSequence || info.kind == ValueKind::kOptionalSequence
+          : IsOptional(info.kind);
+  if (!fits)
+    return Status::InvalidArgument("input '" + info.name + "': expected a " +
+                                   ValueKindName(info.kind) + ", got " + v.Describe());
+  if (v.is_tensor()) return CheckInput(info, v.tensor());
+  for (const Tensor& t : v.sequence())
+    if (info.dtype != DataType::kUndefined && t.dtype() != info.dtype)
+      return Status::InvalidArgument("input '" + info.name + "': expected elements of " +
+                                     DataTypeName(info.dtype) + ", got " + DataTypeName(t.dtype()) +
+                                     ShapeToString(t.shape()));
+  return Status::Ok();
+}
+
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
@@ -144,8 +167,28 @@ std::vector<NodeProfile> Session::LastProfile() const {
 
 Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
                     std::vector<Tensor>* outputs, RunStats* stats) const {
+  std::vector<std::pair<std::string, Value>> values;
+  values.reserve(inputs.size());
+  for (const auto& [name, tensor] : inputs) {
+    if (!tensor.defined()) return Status::InvalidArgument("input '" + name + "' is empty");
+    values.emplace_back(name, tensor);
+  }
+  std::vector<Value> outs;
+  SN_RETURN_IF_ERROR(Run(values, &outs, stats));
+  outputs->clear();
+  for (size_t k = 0; k < outs.size(); ++k) {
+    if (!outs[k].is_tensor())
+      return Status::InvalidArgument("output '" + impl_->outputs[k].name + "' is a " +
+                                     outs[k].Describe() + ": run the model with Values");
+    outputs->push_back(outs[k].tensor());
+  }
+  return Status::Ok();
+}
+
+Status Session::Run(const std::vector<std::pair<std::string, Value>>& inputs,
+                    std::vector<Value>* outputs, RunStats* stats) const {
   const Impl& im = *impl_;
-  std::vector<const Tensor*> feeds(im.inputs.size(), nullptr);
+  std::vector<const Value*> feeds(im.inputs.size(), nullptr);
   std::vector<bool> fed(im.inputs.size(), false);
   for (const auto& [name, tensor] : inputs) {
     size_t k = 0;

@@ -7,6 +7,7 @@ TensorInfo DescribeValue(const ir::Graph& g, const std::string& name) {
   info.name = name;
   if (const ir::ValueType* t = g.TypeOf(name)) {
     info.dtype = t->dtype;
+    info.kind = t->kind;
     if (t->dims) {
       info.rank_known = true;
       for (const ir::Dim& d : *t->dims) {

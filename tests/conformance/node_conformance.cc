@@ -24,6 +24,7 @@
 
 #include "conformance/known_failures.h"
 #include "ir/tensor_proto.h"
+#include "ir/value_proto.h"
 #include "supernova/session.h"
 
 namespace fs = std::filesystem;
@@ -95,6 +96,21 @@ std::string CompareOutput(const Tensor& expected, const Tensor& actual) {
          value(expected) + ")";
 }
 
+// The same for values: a sequence element by element, None against None.
+std::string CompareValue(const Value& expected, const Value& actual) {
+  if (expected.holds() != actual.holds())
+    return "a " + actual.Describe() + ", expected " + expected.Describe();
+  if (expected.is_tensor()) return CompareOutput(expected.tensor(), actual.tensor());
+  const auto& e = expected.sequence();
+  const auto& a = actual.sequence();
+  if (e.size() != a.size())
+    return std::to_string(a.size()) + " elements, expected " + std::to_string(e.size());
+  for (size_t k = 0; k < e.size(); ++k)
+    if (std::string d = CompareOutput(e[k], a[k]); !d.empty())
+      return "element " + std::to_string(k) + ": " + d;
+  return "";
+}
+
 // ONNX 1.12's test data stores bfloat16 tensors with data_type UINT16; read them as the
 // bfloat16 the model declares (same bits).
 Tensor AsBFloat16(const Tensor& t) {
@@ -160,23 +176,27 @@ Outcome RunOne(const fs::path& dir, const Options& opt) {
   }
   for (const fs::path& set : datasets) {
     const std::string where = datasets.size() > 1 ? set.filename().string() + " " : "";
-    std::vector<std::pair<std::string, Tensor>> feeds;
+    std::vector<std::pair<std::string, Value>> feeds;
     auto in_files = SortedFiles(set, "input_");
     for (size_t i = 0; i < in_files.size(); ++i) {
       std::string name;
-      auto t = ir::ReadTensorFile((set / in_files[i]).string(), &name);
-      if (!t.ok()) {
-        r.detail = "cannot read " + in_files[i] + ": " + Relative(t.status(), dir);
+      // The model's declared kind says which proto the file holds.
+      const ValueKind kind = i < ins.size() ? ins[i].kind : ValueKind::kTensor;
+      const DataType elem = i < ins.size() ? ins[i].dtype : DataType::kUndefined;
+      auto v = ir::ReadValueFile((set / in_files[i]).string(), kind, elem, &name);
+      if (!v.ok()) {
+        r.detail = "cannot read " + in_files[i] + ": " + Relative(v.status(), dir);
         return r;
       }
       if (i < ins.size()) {
         name = ins[i].name;
-        if (ins[i].dtype == DataType::kBFloat16 && t->dtype() == DataType::kUint16)
-          t = AsBFloat16(*t);
+        if (ins[i].dtype == DataType::kBFloat16 && v->is_tensor() &&
+            v->tensor().dtype() == DataType::kUint16)
+          v = Value(AsBFloat16(v->tensor()));
       }
-      feeds.emplace_back(name, std::move(t).value());
+      feeds.emplace_back(name, std::move(v).value());
     }
-    std::vector<Tensor> outs;
+    std::vector<Value> outs;
     Status s = (*session)->Run(feeds, &outs);
     if (!s.ok()) {
       r.detail = where + "run: " + Relative(s, dir);
@@ -188,15 +208,18 @@ Outcome RunOne(const fs::path& dir, const Options& opt) {
                  std::to_string(out_files.size());
       return r;
     }
+    const auto& declared = (*session)->outputs();
     for (size_t i = 0; i < out_files.size(); ++i) {
-      auto expected = ir::ReadTensorFile((set / out_files[i]).string());
+      auto expected =
+          ir::ReadValueFile((set / out_files[i]).string(), declared[i].kind, declared[i].dtype);
       if (!expected.ok()) {
         r.detail = "cannot read " + out_files[i] + ": " + Relative(expected.status(), dir);
         return r;
       }
-      if (expected->dtype() == DataType::kUint16 && outs[i].dtype() == DataType::kBFloat16)
-        expected = AsBFloat16(*expected);
-      std::string diff = CompareOutput(*expected, outs[i]);
+      if (expected->is_tensor() && expected->tensor().dtype() == DataType::kUint16 &&
+          outs[i].dtype() == DataType::kBFloat16)
+        expected = Value(AsBFloat16(expected->tensor()));
+      std::string diff = CompareValue(*expected, outs[i]);
       if (!diff.empty()) {
         r.detail = where + "output " + std::to_string(i) + ": " + diff;
         return r;

@@ -31,6 +31,17 @@ class BodyBuilder {
     g_->value_types[name] = Type(dtype, shape);
     return *this;
   }
+  // An input or output that is a sequence (or optional, `kind`) of `dtype` elements.
+  BodyBuilder& In(const std::string& name, ValueKind kind, DataType dtype) {
+    g_->inputs.push_back(name);
+    g_->value_types[name] = KindType(kind, dtype);
+    return *this;
+  }
+  BodyBuilder& Out(const std::string& name, ValueKind kind, DataType dtype) {
+    g_->outputs.push_back(name);
+    g_->value_types[name] = KindType(kind, dtype);
+    return *this;
+  }
   ir::Node& Node(const std::string& op, std::vector<std::string> inputs,
                  std::vector<std::string> outputs, const std::string& name = "") {
     ir::Node& n = g_->nodes.emplace_back();
@@ -70,6 +81,12 @@ class BodyBuilder {
   }
 
  private:
+  static ir::ValueType KindType(ValueKind kind, DataType dtype) {
+    ir::ValueType t;
+    t.kind = kind;
+    t.dtype = dtype;
+    return t;
+  }
   static ir::ValueType Type(DataType dtype, const std::optional<Shape>& shape) {
     if (shape) return ir::ValueType::Static(dtype, *shape);
     ir::ValueType t;

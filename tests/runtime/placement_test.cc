@@ -264,5 +264,25 @@ TEST(Placement, ConcurrentRunsThroughPieces) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
+// A device that claims Identity and the sequence ops for float32 inputs still gets none that
+// reads or makes a sequence: sequences live only in the fallback's slots.
+TEST(Placement, NodesOfSequencesStayOnTheFallback) {
+  testing::RegisterTestProvider(
+      {"test_device", {"Identity", "Relu", "SequenceConstruct", "SequenceAt"}});
+  GraphBuilder b;
+  std::string x = b.Input("x", {2, 3});
+  std::string seq = b.Op("Identity", {b.Op("SequenceConstruct", {x})});
+  b.Output(b.Op("Relu", {b.Op("SequenceAt", {seq, b.Const("p", Tensor::Scalar<int64_t>(0))})}));
+  auto s = Open(b.model(), {"test_device"});
+  ASSERT_NE(s, nullptr);
+  const PlacementReport& r = s->placement();
+  for (const char* op : {"SequenceConstruct", "Identity", "SequenceAt"}) {
+    EXPECT_EQ(NodeNamed(r, op).provider, "cpu") << op;
+    EXPECT_EQ(NodeNamed(r, op).reason, "test_device: sequence or optional value") << op;
+  }
+  EXPECT_EQ(NodeNamed(r, "Relu").provider, "test_device");
+  ExpectSameAsReference(b, *s);
+}
+
 }  // namespace
 }  // namespace supernova

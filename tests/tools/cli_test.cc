@@ -11,6 +11,7 @@
 
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
+#include "ir/value_proto.h"
 #include "supernova/tensor_io.h"
 #include "test_models.h"
 
@@ -292,6 +293,47 @@ TEST_F(CliTest, BenchRefusesAFixedBatchWithExitCode2) {
   Output bad = Cli("bench " + cls_ + " --shape y=Nx3x48x192 --iterations 3");
   EXPECT_EQ(bad.code, 1) << bad.text;
   EXPECT_NE(bad.text.find("no input named 'y'"), std::string::npos) << bad.text;
+}
+
+// A model that takes a sequence and returns one: the input is read from a SequenceProto, the
+// output written as one, and the summary line names the elements' shapes.
+TEST_F(CliTest, RunReadsAndWritesSequences) {
+  ir::Model m;
+  m.graph.opsets[""] = 13;
+  m.graph.inputs = {"s", "x"};
+  m.graph.outputs = {"out"};
+  ir::ValueType seq;
+  seq.kind = ValueKind::kSequence;
+  seq.dtype = DataType::kFloat32;
+  m.graph.value_types["s"] = seq;
+  m.graph.value_types["out"] = seq;
+  m.graph.value_types["x"] = ir::ValueType::Static(DataType::kFloat32, {2});
+  ir::Node n;
+  n.op_type = "SequenceInsert";
+  n.inputs = {"s", "x"};
+  n.outputs = {"out"};
+  m.graph.nodes.push_back(n);
+  ASSERT_TRUE(ir::ExportOnnxFile(m, Path("seq.onnx")).ok());
+  const Value s = Value::Sequence(DataType::kFloat32, {Tensor::FromVector<float>({1}, {1})});
+  ASSERT_TRUE(ir::WriteValueFile(Path("s.pb"), s, ValueKind::kSequence, "s").ok());
+  ASSERT_TRUE(ir::WriteTensorFile(Path("x.pb"), Tensor::FromVector<float>({2, 3}, {2}), "x").ok());
+  Output o = Cli("run " + Path("seq.onnx") + " -i s=" + Path("s.pb") + " -i x=" + Path("x.pb") +
+                 " -o " + Path("out"));
+  ASSERT_EQ(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find("out sequence(float32, 2 elements): [1] [2] ->"), std::string::npos)
+      << o.text;
+  auto got =
+      ir::ReadValueFile(Path("out") + "/output_0.pb", ValueKind::kSequence, DataType::kFloat32);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->sequence().size(), 2u);
+  EXPECT_EQ(got->sequence()[1].data<float>()[1], 3.0f);
+  // Only a .pb file can hold a sequence: the error says which proto the model wants.
+  Output bad = Cli("run " + Path("seq.onnx") + " -i s=" + Path("s.npy") + " -i x=" + Path("x.pb") +
+                   " -o " + Path("out"));
+  EXPECT_EQ(bad.code, 1) << bad.text;
+  EXPECT_NE(bad.text.find("input 's' is a sequence: give a .pb file (SequenceProto)"),
+            std::string::npos)
+      << bad.text;
 }
 
 }  // namespace

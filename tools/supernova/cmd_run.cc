@@ -1,8 +1,10 @@
 // supernova run MODEL --input NAME=FILE ... --output-dir DIR
 //
-// Inputs are ONNX TensorProto (.pb), NumPy (.npy) or, with --preprocess, images. Outputs are
-// written as DIR/output_<i>.pb in the model's output order with the tensor's name set, the
-// layout of ONNX's test data sets.
+// Inputs are ONNX TensorProto (.pb), NumPy (.npy) or, with --preprocess, images; an input the
+// model declares a sequence or optional is a SequenceProto or OptionalProto (.pb). Outputs are
+// written as DIR/output_<i>.pb in the model's output order with the value's name set, the
+// layout of ONNX's test data sets: TensorProto, or SequenceProto / OptionalProto for outputs
+// declared so.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <map>
 
 #include "ir/tensor_proto.h"
+#include "ir/value_proto.h"
 #include "optimizer/optimizer.h"
 #include "supernova/commands.h"
 #include "supernova/session.h"
@@ -99,7 +102,8 @@ Status PrintDecoded(const Tensor& out, const RunArgs& args) {
   return Status::InvalidArgument("unknown --decode '" + args.decode + "' (topk, ctc)");
 }
 
-Result<Tensor> LoadInput(const std::string& file, const TensorInfo& info, const RunArgs& args) {
+Result<Tensor> LoadTensor(const std::string& file, const TensorInfo& info, const RunArgs& args) {
+  const std::string ext = std::filesystem::path(file).extension().string();
   if (LooksLikeImage(file)) {
     if (args.preprocess.empty())
       return Status::InvalidArgument("input '" + info.name + "' is an image: give --preprocess " +
@@ -132,11 +136,47 @@ Result<Tensor> LoadInput(const std::string& file, const TensorInfo& info, const 
     o.dtype = info.dtype == DataType::kUint8 ? DataType::kUint8 : DataType::kFloat32;
     return ReadImage(file, o);
   }
-  const std::string ext = std::filesystem::path(file).extension().string();
   if (ext == ".npy") return ReadNpy(file);
   if (ext == ".pb") return ir::ReadTensorFile(file);
   return Status::InvalidArgument("input file " + file +
                                  ": unknown kind (expected .pb, .npy or an image)");
+}
+
+// A sequence or optional the model declares can only come from a .pb file of its proto.
+Result<Value> LoadInput(const std::string& file, const TensorInfo& info, const RunArgs& args) {
+  if (info.kind == ValueKind::kTensor) {
+    SN_ASSIGN_OR_RETURN(Tensor t, LoadTensor(file, info, args));
+    return Value(std::move(t));
+  }
+  if (std::filesystem::path(file).extension() != ".pb")
+    return Status::InvalidArgument(
+        "input '" + info.name + "' is a " + ValueKindName(info.kind) + ": give a .pb file (" +
+        (info.kind == ValueKind::kSequence ? "SequenceProto" : "OptionalProto") + ")");
+  return ir::ReadValueFile(file, info.kind, info.dtype);
+}
+
+// "float32[1,3] min 0 max 2 mean 1" for a tensor; a sequence lists its elements' shapes.
+std::string Summary(const Value& v) {
+  if (v.is_sequence()) {
+    std::string shapes;
+    for (const Tensor& t : v.sequence()) shapes += " " + ShapeToString(t.shape());
+    return v.Describe() + (shapes.empty() ? "" : ":" + shapes);
+  }
+  if (!v.is_tensor()) return v.Describe();
+  const Tensor& t = v.tensor();
+  if (t.dtype() == DataType::kString)  // no min, max or mean of text: the first element
+    return fmt::format("{}{} first \"{}\"", DataTypeName(t.dtype()), ShapeToString(t.shape()),
+                       t.numel() ? t.data<std::string>()[0] : "");
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  for (int64_t k = 0; k < t.numel(); ++k) {
+    double x = t.GetAsDouble(k);
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    sum += x;
+  }
+  return fmt::format("{}{} min {:.4g} max {:.4g} mean {:.4g}", DataTypeName(t.dtype()),
+                     ShapeToString(t.shape()), lo, hi,
+                     t.numel() ? sum / static_cast<double>(t.numel()) : 0.0);
 }
 
 int RunModel(const RunArgs& args) {
@@ -167,7 +207,7 @@ int RunModel(const RunArgs& args) {
                  counts.c_str(), placed.pieces.size(), placed.seams, placed.copies);
   }
 
-  std::vector<std::pair<std::string, Tensor>> feeds;
+  std::vector<std::pair<std::string, Value>> feeds;
   for (const std::string& spec : args.inputs) {
     std::string name, file;
     const size_t eq = spec.find('=');
@@ -196,7 +236,7 @@ int RunModel(const RunArgs& args) {
       return Fail("input '" + info.name + "' has no value: give --input " + info.name + "=FILE");
   }
 
-  std::vector<Tensor> outputs;
+  std::vector<Value> outputs;
   RunStats stats;
   std::vector<double> times;
   for (int r = 0; r < std::max(1, args.repeat); ++r) {
@@ -218,29 +258,16 @@ int RunModel(const RunArgs& args) {
              static_cast<double>(stats.peak_bytes) / (1 << 20));
   const auto& out_infos = (*session)->outputs();
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const Tensor& t = outputs[i];
     const std::string path =
         (std::filesystem::path(args.output_dir) / fmt::format("output_{}.pb", i)).string();
-    Status s = ir::WriteTensorFile(path, t, out_infos[i].name);
+    Status s = ir::WriteValueFile(path, outputs[i], out_infos[i].kind, out_infos[i].name);
     if (!s.ok()) return Fail(s.ToString());
-    if (t.dtype() == DataType::kString) {  // no min, max or mean of text: the first element
-      fmt::print("  {} {}{} first \"{}\" -> {}\n", out_infos[i].name, DataTypeName(t.dtype()),
-                 ShapeToString(t.shape()), t.numel() ? t.data<std::string>()[0] : "", path);
-      continue;
-    }
-    double lo = INFINITY, hi = -INFINITY, sum = 0;
-    for (int64_t k = 0; k < t.numel(); ++k) {
-      double v = t.GetAsDouble(k);
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-      sum += v;
-    }
-    fmt::print("  {} {}{} min {:.4g} max {:.4g} mean {:.4g} -> {}\n", out_infos[i].name,
-               DataTypeName(t.dtype()), ShapeToString(t.shape()), lo, hi,
-               t.numel() ? sum / static_cast<double>(t.numel()) : 0.0, path);
+    fmt::print("  {} {} -> {}\n", out_infos[i].name, Summary(outputs[i]), path);
   }
   if (!args.decode.empty() && !outputs.empty()) {
-    Status s = PrintDecoded(outputs[0], args);
+    if (!outputs[0].is_tensor())
+      return Fail("--decode needs a tensor output 0, got a " + outputs[0].Describe());
+    Status s = PrintDecoded(outputs[0].tensor(), args);
     if (!s.ok()) return Fail(s.ToString());
   }
   if (args.profile) {
@@ -261,7 +288,8 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("run", "Run a model on input files and write its outputs");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("--input,-i", args->inputs,
-                  "NAME=FILE (.pb TensorProto, .npy, or an image with --preprocess); "
+                  "NAME=FILE (.pb TensorProto, .npy, or an image with --preprocess; "
+                  "SequenceProto or OptionalProto .pb for a sequence or optional input); "
                   "FILE alone for a single-input model; none for a model without inputs");
   cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")
       ->required();

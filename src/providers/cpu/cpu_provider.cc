@@ -71,6 +71,8 @@ class CpuPiece final : public providers::CompiledPiece {
   Status Build(CpuKind kind, OptimizationLevel level);
   Status Run(const providers::RunContext& ctx, std::span<const Tensor* const> inputs,
              std::vector<Tensor>* outputs) const override;
+  Status RunValues(const providers::RunContext& ctx, std::span<const Value* const> inputs,
+                   std::vector<Value>* outputs) const override;
 
  private:
   ir::Graph graph_;
@@ -164,12 +166,34 @@ Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
 
 Status CpuPiece::Run(const providers::RunContext& ctx, std::span<const Tensor* const> inputs,
                      std::vector<Tensor>* outputs) const {
+  std::vector<Value> values(inputs.size());
+  std::vector<const Value*> in(inputs.size(), nullptr);
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!inputs[k]) continue;
+    values[k] = *inputs[k];
+    in[k] = &values[k];
+  }
+  std::vector<Value> outs;
+  SN_RETURN_IF_ERROR(RunValues(ctx, in, &outs));
+  outputs->clear();
+  for (size_t k = 0; k < outs.size(); ++k) {
+    if (!outs[k].is_tensor())
+      return Status::InvalidArgument("output '" + graph_.outputs[k] + "' is a " +
+                                     outs[k].Describe() + ", not a tensor");
+    outputs->push_back(outs[k].tensor());
+  }
+  return Status::Ok();
+}
+
+Status CpuPiece::RunValues(const providers::RunContext& ctx, std::span<const Value* const> inputs,
+                           std::vector<Value>* outputs) const {
   if (inputs.size() != input_slots_.size())
     return Status::Internal("cpu piece: " + std::to_string(inputs.size()) + " inputs, expected " +
                             std::to_string(input_slots_.size()));
-  std::vector<Tensor> values = constants_;  // handles only: constants are shared
+  // Handles only: constants are shared, sequences immutable.
+  std::vector<Value> values(constants_.begin(), constants_.end());
   for (size_t k = 0; k < inputs.size(); ++k) {
-    if (!inputs[k] || !inputs[k]->on_host())
+    if (!inputs[k] || (inputs[k]->is_tensor() && !inputs[k]->tensor().on_host()))
       return Status::Internal("cpu piece: input '" + graph_.inputs[k] + "' is not on the host");
     values[input_slots_[k]] = *inputs[k];
   }
@@ -183,15 +207,21 @@ Status CpuPiece::Run(const providers::RunContext& ctx, std::span<const Tensor* c
 
   for (const Step& st : steps_) {
     std::vector<const Tensor*> in;
+    std::vector<const Value*> in_values;
     in.reserve(st.inputs.size());
+    in_values.reserve(st.inputs.size());
     for (int s : st.inputs) {
       if (s >= 0 && !values[s].defined())
         return Status::Internal(st.node->Label() + ": input was not computed");
-      in.push_back(s >= 0 ? &values[s] : nullptr);
+      const Value* v = s >= 0 ? &values[s] : nullptr;
+      in_values.push_back(v);
+      in.push_back(v && v->is_tensor() ? &v->tensor() : nullptr);
     }
-    while (!in.empty() && in.back() == nullptr) in.pop_back();
+    while (!in_values.empty() && in_values.back() == nullptr) in_values.pop_back();
+    in.resize(in_values.size());
     KernelContext kc(*st.node, st.opset, std::move(in), allocator, threads);
-    std::vector<const Tensor*> outer;
+    kc.SetValues(std::move(in_values));
+    std::vector<const Value*> outer;
     if (!st.outer_slots.empty()) {
       outer.reserve(st.outer_slots.size());
       for (int s : st.outer_slots) outer.push_back(&values[s]);
@@ -210,15 +240,15 @@ Status CpuPiece::Run(const providers::RunContext& ctx, std::span<const Tensor* c
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       ctx.profile->push_back({st.node->name, st.node->op_type, ms});
     }
-    auto& produced = kc.outputs();
     for (size_t i = 0; i < st.outputs.size(); ++i) {
       if (st.outputs[i] < 0) continue;
-      if (!produced[i].defined())
+      Value produced = kc.TakeValue(i);
+      if (!produced.defined())
         return Status::Internal(st.node->Label() + ": kernel did not produce output " +
                                 std::to_string(i));
-      values[st.outputs[i]] = std::move(produced[i]);
+      values[st.outputs[i]] = std::move(produced);
     }
-    for (int r : st.release) values[r] = Tensor();
+    for (int r : st.release) values[r] = Value();
   }
   outputs->clear();
   for (int s : output_slots_) outputs->push_back(values[s]);
