@@ -50,6 +50,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     QuantConvOps,
     QuantizeOps,
     QuantMatMulOps,
+    RandomOps,
     RecurrentOps,
     ReduceOps,
     ReshapeOps,
