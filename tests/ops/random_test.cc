@@ -161,6 +161,16 @@ TEST(RandomOps, LikeOpsTakeShapeAndDtypeFromTheInput) {
   EXPECT_EQ((*out)[0].shape(), (Shape{3, 1}));
 }
 
+TEST(RandomOps, LikeOpsReadOnlyTheShapeOfAStringInput) {
+  auto out = OpTest("RandomUniformLike", 17)
+                 .Attr("dtype", int64_t{1})
+                 .Input("x", Tensor::FromVector<std::string>({"a", "b"}, {1, 2}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kFloat32);
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 2}));
+}
+
 TEST(Bernoulli, FrequencyFollowsEachProbability) {
   const int64_t per = 30000;
   const std::vector<float> ps = {0.1f, 0.5f, 0.9f};
@@ -233,6 +243,16 @@ TEST(Multinomial, Int64OutputAndDefaultSampleSize) {
   EXPECT_EQ((*out)[0].dtype(), DataType::kInt64);
   EXPECT_EQ((*out)[0].shape(), (Shape{2, 1}));
   EXPECT_THAT(Values((*out)[0]), ::testing::ElementsAre(0, 1));
+}
+
+TEST(Multinomial, Float16Logits) {
+  std::vector<Float16> h = {Float16::FromFloat(-INFINITY), Float16::FromFloat(0.0f)};
+  auto out = OpTest("Multinomial", 7)
+                 .Attr("sample_size", int64_t{3})
+                 .Input("logits", Tensor::FromVector<Float16>(h, {1, 2}))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ::testing::ElementsAre(1, 1, 1));
 }
 
 TEST(RandomOps, Errors) {
