@@ -63,7 +63,10 @@ Status MakeSource(const KernelContext& ctx, std::optional<RandomSource>* source)
   if (ctx.node.HasAttr("seed")) {
     const double s = ctx.node.AttrFloat("seed", 0.0f);
     if (!std::isfinite(s)) return ctx.Error("seed is not a finite number");
-    seed = static_cast<uint32_t>(static_cast<uint64_t>(static_cast<int64_t>(s)));
+    // fmod keeps seeds beyond int64's range defined; the result is that of int(seed) % 2^32.
+    double t = std::fmod(std::trunc(s), 4294967296.0);
+    if (t < 0) t += 4294967296.0;
+    seed = static_cast<uint32_t>(t);
   }
   source->emplace(seed);
   return Status::Ok();

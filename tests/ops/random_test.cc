@@ -121,6 +121,21 @@ TEST(RandomOps, SeedGivesTheSameValuesAcrossSessionsAndThreadCounts) {
   }
 }
 
+TEST(RandomOps, SeedIsTruncatedModulo2To32) {
+  // -256.7 truncates to -256, which is 2^32 - 256 modulo 2^32; 2^32 + 512 is 512 (all exact in
+  // float); 1e30 is defined too.
+  auto draw = [](float seed) {
+    auto out =
+        OpTest("RandomUniform", 17).Attr("seed", seed).Attr("shape", std::vector<int64_t>{8}).Run();
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? Values((*out)[0]) : std::vector<double>{};
+  };
+  EXPECT_EQ(draw(-256.7f), draw(4294967040.0f));
+  EXPECT_EQ(draw(4294967808.0f), draw(512.0f));
+  EXPECT_NE(draw(512.0f), draw(513.0f));
+  EXPECT_EQ(draw(1e30f).size(), 8u);
+}
+
 TEST(RandomOps, WithoutSeedEachRunDiffers) {
   for (const char* op : {"RandomUniform", "RandomNormal"}) {
     auto a = OpTest(op, 17).Attr("shape", std::vector<int64_t>{64}).Run();
