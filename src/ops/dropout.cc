@@ -2,37 +2,30 @@
 // output is the input and the optional mask keeps everything. In training mode each element
 // is kept with probability 1 - ratio and scaled by 1 / (1 - ratio).
 //
-// The spec leaves the generator open. Ours is MT19937 seeded with the `seed` attribute (a
-// random seed without it), drawing one double per element in row-major order the way NumPy's
-// legacy RandomState.random_sample does (53 bits from two 32-bit draws), and keeping the
-// element when the draw is >= ratio: the ONNX reference implementation's recipe, so a seeded
-// node reproduces the masks of ONNX's tests. The generator is seeded afresh on every run: a
-// seeded node gives the same mask each time.
+// The spec leaves the generator open. Ours is ops/random_source.h seeded with the `seed`
+// attribute (a random seed without it), drawing one uniform double per element in row-major
+// order and keeping the element when the draw is >= ratio: the ONNX reference
+// implementation's recipe, so a seeded node reproduces the masks of ONNX's tests. The
+// generator is seeded afresh on every run: a seeded node gives the same mask each time.
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string>
 
 #include "ops/dispatch.h"
 #include "ops/half_bridge.h"
 #include "ops/op.h"
+#include "ops/random_source.h"
 
 namespace supernova::ops {
 namespace {
-
-// A uniform double in [0, 1) from 53 random bits, as NumPy's legacy random_sample makes it.
-double UniformDouble(std::mt19937& gen) {
-  const uint32_t hi = gen() >> 5, lo = gen() >> 6;
-  return (hi * 67108864.0 + lo) / 9007199254740992.0;
-}
 
 Status TrainingDropout(KernelContext& ctx, const Tensor& x, double ratio) {
   if (!(ratio >= 0.0 && ratio < 1.0))
     return ctx.Error("ratio " + std::to_string(ratio) + " is outside [0, 1)");
   const uint32_t seed = ctx.node.HasAttr("seed")
                             ? static_cast<uint32_t>(ctx.node.AttrInt("seed", 0))
-                            : std::random_device{}();
-  std::mt19937 gen(seed);
+                            : RandomSource::FreshSeed();
+  RandomSource gen(seed);
   Tensor& y = ctx.Output(0, x.dtype(), x.shape());
   bool* mask =
       ctx.output_wanted(1) ? ctx.Output(1, DataType::kBool, x.shape()).data<bool>() : nullptr;
@@ -42,7 +35,7 @@ Status TrainingDropout(KernelContext& ctx, const Tensor& x, double ratio) {
     const T* px = x.data<T>();
     T* py = y.data<T>();
     for (int64_t i = 0, n = x.numel(); i < n; ++i) {
-      const bool keep = UniformDouble(gen) >= ratio;
+      const bool keep = gen.Uniform() >= ratio;
       py[i] = keep ? px[i] * scale : T(0);
       if (mask) mask[i] = keep;
     }

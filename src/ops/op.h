@@ -44,6 +44,10 @@ struct OpDef {
   // Whether the kernel takes string tensors (std::string elements, supernova/tensor.h). Every
   // other kernel may move bytes with memcpy, so RunKernel refuses it a string input.
   bool strings = false;
+  // False for an op whose outputs are drawn at random on every run (ops/random.cc), seeded or
+  // not: passes must neither compute it ahead of the run (constant folding) nor merge two of
+  // its nodes as equal.
+  bool deterministic = true;
 };
 
 // Runs def's kernel, after refusing a string input to a kernel that does not take strings.
@@ -99,6 +103,7 @@ std::span<const OpDef> PoolOps();
 std::span<const OpDef> QuantConvOps();
 std::span<const OpDef> QuantizeOps();
 std::span<const OpDef> QuantMatMulOps();
+std::span<const OpDef> RandomOps();
 std::span<const OpDef> RecurrentOps();
 std::span<const OpDef> ReduceOps();
 std::span<const OpDef> ReshapeOps();

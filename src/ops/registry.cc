@@ -51,6 +51,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     QuantConvOps,
     QuantizeOps,
     QuantMatMulOps,
+    RandomOps,
     RecurrentOps,
     ReduceOps,
     ReshapeOps,

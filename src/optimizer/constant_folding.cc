@@ -4,12 +4,12 @@
 // Shape/Size of values whose shape is statically known (their data is not needed).
 //
 // Left alone: nodes producing a graph output or a value read inside a subgraph (their names
-// must stay values, not initializers), control flow (If/Loop/Scan), random ops, ops whose
+// must stay values, not initializers), control flow (If/Loop/Scan), ops whose OpDef says they
+// are not deterministic (the random ops: folding would freeze one draw into the model), ops whose
 // kernel fails (the failure belongs to the run, where the user sees it), and results larger
 // than kMaxFoldedBytes (folding a Tile or Expand of a small constant would bloat the model).
 #include <new>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "ops/op.h"
@@ -22,10 +22,7 @@ namespace {
 constexpr size_t kMaxFoldedBytes = size_t{16} << 20;
 
 bool IsNondeterministic(const ir::Node& n) {
-  static const std::unordered_set<std::string> kOps = {"RandomNormal",  "RandomNormalLike",
-                                                       "RandomUniform", "RandomUniformLike",
-                                                       "Multinomial",   "Bernoulli"};
-  if (kOps.count(n.op_type) != 0) return true;
+  if (const ops::OpDef* def = ops::FindOp(n); def && !def->deterministic) return true;
   // A Dropout that may train draws a fresh mask each run unless seeded (ops/dropout.cc).
   return n.op_type == "Dropout" && !n.HasAttr("seed") && n.inputs.size() > 2 &&
          !n.inputs[2].empty();

@@ -1,7 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "optimizer/graph_builder.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/passes.h"
 
 namespace supernova::testing {
@@ -69,6 +72,29 @@ TEST(ConstantFolding, LeavesUnseededTrainingDropoutAlone) {
     else
       EXPECT_THAT(OpTypes(g), ElementsAre("Dropout", "Add"));
   }
+}
+
+TEST(ConstantFolding, NeverFoldsOrMergesRandomOps) {
+  // Two identical seeded RandomUniform nodes have no inputs and would compute equal tensors,
+  // and RandomUniformLike reads only a constant; each is still a draw of its own at run time
+  // (OpDef::deterministic), so no pass may turn one into an initializer or merge the two.
+  GraphBuilder b;
+  const std::string x = b.Input("x", {4});
+  for (const char* name : {"r1", "r2"}) {
+    ir::Node& r = b.Node("RandomUniform", {}, {name});
+    SetInts(r, "shape", {4});
+    SetFloat(r, "seed", 1.0f);
+  }
+  const std::string like = b.Op("RandomUniformLike", {b.Const("c", RandomTensor({4}, 1))});
+  b.Output(b.Op("Add", {b.Op("Add", {x, "r1"}), b.Op("Add", {"r2", like})}));
+  ir::Graph g;
+  EXPECT_EQ(ApplyPass(b.model(), FoldConstants, &g), 0);
+  ir::Model m = b.model();
+  ASSERT_TRUE(optimizer::Optimize(m.graph, OptimizationLevel::kAll).ok());
+  const std::vector<std::string> types = OpTypes(m.graph);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "RandomUniform"), 2);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "RandomUniformLike"), 1);
+  EXPECT_TRUE(RunModel(b.model(), OptimizationLevel::kAll, b.feeds()).ok());
 }
 
 }  // namespace
