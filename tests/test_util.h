@@ -64,6 +64,10 @@ Tensor Ints(const std::vector<T>& v, Shape s) {
 inline Tensor Int64s(const std::vector<int64_t>& v, Shape s) {
   return Tensor::FromVector<int64_t>(v, s);
 }
+// A 1-D int64 tensor of the values (axes, sizes, indices).
+inline Tensor Int64s(const std::vector<int64_t>& v) {
+  return Tensor::FromVector<int64_t>(v, {static_cast<int64_t>(v.size())});
+}
 inline Tensor Bool(bool b) { return Tensor::FromVector<bool>({b}, {}); }
 
 // Element-wise comparison with |a - e| <= atol + rtol * |e| (floats) or equality.

@@ -17,16 +17,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
-// FromVector is not used for empty tensors: memcpy from an empty vector's null data() is
-// undefined behaviour.
-Tensor Floats(std::vector<float> v, Shape s) {
-  if (v.empty()) return Tensor(DataType::kFloat32, std::move(s));
-  return Tensor::FromVector<float>(v, std::move(s));
-}
-Tensor Ints(std::vector<int64_t> v) {
-  const auto n = static_cast<int64_t>(v.size());
-  return Tensor::FromVector<int64_t>(v, {n});
-}
 Tensor Empty() { return Tensor(DataType::kFloat32, {0}); }
 
 // Bilinear resampling of an [h, w] plane written straight from the textbook formula: map the
@@ -76,7 +66,7 @@ TEST(Resize, Bilinear2x2To4x4AlignCorners) {
                  .Input("x", Floats(in, {1, 1, 2, 2}))
                  .NoInput()
                  .NoInput()
-                 .ConstInput("sizes", Ints({1, 1, 4, 4}))
+                 .ConstInput("sizes", Int64s({1, 1, 4, 4}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_TRUE(TensorsNear(Floats(Bilinear(in, 2, 2, 4, 4, AlignCorners), {1, 1, 4, 4}), (*out)[0]));
@@ -99,7 +89,7 @@ TEST(Resize, BilinearManyPlanesMultithreaded) {
                  .Input("x", Floats(in, {n, c, h, w}))
                  .NoInput()
                  .NoInput()
-                 .ConstInput("sizes", Ints({n, c, oh, ow}))
+                 .ConstInput("sizes", Int64s({n, c, oh, ow}))
                  .Run(4);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   std::vector<float> expected;
@@ -137,7 +127,7 @@ TEST(Resize, NearestModesOnOneAxis) {
                    .Input("x", Floats({10, 20, 30, 40}, {4}))
                    .NoInput()
                    .NoInput()
-                   .ConstInput("sizes", Ints({8}))
+                   .ConstInput("sizes", Int64s({8}))
                    .Run();
     EXPECT_TRUE(out.ok()) << out.status().ToString();
     return out.ok() ? Values((*out)[0]) : std::vector<double>{};
@@ -157,7 +147,7 @@ TEST(Resize, TfHalfPixelForNnWithEmptyRoiAndScalesOpset11) {
                  .Input("x", Floats(in, {1, 1, 4, 4}))
                  .ConstInput("roi", Empty())
                  .ConstInput("scales", Empty())
-                 .ConstInput("sizes", Ints({1, 1, 3, 2}))
+                 .ConstInput("sizes", Int64s({1, 1, 3, 2}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 3, 2}));
@@ -201,7 +191,7 @@ TEST(Resize, LinearOnLeadingAxisUsesGeneralPath) {
                  .Input("x", Floats({1, 2, 5, 8}, {1, 2, 1, 2}))
                  .NoInput()
                  .NoInput()
-                 .ConstInput("sizes", Ints({1, 3, 1, 4}))
+                 .ConstInput("sizes", Int64s({1, 3, 1, 4}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // Width 2 -> 4 with align_corners steps by 1/3 of the gap.
@@ -220,7 +210,7 @@ TEST(Resize, TfCropAndResizeExtrapolates) {
                  .Input("x", Floats({0, 1, 2, 3}, {1, 1, 2, 2}))
                  .ConstInput("roi", Floats({0, 0, 0, 0, 1, 1, 1.5f, 1.5f}, {8}))
                  .NoInput()
-                 .ConstInput("sizes", Ints({1, 1, 3, 3}))
+                 .ConstInput("sizes", Int64s({1, 1, 3, 3}))
                  .Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // Sample points 0, 0.75, 1.5 on both axes; value = 2 * y + x.
@@ -271,7 +261,7 @@ TEST(Resize, IntegerTypes) {
                  .Input("x", Tensor::FromVector<uint8_t>({0, 255}, {2}))
                  .NoInput()
                  .NoInput()
-                 .ConstInput("sizes", Ints({4}))
+                 .ConstInput("sizes", Int64s({4}))
                  .Run();
   ASSERT_TRUE(lin.ok()) << lin.status().ToString();
   EXPECT_THAT(Values((*lin)[0]), ElementsAre(0, 85, 170, 255));
@@ -455,7 +445,7 @@ void CheckRandomConfigurations(uint32_t seed, int iterations, bool large) {
         .Input("x", Floats(x, in))
         .ConstInput("roi", Floats(roi, {static_cast<int64_t>(2 * rank)}));
     if (use_sizes) {
-      t.NoInput().ConstInput("sizes", Ints(sizes));
+      t.NoInput().ConstInput("sizes", Int64s(sizes));
     } else {
       t.ConstInput("scales", Floats(scales, {static_cast<int64_t>(rank)}));
     }
@@ -497,7 +487,7 @@ TEST(Resize, BadInputs) {
                   .Input("x", x)
                   .NoInput()
                   .ConstInput("scales", Floats({1, 1, 2, 2}, {4}))
-                  .ConstInput("sizes", Ints({1, 1, 4, 4}))
+                  .ConstInput("sizes", Int64s({1, 1, 4, 4}))
                   .Run();
   EXPECT_TRUE(FailsWith(both, "only one of scales and sizes"));
 
@@ -515,7 +505,7 @@ TEST(Resize, BadInputs) {
                        .Input("x", x)
                        .NoInput()
                        .NoInput()
-                       .ConstInput("sizes", Ints({4, 4}))
+                       .ConstInput("sizes", Int64s({4, 4}))
                        .Run();
   EXPECT_TRUE(FailsWith(sizes_len, "sizes has 2 values"));
 
@@ -533,7 +523,7 @@ TEST(Resize, BadInputs) {
                  .Input("x", x)
                  .ConstInput("roi", Floats({0, 1}, {2}))
                  .NoInput()
-                 .ConstInput("sizes", Ints({1, 1, 3, 3}))
+                 .ConstInput("sizes", Int64s({1, 1, 3, 3}))
                  .Run();
   EXPECT_TRUE(FailsWith(roi, "roi with 2 values per resized axis"));
 

@@ -8,9 +8,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-Tensor I64(int64_t v) { return Tensor::Scalar<int64_t>(v); }
-
 // [a, b, c]: three float tensors of different shapes, told apart by their values.
 Value ThreeItems() {
   return Value::Sequence(DataType::kFloat32,
@@ -58,7 +55,7 @@ TEST(SequenceEmpty, HasTheAttributesDtype) {
 
 TEST(SequenceAt, ReadsPositiveAndNegativePositions) {
   OpTest t("SequenceAt", 11);
-  auto out = WithSeq(t, ThreeItems()).Input("p", I64(1)).Run();
+  auto out = WithSeq(t, ThreeItems()).Input("p", Tensor::Scalar<int64_t>(1)).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_TRUE(TensorsNear(Floats({3, 4, 5, 6}, {2, 2}), (*out)[0]));
   OpTest t2("SequenceAt", 11);
@@ -69,18 +66,21 @@ TEST(SequenceAt, ReadsPositiveAndNegativePositions) {
 
 TEST(SequenceAt, OutOfRangeIsAnError) {
   OpTest t("SequenceAt", 11);
-  auto out = WithSeq(t, ThreeItems()).Input("p", I64(3)).Run();
+  auto out = WithSeq(t, ThreeItems()).Input("p", Tensor::Scalar<int64_t>(3)).Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(),
               ::testing::HasSubstr("position 3 out of range for a sequence of 3 elements"));
   OpTest t2("SequenceAt", 11);
-  out = WithSeq(t2, ThreeItems()).Input("p", I64(-4)).Run();
+  out = WithSeq(t2, ThreeItems()).Input("p", Tensor::Scalar<int64_t>(-4)).Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), ::testing::HasSubstr("position -4 out of range"));
 }
 
 TEST(SequenceAt, ATensorWhereTheSequenceIsDueIsAnError) {
-  auto out = OpTest("SequenceAt", 11).Input("seq", Floats({1}, {1})).Input("p", I64(0)).Run();
+  auto out = OpTest("SequenceAt", 11)
+                 .Input("seq", Floats({1}, {1}))
+                 .Input("p", Tensor::Scalar<int64_t>(0))
+                 .Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(),
               ::testing::HasSubstr("input_sequence must be a sequence, got a tensor float32[1]"));
@@ -90,11 +90,11 @@ TEST(SequenceLength, CountsElements) {
   OpTest t("SequenceLength", 11);
   auto out = WithSeq(t, ThreeItems()).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(I64(3), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Tensor::Scalar<int64_t>(3), (*out)[0]));
   OpTest t2("SequenceLength", 11);
   out = WithSeq(t2, Value::Sequence(DataType::kFloat32, {})).Run();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_TRUE(TensorsNear(I64(0), (*out)[0]));
+  EXPECT_TRUE(TensorsNear(Tensor::Scalar<int64_t>(0), (*out)[0]));
 }
 
 TEST(SequenceInsert, AppendsByDefaultAndInsertsAtAPosition) {
@@ -106,7 +106,10 @@ TEST(SequenceInsert, AppendsByDefaultAndInsertsAtAPosition) {
       ::testing::ElementsAre(::testing::ElementsAre(1, 2), ::testing::ElementsAre(3, 4, 5, 6),
                              ::testing::ElementsAre(7), ::testing::ElementsAre(9)));
   OpTest t2("SequenceInsert", 11);
-  out = WithSeq(t2, ThreeItems()).Input("x", Floats({9}, {1})).Input("p", I64(-3)).RunValues();
+  out = WithSeq(t2, ThreeItems())
+            .Input("x", Floats({9}, {1}))
+            .Input("p", Tensor::Scalar<int64_t>(-3))
+            .RunValues();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(
       Elements((*out)[0]),
@@ -114,7 +117,10 @@ TEST(SequenceInsert, AppendsByDefaultAndInsertsAtAPosition) {
                              ::testing::ElementsAre(3, 4, 5, 6), ::testing::ElementsAre(7)));
   // Position n appends; n + 1 is out of range.
   OpTest t3("SequenceInsert", 11);
-  out = WithSeq(t3, ThreeItems()).Input("x", Floats({9}, {1})).Input("p", I64(4)).RunValues();
+  out = WithSeq(t3, ThreeItems())
+            .Input("x", Floats({9}, {1}))
+            .Input("p", Tensor::Scalar<int64_t>(4))
+            .RunValues();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), ::testing::HasSubstr("position 4 out of range"));
 }
@@ -134,7 +140,7 @@ TEST(SequenceErase, RemovesTheLastByDefaultOrThePosition) {
   EXPECT_THAT(Elements((*out)[0]), ::testing::ElementsAre(::testing::ElementsAre(1, 2),
                                                           ::testing::ElementsAre(3, 4, 5, 6)));
   OpTest t2("SequenceErase", 11);
-  out = WithSeq(t2, ThreeItems()).Input("p", I64(0)).RunValues();
+  out = WithSeq(t2, ThreeItems()).Input("p", Tensor::Scalar<int64_t>(0)).RunValues();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_THAT(Elements((*out)[0]), ::testing::ElementsAre(::testing::ElementsAre(3, 4, 5, 6),
                                                           ::testing::ElementsAre(7)));
@@ -168,7 +174,7 @@ TEST(SplitToSequence, ScalarSplitLeavesAShorterLastChunk) {
   auto out = OpTest("SplitToSequence", 11)
                  .Attr("axis", int64_t{1})
                  .Input("x", TwoByThree())
-                 .Input("split", I64(2))
+                 .Input("split", Tensor::Scalar<int64_t>(2))
                  .RunValues();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   const auto& items = (*out)[0].sequence();

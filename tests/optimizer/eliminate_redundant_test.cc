@@ -10,10 +10,6 @@ namespace {
 using optimizer::EliminateRedundantNodes;
 using ::testing::ElementsAre;
 
-Tensor Ints(const std::vector<int64_t>& v) {
-  return Tensor::FromVector<int64_t>(v, {static_cast<int64_t>(v.size())});
-}
-
 TEST(EliminateRedundant, RemovesIdentityDropoutAndSameTypeCast) {
   GraphBuilder b;
   const std::string x = b.Input("x", {2, 3});
@@ -66,10 +62,10 @@ TEST(EliminateRedundant, CollapsesReshapeChainsAndNoOpReshapes) {
   const std::string x = b.Input("x", {2, 3, 4});
   const std::string r = b.Op("Relu", {x});
   const std::string flat = b.Op("Flatten", {r});
-  const std::string r1 = b.Op("Reshape", {flat, b.Const("s1", Ints({4, 6}))});
-  const std::string r2 = b.Op("Reshape", {r1, b.Const("s2", Ints({-1, 8}))});
+  const std::string r1 = b.Op("Reshape", {flat, b.Const("s1", Int64s({4, 6}))});
+  const std::string r2 = b.Op("Reshape", {r1, b.Const("s2", Int64s({-1, 8}))});
   // A Reshape to its input's own shape is a no-op.
-  const std::string r3 = b.Op("Reshape", {b.Op("Sigmoid", {r2}), b.Const("s3", Ints({3, 8}))});
+  const std::string r3 = b.Op("Reshape", {b.Op("Sigmoid", {r2}), b.Const("s3", Int64s({3, 8}))});
   b.Output(b.Op("Tanh", {r3}));
   ir::Graph g = ExpectPassKeepsOutputs(b.model(), EliminateRedundantNodes, b.feeds());
   EXPECT_THAT(OpTypes(g), ElementsAre("Relu", "Reshape", "Sigmoid", "Tanh"));
@@ -78,8 +74,8 @@ TEST(EliminateRedundant, CollapsesReshapeChainsAndNoOpReshapes) {
 TEST(EliminateRedundant, KeepsReshapeChainWhoseShapeCopiesADim) {
   GraphBuilder b;
   const std::string x = b.Input("x", {2, 3, 4});
-  const std::string r1 = b.Op("Reshape", {x, b.Const("s1", Ints({6, 4}))});
-  b.Output(b.Op("Reshape", {r1, b.Const("s2", Ints({0, 2, 2}))}));
+  const std::string r1 = b.Op("Reshape", {x, b.Const("s1", Int64s({6, 4}))});
+  b.Output(b.Op("Reshape", {r1, b.Const("s2", Int64s({0, 2, 2}))}));
   ir::Graph g;
   EXPECT_EQ(ApplyPass(b.model(), EliminateRedundantNodes, &g), 0);
 }

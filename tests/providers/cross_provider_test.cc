@@ -19,6 +19,11 @@
 namespace supernova {
 namespace {
 
+Tensor Int64Vector(std::vector<int64_t> v) {
+  const int64_t n = static_cast<int64_t>(v.size());
+  return Tensor::FromVector<int64_t>(v, {n});
+}
+
 using testing::GraphBuilder;
 using testing::RandomTensor;
 using testing::SetFloat;
@@ -30,11 +35,6 @@ struct OpCase {
   std::function<void(GraphBuilder&)> build;
   bool positive_inputs = false;  // Sqrt, Log, Pow: feed values in [0.1, 1.1)
 };
-
-Tensor Ints(std::vector<int64_t> v) {
-  const int64_t n = static_cast<int64_t>(v.size());
-  return Tensor::FromVector<int64_t>(v, {n});
-}
 
 std::vector<OpCase> Cases() {
   std::vector<OpCase> c;
@@ -182,10 +182,10 @@ std::vector<OpCase> Cases() {
                  SetInts(b.NodeOf(y), "perm", {0, 2, 3, 1});
                  b.Output(y);
                }});
-  c.push_back(
-      {"Reshape_const", [](GraphBuilder& b) {
-         b.Output(b.Op("Reshape", {b.Input("x", {2, 3, 4, 5}), b.Const("s", Ints({2, 12, 5}))}));
-       }});
+  c.push_back({"Reshape_const", [](GraphBuilder& b) {
+                 b.Output(b.Op("Reshape", {b.Input("x", {2, 3, 4, 5}),
+                                           b.Const("s", Int64Vector({2, 12, 5}))}));
+               }});
   c.push_back({"Flatten", [](GraphBuilder& b) {
                  b.Output(b.Op("Flatten", {b.Input("x", {2, 3, 4, 5})}));
                }});
