@@ -54,7 +54,9 @@ class OpTest {
 // Tensors from literals: Floats({1, 2}, {2}), Ints<uint8_t>({1}, {1}), Int64s(...), Bool(true).
 // Shared by every test file: test files are compiled several to a unit (tests/CMakeLists.txt),
 // so a helper defined in two of them would collide.
+// An empty one is made directly: memcpy from an empty vector's null data() is undefined.
 inline Tensor Floats(const std::vector<float>& v, Shape s) {
+  if (v.empty()) return Tensor(DataType::kFloat32, std::move(s));
   return Tensor::FromVector<float>(v, s);
 }
 template <typename T>

@@ -6,8 +6,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 TEST(Optional, WrapsItsInput) {
   auto out = OpTest("Optional", 15).Input("x", Floats({1, 2}, {2})).RunValues();
   ASSERT_TRUE(out.ok()) << out.status().ToString();

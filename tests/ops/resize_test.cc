@@ -17,12 +17,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
-// FromVector is not used for empty tensors: memcpy from an empty vector's null data() is
-// undefined behaviour.
-Tensor Floats(std::vector<float> v, Shape s) {
-  if (v.empty()) return Tensor(DataType::kFloat32, std::move(s));
-  return Tensor::FromVector<float>(v, std::move(s));
-}
 Tensor Ints(std::vector<int64_t> v) {
   const auto n = static_cast<int64_t>(v.size());
   return Tensor::FromVector<int64_t>(v, {n});

@@ -8,8 +8,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
-
 Value Seq(std::vector<Tensor> items) {
   return Value::Sequence(DataType::kFloat32, std::move(items));
 }

@@ -8,7 +8,6 @@
 namespace supernova::testing {
 namespace {
 
-Tensor Floats(const std::vector<float>& v, Shape s) { return Tensor::FromVector<float>(v, s); }
 Tensor I64(int64_t v) { return Tensor::Scalar<int64_t>(v); }
 
 // [a, b, c]: three float tensors of different shapes, told apart by their values.
