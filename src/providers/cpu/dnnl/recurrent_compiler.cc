@@ -47,7 +47,7 @@ void PlanBuilder::Recurrent(const ir::Node& n) {
   const int64_t d = w->dim(0), h = r->dim(2);
   const std::string dir = n.AttrString("direction", "forward");
   if (d != (dir == "bidirectional" ? 2 : 1) || w->shape() != Shape{d, gates * h, in} ||
-      r->shape() != Shape{d, gates * h, h} || t == 0 || b == 0)
+      r->shape() != Shape{d, gates * h, h} || t == 0 || b == 0 || n.AttrInt("hidden_size", h) != h)
     throw NotMapped("W or R do not match X and the direction");
   auto input = [&](size_t i) -> const std::string* {
     return i < n.inputs.size() && !n.inputs[i].empty() ? &n.inputs[i] : nullptr;
