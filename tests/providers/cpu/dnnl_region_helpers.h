@@ -97,6 +97,12 @@ class ModelBuilder {
     return n.outputs[0];
   }
 
+  // Names the outputs of the node added last ("" omits one), for ops with several outputs.
+  std::vector<std::string> Outputs(std::vector<std::string> names) {
+    model_.graph.nodes.back().outputs = names;
+    return names;
+  }
+
   // Conv with random weights [m, c/group, k, k] and bias.
   std::string Conv(const std::string& x, int64_t c, int64_t m, int64_t k,
                    std::vector<NamedAttr> attrs = {}, int64_t group = 1) {

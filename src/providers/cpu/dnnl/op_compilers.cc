@@ -68,6 +68,7 @@ void PlanBuilder::AddNode(const ir::Node& n) {
   if (op == "Gemm") return Gemm(n);
   if (op == "Softmax") return Softmax(n);
   if (op == "Transpose") return Transpose(n);
+  if (op == "LSTM" || op == "GRU") return Recurrent(n);
   return Unary(n);
 }
 

@@ -28,7 +28,9 @@ const std::unordered_set<std::string>& AnchorOps() {
                                                       "GlobalMaxPool",
                                                       "LRN",
                                                       "MatMul",
-                                                      "Gemm"};
+                                                      "Gemm",
+                                                      "LSTM",
+                                                      "GRU"};
   return ops;
 }
 
@@ -105,6 +107,34 @@ bool ResizeSupported(const ir::Graph& g, const ir::Node& n) {
   return scales.size() == 4 && scales[0] == 1 && scales[1] == 1;
 }
 
+// LSTM and GRU with what oneDNN's RNN primitives compute: float32, the default activations,
+// no clip, no coupled input and forget gates. W, R, B and P must be initializers (they are
+// rearranged into oneDNN's gate order once, at compile time); sequence_lens absent or an
+// initializer (the plan checks that every sequence runs the full length). Anything else keeps
+// the reference kernel.
+bool RecurrentSupported(const ir::Graph& g, const ir::Node& n) {
+  const bool lstm = n.op_type == "LSTM";
+  if (!FloatOfRank(g, n.inputs[0], 3, 3) || n.inputs.size() < 3 || !g.IsInitializer(n.inputs[1]) ||
+      !g.IsInitializer(n.inputs[2]) || !ConstantOrAbsent(g, n, 3) || !ConstantOrAbsent(g, n, 4) ||
+      (lstm && !ConstantOrAbsent(g, n, 7)))
+    return false;
+  for (size_t i = 5; i < (lstm ? 7u : 6u); ++i)
+    if (i < n.inputs.size() && !n.inputs[i].empty() && !FloatOfRank(g, n.inputs[i], 3, 3))
+      return false;
+  if (n.HasAttr("clip") || n.AttrInt("input_forget", 0) != 0) return false;
+  if (const ir::Attribute* a = n.FindAttr("activations")) {
+    const std::vector<std::string> want = lstm ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+                                               : std::vector<std::string>{"Sigmoid", "Tanh"};
+    const std::vector<std::string>& given = a->strings;
+    if (given.size() % want.size() != 0) return false;
+    for (size_t i = 0; i < given.size(); ++i)
+      if (given[i] != want[i % want.size()]) return false;
+  }
+  for (const std::string& out : n.outputs)
+    if (!out.empty()) return true;
+  return false;
+}
+
 }  // namespace
 
 bool SpatialReduction(const ir::Graph& g, const ir::Node& n) {
@@ -134,6 +164,8 @@ bool SpatialReduction(const ir::Graph& g, const ir::Node& n) {
 bool Supported(const ir::Graph& g, const ir::Node& n) {
   const bool onnx = n.domain.empty() || n.domain == "ai.onnx";
   const bool ours = n.domain == "com.supernova" && n.op_type == "FusedConv";
+  if (onnx && (n.op_type == "LSTM" || n.op_type == "GRU") && !n.inputs.empty())
+    return RecurrentSupported(g, n);
   if ((!onnx && !ours) || !OnlyFirstOutput(n) || n.inputs.empty() || n.inputs[0].empty())
     return false;
   const std::string& op = n.op_type;

@@ -125,6 +125,7 @@ class PlanBuilder {
   void MatMul(const ir::Node& n);
   void Gemm(const ir::Node& n);
   void Softmax(const ir::Node& n);
+  void Recurrent(const ir::Node& n);  // recurrent_compiler.cc
 
   const ir::Graph& graph_;
   const std::vector<const ir::Node*>& nodes_;

@@ -2,9 +2,9 @@
 //
 // Partition() groups the graph's oneDNN-capable float nodes (convolutions, pooling, batch and
 // local response normalisation, element-wise activations, binary arithmetic, channel concat,
-// spatial resize, transpose) into regions: runs of nodes that are contiguous in execution
-// order, so a region can execute as one step. Inside a region every value stays in the layout
-// its producing primitive prefers (channel-blocked or channels-last); reorders happen only
+// spatial resize, transpose, LSTM and GRU) into regions: runs of nodes that are contiguous in
+// execution order, so a region can execute as one step. Inside a region every value stays in the
+// layout its producing primitive prefers (channel-blocked or channels-last); reorders happen only
 // where a consumer wants another layout, or where a value enters from outside or leaves the
 // region. A Transpose moves no data of its own, and a Resize oneDNN cannot express runs as a
 // step of our own on the same layouts. Weights are packed once per layout and shared across
@@ -81,7 +81,8 @@ class Region {
 
 // Reorders graph.nodes (keeping it topological) so that supported nodes run in long
 // contiguous stretches, and returns those stretches that are worth a region (they hold at
-// least one convolution, pooling or normalisation) as [begin, end) index ranges.
+// least one convolution, pooling, normalisation, product or recurrence) as [begin, end)
+// index ranges.
 std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& graph);
 
 }  // namespace supernova::cpu::dnnl_ops
