@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "supernova/session.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
@@ -33,5 +34,18 @@ struct ImageOptions {
 Result<Tensor> ReadImage(const std::string& path, const ImageOptions& options);
 
 bool LooksLikeImage(const std::string& path);
+
+// How `run` and `compress` read an input file: --preprocess (raw, unit, signed, imagenet,
+// paddle; required for images), --size HxW for image inputs whose model size is dynamic,
+// --bgr for BGR channel order.
+struct InputOptions {
+  std::string preprocess;
+  std::string size;
+  bool bgr = false;
+};
+// Reads one input of the model described by `info` from a .pb TensorProto, a .npy file or an
+// image (decoded, resized to the input's size and normalised as `options` say).
+Result<Tensor> LoadInputFile(const std::string& file, const TensorInfo& info,
+                             const InputOptions& options);
 
 }  // namespace supernova::tools

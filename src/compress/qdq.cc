@@ -1,0 +1,323 @@
+#include "compress/qdq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace supernova::compress {
+namespace {
+
+bool IsOnnx(const ir::Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+bool IsFloatValue(const ir::Graph& g, const std::string& v) {
+  const ir::ValueType* t = g.TypeOf(v);
+  return t && t->is_tensor() && t->dtype == DataType::kFloat32;
+}
+
+const Tensor* FloatConstant(const ir::Graph& g, const std::string& v) {
+  auto it = g.initializers.find(v);
+  if (it == g.initializers.end() || it->second.dtype() != DataType::kFloat32) return nullptr;
+  return &it->second;
+}
+
+// Why `n` cannot be quantized ("" when it can); fills the site.
+std::string Check(const ir::Graph& g, const ir::Node& n, const QuantizeOptions& o,
+                  QuantizePlan::Site* site) {
+  if (o.exclude.count(n.name)) return "excluded (--exclude)";
+  const std::string& op = n.op_type;
+  if (op == "Conv" || op == "ConvTranspose") {
+    if (n.NumInputs() < 2) return "no weight";
+    const Tensor* w = FloatConstant(g, n.inputs[1]);
+    if (!w || w->rank() < 3) return "weight is not a float32 constant";
+    if (n.NumInputs() > 2 && !FloatConstant(g, n.inputs[2])) return "bias is not a constant";
+    site->activation = 0;
+    site->weight = 1;
+    site->bias = n.NumInputs() > 2 ? 2 : -1;
+    site->axis = op == "Conv" ? 0 : 1;
+    if (op == "ConvTranspose" && n.AttrInt("group", 1) != 1 && o.per_channel)
+      site->axis = -1;  // grouped: axis 1 holds M/group channels, not M: one scale
+  } else if (op == "Gemm") {
+    if (n.AttrInt("transA", 0) != 0) return "transA";
+    const Tensor* b = FloatConstant(g, n.inputs[1]);
+    if (!b || b->rank() != 2) return "B is not a 2-D float32 constant";
+    site->activation = 0;
+    site->weight = 1;
+    site->axis = n.AttrInt("transB", 0) ? 0 : 1;
+    // The bias joins the int32 accumulator only as plain Y = A*B + C with C one value per
+    // column; anything else stays float.
+    const Tensor* c = n.NumInputs() > 2 ? FloatConstant(g, n.inputs[2]) : nullptr;
+    if (c && c->rank() == 1 && c->dim(0) == b->dim(site->axis) && n.AttrFloat("alpha", 1) == 1 &&
+        n.AttrFloat("beta", 1) == 1)
+      site->bias = 2;
+  } else if (op == "MatMul") {
+    const Tensor* b = FloatConstant(g, n.inputs[1]);
+    if (!b || b->rank() != 2) return "B is not a 2-D float32 constant (activation x activation)";
+    site->activation = 0;
+    site->weight = 1;
+    site->axis = 1;
+  } else {
+    return "not quantizable";
+  }
+  if (!IsFloatValue(g, n.inputs[static_cast<size_t>(site->activation)]))
+    return "input is not float32";
+  if (g.IsInitializer(n.inputs[static_cast<size_t>(site->activation)]))
+    return "input is a constant";
+  if (!o.per_channel) site->axis = -1;
+  return "";
+}
+
+// A name no value or node of `g` uses yet.
+class Names {
+ public:
+  explicit Names(const ir::Graph& g) {
+    for (const auto& [k, _] : g.initializers) used_.insert(k);
+    for (const auto& in : g.inputs) used_.insert(in);
+    for (const auto& n : g.nodes) {
+      used_.insert(n.name);
+      for (const auto& o : n.outputs) used_.insert(o);
+    }
+  }
+  std::string Make(const std::string& base) {
+    std::string name = base;
+    for (int i = 1; used_.count(name); ++i) name = base + "_" + std::to_string(i);
+    used_.insert(name);
+    return name;
+  }
+
+ private:
+  std::unordered_set<std::string> used_;
+};
+
+ir::Node QdqNode(const char* op, const std::string& name, std::vector<std::string> inputs,
+                 const std::string& output, int axis) {
+  ir::Node n;
+  n.op_type = op;
+  n.name = name;
+  n.inputs = std::move(inputs);
+  n.outputs = {output};
+  if (axis >= 0) {
+    ir::Attribute a;
+    a.kind = ir::Attribute::Kind::kInt;
+    a.i = axis;
+    n.attributes["axis"] = a;
+  }
+  return n;
+}
+
+// Symmetric int8 weights: per channel along `axis`, or one scale when axis < 0.
+struct QuantizedWeight {
+  Tensor q, scale, zero_point;
+  std::vector<float> scales;  // one per channel (the same value repeated when per tensor)
+};
+QuantizedWeight QuantizeWeight(const Tensor& w, int axis) {
+  const Shape& s = w.shape();
+  const int64_t channels = axis >= 0 ? s[static_cast<size_t>(axis)] : 1;
+  int64_t inner = 1;  // elements between two consecutive channels
+  for (size_t d = static_cast<size_t>(axis) + 1; axis >= 0 && d < s.size(); ++d) inner *= s[d];
+  const float* p = w.data<float>();
+  auto channel_of = [&](int64_t i) { return (i / inner) % channels; };
+  std::vector<float> absmax(static_cast<size_t>(channels), 0.f);
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    float& m = absmax[static_cast<size_t>(channel_of(i))];
+    if (std::isfinite(p[i])) m = std::max(m, std::fabs(p[i]));
+  }
+  QuantizedWeight r;
+  r.scales.resize(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    const float m = absmax[static_cast<size_t>(c)];
+    r.scales[static_cast<size_t>(c)] = m > 0 ? m / 127.f : 1.f;
+  }
+  r.q = Tensor(DataType::kInt8, s);
+  int8_t* q = r.q.data<int8_t>();
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const float v = std::nearbyint(p[i] / r.scales[static_cast<size_t>(channel_of(i))]);
+    q[i] = static_cast<int8_t>(std::clamp(std::isfinite(v) ? v : 0.f, -127.f, 127.f));
+  }
+  if (axis >= 0) {
+    r.scale = Tensor::FromVector(r.scales, {channels});
+    r.zero_point = Tensor(DataType::kInt8, {channels});
+    std::fill_n(r.zero_point.data<int8_t>(), channels, int8_t{0});
+  } else {
+    r.scale = Tensor::Scalar(r.scales[0]);
+    r.zero_point = Tensor::Scalar(int8_t{0});
+  }
+  return r;
+}
+
+}  // namespace
+
+QuantParams ActivationParams(const Range& r) {
+  const float lo = std::min(r.min, 0.f), hi = std::max(r.max, 0.f);
+  QuantParams p;
+  p.scale = (hi - lo) / 255.f;
+  if (!(p.scale > 0) || !std::isfinite(p.scale)) {
+    p.scale = 1;
+    return p;
+  }
+  p.zero_point = static_cast<uint8_t>(std::clamp(std::nearbyint(-lo / p.scale), 0.f, 255.f));
+  return p;
+}
+
+Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options) {
+  std::set<std::string> names;
+  for (const ir::Node& n : g.nodes) names.insert(n.name);
+  for (const std::string& x : options.exclude)
+    if (!names.count(x))
+      return Status::InvalidArgument("--exclude: the model has no node '" + x + "'");
+  if (g.Opset() < 10)
+    return Status::InvalidArgument(
+        "int8 needs opset 10 or newer (QuantizeLinear); the model is "
+        "opset " +
+        std::to_string(g.Opset()));
+  if (options.per_channel && g.Opset() < 13)
+    return Status::InvalidArgument(
+        "--per-channel needs opset 13 or newer (DequantizeLinear's axis); the model is opset " +
+        std::to_string(g.Opset()));
+  QuantizePlan plan;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (!IsOnnx(n)) continue;
+    if (n.op_type != "Conv" && n.op_type != "ConvTranspose" && n.op_type != "Gemm" &&
+        n.op_type != "MatMul")
+      continue;
+    QuantizePlan::Site site;
+    site.node = i;
+    NodeDecision d;
+    d.node = n.Label();
+    d.reason = Check(g, n, options, &site);
+    d.quantized = d.reason.empty();
+    plan.decisions.push_back(d);
+    if (!d.quantized) continue;
+    plan.sites.push_back(site);
+    const std::string& x = n.inputs[static_cast<size_t>(site.activation)];
+    if (seen.insert(x).second) plan.activations.push_back(x);
+  }
+  return plan;
+}
+
+Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
+                         const std::map<std::string, Range>& ranges,
+                         const QuantizeOptions& options) {
+  (void)options;
+  Names names(g);
+  // Activations: QuantizeLinear + DequantizeLinear right after the producer.
+  std::unordered_map<std::string, std::string> dequantized;  // T -> T_dequantized
+  std::unordered_map<std::string, QuantParams> params;
+  std::unordered_map<std::string, std::vector<ir::Node>> after;  // producer output -> new nodes
+  std::vector<ir::Node> front;                                   // for graph inputs, weights
+  std::unordered_set<std::string> produced;
+  for (const ir::Node& n : g.nodes)
+    for (const std::string& o : n.outputs) produced.insert(o);
+  for (const std::string& t : plan.activations) {
+    auto r = ranges.find(t);
+    if (r == ranges.end()) return Status::Internal("no calibrated range for '" + t + "'");
+    const QuantParams p = ActivationParams(r->second);
+    params[t] = p;
+    const std::string scale = names.Make(t + "_scale"), zp = names.Make(t + "_zero_point");
+    g.initializers[scale] = Tensor::Scalar(p.scale);
+    g.initializers[zp] = Tensor::Scalar(p.zero_point);
+    g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {});
+    g.value_types[zp] = ir::ValueType::Static(DataType::kUint8, {});
+    const std::string q = names.Make(t + "_quantized"), dq = names.Make(t + "_dequantized");
+    ir::ValueType qt = *g.TypeOf(t);
+    qt.dtype = DataType::kUint8;
+    g.value_types[q] = qt;
+    g.value_types[dq] = *g.TypeOf(t);
+    auto& list = produced.count(t) ? after[t] : front;
+    list.push_back(
+        QdqNode("QuantizeLinear", names.Make(t + "_QuantizeLinear"), {t, scale, zp}, q, -1));
+    list.push_back(
+        QdqNode("DequantizeLinear", names.Make(t + "_DequantizeLinear"), {q, scale, zp}, dq, -1));
+    dequantized[t] = dq;
+  }
+  // Weights (shared between nodes that quantize them alike) and biases (one per node: the
+  // scale depends on the node's input).
+  std::map<std::pair<std::string, int>, std::pair<std::string, std::vector<float>>> weights;
+  for (const QuantizePlan::Site& s : plan.sites) {
+    ir::Node& n = g.nodes[s.node];
+    std::string& x = n.inputs[static_cast<size_t>(s.activation)];
+    const float x_scale = params.at(x).scale;
+    x = dequantized.at(x);
+    std::string& w = n.inputs[static_cast<size_t>(s.weight)];
+    auto key = std::make_pair(w, s.axis);
+    auto it = weights.find(key);
+    if (it == weights.end()) {
+      const QuantizedWeight qw = QuantizeWeight(g.initializers.at(w), s.axis);
+      const std::string q = names.Make(w + "_quantized"), scale = names.Make(w + "_scale"),
+                        zp = names.Make(w + "_zero_point"), dq = names.Make(w + "_dequantized");
+      g.initializers[q] = qw.q;
+      g.initializers[scale] = qw.scale;
+      g.initializers[zp] = qw.zero_point;
+      g.value_types[q] = ir::ValueType::Static(DataType::kInt8, qw.q.shape());
+      g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, qw.scale.shape());
+      g.value_types[zp] = ir::ValueType::Static(DataType::kInt8, qw.zero_point.shape());
+      g.value_types[dq] = ir::ValueType::Static(DataType::kFloat32, qw.q.shape());
+      front.push_back(QdqNode("DequantizeLinear", names.Make(w + "_DequantizeLinear"),
+                              {q, scale, zp}, dq, s.axis));
+      it = weights.emplace(key, std::make_pair(dq, qw.scales)).first;
+    }
+    w = it->second.first;
+    const std::vector<float>& w_scales = it->second.second;
+    if (s.bias < 0) continue;
+    std::string& b = n.inputs[static_cast<size_t>(s.bias)];
+    const Tensor& bias = g.initializers.at(b);
+    const int64_t m = bias.numel();
+    if (static_cast<size_t>(m) != w_scales.size() && w_scales.size() != 1)
+      return Status::InvalidModel(n.Label() + ": bias has " + std::to_string(m) + " values for " +
+                                  std::to_string(w_scales.size()) + " channels");
+    Tensor bq(DataType::kInt32, {m}), bs(DataType::kFloat32, {m});
+    for (int64_t c = 0; c < m; ++c) {
+      const float scale = x_scale * w_scales[w_scales.size() == 1 ? 0 : static_cast<size_t>(c)];
+      const double v = std::nearbyint(static_cast<double>(bias.data<float>()[c]) / scale);
+      bq.data<int32_t>()[c] = static_cast<int32_t>(
+          std::clamp(std::isfinite(v) ? v : 0.0, double{std::numeric_limits<int32_t>::min()},
+                     double{std::numeric_limits<int32_t>::max()}));
+      bs.data<float>()[c] = scale;
+    }
+    Tensor bz(DataType::kInt32, {m});
+    std::fill_n(bz.data<int32_t>(), m, 0);
+    const std::string base = b + "_" + n.name;
+    const std::string q = names.Make(base + "_quantized"), scale = names.Make(base + "_scale"),
+                      zp = names.Make(base + "_zero_point"), dq = names.Make(base + "_dequantized");
+    g.initializers[q] = bq;
+    g.initializers[scale] = bs;
+    g.initializers[zp] = bz;
+    g.value_types[q] = ir::ValueType::Static(DataType::kInt32, {m});
+    g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {m});
+    g.value_types[zp] = ir::ValueType::Static(DataType::kInt32, {m});
+    g.value_types[dq] = ir::ValueType::Static(DataType::kFloat32, {m});
+    front.push_back(
+        QdqNode("DequantizeLinear", names.Make(base + "_DequantizeLinear"), {q, scale, zp}, dq, 0));
+    b = dq;
+  }
+  // The float weights and biases nothing reads any more.
+  std::unordered_set<std::string> read(g.outputs.begin(), g.outputs.end());
+  for (const ir::Node& n : g.nodes)
+    for (const std::string& in : n.inputs) read.insert(in);
+  for (const ir::Node& n : front)
+    for (const std::string& in : n.inputs) read.insert(in);
+  for (const auto& [_, list] : after)
+    for (const ir::Node& n : list)
+      for (const std::string& in : n.inputs) read.insert(in);
+  for (auto it = g.initializers.begin(); it != g.initializers.end();)
+    it = read.count(it->first) ? std::next(it) : g.initializers.erase(it);
+  // New nodes: weights and input quantization first, each activation's right after its
+  // producer, so that the order stays topological.
+  std::vector<ir::Node> nodes = std::move(front);
+  nodes.reserve(nodes.size() + g.nodes.size() + 2 * after.size());
+  for (ir::Node& n : g.nodes) {
+    nodes.push_back(std::move(n));
+    for (const std::string& o : nodes.back().outputs) {
+      auto a = after.find(o);
+      if (a == after.end()) continue;
+      for (ir::Node& x : a->second) nodes.push_back(std::move(x));
+    }
+  }
+  g.nodes = std::move(nodes);
+  return g.Validate();
+}
+
+}  // namespace supernova::compress

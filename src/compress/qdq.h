@@ -1,0 +1,67 @@
+// Static int8 quantization into standard QDQ ONNX: the form ONNX Runtime's quantizer writes and
+// other runtimes read. For each node quantized (Conv, ConvTranspose, Gemm, MatMul with a
+// constant float weight):
+//   - the weight becomes an int8 initializer, symmetric (zero point 0, range -127..127), with a
+//     scale per output channel (--per-channel) or one scale, behind a DequantizeLinear;
+//   - the bias becomes int32 with scale x_scale * w_scale, behind a DequantizeLinear;
+//   - the activation it reads is quantized where it is made: T -> QuantizeLinear -> uint8 ->
+//     DequantizeLinear -> the quantized readers (float readers keep reading T), uint8
+//     asymmetric, one scale, from the calibrated range widened to hold 0.
+// A runtime that understands QDQ runs the node in int8; any other computes the same numbers in
+// float. Nodes that stay float are listed with the reason.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "compress/calibration.h"
+#include "ir/graph.h"
+#include "supernova/status.h"
+
+namespace supernova::compress {
+
+struct QuantizeOptions {
+  bool per_channel = false;
+  std::set<std::string> exclude;  // node names that stay float
+};
+
+struct NodeDecision {
+  std::string node;  // "Conv 'conv1'"
+  bool quantized = false;
+  std::string reason;  // why it stays float
+};
+
+struct QuantizePlan {
+  std::vector<NodeDecision> decisions;   // every Conv/ConvTranspose/Gemm/MatMul of the graph
+  std::vector<std::string> activations;  // the float tensors to calibrate and quantize
+  // For each node quantized (index into graph.nodes): which input is the activation, which the
+  // weight, which the bias (-1: none, or left float).
+  struct Site {
+    size_t node = 0;
+    int activation = 0, weight = 1, bias = -1;
+    int axis = 0;  // the weight's output-channel axis
+  };
+  std::vector<Site> sites;
+};
+
+// Which nodes can be quantized and what must be calibrated. Fails (InvalidArgument) when
+// --exclude names a node the graph lacks, or when the opset is too old for QDQ (10; 13 for
+// per-channel scales, which need DequantizeLinear's axis).
+Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options);
+
+// Rewrites `g` into QDQ form with `ranges` (one per plan.activations entry). The graph stays
+// topologically sorted and valid.
+Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
+                         const std::map<std::string, Range>& ranges,
+                         const QuantizeOptions& options);
+
+// uint8 asymmetric parameters of a range (widened to hold 0): real = (q - zero_point) * scale.
+struct QuantParams {
+  float scale = 1;
+  uint8_t zero_point = 0;
+};
+QuantParams ActivationParams(const Range& r);
+
+}  // namespace supernova::compress
