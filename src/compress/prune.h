@@ -1,0 +1,69 @@
+// Structured channel pruning: whole output channels of Conv layers go, ranked by the norm of
+// their filters, and with them the matching input channels of every reader downstream, so
+// that the weights really shrink and MACs, file size and latency fall.
+//
+// Channels are followed through ops that keep them apart (BatchNormalization, activations,
+// pooling, element-wise ops with a per-channel or scalar constant, depthwise convs, Flatten of
+// a 1x1 map into a Gemm), coupled where they meet (every channel added to another in a
+// residual Add must go with it, so the convs of one Add chain are pruned at the same indices,
+// ranked by their summed norms) and laid side by side by Concat. A channel that reaches
+// anything else (a graph output, Reshape, Resize, an unknown op) is kept, and the report says
+// which convs were skipped and why.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compress/probe.h"
+#include "ir/graph.h"
+#include "ir/onnx_import.h"
+#include "supernova/status.h"
+
+namespace supernova::compress {
+
+enum class PruneCriterion { kL1, kL2 };
+Result<PruneCriterion> ParsePruneCriterion(const std::string& name);
+const char* PruneCriterionName(PruneCriterion c);
+
+struct PruneOptions {
+  double ratio = 0;  // share of each coupling group's channels to remove, in [0, 1)
+  PruneCriterion criterion = PruneCriterion::kL1;
+};
+
+// One set of convs whose output channels are pruned together.
+struct PruneGroup {
+  std::vector<std::string> convs;  // node names
+  int64_t channels = 0;            // channels of the group before
+  int64_t removed = 0;
+  std::vector<std::vector<int64_t>> removed_of;  // per conv: its output channels removed
+};
+
+// A conv whose input channels lost some: bias correction adjusts it afterwards.
+struct PrunedReader {
+  std::string node;
+  std::vector<int64_t> removed_inputs;  // input channel indices of the original
+  std::vector<int64_t> kept_outputs;    // output channel indices of the original that remain
+};
+
+struct PruneReport {
+  std::vector<PruneGroup> groups;
+  std::vector<std::string> skipped;  // "Conv 'x': output reaches Reshape 'r'"
+  std::vector<PrunedReader> readers;
+  int64_t channels_before = 0, channels_after = 0;  // over the pruned groups
+  int64_t params_before = 0, params_after = 0;      // float initializer elements
+};
+
+// Prunes `g` in place. Fails (InvalidArgument), leaving `g` untouched, for a ratio outside
+// [0, 1) or a graph with no conv whose channels can be followed.
+Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o);
+
+// Accuracy recovery without training, on calibration inputs: where a pruned reader is followed
+// by a BatchNormalization, that BN's statistics are measured afresh on the pruned model (in
+// order, each after those before it); otherwise the reader's bias is shifted by the mean of
+// what the removed input channels contributed on the original model, so that its per-channel
+// output mean stays where it was.
+Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const PruneReport& report,
+                           const std::vector<Feeds>& calib, int threads);
+
+}  // namespace supernova::compress
