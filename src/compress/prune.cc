@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "ops/shape_inference.h"
+#include "optimizer/passes.h"
 
 namespace supernova::compress {
 
@@ -289,6 +290,21 @@ void Planner::Visit(size_t i) {
     ch_[n.outputs[0]] = std::move(out);
     return;
   }
+  if (op == "Pad") {  // padding that leaves the batch and channel axes alone
+    std::vector<int64_t> pads = n.AttrInts("pads");
+    if (n.NumInputs() > 1) {
+      const auto it = g_.initializers.find(n.inputs[1]);
+      pads.clear();
+      for (int64_t k = 0; it != g_.initializers.end() && k < it->second.numel(); ++k)
+        pads.push_back(it->second.GetAsInt64(k));
+    }
+    const bool ok = tracked.size() == 1 && tracked[0] == 0 && n.NumInputs() < 4 &&
+                    pads.size() == 2 * c.rank && pads[0] == 0 && pads[1] == 0 &&
+                    pads[c.rank] == 0 && pads[c.rank + 1] == 0;
+    if (!ok) return pin_all(why);
+    ch_[n.outputs[0]] = c;
+    return;
+  }
   if (op == "Flatten" || op == "Reshape") {
     // [N, C, 1, 1] -> [N, C]: the channels become features, in order.
     const ir::ValueType* in = g_.TypeOf(n.inputs[0]);
@@ -524,11 +540,16 @@ Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o) {
                                    " is outside [0, 1)");
   if (o.criterion != PruneCriterion::kL1 && o.criterion != PruneCriterion::kL2)
     return Status::InvalidArgument("unknown pruning criterion");
-  // Types are needed to follow a Flatten; inference only adds what was unknown.
-  ops::InferShapes(g);
+  // On a copy (tensors are shared, not copied) so that a failure leaves `g` as it was. Weights
+  // that exporters route through Identity or Constant nodes become initializers first, and
+  // types are needed to follow a Flatten.
+  ir::Graph work = g;
+  ops::InferShapes(work);
+  SN_RETURN_IF_ERROR(optimizer::FoldConstants(work).status());
+  ops::InferShapes(work);
   PruneReport report;
   report.params_before = FloatParams(g);
-  Planner p(g, o);
+  Planner p(work, o);
   p.Walk();
   if (!p.Choose(&report)) {
     std::string why = "no conv whose output channels can be pruned";
@@ -536,7 +557,9 @@ Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o) {
     return Status::InvalidArgument(why);
   }
   p.Apply(&report);
-  report.params_after = FloatParams(g);
+  SN_RETURN_IF_ERROR(optimizer::EliminateDeadNodes(work).status());
+  report.params_after = FloatParams(work);
+  g = std::move(work);
   return report;
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -287,6 +288,61 @@ TEST(PruneChannels, NothingPrunableIsAnError) {
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("no conv"));
 }
+
+}  // namespace
+}  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+// The input shape of a model's first input, with unknown dims (the batch) as 1.
+Shape PruneInputShape(const ir::Graph& g) {
+  Shape s;
+  for (const ir::Dim& d : *g.TypeOf(g.inputs[0])->dims) s.push_back(d.known() ? d.value : 1);
+  return s;
+}
+
+struct PruneModelCase {
+  std::string path;
+  ModelRoot root;
+};
+
+class PruneRealModel : public ::testing::TestWithParam<PruneModelCase> {};
+
+// 30% of the channels must take at least 25% of the MACs (the bar), the pruned model
+// must load, run and give outputs of the original's shapes.
+TEST_P(PruneRealModel, ThirtyPercentCutsMacsByAQuarter) {
+  SUPERNOVA_REQUIRE_MODEL(GetParam().path, GetParam().root);
+  auto m = ir::ImportOnnxFile(GetParam().path);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const Shape in = PruneInputShape(m->graph);
+  ir::Model pruned = *m;
+  auto r = PruneChannels(pruned.graph, {0.3, PruneCriterion::kL1});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const double before = Macs(*m, in), after = Macs(pruned, in);
+  std::cout << GetParam().path << ": MACs " << before / 1e6 << "M -> " << after / 1e6 << "M, "
+            << r->groups.size() << " groups, " << r->skipped.size() << " skipped\n";
+  for (size_t i = 0; i < r->skipped.size() && i < 4; ++i)
+    std::cout << "  " << r->skipped[i] << "\n";
+  EXPECT_LE(after, 0.75 * before);
+  EXPECT_LT(r->params_after, r->params_before);
+  const std::vector<std::pair<std::string, Tensor>> feeds = {
+      {m->graph.inputs[0], RandomTensor(in, 3)}};
+  auto want = RunModel(*m, OptimizationLevel::kAll, feeds);
+  auto got = RunModel(pruned, OptimizationLevel::kAll, feeds);
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(want->size(), got->size());
+  for (size_t i = 0; i < want->size(); ++i) EXPECT_EQ((*want)[i].shape(), (*got)[i].shape());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, PruneRealModel,
+    ::testing::Values(
+        PruneModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/resnet18.onnx", ModelRoot::kShared},
+        PruneModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx", ModelRoot::kShared},
+        PruneModelCase{SUPERNOVA_SHARED_MODELS_DIR "/face_recognition_resnet29_128d.onnx",
+                       ModelRoot::kShared}));
 
 }  // namespace
 }  // namespace supernova::testing
