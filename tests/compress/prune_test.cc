@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <string>
@@ -343,6 +344,114 @@ INSTANTIATE_TEST_SUITE_P(
         PruneModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx", ModelRoot::kShared},
         PruneModelCase{SUPERNOVA_SHARED_MODELS_DIR "/face_recognition_resnet29_128d.onnx",
                        ModelRoot::kShared}));
+
+}  // namespace
+}  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+std::vector<compress::Feeds> RecoverCalib(const std::string& name, const Shape& s, int n) {
+  std::vector<compress::Feeds> calib;
+  for (int i = 0; i < n; ++i)
+    calib.push_back({{name, RandomTensor(s, 100 + static_cast<uint32_t>(i), -1.0f, 2.0f)}});
+  return calib;
+}
+
+// Per-channel means of `value` over the inputs, measured by running the model.
+std::vector<double> RecoverChannelMeans(const ir::Model& m, const std::string& value,
+                                        const std::vector<compress::Feeds>& calib,
+                                        std::vector<double>* vars = nullptr) {
+  auto probe = compress::Probe::Open(m, {value}, 1);
+  EXPECT_TRUE(probe.ok()) << probe.status().ToString();
+  std::vector<double> sum, sq;
+  double count = 0;
+  for (const auto& f : calib) {
+    auto out = probe->Run(f);
+    EXPECT_TRUE(out.ok());
+    const Tensor& t = (*out)[0];
+    const int64_t c = t.dim(1), inner = t.numel() / (t.dim(0) * c);
+    sum.resize(static_cast<size_t>(c), 0.0);
+    sq.resize(static_cast<size_t>(c), 0.0);
+    for (int64_t b = 0; b < t.dim(0); ++b)
+      for (int64_t k = 0; k < c; ++k)
+        for (int64_t j = 0; j < inner; ++j) {
+          const double v = t.data<float>()[(b * c + k) * inner + j];
+          sum[static_cast<size_t>(k)] += v;
+          sq[static_cast<size_t>(k)] += v * v;
+        }
+    count += static_cast<double>(t.dim(0) * inner);
+  }
+  for (size_t k = 0; k < sum.size(); ++k) {
+    sum[k] /= count;
+    if (vars) vars->push_back(sq[k] / count - sum[k] * sum[k]);
+  }
+  return sum;
+}
+
+TEST(RecoverAfterPruning, BiasCorrectionRestoresTheOutputMeans) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {2, 3, 6, 6});
+  const std::string r = b.Op("Relu", {PruneConv(b, x, 3, 6, 10)});
+  const std::string y = PruneConv(b, r, 6, 4, 20, 1);  // 1x1, no padding: the shift is exact
+  b.Output(y);
+  ops::InferShapes(b.model().graph);
+  ir::Model pruned = b.model();
+  auto report = PruneChannels(pruned.graph, {0.5, PruneCriterion::kL1});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->readers.size(), 1u);
+  const auto calib = RecoverCalib("x", {2, 3, 6, 6}, 3);
+  const std::vector<double> want = RecoverChannelMeans(b.model(), y, calib);
+  double off = 0;
+  for (size_t k = 0; k < want.size(); ++k)
+    off = std::max(off, std::fabs(RecoverChannelMeans(pruned, y, calib)[k] - want[k]));
+  EXPECT_GT(off, 1e-2);  // pruning moved the means: the correction has work to do
+  ASSERT_TRUE(compress::RecoverAfterPruning(pruned, b.model(), *report, calib, 1).ok());
+  const std::vector<double> got = RecoverChannelMeans(pruned, y, calib);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
+}
+
+TEST(RecoverAfterPruning, BatchNormStatisticsMeasuredAfresh) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {2, 3, 6, 6});
+  const std::string r1 = b.Op("Relu", {PruneBn(b, PruneConv(b, x, 3, 6, 10), 6, 20)});
+  const std::string c2 = PruneConv(b, r1, 6, 6, 30);
+  const std::string r2 = b.Op("Relu", {PruneBn(b, c2, 6, 40)});
+  b.Output(PruneConv(b, r2, 6, 2, 50));
+  ops::InferShapes(b.model().graph);
+  ir::Model pruned = b.model();
+  auto report = PruneChannels(pruned.graph, {0.5, PruneCriterion::kL2});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const auto calib = RecoverCalib("x", {2, 3, 6, 6}, 3);
+  ASSERT_TRUE(compress::RecoverAfterPruning(pruned, b.model(), *report, calib, 1).ok());
+  // The second BN's statistics are those of its input in the pruned model, on these inputs.
+  const ir::Node* bn = nullptr;
+  for (const ir::Node& n : pruned.graph.nodes)
+    if (n.op_type == "BatchNormalization" && n.inputs[0] == c2) bn = &n;
+  ASSERT_NE(bn, nullptr);
+  std::vector<double> vars;
+  const std::vector<double> means = RecoverChannelMeans(pruned, c2, calib, &vars);
+  const Tensor& mean = pruned.graph.initializers.at(bn->inputs[3]);
+  const Tensor& var = pruned.graph.initializers.at(bn->inputs[4]);
+  ASSERT_EQ(mean.numel(), 3);
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_NEAR(mean.data<float>()[k], means[k], 1e-4);
+    EXPECT_NEAR(var.data<float>()[k], vars[k], 1e-3 * (1 + vars[k]));
+  }
+  // The original's BN keeps its own numbers.
+  EXPECT_EQ(b.model().graph.initializers.at("bn40_m").numel(), 6);
+}
+
+TEST(RecoverAfterPruning, NeedsCalibrationInputs) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 3, 4, 4});
+  b.Output(PruneConv(b, b.Op("Relu", {PruneConv(b, x, 3, 6, 10)}), 6, 2, 20));
+  ir::Model pruned = b.model();
+  auto report = PruneChannels(pruned.graph, {0.5, PruneCriterion::kL1});
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(compress::RecoverAfterPruning(pruned, b.model(), *report, {}, 1).ok());
+}
 
 }  // namespace
 }  // namespace supernova::testing
