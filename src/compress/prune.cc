@@ -52,10 +52,14 @@ struct Slice {
   std::vector<int> el;
 };
 
+// The elements of a conv's output channels, or of the zero channels a Pad adds on the channel
+// axis (pad_before >= 0: that many before the input's, the rest after). Zero channels cost
+// nothing to drop: the Pad adds fewer.
 struct Source {
   size_t node = 0;
   int base = 0;
   int64_t channels = 0;
+  int64_t pad_before = -1;
 };
 
 class Planner {
@@ -81,6 +85,8 @@ class Planner {
   }
   void Pin(const std::string& value, const std::string& why);
   void AddSource(size_t i);
+  std::vector<int> NewElements(int64_t count, Source s);
+  void VisitPad(size_t i, const Channels& c, const std::string& why);
   bool FollowConstant(size_t i, size_t slot, const Channels& c);
   void Visit(size_t i);
   std::vector<double> FilterNorms(const ir::Node& conv) const;
@@ -111,20 +117,56 @@ void Planner::AddSource(size_t i) {
   const Tensor* w = FloatInit(g_, n, 1);
   if (!w || w->rank() < 3 || n.AttrInt("group", 1) != 1 || n.outputs.size() != 1) return;
   if (n.NumInputs() > 2 && !FloatInit(g_, n, 2)) return;
-  Source s{i, static_cast<int>(parent_.size()), w->dim(0)};
   Channels c;
   c.rank = w->rank();
-  for (int64_t k = 0; k < s.channels; ++k) {
+  c.el = NewElements(w->dim(0), Source{i, 0, w->dim(0), -1});
+  slices_.push_back({i, 1, 0, c.el});
+  if (n.NumInputs() > 2) slices_.push_back({i, 2, 0, c.el});
+  ch_[n.outputs[0]] = std::move(c);
+}
+
+std::vector<int> Planner::NewElements(int64_t count, Source s) {
+  s.base = static_cast<int>(parent_.size());
+  std::vector<int> el;
+  for (int64_t k = 0; k < count; ++k) {
     const int e = static_cast<int>(parent_.size());
     parent_.push_back(e);
     elem_source_.push_back(static_cast<int>(sources_.size()));
     pin_.emplace_back();
-    c.el.push_back(e);
+    el.push_back(e);
   }
-  slices_.push_back({i, 1, 0, c.el});
-  if (n.NumInputs() > 2) slices_.push_back({i, 2, 0, c.el});
-  ch_[n.outputs[0]] = std::move(c);
   sources_.push_back(s);
+  return el;
+}
+
+// Constant padding that leaves the batch axis alone; zeros added on the channel axis become
+// elements of their own (a residual shortcut that widens by padding couples with them).
+void Planner::VisitPad(size_t i, const Channels& c, const std::string& why) {
+  const ir::Node& n = g_.nodes[i];
+  std::vector<int64_t> pads = n.AttrInts("pads");
+  if (n.NumInputs() > 1) {
+    const auto it = g_.initializers.find(n.inputs[1]);
+    pads.clear();
+    for (int64_t k = 0; it != g_.initializers.end() && k < it->second.numel(); ++k)
+      pads.push_back(it->second.GetAsInt64(k));
+  }
+  const size_t r = c.rank;
+  const bool ok = n.NumInputs() < 4 && n.AttrString("mode", "constant") == "constant" &&
+                  pads.size() == 2 * r && pads[0] == 0 && pads[r] == 0 && pads[1] >= 0 &&
+                  pads[r + 1] >= 0 && (n.NumInputs() < 2 || g_.IsInitializer(n.inputs[1]));
+  if (!ok) return Pin(n.inputs[0], why);
+  if (pads[1] == 0 && pads[r + 1] == 0) {
+    ch_[n.outputs[0]] = c;
+    return;
+  }
+  const std::vector<int> zeros = NewElements(pads[1] + pads[r + 1], Source{i, 0, 0, pads[1]});
+  sources_.back().channels = pads[1] + pads[r + 1];
+  Channels out;
+  out.rank = r;
+  out.el.assign(zeros.begin(), zeros.begin() + pads[1]);
+  out.el.insert(out.el.end(), c.el.begin(), c.el.end());
+  out.el.insert(out.el.end(), zeros.begin() + pads[1], zeros.end());
+  ch_[n.outputs[0]] = std::move(out);
 }
 
 // A constant operand of an element-wise op on channels `c`: a scalar, or one value per channel
@@ -290,20 +332,9 @@ void Planner::Visit(size_t i) {
     ch_[n.outputs[0]] = std::move(out);
     return;
   }
-  if (op == "Pad") {  // padding that leaves the batch and channel axes alone
-    std::vector<int64_t> pads = n.AttrInts("pads");
-    if (n.NumInputs() > 1) {
-      const auto it = g_.initializers.find(n.inputs[1]);
-      pads.clear();
-      for (int64_t k = 0; it != g_.initializers.end() && k < it->second.numel(); ++k)
-        pads.push_back(it->second.GetAsInt64(k));
-    }
-    const bool ok = tracked.size() == 1 && tracked[0] == 0 && n.NumInputs() < 4 &&
-                    pads.size() == 2 * c.rank && pads[0] == 0 && pads[1] == 0 &&
-                    pads[c.rank] == 0 && pads[c.rank + 1] == 0;
-    if (!ok) return pin_all(why);
-    ch_[n.outputs[0]] = c;
-    return;
+  if (op == "Pad") {
+    if (tracked.size() != 1 || tracked[0] != 0) return pin_all(why);
+    return VisitPad(i, c, why);
   }
   if (op == "Flatten" || op == "Reshape") {
     // [N, C, 1, 1] -> [N, C]: the channels become features, in order.
@@ -397,9 +428,12 @@ bool Planner::Choose(PruneReport* report) {
     PruneGroup group;
     for (size_t s : srcs) {
       const ir::Node& conv = g_.nodes[sources_[s].node];
-      group.convs.push_back(conv.name);
-      mult8 = mult8 && sources_[s].channels % 8 == 0;
-      const std::vector<double> fn = FilterNorms(conv);
+      const bool zeros = sources_[s].pad_before >= 0;
+      if (!zeros) group.convs.push_back(conv.name.empty() ? conv.outputs[0] : conv.name);
+      mult8 = mult8 && (zeros || sources_[s].channels % 8 == 0);
+      const std::vector<double> fn =
+          zeros ? std::vector<double>(static_cast<size_t>(sources_[s].channels), 0.0)
+                : FilterNorms(conv);
       for (int64_t k = 0; k < sources_[s].channels; ++k) {
         const int e = sources_[s].base + static_cast<int>(k);
         const int root = Find(e);
@@ -434,6 +468,7 @@ bool Planner::Choose(PruneReport* report) {
     std::sort(order.begin(), order.end());
     for (int64_t k = 0; k < remove; ++k) removed_.insert(order[static_cast<size_t>(k)].second);
     for (size_t s : srcs) {
+      if (sources_[s].pad_before >= 0) continue;
       group.removed_of.emplace_back();
       for (int64_t k = 0; k < sources_[s].channels; ++k)
         if (Removed(sources_[s].base + static_cast<int>(k))) group.removed_of.back().push_back(k);
@@ -495,6 +530,36 @@ void Planner::Apply(PruneReport* report) {
     n.inputs[s.slot] = name;
     replaced.insert(old);
   }
+  for (const Source& src : sources_) {
+    if (src.pad_before < 0) continue;
+    int64_t before = 0, after = 0;
+    for (int64_t k = 0; k < src.channels; ++k)
+      if (!Removed(src.base + static_cast<int>(k))) ++(k < src.pad_before ? before : after);
+    ir::Node& n = g_.nodes[src.node];
+    std::vector<int64_t> pads = n.AttrInts("pads");
+    if (n.NumInputs() > 1) {
+      const Tensor& t = g_.initializers.at(n.inputs[1]);
+      pads.clear();
+      for (int64_t k = 0; k < t.numel(); ++k) pads.push_back(t.GetAsInt64(k));
+    }
+    pads[1] = before;
+    pads[pads.size() / 2 + 1] = after;
+    if (n.NumInputs() > 1) {
+      std::string name = n.inputs[1] + "_pruned";
+      while (names.count(name)) name += "_";
+      names.insert(name);
+      g_.initializers[name] =
+          Tensor::FromVector<int64_t>(pads, {static_cast<int64_t>(pads.size())});
+      g_.value_types[name] =
+          ir::ValueType::Static(DataType::kInt64, {static_cast<int64_t>(pads.size())});
+      n.inputs[1] = name;
+    } else {
+      ir::Attribute a;
+      a.kind = ir::Attribute::Kind::kInts;
+      a.ints = pads;
+      n.attributes["pads"] = a;
+    }
+  }
   for (const auto& [node, el] : groups_attr_) {
     ir::Attribute a;
     a.kind = ir::Attribute::Kind::kInt;
@@ -502,7 +567,9 @@ void Planner::Apply(PruneReport* report) {
     g_.nodes[node].attributes["group"] = a;
   }
   for (const auto& [node, el] : readers_) {
-    PrunedReader r{g_.nodes[node].name, {}};
+    const ir::Node& reader = g_.nodes[node];
+    PrunedReader r{
+        reader.name.empty() ? reader.outputs[0] : reader.name, reader.outputs[0], {}, {}};
     for (size_t k = 0; k < el.size(); ++k)
       if (Removed(el[k])) r.removed_inputs.push_back(static_cast<int64_t>(k));
     const ir::Node& conv = g_.nodes[node];

@@ -33,7 +33,7 @@ struct PruneOptions {
 
 // One set of convs whose output channels are pruned together.
 struct PruneGroup {
-  std::vector<std::string> convs;  // node names
+  std::vector<std::string> convs;  // node names (their outputs' where they have none)
   int64_t channels = 0;            // channels of the group before
   int64_t removed = 0;
   std::vector<std::vector<int64_t>> removed_of;  // per conv: its output channels removed
@@ -41,7 +41,8 @@ struct PruneGroup {
 
 // A conv whose input channels lost some: bias correction adjusts it afterwards.
 struct PrunedReader {
-  std::string node;
+  std::string node;                     // its name, or its output's where it has none
+  std::string output;                   // its output value: what finds it again
   std::vector<int64_t> removed_inputs;  // input channel indices of the original
   std::vector<int64_t> kept_outputs;    // output channel indices of the original that remain
 };

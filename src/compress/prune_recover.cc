@@ -13,9 +13,11 @@
 namespace supernova::compress {
 namespace {
 
-ir::Node* NodeNamed(ir::Graph& g, const std::string& name) {
-  for (ir::Node& n : g.nodes)
-    if (n.name == name) return &n;
+// The node that produces `value`.
+template <typename G>
+auto Producing(G& g, const std::string& value) -> decltype(&g.nodes[0]) {
+  for (auto& n : g.nodes)
+    if (!n.outputs.empty() && n.outputs[0] == value) return &n;
   return nullptr;
 }
 
@@ -108,7 +110,7 @@ Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const P
   std::vector<const PrunedReader*> corrected;
   std::vector<std::string> inputs;
   for (const PrunedReader& r : report.readers) {
-    ir::Node* conv = NodeNamed(g, r.node);
+    ir::Node* conv = Producing(g, r.output);
     if (!conv) return Status::InvalidArgument("pruning recovery: no node '" + r.node + "'");
     if (ir::Node* bn = SoleBatchNorm(g, conv->outputs[0])) {
       batch_norms.push_back(bn);
@@ -121,10 +123,8 @@ Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const P
     SN_ASSIGN_OR_RETURN(std::vector<ChannelStats> s, Measure(original, inputs, calib, threads));
     for (size_t i = 0; i < corrected.size(); ++i) {
       const PrunedReader& r = *corrected[i];
-      const ir::Node* before = nullptr;
-      for (const ir::Node& n : original.graph.nodes)
-        if (n.name == r.node) before = &n;
-      ir::Node* conv = NodeNamed(g, r.node);
+      const ir::Node* before = Producing(original.graph, r.output);
+      ir::Node* conv = Producing(g, r.output);
       if (!before || !original.graph.IsInitializer(before->inputs[1]))
         return Status::InvalidArgument("pruning recovery: '" + r.node +
                                        "' differs from the original");

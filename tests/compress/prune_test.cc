@@ -204,6 +204,29 @@ TEST(PruneChannels, ConcatKeepsEachInputAtItsOffset) {
   EXPECT_EQ(WeightShape(pruned.graph, b.NodeOf(out).name), (Shape{3, 5, 3, 3}));
 }
 
+// A shortcut widened by zero channels (Pad on the channel axis) couples the block's conv with
+// the narrower conv before it and with the zeros; dropped zeros shrink the Pad.
+TEST(PruneChannels, ChannelPaddedShortcut) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 3, 6, 6});
+  const std::string r = b.Op("Relu", {PruneConv(b, x, 3, 6, 10)});
+  const std::string pad = b.Op("Pad", {r, b.Const("pads", Int64s({0, 0, 0, 0, 0, 6, 0, 0}))});
+  const std::string c = PruneConv(b, r, 6, 12, 20);
+  const std::string sum = b.Op("Relu", {b.Op("Add", {c, pad})});
+  b.Output(PruneConv(b, sum, 12, 2, 30));
+  PruneReport report;
+  const ir::Model pruned = ExpectPrunedMatchesMasked(b, {0.5, PruneCriterion::kL1}, &report);
+  ASSERT_EQ(report.groups.size(), 1u);
+  EXPECT_EQ(report.groups[0].convs.size(), 2u);
+  EXPECT_EQ(report.groups[0].channels, 12);
+  EXPECT_EQ(report.groups[0].removed, 6);
+  const auto& kept_pads =
+      pruned.graph.initializers.at(PruneNodeNamed(pruned.graph, b.NodeOf(pad).name).inputs[1]);
+  // 6 of 12 stay: the first conv's survivors, then as many zeros as it lost.
+  EXPECT_EQ(kept_pads.GetAsInt64(5), static_cast<int64_t>(report.groups[0].removed_of[0].size()));
+  EXPECT_EQ(report.groups[0].removed_of[1].size(), 6u);
+}
+
 TEST(PruneChannels, FlattenOfPooledMapIntoGemm) {
   GraphBuilder b;
   const std::string x = b.Input("x", {1, 3, 5, 5});
