@@ -424,13 +424,14 @@ bool Planner::Choose(PruneReport* report) {
   for (const auto& [_, srcs] : members) {
     std::map<int, double> norm;  // class root -> summed norm
     std::map<int, std::string> pinned;
-    bool mult8 = true;
+    const int64_t q = std::max<int64_t>(o_.channel_multiple, 1);
+    bool blocked = q > 1;
     PruneGroup group;
     for (size_t s : srcs) {
       const ir::Node& conv = g_.nodes[sources_[s].node];
       const bool zeros = sources_[s].pad_before >= 0;
       if (!zeros) group.convs.push_back(conv.name.empty() ? conv.outputs[0] : conv.name);
-      mult8 = mult8 && (zeros || sources_[s].channels % 8 == 0);
+      blocked = blocked && (zeros || sources_[s].channels % q == 0);
       const std::vector<double> fn =
           zeros ? std::vector<double>(static_cast<size_t>(sources_[s].channels), 0.0)
                 : FilterNorms(conv);
@@ -451,12 +452,13 @@ bool Planner::Choose(PruneReport* report) {
       continue;
     }
     any_free = true;
-    mult8 = mult8 && n % 8 == 0;
+    blocked = blocked && n % q == 0;
     const double target = o_.ratio * static_cast<double>(n);
-    int64_t remove = mult8 ? static_cast<int64_t>(std::llround(target / 8)) * 8
-                           : static_cast<int64_t>(std::llround(target));
-    remove = std::min({remove, free_count, n - (mult8 ? 8 : 1)});
-    if (mult8) remove -= remove % 8;
+    int64_t remove = blocked
+                         ? static_cast<int64_t>(std::llround(target / static_cast<double>(q))) * q
+                         : static_cast<int64_t>(std::llround(target));
+    remove = std::min({remove, free_count, n - (blocked ? q : 1)});
+    if (blocked) remove -= remove % q;
     remove = std::max<int64_t>(remove, 0);
     if (!pinned.empty())
       report->skipped.push_back(g_.nodes[sources_[srcs[0]].node].Label() + " and its group: " +

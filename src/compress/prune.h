@@ -29,6 +29,9 @@ const char* PruneCriterionName(PruneCriterion c);
 struct PruneOptions {
   double ratio = 0;  // share of each coupling group's channels to remove, in [0, 1)
   PruneCriterion criterion = PruneCriterion::kL1;
+  // A group whose convs all had a multiple of this many channels keeps a multiple of it (1: no
+  // rounding). oneDNN's blocked layouts work in blocks of 8 or 16 channels.
+  int64_t channel_multiple = 8;
 };
 
 // One set of convs whose output channels are pruned together.
