@@ -66,7 +66,9 @@ class Planner {
  public:
   Planner(ir::Graph& g, const PruneOptions& o) : g_(g), o_(o) {}
 
-  void Walk();
+  // `shape_readers`: values whose shape some node read (Shape, Size) before constant folding
+  // turned that node into a constant: their channel count must stay.
+  void Walk(const std::unordered_map<std::string, std::string>& shape_readers);
   // Chooses what to remove; false when no group has a channel that may go.
   bool Choose(PruneReport* report);
   void Apply(PruneReport* report);
@@ -365,12 +367,16 @@ void Planner::Visit(size_t i) {
   pin_all(why);
 }
 
-void Planner::Walk() {
+void Planner::Walk(const std::unordered_map<std::string, std::string>& shape_readers) {
   for (size_t i = 0; i < g_.nodes.size(); ++i) {
     std::unordered_set<std::string> outer;
     ir::CollectSubgraphReads(g_.nodes[i], &outer);
     for (const std::string& v : outer) Pin(v, "is read inside " + g_.nodes[i].Label());
     Visit(i);
+    for (const std::string& out : g_.nodes[i].outputs) {
+      const auto it = shape_readers.find(out);
+      if (it != shape_readers.end()) Pin(out, "reaches " + it->second);
+    }
   }
   for (const std::string& out : g_.outputs) Pin(out, "is a graph output");
 }
@@ -612,6 +618,10 @@ Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o) {
   // On a copy (tensors are shared, not copied) so that a failure leaves `g` as it was. Weights
   // that exporters route through Identity or Constant nodes become initializers first, and
   // types are needed to follow a Flatten.
+  std::unordered_map<std::string, std::string> shape_readers;
+  for (const ir::Node& n : g.nodes)
+    if ((n.op_type == "Shape" || n.op_type == "Size") && !n.inputs.empty())
+      shape_readers.emplace(n.inputs[0], n.Label());
   ir::Graph work = g;
   ops::InferShapes(work);
   SN_RETURN_IF_ERROR(optimizer::FoldConstants(work).status());
@@ -619,7 +629,7 @@ Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o) {
   PruneReport report;
   report.params_before = FloatParams(g);
   Planner p(work, o);
-  p.Walk();
+  p.Walk(shape_readers);
   if (!p.Choose(&report)) {
     std::string why = "no conv whose output channels can be pruned";
     if (!report.skipped.empty()) why += ": " + report.skipped[0];

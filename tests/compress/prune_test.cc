@@ -284,6 +284,20 @@ TEST(PruneChannels, ChannelsReachingReshapeStay) {
   EXPECT_EQ(m.graph.initializers.at("w10").shape(), (Shape{6, 3, 3, 3}));
 }
 
+// A shape read from a pruned value would be folded into a constant that no longer fits.
+TEST(PruneChannels, ChannelsWhoseShapeIsReadStay) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 3, 4, 4});
+  const std::string c = PruneConv(b, x, 3, 6, 10);
+  const std::string shape = b.Op("Shape", {c});
+  const std::string r = b.Op("Relu", {c});
+  b.Output(PruneConv(b, b.Op("Reshape", {r, shape}), 6, 2, 20));
+  ir::Model m = b.model();
+  auto result = PruneChannels(m.graph, {0.5, PruneCriterion::kL1});
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.status().message(), HasSubstr("Shape"));
+}
+
 TEST(PruneChannels, RejectsBadOptionsAndLeavesTheGraph) {
   GraphBuilder b;
   const std::string x = b.Input("x", {1, 3, 4, 4});
