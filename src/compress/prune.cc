@@ -576,24 +576,14 @@ void Planner::Apply(PruneReport* report) {
   }
   for (const auto& [node, el] : readers_) {
     const ir::Node& reader = g_.nodes[node];
-    PrunedReader r{
-        reader.name.empty() ? reader.outputs[0] : reader.name, reader.outputs[0], {}, {}};
+    PrunedReader r{reader.name.empty() ? reader.outputs[0] : reader.name, reader.outputs[0], {}};
     for (size_t k = 0; k < el.size(); ++k)
       if (Removed(el[k])) r.removed_inputs.push_back(static_cast<int64_t>(k));
-    const ir::Node& conv = g_.nodes[node];
-    for (const Source& src : sources_)
-      if (src.node == node) {
-        std::vector<int> own(static_cast<size_t>(src.channels));
-        std::iota(own.begin(), own.end(), src.base);
-        r.kept_outputs = kept(own);
-      }
-    if (r.kept_outputs.empty()) {  // not a source: all its outputs stay
-      r.kept_outputs.resize(static_cast<size_t>(FloatInit(g_, conv, 1)->dim(0)));
-      std::iota(r.kept_outputs.begin(), r.kept_outputs.end(), 0);
-    }
     if (!r.removed_inputs.empty()) report->readers.push_back(std::move(r));
   }
   for (const auto& [value, c] : ch_) {
+    std::vector<int64_t> keep = kept(c.el);
+    if (keep.size() < c.el.size()) report->kept_channels[value] = std::move(keep);
     auto it = g_.value_types.find(value);
     if (it == g_.value_types.end() || !it->second.dims || it->second.dims->size() < 2) continue;
     (*it->second.dims)[1] = ir::Dim::Known(static_cast<int64_t>(kept(c.el).size()));

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,13 +48,14 @@ struct PrunedReader {
   std::string node;                     // its name, or its output's where it has none
   std::string output;                   // its output value: what finds it again
   std::vector<int64_t> removed_inputs;  // input channel indices of the original
-  std::vector<int64_t> kept_outputs;    // output channel indices of the original that remain
 };
 
 struct PruneReport {
   std::vector<PruneGroup> groups;
   std::vector<std::string> skipped;  // "Conv 'x': output reaches Reshape 'r'"
   std::vector<PrunedReader> readers;
+  // Values that lost channels: the original channel indices that remain, in order.
+  std::map<std::string, std::vector<int64_t>> kept_channels;
   int64_t channels_before = 0, channels_after = 0;  // over the pruned groups
   int64_t params_before = 0, params_after = 0;      // float initializer elements
 };
@@ -62,11 +64,11 @@ struct PruneReport {
 // [0, 1) or a graph with no conv whose channels can be followed.
 Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o);
 
-// Accuracy recovery without training, on calibration inputs: where a pruned reader is followed
-// by a BatchNormalization, that BN's statistics are measured afresh on the pruned model (in
-// order, each after those before it); otherwise the reader's bias is shifted by the mean of
-// what the removed input channels contributed on the original model, so that its per-channel
-// output mean stays where it was.
+// Accuracy recovery without training, on calibration inputs. Every conv whose input pruning
+// changed (the readers and everything downstream of them), in graph order, each after those
+// before it: where a BatchNormalization alone reads it, that BN's statistics are measured
+// afresh on the pruned model; otherwise its bias is shifted so that its per-channel output mean
+// on the inputs matches the original's.
 Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const PruneReport& report,
                            const std::vector<Feeds>& calib, int threads);
 

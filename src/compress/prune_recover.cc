@@ -7,6 +7,7 @@
 // on the original model.
 #include <algorithm>
 #include <map>
+#include <numeric>
 
 #include "compress/prune.h"
 
@@ -18,6 +19,18 @@ template <typename G>
 auto Producing(G& g, const std::string& value) -> decltype(&g.nodes[0]) {
   for (auto& n : g.nodes)
     if (!n.outputs.empty() && n.outputs[0] == value) return &n;
+  return nullptr;
+}
+
+// The constant `value` holds, also through the Identity nodes exporters put in front of
+// shared weights.
+const Tensor* ConstantOf(const ir::Graph& g, std::string value) {
+  for (int hops = 0; hops < 8; ++hops) {
+    if (auto it = g.initializers.find(value); it != g.initializers.end()) return &it->second;
+    const ir::Node* id = Producing(g, value);
+    if (!id || id->op_type != "Identity" || id->inputs.empty()) return nullptr;
+    value = id->inputs[0];
+  }
   return nullptr;
 }
 
@@ -125,18 +138,24 @@ Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const P
       const PrunedReader& r = *corrected[i];
       const ir::Node* before = Producing(original.graph, r.output);
       ir::Node* conv = Producing(g, r.output);
-      if (!before || !original.graph.IsInitializer(before->inputs[1]))
+      const Tensor* w0 = before ? ConstantOf(original.graph, before->inputs[1]) : nullptr;
+      if (!w0 || w0->dtype() != DataType::kFloat32 || w0->rank() < 3)
         return Status::InvalidArgument("pruning recovery: '" + r.node +
                                        "' differs from the original");
-      const Tensor& w = original.graph.initializers.at(before->inputs[1]);
+      const Tensor& w = *w0;
       const int64_t cin = w.dim(1), inner = w.numel() / (w.dim(0) * cin);
-      std::vector<double> bias(r.kept_outputs.size(), 0.0);
+      // The original output channels that remain.
+      std::vector<int64_t> kept(static_cast<size_t>(g.initializers.at(conv->inputs[1]).dim(0)));
+      std::iota(kept.begin(), kept.end(), 0);
+      if (auto it = report.kept_channels.find(r.output); it != report.kept_channels.end())
+        kept = it->second;
+      std::vector<double> bias(kept.size(), 0.0);
       if (conv->NumInputs() > 2) {
         const Tensor& b = g.initializers.at(conv->inputs[2]);
         for (size_t k = 0; k < bias.size(); ++k) bias[k] = b.data<float>()[k];
       }
       for (size_t k = 0; k < bias.size(); ++k) {
-        const int64_t o = r.kept_outputs[k];
+        const int64_t o = kept[k];
         for (int64_t c : r.removed_inputs) {
           double wsum = 0;
           for (int64_t j = 0; j < inner; ++j) wsum += w.data<float>()[(o * cin + c) * inner + j];
