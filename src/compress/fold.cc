@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "ops/shape_inference.h"
 #include "optimizer/graph_utils.h"
 #include "optimizer/passes.h"
 
@@ -316,6 +317,13 @@ bool Folder::ScaleBeforeConv(size_t i) {
 Result<FoldReport> FoldLayers(ir::Graph& g) {
   FoldReport r;
   r.nodes_before = g.nodes.size();
+  // Exporters hand weights to convs through Identity and Constant nodes: made initializers
+  // first, the folds below can see them. The Identity nodes themselves go too.
+  ops::InferShapes(g);
+  SN_ASSIGN_OR_RETURN(r.constants, optimizer::FoldConstants(g));
+  SN_ASSIGN_OR_RETURN(int redundant, optimizer::EliminateRedundantNodes(g));
+  r.constants += redundant;
+  ops::InferShapes(g);
   // Each fold can expose another (BN, then a scale, then a 1x1 conv): repeat until none.
   for (int round = 0; round < 16; ++round) {
     SN_ASSIGN_OR_RETURN(int bn, optimizer::FoldBatchNorm(g));

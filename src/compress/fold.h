@@ -1,4 +1,5 @@
 // Layer folding, an export step: linear ops with nothing nonlinear between them become one.
+//   - constant subgraphs, Constant and Identity nodes (the optimizer's passes) first;
 //   - BatchNormalization into the Conv, ConvTranspose or Gemm before it (the optimizer's pass);
 //   - a constant Mul, Add, Sub or Div per output channel (or scalar) after a Conv, into its
 //     weights and bias;
@@ -23,6 +24,7 @@ struct FoldReport {
   int conv_chains = 0;    // 1x1 Conv folded into the Conv before it
   int matmul_chains = 0;  // MatMul/Gemm folded into the one before it
   int input_scales = 0;   // Mul before a Conv
+  int constants = 0;      // Constant and Identity nodes and constant subgraphs made initializers
   size_t nodes_before = 0, nodes_after = 0;
 };
 

@@ -4,8 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "ops/shape_inference.h"
 #include "optimizer/graph_builder.h"
+#include "test_models.h"
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -123,6 +126,51 @@ TEST(FoldLayers, ReportCountsEachKind) {
   EXPECT_EQ(r->nodes_before, 4u);
   EXPECT_EQ(r->nodes_after, 1u);
 }
+
+}  // namespace
+}  // namespace supernova::testing
+
+namespace supernova::testing {
+namespace {
+
+struct FoldModelCase {
+  std::string path;
+  ModelRoot root;
+};
+
+class FoldRealModel : public ::testing::TestWithParam<FoldModelCase> {};
+
+TEST_P(FoldRealModel, SameOutputsInFewerNodes) {
+  SUPERNOVA_REQUIRE_MODEL(GetParam().path, GetParam().root);
+  auto m = ir::ImportOnnxFile(GetParam().path);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ir::Model folded = *m;
+  auto r = FoldLayers(folded.graph);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(r->nodes_after, r->nodes_before);
+  std::cout << GetParam().path << ": " << r->nodes_before << " -> " << r->nodes_after
+            << " nodes (affine " << r->affine << ", batch norms " << r->batch_norms
+            << ", 1x1 convs " << r->conv_chains << ")\n";
+  Shape in;
+  for (const ir::Dim& d : *m->graph.TypeOf(m->graph.inputs[0])->dims)
+    in.push_back(d.known() ? d.value : 1);
+  const std::vector<std::pair<std::string, Tensor>> feeds = {
+      {m->graph.inputs[0], RandomTensor(in, 5, 0.0f, 1.0f)}};
+  auto want = RunModel(*m, OptimizationLevel::kNone, feeds);
+  auto got = RunModel(folded, OptimizationLevel::kNone, feeds);
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(want->size(), got->size());
+  for (size_t i = 0; i < want->size(); ++i)
+    EXPECT_TRUE(TensorsNear((*want)[i], (*got)[i], 1e-4, 1e-4)) << "output " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, FoldRealModel,
+    ::testing::Values(FoldModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx",
+                                    ModelRoot::kShared},
+                      FoldModelCase{SUPERNOVA_SHARED_MODELS_DIR "/centernet_mbv3_coco_512.onnx",
+                                    ModelRoot::kShared}));
 
 }  // namespace
 }  // namespace supernova::testing
