@@ -6,9 +6,9 @@
 
 #include <iostream>
 
+#include "compress/compress_models.h"
 #include "ops/shape_inference.h"
 #include "optimizer/graph_builder.h"
-#include "test_models.h"
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -133,12 +133,7 @@ TEST(FoldLayers, ReportCountsEachKind) {
 namespace supernova::testing {
 namespace {
 
-struct FoldModelCase {
-  std::string path;
-  ModelRoot root;
-};
-
-class FoldRealModel : public ::testing::TestWithParam<FoldModelCase> {};
+class FoldRealModel : public ::testing::TestWithParam<CompressModelCase> {};
 
 TEST_P(FoldRealModel, SameOutputsInFewerNodes) {
   SUPERNOVA_REQUIRE_MODEL(GetParam().path, GetParam().root);
@@ -151,9 +146,7 @@ TEST_P(FoldRealModel, SameOutputsInFewerNodes) {
   std::cout << GetParam().path << ": " << r->nodes_before << " -> " << r->nodes_after
             << " nodes (affine " << r->affine << ", batch norms " << r->batch_norms
             << ", 1x1 convs " << r->conv_chains << ")\n";
-  Shape in;
-  for (const ir::Dim& d : *m->graph.TypeOf(m->graph.inputs[0])->dims)
-    in.push_back(d.known() ? d.value : 1);
+  const Shape in = FirstInputShape(m->graph);
   const std::vector<std::pair<std::string, Tensor>> feeds = {
       {m->graph.inputs[0], RandomTensor(in, 5, 0.0f, 1.0f)}};
   auto want = RunModel(*m, OptimizationLevel::kNone, feeds);
@@ -167,10 +160,10 @@ TEST_P(FoldRealModel, SameOutputsInFewerNodes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Models, FoldRealModel,
-    ::testing::Values(FoldModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx",
-                                    ModelRoot::kShared},
-                      FoldModelCase{SUPERNOVA_SHARED_MODELS_DIR "/centernet_mbv3_coco_512.onnx",
-                                    ModelRoot::kShared}));
+    ::testing::Values(CompressModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx",
+                                        ModelRoot::kShared},
+                      CompressModelCase{SUPERNOVA_SHARED_MODELS_DIR "/centernet_mbv3_coco_512.onnx",
+                                        ModelRoot::kShared}));
 
 }  // namespace
 }  // namespace supernova::testing

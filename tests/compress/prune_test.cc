@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "compress/compress_models.h"
 #include "ops/shape_inference.h"
 #include "optimizer/graph_builder.h"
 #include "supernova/flops.h"
-#include "test_models.h"
 #include "test_util.h"
 
 namespace supernova::testing {
@@ -333,19 +333,7 @@ TEST(PruneChannels, NothingPrunableIsAnError) {
 namespace supernova::testing {
 namespace {
 
-// The input shape of a model's first input, with unknown dims (the batch) as 1.
-Shape PruneInputShape(const ir::Graph& g) {
-  Shape s;
-  for (const ir::Dim& d : *g.TypeOf(g.inputs[0])->dims) s.push_back(d.known() ? d.value : 1);
-  return s;
-}
-
-struct PruneModelCase {
-  std::string path;
-  ModelRoot root;
-};
-
-class PruneRealModel : public ::testing::TestWithParam<PruneModelCase> {};
+class PruneRealModel : public ::testing::TestWithParam<CompressModelCase> {};
 
 // 30% of the channels must take at least 25% of the MACs (the bar), the pruned model
 // must load, run and give outputs of the original's shapes.
@@ -353,7 +341,7 @@ TEST_P(PruneRealModel, ThirtyPercentCutsMacsByAQuarter) {
   SUPERNOVA_REQUIRE_MODEL(GetParam().path, GetParam().root);
   auto m = ir::ImportOnnxFile(GetParam().path);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  const Shape in = PruneInputShape(m->graph);
+  const Shape in = FirstInputShape(m->graph);
   ir::Model pruned = *m;
   auto r = PruneChannels(pruned.graph, {0.3, PruneCriterion::kL1});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -377,10 +365,11 @@ TEST_P(PruneRealModel, ThirtyPercentCutsMacsByAQuarter) {
 INSTANTIATE_TEST_SUITE_P(
     Models, PruneRealModel,
     ::testing::Values(
-        PruneModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/resnet18.onnx", ModelRoot::kShared},
-        PruneModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx", ModelRoot::kShared},
-        PruneModelCase{SUPERNOVA_SHARED_MODELS_DIR "/face_recognition_resnet29_128d.onnx",
-                       ModelRoot::kShared}));
+        CompressModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/resnet18.onnx", ModelRoot::kShared},
+        CompressModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx",
+                          ModelRoot::kShared},
+        CompressModelCase{SUPERNOVA_SHARED_MODELS_DIR "/face_recognition_resnet29_128d.onnx",
+                          ModelRoot::kShared}));
 
 }  // namespace
 }  // namespace supernova::testing
