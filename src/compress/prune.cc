@@ -457,6 +457,12 @@ bool Planner::Choose(PruneReport* report) {
                                   pinned.begin()->second);
       continue;
     }
+    if (!o_.coupled && srcs.size() > 1) {
+      report->skipped.push_back(g_.nodes[sources_[srcs[0]].node].Label() + " and " +
+                                std::to_string(srcs.size() - 1) +
+                                " coupled with it: coupled groups are left alone");
+      continue;
+    }
     any_free = true;
     blocked = blocked && n % q == 0;
     const double target = o_.ratio * static_cast<double>(n);

@@ -33,6 +33,10 @@ struct PruneOptions {
   // A group whose convs all had a multiple of this many channels keeps a multiple of it (1: no
   // rounding). oneDNN's blocked layouts work in blocks of 8 or 16 channels.
   int64_t channel_multiple = 8;
+  // Whether groups of several convs (coupled by residual Adds, or by a Pad that widens a
+  // shortcut) are pruned too. They carry the most MACs, and removing their channels costs the
+  // most accuracy: on the face embedding at 0.3, cosine 0.80 with them against 0.89 without.
+  bool coupled = true;
 };
 
 // One set of convs whose output channels are pruned together.

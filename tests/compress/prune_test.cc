@@ -187,6 +187,13 @@ TEST(PruneChannels, ResidualAddCouplesItsConvs) {
   EXPECT_EQ(g.removed_of[0], g.removed_of[1]);  // the same indices in both
   EXPECT_EQ(WeightShape(pruned.graph, b.NodeOf(a).name), (Shape{3, 3, 3, 3}));
   EXPECT_EQ(WeightShape(pruned.graph, b.NodeOf(c).name), (Shape{3, 3, 3, 3}));
+  // Asked to leave coupled groups alone, nothing is left to prune here.
+  ir::Model m = b.model();
+  PruneOptions alone{0.5, PruneCriterion::kL1};
+  alone.coupled = false;
+  auto r = PruneChannels(m.graph, alone);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("coupled"));
 }
 
 TEST(PruneChannels, ConcatKeepsEachInputAtItsOffset) {
