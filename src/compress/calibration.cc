@@ -147,6 +147,26 @@ Range RangeStats::Entropy() const {
   return Clip(bound_ * static_cast<float>(best) / kBins);
 }
 
+Status ChannelMeans::Add(const Tensor& t, int axis) {
+  SN_RETURN_IF_ERROR(CheckFloat(t));
+  const int rank = static_cast<int>(t.rank());
+  const int a = axis < 0 ? rank + axis : axis;
+  if (a < 0 || a >= rank) return Status::InvalidArgument("channel axis out of range");
+  const int64_t channels = t.dim(static_cast<size_t>(a));
+  int64_t inner = 1;
+  for (int d = a + 1; d < rank; ++d) inner *= t.dim(static_cast<size_t>(d));
+  if (sums_.empty()) sums_.assign(static_cast<size_t>(channels), 0.0);
+  if (static_cast<int64_t>(sums_.size()) != channels)
+    return Status::InvalidArgument("the activation's channel count changed between inputs");
+  const float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (std::isfinite(p[i])) sums_[static_cast<size_t>((i / inner) % channels)] += p[i];
+  count_ += t.numel() / std::max<int64_t>(channels, 1);
+  means_.resize(sums_.size());
+  for (size_t c = 0; c < sums_.size(); ++c) means_[c] = sums_[c] / static_cast<double>(count_);
+  return Status::Ok();
+}
+
 Range RangeStats::Compute(CalibMethod m, double percentile) const {
   switch (m) {
     case CalibMethod::kMinMax:

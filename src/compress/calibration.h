@@ -54,4 +54,18 @@ class RangeStats {
   float bound_ = 0;
 };
 
+// Per-channel means of an activation over the calibration data, for bias correction: the
+// expected shift a quantized weight puts on each output channel is its rounding error times
+// the mean of the input it multiplies.
+class ChannelMeans {
+ public:
+  // `axis` < 0 counts from the end (-1: the last axis, a MatMul's K).
+  Status Add(const Tensor& t, int axis);
+  const std::vector<double>& means() const { return means_; }
+
+ private:
+  std::vector<double> sums_, means_;
+  int64_t count_ = 0;  // elements per channel so far
+};
+
 }  // namespace supernova::compress

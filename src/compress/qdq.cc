@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -25,7 +26,8 @@ const Tensor* FloatConstant(const ir::Graph& g, const std::string& v) {
 // Why `n` cannot be quantized ("" when it can); fills the site.
 std::string Check(const ir::Graph& g, const ir::Node& n, const QuantizeOptions& o,
                   QuantizePlan::Site* site) {
-  if (o.exclude.count(n.name)) return "excluded (--exclude)";
+  if (o.exclude.count(n.name) || (!n.outputs.empty() && o.exclude.count(n.outputs[0])))
+    return "excluded (--exclude)";
   const std::string& op = n.op_type;
   if (op == "Conv" || op == "ConvTranspose") {
     if (n.NumInputs() < 2) return "no weight";
@@ -66,6 +68,11 @@ std::string Check(const ir::Graph& g, const ir::Node& n, const QuantizeOptions& 
     return "input is a constant";
   if (!o.per_channel) site->axis = -1;
   return "";
+}
+
+// How a node is named in new value names: its name, or its first output's where it has none.
+std::string OutputName(const ir::Node& n) {
+  return !n.name.empty() || n.outputs.empty() ? n.name : n.outputs[0];
 }
 
 // A name no value or node of `g` uses yet.
@@ -146,6 +153,67 @@ QuantizedWeight QuantizeWeight(const Tensor& w, int axis) {
   return r;
 }
 
+// The output channels of a quantized node and, for weight element i, which output channel and
+// which input channel it joins (Conv [M, C/g, k...], ConvTranspose [C, M, k...] with one group,
+// Gemm/MatMul B [K, N] or, transposed, [N, K]). Empty `out_channels` where it cannot tell.
+struct WeightLayout {
+  int64_t out_channels = 0;
+  std::function<std::pair<int64_t, int64_t>(int64_t)> channels_of;  // i -> (out, in)
+};
+WeightLayout LayoutOf(const ir::Node& n, const Shape& w) {
+  WeightLayout l;
+  int64_t k = 1;
+  for (size_t d = 2; d < w.size(); ++d) k *= w[d];
+  if (n.op_type == "Conv") {
+    const int64_t m = w[0], cg = w[1], groups = n.AttrInt("group", 1);
+    if (groups <= 0 || m % groups) return l;
+    const int64_t per_group = m / groups;
+    l.out_channels = m;
+    l.channels_of = [=](int64_t i) {
+      const int64_t out = i / (cg * k);
+      return std::make_pair(out, (out / per_group) * cg + (i / k) % cg);
+    };
+  } else if (n.op_type == "ConvTranspose") {
+    if (n.AttrInt("group", 1) != 1) return l;
+    const int64_t mg = w[1];
+    l.out_channels = mg;
+    l.channels_of = [=](int64_t i) { return std::make_pair((i / k) % mg, i / (mg * k)); };
+  } else if (w.size() == 2) {
+    const bool trans = n.op_type == "Gemm" && n.AttrInt("transB", 0);
+    const int64_t cols = w[1];
+    l.out_channels = trans ? w[0] : w[1];
+    l.channels_of = [=](int64_t i) {
+      return trans ? std::make_pair(i / cols, i % cols) : std::make_pair(i % cols, i / cols);
+    };
+  }
+  return l;
+}
+
+// Bias correction: the expected shift of each output channel that rounding the weights puts
+// there, sum over its weights of (dequantized - float) * the mean of the input they multiply.
+// Empty where the layout or the means do not fit.
+std::vector<double> WeightShift(const ir::Node& n, const Tensor& w, const QuantizedWeight& qw,
+                                int axis, const std::vector<double>& means) {
+  const WeightLayout l = LayoutOf(n, w.shape());
+  if (l.out_channels == 0 || means.empty()) return {};
+  const Shape& s = w.shape();
+  int64_t inner = 1;
+  for (size_t d = static_cast<size_t>(axis) + 1; axis >= 0 && d < s.size(); ++d) inner *= s[d];
+  const int64_t scale_channels = static_cast<int64_t>(qw.scales.size());
+  std::vector<double> shift(static_cast<size_t>(l.out_channels), 0.0);
+  const float* f = w.data<float>();
+  const int8_t* q = qw.q.data<int8_t>();
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const auto [out, in] = l.channels_of(i);
+    if (in >= static_cast<int64_t>(means.size())) return {};
+    const float scale =
+        qw.scales[static_cast<size_t>(axis >= 0 ? (i / inner) % scale_channels : 0)];
+    const double delta = static_cast<double>(q[i]) * scale - f[i];
+    shift[static_cast<size_t>(out)] += delta * means[static_cast<size_t>(in)];
+  }
+  return shift;
+}
+
 }  // namespace
 
 QuantParams ActivationParams(const Range& r) {
@@ -161,11 +229,14 @@ QuantParams ActivationParams(const Range& r) {
 }
 
 Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options) {
-  std::set<std::string> names;
-  for (const ir::Node& n : g.nodes) names.insert(n.name);
+  std::set<std::string> names;  // a node goes by its name or, unnamed, its first output's
+  for (const ir::Node& n : g.nodes) {
+    names.insert(n.name);
+    if (!n.outputs.empty()) names.insert(n.outputs[0]);
+  }
   for (const std::string& x : options.exclude)
     if (!names.count(x))
-      return Status::InvalidArgument("--exclude: the model has no node '" + x + "'");
+      return Status::InvalidArgument("--exclude: the model has no node or node output '" + x + "'");
   if (g.Opset() < 10)
     return Status::InvalidArgument(
         "int8 needs opset 10 or newer (QuantizeLinear); the model is "
@@ -187,19 +258,46 @@ Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions&
     site.node = i;
     NodeDecision d;
     d.node = n.Label();
+    d.index = i;
     d.reason = Check(g, n, options, &site);
     d.quantized = d.reason.empty();
     plan.decisions.push_back(d);
     if (!d.quantized) continue;
-    plan.sites.push_back(site);
     const std::string& x = n.inputs[static_cast<size_t>(site.activation)];
-    if (seen.insert(x).second) plan.activations.push_back(x);
+    site.channel_axis = n.op_type == "MatMul" ? -1 : 1;
+    if (seen.insert(x).second) {
+      plan.activations.push_back(x);
+      plan.activation_axes.push_back(site.channel_axis);
+    }
+    plan.sites.push_back(site);
   }
   return plan;
 }
 
+void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::string& reason) {
+  for (NodeDecision& d : plan->decisions)
+    if (d.index == plan->sites[index].node) {
+      d.quantized = false;
+      d.reason = reason;
+    }
+  plan->sites.erase(plan->sites.begin() + static_cast<std::ptrdiff_t>(index));
+  std::vector<std::string> activations;
+  std::vector<int> axes;
+  for (size_t a = 0; a < plan->activations.size(); ++a) {
+    const bool read = std::any_of(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
+      return g.nodes[s.node].inputs[static_cast<size_t>(s.activation)] == plan->activations[a];
+    });
+    if (!read) continue;
+    activations.push_back(plan->activations[a]);
+    axes.push_back(plan->activation_axes[a]);
+  }
+  plan->activations = std::move(activations);
+  plan->activation_axes = std::move(axes);
+}
+
 Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
                          const std::map<std::string, Range>& ranges,
+                         const std::map<std::string, std::vector<double>>& means,
                          const QuantizeOptions& options) {
   (void)options;
   Names names(g);
@@ -235,13 +333,19 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
   }
   // Weights (shared between nodes that quantize them alike) and biases (one per node: the
   // scale depends on the node's input).
-  std::map<std::pair<std::string, int>, std::pair<std::string, std::vector<float>>> weights;
+  struct Packed {
+    std::string dequantized;
+    QuantizedWeight weight;
+  };
+  std::map<std::pair<std::string, int>, Packed> weights;
   for (const QuantizePlan::Site& s : plan.sites) {
     ir::Node& n = g.nodes[s.node];
     std::string& x = n.inputs[static_cast<size_t>(s.activation)];
+    const std::string x_name = x;
     const float x_scale = params.at(x).scale;
     x = dequantized.at(x);
     std::string& w = n.inputs[static_cast<size_t>(s.weight)];
+    const Tensor float_weight = g.initializers.at(w);
     auto key = std::make_pair(w, s.axis);
     auto it = weights.find(key);
     if (it == weights.end()) {
@@ -257,14 +361,36 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
       g.value_types[dq] = ir::ValueType::Static(DataType::kFloat32, qw.q.shape());
       front.push_back(QdqNode("DequantizeLinear", names.Make(w + "_DequantizeLinear"),
                               {q, scale, zp}, dq, s.axis));
-      it = weights.emplace(key, std::make_pair(dq, qw.scales)).first;
+      it = weights.emplace(key, Packed{dq, qw}).first;
     }
-    w = it->second.first;
-    const std::vector<float>& w_scales = it->second.second;
-    if (s.bias < 0) continue;
-    std::string& b = n.inputs[static_cast<size_t>(s.bias)];
-    const Tensor& bias = g.initializers.at(b);
+    w = it->second.dequantized;
+    const std::vector<float>& w_scales = it->second.weight.scales;
+    std::vector<double> shift;
+    const auto axis_of = std::find(plan.activations.begin(), plan.activations.end(), x_name);
+    const bool same_axis =
+        plan.activation_axes[static_cast<size_t>(axis_of - plan.activations.begin())] ==
+        s.channel_axis;
+    if (auto mean = means.find(x_name); mean != means.end() && same_axis)
+      shift = WeightShift(n, float_weight, it->second.weight, s.axis, mean->second);
+    int bias_input = s.bias;
+    if (bias_input < 0 && !shift.empty() && (n.op_type == "Conv" || n.op_type == "ConvTranspose")) {
+      // A bias of zeros to carry the correction.
+      const std::string zeros = names.Make(OutputName(n) + "_bias");
+      Tensor z(DataType::kFloat32, {static_cast<int64_t>(shift.size())});
+      std::fill_n(z.data<float>(), z.numel(), 0.f);
+      g.initializers[zeros] = z;
+      g.value_types[zeros] = ir::ValueType::Static(DataType::kFloat32, z.shape());
+      n.inputs.resize(3);
+      n.inputs[2] = zeros;
+      bias_input = 2;
+    }
+    if (bias_input < 0) continue;
+    std::string& b = n.inputs[static_cast<size_t>(bias_input)];
+    Tensor bias = g.initializers.at(b).Clone();
     const int64_t m = bias.numel();
+    if (static_cast<int64_t>(shift.size()) == m)
+      for (int64_t c = 0; c < m; ++c)
+        bias.data<float>()[c] -= static_cast<float>(shift[static_cast<size_t>(c)]);
     if (static_cast<size_t>(m) != w_scales.size() && w_scales.size() != 1)
       return Status::InvalidModel(n.Label() + ": bias has " + std::to_string(m) + " values for " +
                                   std::to_string(w_scales.size()) + " channels");
@@ -279,7 +405,7 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     }
     Tensor bz(DataType::kInt32, {m});
     std::fill_n(bz.data<int32_t>(), m, 0);
-    const std::string base = b + "_" + n.name;
+    const std::string base = b + "_" + OutputName(n);
     const std::string q = names.Make(base + "_quantized"), scale = names.Make(base + "_scale"),
                       zp = names.Make(base + "_zero_point"), dq = names.Make(base + "_dequantized");
     g.initializers[q] = bq;

@@ -24,11 +24,13 @@ namespace supernova::compress {
 
 struct QuantizeOptions {
   bool per_channel = false;
-  std::set<std::string> exclude;  // node names that stay float
+  // Nodes that stay float, by name or by the name of their first output (for unnamed nodes).
+  std::set<std::string> exclude;
 };
 
 struct NodeDecision {
   std::string node;  // "Conv 'conv1'"
+  size_t index = 0;  // in graph.nodes
   bool quantized = false;
   std::string reason;  // why it stays float
 };
@@ -36,12 +38,16 @@ struct NodeDecision {
 struct QuantizePlan {
   std::vector<NodeDecision> decisions;   // every Conv/ConvTranspose/Gemm/MatMul of the graph
   std::vector<std::string> activations;  // the float tensors to calibrate and quantize
+  // Each activation's channel axis as its first quantized reader sees it (1 for Conv and Gemm,
+  // -1, the last, for MatMul): where bias correction takes the means.
+  std::vector<int> activation_axes;
   // For each node quantized (index into graph.nodes): which input is the activation, which the
   // weight, which the bias (-1: none, or left float).
   struct Site {
     size_t node = 0;
     int activation = 0, weight = 1, bias = -1;
-    int axis = 0;  // the weight's output-channel axis
+    int axis = 0;          // the weight's output-channel axis (-1: one scale)
+    int channel_axis = 1;  // the activation's channel axis
   };
   std::vector<Site> sites;
 };
@@ -51,10 +57,17 @@ struct QuantizePlan {
 // per-channel scales, which need DequantizeLinear's axis).
 Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options);
 
-// Rewrites `g` into QDQ form with `ranges` (one per plan.activations entry). The graph stays
-// topologically sorted and valid.
+// Takes site `index` out of the plan (the node stays float, with `reason` in its decision), and
+// the activations only it read.
+void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::string& reason);
+
+// Rewrites `g` into QDQ form with `ranges` (one per plan.activations entry). Where `means`
+// holds the per-channel means of a node's input (axis plan.activation_axes), the node's bias
+// absorbs the expected shift its rounded weights cause (bias correction; a Conv without a bias
+// gets one). The graph stays topologically sorted and valid.
 Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
                          const std::map<std::string, Range>& ranges,
+                         const std::map<std::string, std::vector<double>>& means,
                          const QuantizeOptions& options);
 
 // uint8 asymmetric parameters of a range (widened to hold 0): real = (q - zero_point) * scale.

@@ -14,6 +14,10 @@ struct Pass {
   OptimizationLevel level;  // the lowest level that runs it
   Result<int> (*run)(ir::Graph&);
   bool cpu_fusion;  // makes ops of this runtime's own domain (com.supernova)
+  // The default-domain opset from which what the pass writes is standard ONNX. Below it the pass
+  // would write an op the model's opset lacks (HardSwish is opset 14), which another runtime
+  // rejects, so there it runs with the cpu fusions only.
+  int64_t portable_from_opset = 0;
 };
 
 // Pipeline order. Folding constants first exposes initializers to the later matches (a BN
@@ -26,7 +30,7 @@ constexpr Pass kPipeline[] = {
     {"constant_folding", OptimizationLevel::kBasic, FoldConstants, false},
     {"eliminate_redundant", OptimizationLevel::kBasic, EliminateRedundantNodes, false},
     {"fold_batch_norm", OptimizationLevel::kAll, FoldBatchNorm, false},
-    {"fuse_hard_swish", OptimizationLevel::kAll, FuseHardSwish, false},
+    {"fuse_hard_swish", OptimizationLevel::kAll, FuseHardSwish, false, 14},
     {"fuse_conv_add", OptimizationLevel::kAll, FuseConvAdd, true},
     {"fuse_conv_activation", OptimizationLevel::kAll, FuseConvActivation, true},
     {"dead_node_elimination", OptimizationLevel::kBasic, EliminateDeadNodes, false},
@@ -37,21 +41,23 @@ constexpr Pass kPipeline[] = {
 // removes a node, so the loop ends anyway; the bound keeps a pathological graph cheap.
 constexpr int kMaxRounds = 8;
 
-bool Enabled(const Pass& pass, OptimizationLevel level, PassSet set) {
+bool Enabled(const Pass& pass, OptimizationLevel level, PassSet set, int64_t opset) {
   if (level == OptimizationLevel::kNone || static_cast<int>(pass.level) > static_cast<int>(level))
     return false;
+  const bool cpu_only = pass.cpu_fusion || opset < pass.portable_from_opset;
   // Dead nodes are swept after the fusions too, which leave their matched nodes orphaned.
   if (set == PassSet::kCpuFusions)
-    return pass.cpu_fusion || std::string_view(pass.name) == "dead_node_elimination";
-  return set == PassSet::kEvery || !pass.cpu_fusion;
+    return cpu_only || std::string_view(pass.name) == "dead_node_elimination";
+  return set == PassSet::kEvery || !cpu_only;
 }
 
 }  // namespace
 
 Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* stats, PassSet set) {
   std::vector<PassStats> local;
+  const int64_t opset = g.Opset();
   for (const Pass& p : kPipeline)
-    if (Enabled(p, level, set)) local.push_back({p.name, 0, 0.0});
+    if (Enabled(p, level, set, opset)) local.push_back({p.name, 0, 0.0});
   if (level != OptimizationLevel::kNone) {
     for (int round = 0; round < kMaxRounds; ++round) {
       // Passes match on static shapes and types; refresh them for values the last round made.
@@ -59,7 +65,7 @@ Status Optimize(ir::Graph& g, OptimizationLevel level, std::vector<PassStats>* s
       int changes = 0;
       size_t k = 0;
       for (const Pass& p : kPipeline) {
-        if (!Enabled(p, level, set)) continue;
+        if (!Enabled(p, level, set, opset)) continue;
         const auto t0 = std::chrono::steady_clock::now();
         Result<int> n = p.run(g);
         local[k].ms +=

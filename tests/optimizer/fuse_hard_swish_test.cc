@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "optimizer/graph_builder.h"
+#include "optimizer/optimizer.h"
 #include "optimizer/passes.h"
 
 namespace supernova::testing {
@@ -104,6 +105,27 @@ TEST(FuseHardSwish, LeavesOtherConstantsAndSharedValues) {
     b.Output(c);
     ir::Graph g;
     EXPECT_EQ(ApplyPass(b.model(), FuseHardSwish, &g), 0);
+  }
+}
+
+// HardSwish is opset 14: in an older model the fusion is this runtime's own business, so the
+// portable passes (what a model written for other runtimes gets) leave the pattern alone.
+TEST(FuseHardSwish, PortableOnlyFromOpset14) {
+  for (int64_t opset : {13, 14}) {
+    SCOPED_TRACE("opset " + std::to_string(opset));
+    GraphBuilder b(opset);
+    const std::string x = b.Input("x", {1, 4});
+    const std::string c = b.Op(
+        "Clip", {b.Op("Add", {x, b.Const("three", Tensor::Scalar<float>(3))}),
+                 b.Const("lo", Tensor::Scalar<float>(0)), b.Const("hi", Tensor::Scalar<float>(6))});
+    b.Output(b.Op("Div", {b.Op("Mul", {x, c}), b.Const("six", Tensor::Scalar<float>(6))}));
+    ir::Graph portable = b.model().graph, cpu = b.model().graph;
+    ASSERT_TRUE(optimizer::Optimize(portable, OptimizationLevel::kAll, nullptr,
+                                    optimizer::PassSet::kPortable)
+                    .ok());
+    ASSERT_TRUE(optimizer::Optimize(cpu, OptimizationLevel::kAll).ok());
+    EXPECT_EQ(OpTypes(portable).back(), opset >= 14 ? "HardSwish" : "Div");
+    EXPECT_EQ(OpTypes(cpu).back(), "HardSwish");
   }
 }
 

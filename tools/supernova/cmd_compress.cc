@@ -1,0 +1,530 @@
+// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--fold] [--eval DIR] [--json]
+//
+// Rewrites a model into a smaller or faster one and says what it cost: file size, parameters,
+// MACs and latency before and after (the same inputs, the same threads, interleaved runs), and
+// how closely the outputs agree with the original's on real inputs (--eval, by default the
+// calibration inputs held out from calibration). The output is written atomically (a
+// temporary file beside it, renamed); the input is never touched.
+//
+// Calibration and evaluation folders hold one sample per file (an image, .pb or .npy) for a
+// single-input model, or one sample per subfolder (input_<i>.pb / .npy in input order, the
+// layout of ONNX's test data sets).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include <unistd.h>
+
+#include "compress/agreement.h"
+#include "compress/calibration.h"
+#include "compress/probe.h"
+#include "compress/qdq.h"
+#include "compress/sensitivity.h"
+#include "ir/onnx_import.h"
+#include "optimizer/optimizer.h"
+#include "supernova/bench_util.h"
+#include "supernova/commands.h"
+#include "supernova/flops.h"
+#include "supernova/session.h"
+#include "supernova/tensor_io.h"
+
+namespace supernova::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using compress::Feeds;
+
+// --keep-sensitive auto: a node whose int8 error alone is this many times the median node's.
+constexpr double kSensitiveFactor = 5;
+
+struct CompressArgs {
+  std::string model;
+  std::string output;
+  bool int8 = false;
+  std::string calib;
+  std::string calib_method = "minmax";
+  double percentile = 99.99;
+  bool per_channel = false;
+  bool bias_correction = true;
+  std::string sensitive = "auto";
+  std::vector<std::string> exclude;
+  bool fold = false;
+  InputOptions input;
+  std::string eval;
+  std::string task = "auto";
+  bool json = false;
+  int threads = 0;
+  int runs = 20;
+};
+
+using Clock = std::chrono::steady_clock;
+
+bool IsSampleFile(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".pb" || ext == ".npy" || LooksLikeImage(p.string());
+}
+
+// The samples of a calibration or evaluation folder, in name order.
+Result<std::vector<Feeds>> ReadSamples(const std::string& dir, const char* what,
+                                       const std::vector<TensorInfo>& inputs,
+                                       const InputOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Status::InvalidArgument(std::string(what) + " folder " + dir + " does not exist");
+  std::vector<fs::path> entries;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string()[0] != '.') entries.push_back(e.path());
+  std::sort(entries.begin(), entries.end());
+  std::vector<Feeds> samples;
+  auto load = [&](const fs::path& file, const TensorInfo& info) -> Result<Tensor> {
+    Result<Tensor> t = LoadInputFile(file.string(), info, options);
+    if (!t.ok()) return Status::InvalidArgument(file.string() + ": " + t.status().message());
+    // A known dim that differs would fail deep inside the run: say it here.
+    bool fits = t->rank() == info.dims.size() || !info.rank_known;
+    for (size_t d = 0; fits && info.rank_known && d < info.dims.size(); ++d)
+      fits = info.dims[d] < 0 || info.dims[d] == t->dim(d);
+    if (!fits || t->dtype() != info.dtype)
+      return Status::InvalidArgument(file.string() + " is " + DataTypeName(t->dtype()) +
+                                     ShapeToString(t->shape()) + ", the model's input is " +
+                                     info.ToString());
+    return t;
+  };
+  for (const fs::path& p : entries) {
+    if (fs::is_directory(p, ec)) {
+      Feeds feeds;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        fs::path file = p / fmt::format("input_{}.pb", i);
+        if (!fs::exists(file, ec)) file = p / fmt::format("input_{}.npy", i);
+        if (!fs::exists(file, ec))
+          return Status::InvalidArgument(fmt::format("{}: no input_{}.pb or .npy for input '{}'",
+                                                     p.string(), i, inputs[i].name));
+        SN_ASSIGN_OR_RETURN(Tensor t, load(file, inputs[i]));
+        feeds.emplace_back(inputs[i].name, std::move(t));
+      }
+      samples.push_back(std::move(feeds));
+    } else if (IsSampleFile(p)) {
+      if (inputs.size() != 1)
+        return Status::InvalidArgument(fmt::format(
+            "{} folder {}: the model has {} inputs: give one subfolder per sample holding "
+            "input_<i>.pb files",
+            what, dir, inputs.size()));
+      SN_ASSIGN_OR_RETURN(Tensor t, load(p, inputs[0]));
+      samples.push_back({{inputs[0].name, std::move(t)}});
+    }
+  }
+  if (samples.empty())
+    return Status::InvalidArgument(std::string(what) + " folder " + dir +
+                                   " holds no inputs (images, .pb or .npy files, or sample "
+                                   "subfolders)");
+  return samples;
+}
+
+// Random inputs with the benchmark's seed, where no folder gives real ones.
+Result<std::vector<Feeds>> RandomSamples(const std::vector<TensorInfo>& inputs) {
+  SN_ASSIGN_OR_RETURN(std::vector<Shape> shapes, bench::ResolveInputShapes(inputs, 1, {}));
+  std::mt19937 rng(bench::kInputSeed);
+  Feeds feeds;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    SN_ASSIGN_OR_RETURN(Tensor t, bench::RandomInput(inputs[i].dtype, shapes[i], rng));
+    feeds.emplace_back(inputs[i].name, std::move(t));
+  }
+  return std::vector<Feeds>{std::move(feeds)};
+}
+
+// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
+// `path` is either the old file or the whole new one.
+Status WriteAtomically(const std::string& path, const std::string& bytes) {
+  const fs::path target = fs::absolute(path);
+  const fs::path tmp = target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(),
+                                                          static_cast<long>(getpid()));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return Status::InvalidArgument("cannot write " + path);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      return Status::Internal("failed to write " + path + " (disk full?)");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Status::Internal("cannot move the new model into " + path);
+  }
+  return Status::Ok();
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+int64_t ParameterCount(const ir::Graph& g) {
+  int64_t n = 0;
+  for (const auto& [_, t] : g.initializers) n += t.numel();
+  return n;
+}
+
+// MACs at the shapes of `sample` (0 when they cannot be resolved statically).
+double Macs(ir::Graph g, const Feeds& sample) {
+  std::vector<Shape> shapes;
+  for (const std::string& in : g.inputs) {
+    if (g.IsInitializer(in)) continue;
+    const auto f =
+        std::find_if(sample.begin(), sample.end(), [&](const auto& kv) { return kv.first == in; });
+    if (f == sample.end()) return 0;
+    shapes.push_back(f->second.shape());
+  }
+  const FlopCount c = CountFlopsStatic(g, shapes);
+  return c.unresolved.empty() ? c.flops / 2 : 0;
+}
+
+struct Measured {
+  double before_ms = 0, after_ms = 0;
+};
+
+// Median latency of both models on one sample: runs interleaved so that both see the same
+// machine, after two warm-up runs each.
+Result<Measured> Latency(const Session& before, const Session& after, const Feeds& sample,
+                         int runs) {
+  std::vector<Tensor> out;
+  for (int i = 0; i < 2; ++i) {
+    SN_RETURN_IF_ERROR(before.Run(sample, &out));
+    SN_RETURN_IF_ERROR(after.Run(sample, &out));
+  }
+  std::vector<double> a, b;
+  for (int i = 0; i < runs; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const Session& s = (i + k) % 2 ? after : before;  // alternate which goes first
+      const auto t0 = Clock::now();
+      SN_RETURN_IF_ERROR(s.Run(sample, &out));
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      (&s == &before ? a : b).push_back(ms);
+    }
+  }
+  return Measured{bench::Summarize(a).median_ms, bench::Summarize(b).median_ms};
+}
+
+std::string Si(double v) {
+  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.1f} k", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+std::string Ratio(double after, double before) {
+  return before > 0 ? fmt::format("{:.2f}x", after / before) : "-";
+}
+
+Status Compress(const CompressArgs& args) {
+  if (!args.int8 && !args.fold)
+    return Status::InvalidArgument("nothing to do: give --int8 or --fold");
+  if (args.int8 && args.calib.empty())
+    return Status::InvalidArgument("--int8 needs --calib DIR (a folder of real inputs)");
+  if (SameFile(args.model, args.output))
+    return Status::InvalidArgument("-o " + args.output +
+                                   " is the input model: write the result to another file");
+  SN_ASSIGN_OR_RETURN(compress::CalibMethod method, compress::ParseCalibMethod(args.calib_method));
+  SN_ASSIGN_OR_RETURN(compress::Task task, compress::ParseTask(args.task));
+  if (!(args.percentile > 50 && args.percentile <= 100))
+    return Status::InvalidArgument("--percentile must be in (50, 100]");
+
+  SN_ASSIGN_OR_RETURN(ir::Model model, ir::ImportOnnxFile(args.model));
+  SessionOptions options;
+  options.num_threads = args.threads;
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> original, Session::Open(args.model, options));
+  const std::vector<TensorInfo>& inputs = original->inputs();
+
+  std::vector<Feeds> calib, eval;
+  std::string eval_source;
+  if (!args.calib.empty()) {
+    SN_ASSIGN_OR_RETURN(calib, ReadSamples(args.calib, "calibration", inputs, args.input));
+  }
+  if (!args.eval.empty()) {
+    SN_ASSIGN_OR_RETURN(eval, ReadSamples(args.eval, "evaluation", inputs, args.input));
+    eval_source = fmt::format("{} inputs of {}", eval.size(), args.eval);
+  } else if (calib.size() >= 5) {
+    // Hold out every fifth calibration input: agreement is measured on inputs the ranges
+    // were not fitted to.
+    std::vector<Feeds> fit;
+    for (size_t i = 0; i < calib.size(); ++i) (i % 5 == 4 ? eval : fit).push_back(calib[i]);
+    calib = std::move(fit);
+    eval_source = fmt::format("{} held-out calibration inputs", eval.size());
+  } else if (!calib.empty()) {
+    eval = calib;
+    eval_source = fmt::format("the {} calibration inputs (too few to hold some out)", eval.size());
+  } else {
+    SN_ASSIGN_OR_RETURN(eval, RandomSamples(inputs));
+    eval_source = "1 random input (give --eval DIR for real ones)";
+  }
+
+  ir::Model out = model;
+  nlohmann::json steps = nlohmann::json::array();
+  std::vector<std::string> text_steps;
+  // Standard rewrites first: constant folding, redundant and dead nodes, BatchNorm folded into
+  // the convolution before it. Quantization needs them (a BatchNorm between a convolution and
+  // its activation would break the int8 chain), and they keep the model standard ONNX.
+  std::vector<optimizer::PassStats> passes;
+  SN_RETURN_IF_ERROR(optimizer::Optimize(out.graph, OptimizationLevel::kAll, &passes,
+                                         optimizer::PassSet::kPortable));
+  {
+    int changes = 0;
+    std::string detail;
+    for (const auto& p : passes) {
+      changes += p.changes;
+      if (p.changes)
+        detail += fmt::format("{}{} {}", detail.empty() ? "" : ", ", p.name, p.changes);
+    }
+    steps.push_back({{"step", "fold"}, {"changes", changes}, {"passes", detail}});
+    text_steps.push_back(fmt::format("fold: {} rewrites ({})", changes,
+                                     detail.empty() ? "nothing to fold" : detail));
+  }
+
+  std::vector<compress::NodeDecision> float_nodes;
+  if (args.int8) {
+    compress::QuantizeOptions q;
+    q.per_channel = args.per_channel;
+    q.exclude = {args.exclude.begin(), args.exclude.end()};
+    SN_ASSIGN_OR_RETURN(compress::QuantizePlan plan, compress::PlanQuantization(out.graph, q));
+    int quantized = 0;
+    for (const auto& d : plan.decisions) {
+      if (d.quantized)
+        ++quantized;
+      else
+        float_nodes.push_back(d);
+    }
+    if (quantized == 0) {
+      std::string why = plan.decisions.empty()
+                            ? "it has no Conv, ConvTranspose, Gemm or MatMul"
+                            : plan.decisions[0].node + ": " + plan.decisions[0].reason;
+      return Status::InvalidArgument("cannot quantize " + args.model + ": " + why);
+    }
+    SN_ASSIGN_OR_RETURN(compress::Probe probe,
+                        compress::Probe::Open(out, plan.activations, args.threads));
+    std::vector<compress::RangeStats> stats(plan.activations.size());
+    std::vector<compress::ChannelMeans> means(plan.activations.size());
+    const int passes_needed = compress::NeedsHistogram(method) ? 2 : 1;
+    for (int pass = 0; pass < passes_needed; ++pass) {
+      for (size_t s = 0; s < calib.size(); ++s) {
+        Result<std::vector<Tensor>> values = probe.Run(calib[s]);
+        if (!values.ok())
+          return Status::InvalidArgument(
+              fmt::format("calibration input {}: {}", s + 1, values.status().message()));
+        for (size_t i = 0; i < stats.size(); ++i) {
+          const Tensor& v = (*values)[i];
+          if (pass == 1) {
+            SN_RETURN_IF_ERROR(stats[i].AddHistogram(v));
+            continue;
+          }
+          SN_RETURN_IF_ERROR(stats[i].AddRange(v));
+          if (args.bias_correction) SN_RETURN_IF_ERROR(means[i].Add(v, plan.activation_axes[i]));
+        }
+      }
+    }
+    std::map<std::string, compress::Range> ranges;
+    std::map<std::string, std::vector<double>> channel_means;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      ranges[plan.activations[i]] = stats[i].Compute(method, args.percentile);
+      if (args.bias_correction) channel_means[plan.activations[i]] = means[i].means();
+    }
+    int kept_sensitive = 0;
+    if (args.sensitive != "none") {
+      // Measured on a few calibration inputs: each node is a session of its own.
+      const std::vector<Feeds> few(calib.begin(),
+                                   calib.begin() + std::min<size_t>(calib.size(), 4));
+      SN_ASSIGN_OR_RETURN(
+          std::vector<double> errors,
+          compress::MeasureSensitivity(out, plan, ranges, channel_means, q, few, args.threads));
+      std::vector<size_t> keep = compress::Outliers(errors, kSensitiveFactor);
+      if (args.sensitive != "auto") {
+        std::vector<size_t> order(errors.size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::sort(order.begin(), order.end(),
+                  [&](size_t a, size_t b) { return errors[a] > errors[b]; });
+        order.resize(std::min(order.size(), static_cast<size_t>(std::stoul(args.sensitive))));
+        keep = order;
+      }
+      std::vector<double> sorted = errors;
+      std::sort(sorted.begin(), sorted.end());
+      const double median = sorted.empty() ? 0 : sorted[sorted.size() / 2];
+      // Highest index first, so that the indices still to take out stay valid.
+      std::sort(keep.begin(), keep.end(), std::greater<>());
+      for (size_t k : keep)
+        compress::KeepFloat(out.graph, &plan, k,
+                            fmt::format("sensitive: quantized alone it moves the outputs by {:.3g} "
+                                        "(relative; the median node {:.3g})",
+                                        errors[k], median));
+      kept_sensitive = static_cast<int>(keep.size());
+      quantized -= kept_sensitive;
+      float_nodes.clear();
+      for (const auto& d : plan.decisions)
+        if (!d.quantized) float_nodes.push_back(d);
+    }
+    SN_RETURN_IF_ERROR(compress::ApplyQuantization(out.graph, plan, ranges, channel_means, q));
+    steps.push_back({{"step", "int8"},
+                     {"method", compress::CalibMethodName(method)},
+                     {"per_channel", args.per_channel},
+                     {"bias_correction", args.bias_correction},
+                     {"sensitive_float_nodes", kept_sensitive},
+                     {"calibration_inputs", calib.size()},
+                     {"quantized_nodes", quantized},
+                     {"float_nodes", float_nodes.size()}});
+    text_steps.push_back(fmt::format(
+        "int8: {} of {} nodes quantized (QDQ; {} ranges on {} inputs; {} weights{}{})", quantized,
+        plan.decisions.size(), compress::CalibMethodName(method), calib.size(),
+        args.per_channel ? "per-channel" : "per-tensor",
+        args.bias_correction ? ", bias-corrected" : "",
+        kept_sensitive ? fmt::format("; {} sensitive nodes kept float", kept_sensitive) : ""));
+  }
+
+  SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(out));
+  // Open what was written before it replaces anything: a model this runtime cannot load is
+  // never left at the output path.
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> compressed, Session::OpenBytes(bytes, options));
+  SN_RETURN_IF_ERROR(WriteAtomically(args.output, bytes));
+
+  compress::Agreement agreement(task, inputs, original->outputs());
+  for (const Feeds& sample : eval) {
+    std::vector<Tensor> a, b;
+    SN_RETURN_IF_ERROR(original->Run(sample, &a));
+    SN_RETURN_IF_ERROR(compressed->Run(sample, &b));
+    SN_RETURN_IF_ERROR(agreement.Add(a, b));
+  }
+  const compress::AgreementSummary agree = agreement.Summary();
+  SN_ASSIGN_OR_RETURN(Measured ms, Latency(*original, *compressed, eval[0], args.runs));
+
+  std::error_code ec;
+  const double size_before = static_cast<double>(fs::file_size(args.model, ec));
+  const double size_after = static_cast<double>(bytes.size());
+  const double params_before = static_cast<double>(ParameterCount(model.graph));
+  const double params_after = static_cast<double>(ParameterCount(out.graph));
+  const double macs_before = Macs(model.graph, eval[0]);
+  const double macs_after = Macs(out.graph, eval[0]);
+  const int threads =
+      args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
+
+  if (args.json) {
+    nlohmann::json j;
+    j["model"] = args.model;
+    j["output"] = args.output;
+    j["steps"] = steps;
+    j["file_bytes"] = {{"before", size_before}, {"after", size_after}};
+    j["parameters"] = {{"before", params_before}, {"after", params_after}};
+    j["macs"] = {{"before", macs_before}, {"after", macs_after}};
+    j["latency_ms"] = {{"before", ms.before_ms},
+                       {"after", ms.after_ms},
+                       {"threads", threads},
+                       {"runs", args.runs}};
+    j["agreement"] = {{"task", compress::TaskName(agree.task)},
+                      {"inputs", eval_source},
+                      {"samples", agree.samples},
+                      {"measure", agree.measure},
+                      {"value", agree.value},
+                      {"max_abs_error", agree.max_abs},
+                      {"mean_abs_error", agree.mean_abs}};
+    if (agree.task == compress::Task::kClassify) j["agreement"]["top1"] = agree.top1;
+    if (agree.task == compress::Task::kEmbed) {
+      j["agreement"]["cosine_mean"] = agree.cosine_mean;
+      j["agreement"]["cosine_min"] = agree.cosine_min;
+    }
+    if (agree.task == compress::Task::kDetect) {
+      j["agreement"]["box_match"] = agree.box_match;
+      j["agreement"]["reference_boxes"] = agree.reference_boxes;
+      j["agreement"]["compressed_boxes"] = agree.candidate_boxes;
+    }
+    nlohmann::json fl = nlohmann::json::array();
+    for (const auto& d : float_nodes) fl.push_back({{"node", d.node}, {"reason", d.reason}});
+    j["float_nodes"] = fl;
+    fmt::print("{}\n", j.dump(2));
+    return Status::Ok();
+  }
+  fmt::print("{} -> {}\n", args.model, args.output);
+  for (const std::string& s : text_steps) fmt::print("  {}\n", s);
+  fmt::print("  {:<28} {:>12} {:>12} {:>8}\n", "", "original", "compressed", "ratio");
+  fmt::print("  {:<28} {:>12} {:>12} {:>8}\n", "file size", Si(size_before) + "B",
+             Si(size_after) + "B", Ratio(size_after, size_before));
+  fmt::print("  {:<28} {:>12} {:>12} {:>8}\n", "parameters", Si(params_before), Si(params_after),
+             Ratio(params_after, params_before));
+  fmt::print("  {:<28} {:>12} {:>12} {:>8}\n", "MACs", Si(macs_before), Si(macs_after),
+             Ratio(macs_after, macs_before));
+  fmt::print("  {:<28} {:>12} {:>12} {:>8}\n", fmt::format("latency ms ({} thr, median)", threads),
+             fmt::format("{:.2f}", ms.before_ms), fmt::format("{:.2f}", ms.after_ms),
+             Ratio(ms.after_ms, ms.before_ms));
+  std::string detail;
+  if (agree.task == compress::Task::kDetect)
+    detail = fmt::format(" ({} boxes in the original, {} after)", agree.reference_boxes,
+                         agree.candidate_boxes);
+  if (agree.task == compress::Task::kEmbed) detail = fmt::format(" (min {:.4f})", agree.cosine_min);
+  fmt::print("  agreement on {}: {} {:.4f}{}; max abs error {:.4g}, mean {:.4g}\n", eval_source,
+             agree.measure, agree.value, detail, agree.max_abs, agree.mean_abs);
+  if (!float_nodes.empty()) {
+    fmt::print("  stay float ({}):\n", float_nodes.size());
+    for (const auto& d : float_nodes) fmt::print("    {}: {}\n", d.node, d.reason);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddCompressCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<CompressArgs>();
+  auto* cmd = app.add_subcommand(
+      "compress",
+      "Quantize (int8 QDQ) or fold a model, with the size, speed and accuracy it costs");
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("-o,--output", args->output, "where to write the compressed model")->required();
+  cmd->add_flag("--int8", args->int8, "static int8 quantization (QDQ) calibrated on --calib");
+  cmd->add_option("--calib", args->calib,
+                  "folder of real inputs: images, .pb or .npy files, or sample subfolders");
+  cmd->add_option("--calib-method", args->calib_method, "minmax (default), percentile, entropy");
+  cmd->add_option("--percentile", args->percentile,
+                  "share of values the percentile range keeps (default 99.99)");
+  cmd->add_flag("--per-channel", args->per_channel, "one weight scale per output channel");
+  cmd->add_option("--keep-sensitive", args->sensitive,
+                  "nodes that stay float because int8 hurts them most: auto (those that alone "
+                  "move the outputs 5x more than the median node; default), none, or a count")
+      ->check([](const std::string& v) {
+        return v == "auto" || v == "none" ||
+                       (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos)
+                   ? std::string()
+                   : std::string("auto, none or a count");
+      });
+  cmd->add_flag("!--no-bias-correction", args->bias_correction,
+                "keep the biases as they are (by default each absorbs the mean shift its "
+                "node's rounded weights cause on the calibration inputs)");
+  cmd->add_option("--exclude", args->exclude, "nodes that stay float (names, comma-separated)")
+      ->delimiter(',');
+  cmd->add_flag("--fold", args->fold,
+                "fold BatchNorm and constants into the layers before them (int8 does it too)");
+  cmd->add_option("--preprocess", args->input.preprocess,
+                  "image normalisation as for `run`: raw, unit, signed, imagenet, paddle");
+  cmd->add_option("--size", args->input.size, "HxW for image inputs whose model size is dynamic");
+  cmd->add_flag("--bgr", args->input.bgr, "feed images as BGR instead of RGB");
+  cmd->add_option("--eval", args->eval,
+                  "folder of inputs to measure agreement on (default: held-out calibration "
+                  "inputs)");
+  cmd->add_option("--task", args->task,
+                  "agreement measure: auto (default), classify, detect, embed, raw");
+  cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
+  cmd->add_option("--runs", args->runs, "timed runs of each model for the latency (default 20)");
+  cmd->add_flag("--json", args->json, "print the report as JSON");
+  cmd->final_callback([args, exit_code] {
+    const Status s = Compress(*args);
+    *exit_code = s.ok() ? 0 : Fail(s.message());
+  });
+}
+
+}  // namespace supernova::tools
