@@ -73,7 +73,12 @@ Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o);
 // before it: where a BatchNormalization alone reads it, that BN's statistics are measured
 // afresh on the pruned model; otherwise its bias is shifted so that its per-channel output mean
 // on the inputs matches the original's.
-Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const PruneReport& report,
-                           const std::vector<Feeds>& calib, int threads);
+struct RecoveryReport {
+  int bias_corrected = 0;  // convs whose bias took back the mean they lost
+  int batch_norms = 0;     // BNs whose statistics were measured again
+};
+Result<RecoveryReport> RecoverAfterPruning(ir::Model& pruned, const ir::Model& original,
+                                           const PruneReport& report,
+                                           const std::vector<Feeds>& calib, int threads);
 
 }  // namespace supernova::compress

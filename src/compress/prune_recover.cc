@@ -115,8 +115,10 @@ Status RecomputeBatchNorm(ir::Model& pruned, ir::Node* bn, const std::vector<Fee
 
 }  // namespace
 
-Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const PruneReport& report,
-                           const std::vector<Feeds>& calib, int threads) {
+Result<RecoveryReport> RecoverAfterPruning(ir::Model& pruned, const ir::Model& original,
+                                           const PruneReport& report,
+                                           const std::vector<Feeds>& calib, int threads) {
+  RecoveryReport done;
   if (calib.empty()) return Status::InvalidArgument("pruning recovery needs calibration inputs");
   ir::Graph& g = pruned.graph;
   std::vector<ir::Node*> batch_norms;
@@ -174,13 +176,16 @@ Status RecoverAfterPruning(ir::Model& pruned, const ir::Model& original, const P
       for (const ir::Node& n : g.nodes)
         still_read = still_read || std::count(n.inputs.begin(), n.inputs.end(), old) != 0;
       if (!old.empty() && !still_read) g.initializers.erase(old);
+      ++done.bias_corrected;
     }
   }
   // In graph order: each BN sees its input as the BNs before it left it.
   std::sort(batch_norms.begin(), batch_norms.end());
-  for (ir::Node* bn : batch_norms)
+  for (ir::Node* bn : batch_norms) {
     SN_RETURN_IF_ERROR(RecomputeBatchNorm(pruned, bn, calib, threads));
-  return Status::Ok();
+    ++done.batch_norms;
+  }
+  return done;
 }
 
 }  // namespace supernova::compress

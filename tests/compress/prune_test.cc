@@ -439,7 +439,10 @@ TEST(RecoverAfterPruning, BiasCorrectionRestoresTheOutputMeans) {
   for (size_t k = 0; k < want.size(); ++k)
     off = std::max(off, std::fabs(RecoverChannelMeans(pruned, y, calib)[k] - want[k]));
   EXPECT_GT(off, 1e-2);  // pruning moved the means: the correction has work to do
-  ASSERT_TRUE(compress::RecoverAfterPruning(pruned, b.model(), *report, calib, 1).ok());
+  auto done = compress::RecoverAfterPruning(pruned, b.model(), *report, calib, 1);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->bias_corrected, 1);
+  EXPECT_EQ(done->batch_norms, 0);
   const std::vector<double> got = RecoverChannelMeans(pruned, y, calib);
   ASSERT_EQ(got.size(), want.size());
   for (size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
@@ -457,7 +460,10 @@ TEST(RecoverAfterPruning, BatchNormStatisticsMeasuredAfresh) {
   auto report = PruneChannels(pruned.graph, {0.5, PruneCriterion::kL2});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const auto calib = RecoverCalib("x", {2, 3, 6, 6}, 3);
-  ASSERT_TRUE(compress::RecoverAfterPruning(pruned, b.model(), *report, calib, 1).ok());
+  auto done = compress::RecoverAfterPruning(pruned, b.model(), *report, calib, 1);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->batch_norms, 1);
+  EXPECT_EQ(done->bias_corrected, 1);  // the output conv: no BN after it
   // The second BN's statistics are those of its input in the pruned model, on these inputs.
   const ir::Node* bn = nullptr;
   for (const ir::Node& n : pruned.graph.nodes)

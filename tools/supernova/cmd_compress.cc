@@ -1,4 +1,5 @@
-// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--fold] [--eval DIR] [--json]
+// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--prune-channels RATIO]
+//                    [--fold] [--eval DIR] [--json]
 //
 // Rewrites a model into a smaller or faster one and says what it cost: file size, parameters,
 // MACs and latency before and after (the same inputs, the same threads, interleaved runs), and
@@ -26,7 +27,9 @@
 
 #include "compress/agreement.h"
 #include "compress/calibration.h"
+#include "compress/fold.h"
 #include "compress/probe.h"
+#include "compress/prune.h"
 #include "compress/qdq.h"
 #include "compress/sensitivity.h"
 #include "ir/onnx_import.h"
@@ -58,6 +61,9 @@ struct CompressArgs {
   std::string sensitive = "auto";
   std::vector<std::string> exclude;
   bool fold = false;
+  bool prune = false;  // --prune-channels given
+  double prune_ratio = 0;
+  std::string prune_criterion = "l1";
   InputOptions input;
   std::string eval;
   std::string task = "auto";
@@ -229,9 +235,61 @@ std::string Ratio(double after, double before) {
   return before > 0 ? fmt::format("{:.2f}x", after / before) : "-";
 }
 
+// --prune-channels: structured pruning, then recovery on the calibration inputs where there are
+// some. Before the standard rewrites, so that BatchNorm statistics can be measured afresh.
+Status Prune(const CompressArgs& args, const std::vector<Feeds>& calib, ir::Model& out,
+             nlohmann::json& steps, std::vector<std::string>& text_steps,
+             std::vector<std::string>& kept_channels) {
+  SN_ASSIGN_OR_RETURN(compress::PruneCriterion criterion,
+                      compress::ParsePruneCriterion(args.prune_criterion));
+  const ir::Model before = out;
+  SN_ASSIGN_OR_RETURN(compress::PruneReport r,
+                      compress::PruneChannels(out.graph, {args.prune_ratio, criterion}));
+  kept_channels = r.skipped;
+  std::string recovery = "none (no --calib inputs)";
+  compress::RecoveryReport done;
+  if (!calib.empty()) {
+    SN_ASSIGN_OR_RETURN(done, compress::RecoverAfterPruning(out, before, r, calib, args.threads));
+    recovery = fmt::format("{} biases corrected, {} BatchNorm statistics measured on {} inputs",
+                           done.bias_corrected, done.batch_norms, calib.size());
+  }
+  int64_t removed = 0;
+  for (const auto& g : r.groups) removed += g.removed;
+  steps.push_back({{"step", "prune"},
+                   {"ratio", args.prune_ratio},
+                   {"criterion", compress::PruneCriterionName(criterion)},
+                   {"groups", r.groups.size()},
+                   {"channels", {{"before", r.channels_before}, {"after", r.channels_after}}},
+                   {"channels_kept_whole", r.skipped.size()},
+                   {"bias_corrected", done.bias_corrected},
+                   {"batch_norms_measured", done.batch_norms},
+                   {"recovery_inputs", calib.size()}});
+  text_steps.push_back(fmt::format(
+      "prune: {} of {} channels removed ({} {:.0f}% of each of {} groups); recovery: {}", removed,
+      r.channels_before, compress::PruneCriterionName(criterion), args.prune_ratio * 100,
+      r.groups.size(), recovery));
+  return Status::Ok();
+}
+
+// --fold: layer folding beyond the standard rewrites.
+Status FoldLayersStep(ir::Model& out, nlohmann::json& steps, std::vector<std::string>& text_steps) {
+  SN_ASSIGN_OR_RETURN(compress::FoldReport f, compress::FoldLayers(out.graph));
+  steps.push_back({{"step", "fold_layers"},
+                   {"affine_into_conv", f.affine},
+                   {"pointwise_conv_chains", f.conv_chains},
+                   {"matmul_chains", f.matmul_chains},
+                   {"input_scales", f.input_scales},
+                   {"nodes", {{"before", f.nodes_before}, {"after", f.nodes_after}}}});
+  text_steps.push_back(fmt::format(
+      "fold layers: {} Mul/Add into convs, {} 1x1 convs into the conv before, {} MatMul/Gemm "
+      "chains, {} input scales; {} -> {} nodes",
+      f.affine, f.conv_chains, f.matmul_chains, f.input_scales, f.nodes_before, f.nodes_after));
+  return Status::Ok();
+}
+
 Status Compress(const CompressArgs& args) {
-  if (!args.int8 && !args.fold)
-    return Status::InvalidArgument("nothing to do: give --int8 or --fold");
+  if (!args.int8 && !args.fold && !args.prune)
+    return Status::InvalidArgument("nothing to do: give --int8, --prune-channels or --fold");
   if (args.int8 && args.calib.empty())
     return Status::InvalidArgument("--int8 needs --calib DIR (a folder of real inputs)");
   if (SameFile(args.model, args.output))
@@ -274,6 +332,8 @@ Status Compress(const CompressArgs& args) {
   ir::Model out = model;
   nlohmann::json steps = nlohmann::json::array();
   std::vector<std::string> text_steps;
+  std::vector<std::string> kept_channels;
+  if (args.prune) SN_RETURN_IF_ERROR(Prune(args, calib, out, steps, text_steps, kept_channels));
   // Standard rewrites first: constant folding, redundant and dead nodes, BatchNorm folded into
   // the convolution before it. Quantization needs them (a BatchNorm between a convolution and
   // its activation would break the int8 chain), and they keep the model standard ONNX.
@@ -292,6 +352,7 @@ Status Compress(const CompressArgs& args) {
     text_steps.push_back(fmt::format("fold: {} rewrites ({})", changes,
                                      detail.empty() ? "nothing to fold" : detail));
   }
+  if (args.fold) SN_RETURN_IF_ERROR(FoldLayersStep(out, steps, text_steps));
 
   std::vector<compress::NodeDecision> float_nodes;
   if (args.int8) {
@@ -448,6 +509,7 @@ Status Compress(const CompressArgs& args) {
     nlohmann::json fl = nlohmann::json::array();
     for (const auto& d : float_nodes) fl.push_back({{"node", d.node}, {"reason", d.reason}});
     j["float_nodes"] = fl;
+    j["channels_kept_whole"] = kept_channels;
     fmt::print("{}\n", j.dump(2));
     return Status::Ok();
   }
@@ -470,6 +532,10 @@ Status Compress(const CompressArgs& args) {
   if (agree.task == compress::Task::kEmbed) detail = fmt::format(" (min {:.4f})", agree.cosine_min);
   fmt::print("  agreement on {}: {} {:.4f}{}; max abs error {:.4g}, mean {:.4g}\n", eval_source,
              agree.measure, agree.value, detail, agree.max_abs, agree.mean_abs);
+  if (!kept_channels.empty()) {
+    fmt::print("  channels not pruned ({}):\n", kept_channels.size());
+    for (const auto& k : kept_channels) fmt::print("    {}\n", k);
+  }
   if (!float_nodes.empty()) {
     fmt::print("  stay float ({}):\n", float_nodes.size());
     for (const auto& d : float_nodes) fmt::print("    {}: {}\n", d.node, d.reason);
@@ -508,7 +574,15 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--exclude", args->exclude, "nodes that stay float (names, comma-separated)")
       ->delimiter(',');
   cmd->add_flag("--fold", args->fold,
-                "fold BatchNorm and constants into the layers before them (int8 does it too)");
+                "fold BatchNorm, constant Mul/Add, 1x1 convs and MatMul chains into the layers "
+                "before them (int8 folds BatchNorm and constants too)");
+  CLI::Option* prune =
+      cmd->add_option("--prune-channels", args->prune_ratio,
+                      "remove this share (0 to 1) of each conv's output channels, lowest norm "
+                      "first, with the input channels that read them; --calib inputs recover "
+                      "the accuracy (BatchNorm statistics, bias correction)");
+  cmd->add_option("--prune-criterion", args->prune_criterion,
+                  "filter norm that ranks channels: l1 (default), l2");
   cmd->add_option("--preprocess", args->input.preprocess,
                   "image normalisation as for `run`: raw, unit, signed, imagenet, paddle");
   cmd->add_option("--size", args->input.size, "HxW for image inputs whose model size is dynamic");
@@ -521,7 +595,8 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
   cmd->add_option("--runs", args->runs, "timed runs of each model for the latency (default 20)");
   cmd->add_flag("--json", args->json, "print the report as JSON");
-  cmd->final_callback([args, exit_code] {
+  cmd->final_callback([args, exit_code, prune] {
+    args->prune = prune->count() > 0;
     const Status s = Compress(*args);
     *exit_code = s.ok() ? 0 : Fail(s.message());
   });
