@@ -68,11 +68,11 @@ struct PruneReport {
 // [0, 1) or a graph with no conv whose channels can be followed.
 Result<PruneReport> PruneChannels(ir::Graph& g, const PruneOptions& o);
 
-// Accuracy recovery without training, on calibration inputs. Every conv whose input pruning
-// changed (the readers and everything downstream of them), in graph order, each after those
-// before it: where a BatchNormalization alone reads it, that BN's statistics are measured
-// afresh on the pruned model; otherwise its bias is shifted so that its per-channel output mean
-// on the inputs matches the original's.
+// Accuracy recovery without training, on calibration inputs, for each conv that lost input
+// channels: where a BatchNormalization alone reads it, that BN's mean moves by the shift of its
+// input's mean from the original model to the pruned one and its variance by the ratio (in
+// graph order, each BN after those before it); otherwise its bias takes back the mean that the
+// removed channels contributed on the original model.
 struct RecoveryReport {
   int bias_corrected = 0;  // convs whose bias took back the mean they lost
   int batch_norms = 0;     // BNs whose statistics were measured again

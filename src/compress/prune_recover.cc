@@ -1,15 +1,21 @@
 // Accuracy recovery after pruning, without training. A conv that lost input channels loses
 // what they added to its outputs: on average, for output o, the sum over the removed channels c
 // of mean(x_c) * sum(W[o, c, ...]) (exact away from the zero padding at the borders). Where a
-// BatchNormalization follows, its statistics are simply measured again on the pruned model,
-// which also restores the variance; each BN is measured after those before it have been, since
-// they change its input. Elsewhere the lost mean goes back into the conv's bias, measured once
-// on the original model.
+// BatchNormalization follows, its statistics follow its input instead, which also restores the
+// variance; each BN is measured after those before it have been, since they change its input.
+// Elsewhere the lost mean goes back into the conv's bias, measured once on the original model.
+//
+// Tried and dropped, on the face embedding with 4 calibration images: matching every conv's
+// output mean one after another (cosine 0.77 against 0.80 for the one-shot correction), and on
+// the PP-OCR direction classifier: BN statistics taken outright from the calibration inputs
+// (mean abs error 0.32 at 10% pruning, against 0.06 when they follow the measured shift).
 #include <algorithm>
 #include <map>
 #include <numeric>
 
 #include "compress/prune.h"
+#include "ops/shape_inference.h"
+#include "optimizer/passes.h"
 
 namespace supernova::compress {
 namespace {
@@ -19,18 +25,6 @@ template <typename G>
 auto Producing(G& g, const std::string& value) -> decltype(&g.nodes[0]) {
   for (auto& n : g.nodes)
     if (!n.outputs.empty() && n.outputs[0] == value) return &n;
-  return nullptr;
-}
-
-// The constant `value` holds, also through the Identity nodes exporters put in front of
-// shared weights.
-const Tensor* ConstantOf(const ir::Graph& g, std::string value) {
-  for (int hops = 0; hops < 8; ++hops) {
-    if (auto it = g.initializers.find(value); it != g.initializers.end()) return &it->second;
-    const ir::Node* id = Producing(g, value);
-    if (!id || id->op_type != "Identity" || id->inputs.empty()) return nullptr;
-    value = id->inputs[0];
-  }
   return nullptr;
 }
 
@@ -98,14 +92,28 @@ Tensor FloatVector(const std::vector<double>& v) {
   return t;
 }
 
+// The BN's statistics follow its input from the original model to the pruned one: the mean
+// moves by the shift measured on the calibration inputs and the variance scales by the ratio,
+// so that the statistics of the training data stay where pruning did not move them. (Taking
+// the calibration statistics outright trusts a handful of inputs over the training set.)
 Status RecomputeBatchNorm(ir::Model& pruned, ir::Node* bn, const std::vector<Feeds>& calib,
-                          int threads) {
+                          int threads, const ChannelStats& original,
+                          const std::vector<int64_t>& kept) {
   SN_ASSIGN_OR_RETURN(std::vector<ChannelStats> s,
                       Measure(pruned, {bn->inputs[0]}, calib, threads));
-  std::vector<double> mean(s[0].sum.size()), var(s[0].sum.size());
-  for (size_t k = 0; k < mean.size(); ++k) {
-    mean[k] = s[0].Mean(k);
-    var[k] = s[0].Var(k);
+  const size_t m = s[0].sum.size();
+  const Tensor& mean0 = pruned.graph.initializers.at(bn->inputs[3]);
+  const Tensor& var0 = pruned.graph.initializers.at(bn->inputs[4]);
+  if (mean0.numel() != static_cast<int64_t>(m) || var0.numel() != static_cast<int64_t>(m) ||
+      kept.size() != m)
+    return Status::InvalidArgument("pruning recovery: BatchNorm after '" + bn->inputs[0] +
+                                   "' does not fit its input");
+  std::vector<double> mean(m), var(m);
+  for (size_t k = 0; k < m; ++k) {
+    const size_t o = static_cast<size_t>(kept[k]);
+    mean[k] = mean0.data<float>()[k] + s[0].Mean(k) - original.Mean(o);
+    const double v = original.Var(o);
+    var[k] = var0.data<float>()[k] * (v > 0 ? s[0].Var(k) / v : 1.0);
   }
   // New tensors under the same names: the original model shares the old buffers.
   pruned.graph.initializers[bn->inputs[3]] = FloatVector(mean);
@@ -136,11 +144,19 @@ Result<RecoveryReport> RecoverAfterPruning(ir::Model& pruned, const ir::Model& o
   }
   if (!corrected.empty()) {
     SN_ASSIGN_OR_RETURN(std::vector<ChannelStats> s, Measure(original, inputs, calib, threads));
+    // The original's weights as pruning saw them: exporters compute some (Identity, Constant,
+    // arithmetic on constants), and pruning folded those first.
+    ir::Graph folded = original.graph;
+    ops::InferShapes(folded);
+    SN_RETURN_IF_ERROR(optimizer::FoldConstants(folded).status());
     for (size_t i = 0; i < corrected.size(); ++i) {
       const PrunedReader& r = *corrected[i];
-      const ir::Node* before = Producing(original.graph, r.output);
+      const ir::Node* before = Producing(folded, r.output);
       ir::Node* conv = Producing(g, r.output);
-      const Tensor* w0 = before ? ConstantOf(original.graph, before->inputs[1]) : nullptr;
+      const Tensor* w0 =
+          before && before->inputs.size() > 1 && folded.IsInitializer(before->inputs[1])
+              ? &folded.initializers.at(before->inputs[1])
+              : nullptr;
       if (!w0 || w0->dtype() != DataType::kFloat32 || w0->rank() < 3)
         return Status::InvalidArgument("pruning recovery: '" + r.node +
                                        "' differs from the original");
@@ -181,8 +197,18 @@ Result<RecoveryReport> RecoverAfterPruning(ir::Model& pruned, const ir::Model& o
   }
   // In graph order: each BN sees its input as the BNs before it left it.
   std::sort(batch_norms.begin(), batch_norms.end());
-  for (ir::Node* bn : batch_norms) {
-    SN_RETURN_IF_ERROR(RecomputeBatchNorm(pruned, bn, calib, threads));
+  std::vector<std::string> bn_inputs;
+  for (ir::Node* bn : batch_norms) bn_inputs.push_back(bn->inputs[0]);
+  std::vector<ChannelStats> before;
+  if (!bn_inputs.empty()) {
+    SN_ASSIGN_OR_RETURN(before, Measure(original, bn_inputs, calib, threads));
+  }
+  for (size_t i = 0; i < batch_norms.size(); ++i) {
+    std::vector<int64_t> kept(before[i].sum.size());
+    std::iota(kept.begin(), kept.end(), 0);
+    if (auto it = report.kept_channels.find(bn_inputs[i]); it != report.kept_channels.end())
+      kept = it->second;
+    SN_RETURN_IF_ERROR(RecomputeBatchNorm(pruned, batch_norms[i], calib, threads, before[i], kept));
     ++done.batch_norms;
   }
   return done;

@@ -448,7 +448,7 @@ TEST(RecoverAfterPruning, BiasCorrectionRestoresTheOutputMeans) {
   for (size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(got[k], want[k], 1e-4) << k;
 }
 
-TEST(RecoverAfterPruning, BatchNormStatisticsMeasuredAfresh) {
+TEST(RecoverAfterPruning, BatchNormStatisticsFollowTheirInput) {
   GraphBuilder b;
   const std::string x = b.Input("x", {2, 3, 6, 6});
   const std::string r1 = b.Op("Relu", {PruneBn(b, PruneConv(b, x, 3, 6, 10), 6, 20)});
@@ -464,22 +464,32 @@ TEST(RecoverAfterPruning, BatchNormStatisticsMeasuredAfresh) {
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->batch_norms, 1);
   EXPECT_EQ(done->bias_corrected, 1);  // the output conv: no BN after it
-  // The second BN's statistics are those of its input in the pruned model, on these inputs.
+  // The second BN's mean moved by the shift of its input's mean from the original model to
+  // the pruned one, its variance by the ratio, on these inputs.
   const ir::Node* bn = nullptr;
   for (const ir::Node& n : pruned.graph.nodes)
     if (n.op_type == "BatchNormalization" && n.inputs[0] == c2) bn = &n;
   ASSERT_NE(bn, nullptr);
-  std::vector<double> vars;
-  const std::vector<double> means = RecoverChannelMeans(pruned, c2, calib, &vars);
+  std::vector<double> var_p, var_o;
+  const std::vector<double> mean_p = RecoverChannelMeans(pruned, c2, calib, &var_p);
+  const std::vector<double> mean_o = RecoverChannelMeans(b.model(), c2, calib, &var_o);
+  const std::vector<int64_t>& kept = report->kept_channels.at(c2);
+  ASSERT_EQ(kept.size(), 3u);
   const Tensor& mean = pruned.graph.initializers.at(bn->inputs[3]);
   const Tensor& var = pruned.graph.initializers.at(bn->inputs[4]);
+  const Tensor& mean0 = b.model().graph.initializers.at("bn40_m");
+  const Tensor& var0 = b.model().graph.initializers.at("bn40_v");
   ASSERT_EQ(mean.numel(), 3);
+  double moved = 0;
   for (size_t k = 0; k < 3; ++k) {
-    EXPECT_NEAR(mean.data<float>()[k], means[k], 1e-4);
-    EXPECT_NEAR(var.data<float>()[k], vars[k], 1e-3 * (1 + vars[k]));
+    const size_t o = static_cast<size_t>(kept[k]);
+    EXPECT_NEAR(mean.data<float>()[k], mean0.data<float>()[o] + mean_p[k] - mean_o[o], 1e-4);
+    const double want_var = var0.data<float>()[o] * var_p[k] / var_o[o];
+    EXPECT_NEAR(var.data<float>()[k], want_var, 1e-4 * (1 + want_var));
+    moved = std::max(moved, std::fabs(mean_p[k] - mean_o[o]));
   }
-  // The original's BN keeps its own numbers.
-  EXPECT_EQ(b.model().graph.initializers.at("bn40_m").numel(), 6);
+  EXPECT_GT(moved, 1e-2);       // pruning did move the BN's input
+  EXPECT_EQ(mean0.numel(), 6);  // the original's BN keeps its own numbers
 }
 
 TEST(RecoverAfterPruning, NeedsCalibrationInputs) {

@@ -296,6 +296,12 @@ Status Compress(const CompressArgs& args) {
     return Status::InvalidArgument("-o " + args.output +
                                    " is the input model: write the result to another file");
   SN_ASSIGN_OR_RETURN(compress::CalibMethod method, compress::ParseCalibMethod(args.calib_method));
+  if (args.prune) {  // before anything slow: a bad ratio or criterion is a typo
+    SN_RETURN_IF_ERROR(compress::ParsePruneCriterion(args.prune_criterion).status());
+    if (!(args.prune_ratio >= 0 && args.prune_ratio < 1))
+      return Status::InvalidArgument(
+          fmt::format("--prune-channels {} is outside [0, 1)", args.prune_ratio));
+  }
   SN_ASSIGN_OR_RETURN(compress::Task task, compress::ParseTask(args.task));
   if (!(args.percentile > 50 && args.percentile <= 100))
     return Status::InvalidArgument("--percentile must be in (50, 100]");
