@@ -394,17 +394,21 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     if (static_cast<size_t>(m) != w_scales.size() && w_scales.size() != 1)
       return Status::InvalidModel(n.Label() + ": bias has " + std::to_string(m) + " values for " +
                                   std::to_string(w_scales.size()) + " channels");
-    Tensor bq(DataType::kInt32, {m}), bs(DataType::kFloat32, {m});
+    // One scale for every channel where the weight has one: a scalar, which DequantizeLinear
+    // takes at any opset (a vector of scales needs 13).
+    const bool one_scale = w_scales.size() == 1;
+    const Shape scale_shape = one_scale ? Shape{} : Shape{m};
+    Tensor bq(DataType::kInt32, {m}), bs(DataType::kFloat32, scale_shape),
+        bz(DataType::kInt32, scale_shape);
     for (int64_t c = 0; c < m; ++c) {
-      const float scale = x_scale * w_scales[w_scales.size() == 1 ? 0 : static_cast<size_t>(c)];
+      const float scale = x_scale * w_scales[one_scale ? 0 : static_cast<size_t>(c)];
       const double v = std::nearbyint(static_cast<double>(bias.data<float>()[c]) / scale);
       bq.data<int32_t>()[c] = static_cast<int32_t>(
           std::clamp(std::isfinite(v) ? v : 0.0, double{std::numeric_limits<int32_t>::min()},
                      double{std::numeric_limits<int32_t>::max()}));
-      bs.data<float>()[c] = scale;
+      if (!one_scale || c == 0) bs.data<float>()[one_scale ? 0 : c] = scale;
     }
-    Tensor bz(DataType::kInt32, {m});
-    std::fill_n(bz.data<int32_t>(), m, 0);
+    std::fill_n(bz.data<int32_t>(), bz.numel(), 0);
     const std::string base = b + "_" + OutputName(n);
     const std::string q = names.Make(base + "_quantized"), scale = names.Make(base + "_scale"),
                       zp = names.Make(base + "_zero_point"), dq = names.Make(base + "_dequantized");
@@ -412,11 +416,11 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     g.initializers[scale] = bs;
     g.initializers[zp] = bz;
     g.value_types[q] = ir::ValueType::Static(DataType::kInt32, {m});
-    g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {m});
-    g.value_types[zp] = ir::ValueType::Static(DataType::kInt32, {m});
+    g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, scale_shape);
+    g.value_types[zp] = ir::ValueType::Static(DataType::kInt32, scale_shape);
     g.value_types[dq] = ir::ValueType::Static(DataType::kFloat32, {m});
-    front.push_back(
-        QdqNode("DequantizeLinear", names.Make(base + "_DequantizeLinear"), {q, scale, zp}, dq, 0));
+    front.push_back(QdqNode("DequantizeLinear", names.Make(base + "_DequantizeLinear"),
+                            {q, scale, zp}, dq, one_scale ? -1 : 0));
     b = dq;
   }
   // The float weights and biases nothing reads any more.

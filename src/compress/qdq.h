@@ -52,7 +52,9 @@ struct QuantizePlan {
   std::vector<Site> sites;
 };
 
-// Which nodes can be quantized and what must be calibrated. Fails (InvalidArgument) when
+// Which nodes can be quantized and what must be calibrated. Reads the value types of `g`
+// (ops::InferShapes, which the optimizer runs): an input of unknown type stays float. Fails
+// (InvalidArgument) when
 // --exclude names a node the graph lacks, or when the opset is too old for QDQ (10; 13 for
 // per-channel scales, which need DequantizeLinear's axis).
 Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options);

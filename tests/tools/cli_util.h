@@ -14,12 +14,10 @@ struct CliOutput {
   std::string text;  // stdout, and stderr unless sent elsewhere
 };
 
-// `stderr_to`: where stderr goes; by default it joins stdout in CliOutput::text. `env`:
-// VAR=value assignments for the process ("LD_DEBUG=files").
-inline CliOutput Cli(const std::string& args, const std::string& stderr_to = "&1",
-                     const std::string& env = "") {
-  std::string cmd = env + " " + std::string(SUPERNOVA_CLI) + " " + args + " 2>" + stderr_to;
-  FILE* p = popen(cmd.c_str(), "r");
+// Runs a shell command line; `stderr_to` says where stderr goes (by default it joins stdout in
+// CliOutput::text).
+inline CliOutput Shell(const std::string& command, const std::string& stderr_to = "&1") {
+  FILE* p = popen((command + " 2>" + stderr_to).c_str(), "r");
   CliOutput o{-1, ""};
   if (!p) return o;
   std::array<char, 4096> buf;
@@ -28,6 +26,12 @@ inline CliOutput Cli(const std::string& args, const std::string& stderr_to = "&1
   int status = pclose(p);
   o.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return o;
+}
+
+// `supernova ARGS`. `env`: VAR=value assignments for the process ("LD_DEBUG=files").
+inline CliOutput Cli(const std::string& args, const std::string& stderr_to = "&1",
+                     const std::string& env = "") {
+  return Shell(env + " " + std::string(SUPERNOVA_CLI) + " " + args, stderr_to);
 }
 
 }  // namespace supernova::testing

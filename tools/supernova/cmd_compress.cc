@@ -27,6 +27,7 @@
 
 #include "compress/agreement.h"
 #include "compress/calibration.h"
+#include "compress/compact.h"
 #include "compress/fold.h"
 #include "compress/probe.h"
 #include "compress/prune.h"
@@ -457,6 +458,10 @@ Status Compress(const CompressArgs& args) {
         kept_sensitive ? fmt::format("; {} sensitive nodes kept float", kept_sensitive) : ""));
   }
 
+  const int compacted = compress::CompactConstants(out.graph);
+  if (compacted)
+    text_steps.push_back(fmt::format(
+        "export: {} constants of one repeated value written as ConstantOfShape", compacted));
   SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(out));
   // Open what was written before it replaces anything: a model this runtime cannot load is
   // never left at the output path.

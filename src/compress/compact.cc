@@ -1,0 +1,60 @@
+#include "compress/compact.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+namespace supernova::compress {
+namespace {
+
+bool OneValue(const Tensor& t) {
+  if (t.dtype() == DataType::kString || t.numel() == 0) return false;
+  const size_t size = DataTypeSize(t.dtype());
+  const char* p = static_cast<const char*>(t.raw_data());
+  for (int64_t i = 1; i < t.numel(); ++i)
+    if (std::memcmp(p, p + static_cast<size_t>(i) * size, size) != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+int CompactConstants(ir::Graph& g, int64_t min_elements) {
+  if (g.Opset() < 9) return 0;
+  std::set<std::string> pinned(g.inputs.begin(), g.inputs.end());
+  pinned.insert(g.outputs.begin(), g.outputs.end());
+  std::vector<ir::Node> made;
+  for (auto it = g.initializers.begin(); it != g.initializers.end();) {
+    const Tensor& t = it->second;
+    if (t.numel() < min_elements || pinned.count(it->first) || !OneValue(t)) {
+      ++it;
+      continue;
+    }
+    std::string shape_name = it->first + "_shape";
+    for (int k = 1; g.initializers.count(shape_name) || g.value_types.count(shape_name); ++k)
+      shape_name = it->first + "_shape_" + std::to_string(k);
+    std::vector<int64_t> dims(t.shape().begin(), t.shape().end());
+    ir::Node n;
+    n.op_type = "ConstantOfShape";
+    n.name = it->first + "_ConstantOfShape";
+    n.inputs = {shape_name};
+    n.outputs = {it->first};
+    ir::Attribute value;
+    value.kind = ir::Attribute::Kind::kTensor;
+    value.t = Tensor(t.dtype(), {1});
+    std::memcpy(value.t.raw_data(), t.raw_data(), DataTypeSize(t.dtype()));
+    n.attributes["value"] = value;
+    made.push_back(std::move(n));
+    g.value_types[shape_name] =
+        ir::ValueType::Static(DataType::kInt64, {static_cast<int64_t>(dims.size())});
+    Tensor shape = Tensor::FromVector(dims, {static_cast<int64_t>(dims.size())});
+    it = g.initializers.erase(it);
+    g.initializers[shape_name] = std::move(shape);
+  }
+  const int count = static_cast<int>(made.size());
+  // The new nodes read only initializers: first in the order.
+  for (ir::Node& n : g.nodes) made.push_back(std::move(n));
+  g.nodes = std::move(made);
+  return count;
+}
+
+}  // namespace supernova::compress

@@ -1,0 +1,276 @@
+// Static int8: calibration ranges, the QDQ rewrite, bias correction and the sensitivity measure.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "compress/calibration.h"
+#include "compress/qdq.h"
+#include "compress/sensitivity.h"
+#include "ops/shape_inference.h"
+#include "optimizer/graph_builder.h"
+#include "test_util.h"
+
+namespace supernova::testing {
+namespace {
+
+using compress::CalibMethod;
+using compress::Range;
+using compress::RangeStats;
+
+// 10000 values uniform in [0, 1) and one far outlier.
+Tensor UniformWithOutlier(float outlier) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::vector<float> v(10001);
+  for (float& x : v) x = u(rng);
+  v.back() = outlier;
+  return Floats(v, {static_cast<int64_t>(v.size())});
+}
+
+RangeStats Calibrated(const Tensor& t) {
+  RangeStats s;
+  EXPECT_TRUE(s.AddRange(t).ok());
+  EXPECT_TRUE(s.AddHistogram(t).ok());
+  return s;
+}
+
+TEST(Calibration, MinMaxKeepsTheOutlierPercentileAndEntropyClipIt) {
+  const RangeStats s = Calibrated(UniformWithOutlier(1000.f));
+  const Range mm = s.Compute(CalibMethod::kMinMax, 0);
+  EXPECT_GE(mm.min, 0.f);
+  EXPECT_FLOAT_EQ(mm.max, 1000.f);
+  // The histogram's bins are 1000/2048 wide: the bulk ends in the third bin.
+  const Range p = s.Compute(CalibMethod::kPercentile, 99.9);
+  EXPECT_LT(p.max, 2.f);
+  EXPECT_GE(p.max, 0.99f);
+  const Range e = s.Compute(CalibMethod::kEntropy, 0);
+  EXPECT_LT(e.max, 100.f);
+  EXPECT_GE(e.max, 0.9f);
+  EXPECT_GE(e.min, 0.f);  // never negative data: the range stays one-sided
+}
+
+TEST(Calibration, SignedDataClipsSymmetricallyAndIgnoresNonFinite) {
+  RangeStats s;
+  Tensor t = Floats({-4, -1, 0, 2, 3, NAN, INFINITY}, {7});
+  ASSERT_TRUE(s.AddRange(t).ok());
+  EXPECT_FLOAT_EQ(s.MinMax().min, -4.f);
+  EXPECT_FLOAT_EQ(s.MinMax().max, 3.f);
+  ASSERT_TRUE(s.AddHistogram(t).ok());
+  const Range p = s.Percentile(100);
+  EXPECT_FLOAT_EQ(p.min, -4.f);
+  EXPECT_FLOAT_EQ(p.max, 3.f);
+  EXPECT_FALSE(s.AddRange(Int64s({1}, {1})).ok());
+  EXPECT_FALSE(compress::ParseCalibMethod("kl").ok());
+}
+
+TEST(Calibration, ChannelMeans) {
+  compress::ChannelMeans m;
+  // [1, 2, 2, 1]: channel 0 holds 1, 3; channel 1 holds 10, 30.
+  ASSERT_TRUE(m.Add(Floats({1, 3, 10, 30}, {1, 2, 2, 1}), 1).ok());
+  ASSERT_TRUE(m.Add(Floats({1, 3, 10, 30}, {1, 2, 2, 1}), 1).ok());
+  EXPECT_THAT(m.means(), ::testing::ElementsAre(2.0, 20.0));
+  compress::ChannelMeans last;
+  ASSERT_TRUE(last.Add(Floats({1, 2, 3, 4, 5, 6}, {3, 2}), -1).ok());
+  EXPECT_THAT(last.means(), ::testing::ElementsAre(3.0, 4.0));
+}
+
+TEST(Calibration, ActivationParamsHoldZero) {
+  compress::QuantParams p = compress::ActivationParams({-1.f, 3.f});
+  EXPECT_FLOAT_EQ(p.scale, 4.f / 255.f);
+  EXPECT_EQ(p.zero_point, 64);                 // round(1 / (4 / 255)) = round(63.75)
+  p = compress::ActivationParams({2.f, 5.f});  // widened to [0, 5]
+  EXPECT_FLOAT_EQ(p.scale, 5.f / 255.f);
+  EXPECT_EQ(p.zero_point, 0);
+  p = compress::ActivationParams({0.f, 0.f});  // a constant zero: any scale will do
+  EXPECT_FLOAT_EQ(p.scale, 1.f);
+}
+
+// x -> Conv(3x3, pad 1) -> Relu -> Conv(1x1) -> y, with biases.
+struct ConvNet {
+  GraphBuilder b;
+  std::string x, relu, y;
+  explicit ConvNet(int64_t opset = 17) : b(opset) {
+    x = b.Input("x", {1, 3, 8, 8});
+    const std::string c1 = b.Op("Conv", {x, b.Const("w1", RandomTensor({8, 3, 3, 3}, 11)),
+                                         b.Const("b1", RandomTensor({8}, 12))});
+    SetInts(b.NodeOf(c1), "pads", {1, 1, 1, 1});
+    relu = b.Op("Relu", {c1});
+    y = b.Op("Conv", {relu, b.Const("w2", RandomTensor({4, 8, 1, 1}, 13))});
+    b.Output(y);
+    ops::InferShapes(b.model().graph);  // the plan reads value types, as after the optimizer
+  }
+};
+
+// Ranges as calibration would find them on the builder's own feeds.
+std::map<std::string, Range> RangesOn(const ir::Model& m, const compress::QuantizePlan& plan,
+                                      const std::vector<std::pair<std::string, Tensor>>& feeds) {
+  ir::Model probe = m;
+  probe.graph.outputs = plan.activations;
+  auto values = RunModel(probe, OptimizationLevel::kNone, feeds);
+  EXPECT_TRUE(values.ok()) << values.status().ToString();
+  std::map<std::string, Range> ranges;
+  for (size_t i = 0; i < plan.activations.size(); ++i) {
+    RangeStats s;
+    EXPECT_TRUE(s.AddRange((*values)[i]).ok());
+    ranges[plan.activations[i]] = s.MinMax();
+  }
+  return ranges;
+}
+
+int Count(const ir::Graph& g, const std::string& op) {
+  return static_cast<int>(std::count_if(g.nodes.begin(), g.nodes.end(),
+                                        [&](const ir::Node& n) { return n.op_type == op; }));
+}
+
+double RelativeError(const Tensor& a, const Tensor& b) {
+  double d = 0, n = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const double e = static_cast<double>(a.data<float>()[i]) - b.data<float>()[i];
+    d += e * e;
+    n += static_cast<double>(a.data<float>()[i]) * a.data<float>()[i];
+  }
+  return std::sqrt(d / n);
+}
+
+TEST(Quantize, ConvChainBecomesQdqThatComputesNearlyTheSame) {
+  for (bool per_channel : {false, true}) {
+    SCOPED_TRACE(per_channel ? "per-channel" : "per-tensor");
+    ConvNet net;
+    compress::QuantizeOptions o;
+    o.per_channel = per_channel;
+    auto plan = compress::PlanQuantization(net.b.model().graph, o);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    ASSERT_EQ(plan->sites.size(), 2u);
+    EXPECT_THAT(plan->activations, ::testing::ElementsAre(net.x, net.relu));
+    ir::Model q = net.b.model();
+    ASSERT_TRUE(compress::ApplyQuantization(q.graph, *plan,
+                                            RangesOn(net.b.model(), *plan, net.b.feeds()), {}, o)
+                    .ok());
+    EXPECT_EQ(Count(q.graph, "QuantizeLinear"), 2);
+    EXPECT_EQ(Count(q.graph, "DequantizeLinear"), 2 + 2 + 1);  // activations, weights, one bias
+    EXPECT_FALSE(q.graph.IsInitializer("w1"));                 // the float weights are gone
+    for (const ir::Node& n : q.graph.nodes) {
+      if (n.op_type != "DequantizeLinear" || !q.graph.IsInitializer(n.inputs[0])) continue;
+      const Tensor& integers = q.graph.initializers.at(n.inputs[0]);
+      const Tensor& scale = q.graph.initializers.at(n.inputs[1]);
+      if (integers.dtype() == DataType::kInt8) {  // a weight: symmetric, within -127..127
+        EXPECT_EQ(scale.numel(), per_channel ? integers.dim(0) : 1);
+        for (int64_t i = 0; i < integers.numel(); ++i) EXPECT_GE(integers.data<int8_t>()[i], -127);
+      } else {
+        EXPECT_EQ(integers.dtype(), DataType::kInt32);  // the bias
+      }
+    }
+    auto before = RunModel(net.b.model(), OptimizationLevel::kNone, net.b.feeds());
+    auto after = RunModel(q, OptimizationLevel::kAll, net.b.feeds());
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_LT(RelativeError((*before)[0], (*after)[0]), 0.03);
+    EXPECT_GT(RelativeError((*before)[0], (*after)[0]), 0.0);  // it did quantize
+  }
+}
+
+TEST(Quantize, ExcludedNodesAndBadOptions) {
+  ConvNet net;
+  compress::QuantizeOptions o;
+  o.exclude = {net.y};  // an unnamed node goes by its output's name
+  auto plan = compress::PlanQuantization(net.b.model().graph, o);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->sites.size(), 1u);
+  ASSERT_EQ(plan->decisions.size(), 2u);
+  EXPECT_FALSE(plan->decisions[1].quantized);
+  EXPECT_THAT(plan->decisions[1].reason, ::testing::HasSubstr("--exclude"));
+
+  o.exclude = {"no_such_node"};
+  EXPECT_THAT(compress::PlanQuantization(net.b.model().graph, o).status().message(),
+              ::testing::HasSubstr("no_such_node"));
+  ConvNet old(12);
+  compress::QuantizeOptions pc;
+  pc.per_channel = true;
+  EXPECT_THAT(compress::PlanQuantization(old.b.model().graph, pc).status().message(),
+              ::testing::HasSubstr("opset 13"));
+  EXPECT_TRUE(compress::PlanQuantization(old.b.model().graph, {}).ok());  // per-tensor works
+}
+
+TEST(Quantize, KeepFloatDropsTheSiteAndTheActivationOnlyItRead) {
+  ConvNet net;
+  auto plan = compress::PlanQuantization(net.b.model().graph, {});
+  ASSERT_TRUE(plan.ok());
+  compress::KeepFloat(net.b.model().graph, &*plan, 1, "sensitive");
+  EXPECT_EQ(plan->sites.size(), 1u);
+  EXPECT_THAT(plan->activations, ::testing::ElementsAre(net.x));
+  EXPECT_EQ(plan->decisions[1].reason, "sensitive");
+}
+
+// One 1x1 convolution whose weights do not fall on the int8 grid: the expected output shift
+// their rounding causes is sum_c (dequantized - float) * mean_c, and the corrected bias takes
+// it away.
+TEST(Quantize, BiasCorrectionRemovesTheMeanShiftOfRoundedWeights) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 3, 2, 2});
+  const Tensor w = Floats({1.0f, 0.3337f, -0.2719f, 0.5f, 0.1234f, 0.9871f}, {2, 3, 1, 1});
+  b.Output(b.Op("Conv", {x, b.Const("w", w), b.Const("bias", Floats({0.25f, -0.5f}, {2}))}));
+  ops::InferShapes(b.model().graph);
+  compress::QuantizeOptions o;
+  o.per_channel = true;
+  auto plan = compress::PlanQuantization(b.model().graph, o);
+  ASSERT_TRUE(plan.ok());
+  const std::vector<double> means = {1.0, 2.0, 3.0};
+  ir::Graph g = b.model().graph;
+  ASSERT_TRUE(compress::ApplyQuantization(g, *plan, {{x, Range{-1, 4}}}, {{x, means}}, o).ok());
+  // The bias behind the conv's third input, dequantized.
+  const ir::Node* conv = nullptr;
+  for (const ir::Node& n : g.nodes)
+    if (n.op_type == "Conv") conv = &n;
+  ASSERT_NE(conv, nullptr);
+  const ir::Node* bias_dq = nullptr;
+  for (const ir::Node& n : g.nodes)
+    if (n.outputs[0] == conv->inputs[2]) bias_dq = &n;
+  ASSERT_NE(bias_dq, nullptr);
+  const Tensor& bq = g.initializers.at(bias_dq->inputs[0]);
+  const Tensor& bs = g.initializers.at(bias_dq->inputs[1]);
+  const float bias[2] = {0.25f, -0.5f};
+  for (int m = 0; m < 2; ++m) {
+    const float* wm = w.data<float>() + 3 * m;
+    const float absmax = std::max({std::fabs(wm[0]), std::fabs(wm[1]), std::fabs(wm[2])});
+    const float scale = absmax / 127.f;
+    double shift = 0;
+    for (int c = 0; c < 3; ++c)
+      shift += (std::nearbyint(wm[c] / scale) * scale - wm[c]) * means[static_cast<size_t>(c)];
+    EXPECT_NE(shift, 0.0);
+    const double got = bq.data<int32_t>()[m] * static_cast<double>(bs.data<float>()[m]);
+    EXPECT_NEAR(got, bias[m] - shift, bs.data<float>()[m]) << "channel " << m;
+  }
+}
+
+TEST(Quantize, SensitivityFindsTheNodeWithTheWorstRange) {
+  // Two parallel branches read one input. The first reads a copy with channel 0 scaled by
+  // 1000 but ignores that channel (its weights there are 0): the per-tensor input scale that
+  // channel forces crushes the channels it does read.
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 4, 6, 6});
+  const std::string wide =
+      b.Op("Mul", {x, b.Const("k", Floats({1000.f, 1.f, 1.f, 1.f}, {1, 4, 1, 1}))});
+  Tensor wa = RandomTensor({4, 4, 1, 1}, 21);
+  for (int m = 0; m < 4; ++m) wa.data<float>()[m * 4] = 0.f;
+  const std::string a = b.Op("Conv", {wide, b.Const("wa", wa)});
+  const std::string c = b.Op("Conv", {x, b.Const("wc", RandomTensor({4, 4, 1, 1}, 22))});
+  const std::string d = b.Op("Conv", {c, b.Const("wd", RandomTensor({4, 4, 1, 1}, 23))});
+  b.Output(b.Op("Add", {a, d}));
+  ops::InferShapes(b.model().graph);
+  auto plan = compress::PlanQuantization(b.model().graph, {});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->sites.size(), 3u);
+  auto errors = compress::MeasureSensitivity(
+      b.model(), *plan, RangesOn(b.model(), *plan, b.feeds()), {}, {}, {b.feeds()}, 1);
+  ASSERT_TRUE(errors.ok()) << errors.status().ToString();
+  ASSERT_EQ(errors->size(), 3u);
+  EXPECT_GT((*errors)[0], 5 * (*errors)[1]);
+  EXPECT_GT((*errors)[0], 5 * (*errors)[2]);
+  EXPECT_THAT(compress::Outliers(*errors, 5), ::testing::ElementsAre(0u));
+  EXPECT_TRUE(compress::Outliers({}, 5).empty());
+}
+
+}  // namespace
+}  // namespace supernova::testing

@@ -1,0 +1,186 @@
+// `supernova compress` as a user runs it: a real model (BlazeFace), real photographs for
+// calibration, the QDQ file it writes run by ONNX Runtime, and the errors a user can cause.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ir/tensor_proto.h"
+#include "supernova/tensor_io.h"
+#include "tools/cli_util.h"
+
+namespace supernova::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBlazeFace =
+    std::string(SUPERNOVA_ASSETS_DIR) + "/blazeface/face_detection_front_128x128_barracuda.onnx";
+const std::string kImages = std::string(SUPERNOVA_ASSETS_DIR) + "/images";
+const std::string kOrtModule = SUPERNOVA_ORT_NODE_MODULE;
+
+class CompressCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const std::string& need : {kBlazeFace, kImages + "/person.jpg"})
+      ASSERT_TRUE(fs::exists(need)) << need << " is missing: scripts/fetch_models.sh fetches it";
+    dir_ = fs::temp_directory_path() /
+           ("compress_cli_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+std::vector<Tensor> ReadOutputs(const std::string& dir, size_t n) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < n; ++i) {
+    auto t = ir::ReadTensorFile(dir + "/output_" + std::to_string(i) + ".pb");
+    EXPECT_TRUE(t.ok()) << t.status().ToString();
+    if (t.ok()) out.push_back(*t);
+  }
+  return out;
+}
+
+double MeanAbsDiff(const float* a, const float* b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(a[i]) - b[i]);
+  return s / static_cast<double>(n);
+}
+
+TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
+  const std::string out = Path("blazeface_int8.onnx");
+  CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --calib " + kImages +
+                        " --preprocess signed --threads 1 --runs 2 --json",
+                    "/dev/null");
+  ASSERT_EQ(r.code, 0) << r.text;
+  const auto report = nlohmann::json::parse(r.text);
+  EXPECT_EQ(report["steps"][1]["step"], "int8");
+  EXPECT_GT(report["steps"][1]["quantized_nodes"].get<int>(), 30);  // of 37 convolutions
+  EXPECT_LT(report["file_bytes"]["after"].get<double>(),
+            0.75 * report["file_bytes"]["before"].get<double>());
+  EXPECT_EQ(report["agreement"]["samples"], 1);  // 7 images: one held out
+  EXPECT_GT(report["macs"]["before"].get<double>(), 3e7);
+
+  // One real input, as `run` reads it, for both runtimes.
+  TensorInfo info;
+  info.name = "input:0";
+  info.dtype = DataType::kFloat32;
+  info.rank_known = true;
+  info.dims = {1, 128, 128, 3};
+  auto input = tools::LoadInputFile(kImages + "/person.jpg", info, {"signed", "", false});
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  ASSERT_TRUE(tools::WriteNpy(Path("input.npy"), *input).ok());
+  {
+    std::ofstream raw(Path("input.bin"), std::ios::binary);
+    raw.write(static_cast<const char*>(input->raw_data()),
+              static_cast<std::streamsize>(input->nbytes()));
+    std::ofstream req(Path("request.json"));
+    req << nlohmann::json{
+        {"inputs", {{{"name", "input:0"}, {"dims", info.dims}, {"file", Path("input.bin")}}}},
+        {"out_dir", dir_.string()}};
+  }
+  for (const auto& [model, sub] : {std::pair{out, "int8"}, std::pair{kBlazeFace, "float"}}) {
+    r = Cli("run " + model + " --input input:0=" + Path("input.npy") + " --output-dir " +
+            Path(sub));
+    ASSERT_EQ(r.code, 0) << r.text;
+  }
+  const std::vector<Tensor> ours = ReadOutputs(Path("int8"), 4);
+  const std::vector<Tensor> fp32 = ReadOutputs(Path("float"), 4);
+  ASSERT_EQ(ours.size(), 4u);
+
+  if (!fs::exists(kOrtModule)) GTEST_SKIP() << "ONNX Runtime peer not installed at " << kOrtModule;
+  r = Shell("ORT_NODE_MODULE=" + kOrtModule + " node " + std::string(SUPERNOVA_SOURCE_DIR) +
+            "/tools/reference/ort_run.js " + out + " " + Path("request.json"));
+  ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the QDQ file: " << r.text;
+  // ONNX Runtime runs QDQ with integer kernels and rounds where we compute in float: its
+  // results must be at least as close to ours as int8 is to float, and no further from the
+  // float model than ours.
+  for (size_t i = 0; i < 4; ++i) {
+    std::ifstream f(Path("output_" + std::to_string(i) + ".bin"), std::ios::binary);
+    std::vector<float> ort(static_cast<size_t>(ours[i].numel()));
+    f.read(reinterpret_cast<char*>(ort.data()), static_cast<std::streamsize>(ort.size() * 4));
+    ASSERT_TRUE(f) << "output " << i;
+    const int64_t n = ours[i].numel();
+    const double ort_vs_ours = MeanAbsDiff(ort.data(), ours[i].data<float>(), n);
+    const double ours_vs_float = MeanAbsDiff(ours[i].data<float>(), fp32[i].data<float>(), n);
+    const double ort_vs_float = MeanAbsDiff(ort.data(), fp32[i].data<float>(), n);
+    SCOPED_TRACE("output " + std::to_string(i));
+    EXPECT_GT(ours_vs_float, 0);
+    EXPECT_LE(ort_vs_ours, ours_vs_float);
+    EXPECT_LE(ort_vs_float, 1.5 * ours_vs_float);
+  }
+}
+
+TEST_F(CompressCli, FoldKeepsTheOutputsAndTheSize) {
+  const std::string out = Path("folded.onnx");
+  CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --fold --eval " + kImages +
+                        " --preprocess signed --threads 1 --runs 1 --json",
+                    "/dev/null");
+  ASSERT_EQ(r.code, 0) << r.text;
+  const auto report = nlohmann::json::parse(r.text);
+  EXPECT_EQ(report["agreement"]["samples"], 7);
+  EXPECT_LT(report["agreement"]["max_abs_error"].get<double>(), 1e-3);
+  // Folded channel padding is written back as ConstantOfShape, not as 43 k stored zeros
+  // (which made the file 1.39x larger).
+  EXPECT_LT(report["file_bytes"]["after"].get<double>(),
+            1.05 * report["file_bytes"]["before"].get<double>());
+}
+
+TEST_F(CompressCli, BadInputIsOneLineAndTouchesNothing) {
+  const std::string out = Path("out.onnx");
+  const std::string empty = Path("empty");
+  fs::create_directories(empty);
+  const auto one_line = [](const CliOutput& o) {
+    return o.code == 1 && o.text.find("supernova: error: ") == 0 &&
+           o.text.find('\n') == o.text.size() - 1;
+  };
+  CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --calib " + empty +
+                    " --preprocess signed");
+  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_NE(r.text.find("holds no inputs"), std::string::npos) << r.text;
+
+  r = Cli("compress " + kBlazeFace + " -o " + out + " --int8");
+  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_NE(r.text.find("--calib"), std::string::npos) << r.text;
+
+  // opset 12: one scale per channel needs DequantizeLinear's axis (opset 13).
+  r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --per-channel --calib " + kImages +
+          " --preprocess signed");
+  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_NE(r.text.find("opset 13"), std::string::npos) << r.text;
+
+  // A calibration tensor of the wrong shape.
+  const std::string wrong = Path("wrong");
+  fs::create_directories(wrong);
+  ASSERT_TRUE(tools::WriteNpy(wrong + "/a.npy", Tensor(DataType::kFloat32, {1, 64, 64, 3})).ok());
+  r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --calib " + wrong);
+  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_NE(r.text.find("the model's input is"), std::string::npos) << r.text;
+
+  // The input itself as the output: refused before anything is read or written.
+  const auto size = fs::file_size(kBlazeFace);
+  const auto time = fs::last_write_time(kBlazeFace);
+  r = Cli("compress " + kBlazeFace + " -o " + kBlazeFace + " --fold");
+  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_NE(r.text.find("is the input model"), std::string::npos) << r.text;
+  EXPECT_EQ(fs::file_size(kBlazeFace), size);
+  EXPECT_EQ(fs::last_write_time(kBlazeFace), time);
+
+  r = Cli("compress " + kBlazeFace + " -o " + out);
+  EXPECT_TRUE(one_line(r)) << r.text;
+
+  // Nothing was written, not even a temporary file.
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir_))
+    if (e.is_regular_file()) left.push_back(e.path().filename().string());
+  EXPECT_TRUE(left.empty()) << left.size() << " files left, first " << left[0];
+}
+
+}  // namespace
+}  // namespace supernova::testing
