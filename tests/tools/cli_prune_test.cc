@@ -56,6 +56,24 @@ TEST_F(CliPruneTest, PrunesRecoversAndReports) {
   for (const auto& n : m->graph.nodes) EXPECT_EQ(n.domain, "") << n.Label();
 }
 
+TEST_F(CliPruneTest, CoupledChannelsCanStayWhole) {
+  auto all =
+      Cli("compress " + model_ + " -o " + Path("all.onnx") +
+              " --prune-channels 0.5 --runs 1 --threads 1 --calib " + Path("calib") + " --json",
+          "/dev/null");
+  auto alone = Cli("compress " + model_ + " -o " + Path("alone.onnx") +
+                       " --prune-channels 0.5 --no-prune-coupled --runs 1 --threads 1 --calib " +
+                       Path("calib") + " --json",
+                   "/dev/null");
+  ASSERT_EQ(all.code, 0) << all.text;
+  ASSERT_EQ(alone.code, 0) << alone.text;
+  const auto a = nlohmann::json::parse(all.text)["steps"][0];
+  const auto b = nlohmann::json::parse(alone.text)["steps"][0];
+  EXPECT_EQ(b["coupled"], false);
+  // The classifier's residual Adds couple some convs: left whole, fewer channels go.
+  EXPECT_LT(b["channels"]["before"].get<double>(), a["channels"]["before"].get<double>());
+}
+
 TEST_F(CliPruneTest, BadRatioOrCriterionIsOneLineAndNoFile) {
   const std::string out = Path("pruned.onnx");
   auto ratio = Cli("compress " + model_ + " -o " + out + " --prune-channels 1.5");

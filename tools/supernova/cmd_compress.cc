@@ -65,6 +65,7 @@ struct CompressArgs {
   bool prune = false;  // --prune-channels given
   double prune_ratio = 0;
   std::string prune_criterion = "l1";
+  bool prune_coupled = true;
   InputOptions input;
   std::string eval;
   std::string task = "auto";
@@ -244,8 +245,9 @@ Status Prune(const CompressArgs& args, const std::vector<Feeds>& calib, ir::Mode
   SN_ASSIGN_OR_RETURN(compress::PruneCriterion criterion,
                       compress::ParsePruneCriterion(args.prune_criterion));
   const ir::Model before = out;
-  SN_ASSIGN_OR_RETURN(compress::PruneReport r,
-                      compress::PruneChannels(out.graph, {args.prune_ratio, criterion}));
+  compress::PruneOptions po{args.prune_ratio, criterion};
+  po.coupled = args.prune_coupled;
+  SN_ASSIGN_OR_RETURN(compress::PruneReport r, compress::PruneChannels(out.graph, po));
   kept_channels = r.skipped;
   std::string recovery = "none (no --calib inputs)";
   compress::RecoveryReport done;
@@ -258,6 +260,7 @@ Status Prune(const CompressArgs& args, const std::vector<Feeds>& calib, ir::Mode
   for (const auto& g : r.groups) removed += g.removed;
   steps.push_back({{"step", "prune"},
                    {"ratio", args.prune_ratio},
+                   {"coupled", args.prune_coupled},
                    {"criterion", compress::PruneCriterionName(criterion)},
                    {"groups", r.groups.size()},
                    {"channels", {{"before", r.channels_before}, {"after", r.channels_after}}},
@@ -594,6 +597,9 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
                       "the accuracy (BatchNorm statistics, bias correction)");
   cmd->add_option("--prune-criterion", args->prune_criterion,
                   "filter norm that ranks channels: l1 (default), l2");
+  cmd->add_flag("!--no-prune-coupled", args->prune_coupled,
+                "leave whole the channels that residual Adds couple across several convs: "
+                "fewer MACs saved, less accuracy lost");
   cmd->add_option("--preprocess", args->input.preprocess,
                   "image normalisation as for `run`: raw, unit, signed, imagenet, paddle");
   cmd->add_option("--size", args->input.size, "HxW for image inputs whose model size is dynamic");
