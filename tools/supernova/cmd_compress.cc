@@ -180,13 +180,19 @@ bool SameFile(const std::string& a, const std::string& b) {
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
+// Stored numbers: initializers and the values of Constant nodes (exporters such as
+// paddle2onnx keep every weight in one).
 int64_t ParameterCount(const ir::Graph& g) {
   int64_t n = 0;
   for (const auto& [_, t] : g.initializers) n += t.numel();
+  for (const ir::Node& node : g.nodes)
+    if (node.op_type == "Constant")
+      if (const ir::Attribute* v = node.FindAttr("value");
+          v && v->kind == ir::Attribute::Kind::kTensor)
+        n += v->t.numel();
   return n;
 }
 
-// MACs at the shapes of `sample` (0 when they cannot be resolved statically).
 double Macs(ir::Graph g, const Feeds& sample) {
   std::vector<Shape> shapes;
   for (const std::string& in : g.inputs) {
@@ -486,7 +492,11 @@ Status Compress(const CompressArgs& args) {
   const double size_after = static_cast<double>(bytes.size());
   const double params_before = static_cast<double>(ParameterCount(model.graph));
   const double params_after = static_cast<double>(ParameterCount(out.graph));
-  const double macs_before = Macs(model.graph, eval[0]);
+  // Shapes that flow through Constant nodes and shape arithmetic resolve once constants are
+  // folded: count the original's MACs on its folded form (the same arithmetic).
+  ir::Graph folded = model.graph;
+  SN_RETURN_IF_ERROR(optimizer::Optimize(folded, OptimizationLevel::kBasic));
+  const double macs_before = Macs(folded, eval[0]);
   const double macs_after = Macs(out.graph, eval[0]);
   const int threads =
       args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
