@@ -69,6 +69,8 @@ void PlanBuilder::AddNode(const ir::Node& n) {
   if (op == "Softmax") return Softmax(n);
   if (op == "Transpose") return Transpose(n);
   if (op == "LSTM" || op == "GRU") return Recurrent(n);
+  if (op == "QuantizeLinear") return Quantize(n);
+  if (op == "DequantizeLinear") return Dequantize(n);
   return Unary(n);
 }
 
@@ -146,16 +148,28 @@ void PlanBuilder::Conv(const ir::Node& n) {
     for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   }
   Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
+  // A quantized input and weight make an int8 convolution (see quant_compilers.cc).
+  const std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], m, 0);
+  std::optional<QuantizedDst> qdst;
+  memory::desc dst_md = ConvDst(out);
+  if (q8) {
+    attr.set_output_scales(q8->scales.size() > 1 ? 1 << 1 : 0, q8->scales);
+    if (q8->src_zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {q8->src_zero});
+    qdst = QuantizeAfter(tail, has_sum);
+    if (qdst) dst_md = Retyped(dst_md, qdst->type);
+  }
   attr.set_post_ops(tail.post_ops);
 
   dnnl::convolution_forward::desc d(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-      memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out), g.strides,
-      Minus1(g.dilations), g.pad_begin, g.pad_end);
+      memory::desc(ToDims(x.shape), q8 ? q8->src_type : kF32, FormatTag::any),
+      memory::desc(wdims, q8 ? memory::data_type::s8 : kF32, FormatTag::any), bias_md, dst_md,
+      g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
   dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], pd.src_desc());
-  const int wei = PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
+  const int wei =
+      q8 ? Int8Weight(*q8->weight, Retyped(w_onnx, memory::data_type::s8), pd.weights_desc())
+         : PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
   // The sum post-op adds what dst holds: the residual goes there first, or dst is the
   // residual's own buffer when nothing reads the residual afterwards.
   std::string residual = tail.sum_value;
@@ -164,7 +178,9 @@ void PlanBuilder::Conv(const ir::Node& n) {
     if (Get(residual).shape != out) throw NotMapped("residual shape differs from the output");
   }
   int dst;
-  if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
+  if (qdst) {
+    dst = QuantizedOut(*qdst, out, pd.dst_desc());
+  } else if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
     dst = values_[residual].buffer;
     values_[tail.output] = {out, dst};
   } else {
@@ -173,7 +189,10 @@ void PlanBuilder::Conv(const ir::Node& n) {
   }
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+  if (has_bias)
+    args.push_back(
+        {DNNL_ARG_BIAS, q8 ? ConstantBuffer(Int8Bias(n.inputs[2], q8->scales, m), bias_md)
+                           : ConstantVector(n.inputs[2], m)});
   args.insert(args.end(), tail.args.begin(), tail.args.end());
   AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
@@ -306,7 +325,7 @@ void PlanBuilder::BatchNorm(const ir::Node& n) {
   const int64_t c = x.shape.at(1);
   const auto flags = dnnl::normalization_flags::use_global_stats |
                      dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
-  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, DescOf(x.buffer),
+  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, RealDesc(x.buffer),
                                             n.AttrFloat("epsilon", 1e-5f), flags);
   dnnl::batch_normalization_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
@@ -360,12 +379,16 @@ void PlanBuilder::Pool(const ir::Node& n) {
   const dnnl::algorithm alg = is_max        ? dnnl::algorithm::pooling_max
                               : include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                             : dnnl::algorithm::pooling_avg_exclude_padding;
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, DescOf(x.buffer),
-                                   memory::desc(ToDims(out), kF32, FormatTag::any), g.strides,
-                                   g.kernel, Minus1(g.dilations), g.pad_begin, pr);
+  // Pooling commutes with dequantizing (an affine map with a positive scale): a quantized
+  // input pools as integers and the output keeps its meaning.
+  const memory::desc src_md = DescOf(x.buffer);
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_md,
+                                   memory::desc(ToDims(out), src_md.data_type(), FormatTag::any),
+                                   g.strides, g.kernel, Minus1(g.dilations), g.pad_begin, pr);
   dnnl::pooling_v2_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  if (const Quant* q = QuantOf(x.buffer)) quant_[dst] = *q;
   AddStep(dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
           pd.scratchpad_desc().get_size());
 }
@@ -373,7 +396,7 @@ void PlanBuilder::Pool(const ir::Node& n) {
 void PlanBuilder::Lrn(const ir::Node& n) {
   const Value x = Get(n.inputs[0]);
   dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_inference,
-                            dnnl::algorithm::lrn_across_channels, DescOf(x.buffer),
+                            dnnl::algorithm::lrn_across_channels, RealDesc(x.buffer),
                             n.AttrInt("size", 1), n.AttrFloat("alpha", 1e-4f),
                             n.AttrFloat("beta", 0.75f), n.AttrFloat("bias", 1.f));
   dnnl::lrn_forward::primitive_desc pd(d, Attr(), Engine());
@@ -393,9 +416,9 @@ void PlanBuilder::Unary(const ir::Node& n) {
 void PlanBuilder::EltwiseSteps(const ir::Node& n, const Value& x,
                                const std::vector<Eltwise>& steps) {
   if (steps.empty()) throw NotMapped("no element-wise step");
-  const memory::desc md = DescOf(x.buffer);
+  const memory::desc md = RealDesc(x.buffer);
   const int dst = Out(n.outputs[0], x.shape, md);
-  int src = x.buffer;
+  int src = Convert(x.buffer, md);
   for (const Eltwise& e : steps) {  // later steps work in place on dst
     dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md, e.alpha, e.beta);
     dnnl::eltwise_forward::primitive_desc pd(d, Attr(), Engine());
@@ -453,13 +476,13 @@ void PlanBuilder::Binary(const ir::Node& n) {
   const Value va = Get(a);
   const Value vb = Get(b);
   if (va.shape.size() != r) throw NotMapped("rank");
-  const memory::desc md0 = DescOf(va.buffer);
+  const memory::desc md0 = RealDesc(va.buffer);
   int src1;
   if (sb == out) {
     src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
   } else {
     if (vb.shape.size() == r) {
-      src1 = vb.buffer;
+      src1 = Convert(vb.buffer, RealDesc(vb.buffer));
     } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
       // The constant with leading unit dims.
       src1 = ConstantBuffer(plan_->buffers[vb.buffer].source,
@@ -496,6 +519,14 @@ void PlanBuilder::Concat(const ir::Node& n) {
   out[axis] = 0;
   std::vector<memory::desc> srcs;
   std::vector<int> bufs;
+  // Inputs quantized alike concatenate as integers and the output means what they mean;
+  // any other mix concatenates real numbers.
+  const Quant* q = QuantOf(Get(n.inputs[0]).buffer);
+  const memory::data_type type = DescOf(Get(n.inputs[0]).buffer).data_type();
+  for (const std::string& in : n.inputs) {
+    const Quant* qi = QuantOf(Get(in).buffer);
+    if (!q || !qi || !(*q == *qi) || DescOf(Get(in).buffer).data_type() != type) q = nullptr;
+  }
   for (const std::string& in : n.inputs) {
     const Value v = Get(in);
     if (v.shape.size() != r) throw NotMapped("rank");
@@ -503,15 +534,18 @@ void PlanBuilder::Concat(const ir::Node& n) {
       if (static_cast<int64_t>(i) != axis && v.shape[i] != out[i]) throw NotMapped("shape");
     out[axis] += v.shape[axis];
     if (v.shape[axis] == 0) continue;  // oneDNN rejects empty sources; they add nothing
-    srcs.push_back(DescOf(v.buffer));
-    bufs.push_back(v.buffer);
+    bufs.push_back(q ? v.buffer : Convert(v.buffer, RealDesc(v.buffer)));
+    srcs.push_back(DescOf(bufs.back()));
   }
   if (srcs.empty()) throw NotMapped("all inputs empty");
   dnnl::concat::primitive_desc pd(static_cast<int>(axis), srcs, Engine(), Attr());
   std::vector<std::pair<int, int>> args;
   for (size_t i = 0; i < bufs.size(); ++i)
     args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), bufs[i]});
-  args.push_back({DNNL_ARG_DST, Out(n.outputs[0], out, pd.dst_desc())});
+  const Quant keep = q ? *q : Quant{};
+  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  if (q) quant_[dst] = keep;
+  args.push_back({DNNL_ARG_DST, dst});
   AddStep(dnnl::concat(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
 
@@ -539,7 +573,7 @@ void PlanBuilder::Resize(const ir::Node& n) {
       dnnl::prop_kind::forward_inference,
       p.mode == ops::resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
                                                 : dnnl::algorithm::resampling_linear,
-      DescOf(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
+      RealDesc(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
   dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
@@ -577,7 +611,7 @@ bool PlanBuilder::OneDnnResamples(const ops::resampling::ResizeParams& p, const 
 // of the reference kernel applied to whole channel vectors.
 void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
                               const ops::resampling::ResizeParams& p) {
-  std::optional<FormatTag> tag = TagOf(DescOf(x.buffer));
+  std::optional<FormatTag> tag = TagOf(RealDesc(x.buffer));
   int64_t block = 0;  // channels per pixel vector; 0: all of them (channels-last)
   if (tag == FormatTag::aBcd16b) block = 16;
   if (tag == FormatTag::aBcd8b) block = 8;

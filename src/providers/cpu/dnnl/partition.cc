@@ -1,4 +1,5 @@
 // Which nodes oneDNN takes, and the execution order that keeps them together.
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -43,6 +44,67 @@ bool FloatOfRank(const ir::Graph& g, const std::string& value, size_t lo, size_t
 
 bool ConstantOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
   return i >= n.inputs.size() || n.inputs[i].empty() || g.IsInitializer(n.inputs[i]);
+}
+
+bool AllConstant(const ir::Graph& g, const ir::Node& n) {
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (!ConstantOrAbsent(g, n, i)) return false;
+  return true;
+}
+
+bool IsOnnx(const ir::Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+// A QDQ model's weight: DequantizeLinear of initializers. The region keeps its integers for
+// int8 primitives (quant_compilers.cc), so it counts as a constant.
+bool ConstantDequantize(const ir::Node& n, const ir::Graph& g) {
+  return IsOnnx(n) && n.op_type == "DequantizeLinear" && AllConstant(g, n);
+}
+
+bool ConstantLike(const ir::Graph& g, const std::string& value) {
+  if (g.IsInitializer(value)) return true;
+  for (const ir::Node& n : g.nodes)
+    if (!n.outputs.empty() && n.outputs[0] == value) return ConstantDequantize(n, g);
+  return false;
+}
+
+bool ConstantLikeOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
+  return i >= n.inputs.size() || n.inputs[i].empty() || ConstantLike(g, n.inputs[i]);
+}
+
+// A constant scalar of one of `types` (or absent, when `optional`).
+bool ConstantScalar(const ir::Graph& g, const ir::Node& n, size_t i,
+                    std::initializer_list<DataType> types, bool optional) {
+  if (i >= n.inputs.size() || n.inputs[i].empty()) return optional;
+  if (!g.IsInitializer(n.inputs[i])) return false;
+  const Tensor& t = g.initializers.at(n.inputs[i]);
+  if (t.numel() != 1 || t.rank() > 1) return false;
+  for (DataType d : types)
+    if (t.dtype() == d) return true;
+  return false;
+}
+
+// QuantizeLinear to 8 bits with one constant scale and zero point, and DequantizeLinear of
+// such integers or of a constant (a weight or bias, per channel or not); opset 21's blocked
+// quantization and other integer types stay with the reference kernels.
+bool QdqSupported(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() < 2 || n.HasAttr("block_size") || n.HasAttr("output_dtype")) return false;
+  const std::string& x = n.inputs[0];
+  if (n.op_type == "QuantizeLinear")
+    return FloatOfRank(g, x, 1, 6) && ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
+           ConstantScalar(g, n, 2, {DataType::kUint8, DataType::kInt8}, true);
+  if (!g.IsInitializer(n.inputs[1]) ||
+      g.initializers.at(n.inputs[1]).dtype() != DataType::kFloat32 || !ConstantOrAbsent(g, n, 2))
+    return false;
+  if (g.IsInitializer(x)) {
+    const DataType d = g.initializers.at(x).dtype();
+    return d == DataType::kInt8 || d == DataType::kUint8 || d == DataType::kInt32;
+  }
+  const ir::ValueType* t = g.TypeOf(x);
+  if (!t || (t->dtype != DataType::kUint8 && t->dtype != DataType::kInt8) || !t->dims ||
+      t->dims->empty() || t->dims->size() > 6)
+    return false;
+  return ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
+         ConstantScalar(g, n, 2, {t->dtype}, true);
 }
 
 bool OnlyFirstOutput(const ir::Node& n) {
@@ -171,8 +233,9 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
   const std::string& op = n.op_type;
   const std::string& x = n.inputs[0];
   const std::string& y = n.outputs[0];
+  if (op == "QuantizeLinear" || op == "DequantizeLinear") return onnx && QdqSupported(g, n);
   if (op == "Conv" || op == "FusedConv" || op == "ConvTranspose") {
-    if (n.inputs.size() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantOrAbsent(g, n, 2))
+    if (n.inputs.size() < 2 || !ConstantLike(g, n.inputs[1]) || !ConstantLikeOrAbsent(g, n, 2))
       return false;
     if (op == "ConvTranspose" &&
         (n.HasAttr("output_shape") || n.AttrString("auto_pad", "NOTSET") != "NOTSET"))
@@ -202,7 +265,7 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
   if (op == "MatMul")
     return n.NumInputs() == 2 && FloatOfRank(g, x, 2, 6) && FloatOfRank(g, n.inputs[1], 2, 6);
   if (op == "Gemm") {
-    if (n.NumInputs() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantOrAbsent(g, n, 2))
+    if (n.NumInputs() < 2 || !ConstantLike(g, n.inputs[1]) || !ConstantLikeOrAbsent(g, n, 2))
       return false;
     return FloatOfRank(g, x, 2, 2) && FloatOfRank(g, n.inputs[1], 2, 2);
   }
@@ -267,6 +330,33 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
       if (--pending[c] == 0) ready[ok[c]].insert(c);
   }
   if (order.size() != n) return {};
+  // A weight's DequantizeLinear reads only constants, so it would run first of all and leave
+  // its output to whichever region comes first; placed just before its first reader, it
+  // joins that reader's region, which then sees the weight's integers.
+  std::vector<bool> constant_dq(n), placed(n);
+  for (size_t i = 0; i < n; ++i) constant_dq[i] = ok[i] && ConstantDequantize(g.nodes[i], g);
+  std::vector<size_t> placed_order;
+  placed_order.reserve(n);
+  for (size_t i = 0; i < n; ++i)  // unread ones keep their place at the front
+    if (constant_dq[i] && consumers[i].empty()) {
+      placed_order.push_back(i);
+      placed[i] = true;
+    }
+  for (size_t i : order) {
+    if (constant_dq[i]) continue;
+    for (const std::string& in : g.nodes[i].inputs) {
+      auto it = in.empty() ? producer.end() : producer.find(in);
+      if (it != producer.end() && constant_dq[it->second] && !placed[it->second]) {
+        placed_order.push_back(it->second);
+        placed[it->second] = true;
+      }
+    }
+    placed_order.push_back(i);
+  }
+  for (size_t i = 0; i < n; ++i)  // read only inside bodies (If, Loop): keep them
+    if (constant_dq[i] && !placed[i]) placed_order.insert(placed_order.begin(), i);
+  order = std::move(placed_order);
+
   std::vector<ir::Node> sorted;
   std::vector<bool> sorted_ok;
   sorted.reserve(n);
