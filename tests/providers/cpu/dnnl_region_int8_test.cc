@@ -7,6 +7,7 @@
 // take, that the numbers are still right.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -111,14 +112,24 @@ std::vector<std::string> ProductSourceTypes(const std::string& bytes, const Feed
     std::vector<const ir::Node*> members;
     for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
     cpu::dnnl_ops::Region region(g, members);
+    // A region input that is no graph input gets zeros of its inferred type and shape.
+    std::vector<Tensor> made;
+    made.reserve(region.inputs().size());
     std::vector<const Tensor*> ins;
-    for (const std::string& name : region.inputs())
+    for (const std::string& name : region.inputs()) {
+      const Tensor* t = nullptr;
       for (const auto& [feed, value] : feeds)
-        if (feed == name) ins.push_back(&value);
-    if (ins.size() != region.inputs().size()) {
-      ADD_FAILURE() << "region input is not a graph input";
-      continue;
+        if (feed == name) t = &value;
+      const ir::ValueType* vt = g.TypeOf(name);
+      if (!t && vt && vt->HasStaticShape()) {
+        made.emplace_back(vt->dtype, vt->StaticShape());
+        std::fill_n(static_cast<char*>(made.back().raw_data()), made.back().nbytes(), 0);
+        t = &made.back();
+      }
+      if (!t) ADD_FAILURE() << "no shape for region input " << name;
+      ins.push_back(t);
     }
+    if (std::count(ins.begin(), ins.end(), nullptr)) continue;
     const auto plan = cpu::dnnl_ops::BuildPlan(g, members, region.inputs(), region.outputs(),
                                                g.initializers, ins);
     EXPECT_FALSE(plan->reference) << plan->why;
@@ -147,6 +158,99 @@ TEST(DnnlRegionInt8, ConvReluChainStaysInt8) {
   const Feeds feeds = {{"x", RandomTensor({1, 3, 13, 11}, 11)}};
   ExpectInt8MatchesReference(bytes, feeds, 2.f / 255);
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8"}));
+}
+
+TEST(DnnlRegionInt8, SignedActivationsAndDepthwiseAndGroupedConvs) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 12, 10});
+  std::string v = q.Qdq(x, 2.f / 255, -3, /*int8=*/true);
+  v = q.mb.Op("Relu", {q.Conv(v, 2.f / 255, 8, 8, 3, /*group=*/8)});
+  v = q.Qdq(v, 2.f / 255, 0);
+  v = q.Conv(v, 2.f / 255, 8, 12, 3, /*group=*/4);
+  q.mb.Output(q.Qdq(v, 3.f / 255, 128));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 12, 10}, 12)}};
+  ExpectInt8MatchesReference(bytes, feeds, 3.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"s8", "u8"}));
+}
+
+// A residual block as the quantizer leaves it: the Add reads a quantized branch and the
+// convolution's float result, and the sum is quantized after the Relu.
+TEST(DnnlRegionInt8, ResidualAddReluThenQuantize) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 16, 9, 10});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string a = q.Conv(xq, 2.f / 255, 16, 16, 3);
+  const std::string sum = q.mb.Op("Relu", {q.mb.Op("Add", {a, xq})});
+  q.mb.Output(q.Qdq(sum, 4.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 16, 9, 10}, 13)}};
+  ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
+// Pooling and channel concat of values quantized alike move integers; the results are the
+// reference's exactly.
+TEST(DnnlRegionInt8, MaxPoolAveragePoolAndConcatOnQuantizedValues) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 16, 12, 12});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string c = q.Qdq(q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 16, 16, 1)}), 2.f / 255, 128);
+  const std::string pooled =
+      q.mb.Op("MaxPool", {c},
+              {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1})});
+  q.mb.Output(q.Qdq(pooled, 2.f / 255, 128));
+  q.mb.Output(q.Qdq(q.mb.Op("Concat", {c, xq}, {Int("axis", 1)}), 2.f / 255, 128));
+  q.mb.Output(q.Qdq(q.mb.Op("GlobalAveragePool", {c}), 2.f / 255, 128));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 16, 12, 12}, 14)}};
+  ExpectInt8MatchesReference(bytes, feeds, 2.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
+// A detector's head: the last convolutions' results are not quantized again, and leave the
+// region as float (through a Sigmoid for one of them).
+TEST(DnnlRegionInt8, FloatHeads) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 7, 9});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string f = q.Qdq(q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 8, 16, 3)}), 3.f / 255, 0);
+  q.mb.Output(q.mb.Op("Sigmoid", {q.Conv(f, 3.f / 255, 16, 4, 1)}));
+  q.mb.Output(q.Conv(f, 3.f / 255, 16, 2, 1));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 7, 9}, 15)}};
+  // The heads see the same integers as the reference, so only float rounding differs.
+  ExpectInt8MatchesReference(bytes, feeds, 0.f);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8", "u8"}));
+}
+
+// What the int8 path does not take stays with the reference kernels or with float
+// primitives on dequantized weights, and the results are still the reference's: a scale
+// that is a graph input, 16-bit integers, per-channel activation scales.
+TEST(DnnlRegionInt8, UnsupportedQuantizationStaysRight) {
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    QdqModel q;
+    const std::string x = q.mb.Input("x", {1, 4, 6, 6});
+    std::string s = q.mb.Const("as", Floats({2.f / 255}, {}));
+    std::string z = q.mb.Const("az", supernova::testing::Ints<uint8_t>({128}, {}));
+    std::vector<NamedAttr> attrs;
+    if (variant == 0) s = q.mb.Input("scale", {});
+    if (variant == 1) z = q.mb.Const("az16", supernova::testing::Ints<uint16_t>({32768}, {}));
+    if (variant == 2) {
+      s = q.mb.Const("as4", Floats({2.f / 255, 3.f / 255, 4.f / 255, 5.f / 255}, {4}));
+      z = q.mb.Const("az4", supernova::testing::Ints<uint8_t>({128, 120, 130, 128}, {4}));
+      attrs.push_back(Int("axis", 1));
+    }
+    const std::string xq =
+        q.mb.Op("DequantizeLinear", {q.mb.Op("QuantizeLinear", {x, s, z}, attrs), s, z}, attrs);
+    q.mb.Output(q.Conv(xq, 2.f / 255, 4, 8, 3));
+    const std::string bytes = q.mb.Bytes();
+    Feeds feeds = {{"x", RandomTensor({1, 4, 6, 6}, 16)}};
+    if (variant == 0) feeds.push_back({"scale", Floats({2.f / 255}, {})});
+    ExpectInt8MatchesReference(bytes, feeds, 0.f);
+    EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"f32"}));
+  }
 }
 
 }  // namespace
