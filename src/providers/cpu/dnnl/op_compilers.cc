@@ -147,11 +147,14 @@ void PlanBuilder::Conv(const ir::Node& n) {
     if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
     for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   }
-  Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
-  // A quantized input and weight make an int8 convolution (see quant_compilers.cc).
+  // A quantized input and weight make an int8 convolution (see quant_compilers.cc). Its
+  // result goes channels-last, as oneDNN's int8 kernels write it, so that a residual can be
+  // added by a binary post-op in that layout, which (unlike a sum) lets the result be
+  // quantized on the way out.
   const std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], m, 0);
+  memory::desc dst_md = q8 ? ChannelsLast(out, kF32) : ConvDst(out);
+  Tail tail = CollectTail(n.outputs[0], out, has_sum, po, q8 ? &dst_md : nullptr);
   std::optional<QuantizedDst> qdst;
-  memory::desc dst_md = ConvDst(out);
   if (q8) {
     attr.set_output_scales(q8->scales.size() > 1 ? 1 << 1 : 0, q8->scales);
     if (q8->src_zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {q8->src_zero});
@@ -502,10 +505,18 @@ void PlanBuilder::Binary(const ir::Node& n) {
                 : op == "Div" ? A::binary_div
                 : op == "Max" ? A::binary_max
                               : A::binary_min;
-  dnnl::binary::desc d(alg, md0, DescOf(src1), md0);
-  dnnl::binary::primitive_desc pd(d, Attr(), Engine());
+  // A result only a QuantizeLinear reads is written quantized (a squeeze-and-excitation
+  // product before the next int8 convolution).
+  Tail tail;
+  tail.output = n.outputs[0];
+  tail.last_node = pos_;
+  const std::optional<QuantizedDst> q = QuantizeAfter(tail, false);
+  dnnl::primitive_attr attr = Attr();
+  attr.set_post_ops(tail.post_ops);
+  dnnl::binary::desc d(alg, md0, DescOf(src1), q ? Retyped(md0, q->type) : md0);
+  dnnl::binary::primitive_desc pd(d, attr, Engine());
   const int src0 = In(a, pd.src0_desc());
-  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  const int dst = q ? QuantizedOut(*q, out, pd.dst_desc()) : Out(n.outputs[0], out, pd.dst_desc());
   AddStep(dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}},
           pd.scratchpad_desc().get_size());
 }
@@ -643,10 +654,16 @@ void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
 // times its size, and oneDNN has only reference kernels for some ops on it): keep them in
 // channels-last (the plain layout when there is one channel).
 memory::desc PlanBuilder::ConvDst(const Shape& out) {
-  const int nd = static_cast<int>(out.size());
-  if (out[1] >= 8 || nd < 3 || nd > 5) return memory::desc(ToDims(out), kF32, FormatTag::any);
+  if (out[1] >= 8) return memory::desc(ToDims(out), kF32, FormatTag::any);
+  return ChannelsLast(out, kF32);
+}
+
+// Channels-last for 3 to 5 dims, whatever the primitive likes otherwise.
+memory::desc PlanBuilder::ChannelsLast(const Shape& shape, memory::data_type type) {
+  const int nd = static_cast<int>(shape.size());
+  if (nd < 3 || nd > 5) return memory::desc(ToDims(shape), type, FormatTag::any);
   static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
-  return memory::desc(ToDims(out), kF32, kChannelsLast[nd - 3]);
+  return memory::desc(ToDims(shape), type, kChannelsLast[nd - 3]);
 }
 
 // Plain dims of `shape` with leading unit dims up to `rank`.

@@ -136,7 +136,7 @@ class PlanBuilder {
   static std::optional<FormatTag> TagOf(const memory::desc& md);
   void ComputeLifetimes();
   Tail CollectTail(const std::string& first_output, const Shape& out, bool has_sum,
-                   dnnl::post_ops base);
+                   dnnl::post_ops base, const memory::desc* binary_residual = nullptr);
   const Quant* QuantOf(int buffer) const;
   static memory::desc Retyped(const memory::desc& md, memory::data_type type);
 
@@ -160,6 +160,7 @@ class PlanBuilder {
   static bool OneDnnResamples(const ops::resampling::ResizeParams& p, const Shape& in);
   void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p);
   static memory::desc ConvDst(const Shape& out);
+  static memory::desc ChannelsLast(const Shape& shape, memory::data_type type);
   static memory::desc PlainView(const Shape& shape, size_t rank);
   void MatMul(const ir::Node& n);
   void Gemm(const ir::Node& n);

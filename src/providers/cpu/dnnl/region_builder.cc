@@ -289,8 +289,11 @@ void PlanBuilder::ComputeLifetimes() {
   }
 }
 
+// With `binary_residual` (the destination's layout, which must be concrete), a residual Add
+// becomes a binary post-op reading the residual in that layout, anywhere in the chain.
 PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, const Shape& out,
-                                           bool has_sum, dnnl::post_ops base) {
+                                           bool has_sum, dnnl::post_ops base,
+                                           const memory::desc* binary_residual) {
   Tail t;
   t.post_ops = base;
   t.output = first_output;
@@ -337,6 +340,15 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
         t.post_ops.append_binary(alg, md);
         t.args.push_back(
             {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(*c, md)});
+        taken = true;
+      } else if (!c && op == "Add" && binary_residual) {
+        auto v = values_.find(other);
+        if (v == values_.end() || v->second.shape != out || v->second.integer) break;
+        const memory::desc md = Retyped(*binary_residual, kF32);
+        const int index = t.post_ops.len();
+        t.post_ops.append_binary(dnnl::algorithm::binary_add, md);
+        t.args.push_back({DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1,
+                          Convert(v->second.buffer, md)});
         taken = true;
       } else if (!c && op == "Add" && !has_sum && t.sum_value.empty() && t.post_ops.len() == 0) {
         // A residual: sum adds dst's contents, so it must come before any other post-op.
