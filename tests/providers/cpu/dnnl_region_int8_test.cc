@@ -224,6 +224,26 @@ TEST(DnnlRegionInt8, FloatHeads) {
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8", "u8"}));
 }
 
+TEST(DnnlRegionInt8, MatMulAndGemm) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {2, 5, 16});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  std::vector<float> ws;
+  const std::string w = q.Weight({16, 12}, 1, &ws);
+  q.mb.Output(q.Qdq(q.mb.Op("MatMul", {xq, w}), 3.f / 255, 128));
+  const std::string y = q.mb.Input("y", {3, 16});
+  const std::string yq = q.Qdq(y, 2.f / 255, 120);
+  const std::string wt = q.Weight({12, 16}, 0, &ws);  // [N, K] read transposed
+  const std::string bias = q.Bias(2.f / 255, ws, 12);
+  q.mb.Output(
+      q.Qdq(q.mb.Op("Relu", {q.mb.Op("Gemm", {yq, wt, bias}, {Int("transB", 1)})}), 3.f / 255, 0));
+  q.mb.Output(q.mb.Op("Gemm", {yq, wt, bias}, {Int("transB", 1), Float("alpha", 0.5f)}));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({2, 5, 16}, 17)}, {"y", RandomTensor({3, 16}, 18)}};
+  ExpectInt8MatchesReference(bytes, feeds, 3.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8", "u8"}));
+}
+
 // What the int8 path does not take stays with the reference kernels or with float
 // primitives on dequantized weights, and the results are still the reference's: a scale
 // that is a graph input, 16-bit integers, per-channel activation scales.

@@ -156,8 +156,7 @@ void PlanBuilder::Conv(const ir::Node& n) {
   Tail tail = CollectTail(n.outputs[0], out, has_sum, po, q8 ? &dst_md : nullptr);
   std::optional<QuantizedDst> qdst;
   if (q8) {
-    attr.set_output_scales(q8->scales.size() > 1 ? 1 << 1 : 0, q8->scales);
-    if (q8->src_zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {q8->src_zero});
+    Int8Attr(*q8, 1, &attr);
     qdst = QuantizeAfter(tail, has_sum);
     if (qdst) dst_md = Retyped(dst_md, qdst->type);
   }
@@ -696,18 +695,36 @@ void PlanBuilder::MatMul(const ir::Node& n) {
   const memory::desc src_view = flatten ? PlainDesc({rows, k}) : va;
   const memory::desc dst_view = flatten ? PlainDesc({rows, nn}) : PlainDesc(out);
   const bool constant_b = Constant(n.inputs[1]) != nullptr;
+  // A quantized activation times a 2-D quantized weight (scales per column) runs in int8.
+  const std::optional<Int8Operands> q8 =
+      sb.size() == 2 ? Int8Inputs(Get(n.inputs[0]), n.inputs[1], nn, 1) : std::nullopt;
+  const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
   const memory::desc wei_md =
-      constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), kF32, FormatTag::any)
-                 : vb;
-  dnnl::matmul::desc d(src_view, wei_md, dst_view);
-  dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
-  const int src = In(n.inputs[0], PlainDesc(sa));
-  const int wei = constant_b
-                      ? PackedConstant(n.inputs[1], flatten ? PlainDesc(sb) : vb, pd.weights_desc())
-                      : In(n.inputs[1], PlainDesc(sb));
-  const int dst = Out(n.outputs[0], out, PlainDesc(out));
-  std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_view},
-                                                     {DNNL_ARG_DST, dst_view}};
+      constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), wt, FormatTag::any) : vb;
+  Tail tail;
+  tail.output = n.outputs[0];
+  tail.last_node = pos_;
+  dnnl::primitive_attr attr = Attr();
+  std::optional<QuantizedDst> qdst;
+  memory::desc src_md = src_view, dst_md = dst_view;
+  if (q8) {
+    Int8Attr(*q8, static_cast<int>(dst_view.dims().size()) - 1, &attr);
+    qdst = QuantizeAfter(tail, false);
+    attr.set_post_ops(tail.post_ops);
+    src_md = Retyped(src_view, q8->src_type);
+    if (qdst) dst_md = Retyped(dst_view, qdst->type);
+  }
+  dnnl::matmul::desc d(src_md, wei_md, dst_md);
+  dnnl::matmul::primitive_desc pd(d, attr, Engine());
+  const int src = In(n.inputs[0], q8 ? Retyped(PlainDesc(sa), q8->src_type) : PlainDesc(sa));
+  const memory::desc b_onnx = flatten ? PlainDesc(sb) : vb;
+  const int wei = q8           ? Int8Weight(*q8->weight, Retyped(b_onnx, wt), pd.weights_desc())
+                  : constant_b ? PackedConstant(n.inputs[1], b_onnx, pd.weights_desc())
+                               : In(n.inputs[1], PlainDesc(sb));
+  const int dst = qdst ? QuantizedOut(*qdst, out, Retyped(PlainDesc(out), qdst->type))
+                       : Out(n.outputs[0], out, PlainDesc(out));
+  std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_md},
+                                                     {DNNL_ARG_DST, dst_md}};
   if (!constant_b) views.push_back({DNNL_ARG_WEIGHTS, vb});
   AddStep(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}},
           pd.scratchpad_desc().get_size(), std::move(views));
@@ -716,7 +733,8 @@ void PlanBuilder::MatMul(const ir::Node& n) {
 // Gemm: Y = alpha * A' B' + beta * C with C a constant broadcast to [M, N] (folded into a
 // bias of [1, N] or [M, N]).
 void PlanBuilder::Gemm(const ir::Node& n) {
-  const Shape sa = Get(n.inputs[0]).shape;
+  const Value x = Get(n.inputs[0]);
+  const Shape sa = x.shape;
   const Tensor* b = Constant(n.inputs[1]);
   if (sa.size() != 2 || !b || b->rank() != 2 || b->dtype() != DataType::kFloat32)
     throw NotMapped("Gemm operands");
@@ -725,9 +743,15 @@ void PlanBuilder::Gemm(const ir::Node& n) {
   const int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
   const int64_t nn = tb ? b->dim(0) : b->dim(1);
   if ((tb ? b->dim(1) : b->dim(0)) != k) throw NotMapped("inner dims differ");
+  // Quantized A and B (scales per output column) run in int8; alpha joins the scales.
+  std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], nn, tb ? 0 : 1);
+  if (q8)
+    for (float& s : q8->scales) s *= alpha;
+  const memory::data_type at = q8 ? q8->src_type : kF32;
+  const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
   // A^T and B^T are the stored bytes read with swapped strides.
-  const memory::desc a_md({m, k}, kF32, ta ? FormatTag::ba : FormatTag::ab);
-  const memory::desc b_md({k, nn}, kF32, tb ? FormatTag::ba : FormatTag::ab);
+  const memory::desc a_md({m, k}, at, ta ? FormatTag::ba : FormatTag::ab);
+  const memory::desc b_md({k, nn}, wt, tb ? FormatTag::ba : FormatTag::ab);
   memory::desc bias_md;
   Tensor bias;
   if (n.inputs.size() > 2 && !n.inputs[2].empty() && beta != 0.f) {
@@ -744,19 +768,32 @@ void PlanBuilder::Gemm(const ir::Node& n) {
     bias = Tensor(DataType::kFloat32, {rows, nn});
     float* dst = bias.data<float>();
     const float* src = c->data<float>();
+    // In int8 the bias joins the integer sums, before the scales (see Int8Bias).
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < nn; ++j)
-        dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)];
+        dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)] /
+                          (q8 ? q8->scales[q8->scales.size() == 1 ? 0 : j] / alpha : 1.f);
     bias_md = PlainDesc(bias.shape());
   }
   dnnl::primitive_attr attr = Attr();
-  if (alpha != 1.f) attr.set_output_scales(0, {alpha});
-  dnnl::matmul::desc d(a_md, memory::desc({k, nn}, kF32, FormatTag::any), bias_md,
-                       PlainDesc({m, nn}));
+  Tail tail;
+  tail.output = n.outputs[0];
+  tail.last_node = pos_;
+  std::optional<QuantizedDst> qdst;
+  if (q8) {
+    Int8Attr(*q8, 1, &attr);
+    qdst = QuantizeAfter(tail, false);
+    attr.set_post_ops(tail.post_ops);
+  } else if (alpha != 1.f) {
+    attr.set_output_scales(0, {alpha});
+  }
+  const memory::desc dst_md = qdst ? Retyped(PlainDesc({m, nn}), qdst->type) : PlainDesc({m, nn});
+  dnnl::matmul::desc d(a_md, memory::desc({k, nn}, wt, FormatTag::any), bias_md, dst_md);
   dnnl::matmul::primitive_desc pd(d, attr, Engine());
-  const int src = In(n.inputs[0], PlainDesc(sa));
-  const int wei = PackedConstant(n.inputs[1], b_md, pd.weights_desc());
-  const int dst = Out(n.outputs[0], {m, nn}, PlainDesc({m, nn}));
+  const int src = In(n.inputs[0], Retyped(PlainDesc(sa), at));
+  const int wei = q8 ? Int8Weight(*q8->weight, b_md, pd.weights_desc())
+                     : PackedConstant(n.inputs[1], b_md, pd.weights_desc());
+  const int dst = qdst ? QuantizedOut(*qdst, {m, nn}, dst_md) : Out(n.outputs[0], {m, nn}, dst_md);
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   if (bias.defined()) {

@@ -172,6 +172,7 @@ class PlanBuilder {
   void Dequantize(const ir::Node& n);
   std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
                                          int64_t axis) const;
+  static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
   std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum);
   Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;
   int Int8Weight(const QuantConstant& w, const memory::desc& md, const memory::desc& packed_md);

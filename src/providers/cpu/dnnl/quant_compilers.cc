@@ -134,6 +134,13 @@ std::optional<PlanBuilder::Int8Operands> PlanBuilder::Int8Inputs(const Value& x,
   return r;
 }
 
+// The attributes of an int8 product: output scales (per channel along `channel_dim` of the
+// destination when the weight has several) and the source's zero point.
+void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr) {
+  attr->set_output_scales(q8.scales.size() > 1 ? 1 << channel_dim : 0, q8.scales);
+  if (q8.src_zero != 0) attr->set_zero_points(DNNL_ARG_SRC, 0, {q8.src_zero});
+}
+
 // When the tail's result is read by one QuantizeLinear alone, the primitive writes the
 // quantized values itself: a last post-op divides by the scale and adds the zero point, and
 // the conversion to 8 bits rounds and saturates. A sum post-op would add the destination's
