@@ -330,31 +330,32 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
       if (--pending[c] == 0) ready[ok[c]].insert(c);
   }
   if (order.size() != n) return {};
-  // A weight's DequantizeLinear reads only constants, so it would run first of all and leave
-  // its output to whichever region comes first; placed just before its first reader, it
-  // joins that reader's region, which then sees the weight's integers.
-  std::vector<bool> constant_dq(n), placed(n);
-  for (size_t i = 0; i < n; ++i) constant_dq[i] = ok[i] && ConstantDequantize(g.nodes[i], g);
-  std::vector<size_t> placed_order;
-  placed_order.reserve(n);
-  for (size_t i = 0; i < n; ++i)  // unread ones keep their place at the front
-    if (constant_dq[i] && consumers[i].empty()) {
-      placed_order.push_back(i);
-      placed[i] = true;
-    }
-  for (size_t i : order) {
-    if (constant_dq[i]) continue;
+  // DequantizeLinear emits nothing in a region (quant_compilers.cc), but it is ready early: a
+  // weight's reads only constants and would run first of all, an activation's right after its
+  // QuantizeLinear, and either could end up in another region than its reader, which would
+  // then see floats instead of the integers. Each goes just before its first reader instead
+  // (one that no node reads directly keeps its place).
+  std::vector<bool> deferred(n), read(n), placed(n);
+  for (size_t i = 0; i < n; ++i)
+    deferred[i] = ok[i] && IsOnnx(g.nodes[i]) && g.nodes[i].op_type == "DequantizeLinear";
+  for (size_t i = 0; i < n; ++i)
     for (const std::string& in : g.nodes[i].inputs) {
       auto it = in.empty() ? producer.end() : producer.find(in);
-      if (it != producer.end() && constant_dq[it->second] && !placed[it->second]) {
+      if (it != producer.end()) read[it->second] = true;
+    }
+  std::vector<size_t> placed_order;
+  placed_order.reserve(n);
+  for (size_t i : order) {
+    if (deferred[i] && read[i]) continue;
+    for (const std::string& in : g.nodes[i].inputs) {
+      auto it = in.empty() ? producer.end() : producer.find(in);
+      if (it != producer.end() && deferred[it->second] && !placed[it->second]) {
         placed_order.push_back(it->second);
         placed[it->second] = true;
       }
     }
     placed_order.push_back(i);
   }
-  for (size_t i = 0; i < n; ++i)  // read only inside bodies (If, Loop): keep them
-    if (constant_dq[i] && !placed[i]) placed_order.insert(placed_order.begin(), i);
   order = std::move(placed_order);
 
   std::vector<ir::Node> sorted;
