@@ -244,6 +244,30 @@ TEST(DnnlRegionInt8, MatMulAndGemm) {
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8", "u8"}));
 }
 
+// A QuantizeLinear's integers read outside the region (here: returned by the graph) leave it
+// as they are, not rescaled.
+TEST(DnnlRegionInt8, IntegersLeaveTheRegionUnchanged) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 6, 7});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string s = q.mb.Const("ys", Floats({3.f / 255}, {}));
+  const std::string z = q.mb.Const("yz", supernova::testing::Ints<uint8_t>({10}, {}));
+  const std::string yq =
+      q.mb.Op("QuantizeLinear", {q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 8, 8, 3)}), s, z});
+  q.mb.Output(yq);
+  q.mb.Output(q.Conv(q.mb.Op("DequantizeLinear", {yq, s, z}), 3.f / 255, 8, 4, 1));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 6, 7}, 19)}};
+  auto expected = RunModel(bytes, "cpu_reference", feeds);
+  auto actual = RunModel(bytes, "cpu", feeds);
+  ASSERT_TRUE(expected.ok() && actual.ok());
+  ASSERT_EQ((*actual)[0].dtype(), DataType::kUint8);
+  const std::vector<double> e = Values((*expected)[0]), a = Values((*actual)[0]);
+  ASSERT_EQ(a.size(), e.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_LE(std::fabs(a[i] - e[i]), 1.0) << "element " << i;
+  EXPECT_TRUE(TensorsNear((*expected)[1], (*actual)[1], 1e-4, 1e-4));
+}
+
 // What the int8 path does not take stays with the reference kernels or with float
 // primitives on dequantized weights, and the results are still the reference's: a scale
 // that is a graph input, 16-bit integers, per-channel activation scales.

@@ -75,6 +75,8 @@ void PlanBuilder::Finish(const std::vector<std::string>& outputs) {
     out.index = static_cast<int>(j);
     out.shape = v.shape;
     const int ob = NewBuffer(std::move(out));
+    // Integers leave as they are: the copy means what the original means.
+    if (const Quant* q = QuantOf(v.buffer); q && v.integer) quant_[ob] = *q;
     AddReorder(v.buffer, ob);
   }
   ComputeLifetimes();
