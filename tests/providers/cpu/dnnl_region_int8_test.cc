@@ -268,6 +268,22 @@ TEST(DnnlRegionInt8, IntegersLeaveTheRegionUnchanged) {
   EXPECT_TRUE(TensorsNear((*expected)[1], (*actual)[1], 1e-4, 1e-4));
 }
 
+TEST(DnnlRegionInt8, ConvTranspose) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 16, 5, 6});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  std::vector<float> ws;
+  const std::string w = q.Weight({16, 12, 3, 3}, 1, &ws);  // [C, M, k, k], scales along M
+  const std::string y = q.mb.Op(
+      "ConvTranspose", {xq, w, q.Bias(2.f / 255, ws, 12)},
+      {Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1}), Ints("output_padding", {1, 1})});
+  q.mb.Output(q.Qdq(q.mb.Op("Relu", {y}), 3.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 16, 5, 6}, 20)}};
+  ExpectInt8MatchesReference(bytes, feeds, 3.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
 // What the int8 path does not take stays with the reference kernels or with float
 // primitives on dequantized weights, and the results are still the reference's: a scale
 // that is a graph input, 16-bit integers, per-channel activation scales.

@@ -255,21 +255,32 @@ void PlanBuilder::ConvTranspose(const ir::Node& n) {
     onnx_tag = kGroupSwapped[sd - 1];
   }
   const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
+  // Quantized input and weight (scales per output channel, W's axis 1; one group) run in
+  // int8, with a float result.
+  const std::optional<Int8Operands> q8 =
+      group == 1 ? Int8Inputs(x, n.inputs[1], m, 1) : std::nullopt;
+  const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
   dnnl::deconvolution_forward::desc d(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-      memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out),
+      memory::desc(ToDims(x.shape), q8 ? q8->src_type : kF32, FormatTag::any),
+      memory::desc(wdims, wt, FormatTag::any), bias_md, ConvDst(out),
       memory::dims(strides.begin(), strides.end()), Minus1(dil), pl, pr);
   // No post-ops: oneDNN 2.6's deconvolutions run them per element (a binary add made one
   // 50x slower), so what follows a ConvTranspose stays a primitive of its own.
-  dnnl::deconvolution_forward::primitive_desc pd(d, Attr(), Engine());
+  dnnl::primitive_attr attr = Attr();
+  if (q8) Int8Attr(*q8, 1, &attr);
+  dnnl::deconvolution_forward::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], pd.src_desc());
-  const int wei =
-      PackedConstant(n.inputs[1], memory::desc(wdims, kF32, onnx_tag), pd.weights_desc());
+  const memory::desc w_onnx(wdims, wt, onnx_tag);
+  const int wei = q8 ? Int8Weight(*q8->weight, w_onnx, pd.weights_desc())
+                     : PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+  if (has_bias)
+    args.push_back(
+        {DNNL_ARG_BIAS, q8 ? ConstantBuffer(Int8Bias(n.inputs[2], q8->scales, m), bias_md)
+                           : ConstantVector(n.inputs[2], m)});
   AddStep(dnnl::deconvolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
 
