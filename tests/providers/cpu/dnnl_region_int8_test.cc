@@ -77,9 +77,9 @@ class QdqModel {
 
   // A quantized Conv of `x` (already DQ'd, quantized with x_scale): k x k, pads k / 2.
   std::string Conv(const std::string& x, float x_scale, int64_t c, int64_t m, int64_t k,
-                   int64_t group = 1) {
+                   int64_t group = 1, bool per_tensor = false) {
     std::vector<float> ws;
-    const std::string w = Weight({m, c / group, k, k}, 0, &ws);
+    const std::string w = Weight({m, c / group, k, k}, per_tensor ? -1 : 0, &ws);
     std::vector<NamedAttr> attrs = {Ints("pads", {k / 2, k / 2, k / 2, k / 2})};
     if (group != 1) attrs.push_back(Int("group", group));
     return mb.Op("Conv", {x, w, Bias(x_scale, ws, m)}, std::move(attrs));
@@ -160,13 +160,13 @@ TEST(DnnlRegionInt8, ConvReluChainStaysInt8) {
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8"}));
 }
 
-TEST(DnnlRegionInt8, SignedActivationsAndDepthwiseAndGroupedConvs) {
+TEST(DnnlRegionInt8, SignedActivationsDepthwiseAndGroupedConvsPerTensorWeight) {
   QdqModel q;
   const std::string x = q.mb.Input("x", {1, 8, 12, 10});
   std::string v = q.Qdq(x, 2.f / 255, -3, /*int8=*/true);
   v = q.mb.Op("Relu", {q.Conv(v, 2.f / 255, 8, 8, 3, /*group=*/8)});
   v = q.Qdq(v, 2.f / 255, 0);
-  v = q.Conv(v, 2.f / 255, 8, 12, 3, /*group=*/4);
+  v = q.Conv(v, 2.f / 255, 8, 12, 3, /*group=*/4, /*per_tensor=*/true);
   q.mb.Output(q.Qdq(v, 3.f / 255, 128));
   const std::string bytes = q.mb.Bytes();
   const Feeds feeds = {{"x", RandomTensor({1, 8, 12, 10}, 12)}};
