@@ -298,11 +298,13 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
   // cluster into long runs, and unsupported side work (shape arithmetic, say) runs before a
   // region starts instead of splitting it.
   std::vector<std::vector<size_t>> consumers(n);
+  std::vector<std::vector<std::string>> reads_of(n);
   std::vector<int> pending(n, 0);
   for (size_t i = 0; i < n; ++i) {
     std::unordered_set<size_t> seen;
     // A node with bodies (If, Loop, Scan) also depends on what its bodies read from here.
-    std::vector<std::string> reads = g.nodes[i].inputs;
+    std::vector<std::string>& reads = reads_of[i];
+    reads = g.nodes[i].inputs;
     std::unordered_set<std::string> captured;
     ir::CollectSubgraphReads(g.nodes[i], &captured);
     reads.insert(reads.end(), captured.begin(), captured.end());
@@ -333,21 +335,17 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
   // DequantizeLinear emits nothing in a region (quant_compilers.cc), but it is ready early: a
   // weight's reads only constants and would run first of all, an activation's right after its
   // QuantizeLinear, and either could end up in another region than its reader, which would
-  // then see floats instead of the integers. Each goes just before its first reader instead
-  // (one that no node reads directly keeps its place).
-  std::vector<bool> deferred(n), read(n), placed(n);
+  // then see floats instead of the integers. Each goes just before its first reader (a body
+  // that reads it counts) instead; one that no node reads keeps its place.
+  std::vector<bool> deferred(n), placed(n);
   for (size_t i = 0; i < n; ++i)
-    deferred[i] = ok[i] && IsOnnx(g.nodes[i]) && g.nodes[i].op_type == "DequantizeLinear";
-  for (size_t i = 0; i < n; ++i)
-    for (const std::string& in : g.nodes[i].inputs) {
-      auto it = in.empty() ? producer.end() : producer.find(in);
-      if (it != producer.end()) read[it->second] = true;
-    }
+    deferred[i] = ok[i] && IsOnnx(g.nodes[i]) && g.nodes[i].op_type == "DequantizeLinear" &&
+                  !consumers[i].empty();
   std::vector<size_t> placed_order;
   placed_order.reserve(n);
   for (size_t i : order) {
-    if (deferred[i] && read[i]) continue;
-    for (const std::string& in : g.nodes[i].inputs) {
+    if (deferred[i]) continue;
+    for (const std::string& in : reads_of[i]) {
       auto it = in.empty() ? producer.end() : producer.find(in);
       if (it != producer.end() && deferred[it->second] && !placed[it->second]) {
         placed_order.push_back(it->second);
