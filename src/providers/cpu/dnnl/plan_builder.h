@@ -1,7 +1,8 @@
-// The compiler of a region's plan (region_builder.h), in three parts: the plan machinery in
-// region_builder.cc (values and the buffers holding them, layout conversions, post-op fusion,
-// lifetimes, outputs), one compiler per op type in op_compilers.cc (one oneDNN primitive, or
-// two, per node; or a step of our own), and the int8 side of QDQ models in quant_compilers.cc.
+// The compiler of a region's plan (region_builder.h): the plan machinery in region_builder.cc
+// (values and the buffers holding them, layout conversions, post-op fusion, lifetimes,
+// outputs), one compiler per op type in op_compilers.cc (one oneDNN primitive, or two, per
+// node; or a step of our own), the matmul-based ones in matmul_compilers.cc, the recurrent
+// ones in recurrent_compiler.cc, and the int8 side of QDQ models in quant_compilers.cc.
 #pragma once
 
 #include <map>
@@ -161,7 +162,7 @@ class PlanBuilder {
   void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p);
   static memory::desc ConvDst(const Shape& out);
   static memory::desc ChannelsLast(const Shape& shape, memory::data_type type);
-  static memory::desc PlainView(const Shape& shape, size_t rank);
+  static memory::desc PlainView(const Shape& shape, size_t rank);  // matmul_compilers.cc
   void MatMul(const ir::Node& n);
   void Gemm(const ir::Node& n);
   void Softmax(const ir::Node& n);
