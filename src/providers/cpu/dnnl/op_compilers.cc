@@ -69,6 +69,7 @@ void PlanBuilder::AddNode(const ir::Node& n) {
   if (op == "Softmax") return Softmax(n);
   if (op == "Transpose") return Transpose(n);
   if (op == "LSTM" || op == "GRU") return Recurrent(n);
+  if (op == "Pad") return Pad(n);
   if (op == "QuantizeLinear") return Quantize(n);
   if (op == "DequantizeLinear") return Dequantize(n);
   return Unary(n);
@@ -674,6 +675,50 @@ memory::desc PlanBuilder::ChannelsLast(const Shape& shape, memory::data_type typ
   if (nd < 3 || nd > 5) return memory::desc(ToDims(shape), type, FormatTag::any);
   static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
   return memory::desc(ToDims(shape), type, kChannelsLast[nd - 3]);
+}
+
+// Pad with a constant (partition.cc admits no other mode and no cropping): the output is
+// filled with the constant and the input copied into its interior, a sub-memory of the
+// output's channels-last layout (a channel block would not start at every channel offset).
+void PlanBuilder::Pad(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  const size_t r = x.shape.size();
+  std::vector<int64_t> pads;
+  float value = n.AttrFloat("value", 0.f);
+  if (graph_.Opset() >= 11) {
+    const Tensor* p = Constant(n.inputs.at(1));
+    if (!p || p->dtype() != DataType::kInt64) throw NotMapped("pads");
+    pads.assign(p->data<int64_t>(), p->data<int64_t>() + p->numel());
+    const Tensor* v = n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
+    if (n.inputs.size() > 2 && !n.inputs[2].empty() && (!v || v->dtype() != DataType::kFloat32))
+      throw NotMapped("constant_value");
+    value = v ? v->data<float>()[0] : 0.f;
+  } else {
+    pads = n.AttrInts("pads");
+  }
+  if (pads.size() != 2 * r) throw NotMapped("pads");
+  Shape out = x.shape;
+  memory::dims offsets(r);
+  for (size_t i = 0; i < r; ++i) {
+    if (pads[i] < 0 || pads[i + r] < 0) throw NotMapped("negative pads");
+    offsets[i] = pads[i];
+    out[i] += pads[i] + pads[i + r];
+  }
+  const memory::desc md = ChannelsLast(out, kF32);
+  if (!TagOf(md)) throw NotMapped("rank");
+  const memory::desc interior = md.submemory_desc(ToDims(x.shape), offsets);
+  const int src = Convert(x.buffer, memory::desc(ToDims(x.shape), kF32, *TagOf(md)));
+  const int dst = Out(n.outputs[0], out, md);
+  const size_t count = md.get_size() / sizeof(float);
+  AddHostStep(
+      [count, value](const std::unordered_map<int, memory>& args, int) {
+        float* p = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
+        std::fill(p, p + count, value);
+      },
+      {{DNNL_ARG_DST, dst}});
+  dnnl::reorder::primitive_desc pd(Engine(), DescOf(src), Engine(), interior, Attr());
+  AddStep(dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}},
+          pd.scratchpad_desc().get_size(), {{DNNL_ARG_TO, interior}});
 }
 
 // Softmax over one axis (opset 13), or over the last axis in the older flattening form.

@@ -83,6 +83,10 @@ bool ConstantScalar(const ir::Graph& g, const ir::Node& n, size_t i,
   return false;
 }
 
+bool ConstantScalarOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
+  return ConstantScalar(g, n, i, {DataType::kFloat32}, true);
+}
+
 // QuantizeLinear to 8 bits with one constant scale and zero point, and DequantizeLinear of
 // such integers or of a constant (a weight or bias, per channel or not); opset 21's blocked
 // quantization and other integer types stay with the reference kernels.
@@ -281,6 +285,20 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
     return FloatOfRank(g, y, 1, 6);
   }
   if (op == "Resize" || op == "Upsample") return ResizeSupported(g, n);
+  if (op == "Pad") {  // constant mode, constant pads and value, no axes (opset 18)
+    if (n.AttrString("mode", "constant") != "constant" || n.inputs.size() > 3) return false;
+    std::vector<int64_t> pads = n.AttrInts("pads");
+    if (g.Opset() >= 11) {
+      if (n.inputs.size() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantScalarOrAbsent(g, n, 2))
+        return false;
+      const Tensor& p = g.initializers.at(n.inputs[1]);
+      if (p.dtype() != DataType::kInt64) return false;
+      pads.assign(p.data<int64_t>(), p.data<int64_t>() + p.numel());
+    }
+    for (int64_t p : pads)
+      if (p < 0) return false;  // cropping: the reference kernel
+    return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
+  }
   if (op == "Transpose") return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
   return false;
 }

@@ -166,6 +166,7 @@ class PlanBuilder {
   void MatMul(const ir::Node& n);
   void Gemm(const ir::Node& n);
   void Softmax(const ir::Node& n);
+  void Pad(const ir::Node& n);
   void Recurrent(const ir::Node& n);  // recurrent_compiler.cc
 
   // The int8 side (quant_compilers.cc).
