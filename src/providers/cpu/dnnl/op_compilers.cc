@@ -140,21 +140,32 @@ void PlanBuilder::Conv(const ir::Node& n) {
   const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
 
   dnnl::primitive_attr attr = Attr();
-  dnnl::post_ops po;
-  const bool has_sum = n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
-  if (has_sum) po.append_sum(1.f);
-  if (n.op_type == "FusedConv") {
-    const std::optional<ops::Activation> act = ops::FusedActivation(n);
-    if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
-    for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-  }
   // A quantized input and weight make an int8 convolution (see quant_compilers.cc). Its
   // result goes channels-last, as oneDNN's int8 kernels write it, so that a residual can be
   // added by a binary post-op in that layout, which (unlike a sum) lets the result be
   // quantized on the way out.
   const std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], m, 0);
   memory::desc dst_md = q8 ? ChannelsLast(out, kF32) : ConvDst(out);
+  dnnl::post_ops po;
+  std::vector<std::pair<int, int>> residual_args;
+  const bool fused_residual =
+      n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
+  // The sum adds in place, which is faster where the result stays float; a binary add lets
+  // a QuantizeLinear that alone reads the result join the convolution.
+  const bool binary_residual = fused_residual && q8 && OnlyReaderQuantizes(n.outputs[0]);
+  const bool has_sum = fused_residual && !binary_residual;
+  if (has_sum) po.append_sum(1.f);
+  if (binary_residual) {
+    if (Get(n.inputs[3]).shape != out) throw NotMapped("residual shape differs from the output");
+    AddResidual(n.inputs[3], dst_md, &po, &residual_args);
+  }
+  if (n.op_type == "FusedConv") {
+    const std::optional<ops::Activation> act = ops::FusedActivation(n);
+    if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
+    for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+  }
   Tail tail = CollectTail(n.outputs[0], out, has_sum, po, q8 ? &dst_md : nullptr);
+  tail.args.insert(tail.args.begin(), residual_args.begin(), residual_args.end());
   std::optional<QuantizedDst> qdst;
   if (q8) {
     Int8Attr(*q8, 1, &attr);

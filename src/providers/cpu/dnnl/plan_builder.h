@@ -138,6 +138,8 @@ class PlanBuilder {
   void ComputeLifetimes();
   Tail CollectTail(const std::string& first_output, const Shape& out, bool has_sum,
                    dnnl::post_ops base, const memory::desc* binary_residual = nullptr);
+  void AddResidual(const std::string& residual, const memory::desc& layout, dnnl::post_ops* po,
+                   std::vector<std::pair<int, int>>* args);
   const Quant* QuantOf(int buffer) const;
   static memory::desc Retyped(const memory::desc& md, memory::data_type type);
 
@@ -174,6 +176,7 @@ class PlanBuilder {
   void Dequantize(const ir::Node& n);
   std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
                                          int64_t axis) const;
+  bool OnlyReaderQuantizes(const std::string& value);
   static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
   std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum);
   Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;

@@ -134,6 +134,17 @@ std::optional<PlanBuilder::Int8Operands> PlanBuilder::Int8Inputs(const Value& x,
   return r;
 }
 
+// Whether `value`'s one reader is a QuantizeLinear (in this region).
+bool PlanBuilder::OnlyReaderQuantizes(const std::string& value) {
+  if (uses_[value] != 1 || outputs_.count(value)) return false;
+  for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
+    const ir::Node& n = *nodes_[j];
+    if (std::find(n.inputs.begin(), n.inputs.end(), value) != n.inputs.end())
+      return n.op_type == "QuantizeLinear" && n.inputs[0] == value;
+  }
+  return false;
+}
+
 // The attributes of an int8 product: output scales (per channel along `channel_dim` of the
 // destination when the weight has several) and the source's zero point.
 void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr) {

@@ -346,11 +346,7 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
       } else if (!c && op == "Add" && binary_residual) {
         auto v = values_.find(other);
         if (v == values_.end() || v->second.shape != out || v->second.integer) break;
-        const memory::desc md = Retyped(*binary_residual, kF32);
-        const int index = t.post_ops.len();
-        t.post_ops.append_binary(dnnl::algorithm::binary_add, md);
-        t.args.push_back({DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1,
-                          Convert(v->second.buffer, md)});
+        AddResidual(other, *binary_residual, &t.post_ops, &t.args);
         taken = true;
       } else if (!c && op == "Add" && !has_sum && t.sum_value.empty() && t.post_ops.len() == 0) {
         // A residual: sum adds dst's contents, so it must come before any other post-op.
@@ -372,6 +368,18 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
     t.last_node = j;
   }
   return t;
+}
+
+// Appends `residual` (a value of the primitive's output shape) as a binary add post-op read
+// in `layout` as float. (A quantized residual's integers as a u8 operand, dequantized by
+// linear post-ops around the add, came out saturated from oneDNN 2.6's int8 convolution.)
+void PlanBuilder::AddResidual(const std::string& residual, const memory::desc& layout,
+                              dnnl::post_ops* po, std::vector<std::pair<int, int>>* args) {
+  const memory::desc md = Retyped(layout, kF32);
+  const int index = po->len();
+  po->append_binary(dnnl::algorithm::binary_add, md);
+  args->push_back(
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, Convert(Get(residual).buffer, md)});
 }
 
 const PlanBuilder::Quant* PlanBuilder::QuantOf(int buffer) const {
