@@ -6,8 +6,10 @@
 // Left alone: nodes producing a graph output or a value read inside a subgraph (their names
 // must stay values, not initializers), control flow (If/Loop/Scan), ops whose OpDef says they
 // are not deterministic (the random ops: folding would freeze one draw into the model), ops whose
-// kernel fails (the failure belongs to the run, where the user sees it), and results larger
-// than kMaxFoldedBytes (folding a Tile or Expand of a small constant would bloat the model).
+// kernel fails (the failure belongs to the run, where the user sees it), results larger than
+// kMaxFoldedBytes (folding a Tile or Expand of a small constant would bloat the model), and a
+// QDQ model's DequantizeLinear of a weight (the cpu provider runs the integers).
+#include <algorithm>
 #include <new>
 #include <string>
 #include <vector>
@@ -69,6 +71,20 @@ bool TooBig(const ir::Graph& g, const std::string& value) {
   return n > 0 && elem > 0 && static_cast<size_t>(n) > kMaxFoldedBytes / elem;
 }
 
+// A QDQ model's weight: DequantizeLinear of a constant read by a product (Conv, Gemm, ...).
+// Folded, it would become float and the int8 primitives would lose its integers.
+bool QuantizedWeight(const ir::Graph& g, const ir::Node& n) {
+  if (!IsOnnxOp(n, "DequantizeLinear") || n.outputs.empty()) return false;
+  for (const ir::Node& reader : g.nodes) {
+    const std::string& op = reader.op_type;
+    if ((op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul" ||
+         op == "FusedConv") &&
+        std::find(reader.inputs.begin(), reader.inputs.end(), n.outputs[0]) != reader.inputs.end())
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<int> FoldConstants(ir::Graph& g) {
@@ -80,6 +96,7 @@ Result<int> FoldConstants(ir::Graph& g) {
     const ir::Node& n = e.node(i);
     if (n.outputs.empty() || HasSubgraph(n) || IsNondeterministic(n)) continue;
     if (n.inputs.empty() && !IsOnnxOp(n, "Constant")) continue;
+    if (QuantizedWeight(g, n)) continue;
     bool pinned = false, too_big = false;
     for (const std::string& out : n.outputs) {
       pinned |= !out.empty() && e.IsPinned(out);

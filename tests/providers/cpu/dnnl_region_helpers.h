@@ -146,9 +146,10 @@ inline Result<std::vector<Tensor>> RunModel(const std::string& bytes, const std:
 }
 
 // Runs `bytes` with the regions and with the reference kernels and compares every output
-// within 1e-4 absolute + 1e-4 relative. Returns the region outputs.
+// within atol absolute + rtol relative. Returns the region outputs.
 inline std::vector<Tensor> ExpectMatchesReference(const std::string& bytes, const Feeds& feeds,
-                                                  int threads = 1) {
+                                                  int threads = 1, double rtol = 1e-4,
+                                                  double atol = 1e-4) {
   auto expected = RunModel(bytes, "cpu_reference", feeds, threads);
   auto actual = RunModel(bytes, "cpu", feeds, threads);
   EXPECT_TRUE(expected.ok()) << expected.status().ToString();
@@ -156,7 +157,7 @@ inline std::vector<Tensor> ExpectMatchesReference(const std::string& bytes, cons
   if (!expected.ok() || !actual.ok()) return {};
   EXPECT_EQ(actual->size(), expected->size());
   for (size_t i = 0; i < actual->size() && i < expected->size(); ++i)
-    EXPECT_TRUE(TensorsNear((*expected)[i], (*actual)[i], 1e-4, 1e-4)) << "output " << i;
+    EXPECT_TRUE(TensorsNear((*expected)[i], (*actual)[i], rtol, atol)) << "output " << i;
   return std::move(actual).value();
 }
 

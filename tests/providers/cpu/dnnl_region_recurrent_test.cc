@@ -76,13 +76,7 @@ std::string BuildRnn(const RnnCase& c, Feeds* feeds, std::vector<NamedAttr> extr
 
 // Within 1e-5 of the reference kernel, output by output.
 void ExpectRnnClose(const std::string& bytes, const Feeds& feeds) {
-  auto expected = RunModel(bytes, "cpu_reference", feeds);
-  auto actual = RunModel(bytes, "cpu", feeds);
-  ASSERT_TRUE(expected.ok()) << expected.status().ToString();
-  ASSERT_TRUE(actual.ok()) << actual.status().ToString();
-  ASSERT_EQ(actual->size(), expected->size());
-  for (size_t i = 0; i < actual->size(); ++i)
-    EXPECT_TRUE(TensorsNear((*expected)[i], (*actual)[i], 1e-5, 1e-5)) << "output " << i;
+  ExpectMatchesReference(bytes, feeds, 1, 1e-5, 1e-5);
 }
 
 std::vector<RnnCase> RnnCases(const std::string& op) {

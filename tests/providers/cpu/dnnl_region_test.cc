@@ -63,6 +63,19 @@ TEST(DnnlRegion, FusedConvWithResidual) {
   ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 9, 9}, 3)}});
 }
 
+// Constant padding of channels and of the spatial axes between two convolutions (a ResNet's
+// shortcut that widens the channels) stays inside the region.
+TEST(DnnlRegion, ConstantPadBetweenConvolutions) {
+  ModelBuilder mb(13);
+  std::string x = mb.Input("x", {1, 8, 9, 10});
+  std::string v = mb.Conv(x, 8, 16, 3, {Ints("pads", {1, 1, 1, 1})});
+  v = mb.Op("Pad", {v, mb.Const("pads", Int64s({0, 4, 1, 0, 0, 4, 2, 3}))});
+  mb.Output(mb.Conv(v, 24, 8, 1));
+  mb.Output(mb.Op("Relu", {mb.Op("Pad", {x, mb.Const("pads2", Int64s({0, 0, 2, 1, 0, 0, 0, 1})),
+                                         mb.Const("value", Floats({1.5f}, {}))})}));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 9, 10}, 21)}});
+}
+
 TEST(DnnlRegion, ResidualConvAddRelu) {
   ModelBuilder mb;
   std::string x = mb.Input("x", {1, 8, 9, 10});

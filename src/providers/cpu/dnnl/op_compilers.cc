@@ -69,6 +69,9 @@ void PlanBuilder::AddNode(const ir::Node& n) {
   if (op == "Softmax") return Softmax(n);
   if (op == "Transpose") return Transpose(n);
   if (op == "LSTM" || op == "GRU") return Recurrent(n);
+  if (op == "Pad") return Pad(n);
+  if (op == "QuantizeLinear") return Quantize(n);
+  if (op == "DequantizeLinear") return Dequantize(n);
   return Unary(n);
 }
 
@@ -137,25 +140,50 @@ void PlanBuilder::Conv(const ir::Node& n) {
   const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
 
   dnnl::primitive_attr attr = Attr();
+  // A quantized input and weight make an int8 convolution (see quant_compilers.cc). Its
+  // result goes channels-last, as oneDNN's int8 kernels write it, so that a residual can be
+  // added by a binary post-op in that layout, which (unlike a sum) lets the result be
+  // quantized on the way out.
+  const std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], m, 0);
+  memory::desc dst_md = q8 ? ChannelsLast(out, kF32) : ConvDst(out);
   dnnl::post_ops po;
-  const bool has_sum = n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
+  std::vector<std::pair<int, int>> residual_args;
+  const bool fused_residual =
+      n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
+  // The sum adds in place, which is faster where the result stays float; a binary add lets
+  // a QuantizeLinear that alone reads the result join the convolution.
+  const bool binary_residual = fused_residual && q8 && OnlyReaderQuantizes(n.outputs[0]);
+  const bool has_sum = fused_residual && !binary_residual;
   if (has_sum) po.append_sum(1.f);
+  if (binary_residual) {
+    if (Get(n.inputs[3]).shape != out) throw NotMapped("residual shape differs from the output");
+    AddResidual(n.inputs[3], dst_md, &po, &residual_args);
+  }
   if (n.op_type == "FusedConv") {
     const std::optional<ops::Activation> act = ops::FusedActivation(n);
     if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
     for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   }
-  Tail tail = CollectTail(n.outputs[0], out, has_sum, po);
+  Tail tail = CollectTail(n.outputs[0], out, has_sum, po, q8 ? &dst_md : nullptr);
+  tail.args.insert(tail.args.begin(), residual_args.begin(), residual_args.end());
+  std::optional<QuantizedDst> qdst;
+  if (q8) {
+    Int8Attr(*q8, 1, &attr);
+    qdst = QuantizeAfter(tail, has_sum);
+    if (qdst) dst_md = Retyped(dst_md, qdst->type);
+  }
   attr.set_post_ops(tail.post_ops);
 
   dnnl::convolution_forward::desc d(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-      memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out), g.strides,
-      Minus1(g.dilations), g.pad_begin, g.pad_end);
+      memory::desc(ToDims(x.shape), q8 ? q8->src_type : kF32, FormatTag::any),
+      memory::desc(wdims, q8 ? memory::data_type::s8 : kF32, FormatTag::any), bias_md, dst_md,
+      g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
   dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], pd.src_desc());
-  const int wei = PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
+  const int wei =
+      q8 ? Int8Weight(*q8->weight, Retyped(w_onnx, memory::data_type::s8), pd.weights_desc())
+         : PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
   // The sum post-op adds what dst holds: the residual goes there first, or dst is the
   // residual's own buffer when nothing reads the residual afterwards.
   std::string residual = tail.sum_value;
@@ -164,7 +192,9 @@ void PlanBuilder::Conv(const ir::Node& n) {
     if (Get(residual).shape != out) throw NotMapped("residual shape differs from the output");
   }
   int dst;
-  if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
+  if (qdst) {
+    dst = QuantizedOut(*qdst, out, pd.dst_desc());
+  } else if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
     dst = values_[residual].buffer;
     values_[tail.output] = {out, dst};
   } else {
@@ -173,7 +203,10 @@ void PlanBuilder::Conv(const ir::Node& n) {
   }
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+  if (has_bias)
+    args.push_back(
+        {DNNL_ARG_BIAS, q8 ? ConstantBuffer(Int8Bias(n.inputs[2], q8->scales, m), bias_md)
+                           : ConstantVector(n.inputs[2], m)});
   args.insert(args.end(), tail.args.begin(), tail.args.end());
   AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
@@ -234,21 +267,32 @@ void PlanBuilder::ConvTranspose(const ir::Node& n) {
     onnx_tag = kGroupSwapped[sd - 1];
   }
   const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
+  // Quantized input and weight (scales per output channel, W's axis 1; one group) run in
+  // int8, with a float result.
+  const std::optional<Int8Operands> q8 =
+      group == 1 ? Int8Inputs(x, n.inputs[1], m, 1) : std::nullopt;
+  const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
   dnnl::deconvolution_forward::desc d(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-      memory::desc(ToDims(x.shape), kF32, FormatTag::any),
-      memory::desc(wdims, kF32, FormatTag::any), bias_md, ConvDst(out),
+      memory::desc(ToDims(x.shape), q8 ? q8->src_type : kF32, FormatTag::any),
+      memory::desc(wdims, wt, FormatTag::any), bias_md, ConvDst(out),
       memory::dims(strides.begin(), strides.end()), Minus1(dil), pl, pr);
   // No post-ops: oneDNN 2.6's deconvolutions run them per element (a binary add made one
   // 50x slower), so what follows a ConvTranspose stays a primitive of its own.
-  dnnl::deconvolution_forward::primitive_desc pd(d, Attr(), Engine());
+  dnnl::primitive_attr attr = Attr();
+  if (q8) Int8Attr(*q8, 1, &attr);
+  dnnl::deconvolution_forward::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], pd.src_desc());
-  const int wei =
-      PackedConstant(n.inputs[1], memory::desc(wdims, kF32, onnx_tag), pd.weights_desc());
+  const memory::desc w_onnx(wdims, wt, onnx_tag);
+  const int wei = q8 ? Int8Weight(*q8->weight, w_onnx, pd.weights_desc())
+                     : PackedConstant(n.inputs[1], w_onnx, pd.weights_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConstantVector(n.inputs[2], m)});
+  if (has_bias)
+    args.push_back(
+        {DNNL_ARG_BIAS, q8 ? ConstantBuffer(Int8Bias(n.inputs[2], q8->scales, m), bias_md)
+                           : ConstantVector(n.inputs[2], m)});
   AddStep(dnnl::deconvolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
 
@@ -306,7 +350,7 @@ void PlanBuilder::BatchNorm(const ir::Node& n) {
   const int64_t c = x.shape.at(1);
   const auto flags = dnnl::normalization_flags::use_global_stats |
                      dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
-  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, DescOf(x.buffer),
+  dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, RealDesc(x.buffer),
                                             n.AttrFloat("epsilon", 1e-5f), flags);
   dnnl::batch_normalization_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
@@ -360,12 +404,16 @@ void PlanBuilder::Pool(const ir::Node& n) {
   const dnnl::algorithm alg = is_max        ? dnnl::algorithm::pooling_max
                               : include_pad ? dnnl::algorithm::pooling_avg_include_padding
                                             : dnnl::algorithm::pooling_avg_exclude_padding;
-  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, DescOf(x.buffer),
-                                   memory::desc(ToDims(out), kF32, FormatTag::any), g.strides,
-                                   g.kernel, Minus1(g.dilations), g.pad_begin, pr);
+  // Pooling commutes with dequantizing (an affine map with a positive scale): a quantized
+  // input pools as integers and the output keeps its meaning.
+  const memory::desc src_md = DescOf(x.buffer);
+  dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference, alg, src_md,
+                                   memory::desc(ToDims(out), src_md.data_type(), FormatTag::any),
+                                   g.strides, g.kernel, Minus1(g.dilations), g.pad_begin, pr);
   dnnl::pooling_v2_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  if (const Quant* q = QuantOf(x.buffer)) quant_[dst] = *q;
   AddStep(dnnl::pooling_v2_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
           pd.scratchpad_desc().get_size());
 }
@@ -373,7 +421,7 @@ void PlanBuilder::Pool(const ir::Node& n) {
 void PlanBuilder::Lrn(const ir::Node& n) {
   const Value x = Get(n.inputs[0]);
   dnnl::lrn_forward::desc d(dnnl::prop_kind::forward_inference,
-                            dnnl::algorithm::lrn_across_channels, DescOf(x.buffer),
+                            dnnl::algorithm::lrn_across_channels, RealDesc(x.buffer),
                             n.AttrInt("size", 1), n.AttrFloat("alpha", 1e-4f),
                             n.AttrFloat("beta", 0.75f), n.AttrFloat("bias", 1.f));
   dnnl::lrn_forward::primitive_desc pd(d, Attr(), Engine());
@@ -393,9 +441,9 @@ void PlanBuilder::Unary(const ir::Node& n) {
 void PlanBuilder::EltwiseSteps(const ir::Node& n, const Value& x,
                                const std::vector<Eltwise>& steps) {
   if (steps.empty()) throw NotMapped("no element-wise step");
-  const memory::desc md = DescOf(x.buffer);
+  const memory::desc md = RealDesc(x.buffer);
   const int dst = Out(n.outputs[0], x.shape, md);
-  int src = x.buffer;
+  int src = Convert(x.buffer, md);
   for (const Eltwise& e : steps) {  // later steps work in place on dst
     dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md, e.alpha, e.beta);
     dnnl::eltwise_forward::primitive_desc pd(d, Attr(), Engine());
@@ -453,13 +501,13 @@ void PlanBuilder::Binary(const ir::Node& n) {
   const Value va = Get(a);
   const Value vb = Get(b);
   if (va.shape.size() != r) throw NotMapped("rank");
-  const memory::desc md0 = DescOf(va.buffer);
+  const memory::desc md0 = RealDesc(va.buffer);
   int src1;
   if (sb == out) {
     src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
   } else {
     if (vb.shape.size() == r) {
-      src1 = vb.buffer;
+      src1 = Convert(vb.buffer, RealDesc(vb.buffer));
     } else if (plan_->buffers[vb.buffer].kind == Kind::kConstant) {
       // The constant with leading unit dims.
       src1 = ConstantBuffer(plan_->buffers[vb.buffer].source,
@@ -479,10 +527,18 @@ void PlanBuilder::Binary(const ir::Node& n) {
                 : op == "Div" ? A::binary_div
                 : op == "Max" ? A::binary_max
                               : A::binary_min;
-  dnnl::binary::desc d(alg, md0, DescOf(src1), md0);
-  dnnl::binary::primitive_desc pd(d, Attr(), Engine());
+  // A result only a QuantizeLinear reads is written quantized (a squeeze-and-excitation
+  // product before the next int8 convolution).
+  Tail tail;
+  tail.output = n.outputs[0];
+  tail.last_node = pos_;
+  const std::optional<QuantizedDst> q = QuantizeAfter(tail, false);
+  dnnl::primitive_attr attr = Attr();
+  attr.set_post_ops(tail.post_ops);
+  dnnl::binary::desc d(alg, md0, DescOf(src1), q ? Retyped(md0, q->type) : md0);
+  dnnl::binary::primitive_desc pd(d, attr, Engine());
   const int src0 = In(a, pd.src0_desc());
-  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  const int dst = q ? QuantizedOut(*q, out, pd.dst_desc()) : Out(n.outputs[0], out, pd.dst_desc());
   AddStep(dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}},
           pd.scratchpad_desc().get_size());
 }
@@ -496,6 +552,14 @@ void PlanBuilder::Concat(const ir::Node& n) {
   out[axis] = 0;
   std::vector<memory::desc> srcs;
   std::vector<int> bufs;
+  // Inputs quantized alike concatenate as integers and the output means what they mean;
+  // any other mix concatenates real numbers.
+  const Quant* q = QuantOf(Get(n.inputs[0]).buffer);
+  const memory::data_type type = DescOf(Get(n.inputs[0]).buffer).data_type();
+  for (const std::string& in : n.inputs) {
+    const Quant* qi = QuantOf(Get(in).buffer);
+    if (!q || !qi || !(*q == *qi) || DescOf(Get(in).buffer).data_type() != type) q = nullptr;
+  }
   for (const std::string& in : n.inputs) {
     const Value v = Get(in);
     if (v.shape.size() != r) throw NotMapped("rank");
@@ -503,15 +567,18 @@ void PlanBuilder::Concat(const ir::Node& n) {
       if (static_cast<int64_t>(i) != axis && v.shape[i] != out[i]) throw NotMapped("shape");
     out[axis] += v.shape[axis];
     if (v.shape[axis] == 0) continue;  // oneDNN rejects empty sources; they add nothing
-    srcs.push_back(DescOf(v.buffer));
-    bufs.push_back(v.buffer);
+    bufs.push_back(q ? v.buffer : Convert(v.buffer, RealDesc(v.buffer)));
+    srcs.push_back(DescOf(bufs.back()));
   }
   if (srcs.empty()) throw NotMapped("all inputs empty");
   dnnl::concat::primitive_desc pd(static_cast<int>(axis), srcs, Engine(), Attr());
   std::vector<std::pair<int, int>> args;
   for (size_t i = 0; i < bufs.size(); ++i)
     args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), bufs[i]});
-  args.push_back({DNNL_ARG_DST, Out(n.outputs[0], out, pd.dst_desc())});
+  const Quant keep = q ? *q : Quant{};
+  const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  if (q) quant_[dst] = keep;
+  args.push_back({DNNL_ARG_DST, dst});
   AddStep(dnnl::concat(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
 
@@ -539,7 +606,7 @@ void PlanBuilder::Resize(const ir::Node& n) {
       dnnl::prop_kind::forward_inference,
       p.mode == ops::resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
                                                 : dnnl::algorithm::resampling_linear,
-      DescOf(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
+      RealDesc(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
   dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
@@ -577,7 +644,7 @@ bool PlanBuilder::OneDnnResamples(const ops::resampling::ResizeParams& p, const 
 // of the reference kernel applied to whole channel vectors.
 void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
                               const ops::resampling::ResizeParams& p) {
-  std::optional<FormatTag> tag = TagOf(DescOf(x.buffer));
+  std::optional<FormatTag> tag = TagOf(RealDesc(x.buffer));
   int64_t block = 0;  // channels per pixel vector; 0: all of them (channels-last)
   if (tag == FormatTag::aBcd16b) block = 16;
   if (tag == FormatTag::aBcd8b) block = 8;
@@ -609,110 +676,60 @@ void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
 // times its size, and oneDNN has only reference kernels for some ops on it): keep them in
 // channels-last (the plain layout when there is one channel).
 memory::desc PlanBuilder::ConvDst(const Shape& out) {
-  const int nd = static_cast<int>(out.size());
-  if (out[1] >= 8 || nd < 3 || nd > 5) return memory::desc(ToDims(out), kF32, FormatTag::any);
+  if (out[1] >= 8) return memory::desc(ToDims(out), kF32, FormatTag::any);
+  return ChannelsLast(out, kF32);
+}
+
+// Channels-last for 3 to 5 dims, whatever the primitive likes otherwise.
+memory::desc PlanBuilder::ChannelsLast(const Shape& shape, memory::data_type type) {
+  const int nd = static_cast<int>(shape.size());
+  if (nd < 3 || nd > 5) return memory::desc(ToDims(shape), type, FormatTag::any);
   static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
-  return memory::desc(ToDims(out), kF32, kChannelsLast[nd - 3]);
+  return memory::desc(ToDims(shape), type, kChannelsLast[nd - 3]);
 }
 
-// Plain dims of `shape` with leading unit dims up to `rank`.
-memory::desc PlanBuilder::PlainView(const Shape& shape, size_t rank) {
-  Shape s(rank - shape.size(), 1);
-  s.insert(s.end(), shape.begin(), shape.end());
-  return PlainDesc(s);
-}
-
-// ONNX MatMul with both operands of rank >= 2 (batch dims broadcast). A product of an N-D
-// activation and a 2-D weight runs as one 2-D product over the flattened rows.
-void PlanBuilder::MatMul(const ir::Node& n) {
-  const Shape sa = Get(n.inputs[0]).shape, sb = Get(n.inputs[1]).shape;
-  if (sa.size() < 2 || sb.size() < 2) throw NotMapped("1-D MatMul operand");
-  const int64_t m = sa[sa.size() - 2], k = sa.back(), nn = sb.back();
-  if (sb[sb.size() - 2] != k) throw NotMapped("inner dims differ");
-  const size_t r = std::max(sa.size(), sb.size());
-  const memory::desc va = PlainView(sa, r), vb = PlainView(sb, r);
-  Shape out(r);
-  for (size_t i = 0; i + 2 < r; ++i) {
-    const int64_t da = va.dims()[i], db = vb.dims()[i];
-    if (da != db && da != 1 && db != 1) throw NotMapped("batch dims do not broadcast");
-    out[i] = da == 1 ? db : da;
+// Pad with a constant (partition.cc admits no other mode and no cropping): the output is
+// filled with the constant and the input copied into its interior, a sub-memory of the
+// output's channels-last layout (a channel block would not start at every channel offset).
+void PlanBuilder::Pad(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  const size_t r = x.shape.size();
+  std::vector<int64_t> pads;
+  float value = n.AttrFloat("value", 0.f);
+  if (graph_.Opset() >= 11) {
+    const Tensor* p = Constant(n.inputs.at(1));
+    if (!p || p->dtype() != DataType::kInt64) throw NotMapped("pads");
+    pads.assign(p->data<int64_t>(), p->data<int64_t>() + p->numel());
+    const Tensor* v = n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
+    if (n.inputs.size() > 2 && !n.inputs[2].empty() && (!v || v->dtype() != DataType::kFloat32))
+      throw NotMapped("constant_value");
+    value = v ? v->data<float>()[0] : 0.f;
+  } else {
+    pads = n.AttrInts("pads");
   }
-  out[r - 2] = m;
-  out[r - 1] = nn;
-  const bool flatten = sb.size() == 2 && sa.size() > 2;
-  int64_t rows = 1;
-  for (size_t i = 0; i + 1 < sa.size(); ++i) rows *= sa[i];
-  const memory::desc src_view = flatten ? PlainDesc({rows, k}) : va;
-  const memory::desc dst_view = flatten ? PlainDesc({rows, nn}) : PlainDesc(out);
-  const bool constant_b = Constant(n.inputs[1]) != nullptr;
-  const memory::desc wei_md =
-      constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), kF32, FormatTag::any)
-                 : vb;
-  dnnl::matmul::desc d(src_view, wei_md, dst_view);
-  dnnl::matmul::primitive_desc pd(d, Attr(), Engine());
-  const int src = In(n.inputs[0], PlainDesc(sa));
-  const int wei = constant_b
-                      ? PackedConstant(n.inputs[1], flatten ? PlainDesc(sb) : vb, pd.weights_desc())
-                      : In(n.inputs[1], PlainDesc(sb));
-  const int dst = Out(n.outputs[0], out, PlainDesc(out));
-  std::vector<std::pair<int, memory::desc>> views = {{DNNL_ARG_SRC, src_view},
-                                                     {DNNL_ARG_DST, dst_view}};
-  if (!constant_b) views.push_back({DNNL_ARG_WEIGHTS, vb});
-  AddStep(dnnl::matmul(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}},
-          pd.scratchpad_desc().get_size(), std::move(views));
-}
-
-// Gemm: Y = alpha * A' B' + beta * C with C a constant broadcast to [M, N] (folded into a
-// bias of [1, N] or [M, N]).
-void PlanBuilder::Gemm(const ir::Node& n) {
-  const Shape sa = Get(n.inputs[0]).shape;
-  const Tensor* b = Constant(n.inputs[1]);
-  if (sa.size() != 2 || !b || b->rank() != 2 || b->dtype() != DataType::kFloat32)
-    throw NotMapped("Gemm operands");
-  const bool ta = n.AttrInt("transA", 0) != 0, tb = n.AttrInt("transB", 0) != 0;
-  const float alpha = n.AttrFloat("alpha", 1.f), beta = n.AttrFloat("beta", 1.f);
-  const int64_t m = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
-  const int64_t nn = tb ? b->dim(0) : b->dim(1);
-  if ((tb ? b->dim(1) : b->dim(0)) != k) throw NotMapped("inner dims differ");
-  // A^T and B^T are the stored bytes read with swapped strides.
-  const memory::desc a_md({m, k}, kF32, ta ? FormatTag::ba : FormatTag::ab);
-  const memory::desc b_md({k, nn}, kF32, tb ? FormatTag::ba : FormatTag::ab);
-  memory::desc bias_md;
-  Tensor bias;
-  if (n.inputs.size() > 2 && !n.inputs[2].empty() && beta != 0.f) {
-    const Tensor* c = Constant(n.inputs[2]);
-    if (!c || c->dtype() != DataType::kFloat32) throw NotMapped("C is not a float constant");
-    Shape sc = c->shape();
-    sc.insert(sc.begin(), 2 - std::min<size_t>(2, sc.size()), 1);
-    if (sc.size() != 2 || (sc[0] != 1 && sc[0] != m) || (sc[1] != 1 && sc[1] != nn))
-      throw NotMapped("C does not broadcast to [M, N]");
-    const int64_t rows = sc[0];
-    // alpha scales the product and the bias alike; the bias holds beta * C / alpha expanded
-    // to full rows so the primitive's output scale leaves it at beta * C.
-    if (alpha == 0.f) throw NotMapped("alpha 0");
-    bias = Tensor(DataType::kFloat32, {rows, nn});
-    float* dst = bias.data<float>();
-    const float* src = c->data<float>();
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < nn; ++j)
-        dst[i * nn + j] = beta / alpha * src[(sc[0] == 1 ? 0 : i) * sc[1] + (sc[1] == 1 ? 0 : j)];
-    bias_md = PlainDesc(bias.shape());
+  if (pads.size() != 2 * r) throw NotMapped("pads");
+  Shape out = x.shape;
+  memory::dims offsets(r);
+  for (size_t i = 0; i < r; ++i) {
+    if (pads[i] < 0 || pads[i + r] < 0) throw NotMapped("negative pads");
+    offsets[i] = pads[i];
+    out[i] += pads[i] + pads[i + r];
   }
-  dnnl::primitive_attr attr = Attr();
-  if (alpha != 1.f) attr.set_output_scales(0, {alpha});
-  dnnl::matmul::desc d(a_md, memory::desc({k, nn}, kF32, FormatTag::any), bias_md,
-                       PlainDesc({m, nn}));
-  dnnl::matmul::primitive_desc pd(d, attr, Engine());
-  const int src = In(n.inputs[0], PlainDesc(sa));
-  const int wei = PackedConstant(n.inputs[1], b_md, pd.weights_desc());
-  const int dst = Out(n.outputs[0], {m, nn}, PlainDesc({m, nn}));
-  std::vector<std::pair<int, int>> args = {
-      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (bias.defined()) {
-    args.push_back({DNNL_ARG_BIAS, ConstantBuffer(bias, bias_md)});
-  }
-  AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
-          {{DNNL_ARG_SRC, a_md}});
+  const memory::desc md = ChannelsLast(out, kF32);
+  if (!TagOf(md)) throw NotMapped("rank");
+  const memory::desc interior = md.submemory_desc(ToDims(x.shape), offsets);
+  const int src = Convert(x.buffer, memory::desc(ToDims(x.shape), kF32, *TagOf(md)));
+  const int dst = Out(n.outputs[0], out, md);
+  const size_t count = md.get_size() / sizeof(float);
+  AddHostStep(
+      [count, value](const std::unordered_map<int, memory>& args, int) {
+        float* p = static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle());
+        std::fill(p, p + count, value);
+      },
+      {{DNNL_ARG_DST, dst}});
+  dnnl::reorder::primitive_desc pd(Engine(), DescOf(src), Engine(), interior, Attr());
+  AddStep(dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}},
+          pd.scratchpad_desc().get_size(), {{DNNL_ARG_TO, interior}});
 }
 
 // Softmax over one axis (opset 13), or over the last axis in the older flattening form.

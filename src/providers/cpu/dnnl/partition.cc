@@ -1,4 +1,5 @@
 // Which nodes oneDNN takes, and the execution order that keeps them together.
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -43,6 +44,71 @@ bool FloatOfRank(const ir::Graph& g, const std::string& value, size_t lo, size_t
 
 bool ConstantOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
   return i >= n.inputs.size() || n.inputs[i].empty() || g.IsInitializer(n.inputs[i]);
+}
+
+bool AllConstant(const ir::Graph& g, const ir::Node& n) {
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    if (!ConstantOrAbsent(g, n, i)) return false;
+  return true;
+}
+
+bool IsOnnx(const ir::Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+// A QDQ model's weight: DequantizeLinear of initializers. The region keeps its integers for
+// int8 primitives (quant_compilers.cc), so it counts as a constant.
+bool ConstantDequantize(const ir::Node& n, const ir::Graph& g) {
+  return IsOnnx(n) && n.op_type == "DequantizeLinear" && AllConstant(g, n);
+}
+
+bool ConstantLike(const ir::Graph& g, const std::string& value) {
+  if (g.IsInitializer(value)) return true;
+  for (const ir::Node& n : g.nodes)
+    if (!n.outputs.empty() && n.outputs[0] == value) return ConstantDequantize(n, g);
+  return false;
+}
+
+bool ConstantLikeOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
+  return i >= n.inputs.size() || n.inputs[i].empty() || ConstantLike(g, n.inputs[i]);
+}
+
+// A constant scalar of one of `types` (or absent, when `optional`).
+bool ConstantScalar(const ir::Graph& g, const ir::Node& n, size_t i,
+                    std::initializer_list<DataType> types, bool optional) {
+  if (i >= n.inputs.size() || n.inputs[i].empty()) return optional;
+  if (!g.IsInitializer(n.inputs[i])) return false;
+  const Tensor& t = g.initializers.at(n.inputs[i]);
+  if (t.numel() != 1 || t.rank() > 1) return false;
+  for (DataType d : types)
+    if (t.dtype() == d) return true;
+  return false;
+}
+
+bool ConstantScalarOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
+  return ConstantScalar(g, n, i, {DataType::kFloat32}, true);
+}
+
+// QuantizeLinear to 8 bits with one constant scale and zero point, and DequantizeLinear of
+// such integers or of a constant (a weight or bias, per channel or not); opset 21's blocked
+// quantization and other integer types stay with the reference kernels.
+bool QdqSupported(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() < 2 || n.HasAttr("block_size") || n.HasAttr("output_dtype")) return false;
+  const std::string& x = n.inputs[0];
+  if (n.op_type == "QuantizeLinear")
+    return FloatOfRank(g, x, 1, 6) && ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
+           ConstantScalar(g, n, 2, {DataType::kUint8, DataType::kInt8}, true);
+  if (!g.IsInitializer(n.inputs[1]) ||
+      g.initializers.at(n.inputs[1]).dtype() != DataType::kFloat32 || !ConstantOrAbsent(g, n, 2))
+    return false;
+  if (g.IsInitializer(x)) {
+    const DataType d = g.initializers.at(x).dtype();
+    return d == DataType::kInt8 || d == DataType::kUint8 || d == DataType::kInt32;
+  }
+  const ir::ValueType* t = g.TypeOf(x);
+  if (!t || (t->dtype != DataType::kUint8 && t->dtype != DataType::kInt8) || !t->dims ||
+      t->dims->empty() || t->dims->size() > 6)
+    return false;
+  return ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
+         ConstantScalar(g, n, 2, {t->dtype}, true);
 }
 
 bool OnlyFirstOutput(const ir::Node& n) {
@@ -171,8 +237,9 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
   const std::string& op = n.op_type;
   const std::string& x = n.inputs[0];
   const std::string& y = n.outputs[0];
+  if (op == "QuantizeLinear" || op == "DequantizeLinear") return onnx && QdqSupported(g, n);
   if (op == "Conv" || op == "FusedConv" || op == "ConvTranspose") {
-    if (n.inputs.size() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantOrAbsent(g, n, 2))
+    if (n.inputs.size() < 2 || !ConstantLike(g, n.inputs[1]) || !ConstantLikeOrAbsent(g, n, 2))
       return false;
     if (op == "ConvTranspose" &&
         (n.HasAttr("output_shape") || n.AttrString("auto_pad", "NOTSET") != "NOTSET"))
@@ -202,7 +269,7 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
   if (op == "MatMul")
     return n.NumInputs() == 2 && FloatOfRank(g, x, 2, 6) && FloatOfRank(g, n.inputs[1], 2, 6);
   if (op == "Gemm") {
-    if (n.NumInputs() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantOrAbsent(g, n, 2))
+    if (n.NumInputs() < 2 || !ConstantLike(g, n.inputs[1]) || !ConstantLikeOrAbsent(g, n, 2))
       return false;
     return FloatOfRank(g, x, 2, 2) && FloatOfRank(g, n.inputs[1], 2, 2);
   }
@@ -218,6 +285,20 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
     return FloatOfRank(g, y, 1, 6);
   }
   if (op == "Resize" || op == "Upsample") return ResizeSupported(g, n);
+  if (op == "Pad") {  // constant mode, constant pads and value, no axes (opset 18)
+    if (n.AttrString("mode", "constant") != "constant" || n.inputs.size() > 3) return false;
+    std::vector<int64_t> pads = n.AttrInts("pads");
+    if (g.Opset() >= 11) {
+      if (n.inputs.size() < 2 || !g.IsInitializer(n.inputs[1]) || !ConstantScalarOrAbsent(g, n, 2))
+        return false;
+      const Tensor& p = g.initializers.at(n.inputs[1]);
+      if (p.dtype() != DataType::kInt64) return false;
+      pads.assign(p.data<int64_t>(), p.data<int64_t>() + p.numel());
+    }
+    for (int64_t p : pads)
+      if (p < 0) return false;  // cropping: the reference kernel
+    return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
+  }
   if (op == "Transpose") return FloatOfRank(g, x, 3, 5) && FloatOfRank(g, y, 3, 5);
   return false;
 }
@@ -235,11 +316,13 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
   // cluster into long runs, and unsupported side work (shape arithmetic, say) runs before a
   // region starts instead of splitting it.
   std::vector<std::vector<size_t>> consumers(n);
+  std::vector<std::vector<std::string>> reads_of(n);
   std::vector<int> pending(n, 0);
   for (size_t i = 0; i < n; ++i) {
     std::unordered_set<size_t> seen;
     // A node with bodies (If, Loop, Scan) also depends on what its bodies read from here.
-    std::vector<std::string> reads = g.nodes[i].inputs;
+    std::vector<std::string>& reads = reads_of[i];
+    reads = g.nodes[i].inputs;
     std::unordered_set<std::string> captured;
     ir::CollectSubgraphReads(g.nodes[i], &captured);
     reads.insert(reads.end(), captured.begin(), captured.end());
@@ -267,6 +350,30 @@ std::vector<std::pair<size_t, size_t>> Partition(ir::Graph& g) {
       if (--pending[c] == 0) ready[ok[c]].insert(c);
   }
   if (order.size() != n) return {};
+  // DequantizeLinear emits nothing in a region (quant_compilers.cc), but it is ready early: a
+  // weight's reads only constants and would run first of all, an activation's right after its
+  // QuantizeLinear, and either could end up in another region than its reader, which would
+  // then see floats instead of the integers. Each goes just before its first reader (a body
+  // that reads it counts) instead; one that no node reads keeps its place.
+  std::vector<bool> deferred(n), placed(n);
+  for (size_t i = 0; i < n; ++i)
+    deferred[i] = ok[i] && IsOnnx(g.nodes[i]) && g.nodes[i].op_type == "DequantizeLinear" &&
+                  !consumers[i].empty();
+  std::vector<size_t> placed_order;
+  placed_order.reserve(n);
+  for (size_t i : order) {
+    if (deferred[i]) continue;
+    for (const std::string& in : reads_of[i]) {
+      auto it = in.empty() ? producer.end() : producer.find(in);
+      if (it != producer.end() && deferred[it->second] && !placed[it->second]) {
+        placed_order.push_back(it->second);
+        placed[it->second] = true;
+      }
+    }
+    placed_order.push_back(i);
+  }
+  order = std::move(placed_order);
+
   std::vector<ir::Node> sorted;
   std::vector<bool> sorted_ok;
   sorted.reserve(n);

@@ -1,7 +1,8 @@
-// The compiler of a region's plan (region_builder.h), in two parts: the plan machinery in
-// region_builder.cc (values and the buffers holding them, layout conversions, post-op fusion,
-// lifetimes, outputs) and one compiler per op type in op_compilers.cc (one oneDNN primitive,
-// or two, per node; or a step of our own).
+// The compiler of a region's plan (region_builder.h): the plan machinery in region_builder.cc
+// (values and the buffers holding them, layout conversions, post-op fusion, lifetimes,
+// outputs), one compiler per op type in op_compilers.cc (one oneDNN primitive, or two, per
+// node; or a step of our own), the matmul-based ones in matmul_compilers.cc, the recurrent
+// ones in recurrent_compiler.cc, and the int8 side of QDQ models in quant_compilers.cc.
 #pragma once
 
 #include <map>
@@ -58,11 +59,46 @@ class PlanBuilder {
   void AddInput(const std::string& name, int index, const Tensor& t);
   void AddNode(const ir::Node& n);
   void Finish(const std::vector<std::string>& outputs);
+  // The tensor type of a buffer's elements (ExecutePlan allocates the outputs with it).
+  static DataType TensorType(memory::data_type type);
 
  private:
   struct Value {
     Shape shape;
     int buffer = -1;  // the buffer its producer wrote
+    // The value is the integers themselves (QuantizeLinear's output), not the real numbers a
+    // quantized buffer stands for (DequantizeLinear's output, which shares the bytes).
+    bool integer = false;
+  };
+
+  // How a buffer of 8-bit integers stands for real numbers: real = scale * (q - zero).
+  struct Quant {
+    float scale = 1.f;
+    int32_t zero = 0;
+    bool operator==(const Quant&) const = default;
+  };
+  // DequantizeLinear of a constant (an int8 weight, an int32 bias): the integers with their
+  // scales and zero points, one per slice along `axis` or one for all.
+  struct QuantConstant {
+    Tensor data;
+    std::vector<float> scales;
+    std::vector<int32_t> zeros;
+    int64_t axis = 0;
+  };
+  // What an int8 primitive needs of its data input and weight: the source's integer type and
+  // zero point, the weight's integers, and the output scales (source scale times weight
+  // scale, per output channel when the weight has several).
+  struct Int8Operands {
+    memory::data_type src_type;
+    int32_t src_zero = 0;
+    const QuantConstant* weight = nullptr;
+    std::vector<float> scales;
+  };
+  // The QuantizeLinear a primitive's output feeds alone: the primitive writes its integers.
+  struct QuantizedDst {
+    std::string output;  // the QuantizeLinear's output
+    memory::data_type type;
+    Quant quant;
   };
 
   // Element-wise work after a convolution that its primitive applies as post-ops while the
@@ -83,6 +119,8 @@ class PlanBuilder {
   const Tensor* Constant(const std::string& name) const;
   const Value& Get(const std::string& name);
   memory::desc DescOf(int buffer) const;
+  // The layout of `buffer` holding float: a quantized buffer's real numbers after a reorder.
+  memory::desc RealDesc(int buffer) const { return Retyped(DescOf(buffer), kF32); }
   int In(const std::string& name, const memory::desc& md);
   int Convert(int buffer, const memory::desc& md);
   int Out(const std::string& name, const Shape& shape, const memory::desc& md);
@@ -99,7 +137,11 @@ class PlanBuilder {
   static std::optional<FormatTag> TagOf(const memory::desc& md);
   void ComputeLifetimes();
   Tail CollectTail(const std::string& first_output, const Shape& out, bool has_sum,
-                   dnnl::post_ops base);
+                   dnnl::post_ops base, const memory::desc* binary_residual = nullptr);
+  void AddResidual(const std::string& residual, const memory::desc& layout, dnnl::post_ops* po,
+                   std::vector<std::pair<int, int>>* args);
+  const Quant* QuantOf(int buffer) const;
+  static memory::desc Retyped(const memory::desc& md, memory::data_type type);
 
   // The op compilers (op_compilers.cc).
   KernelContext Ctx(const ir::Node& n) const;
@@ -121,11 +163,25 @@ class PlanBuilder {
   static bool OneDnnResamples(const ops::resampling::ResizeParams& p, const Shape& in);
   void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p);
   static memory::desc ConvDst(const Shape& out);
-  static memory::desc PlainView(const Shape& shape, size_t rank);
+  static memory::desc ChannelsLast(const Shape& shape, memory::data_type type);
+  static memory::desc PlainView(const Shape& shape, size_t rank);  // matmul_compilers.cc
   void MatMul(const ir::Node& n);
   void Gemm(const ir::Node& n);
   void Softmax(const ir::Node& n);
+  void Pad(const ir::Node& n);
   void Recurrent(const ir::Node& n);  // recurrent_compiler.cc
+
+  // The int8 side (quant_compilers.cc).
+  void Quantize(const ir::Node& n);
+  void Dequantize(const ir::Node& n);
+  std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
+                                         int64_t axis) const;
+  bool OnlyReaderQuantizes(const std::string& value);
+  static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
+  std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum);
+  Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;
+  int Int8Weight(const QuantConstant& w, const memory::desc& md, const memory::desc& packed_md);
+  int QuantizedOut(const QuantizedDst& q, const Shape& out, const memory::desc& md);
 
   const ir::Graph& graph_;
   const std::vector<const ir::Node*>& nodes_;
@@ -137,8 +193,11 @@ class PlanBuilder {
   std::unordered_map<std::string, Value> values_;
   std::map<std::pair<int, std::string>, int> converted_;
   std::set<int> handed_out_;
-  std::unordered_set<std::string> outputs_;            // read after the region
-  std::unordered_map<std::string, size_t> last_read_;  // the last node in nodes_ reading it
+  std::unordered_set<std::string> outputs_;               // read after the region
+  std::unordered_map<std::string, size_t> last_read_;     // the last node in nodes_ reading it
+  std::unordered_map<int, Quant> quant_;                  // buffers of integers: their meaning
+  std::map<std::string, QuantConstant> quant_constants_;  // DequantizeLinear of constants
+  std::map<std::string, Tensor> dequantized_;             // ...and their float values
 };
 
 }  // namespace supernova::cpu::dnnl_ops

@@ -2,13 +2,14 @@
 //
 // Partition() groups the graph's oneDNN-capable float nodes (convolutions, pooling, batch and
 // local response normalisation, element-wise activations, binary arithmetic, channel concat,
-// spatial resize, transpose, LSTM and GRU) into regions: runs of nodes that are contiguous in
-// execution order, so a region can execute as one step. Inside a region every value stays in the
-// layout its producing primitive prefers (channel-blocked or channels-last); reorders happen only
-// where a consumer wants another layout, or where a value enters from outside or leaves the
-// region. A Transpose moves no data of its own, and a Resize oneDNN cannot express runs as a
-// step of our own on the same layouts. Weights are packed once per layout and shared across
-// sessions (see PackWeights).
+// constant pad, spatial resize, transpose, LSTM and GRU; and the QuantizeLinear and
+// DequantizeLinear of QDQ models, whose quantized products run as int8 primitives) into
+// regions: runs of nodes that are contiguous in execution order, so a region can execute as
+// one step. Inside a region every value stays in the layout its producing primitive prefers
+// (channel-blocked or channels-last); reorders happen only where a consumer wants another
+// layout, or where a value enters from outside or leaves the region. A Transpose moves no data
+// of its own, and a Resize oneDNN cannot express runs as a step of our own on the same layouts.
+// Weights are packed once per layout and shared across sessions (see PackWeights).
 //
 // A region compiles a plan per set of input shapes (and thread count) on first use and keeps
 // it. Shapes or attributes oneDNN cannot take make the plan fall back to running the nodes

@@ -36,20 +36,27 @@ void PlanBuilder::AddNodeAt(size_t k) {
 }
 
 void PlanBuilder::AddInput(const std::string& name, int index, const Tensor& t) {
-  if (t.dtype() != DataType::kFloat32)
+  // 8-bit integers come in as a QuantizeLinear's output made outside the region.
+  const bool integer = t.dtype() == DataType::kUint8 || t.dtype() == DataType::kInt8;
+  if (t.dtype() != DataType::kFloat32 && !integer)
     throw NotMapped("input " + name + " is " + DataTypeName(t.dtype()));
   Buffer b;
   b.kind = Kind::kInput;
   b.md = PlainDesc(t.shape());
+  if (integer)
+    b.md = Retyped(b.md,
+                   t.dtype() == DataType::kUint8 ? memory::data_type::u8 : memory::data_type::s8);
   b.index = index;
-  values_[name] = {t.shape(), NewBuffer(std::move(b))};
+  values_[name] = {t.shape(), NewBuffer(std::move(b)), integer};
 }
 
 // Hands each region output to the caller in plain layout.
 void PlanBuilder::Finish(const std::vector<std::string>& outputs) {
   for (size_t j = 0; j < outputs.size(); ++j) {
     const Value& v = Get(outputs[j]);
-    const memory::desc plain = PlainDesc(v.shape);
+    // Integers leave as integers; real numbers as float, dequantized on the way out.
+    const memory::desc plain =
+        v.integer ? Retyped(PlainDesc(v.shape), DescOf(v.buffer).data_type()) : PlainDesc(v.shape);
     // A temporary whose bytes are already the plain output (itself, or seen through a
     // Transpose) becomes the output and is written in place.
     const Buffer& seen = plan_->buffers[v.buffer];
@@ -68,6 +75,8 @@ void PlanBuilder::Finish(const std::vector<std::string>& outputs) {
     out.index = static_cast<int>(j);
     out.shape = v.shape;
     const int ob = NewBuffer(std::move(out));
+    // Integers leave as they are: the copy means what the original means.
+    if (const Quant* q = QuantOf(v.buffer); q && v.integer) quant_[ob] = *q;
     AddReorder(v.buffer, ob);
   }
   ComputeLifetimes();
@@ -90,7 +99,9 @@ int PlanBuilder::ConstantBuffer(const Tensor& t, const memory::desc& md) {
 
 const Tensor* PlanBuilder::Constant(const std::string& name) const {
   auto it = constants_.find(name);
-  return it == constants_.end() ? nullptr : &it->second;
+  if (it != constants_.end()) return &it->second;
+  auto dq = dequantized_.find(name);
+  return dq == dequantized_.end() ? nullptr : &dq->second;
 }
 
 const PlanBuilder::Value& PlanBuilder::Get(const std::string& name) {
@@ -130,6 +141,9 @@ int PlanBuilder::Convert(int buffer, const memory::desc& md) {
     Buffer tmp;
     tmp.md = md;
     b = NewBuffer(std::move(tmp));
+    // The same integers in another layout mean what they meant.
+    const Quant* q = QuantOf(buffer);
+    if (q && md.data_type() != memory::data_type::f32) quant_[b] = *q;
     AddReorder(buffer, b);
   }
   converted_[key] = b;
@@ -176,9 +190,20 @@ void PlanBuilder::AddHostStep(Region::Plan::HostFn fn, std::vector<std::pair<int
   plan_->steps.push_back({dnnl::primitive(), std::move(fn), std::move(args), {}, {}, {}});
 }
 
+// Copies `from` into `to`'s layout; between quantized and real numbers (or two
+// quantizations) it rescales on the way: to = from_scale / to_scale * (from - from_zero) +
+// to_zero, rounded half to even and saturated as QuantizeLinear does.
 void PlanBuilder::AddReorder(int from, int to) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const Quant* qf = QuantOf(from);
+  const Quant* qt = QuantOf(to);
+  if (qf || qt) {
+    const Quant a = qf ? *qf : Quant{}, b = qt ? *qt : Quant{};
+    if (a.scale != b.scale) attr.set_output_scales(0, {a.scale / b.scale});
+    if (a.zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {a.zero});
+    if (b.zero != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {b.zero});
+  }
   dnnl::reorder::primitive_desc pd(Engine(), DescOf(from), Engine(), DescOf(to), attr);
   AddStep(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
           pd.scratchpad_desc().get_size());
@@ -202,7 +227,9 @@ int PlanBuilder::Alias(int buffer, const memory::desc& md) {
   b.kind = Kind::kAlias;
   b.md = md;
   b.alias = src.kind == Kind::kAlias ? src.alias : buffer;
-  return NewBuffer(std::move(b));
+  const int id = NewBuffer(std::move(b));
+  if (const Quant* q = QuantOf(buffer)) quant_[id] = *q;
+  return id;
 }
 
 // Whether a primitive computing nodes_ up to `last_node` from `src` may write its result over
@@ -233,9 +260,9 @@ std::optional<FormatTag> PlanBuilder::TagOf(const memory::desc& md) {
                                          {F::abcd, F::acdb, F::aBcd16b, F::aBcd8b, F::aBcd4b},
                                          {F::abcde, F::acdeb, F::aBcde16b, F::aBcde8b, F::aBcde4b}};
   const int nd = md.data.ndims;
-  if (nd < 3 || nd > 5 || md.data.data_type != dnnl_f32) return std::nullopt;
+  if (nd < 3 || nd > 5) return std::nullopt;
   for (F tag : kTags[nd - 3])
-    if (memory::desc(md.dims(), kF32, tag) == md) return tag;
+    if (memory::desc(md.dims(), md.data_type(), tag) == md) return tag;
   return std::nullopt;
 }
 
@@ -264,8 +291,11 @@ void PlanBuilder::ComputeLifetimes() {
   }
 }
 
+// With `binary_residual` (the destination's layout, which must be concrete), a residual Add
+// becomes a binary post-op reading the residual in that layout, anywhere in the chain.
 PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, const Shape& out,
-                                           bool has_sum, dnnl::post_ops base) {
+                                           bool has_sum, dnnl::post_ops base,
+                                           const memory::desc* binary_residual) {
   Tail t;
   t.post_ops = base;
   t.output = first_output;
@@ -278,9 +308,12 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
     if (t.post_ops.len() >= kMaxPostOps) break;
     const ir::Node& n = *nodes_[j];
     const std::string& cur = t.output;
-    if (uses_[cur] != 1 || n.outputs.size() != 1 || n.outputs[0].empty()) break;
+    if (uses_[cur] != 1) break;
     const bool reads_cur = std::find(n.inputs.begin(), n.inputs.end(), cur) != n.inputs.end();
-    if (!reads_cur) break;
+    // cur has one reader, so a node between that does not read it (a weight's
+    // DequantizeLinear, another branch) does not depend on what the primitive absorbs.
+    if (!reads_cur) continue;
+    if (n.outputs.size() != 1 || n.outputs[0].empty()) break;
     const std::string& op = n.op_type;
     bool taken = false;
     if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
@@ -310,6 +343,11 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
         t.args.push_back(
             {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(*c, md)});
         taken = true;
+      } else if (!c && op == "Add" && binary_residual) {
+        auto v = values_.find(other);
+        if (v == values_.end() || v->second.shape != out || v->second.integer) break;
+        AddResidual(other, *binary_residual, &t.post_ops, &t.args);
+        taken = true;
       } else if (!c && op == "Add" && !has_sum && t.sum_value.empty() && t.post_ops.len() == 0) {
         // A residual: sum adds dst's contents, so it must come before any other post-op.
         auto v = values_.find(other);
@@ -330,6 +368,43 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
     t.last_node = j;
   }
   return t;
+}
+
+// Appends `residual` (a value of the primitive's output shape) as a binary add post-op read
+// in `layout` as float. (A quantized residual's integers as a u8 operand, dequantized by
+// linear post-ops around the add, came out saturated from oneDNN 2.6's int8 convolution.)
+void PlanBuilder::AddResidual(const std::string& residual, const memory::desc& layout,
+                              dnnl::post_ops* po, std::vector<std::pair<int, int>>* args) {
+  const memory::desc md = Retyped(layout, kF32);
+  const int index = po->len();
+  po->append_binary(dnnl::algorithm::binary_add, md);
+  args->push_back(
+      {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, Convert(Get(residual).buffer, md)});
+}
+
+const PlanBuilder::Quant* PlanBuilder::QuantOf(int buffer) const {
+  auto it = quant_.find(buffer);
+  return it == quant_.end() ? nullptr : &it->second;
+}
+
+// `md` (plain or blocked) with elements of another type.
+memory::desc PlanBuilder::Retyped(const memory::desc& md, memory::data_type type) {
+  dnnl_memory_desc_t d = md.data;
+  d.data_type = static_cast<dnnl_data_type_t>(type);
+  return memory::desc(d);
+}
+
+DataType PlanBuilder::TensorType(memory::data_type type) {
+  switch (type) {
+    case memory::data_type::u8:
+      return DataType::kUint8;
+    case memory::data_type::s8:
+      return DataType::kInt8;
+    case memory::data_type::s32:
+      return DataType::kInt32;
+    default:
+      return DataType::kFloat32;
+  }
 }
 
 std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
@@ -370,7 +445,7 @@ Status ExecutePlan(const Region::Plan& plan, KernelContext& ctx) {
       if (b.kind == Kind::kInput) {
         mem[i] = memory(b.md, Engine(), const_cast<void*>(ctx.input(b.index)->raw_data()));
       } else if (b.kind == Kind::kOutput) {
-        Tensor& t = ctx.Output(b.index, DataType::kFloat32, b.shape);
+        Tensor& t = ctx.Output(b.index, PlanBuilder::TensorType(b.md.data_type()), b.shape);
         mem[i] = memory(b.md, Engine(), t.raw_data());
       } else if (b.kind == Kind::kConstant) {
         mem[i] = b.constant;

@@ -1,0 +1,225 @@
+// The int8 side of a region: QDQ models (QuantizeLinear/DequantizeLinear around weights and
+// activations) run as oneDNN int8 primitives, and values stay 8-bit between quantized nodes.
+//
+// A buffer may hold 8-bit integers that stand for real numbers (quant_). QuantizeLinear
+// writes such a buffer (a scaling reorder, or the int8 primitive before it writes its result
+// quantized); DequantizeLinear emits nothing: its output is the same bytes, and only a
+// consumer that wants float pays for a dequantizing reorder (Convert). DequantizeLinear of a
+// constant keeps the integers for the int8 primitives and a float copy for everyone else.
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "providers/cpu/dnnl/plan_builder.h"
+
+namespace supernova::cpu::dnnl_ops {
+
+namespace {
+
+using DT = memory::data_type;
+
+// A scalar scale and zero point of QuantizeLinear or DequantizeLinear (inputs 1 and 2).
+struct ScalarQuant {
+  float scale = 1.f;
+  int32_t zero = 0;
+  DataType type = DataType::kUint8;  // the zero point's type: the integers'
+};
+
+}  // namespace
+
+void PlanBuilder::Dequantize(const ir::Node& n) {
+  const Tensor* scale = Constant(n.inputs.at(1));
+  const Tensor* zero =
+      n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
+  if (!scale || scale->dtype() != DataType::kFloat32) throw NotMapped("scale is not constant");
+  if (n.inputs.size() > 2 && !n.inputs[2].empty() && !zero)
+    throw NotMapped("zero point is not constant");
+  auto raw = constants_.find(n.inputs[0]);
+  if (raw != constants_.end()) {
+    const Tensor& data = raw->second;
+    QuantConstant q;
+    q.data = data;
+    const int64_t rank = static_cast<int64_t>(data.rank());
+    q.axis = n.AttrInt("axis", 1);
+    if (q.axis < 0) q.axis += rank;
+    const bool per_tensor = scale->numel() == 1 && scale->rank() <= 1;
+    if (!per_tensor &&
+        (scale->rank() != 1 || q.axis < 0 || q.axis >= rank || data.dim(q.axis) != scale->numel()))
+      throw NotMapped("scales do not match the data");
+    if (zero && (zero->numel() != scale->numel() || zero->dtype() != data.dtype()))
+      throw NotMapped("zero points do not match the scales");
+    for (int64_t i = 0; i < scale->numel(); ++i) {
+      q.scales.push_back(scale->data<float>()[i]);
+      q.zeros.push_back(zero ? static_cast<int32_t>(zero->GetAsDouble(i)) : 0);
+    }
+    // Element i lies in slice (i / inner) % channels along the axis.
+    int64_t inner = 1;
+    for (int64_t d = q.axis + 1; d < rank && !per_tensor; ++d) inner *= data.dim(d);
+    const int64_t channels = static_cast<int64_t>(q.scales.size());
+    Tensor real(DataType::kFloat32, data.shape());
+    float* out = real.data<float>();
+    for (int64_t i = 0; i < data.numel(); ++i) {
+      const size_t c = per_tensor ? 0 : static_cast<size_t>((i / inner) % channels);
+      out[i] = static_cast<float>(data.GetAsDouble(i) - q.zeros[c]) * q.scales[c];
+    }
+    dequantized_[n.outputs[0]] = std::move(real);
+    quant_constants_[n.outputs[0]] = std::move(q);
+    return;
+  }
+  const Value x = Get(n.inputs[0]);
+  if (!x.integer) throw NotMapped("input is not quantized");
+  if (scale->numel() != 1 || (zero && zero->numel() != 1)) throw NotMapped("per-channel input");
+  const Quant q{scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0};
+  int b = x.buffer;
+  const Quant* have = QuantOf(b);
+  if (have && !(*have == q)) b = Alias(b, DescOf(b));  // the same bytes read another way
+  quant_[b] = q;
+  values_[n.outputs[0]] = {x.shape, b, false};
+}
+
+void PlanBuilder::Quantize(const ir::Node& n) {
+  const Value x = Get(n.inputs[0]);
+  if (x.integer) throw NotMapped("input is already quantized");
+  const Tensor* scale = Constant(n.inputs.at(1));
+  const Tensor* zero =
+      n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
+  if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1)
+    throw NotMapped("scale is not a constant scalar");
+  if (n.inputs.size() > 2 && !n.inputs[2].empty() &&
+      (!zero || zero->numel() != 1 ||
+       (zero->dtype() != DataType::kUint8 && zero->dtype() != DataType::kInt8)))
+    throw NotMapped("zero point is not a constant 8-bit scalar");
+  const Quant q{scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0};
+  const DT type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+  const Quant* have = QuantOf(x.buffer);
+  if (have && *have == q && DescOf(x.buffer).data_type() == type) {
+    values_[n.outputs[0]] = {x.shape, x.buffer, true};  // already these integers
+    return;
+  }
+  // Channels-last, which the int8 primitives read fastest, unless the value is blocked.
+  memory::desc md = Retyped(RealDesc(x.buffer), type);
+  static const FormatTag kChannelsLast[] = {FormatTag::acb, FormatTag::acdb, FormatTag::acdeb};
+  const std::optional<FormatTag> tag = TagOf(md);
+  const size_t rank = x.shape.size();
+  if (rank >= 3 && rank <= 5 && tag && *tag == PlainTag(static_cast<int>(rank)))
+    md = memory::desc(ToDims(x.shape), type, kChannelsLast[rank - 3]);
+  const int dst = Out(n.outputs[0], x.shape, md);
+  quant_[dst] = q;
+  values_[n.outputs[0]].integer = true;
+  AddReorder(x.buffer, dst);
+}
+
+// The int8 form of a product of `x` and the constant `w` (whose output channels lie along
+// `axis`, `channels` of them), or nullopt when either side is not quantized as oneDNN's int8
+// primitives take it: u8/s8 source with one scale and zero point, s8 weight with zero points 0.
+std::optional<PlanBuilder::Int8Operands> PlanBuilder::Int8Inputs(const Value& x,
+                                                                 const std::string& w,
+                                                                 int64_t channels,
+                                                                 int64_t axis) const {
+  const Quant* xq = QuantOf(x.buffer);
+  auto it = quant_constants_.find(w);
+  if (!xq || x.integer || it == quant_constants_.end()) return std::nullopt;
+  const QuantConstant& wq = it->second;
+  if (wq.data.dtype() != DataType::kInt8) return std::nullopt;
+  for (int32_t z : wq.zeros)
+    if (z != 0) return std::nullopt;
+  const bool per_channel = wq.scales.size() != 1;
+  if (per_channel && (wq.axis != axis || static_cast<int64_t>(wq.scales.size()) != channels))
+    return std::nullopt;
+  Int8Operands r;
+  r.src_type = DescOf(x.buffer).data_type();
+  r.src_zero = xq->zero;
+  r.weight = &wq;
+  for (float s : wq.scales) r.scales.push_back(xq->scale * s);
+  return r;
+}
+
+// Whether `value`'s one reader is a QuantizeLinear (in this region).
+bool PlanBuilder::OnlyReaderQuantizes(const std::string& value) {
+  if (uses_[value] != 1 || outputs_.count(value)) return false;
+  for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
+    const ir::Node& n = *nodes_[j];
+    if (std::find(n.inputs.begin(), n.inputs.end(), value) != n.inputs.end())
+      return n.op_type == "QuantizeLinear" && n.inputs[0] == value;
+  }
+  return false;
+}
+
+// The attributes of an int8 product: output scales (per channel along `channel_dim` of the
+// destination when the weight has several) and the source's zero point.
+void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr) {
+  attr->set_output_scales(q8.scales.size() > 1 ? 1 << channel_dim : 0, q8.scales);
+  if (q8.src_zero != 0) attr->set_zero_points(DNNL_ARG_SRC, 0, {q8.src_zero});
+}
+
+// When the tail's result is read by one QuantizeLinear alone, the primitive writes the
+// quantized values itself: a last post-op divides by the scale and adds the zero point, and
+// the conversion to 8 bits rounds and saturates. A sum post-op would add the destination's
+// old contents as integers, so a tail with one keeps a float destination.
+std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, bool has_sum) {
+  const std::string& v = tail.output;
+  if (has_sum || !tail.sum_value.empty() || uses_[v] != 1 || outputs_.count(v)) return std::nullopt;
+  for (size_t j = tail.last_node + 1; j < nodes_.size(); ++j) {
+    const ir::Node& n = *nodes_[j];
+    if (std::find(n.inputs.begin(), n.inputs.end(), v) == n.inputs.end()) continue;
+    if (n.op_type != "QuantizeLinear" || n.inputs[0] != v || absorbed_.count(j))
+      return std::nullopt;
+    const Tensor* scale = Constant(n.inputs.at(1));
+    const Tensor* zero =
+        n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
+    if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1 ||
+        !(scale->data<float>()[0] > 0.f))
+      return std::nullopt;
+    if (n.inputs.size() > 2 && !n.inputs[2].empty() &&
+        (!zero || zero->numel() != 1 ||
+         (zero->dtype() != DataType::kUint8 && zero->dtype() != DataType::kInt8)))
+      return std::nullopt;
+    QuantizedDst q;
+    q.output = n.outputs[0];
+    q.type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+    q.quant = {scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0};
+    tail.post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / q.quant.scale,
+                                 static_cast<float>(q.quant.zero));
+    absorbed_.insert(j);
+    tail.last_node = j;
+    return q;
+  }
+  return std::nullopt;
+}
+
+// oneDNN 2.x adds the bias to the integer accumulator before the output scales, so a bias of
+// real numbers goes in divided by them.
+Tensor PlanBuilder::Int8Bias(const std::string& name, const std::vector<float>& scales,
+                             int64_t m) const {
+  const Tensor* b = Constant(name);
+  if (!b || b->dtype() != DataType::kFloat32 || b->numel() != m)
+    throw NotMapped("bias must be float[" + std::to_string(m) + "]");
+  Tensor out(DataType::kFloat32, {m});
+  for (int64_t i = 0; i < m; ++i)
+    out.data<float>()[i] = b->data<float>()[i] / scales[scales.size() == 1 ? 0 : i];
+  return out;
+}
+
+// The integers of a quantized weight seen through `md`, packed into `packed_md` (with the
+// compensation terms oneDNN's int8 kernels keep beside them).
+int PlanBuilder::Int8Weight(const QuantConstant& w, const memory::desc& md,
+                            const memory::desc& packed_md) {
+  if (static_cast<size_t>(w.data.nbytes()) != md.get_size())
+    throw NotMapped("quantized weight has an unexpected size");
+  Buffer b;
+  b.kind = Kind::kConstant;
+  b.md = packed_md;
+  b.packed = PackWeights(w.data, md, packed_md);
+  b.constant = b.packed->memory;
+  return NewBuffer(std::move(b));
+}
+
+// The buffer a primitive with an absorbed QuantizeLinear writes: that node's integers.
+int PlanBuilder::QuantizedOut(const QuantizedDst& q, const Shape& out, const memory::desc& md) {
+  const int dst = Out(q.output, out, md);
+  quant_[dst] = q.quant;
+  values_[q.output].integer = true;
+  return dst;
+}
+
+}  // namespace supernova::cpu::dnnl_ops

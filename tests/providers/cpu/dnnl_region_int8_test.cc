@@ -1,0 +1,317 @@
+// QDQ models (QuantizeLinear/DequantizeLinear around weights and activations, as ONNX
+// Runtime's quantizer writes them) in oneDNN regions: each case builds a small quantized model,
+// runs it with the regions and with the reference kernels (which dequantize and compute in
+// float), expects them to agree within one quantization step (the int8 sums are exact where
+// the float ones round, so a value on a rounding boundary may land one step apart), and checks
+// that the region compiled int8 primitives -- or, for the cases oneDNN's int8 path does not
+// take, that the numbers are still right.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnnl_region_helpers.h"
+#include "ir/onnx_import.h"
+#include "ops/shape_inference.h"
+#include "providers/cpu/dnnl/region.h"
+#include "providers/cpu/dnnl/region_builder.h"
+
+namespace supernova::testing::region_test {
+namespace {
+
+// Quantizing helpers over ModelBuilder: every quantized tensor gets its scale and zero point
+// as scalar initializers, named after a counter.
+class QdqModel {
+ public:
+  explicit QdqModel(int64_t opset = 13) : mb(opset) {}
+
+  // x -> QuantizeLinear(scale, zero) -> DequantizeLinear: what a quantized consumer reads.
+  std::string Qdq(const std::string& x, float scale, int zero, bool int8 = false) {
+    const std::string s = mb.Const(Name("s"), Floats({scale}, {}));
+    const std::string z = mb.Const(
+        Name("z"), int8 ? supernova::testing::Ints<int8_t>({static_cast<int8_t>(zero)}, {})
+                        : supernova::testing::Ints<uint8_t>({static_cast<uint8_t>(zero)}, {}));
+    return mb.Op("DequantizeLinear", {mb.Op("QuantizeLinear", {x, s, z}), s, z});
+  }
+
+  // A symmetric int8 weight of `shape` with one scale per slice along `axis` (per tensor when
+  // axis < 0), through DequantizeLinear. Returns the DQ output; `scales` receives the scales.
+  std::string Weight(const Shape& shape, int64_t axis, std::vector<float>* scales) {
+    const int64_t channels = axis < 0 ? 1 : shape[axis];
+    Tensor q(DataType::kInt8, shape);
+    const Tensor r = RandomTensor(shape, 500 + counter_, -127.f, 127.f);
+    for (int64_t i = 0; i < q.numel(); ++i)
+      q.data<int8_t>()[i] = static_cast<int8_t>(std::lround(r.data<float>()[i]));
+    scales->clear();
+    for (int64_t c = 0; c < channels; ++c) scales->push_back(0.004f + 0.0005f * (c % 5));
+    const Shape ss = axis < 0 ? Shape{} : Shape{channels};
+    std::vector<int8_t> zeros(static_cast<size_t>(channels), 0);
+    const std::string w = mb.Const(Name("w"), std::move(q));
+    const std::string s = mb.Const(Name("ws"), Floats(*scales, ss));
+    const std::string z = mb.Const(Name("wz"), supernova::testing::Ints<int8_t>(zeros, ss));
+    if (axis < 0) return mb.Op("DequantizeLinear", {w, s, z});
+    return mb.Op("DequantizeLinear", {w, s, z}, {Int("axis", axis)});
+  }
+
+  // An int32 bias quantized with x_scale * w_scale[m], as the quantizer writes it.
+  std::string Bias(float x_scale, const std::vector<float>& w_scales, int64_t m) {
+    std::vector<int32_t> q(static_cast<size_t>(m));
+    std::vector<float> s(static_cast<size_t>(m));
+    for (int64_t i = 0; i < m; ++i) {
+      q[i] = static_cast<int32_t>((i * 37) % 201) - 100;
+      s[i] = x_scale * w_scales[w_scales.size() == 1 ? 0 : i];
+    }
+    const std::string b = mb.Const(Name("b"), supernova::testing::Ints<int32_t>(q, {m}));
+    const std::string bs = mb.Const(Name("bs"), Floats(s, {m}));
+    const std::string bz = mb.Const(
+        Name("bz"),
+        supernova::testing::Ints<int32_t>(std::vector<int32_t>(static_cast<size_t>(m), 0), {m}));
+    return mb.Op("DequantizeLinear", {b, bs, bz}, {Int("axis", 0)});
+  }
+
+  // A quantized Conv of `x` (already DQ'd, quantized with x_scale): k x k, pads k / 2.
+  std::string Conv(const std::string& x, float x_scale, int64_t c, int64_t m, int64_t k,
+                   int64_t group = 1, bool per_tensor = false) {
+    std::vector<float> ws;
+    const std::string w = Weight({m, c / group, k, k}, per_tensor ? -1 : 0, &ws);
+    std::vector<NamedAttr> attrs = {Ints("pads", {k / 2, k / 2, k / 2, k / 2})};
+    if (group != 1) attrs.push_back(Int("group", group));
+    return mb.Op("Conv", {x, w, Bias(x_scale, ws, m)}, std::move(attrs));
+  }
+
+  ModelBuilder mb;
+
+ private:
+  std::string Name(const char* what) { return what + std::to_string(counter_++); }
+  int counter_ = 0;
+};
+
+// Runs with the regions and the reference kernels; every output within `steps` quantization
+// steps of `step` (plus float rounding).
+void ExpectInt8MatchesReference(const std::string& bytes, const Feeds& feeds, double step,
+                                double steps = 1.0) {
+  ExpectMatchesReference(bytes, feeds, 1, 1e-4, steps * step + 1e-5);
+}
+
+// The data types of the sources of the convolutions, deconvolutions and matmuls each region's
+// plan runs, one string per primitive ("u8", "f32", ...), for the given feeds.
+std::vector<std::string> ProductSourceTypes(const std::string& bytes, const Feeds& feeds) {
+  std::vector<std::string> types;
+  Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (!model.ok()) return types;
+  ir::Graph& g = model->graph;
+  ops::InferShapes(g);
+  for (const auto& [begin, end] : cpu::dnnl_ops::Partition(g)) {
+    std::vector<const ir::Node*> members;
+    for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
+    cpu::dnnl_ops::Region region(g, members);
+    // A region input that is no graph input gets zeros of its inferred type and shape.
+    std::vector<Tensor> made;
+    made.reserve(region.inputs().size());
+    std::vector<const Tensor*> ins;
+    for (const std::string& name : region.inputs()) {
+      const Tensor* t = nullptr;
+      for (const auto& [feed, value] : feeds)
+        if (feed == name) t = &value;
+      const ir::ValueType* vt = g.TypeOf(name);
+      if (!t && vt && vt->HasStaticShape()) {
+        made.emplace_back(vt->dtype, vt->StaticShape());
+        std::fill_n(static_cast<char*>(made.back().raw_data()), made.back().nbytes(), 0);
+        t = &made.back();
+      }
+      if (!t) ADD_FAILURE() << "no shape for region input " << name;
+      ins.push_back(t);
+    }
+    if (std::count(ins.begin(), ins.end(), nullptr)) continue;
+    const auto plan = cpu::dnnl_ops::BuildPlan(g, members, region.inputs(), region.outputs(),
+                                               g.initializers, ins);
+    EXPECT_FALSE(plan->reference) << plan->why;
+    for (const auto& step : plan->steps) {
+      if (!step.primitive) continue;
+      using K = dnnl::primitive::kind;
+      const K kind = step.primitive.get_kind();
+      if (kind != K::convolution && kind != K::deconvolution && kind != K::matmul) continue;
+      const dnnl_memory_desc_t* md =
+          dnnl_primitive_desc_query_md(step.primitive.get_primitive_desc(), dnnl_query_src_md, 0);
+      types.push_back(md->data_type == dnnl_u8 ? "u8" : md->data_type == dnnl_s8 ? "s8" : "f32");
+    }
+  }
+  return types;
+}
+
+TEST(DnnlRegionInt8, ConvReluChainStaysInt8) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 3, 13, 11});
+  std::string v = q.Qdq(x, 2.f / 255, 128);
+  v = q.mb.Op("Relu", {q.Conv(v, 2.f / 255, 3, 16, 3)});
+  v = q.Qdq(v, 3.f / 255, 0);
+  v = q.mb.Op("Relu", {q.Conv(v, 3.f / 255, 16, 24, 1)});
+  q.mb.Output(q.Qdq(v, 2.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 3, 13, 11}, 11)}};
+  ExpectInt8MatchesReference(bytes, feeds, 2.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8"}));
+}
+
+TEST(DnnlRegionInt8, SignedActivationsDepthwiseAndGroupedConvsPerTensorWeight) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 12, 10});
+  std::string v = q.Qdq(x, 2.f / 255, -3, /*int8=*/true);
+  v = q.mb.Op("Relu", {q.Conv(v, 2.f / 255, 8, 8, 3, /*group=*/8)});
+  v = q.Qdq(v, 2.f / 255, 0);
+  v = q.Conv(v, 2.f / 255, 8, 12, 3, /*group=*/4, /*per_tensor=*/true);
+  q.mb.Output(q.Qdq(v, 3.f / 255, 128));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 12, 10}, 12)}};
+  ExpectInt8MatchesReference(bytes, feeds, 3.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"s8", "u8"}));
+}
+
+// A residual block as the quantizer leaves it: the Add reads a quantized branch and the
+// convolution's float result, and the sum is quantized after the Relu.
+TEST(DnnlRegionInt8, ResidualAddReluThenQuantize) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 16, 9, 10});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string a = q.Conv(xq, 2.f / 255, 16, 16, 3);
+  const std::string sum = q.mb.Op("Relu", {q.mb.Op("Add", {a, xq})});
+  q.mb.Output(q.Qdq(sum, 4.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 16, 9, 10}, 13)}};
+  ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
+// Pooling and channel concat of values quantized alike move integers; the results are the
+// reference's exactly.
+TEST(DnnlRegionInt8, MaxPoolAveragePoolAndConcatOnQuantizedValues) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 16, 12, 12});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string c = q.Qdq(q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 16, 16, 1)}), 2.f / 255, 128);
+  const std::string pooled =
+      q.mb.Op("MaxPool", {c},
+              {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1})});
+  q.mb.Output(q.Qdq(pooled, 2.f / 255, 128));
+  q.mb.Output(q.Qdq(q.mb.Op("Concat", {c, xq}, {Int("axis", 1)}), 2.f / 255, 128));
+  q.mb.Output(q.Qdq(q.mb.Op("GlobalAveragePool", {c}), 2.f / 255, 128));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 16, 12, 12}, 14)}};
+  ExpectInt8MatchesReference(bytes, feeds, 2.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
+// A detector's head: the last convolutions' results are not quantized again, and leave the
+// region as float (through a Sigmoid for one of them).
+TEST(DnnlRegionInt8, FloatHeads) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 7, 9});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string f = q.Qdq(q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 8, 16, 3)}), 3.f / 255, 0);
+  q.mb.Output(q.mb.Op("Sigmoid", {q.Conv(f, 3.f / 255, 16, 4, 1)}));
+  q.mb.Output(q.Conv(f, 3.f / 255, 16, 2, 1));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 7, 9}, 15)}};
+  // The heads see the same integers as the reference, so only float rounding differs.
+  ExpectInt8MatchesReference(bytes, feeds, 0.f);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8", "u8"}));
+}
+
+TEST(DnnlRegionInt8, MatMulAndGemm) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {2, 5, 16});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  std::vector<float> ws;
+  const std::string w = q.Weight({16, 12}, 1, &ws);
+  q.mb.Output(q.Qdq(q.mb.Op("MatMul", {xq, w}), 3.f / 255, 128));
+  const std::string y = q.mb.Input("y", {3, 16});
+  const std::string yq = q.Qdq(y, 2.f / 255, 120);
+  const std::string wt = q.Weight({12, 16}, 0, &ws);  // [N, K] read transposed
+  const std::string bias = q.Bias(2.f / 255, ws, 12);
+  q.mb.Output(
+      q.Qdq(q.mb.Op("Relu", {q.mb.Op("Gemm", {yq, wt, bias}, {Int("transB", 1)})}), 3.f / 255, 0));
+  q.mb.Output(q.mb.Op("Gemm", {yq, wt, bias}, {Int("transB", 1), Float("alpha", 0.5f)}));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({2, 5, 16}, 17)}, {"y", RandomTensor({3, 16}, 18)}};
+  ExpectInt8MatchesReference(bytes, feeds, 3.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8", "u8", "u8"}));
+}
+
+// A QuantizeLinear's integers read outside the region (here: returned by the graph) leave it
+// as they are, not rescaled.
+TEST(DnnlRegionInt8, IntegersLeaveTheRegionUnchanged) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 6, 7});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  const std::string s = q.mb.Const("ys", Floats({3.f / 255}, {}));
+  const std::string z = q.mb.Const("yz", supernova::testing::Ints<uint8_t>({10}, {}));
+  const std::string yq =
+      q.mb.Op("QuantizeLinear", {q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 8, 8, 3)}), s, z});
+  q.mb.Output(yq);
+  q.mb.Output(q.Conv(q.mb.Op("DequantizeLinear", {yq, s, z}), 3.f / 255, 8, 4, 1));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 6, 7}, 19)}};
+  auto expected = RunModel(bytes, "cpu_reference", feeds);
+  auto actual = RunModel(bytes, "cpu", feeds);
+  ASSERT_TRUE(expected.ok() && actual.ok());
+  ASSERT_EQ((*actual)[0].dtype(), DataType::kUint8);
+  const std::vector<double> e = Values((*expected)[0]), a = Values((*actual)[0]);
+  ASSERT_EQ(a.size(), e.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_LE(std::fabs(a[i] - e[i]), 1.0) << "element " << i;
+  EXPECT_TRUE(TensorsNear((*expected)[1], (*actual)[1], 1e-4, 1e-4));
+}
+
+TEST(DnnlRegionInt8, ConvTranspose) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 16, 5, 6});
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  std::vector<float> ws;
+  const std::string w = q.Weight({16, 12, 3, 3}, 1, &ws);  // [C, M, k, k], scales along M
+  const std::string y = q.mb.Op(
+      "ConvTranspose", {xq, w, q.Bias(2.f / 255, ws, 12)},
+      {Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1}), Ints("output_padding", {1, 1})});
+  q.mb.Output(q.Qdq(q.mb.Op("Relu", {y}), 3.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 16, 5, 6}, 20)}};
+  ExpectInt8MatchesReference(bytes, feeds, 3.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
+// What the int8 path does not take stays with the reference kernels or with float
+// primitives on dequantized weights, and the results are still the reference's: a scale
+// that is a graph input, 16-bit integers, per-channel activation scales.
+TEST(DnnlRegionInt8, UnsupportedQuantizationStaysRight) {
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE("variant " + std::to_string(variant));
+    QdqModel q;
+    const std::string x = q.mb.Input("x", {1, 4, 6, 6});
+    std::string s = q.mb.Const("as", Floats({2.f / 255}, {}));
+    std::string z = q.mb.Const("az", supernova::testing::Ints<uint8_t>({128}, {}));
+    std::vector<NamedAttr> attrs;
+    if (variant == 0) s = q.mb.Input("scale", {});
+    if (variant == 1) z = q.mb.Const("az16", supernova::testing::Ints<uint16_t>({32768}, {}));
+    if (variant == 2) {
+      s = q.mb.Const("as4", Floats({2.f / 255, 3.f / 255, 4.f / 255, 5.f / 255}, {4}));
+      z = q.mb.Const("az4", supernova::testing::Ints<uint8_t>({128, 120, 130, 128}, {4}));
+      attrs.push_back(Int("axis", 1));
+    }
+    const std::string xq =
+        q.mb.Op("DequantizeLinear", {q.mb.Op("QuantizeLinear", {x, s, z}, attrs), s, z}, attrs);
+    q.mb.Output(q.Conv(xq, 2.f / 255, 4, 8, 3));
+    const std::string bytes = q.mb.Bytes();
+    Feeds feeds = {{"x", RandomTensor({1, 4, 6, 6}, 16)}};
+    if (variant == 0) feeds.push_back({"scale", Floats({2.f / 255}, {})});
+    ExpectInt8MatchesReference(bytes, feeds, 0.f);
+    EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"f32"}));
+  }
+}
+
+}  // namespace
+}  // namespace supernova::testing::region_test
