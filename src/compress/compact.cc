@@ -22,6 +22,11 @@ int CompactConstants(ir::Graph& g, int64_t min_elements) {
   if (g.Opset() < 9) return 0;
   std::set<std::string> pinned(g.inputs.begin(), g.inputs.end());
   pinned.insert(g.outputs.begin(), g.outputs.end());
+  // Scales and zero points stay initializers: runtimes recognise QDQ by constant parameters,
+  // and a zero point of zeros is what symmetric quantization writes.
+  for (const ir::Node& n : g.nodes)
+    if (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear")
+      for (size_t i = 1; i < n.inputs.size(); ++i) pinned.insert(n.inputs[i]);
   std::vector<ir::Node> made;
   for (auto it = g.initializers.begin(); it != g.initializers.end();) {
     const Tensor& t = it->second;

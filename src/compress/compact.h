@@ -9,7 +9,8 @@
 namespace supernova::compress {
 
 // Replaces initializers of at least `min_elements` elements that hold one repeated value (and
-// are not graph inputs or outputs) with ConstantOfShape nodes. Needs opset 9; a no-op before.
+// are not graph inputs or outputs, nor a QuantizeLinear's or DequantizeLinear's scale or zero
+// point) with ConstantOfShape nodes. Needs opset 9; a no-op before.
 // Returns how many it replaced. The graph stays topologically sorted.
 int CompactConstants(ir::Graph& g, int64_t min_elements = 64);
 
