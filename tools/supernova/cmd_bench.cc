@@ -40,56 +40,6 @@ double MsSince(Clock::time_point t) {
 
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
 
-// FLOPs of one inference at the benchmarked shapes. Static shape inference first; where it
-// leaves an operand unknown (shapes computed at run time through Shape/Gather/Reshape
-// chains), a second session of the same model with those operands made graph outputs runs
-// once and their measured shapes fill the gaps. Runs after the measurements: the probe
-// session's memory must not count in the peak RSS.
-struct FlopResult {
-  FlopCount count;
-  std::string method;  // "static" or "static+measured"
-};
-
-Result<FlopResult> CountModelFlops(ir::Model model, const std::vector<Shape>& shapes,
-                                   const Feeds& feeds, const SessionOptions& options) {
-  ir::Model pristine = model;
-  FlopResult r{CountFlopsStatic(model.graph, shapes), "static"};
-  if (r.count.unresolved.empty()) return r;
-
-  const ir::Graph& inferred = model.graph;
-  auto static_shape = [&](const std::string& name) -> std::optional<Shape> {
-    auto init = inferred.initializers.find(name);
-    if (init != inferred.initializers.end()) return init->second.shape();
-    const ir::ValueType* t = inferred.TypeOf(name);
-    if (t && t->HasStaticShape()) return t->StaticShape();
-    return std::nullopt;
-  };
-  ir::Graph& probe = pristine.graph;
-  std::set<std::string> outputs(probe.outputs.begin(), probe.outputs.end());
-  std::vector<std::string> added;
-  for (const ir::Node& n : probe.nodes)
-    for (const std::string& v : FlopOperands(n))
-      if (!v.empty() && !static_shape(v) && outputs.insert(v).second) {
-        probe.outputs.push_back(v);
-        added.push_back(v);
-      }
-  SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(pristine));
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::OpenBytes(bytes, options));
-  std::vector<Tensor> outs;
-  SN_RETURN_IF_ERROR(session->Run(feeds, &outs));
-  std::map<std::string, Shape> measured;
-  for (size_t i = 0; i < outs.size() && i < probe.outputs.size(); ++i)
-    measured[probe.outputs[i]] = outs[i].shape();
-  r.count = CountFlops(inferred, [&](const std::string& name) -> std::optional<Shape> {
-    if (auto s = static_shape(name)) return s;
-    auto it = measured.find(name);
-    if (it != measured.end()) return it->second;
-    return std::nullopt;
-  });
-  r.method = "static+measured";
-  return r;
-}
-
 int RunBench(const BenchArgs& args) {
   if (args.iterations < 1) return Fail("--iterations must be at least 1");
   if (args.warmup < 0) return Fail("--warmup must be >= 0");

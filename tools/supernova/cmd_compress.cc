@@ -193,17 +193,19 @@ int64_t ParameterCount(const ir::Graph& g) {
   return n;
 }
 
-double Macs(ir::Graph g, const Feeds& sample) {
+// MACs at the shapes of `sample`: static shapes, and where those leave an operand unknown,
+// shapes measured by running the model once (0 where even that fails).
+double Macs(const ir::Model& m, const Feeds& sample, const SessionOptions& options) {
   std::vector<Shape> shapes;
-  for (const std::string& in : g.inputs) {
-    if (g.IsInitializer(in)) continue;
+  for (const std::string& in : m.graph.inputs) {
+    if (m.graph.IsInitializer(in)) continue;
     const auto f =
         std::find_if(sample.begin(), sample.end(), [&](const auto& kv) { return kv.first == in; });
     if (f == sample.end()) return 0;
     shapes.push_back(f->second.shape());
   }
-  const FlopCount c = CountFlopsStatic(g, shapes);
-  return c.unresolved.empty() ? c.flops / 2 : 0;
+  Result<FlopResult> r = CountModelFlops(m, shapes, sample, options);
+  return r.ok() && r->count.unresolved.empty() ? r->count.flops / 2 : 0;
 }
 
 struct Measured {
@@ -341,7 +343,11 @@ Status Compress(const CompressArgs& args) {
     eval = calib;
     eval_source = fmt::format("the {} calibration inputs (too few to hold some out)", eval.size());
   } else {
-    SN_ASSIGN_OR_RETURN(eval, RandomSamples(inputs));
+    Result<std::vector<Feeds>> random = RandomSamples(inputs);
+    if (!random.ok())
+      return Status::InvalidArgument("no inputs to measure on: give --eval DIR (" +
+                                     random.status().message() + ")");
+    eval = std::move(*random);
     eval_source = "1 random input (give --eval DIR for real ones)";
   }
 
@@ -492,12 +498,8 @@ Status Compress(const CompressArgs& args) {
   const double size_after = static_cast<double>(bytes.size());
   const double params_before = static_cast<double>(ParameterCount(model.graph));
   const double params_after = static_cast<double>(ParameterCount(out.graph));
-  // Shapes that flow through Constant nodes and shape arithmetic resolve once constants are
-  // folded: count the original's MACs on its folded form (the same arithmetic).
-  ir::Graph folded = model.graph;
-  SN_RETURN_IF_ERROR(optimizer::Optimize(folded, OptimizationLevel::kBasic));
-  const double macs_before = Macs(folded, eval[0]);
-  const double macs_after = Macs(out.graph, eval[0]);
+  const double macs_before = Macs(model, eval[0], options);
+  const double macs_after = Macs(out, eval[0], options);
   const int threads =
       args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
 

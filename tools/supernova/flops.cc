@@ -1,5 +1,8 @@
 #include "supernova/flops.h"
 
+#include <map>
+#include <set>
+
 #include "ops/shape_inference.h"
 
 namespace supernova::tools {
@@ -78,6 +81,47 @@ FlopCount CountFlopsStatic(ir::Graph& graph, const std::vector<Shape>& input_sha
     if (t && t->HasStaticShape()) return t->StaticShape();
     return std::nullopt;
   });
+}
+
+Result<FlopResult> CountModelFlops(ir::Model model, const std::vector<Shape>& shapes,
+                                   const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                   const SessionOptions& options) {
+  ir::Model pristine = model;
+  FlopResult r{CountFlopsStatic(model.graph, shapes), "static"};
+  if (r.count.unresolved.empty()) return r;
+
+  const ir::Graph& inferred = model.graph;
+  auto static_shape = [&](const std::string& name) -> std::optional<Shape> {
+    auto init = inferred.initializers.find(name);
+    if (init != inferred.initializers.end()) return init->second.shape();
+    const ir::ValueType* t = inferred.TypeOf(name);
+    if (t && t->HasStaticShape()) return t->StaticShape();
+    return std::nullopt;
+  };
+  ir::Graph& probe = pristine.graph;
+  std::set<std::string> outputs(probe.outputs.begin(), probe.outputs.end());
+  std::vector<std::string> added;
+  for (const ir::Node& n : probe.nodes)
+    for (const std::string& v : FlopOperands(n))
+      if (!v.empty() && !static_shape(v) && outputs.insert(v).second) {
+        probe.outputs.push_back(v);
+        added.push_back(v);
+      }
+  SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(pristine));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::OpenBytes(bytes, options));
+  std::vector<Tensor> outs;
+  SN_RETURN_IF_ERROR(session->Run(feeds, &outs));
+  std::map<std::string, Shape> measured;
+  for (size_t i = 0; i < outs.size() && i < probe.outputs.size(); ++i)
+    measured[probe.outputs[i]] = outs[i].shape();
+  r.count = CountFlops(inferred, [&](const std::string& name) -> std::optional<Shape> {
+    if (auto s = static_shape(name)) return s;
+    auto it = measured.find(name);
+    if (it != measured.end()) return it->second;
+    return std::nullopt;
+  });
+  r.method = "static+measured";
+  return r;
 }
 
 }  // namespace supernova::tools

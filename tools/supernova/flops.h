@@ -5,11 +5,15 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/graph.h"
+#include "ir/onnx_import.h"
+#include "supernova/session.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
@@ -38,5 +42,18 @@ FlopCount CountFlops(const ir::Graph& graph,
 // The same from static shapes alone: sets each graph input to the given concrete shape
 // (in graph.inputs order), runs shape inference, and counts. Modifies `graph`.
 FlopCount CountFlopsStatic(ir::Graph& graph, const std::vector<Shape>& input_shapes);
+
+// FLOPs of one inference at the given input shapes. Static shape inference first; where it
+// leaves an operand unknown (shapes computed at run time through Shape/Gather/Reshape
+// chains), a second session of the same model with those operands made graph outputs runs
+// once on `feeds` and their measured shapes fill the gaps. Run it after timing a model: the
+// probe session's memory would count in a peak RSS taken later.
+struct FlopResult {
+  FlopCount count;
+  std::string method;  // "static" or "static+measured"
+};
+Result<FlopResult> CountModelFlops(ir::Model model, const std::vector<Shape>& shapes,
+                                   const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                   const SessionOptions& options);
 
 }  // namespace supernova::tools
