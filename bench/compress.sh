@@ -125,6 +125,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' | tr -s ' ' | sed 's/ $//')"
-python3 bench/compress_report.py "$OUT" "$cpu, $(nproc) cores" "$LOAD" "$COMMAND" \
+quiet=yes
+bench_load_above_limit "$LOAD" && quiet=no
+python3 bench/compress_report.py "$OUT" "$cpu, $(nproc) cores" "$LOAD" "$quiet" "$COMMAND" \
   >"$ROOT/build/bench/compress.md"
 cat "$ROOT/build/bench/compress.md"

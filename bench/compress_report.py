@@ -2,7 +2,7 @@
 """The table of bench/compress.sh: medians across rounds of every model, variant and runtime,
 with the compress reports' sizes, MACs and agreement.
 
-usage: compress_report.py OUT_DIR MACHINE LOADAVG COMMAND > report.md
+usage: compress_report.py OUT_DIR MACHINE LOADAVG QUIET(yes|no) COMMAND > report.md
 """
 import json
 import os
@@ -11,7 +11,7 @@ import sys
 
 
 def main():
-    out, machine, load, command = sys.argv[1:5]
+    out, machine, load, quiet, command = sys.argv[1:6]
     runs = {}
     errors = []
     with open(os.path.join(out, "results.jsonl")) as f:
@@ -35,6 +35,9 @@ def main():
 
     names = sorted({k[0] for k in med}, key=lambda n: n)
     print("# Compression benchmark\n")
+    if quiet != "yes":
+        print("**Not for publication: the machine was busy (load average %s) when the timing "
+              "started.**\n" % load)
     print("%s; 2 threads, batch 1; medians of %d rounds; load average %s at the start of the "
           "timing. `%s`\n" % (machine, rounds, load, command))
     print("ONNX Runtime's times are net of its binding (the Node.js call overhead measured on a "
