@@ -44,7 +44,7 @@ SHARED="$ROOT/../shared/models"
 DATA="$ASSETS/compress"
 # name|model|calibration folder|compress flags (preprocessing, int8 options)|prune (1: also prune)
 MODELS=(
-  "centernet|$SHARED/centernet_mbv3_coco_512.onnx|$DATA/photos|--preprocess raw --per-channel|0"
+  "centernet|$SHARED/centernet_mbv3_coco_512.onnx|$DATA/photos|--preprocess raw --per-channel --calib-method percentile|0"
   "face_embedding|$SHARED/face_recognition_resnet29_128d.onnx|$DATA/faces|--preprocess raw --per-channel|1"
   "ppocr_det|$ASSETS/ocr/ch_PP-OCRv4_det_infer.onnx|$DATA/text|--preprocess imagenet --bgr --size 640x640|0"
   "resnet18|$ASSETS/torchvision/resnet18.onnx|$DATA/photos|--preprocess imagenet --per-channel|1"
