@@ -87,7 +87,7 @@ TEST(StoreWeightsBf16, RefusesOpsetsBelow13) {
   ir::Model m = SmallModel(12);
   Result<compress::Bf16Stats> stats = StoreWeightsBf16(m);
   ASSERT_FALSE(stats.ok());
-  EXPECT_EQ(stats.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stats.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(stats.status().message().find("opset 13"), std::string::npos)
       << stats.status().ToString();
   EXPECT_TRUE(m.metadata.props.empty());
