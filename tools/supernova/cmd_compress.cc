@@ -1,5 +1,5 @@
-// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--prune-channels RATIO]
-//                    [--fold] [--eval DIR] [--json]
+// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--bf16]
+//                    [--prune-channels RATIO] [--fold] [--eval DIR] [--json]
 //
 // Rewrites a model into a smaller or faster one and says what it cost: file size, parameters,
 // MACs and latency before and after (the same inputs, the same threads, interleaved runs), and
