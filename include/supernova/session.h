@@ -26,6 +26,23 @@
 
 namespace supernova {
 
+// The arithmetic of float convolutions and matrix products. kModel follows the model: a file
+// whose metadata_props say "supernova.precision" = "bf16" (what `supernova compress --bf16`
+// writes) computes in bfloat16, any other in float32. bf16 runs on the cpu provider where
+// the host has native bf16 instructions (AVX512-BF16, AMX) and falls back to float elsewhere.
+enum class Precision { kModel, kFloat32, kBFloat16 };
+
+// The metadata key and value that ask for bf16 compute.
+inline constexpr std::string_view kPrecisionKey = "supernova.precision";
+inline constexpr std::string_view kPrecisionBf16 = "bf16";
+
+// What Precision::kBFloat16 does on this host: native bf16 arithmetic, or float.
+struct Bf16Support {
+  bool native = false;
+  std::string isa;  // the instruction set oneDNN dispatches to ("avx512_core_bf16")
+};
+Bf16Support CpuBf16Support();
+
 struct SessionOptions {
   // Execution providers in order of preference (see PlacementReport): each takes the nodes it
   // supports that earlier ones did not; "cpu" (oneDNN and the reference kernels) takes the
@@ -38,6 +55,7 @@ struct SessionOptions {
   OptimizationLevel optimization = OptimizationLevel::kAll;
   // Record per-node times of each Run() (see Session::LastProfile()).
   bool profiling = false;
+  Precision precision = Precision::kModel;
 };
 
 // A model input or output as declared: dims are -1 where unknown, with the symbol if named.

@@ -119,6 +119,11 @@ Result<std::string> ExportOnnxBytes(const Model& model) {
   mp.set_producer_name(model.metadata.producer_name.empty() ? "supernova"
                                                             : model.metadata.producer_name);
   mp.set_producer_version(model.metadata.producer_version);
+  for (const auto& [key, value] : model.metadata.props) {
+    auto* p = mp.add_metadata_props();
+    p->set_key(key);
+    p->set_value(value);
+  }
   // Every domain a node uses needs an opset import, or readers reject the file. The graph
   // optimizer's own ops (com.supernova) are version 1.
   std::map<std::string, int64_t> opsets = model.graph.opsets;

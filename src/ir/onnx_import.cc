@@ -189,6 +189,7 @@ Result<Model> ImportOnnxBytes(std::string_view bytes, const std::string& base_di
   m.metadata.producer_name = mp.producer_name();
   m.metadata.producer_version = mp.producer_version();
   m.metadata.doc_string = mp.doc_string();
+  for (const auto& p : mp.metadata_props()) m.metadata.props.emplace_back(p.key(), p.value());
   return m;
 }
 

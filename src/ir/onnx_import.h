@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ir/graph.h"
 #include "supernova/status.h"
@@ -14,6 +16,8 @@ struct ModelMetadata {
   std::string producer_name;
   std::string producer_version;
   std::string doc_string;
+  // ModelProto.metadata_props, in file order.
+  std::vector<std::pair<std::string, std::string>> props;
 };
 
 struct Model {

@@ -95,6 +95,9 @@ struct ProviderOptions {
   // The session's optimization level: how far a provider may rewrite the pieces it compiles
   // (the cpu makes its own fused ops only at kAll).
   OptimizationLevel optimization = OptimizationLevel::kAll;
+  // Float convolutions and products may compute in bfloat16 (the session's precision); a
+  // provider without bf16 arithmetic ignores it.
+  bool bf16 = false;
 };
 
 class ExecutionProvider {

@@ -11,6 +11,7 @@
 
 #include "ir/onnx_import.h"
 #include "optimizer/optimizer.h"
+#include "providers/cpu/cpu_provider.h"
 #include "providers/provider.h"
 #include "runtime/memory_planner.h"
 #include "runtime/placement.h"
@@ -70,6 +71,10 @@ Status Session::Impl::Prepare() {
   providers::ProviderOptions po;
   po.num_threads = num_threads;
   po.optimization = options.optimization;
+  po.bf16 = options.precision == Precision::kBFloat16;
+  if (options.precision == Precision::kModel)
+    for (const auto& [key, value] : model.metadata.props)
+      if (key == kPrecisionKey) po.bf16 = value == kPrecisionBf16;
   runtime::ProviderSet set = runtime::MakeProviders(options.providers, po, false);
   providers = std::move(set.owned);
 
@@ -124,6 +129,8 @@ Status Session::Impl::CheckInput(const TensorInfo& info, const Value& v) const {
                                      ShapeToString(t.shape()));
   return Status::Ok();
 }
+
+Bf16Support CpuBf16Support() { return {cpu::NativeBf16(), cpu::CpuIsa()}; }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;

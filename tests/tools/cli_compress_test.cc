@@ -1,5 +1,6 @@
 // `supernova compress` as a user runs it: a real model (BlazeFace), real photographs for
-// calibration, the QDQ file it writes run by ONNX Runtime, and the errors a user can cause.
+// calibration, the QDQ file it writes run by ONNX Runtime, the bf16 file it writes, and the
+// errors a user can cause.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,6 +20,8 @@ namespace fs = std::filesystem;
 const std::string kBlazeFace =
     std::string(SUPERNOVA_ASSETS_DIR) + "/blazeface/face_detection_front_128x128_barracuda.onnx";
 const std::string kImages = std::string(SUPERNOVA_ASSETS_DIR) + "/images";
+// Opset 13, as --bf16 needs (BlazeFace is 12).
+const std::string kMobileNet = std::string(SUPERNOVA_ASSETS_DIR) + "/torchvision/mobilenet_v2.onnx";
 const std::string kOrtModule = SUPERNOVA_ORT_NODE_MODULE;
 
 class CompressCli : public ::testing::Test {
@@ -180,6 +183,50 @@ TEST_F(CompressCli, BadInputIsOneLineAndTouchesNothing) {
   for (const auto& e : fs::directory_iterator(dir_))
     if (e.is_regular_file()) left.push_back(e.path().filename().string());
   EXPECT_TRUE(left.empty()) << left.size() << " files left, first " << left[0];
+}
+
+TEST_F(CompressCli, Bf16WritesHalfTheWeightsAndTheFileLoads) {
+  ASSERT_TRUE(fs::exists(kMobileNet))
+      << kMobileNet << " is missing: scripts/fetch_models.sh fetches it";
+  const std::string out = Path("bf16.onnx");
+  CliOutput r = Cli("compress " + kMobileNet + " -o " + out + " --bf16 --threads 1 --runs 2 --json",
+                    "/dev/null");
+  ASSERT_EQ(r.code, 0) << r.text;
+  const auto report = nlohmann::json::parse(r.text);
+  nlohmann::json step;
+  for (const auto& s : report["steps"])
+    if (s["step"] == "bf16") step = s;
+  ASSERT_FALSE(step.is_null()) << r.text;
+  EXPECT_GT(step["weights"].get<int>(), 10);
+  EXPECT_EQ(step["weight_bytes"]["after"].get<double>() * 2,
+            step["weight_bytes"]["before"].get<double>());
+  EXPECT_TRUE(step["compute"] == "bf16" || step["compute"] == "fp32") << step;
+  EXPECT_LT(report["file_bytes"]["after"].get<double>(),
+            0.6 * report["file_bytes"]["before"].get<double>());
+  EXPECT_GT(report["agreement"]["value"].get<double>(), 0.99) << report["agreement"];
+
+  // The file loads in a fresh process, and can be forced to either precision.
+  for (const char* precision : {"model", "fp32", "bf16"}) {
+    r = Cli("bench " + out + " --iterations 1 --warmup 0 --threads 1 --precision " + precision);
+    EXPECT_EQ(r.code, 0) << precision << ": " << r.text;
+  }
+  r = Cli("bench " + out + " --iterations 1 --precision fp16");
+  EXPECT_EQ(r.code, 1) << r.text;
+  EXPECT_NE(r.text.find("unknown --precision"), std::string::npos) << r.text;
+}
+
+TEST_F(CompressCli, Bf16BelowOpset13IsOneErrorLine) {
+  const std::string out = Path("out.onnx");
+  CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --bf16");
+  EXPECT_EQ(r.code, 1) << r.text;
+  EXPECT_EQ(r.text.find("supernova: error: "), 0u) << r.text;
+  EXPECT_EQ(r.text.find('\n'), r.text.size() - 1) << r.text;
+  EXPECT_NE(r.text.find("opset 13"), std::string::npos) << r.text;
+  EXPECT_FALSE(fs::exists(out));
+
+  r = Cli("compress " + kBlazeFace + " -o " + out + " --bf16 --int8 --calib " + dir_.string());
+  EXPECT_EQ(r.code, 1) << r.text;
+  EXPECT_NE(r.text.find("exclude each other"), std::string::npos) << r.text;
 }
 
 }  // namespace

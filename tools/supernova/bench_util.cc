@@ -43,6 +43,13 @@ Result<std::map<std::string, std::vector<int64_t>>> ParseShapeFlags(
   return given;
 }
 
+Result<Precision> ParsePrecision(const std::string& name) {
+  if (name == "model") return Precision::kModel;
+  if (name == "fp32") return Precision::kFloat32;
+  if (name == "bf16") return Precision::kBFloat16;
+  return Status::InvalidArgument("unknown --precision '" + name + "' (model, fp32, bf16)");
+}
+
 Result<std::pair<std::string, std::vector<int64_t>>> ParseShapeFlag(const std::string& spec) {
   const size_t eq = spec.find('=');
   auto bad = [&](const std::string& why) {

@@ -23,6 +23,12 @@ inline constexpr uint32_t kInputSeed = 20260;
 // Parses "--shape NAME=d0xd1x..." into (NAME, dims). A dim written N (or B) stands for
 // --batch and comes back as -1.
 Result<std::pair<std::string, std::vector<int64_t>>> ParseShapeFlag(const std::string& spec);
+
+// --precision: "model" (what the file asks for), "fp32" or "bf16".
+Result<Precision> ParsePrecision(const std::string& name);
+inline constexpr const char* kPrecisionHelp =
+    "arithmetic of convolutions and products: model (as the file asks; compress --bf16 marks "
+    "it), fp32, or bf16 (native bf16 where the CPU has it, float elsewhere)";
 // Every --shape flag, by input name; an input named twice is an error.
 Result<std::map<std::string, std::vector<int64_t>>> ParseShapeFlags(
     const std::vector<std::string>& specs);

@@ -29,6 +29,7 @@ struct BenchArgs {
   int iterations = 50;
   int warmup = 3;
   std::string optimization = "all";
+  std::string precision = "model";
   std::vector<std::string> providers = {"cpu"};
   bool flops = true;
 };
@@ -57,6 +58,9 @@ int RunBench(const BenchArgs& args) {
     opts.optimization = OptimizationLevel::kAll;
   else
     return Fail("unknown --optimization '" + args.optimization + "' (none, basic, all)");
+  auto precision = bench::ParsePrecision(args.precision);
+  if (!precision.ok()) return Fail(precision.status().message());
+  opts.precision = *precision;
   opts.providers.clear();
   for (const std::string& p : args.providers)  // "--providers cpu,cuda" or repeated
     if (!p.empty()) opts.providers.push_back(p);
@@ -115,6 +119,7 @@ int RunBench(const BenchArgs& args) {
   j["iterations"] = args.iterations;
   j["warmup"] = args.warmup;
   j["optimization"] = args.optimization;
+  j["precision"] = args.precision;
   j["providers"] = opts.providers;
   j["median_ms"] = st.median_ms;
   j["p90_ms"] = st.p90_ms;
@@ -164,6 +169,7 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--iterations", args->iterations, "timed runs (default 50)");
   cmd->add_option("--warmup", args->warmup, "untimed runs after the first (default 3)");
   cmd->add_option("--optimization", args->optimization, "graph optimization: none, basic, all");
+  cmd->add_option("--precision", args->precision, bench::kPrecisionHelp);
   cmd->add_option("--providers", args->providers,
                   "execution providers in order of preference (default cpu)")
       ->delimiter(',');

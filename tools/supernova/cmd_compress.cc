@@ -1,5 +1,5 @@
-// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--prune-channels RATIO]
-//                    [--fold] [--eval DIR] [--json]
+// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--bf16]
+//                    [--prune-channels RATIO] [--fold] [--eval DIR] [--json]
 //
 // Rewrites a model into a smaller or faster one and says what it cost: file size, parameters,
 // MACs and latency before and after (the same inputs, the same threads, interleaved runs), and
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "compress/agreement.h"
+#include "compress/bf16.h"
 #include "compress/calibration.h"
 #include "compress/compact.h"
 #include "compress/fold.h"
@@ -54,6 +55,7 @@ struct CompressArgs {
   std::string model;
   std::string output;
   bool int8 = false;
+  bool bf16 = false;
   std::string calib;
   std::string calib_method = "minmax";
   double percentile = 99.99;
@@ -299,9 +301,36 @@ Status FoldLayersStep(ir::Model& out, nlohmann::json& steps, std::vector<std::st
   return Status::Ok();
 }
 
+// --bf16: weights stored as bfloat16; the runtime computes in bf16 where the CPU has it.
+Status Bf16Step(const CompressArgs& args, ir::Model& out, nlohmann::json& steps,
+                std::vector<std::string>& text_steps) {
+  SN_ASSIGN_OR_RETURN(compress::Bf16Stats b, compress::StoreWeightsBf16(out));
+  if (b.weights == 0)
+    return Status::InvalidArgument("--bf16: " + args.model +
+                                   " has no float Conv, ConvTranspose, Gemm or MatMul weight");
+  const Bf16Support here = CpuBf16Support();
+  const bool native = here.native;
+  const std::string& isa = here.isa;
+  steps.push_back({{"step", "bf16"},
+                   {"nodes", b.nodes},
+                   {"weights", b.weights},
+                   {"weight_bytes", {{"before", b.bytes_before}, {"after", b.bytes_after}}},
+                   {"compute", native ? "bf16" : "fp32"},
+                   {"cpu_isa", isa}});
+  text_steps.push_back(
+      fmt::format("bf16: {} weights of {} nodes stored as bfloat16 ({} -> {}B); compute here: {}",
+                  b.weights, b.nodes, Si(static_cast<double>(b.bytes_before)) + "B",
+                  Si(static_cast<double>(b.bytes_after)),
+                  native ? "bf16 (" + isa + ")" : "float (" + isa + " has no native bf16)"));
+  return Status::Ok();
+}
+
 Status Compress(const CompressArgs& args) {
-  if (!args.int8 && !args.fold && !args.prune)
-    return Status::InvalidArgument("nothing to do: give --int8, --prune-channels or --fold");
+  if (!args.int8 && !args.bf16 && !args.fold && !args.prune)
+    return Status::InvalidArgument(
+        "nothing to do: give --int8, --bf16, --prune-channels or --fold");
+  if (args.int8 && args.bf16)
+    return Status::InvalidArgument("--int8 and --bf16 exclude each other: give one");
   if (args.int8 && args.calib.empty())
     return Status::InvalidArgument("--int8 needs --calib DIR (a folder of real inputs)");
   if (SameFile(args.model, args.output))
@@ -375,6 +404,7 @@ Status Compress(const CompressArgs& args) {
                                      detail.empty() ? "nothing to fold" : detail));
   }
   if (args.fold) SN_RETURN_IF_ERROR(FoldLayersStep(out, steps, text_steps));
+  if (args.bf16) SN_RETURN_IF_ERROR(Bf16Step(args, out, steps, text_steps));
 
   std::vector<compress::NodeDecision> float_nodes;
   if (args.int8) {
@@ -579,6 +609,9 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("-o,--output", args->output, "where to write the compressed model")->required();
   cmd->add_flag("--int8", args->int8, "static int8 quantization (QDQ) calibrated on --calib");
+  cmd->add_flag("--bf16", args->bf16,
+                "store Conv/Gemm/MatMul weights as bfloat16 (half the bytes) and compute them in "
+                "bf16 where the CPU has native bf16 (float elsewhere)");
   cmd->add_option("--calib", args->calib,
                   "folder of real inputs: images, .pb or .npy files, or sample subfolders");
   cmd->add_option("--calib-method", args->calib_method, "minmax (default), percentile, entropy");

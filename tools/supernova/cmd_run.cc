@@ -16,6 +16,7 @@
 #include "ir/tensor_proto.h"
 #include "ir/value_proto.h"
 #include "optimizer/optimizer.h"
+#include "supernova/bench_util.h"
 #include "supernova/commands.h"
 #include "supernova/session.h"
 #include "supernova/tensor_io.h"
@@ -33,6 +34,7 @@ struct RunArgs {
   int threads = 0;
   std::vector<std::string> providers = {"cpu"};
   std::string optimization = "all";
+  std::string precision = "model";
   int repeat = 1;
   bool profile = false;
   std::string decode;
@@ -149,6 +151,9 @@ int RunModel(const RunArgs& args) {
   auto level = optimizer::ParseOptimizationLevel(args.optimization);
   if (!level.ok()) return Fail(level.status().message());
   opts.optimization = *level;
+  auto precision = bench::ParsePrecision(args.precision);
+  if (!precision.ok()) return Fail(precision.status().message());
+  opts.precision = *precision;
   opts.profiling = args.profile;
   auto t_open = std::chrono::steady_clock::now();
   auto session = Session::Open(args.model, opts);
@@ -266,6 +271,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       ->delimiter(',');
   cmd->add_option("--optimization", args->optimization,
                   "graph optimization before running: none, basic or all (default)");
+  cmd->add_option("--precision", args->precision, bench::kPrecisionHelp);
   cmd->add_option("--repeat", args->repeat, "run this many times and report the median");
   cmd->add_flag("--profile", args->profile, "print time per operator type");
   cmd->add_option("--decode", args->decode,

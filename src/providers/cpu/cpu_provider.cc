@@ -11,6 +11,7 @@
 
 #include "ops/op.h"
 #include "optimizer/optimizer.h"
+#include "providers/cpu/dnnl/dnnl_common.h"
 #include "providers/cpu/dnnl/region.h"
 
 namespace supernova::cpu {
@@ -68,7 +69,7 @@ class CpuPiece final : public providers::CompiledPiece {
   CpuPiece(const CpuPiece&) = delete;
   CpuPiece& operator=(const CpuPiece&) = delete;
 
-  Status Build(CpuKind kind, OptimizationLevel level);
+  Status Build(CpuKind kind, OptimizationLevel level, bool bf16);
   Status Run(const providers::RunContext& ctx, std::span<const Tensor* const> inputs,
              std::vector<Tensor>* outputs) const override;
   Status RunValues(const providers::RunContext& ctx, std::span<const Value* const> inputs,
@@ -83,7 +84,7 @@ class CpuPiece final : public providers::CompiledPiece {
   size_t num_slots_ = 0;
 };
 
-Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
+Status CpuPiece::Build(CpuKind kind, OptimizationLevel level, bool bf16) {
   ir::Graph& g = graph_;
   std::vector<std::pair<size_t, size_t>> regions;
   if (kind == CpuKind::kDnnl) {
@@ -112,7 +113,7 @@ Status CpuPiece::Build(CpuKind kind, OptimizationLevel level) {
       const auto [begin, end] = regions[next_region++];
       std::vector<const ir::Node*> members;
       for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
-      auto region = std::make_shared<const dnnl_ops::Region>(g, std::move(members));
+      auto region = std::make_shared<const dnnl_ops::Region>(g, std::move(members), bf16);
       ir::Node& stand_in = region_nodes_.emplace_back();
       stand_in.op_type = "DnnlRegion";
       stand_in.name = region->Describe();
@@ -257,7 +258,8 @@ Status CpuPiece::RunValues(const providers::RunContext& ctx, std::span<const Val
 
 class CpuProvider final : public providers::ExecutionProvider {
  public:
-  CpuProvider(CpuKind kind, OptimizationLevel level) : kind_(kind), level_(level) {}
+  CpuProvider(CpuKind kind, OptimizationLevel level, bool bf16)
+      : kind_(kind), level_(level), bf16_(bf16) {}
 
   std::string_view name() const override {
     return kind_ == CpuKind::kDnnl ? "cpu" : "cpu_reference";
@@ -274,21 +276,25 @@ class CpuProvider final : public providers::ExecutionProvider {
   Result<std::unique_ptr<providers::CompiledPiece>> Compile(
       const providers::Piece& piece) const override {
     auto compiled = std::make_unique<CpuPiece>(PieceGraph(piece));
-    SN_RETURN_IF_ERROR(compiled->Build(kind_, level_));
+    SN_RETURN_IF_ERROR(compiled->Build(kind_, level_, bf16_));
     return std::unique_ptr<providers::CompiledPiece>(std::move(compiled));
   }
 
  private:
   CpuKind kind_;
   OptimizationLevel level_;
+  bool bf16_;
 };
 
 }  // namespace
 
+bool NativeBf16() { return dnnl_ops::Bf16Native(); }
+std::string CpuIsa() { return dnnl_ops::CpuIsaName(); }
+
 Result<std::unique_ptr<providers::ExecutionProvider>> MakeCpuProvider(
     const providers::ProviderOptions& options, CpuKind kind) {
   return std::unique_ptr<providers::ExecutionProvider>(
-      std::make_unique<CpuProvider>(kind, options.optimization));
+      std::make_unique<CpuProvider>(kind, options.optimization, options.bf16));
 }
 
 }  // namespace supernova::cpu

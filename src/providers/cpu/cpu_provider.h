@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "providers/provider.h"
 
@@ -23,5 +24,10 @@ enum class CpuKind { kDnnl, kReference };
 // (RunContext::num_threads).
 Result<std::unique_ptr<providers::ExecutionProvider>> MakeCpuProvider(
     const providers::ProviderOptions& options, CpuKind kind);
+
+// Whether options.bf16 computes in bf16 here (native AVX512-BF16 or AMX), and the
+// instruction set oneDNN dispatches to ("avx512_core_bf16"), for reports.
+bool NativeBf16();
+std::string CpuIsa();
 
 }  // namespace supernova::cpu

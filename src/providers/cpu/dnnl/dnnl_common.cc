@@ -14,6 +14,28 @@ const dnnl::engine& Engine() {
   return engine;
 }
 
+bool Bf16Native() {
+  const auto need = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & need) == need;
+}
+
+std::string CpuIsaName() {
+  using Isa = dnnl::cpu_isa;
+  // Widest first: each name's bits include those of the ones below it.
+  static const std::pair<Isa, const char*> kNames[] = {{Isa::avx512_core_amx, "avx512_core_amx"},
+                                                       {Isa::avx512_core_bf16, "avx512_core_bf16"},
+                                                       {Isa::avx512_core_vnni, "avx512_core_vnni"},
+                                                       {Isa::avx512_core, "avx512_core"},
+                                                       {Isa::avx2_vnni, "avx2_vnni"},
+                                                       {Isa::avx2, "avx2"},
+                                                       {Isa::avx, "avx"},
+                                                       {Isa::sse41, "sse41"}};
+  const auto have = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  for (const auto& [isa, name] : kNames)
+    if ((have & static_cast<unsigned>(isa)) == static_cast<unsigned>(isa)) return name;
+  return "generic";
+}
+
 memory::format_tag PlainTag(int ndims) {
   switch (ndims) {
     case 1:

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <string>
+
 #include "oneapi/dnnl/dnnl.hpp"
 #include "supernova/tensor.h"
 
@@ -14,6 +16,13 @@ namespace supernova::cpu::dnnl_ops {
 
 // The process-wide cpu engine.
 const dnnl::engine& Engine();
+
+// Whether oneDNN runs bf16 arithmetic natively here (AVX512-BF16 or AMX). Elsewhere its bf16
+// kernels emulate the format in float or fall to reference code, slower than float itself, so
+// a bf16 request computes in float instead.
+bool Bf16Native();
+// The instruction set oneDNN dispatches to, for reports ("avx512_core_bf16").
+std::string CpuIsaName();
 
 // The row-major ("plain") format tag for `ndims` dims (1..6).
 dnnl::memory::format_tag PlainTag(int ndims);

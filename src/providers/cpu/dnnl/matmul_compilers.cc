@@ -41,8 +41,10 @@ void PlanBuilder::MatMul(const ir::Node& n) {
   const std::optional<Int8Operands> q8 =
       sb.size() == 2 ? Int8Inputs(Get(n.inputs[0]), n.inputs[1], nn, 1) : std::nullopt;
   const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
+  // bf16 compute takes constant weights only: a product of two activations stays float.
+  const memory::data_type ct = q8 || !constant_b ? wt : compute_;
   const memory::desc wei_md =
-      constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), wt, FormatTag::any) : vb;
+      constant_b ? memory::desc(flatten ? memory::dims{k, nn} : vb.dims(), ct, FormatTag::any) : vb;
   Tail tail;
   tail.output = n.outputs[0];
   tail.last_node = pos_;
@@ -55,10 +57,12 @@ void PlanBuilder::MatMul(const ir::Node& n) {
     attr.set_post_ops(tail.post_ops);
     src_md = Retyped(src_view, q8->src_type);
     if (qdst) dst_md = Retyped(dst_view, qdst->type);
+  } else {
+    src_md = Retyped(src_view, ct);
   }
   dnnl::matmul::desc d(src_md, wei_md, dst_md);
   dnnl::matmul::primitive_desc pd(d, attr, Engine());
-  const int src = In(n.inputs[0], q8 ? Retyped(PlainDesc(sa), q8->src_type) : PlainDesc(sa));
+  const int src = In(n.inputs[0], Retyped(PlainDesc(sa), q8 ? q8->src_type : ct));
   const memory::desc b_onnx = flatten ? PlainDesc(sb) : vb;
   const int wei = q8           ? Int8Weight(*q8->weight, Retyped(b_onnx, wt), pd.weights_desc())
                   : constant_b ? PackedConstant(n.inputs[1], b_onnx, pd.weights_desc())
@@ -89,7 +93,7 @@ void PlanBuilder::Gemm(const ir::Node& n) {
   std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], nn, tb ? 0 : 1);
   if (q8)
     for (float& s : q8->scales) s *= alpha;
-  const memory::data_type at = q8 ? q8->src_type : kF32;
+  const memory::data_type at = q8 ? q8->src_type : compute_;
   const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
   // A^T and B^T are the stored bytes read with swapped strides.
   const memory::desc a_md({m, k}, at, ta ? FormatTag::ba : FormatTag::ab);
@@ -130,7 +134,8 @@ void PlanBuilder::Gemm(const ir::Node& n) {
     attr.set_output_scales(0, {alpha});
   }
   const memory::desc dst_md = qdst ? Retyped(PlainDesc({m, nn}), qdst->type) : PlainDesc({m, nn});
-  dnnl::matmul::desc d(a_md, memory::desc({k, nn}, wt, FormatTag::any), bias_md, dst_md);
+  dnnl::matmul::desc d(a_md, memory::desc({k, nn}, q8 ? wt : compute_, FormatTag::any), bias_md,
+                       dst_md);
   dnnl::matmul::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], Retyped(PlainDesc(sa), at));
   const int wei = q8 ? Int8Weight(*q8->weight, b_md, pd.weights_desc())

@@ -139,6 +139,9 @@ void PlanBuilder::Conv(const ir::Node& n) {
   const bool has_bias = n.inputs.size() > 2 && !n.inputs[2].empty();
   const memory::desc bias_md = has_bias ? memory::desc({m}, kF32, FormatTag::a) : memory::desc();
 
+  // A depthwise convolution is bound by memory, not arithmetic: bf16 would only add the
+  // reorder of its input.
+  const memory::data_type ct = group > 1 && group == c ? kF32 : compute_;
   dnnl::primitive_attr attr = Attr();
   // A quantized input and weight make an int8 convolution (see quant_compilers.cc). Its
   // result goes channels-last, as oneDNN's int8 kernels write it, so that a residual can be
@@ -176,8 +179,8 @@ void PlanBuilder::Conv(const ir::Node& n) {
 
   dnnl::convolution_forward::desc d(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-      memory::desc(ToDims(x.shape), q8 ? q8->src_type : kF32, FormatTag::any),
-      memory::desc(wdims, q8 ? memory::data_type::s8 : kF32, FormatTag::any), bias_md, dst_md,
+      memory::desc(ToDims(x.shape), q8 ? q8->src_type : ct, FormatTag::any),
+      memory::desc(wdims, q8 ? memory::data_type::s8 : ct, FormatTag::any), bias_md, dst_md,
       g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
   dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], pd.src_desc());
@@ -274,8 +277,8 @@ void PlanBuilder::ConvTranspose(const ir::Node& n) {
   const memory::data_type wt = q8 ? memory::data_type::s8 : kF32;
   dnnl::deconvolution_forward::desc d(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
-      memory::desc(ToDims(x.shape), q8 ? q8->src_type : kF32, FormatTag::any),
-      memory::desc(wdims, wt, FormatTag::any), bias_md, ConvDst(out),
+      memory::desc(ToDims(x.shape), q8 ? q8->src_type : compute_, FormatTag::any),
+      memory::desc(wdims, q8 ? wt : compute_, FormatTag::any), bias_md, ConvDst(out),
       memory::dims(strides.begin(), strides.end()), Minus1(dil), pl, pr);
   // No post-ops: oneDNN 2.6's deconvolutions run them per element (a binary add made one
   // 50x slower), so what follows a ConvTranspose stays a primitive of its own.

@@ -54,7 +54,7 @@ class PlanBuilder {
  public:
   PlanBuilder(const ir::Graph& graph, const std::vector<const ir::Node*>& nodes,
               const std::vector<std::string>& outputs,
-              const std::map<std::string, Tensor>& constants, Region::Plan* plan);
+              const std::map<std::string, Tensor>& constants, Region::Plan* plan, bool bf16);
   void AddNodeAt(size_t k);
   void AddInput(const std::string& name, int index, const Tensor& t);
   void AddNode(const ir::Node& n);
@@ -187,6 +187,9 @@ class PlanBuilder {
   const std::vector<const ir::Node*>& nodes_;
   const std::map<std::string, Tensor>& constants_;
   Region::Plan* plan_;
+  // What float convolutions and products with constant weights read their operands as: f32,
+  // or bf16 (results stay f32, so every other primitive is untouched).
+  const memory::data_type compute_;
   std::unordered_map<std::string, int> uses_;  // reads of each value, graph-wide and after
   std::set<size_t> absorbed_;                  // nodes compiled into an earlier primitive
   size_t pos_ = 0;                             // the node being compiled

@@ -13,8 +13,8 @@
 
 namespace supernova::cpu::dnnl_ops {
 
-Region::Region(const ir::Graph& graph, std::vector<const ir::Node*> nodes)
-    : graph_(graph), nodes_(std::move(nodes)) {
+Region::Region(const ir::Graph& graph, std::vector<const ir::Node*> nodes, bool bf16)
+    : graph_(graph), nodes_(std::move(nodes)), bf16_(bf16) {
   std::unordered_set<const ir::Node*> mine(nodes_.begin(), nodes_.end());
   std::unordered_set<std::string> produced, seen_input;
   for (const ir::Node* n : nodes_) {
@@ -56,7 +56,7 @@ std::string Region::Describe() const {
 
 Result<std::shared_ptr<const Region::Plan>> Region::PlanFor(
     const std::vector<const Tensor*>& inputs, int threads) const {
-  std::string key = std::to_string(threads);
+  std::string key = std::to_string(threads) + (bf16_ ? "bf16" : "");
   for (const Tensor* t : inputs) {
     key += "|" + std::to_string(static_cast<int>(t->dtype())) + ":";
     for (int64_t d : t->shape()) key += std::to_string(d) + ",";
@@ -67,7 +67,7 @@ Result<std::shared_ptr<const Region::Plan>> Region::PlanFor(
     if (it != plans_.end()) return it->second;
   }
   std::shared_ptr<const Plan> plan =
-      BuildPlan(graph_, nodes_, inputs_, outputs_, constants_, inputs);
+      BuildPlan(graph_, nodes_, inputs_, outputs_, constants_, inputs, bf16_);
   std::lock_guard<std::mutex> lock(mu_);
   // Two runs may have built the same plan at once; keep the first, both are equivalent.
   auto [it, inserted] = plans_.emplace(key, std::move(plan));

@@ -11,9 +11,9 @@
 // of its own, and a Resize oneDNN cannot express runs as a step of our own on the same layouts.
 // Weights are packed once per layout and shared across sessions (see PackWeights).
 //
-// A region compiles a plan per set of input shapes (and thread count) on first use and keeps
-// it. Shapes or attributes oneDNN cannot take make the plan fall back to running the nodes
-// with the reference kernels, so a region never fails where the reference kernels succeed.
+// A region compiles a plan per set of input shapes (and thread count, and precision) on first use
+// and keeps it. Shapes or attributes oneDNN cannot take make the plan fall back to running the
+// nodes with the reference kernels, so a region never fails where the reference kernels succeed.
 #pragma once
 
 #include <map>
@@ -45,8 +45,10 @@ class Region {
  public:
   // `nodes` point into `graph`, which must outlive the region. Inputs are the values the
   // region reads from outside (constants excluded: the region holds those itself), outputs
-  // the values read after it or returned by the graph.
-  Region(const ir::Graph& graph, std::vector<const ir::Node*> nodes);
+  // the values read after it or returned by the graph. `bf16`: float convolutions and products
+  // with constant weights compute in bfloat16 (inputs and weights rounded to it, sums and
+  // results in float) where the host does so natively (Bf16Native), in float elsewhere.
+  Region(const ir::Graph& graph, std::vector<const ir::Node*> nodes, bool bf16 = false);
   ~Region();
 
   const std::vector<std::string>& inputs() const { return inputs_; }
@@ -75,6 +77,7 @@ class Region {
   std::vector<const ir::Node*> nodes_;
   std::vector<std::string> inputs_, outputs_;
   std::map<std::string, Tensor> constants_;  // initializers the nodes read
+  bool bf16_ = false;
 
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<const Plan>> plans_;  // GUARDED_BY(mu_)

@@ -17,8 +17,13 @@ namespace supernova::cpu::dnnl_ops {
 
 PlanBuilder::PlanBuilder(const ir::Graph& graph, const std::vector<const ir::Node*>& nodes,
                          const std::vector<std::string>& outputs,
-                         const std::map<std::string, Tensor>& constants, Region::Plan* plan)
-    : graph_(graph), nodes_(nodes), constants_(constants), plan_(plan) {
+                         const std::map<std::string, Tensor>& constants, Region::Plan* plan,
+                         bool bf16)
+    : graph_(graph),
+      nodes_(nodes),
+      constants_(constants),
+      plan_(plan),
+      compute_(bf16 && Bf16Native() ? memory::data_type::bf16 : kF32) {
   for (const ir::Node& n : graph.nodes)
     for (const std::string& in : n.inputs) ++uses_[in];
   for (const std::string& out : graph.outputs) ++uses_[out];
@@ -412,10 +417,11 @@ std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
                                               const std::vector<std::string>& inputs,
                                               const std::vector<std::string>& outputs,
                                               const std::map<std::string, Tensor>& constants,
-                                              const std::vector<const Tensor*>& input_tensors) {
+                                              const std::vector<const Tensor*>& input_tensors,
+                                              bool bf16) {
   auto plan = std::make_shared<Region::Plan>();
   try {
-    PlanBuilder b(graph, nodes, outputs, constants, plan.get());
+    PlanBuilder b(graph, nodes, outputs, constants, plan.get(), bf16);
     for (size_t i = 0; i < inputs.size(); ++i)
       b.AddInput(inputs[i], static_cast<int>(i), *input_tensors[i]);
     for (size_t k = 0; k < nodes.size(); ++k) {

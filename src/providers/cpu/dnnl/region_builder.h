@@ -54,14 +54,15 @@ struct Region::Plan {
   size_t scratch_bytes = 0;  // one user-managed scratchpad, the largest any primitive needs
 };
 
-// Compiles `nodes` for the given input tensors (never fails: a plan that oneDNN cannot take
-// comes back with reference = true).
+// Compiles `nodes` for the given input tensors, with bf16 compute as Region's `bf16` says (never
+// fails: a plan that oneDNN cannot take comes back with reference = true).
 std::shared_ptr<const Region::Plan> BuildPlan(const ir::Graph& graph,
                                               const std::vector<const ir::Node*>& nodes,
                                               const std::vector<std::string>& inputs,
                                               const std::vector<std::string>& outputs,
                                               const std::map<std::string, Tensor>& constants,
-                                              const std::vector<const Tensor*>& input_tensors);
+                                              const std::vector<const Tensor*>& input_tensors,
+                                              bool bf16 = false);
 
 // Runs a compiled plan: inputs from ctx.input(i), outputs into ctx.Output(j, ...),
 // temporaries from ctx's allocator.
