@@ -603,9 +603,9 @@ Status Compress(const CompressArgs& args) {
 
 void AddCompressCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<CompressArgs>();
-  auto* cmd = app.add_subcommand(
-      "compress",
-      "Quantize (int8 QDQ) or fold a model, with the size, speed and accuracy it costs");
+  auto* cmd = app.add_subcommand("compress",
+                                 "Quantize (int8 QDQ, bf16), prune or fold a model, with the size, "
+                                 "speed and accuracy it costs");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("-o,--output", args->output, "where to write the compressed model")->required();
   cmd->add_flag("--int8", args->int8, "static int8 quantization (QDQ) calibrated on --calib");
