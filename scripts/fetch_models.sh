@@ -43,7 +43,16 @@ fetch_deb() {
   local tmp
   tmp="$(mktemp -d)"
   # As root, apt warns that its sandbox user cannot write the folder; the download still works.
-  (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1 && dpkg -x ./*.deb x)
+  # A machine whose package lists were never fetched (every package already installed, so
+  # setup.sh ran no update) needs one update first.
+  if ! (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1); then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    (cd "$tmp" && apt-get download "$pkg" >/dev/null 2>&1) ||
+      { echo "fetch_models: apt-get download $pkg failed" >&2; exit 1; }
+  fi
+  (cd "$tmp" && dpkg -x ./*.deb x)
   mkdir -p "$DIR/$sub"
   for f in "$@"; do cp "$tmp/x/$src/$f" "$DIR/$sub/$f"; done
   rm -rf "$tmp"
