@@ -4,6 +4,8 @@
 #include <cstring>
 #include <set>
 
+#include "optimizer/graph_utils.h"
+
 namespace supernova::compress {
 namespace {
 
@@ -27,6 +29,8 @@ int CompactConstants(ir::Graph& g, int64_t min_elements) {
   for (const ir::Node& n : g.nodes)
     if (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear")
       for (size_t i = 1; i < n.inputs.size(); ++i) pinned.insert(n.inputs[i]);
+  // New names from the editor, which knows every value; the nodes are rebuilt directly below.
+  optimizer::GraphEditor names(g);
   std::vector<ir::Node> made;
   for (auto it = g.initializers.begin(); it != g.initializers.end();) {
     const Tensor& t = it->second;
@@ -34,9 +38,7 @@ int CompactConstants(ir::Graph& g, int64_t min_elements) {
       ++it;
       continue;
     }
-    std::string shape_name = it->first + "_shape";
-    for (int k = 1; g.initializers.count(shape_name) || g.value_types.count(shape_name); ++k)
-      shape_name = it->first + "_shape_" + std::to_string(k);
+    const std::string shape_name = names.UniqueName(it->first + "_shape");
     std::vector<int64_t> dims(t.shape().begin(), t.shape().end());
     ir::Node n;
     n.op_type = "ConstantOfShape";

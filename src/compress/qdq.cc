@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "optimizer/graph_utils.h"
+
 namespace supernova::compress {
 namespace {
 
@@ -74,28 +76,6 @@ std::string Check(const ir::Graph& g, const ir::Node& n, const QuantizeOptions& 
 std::string OutputName(const ir::Node& n) {
   return !n.name.empty() || n.outputs.empty() ? n.name : n.outputs[0];
 }
-
-// A name no value or node of `g` uses yet.
-class Names {
- public:
-  explicit Names(const ir::Graph& g) {
-    for (const auto& [k, _] : g.initializers) used_.insert(k);
-    for (const auto& in : g.inputs) used_.insert(in);
-    for (const auto& n : g.nodes) {
-      used_.insert(n.name);
-      for (const auto& o : n.outputs) used_.insert(o);
-    }
-  }
-  std::string Make(const std::string& base) {
-    std::string name = base;
-    for (int i = 1; used_.count(name); ++i) name = base + "_" + std::to_string(i);
-    used_.insert(name);
-    return name;
-  }
-
- private:
-  std::unordered_set<std::string> used_;
-};
 
 ir::Node QdqNode(const char* op, const std::string& name, std::vector<std::string> inputs,
                  const std::string& output, int axis) {
@@ -300,7 +280,9 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
                          const std::map<std::string, std::vector<double>>& means,
                          const QuantizeOptions& options) {
   (void)options;
-  Names names(g);
+  // New names only: the editor's UniqueName knows every value, initializer and type the graph
+  // holds. The nodes are rebuilt directly at the end, where the editor is no longer used.
+  optimizer::GraphEditor names(g);
   // Activations: QuantizeLinear + DequantizeLinear right after the producer.
   std::unordered_map<std::string, std::string> dequantized;  // T -> T_dequantized
   std::unordered_map<std::string, QuantParams> params;
@@ -314,21 +296,23 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     if (r == ranges.end()) return Status::Internal("no calibrated range for '" + t + "'");
     const QuantParams p = ActivationParams(r->second);
     params[t] = p;
-    const std::string scale = names.Make(t + "_scale"), zp = names.Make(t + "_zero_point");
+    const std::string scale = names.UniqueName(t + "_scale"),
+                      zp = names.UniqueName(t + "_zero_point");
     g.initializers[scale] = Tensor::Scalar(p.scale);
     g.initializers[zp] = Tensor::Scalar(p.zero_point);
     g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {});
     g.value_types[zp] = ir::ValueType::Static(DataType::kUint8, {});
-    const std::string q = names.Make(t + "_quantized"), dq = names.Make(t + "_dequantized");
+    const std::string q = names.UniqueName(t + "_quantized"),
+                      dq = names.UniqueName(t + "_dequantized");
     ir::ValueType qt = *g.TypeOf(t);
     qt.dtype = DataType::kUint8;
     g.value_types[q] = qt;
     g.value_types[dq] = *g.TypeOf(t);
     auto& list = produced.count(t) ? after[t] : front;
     list.push_back(
-        QdqNode("QuantizeLinear", names.Make(t + "_QuantizeLinear"), {t, scale, zp}, q, -1));
-    list.push_back(
-        QdqNode("DequantizeLinear", names.Make(t + "_DequantizeLinear"), {q, scale, zp}, dq, -1));
+        QdqNode("QuantizeLinear", names.UniqueName(t + "_QuantizeLinear"), {t, scale, zp}, q, -1));
+    list.push_back(QdqNode("DequantizeLinear", names.UniqueName(t + "_DequantizeLinear"),
+                           {q, scale, zp}, dq, -1));
     dequantized[t] = dq;
   }
   // Weights (shared between nodes that quantize them alike) and biases (one per node: the
@@ -350,8 +334,10 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     auto it = weights.find(key);
     if (it == weights.end()) {
       const QuantizedWeight qw = QuantizeWeight(g.initializers.at(w), s.axis);
-      const std::string q = names.Make(w + "_quantized"), scale = names.Make(w + "_scale"),
-                        zp = names.Make(w + "_zero_point"), dq = names.Make(w + "_dequantized");
+      const std::string q = names.UniqueName(w + "_quantized"),
+                        scale = names.UniqueName(w + "_scale"),
+                        zp = names.UniqueName(w + "_zero_point"),
+                        dq = names.UniqueName(w + "_dequantized");
       g.initializers[q] = qw.q;
       g.initializers[scale] = qw.scale;
       g.initializers[zp] = qw.zero_point;
@@ -359,7 +345,7 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
       g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, qw.scale.shape());
       g.value_types[zp] = ir::ValueType::Static(DataType::kInt8, qw.zero_point.shape());
       g.value_types[dq] = ir::ValueType::Static(DataType::kFloat32, qw.q.shape());
-      front.push_back(QdqNode("DequantizeLinear", names.Make(w + "_DequantizeLinear"),
+      front.push_back(QdqNode("DequantizeLinear", names.UniqueName(w + "_DequantizeLinear"),
                               {q, scale, zp}, dq, s.axis));
       it = weights.emplace(key, Packed{dq, qw}).first;
     }
@@ -375,7 +361,7 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     int bias_input = s.bias;
     if (bias_input < 0 && !shift.empty() && (n.op_type == "Conv" || n.op_type == "ConvTranspose")) {
       // A bias of zeros to carry the correction.
-      const std::string zeros = names.Make(OutputName(n) + "_bias");
+      const std::string zeros = names.UniqueName(OutputName(n) + "_bias");
       Tensor z(DataType::kFloat32, {static_cast<int64_t>(shift.size())});
       std::fill_n(z.data<float>(), z.numel(), 0.f);
       g.initializers[zeros] = z;
@@ -410,8 +396,10 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     }
     std::fill_n(bz.data<int32_t>(), bz.numel(), 0);
     const std::string base = b + "_" + OutputName(n);
-    const std::string q = names.Make(base + "_quantized"), scale = names.Make(base + "_scale"),
-                      zp = names.Make(base + "_zero_point"), dq = names.Make(base + "_dequantized");
+    const std::string q = names.UniqueName(base + "_quantized"),
+                      scale = names.UniqueName(base + "_scale"),
+                      zp = names.UniqueName(base + "_zero_point"),
+                      dq = names.UniqueName(base + "_dequantized");
     g.initializers[q] = bq;
     g.initializers[scale] = bs;
     g.initializers[zp] = bz;
@@ -419,7 +407,7 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, scale_shape);
     g.value_types[zp] = ir::ValueType::Static(DataType::kInt32, scale_shape);
     g.value_types[dq] = ir::ValueType::Static(DataType::kFloat32, {m});
-    front.push_back(QdqNode("DequantizeLinear", names.Make(base + "_DequantizeLinear"),
+    front.push_back(QdqNode("DequantizeLinear", names.UniqueName(base + "_DequantizeLinear"),
                             {q, scale, zp}, dq, one_scale ? -1 : 0));
     b = dq;
   }
