@@ -28,9 +28,7 @@ struct RunArgs {
   std::string model;
   std::vector<std::string> inputs;
   std::string output_dir;
-  std::string preprocess;
-  std::string size;
-  bool bgr = false;
+  InputOptions input;  // --preprocess, --size, --bgr
   int threads = 0;
   std::vector<std::string> providers = {"cpu"};
   std::string optimization = "all";
@@ -107,8 +105,7 @@ Status PrintDecoded(const Tensor& out, const RunArgs& args) {
 // A sequence or optional the model declares can only come from a .pb file of its proto.
 Result<Value> LoadInput(const std::string& file, const TensorInfo& info, const RunArgs& args) {
   if (info.kind == ValueKind::kTensor) {
-    SN_ASSIGN_OR_RETURN(
-        Tensor t, LoadInputFile(file, info, InputOptions{args.preprocess, args.size, args.bgr}));
+    SN_ASSIGN_OR_RETURN(Tensor t, LoadInputFile(file, info, args.input));
     return Value(std::move(t));
   }
   if (std::filesystem::path(file).extension() != ".pb")
@@ -259,10 +256,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
                   "FILE alone for a single-input model; none for a model without inputs");
   cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")
       ->required();
-  cmd->add_option("--preprocess", args->preprocess,
+  cmd->add_option("--preprocess", args->input.preprocess,
                   "image normalisation: raw (0-255), unit (0-1), signed (-1..1), imagenet, paddle");
-  cmd->add_option("--size", args->size, "HxW for image inputs whose model size is dynamic");
-  cmd->add_flag("--bgr", args->bgr, "feed images as BGR instead of RGB");
+  cmd->add_option("--size", args->input.size, "HxW for image inputs whose model size is dynamic");
+  cmd->add_flag("--bgr", args->input.bgr, "feed images as BGR instead of RGB");
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
   cmd->add_option("--providers", args->providers,
                   "execution providers in order of preference, e.g. cuda,cpu: cuda and opencv "
