@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <set>
 
@@ -206,15 +207,28 @@ double PeakRssMb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-size_t ModelWeightBytes(const ir::Graph& graph) {
-  size_t bytes = 0;
-  for (const auto& [name, t] : graph.initializers) bytes += t.nbytes();
+namespace {
+// Each constant tensor the model stores: initializers, then the values of Constant nodes.
+void ForEachWeight(const ir::Graph& graph, const std::function<void(const Tensor&)>& fn) {
+  for (const auto& [name, t] : graph.initializers) fn(t);
   for (const ir::Node& n : graph.nodes)
     if (n.op_type == "Constant" && (n.domain.empty() || n.domain == "ai.onnx"))
       if (const ir::Attribute* a = n.FindAttr("value");
           a && a->kind == ir::Attribute::Kind::kTensor)
-        bytes += a->t.nbytes();
+        fn(a->t);
+}
+}  // namespace
+
+size_t ModelWeightBytes(const ir::Graph& graph) {
+  size_t bytes = 0;
+  ForEachWeight(graph, [&](const Tensor& t) { bytes += t.nbytes(); });
   return bytes;
+}
+
+int64_t ModelParameterCount(const ir::Graph& graph) {
+  int64_t n = 0;
+  ForEachWeight(graph, [&](const Tensor& t) { n += t.numel(); });
+  return n;
 }
 
 }  // namespace supernova::tools::bench

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -64,6 +65,8 @@ double PeakRssMb();
 // values of Constant nodes (exporters such as paddle2onnx keep every weight in one). The
 // same figure for every runtime, whatever each does with constants after loading.
 size_t ModelWeightBytes(const ir::Graph& graph);
+// The same constants counted in numbers: a model's parameters.
+int64_t ModelParameterCount(const ir::Graph& graph);
 
 // The graph inputs the caller feeds, as Session::inputs() describes them, for runtimes that
 // read a model through Supernova's importer without opening a Session.

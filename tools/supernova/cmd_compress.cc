@@ -182,19 +182,6 @@ bool SameFile(const std::string& a, const std::string& b) {
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
-// Stored numbers: initializers and the values of Constant nodes (exporters such as
-// paddle2onnx keep every weight in one).
-int64_t ParameterCount(const ir::Graph& g) {
-  int64_t n = 0;
-  for (const auto& [_, t] : g.initializers) n += t.numel();
-  for (const ir::Node& node : g.nodes)
-    if (node.op_type == "Constant")
-      if (const ir::Attribute* v = node.FindAttr("value");
-          v && v->kind == ir::Attribute::Kind::kTensor)
-        n += v->t.numel();
-  return n;
-}
-
 // MACs at the shapes of `sample`: static shapes, and where those leave an operand unknown,
 // shapes measured by running the model once (0 where even that fails).
 double Macs(const ir::Model& m, const Feeds& sample, const SessionOptions& options) {
@@ -526,8 +513,8 @@ Status Compress(const CompressArgs& args) {
   std::error_code ec;
   const double size_before = static_cast<double>(fs::file_size(args.model, ec));
   const double size_after = static_cast<double>(bytes.size());
-  const double params_before = static_cast<double>(ParameterCount(model.graph));
-  const double params_after = static_cast<double>(ParameterCount(out.graph));
+  const double params_before = static_cast<double>(bench::ModelParameterCount(model.graph));
+  const double params_after = static_cast<double>(bench::ModelParameterCount(out.graph));
   const double macs_before = Macs(model, eval[0], options);
   const double macs_after = Macs(out, eval[0], options);
   const int threads =
