@@ -163,7 +163,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(CompressModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx",
                                         ModelRoot::kShared},
                       CompressModelCase{SUPERNOVA_SHARED_MODELS_DIR "/centernet_mbv3_coco_512.onnx",
-                                        ModelRoot::kShared}));
+                                        ModelRoot::kShared}),
+    CompressCaseName);
 
 }  // namespace
 }  // namespace supernova::testing

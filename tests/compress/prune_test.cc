@@ -376,7 +376,8 @@ INSTANTIATE_TEST_SUITE_P(
         CompressModelCase{SUPERNOVA_ASSETS_DIR "/torchvision/mobilenet_v2.onnx",
                           ModelRoot::kShared},
         CompressModelCase{SUPERNOVA_SHARED_MODELS_DIR "/face_recognition_resnet29_128d.onnx",
-                          ModelRoot::kShared}));
+                          ModelRoot::kShared}),
+    CompressCaseName);
 
 }  // namespace
 }  // namespace supernova::testing
