@@ -102,6 +102,15 @@ SentTensor WireNames(const std::string& tensor, DataType dtype, CutCodec codec) 
   return {tensor, {tensor + ".q", tensor + ".scale", tensor + ".zero_point"}};
 }
 
+Status CheckCodec(const ir::Graph& graph, CutCodec codec) {
+  if (codec == CutCodec::kInt8 && graph.Opset() < 11)
+    return Status::InvalidArgument(fmt::format(
+        "the int8 cut codec needs opset 11 or later (DynamicQuantizeLinear); the model is at "
+        "opset {}: use fp16",
+        graph.Opset()));
+  return Status::Ok();
+}
+
 std::vector<std::string> SplitModels::wire_names() const {
   std::vector<std::string> names;
   for (const SentTensor& s : sent) names.insert(names.end(), s.names.begin(), s.names.end());
@@ -112,11 +121,7 @@ Result<SplitModels> SplitModel(const ir::Model& model, const std::vector<std::st
                                CutCodec codec, const std::map<std::string, ir::ValueType>& types) {
   const ir::Graph& g = model.graph;
   SN_RETURN_IF_ERROR(ValidateCut(g, cut));
-  if (codec == CutCodec::kInt8 && g.Opset() < 11)
-    return Status::InvalidArgument(fmt::format(
-        "the int8 cut codec needs opset 11 or later (DynamicQuantizeLinear); the model is at "
-        "opset {}: use fp16",
-        g.Opset()));
+  SN_RETURN_IF_ERROR(CheckCodec(g, codec));
   // The model's own types first (inferred where not declared): they keep symbolic dims such
   // as a dynamic batch, where a profile knows only the shapes it ran.
   ir::Graph typed = g;

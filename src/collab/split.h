@@ -27,6 +27,8 @@ struct SentTensor {
   std::string tensor;              // the cut tensor, as the source model names it
   std::vector<std::string> names;  // "t" (none), "t.fp16", or "t.q", "t.scale", "t.zero_point"
 };
+// Whether the model can carry the codec: int8 needs opset 11 (DynamicQuantizeLinear).
+Status CheckCodec(const ir::Graph& graph, CutCodec codec);
 // The names a cut tensor of `dtype` travels as under `codec`.
 SentTensor WireNames(const std::string& tensor, DataType dtype, CutCodec codec);
 // Bytes the codec sends for a cut tensor of `bytes` raw bytes and `dtype`.

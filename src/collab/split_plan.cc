@@ -155,6 +155,7 @@ Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_fil
                             CutCodec codec, Objective objective, const Power& power,
                             const std::optional<std::vector<std::string>>& user_cut) {
   if (user_cut) SN_RETURN_IF_ERROR(ValidateCut(graph, *user_cut));
+  SN_RETURN_IF_ERROR(CheckCodec(graph, codec));
   SplitPlan plan;
   plan.model = std::filesystem::path(model_file).filename().string();
   plan.name = std::filesystem::path(model_file).stem().string();
