@@ -59,7 +59,10 @@ Status WriteAll(const ir::Model& model, const SplitPlan& plan, const Profile& ed
 
 Status WriteSplitDirectory(const ir::Model& model, const SplitPlan& plan, const Profile& edge,
                            const std::string& dir) {
-  const fs::path target = fs::path(dir).lexically_normal();
+  fs::path target = fs::path(dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "out/": DIR.tmp beside it
+  if (target.empty() || target == "." || target == "..")
+    return Status::InvalidArgument(fmt::format("'{}' cannot be a split directory", dir));
   std::error_code ec;
   if (fs::exists(target, ec) &&
       (!fs::is_directory(target, ec) ||

@@ -126,6 +126,13 @@ TEST_F(CliSplit, AutoWritesTheDirectoryThePlanDescribes) {
   EXPECT_GE(materialized, 2);  // at least edge-only and cloud-only
   EXPECT_TRUE(fs::exists(Path("auto/head.onnx")) || fs::exists(Path("auto/tail.onnx")));
   EXPECT_FALSE(fs::exists(Path("auto.tmp")));
+  // Written again, named with a trailing slash: replaced in place, the temporary beside it.
+  fs::remove(Path("auto/head.onnx"));
+  ASSERT_EQ(Cli(Split("auto/", "--link 10,20 --cut-codec fp16"), "/dev/null").code, 0);
+  EXPECT_EQ(ReadJson(Path("auto/plan.json")), plan);
+  EXPECT_TRUE(fs::exists(Path("auto/head.onnx")) || fs::exists(Path("auto/tail.onnx")));
+  EXPECT_FALSE(fs::exists(Path("auto.tmp")));
+  EXPECT_FALSE(fs::exists(Path("auto/.tmp")));
 }
 
 TEST_F(CliSplit, HeadThenTailEqualTheWholeModel) {
