@@ -26,12 +26,6 @@ Result<DataType> DataTypeFromName(const std::string& name) {
 
 }  // namespace
 
-const ProfiledNode* Profile::Find(const std::string& key) const {
-  for (const ProfiledNode& n : nodes)
-    if (n.key == key) return &n;
-  return nullptr;
-}
-
 std::string ModelFingerprint(const ir::Graph& graph) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits
   auto mix = [&](const std::string& s) {

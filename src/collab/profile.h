@@ -38,8 +38,6 @@ struct Profile {
   std::map<std::string, Shape> input_shapes;
   std::vector<ProfiledNode> nodes;  // in the model's order
   std::map<std::string, TensorStat> tensors;
-
-  const ProfiledNode* Find(const std::string& key) const;
 };
 
 // A digest of the graph's node keys and op types: a profile of another model (or of another

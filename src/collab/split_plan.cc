@@ -11,19 +11,10 @@ namespace supernova::collab {
 
 namespace {
 
-double SumMs(const ir::Graph& graph, const std::vector<int>& nodes, const Profile& profile,
-             const std::string& side, Status* status) {
+// The profile matches the graph (CheckProfileMatches): its nodes are the graph's, in order.
+double SumMs(const std::vector<int>& nodes, const Profile& profile) {
   double ms = 0;
-  for (int i : nodes) {
-    const std::string key = NodeKey(graph.nodes[i]);
-    const ProfiledNode* p = profile.Find(key);
-    if (!p) {
-      *status = Status::InvalidArgument(
-          fmt::format("the {} profile has no node '{}' (measured on another model?)", side, key));
-      return 0;
-    }
-    ms += p->ms;
-  }
+  for (int i : nodes) ms += profile.nodes[i].ms;
   return ms;
 }
 
@@ -45,6 +36,36 @@ double Score(const Candidate& c, Objective objective) {
       break;
   }
   return c.total_ms;
+}
+
+// What a candidate costs apart from the link: compute on each side from the profiles (which
+// match the graph), bytes from the edge profile's tensors. A cloud-only cut sends the inputs
+// as they are (there is no head to encode them).
+Result<Candidate> CostCut(const ir::Graph& graph, const std::vector<std::string>& tensors,
+                          const std::string& kind, const Profile& edge, const Profile& cloud,
+                          CutCodec codec) {
+  Candidate c;
+  c.kind = kind;
+  c.tensors = tensors;
+  if (kind != "cloud_only") c.edge_ms = SumMs(HeadNodes(graph, tensors), edge);
+  if (kind != "edge_only") c.cloud_ms = SumMs(TailNodes(graph, tensors), cloud);
+  for (const std::string& t : tensors) {
+    SN_ASSIGN_OR_RETURN(const TensorStat* s, StatOf(edge, t));
+    c.bytes += s->bytes;
+    const CutCodec used = kind == "split" ? codec : CutCodec::kNone;
+    c.sent_bytes += SentBytes(used, s->dtype, s->bytes);
+    const SentTensor wire = WireNames(t, s->dtype, used);
+    c.head_outputs.insert(c.head_outputs.end(), wire.names.begin(), wire.names.end());
+  }
+  if (kind == "edge_only") {
+    c.sent_bytes = 0;  // results stay on the edge
+    return c;
+  }
+  for (const std::string& out : graph.outputs) {
+    SN_ASSIGN_OR_RETURN(const TensorStat* s, StatOf(edge, out));
+    c.result_bytes += s->bytes;
+  }
+  return c;
 }
 
 }  // namespace
@@ -79,37 +100,6 @@ const char* ObjectiveName(Objective objective) {
       break;
   }
   return "latency";
-}
-
-Result<Candidate> CostCut(const ir::Graph& graph, const std::vector<std::string>& tensors,
-                          const std::string& kind, const Profile& edge, const Profile& cloud,
-                          CutCodec codec) {
-  Candidate c;
-  c.kind = kind;
-  c.tensors = tensors;
-  Status status;
-  if (kind != "cloud_only")
-    c.edge_ms = SumMs(graph, HeadNodes(graph, tensors), edge, "edge", &status);
-  if (kind != "edge_only")
-    c.cloud_ms = SumMs(graph, TailNodes(graph, tensors), cloud, "cloud", &status);
-  SN_RETURN_IF_ERROR(status);
-  for (const std::string& t : tensors) {
-    SN_ASSIGN_OR_RETURN(const TensorStat* s, StatOf(edge, t));
-    c.bytes += s->bytes;
-    const CutCodec used = kind == "split" ? codec : CutCodec::kNone;
-    c.sent_bytes += SentBytes(used, s->dtype, s->bytes);
-    const SentTensor wire = WireNames(t, s->dtype, used);
-    c.head_outputs.insert(c.head_outputs.end(), wire.names.begin(), wire.names.end());
-  }
-  if (kind == "edge_only") {
-    c.sent_bytes = 0;  // results stay on the edge
-    return c;
-  }
-  for (const std::string& out : graph.outputs) {
-    SN_ASSIGN_OR_RETURN(const TensorStat* s, StatOf(edge, out));
-    c.result_bytes += s->bytes;
-  }
-  return c;
 }
 
 void Price(Candidate& c, const Link& link, const Power& power) {
@@ -154,6 +144,8 @@ Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_fil
                             const Profile& edge, const Profile& cloud, const Link& link,
                             CutCodec codec, Objective objective, const Power& power,
                             const std::optional<std::vector<std::string>>& user_cut) {
+  SN_RETURN_IF_ERROR(CheckProfileMatches(edge, graph, "the edge profile"));
+  SN_RETURN_IF_ERROR(CheckProfileMatches(cloud, graph, "the cloud profile"));
   if (user_cut) SN_RETURN_IF_ERROR(ValidateCut(graph, *user_cut));
   SN_RETURN_IF_ERROR(CheckCodec(graph, codec));
   SplitPlan plan;

@@ -42,12 +42,6 @@ struct Candidate {
   std::optional<std::string> head, tail_model;
 };
 
-// What a candidate costs apart from the link: compute on each side from the profiles, bytes
-// from the edge profile's tensors. `kind` as above; a cloud-only cut sends the inputs as they
-// are (there is no head to encode them).
-Result<Candidate> CostCut(const ir::Graph& graph, const std::vector<std::string>& tensors,
-                          const std::string& kind, const Profile& edge, const Profile& cloud,
-                          CutCodec codec);
 // Fills transfer_ms, total_ms and energy_mj for `link`: total = edge + Link::TransferMs(sent,
 // result) + cloud (edge-only sends nothing: transfer 0); energy (mJ) = active power x edge
 // time + radio power x transfer time + idle power x cloud time.

@@ -156,6 +156,15 @@ TEST(SplitPlan, TakesTheUsersCutAndRefusesABadOne) {
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("'w' is not a tensor"));
 }
 
+TEST(SplitPlan, RefusesAProfileOfAnotherModel) {
+  Chain c;
+  c.cloud.nodes.pop_back();
+  auto plan = c.Plan(kFast, Objective::kLatency);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(plan.status().message(),
+              ::testing::HasSubstr("the cloud profile was measured on another model"));
+}
+
 TEST(SplitPlan, ParsesPowerAndObjective) {
   auto p = ParsePower("4,0.5,1.5");
   ASSERT_TRUE(p.ok());
