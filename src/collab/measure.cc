@@ -28,7 +28,43 @@ double Elements(const Shape& shape) {
   return n;
 }
 
+// Each source node's median time under the reference kernels, unoptimized: every node is
+// then a step of its own, named by its outputs.
+Result<std::vector<double>> ReferenceTimes(const std::string& path, const ir::Graph& g,
+                                           const Feeds& feeds, const MeasureOptions& options) {
+  SessionOptions so;
+  so.num_threads = options.threads;
+  so.profiling = true;
+  so.optimization = OptimizationLevel::kNone;
+  so.providers = {"cpu_reference"};
+  SN_ASSIGN_OR_RETURN(auto session, Session::Open(path, so));
+  std::unordered_map<std::string, size_t> producer;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (const std::string& v : g.nodes[i].outputs)
+      if (!v.empty()) producer[v] = i;
+  std::vector<std::vector<double>> times(g.nodes.size());
+  std::vector<Tensor> outputs;
+  for (int r = 0; r < std::max(1, options.reference_runs); ++r) {
+    SN_RETURN_IF_ERROR(session->Run(feeds, &outputs));
+    for (const NodeProfile& step : session->LastProfile())
+      for (const std::string& v : step.outputs)
+        if (auto it = producer.find(v); it != producer.end()) {
+          times[it->second].push_back(step.ms);
+          break;
+        }
+  }
+  std::vector<double> medians;
+  for (const std::vector<double>& t : times) medians.push_back(Median(t));
+  return medians;
+}
+
 }  // namespace
+
+Result<Weights> ParseWeights(const std::string& text) {
+  if (text == "reference") return Weights::kReference;
+  if (text == "macs") return Weights::kMacs;
+  return Status::InvalidArgument("unknown attribution '" + text + "' (reference, macs)");
+}
 
 Result<std::map<std::string, TensorStat>> ProbeTensors(const ir::Model& model, const Feeds& feeds,
                                                        int threads) {
@@ -128,6 +164,9 @@ Result<Profile> MeasureProfile(const std::string& path, const Feeds& feeds,
     for (const std::string& v : g.nodes[i].outputs)
       if (auto s = shape_of(v)) weights[i] += Elements(*s);
   }
+  if (options.weights == Weights::kReference) {
+    SN_ASSIGN_OR_RETURN(weights, ReferenceTimes(path, g, feeds, options));
+  }
 
   SessionOptions so;
   so.num_threads = options.threads;
@@ -171,9 +210,14 @@ Result<Profile> MeasureProfile(const std::string& path, const Feeds& feeds,
   p.total_ms = measured * options.slowdown;
   p.attribution = fmt::format(
       "medians of {} profiled runs of the optimized session ({} steps); each step's time spread "
-      "over the source nodes between its inputs and outputs by MACs + output elements; scaled "
-      "by {:.3f} so that the nodes add up to the whole run's median; times x{:g} (slowdown)",
-      options.iterations, steps.size(), steps_ms > 0 ? measured / steps_ms : 0.0, options.slowdown);
+      "over the source nodes between its inputs and outputs by {}; scaled by {:.3f} so that "
+      "the nodes add up to the whole run's median; times x{:g} (slowdown)",
+      options.iterations, steps.size(),
+      options.weights == Weights::kReference
+          ? fmt::format("their own times under the reference kernels (medians of {} runs)",
+                        std::max(1, options.reference_runs))
+          : "MACs + output elements",
+      steps_ms > 0 ? measured / steps_ms : 0.0, options.slowdown);
   for (const auto& [name, t] : feeds) p.input_shapes[name] = t.shape();
   for (size_t i = 0; i < g.nodes.size(); ++i)
     p.nodes.push_back(

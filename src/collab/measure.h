@@ -6,11 +6,12 @@
 // step names the values it read and wrote, which are mostly the source model's tensors, so a
 // step stands for the source nodes between them: walking back from its outputs through the
 // source graph, stopping at its inputs and at nodes earlier steps took. A step's time is
-// spread over its nodes in proportion to their work (MACs plus one per output element, so
-// that element-wise nodes without MACs are not free); a step whose outputs the source does
-// not name passes its time on to the next step that does. Finally every node time is scaled
-// so that they add up to the whole model's median run (the difference is the session's own
-// overhead between steps).
+// spread over its nodes in proportion to their work: by default each node's own time under
+// the reference kernels (which run every node as a step of its own), else MACs plus one per
+// output element (so that element-wise nodes without MACs are not free); a step whose
+// outputs the source does not name passes its time on to the next step that does. Finally
+// every node time is scaled so that they add up to the whole model's median run (the
+// difference is the session's own overhead between steps).
 #pragma once
 
 #include <functional>
@@ -44,11 +45,19 @@ std::vector<double> AttributeTimes(const ir::Graph& source, const std::vector<St
                                    const std::vector<double>& weights, double total_ms);
 
 using ShapeOf = std::function<std::optional<Shape>(const std::string&)>;
+// What a fused step's time is spread by. kReference measures the relative cost of nodes
+// where kMacs assumes it; on the benchmark's models it predicts a head's share of the whole
+// run about twice as well (docs/collab.md), for a few runs of the reference kernels.
+enum class Weights { kReference, kMacs };
+Result<Weights> ParseWeights(const std::string& text);  // "reference", "macs"
+
 struct MeasureOptions {
   int threads = 1;
   int iterations = 20;
   int warmup = 2;
   double slowdown = 1;
+  Weights weights = Weights::kReference;
+  int reference_runs = 3;  // runs of the reference kernels whose median weighs each node
   // Multiply-accumulates of a node at the given shapes (0 when the op is not counted).
   std::function<double(const ir::Node&, const ShapeOf&)> macs;
 };

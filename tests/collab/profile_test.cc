@@ -86,6 +86,7 @@ TEST(Profile, MeasuredNodesAddUpToTheWholeRunAndTensorsHaveTheirSizes) {
   EXPECT_EQ(p->tensors.at(n.x).bytes, 2u * 5 * 5 * 4);
   EXPECT_EQ(p->input_shapes.at(n.x), (Shape{1, 2, 5, 5}));
   EXPECT_THAT(p->attribution, ::testing::HasSubstr("x3"));
+  EXPECT_THAT(p->attribution, ::testing::HasSubstr("reference kernels"));
   EXPECT_TRUE(CheckProfileMatches(*p, n.b.model().graph, "edge profile").ok());
 }
 

@@ -28,6 +28,7 @@ struct ProfileArgs {
   int iterations = 20;
   int warmup = 2;
   double slowdown = 1;
+  std::string attribution = "reference";
 };
 
 int RunProfile(const ProfileArgs& args) {
@@ -60,6 +61,9 @@ int RunProfile(const ProfileArgs& args) {
   options.iterations = args.iterations;
   options.warmup = args.warmup;
   options.slowdown = args.slowdown;
+  auto weights = collab::ParseWeights(args.attribution);
+  if (!weights.ok()) return Fail(weights.status().message());
+  options.weights = *weights;
   options.macs = [](const ir::Node& node, const collab::ShapeOf& shape_of) {
     return NodeMacs(node, shape_of).value_or(0.0);
   };
@@ -91,6 +95,9 @@ void AddProfileCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--warmup", args->warmup, "untimed runs after the first (default 2)");
   cmd->add_option("--slowdown", args->slowdown,
                   "record times multiplied by this: an edge device this many times slower");
+  cmd->add_option("--attribution", args->attribution,
+                  "what a fused step's time is spread by: reference (each node's time under the "
+                  "reference kernels, default) or macs (MACs + output elements)");
   cmd->final_callback([args, exit_code] { *exit_code = RunProfile(*args); });
 }
 
