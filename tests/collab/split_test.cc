@@ -262,6 +262,36 @@ TEST(CutCodec, TheTailComputesOnTheRoundedCut) {
   }
 }
 
+TEST(Cut, AConstantBothSidesReadIsComputedOnBoth) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {2, 3});
+  ir::Node& k = b.Node("Constant", {}, {"k"});
+  ir::Attribute value;
+  value.kind = ir::Attribute::Kind::kTensor;
+  value.t = Tensor::FromVector<float>({1.5f}, {1});
+  k.attributes["value"] = value;
+  const std::string shape = b.Op("Shape", {"k"});  // computed from constants alone
+  const std::string m = b.Op("Mul", {x, "k"});
+  const std::string y = b.Op("Add", {b.Op("Relu", {m}), "k"});
+  b.Output(y);
+  const std::string dims =
+      b.Op("Concat", {shape, b.Const("six", Tensor::FromVector<int64_t>({6}, {1}))});
+  supernova::testing::SetInt(b.NodeOf(dims), "axis", 0);
+  b.Output(b.Op("Reshape", {y, dims}));
+  const ir::Graph& g = b.model().graph;
+  for (const CandidateCut& c : CandidateCuts(g))
+    for (const std::string& t : c.tensors) EXPECT_TRUE(t != "k" && t != shape) << t;
+  auto parts = SplitModel(b.model(), {m}, CutCodec::kNone);
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_EQ(supernova::testing::OpTypes(parts->head.graph),
+            (std::vector<std::string>{"Constant", "Mul"}));
+  EXPECT_EQ(supernova::testing::OpTypes(parts->tail.graph).front(), "Constant");
+  std::map<std::string, Tensor> whole = RunByName(b.model(), b.feeds(), OptimizationLevel::kNone);
+  std::map<std::string, Tensor> got = RunSplit(*parts, b.feeds(), OptimizationLevel::kNone);
+  for (const auto& [name, t] : whole)
+    EXPECT_TRUE(supernova::testing::TensorsNear(t, got[name], 0, 0)) << name;
+}
+
 TEST(CutCodec, Int8NeedsOpset11) {
   GraphBuilder b(10);
   b.Output(b.Op("Relu", {b.Input("x", {2, 2})}));
