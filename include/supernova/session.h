@@ -74,6 +74,9 @@ struct NodeProfile {
   std::string name;
   std::string op_type;
   double ms = 0;
+  // The values the node (or fused group) read and wrote, in the optimized graph: most are
+  // the model's own tensor names, which maps a fused group back to the nodes it stands for.
+  std::vector<std::string> inputs, outputs;
 };
 
 // Where each node runs. A seam is a value made under one provider and read under another;

@@ -31,7 +31,8 @@ std::string Link::ToString() const {
   return s;
 }
 
-Result<Link> ParseLink(const std::string& text) {
+Result<std::vector<double>> ParseNumberList(const std::string& text, const std::string& what,
+                                            const std::string& usage) {
   std::vector<double> parts;
   std::stringstream in(text);
   std::string item;
@@ -41,9 +42,15 @@ Result<Link> ParseLink(const std::string& text) {
     const double v = std::strtod(item.c_str(), &end);
     if (item.empty() || end != item.c_str() + item.size() || errno != 0 || !std::isfinite(v))
       return Status::InvalidArgument(
-          fmt::format("link '{}': '{}' is not a number (BW_MBIT,RTT_MS[,LOSS])", text, item));
+          fmt::format("{} '{}': '{}' is not a number ({})", what, text, item, usage));
     parts.push_back(v);
   }
+  return parts;
+}
+
+Result<Link> ParseLink(const std::string& text) {
+  SN_ASSIGN_OR_RETURN(std::vector<double> parts,
+                      ParseNumberList(text, "link", "BW_MBIT,RTT_MS[,LOSS]"));
   if (parts.size() < 2 || parts.size() > 3)
     return Status::InvalidArgument(
         fmt::format("link '{}': expected BW_MBIT,RTT_MS[,LOSS], as 10,20", text));

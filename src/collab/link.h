@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "supernova/status.h"
 
@@ -21,6 +22,11 @@ struct Link {
   double TransferMs(size_t up, size_t down = 0) const;
   std::string ToString() const;  // "10 Mbit/s, 20 ms RTT"
 };
+
+// A comma-separated list of finite numbers, as the collab flags take them (--link,
+// --edge-power); the error names `what`, the text and the `usage` ("BW_MBIT,RTT_MS[,LOSS]").
+Result<std::vector<double>> ParseNumberList(const std::string& text, const std::string& what,
+                                            const std::string& usage);
 
 // "BW_MBIT,RTT_MS[,LOSS]" as `supernova split --link` takes it: "10,20", "1,100,0.01".
 Result<Link> ParseLink(const std::string& text);

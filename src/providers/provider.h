@@ -56,6 +56,9 @@ struct NodeTime {
   std::string name;
   std::string op_type;
   double ms = 0;
+  // The values the step read and wrote: a fused group names no source node, so tools that
+  // map times back to the model's nodes (collab's profile) go by these.
+  std::vector<std::string> inputs, outputs;
 };
 
 // What a run lends the pieces it runs. One per Session::Run call; not shared between threads.

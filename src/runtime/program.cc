@@ -197,7 +197,8 @@ Status Program::Run(const providers::RunContext& ctx, std::span<const Value* con
     if (ctx.profile && ctx.profile->size() == profiled) {
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      ctx.profile->push_back({st.node->name, st.node->op_type, ms});
+      ctx.profile->push_back(
+          {st.node->name, st.node->op_type, ms, st.node->inputs, st.node->outputs});
     }
     for (size_t i = 0; i < st.outputs.size(); ++i) {
       if (!produced[i].defined())

@@ -249,7 +249,8 @@ Status Session::Run(const std::vector<std::pair<std::string, Value>>& inputs,
   if (im.options.profiling) {
     im.last_profile.clear();
     for (auto& p : profile)
-      im.last_profile.push_back({std::move(p.name), std::move(p.op_type), p.ms});
+      im.last_profile.push_back({std::move(p.name), std::move(p.op_type), p.ms, std::move(p.inputs),
+                                 std::move(p.outputs)});
   }
   return Status::Ok();
 }

@@ -45,9 +45,9 @@ int main(int argc, char** argv) {
     for (const External& command : kExternal)
       if (std::strcmp(argv[1], command.name) == 0) return Exec(command, argv);
   using namespace supernova::tools;  // NOLINT
-  return CommandLineMain(
-      argc, argv,
-      {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand, AddCompressCommand,
-       [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
-       [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
+  return CommandLineMain(argc, argv,
+                         {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand,
+                          AddCompressCommand, AddProfileCommand, AddSplitCommand,
+                          [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
+                          [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
 }

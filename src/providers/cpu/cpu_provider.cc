@@ -239,7 +239,8 @@ Status CpuPiece::RunValues(const providers::RunContext& ctx, std::span<const Val
     if (ctx.profile) {
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      ctx.profile->push_back({st.node->name, st.node->op_type, ms});
+      ctx.profile->push_back(
+          {st.node->name, st.node->op_type, ms, st.node->inputs, st.node->outputs});
     }
     for (size_t i = 0; i < st.outputs.size(); ++i) {
       if (st.outputs[i] < 0) continue;
