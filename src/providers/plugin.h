@@ -20,8 +20,8 @@ namespace supernova::providers {
 
 // Bumped whenever ExecutionProvider, CompiledPiece, Tensor or the other types a plugin shares
 // with the runtime change layout or meaning.
-inline constexpr int kPluginAbiVersion =
-    3;  // 2: CompiledPiece::RunValues, Value; 3: NodeTime's values
+// 2: CompiledPiece::RunValues, Value; 3: NodeTime's inputs and outputs.
+inline constexpr int kPluginAbiVersion = 3;
 
 struct PluginInfo {
   int abi_version;              // kPluginAbiVersion when the plugin was built
