@@ -48,6 +48,6 @@ int main(int argc, char** argv) {
   return CommandLineMain(
       argc, argv,
       {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand, AddCompressCommand,
-       [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
+       AddPlanCommand, [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
        [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
 }
