@@ -2,23 +2,11 @@
 
 #include <algorithm>
 #include <numeric>
-#include <random>
+#include <set>
 
 namespace supernova::collab {
 
 namespace {
-
-// Draws with the generator alone (no std distribution, whose results differ between standard
-// libraries), so runs reproduce everywhere.
-class Draw {
- public:
-  explicit Draw(uint64_t seed) : rng_(seed) {}
-  size_t Below(size_t n) { return static_cast<size_t>(rng_() % n); }  // bias < n / 2^64
-  double Unit() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
-
- private:
-  std::mt19937_64 rng_;
-};
 
 // Rank and crowding distance of each individual; infeasible ones rank after every feasible
 // front, one rank per distinct violation, least first.
@@ -63,7 +51,7 @@ std::vector<Nsga2Individual> RunNsga2(const std::vector<std::vector<int>>& choic
   const double mutation = options.mutation >= 0
                               ? options.mutation
                               : 1.0 / static_cast<double>(std::max<size_t>(genes, 1));
-  Draw draw(options.seed);
+  SeededDraw draw(options.seed);
   auto make = [&](std::vector<int> g) {
     Nsga2Individual ind;
     ind.genes = std::move(g);
@@ -72,7 +60,9 @@ std::vector<Nsga2Individual> RunNsga2(const std::vector<std::vector<int>>& choic
   };
 
   std::vector<Nsga2Individual> pop;
-  for (size_t i = 0; i < n; ++i) {
+  for (const std::vector<int>& g : options.initial)
+    if (pop.size() < n && g.size() == genes) pop.push_back(make(g));
+  while (pop.size() < n) {
     std::vector<int> g(genes);
     for (size_t k = 0; k < genes; ++k) g[k] = choices[k][draw.Below(choices[k].size())];
     pop.push_back(make(std::move(g)));
@@ -102,8 +92,18 @@ std::vector<Nsga2Individual> RunNsga2(const std::vector<std::vector<int>>& choic
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return Better(all[a], all[b]); });
+    // Duplicates survive only when there are not n distinct individuals: copies of one good
+    // plan would otherwise crowd out the rest of a discrete front.
+    std::vector<bool> taken(next.size(), false);
+    std::set<std::vector<int>> seen;
     pop.clear();
-    for (size_t i = 0; i < n; ++i) pop.push_back(std::move(next[order[i]]));
+    for (size_t i : order)
+      if (pop.size() < n && seen.insert(next[i].genes).second) {
+        taken[i] = true;
+        pop.push_back(next[i]);
+      }
+    for (size_t i : order)
+      if (pop.size() < n && !taken[i]) pop.push_back(next[i]);
     standing = Rank(pop);
   }
   std::vector<size_t> order(pop.size());

@@ -14,11 +14,25 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <vector>
 
 #include "collab/nsga_front.h"
 
 namespace supernova::collab {
+
+// Random draws from std::mt19937_64 alone (no std distribution, whose results differ between
+// standard libraries), so that a seed gives the same numbers everywhere.
+class SeededDraw {
+ public:
+  explicit SeededDraw(uint64_t seed) : rng_(seed) {}
+  size_t Below(size_t n) { return static_cast<size_t>(rng_() % n); }       // bias < n / 2^64
+  double Unit() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }  // [0, 1)
+  double Between(double lo, double hi) { return lo + (hi - lo) * Unit(); }
+
+ private:
+  std::mt19937_64 rng_;
+};
 
 struct Nsga2Options {
   int population = 100;  // rounded up to an even number
@@ -26,6 +40,9 @@ struct Nsga2Options {
   double crossover = 0.9;  // chance that a pair of parents is recombined (uniform crossover)
   double mutation = -1;    // chance per gene of a new random choice; < 0: 1 / number of genes
   uint64_t seed = 1;
+  // Individuals of the first population (each gene one of its choices); random ones fill the
+  // rest. Extreme solutions known in advance (everything on one device) go here.
+  std::vector<std::vector<int>> initial;
 };
 
 struct Nsga2Individual {

@@ -144,4 +144,39 @@ double Hypervolume(std::vector<Point> points, const Point& reference) {
   return HypervolumeSorted(front, reference, 0);
 }
 
+FrontQuality CompareFronts(const std::vector<Point>& truth, const std::vector<Point>& found) {
+  FrontQuality q;
+  if (truth.empty()) return q;
+  auto same = [](const Point& a, const Point& b) {
+    for (size_t k = 0; k < a.size(); ++k)
+      if (std::fabs(a[k] - b[k]) > 1e-9 * std::max(1.0, std::fabs(a[k]))) return false;
+    return true;
+  };
+  size_t hits = 0;
+  for (const Point& t : truth)
+    hits += std::any_of(found.begin(), found.end(), [&](const Point& f) { return same(t, f); });
+  q.found_share = static_cast<double>(hits) / static_cast<double>(truth.size());
+  const size_t m = truth[0].size();
+  Point lo(m, HUGE_VAL), hi(m, -HUGE_VAL);
+  for (const Point& t : truth)
+    for (size_t k = 0; k < m; ++k) {
+      lo[k] = std::min(lo[k], t[k]);
+      hi[k] = std::max(hi[k], t[k]);
+    }
+  auto normalize = [&](const std::vector<Point>& points) {
+    std::vector<Point> out;
+    for (const Point& p : points) {
+      Point n(m);
+      // An objective constant over the true front: 0 there, 1 per unit of excess beyond it.
+      for (size_t k = 0; k < m; ++k) n[k] = (p[k] - lo[k]) / (hi[k] > lo[k] ? hi[k] - lo[k] : 1);
+      out.push_back(std::move(n));
+    }
+    return out;
+  };
+  const Point reference(m, 1.1);
+  const double whole = Hypervolume(normalize(truth), reference);
+  q.hypervolume_ratio = whole > 0 ? Hypervolume(normalize(found), reference) / whole : 0;
+  return q;
+}
+
 }  // namespace supernova::collab

@@ -48,4 +48,15 @@ class ParetoArchive {
 // (hundreds of points, up to four objectives).
 double Hypervolume(std::vector<Point> points, const Point& reference);
 
+// How well `found` approximates the true front `truth` (both non-dominated sets):
+//   found_share: the share of truth's points that found holds (equal within 1e-9 relative);
+//   hypervolume_ratio: found's hypervolume over truth's, objectives normalized to truth's
+//   range, the reference point 10% beyond truth's worst in each (1 when truth has one point
+//   and found holds it).
+struct FrontQuality {
+  double found_share = 0;
+  double hypervolume_ratio = 0;
+};
+FrontQuality CompareFronts(const std::vector<Point>& truth, const std::vector<Point>& found);
+
 }  // namespace supernova::collab
