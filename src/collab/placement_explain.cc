@@ -57,8 +57,9 @@ Explanation ExplainChoice(const PlacementProblem& problem, const SearchOptions& 
     for (size_t i = 1; i < order.size(); ++i)
       rule +=
           fmt::format("{}{}", i == 1 ? ", ties broken by " : ", then ", ObjectiveName(order[i]));
-    rule += fmt::format(" (values within {:g}% count as ties) among {} feasible plans on the front",
-                        options.tie * 100, result.front.size());
+    rule += fmt::format(
+        " (values within {:g}% count as ties) among the {} feasible plan{} of the front",
+        options.tie * 100, result.front.size(), result.front.size() == 1 ? "" : "s");
     x.lines.push_back(rule);
   } else if (result.least_infeasible) {
     x.lines.push_back(fmt::format("no feasible plan; the closest, {}, fails: {}",
