@@ -150,10 +150,19 @@ ReplanStep Replanner::Replan(std::string change) {
   } else {
     const Evaluation now = problem_.Evaluate(current_);
     if (!now.feasible) {
-      if (best)
+      const std::optional<PlanPoint>& closest = step.result.least_infeasible;
+      if (best) {
         take("the current plan is no longer feasible: " + now.why_infeasible);
-      else
+      } else if (closest && closest->eval.violation < now.violation) {
+        // Nothing meets every constraint: the plan that misses them least beats one that
+        // misses them more (an overloaded device drops items; a missed SLO only delays them).
+        current_ = closest->plan;
+        step.switched = true;
+        step.reason =
+            "no feasible plan; moved to the closest (" + closest->eval.why_infeasible + ")";
+      } else {
         step.reason = "no feasible plan; keeping the current one (" + now.why_infeasible + ")";
+      }
     } else if (!best || best->plan == current_) {
       step.reason = "the current plan is still the best";
     } else {

@@ -71,6 +71,20 @@ TEST(Replan, LeavesAPlanThatBecameInfeasibleAtOnce) {
   EXPECT_TRUE(s.eval.feasible);
 }
 
+// With nothing feasible, a plan that only misses the latency bound beats one that overloads
+// the edge box.
+TEST(Replan, WithNothingFeasibleMovesToTheClosest) {
+  Replanner r(Three({{kLatency, 60, "latency<=60ms"}}), LatencyFirst(0.1));
+  EXPECT_EQ(r.Start().plan, (std::vector<int>{kEdge, kEdge}));  // 53.6 ms
+  const ReplanStep s = MustApply(r, R"({"device": "edge", "load": 0.75})");
+  EXPECT_EQ(s.result.chosen, -1);
+  EXPECT_TRUE(s.switched);
+  EXPECT_NE(s.reason.find("no feasible plan; moved to the closest (latency is"), std::string::npos)
+      << s.reason;
+  EXPECT_TRUE(s.eval.runnable);
+  EXPECT_FALSE(s.eval.feasible);
+}
+
 TEST(Replan, ARefusedChangeLeavesTheProblemAsItWas) {
   Replanner r(Three(), LatencyFirst(0.1));
   r.Start();

@@ -66,7 +66,7 @@ std::string Header(const PlacementProblem& p, const SearchResult& r) {
 }
 
 void PrintFront(const PlacementProblem& p, const SearchResult& r) {
-  fmt::print("Pareto front: {} feasible plans\n", r.front.size());
+  fmt::print("Pareto front: {} feasible plan{}\n", r.front.size(), r.front.size() == 1 ? "" : "s");
   fmt::print("{:>4}  {:>10}  {:>9}  {:>10}  {:>7}  {}\n", "#", "latency ms", "energy W",
              "bw Mbit/s", "cost/h", "placement");
   for (size_t i = 0; i < r.front.size(); ++i) {
