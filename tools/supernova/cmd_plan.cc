@@ -110,19 +110,17 @@ Status Plan(const PlanArgs& args, bool* found) {
     return Status::InvalidArgument(fmt::format(
         "{:.3g} plans are too many to enumerate; use --method nsga2 or auto", problem.PlanCount()));
   // Updates are read whole before planning so that a malformed line fails before any output.
-  std::vector<std::string> lines;
+  // Names resolve against the problem as parsed; updates change figures, never names.
+  std::vector<PlanUpdate> updates;
   if (!args.updates.empty()) {
     std::ifstream in(args.updates);
     if (!in) return Status::NotFound(args.updates + ": cannot open");
-    for (std::string line; std::getline(in, line);)
-      if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(line);
-  }
-  std::vector<PlanUpdate> updates;
-  {
-    // Names resolve against the problem as parsed; updates change figures, never names.
-    for (size_t i = 0; i < lines.size(); ++i) {
-      auto u = ParsePlanUpdate(lines[i], problem);
-      if (!u.ok()) return u.status().WithContext(fmt::format("{}:{}", args.updates, i + 1));
+    int number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      auto u = ParsePlanUpdate(line, problem);
+      if (!u.ok()) return u.status().WithContext(fmt::format("{}:{}", args.updates, number));
       updates.push_back(*u);
     }
   }
@@ -133,15 +131,20 @@ Status Plan(const PlanArgs& args, bool* found) {
   const SearchResult first_result = steps[0].result;
   const Explanation why = ExplainChoice(problem, options.search, first_result);
   for (const PlanUpdate& u : updates) {
-    SN_ASSIGN_OR_RETURN(ReplanStep step, replanner.Apply(u));
-    steps.push_back(std::move(step));
+    auto step = replanner.Apply(u);
+    if (!step.ok()) return step.status().WithContext("update '" + u.text + "'");
+    steps.push_back(std::move(step).value());
   }
   *found = first_result.chosen >= 0;
 
   if (args.json) {
     ordered_json j;
     j["method"] = SearchMethodName(first_result.method);
-    j["plans"] = first_result.plan_count;
+    // Exact while it fits a double's integers, which is as far as anyone will enumerate.
+    if (first_result.plan_count < 9e15)
+      j["plans"] = static_cast<uint64_t>(first_result.plan_count);
+    else
+      j["plans"] = first_result.plan_count;
     j["evaluated"] = first_result.evaluated;
     j["objectives"] = ordered_json::array();
     for (int k : options.search.order) j["objectives"].push_back(ObjectiveName(k));
@@ -209,12 +212,16 @@ void AddPlanCommand(CLI::App& app, int* exit_code) {
                   "(repeatable)");
   cmd->add_option("--method", args->method,
                   "auto (exact up to --exact-limit plans, NSGA-II beyond), exact, nsga2");
-  cmd->add_option("--exact-limit", args->exact_limit, "most plans auto enumerates (200000)");
-  cmd->add_option("--population", args->population, "NSGA-II population (100)");
-  cmd->add_option("--generations", args->generations, "NSGA-II generations (150)");
+  cmd->add_option("--exact-limit", args->exact_limit, "most plans auto enumerates (200000)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--population", args->population, "NSGA-II population (100)")
+      ->check(CLI::Range(2, 100000));
+  cmd->add_option("--generations", args->generations, "NSGA-II generations (150)")
+      ->check(CLI::Range(0, 1000000));
   cmd->add_option("--seed", args->seed, "NSGA-II seed (1): the same seed, the same plans");
   cmd->add_option("--margin", args->margin,
-                  "re-planning hysteresis: share by which another plan must be better (0.1)");
+                  "re-planning hysteresis: share by which another plan must be better (0.1)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--updates", args->updates,
                   "JSON lines of measured changes; the plan is printed after each");
   cmd->add_flag("--json", args->json, "print the result as JSON");
