@@ -70,6 +70,21 @@ TEST(PlacementCli, FrontAgreesWithTheModelAndIsNonDominated) {
   for (const Point& a : points) EXPECT_LE(points[chosen][0], a[0]);
 }
 
+TEST(PlacementCli, ObjectiveOrderChoosesAndBoundsTheFront) {
+  const nlohmann::json j = PlanJson("--objective cost,latency");
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["objectives"], nlohmann::json::array({"cost", "latency"}));
+  std::vector<Point> points;
+  for (const nlohmann::json& e : j["front"])
+    points.push_back({e["cost_per_hour"].get<double>(), e["latency_ms"].get<double>()});
+  ASSERT_FALSE(points.empty());
+  // Non-dominated in cost and latency alone, and the choice is the cheapest.
+  for (const Point& a : points)
+    for (const Point& b : points) EXPECT_FALSE(Dominates(a, b));
+  const Point& chosen = points[j["chosen"].get<size_t>()];
+  for (const Point& a : points) EXPECT_LE(chosen[0], a[0]);
+}
+
 TEST(PlacementCli, ConstraintsBoundTheFrontAndTheOneThatBindsIsNamed) {
   const nlohmann::json j = PlanJson("--constraint 'energy<=135W' --constraint 'cost<=1/h'");
   ASSERT_TRUE(j.is_object());
