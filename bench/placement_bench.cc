@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "collab/nsga_quality.h"
 #include "collab/placement_random.h"
 #include "collab/placement_search.h"
 

@@ -1,9 +1,7 @@
 // Pareto fronts of minimization problems: dominance, NSGA-II's fast non-dominated sort and
-// crowding distance, an archive that keeps the non-dominated points seen so far, and the
-// hypervolume that measures how much of the objective space a front covers.
+// crowding distance, and an archive that keeps the non-dominated points seen so far.
 //
 //   std::vector<std::vector<int>> fronts = NonDominatedSort(points);  // fronts[0]: the best
-//   double hv = Hypervolume(front_points, reference);
 //
 // A point is a vector of objective values, all of the same length; every function is pure.
 #pragma once
@@ -41,22 +39,5 @@ class ParetoArchive {
   std::vector<Point> points_;
   std::vector<size_t> tags_;
 };
-
-// The volume of the region dominated by `points` and bounded by `reference` (which every
-// counted point must be below in each objective; points not strictly below it are ignored).
-// Exact, by slicing along the first objective: O(N^(M-1) log N), fine for the fronts here
-// (hundreds of points, up to four objectives).
-double Hypervolume(std::vector<Point> points, const Point& reference);
-
-// How well `found` approximates the true front `truth` (both non-dominated sets):
-//   found_share: the share of truth's points that found holds (equal within 1e-9 relative);
-//   hypervolume_ratio: found's hypervolume over truth's, objectives normalized to truth's
-//   range, the reference point 10% beyond truth's worst in each (1 when truth has one point
-//   and found holds it).
-struct FrontQuality {
-  double found_share = 0;
-  double hypervolume_ratio = 0;
-};
-FrontQuality CompareFronts(const std::vector<Point>& truth, const std::vector<Point>& found);
 
 }  // namespace supernova::collab

@@ -9,6 +9,7 @@
 
 #include "collab/nsga2.h"
 #include "collab/nsga_front.h"
+#include "collab/nsga_quality.h"
 #include "collab/placement_random.h"
 #include "collab/placement_search.h"
 
