@@ -74,9 +74,24 @@ Result<PlacementProblem> PlacementProblem::Create(Topology topology, Workload wo
   p.topology_ = std::move(topology);
   p.workload_ = std::move(workload);
   p.constraints_ = std::move(constraints);
+  // A measured time for a model no stage runs is most likely a misspelt name, which would
+  // otherwise leave the device on its speed factor without a word.
+  for (const Device& d : p.topology_.devices)
+    for (const auto& [model, ms] : d.ms)
+      if (!p.RunsModel(model))
+        return Status::InvalidArgument(
+            fmt::format("device '{}' lists ms for model '{}', which no stage of the workload runs",
+                        d.name, model));
   p.PrepareRoutes();
   SN_RETURN_IF_ERROR(p.PrepareStages());
   return p;
+}
+
+bool PlacementProblem::RunsModel(const std::string& model) const {
+  for (const Pipeline& pipe : workload_.pipelines)
+    for (const Stage& st : pipe.stages)
+      if (st.model == model) return true;
+  return false;
 }
 
 void PlacementProblem::PrepareRoutes() {

@@ -72,6 +72,8 @@ class PlacementProblem {
   const Topology& topology() const { return topology_; }
   const Workload& workload() const { return workload_; }
   const std::vector<Constraint>& constraints() const { return constraints_; }
+  // Whether some stage of the workload runs `model`.
+  bool RunsModel(const std::string& model) const;
   // "pipeline/stage" of flattened stage i.
   std::string StageName(int stage) const;
   // "detect@edge1 embed@cloud" per pipeline, ';' between pipelines.

@@ -81,6 +81,8 @@ Result<PlanUpdate> ParsePlanUpdate(const std::string& line, const PlacementProbl
     if (j.contains("ms")) {
       if (!j.at("ms").is_object()) return Bad(line, "ms must be an object {model: ms}");
       for (auto it = j.at("ms").begin(); it != j.at("ms").end(); ++it) {
+        if (!problem.RunsModel(it.key()))
+          return Bad(line, fmt::format("no stage runs model '{}'", it.key()));
         SN_ASSIGN_OR_RETURN(std::optional<double> ms,
                             Figure(j.at("ms"), it.key().c_str(), 0, true, line));
         u.ms[it.key()] = *ms;

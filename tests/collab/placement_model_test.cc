@@ -208,6 +208,22 @@ TEST(PlacementModel, MalformedFilesAreOneClearLine) {
   }
 }
 
+TEST(PlacementModel, AMeasuredTimeForAModelNoStageRunsIsRefused) {
+  auto topo = ParseTopology(R"({"devices": [
+      {"name": "npu", "tier": "edge", "speed": 1, "ms": {"detector": 3}, "active_w": 2,
+       "idle_w": 1}]})",
+                            "t");
+  ASSERT_TRUE(topo.ok()) << topo.status().ToString();
+  auto work = ParseWorkload(R"({"pipelines": [{"name": "p", "source": "npu", "rate": 1,
+      "stages": [{"model": "det", "ref_ms": 9, "input_bytes": 1, "output_bytes": 1}]}]})",
+                            "w", *topo);
+  ASSERT_TRUE(work.ok()) << work.status().ToString();
+  auto p = PlacementProblem::Create(*topo, *work, {});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(),
+            "device 'npu' lists ms for model 'detector', which no stage of the workload runs");
+}
+
 TEST(PlacementModel, AStageNoDeviceCanRunIsRefused) {
   auto topo = ParseTopology(R"({"devices": [
       {"name": "npu", "tier": "edge", "ms": {"det": 3}, "active_w": 2, "idle_w": 1}]})",

@@ -119,6 +119,7 @@ TEST(Replan, UpdatesAreParsedWithOneClearError) {
       {R"({"device": "edge", "load": 1})", "load must be below 1"},
       {R"({"device": "edge", "colour": 1})", "unknown field 'colour'"},
       {R"({"device": "fridge", "load": 0.1})", "no device named 'fridge'"},
+      {R"({"device": "edge", "ms": {"dte": 3}})", "no stage runs model 'dte'"},
       {R"({"pipeline": "porch", "rate": 1})", "no pipeline named 'porch'"},
       {R"({"planet": "mars"})", "names no link, device or pipeline"},
   };
