@@ -16,7 +16,7 @@
 namespace supernova::collab {
 namespace {
 
-std::vector<Point> RandomPoints(SeededDraw& draw, size_t n, size_t m, int levels) {
+std::vector<Point> RandomNsgaPoints(SeededDraw& draw, size_t n, size_t m, int levels) {
   std::vector<Point> points(n, Point(m));
   for (Point& p : points)
     for (double& v : p) v = static_cast<double>(draw.Below(levels));  // ties and duplicates
@@ -27,7 +27,7 @@ TEST(NsgaFront, SortMatchesPairwiseDominance) {
   SeededDraw draw(11);
   for (int trial = 0; trial < 60; ++trial) {
     const size_t m = 2 + trial % 3;
-    const std::vector<Point> points = RandomPoints(draw, 5 + draw.Below(60), m, 8);
+    const std::vector<Point> points = RandomNsgaPoints(draw, 5 + draw.Below(60), m, 8);
     const std::vector<std::vector<int>> fronts = NonDominatedSort(points);
     // The rank by definition: 0 if nothing dominates it, else 1 + the highest rank of those
     // that do (computed by repeated passes over all pairs).
@@ -83,7 +83,7 @@ TEST(NsgaFront, HypervolumeByHandAndByCountingCells) {
   SeededDraw draw(5);
   for (int trial = 0; trial < 30; ++trial) {
     const size_t m = 2 + trial % 3;
-    const std::vector<Point> points = RandomPoints(draw, 1 + draw.Below(25), m, 6);
+    const std::vector<Point> points = RandomNsgaPoints(draw, 1 + draw.Below(25), m, 6);
     size_t cells = 0, total = 1;
     for (size_t k = 0; k < m; ++k) total *= 6;
     for (size_t code = 0; code < total; ++code) {
@@ -102,7 +102,7 @@ TEST(NsgaFront, HypervolumeByHandAndByCountingCells) {
 
 TEST(NsgaFront, ArchiveKeepsExactlyTheNonDominated) {
   SeededDraw draw(3);
-  const std::vector<Point> points = RandomPoints(draw, 200, 3, 10);
+  const std::vector<Point> points = RandomNsgaPoints(draw, 200, 3, 10);
   ParetoArchive archive;
   for (size_t i = 0; i < points.size(); ++i) archive.Insert(points[i], i);
   std::vector<Point> expect;
@@ -117,7 +117,7 @@ TEST(NsgaFront, ArchiveKeepsExactlyTheNonDominated) {
 }
 
 // Front of one search as points of the default objectives.
-std::vector<Point> FrontPoints(const SearchResult& r) {
+std::vector<Point> NsgaFrontPoints(const SearchResult& r) {
   std::vector<Point> out;
   for (const PlanPoint& p : r.front) out.push_back(Objectives(p.eval, SearchOptions().order));
   return out;
@@ -142,12 +142,12 @@ TEST(Nsga2, FindsMostOfTheExhaustiveFront) {
     ASSERT_EQ(truth.evaluated, 117649u);
     ASSERT_FALSE(truth.front.empty()) << "seed " << seed;
     EXPECT_LT(found.evaluated, truth.evaluated / 5);
-    const FrontQuality q = CompareFronts(FrontPoints(truth), FrontPoints(found));
+    const FrontQuality q = CompareFronts(NsgaFrontPoints(truth), NsgaFrontPoints(found));
     EXPECT_GE(q.found_share, 0.85) << "seed " << seed;
     EXPECT_GE(q.hypervolume_ratio, 0.98) << "seed " << seed;
     // Every plan NSGA-II reports is feasible and on the true front or dominated by it.
-    for (const Point& f : FrontPoints(found))
-      for (const Point& t : FrontPoints(truth)) EXPECT_FALSE(Dominates(f, t));
+    for (const Point& f : NsgaFrontPoints(found))
+      for (const Point& t : NsgaFrontPoints(truth)) EXPECT_FALSE(Dominates(f, t));
     share_sum += q.found_share;
     ++instances;
   }
@@ -200,7 +200,7 @@ TEST(Nsga2, RespectsConstraintsAndFindsTheConstrainedFront) {
     EXPECT_LE(pp.eval.objectives[kLatency], max_lat);
     EXPECT_LE(pp.eval.objectives[kEnergy], max_energy);
   }
-  const FrontQuality q = CompareFronts(FrontPoints(truth), FrontPoints(found));
+  const FrontQuality q = CompareFronts(NsgaFrontPoints(truth), NsgaFrontPoints(found));
   EXPECT_GE(q.found_share, 0.85);
   EXPECT_GE(q.hypervolume_ratio, 0.98);
   // Both choose the same plan when NSGA-II found the truth's choice.

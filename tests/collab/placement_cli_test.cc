@@ -18,20 +18,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kDir = std::string(SUPERNOVA_EXAMPLES_DIR) + "/placement/";
-const std::string kFiles =
-    "--topology " + kDir + "topology.json --workload " + kDir + "workload.json";
+const std::string kPlacementExamples = std::string(SUPERNOVA_EXAMPLES_DIR) + "/placement/";
+const std::string kPlacementFiles = "--topology " + kPlacementExamples +
+                                    "topology.json --workload " + kPlacementExamples +
+                                    "workload.json";
 
-nlohmann::json PlanJson(const std::string& args, int expect_code = 0) {
-  const testing::CliOutput o = testing::Cli("plan " + kFiles + " --json " + args, "/dev/null");
+nlohmann::json PlanCliJson(const std::string& args, int expect_code = 0) {
+  const testing::CliOutput o =
+      testing::Cli("plan " + kPlacementFiles + " --json " + args, "/dev/null");
   EXPECT_EQ(o.code, expect_code) << o.text;
   return nlohmann::json::parse(o.text, nullptr, false);
 }
 
-PlacementProblem Example(std::vector<Constraint> constraints = {}) {
-  auto topo = LoadTopology(kDir + "topology.json");
+PlacementProblem ExamplePlacement(std::vector<Constraint> constraints = {}) {
+  auto topo = LoadTopology(kPlacementExamples + "topology.json");
   EXPECT_TRUE(topo.ok()) << topo.status().ToString();
-  auto work = LoadWorkload(kDir + "workload.json", *topo);
+  auto work = LoadWorkload(kPlacementExamples + "workload.json", *topo);
   EXPECT_TRUE(work.ok()) << work.status().ToString();
   auto p = PlacementProblem::Create(*topo, *work, std::move(constraints));
   EXPECT_TRUE(p.ok()) << p.status().ToString();
@@ -39,7 +41,7 @@ PlacementProblem Example(std::vector<Constraint> constraints = {}) {
 }
 
 // The plan of a JSON front entry as device indices, stage by stage.
-std::vector<int> PlanOf(const PlacementProblem& p, const nlohmann::json& entry) {
+std::vector<int> PlanOfEntry(const PlacementProblem& p, const nlohmann::json& entry) {
   std::vector<int> plan;
   for (int i = 0; i < p.stage_count(); ++i)
     plan.push_back(p.topology().FindDevice(entry["placement"][p.StageName(i)].get<std::string>()));
@@ -47,14 +49,14 @@ std::vector<int> PlanOf(const PlacementProblem& p, const nlohmann::json& entry) 
 }
 
 TEST(PlacementCli, FrontAgreesWithTheModelAndIsNonDominated) {
-  const nlohmann::json j = PlanJson("");
+  const nlohmann::json j = PlanCliJson("");
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["method"], "exact");
   EXPECT_EQ(j["plans"], 256);  // 4 devices, 4 stages
-  const PlacementProblem p = Example();
+  const PlacementProblem p = ExamplePlacement();
   std::vector<Point> points;
   for (const nlohmann::json& entry : j["front"]) {
-    const Evaluation e = p.Evaluate(PlanOf(p, entry));
+    const Evaluation e = p.Evaluate(PlanOfEntry(p, entry));
     EXPECT_TRUE(e.feasible);
     EXPECT_DOUBLE_EQ(entry["latency_ms"].get<double>(), e.objectives[kLatency]);
     EXPECT_DOUBLE_EQ(entry["energy_w"].get<double>(), e.objectives[kEnergy]);
@@ -71,7 +73,7 @@ TEST(PlacementCli, FrontAgreesWithTheModelAndIsNonDominated) {
 }
 
 TEST(PlacementCli, ObjectiveOrderChoosesAndBoundsTheFront) {
-  const nlohmann::json j = PlanJson("--objective cost,latency");
+  const nlohmann::json j = PlanCliJson("--objective cost,latency");
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["objectives"], nlohmann::json::array({"cost", "latency"}));
   std::vector<Point> points;
@@ -86,7 +88,7 @@ TEST(PlacementCli, ObjectiveOrderChoosesAndBoundsTheFront) {
 }
 
 TEST(PlacementCli, ConstraintsBoundTheFrontAndTheOneThatBindsIsNamed) {
-  const nlohmann::json j = PlanJson("--constraint 'energy<=135W' --constraint 'cost<=1/h'");
+  const nlohmann::json j = PlanCliJson("--constraint 'energy<=135W' --constraint 'cost<=1/h'");
   ASSERT_TRUE(j.is_object());
   ASSERT_FALSE(j["front"].empty());
   for (const nlohmann::json& entry : j["front"]) {
@@ -95,7 +97,7 @@ TEST(PlacementCli, ConstraintsBoundTheFrontAndTheOneThatBindsIsNamed) {
   }
   EXPECT_EQ(j["binding"], nlohmann::json::array({"energy<=135W"}));
   // The same choice with --method nsga2 (256 plans: NSGA-II sees them all).
-  const nlohmann::json n = PlanJson(
+  const nlohmann::json n = PlanCliJson(
       "--constraint 'energy<=135W' --constraint 'cost<=1/h' "
       "--method nsga2");
   EXPECT_EQ(n["method"], "nsga2");
@@ -104,7 +106,7 @@ TEST(PlacementCli, ConstraintsBoundTheFrontAndTheOneThatBindsIsNamed) {
 }
 
 TEST(PlacementCli, UpdatesReplanAfterEachChange) {
-  const nlohmann::json j = PlanJson("--updates " + kDir + "updates.jsonl");
+  const nlohmann::json j = PlanCliJson("--updates " + kPlacementExamples + "updates.jsonl");
   ASSERT_TRUE(j.is_object());
   ASSERT_EQ(j["updates"].size(), 4u);
   // A 10% slower WAN keeps the plan; a loaded edge box moves a stage; a WAN too slow for the
@@ -118,13 +120,14 @@ TEST(PlacementCli, UpdatesReplanAfterEachChange) {
 }
 
 TEST(PlacementCli, TextOutputShowsFrontChoiceAndReasons) {
-  const testing::CliOutput o = testing::Cli("plan " + kFiles + " --constraint 'energy<=135W'");
+  const testing::CliOutput o =
+      testing::Cli("plan " + kPlacementFiles + " --constraint 'energy<=135W'");
   EXPECT_EQ(o.code, 0) << o.text;
   for (const char* part : {"Pareto front: ", "chosen: plan 1", "why:", "energy<=135W binds"})
     EXPECT_NE(o.text.find(part), std::string::npos) << part << "\n" << o.text;
 }
 
-std::string Write(const std::string& name, const std::string& text) {
+std::string WritePlanTemp(const std::string& name, const std::string& text) {
   const fs::path dir = fs::temp_directory_path() / ("sn_plan_cli_" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / name) << text;
@@ -132,23 +135,24 @@ std::string Write(const std::string& name, const std::string& text) {
 }
 
 TEST(PlacementCli, BadInputIsOneErrorLine) {
-  const std::string topo = kDir + "topology.json", work = kDir + "workload.json";
-  const std::string broken = Write("broken.json", "{\"devices\": [");
+  const std::string topo = kPlacementExamples + "topology.json",
+                    work = kPlacementExamples + "workload.json";
+  const std::string broken = WritePlanTemp("broken.json", "{\"devices\": [");
   const std::string stranger =
-      Write("stranger.json", R"({"pipelines": [{"name": "p", "source": "phone", "rate": 1,
+      WritePlanTemp("stranger.json", R"({"pipelines": [{"name": "p", "source": "phone", "rate": 1,
         "stages": [{"model": "m", "ref_ms": 1, "input_bytes": 1, "output_bytes": 1}]}]})");
-  const std::string updates = Write("updates.jsonl",
-                                    "{\"device\": \"edge\", \"load\": 0.2}\n"
-                                    "{\"device\": \"toaster\", \"load\": 0.2}\n");
+  const std::string updates = WritePlanTemp("updates.jsonl",
+                                            "{\"device\": \"edge\", \"load\": 0.2}\n"
+                                            "{\"device\": \"toaster\", \"load\": 0.2}\n");
   const std::pair<std::string, std::string> cases[] = {
       {"--topology nope.json --workload " + work, "nope.json: cannot open"},
       {"--topology " + broken + " --workload " + work, "broken.json: not JSON"},
       {"--topology " + topo + " --workload " + stranger, "source: no device named 'phone'"},
-      {kFiles + " --constraint 'latency<120ms'", "constraint 'latency<120ms': no '<='"},
-      {kFiles + " --method random", "method 'random' is not auto, exact or nsga2"},
-      {kFiles + " --objective latency,speed", "objective 'speed' is not latency"},
-      {kFiles + " --updates " + updates, "updates.jsonl:2: update"},
-      {kFiles + " --constraint 'latency<=10ms'", "no feasible plan"},
+      {kPlacementFiles + " --constraint 'latency<120ms'", "constraint 'latency<120ms': no '<='"},
+      {kPlacementFiles + " --method random", "method 'random' is not auto, exact or nsga2"},
+      {kPlacementFiles + " --objective latency,speed", "objective 'speed' is not latency"},
+      {kPlacementFiles + " --updates " + updates, "updates.jsonl:2: update"},
+      {kPlacementFiles + " --constraint 'latency<=10ms'", "no feasible plan"},
   };
   for (const auto& [args, expect] : cases) {
     const testing::CliOutput o = testing::Cli("plan " + args, "&1 >/dev/null");

@@ -9,7 +9,7 @@
 namespace supernova::collab {
 namespace {
 
-ReplanStep MustApply(Replanner& r, const std::string& line) {
+ReplanStep MustApplyUpdate(Replanner& r, const std::string& line) {
   auto u = ParsePlanUpdate(line, r.problem());
   EXPECT_TRUE(u.ok()) << u.status().ToString();
   auto step = r.Apply(*u);
@@ -32,16 +32,16 @@ TEST(Replan, KeepsThePlanUnlessAnotherIsBetterByTheMargin) {
   const ReplanStep first = r.Start();
   EXPECT_TRUE(first.switched);
   EXPECT_EQ(first.plan, (std::vector<int>{kEdge, kEdge}));
-  ReplanStep s = MustApply(r, R"({"device": "edge", "load": 0.4})");
+  ReplanStep s = MustApplyUpdate(r, R"({"device": "edge", "load": 0.4})");
   EXPECT_FALSE(s.switched);
   EXPECT_EQ(s.reason, "the current plan is still the best");
-  s = MustApply(r, R"({"device": "edge", "load": 0.45})");
+  s = MustApplyUpdate(r, R"({"device": "edge", "load": 0.45})");
   EXPECT_FALSE(s.switched);
   EXPECT_EQ(s.plan, (std::vector<int>{kEdge, kEdge}));
   EXPECT_EQ(s.result.front[s.result.chosen].plan, (std::vector<int>{kEdge, kCloud}));
   EXPECT_NE(s.reason.find("within the 10% margin"), std::string::npos) << s.reason;
   EXPECT_NEAR(s.eval.objectives[kLatency], 30 / 0.25 + 10.7365, 0.01);
-  s = MustApply(r, R"({"device": "edge", "load": 0.5})");
+  s = MustApplyUpdate(r, R"({"device": "edge", "load": 0.5})");
   EXPECT_TRUE(s.switched);
   EXPECT_NE(s.plan, (std::vector<int>{kEdge, kEdge}));
   EXPECT_NE(s.reason.find("latency improves by"), std::string::npos) << s.reason;
@@ -50,8 +50,8 @@ TEST(Replan, KeepsThePlanUnlessAnotherIsBetterByTheMargin) {
   // Without hysteresis the same 9% moves the plan.
   Replanner eager(Three(), LatencyFirst(0));
   eager.Start();
-  MustApply(eager, R"({"device": "edge", "load": 0.4})");
-  s = MustApply(eager, R"({"device": "edge", "load": 0.45})");
+  MustApplyUpdate(eager, R"({"device": "edge", "load": 0.4})");
+  s = MustApplyUpdate(eager, R"({"device": "edge", "load": 0.45})");
   EXPECT_TRUE(s.switched);
   EXPECT_EQ(s.plan, (std::vector<int>{kEdge, kCloud}));
 }
@@ -63,7 +63,7 @@ TEST(Replan, LeavesAPlanThatBecameInfeasibleAtOnce) {
   w.replace(w.find("\"slo_ms\": 200"), 13, "\"slo_ms\": 500");
   Replanner r(Three({}, w), LatencyFirst(0.5));
   r.Start();
-  const ReplanStep s = MustApply(r, R"({"link": ["edge", "cam"], "bandwidth_mbit": 5})");
+  const ReplanStep s = MustApplyUpdate(r, R"({"link": ["edge", "cam"], "bandwidth_mbit": 5})");
   EXPECT_TRUE(s.switched);
   EXPECT_NE(s.reason.find("no longer feasible: link cam -> edge loaded to 160%"), std::string::npos)
       << s.reason;
@@ -76,7 +76,7 @@ TEST(Replan, LeavesAPlanThatBecameInfeasibleAtOnce) {
 TEST(Replan, WithNothingFeasibleMovesToTheClosest) {
   Replanner r(Three({{kLatency, 60, "latency<=60ms"}}), LatencyFirst(0.1));
   EXPECT_EQ(r.Start().plan, (std::vector<int>{kEdge, kEdge}));  // 53.6 ms
-  const ReplanStep s = MustApply(r, R"({"device": "edge", "load": 0.75})");
+  const ReplanStep s = MustApplyUpdate(r, R"({"device": "edge", "load": 0.75})");
   EXPECT_EQ(s.result.chosen, -1);
   EXPECT_TRUE(s.switched);
   EXPECT_NE(s.reason.find("no feasible plan; moved to the closest (latency is"), std::string::npos)
@@ -88,8 +88,8 @@ TEST(Replan, WithNothingFeasibleMovesToTheClosest) {
 TEST(Replan, ARefusedChangeLeavesTheProblemAsItWas) {
   Replanner r(Three(), LatencyFirst(0.1));
   r.Start();
-  MustApply(r, R"({"device": "cam", "speed": 0})");
-  MustApply(r, R"({"device": "edge", "speed": 0})");
+  MustApplyUpdate(r, R"({"device": "cam", "speed": 0})");
+  MustApplyUpdate(r, R"({"device": "edge", "speed": 0})");
   auto u = ParsePlanUpdate(R"({"device": "cloud", "speed": 0})", r.problem());
   ASSERT_TRUE(u.ok());
   auto step = r.Apply(*u);

@@ -14,7 +14,7 @@ namespace supernova::collab {
 namespace {
 
 // Every plan of the problem, as an odometer independent of the search's own.
-std::vector<std::vector<int>> AllPlans(const PlacementProblem& p) {
+std::vector<std::vector<int>> AllPlacementPlans(const PlacementProblem& p) {
   std::vector<std::vector<int>> plans = {{}};
   for (int s = 0; s < p.stage_count(); ++s) {
     std::vector<std::vector<int>> longer;
@@ -40,7 +40,7 @@ TEST(PlacementSearch, ExactFrontIsEveryFeasiblePlanNoOtherDominates) {
     const SearchResult r = SearchPlacement(*p, o);
     EXPECT_EQ(r.evaluated, 625u);
     std::vector<Point> feasible;
-    for (const std::vector<int>& plan : AllPlans(*p)) {
+    for (const std::vector<int>& plan : AllPlacementPlans(*p)) {
       const Evaluation e = p->Evaluate(plan);
       if (e.feasible) feasible.push_back(Objectives(e, o.order));
     }
@@ -59,14 +59,15 @@ TEST(PlacementSearch, ExactFrontIsEveryFeasiblePlanNoOtherDominates) {
   }
 }
 
-PlanPoint At(double latency, double energy) {
+PlanPoint FrontPointAt(double latency, double energy) {
   PlanPoint p;
   p.eval.objectives = {latency, energy, 0, 0};
   return p;
 }
 
 TEST(PlacementSearch, ChoiceIsLexicographicWithTies) {
-  const std::vector<PlanPoint> front = {At(100, 10), At(100.5, 5), At(120, 1)};
+  const std::vector<PlanPoint> front = {FrontPointAt(100, 10), FrontPointAt(100.5, 5),
+                                        FrontPointAt(120, 1)};
   EXPECT_EQ(ChoosePlan(front, {kLatency, kEnergy}, 0.01), 1);  // 100.5 ties 100 within 1%
   EXPECT_EQ(ChoosePlan(front, {kLatency, kEnergy}, 0), 0);
   EXPECT_EQ(ChoosePlan(front, {kEnergy, kLatency}, 0.01), 2);
