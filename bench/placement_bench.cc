@@ -46,10 +46,15 @@ SearchResult Timed(const PlacementProblem& p, const SearchOptions& o, int runs, 
 int main(int argc, char** argv) {
   CLI::App app{"NSGA-II against exhaustive placement search"};
   int seeds = 3, runs = 3, population = 100, generations = 150;
+  const Nsga2Options defaults;
+  int patience = defaults.patience, max_generations = defaults.max_generations;
   app.add_option("--seeds", seeds, "random instances per size (3)");
   app.add_option("--runs", runs, "timed runs of each search, median reported (3)");
   app.add_option("--population", population, "NSGA-II population (100)");
   app.add_option("--generations", generations, "NSGA-II generations (150)");
+  app.add_option("--patience", patience,
+                 "NSGA-II: generations without a new front point before it stops");
+  app.add_option("--max-generations", max_generations, "NSGA-II: at most this many");
   std::vector<std::string> custom;
   app.add_option("--size", custom, "an instance size DEVICES,PIPELINES,STAGES (repeatable)");
   int first_seed = 1;
@@ -67,8 +72,9 @@ int main(int argc, char** argv) {
     }
     sizes.push_back(s);
   }
-  fmt::print("{:>7} {:>9} {:>5} {:>10} {:>10} {:>7} {:>10} {:>9} {:>8}\n", "devices", "pipelines",
-             "stages", "plans", "exact ms", "front", "nsga2 ms", "found", "hv ratio");
+  fmt::print("{:>7} {:>9} {:>5} {:>10} {:>10} {:>7} {:>10} {:>8} {:>9} {:>8}\n", "devices",
+             "pipelines", "stages", "plans", "exact ms", "front", "nsga2 ms", "evals", "found",
+             "hv ratio");
   for (const Size& size : sizes) {
     for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
       const Instance inst =
@@ -83,6 +89,8 @@ int main(int argc, char** argv) {
       nsga.method = SearchMethod::kNsga2;
       nsga.nsga.population = population;
       nsga.nsga.generations = generations;
+      nsga.nsga.patience = patience;
+      nsga.nsga.max_generations = max_generations;
       double exact_ms = 0, nsga_ms = 0;
       const SearchResult truth = Timed(*problem, exact, runs, &exact_ms);
       const SearchResult found = Timed(*problem, nsga, runs, &nsga_ms);
@@ -90,15 +98,17 @@ int main(int argc, char** argv) {
       for (const PlanPoint& p : truth.front) t.push_back(Objectives(p.eval, exact.order));
       for (const PlanPoint& p : found.front) f.push_back(Objectives(p.eval, nsga.order));
       if (t.empty()) {  // nothing to compare with: every plan overloads something
-        fmt::print("{:>7} {:>9} {:>5} {:>10.0f} {:>10.1f} {:>7} {:>10.1f}   no feasible plan\n",
-                   size.devices, size.pipelines, size.stages * size.pipelines, truth.plan_count,
-                   exact_ms, 0, nsga_ms);
+        fmt::print(
+            "{:>7} {:>9} {:>5} {:>10.0f} {:>10.1f} {:>7} {:>10.1f} {:>8}   no feasible plan\n",
+            size.devices, size.pipelines, size.stages * size.pipelines, truth.plan_count, exact_ms,
+            0, nsga_ms, found.evaluated);
         continue;
       }
       const FrontQuality q = CompareFronts(t, f);
-      fmt::print("{:>7} {:>9} {:>5} {:>10.0f} {:>10.1f} {:>7} {:>10.1f} {:>8.1f}% {:>8.4f}\n",
+      fmt::print("{:>7} {:>9} {:>5} {:>10.0f} {:>10.1f} {:>7} {:>10.1f} {:>8} {:>8.1f}% {:>8.4f}\n",
                  size.devices, size.pipelines, size.stages * size.pipelines, truth.plan_count,
-                 exact_ms, t.size(), nsga_ms, q.found_share * 100, q.hypervolume_ratio);
+                 exact_ms, t.size(), nsga_ms, found.evaluated, q.found_share * 100,
+                 q.hypervolume_ratio);
       std::fflush(stdout);
     }
   }

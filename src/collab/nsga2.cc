@@ -69,7 +69,14 @@ std::vector<Nsga2Individual> RunNsga2(const std::vector<std::vector<int>>& choic
   }
   std::vector<Standing> standing = Rank(pop);
 
-  for (int gen = 0; gen < options.generations; ++gen) {
+  size_t last_progress = options.progress ? options.progress() : 0;
+  int last_gain = 0;  // the generation that last saw progress
+  for (int gen = 0;; ++gen) {
+    if (gen >= options.generations) {
+      if (!options.progress || gen >= options.max_generations ||
+          gen - last_gain >= options.patience)
+        break;
+    }
     auto tournament = [&]() -> const Nsga2Individual& {
       const size_t a = draw.Below(n), b = draw.Below(n);
       return Better(standing[b], standing[a]) ? pop[b] : pop[a];
@@ -105,6 +112,11 @@ std::vector<Nsga2Individual> RunNsga2(const std::vector<std::vector<int>>& choic
     for (size_t i : order)
       if (pop.size() < n && !taken[i]) pop.push_back(next[i]);
     standing = Rank(pop);
+    if (options.progress) {
+      const size_t now = options.progress();
+      if (now != last_progress) last_gain = gen + 1;
+      last_progress = now;
+    }
   }
   std::vector<size_t> order(pop.size());
   std::iota(order.begin(), order.end(), 0);

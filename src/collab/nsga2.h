@@ -37,6 +37,13 @@ class SeededDraw {
 struct Nsga2Options {
   int population = 100;  // rounded up to an even number
   int generations = 150;
+  // Beyond `generations`, keep going while `progress` (when set) has grown within the last
+  // `patience` generations, up to `max_generations`: a large problem whose front is still
+  // being found gets more time, a solved one none. `progress` is the caller's count of
+  // improvements (e.g. points added to its archive), read once per generation.
+  int patience = 50;
+  int max_generations = 1000;
+  std::function<size_t()> progress;
   double crossover = 0.9;  // chance that a pair of parents is recombined (uniform crossover)
   double mutation = -1;    // chance per gene of a new random choice; < 0: 1 / number of genes
   uint64_t seed = 1;

@@ -81,13 +81,18 @@ class Collector {
     ++evaluated_;
     last_ = problem_.Evaluate(plan);
     if (last_.feasible) {
-      if (archive_.Insert(Objectives(last_, order_), plans_.size()))
+      if (archive_.Insert(Objectives(last_, order_), plans_.size())) {
         plans_.push_back({plan, last_});
+        ++gains_;
+      }
     } else if (!least_ || last_.violation < least_->eval.violation) {
       least_ = PlanPoint{plan, last_};
     }
     return last_;
   }
+
+  // Plans that entered the front so far (some since evicted by better ones).
+  size_t gains() const { return gains_; }
 
   SearchResult Finish(SearchMethod method, const SearchOptions& options) {
     SearchResult r;
@@ -112,6 +117,7 @@ class Collector {
   std::optional<PlanPoint> least_;
   Evaluation last_;
   size_t evaluated_ = 0;
+  size_t gains_ = 0;
 };
 
 void Enumerate(const PlacementProblem& problem, Collector* collector) {
@@ -150,6 +156,7 @@ SearchResult SearchPlacement(const PlacementProblem& problem, const SearchOption
     // The plans that keep everything on one device, where it can run, are the extremes of
     // the front in bandwidth and often in cost and energy; random ones rarely hit them.
     Nsga2Options nsga = options.nsga;
+    nsga.progress = [&collector] { return collector.gains(); };
     for (size_t d = 0; d < problem.topology().devices.size(); ++d) {
       std::vector<int> plan;
       for (const std::vector<int>& c : choices)

@@ -31,6 +31,8 @@ struct SearchOptions {
   SearchMethod method = SearchMethod::kAuto;
   double exact_limit = 200000;
   std::vector<int> order = {kLatency, kEnergy, kBandwidth, kCost};
+  // NSGA-II's settings; the search counts a plan added to its front as progress, so
+  // nsga.patience and nsga.max_generations extend the run while the front still grows.
   Nsga2Options nsga;
   double tie = 0.01;
 };

@@ -124,9 +124,9 @@ std::vector<Point> NsgaFrontPoints(const SearchResult& r) {
 }
 
 // Seeded instances of 117,649 plans (7 devices, two pipelines of three stages); NSGA-II with
-// its defaults evaluates 15,100 of them. Measured (bench/placement.sh) it finds 95-100% of the
-// true front's points with hypervolume ratios of 0.9996-1; the bounds below leave room for a
-// different libm without letting a broken search pass.
+// its defaults evaluates 15,100 to 25,400 of them. Measured (bench/placement.sh) it finds
+// 98-100% of the true front's points with hypervolume ratios of 0.9999-1; the bounds below
+// leave room for a different libm without letting a broken search pass.
 TEST(Nsga2, FindsMostOfTheExhaustiveFront) {
   double share_sum = 0;
   int instances = 0;
@@ -141,7 +141,7 @@ TEST(Nsga2, FindsMostOfTheExhaustiveFront) {
     const SearchResult found = SearchPlacement(*p, nsga);
     ASSERT_EQ(truth.evaluated, 117649u);
     ASSERT_FALSE(truth.front.empty()) << "seed " << seed;
-    EXPECT_LT(found.evaluated, truth.evaluated / 5);
+    EXPECT_LT(found.evaluated, truth.evaluated / 4);
     const FrontQuality q = CompareFronts(NsgaFrontPoints(truth), NsgaFrontPoints(found));
     EXPECT_GE(q.found_share, 0.85) << "seed " << seed;
     EXPECT_GE(q.hypervolume_ratio, 0.98) << "seed " << seed;
@@ -164,9 +164,7 @@ TEST(Nsga2, ReproducibleFromItsSeed) {
   const SearchResult a = SearchPlacement(*p, o), b = SearchPlacement(*p, o);
   ASSERT_EQ(a.front.size(), b.front.size());
   for (size_t i = 0; i < a.front.size(); ++i) EXPECT_EQ(a.front[i].plan, b.front[i].plan);
-  o.nsga.seed = 2;
-  const SearchResult c = SearchPlacement(*p, o);
-  EXPECT_EQ(c.evaluated, a.evaluated);
+  EXPECT_EQ(a.evaluated, b.evaluated);  // the same run length, patience included
 }
 
 TEST(Nsga2, RespectsConstraintsAndFindsTheConstrainedFront) {

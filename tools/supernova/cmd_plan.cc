@@ -28,7 +28,7 @@ struct PlanArgs {
   std::vector<std::string> constraints;
   std::string method = "auto";
   double exact_limit = 200000;
-  int population = 100, generations = 150;
+  int population = 100, generations = 150, patience = 50, max_generations = 1000;
   uint64_t seed = 1;
   double margin = 0.1;
   std::string updates;
@@ -102,6 +102,8 @@ Status Plan(const PlanArgs& args, bool* found) {
   options.search.exact_limit = args.exact_limit;
   options.search.nsga.population = args.population;
   options.search.nsga.generations = args.generations;
+  options.search.nsga.patience = args.patience;
+  options.search.nsga.max_generations = args.max_generations;
   options.search.nsga.seed = args.seed;
   options.margin = args.margin;
   SN_ASSIGN_OR_RETURN(PlacementProblem problem,
@@ -217,6 +219,12 @@ void AddPlanCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--population", args->population, "NSGA-II population (100)")
       ->check(CLI::Range(2, 100000));
   cmd->add_option("--generations", args->generations, "NSGA-II generations (150)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--patience", args->patience,
+                  "NSGA-II: beyond --generations, go on while a generation within the last "
+                  "this many found a new front point (50)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--max-generations", args->max_generations, "NSGA-II: at most (1000)")
       ->check(CLI::Range(0, 1000000));
   cmd->add_option("--seed", args->seed, "NSGA-II seed (1): the same seed, the same plans");
   cmd->add_option("--margin", args->margin,
