@@ -22,6 +22,7 @@ void AddCheckCommand(CLI::App& app, int* exit_code);
 void AddCompressCommand(CLI::App& app, int* exit_code);
 void AddProfileCommand(CLI::App& app, int* exit_code);
 void AddSplitCommand(CLI::App& app, int* exit_code);
+void AddPlanCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddStreamCommand(CLI::App& app, int* exit_code);
 

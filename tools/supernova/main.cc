@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   using namespace supernova::tools;  // NOLINT
   return CommandLineMain(argc, argv,
                          {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand,
-                          AddCompressCommand, AddProfileCommand, AddSplitCommand,
+                          AddCompressCommand, AddProfileCommand, AddSplitCommand, AddPlanCommand,
                           [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
                           [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
 }
