@@ -81,6 +81,9 @@ std::string RequestRecord::ToJson() const {
 struct SplitRunner::Models {
   std::vector<std::unique_ptr<Session>> heads;  // null for cloud-only
   std::vector<std::unique_ptr<Session>> tails;  // null for edge-only
+  // Whether a head has run here, or a tail remotely, once: a first run pays for compiling
+  // kernels, which says nothing about the edge's speed or the link's.
+  std::vector<bool> head_warm, tail_warm;
 };
 
 SplitRunner::SplitRunner(SplitPlan plan, std::unique_ptr<Transport> transport,
@@ -131,6 +134,8 @@ Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlan plan,
     }
     models->heads.push_back(std::move(head));
     models->tails.push_back(std::move(tail));
+    models->head_warm.push_back(false);
+    models->tail_warm.push_back(false);
   }
   std::unique_ptr<SplitRunner> runner(new SplitRunner(std::move(plan), std::move(transport),
                                                       options, std::move(materialized), initial));
@@ -169,7 +174,11 @@ Result<std::vector<Tensor>> SplitRunner::RunLocal(const Session& session, const 
 
 void SplitRunner::Probe(int64_t request) {
   last_probe_ = request;
-  auto ms = transport_->Live(std::min(options_.timeout_ms, 1000.0));
+  const double timeout_ms = std::min(options_.timeout_ms, 1000.0);
+  auto ms = transport_->Live(timeout_ms);
+  // The first exchange on a new connection (the first request, or the remote back after an
+  // outage) pays the TCP and HTTP/2 handshakes: the second one measures the round trip.
+  if (ms.ok() && (request == 0 || down_)) ms = transport_->Live(timeout_ms);
   if (!ms.ok()) {
     if (!down_) {
       down_ = true;
@@ -240,7 +249,9 @@ Result<std::vector<Tensor>> SplitRunner::RunCandidate(size_t i, const NamedTenso
   if (c.kind != CutKind::kCloudOnly) {
     SN_ASSIGN_OR_RETURN(std::vector<Tensor> head,
                         RunLocal(*models_->heads[i], inputs, &record->head_ms));
-    if (c.edge_ms > 0) {
+    const bool warm = models_->head_warm[i];
+    models_->head_warm[i] = true;
+    if (warm && c.edge_ms > 0) {
       const double ratio = record->head_ms / c.edge_ms;
       edge_factor_ = edge_factor_known_ ? 0.7 * edge_factor_ + 0.3 * ratio : ratio;
       edge_factor_known_ = true;
@@ -286,7 +297,9 @@ Result<std::vector<Tensor>> SplitRunner::TailRemote(size_t i, const NamedTensors
   record->remote_ms = reply->wall_ms;
   record->sent_bytes = reply->sent_bytes;
   record->received_bytes = reply->received_bytes;
-  estimate_.Observe(reply->sent_bytes, reply->received_bytes, reply->wall_ms, c.cloud_ms);
+  if (models_->tail_warm[i])
+    estimate_.Observe(reply->sent_bytes, reply->received_bytes, reply->wall_ms, c.cloud_ms);
+  models_->tail_warm[i] = true;
   std::vector<Tensor> outputs;
   for (const std::string& name : plan_.outputs) {
     auto it = std::find_if(reply->outputs.begin(), reply->outputs.end(),
