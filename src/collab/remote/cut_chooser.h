@@ -32,6 +32,12 @@ class CutChooser {
   // margin for `patience` requests in a row, then the best one.
   size_t Choose(const Link& link, double edge_factor);
 
+  // Makes candidate i the current one, forgetting any streak.
+  void Reset(size_t i) {
+    current_ = i;
+    streak_ = 0;
+  }
+
   size_t current() const { return current_; }
   const PlanCandidate& candidate(size_t i) const { return candidates_[i]; }
   const std::vector<PlanCandidate>& candidates() const { return candidates_; }

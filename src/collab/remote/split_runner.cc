@@ -144,6 +144,21 @@ Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlan plan,
   return runner;
 }
 
+Status SplitRunner::Pin(int id) {
+  if (id < 0) {
+    options_.pin = -1;
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < chooser_.candidates().size(); ++i)
+    if (chooser_.candidate(i).id == id) {
+      chooser_.Reset(i);
+      options_.pin = id;
+      return Status::Ok();
+    }
+  return Status::InvalidArgument(
+      fmt::format("candidate {} is not a materialized candidate of {}/plan.json", id, plan_.dir));
+}
+
 const std::vector<TensorInfo>& SplitRunner::inputs() const {
   return models_->heads[edge_only_]->inputs();
 }

@@ -71,6 +71,10 @@ class SplitRunner {
                                                    const SplitOptions& options = {});
   ~SplitRunner();
 
+  // Uses candidate `id` on every request from now on (it still falls back), or, with -1,
+  // chooses again from the one in use.
+  Status Pin(int id);
+
   // Runs one request; outputs in the plan's output order.
   Result<std::vector<Tensor>> Run(const NamedTensors& inputs, RequestRecord* record);
 

@@ -59,14 +59,16 @@ void Export(const ir::Model& m, const fs::path& path) {
 }
 
 // Median wall time of running `path` here on one thread.
-double MedianMs(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& feeds) {
+double MedianMs(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& feeds,
+                int runs) {
+  if (runs <= 0) return 0;
   SessionOptions opts;
   opts.num_threads = 1;
   auto session = Session::Open(path, opts);
   EXPECT_TRUE(session.ok()) << session.status().ToString();
   if (!session.ok()) return 0;
   std::vector<double> ms;
-  for (int i = 0; i < 7; ++i) {
+  for (int i = 0; i < runs; ++i) {
     std::vector<Tensor> out;
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_TRUE((*session)->Run(feeds, &out).ok());
@@ -80,10 +82,12 @@ double MedianMs(const std::string& path, const std::vector<std::pair<std::string
 size_t Bytes(const ir::Graph& g, const std::vector<std::string>& values) {
   size_t n = 0;
   for (const std::string& v : values) {
-    const Shape s = g.TypeOf(v)->StaticShape();
+    const ir::ValueType* t = g.TypeOf(v);
+    EXPECT_TRUE(t && t->HasStaticShape()) << v << " has no static shape";
+    if (!t || !t->HasStaticShape()) continue;
     int64_t numel = 1;
-    for (int64_t d : s) numel *= d;
-    n += static_cast<size_t>(numel) * sizeof(float);
+    for (int64_t d : t->StaticShape()) numel *= d;
+    n += static_cast<size_t>(numel) * DataTypeSize(t->dtype);
   }
   return n;
 }
@@ -149,51 +153,44 @@ void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-SplitDir MakeSplitDir(double edge_slowdown, int chosen) {
+SplitDir NewSplitDir(ir::Model whole, std::vector<std::pair<std::string, Tensor>> feeds) {
   SplitDir d;
   std::string tmpl = (fs::temp_directory_path() / "supernova-split-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
   d.dir = tmpl;
-  GraphBuilder b = Network();
-  d.whole = b.model();
-  d.feeds = b.feeds();
-  const fs::path root(d.dir);
-  const std::vector<std::string> model_outputs = {"y", "m"};
+  d.whole = std::move(whole);
+  d.feeds = std::move(feeds);
+  return d;
+}
 
-  struct Cut {
-    int id;
-    const char* kind;
-    std::vector<std::string> tensors;
-    bool materialized;
-  };
-  const std::vector<Cut> cuts = {{kEdgeOnly, "edge_only", model_outputs, true},
-                                 {kCloudOnly, "cloud_only", {"x"}, true},
-                                 {kCutP1, "split", {"p1"}, true},
-                                 {kCutResidual, "split", {"r2", "p1"}, true},
-                                 {kCutR1, "split", {"r1"}, false}};
+void WriteSplitDir(SplitDir& d, const std::string& name, const std::vector<CutSpec>& cuts,
+                   double edge_slowdown, int chosen, int timing_runs) {
+  const fs::path root(d.dir);
+  const std::vector<std::string>& model_inputs = d.whole.graph.inputs;
+  const std::vector<std::string>& model_outputs = d.whole.graph.outputs;
   nlohmann::json candidates = nlohmann::json::array();
   const size_t result_bytes = Bytes(d.whole.graph, model_outputs);
-  for (const Cut& c : cuts) {
-    const std::string tail_name = "net_cut" + std::to_string(c.id);
+  for (const CutSpec& c : cuts) {
+    const std::string tail_name = name + "_cut" + std::to_string(c.id);
     const std::string head_rel = "cuts/" + std::to_string(c.id) + "/head.onnx";
-    const bool edge_only = c.id == kEdgeOnly, cloud_only = c.id == kCloudOnly;
+    const bool edge_only = c.kind == "edge_only", cloud_only = c.kind == "cloud_only";
     double edge_ms = 0, cloud_ms = 0;
+    std::vector<std::pair<std::string, Tensor>> tail_feeds = d.feeds;
     if (c.materialized && !cloud_only) {
-      Export(Extract(d.whole, {"x"}, c.tensors), root / head_rel);
-      edge_ms = MedianMs((root / head_rel).string(), d.feeds) * edge_slowdown;
+      const std::string head = (root / head_rel).string();
+      Export(Extract(d.whole, model_inputs, c.tensors), head);
+      edge_ms = MedianMs(head, d.feeds, timing_runs) * edge_slowdown;
+      // The tail's feeds, to time it: the cut tensors as the head computes them.
+      std::vector<Tensor> cut_values;
+      if (timing_runs > 0) cut_values = RunFile(head, d.feeds);
+      tail_feeds.clear();
+      for (size_t k = 0; k < c.tensors.size() && k < cut_values.size(); ++k)
+        tail_feeds.emplace_back(c.tensors[k], cut_values[k]);
     }
     if (c.materialized && !edge_only) {
       const fs::path tail = root / "repository" / tail_name / "1" / "model.onnx";
       Export(Extract(d.whole, c.tensors, model_outputs), tail);
-      // The tail's feeds: the cut tensors as the whole model computes them.
-      ir::Model probe = Extract(d.whole, {"x"}, c.tensors);
-      Export(probe, root / "probe.onnx");
-      std::vector<Tensor> cut_values = RunFile((root / "probe.onnx").string(), d.feeds);
-      std::vector<std::pair<std::string, Tensor>> tail_feeds;
-      for (size_t k = 0; k < c.tensors.size() && k < cut_values.size(); ++k)
-        tail_feeds.emplace_back(c.tensors[k], cut_values[k]);
-      cloud_ms = MedianMs(tail.string(), tail_feeds);
-      fs::remove(root / "probe.onnx");
+      cloud_ms = MedianMs(tail.string(), tail_feeds, timing_runs);
     }
     const size_t sent = edge_only ? 0 : Bytes(d.whole.graph, c.tensors);
     candidates.push_back(
@@ -215,9 +212,9 @@ SplitDir MakeSplitDir(double edge_slowdown, int chosen) {
   }
   const nlohmann::json plan = {
       {"version", 1},
-      {"model", "net.onnx"},
-      {"name", "net"},
-      {"inputs", {"x"}},
+      {"model", name + ".onnx"},
+      {"name", name},
+      {"inputs", model_inputs},
       {"outputs", model_outputs},
       {"objective", "latency"},
       {"link", {{"bandwidth_mbit", 100}, {"rtt_ms", 1}, {"loss", 0}}},
@@ -230,7 +227,35 @@ SplitDir MakeSplitDir(double edge_slowdown, int chosen) {
   WriteText((root / "plan.json").string(), plan.dump(2));
   Export(d.whole, root / "whole.onnx");
   d.expected = RunFile((root / "whole.onnx").string(), d.feeds);
+}
+
+SplitDir MakeSplitDir(double edge_slowdown, int chosen) {
+  GraphBuilder b = Network();
+  SplitDir d = NewSplitDir(b.model(), b.feeds());
+  const std::vector<std::string> outputs = {"y", "m"};
+  WriteSplitDir(d, "net",
+                {{kEdgeOnly, "edge_only", outputs, true},
+                 {kCloudOnly, "cloud_only", {"x"}, true},
+                 {kCutP1, "split", {"p1"}, true},
+                 {kCutResidual, "split", {"r2", "p1"}, true},
+                 {kCutR1, "split", {"r1"}, false}},
+                edge_slowdown, chosen, /*timing_runs=*/7);
   return d;
+}
+
+std::vector<std::string> FrontierCut(const ir::Graph& g, size_t k) {
+  std::set<std::string> made(g.inputs.begin(), g.inputs.end());
+  for (size_t i = 0; i < k && i < g.nodes.size(); ++i)
+    made.insert(g.nodes[i].outputs.begin(), g.nodes[i].outputs.end());
+  std::vector<std::string> cut;
+  auto add = [&](const std::string& v) {
+    if (made.count(v) && !g.IsInitializer(v) && std::find(cut.begin(), cut.end(), v) == cut.end())
+      cut.push_back(v);
+  };
+  for (size_t i = k; i < g.nodes.size(); ++i)
+    for (const std::string& in : g.nodes[i].inputs) add(in);
+  for (const std::string& out : g.outputs) add(out);
+  return cut;
 }
 
 }  // namespace supernova::collab::testing

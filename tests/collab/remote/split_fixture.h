@@ -40,6 +40,23 @@ struct SplitDir {
 // plan's chosen candidate.
 SplitDir MakeSplitDir(double edge_slowdown = 1, int chosen = kCutP1);
 
+// The same for any model (with static shapes): a temporary directory for `whole`, then its
+// plan.json, heads and tails for `cuts`, predicted times from `timing_runs` runs each (0:
+// predictions of 0 ms, for models too slow to time in a test).
+struct CutSpec {
+  int id;
+  std::string kind;  // split, edge_only (tensors = outputs), cloud_only (tensors = inputs)
+  std::vector<std::string> tensors;
+  bool materialized;
+};
+SplitDir NewSplitDir(ir::Model whole, std::vector<std::pair<std::string, Tensor>> feeds);
+void WriteSplitDir(SplitDir& d, const std::string& name, const std::vector<CutSpec>& cuts,
+                   double edge_slowdown, int chosen, int timing_runs);
+
+// The tensors made by nodes [0, k) (or graph inputs) that nodes [k, end) or the graph's
+// outputs read: a cut that separates the inputs from the outputs, whatever the DAG.
+std::vector<std::string> FrontierCut(const ir::Graph& g, size_t k);
+
 // The part of `model` that computes `outputs` from `inputs` (cut tensors or graph inputs),
 // with their types: what a split's head or tail is.
 ir::Model Extract(const ir::Model& model, const std::vector<std::string>& inputs,
