@@ -38,6 +38,7 @@ struct SplitRunArgs {
   int probe_every = 5;
   int cut = -1;
   bool json = false;
+  std::string compression = "gzip";
 };
 
 Result<collab::NamedTensors> LoadInputs(const SplitRunArgs& args,
@@ -68,8 +69,10 @@ Result<collab::NamedTensors> LoadInputs(const SplitRunArgs& args,
 }
 
 Result<std::unique_ptr<collab::Transport>> MakeTransport(const SplitRunArgs& args) {
+  if (args.compression != "gzip" && args.compression != "none")
+    return Status::InvalidArgument("--compression " + args.compression + ": gzip or none");
   SN_ASSIGN_OR_RETURN(std::unique_ptr<collab::KServeClient> client,
-                      collab::KServeClient::Create(args.remote));
+                      collab::KServeClient::Create(args.remote, args.compression == "gzip"));
   if (!args.emulate_link.empty() && !args.link_schedule.empty())
     return Status::InvalidArgument("give --emulate-link or --link-schedule, not both");
   std::unique_ptr<collab::Transport> wire = std::move(client);
@@ -185,6 +188,8 @@ void AddSplitRunCommand(CLI::App& app, int* exit_code) {
                   "requests between liveness probes and link measurements");
   cmd->add_option("--cut", args->cut, "use this candidate id of plan.json on every request");
   cmd->add_flag("--json", args->json, "one JSON record per request");
+  cmd->add_option("--compression", args->compression,
+                  "gzip (default) or none: how the messages to the remote are compressed");
   cmd->final_callback([args, exit_code] { *exit_code = RunSplit(*args); });
 }
 

@@ -119,7 +119,7 @@ KServeClient::KServeClient(std::string target, std::unique_ptr<Stub> stub)
     : target_(std::move(target)), stub_(std::move(stub)) {}
 KServeClient::~KServeClient() = default;
 
-Result<std::unique_ptr<KServeClient>> KServeClient::Create(const std::string& target) {
+Result<std::unique_ptr<KServeClient>> KServeClient::Create(const std::string& target, bool gzip) {
   if (target.empty() || target.find(':') == std::string::npos)
     return Status::InvalidArgument("remote '" + target + "': expected HOST:PORT");
   grpc::ChannelArguments args;
@@ -127,7 +127,7 @@ Result<std::unique_ptr<KServeClient>> KServeClient::Create(const std::string& ta
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
   // The "then compressed": the channel gzips every message; the server inflates it.
-  args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
+  if (gzip) args.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
   // Reconnect promptly once the cloud is back, rather than after gRPC's growing backoff,
   // so that a probe after an outage reaches it.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);

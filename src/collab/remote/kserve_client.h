@@ -19,7 +19,9 @@ namespace supernova::collab {
 class KServeClient : public Transport {
  public:
   // Connects lazily: an unknown or silent host shows up as the first call's failure.
-  static Result<std::unique_ptr<KServeClient>> Create(const std::string& target);
+  // `gzip` compresses every message the client sends (the server inflates it); off, a fast
+  // link is spared the compression's CPU time.
+  static Result<std::unique_ptr<KServeClient>> Create(const std::string& target, bool gzip = true);
   ~KServeClient() override;
 
   Result<RemoteReply> Infer(const std::string& model, const NamedTensors& inputs,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -192,8 +193,16 @@ void SplitRunner::Probe(int64_t request) {
   const double timeout_ms = std::min(options_.timeout_ms, 1000.0);
   auto ms = transport_->Live(timeout_ms);
   // The first exchange on a new connection (the first request, or the remote back after an
-  // outage) pays the TCP and HTTP/2 handshakes: the second one measures the round trip.
-  if (ms.ok() && (request == 0 || down_)) ms = transport_->Live(timeout_ms);
+  // outage) pays the TCP and HTTP/2 handshakes, and one exchange on a busy host can come
+  // late: after connecting, the least of three more measures the round trip.
+  if (ms.ok() && (request == 0 || down_)) {
+    double least = HUGE_VAL;
+    for (int k = 0; k < 3 && ms.ok(); ++k) {
+      ms = transport_->Live(timeout_ms);
+      if (ms.ok()) least = std::min(least, *ms);
+    }
+    if (ms.ok()) ms = least;
+  }
   if (!ms.ok()) {
     if (!down_) {
       down_ = true;
