@@ -191,28 +191,40 @@ Result<std::vector<Tensor>> SplitRunner::RunLocal(const Session& session, const 
 void SplitRunner::Probe(int64_t request) {
   last_probe_ = request;
   const double timeout_ms = std::min(options_.timeout_ms, 1000.0);
-  auto ms = transport_->Live(timeout_ms);
+  auto first = transport_->Live(timeout_ms);
   // The first exchange on a new connection (the first request, or the remote back after an
   // outage) pays the TCP and HTTP/2 handshakes, and one exchange on a busy host can come
-  // late: after connecting, the least of three more measures the round trip.
-  if (ms.ok() && (request == 0 || down_)) {
+  // late: after connecting, the least of three more measures the round trip. Any answer
+  // says the remote is there (on a lossy link some are lost).
+  bool answered = first.ok();
+  double rtt = first.ok() ? *first : 0;
+  if (request == 0 || down_) {
     double least = HUGE_VAL;
-    for (int k = 0; k < 3 && ms.ok(); ++k) {
-      ms = transport_->Live(timeout_ms);
+    for (int k = 0; k < 3; ++k) {
+      auto ms = transport_->Live(timeout_ms);
       if (ms.ok()) least = std::min(least, *ms);
     }
-    if (ms.ok()) ms = least;
+    answered = answered || least < HUGE_VAL;
+    rtt = least;
   }
-  if (!ms.ok()) {
-    if (!down_) {
-      down_ = true;
-      down_since_ = request;
-      down_reason_ = ms.status().ToString();
-    }
+  if (!answered) {
+    NoteFailure(request, first.status());
     return;
   }
-  estimate_.Observe(0, 0, *ms, 0);
+  if (rtt < HUGE_VAL) estimate_.Observe(0, 0, rtt, 0);
   down_ = false;
+  failures_ = 0;
+}
+
+void SplitRunner::NoteFailure(int64_t request, const Status& s) {
+  ++failures_;
+  // Unreachable is down at once; a lost message or a missed deadline gets one more chance,
+  // so that a lossy link does not cost probe_every requests per lost message.
+  if (down_ || (s.code() != Status::Code::kUnavailable && failures_ < 2)) return;
+  down_ = true;
+  down_since_ = request;
+  down_reason_ = s.ToString();
+  last_probe_ = request;  // the next probe after probe_every requests
 }
 
 size_t SplitRunner::Pick(int64_t request, RequestRecord* record) {
@@ -290,12 +302,7 @@ Result<std::vector<Tensor>> SplitRunner::RunCandidate(size_t i, const NamedTenso
   if (remote.ok()) return remote;
   // A request never fails because the link did: the tail runs here.
   record->fallback = failure.ToString();
-  if (!down_) {
-    down_ = true;
-    down_since_ = record->request;
-    down_reason_ = failure.ToString();
-    last_probe_ = record->request;  // the next probe after probe_every requests
-  }
+  NoteFailure(record->request, failure);
   record->tail_at = "edge";
   return RunLocal(*models_->tails[i], feeds, &record->tail_ms);
 }
@@ -321,6 +328,7 @@ Result<std::vector<Tensor>> SplitRunner::TailRemote(size_t i, const NamedTensors
   record->remote_ms = reply->wall_ms;
   record->sent_bytes = reply->sent_bytes;
   record->received_bytes = reply->received_bytes;
+  failures_ = 0;
   if (models_->tail_warm[i])
     estimate_.Observe(reply->sent_bytes, reply->received_bytes, reply->wall_ms, c.cloud_ms);
   models_->tail_warm[i] = true;

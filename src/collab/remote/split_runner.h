@@ -94,6 +94,7 @@ class SplitRunner {
   Result<std::vector<Tensor>> RunLocal(const Session& session, const NamedTensors& feeds,
                                        double* ms) const;
   void Probe(int64_t request);
+  void NoteFailure(int64_t request, const Status& s);
   size_t Pick(int64_t request, RequestRecord* record);
   Result<std::vector<Tensor>> RunCandidate(size_t i, const NamedTensors& inputs,
                                            RequestRecord* record);
@@ -112,6 +113,7 @@ class SplitRunner {
   int64_t next_request_ = 0;
   bool down_ = false;
   int64_t down_since_ = -1, last_probe_ = -1, last_remote_ = -1;
+  int failures_ = 0;  // remote calls and probes failed in a row
   std::string down_reason_;
 };
 
