@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -117,6 +118,11 @@ Status WriteOutputs(const std::string& dir, const std::vector<Tensor>& outputs,
 int RunSplit(const SplitRunArgs& args) {
   auto plan = collab::ReadSplitPlan(args.split_dir);
   if (!plan.ok()) return Fail(plan.status().ToString());
+  if (plan->edge_slowdown != args.slowdown)
+    std::fprintf(stderr,
+                 "note: %s/plan.json predicts an edge %g times slower than its profile's host; "
+                 "this run emulates %g (--slowdown)\n",
+                 args.split_dir.c_str(), plan->edge_slowdown, args.slowdown);
   auto transport = MakeTransport(args);
   if (!transport.ok()) return Fail(transport.status().ToString());
   collab::SplitOptions opts;
