@@ -195,13 +195,17 @@ void SplitRunner::Probe(int64_t request) {
   // The first exchange on a new connection (the first request, or the remote back after an
   // outage) pays the TCP and HTTP/2 handshakes, and one exchange on a busy host can come
   // late: after connecting, the least of three more measures the round trip. Any answer
-  // says the remote is there (on a lossy link some are lost).
+  // says the remote is there (on a lossy link some are lost); two failures in a row, or a
+  // refused first one, end the probe so that a silent host costs two deadlines at most.
   bool answered = first.ok();
   double rtt = first.ok() ? *first : 0;
-  if (request == 0 || down_) {
+  if ((request == 0 || down_) &&
+      (first.ok() || first.status().code() != Status::Code::kUnavailable)) {
     double least = HUGE_VAL;
-    for (int k = 0; k < 3; ++k) {
+    int failed_in_row = first.ok() ? 0 : 1;
+    for (int k = 0; k < 3 && failed_in_row < 2; ++k) {
       auto ms = transport_->Live(timeout_ms);
+      failed_in_row = ms.ok() ? 0 : failed_in_row + 1;
       if (ms.ok()) least = std::min(least, *ms);
     }
     answered = answered || least < HUGE_VAL;
@@ -265,6 +269,7 @@ Result<std::vector<Tensor>> SplitRunner::Run(const NamedTensors& inputs, Request
   size_t i = Pick(request, record);
   if (down_) {
     i = edge_only_;
+    record->explore = false;
     record->fallback = fmt::format("remote down since request {}: {}", down_since_, down_reason_);
   }
   auto outputs = RunCandidate(i, inputs, record);
