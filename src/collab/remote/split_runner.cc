@@ -68,6 +68,7 @@ std::string RequestRecord::ToJson() const {
                       {"remote_ms", remote_ms},
                       {"tail_ms", tail_ms},
                       {"total_ms", total_ms},
+                      {"probe_ms", probe_ms},
                       {"predicted_ms", predicted_ms},
                       {"sent_bytes", sent_bytes},
                       {"received_bytes", received_bytes},
@@ -263,8 +264,11 @@ Result<std::vector<Tensor>> SplitRunner::Run(const NamedTensors& inputs, Request
   record->request = request;
   transport_->BeginRequest(request);
   const auto t0 = Clock::now();
-  // The first request measures the RTT; later ones refresh it, or look for the remote again.
-  if (request == 0 || request - last_probe_ >= options_.probe_every) Probe(request);
+  // The first request measures the RTT and, while the remote is down, a probe decides where
+  // this request goes: both come first. A refresh of the RTT waits until the answer is out.
+  const bool probe_due = request - last_probe_ >= options_.probe_every;
+  if (request == 0 || (down_ && probe_due)) Probe(request);
+  record->probe_ms = MsSince(t0);
 
   size_t i = Pick(request, record);
   if (down_) {
@@ -274,6 +278,11 @@ Result<std::vector<Tensor>> SplitRunner::Run(const NamedTensors& inputs, Request
   }
   auto outputs = RunCandidate(i, inputs, record);
   record->total_ms = MsSince(t0);
+  if (!down_ && probe_due && last_probe_ != request) {
+    const auto t1 = Clock::now();
+    Probe(request);
+    record->probe_ms += MsSince(t1);
+  }
   return outputs;
 }
 

@@ -53,7 +53,10 @@ struct RequestRecord {
   // the call failed.
   double remote_ms = 0;
   double tail_ms = 0;   // local tail compute, when the tail ran here
-  double total_ms = 0;  // the request end to end
+  double total_ms = 0;  // the request end to end, with the probes made before it
+  // Liveness probes made for this request: before it (the first request, or the remote down)
+  // or after its answer (refreshing the RTT), the latter not in total_ms.
+  double probe_ms = 0;
   double predicted_ms = 0;
   size_t sent_bytes = 0, received_bytes = 0;
   std::string fallback;  // why the tail ran here instead of remotely; empty if it did not
