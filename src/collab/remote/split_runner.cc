@@ -143,6 +143,7 @@ Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlan plan,
                                                       options, std::move(materialized), initial));
   runner->models_ = std::move(models);
   runner->edge_only_ = edge_only;
+  runner->explore_every_ = options.probe_every;
   return runner;
 }
 
@@ -238,9 +239,15 @@ size_t SplitRunner::Pick(int64_t request, RequestRecord* record) {
   record->edge_factor = edge_factor_;
   if (options_.pin >= 0) return chooser_.current();
   const size_t chosen = chooser_.Choose(l, edge_factor_);
-  const bool explore_due = chooser_.candidate(chosen).kind == CutKind::kEdgeOnly &&
-                           request - std::max(last_remote_, int64_t{0}) >= options_.probe_every;
-  if (!explore_due) return chosen;
+  if (chooser_.candidate(chosen).kind != CutKind::kEdgeOnly) {
+    explore_every_ = options_.probe_every;
+    return chosen;
+  }
+  // On edge-only nothing measures the bandwidth: now and then a request goes through the best
+  // remote cut. Each one that leaves the runner on edge-only doubles the wait for the next
+  // (up to 8 x probe_every), so that a link that stays slow costs few slow requests.
+  if (request - std::max(last_remote_, int64_t{0}) < explore_every_) return chosen;
+  explore_every_ = std::min(explore_every_ * 2, 8 * options_.probe_every);
   // The best cut that sends something, so that the bandwidth estimate follows the link.
   size_t best = chosen;
   double best_ms = 0;

@@ -116,7 +116,8 @@ class SplitRunner {
   int64_t next_request_ = 0;
   bool down_ = false;
   int64_t down_since_ = -1, last_probe_ = -1, last_remote_ = -1;
-  int failures_ = 0;  // remote calls and probes failed in a row
+  int failures_ = 0;       // remote calls and probes failed in a row
+  int explore_every_ = 0;  // requests between explorations while on edge-only
   std::string down_reason_;
 };
 
