@@ -8,3 +8,16 @@ supernova_layer(collab KIND STATIC
   HEADERS collab/*.h
   DEPENDS ir ops optimizer runtime
   LINK fmt::fmt nlohmann_json::nlohmann_json)
+
+# The edge runner of split execution (docs/collab_run.md): the KServe v2 gRPC client, the
+# emulated link and the runner that picks a cut per request and falls back to the edge. A
+# layer of its own because it speaks gRPC, which `supernova` must not map; it reaches the
+# server only through the generated stubs, never the server's internals.
+file(GLOB SUPERNOVA_COLLAB_REMOTE_SOURCES CONFIGURE_DEPENDS
+     ${CMAKE_CURRENT_SOURCE_DIR}/collab/remote/*.cc)
+supernova_layer(collab_remote KIND STATIC
+  SOURCES ${SUPERNOVA_COLLAB_REMOTE_SOURCES}
+  HEADERS collab/remote/*.h
+  DEPENDS collab
+  INTERFACE supernova_server_proto
+  LINK fmt::fmt nlohmann_json::nlohmann_json)

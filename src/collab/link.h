@@ -42,6 +42,9 @@ class LinkEstimate {
   // RTT (a liveness probe will do); larger ones, once the RTT is known, the bandwidth.
   void Observe(size_t up, size_t down, double ms, double server_ms);
   bool known() const { return rtt_samples_ > 0 && bw_samples_ > 0; }
+  // Each half alone, for a caller that fills the other from a prior (the plan's link).
+  bool has_rtt() const { return rtt_samples_ > 0; }
+  bool has_bandwidth() const { return bw_samples_ > 0; }
   Link link() const;
 
  private:

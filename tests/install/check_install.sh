@@ -14,7 +14,8 @@ MODEL="$SRC/examples/model_repository/simple/1/model.onnx"
 cmake --install "$BUILD" --prefix "$PREFIX" >/dev/null
 LIBDIR="$PREFIX/lib"
 [ -d "$LIBDIR" ] || LIBDIR="$(dirname "$(find "$PREFIX" -name 'libsupernova.so' | head -1)")"
-for f in bin/supernova bin/supernova-serve bin/supernova-stream include/supernova/session.h \
+for f in bin/supernova bin/supernova-serve bin/supernova-stream bin/supernova-collab \
+  include/supernova/session.h \
   include/supernova/tensor.h include/supernova/status.h include/supernova/optimization.h \
   include/supernova/version.h; do
   [ -e "$PREFIX/$f" ] || { echo "missing after install: $f"; exit 1; }

@@ -248,7 +248,10 @@ int RunModel(const RunArgs& args) {
 
 void AddRunCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<RunArgs>();
-  auto* cmd = app.add_subcommand("run", "Run a model on input files and write its outputs");
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Run a model on input files and write its outputs (with --split DIR --remote "
+      "HOST:PORT: a split model, head here and tail remote)");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("--input,-i", args->inputs,
                   "NAME=FILE (.pb TensorProto, .npy, or an image with --preprocess; "

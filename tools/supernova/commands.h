@@ -25,6 +25,8 @@ void AddSplitCommand(CLI::App& app, int* exit_code);
 void AddPlanCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddStreamCommand(CLI::App& app, int* exit_code);
+// `supernova run --split DIR --remote HOST:PORT`: in supernova-collab (it speaks gRPC).
+void AddSplitRunCommand(CLI::App& app, int* exit_code);
 
 // Parses argv against the given subcommands and runs the one named; usage errors exit as
 // CLI11 says, other failures print one line and exit 1. Where `implied` is set and argv[1] is

@@ -19,6 +19,15 @@ constexpr External kExternal[] = {
     {"serve", "Serve a Triton-layout model repository over KServe v2 HTTP and gRPC"},
     {"stream", "Detect and track objects on live video; results to MQTT, JSON lines or video"},
 };
+// `run --split DIR` runs a split model against a remote server: supernova-collab's.
+constexpr External kSplitRun = {"collab", "run with --split"};
+
+bool NamesSplit(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i)
+    if (std::strcmp(argv[i], "--split") == 0 || std::strncmp(argv[i], "--split=", 8) == 0)
+      return true;
+  return false;
+}
 
 // Runs supernova-<command> from this executable's directory in place of this process, with the
 // same arguments (and so the same pid, for a service manager's signals). Returns only on failure.
@@ -44,6 +53,8 @@ int main(int argc, char** argv) {
   if (argc > 1)
     for (const External& command : kExternal)
       if (std::strcmp(argv[1], command.name) == 0) return Exec(command, argv);
+  if (argc > 1 && std::strcmp(argv[1], "run") == 0 && NamesSplit(argc, argv))
+    return Exec(kSplitRun, argv);
   using namespace supernova::tools;  // NOLINT
   return CommandLineMain(argc, argv,
                          {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand,
