@@ -9,7 +9,7 @@ supernova_layer(collab KIND STATIC
   DEPENDS ir ops optimizer runtime
   LINK fmt::fmt nlohmann_json::nlohmann_json)
 
-# The edge runner of split execution (docs/collab_run.md): the KServe v2 gRPC client, the
+# The edge runner of split execution (docs/collab.md): the KServe v2 gRPC client, the
 # emulated link and the runner that picks a cut per request and falls back to the edge. A
 # layer of its own because it speaks gRPC, which `supernova` must not map; it reaches the
 # server only through the generated stubs, never the server's internals.

@@ -3,7 +3,7 @@
 //     [--requests N] [--json] [-o OUTDIR]
 //
 // Runs a split model (DIR as `supernova split` writes it): the head here, the tail on a remote
-// `supernova serve`, or the whole model here when the remote cannot answer (docs/collab_run.md).
+// `supernova serve`, or the whole model here when the remote cannot answer (docs/collab.md).
 // Inputs are read and outputs written as `supernova run` does, so the two compare.
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // A slow, lossy or absent network link emulated inside the transport, deterministic so that CI
-// can test how the edge runner adapts (docs/collab_run.md, "Emulated links").
+// can test how the edge runner adapts (docs/collab.md, "Emulated links").
 //
 // Each message pays, before it is sent, RTT/2 plus its payload bytes at the bandwidth, and
 // its answer the same on the way back: a request of `up` bytes answered with `down` takes

@@ -1,5 +1,5 @@
 // The edge side of split execution: runs a model cut between this device and a remote
-// `supernova serve`, request by request (docs/collab_run.md).
+// `supernova serve`, request by request (docs/collab.md).
 //
 //   auto plan = ReadSplitPlan(dir);
 //   auto client = KServeClient::Create("cloud:8001");
