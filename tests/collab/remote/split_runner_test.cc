@@ -156,9 +156,10 @@ TEST(SplitRunner, AnUnknownRemoteHostFallsBackOnEveryRequest) {
 }
 
 TEST(SplitRunner, ASlowLinkMovesToACutSendingLessAndAFastOneBack) {
-  // The edge emulated 20 times slower than this host, so that the cloud is the fast place
-  // on a fast link; the plan's predictions are measured for that edge.
-  constexpr double kSlowdown = 20;
+  // The edge emulated 60 times slower than this host, so that the cloud is the fast place
+  // on a fast link even when the host is loaded; the plan's predictions are measured for
+  // that edge.
+  constexpr double kSlowdown = 60;
   SplitDir d = MakeSplitDir(kSlowdown, kCloudOnly);
   auto serve = Serve(d);
   // A server that has run each tail a few times, as one in service has.
@@ -181,7 +182,8 @@ TEST(SplitRunner, ASlowLinkMovesToACutSendingLessAndAFastOneBack) {
   ASSERT_NE(runner, nullptr);
   std::vector<RequestRecord> recs;
   std::string log;
-  for (int r = 0; r < 100; ++r) {
+  constexpr int kRequests = 130;
+  for (int r = 0; r < kRequests; ++r) {
     RequestRecord rec;
     auto out = runner->Run(d.feeds, &rec);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -214,10 +216,14 @@ TEST(SplitRunner, ASlowLinkMovesToACutSendingLessAndAFastOneBack) {
   // Fast again: back toward the cloud, sending more than at the end of the slow phase. The
   // runner explores less and less often while the link stays slow (up to every 24th request
   // here), the bandwidth estimate climbs back from 5 Mbit/s over a few measurements and the
-  // hysteresis adds three requests; it reaches cloud-only on a quiet host, while on a loaded one
-  // the small cut's measurements read slower and the runner may rest on the split.
-  for (int r = 94; r < 100; ++r)
-    EXPECT_GT(sent(recs[r]), sent(recs[39])) << "request " << r << "\n" << log;
+  // hysteresis adds three requests. How soon depends on how fast this host computes (the
+  // cloud's time is measured, and a loaded host reads the link slower), so the test asks that
+  // the chooser itself moves back within the phase, not by a given request.
+  bool back = false;
+  for (int r = 40; r < kRequests; ++r)
+    back =
+        back || (!recs[r].explore && recs[r].tail_at == "remote" && sent(recs[r]) > sent(recs[39]));
+  EXPECT_TRUE(back) << log;
 }
 
 }  // namespace
