@@ -7,6 +7,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -22,10 +23,10 @@
 namespace supernova::server {
 namespace {
 
-// A loaded version: its session, its completed config and the scheduler that serves it.
+// A loaded version: what runs it, its completed config and the scheduler that serves it.
 struct LoadedVersion {
   int64_t version = 0;
-  std::shared_ptr<Session> session;
+  std::shared_ptr<const ModelBackend> backend;
   std::shared_ptr<Scheduler> scheduler;
 };
 
@@ -223,24 +224,40 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
         continue;
       }
     }
-    auto session = Session::Open(path, so);
-    if (!session.ok()) {
-      failed[v] = session.status().ToString();
-      continue;
+    std::shared_ptr<const ModelBackend> backend;
+    const auto other = options_.backends.find(cfg.platform());
+    if (other != options_.backends.end()) {
+      BackendContext context{
+          name, v, (std::filesystem::path(source->dir) / std::to_string(v)).string(), &cfg, so};
+      auto made = other->second(context);
+      if (!made.ok()) {
+        failed[v] = made.status().ToString();
+        continue;
+      }
+      backend = std::move(*made);
+    } else {
+      auto session = Session::Open(path, so);
+      if (!session.ok()) {
+        failed[v] = session.status().ToString();
+        continue;
+      }
+      if (gpu)
+        for (const std::string& note : (*session)->placement().notes)
+          if (note.rfind("cuda", 0) == 0)
+            failed[v] = "KIND_GPU instances need the cuda provider: " + note;
+      if (failed.count(v)) continue;
+      backend = SessionBackend(std::shared_ptr<const Session>(std::move(*session)));
     }
-    if (gpu)
-      for (const std::string& note : (*session)->placement().notes)
-        if (note.rfind("cuda", 0) == 0)
-          failed[v] = "KIND_GPU instances need the cuda provider: " + note;
-    if (failed.count(v)) continue;
-    if (Status s = CompleteModelConfig(**session, had_config, &cfg); !s.ok()) {
+    if (Status s =
+            CompleteModelConfig(*backend, had_config, &cfg, other != options_.backends.end());
+        !s.ok()) {
       failed[v] = s.message();
       continue;
     }
     auto lv = std::make_shared<LoadedVersion>();
     lv->version = v;
-    lv->session = std::shared_ptr<Session>(std::move(*session));
-    lv->scheduler = std::make_shared<Scheduler>(name, std::to_string(v), lv->session, cfg,
+    lv->backend = std::move(backend);
+    lv->scheduler = std::make_shared<Scheduler>(name, std::to_string(v), lv->backend, cfg,
                                                 options_.default_max_queue_size,
                                                 metrics_.ForModel(name, std::to_string(v)));
     lv->scheduler->Start();

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "model_config.pb.h"
+#include "server/backend.h"
 #include "supernova/session.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
@@ -56,6 +58,9 @@ struct ServerOptions {
   int threads_per_instance = 0;
   // Execution providers for the sessions (SessionOptions::providers).
   std::vector<std::string> providers = {"cpu"};
+  // Backends for configs whose `platform` is not onnxruntime_onnx, by platform name: the
+  // executable registers those it links (supernova-serve: "supernova_split", backend.h).
+  std::map<std::string, BackendFactory> backends;
   // Bearer tokens. With neither set, no request needs one. Otherwise inference takes either
   // token and administration the admin token (or the inference token when no admin token is
   // set): setting only an admin token closes inference to everyone else too.

@@ -222,28 +222,28 @@ Result<inference::ModelConfig> ParseModelConfigJson(std::string_view json) {
   return config;
 }
 
-bool ModelCanBatch(const Session& session) {
+bool ModelCanBatch(const ModelBackend& model) {
   auto batchable = [](const std::vector<TensorInfo>& infos) {
     for (const TensorInfo& t : infos)
       if (!t.rank_known || t.dims.empty() || t.dims[0] >= 0) return false;
     return true;
   };
-  return batchable(session.inputs()) && batchable(session.outputs());
+  return batchable(model.inputs()) && batchable(model.outputs());
 }
 
-Status CompleteModelConfig(const Session& session, bool had_config,
-                           inference::ModelConfig* config) {
+Status CompleteModelConfig(const ModelBackend& model, bool had_config,
+                           inference::ModelConfig* config, bool other_platform) {
   // What we serve: ONNX models, under either of Triton's names for its ONNX Runtime backend.
   const std::string& platform = config->platform();
   const std::string& backend = config->backend();
-  if (!platform.empty() && platform != "onnxruntime_onnx")
+  if (!other_platform && !platform.empty() && platform != "onnxruntime_onnx")
     return Status::InvalidModel("platform '" + platform +
                                 "' is not served here (only onnxruntime_onnx)");
-  if (!backend.empty() && backend != "onnxruntime" && backend != "onnx")
+  if (!other_platform && !backend.empty() && backend != "onnxruntime" && backend != "onnx")
     return Status::InvalidModel("backend '" + backend + "' is not served here (only onnxruntime)");
   if (platform.empty() && backend.empty()) config->set_platform("onnxruntime_onnx");
 
-  const bool can_batch = ModelCanBatch(session);
+  const bool can_batch = ModelCanBatch(model);
   if (config->max_batch_size() < 0)
     return Status::InvalidModel("max_batch_size must not be negative");
   if (!had_config && config->max_batch_size() == 0 && can_batch) {
@@ -258,16 +258,16 @@ Status CompleteModelConfig(const Session& session, bool had_config,
         max_batch));
 
   // Inputs: every model input must be configured (a config may list them in any order).
-  if (Status s = CompleteTensors("input", session.inputs(), max_batch, config->mutable_input());
+  if (Status s = CompleteTensors("input", model.inputs(), max_batch, config->mutable_input());
       !s.ok())
     return s;
-  for (const TensorInfo& info : session.inputs()) {
+  for (const TensorInfo& info : model.inputs()) {
     const auto& ins = config->input();
     if (std::none_of(ins.begin(), ins.end(), [&](const auto& i) { return i.name() == info.name; }))
       return Status::InvalidModel("the model's input '" + info.name + "' is not in the config");
   }
   // Outputs: the config may name a subset; those are the ones served.
-  if (Status s = CompleteTensors("output", session.outputs(), max_batch, config->mutable_output());
+  if (Status s = CompleteTensors("output", model.outputs(), max_batch, config->mutable_output());
       !s.ok())
     return s;
 
@@ -295,7 +295,9 @@ Status CompleteModelConfig(const Session& session, bool had_config,
       config->version_policy().latest().num_versions() == 0)
     config->mutable_version_policy()->mutable_latest()->set_num_versions(1);
 
+  // Another platform's backend reads and checks its own parameters.
   static const std::vector<std::string> kKnownParameters = {"num_threads", "optimization"};
+  if (other_platform) return Status::Ok();
   for (const auto& [key, value] : config->parameters())
     if (std::find(kKnownParameters.begin(), kKnownParameters.end(), key) == kKnownParameters.end())
       return Status::InvalidModel("unknown parameter '" + key +

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model_config.pb.h"
+#include "server/backend.h"
 #include "supernova/session.h"
 #include "supernova/status.h"
 
@@ -24,7 +25,7 @@ Result<inference::ModelConfig> ParseModelConfigJson(std::string_view json);
 
 // What the ONNX model itself says about batching: it can batch when every input and output
 // has a first dim that is not fixed.
-bool ModelCanBatch(const Session& session);
+bool ModelCanBatch(const ModelBackend& model);
 
 // The largest batch size a config without max_batch_size gets for a model that can batch.
 inline constexpr int kDefaultMaxBatchSize = 8;
@@ -35,7 +36,10 @@ inline constexpr int kDefaultMaxBatchSize = 8;
 // dims (-1 matches any), max_batch_size against the model's batch dimension, preferred batch
 // sizes, instance kinds and the parameters we read. `had_config` says whether the config came
 // from a file (then max_batch_size 0 means "no batching" and is kept).
-Status CompleteModelConfig(const Session& session, bool had_config, inference::ModelConfig* config);
+// `other_platform`: the config names a platform a registered backend serves, which checks the
+// platform and its parameters itself; otherwise only onnxruntime_onnx and its parameters.
+Status CompleteModelConfig(const ModelBackend& model, bool had_config,
+                           inference::ModelConfig* config, bool other_platform = false);
 
 // Instances the config asks for (sum of instance_group counts, at least 1).
 int InstanceCount(const inference::ModelConfig& config);

@@ -58,12 +58,12 @@ bool DimsMatch(const google::protobuf::RepeatedField<int64_t>& dims, const Shape
 
 }  // namespace
 
-Scheduler::Scheduler(std::string model, std::string version, std::shared_ptr<const Session> session,
-                     inference::ModelConfig config, uint32_t default_max_queue_size,
-                     std::shared_ptr<ModelMetrics> metrics)
+Scheduler::Scheduler(std::string model, std::string version,
+                     std::shared_ptr<const ModelBackend> backend, inference::ModelConfig config,
+                     uint32_t default_max_queue_size, std::shared_ptr<ModelMetrics> metrics)
     : model_(std::move(model)),
       version_(std::move(version)),
-      session_(std::move(session)),
+      backend_(std::move(backend)),
       config_(std::move(config)),
       metrics_(std::move(metrics)),
       max_queue_(config_.dynamic_batching().default_queue_policy().max_queue_size() > 0
@@ -358,12 +358,12 @@ void Scheduler::Execute(std::vector<std::shared_ptr<Pending>>& batch) {
   }
 
   std::vector<Tensor> outputs;
-  const Status status = session_->Run(feeds, &outputs);
+  const Status status = backend_->Run(feeds, &outputs);
   const Clock::time_point end = Clock::now();
   const double compute_s = Seconds(end - start);
   metrics_->BatchExecuted(rows, static_cast<int>(batch.size()), compute_s);
 
-  const std::vector<TensorInfo>& declared = session_->outputs();
+  const std::vector<TensorInfo>& declared = backend_->outputs();
   int64_t offset = 0;
   for (const auto& p : batch) {
     bool cancelled;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "model_config.pb.h"
+#include "server/backend.h"
 #include "server/inference_server.h"
 #include "server/metrics.h"
 #include "supernova/session.h"
@@ -31,7 +32,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Scheduler(std::string model, std::string version, std::shared_ptr<const Session> session,
+  Scheduler(std::string model, std::string version, std::shared_ptr<const ModelBackend> backend,
             inference::ModelConfig config, uint32_t default_max_queue_size,
             std::shared_ptr<ModelMetrics> metrics);
   ~Scheduler();
@@ -75,7 +76,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
 
   const std::string model_;
   const std::string version_;
-  const std::shared_ptr<const Session> session_;
+  const std::shared_ptr<const ModelBackend> backend_;
   const inference::ModelConfig config_;
   const std::shared_ptr<ModelMetrics> metrics_;
   const size_t max_queue_;

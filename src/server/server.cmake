@@ -32,9 +32,9 @@ target_link_libraries(supernova_server_proto PUBLIC supernova_config_proto gRPC:
 # of Beast and gRPC, so the sanitizer tree builds and tests it too. It uses the runtime through
 # the public API alone (supernova/session.h).
 supernova_layer(server_core KIND STATIC
-  SOURCES server/bytes.cc server/datatypes.cc server/inference_server.cc server/log.cc server/metrics.cc
+  SOURCES server/backend.cc server/bytes.cc server/datatypes.cc server/inference_server.cc server/log.cc server/metrics.cc
           server/model_config.cc server/model_repository.cc server/scheduler.cc
-  HEADERS server/bytes.h server/inference_server.h server/log.h server/metrics.h server/model_config.h
+  HEADERS server/backend.h server/bytes.h server/inference_server.h server/log.h server/metrics.h server/model_config.h
           server/model_repository.h server/scheduler.h
   INTERFACE supernova_lib supernova_config_proto OpenSSL::Crypto Threads::Threads
   LINK nlohmann_json::nlohmann_json fmt::fmt)

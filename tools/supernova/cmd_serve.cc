@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "serve_split.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "server/inference_server.h"
@@ -94,6 +95,7 @@ int Serve(const ServeArgs& args) {
   opts.default_max_queue_size = args.max_queue_size;
   opts.threads_per_instance = args.threads_per_instance;
   opts.providers = SplitComma(args.providers);
+  opts.backends["supernova_split"] = SplitBackendFactory();
   auto infer_token = ReadToken(args.infer_token_file, "SUPERNOVA_INFER_TOKEN");
   auto admin_token = ReadToken(args.admin_token_file, "SUPERNOVA_ADMIN_TOKEN");
   if (!infer_token.ok()) return Fail(infer_token.status().message());

@@ -1,0 +1,46 @@
+// What a loaded model version runs. Most models are ONNX files run by a Session of the
+// runtime; a config whose `platform` names another backend (registered in
+// ServerOptions::backends by the executable that links it, as supernova-serve registers the
+// edge side of a split) gets whatever that backend's factory makes from the version's
+// directory and the config. The scheduler, the batcher and the metrics treat both alike.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model_config.pb.h"
+#include "supernova/session.h"
+#include "supernova/status.h"
+#include "supernova/tensor.h"
+
+namespace supernova::server {
+
+class ModelBackend {
+ public:
+  virtual ~ModelBackend() = default;
+  virtual const std::vector<TensorInfo>& inputs() const = 0;
+  virtual const std::vector<TensorInfo>& outputs() const = 0;
+  // Runs one batch; called from several instance threads at once.
+  virtual Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                     std::vector<Tensor>* outputs) const = 0;
+};
+
+// A Session as a backend (the platform onnxruntime_onnx).
+std::shared_ptr<const ModelBackend> SessionBackend(std::shared_ptr<const Session> session);
+
+// What a backend factory is given for one version of one model.
+struct BackendContext {
+  std::string model;
+  int64_t version = 0;
+  std::string version_dir;               // <repository>/<model>/<version>
+  const inference::ModelConfig* config;  // as read (parameters, platform)
+  SessionOptions session_options;        // threads and providers the server would use
+};
+using BackendFactory =
+    std::function<Result<std::shared_ptr<const ModelBackend>>(const BackendContext&)>;
+
+}  // namespace supernova::server

@@ -1,0 +1,97 @@
+// A split served as one model of an edge `supernova serve` (platform "supernova_split"): a
+// client of the edge server sees the whole model's results, the tail running on a cloud
+// server, or on the edge when the cloud is gone; a config without a remote does not load.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "collab/remote/kserve_client.h"
+#include "collab/remote/split_fixture.h"
+#include "server/serve_process.h"
+
+namespace supernova::collab {
+namespace {
+
+namespace fs = std::filesystem;
+using supernova::testing::ServeProcess;
+using namespace supernova::collab::testing;  // NOLINT
+
+// <dir>/edge/<name>/config.pbtxt naming the split and the remote, and <name>/1 the split. The
+// cut is pinned: on the loopback the chooser would rightly keep everything on the edge.
+std::string EdgeRepository(const SplitDir& d, const std::string& name, const std::string& remote) {
+  const fs::path repo = fs::path(d.dir) / "edge";
+  fs::create_directories(repo / name);
+  fs::create_directory_symlink(d.dir, repo / name / "1");
+  std::ofstream config(repo / name / "config.pbtxt");
+  config << "platform: \"supernova_split\"\n";
+  if (!remote.empty())
+    config << "parameters { key: \"remote\" value { string_value: \"" << remote << "\" } }\n";
+  config << "parameters { key: \"timeout_ms\" value { string_value: \"2000\" } }\n";
+  config << "parameters { key: \"cut\" value { string_value: \"" << kCutP1 << "\" } }\n";
+  return repo.string();
+}
+
+::testing::AssertionResult ServedEqualsWhole(const SplitDir& d, const RemoteReply& reply) {
+  if (reply.outputs.size() != d.expected.size())
+    return ::testing::AssertionFailure() << reply.outputs.size() << " outputs";
+  for (size_t i = 0; i < d.expected.size(); ++i) {
+    const std::string& name = d.whole.graph.outputs[i];
+    auto it = std::find_if(reply.outputs.begin(), reply.outputs.end(),
+                           [&](const auto& o) { return o.first == name; });
+    if (it == reply.outputs.end()) return ::testing::AssertionFailure() << "no output " << name;
+    const Tensor& want = d.expected[i];
+    const Tensor& got = it->second;
+    if (want.shape() != got.shape() || want.dtype() != got.dtype() ||
+        std::memcmp(want.raw_data(), got.raw_data(), want.nbytes()) != 0)
+      return ::testing::AssertionFailure() << name << " differs";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(ServedSplit, EdgeServerAnswersWithTheWholeModelsResultsWithOrWithoutTheCloud) {
+  SplitDir d = MakeSplitDir();
+  auto cloud = std::make_unique<ServeProcess>(
+      std::vector<std::string>{"--model-repository", d.dir + "/repository"});
+  ASSERT_TRUE(cloud->WaitReady()) << cloud->Log();
+  ServeProcess edge({"--model-repository",
+                     EdgeRepository(d, "split", "127.0.0.1:" + std::to_string(cloud->grpc_port())),
+                     "--threads-per-instance", "1"});
+  ASSERT_TRUE(edge.WaitReady()) << edge.Log();
+
+  auto client = KServeClient::Create("127.0.0.1:" + std::to_string(edge.grpc_port()), false);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  for (int r = 0; r < 3; ++r) {
+    auto reply = (*client)->Infer("split", d.feeds, 10000);
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString() << "\n" << edge.Log();
+    EXPECT_TRUE(ServedEqualsWhole(d, *reply));
+  }
+  EXPECT_FALSE(edge.Logged("split_tail_local")) << edge.Log();
+
+  // The cloud goes away: the edge server still answers, running the tail itself, and says so.
+  cloud->Signal(SIGKILL);
+  cloud->Wait();
+  cloud.reset();
+  for (int r = 0; r < 3; ++r) {
+    auto reply = (*client)->Infer("split", d.feeds, 10000);
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString() << "\n" << edge.Log();
+    EXPECT_TRUE(ServedEqualsWhole(d, *reply));
+  }
+  EXPECT_TRUE(edge.Logged("split_tail_local")) << edge.Log();
+}
+
+TEST(ServedSplit, AConfigWithoutARemoteDoesNotLoadAndSaysWhy) {
+  SplitDir d = MakeSplitDir();
+  ServeProcess edge({"--model-repository", EdgeRepository(d, "split", "")});
+  ASSERT_TRUE(edge.WaitReady()) << edge.Log();
+  EXPECT_NE(edge.Log().find("needs parameter remote"), std::string::npos) << edge.Log();
+  auto client = KServeClient::Create("127.0.0.1:" + std::to_string(edge.grpc_port()), false);
+  ASSERT_TRUE(client.ok());
+  auto reply = (*client)->Infer("split", d.feeds, 5000);
+  EXPECT_FALSE(reply.ok());
+}
+
+}  // namespace
+}  // namespace supernova::collab
