@@ -198,12 +198,14 @@ done
 
 # --- the re-cut: the adaptive runner while the link changes ----------------------------------
 if [ -n "$RECUT_DIR" ]; then
-  SCHEDULE="0:100,20;20:10,100;45:100,20;80:off;90:100,20"
+  # Fast, slow, fast again for long enough to see the runner come back from edge-only (its
+  # explorations back off to one in 40 requests), the remote unreachable, fast.
+  SCHEDULE="0:100,20;20:10,100;45:100,20;125:off;135:100,20"
   echo "== re-cut: face_embedding F=$RECUT_SLOWDOWN, --link-schedule '$SCHEDULE'"
   # A deadline of 1 s, as a service would set: the slow phase's cloud-only call (320 ms) fits.
   TIMEOUT_MS=1000 run_split \
     "{\"model\": \"face_embedding\", \"slowdown\": $RECUT_SLOWDOWN, \"mode\": \"recut\", \"schedule\": \"$SCHEDULE\"}" \
-    "$RECUT_DIR" "$FACE_IMAGE" "$RECUT_SLOWDOWN" 110 --link-schedule "$SCHEDULE"
+    "$RECUT_DIR" "$FACE_IMAGE" "$RECUT_SLOWDOWN" 160 --link-schedule "$SCHEDULE"
 fi
 kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
