@@ -77,7 +77,20 @@ void LinkEstimate::Observe(size_t up, size_t down, double ms, double server_ms) 
   // A large payload says nothing until a small exchange has measured the RTT to subtract.
   if (rtt_samples_ == 0) return;
   const double serial_ms = wire_ms - rtt_ms_;
-  if (serial_ms <= 0) return;  // faster than the RTT allows: no information on bandwidth
+  if (serial_ms <= 0) {
+    // Faster than the RTT estimate allows: the RTT has fallen (this exchange bounds it from
+    // above), and the bandwidth is at least what the whole exchange carried in its time. Both
+    // move the estimates toward a link that got better, which otherwise would wait for
+    // probes to bring the RTT down before any large exchange counted.
+    rtt_ms_ = blend(rtt_ms_, wire_ms, rtt_samples_);
+    ++rtt_samples_;
+    const double at_least = wire_ms > 0 ? Bits(up + down) / (wire_ms * 1e3) : 0;
+    if (at_least > bandwidth_mbit_) {
+      bandwidth_mbit_ = blend(bandwidth_mbit_, at_least, bw_samples_);
+      ++bw_samples_;
+    }
+    return;
+  }
   bandwidth_mbit_ = blend(bandwidth_mbit_, Bits(up + down) / (serial_ms * 1e3), bw_samples_);
   ++bw_samples_;
 }

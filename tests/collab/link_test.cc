@@ -70,5 +70,24 @@ TEST(LinkEstimate, FollowsAChangeOfLink) {
   EXPECT_NEAR(est.link().bandwidth_mbit, 2, 0.1);
 }
 
+TEST(LinkEstimate, AnExchangeFasterThanTheRttEstimateLowersItAndRaisesTheBandwidth) {
+  LinkEstimate est(0.5);
+  const Link slow{5, 30, 0}, fast{100, 20, 0};
+  est.Observe(64, 64, slow.TransferMs(64, 64), 0);
+  est.Observe(200000, 1000, slow.TransferMs(200000, 1000), 0);
+  ASSERT_NEAR(est.link().bandwidth_mbit, 5, 0.05);
+  // The link gets better: 41 kB now take 23.3 ms, less than the 30 ms RTT the estimate holds.
+  est.Observe(40000, 1000, fast.TransferMs(40000, 1000), 0);  // 23.3 ms
+  EXPECT_LT(est.link().rtt_ms, 30);
+  // At least 328 kbit in 23.3 ms: 14 Mbit/s, blended halfway with 5.
+  EXPECT_GT(est.link().bandwidth_mbit, 9);
+  for (int i = 0; i < 6; ++i) {
+    est.Observe(64, 64, fast.TransferMs(64, 64), 0);
+    est.Observe(400000, 1000, fast.TransferMs(400000, 1000), 0);
+  }
+  EXPECT_NEAR(est.link().rtt_ms, 20, 0.5);
+  EXPECT_NEAR(est.link().bandwidth_mbit, 100, 5);
+}
+
 }  // namespace
 }  // namespace supernova::collab

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
@@ -55,6 +56,26 @@ Result<std::unique_ptr<Session>> OpenChecked(const std::string& path,
       ExpectNames(path, "inputs", Names((*session)->inputs()), inputs, inputs_ordered));
   SN_RETURN_IF_ERROR(ExpectNames(path, "outputs", Names((*session)->outputs()), outputs, true));
   return session;
+}
+
+// Runs `session` once on zeros, so that its first real run does not pay for creating
+// kernels (times the slowdown, on an emulated edge). False where an input's shape is unknown.
+bool WarmUp(const Session& session) {
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  for (const TensorInfo& in : session.inputs()) {
+    if (in.kind != ValueKind::kTensor || !in.rank_known || in.dtype == DataType::kString)
+      return false;
+    Shape shape;
+    for (int64_t d : in.dims) {
+      if (d < 0) return false;
+      shape.push_back(d);
+    }
+    Tensor zeros(in.dtype, shape);
+    std::memset(zeros.raw_data(), 0, zeros.nbytes());
+    feeds.emplace_back(in.name, std::move(zeros));
+  }
+  std::vector<Tensor> outputs;
+  return session.Run(feeds, &outputs).ok();
 }
 
 }  // namespace
@@ -134,9 +155,11 @@ Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlan plan,
                           OpenChecked(plan.TailPath(c), cloud_only ? plan.inputs : c.head_outputs,
                                       plan.outputs, !cloud_only, opts));
     }
+    const bool head_warm = head != nullptr && WarmUp(*head);
+    if (tail != nullptr) WarmUp(*tail);  // for a fallback; the remote's own warm-up is its own
     models->heads.push_back(std::move(head));
     models->tails.push_back(std::move(tail));
-    models->head_warm.push_back(false);
+    models->head_warm.push_back(head_warm);
     models->tail_warm.push_back(false);
   }
   std::unique_ptr<SplitRunner> runner(new SplitRunner(std::move(plan), std::move(transport),
