@@ -70,7 +70,11 @@ void LinkEstimate::Observe(size_t up, size_t down, double ms, double server_ms) 
     return n == 0 ? sample : (1 - weight_) * old + weight_ * sample;
   };
   if (up + down <= kSmallPayload) {
-    rtt_ms_ = blend(rtt_ms_, wire_ms, rtt_samples_);
+    // A shorter round trip is taken at once: no exchange beats the path's delay, so a short
+    // one shows the link got better (after a slow spell the average would lag for many
+    // probes); a longer one is averaged in, so that one late answer does not move it far.
+    rtt_ms_ =
+        rtt_samples_ > 0 && wire_ms < rtt_ms_ ? wire_ms : blend(rtt_ms_, wire_ms, rtt_samples_);
     ++rtt_samples_;
     return;
   }

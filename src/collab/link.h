@@ -39,7 +39,8 @@ class LinkEstimate {
   explicit LinkEstimate(double weight = 0.3) : weight_(weight) {}
   // A request of `up` + `down` payload bytes that took `ms` end to end, of which
   // `server_ms` was spent computing on the far side. Exchanges of at most 4 KiB measure the
-  // RTT (a liveness probe will do); larger ones, once the RTT is known, the bandwidth.
+  // RTT (a liveness probe will do: a shorter one replaces the estimate, a longer one is
+  // averaged in); larger ones, once the RTT is known, the bandwidth.
   void Observe(size_t up, size_t down, double ms, double server_ms);
   bool known() const { return rtt_samples_ > 0 && bw_samples_ > 0; }
   // Each half alone, for a caller that fills the other from a prior (the plan's link).

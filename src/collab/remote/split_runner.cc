@@ -59,17 +59,15 @@ Result<std::unique_ptr<Session>> OpenChecked(const std::string& path,
 }
 
 // Runs `session` once on zeros, so that its first real run does not pay for creating
-// kernels (times the slowdown, on an emulated edge). False where an input's shape is unknown.
+// kernels (times the slowdown, on an emulated edge). A dim left open (the batch) is 1, the
+// size the split was profiled at. False where an input's rank is unknown.
 bool WarmUp(const Session& session) {
   std::vector<std::pair<std::string, Tensor>> feeds;
   for (const TensorInfo& in : session.inputs()) {
     if (in.kind != ValueKind::kTensor || !in.rank_known || in.dtype == DataType::kString)
       return false;
     Shape shape;
-    for (int64_t d : in.dims) {
-      if (d < 0) return false;
-      shape.push_back(d);
-    }
+    for (int64_t d : in.dims) shape.push_back(d < 0 ? 1 : d);
     Tensor zeros(in.dtype, shape);
     std::memset(zeros.raw_data(), 0, zeros.nbytes());
     feeds.emplace_back(in.name, std::move(zeros));
@@ -306,8 +304,13 @@ Result<std::vector<Tensor>> SplitRunner::Run(const NamedTensors& inputs, Request
     record->explore = false;
     record->fallback = fmt::format("remote down since request {}: {}", down_since_, down_reason_);
   }
+  const double believed_mbit = link().bandwidth_mbit;
   auto outputs = RunCandidate(i, inputs, record);
   record->total_ms = MsSince(t0);
+  // An exploration that finds the link much faster than believed brings the next one close,
+  // instead of waiting out the back-off that slow explorations built up.
+  if (record->explore && link().bandwidth_mbit > 1.5 * believed_mbit)
+    explore_every_ = options_.probe_every;
   if (!down_ && probe_due && last_probe_ != request) {
     const auto t1 = Clock::now();
     Probe(request);
