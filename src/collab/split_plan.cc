@@ -123,6 +123,16 @@ size_t Choose(const std::vector<Candidate>& candidates, Objective objective) {
   return best;
 }
 
+size_t ChooseKeepingEdge(const std::vector<Candidate>& candidates, Objective objective,
+                         double edge_margin) {
+  const size_t best = Choose(candidates, objective);
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (candidates[i].kind == "edge_only" &&
+        Score(candidates[best], objective) * (1 + edge_margin) >= Score(candidates[i], objective))
+      return i;
+  return best;
+}
+
 std::vector<Link> SweepLinks() {
   std::vector<Link> links;
   for (double rtt : {5.0, 20.0, 50.0, 100.0, 200.0})
@@ -143,7 +153,8 @@ std::vector<size_t> SweepWinners(std::vector<Candidate> candidates, Objective ob
 Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_file,
                             const Profile& edge, const Profile& cloud, const Link& link,
                             CutCodec codec, Objective objective, const Power& power,
-                            const std::optional<std::vector<std::string>>& user_cut) {
+                            const std::optional<std::vector<std::string>>& user_cut,
+                            double edge_margin) {
   SN_RETURN_IF_ERROR(CheckProfileMatches(edge, graph, "the edge profile"));
   SN_RETURN_IF_ERROR(CheckProfileMatches(cloud, graph, "the cloud profile"));
   if (user_cut) SN_RETURN_IF_ERROR(ValidateCut(graph, *user_cut));
@@ -159,6 +170,7 @@ Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_fil
   plan.edge = &edge;
   plan.cloud = &cloud;
   plan.power = power;
+  plan.edge_margin = edge_margin;
 
   const std::vector<CandidateCut> cuts = CandidateCuts(graph);
   if (cuts.empty()) return Status::InvalidArgument("the model has no cut");
@@ -181,7 +193,8 @@ Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_fil
     plan.candidates.push_back(std::move(c));
   }
   for (Candidate& c : plan.candidates) Price(c, link, power);
-  const size_t chosen = user_index ? *user_index : Choose(plan.candidates, objective);
+  const size_t chosen =
+      user_index ? *user_index : ChooseKeepingEdge(plan.candidates, objective, edge_margin);
   plan.chosen = plan.candidates[chosen].id;
 
   std::set<size_t> keep{chosen};
@@ -218,6 +231,7 @@ nlohmann::json PlanToJson(const SplitPlan& plan) {
   j["power"] = {{"edge_active_w", plan.power.edge_active_w},
                 {"edge_idle_w", plan.power.edge_idle_w},
                 {"radio_w", plan.power.radio_w}};
+  j["edge_margin"] = plan.edge_margin;
   j["chosen"] = plan.chosen;
   j["candidates"] = json::array();
   for (const Candidate& c : plan.candidates) {

@@ -52,6 +52,11 @@ void Price(Candidate& c, const Link& link, const Power& power);
 bool Better(const Candidate& a, const Candidate& b, Objective objective);
 // The index of the best candidate (priced) for the objective.
 size_t Choose(const std::vector<Candidate>& candidates, Objective objective);
+// The same, but edge-only unless the best beats it by more than `edge_margin` (a share of
+// edge-only's score): a cut that wins by less than the profiles' error may lose in practice,
+// and running here sends nothing and cannot fail with the link.
+size_t ChooseKeepingEdge(const std::vector<Candidate>& candidates, Objective objective,
+                         double edge_margin);
 
 // The links the runner may meet: bandwidths 0.1..1000 Mbit/s (four a decade) x RTT
 // {5, 20, 50, 100, 200} ms.
@@ -69,17 +74,19 @@ struct SplitPlan {
   const Profile* edge = nullptr;
   const Profile* cloud = nullptr;
   Power power;
+  double edge_margin = 0;  // see ChooseKeepingEdge
   int chosen = 0;
   std::vector<Candidate> candidates;
 };
 
 // Costs and prices every candidate cut of `graph` (CandidateCuts) plus `user_cut` when
-// given (the chosen one then), chooses, and marks the materialized ones (chosen, edge-only,
-// cloud-only, sweep winners) with their file names.
+// given (the chosen one then), chooses (ChooseKeepingEdge with `edge_margin`), and marks the
+// materialized ones (chosen, edge-only, cloud-only, sweep winners) with their file names.
 Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_file,
                             const Profile& edge, const Profile& cloud, const Link& link,
                             CutCodec codec, Objective objective, const Power& power,
-                            const std::optional<std::vector<std::string>>& user_cut);
+                            const std::optional<std::vector<std::string>>& user_cut,
+                            double edge_margin = 0);
 
 nlohmann::json PlanToJson(const SplitPlan& plan);
 

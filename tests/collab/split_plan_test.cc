@@ -165,6 +165,27 @@ TEST(SplitPlan, RefusesAProfileOfAnotherModel) {
               ::testing::HasSubstr("the cloud profile was measured on another model"));
 }
 
+// Edge-only unless a cut beats it by more than the margin; the objective decides what "beats"
+// means, and with no margin the plain best wins.
+TEST(SplitPlan, KeepsTheWholeModelOnTheEdgeUnlessACutWinsByTheMargin) {
+  auto make = [](int id, const char* kind, double total) {
+    Candidate c;
+    c.id = id;
+    c.kind = kind;
+    c.total_ms = total;
+    return c;
+  };
+  std::vector<Candidate> close = {make(0, "cloud_only", 120), make(1, "split", 95),
+                                  make(2, "edge_only", 100)};
+  EXPECT_EQ(Choose(close, Objective::kLatency), 1u);
+  EXPECT_EQ(ChooseKeepingEdge(close, Objective::kLatency, 0.0), 1u);
+  EXPECT_EQ(ChooseKeepingEdge(close, Objective::kLatency, 0.1), 2u);   // 95 x 1.1 >= 100
+  EXPECT_EQ(ChooseKeepingEdge(close, Objective::kLatency, 0.05), 1u);  // 99.75 < 100
+  std::vector<Candidate> clear = {make(0, "cloud_only", 120), make(1, "split", 85),
+                                  make(2, "edge_only", 100)};
+  EXPECT_EQ(ChooseKeepingEdge(clear, Objective::kLatency, 0.1), 1u);  // 93.5 < 100
+}
+
 TEST(SplitPlan, ParsesPowerAndObjective) {
   auto p = ParsePower("4,0.5,1.5");
   ASSERT_TRUE(p.ok());

@@ -33,6 +33,7 @@ struct SplitArgs {
   std::string power;
   bool json = false;
   int rows = 8;
+  double edge_margin = 0.1;
 };
 
 std::vector<std::string> SplitList(const std::string& text) {
@@ -106,8 +107,10 @@ int RunSplit(const SplitArgs& args) {
   std::optional<std::vector<std::string>> user_cut;
   if (args.cut != "auto") user_cut = SplitList(args.cut);
 
-  auto plan =
-      collab::PlanSplit(g, args.model, *edge, *cloud, *link, *codec, *objective, power, user_cut);
+  if (!(args.edge_margin >= 0))
+    return Fail(fmt::format("--edge-margin {}: must be 0 or more", args.edge_margin));
+  auto plan = collab::PlanSplit(g, args.model, *edge, *cloud, *link, *codec, *objective, power,
+                                user_cut, args.edge_margin);
   if (!plan.ok()) return Fail(plan.status().message());
   if (Status s = collab::WriteSplitDirectory(*model, *plan, *edge, args.output); !s.ok())
     return Fail(s.message());
@@ -133,6 +136,9 @@ void AddSplitCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--cloud-profile", args->cloud_profile, "supernova profile of the cloud")
       ->required();
   cmd->add_option("--link", args->link, "BW_MBIT,RTT_MS[,LOSS], as 10,20")->required();
+  cmd->add_option("--edge-margin", args->edge_margin,
+                  "keep the whole model on the edge unless a cut beats it by more than this "
+                  "share (default 0.1: within the profiles' error)");
   cmd->add_option("--objective", args->objective, "latency (default), energy or bandwidth");
   cmd->add_option("--cut-codec", args->codec, "none (default), fp16 or int8");
   cmd->add_option("--edge-power", args->power,
