@@ -25,8 +25,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ "$(id -u)" = 0 ] || { echo "bench/netns_link.sh: needs root (ip netns, tc)" >&2; exit 1; }
-command -v ip >/dev/null && command -v tc >/dev/null ||
-  { echo "bench/netns_link.sh: needs ip and tc (iproute2)" >&2; exit 1; }
+if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
+  echo "bench/netns_link.sh: needs ip and tc (iproute2)" >&2
+  exit 1
+fi
 
 SN="$PWD/build/tools/supernova"
 MODEL="$PWD/build/assets/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx"
@@ -41,7 +43,7 @@ NS="sn_cloud_$$"
 VETH="snv$$"
 SERVER_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
   ip netns del "$NS" 2>/dev/null || true
   ip link del "$VETH-a" 2>/dev/null || true
 }
