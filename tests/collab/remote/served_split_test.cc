@@ -29,7 +29,7 @@ std::string EdgeRepository(const SplitDir& d, const std::string& name, const std
   config << "platform: \"supernova_split\"\n";
   if (!remote.empty())
     config << "parameters { key: \"remote\" value { string_value: \"" << remote << "\" } }\n";
-  config << "parameters { key: \"timeout_ms\" value { string_value: \"2000\" } }\n";
+  config << "parameters { key: \"timeout_ms\" value { string_value: \"20000\" } }\n";
   config << "parameters { key: \"cut\" value { string_value: \"" << kCutP1 << "\" } }\n";
   return repo.string();
 }

@@ -44,12 +44,11 @@ TEST(SplitCli, RunWithSplitWritesWhatRunOfTheWholeModelWrites) {
   const CliOutput whole =
       Cli(fmt::format("run {}/whole.onnx -i x={} --threads 1 -o {}/whole_out", d.dir, x, d.dir));
   ASSERT_EQ(whole.code, 0) << whole.text;
-  const CliOutput split =
-      Cli(fmt::format(
-              "run x={} --split {} --remote 127.0.0.1:{} --cut 2 --threads 1 --requests 3 --json "
-              "-o {}/split_out",
-              x, d.dir, serve.grpc_port(), d.dir),
-          "/dev/null");
+  const CliOutput split = Cli(fmt::format("run x={} --split {} --remote 127.0.0.1:{} --cut 2 "
+                                          "--threads 1 --requests 3 --timeout-ms 30000 --json "
+                                          "-o {}/split_out",
+                                          x, d.dir, serve.grpc_port(), d.dir),
+                              "/dev/null");
   ASSERT_EQ(split.code, 0) << split.text;
   const auto records = JsonLines(split.text);
   ASSERT_EQ(records.size(), 3u) << split.text;
@@ -143,7 +142,7 @@ TEST(SplitCli, ProfileSplitServeRunOnTheOcrClassifier) {
       const std::string out = fmt::format("{}/out_{}", split, cut);
       const CliOutput r =
           Cli(fmt::format("run -i x={} --split {} --remote 127.0.0.1:{} --cut {} --threads 1 "
-                          "--requests 2 --json -o {}",
+                          "--requests 2 --timeout-ms 30000 --json -o {}",
                           input, split, serve.grpc_port(), cut, out),
               "/dev/null");
       ASSERT_EQ(r.code, 0) << codec << " cut " << cut << ": " << r.text;

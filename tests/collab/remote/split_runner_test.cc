@@ -68,6 +68,7 @@ TEST(SplitRunner, HeadHereAndTailRemoteEqualTheWholeModelBitForBit) {
   for (int id : {kEdgeOnly, kCloudOnly, kCutP1, kCutResidual}) {
     SplitOptions opts;
     opts.pin = id;
+    opts.timeout_ms = 20000;  // a loaded host must not turn a remote tail into a fallback
     auto runner = Open(d, Client(Target(serve->grpc_port())), opts);
     ASSERT_NE(runner, nullptr);
     expected_cut = runner->plan().Find(id);
@@ -176,7 +177,8 @@ TEST(SplitRunner, ASlowLinkMovesToACutSendingLessAndAFastOneBack) {
   ASSERT_TRUE(schedule.ok());
   SplitOptions opts;
   opts.slowdown = kSlowdown;
-  opts.probe_every = 3;  // on edge-only, every third request measures the link
+  opts.timeout_ms = 10000;  // no request here may fall back, however loaded the host
+  opts.probe_every = 3;     // on edge-only, every third request measures the link
   auto runner = Open(
       d, std::make_unique<EmulatedLink>(Client(Target(serve->grpc_port())), *schedule, 1), opts);
   ASSERT_NE(runner, nullptr);
