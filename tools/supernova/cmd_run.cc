@@ -170,33 +170,13 @@ int RunModel(const RunArgs& args) {
                  counts.c_str(), placed.pieces.size(), placed.seams, placed.copies);
   }
 
+  auto specs = MatchInputSpecs(args.inputs, infos);
+  if (!specs.ok()) return Fail(specs.status().message());
   std::vector<std::pair<std::string, Value>> feeds;
-  for (const std::string& spec : args.inputs) {
-    std::string name, file;
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos) {
-      if (infos.size() != 1)
-        return Fail("--input " + spec + ": the model has " + std::to_string(infos.size()) +
-                    " inputs, name it as NAME=FILE");
-      name = infos[0].name;
-      file = spec;
-    } else {
-      name = spec.substr(0, eq);
-      file = spec.substr(eq + 1);
-    }
-    auto info = std::find_if(infos.begin(), infos.end(),
-                             [&](const TensorInfo& i) { return i.name == name; });
-    if (info == infos.end()) return Fail("the model has no input named '" + name + "'");
-    auto t = LoadInput(file, *info, args);
+  for (const InputSpec& spec : *specs) {
+    auto t = LoadInput(spec.file, *spec.info, args);
     if (!t.ok()) return Fail(t.status().ToString());
-    feeds.emplace_back(name, std::move(t).value());
-  }
-
-  for (const TensorInfo& info : infos) {
-    const bool fed = std::any_of(feeds.begin(), feeds.end(),
-                                 [&](const auto& f) { return f.first == info.name; });
-    if (!fed)
-      return Fail("input '" + info.name + "' has no value: give --input " + info.name + "=FILE");
+    feeds.emplace_back(spec.info->name, std::move(t).value());
   }
 
   std::vector<Value> outputs;

@@ -44,28 +44,12 @@ struct SplitRunArgs {
 
 Result<collab::NamedTensors> LoadInputs(const SplitRunArgs& args,
                                         const std::vector<TensorInfo>& infos) {
+  SN_ASSIGN_OR_RETURN(std::vector<InputSpec> specs, MatchInputSpecs(args.inputs, infos));
   collab::NamedTensors feeds;
-  for (const std::string& spec : args.inputs) {
-    const size_t eq = spec.find('=');
-    std::string name = eq == std::string::npos ? "" : spec.substr(0, eq);
-    const std::string file = eq == std::string::npos ? spec : spec.substr(eq + 1);
-    if (name.empty()) {
-      if (infos.size() != 1)
-        return Status::InvalidArgument(fmt::format(
-            "input {}: the model has {} inputs, name it as NAME=FILE", spec, infos.size()));
-      name = infos[0].name;
-    }
-    auto info = std::find_if(infos.begin(), infos.end(),
-                             [&](const TensorInfo& i) { return i.name == name; });
-    if (info == infos.end()) return Status::NotFound("the model has no input named '" + name + "'");
-    SN_ASSIGN_OR_RETURN(Tensor t, LoadInputFile(file, *info, args.input));
-    feeds.emplace_back(name, std::move(t));
+  for (const InputSpec& spec : specs) {
+    SN_ASSIGN_OR_RETURN(Tensor t, LoadInputFile(spec.file, *spec.info, args.input));
+    feeds.emplace_back(spec.info->name, std::move(t));
   }
-  for (const TensorInfo& info : infos)
-    if (std::none_of(feeds.begin(), feeds.end(),
-                     [&](const auto& f) { return f.first == info.name; }))
-      return Status::InvalidArgument("input '" + info.name + "' has no value: give " + info.name +
-                                     "=FILE");
   return feeds;
 }
 

@@ -159,4 +159,31 @@ Result<Tensor> LoadInputFile(const std::string& file, const TensorInfo& info,
                                  ": unknown kind (expected .pb, .npy or an image)");
 }
 
+Result<std::vector<InputSpec>> MatchInputSpecs(const std::vector<std::string>& specs,
+                                               const std::vector<TensorInfo>& infos) {
+  std::vector<InputSpec> matched;
+  for (const std::string& spec : specs) {
+    const size_t eq = spec.find('=');
+    std::string name = eq == std::string::npos ? "" : spec.substr(0, eq);
+    const std::string file = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    if (eq == std::string::npos) {
+      if (infos.size() != 1)
+        return Status::InvalidArgument("--input " + spec + ": the model has " +
+                                       std::to_string(infos.size()) +
+                                       " inputs, name it as NAME=FILE");
+      name = infos[0].name;
+    }
+    auto info = std::find_if(infos.begin(), infos.end(),
+                             [&](const TensorInfo& i) { return i.name == name; });
+    if (info == infos.end()) return Status::NotFound("the model has no input named '" + name + "'");
+    matched.push_back({&*info, file});
+  }
+  for (const TensorInfo& info : infos)
+    if (std::none_of(matched.begin(), matched.end(),
+                     [&](const InputSpec& m) { return m.info->name == info.name; }))
+      return Status::InvalidArgument("input '" + info.name + "' has no value: give --input " +
+                                     info.name + "=FILE");
+  return matched;
+}
+
 }  // namespace supernova::tools

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "supernova/session.h"
 #include "supernova/status.h"
@@ -47,5 +48,15 @@ struct InputOptions {
 // image (decoded, resized to the input's size and normalised as `options` say).
 Result<Tensor> LoadInputFile(const std::string& file, const TensorInfo& info,
                              const InputOptions& options);
+
+// The model inputs that `--input` specs name ("NAME=FILE", or "FILE" alone for a one-input
+// model), each with its file, in the order given. Fails on an unknown name, or when some input
+// of `infos` is left without a value.
+struct InputSpec {
+  const TensorInfo* info;
+  std::string file;
+};
+Result<std::vector<InputSpec>> MatchInputSpecs(const std::vector<std::string>& specs,
+                                               const std::vector<TensorInfo>& infos);
 
 }  // namespace supernova::tools
