@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -139,6 +140,17 @@ std::vector<Tensor> RunFile(const std::string& path,
   Status s = (*session)->Run(feeds, &out);
   EXPECT_TRUE(s.ok()) << path << ": " << s.ToString();
   return out;
+}
+
+::testing::AssertionResult BitEqual(const std::vector<Tensor>& want,
+                                    const std::vector<Tensor>& got) {
+  if (want.size() != got.size())
+    return ::testing::AssertionFailure() << got.size() << " outputs, " << want.size() << " wanted";
+  for (size_t i = 0; i < want.size(); ++i)
+    if (want[i].shape() != got[i].shape() || want[i].dtype() != got[i].dtype() ||
+        std::memcmp(want[i].raw_data(), got[i].raw_data(), want[i].nbytes()) != 0)
+      return ::testing::AssertionFailure() << "output " << i << " differs";
+  return ::testing::AssertionSuccess();
 }
 
 std::string ReadText(const std::string& path) {

@@ -13,6 +13,8 @@
 // residual block (16 KiB), 4 the cut {r1} (128 KiB, not materialized).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,6 +67,10 @@ ir::Model Extract(const ir::Model& model, const std::vector<std::string>& inputs
 // Runs an ONNX file here on one thread.
 std::vector<Tensor> RunFile(const std::string& path,
                             const std::vector<std::pair<std::string, Tensor>>& feeds);
+
+// The same outputs, bit for bit: shapes, dtypes and bytes.
+::testing::AssertionResult BitEqual(const std::vector<Tensor>& want,
+                                    const std::vector<Tensor>& got);
 
 std::string ReadText(const std::string& path);
 void WriteText(const std::string& path, const std::string& text);

@@ -50,17 +50,6 @@ std::unique_ptr<Transport> Client(const std::string& target) {
 
 std::string Target(int port) { return "127.0.0.1:" + std::to_string(port); }
 
-::testing::AssertionResult BitEqual(const std::vector<Tensor>& want,
-                                    const std::vector<Tensor>& got) {
-  if (want.size() != got.size())
-    return ::testing::AssertionFailure() << got.size() << " outputs, " << want.size() << " wanted";
-  for (size_t i = 0; i < want.size(); ++i)
-    if (want[i].shape() != got[i].shape() || want[i].dtype() != got[i].dtype() ||
-        std::memcmp(want[i].raw_data(), got[i].raw_data(), want[i].nbytes()) != 0)
-      return ::testing::AssertionFailure() << "output " << i << " differs";
-  return ::testing::AssertionSuccess();
-}
-
 TEST(SplitRunner, HeadHereAndTailRemoteEqualTheWholeModelBitForBit) {
   SplitDir d = MakeSplitDir();
   auto serve = Serve(d);
