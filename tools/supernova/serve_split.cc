@@ -89,7 +89,7 @@ server::BackendFactory SplitBackendFactory() {
       return Status::InvalidArgument("parameter compression must be gzip or none, not '" +
                                      compression + "'");
     SN_ASSIGN_OR_RETURN(double timeout_ms, PositiveParameter(config, "timeout_ms", 1000));
-    SN_ASSIGN_OR_RETURN(collab::SplitPlan plan, collab::ReadSplitPlan(context.version_dir));
+    SN_ASSIGN_OR_RETURN(collab::SplitPlanFile plan, collab::ReadSplitPlan(context.version_dir));
     SN_ASSIGN_OR_RETURN(std::unique_ptr<collab::KServeClient> client,
                         collab::KServeClient::Create(remote, compression == "gzip"));
     collab::SplitOptions options;

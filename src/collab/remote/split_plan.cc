@@ -47,7 +47,7 @@ PlanCandidate ReadCandidate(const json& j) {
 }
 
 // What a materialized candidate must have on disk, by its kind.
-Status CheckFiles(const SplitPlan& plan, const PlanCandidate& c) {
+Status CheckFiles(const SplitPlanFile& plan, const PlanCandidate& c) {
   const std::string what = fmt::format("candidate {} ({})", c.id, CutKindName(c.kind));
   const bool needs_head = c.kind != CutKind::kCloudOnly;
   const bool needs_tail = c.kind != CutKind::kEdgeOnly;
@@ -78,21 +78,21 @@ const char* CutKindName(CutKind kind) {
   return "split";
 }
 
-const PlanCandidate* SplitPlan::Find(int id) const {
+const PlanCandidate* SplitPlanFile::Find(int id) const {
   for (const PlanCandidate& c : candidates)
     if (c.id == id) return &c;
   return nullptr;
 }
 
-std::string SplitPlan::HeadPath(const PlanCandidate& c) const {
+std::string SplitPlanFile::HeadPath(const PlanCandidate& c) const {
   return (fs::path(dir) / c.head).string();
 }
 
-std::string SplitPlan::TailPath(const PlanCandidate& c) const {
+std::string SplitPlanFile::TailPath(const PlanCandidate& c) const {
   return (fs::path(dir) / "repository" / c.tail_model / "1" / "model.onnx").string();
 }
 
-Result<SplitPlan> ReadSplitPlan(const std::string& dir) {
+Result<SplitPlanFile> ReadSplitPlan(const std::string& dir) {
   const std::string path = (fs::path(dir) / "plan.json").string();
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -104,7 +104,7 @@ Result<SplitPlan> ReadSplitPlan(const std::string& dir) {
   if (j.is_discarded() || !j.is_object())
     return Status::InvalidModel(path + " is not a JSON object");
 
-  SplitPlan plan;
+  SplitPlanFile plan;
   plan.dir = dir;
   try {
     plan.version = j.at("version").get<int>();

@@ -28,7 +28,10 @@ struct PlanCandidate {
   std::string tail_model;  // a model of DIR/repository; empty for edge-only
 };
 
-struct SplitPlan {
+// plan.json as the runner reads it. `supernova split` writes it from collab::SplitPlan
+// (collab/split_plan.h); the two are distinct types of one namespace, each with its own name,
+// so that a program linking both cannot merge their inline members.
+struct SplitPlanFile {
   std::string dir;  // where plan.json was read
   int version = 0;
   std::string model, name;
@@ -48,6 +51,6 @@ struct SplitPlan {
 // Reads and checks DIR/plan.json: version 1, the fields the runner needs, one edge-only
 // candidate, and for every materialized candidate the files it names present. Errors name
 // the file and the field.
-Result<SplitPlan> ReadSplitPlan(const std::string& dir);
+Result<SplitPlanFile> ReadSplitPlan(const std::string& dir);
 
 }  // namespace supernova::collab

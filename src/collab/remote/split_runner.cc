@@ -107,7 +107,7 @@ struct SplitRunner::Models {
   std::vector<bool> head_warm, tail_warm;
 };
 
-SplitRunner::SplitRunner(SplitPlan plan, std::unique_ptr<Transport> transport,
+SplitRunner::SplitRunner(SplitPlanFile plan, std::unique_ptr<Transport> transport,
                          const SplitOptions& options, std::vector<PlanCandidate> materialized,
                          size_t initial)
     : plan_(std::move(plan)),
@@ -118,7 +118,7 @@ SplitRunner::SplitRunner(SplitPlan plan, std::unique_ptr<Transport> transport,
 
 SplitRunner::~SplitRunner() = default;
 
-Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlan plan,
+Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlanFile plan,
                                                        std::unique_ptr<Transport> transport,
                                                        const SplitOptions& options) {
   std::vector<PlanCandidate> materialized;

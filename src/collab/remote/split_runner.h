@@ -69,7 +69,7 @@ struct RequestRecord {
 
 class SplitRunner {
  public:
-  static Result<std::unique_ptr<SplitRunner>> Open(SplitPlan plan,
+  static Result<std::unique_ptr<SplitRunner>> Open(SplitPlanFile plan,
                                                    std::unique_ptr<Transport> transport,
                                                    const SplitOptions& options = {});
   ~SplitRunner();
@@ -84,13 +84,13 @@ class SplitRunner {
   // The whole model's inputs and outputs (from the edge-only model).
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
-  const SplitPlan& plan() const { return plan_; }
+  const SplitPlanFile& plan() const { return plan_; }
   Link link() const;  // the current estimate, the plan's link where not yet measured
   bool remote_up() const { return !down_; }
 
  private:
   struct Models;
-  SplitRunner(SplitPlan plan, std::unique_ptr<Transport> transport, const SplitOptions& options,
+  SplitRunner(SplitPlanFile plan, std::unique_ptr<Transport> transport, const SplitOptions& options,
               std::vector<PlanCandidate> materialized, size_t initial);
 
   // Runs a local model with the slowdown; returns its outputs and the emulated ms.
@@ -104,7 +104,7 @@ class SplitRunner {
   Result<std::vector<Tensor>> TailRemote(size_t i, const NamedTensors& feeds, RequestRecord* record,
                                          Status* failure);
 
-  SplitPlan plan_;
+  SplitPlanFile plan_;
   std::unique_ptr<Transport> transport_;
   SplitOptions options_;
   CutChooser chooser_;

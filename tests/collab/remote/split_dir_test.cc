@@ -32,7 +32,7 @@ void EditPlan(const SplitDir& d, const std::function<void(nlohmann::json&)>& edi
   WriteText(path, j.dump());
 }
 
-TEST(SplitPlan, ReadsTheCandidatesAndTheirFiles) {
+TEST(SplitPlanFile, ReadsTheCandidatesAndTheirFiles) {
   SplitDir d = MakeSplitDir(3, kCutResidual);
   auto plan = ReadSplitPlan(d.dir);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
@@ -57,7 +57,7 @@ TEST(SplitPlan, ReadsTheCandidatesAndTheirFiles) {
   EXPECT_TRUE(OpenDir(d.dir).ok());
 }
 
-TEST(SplitPlan, ADirectoryWithoutPlanJsonIsOneClearError) {
+TEST(SplitPlanFile, ADirectoryWithoutPlanJsonIsOneClearError) {
   SplitDir d = MakeSplitDir();
   fs::remove(d.dir + "/plan.json");
   Status s = OpenDir(d.dir);
@@ -66,7 +66,7 @@ TEST(SplitPlan, ADirectoryWithoutPlanJsonIsOneClearError) {
   EXPECT_EQ(OpenDir(d.dir + "/nowhere").code(), Status::Code::kNotFound);
 }
 
-TEST(SplitPlan, AMissingHeadOrTailIsNamed) {
+TEST(SplitPlanFile, AMissingHeadOrTailIsNamed) {
   SplitDir d = MakeSplitDir();
   fs::remove(d.dir + "/cuts/2/head.onnx");
   Status s = OpenDir(d.dir);
@@ -80,7 +80,7 @@ TEST(SplitPlan, AMissingHeadOrTailIsNamed) {
       << s.ToString();
 }
 
-TEST(SplitPlan, APlanOfAnotherModelIsRefusedNamingTheMismatch) {
+TEST(SplitPlanFile, APlanOfAnotherModelIsRefusedNamingTheMismatch) {
   SplitDir d = MakeSplitDir();
   EditPlan(d, [](nlohmann::json& j) {
     j["inputs"] = {"images"};
@@ -103,7 +103,7 @@ TEST(SplitPlan, APlanOfAnotherModelIsRefusedNamingTheMismatch) {
       << s.ToString();
 }
 
-TEST(SplitPlan, MalformedPlansSayWhatIsWrong) {
+TEST(SplitPlanFile, MalformedPlansSayWhatIsWrong) {
   SplitDir d = MakeSplitDir();
   WriteText(d.dir + "/plan.json", "{\"version\": 1,");
   EXPECT_NE(OpenDir(d.dir).message().find("not a JSON object"), std::string::npos);
