@@ -26,13 +26,13 @@ Result<const TensorStat*> StatOf(const Profile& profile, const std::string& tens
   return &it->second;
 }
 
-double Score(const Candidate& c, Objective objective) {
+double Score(const Candidate& c, CutObjective objective) {
   switch (objective) {
-    case Objective::kEnergy:
+    case CutObjective::kEnergy:
       return c.energy_mj;
-    case Objective::kBandwidth:
+    case CutObjective::kBandwidth:
       return static_cast<double>(c.sent_bytes + c.result_bytes);
-    case Objective::kLatency:
+    case CutObjective::kLatency:
       break;
   }
   return c.total_ms;
@@ -83,20 +83,20 @@ Result<Power> ParsePower(const std::string& text) {
   return Power{parts[0], parts[1], parts[2]};
 }
 
-Result<Objective> ParseObjective(const std::string& text) {
-  if (text == "latency") return Objective::kLatency;
-  if (text == "energy") return Objective::kEnergy;
-  if (text == "bandwidth") return Objective::kBandwidth;
+Result<CutObjective> ParseObjective(const std::string& text) {
+  if (text == "latency") return CutObjective::kLatency;
+  if (text == "energy") return CutObjective::kEnergy;
+  if (text == "bandwidth") return CutObjective::kBandwidth;
   return Status::InvalidArgument("unknown objective '" + text + "' (latency, energy, bandwidth)");
 }
 
-const char* ObjectiveName(Objective objective) {
+const char* ObjectiveName(CutObjective objective) {
   switch (objective) {
-    case Objective::kEnergy:
+    case CutObjective::kEnergy:
       return "energy";
-    case Objective::kBandwidth:
+    case CutObjective::kBandwidth:
       return "bandwidth";
-    case Objective::kLatency:
+    case CutObjective::kLatency:
       break;
   }
   return "latency";
@@ -109,21 +109,21 @@ void Price(Candidate& c, const Link& link, const Power& power) {
                 power.edge_idle_w * c.cloud_ms;
 }
 
-bool Better(const Candidate& a, const Candidate& b, Objective objective) {
+bool Better(const Candidate& a, const Candidate& b, CutObjective objective) {
   const double sa = Score(a, objective), sb = Score(b, objective);
   if (sa != sb) return sa < sb;
   if (a.total_ms != b.total_ms) return a.total_ms < b.total_ms;
   return a.id < b.id;
 }
 
-size_t Choose(const std::vector<Candidate>& candidates, Objective objective) {
+size_t Choose(const std::vector<Candidate>& candidates, CutObjective objective) {
   size_t best = 0;
   for (size_t i = 1; i < candidates.size(); ++i)
     if (Better(candidates[i], candidates[best], objective)) best = i;
   return best;
 }
 
-size_t ChooseKeepingEdge(const std::vector<Candidate>& candidates, Objective objective,
+size_t ChooseKeepingEdge(const std::vector<Candidate>& candidates, CutObjective objective,
                          double edge_margin) {
   const size_t best = Choose(candidates, objective);
   for (size_t i = 0; i < candidates.size(); ++i)
@@ -140,7 +140,7 @@ std::vector<Link> SweepLinks() {
   return links;
 }
 
-std::vector<size_t> SweepWinners(std::vector<Candidate> candidates, Objective objective,
+std::vector<size_t> SweepWinners(std::vector<Candidate> candidates, CutObjective objective,
                                  const Power& power) {
   std::set<size_t> winners;
   for (const Link& link : SweepLinks()) {
@@ -152,7 +152,7 @@ std::vector<size_t> SweepWinners(std::vector<Candidate> candidates, Objective ob
 
 Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_file,
                             const Profile& edge, const Profile& cloud, const Link& link,
-                            CutCodec codec, Objective objective, const Power& power,
+                            CutCodec codec, CutObjective objective, const Power& power,
                             const std::optional<std::vector<std::string>>& user_cut,
                             double edge_margin) {
   SN_RETURN_IF_ERROR(CheckProfileMatches(edge, graph, "the edge profile"));

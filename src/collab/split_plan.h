@@ -26,9 +26,10 @@ struct Power {
 };
 Result<Power> ParsePower(const std::string& text);  // "5,1,2"
 
-enum class Objective { kLatency, kEnergy, kBandwidth };
-Result<Objective> ParseObjective(const std::string& text);
-const char* ObjectiveName(Objective objective);
+// What `split --objective` minimizes (placement has its own objectives: placement_model.h).
+enum class CutObjective { kLatency, kEnergy, kBandwidth };
+Result<CutObjective> ParseObjective(const std::string& text);
+const char* ObjectiveName(CutObjective objective);
 
 struct Candidate {
   int id = 0;
@@ -49,26 +50,26 @@ void Price(Candidate& c, const Link& link, const Power& power);
 
 // Whether priced `a` beats `b` for the objective: lower total_ms, energy_mj, or bytes on the
 // link (sent + result); ties go to the lower total, then the lower id.
-bool Better(const Candidate& a, const Candidate& b, Objective objective);
+bool Better(const Candidate& a, const Candidate& b, CutObjective objective);
 // The index of the best candidate (priced) for the objective.
-size_t Choose(const std::vector<Candidate>& candidates, Objective objective);
+size_t Choose(const std::vector<Candidate>& candidates, CutObjective objective);
 // The same, but edge-only unless the best beats it by more than `edge_margin` (a share of
 // edge-only's score): a cut that wins by less than the profiles' error may lose in practice,
 // and running here sends nothing and cannot fail with the link.
-size_t ChooseKeepingEdge(const std::vector<Candidate>& candidates, Objective objective,
+size_t ChooseKeepingEdge(const std::vector<Candidate>& candidates, CutObjective objective,
                          double edge_margin);
 
 // The links the runner may meet: bandwidths 0.1..1000 Mbit/s (four a decade) x RTT
 // {5, 20, 50, 100, 200} ms.
 std::vector<Link> SweepLinks();
 // The candidates that are the best for some link of SweepLinks().
-std::vector<size_t> SweepWinners(std::vector<Candidate> candidates, Objective objective,
+std::vector<size_t> SweepWinners(std::vector<Candidate> candidates, CutObjective objective,
                                  const Power& power);
 
 struct SplitPlan {
   std::string model, name;
   std::vector<std::string> inputs, outputs;
-  Objective objective = Objective::kLatency;
+  CutObjective objective = CutObjective::kLatency;
   Link link;
   CutCodec codec = CutCodec::kNone;
   const Profile* edge = nullptr;
@@ -84,7 +85,7 @@ struct SplitPlan {
 // materialized ones (chosen, edge-only, cloud-only, sweep winners) with their file names.
 Result<SplitPlan> PlanSplit(const ir::Graph& graph, const std::string& model_file,
                             const Profile& edge, const Profile& cloud, const Link& link,
-                            CutCodec codec, Objective objective, const Power& power,
+                            CutCodec codec, CutObjective objective, const Power& power,
                             const std::optional<std::vector<std::string>>& user_cut,
                             double edge_margin = 0);
 

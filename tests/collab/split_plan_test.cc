@@ -42,7 +42,7 @@ struct Chain {
     edge.tensors[bb] = {DataType::kFloat32, {1, 25}, 100};
     edge.tensors[y] = {DataType::kFloat32, {1, 10}, 40};
   }
-  Result<SplitPlan> Plan(const Link& link, Objective objective, CutCodec codec = CutCodec::kNone,
+  Result<SplitPlan> Plan(const Link& link, CutObjective objective, CutCodec codec = CutCodec::kNone,
                          std::optional<std::vector<std::string>> cut = std::nullopt) {
     return PlanSplit(b.model().graph, "models/chain.onnx", edge, cloud, link, codec, objective,
                      Power{}, cut);
@@ -55,7 +55,7 @@ const Link kSlow{0.08, 10, 0};  // 10 bytes a millisecond
 
 TEST(SplitPlan, CostsEveryCutAsWorkedOutByHand) {
   Chain c;
-  auto plan = c.Plan(kFast, Objective::kLatency);
+  auto plan = c.Plan(kFast, CutObjective::kLatency);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ASSERT_EQ(plan->candidates.size(), 4u);
   const auto& k = plan->candidates;
@@ -92,35 +92,35 @@ TEST(SplitPlan, TheObjectiveAndTheLinkPickTheCut) {
   Chain c;
   // Slow link: cloud only 6 + 10 + 104 = 120; after A 10 + 214 + 5 = 229; after B 30 + 24 +
   // 3 = 57; edge only 60.
-  auto slow = c.Plan(kSlow, Objective::kLatency);
+  auto slow = c.Plan(kSlow, CutObjective::kLatency);
   ASSERT_TRUE(slow.ok());
   EXPECT_DOUBLE_EQ(slow->candidates[2].total_ms, 57);
   EXPECT_EQ(slow->chosen, 2);
   // Energy on the fast link: cloud only 28.08 beats the rest.
-  auto energy = c.Plan(kFast, Objective::kEnergy);
+  auto energy = c.Plan(kFast, CutObjective::kEnergy);
   ASSERT_TRUE(energy.ok());
   EXPECT_EQ(energy->chosen, 0);
   // Energy on the slow link: cloud only 2 x 114 + 6 = 234; after B 150 + 48 + 3 = 201;
   // edge only 300.
-  auto slow_energy = c.Plan(kSlow, Objective::kEnergy);
+  auto slow_energy = c.Plan(kSlow, CutObjective::kEnergy);
   ASSERT_TRUE(slow_energy.ok());
   EXPECT_DOUBLE_EQ(slow_energy->candidates[2].energy_mj, 201);
   EXPECT_EQ(slow_energy->chosen, 2);
   // Bandwidth: the edge alone sends nothing.
-  auto bandwidth = c.Plan(kFast, Objective::kBandwidth);
+  auto bandwidth = c.Plan(kFast, CutObjective::kBandwidth);
   ASSERT_TRUE(bandwidth.ok());
   EXPECT_EQ(bandwidth->chosen, 3);
 }
 
 TEST(SplitPlan, TheCodecShrinksWhatASplitSendsButNotTheInputs) {
   Chain c;
-  auto plan = c.Plan(kFast, Objective::kLatency, CutCodec::kFp16);
+  auto plan = c.Plan(kFast, CutObjective::kLatency, CutCodec::kFp16);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan->candidates[0].sent_bytes, 1000u);  // no head to encode the inputs
   EXPECT_EQ(plan->candidates[1].sent_bytes, 1000u);
   EXPECT_EQ(plan->candidates[1].head_outputs, std::vector<std::string>{c.a + ".fp16"});
   EXPECT_DOUBLE_EQ(plan->candidates[1].transfer_ms, 10 + 1.04);
-  auto int8 = c.Plan(kFast, Objective::kLatency, CutCodec::kInt8);
+  auto int8 = c.Plan(kFast, CutObjective::kLatency, CutCodec::kInt8);
   ASSERT_TRUE(int8.ok());
   EXPECT_EQ(int8->candidates[1].sent_bytes, 500u + 4 + 1);  // values, scale, zero point
   EXPECT_EQ(int8->candidates[1].head_outputs,
@@ -129,7 +129,7 @@ TEST(SplitPlan, TheCodecShrinksWhatASplitSendsButNotTheInputs) {
 
 TEST(SplitPlan, MaterializesTheChosenTheEndsAndEachLinksBest) {
   Chain c;
-  auto plan = c.Plan(kFast, Objective::kLatency);
+  auto plan = c.Plan(kFast, CutObjective::kLatency);
   ASSERT_TRUE(plan.ok());
   // Over the sweep the cloud wins fast links, the cut after B slow ones with short round
   // trips, the edge alone the slowest with long ones (0.1 Mbit/s, 20 ms: 44.2 + 20 > 60);
@@ -147,11 +147,11 @@ TEST(SplitPlan, MaterializesTheChosenTheEndsAndEachLinksBest) {
 
 TEST(SplitPlan, TakesTheUsersCutAndRefusesABadOne) {
   Chain c;
-  auto plan = c.Plan(kFast, Objective::kLatency, CutCodec::kNone, std::vector<std::string>{c.a});
+  auto plan = c.Plan(kFast, CutObjective::kLatency, CutCodec::kNone, std::vector<std::string>{c.a});
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->chosen, 1);
   EXPECT_TRUE(plan->candidates[1].materialized);
-  auto bad = c.Plan(kFast, Objective::kLatency, CutCodec::kNone, std::vector<std::string>{"w"});
+  auto bad = c.Plan(kFast, CutObjective::kLatency, CutCodec::kNone, std::vector<std::string>{"w"});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("'w' is not a tensor"));
 }
@@ -159,7 +159,7 @@ TEST(SplitPlan, TakesTheUsersCutAndRefusesABadOne) {
 TEST(SplitPlan, RefusesAProfileOfAnotherModel) {
   Chain c;
   c.cloud.nodes.pop_back();
-  auto plan = c.Plan(kFast, Objective::kLatency);
+  auto plan = c.Plan(kFast, CutObjective::kLatency);
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(plan.status().message(),
               ::testing::HasSubstr("the cloud profile was measured on another model"));
@@ -177,13 +177,13 @@ TEST(SplitPlan, KeepsTheWholeModelOnTheEdgeUnlessACutWinsByTheMargin) {
   };
   std::vector<Candidate> close = {make(0, "cloud_only", 120), make(1, "split", 95),
                                   make(2, "edge_only", 100)};
-  EXPECT_EQ(Choose(close, Objective::kLatency), 1u);
-  EXPECT_EQ(ChooseKeepingEdge(close, Objective::kLatency, 0.0), 1u);
-  EXPECT_EQ(ChooseKeepingEdge(close, Objective::kLatency, 0.1), 2u);   // 95 x 1.1 >= 100
-  EXPECT_EQ(ChooseKeepingEdge(close, Objective::kLatency, 0.05), 1u);  // 99.75 < 100
+  EXPECT_EQ(Choose(close, CutObjective::kLatency), 1u);
+  EXPECT_EQ(ChooseKeepingEdge(close, CutObjective::kLatency, 0.0), 1u);
+  EXPECT_EQ(ChooseKeepingEdge(close, CutObjective::kLatency, 0.1), 2u);   // 95 x 1.1 >= 100
+  EXPECT_EQ(ChooseKeepingEdge(close, CutObjective::kLatency, 0.05), 1u);  // 99.75 < 100
   std::vector<Candidate> clear = {make(0, "cloud_only", 120), make(1, "split", 85),
                                   make(2, "edge_only", 100)};
-  EXPECT_EQ(ChooseKeepingEdge(clear, Objective::kLatency, 0.1), 1u);  // 93.5 < 100
+  EXPECT_EQ(ChooseKeepingEdge(clear, CutObjective::kLatency, 0.1), 1u);  // 93.5 < 100
 }
 
 TEST(SplitPlan, ParsesPowerAndObjective) {
@@ -196,7 +196,7 @@ TEST(SplitPlan, ParsesPowerAndObjective) {
   EXPECT_FALSE(ParsePower("4,-1,2").ok());
   EXPECT_FALSE(ParsePower("4,x,2").ok());
   EXPECT_FALSE(ParseObjective("speed").ok());
-  EXPECT_EQ(*ParseObjective("energy"), Objective::kEnergy);
+  EXPECT_EQ(*ParseObjective("energy"), CutObjective::kEnergy);
 }
 
 }  // namespace
