@@ -58,15 +58,6 @@ Result<std::string> ReadToken(const std::string& file, const char* env) {
   return token;
 }
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 int Serve(const ServeArgs& args) {
   using server::Log;
   using server::LogLevel;
@@ -94,7 +85,7 @@ int Serve(const ServeArgs& args) {
   opts.startup_models = args.load_models;
   opts.default_max_queue_size = args.max_queue_size;
   opts.threads_per_instance = args.threads_per_instance;
-  opts.providers = SplitComma(args.providers);
+  opts.providers = SplitCommaList(args.providers);
   opts.backends["supernova_split"] = SplitBackendFactory();
   auto infer_token = ReadToken(args.infer_token_file, "SUPERNOVA_INFER_TOKEN");
   auto admin_token = ReadToken(args.admin_token_file, "SUPERNOVA_ADMIN_TOKEN");

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <sstream>
 
 #include "collab/split_dir.h"
 #include "collab/split_plan.h"
@@ -35,15 +34,6 @@ struct SplitArgs {
   int rows = 8;
   double edge_margin = 0.1;
 };
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) items.push_back(item);
-  return items;
-}
 
 std::string CutLabel(const collab::Candidate& c) {
   if (c.kind != "split") return c.kind == "edge_only" ? "(edge only)" : "(cloud only)";
@@ -105,7 +95,7 @@ int RunSplit(const SplitArgs& args) {
     if (Status s = collab::CheckProfileMatches(*profile, g, what); !s.ok())
       return Fail(s.message());
   std::optional<std::vector<std::string>> user_cut;
-  if (args.cut != "auto") user_cut = SplitList(args.cut);
+  if (args.cut != "auto") user_cut = SplitCommaList(args.cut);
 
   if (!(args.edge_margin >= 0))
     return Fail(fmt::format("--edge-margin {}: must be 0 or more", args.edge_margin));

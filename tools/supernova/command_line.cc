@@ -2,6 +2,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <sstream>
 #include <vector>
 
 #include "supernova/commands.h"
@@ -12,6 +13,15 @@ namespace supernova::tools {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "supernova: error: %s\n", message.c_str());
   return 1;
+}
+
+std::vector<std::string> SplitCommaList(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) items.push_back(item);
+  return items;
 }
 
 int CommandLineMain(int argc, char** argv, std::initializer_list<AddCommand> commands,

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace supernova::tools {
 
@@ -36,5 +37,8 @@ int CommandLineMain(int argc, char** argv, std::initializer_list<AddCommand> com
 
 // Prints "supernova: error: <message>" and returns 1.
 int Fail(const std::string& message);
+
+// "a,b,,c" -> {"a", "b", "c"}: an option's comma-separated list, empty items dropped.
+std::vector<std::string> SplitCommaList(const std::string& text);
 
 }  // namespace supernova::tools
