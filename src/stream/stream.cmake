@@ -11,7 +11,8 @@ pkg_check_modules(AVDEVICE REQUIRED IMPORTED_TARGET libavdevice)
 
 supernova_layer(stream_base KIND STATIC
   SOURCES stream/assignment.cc stream/tracker.cc
-  HEADERS stream/assignment.h stream/frame.h stream/tracker.h)
+  HEADERS stream/assignment.h stream/cloud.h stream/frame.h stream/tracker.h
+  DEPENDS common)
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders).
 supernova_layer(video KIND STATIC
