@@ -1,4 +1,4 @@
-#include "collab/remote/kserve_client.h"
+#include "kserve/kserve_client.h"
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
@@ -9,8 +9,9 @@
 #include <utility>
 
 #include "grpc_service.grpc.pb.h"
+#include "kserve/bytes.h"
 
-namespace supernova::collab {
+namespace supernova::kserve {
 
 namespace {
 
@@ -18,8 +19,7 @@ struct TypeName {
   DataType dtype;
   const char* name;
 };
-// BYTES (strings) is left out: it needs length-prefixed elements and no cut carries text.
-constexpr std::array<TypeName, 13> kTypes = {{
+constexpr std::array<TypeName, 14> kTypes = {{
     {DataType::kBool, "BOOL"},
     {DataType::kUint8, "UINT8"},
     {DataType::kUint16, "UINT16"},
@@ -33,6 +33,7 @@ constexpr std::array<TypeName, 13> kTypes = {{
     {DataType::kFloat32, "FP32"},
     {DataType::kFloat64, "FP64"},
     {DataType::kBFloat16, "BF16"},
+    {DataType::kString, "BYTES"},  // length-prefixed elements: kserve/bytes.h
 }};
 
 Status::Code FromGrpc(grpc::StatusCode code) {
@@ -87,6 +88,7 @@ Result<Tensor> ReadOutput(const inference::ModelInferResponse::InferOutputTensor
   Shape shape(out.shape().begin(), out.shape().end());
   for (int64_t d : shape)
     if (d < 0) return Status::InvalidArgument("output '" + out.name() + "' has a negative dim");
+  if (dtype == DataType::kString) return DecodeBytes(raw, shape, "output '" + out.name() + "'");
   Tensor t(dtype, shape);
   if (raw.size() != t.nbytes())
     return Status::InvalidArgument(fmt::format("output '{}': {} bytes for {}{} ({} expected)",
@@ -107,7 +109,7 @@ const char* KServeDatatype(DataType dtype) {
 Result<DataType> DataTypeFromKServe(const std::string& name) {
   for (const TypeName& t : kTypes)
     if (name == t.name) return t.dtype;
-  return Status::Unimplemented("datatype '" + name + "' does not travel raw");
+  return Status::Unimplemented("datatype '" + name + "' is not one the client reads");
 }
 
 struct KServeClient::Stub {
@@ -147,13 +149,17 @@ Result<RemoteReply> KServeClient::Infer(const std::string& model, const NamedTen
     const char* datatype = KServeDatatype(t.dtype());
     if (datatype == nullptr)
       return Status::Unimplemented("input '" + name + "': " + DataTypeName(t.dtype()) +
-                                   " does not travel raw");
+                                   " has no KServe datatype");
     auto* in = req.add_inputs();
     in->set_name(name);
     in->set_datatype(datatype);
     for (int64_t d : t.shape()) in->add_shape(d);
-    req.add_raw_input_contents(static_cast<const char*>(t.raw_data()), t.nbytes());
-    reply.sent_bytes += t.nbytes();
+    std::string* raw = req.add_raw_input_contents();
+    if (t.dtype() == DataType::kString)
+      AppendEncodedBytes(*raw, t);
+    else
+      raw->assign(static_cast<const char*>(t.raw_data()), t.nbytes());
+    reply.sent_bytes += raw->size();
   }
   inference::ModelInferResponse resp;
   grpc::ClientContext ctx;
@@ -169,7 +175,7 @@ Result<RemoteReply> KServeClient::Infer(const std::string& model, const NamedTen
   for (int i = 0; i < resp.outputs_size(); ++i) {
     auto t = ReadOutput(resp.outputs(i), resp.raw_output_contents(i));
     if (!t.ok()) return t.status().WithContext("remote " + target_);
-    reply.received_bytes += t->nbytes();
+    reply.received_bytes += resp.raw_output_contents(i).size();
     reply.outputs.emplace_back(resp.outputs(i).name(), std::move(t).value());
   }
   return reply;
@@ -188,4 +194,4 @@ Result<double> KServeClient::Live(double timeout_ms) {
   return ms;
 }
 
-}  // namespace supernova::collab
+}  // namespace supernova::kserve
