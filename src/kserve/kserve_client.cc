@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -73,9 +74,22 @@ Status FromGrpc(const std::string& target, const grpc::Status& s) {
                             s.error_message()));
 }
 
-void SetDeadline(grpc::ClientContext* ctx, double timeout_ms) {
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000)));
+// gRPC reconnects a broken channel on its own timers, but sees an attempt's progress only while
+// something polls the channel: a fail-fast call on a channel in TRANSIENT_FAILURE fails at once
+// without polling, and gRPC's backup poller looks every 5 s, so a server restarted under a
+// client that kept calling went unnoticed for many seconds. A call on a channel that is not
+// ready first lets it connect, polling, for at most kConnectWaitMs (a quarter of a shorter
+// deadline): a refused connection ends the wait at once, and the call then fails fast.
+constexpr double kConnectWaitMs = 100;
+
+void StartCall(grpc::Channel& channel, grpc::ClientContext* ctx, double timeout_ms) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = [](double v) {
+    return std::chrono::microseconds(static_cast<int64_t>(v * 1000));
+  };
+  ctx->set_deadline(now + ms(timeout_ms));
+  if (channel.GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY)
+    channel.WaitForConnected(now + ms(std::min(kConnectWaitMs, timeout_ms / 4)));
 }
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
@@ -163,8 +177,8 @@ Result<RemoteReply> KServeClient::Infer(const std::string& model, const NamedTen
   }
   inference::ModelInferResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx, timeout_ms);
   const auto t0 = std::chrono::steady_clock::now();
+  StartCall(*stub_->channel, &ctx, timeout_ms);
   grpc::Status s = stub_->service->ModelInfer(&ctx, req, &resp);
   reply.wall_ms = MsSince(t0);
   if (!s.ok()) return FromGrpc(target_, s);
@@ -185,8 +199,8 @@ Result<double> KServeClient::Live(double timeout_ms) {
   inference::ServerLiveRequest req;
   inference::ServerLiveResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx, timeout_ms);
   const auto t0 = std::chrono::steady_clock::now();
+  StartCall(*stub_->channel, &ctx, timeout_ms);
   grpc::Status s = stub_->service->ServerLive(&ctx, req, &resp);
   const double ms = MsSince(t0);
   if (!s.ok()) return FromGrpc(target_, s);
