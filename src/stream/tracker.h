@@ -58,7 +58,8 @@ class Tracker {
   explicit Tracker(TrackerOptions options = {});
 
   // One frame with detections: predicts every track, matches, updates, births and deaths.
-  // Returns the confirmed tracks matched in this frame (with their filtered boxes).
+  // Returns the confirmed tracks matched in this frame (with their filtered boxes), and the
+  // cloud tracks still alive, matched or not.
   std::vector<Track> Update(const std::vector<Detection>& detections);
   // One frame without detections: every track moves on its velocity. Returns the confirmed
   // tracks still alive, at their predicted boxes.
