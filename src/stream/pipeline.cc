@@ -382,6 +382,7 @@ void Pipeline::FuseAnswers(Stream& s) {
       s.cloud_error = answer.status().ToString();
       continue;
     }
+    answer->frame_index = index;  // the frame this call was for, whatever the detector says
     const FusionOutcome o = s.fusion.Apply(*answer, s.tracker);
     std::lock_guard lock(s.mu);
     Sample(s.cloud_rtts, s.cloud_answered, answer->round_trip_ms);
