@@ -104,9 +104,10 @@ int RunStream(const StreamArgs& a) {
 
   auto detector = Detector::Open(a.model, dopts);
   if (!detector.ok()) return Fail(detector.status().message());
-  // Before the pipeline, which must not outlive it.
+  // Made before the pipeline, so that it outlives it (PipelineOptions::cloud).
   auto cloud = OpenCloud(a.cloud);
   if (!cloud.ok()) return Fail(cloud.status().message());
+  popts.cloud = cloud->get();  // null without --cloud: the edge alone
 
   SinkOptions sopts;
   if (!a.labels.empty()) {
