@@ -18,17 +18,31 @@
 
 namespace supernova::stream {
 
+// The complete lines of a file another process may be writing: a last line without its newline
+// is still being written, and left out.
+inline std::vector<std::string> CompleteLines(const std::string& path) {
+  std::ifstream in(path);
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  std::vector<std::string> lines;
+  std::istringstream s(text);
+  for (std::string line; std::getline(s, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
 inline std::vector<nlohmann::json> ReadJsonLines(const std::string& path) {
   std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  for (const std::string& line : CompleteLines(path)) out.push_back(nlohmann::json::parse(line));
   return out;
 }
 
+// Where RunCli puts the command's stderr, for a test that reads it while the command runs.
+inline std::string CliStderrPath() { return video_test::TempDir() + "/cli_stderr.txt"; }
+
 // Runs the command line to its end; returns the exit status, stderr in *err.
 inline int RunCli(const std::vector<std::string>& args, std::string* err) {
-  const std::string log = video_test::TempDir() + "/cli_stderr.txt";
+  const std::string log = CliStderrPath();
   std::string cmd = SUPERNOVA_CLI;
   for (const std::string& a : args) cmd += " '" + a + "'";
   const int status = std::system((cmd + " 2>" + log + " >/dev/null").c_str());
