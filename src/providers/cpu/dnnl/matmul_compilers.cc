@@ -1,8 +1,11 @@
 // The compilers of the products that run as oneDNN matmuls: MatMul (batched, or flattened
-// over a 2-D weight) and Gemm, in float or, with quantized operands, in int8.
+// over a 2-D weight) and Gemm, in float or, with quantized operands, in int8; and the dynamic
+// int8 product DynamicQuantMatMul.
 #include <algorithm>
+#include <memory>
 #include <optional>
 
+#include "ops/quant.h"
 #include "providers/cpu/dnnl/plan_builder.h"
 
 namespace supernova::cpu::dnnl_ops {
@@ -148,6 +151,89 @@ void PlanBuilder::Gemm(const ir::Node& n) {
   }
   AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
           {{DNNL_ARG_SRC, a_md}});
+}
+
+// The argument of a primitive's run-time source zero point.
+constexpr int kZero = DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC;
+
+// One value or one per column of `n`, from a float constant (nullptr: none, an empty vector).
+static std::vector<float> Columns(const Tensor* t, int64_t n, const char* what) {
+  if (!t) return {};
+  if (t->dtype() != DataType::kFloat32 || (t->numel() != 1 && t->numel() != n))
+    throw NotMapped(std::string(what) + " has neither 1 nor N values");
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j)
+    v[static_cast<size_t>(j)] = t->data<float>()[t->numel() == 1 ? 0 : j];
+  return v;
+}
+
+// DynamicQuantMatMul (ops/dynamic_quant_matmul.cc) over the flattened rows of x: a step of our
+// own quantizes x as DynamicQuantizeLinear does and writes the output scales (s * w_scale[j])
+// and the zero point, which a u8 x s8 matmul reads as run-time attributes, so the weight is
+// packed once however the activation's range moves. The bias is a binary post-op: oneDNN 2.x
+// adds a bias before the output scales, and these are known only at run time.
+void PlanBuilder::DynamicQuantMatMul(const ir::Node& n) {
+  const Shape sa = Get(n.inputs[0]).shape;
+  const Tensor* w = Constant(n.inputs[1]);
+  if (!w || w->dtype() != DataType::kInt8 || w->rank() != 2) throw NotMapped("W");
+  const int64_t k = sa.back(), nn = w->dim(1);
+  if (sa.size() < 2 || w->dim(0) != k) throw NotMapped("inner dims differ");
+  int64_t rows = 1;
+  for (size_t i = 0; i + 1 < sa.size(); ++i) rows *= sa[i];
+  Shape out = sa;
+  out.back() = nn;
+  auto w_scales =
+      std::make_shared<const std::vector<float>>(Columns(Constant(n.inputs.at(2)), nn, "w_scale"));
+  if (w_scales->empty()) throw NotMapped("w_scale");
+  const std::vector<float> bias = Columns(
+      n.inputs.size() > 3 && !n.inputs[3].empty() ? Constant(n.inputs[3]) : nullptr, nn, "bias");
+  dnnl::primitive_attr attr = Attr();
+  attr.set_output_scales(1 << 1, {DNNL_RUNTIME_F32_VAL});
+  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  const memory::desc row_md({1, nn}, kF32, FormatTag::ab);
+  if (!bias.empty()) {
+    dnnl::post_ops po;
+    po.append_binary(dnnl::algorithm::binary_add, row_md);
+    attr.set_post_ops(po);
+  }
+  const memory::desc src_md({rows, k}, memory::data_type::u8, FormatTag::ab);
+  const memory::desc dst_md({rows, nn}, kF32, FormatTag::ab);
+  dnnl::matmul::desc d(src_md, memory::desc({k, nn}, memory::data_type::s8, FormatTag::any),
+                       dst_md);
+  dnnl::matmul::primitive_desc pd(d, attr, Engine());
+  const int x = In(n.inputs[0], PlainDesc(sa));
+  QuantConstant weight;
+  weight.data = *w;
+  const int wei = Int8Weight(weight, memory::desc({k, nn}, memory::data_type::s8, FormatTag::ab),
+                             pd.weights_desc());
+  Buffer q, scales, zero;
+  q.md = src_md;
+  scales.md = memory::desc({nn}, kF32, FormatTag::a);
+  zero.md = memory::desc({1}, memory::data_type::s32, FormatTag::a);
+  const int qb = NewBuffer(std::move(q)), sb = NewBuffer(std::move(scales)),
+            zb = NewBuffer(std::move(zero));
+  const int64_t count = rows * k;
+  AddHostStep(
+      [w_scales, count](const std::unordered_map<int, memory>& args, int threads) {
+        const ops::DynamicQuant p = ops::DynamicQuantize(
+            static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()), count,
+            static_cast<uint8_t*>(args.at(DNNL_ARG_DST).get_data_handle()), threads);
+        float* s = static_cast<float*>(args.at(DNNL_ARG_ATTR_OUTPUT_SCALES).get_data_handle());
+        for (size_t j = 0; j < w_scales->size(); ++j) s[j] = p.scale * (*w_scales)[j];
+        *static_cast<int32_t*>(args.at(kZero).get_data_handle()) = p.zero;
+      },
+      {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, qb}, {DNNL_ARG_ATTR_OUTPUT_SCALES, sb}, {kZero, zb}});
+  const int dst = Out(n.outputs[0], out, PlainDesc(out));
+  std::vector<std::pair<int, int>> args = {{DNNL_ARG_SRC, qb},
+                                           {DNNL_ARG_WEIGHTS, wei},
+                                           {DNNL_ARG_DST, dst},
+                                           {DNNL_ARG_ATTR_OUTPUT_SCALES, sb},
+                                           {kZero, zb}};
+  if (!bias.empty())
+    args.push_back({DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                    ConstantBuffer(Tensor::FromVector(bias, {1, nn}), row_md)});
+  AddStep(dnnl::matmul(pd), std::move(args), pd.scratchpad_desc().get_size(),
+          {{DNNL_ARG_DST, dst_md}});
 }
 
 }  // namespace supernova::cpu::dnnl_ops
