@@ -281,10 +281,20 @@ DynamicQuant DynamicQuantize(const float* x, int64_t n, uint8_t* y, int threads)
   q.scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
   const float initial_zp = 0.0f - lo / q.scale;
   q.zero = SaturateTo<uint8_t>(initial_zp);
-  const double zp = q.zero;
+  const float zp = q.zero;
   const float scale = q.scale;
+  // RoundHalfEven and SaturateTo in a form the compiler vectorises (nearbyint is a call at the
+  // baseline ISA): adding and taking away 1.5 * 2^23 rounds a float half to even, exactly for
+  // |v| < 2^22, and x / scale lies within about +-255 because the range holds x and 0. NaN fails
+  // both comparisons and lands on 0, as RoundSaturate sends it.
+  constexpr float kRound = 12582912.f;
   ParallelBlocks(n, threads, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = SaturateTo<uint8_t>(RoundHalfEven(x[i] / scale) + zp);
+    for (int64_t i = b; i < e; ++i) {
+      float v = (x[i] / scale + kRound) - kRound + zp;
+      v = v >= 0.f ? v : 0.f;
+      v = v <= 255.f ? v : 255.f;
+      y[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
+    }
   });
   return q;
 }
