@@ -141,6 +141,33 @@ TEST(DynamicInt8, TheRuntimeFusesThePatternIntoOneProduct) {
   EXPECT_EQ(Nodes(q.graph, "Add"), 0);  // the bias went into the product
 }
 
+// A bias of higher rank than the product broadcasts it to more dims: the fusion leaves that Add
+// alone (the fused op keeps x's dims) and the numbers stay the unfused ones.
+TEST(DynamicInt8, ABiasThatAddsDimsStaysOutsideTheFusedProduct) {
+  GraphBuilder b(11);
+  const std::string x = b.Input("x", {6, 24}, 41);
+  b.Node("DynamicQuantizeLinear", {x}, {"q", "s", "z"});
+  Tensor w(DataType::kInt8, {24, 16});
+  for (int64_t i = 0; i < w.numel(); ++i) w.data<int8_t>()[i] = static_cast<int8_t>(i % 23 - 11);
+  const std::string product = b.Op("MatMulInteger", {"q", b.Const("w", w), "z"});
+  const std::string real = b.Op("Cast", {product});
+  SetInt(b.NodeOf(real), "to", static_cast<int64_t>(DataType::kFloat32));
+  const std::string factor = b.Op("Mul", {"s", b.Const("ws", Floats({0.02f}, {}))});
+  const std::string scaled = b.Op("Mul", {real, factor});
+  b.Output(b.Op("Add", {scaled, b.Const("bias", RandomTensor({1, 1, 16}, 42))}));
+  ops::InferShapes(b.model().graph);
+  ir::Graph g = b.model().graph;
+  ASSERT_TRUE(optimizer::Optimize(g, OptimizationLevel::kAll, nullptr).ok());
+  EXPECT_EQ(Nodes(g, "DynamicQuantMatMul"), 1);
+  EXPECT_EQ(Nodes(g, "Add"), 1);
+  auto want = RunModel(b.model(), OptimizationLevel::kNone, b.feeds());
+  auto got = RunModel(b.model(), OptimizationLevel::kAll, b.feeds());
+  ASSERT_TRUE(want.ok() && got.ok()) << got.status().ToString();
+  ASSERT_EQ((*got)[0].shape(), (Shape{1, 6, 16}));
+  for (int64_t i = 0; i < (*want)[0].numel(); ++i)
+    EXPECT_NEAR((*got)[0].data<float>()[i], (*want)[0].data<float>()[i], 1e-5) << i;
+}
+
 TEST(DynamicInt8, WhatCannotBeQuantizedIsOneClearError) {
   GraphBuilder b(13);
   const std::string x = b.Input("x", {4, 8}), y = b.Input("y", {8, 3});
