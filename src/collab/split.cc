@@ -6,6 +6,7 @@
 
 #include "collab/cut.h"
 #include "ops/shape_inference.h"
+#include "optimizer/graph_utils.h"
 
 namespace supernova::collab {
 
@@ -15,15 +16,7 @@ namespace {
 constexpr int64_t kOnnxFloat = static_cast<int64_t>(DataType::kFloat32);
 constexpr int64_t kOnnxFloat16 = static_cast<int64_t>(DataType::kFloat16);
 
-ir::Node MakeNode(const std::string& op, std::vector<std::string> inputs,
-                  std::vector<std::string> outputs, const std::string& name) {
-  ir::Node n;
-  n.op_type = op;
-  n.name = name;
-  n.inputs = std::move(inputs);
-  n.outputs = std::move(outputs);
-  return n;
-}
+using optimizer::MakeNode;
 
 ir::Node CastNode(const std::string& from, const std::string& to, int64_t dtype) {
   ir::Node n = MakeNode("Cast", {from}, {to}, "cut_codec/" + to);

@@ -28,8 +28,7 @@ const Tensor* FloatConstant(const ir::Graph& g, const std::string& v) {
 // Why `n` cannot be quantized ("" when it can); fills the site.
 std::string Check(const ir::Graph& g, const ir::Node& n, const QuantizeOptions& o,
                   QuantizePlan::Site* site) {
-  if (o.exclude.count(n.name) || (!n.outputs.empty() && o.exclude.count(n.outputs[0])))
-    return "excluded (--exclude)";
+  if (Excluded(n, o.exclude)) return "excluded (--exclude)";
   const std::string& op = n.op_type;
   if (op == "Conv" || op == "ConvTranspose") {
     if (n.NumInputs() < 2) return "no weight";
@@ -91,46 +90,6 @@ ir::Node QdqNode(const char* op, const std::string& name, std::vector<std::strin
     n.attributes["axis"] = a;
   }
   return n;
-}
-
-// Symmetric int8 weights: per channel along `axis`, or one scale when axis < 0.
-struct QuantizedWeight {
-  Tensor q, scale, zero_point;
-  std::vector<float> scales;  // one per channel (the same value repeated when per tensor)
-};
-QuantizedWeight QuantizeWeight(const Tensor& w, int axis) {
-  const Shape& s = w.shape();
-  const int64_t channels = axis >= 0 ? s[static_cast<size_t>(axis)] : 1;
-  int64_t inner = 1;  // elements between two consecutive channels
-  for (size_t d = static_cast<size_t>(axis) + 1; axis >= 0 && d < s.size(); ++d) inner *= s[d];
-  const float* p = w.data<float>();
-  auto channel_of = [&](int64_t i) { return (i / inner) % channels; };
-  std::vector<float> absmax(static_cast<size_t>(channels), 0.f);
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    float& m = absmax[static_cast<size_t>(channel_of(i))];
-    if (std::isfinite(p[i])) m = std::max(m, std::fabs(p[i]));
-  }
-  QuantizedWeight r;
-  r.scales.resize(static_cast<size_t>(channels));
-  for (int64_t c = 0; c < channels; ++c) {
-    const float m = absmax[static_cast<size_t>(c)];
-    r.scales[static_cast<size_t>(c)] = m > 0 ? m / 127.f : 1.f;
-  }
-  r.q = Tensor(DataType::kInt8, s);
-  int8_t* q = r.q.data<int8_t>();
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    const float v = std::nearbyint(p[i] / r.scales[static_cast<size_t>(channel_of(i))]);
-    q[i] = static_cast<int8_t>(std::clamp(std::isfinite(v) ? v : 0.f, -127.f, 127.f));
-  }
-  if (axis >= 0) {
-    r.scale = Tensor::FromVector(r.scales, {channels});
-    r.zero_point = Tensor(DataType::kInt8, {channels});
-    std::fill_n(r.zero_point.data<int8_t>(), channels, int8_t{0});
-  } else {
-    r.scale = Tensor::Scalar(r.scales[0]);
-    r.zero_point = Tensor::Scalar(int8_t{0});
-  }
-  return r;
 }
 
 // The output channels of a quantized node and, for weight element i, which output channel and
@@ -196,6 +155,41 @@ std::vector<double> WeightShift(const ir::Node& n, const Tensor& w, const Quanti
 
 }  // namespace
 
+QuantizedWeight QuantizeWeight(const Tensor& w, int axis) {
+  const Shape& s = w.shape();
+  const int64_t channels = axis >= 0 ? s[static_cast<size_t>(axis)] : 1;
+  int64_t inner = 1;  // elements between two consecutive channels
+  for (size_t d = static_cast<size_t>(axis) + 1; axis >= 0 && d < s.size(); ++d) inner *= s[d];
+  const float* p = w.data<float>();
+  auto channel_of = [&](int64_t i) { return (i / inner) % channels; };
+  std::vector<float> absmax(static_cast<size_t>(channels), 0.f);
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    float& m = absmax[static_cast<size_t>(channel_of(i))];
+    if (std::isfinite(p[i])) m = std::max(m, std::fabs(p[i]));
+  }
+  QuantizedWeight r;
+  r.scales.resize(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    const float m = absmax[static_cast<size_t>(c)];
+    r.scales[static_cast<size_t>(c)] = m > 0 ? m / 127.f : 1.f;
+  }
+  r.q = Tensor(DataType::kInt8, s);
+  int8_t* q = r.q.data<int8_t>();
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const float v = std::nearbyint(p[i] / r.scales[static_cast<size_t>(channel_of(i))]);
+    q[i] = static_cast<int8_t>(std::clamp(std::isfinite(v) ? v : 0.f, -127.f, 127.f));
+  }
+  if (axis >= 0) {
+    r.scale = Tensor::FromVector(r.scales, {channels});
+    r.zero_point = Tensor(DataType::kInt8, {channels});
+    std::fill_n(r.zero_point.data<int8_t>(), channels, int8_t{0});
+  } else {
+    r.scale = Tensor::Scalar(r.scales[0]);
+    r.zero_point = Tensor::Scalar(int8_t{0});
+  }
+  return r;
+}
+
 QuantParams ActivationParams(const Range& r) {
   const float lo = std::min(r.min, 0.f), hi = std::max(r.max, 0.f);
   QuantParams p;
@@ -208,15 +202,34 @@ QuantParams ActivationParams(const Range& r) {
   return p;
 }
 
-Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options) {
+Status CheckExcludes(const ir::Graph& g, const std::set<std::string>& exclude) {
   std::set<std::string> names;  // a node goes by its name or, unnamed, its first output's
   for (const ir::Node& n : g.nodes) {
     names.insert(n.name);
     if (!n.outputs.empty()) names.insert(n.outputs[0]);
   }
-  for (const std::string& x : options.exclude)
+  for (const std::string& x : exclude)
     if (!names.count(x))
       return Status::InvalidArgument("--exclude: the model has no node or node output '" + x + "'");
+  return Status::Ok();
+}
+
+bool Excluded(const ir::Node& n, const std::set<std::string>& exclude) {
+  return exclude.count(n.name) || (!n.outputs.empty() && exclude.count(n.outputs[0]));
+}
+
+void DropUnreadInitializers(ir::Graph& g) {
+  std::unordered_set<std::string> read(g.outputs.begin(), g.outputs.end());
+  for (const ir::Node& n : g.nodes) {
+    read.insert(n.inputs.begin(), n.inputs.end());
+    ir::CollectSubgraphReads(n, &read);
+  }
+  for (auto it = g.initializers.begin(); it != g.initializers.end();)
+    it = read.count(it->first) ? std::next(it) : g.initializers.erase(it);
+}
+
+Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions& options) {
+  SN_RETURN_IF_ERROR(CheckExcludes(g, options.exclude));
   if (g.Opset() < 10)
     return Status::InvalidArgument(
         "int8 needs opset 10 or newer (QuantizeLinear); the model is "
@@ -411,17 +424,6 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
                             {q, scale, zp}, dq, one_scale ? -1 : 0));
     b = dq;
   }
-  // The float weights and biases nothing reads any more.
-  std::unordered_set<std::string> read(g.outputs.begin(), g.outputs.end());
-  for (const ir::Node& n : g.nodes)
-    for (const std::string& in : n.inputs) read.insert(in);
-  for (const ir::Node& n : front)
-    for (const std::string& in : n.inputs) read.insert(in);
-  for (const auto& [_, list] : after)
-    for (const ir::Node& n : list)
-      for (const std::string& in : n.inputs) read.insert(in);
-  for (auto it = g.initializers.begin(); it != g.initializers.end();)
-    it = read.count(it->first) ? std::next(it) : g.initializers.erase(it);
   // New nodes: weights and input quantization first, each activation's right after its
   // producer, so that the order stays topological.
   std::vector<ir::Node> nodes = std::move(front);
@@ -435,6 +437,7 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     }
   }
   g.nodes = std::move(nodes);
+  DropUnreadInitializers(g);  // the float weights and biases
   return g.Validate();
 }
 

@@ -72,6 +72,21 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
                          const std::map<std::string, std::vector<double>>& means,
                          const QuantizeOptions& options);
 
+// Fails (InvalidArgument, one line) when `exclude` names neither a node nor a node's first
+// output of `g`.
+Status CheckExcludes(const ir::Graph& g, const std::set<std::string>& exclude);
+// Whether `exclude` names `n` (by its name, or its first output's).
+bool Excluded(const ir::Node& n, const std::set<std::string>& exclude);
+// Removes the initializers no node (or subgraph) reads and no graph output returns.
+void DropUnreadInitializers(ir::Graph& g);
+
+// Symmetric int8 weights: per channel along `axis`, or one scale when axis < 0.
+struct QuantizedWeight {
+  Tensor q, scale, zero_point;
+  std::vector<float> scales;  // one per channel (the same value repeated when per tensor)
+};
+QuantizedWeight QuantizeWeight(const Tensor& w, int axis);
+
 // uint8 asymmetric parameters of a range (widened to hold 0): real = (q - zero_point) * scale.
 struct QuantParams {
   float scale = 1;

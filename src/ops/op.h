@@ -77,6 +77,7 @@ std::span<const OpDef> DepthToSpaceOps();
 std::span<const OpDef> DetOps();
 std::span<const OpDef> DftOps();
 std::span<const OpDef> DropoutOps();
+std::span<const OpDef> DynamicQuantMatMulOps();
 std::span<const OpDef> EinsumOps();
 std::span<const OpDef> FusedConvOps();
 std::span<const OpDef> GatherOps();

@@ -42,6 +42,15 @@ inline T SaturateTo(double v) {
       RoundSaturate(v, std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max()));
 }
 
+// DynamicQuantizeLinear's parameters of `n` floats (uint8 over their range widened to hold 0,
+// NaN ignored; an empty range gives scale 1) and the quantized values written to `y`: what
+// its kernel and the fused dynamic-quantization products (DynamicQuantMatMul) compute alike.
+struct DynamicQuant {
+  float scale = 1;
+  uint8_t zero = 0;
+};
+DynamicQuant DynamicQuantize(const float* x, int64_t n, uint8_t* y, int threads);
+
 // A scale or zero point that is one value, or one per channel of `count` channels (a 1-D
 // tensor; [1] counts as one value). Values are read as double; `what` names the input in errors.
 inline Status PerChannel(const KernelContext& ctx, const Tensor* t, int64_t count, double fallback,

@@ -263,25 +263,40 @@ Status DynamicQuantizeLinear(KernelContext& ctx) {
   if (!x) return ctx.Error("DynamicQuantizeLinear needs input x");
   if (x->dtype() != DataType::kFloat32)
     return ctx.Unsupported("x of dtype " + DataTypeName(x->dtype()) + " not supported (float32)");
-  const float* px = x->data<float>();
-  const int64_t n = x->numel();
+  Tensor& y = ctx.Output(0, DataType::kUint8, x->shape());
+  const DynamicQuant q =
+      DynamicQuantize(x->data<float>(), x->numel(), y.data<uint8_t>(), ctx.num_threads);
+  if (ctx.output_wanted(1)) ctx.Output(1, DataType::kFloat32, {}).data<float>()[0] = q.scale;
+  if (ctx.output_wanted(2)) ctx.Output(2, DataType::kUint8, {}).data<uint8_t>()[0] = q.zero;
+  return Status::Ok();
+}
+
+DynamicQuant DynamicQuantize(const float* x, int64_t n, uint8_t* y, int threads) {
   float lo = 0, hi = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (px[i] < lo) lo = px[i];
-    if (px[i] > hi) hi = px[i];
+    if (x[i] < lo) lo = x[i];
+    if (x[i] > hi) hi = x[i];
   }
-  const float scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
-  const float initial_zp = 0.0f - lo / scale;
-  const double zp = SaturateTo<uint8_t>(initial_zp);
-  Tensor& y = ctx.Output(0, DataType::kUint8, x->shape());
-  uint8_t* py = y.data<uint8_t>();
-  ParallelBlocks(n, ctx.num_threads, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) py[i] = SaturateTo<uint8_t>(RoundHalfEven(px[i] / scale) + zp);
+  DynamicQuant q;
+  q.scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+  const float initial_zp = 0.0f - lo / q.scale;
+  q.zero = SaturateTo<uint8_t>(initial_zp);
+  const float zp = q.zero;
+  const float scale = q.scale;
+  // RoundHalfEven and SaturateTo in a form the compiler vectorises (nearbyint is a call at the
+  // baseline ISA): adding and taking away 1.5 * 2^23 rounds a float half to even, exactly for
+  // |v| < 2^22, and x / scale lies within about +-255 because the range holds x and 0. NaN fails
+  // both comparisons and lands on 0, as RoundSaturate sends it.
+  constexpr float kRound = 12582912.f;
+  ParallelBlocks(n, threads, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float v = (x[i] / scale + kRound) - kRound + zp;
+      v = v >= 0.f ? v : 0.f;
+      v = v <= 255.f ? v : 255.f;
+      y[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
+    }
   });
-  if (ctx.output_wanted(1)) ctx.Output(1, DataType::kFloat32, {}).data<float>()[0] = scale;
-  if (ctx.output_wanted(2))
-    ctx.Output(2, DataType::kUint8, {}).data<uint8_t>()[0] = static_cast<uint8_t>(zp);
-  return Status::Ok();
+  return q;
 }
 
 namespace {

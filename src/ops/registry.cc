@@ -25,6 +25,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     DetOps,
     DftOps,
     DropoutOps,
+    DynamicQuantMatMulOps,
     EinsumOps,
     FusedConvOps,
     GatherOps,

@@ -199,6 +199,16 @@ std::optional<std::vector<int64_t>> ConstantInts(const ir::Graph& g, const std::
   return v;
 }
 
+ir::Node MakeNode(const std::string& op_type, std::vector<std::string> inputs,
+                  std::vector<std::string> outputs, const std::string& name) {
+  ir::Node n;
+  n.op_type = op_type;
+  n.name = name;
+  n.inputs = std::move(inputs);
+  n.outputs = std::move(outputs);
+  return n;
+}
+
 void AddInitializer(ir::Graph& g, const std::string& name, Tensor t) {
   g.value_types[name] = ir::ValueType::Static(t.dtype(), t.shape());
   g.initializers[name] = std::move(t);

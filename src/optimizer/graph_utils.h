@@ -86,6 +86,9 @@ std::optional<std::vector<int64_t>> ConstantInts(const ir::Graph& g, const std::
 inline bool IsOnnxOp(const ir::Node& n, const char* op_type) {
   return n.op_type == op_type && (n.domain.empty() || n.domain == "ai.onnx");
 }
+// A node of the default domain with no attributes.
+ir::Node MakeNode(const std::string& op_type, std::vector<std::string> inputs,
+                  std::vector<std::string> outputs, const std::string& name);
 // Adds an initializer with its static type.
 void AddInitializer(ir::Graph& g, const std::string& name, Tensor t);
 // The node's outputs beyond the first are all omitted or unread (and not pinned).

@@ -33,6 +33,7 @@ constexpr Pass kPipeline[] = {
     {"fuse_hard_swish", OptimizationLevel::kAll, FuseHardSwish, false, 14},
     {"fuse_conv_add", OptimizationLevel::kAll, FuseConvAdd, true},
     {"fuse_conv_activation", OptimizationLevel::kAll, FuseConvActivation, true},
+    {"fuse_dynamic_quant_matmul", OptimizationLevel::kAll, FuseDynamicQuantMatMul, true},
     {"dead_node_elimination", OptimizationLevel::kBasic, EliminateDeadNodes, false},
 };
 

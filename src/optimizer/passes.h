@@ -26,6 +26,9 @@ Result<int> FuseHardSwish(ir::Graph& g);
 Result<int> FuseConvAdd(ir::Graph& g);
 // fuse_conv_activation.cc: Conv (or FusedConv without activation) + activation -> FusedConv.
 Result<int> FuseConvActivation(ir::Graph& g);
+// fuse_dynamic_quant_matmul.cc: DynamicQuantizeLinear + MatMulInteger + Cast + Mul by the scales
+// (+ Add of a bias) -> DynamicQuantMatMul.
+Result<int> FuseDynamicQuantMatMul(ir::Graph& g);
 
 // The com.supernova domain of the runtime's own fused ops, and its version.
 inline constexpr const char* kSupernovaDomain = "com.supernova";

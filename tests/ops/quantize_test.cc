@@ -349,6 +349,23 @@ TEST(DynamicQuantizeLinear, ZeroPointTiesToEven) {
   EXPECT_THAT(d.y, ElementsAre(0, 254, 2));
 }
 
+// Many values, exact ties among them and a NaN, against the spec's arithmetic written out in
+// double: round half to even of x / scale (taken in float), plus the zero point, saturated;
+// NaN goes to 0.
+TEST(DynamicQuantizeLinear, EveryValueAsTheSpecComputesIt) {
+  std::vector<float> x;
+  for (int i = 0; i < 5000; ++i) x.push_back(std::sin(i * 0.37f) * 3.f + 1.f);
+  for (int k = -60; k < 190; ++k) x.push_back((k + 0.5f) * (6.f / 255));  // ties, near the grid
+  x.push_back(std::nanf(""));
+  Dynamic d = RunDynamic(x);
+  ASSERT_EQ(d.y.size(), x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = std::nearbyint(static_cast<double>(x[i] / d.scale)) + d.zp;
+    const int want = std::isnan(v) ? 0 : static_cast<int>(std::clamp(v, 0.0, 255.0));
+    EXPECT_EQ(d.y[i], want) << "x = " << x[i];
+  }
+}
+
 TEST(DynamicQuantizeLinear, AllZerosHaveScaleOne) {
   Dynamic d = RunDynamic({0, 0});
   EXPECT_EQ(d.scale, 1.0f);

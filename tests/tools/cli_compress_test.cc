@@ -11,6 +11,7 @@
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
 #include "supernova/tensor_io.h"
+#include "test_models.h"
 #include "tools/cli_util.h"
 
 namespace supernova::testing {
@@ -36,6 +37,30 @@ class CompressCli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  // `input` as `run` reads it (input.npy) and as tools/reference/ort_run.js does (input.bin
+  // and request.json, which has ONNX Runtime write output_<i>.bin here).
+  bool WriteInput(const Tensor& input, const std::string& name) {
+    if (!tools::WriteNpy(Path("input.npy"), input).ok()) return false;
+    std::ofstream raw(Path("input.bin"), std::ios::binary);
+    raw.write(static_cast<const char*>(input.raw_data()),
+              static_cast<std::streamsize>(input.nbytes()));
+    std::ofstream req(Path("request.json"));
+    req << nlohmann::json{
+        {"inputs", {{{"name", name}, {"dims", input.shape()}, {"file", Path("input.bin")}}}},
+        {"out_dir", dir_.string()}};
+    return raw.good() && req.good();
+  }
+  CliOutput RunOrt(const std::string& model) const {
+    return Shell("ORT_NODE_MODULE=" + kOrtModule + " node " + std::string(SUPERNOVA_SOURCE_DIR) +
+                 "/tools/reference/ort_run.js " + model + " " + Path("request.json"));
+  }
+  // ONNX Runtime's output i of n floats (empty when it is missing or short).
+  std::vector<float> OrtOutput(size_t i, int64_t n) const {
+    std::ifstream f(Path("output_" + std::to_string(i) + ".bin"), std::ios::binary);
+    std::vector<float> v(static_cast<size_t>(n));
+    f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * 4));
+    return f ? v : std::vector<float>();
+  }
   fs::path dir_;
 };
 
@@ -53,6 +78,19 @@ double MeanAbsDiff(const float* a, const float* b, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(a[i]) - b[i]);
   return s / static_cast<double>(n);
+}
+
+// A user error: exit 1 and one line on stderr.
+bool OneErrorLine(const CliOutput& o) {
+  return o.code == 1 && o.text.find("supernova: error: ") == 0 &&
+         o.text.find('\n') == o.text.size() - 1;
+}
+
+// The report's entry for one step (null when the step did not run).
+nlohmann::json StepOf(const nlohmann::json& report, const std::string& name) {
+  for (const auto& s : report["steps"])
+    if (s["step"] == name) return s;
+  return nullptr;
 }
 
 TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
@@ -77,16 +115,7 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   info.dims = {1, 128, 128, 3};
   auto input = tools::LoadInputFile(kImages + "/person.jpg", info, {"signed", "", false});
   ASSERT_TRUE(input.ok()) << input.status().ToString();
-  ASSERT_TRUE(tools::WriteNpy(Path("input.npy"), *input).ok());
-  {
-    std::ofstream raw(Path("input.bin"), std::ios::binary);
-    raw.write(static_cast<const char*>(input->raw_data()),
-              static_cast<std::streamsize>(input->nbytes()));
-    std::ofstream req(Path("request.json"));
-    req << nlohmann::json{
-        {"inputs", {{{"name", "input:0"}, {"dims", info.dims}, {"file", Path("input.bin")}}}},
-        {"out_dir", dir_.string()}};
-  }
+  ASSERT_TRUE(WriteInput(*input, "input:0"));
   for (const auto& [model, sub] : {std::pair{out, "int8"}, std::pair{kBlazeFace, "float"}}) {
     r = Cli("run " + model + " --input input:0=" + Path("input.npy") + " --output-dir " +
             Path(sub));
@@ -97,17 +126,14 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   ASSERT_EQ(ours.size(), 4u);
 
   if (!fs::exists(kOrtModule)) GTEST_SKIP() << "ONNX Runtime peer not installed at " << kOrtModule;
-  r = Shell("ORT_NODE_MODULE=" + kOrtModule + " node " + std::string(SUPERNOVA_SOURCE_DIR) +
-            "/tools/reference/ort_run.js " + out + " " + Path("request.json"));
+  r = RunOrt(out);
   ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the QDQ file: " << r.text;
   // ONNX Runtime runs QDQ with integer kernels and rounds where we compute in float: its
   // results must be at least as close to ours as int8 is to float, and no further from the
   // float model than ours.
   for (size_t i = 0; i < 4; ++i) {
-    std::ifstream f(Path("output_" + std::to_string(i) + ".bin"), std::ios::binary);
-    std::vector<float> ort(static_cast<size_t>(ours[i].numel()));
-    f.read(reinterpret_cast<char*>(ort.data()), static_cast<std::streamsize>(ort.size() * 4));
-    ASSERT_TRUE(f) << "output " << i;
+    const std::vector<float> ort = OrtOutput(i, ours[i].numel());
+    ASSERT_EQ(ort.size(), static_cast<size_t>(ours[i].numel())) << "output " << i;
     const int64_t n = ours[i].numel();
     const double ort_vs_ours = MeanAbsDiff(ort.data(), ours[i].data<float>(), n);
     const double ours_vs_float = MeanAbsDiff(ours[i].data<float>(), fp32[i].data<float>(), n);
@@ -138,23 +164,19 @@ TEST_F(CompressCli, BadInputIsOneLineAndTouchesNothing) {
   const std::string out = Path("out.onnx");
   const std::string empty = Path("empty");
   fs::create_directories(empty);
-  const auto one_line = [](const CliOutput& o) {
-    return o.code == 1 && o.text.find("supernova: error: ") == 0 &&
-           o.text.find('\n') == o.text.size() - 1;
-  };
   CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --calib " + empty +
                     " --preprocess signed");
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("holds no inputs"), std::string::npos) << r.text;
 
   r = Cli("compress " + kBlazeFace + " -o " + out + " --int8");
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("--calib"), std::string::npos) << r.text;
 
   // opset 12: one scale per channel needs DequantizeLinear's axis (opset 13).
   r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --per-channel --calib " + kImages +
           " --preprocess signed");
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("opset 13"), std::string::npos) << r.text;
 
   // A calibration tensor of the wrong shape.
@@ -162,20 +184,20 @@ TEST_F(CompressCli, BadInputIsOneLineAndTouchesNothing) {
   fs::create_directories(wrong);
   ASSERT_TRUE(tools::WriteNpy(wrong + "/a.npy", Tensor(DataType::kFloat32, {1, 64, 64, 3})).ok());
   r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --calib " + wrong);
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("the model's input is"), std::string::npos) << r.text;
 
   // The input itself as the output: refused before anything is read or written.
   const auto size = fs::file_size(kBlazeFace);
   const auto time = fs::last_write_time(kBlazeFace);
   r = Cli("compress " + kBlazeFace + " -o " + kBlazeFace + " --fold");
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("is the input model"), std::string::npos) << r.text;
   EXPECT_EQ(fs::file_size(kBlazeFace), size);
   EXPECT_EQ(fs::last_write_time(kBlazeFace), time);
 
   r = Cli("compress " + kBlazeFace + " -o " + out);
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
 
   // Nothing was written, not even a temporary file.
   std::vector<std::string> left;
@@ -200,9 +222,7 @@ TEST_F(CompressCli, Bf16WritesHalfTheWeightsAndTheFileLoads) {
       Cli("compress " + in + " -o " + out + " --bf16 --threads 1 --runs 2 --json", "/dev/null");
   ASSERT_EQ(r.code, 0) << r.text;
   const auto report = nlohmann::json::parse(r.text);
-  nlohmann::json step;
-  for (const auto& s : report["steps"])
-    if (s["step"] == "bf16") step = s;
+  const nlohmann::json step = StepOf(report, "bf16");
   ASSERT_FALSE(step.is_null()) << r.text;
   EXPECT_GT(step["weights"].get<int>(), 10);
   EXPECT_EQ(step["weight_bytes"]["after"].get<double>() * 2,
@@ -234,6 +254,77 @@ TEST_F(CompressCli, Bf16BelowOpset13IsOneErrorLine) {
   r = Cli("compress " + kBlazeFace + " -o " + out + " --bf16 --int8 --calib " + dir_.string());
   EXPECT_EQ(r.code, 1) << r.text;
   EXPECT_NE(r.text.find("exclude each other"), std::string::npos) << r.text;
+}
+
+// The text recogniser (opset 9, MatMul-heavy) with dynamic int8: the file declares opset 11,
+// quantizes the products with constant weights, and reads the README's text line as the float
+// model does (through the fused int8 product).
+TEST_F(CompressCli, DynamicInt8RecognizerReadsTheTextLine) {
+  const std::string ocr = std::string(SUPERNOVA_ASSETS_DIR) + "/ocr/";
+  const std::string model = ocr + "ch_PP-OCRv4_rec_infer.onnx";
+  SUPERNOVA_REQUIRE_MODEL(model, ModelRoot::kAssets);
+  const std::string eval = Path("eval");
+  fs::create_directories(eval);
+  fs::copy_file(std::string(SUPERNOVA_EXAMPLES_DIR) + "/text_line.png", eval + "/text_line.png");
+  const std::string out = Path("rec_dynamic.onnx");
+  CliOutput r = Cli("compress " + model + " -o " + out + " --dynamic-int8 --eval " + eval +
+                        " --preprocess paddle --size 48x320 --threads 1 --runs 1 --json",
+                    "/dev/null");
+  ASSERT_EQ(r.code, 0) << r.text;
+  const auto report = nlohmann::json::parse(r.text);
+  const nlohmann::json step = StepOf(report, "dynamic_int8");
+  ASSERT_FALSE(step.is_null()) << r.text;
+  EXPECT_EQ(step["quantized_nodes"], 9);  // the other 4 multiply two activations
+  EXPECT_EQ(step["opset"]["before"], 9);
+  EXPECT_EQ(step["opset"]["after"], 11);
+  EXPECT_EQ(report["float_nodes"].size(), 4u);
+  EXPECT_LT(report["file_bytes"]["after"].get<double>(),
+            0.8 * report["file_bytes"]["before"].get<double>());
+  // Probabilities after a softmax: int8 products move them by a few hundredths at most.
+  EXPECT_LT(report["agreement"]["max_abs_error"].get<double>(), 0.15) << report["agreement"];
+
+  r = Cli("run " + out + " --input " + std::string(SUPERNOVA_EXAMPLES_DIR) +
+          "/text_line.png --preprocess paddle --size 48x320 -o " + Path("text") +
+          " --decode ctc --labels " + ocr + "ppocr_keys_v1.txt");
+  ASSERT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("text: \"Hello Edge 2026\""), std::string::npos) << r.text;
+
+  // ONNX Runtime runs the same file (its own MatMulInteger) to the same numbers: the integer
+  // sums are exact and the scaling is the same float operations.
+  if (!fs::exists(kOrtModule)) GTEST_SKIP() << "ONNX Runtime peer not installed at " << kOrtModule;
+  TensorInfo info;
+  info.name = "x";
+  info.dtype = DataType::kFloat32;
+  info.rank_known = true;
+  info.dims = {1, 3, 48, -1};
+  auto input = tools::LoadInputFile(std::string(SUPERNOVA_EXAMPLES_DIR) + "/text_line.png", info,
+                                    {"paddle", "48x320", false});
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  ASSERT_TRUE(WriteInput(*input, "x"));
+  r = Cli("run " + out + " --input x=" + Path("input.npy") + " --output-dir " + Path("ours"));
+  ASSERT_EQ(r.code, 0) << r.text;
+  const std::vector<Tensor> ours = ReadOutputs(Path("ours"), 1);
+  ASSERT_EQ(ours.size(), 1u);
+  r = RunOrt(out);
+  ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the dynamic int8 file: " << r.text;
+  const std::vector<float> ort = OrtOutput(0, ours[0].numel());
+  ASSERT_EQ(ort.size(), static_cast<size_t>(ours[0].numel()));
+  double worst = 0;
+  for (size_t i = 0; i < ort.size(); ++i)
+    worst = std::max(worst, std::fabs(double{ort[i]} - ours[0].data<float>()[i]));
+  EXPECT_LT(worst, 1e-4);
+}
+
+TEST_F(CompressCli, DynamicInt8BadInputIsOneErrorLine) {
+  const std::string out = Path("out.onnx");
+  // BlazeFace is all convolutions: no MatMul or Gemm to quantize dynamically.
+  CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --dynamic-int8");
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
+  EXPECT_NE(r.text.find("no MatMul or Gemm"), std::string::npos) << r.text;
+  r = Cli("compress " + kBlazeFace + " -o " + out + " --dynamic-int8 --int8 --calib " + kImages);
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
+  EXPECT_NE(r.text.find("exclude each other"), std::string::npos) << r.text;
+  EXPECT_FALSE(fs::exists(out));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--bf16]
+// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--dynamic-int8] [--bf16]
 //                    [--prune-channels RATIO] [--fold] [--eval DIR] [--json]
 //
 // Rewrites a model into a smaller or faster one and says what it cost: file size, parameters,
@@ -29,6 +29,7 @@
 #include "compress/bf16.h"
 #include "compress/calibration.h"
 #include "compress/compact.h"
+#include "compress/dynamic_int8.h"
 #include "compress/fold.h"
 #include "compress/probe.h"
 #include "compress/prune.h"
@@ -55,6 +56,7 @@ struct CompressArgs {
   std::string model;
   std::string output;
   bool int8 = false;
+  bool dynamic_int8 = false;
   bool bf16 = false;
   std::string calib;
   std::string calib_method = "minmax";
@@ -312,12 +314,43 @@ Status Bf16Step(const CompressArgs& args, ir::Model& out, nlohmann::json& steps,
   return Status::Ok();
 }
 
+// --dynamic-int8: int8 weights, activations quantized per call; no calibration.
+Status DynamicInt8Step(const CompressArgs& args, ir::Model& out, nlohmann::json& steps,
+                       std::vector<std::string>& text_steps,
+                       std::vector<compress::NodeDecision>& float_nodes) {
+  compress::QuantizeOptions q;
+  q.per_channel = args.per_channel;
+  q.exclude = {args.exclude.begin(), args.exclude.end()};
+  Result<compress::DynamicInt8Report> r = compress::QuantizeDynamic(out.graph, q);
+  if (!r.ok())
+    return Status::InvalidArgument("--dynamic-int8 cannot quantize " + args.model + ": " +
+                                   r.status().message());
+  for (const auto& d : r->decisions)
+    if (!d.quantized) float_nodes.push_back(d);
+  steps.push_back({{"step", "dynamic_int8"},
+                   {"per_channel", args.per_channel},
+                   {"quantized_nodes", r->quantized},
+                   {"float_nodes", float_nodes.size()},
+                   {"opset", {{"before", r->opset.before}, {"after", r->opset.after}}},
+                   {"opset_rewritten_nodes", r->opset.rewritten}});
+  text_steps.push_back(fmt::format(
+      "dynamic int8: {} of {} MatMul/Gemm quantized (int8 {} weights, uint8 activations "
+      "quantized per call){}",
+      r->quantized, r->decisions.size(), args.per_channel ? "per-column" : "per-tensor",
+      r->opset.after != r->opset.before
+          ? fmt::format("; opset {} -> {} ({} nodes rewritten)", r->opset.before, r->opset.after,
+                        r->opset.rewritten)
+          : ""));
+  return Status::Ok();
+}
+
 Status Compress(const CompressArgs& args) {
-  if (!args.int8 && !args.bf16 && !args.fold && !args.prune)
+  if (!args.int8 && !args.dynamic_int8 && !args.bf16 && !args.fold && !args.prune)
     return Status::InvalidArgument(
-        "nothing to do: give --int8, --bf16, --prune-channels or --fold");
-  if (args.int8 && args.bf16)
-    return Status::InvalidArgument("--int8 and --bf16 exclude each other: give one");
+        "nothing to do: give --int8, --dynamic-int8, --bf16, --prune-channels or --fold");
+  if (args.int8 + args.dynamic_int8 + args.bf16 > 1)
+    return Status::InvalidArgument(
+        "--int8, --dynamic-int8 and --bf16 exclude each other: give one");
   if (args.int8 && args.calib.empty())
     return Status::InvalidArgument("--int8 needs --calib DIR (a folder of real inputs)");
   if (SameFile(args.model, args.output))
@@ -394,6 +427,8 @@ Status Compress(const CompressArgs& args) {
   if (args.bf16) SN_RETURN_IF_ERROR(Bf16Step(args, out, steps, text_steps));
 
   std::vector<compress::NodeDecision> float_nodes;
+  if (args.dynamic_int8)
+    SN_RETURN_IF_ERROR(DynamicInt8Step(args, out, steps, text_steps, float_nodes));
   if (args.int8) {
     compress::QuantizeOptions q;
     q.per_channel = args.per_channel;
@@ -596,6 +631,9 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("-o,--output", args->output, "where to write the compressed model")->required();
   cmd->add_flag("--int8", args->int8, "static int8 quantization (QDQ) calibrated on --calib");
+  cmd->add_flag("--dynamic-int8", args->dynamic_int8,
+                "int8 MatMul/Gemm weights, activations quantized per call (no --calib; for "
+                "MatMul-heavy models such as text recognisers)");
   cmd->add_flag("--bf16", args->bf16,
                 "store Conv/Gemm/MatMul weights as bfloat16 (half the bytes) and compute them in "
                 "bf16 where the CPU has native bf16 (float elsewhere)");

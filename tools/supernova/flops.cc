@@ -24,8 +24,11 @@ std::vector<std::string> FlopOperands(const ir::Node& n) {
   if (n.op_type == "Conv") return {out(0), in(1)};
   // ConvTranspose: every input element meets weight [C, M/group, k...].
   if (n.op_type == "ConvTranspose") return {in(0), in(1)};
-  // Gemm and MatMul: output [..., M, N] x the reduced dim K of A.
-  if (n.op_type == "Gemm" || n.op_type == "MatMul") return {in(0), out(0)};
+  // Gemm and MatMul (and the integer products, whose A is input 0 too): output [..., M, N] x
+  // the reduced dim K of A.
+  if (n.op_type == "Gemm" || n.op_type == "MatMul" || n.op_type == "MatMulInteger" ||
+      n.op_type == "QLinearMatMul")
+    return {in(0), out(0)};
   return {};
 }
 
@@ -42,7 +45,7 @@ std::optional<double> NodeMacs(
   } else if (n.op_type == "Gemm") {
     if (a->size() == 2 && b->size() == 2)
       return Product(*b) * static_cast<double>(n.AttrInt("transA", 0) ? (*a)[0] : (*a)[1]);
-  } else if (!a->empty()) {  // MatMul
+  } else if (!a->empty()) {  // MatMul, MatMulInteger, QLinearMatMul
     return Product(*b) * static_cast<double>(a->back());
   }
   return std::nullopt;

@@ -313,5 +313,36 @@ TEST(DnnlRegionInt8, UnsupportedQuantizationStaysRight) {
   }
 }
 
+// Dynamic int8 products: DynamicQuantMatMul (what the optimizer fuses ONNX's
+// DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul [-> Add] into) runs as one u8 x s8
+// matmul whose scales and zero point are computed per call, and gives the reference kernel's
+// numbers (the same integer sums, the same float scaling): weight scales per tensor and per
+// column, with and without a bias, a 3-D input whose range does not hold 0 symmetrically.
+TEST(DnnlRegionInt8, DynamicQuantMatMulIsOneInt8ProductWithRunTimeScales) {
+  for (int variant = 0; variant < 2; ++variant) {
+    SCOPED_TRACE(variant ? "per-column, bias" : "per-tensor");
+    ModelBuilder mb(11);
+    const std::string x = mb.Input("x", {2, 7, 40});
+    Tensor w(DataType::kInt8, {40, 24});
+    const Tensor r = RandomTensor({40, 24}, 70, -127.f, 127.f);
+    for (int64_t i = 0; i < w.numel(); ++i)
+      w.data<int8_t>()[i] = static_cast<int8_t>(std::lround(r.data<float>()[i]));
+    std::vector<std::string> in = {x, mb.Const("w", std::move(w))};
+    if (variant == 0) {
+      in.push_back(mb.Const("ws", Floats({0.01f}, {})));
+    } else {
+      std::vector<float> ws;
+      for (int j = 0; j < 24; ++j) ws.push_back(0.004f + 0.001f * (j % 7));
+      in.push_back(mb.Const("ws", Floats(ws, {24})));
+      in.push_back(mb.Random("bias", {24}));
+    }
+    mb.Output(mb.Op("DynamicQuantMatMul", in, {}, "com.supernova"));
+    const std::string bytes = mb.Bytes();
+    const Feeds feeds = {{"x", RandomTensor({2, 7, 40}, 71, -1.f, 3.f)}};
+    for (int threads : {1, 2}) ExpectMatchesReference(bytes, feeds, threads, 1e-5, 1e-5);
+    EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+  }
+}
+
 }  // namespace
 }  // namespace supernova::testing::region_test

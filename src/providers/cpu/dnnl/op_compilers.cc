@@ -66,6 +66,7 @@ void PlanBuilder::AddNode(const ir::Node& n) {
     return Binary(n);
   if (op == "MatMul") return MatMul(n);
   if (op == "Gemm") return Gemm(n);
+  if (op == "DynamicQuantMatMul") return DynamicQuantMatMul(n);
   if (op == "Softmax") return Softmax(n);
   if (op == "Transpose") return Transpose(n);
   if (op == "LSTM" || op == "GRU") return Recurrent(n);

@@ -30,6 +30,7 @@ const std::unordered_set<std::string>& AnchorOps() {
                                                       "LRN",
                                                       "MatMul",
                                                       "Gemm",
+                                                      "DynamicQuantMatMul",
                                                       "LSTM",
                                                       "GRU"};
   return ops;
@@ -229,7 +230,8 @@ bool SpatialReduction(const ir::Graph& g, const ir::Node& n) {
 
 bool Supported(const ir::Graph& g, const ir::Node& n) {
   const bool onnx = n.domain.empty() || n.domain == "ai.onnx";
-  const bool ours = n.domain == "com.supernova" && n.op_type == "FusedConv";
+  const bool ours = n.domain == "com.supernova" &&
+                    (n.op_type == "FusedConv" || n.op_type == "DynamicQuantMatMul");
   if (onnx && (n.op_type == "LSTM" || n.op_type == "GRU") && !n.inputs.empty())
     return RecurrentSupported(g, n);
   if ((!onnx && !ours) || !OnlyFirstOutput(n) || n.inputs.empty() || n.inputs[0].empty())
@@ -268,6 +270,13 @@ bool Supported(const ir::Graph& g, const ir::Node& n) {
   }
   if (op == "MatMul")
     return n.NumInputs() == 2 && FloatOfRank(g, x, 2, 6) && FloatOfRank(g, n.inputs[1], 2, 6);
+  if (op == "DynamicQuantMatMul") {  // int8 W and float scales and bias, all constant
+    if (n.inputs.size() < 3 || !ConstantOrAbsent(g, n, 1) || n.inputs[1].empty() ||
+        !ConstantOrAbsent(g, n, 2) || n.inputs[2].empty() || !ConstantOrAbsent(g, n, 3))
+      return false;
+    const Tensor& w = g.initializers.at(n.inputs[1]);
+    return w.dtype() == DataType::kInt8 && w.rank() == 2 && FloatOfRank(g, x, 2, 6);
+  }
   if (op == "Gemm") {
     if (n.NumInputs() < 2 || !ConstantLike(g, n.inputs[1]) || !ConstantLikeOrAbsent(g, n, 2))
       return false;

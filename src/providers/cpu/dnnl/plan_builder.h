@@ -167,6 +167,7 @@ class PlanBuilder {
   static memory::desc PlainView(const Shape& shape, size_t rank);  // matmul_compilers.cc
   void MatMul(const ir::Node& n);
   void Gemm(const ir::Node& n);
+  void DynamicQuantMatMul(const ir::Node& n);
   void Softmax(const ir::Node& n);
   void Pad(const ir::Node& n);
   void Recurrent(const ir::Node& n);  // recurrent_compiler.cc
