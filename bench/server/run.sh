@@ -23,6 +23,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_build 2 supernova supernova-serve grpc_load
 SN="$ROOT/build/tools/supernova"
 LOAD="$ROOT/build/bench/grpc_load"
 CLS="$ROOT/build/assets/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx"

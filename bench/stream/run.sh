@@ -27,6 +27,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_build 2 supernova supernova-stream decode_bench skip_bench
 SN="$ROOT/build/tools/supernova"
 DECODE="$ROOT/build/bench/decode_bench"
 SKIP="$ROOT/build/bench/skip_bench"

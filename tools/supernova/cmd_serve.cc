@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "serve_detect.h"
 #include "serve_split.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
@@ -87,6 +88,7 @@ int Serve(const ServeArgs& args) {
   opts.threads_per_instance = args.threads_per_instance;
   opts.providers = SplitCommaList(args.providers);
   opts.backends["supernova_split"] = SplitBackendFactory();
+  opts.backends["supernova_detector"] = DetectorBackendFactory();
   auto infer_token = ReadToken(args.infer_token_file, "SUPERNOVA_INFER_TOKEN");
   auto admin_token = ReadToken(args.admin_token_file, "SUPERNOVA_ADMIN_TOKEN");
   if (!infer_token.ok()) return Fail(infer_token.status().message());

@@ -23,6 +23,7 @@
 #include "stream/sinks.h"
 #include "stream/video_source.h"
 #include "supernova/commands.h"
+#include "supernova/detector_args.h"
 
 namespace supernova::tools {
 namespace {
@@ -32,15 +33,14 @@ using namespace supernova::stream;  // NOLINT: the command is the stream's front
 struct StreamArgs {
   std::string model;
   std::vector<std::string> sources, names, sinks;
-  std::string decoder = "auto", labels, anchors, skip = "adaptive", device_name = "supernova";
+  DetectorArgs detector;
+  std::string labels, skip = "adaptive", device_name = "supernova";
   std::vector<std::string> providers = {"cpu"};
-  std::vector<float> mean, std;  // three each, or none
-  float score = 0.3f, iou = 0.45f, scale = 0;
-  int max_detections = 100, skip_interval = 2, max_still_interval = 8, max_batch = 8, threads = 0;
+  int skip_interval = 2, max_still_interval = 8, max_batch = 8, threads = 0;
   int width = 0, height = 0, mqtt_qos = 0;
   double max_lag_ms = 200, duration = 0, metrics_interval = 5;
   double read_timeout_s = 5, reconnect_max_s = 8;
-  bool bgr = false, stretch = false, no_realtime = false, loop = false, verbose = false;
+  bool no_realtime = false, loop = false, verbose = false;
 };
 
 // The pipeline's view of a VideoSource. A file played in real time counts as live: it does
@@ -60,22 +60,7 @@ class VideoFrameSource : public FrameSource {
 };
 
 Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
-  SN_ASSIGN_OR_RETURN(d->decoder, ParseDecoderKind(a.decoder));
-  d->score_threshold = a.score;
-  d->iou_threshold = a.iou;
-  d->max_detections = a.max_detections;
-  if (a.scale > 0) d->scale = a.scale;
-  if (!a.mean.empty()) std::copy_n(a.mean.begin(), 3, d->mean.begin());
-  if (!a.std.empty()) std::copy_n(a.std.begin(), 3, d->std.begin());
-  d->bgr = a.bgr;
-  d->letterbox = !a.stretch;
-  if (a.anchors == "blazeface") {
-    d->ssd.anchors = GridAnchors(128, 128, {8, 16}, {2, 6}, {0, 0});
-    d->ssd.center_scale = d->ssd.size_scale = 128;
-    d->ssd.linear_size = true;
-  } else if (!a.anchors.empty()) {
-    return Status::InvalidArgument("--anchors knows 'blazeface'");
-  }
+  SN_RETURN_IF_ERROR(ApplyDetectorArgs(a.detector, d));
   d->session.providers = a.providers;
   d->session.num_threads = a.threads;
 
@@ -219,23 +204,26 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--name", args->names, "A name per --source (default: the URL)");
   cmd->add_option("--sink", args->sinks,
                   "mqtt://host:port/topic, PATH.jsonl, - (stdout), PATH.mp4 (repeatable)");
-  cmd->add_option("--decoder", args->decoder, "auto, yolov5, yolov8, ssd or centernet")
+  cmd->add_option("--decoder", args->detector.decoder, "auto, yolov5, yolov8, ssd or centernet")
       ->capture_default_str();
   cmd->add_option("--labels", args->labels, "Class names, one per line");
-  cmd->add_option("--anchors", args->anchors, "SSD anchors: blazeface");
-  cmd->add_option("--score-threshold", args->score, "Lowest detection score")
+  cmd->add_option("--anchors", args->detector.anchors, "SSD anchors: blazeface");
+  cmd->add_option("--score-threshold", args->detector.score, "Lowest detection score")
       ->capture_default_str();
-  cmd->add_option("--iou-threshold", args->iou, "NMS overlap")->capture_default_str();
-  cmd->add_option("--max-detections", args->max_detections, "Per frame")->capture_default_str();
-  cmd->add_option("--scale", args->scale, "Input = pixel * scale (default: the decoder's)");
-  cmd->add_option("--mean", args->mean, "Per-channel mean subtracted after scaling: a,b,c")
+  cmd->add_option("--iou-threshold", args->detector.iou, "NMS overlap")->capture_default_str();
+  cmd->add_option("--max-detections", args->detector.max_detections, "Per frame")
+      ->capture_default_str();
+  cmd->add_option("--scale", args->detector.scale,
+                  "Input = pixel * scale (default: the decoder's)");
+  cmd->add_option("--mean", args->detector.mean, "Per-channel mean subtracted after scaling: a,b,c")
       ->delimiter(',')
       ->expected(3);
-  cmd->add_option("--std", args->std, "Per-channel divisor after the mean: a,b,c")
+  cmd->add_option("--std", args->detector.std, "Per-channel divisor after the mean: a,b,c")
       ->delimiter(',')
       ->expected(3);
-  cmd->add_flag("--bgr", args->bgr, "The model takes BGR (default RGB)");
-  cmd->add_flag("--stretch", args->stretch, "Stretch frames to the input (default letterbox)");
+  cmd->add_flag("--bgr", args->detector.bgr, "The model takes BGR (default RGB)");
+  cmd->add_flag("--stretch", args->detector.stretch,
+                "Stretch frames to the input (default letterbox)");
   cmd->add_option("--skip", args->skip, "Frame skipping: adaptive, fixed or none")
       ->capture_default_str();
   cmd->add_option("--skip-interval", args->skip_interval, "--skip fixed: infer 1 frame in N")
