@@ -9,8 +9,9 @@
 #    (640x480 h264), fetched once with `apt-get download` into build/bench-data.
 # 2. Edge candidates, made once into build/bench/joint/models by `supernova compress`: CenterNet
 #    at 320 and 384 (--input-size), int8 at 512 and int8 at 320 (--int8, calibrated on
-#    bench/compress_data.sh's photos). Their time per frame is compress's median latency,
-#    interleaved with the 512 model in one process (the same input, the same threads).
+#    bench/compress_data.sh's photos). Time per frame: `supernova bench` at the edge's threads,
+#    5 rounds in which the 512 model and each candidate run one after another (interleaved,
+#    so that all see the same machine), medians across rounds.
 # 3. The reference: CenterNet 512 on every frame (--skip none --no-realtime), once per clip
 #    (cached in build/bench/joint/ref_<clip>.jsonl: delete it to compute it again).
 # 4. Edge-only, each candidate, every frame inferred (--skip none; faster than real time: with
@@ -97,15 +98,7 @@ trap cleanup EXIT
 
 # ---- 1. clips ----
 clip_file() { case "$1" in vtest) echo "$DATA/vtest.avi" ;; *) echo "$DATA/$1.mp4" ;; esac; }
-if [ ! -e "$DATA/vtest.avi" ] || [ ! -e "$DATA/box.mp4" ] || [ ! -e "$DATA/cup.mp4" ]; then
-  (cd "$TMP" && apt-get download opencv-doc >/dev/null && dpkg -x opencv-doc_*.deb x)
-  DOC="$TMP/x/usr/share/doc/opencv-doc"
-  cp "$DOC/examples/data/vtest.avi" "$DATA/.vtest.avi" && mv "$DATA/.vtest.avi" "$DATA/vtest.avi"
-  for c in box cup; do
-    gunzip -c "$DOC/opencv4/html/$c.mp4.gz" >"$DATA/.$c.mp4" && mv "$DATA/.$c.mp4" "$DATA/$c.mp4"
-  done
-  rm -rf "$TMP/x" "$TMP"/opencv-doc_*.deb
-fi
+bench_opencv_clips "$DATA"
 IFS=',' read -r -a CLIP_LIST <<<"$CLIPS"
 for c in "${CLIP_LIST[@]}"; do
   [ -e "$(clip_file "$c")" ] || { echo "bench/joint.sh: unknown clip $c (vtest, box, cup)" >&2; exit 1; }
@@ -129,9 +122,22 @@ for cand in "${CANDIDATES[@]}"; do
   model="$(edge_model "$cand")"
   [ -e "$model" ] && [ -e "$model.json" ] && continue
   candidate_flags "$cand"
-  "$SN" compress "$CLOUD_MODEL" -o "$model" "${FLAGS[@]}" --preprocess raw \
-    --eval "$ROOT/build/assets/images" --threads 2 --runs 30 --json >"$model.json.tmp"
+  # int8 measures agreement on held-out calibration photos: the assets' images are among them.
+  eval_flags=(--eval "$ROOT/build/assets/images")
+  [[ "$cand" == *int8* ]] && eval_flags=()
+  "$SN" compress "$CLOUD_MODEL" -o "$model" "${FLAGS[@]}" --preprocess raw "${eval_flags[@]}" \
+    --threads 2 --runs 5 --json >"$model.json.tmp"
   mv "$model.json.tmp" "$model.json"
+done
+TIMES="$WORK/times.jsonl"
+: >"$TIMES"
+for _ in 1 2 3 4 5; do
+  for cand in 512 "${CANDIDATES[@]}"; do
+    model="$CLOUD_MODEL"
+    [ "$cand" = 512 ] || model="$(edge_model "$cand")"
+    "$SN" bench "$model" --threads "$EDGE_THREADS" --iterations 20 --no-flops |
+      python3 -c "import json, sys; print(json.dumps({'model': '$cand', 'ms': json.load(sys.stdin)['median_ms']}))" >>"$TIMES"
+  done
 done
 
 stream_args() {  # MODEL CLIP OUT.jsonl: the options every run shares, into ARGS
@@ -158,6 +164,8 @@ score() {  # CLIP CONFIG RUN.jsonl RUN.err RESULTS
 }
 
 # ---- 4. edge-only, every candidate ----
+# The reference's own tracks: what the tracker alone costs, the ceiling of every row.
+for c in "${CLIP_LIST[@]}"; do score "$c" "edge-only 512" "$WORK/ref_$c.jsonl" /dev/null "$CAND_RESULTS"; done
 for cand in "${CANDIDATES[@]}"; do
   for c in "${CLIP_LIST[@]}"; do
     run="$WORK/runs/edge_${cand}_$c"
@@ -231,25 +239,33 @@ fi
   echo
   echo "## Edge candidates (edge-only, every frame inferred)"
   echo
-  python3 - "$WORK/models" "$CAND_RESULTS" "${CANDIDATES[@]}" <<'PY'
-import json, sys
-models, results, cands = sys.argv[1], sys.argv[2], sys.argv[3:]
+  python3 - "$WORK/models" "$CAND_RESULTS" "$TIMES" "$EDGE_THREADS" "${CANDIDATES[@]}" <<'PY'
+import json, statistics, sys
+models, results, times, threads, cands = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 rows = [json.loads(l) for l in open(results) if l.strip()]
+ms = {}
+for l in open(times):
+    t = json.loads(l)
+    ms.setdefault(t["model"], []).append(t["ms"])
+med = {k: statistics.median(v) for k, v in ms.items()}
 clips = []
 for r in rows:
     if r["clip"] not in clips:
         clips.append(r["clip"])
-print("| edge model | ms/frame | 512 fp32 ms/frame (same run) | ratio | box match vs 512 (7 photos) | "
+print("| edge model | ms/frame | / 512 fp32 | box match vs 512 (compress) | "
       + " | ".join(f"F1 {c}" for c in clips) + " |")
-print("|---|---|---|---|---|" + "---|" * len(clips))
-for cand in cands:
-    rep = json.load(open(f"{models}/centernet_{cand}.onnx.json"))
-    lat = rep["latency_ms"]
+print("|---|---|---|---|" + "---|" * len(clips))
+for cand in ["512"] + cands:
+    match = "1.000"
+    if cand != "512":
+        match = f"{json.load(open(f'{models}/centernet_{cand}.onnx.json'))['agreement']['value']:.3f}"
     f1 = {r["clip"]: r["f1"] for r in rows if r["config"] == f"edge-only {cand}"}
-    print(f"| {cand} | {lat['after']:.2f} | {lat['before']:.2f} | {lat['after'] / lat['before']:.2f} | "
-          f"{rep['agreement']['value']:.3f} | " + " | ".join(f"{f1.get(c, 0):.3f}" for c in clips) + " |")
+    print(f"| {cand if cand != '512' else '512 fp32 (the reference)'} | {med[cand]:.1f} | "
+          f"{med[cand] / med['512']:.2f} | {match} | " + " | ".join(f"{f1.get(c, 0):.3f}" for c in clips) + " |")
 print()
-print(f"Latency: median of {lat['runs']} runs each, interleaved, {lat['threads']} threads.")
+print(f"ms/frame: `supernova bench`, {threads} thread(s), median over 5 interleaved rounds of 20 runs. "
+      "Box match: the compress report's, on the 7 asset photographs (int8: on held-out "
+      "calibration photographs). F1: edge-only tracks against the reference.")
 PY
   echo
   echo "## Edge-only, cloud-only and joint (edge: $EDGE)"
