@@ -39,6 +39,7 @@ struct FrameResult {
   bool inferred = false;              // the model ran on this frame
   std::vector<Detection> detections;  // the model's detections in frame pixels (inferred only)
   std::vector<Track> tracks;          // confirmed tracks in frame pixels (predicted if skipped)
+  bool cloud_sent = false;            // went to the cloud's detector (its answer comes later)
   double lag_s = 0;                   // from frame->captured to this result
   int64_t timestamp_ns = 0;           // wall clock (system_clock, Unix epoch) of the result
 };

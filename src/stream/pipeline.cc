@@ -12,34 +12,21 @@
 #include <mutex>
 #include <thread>
 
+#include "stream/thumbnail.h"
+
 namespace supernova::stream {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// A coarse grey thumbnail for the frame difference: point samples on a 64 x 36 grid.
-constexpr int kGridW = 64, kGridH = 36;
-std::vector<uint8_t> Thumbnail(const Frame& f) {
-  std::vector<uint8_t> g(kGridW * kGridH);
-  if (f.width <= 0 || f.height <= 0 || f.bgr.size() < static_cast<size_t>(f.width) * f.height * 3)
-    return g;
-  for (int y = 0; y < kGridH; ++y)
-    for (int x = 0; x < kGridW; ++x) {
-      const size_t sx = (static_cast<size_t>(x) * 2 + 1) * f.width / (2 * kGridW);
-      const size_t sy = (static_cast<size_t>(y) * 2 + 1) * f.height / (2 * kGridH);
-      const uint8_t* p = &f.bgr[(sy * f.width + sx) * 3];
-      g[y * kGridW + x] = static_cast<uint8_t>((p[0] + 2 * p[1] + p[2]) / 4);
-    }
-  return g;
-}
-
-// Mean absolute difference of two thumbnails, 0..1; 1 when there is nothing to compare.
-double Motion(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  if (a.size() != b.size() || a.empty()) return 1.0;
-  int64_t sum = 0;
-  for (size_t i = 0; i < a.size(); ++i) sum += std::abs(int{a[i]} - int{b[i]});
-  return static_cast<double>(sum) / (255.0 * static_cast<double>(a.size()));
+// Percentiles over the most recent 64k samples: a ring once full. `count`: samples so far.
+void Sample(std::vector<double>& ring, int64_t count, double v) {
+  constexpr size_t kMaxSamples = 1 << 16;
+  if (ring.size() < kMaxSamples)
+    ring.push_back(v);
+  else
+    ring[static_cast<size_t>(count) % kMaxSamples] = v;
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -160,11 +147,25 @@ class Pipeline::Batcher {
   std::thread thread_;
 };
 
+// A stream's answers from the cloud, from the CloudDetector's thread to the worker. Shared
+// with the callbacks in flight, so that an answer coming after the pipeline is gone lands
+// here harmlessly.
+struct Pipeline::CloudInbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<int64_t, Result<CloudAnswer>>> answers;  // guarded by mu
+};
+
 struct Pipeline::Stream {
   std::string name;
   std::unique_ptr<FrameSource> source;
   FrameSkipController controller;
   Tracker tracker;
+  // Joint inference, the worker's own: the escalator, the fusion, the calls in flight.
+  Escalator escalator;
+  Fusion fusion;
+  int cloud_in_flight = 0;
+  std::shared_ptr<CloudInbox> inbox = std::make_shared<CloudInbox>();
   std::thread decoder, worker;
   Clock::time_point started;
   Clock::time_point decode_ended, work_ended;  // guarded by mu; set when each thread ends
@@ -179,9 +180,21 @@ struct Pipeline::Stream {
   std::vector<double> lags, result_lags;                       // guarded by mu
   double preprocess = 0, inference = 0, postprocess = 0, track = 0, output = 0;
   int64_t batch_frames = 0;  // guarded by mu
+  // Joint inference counts, guarded by mu (StreamMetrics says what each means).
+  int64_t cloud_sent = 0, cloud_refused = 0, cloud_answered = 0, cloud_failed = 0;
+  int64_t cloud_late = 0, cloud_corrected = 0, cloud_born = 0, cloud_dropped = 0;
+  int64_t cloud_bytes_sent = 0, cloud_bytes_received = 0;
+  int64_t cloud_tp = 0, cloud_fp = 0, cloud_fn = 0;
+  std::vector<double> cloud_rtts, cloud_frames_late;
+  std::string cloud_error;
 
   Stream(std::string n, std::unique_ptr<FrameSource> s, const PipelineOptions& o)
-      : name(std::move(n)), source(std::move(s)), controller(o.skip), tracker(o.tracker) {}
+      : name(std::move(n)),
+        source(std::move(s)),
+        controller(o.skip),
+        tracker(o.tracker),
+        escalator(o.escalation),
+        fusion(o.fusion) {}
 };
 
 Pipeline::Pipeline(const Detector* detector, PipelineOptions options, ResultCallback on_result)
@@ -271,8 +284,8 @@ void Pipeline::Work(Stream& s) {
     const bool adaptive = options_.skip.mode == SkipMode::kAdaptive;
     std::vector<uint8_t> thumb = adaptive ? Thumbnail(*frame) : std::vector<uint8_t>{};
     const double age = Seconds(Clock::now() - frame->captured);
-    const bool infer =
-        s.controller.ShouldInfer(age, newer, adaptive ? Motion(thumb, last_inferred) : 0.0);
+    const bool infer = s.controller.ShouldInfer(
+        age, newer, adaptive ? MeanAbsDifference(thumb, last_inferred) / 255.0 : 0.0);
     DetectTimes times;
     double track_s = 0;
     if (infer) {
@@ -286,12 +299,15 @@ void Pipeline::Work(Stream& s) {
         break;
       }
       const auto t = Clock::now();
+      if (options_.cloud) FuseAnswers(s);
       r.detections = std::move(*o.detections);
       r.tracks = s.tracker.Update(r.detections);
+      if (options_.cloud) Escalate(s, frame, r.detections, &r);
       track_s = Seconds(Clock::now() - t);
       last_inferred = std::move(thumb);
     } else {
       const auto t = Clock::now();
+      if (options_.cloud) FuseAnswers(s);
       r.tracks = s.tracker.Predict();
       track_s = Seconds(Clock::now() - t);
     }
@@ -304,19 +320,11 @@ void Pipeline::Work(Stream& s) {
     if (on_result_) on_result_(r);
     const double output_s = Seconds(Clock::now() - out_start);
     std::lock_guard lock(s.mu);
-    // Percentiles over the most recent 64k samples: a ring once full.
-    auto sample = [](std::vector<double>& ring, int64_t count, double v) {
-      constexpr size_t kMaxSamples = 1 << 16;
-      if (ring.size() < kMaxSamples)
-        ring.push_back(v);
-      else
-        ring[static_cast<size_t>(count) % kMaxSamples] = v;
-    };
-    sample(s.result_lags, s.inferred + s.skipped, r.lag_s);
+    Sample(s.result_lags, s.inferred + s.skipped, r.lag_s);
     s.track += track_s;
     s.output += output_s;
     if (infer) {
-      sample(s.lags, s.inferred, r.lag_s);
+      Sample(s.lags, s.inferred, r.lag_s);
       ++s.inferred;
       s.preprocess += times.preprocess / std::max(times.batch, 1);
       s.inference += times.inference;
@@ -326,6 +334,7 @@ void Pipeline::Work(Stream& s) {
       ++s.skipped;
     }
   }
+  if (options_.cloud) AwaitAnswers(s);
   {
     std::lock_guard lock(s.mu);
     s.ended = true;
@@ -334,6 +343,80 @@ void Pipeline::Work(Stream& s) {
   s.cv.notify_all();
   batcher_->StreamEnded();
   s.source->Close();  // a decoder still reading (after an error here) stops
+}
+
+void Pipeline::Escalate(Stream& s, const FramePtr& frame, const std::vector<Detection>& detections,
+                        FrameResult* r) {
+  if (s.escalator.Decide(*frame, detections) == 0) return;
+  const int64_t index = frame->index;
+  const bool queued =
+      options_.cloud->Submit(s.name, frame, [inbox = s.inbox, index](Result<CloudAnswer> answer) {
+        {
+          std::lock_guard lock(inbox->mu);
+          inbox->answers.emplace_back(index, std::move(answer));
+        }
+        inbox->cv.notify_all();
+      });
+  if (queued) {
+    s.escalator.Sent();
+    s.fusion.Record(index, s.tracker, detections);
+    ++s.cloud_in_flight;
+    r->cloud_sent = true;
+  }
+  std::lock_guard lock(s.mu);
+  ++(queued ? s.cloud_sent : s.cloud_refused);
+}
+
+void Pipeline::FuseAnswers(Stream& s) {
+  std::deque<std::pair<int64_t, Result<CloudAnswer>>> answers;
+  {
+    std::lock_guard lock(s.inbox->mu);
+    answers.swap(s.inbox->answers);
+  }
+  for (auto& [index, answer] : answers) {
+    --s.cloud_in_flight;
+    if (!answer.ok()) {
+      s.fusion.Forget(index);
+      std::lock_guard lock(s.mu);
+      ++s.cloud_failed;
+      s.cloud_error = answer.status().ToString();
+      continue;
+    }
+    answer->frame_index = index;  // the frame this call was for, whatever the detector says
+    const FusionOutcome o = s.fusion.Apply(*answer, s.tracker);
+    std::lock_guard lock(s.mu);
+    Sample(s.cloud_rtts, s.cloud_answered, answer->round_trip_ms);
+    ++s.cloud_answered;
+    s.cloud_bytes_sent += static_cast<int64_t>(answer->sent_bytes);
+    s.cloud_bytes_received += static_cast<int64_t>(answer->received_bytes);
+    if (!o.applied) {
+      ++s.cloud_late;
+      continue;
+    }
+    Sample(s.cloud_frames_late, s.cloud_answered - s.cloud_late - 1,
+           static_cast<double>(o.frames_late));
+    s.cloud_corrected += o.corrected;
+    s.cloud_born += o.born;
+    s.cloud_dropped += o.dropped;
+    s.cloud_tp += o.true_positives;
+    s.cloud_fp += o.false_positives;
+    s.cloud_fn += o.false_negatives;
+  }
+}
+
+void Pipeline::AwaitAnswers(Stream& s) {
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(options_.cloud_end_wait_s));
+  FuseAnswers(s);
+  while (s.cloud_in_flight > 0) {
+    {
+      std::unique_lock lock(s.inbox->mu);
+      if (!s.inbox->cv.wait_until(lock, deadline, [&] { return !s.inbox->answers.empty(); }))
+        return;
+    }
+    FuseAnswers(s);
+  }
 }
 
 std::vector<StreamMetrics> Pipeline::Metrics() const {
@@ -368,6 +451,29 @@ std::vector<StreamMetrics> Pipeline::Metrics() const {
     m.track_s = s->track / all;
     m.output_s = s->output / all;
     m.mean_batch = static_cast<double>(s->batch_frames) / n;
+    m.cloud = options_.cloud != nullptr;
+    m.cloud_sent = s->cloud_sent;
+    m.cloud_refused = s->cloud_refused;
+    m.cloud_answered = s->cloud_answered;
+    m.cloud_failed = s->cloud_failed;
+    m.cloud_late = s->cloud_late;
+    m.cloud_corrected = s->cloud_corrected;
+    m.cloud_born = s->cloud_born;
+    m.cloud_dropped = s->cloud_dropped;
+    m.cloud_bytes_sent = s->cloud_bytes_sent;
+    m.cloud_bytes_received = s->cloud_bytes_received;
+    if (m.frames > 0)
+      m.cloud_sent_fraction = static_cast<double>(m.cloud_sent) / static_cast<double>(m.frames);
+    if (working > 0) m.cloud_bytes_per_s = static_cast<double>(m.cloud_bytes_sent) / working;
+    m.cloud_rtt_p50_ms = Percentile(s->cloud_rtts, 0.5);
+    m.cloud_rtt_p99_ms = Percentile(s->cloud_rtts, 0.99);
+    m.cloud_frames_late_p50 = Percentile(s->cloud_frames_late, 0.5);
+    // Both models finding nothing on every answered frame is full agreement.
+    const int64_t f1_den = 2 * s->cloud_tp + s->cloud_fp + s->cloud_fn;
+    if (s->cloud_answered > s->cloud_late)
+      m.cloud_edge_f1 =
+          f1_den > 0 ? 2.0 * static_cast<double>(s->cloud_tp) / static_cast<double>(f1_den) : 1.0;
+    m.cloud_error = s->cloud_error;
     m.ended = s->ended;
     m.error = s->error;
     out.push_back(std::move(m));
@@ -384,17 +490,33 @@ std::string StreamMetrics::ToJson() const {
     }
     return out;
   };
+  // The joint-inference keys only where there is a cloud: zeros elsewhere would say nothing.
+  const std::string joint =
+      !cloud ? std::string()
+             : fmt::format(
+                   R"("cloud_sent":{},"cloud_refused":{},"cloud_answered":{},"cloud_failed":{},)"
+                   R"("cloud_late":{},"cloud_corrected":{},"cloud_born":{},"cloud_dropped":{},)"
+                   R"("cloud_bytes_sent":{},"cloud_bytes_received":{},)"
+                   R"("cloud_sent_fraction":{:.4f},"cloud_bytes_per_s":{:.0f},)"
+                   R"("cloud_rtt_p50_ms":{:.1f},"cloud_rtt_p99_ms":{:.1f},)"
+                   R"("cloud_frames_late_p50":{:.1f},"cloud_edge_f1":{},"cloud_error":"{}",)",
+                   cloud_sent, cloud_refused, cloud_answered, cloud_failed, cloud_late,
+                   cloud_corrected, cloud_born, cloud_dropped, cloud_bytes_sent,
+                   cloud_bytes_received, cloud_sent_fraction, cloud_bytes_per_s, cloud_rtt_p50_ms,
+                   cloud_rtt_p99_ms, cloud_frames_late_p50,
+                   cloud_edge_f1 < 0 ? std::string("null") : fmt::format("{:.4f}", cloud_edge_f1),
+                   escape(cloud_error));
   return fmt::format(
       R"({{"stream":"{}","frames":{},"inferred":{},"skipped":{},"dropped":{},"reconnects":{},)"
       R"("seconds":{:.3f},"input_fps":{:.2f},"inferred_fps":{:.2f},"lag_p50_ms":{:.1f},)"
       R"("lag_p99_ms":{:.1f},"lag_max_ms":{:.1f},"result_lag_p50_ms":{:.1f},)"
       R"("result_lag_p99_ms":{:.1f},"preprocess_ms":{:.2f},"inference_ms":{:.2f},)"
       R"("postprocess_ms":{:.2f},"track_ms":{:.3f},"output_ms":{:.3f},"mean_batch":{:.2f},)"
-      R"("ended":{},"error":"{}"}})",
+      R"({}"ended":{},"error":"{}"}})",
       escape(name), frames, inferred, skipped, dropped, reconnects, seconds, input_fps,
       inferred_fps, lag_p50_s * 1e3, lag_p99_s * 1e3, lag_max_s * 1e3, result_lag_p50_s * 1e3,
       result_lag_p99_s * 1e3, preprocess_s * 1e3, inference_s * 1e3, postprocess_s * 1e3,
-      track_s * 1e3, output_s * 1e3, mean_batch, ended ? "true" : "false", escape(error));
+      track_s * 1e3, output_s * 1e3, mean_batch, joint, ended ? "true" : "false", escape(error));
 }
 
 }  // namespace supernova::stream

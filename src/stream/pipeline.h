@@ -14,6 +14,12 @@
 // Threads: AddStream and Start from one thread before the pipeline runs; Stop, Wait and
 // Metrics from any thread. The callback runs on the stream's worker thread, in frame order
 // per stream; streams call it concurrently.
+//
+// Joint inference (docs/joint.md): with `PipelineOptions::cloud` set, the worker asks the
+// stream's Escalator about each inferred frame once it is tracked, and Submits the frames it
+// picks; the answers, which come on the CloudDetector's thread, wait in a per-stream queue
+// until the worker fuses them into the tracks (stream/fusion.h) before it tracks its next
+// frame. No result ever waits for the cloud.
 #pragma once
 
 #include <atomic>
@@ -23,9 +29,12 @@
 #include <string>
 #include <vector>
 
+#include "stream/cloud.h"
 #include "stream/detector.h"
+#include "stream/escalation.h"
 #include "stream/frame.h"
 #include "stream/frame_skip.h"
+#include "stream/fusion.h"
 #include "stream/tracker.h"
 #include "supernova/status.h"
 
@@ -53,6 +62,14 @@ struct PipelineOptions {
   int max_batch = 8;            // frames of different streams run together, at most
   double batch_wait_s = 0.004;  // how long a batch waits for other streams' frames
   size_t max_pending = 256;     // frames decoded and not yet decided, per stream
+  // Joint inference: the bigger detector elsewhere, shared by the streams; not owned, and it
+  // must outlive the pipeline (its answers may come after a stream ended: they are ignored).
+  CloudDetector* cloud = nullptr;
+  EscalationOptions escalation{.key_interval = 10};  // which frames go to `cloud`
+  FusionOptions fusion;
+  // At a stream's end, how long its answers still in flight are waited for (for the metrics
+  // only: every frame's result is out by then).
+  double cloud_end_wait_s = 1.0;
 };
 
 struct StreamMetrics {
@@ -73,6 +90,23 @@ struct StreamMetrics {
   // Mean time per inferred frame in each stage, seconds (inference: the batch's run).
   double preprocess_s = 0, inference_s = 0, postprocess_s = 0, track_s = 0, output_s = 0;
   double mean_batch = 0;  // frames per model run this stream's frames were part of
+  // Joint inference (`cloud`: the pipeline has one; ToJson writes these keys only then). Sent:
+  // Submit took the frame; refused: the escalator picked it and the cloud had no room; answered and
+  // failed: calls that ended (sent minus both is still in flight, or was not waited for at the
+  // end); late: answers whose frame had left the fusion's history, not applied.
+  bool cloud = false;
+  int64_t cloud_sent = 0, cloud_refused = 0, cloud_answered = 0, cloud_failed = 0;
+  int64_t cloud_late = 0;
+  int64_t cloud_corrected = 0, cloud_born = 0, cloud_dropped = 0;  // fusion's track changes
+  int64_t cloud_bytes_sent = 0, cloud_bytes_received = 0;          // of the answered calls
+  double cloud_sent_fraction = 0;  // cloud_sent over frames delivered
+  double cloud_bytes_per_s = 0;    // bytes sent over the stream's seconds
+  double cloud_rtt_p50_ms = 0, cloud_rtt_p99_ms = 0;
+  double cloud_frames_late_p50 = 0;  // frames tracked between a sent frame and its answer
+  // The accuracy proxy: F1 (IoU 0.5, same class) of the edge's detections against the
+  // cloud's, over the answered frames; negative while none was answered.
+  double cloud_edge_f1 = -1;
+  std::string cloud_error;  // the last failed call's reason
   bool ended = false;
   std::string error;  // why the stream ended, if not at the end of its source
   std::string ToJson() const;
@@ -96,9 +130,16 @@ class Pipeline {
 
  private:
   struct Stream;
+  struct CloudInbox;
   class Batcher;
   void Decode(Stream& s);
   void Work(Stream& s);
+  // Joint inference, on the worker: send the frame if the escalator says so; fuse the
+  // answers that came; at the end, wait (bounded) for those still in flight.
+  void Escalate(Stream& s, const FramePtr& frame, const std::vector<Detection>& detections,
+                FrameResult* r);
+  void FuseAnswers(Stream& s);
+  void AwaitAnswers(Stream& s);
 
   const Detector* detector_;
   const PipelineOptions options_;

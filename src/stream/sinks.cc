@@ -214,10 +214,12 @@ std::string JsonLinesRecord(const FrameResult& result, const SinkOptions& option
                       {"label", ClassLabel(t.class_id, options.labels)},
                       {"score", Round(t.score, 1e-4)},
                       {"box", BoxJson(t.box)},
-                      {"frames_since_detection", t.frames_since_detection}});
+                      {"frames_since_detection", t.frames_since_detection},
+                      {"cloud", t.cloud}});
   Json j;
   AddFrameFields(j, result);
   j["timestamp_ns"] = result.timestamp_ns;
+  j["cloud_sent"] = result.cloud_sent;
   j["detections"] = std::move(detections);
   j["tracks"] = std::move(tracks);
   return j.dump();

@@ -10,8 +10,10 @@ pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 pkg_check_modules(AVDEVICE REQUIRED IMPORTED_TARGET libavdevice)
 
 supernova_layer(stream_base KIND STATIC
-  SOURCES stream/assignment.cc stream/tracker.cc
-  HEADERS stream/assignment.h stream/cloud.h stream/frame.h stream/tracker.h
+  SOURCES stream/assignment.cc stream/escalation.cc stream/fusion.cc stream/thumbnail.cc
+          stream/tracker.cc
+  HEADERS stream/assignment.h stream/cloud.h stream/escalation.h stream/frame.h stream/fusion.h
+          stream/thumbnail.h stream/tracker.h
   DEPENDS common)
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders).

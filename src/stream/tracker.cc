@@ -155,7 +155,8 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
   std::vector<double> cost(static_cast<size_t>(nt) * nd);
   for (int t = 0; t < nt; ++t)
     for (int d = 0; d < nd; ++d) {
-      const bool same_class = tracks_[t].class_id == detections[d].class_id;
+      // A cloud track's class is the better model's: the edge's own may differ.
+      const bool same_class = tracks_[t].cloud || tracks_[t].class_id == detections[d].class_id;
       cost[t * nd + d] =
           options_.class_aware && !same_class ? 2.0 : 1.0 - IoU(tracks_[t].box, detections[d].box);
     }
@@ -168,7 +169,7 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
     KalmanUpdate(filters_[t], detections[d].box);
     Track& track = tracks_[t];
     track.box = ToBox(filters_[t]);
-    track.score = detections[d].score;
+    if (!track.cloud) track.score = detections[d].score;
     track.frames_since_detection = 0;
     ++track.hits;
     if (track.hits >= options_.min_hits) track.confirmed = true;
@@ -189,7 +190,7 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
   DropStale();
   std::vector<Track> out;
   for (const Track& t : tracks_)
-    if (t.confirmed && t.frames_since_detection == 0) out.push_back(t);
+    if (t.confirmed && (t.frames_since_detection == 0 || t.cloud)) out.push_back(t);
   return out;
 }
 
@@ -200,6 +201,61 @@ std::vector<Track> Tracker::Predict() {
   for (const Track& t : tracks_)
     if (t.confirmed) out.push_back(t);
   return out;
+}
+
+int Tracker::IndexOf(int64_t id) const {
+  for (size_t i = 0; i < tracks_.size(); ++i)
+    if (tracks_[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
+const Track* Tracker::Find(int64_t id) const {
+  const int i = IndexOf(id);
+  return i < 0 ? nullptr : &tracks_[i];
+}
+
+bool Tracker::Correct(int64_t id, const Box& box, int class_id, float score, int frames_ago) {
+  const int i = IndexOf(id);
+  if (i < 0 || box.width() <= 0 || box.height() <= 0) return false;
+  // The position, not a measurement update: the fused box already weighs edge against cloud,
+  // and blending it with the filter again would undo part of the correction.
+  const auto z = Measure(box);
+  for (int k = 0; k < kM; ++k) filters_[i].x[k] = z[k];
+  Track& t = tracks_[i];
+  t.box = ToBox(filters_[i]);
+  t.class_id = class_id;
+  t.score = score;
+  t.cloud = true;
+  t.confirmed = true;
+  t.frames_since_detection = std::min(t.frames_since_detection, std::max(frames_ago, 0));
+  return true;
+}
+
+int64_t Tracker::Adopt(const Detection& detection, int frames_ago) {
+  Track t;
+  t.id = next_id_++;
+  t.class_id = detection.class_id;
+  t.score = detection.score;
+  t.hits = 1;
+  t.confirmed = true;
+  t.cloud = true;
+  t.frames_since_detection = std::max(frames_ago, 0);
+  Filter f = Init(detection.box);
+  // Uncertainty grows with the frames it was not seen, so the edge's next detection of it
+  // pulls the box readily.
+  for (int k = 0; k < frames_ago; ++k) KalmanPredict(f);
+  t.box = ToBox(f);
+  tracks_.push_back(t);
+  filters_.push_back(f);
+  return t.id;
+}
+
+bool Tracker::Drop(int64_t id) {
+  const int i = IndexOf(id);
+  if (i < 0) return false;
+  tracks_.erase(tracks_.begin() + i);
+  filters_.erase(filters_.begin() + i);
+  return true;
 }
 
 }  // namespace supernova::stream

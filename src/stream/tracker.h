@@ -8,7 +8,11 @@
 //   tracks = tracker.Predict();            // a frame it skipped: boxes move on their velocity
 //
 // Predict() is what carries objects through frames that adaptive frame skipping did not
-// infer. Not thread-safe: one tracker per stream.
+// infer. A bigger detector's answers, which come frames late, go in through Correct, Adopt
+// and Drop (stream/fusion.h): a track so touched is a cloud track, whose class and score are
+// the cloud's until its next answer, matched to the edge's detections whatever their class,
+// and reported while it lives even on frames the edge missed it. Not thread-safe: one
+// tracker per stream.
 #pragma once
 
 #include <array>
@@ -39,6 +43,7 @@ struct Track {
   int hits = 0;     // frames with a matched detection
   int frames_since_detection = 0;
   bool confirmed = false;  // min_hits reached (or the tracker's first frames)
+  bool cloud = false;      // class and score came from the cloud's detector
 };
 
 struct TrackerOptions {
@@ -53,15 +58,29 @@ class Tracker {
   explicit Tracker(TrackerOptions options = {});
 
   // One frame with detections: predicts every track, matches, updates, births and deaths.
-  // Returns the confirmed tracks matched in this frame (with their filtered boxes).
+  // Returns the confirmed tracks matched in this frame (with their filtered boxes), and the
+  // cloud tracks still alive, matched or not.
   std::vector<Track> Update(const std::vector<Detection>& detections);
   // One frame without detections: every track moves on its velocity. Returns the confirmed
   // tracks still alive, at their predicted boxes.
   std::vector<Track> Predict();
 
+  // The cloud saw track `id` at `box` (already moved to the current frame), `frames_ago`
+  // frames back: the track jumps there keeping its velocity, takes the class and score, and
+  // becomes a confirmed cloud track. False if no such track lives.
+  bool Correct(int64_t id, const Box& box, int class_id, float score, int frames_ago);
+  // An object only the cloud saw, `frames_ago` frames back at `detection.box`: a confirmed
+  // cloud track from now on (its velocity unknown, so it stays put until measured). Returns
+  // its id.
+  int64_t Adopt(const Detection& detection, int frames_ago);
+  // Ends track `id` now (the cloud contradicted it). False if no such track lives.
+  bool Drop(int64_t id);
+
   // Every live track, confirmed or not.
   const std::vector<Track>& tracks() const { return tracks_; }
-  int64_t frames() const { return frame_; }
+  const Track* Find(int64_t id) const;
+  int64_t frames() const { return frame_; }  // Update and Predict calls so far
+  const TrackerOptions& options() const { return options_; }
 
  private:
   struct Filter {  // state: cx, cy, area, aspect, vx, vy, v_area
@@ -74,6 +93,7 @@ class Tracker {
   static Box ToBox(const Filter& f);
   void PredictAll();
   void DropStale();
+  int IndexOf(int64_t id) const;
 
   TrackerOptions options_;
   std::vector<Track> tracks_;

@@ -1,15 +1,20 @@
 // The detector and the pipeline on frames of moving squares, with a real model that finds
 // them (tests/stream/squares.h): detections against ground truth, the lag bound with a model
-// slower than the frame rate, track ids through skipped frames, cross-stream batching.
+// slower than the frame rate, track ids through skipped frames, cross-stream batching; and
+// joint inference with a test cloud that answers late, fails, or never answers.
 #include "stream/pipeline.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "stream/detector.h"
 #include "stream/squares.h"
@@ -141,10 +146,12 @@ TEST(Detector, BadModelsAndFramesAreClearErrors) {
 struct Collector {
   std::mutex mu;
   std::map<std::string, std::vector<FrameResult>> results;
+  std::atomic<int64_t> delivered{0};  // results of all streams so far
   Pipeline::ResultCallback Callback() {
     return [this](const FrameResult& r) {
       std::lock_guard lock(mu);
       results[r.stream].push_back(r);
+      delivered.fetch_add(1);
     };
   }
 };
@@ -259,6 +266,7 @@ TEST(Pipeline, StreamsShareTheModelThroughBatches) {
     batch += m.mean_batch / 3;
   }
   EXPECT_GT(batch, 1.5);
+  EXPECT_EQ(p.Metrics()[0].ToJson().find("cloud"), std::string::npos);  // none without a cloud
   for (int s = 0; s < 3; ++s) {
     const auto& results = got.results["s" + std::to_string(s)];
     ASSERT_EQ(results.size(), 30u);
@@ -303,6 +311,251 @@ TEST(Pipeline, ABadFrameEndsItsStreamWithTheReason) {
   EXPECT_NE(m[0].error.find("no pixels"), std::string::npos) << m[0].ToJson();
   EXPECT_TRUE(m[1].error.empty()) << m[1].ToJson();
   EXPECT_EQ(got.results["good"].size(), 10u);
+}
+
+// A CloudDetector of the tests: each call is answered from its own thread `delay_s` after
+// Submit, with the truth of the scene plus a box at `phantom` (an object only the cloud sees),
+// 1000 bytes sent; or fails; or, silent, never answers until the detector is destroyed.
+// With `hold_frames`, an answer also waits until `delivered` counts the results of the frame
+// it answers and `hold_frames` more: late by frames, not by a time that a slow machine (the
+// sanitizer build) could outrun.
+class TestCloud : public CloudDetector {
+ public:
+  enum class Mode { kAnswer, kFail, kSilent };
+  TestCloud(Mode mode, double delay_s, int max_in_flight, SquaresScene scene = {}, Box phantom = {},
+            const std::atomic<int64_t>* delivered = nullptr, int64_t hold_frames = 0)
+      : mode_(mode),
+        delivered_(delivered),
+        hold_frames_(hold_frames),
+        delay_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(delay_s))),
+        max_in_flight_(max_in_flight),
+        scene_(std::move(scene)),
+        phantom_(phantom),
+        thread_([this] { Loop(); }) {}
+  ~TestCloud() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool Submit(const std::string&, FramePtr frame, Callback done) override {
+    {
+      std::lock_guard lock(mu_);
+      if (in_flight_ >= max_in_flight_) return false;
+      ++in_flight_;
+      calls_.push_back({std::move(frame), std::move(done), Clock::now()});
+    }
+    cv_.notify_all();
+    return true;
+  }
+  int in_flight() const override {
+    std::lock_guard lock(mu_);
+    return in_flight_;
+  }
+  std::string Describe() const override { return "test cloud"; }
+
+ private:
+  struct Call {
+    FramePtr frame;
+    Callback done;
+    Clock::time_point submitted;
+  };
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || (!calls_.empty() && mode_ != Mode::kSilent); });
+      if (stop_) break;
+      const auto due = calls_.front().submitted + delay_;
+      if (cv_.wait_until(lock, due, [&] { return stop_; })) break;
+      const int64_t until = calls_.front().frame->index + 1 + hold_frames_;
+      while (delivered_ && delivered_->load() < until && !stop_)
+        cv_.wait_for(lock, std::chrono::milliseconds(2));
+      if (stop_) break;
+      Call call = std::move(calls_.front());
+      calls_.pop_front();
+      lock.unlock();
+      if (mode_ == Mode::kFail) {
+        call.done(Status::Unavailable("test cloud: down"));
+      } else {
+        CloudAnswer a;
+        a.frame_index = call.frame->index;
+        for (size_t i = 0; i < scene_.squares.size(); ++i)
+          a.detections.push_back({scene_.Truth(i, a.frame_index), 0.95f, 0});
+        a.detections.push_back({phantom_, 0.9f, 9});
+        a.round_trip_ms =
+            std::chrono::duration<double, std::milli>(Clock::now() - call.submitted).count();
+        a.sent_bytes = 1000;
+        call.done(std::move(a));
+      }
+      lock.lock();
+      --in_flight_;
+    }
+    // What is still in flight ends now, as a real detector's deadline would end it.
+    std::deque<Call> left;
+    left.swap(calls_);
+    lock.unlock();
+    for (Call& c : left) c.done(Status::Unavailable("test cloud: no answer before its deadline"));
+  }
+
+  const Mode mode_;
+  const std::atomic<int64_t>* const delivered_;
+  const int64_t hold_frames_;
+  const Clock::duration delay_;
+  const int max_in_flight_;
+  const SquaresScene scene_;
+  const Box phantom_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Call> calls_;  // guarded by mu_
+  int in_flight_ = 0;       // guarded by mu_
+  bool stop_ = false;       // guarded by mu_
+  std::thread thread_;
+};
+
+// Runs `frames` frames of `scene` live at 100 fps, every frame inferred, through a pipeline
+// with `cloud` and the escalation `spec`.
+StreamMetrics RunJoint(const Detector& det, const SquaresScene& scene, int frames,
+                       CloudDetector* cloud, std::string_view spec, double end_wait_s,
+                       Collector* out) {
+  PipelineOptions opts;
+  opts.skip.mode = SkipMode::kNone;
+  opts.cloud = cloud;
+  auto escalation = ParseEscalation(spec);
+  EXPECT_TRUE(escalation.ok()) << escalation.status().ToString();
+  if (escalation.ok()) opts.escalation = *escalation;
+  opts.cloud_end_wait_s = end_wait_s;
+  Pipeline p(&det, opts, out->Callback());
+  p.AddStream("cam", std::make_unique<SquaresSource>(scene, frames, 100, /*live=*/true));
+  p.Start();
+  p.Wait();
+  return p.Metrics()[0];
+}
+
+// Every frame exactly one result, in order; the frames sent are the ones expected.
+void ExpectEveryFrameOnce(const std::vector<FrameResult>& results, int frames, int key) {
+  ASSERT_EQ(results.size(), static_cast<size_t>(frames));
+  for (const FrameResult& r : results) {
+    EXPECT_EQ(r.frame->index, &r - results.data());
+    EXPECT_TRUE(r.inferred);
+    EXPECT_EQ(r.cloud_sent, r.frame->index % key == 0) << "frame " << r.frame->index;
+  }
+}
+
+// Answers at least 50 ms and three frames late: every frame still gets its result at once,
+// each answer is fused into the tracks, and the object only the cloud sees is born and carried,
+// with its label, to the end.
+TEST(JointPipeline, LateAnswersAreFusedAndTheCloudOnlyObjectCarried) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  SquaresScene scene;
+  scene.squares = {{60, 60, 3, 1}, {240, 180, -2, 0}};
+  const Box phantom{254, 24, 286, 56};  // black in every frame: the edge cannot find it
+  Collector got;
+  TestCloud cloud(TestCloud::Mode::kAnswer, 0.05, 100, scene, phantom, &got.delivered, 3);
+  const int frames = 40;
+  const StreamMetrics m = RunJoint(*det, scene, frames, &cloud, "key=5", 2.0, &got);
+  SCOPED_TRACE(m.ToJson());
+  EXPECT_TRUE(m.error.empty());
+  ExpectEveryFrameOnce(got.results["cam"], frames, 5);
+  EXPECT_EQ(m.cloud_sent, 8);
+  EXPECT_EQ(m.cloud_refused, 0);
+  EXPECT_EQ(m.cloud_answered, 8);
+  EXPECT_EQ(m.cloud_failed, 0);
+  EXPECT_EQ(m.cloud_late, 0);
+  EXPECT_EQ(m.cloud_bytes_sent, 8000);
+  EXPECT_DOUBLE_EQ(m.cloud_sent_fraction, 0.2);
+  EXPECT_GE(m.cloud_rtt_p50_ms, 50);
+  EXPECT_GE(m.cloud_frames_late_p50, 1);
+  // Per answered frame the edge finds both squares and misses the phantom: F1 = 4/5.
+  EXPECT_NEAR(m.cloud_edge_f1, 0.8, 1e-9);
+  EXPECT_EQ(m.cloud_born, 1);  // the phantom, once; later answers match its track
+  EXPECT_NE(m.ToJson().find(R"("cloud_sent":8,)"), std::string::npos);
+  EXPECT_NE(m.ToJson().find(R"("cloud_edge_f1":0.8000,)"), std::string::npos);
+
+  // From the frame the first answer landed on, the phantom's track is in every result, a
+  // cloud track of the cloud's class, where the cloud saw it; and the squares' tracks carry
+  // the cloud's label too.
+  const auto& results = got.results["cam"];
+  int64_t first = -1, phantom_id = -1;
+  for (const FrameResult& r : results) {
+    const auto it = std::find_if(r.tracks.begin(), r.tracks.end(),
+                                 [&](const Track& t) { return IoU(t.box, phantom) > 0.9f; });
+    if (first < 0 && it == r.tracks.end()) continue;
+    if (first < 0) {
+      first = r.frame->index;
+      phantom_id = it->id;
+    }
+    ASSERT_NE(it, r.tracks.end()) << "the phantom was lost at frame " << r.frame->index;
+    EXPECT_EQ(it->id, phantom_id);
+    EXPECT_TRUE(it->cloud);
+    EXPECT_EQ(it->class_id, 9);
+    ASSERT_EQ(r.tracks.size(), 3u) << "frame " << r.frame->index;
+    for (const Track& t : r.tracks) EXPECT_TRUE(t.cloud) << "frame " << r.frame->index;
+  }
+  EXPECT_GE(first, 1);  // an answer never comes back within the frame it was sent on
+  EXPECT_LE(first, frames - 10);
+}
+
+TEST(JointPipeline, ACloudThatFailsEveryCallLeavesTheStreamToTheEdge) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  const SquaresScene scene = TwoSquares();
+  TestCloud cloud(TestCloud::Mode::kFail, 0.005, 100);
+  Collector got;
+  const StreamMetrics m = RunJoint(*det, scene, 20, &cloud, "key=2", 2.0, &got);
+  SCOPED_TRACE(m.ToJson());
+  EXPECT_TRUE(m.error.empty());
+  ExpectEveryFrameOnce(got.results["cam"], 20, 2);
+  EXPECT_EQ(m.cloud_sent, 10);
+  EXPECT_EQ(m.cloud_failed, 10);
+  EXPECT_EQ(m.cloud_answered, 0);
+  EXPECT_LT(m.cloud_edge_f1, 0);  // nothing to compare with
+  EXPECT_NE(m.ToJson().find(R"("cloud_edge_f1":null,)"), std::string::npos);
+  EXPECT_NE(m.cloud_error.find("down"), std::string::npos);
+  for (const FrameResult& r : got.results["cam"]) {
+    for (const Track& t : r.tracks) EXPECT_FALSE(t.cloud);
+    if (r.frame->index >= 1) {
+      EXPECT_EQ(r.tracks.size(), 2u) << "frame " << r.frame->index;
+    }
+  }
+}
+
+// A cloud that never answers within the stream, with room for two calls: the rest of the
+// key frames are refused and counted, the stream ends after a bounded wait, and the answers'
+// late ends (after the pipeline is gone) harm nothing.
+TEST(JointPipeline, ACloudThatNeverAnswersNeitherStallsNorHoldsTheEnd) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  TestCloud cloud(TestCloud::Mode::kSilent, 0, 2);
+  Collector got;
+  const StreamMetrics m = RunJoint(*det, TwoSquares(), 30, &cloud, "key=5", 0.2, &got);
+  const int64_t ended_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  SCOPED_TRACE(m.ToJson());
+  EXPECT_TRUE(m.error.empty());
+  const auto& results = got.results["cam"];
+  ASSERT_EQ(results.size(), 30u);
+  for (const FrameResult& r : results) {
+    EXPECT_EQ(r.frame->index, &r - results.data());
+    EXPECT_EQ(r.cloud_sent, r.frame->index == 0 || r.frame->index == 5);
+  }
+  EXPECT_EQ(m.cloud_sent, 2);
+  // Frames 10 to 29: the key is due on each, and the cloud has no room.
+  EXPECT_EQ(m.cloud_refused, 20);
+  EXPECT_EQ(m.cloud_answered + m.cloud_failed, 0);
+  EXPECT_EQ(cloud.in_flight(), 2);
+  // After the last result, the pipeline waited for the two calls in flight, for its 0.2 s and
+  // no longer: a silent cloud would hold a wait without a bound forever. The upper bound is
+  // generous for a loaded machine; the failure it catches is a wait that never ends.
+  const double end_wait_s = (ended_ns - results.back().timestamp_ns) * 1e-9;
+  EXPECT_GE(end_wait_s, 0.19);
+  EXPECT_LT(end_wait_s, 10.0);
 }
 
 }  // namespace

@@ -108,5 +108,71 @@ TEST(Tracker, ClassesNeverSwapAndFarDetectionsDoNotMatch) {
   EXPECT_EQ(tracker.tracks().size(), 3u);  // no overlap with anything: a new track
 }
 
+// What fusion uses: a correction keeps the track's velocity; a cloud track keeps its class and
+// score when the edge's detection of another class matches it.
+TEST(Tracker, CorrectMovesATrackAndKeepsItsVelocity) {
+  Tracker tracker;
+  const Mover m{100, 80, 40, 40, 4, 0};
+  for (int f = 0; f < 10; ++f) tracker.Update({{m.At(f), 0.6f, 0}});
+  const int64_t id = tracker.tracks()[0].id;
+  const Box shifted{m.At(9).x1 + 6, m.At(9).y1, m.At(9).x2 + 6, m.At(9).y2};
+  ASSERT_TRUE(tracker.Correct(id, shifted, 3, 0.95f, 2));
+  const Track* t = tracker.Find(id);
+  ASSERT_NE(t, nullptr);
+  EXPECT_NEAR(t->box.x1, shifted.x1, 1e-3);
+  EXPECT_NEAR(t->box.y2, shifted.y2, 1e-3);
+  EXPECT_EQ(t->class_id, 3);
+  EXPECT_TRUE(t->cloud);
+  // Still 4 px a frame to the right, from the corrected place.
+  const std::vector<Track> next = tracker.Predict();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_NEAR(next[0].box.x1, shifted.x1 + 4, 1.0);
+  // The edge's next detection, of its own class 0, still lands on the cloud track.
+  const std::vector<Track> updated = tracker.Update({{m.At(11), 0.55f, 0}});
+  ASSERT_EQ(tracker.tracks().size(), 1u);
+  ASSERT_EQ(updated.size(), 1u);
+  EXPECT_EQ(updated[0].id, id);
+  EXPECT_EQ(updated[0].class_id, 3);
+  EXPECT_FLOAT_EQ(updated[0].score, 0.95f);
+  EXPECT_FALSE(tracker.Correct(999, shifted, 1, 1, 0));
+}
+
+TEST(Tracker, AdoptedTracksAreConfirmedAndReportedUntilTheyAgeOut) {
+  TrackerOptions options;
+  options.max_age = 6;
+  Tracker tracker(options);
+  for (int f = 0; f < 5; ++f) tracker.Update({});
+  const int64_t id = tracker.Adopt({{200, 100, 240, 140}, 0.8f, 5}, /*frames_ago=*/2);
+  const Track* t = tracker.Find(id);
+  ASSERT_NE(t, nullptr);
+  EXPECT_TRUE(t->confirmed && t->cloud);
+  EXPECT_EQ(t->frames_since_detection, 2);
+  EXPECT_NEAR(t->box.x1, 200, 1e-3);  // no velocity known: it stays where the cloud saw it
+  // The edge never sees it, yet inferred and skipped frames both report it...
+  for (int f = 0; f < 4; ++f) {
+    const std::vector<Track> tracks = f % 2 == 0 ? tracker.Update({}) : tracker.Predict();
+    ASSERT_EQ(tracks.size(), 1u) << f;
+    EXPECT_EQ(tracks[0].class_id, 5);
+  }
+  // ...until max_age frames passed without anyone seeing it.
+  EXPECT_TRUE(tracker.Update({}).empty());
+  EXPECT_EQ(tracker.Find(id), nullptr);
+}
+
+TEST(Tracker, DropEndsATrack) {
+  Tracker tracker;
+  tracker.Update({{{10, 10, 50, 50}, 0.9f, 0}, {{100, 10, 140, 50}, 0.9f, 0}});
+  const int64_t first = tracker.tracks()[0].id, second = tracker.tracks()[1].id;
+  EXPECT_TRUE(tracker.Drop(first));
+  EXPECT_FALSE(tracker.Drop(first));
+  ASSERT_EQ(tracker.tracks().size(), 1u);
+  EXPECT_EQ(tracker.tracks()[0].id, second);
+  // The filters stayed paired with their tracks: the survivor still follows its own box.
+  const std::vector<Track> tracks = tracker.Update({{{102, 10, 142, 50}, 0.9f, 0}});
+  ASSERT_EQ(tracks.size(), 1u);
+  EXPECT_EQ(tracks[0].id, second);
+  EXPECT_GT(tracks[0].box.x1, 99);
+}
+
 }  // namespace
 }  // namespace supernova::stream

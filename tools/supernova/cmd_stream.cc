@@ -35,6 +35,7 @@ struct StreamArgs {
   std::vector<std::string> sources, names, sinks;
   DetectorArgs detector;
   std::string labels, skip = "adaptive", device_name = "supernova";
+  std::string escalate = "key=10";
   std::vector<std::string> providers = {"cpu"};
   int skip_interval = 2, max_still_interval = 8, max_batch = 8, threads = 0;
   int width = 0, height = 0, mqtt_qos = 0;
@@ -77,6 +78,8 @@ Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
   p->skip.max_still_interval = a.max_still_interval;
   p->skip.max_lag_s = a.max_lag_ms / 1e3;
   p->max_batch = a.max_batch;
+  // Parsed whether or not a cloud is set, so that a mistyped policy fails before any work.
+  SN_ASSIGN_OR_RETURN(p->escalation, ParseEscalation(a.escalate));
   return Status::Ok();
 }
 
@@ -263,6 +266,10 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
                   "Longest wait between reconnection attempts (backoff doubles up to it)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--escalate", args->escalate,
+                  "With a cloud: frames sent to it, comma-separated key=N, scene=T (0-255), "
+                  "score=T, entropy=T, ibt=IMAGE:BOX, min-gap=N, every; or none")
+      ->capture_default_str();
   cmd->add_flag("--verbose", args->verbose, "FFmpeg's informational messages on stderr too");
   cmd->add_option("--device-name", args->device_name, "EdgeX deviceName of the MQTT events")
       ->capture_default_str();

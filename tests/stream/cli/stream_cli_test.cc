@@ -180,6 +180,11 @@ TEST(StreamCli, BadArgumentsAreOneClearLine) {
   EXPECT_EQ(
       RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--skip", "often"}, &err), 1);
   EXPECT_NE(err.find("--skip"), std::string::npos) << err;
+  EXPECT_EQ(RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--escalate",
+                    "key=10,ibt=0.5"},
+                   &err),
+            1);
+  EXPECT_NE(err.find("--escalate 'ibt=0.5'"), std::string::npos) << err;
   EXPECT_EQ(RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--source", clip,
                     "--sink", video_test::TempDir() + "/two.mp4"},
                    &err),

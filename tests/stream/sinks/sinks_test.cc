@@ -33,6 +33,7 @@ void ExpectRecord(const Json& j, const FrameResult& r, const std::vector<std::st
   EXPECT_EQ(j["timestamp_ns"].get<int64_t>(), r.timestamp_ns);
   EXPECT_EQ(j["width"].get<int>(), r.frame->width);
   EXPECT_EQ(j["height"].get<int>(), r.frame->height);
+  EXPECT_EQ(j["cloud_sent"].get<bool>(), r.cloud_sent);
   ASSERT_EQ(j["detections"].size(), r.detections.size());
   for (size_t k = 0; k < r.detections.size(); ++k) {
     const Json& d = j["detections"][k];
@@ -49,6 +50,7 @@ void ExpectRecord(const Json& j, const FrameResult& r, const std::vector<std::st
     EXPECT_EQ(t["label"], ClassLabel(r.tracks[k].class_id, labels));
     EXPECT_NEAR(t["score"].get<double>(), r.tracks[k].score, 1e-4);
     EXPECT_EQ(t["frames_since_detection"].get<int>(), r.tracks[k].frames_since_detection);
+    EXPECT_EQ(t["cloud"].get<bool>(), r.tracks[k].cloud);
     ExpectBox(t["box"], r.tracks[k].box);
   }
 }
