@@ -15,11 +15,11 @@ tracker itself costs). Per frame and class, the run's boxes are matched greedily
 first, each to the unmatched reference box it overlaps most, at IoU >= 0.5; a frame missing from
 the run leaves its reference boxes unmatched. F1 per class and overall (micro: all classes'
 matches pooled). Bytes sent come from the run's final metrics line (`cloud_bytes_sent`, on
-stderr of `supernova stream`); KB/s is per second of video (frames / the clip's frame rate),
+stderr of `supernova stream`: the JPEGs of the answered calls); KB/s is per second of video (frames / the clip's frame rate),
 not of wall time, so that runs faster than real time compare.
 
 `table` turns the JSON lines of several runs into the markdown table: per clip, each
-configuration's frames sent, KB/s, F1 overall and for the clip's main classes (most reference
+configuration's frames sent, frames picked but refused (the cloud had no room), KB/s, F1 overall and for the clip's main classes (most reference
 boxes), and its F1 gap and bandwidth ratio to the clip's cloud-only row (config "cloud-only").
 
 Python 3 and its standard library only.
@@ -128,6 +128,9 @@ def score(args):
         "cloud_sent": sent,
         "cloud_answered": metrics.get("cloud_answered"),
         "cloud_failed": metrics.get("cloud_failed"),
+        "cloud_refused": metrics.get("cloud_refused"),
+        "cloud_late": metrics.get("cloud_late"),
+        "cloud_rtt_p50_ms": metrics.get("cloud_rtt_p50_ms"),
         "sent_fraction": sent / frames if frames else 0,
         "bytes_sent": sent_bytes,
         "video_seconds": round(seconds, 3),
@@ -146,9 +149,9 @@ def table(args):
     for r in rows:
         if r["clip"] not in clips:
             clips.append(r["clip"])
-    print("| clip | config | frames sent % | KB/s sent | F1 | F1 per main class | "
+    print("| clip | config | frames sent % | refused | KB/s sent | F1 | F1 per main class | "
           "F1 gap to cloud-only | bandwidth / cloud-only |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for clip in clips:
         mine = [r for r in rows if r["clip"] == clip]
         ref_count = defaultdict(int)
@@ -165,7 +168,9 @@ def table(args):
                 gap = f"{(cloud['f1'] - r['f1']) * 100:+.1f}"
                 if cloud["bytes_sent"] > 0:
                     ratio = f"{r['bytes_sent'] / cloud['bytes_sent']:.1%}"
-            print(f"| {clip} | {r['config']} | {r['sent_fraction']:.1%} | {r['kb_per_s']:.1f} | "
+            refused = r.get("cloud_refused")
+            print(f"| {clip} | {r['config']} | {r['sent_fraction']:.1%} | "
+                  f"{'-' if refused is None else refused} | {r['kb_per_s']:.1f} | "
                   f"{r['f1']:.3f} | {per} | {gap} | {ratio} |")
     # The issue's target: a joint row within 3 F1 points of cloud-only at under 20 % of its
     # bytes, on every clip.
