@@ -157,13 +157,16 @@ Result<InputResizeReport> ResizeInput(ir::Model& model, InputSize size, int thre
   ops::InferShapes(g);
 
   const Status runs = RunsAtNewSize(out, in, report.after, threads);
-  if (!runs.ok())
-    return Status::InvalidArgument(
-        "the model does not run at " + std::to_string(size.height) + "x" +
-        std::to_string(size.width) + " (" + runs.message() +
-        "); sizes that every stride of the model divides, as it divides " +
-        std::to_string(in.shape[in.h_axis]) + "x" + std::to_string(in.shape[in.w_axis]) +
-        ", keep its down- and up-sampled maps aligned");
+  if (!runs.ok()) {
+    const std::string at = std::to_string(size.height) + "x" + std::to_string(size.width);
+    const std::string own =
+        std::to_string(in.shape[in.h_axis]) + "x" + std::to_string(in.shape[in.w_axis]);
+    return Status::InvalidArgument("the model does not run at " + at + " (" + runs.message() +
+                                   "): something in it is fixed to its own " + own +
+                                   " (a constant of that shape, a Reshape), or its strides do "
+                                   "not divide " +
+                                   at);
+  }
   model = std::move(out);
   return report;
 }
