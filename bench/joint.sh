@@ -3,7 +3,8 @@
 # scored against CenterNet 512 run on every frame.
 #
 #   bench/joint.sh [--edge int8|320|384|320-int8] [--clips vtest,box,cup] [--edge-only]
-#                  [--no-candidates] [--edge-threads N] [--cloud-threads N] [--allow-load]
+#                  [--no-candidates] [--policies NAME,...] [--edge-threads N] [--cloud-threads N]
+#                  [--allow-load]
 #
 # 1. Clips: opencv-doc's vtest.avi (768x576, 10 fps, 795 frames) and its box.mp4 and cup.mp4
 #    (640x480 h264), fetched once with `apt-get download` into build/bench-data.
@@ -21,7 +22,7 @@
 #    supernova_detector, and `supernova stream --cloud ... --escalate SPEC` with the --edge
 #    model (default int8: on these clips it is far more accurate than 320 or 384 for a cost
 #    between theirs: see the candidates table): `every` (cloud-only: every frame sent as
-#    JPEG) and each joint policy below.
+#    JPEG) and each joint policy below (--policies: those named only; cloud-only always runs).
 #    Skipped, and said so, where this build's `supernova stream` has no --cloud.
 #
 # Every configuration is scored on its tracks on every frame (the joint output is the edge's
@@ -38,6 +39,7 @@ COMMAND="bench/joint.sh $*"
 
 EDGE=int8
 CANDIDATES_TOO=1
+ONLY_POLICIES=""
 CLIPS="vtest,box,cup"
 EDGE_ONLY=0
 ALLOW_LOAD=0
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --clips) CLIPS="${2:?--clips needs a list}"; shift ;;
     --edge-only) EDGE_ONLY=1 ;;
     --no-candidates) CANDIDATES_TOO=0 ;;
+    --policies) ONLY_POLICIES="${2:?--policies needs names}"; shift ;;
     --edge-threads) EDGE_THREADS="${2:?}"; shift ;;
     --cloud-threads) CLOUD_THREADS="${2:?}"; shift ;;
     --allow-load) ALLOW_LOAD=1 ;;
@@ -226,7 +229,10 @@ elif ! start_server; then
 else
   for c in "${CLIP_LIST[@]}"; do
     cloud_run "$c" "cloud-only" "every"
-    for p in "${POLICIES[@]}"; do cloud_run "$c" "joint ${p%%|*}" "${p#*|}"; done
+    for p in "${POLICIES[@]}"; do
+      [ -z "$ONLY_POLICIES" ] || [[ ",$ONLY_POLICIES," == *",${p%%|*},"* ]] || continue
+      cloud_run "$c" "joint ${p%%|*}" "${p#*|}"
+    done
   done
 fi
 [ -n "$CLOUD_NOTE" ] && echo "bench/joint.sh: $CLOUD_NOTE" >&2
