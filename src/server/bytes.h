@@ -1,6 +1,5 @@
-// KServe v2's BYTES tensors, which the runtime holds as string tensors (supernova/tensor.h:
-// std::string elements, no bytes to copy). On the wire (the binary tensor extension and gRPC's
-// raw contents) each element is a 4-byte little-endian length and that many bytes, back to back.
+// The server's BYTES tensors (string tensors: supernova/tensor.h): their wire codec, which is
+// kserve's (kserve/bytes.h, shared with the client), and element copies for batching.
 #pragma once
 
 #include <cstddef>
@@ -8,17 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "kserve/bytes.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
 namespace supernova::server {
 
-// The string tensor of `shape` that `raw` encodes; every byte must belong to an element.
-// `what` names the input in messages.
-Result<Tensor> DecodeBytes(std::string_view raw, Shape shape, const std::string& what);
-// The size of a string tensor's encoding, and the encoding appended to `out`.
-size_t EncodedBytesSize(const Tensor& t);
-void AppendEncodedBytes(std::string& out, const Tensor& t);
+using kserve::AppendEncodedBytes;
+using kserve::DecodeBytes;
+using kserve::EncodedBytesSize;
 
 // Copies `count` elements of `src` from element `from` into `dst` at element `to`: the bytes of
 // a numeric tensor, the strings of a string tensor (whose bytes are not its elements). For the

@@ -36,6 +36,7 @@ supernova_layer(server_core KIND STATIC
           server/model_config.cc server/model_repository.cc server/scheduler.cc
   HEADERS server/backend.h server/bytes.h server/inference_server.h server/log.h server/metrics.h server/model_config.h
           server/model_repository.h server/scheduler.h
+  DEPENDS kserve_bytes
   INTERFACE supernova_lib supernova_config_proto OpenSSL::Crypto Threads::Threads
   LINK nlohmann_json::nlohmann_json fmt::fmt)
 

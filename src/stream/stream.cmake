@@ -38,3 +38,13 @@ supernova_layer(stream KIND STATIC
   DEPENDS stream_base
   INTERFACE supernova_lib Threads::Threads
   LINK fmt::fmt)
+
+# Joint inference's cloud side as the edge sees it (docs/joint.md): the CloudDetector that
+# sends frames as JPEG to a remote supernova serve over KServe v2 gRPC. A layer of its own so
+# that only what streams with a cloud links gRPC.
+supernova_layer(stream_cloud KIND STATIC
+  SOURCES stream/jpeg_encode.cc stream/kserve_cloud.cc
+  HEADERS stream/jpeg_encode.h stream/kserve_cloud.h
+  DEPENDS stream_base kserve_client
+  INTERFACE Threads::Threads
+  LINK ${STB_LIBRARY} fmt::fmt)

@@ -13,10 +13,10 @@
 #include <map>
 #include <memory>
 
-#include "collab/remote/emulated_link.h"
-#include "collab/remote/kserve_client.h"
 #include "collab/remote/split_runner.h"
 #include "ir/value_proto.h"
+#include "kserve/emulated_link.h"
+#include "kserve/kserve_client.h"
 #include "supernova/commands.h"
 #include "supernova/tensor_io.h"
 
@@ -42,10 +42,10 @@ struct SplitRunArgs {
   std::string compression = "gzip";
 };
 
-Result<collab::NamedTensors> LoadInputs(const SplitRunArgs& args,
+Result<kserve::NamedTensors> LoadInputs(const SplitRunArgs& args,
                                         const std::vector<TensorInfo>& infos) {
   SN_ASSIGN_OR_RETURN(std::vector<InputSpec> specs, MatchInputSpecs(args.inputs, infos));
-  collab::NamedTensors feeds;
+  kserve::NamedTensors feeds;
   for (const InputSpec& spec : specs) {
     SN_ASSIGN_OR_RETURN(Tensor t, LoadInputFile(spec.file, *spec.info, args.input));
     feeds.emplace_back(spec.info->name, std::move(t));
@@ -53,24 +53,24 @@ Result<collab::NamedTensors> LoadInputs(const SplitRunArgs& args,
   return feeds;
 }
 
-Result<std::unique_ptr<collab::Transport>> MakeTransport(const SplitRunArgs& args) {
+Result<std::unique_ptr<kserve::Transport>> MakeTransport(const SplitRunArgs& args) {
   if (args.compression != "gzip" && args.compression != "none")
     return Status::InvalidArgument("--compression " + args.compression + ": gzip or none");
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<collab::KServeClient> client,
-                      collab::KServeClient::Create(args.remote, args.compression == "gzip"));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<kserve::KServeClient> client,
+                      kserve::KServeClient::Create(args.remote, args.compression == "gzip"));
   if (!args.emulate_link.empty() && !args.link_schedule.empty())
     return Status::InvalidArgument("give --emulate-link or --link-schedule, not both");
-  std::unique_ptr<collab::Transport> wire = std::move(client);
+  std::unique_ptr<kserve::Transport> wire = std::move(client);
   if (args.emulate_link.empty() && args.link_schedule.empty()) return wire;
-  collab::LinkSchedule schedule;
+  kserve::LinkSchedule schedule;
   if (!args.emulate_link.empty()) {
     SN_ASSIGN_OR_RETURN(collab::Link link, collab::ParseLink(args.emulate_link));
-    schedule = collab::LinkSchedule::Constant(link);
+    schedule = kserve::LinkSchedule::Constant(link);
   } else {
-    SN_ASSIGN_OR_RETURN(schedule, collab::LinkSchedule::Parse(args.link_schedule));
+    SN_ASSIGN_OR_RETURN(schedule, kserve::LinkSchedule::Parse(args.link_schedule));
   }
-  return std::unique_ptr<collab::Transport>(
-      std::make_unique<collab::EmulatedLink>(std::move(wire), std::move(schedule), args.seed));
+  return std::unique_ptr<kserve::Transport>(
+      std::make_unique<kserve::EmulatedLink>(std::move(wire), std::move(schedule), args.seed));
 }
 
 std::string Describe(const collab::RequestRecord& r) {

@@ -22,6 +22,7 @@
 #include "stream/pipeline.h"
 #include "stream/sinks.h"
 #include "stream/video_source.h"
+#include "stream_cloud_flags.h"
 #include "supernova/commands.h"
 #include "supernova/detector_args.h"
 
@@ -34,6 +35,7 @@ struct StreamArgs {
   std::string model;
   std::vector<std::string> sources, names, sinks;
   DetectorArgs detector;
+  KServeCloudOptions cloud;  // --cloud*: joint inference with a remote detector
   std::string labels, skip = "adaptive", device_name = "supernova";
   std::string escalate = "key=10";
   std::vector<std::string> providers = {"cpu"};
@@ -102,6 +104,10 @@ int RunStream(const StreamArgs& a) {
 
   auto detector = Detector::Open(a.model, dopts);
   if (!detector.ok()) return Fail(detector.status().message());
+  // Made before the pipeline, so that it outlives it (PipelineOptions::cloud).
+  auto cloud = OpenCloud(a.cloud);
+  if (!cloud.ok()) return Fail(cloud.status().message());
+  popts.cloud = cloud->get();  // null without --cloud: the edge alone
 
   SinkOptions sopts;
   if (!a.labels.empty()) {
@@ -155,6 +161,7 @@ int RunStream(const StreamArgs& a) {
   std::cerr << nlohmann::json{{"event", "stream_started"},
                               {"model", a.model},
                               {"detector", (*detector)->Describe()},
+                              {"cloud", *cloud ? (*cloud)->Describe() : ""},
                               {"streams", a.sources.size()}}
                    .dump()
             << std::endl;
@@ -276,6 +283,7 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--mqtt-qos", args->mqtt_qos, "0, 1 or 2")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
+  AddCloudFlags(cmd, &args->cloud);
   cmd->callback([args, exit_code] { *exit_code = RunStream(*args); });
 }
 

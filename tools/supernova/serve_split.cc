@@ -20,8 +20,8 @@
 #include <mutex>
 #include <utility>
 
-#include "collab/remote/kserve_client.h"
 #include "collab/remote/split_runner.h"
+#include "kserve/kserve_client.h"
 #include "server/log.h"
 #include "server/model_config.h"
 
@@ -90,8 +90,8 @@ server::BackendFactory SplitBackendFactory() {
                                      compression + "'");
     SN_ASSIGN_OR_RETURN(double timeout_ms, PositiveParameter(config, "timeout_ms", 1000));
     SN_ASSIGN_OR_RETURN(collab::SplitPlanFile plan, collab::ReadSplitPlan(context.version_dir));
-    SN_ASSIGN_OR_RETURN(std::unique_ptr<collab::KServeClient> client,
-                        collab::KServeClient::Create(remote, compression == "gzip"));
+    SN_ASSIGN_OR_RETURN(std::unique_ptr<kserve::KServeClient> client,
+                        kserve::KServeClient::Create(remote, compression == "gzip"));
     collab::SplitOptions options;
     options.timeout_ms = timeout_ms;
     options.threads = context.session_options.num_threads;

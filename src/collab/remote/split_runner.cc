@@ -107,7 +107,7 @@ struct SplitRunner::Models {
   std::vector<bool> head_warm, tail_warm;
 };
 
-SplitRunner::SplitRunner(SplitPlanFile plan, std::unique_ptr<Transport> transport,
+SplitRunner::SplitRunner(SplitPlanFile plan, std::unique_ptr<kserve::Transport> transport,
                          const SplitOptions& options, std::vector<PlanCandidate> materialized,
                          size_t initial)
     : plan_(std::move(plan)),
@@ -119,7 +119,7 @@ SplitRunner::SplitRunner(SplitPlanFile plan, std::unique_ptr<Transport> transpor
 SplitRunner::~SplitRunner() = default;
 
 Result<std::unique_ptr<SplitRunner>> SplitRunner::Open(SplitPlanFile plan,
-                                                       std::unique_ptr<Transport> transport,
+                                                       std::unique_ptr<kserve::Transport> transport,
                                                        const SplitOptions& options) {
   std::vector<PlanCandidate> materialized;
   size_t initial = 0, edge_only = 0;
@@ -198,7 +198,8 @@ Link SplitRunner::link() const {
   return l;
 }
 
-Result<std::vector<Tensor>> SplitRunner::RunLocal(const Session& session, const NamedTensors& feeds,
+Result<std::vector<Tensor>> SplitRunner::RunLocal(const Session& session,
+                                                  const kserve::NamedTensors& feeds,
                                                   double* ms) const {
   const auto t0 = Clock::now();
   std::vector<Tensor> outputs;
@@ -284,7 +285,8 @@ size_t SplitRunner::Pick(int64_t request, RequestRecord* record) {
   return best;
 }
 
-Result<std::vector<Tensor>> SplitRunner::Run(const NamedTensors& inputs, RequestRecord* record) {
+Result<std::vector<Tensor>> SplitRunner::Run(const kserve::NamedTensors& inputs,
+                                             RequestRecord* record) {
   RequestRecord local;
   if (record == nullptr) record = &local;
   *record = RequestRecord();
@@ -319,7 +321,7 @@ Result<std::vector<Tensor>> SplitRunner::Run(const NamedTensors& inputs, Request
   return outputs;
 }
 
-Result<std::vector<Tensor>> SplitRunner::RunCandidate(size_t i, const NamedTensors& inputs,
+Result<std::vector<Tensor>> SplitRunner::RunCandidate(size_t i, const kserve::NamedTensors& inputs,
                                                       RequestRecord* record) {
   const PlanCandidate& c = chooser_.candidate(i);
   record->candidate = c.id;
@@ -328,7 +330,7 @@ Result<std::vector<Tensor>> SplitRunner::RunCandidate(size_t i, const NamedTenso
   record->tail_at = "edge";
 
   // The head (for edge-only, the whole model).
-  NamedTensors feeds = inputs;
+  kserve::NamedTensors feeds = inputs;
   if (c.kind != CutKind::kCloudOnly) {
     SN_ASSIGN_OR_RETURN(std::vector<Tensor> head,
                         RunLocal(*models_->heads[i], inputs, &record->head_ms));
@@ -354,7 +356,7 @@ Result<std::vector<Tensor>> SplitRunner::RunCandidate(size_t i, const NamedTenso
   return RunLocal(*models_->tails[i], feeds, &record->tail_ms);
 }
 
-Result<std::vector<Tensor>> SplitRunner::TailRemote(size_t i, const NamedTensors& feeds,
+Result<std::vector<Tensor>> SplitRunner::TailRemote(size_t i, const kserve::NamedTensors& feeds,
                                                     RequestRecord* record, Status* failure) {
   const PlanCandidate& c = chooser_.candidate(i);
   record->tail_at = "remote";

@@ -22,7 +22,7 @@
 #include "collab/link.h"
 #include "collab/remote/cut_chooser.h"
 #include "collab/remote/split_plan.h"
-#include "collab/remote/transport.h"
+#include "kserve/transport.h"
 #include "supernova/session.h"
 
 namespace supernova::collab {
@@ -70,7 +70,7 @@ struct RequestRecord {
 class SplitRunner {
  public:
   static Result<std::unique_ptr<SplitRunner>> Open(SplitPlanFile plan,
-                                                   std::unique_ptr<Transport> transport,
+                                                   std::unique_ptr<kserve::Transport> transport,
                                                    const SplitOptions& options = {});
   ~SplitRunner();
 
@@ -79,7 +79,7 @@ class SplitRunner {
   Status Pin(int id);
 
   // Runs one request; outputs in the plan's output order.
-  Result<std::vector<Tensor>> Run(const NamedTensors& inputs, RequestRecord* record);
+  Result<std::vector<Tensor>> Run(const kserve::NamedTensors& inputs, RequestRecord* record);
 
   // The whole model's inputs and outputs (from the edge-only model).
   const std::vector<TensorInfo>& inputs() const;
@@ -90,22 +90,22 @@ class SplitRunner {
 
  private:
   struct Models;
-  SplitRunner(SplitPlanFile plan, std::unique_ptr<Transport> transport, const SplitOptions& options,
-              std::vector<PlanCandidate> materialized, size_t initial);
+  SplitRunner(SplitPlanFile plan, std::unique_ptr<kserve::Transport> transport,
+              const SplitOptions& options, std::vector<PlanCandidate> materialized, size_t initial);
 
   // Runs a local model with the slowdown; returns its outputs and the emulated ms.
-  Result<std::vector<Tensor>> RunLocal(const Session& session, const NamedTensors& feeds,
+  Result<std::vector<Tensor>> RunLocal(const Session& session, const kserve::NamedTensors& feeds,
                                        double* ms) const;
   void Probe(int64_t request);
   void NoteFailure(int64_t request, const Status& s);
   size_t Pick(int64_t request, RequestRecord* record);
-  Result<std::vector<Tensor>> RunCandidate(size_t i, const NamedTensors& inputs,
+  Result<std::vector<Tensor>> RunCandidate(size_t i, const kserve::NamedTensors& inputs,
                                            RequestRecord* record);
-  Result<std::vector<Tensor>> TailRemote(size_t i, const NamedTensors& feeds, RequestRecord* record,
-                                         Status* failure);
+  Result<std::vector<Tensor>> TailRemote(size_t i, const kserve::NamedTensors& feeds,
+                                         RequestRecord* record, Status* failure);
 
   SplitPlanFile plan_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<kserve::Transport> transport_;
   SplitOptions options_;
   CutChooser chooser_;
   std::unique_ptr<Models> models_;

@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "collab/remote/kserve_client.h"
 #include "collab/remote/split_fixture.h"
 #include "collab/remote/split_runner.h"
+#include "kserve/kserve_client.h"
 #include "ops/shape_inference.h"
 #include "optimizer/graph_builder.h"
 #include "server/serve_process.h"
@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace supernova::collab::testing;  // NOLINT
+using kserve::KServeClient;
 
 TEST(SplitRealModel, CenterNetCutAtAFrontierEqualsTheWholeModel) {
   const std::string path =

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "collab/remote/kserve_client.h"
 #include "collab/remote/split_fixture.h"
+#include "kserve/kserve_client.h"
 #include "server/serve_process.h"
 
 namespace supernova::collab {
@@ -18,6 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using supernova::testing::ServeProcess;
 using namespace supernova::collab::testing;  // NOLINT
+using kserve::KServeClient;
+using kserve::RemoteReply;
 
 // <dir>/edge/<name>/config.pbtxt naming the split and the remote, and <name>/1 the split. The
 // cut is pinned: on the loopback the chooser would rightly keep everything on the edge.

@@ -5,15 +5,16 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "collab/remote/kserve_client.h"
 #include "collab/remote/split_fixture.h"
 #include "collab/remote/split_runner.h"
+#include "kserve/kserve_client.h"
 
 namespace supernova::collab {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace supernova::collab::testing;  // NOLINT
+using kserve::KServeClient;
 
 // Opens DIR as the runner does, with a client that is never called.
 Status OpenDir(const std::string& dir) {

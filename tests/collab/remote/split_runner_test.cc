@@ -11,10 +11,10 @@
 #include <cstring>
 #include <thread>
 
-#include "collab/remote/emulated_link.h"
-#include "collab/remote/kserve_client.h"
 #include "collab/remote/split_fixture.h"
 #include "free_port.h"
+#include "kserve/emulated_link.h"
+#include "kserve/kserve_client.h"
 #include "server/serve_process.h"
 
 namespace supernova::collab {
@@ -23,6 +23,10 @@ namespace {
 using supernova::testing::FreePort;
 using supernova::testing::ServeProcess;
 using namespace supernova::collab::testing;  // NOLINT
+using kserve::EmulatedLink;
+using kserve::KServeClient;
+using kserve::LinkSchedule;
+using kserve::Transport;
 
 std::unique_ptr<ServeProcess> Serve(const SplitDir& d, int grpc_port = 0) {
   auto serve = std::make_unique<ServeProcess>(std::vector<std::string>{

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "stream/cli/cli_util.h"
 #include "stream/sinks/broker.h"
 #include "stream/squares.h"
 #include "stream/video/test_media.h"
@@ -20,42 +21,6 @@ using json = nlohmann::json;
 using supernova::testing::Broker;
 using supernova::testing::Subscriber;
 using video_test::ChildProcess;
-
-std::vector<json> ReadJsonLines(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
-
-// Runs the command line to its end; returns the exit status, stderr in *err.
-int RunCli(const std::vector<std::string>& args, std::string* err) {
-  const std::string log = video_test::TempDir() + "/cli_stderr.txt";
-  std::string cmd = SUPERNOVA_CLI;
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  const int status = std::system((cmd + " 2>" + log + " >/dev/null").c_str());
-  std::ifstream in(log);
-  err->assign(std::istreambuf_iterator<char>(in), {});
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The final per-stream metrics line on stderr.
-json FinalMetrics(const std::string& err) {
-  json last;
-  std::istringstream in(err);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("{\"stream\"", 0) == 0) last = json::parse(line);
-  return last;
-}
-
-std::string SquaresModel() {
-  const std::string path = video_test::TempDir() + "/squares40.onnx";
-  // The clip's square is 40 pixels; the model takes the clip's 320 x 240.
-  const Status s = supernova::testing::WriteSquaresModel(path, 320, 240, 40, 0);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return path;
-}
 
 Box ClipTruth(int64_t n) {
   const float x = static_cast<float>(video_test::SquareX(n));

@@ -1,4 +1,4 @@
-#include "collab/remote/emulated_link.h"
+#include "kserve/emulated_link.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,9 @@
 #include <thread>
 #include <utility>
 
-namespace supernova::collab {
+#include "kserve/bytes.h"
+
+namespace supernova::kserve {
 
 namespace {
 
@@ -18,8 +20,10 @@ Status LinkError(Status::Code code, const std::string& why) {
 }
 
 // Milliseconds one direction of an exchange takes: half the round trip plus the payload
-// serialized at the bandwidth (Link::TransferMs split in two).
-double OneWayMs(const Link& link, size_t bytes) { return link.TransferMs(bytes) - link.rtt_ms / 2; }
+// serialized at the bandwidth (collab::Link::TransferMs split in two).
+double OneWayMs(const collab::Link& link, size_t bytes) {
+  return link.TransferMs(bytes) - link.rtt_ms / 2;
+}
 
 size_t DownBytes(const RemoteReply& r) { return r.received_bytes; }
 size_t DownBytes(double) { return 0; }
@@ -27,6 +31,15 @@ void SetWall(RemoteReply& r, double ms) { r.wall_ms = ms; }
 void SetWall(double& r, double ms) { r = ms; }
 double WallOf(const RemoteReply& r) { return r.wall_ms; }
 double WallOf(double r) { return r; }
+
+// SplitMix64's finalizer: a well-mixed 64-bit hash, so that neighbouring requests and messages
+// draw independent-looking numbers.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 }  // namespace
 
@@ -54,7 +67,7 @@ Result<LinkSchedule> LinkSchedule::Parse(const std::string& text) {
     if (what == "off") {
       phase.off = true;
     } else {
-      auto link = ParseLink(what);
+      auto link = collab::ParseLink(what);
       if (!link.ok()) return link.status().WithContext("link schedule '" + text + "'");
       phase.link = *link;
     }
@@ -65,7 +78,7 @@ Result<LinkSchedule> LinkSchedule::Parse(const std::string& text) {
   return s;
 }
 
-LinkSchedule LinkSchedule::Constant(const Link& link) {
+LinkSchedule LinkSchedule::Constant(const collab::Link& link) {
   LinkSchedule s;
   s.phases_.push_back(LinkPhase{0, false, link});
   return s;
@@ -79,7 +92,10 @@ const LinkPhase& LinkSchedule::At(int64_t request) const {
 
 EmulatedLink::EmulatedLink(std::unique_ptr<Transport> wire, LinkSchedule schedule, uint64_t seed,
                            std::function<void(double)> sleep)
-    : wire_(std::move(wire)), schedule_(std::move(schedule)), rng_(seed), sleep_(std::move(sleep)) {
+    : wire_(std::move(wire)),
+      schedule_(std::move(schedule)),
+      seed_(seed),
+      sleep_(std::move(sleep)) {
   if (!sleep_)
     sleep_ = [](double ms) {
       if (ms > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(ms));
@@ -89,7 +105,8 @@ EmulatedLink::EmulatedLink(std::unique_ptr<Transport> wire, LinkSchedule schedul
 bool EmulatedLink::Lose() {
   // One draw per exchange whatever the loss, so that changing the loss of one phase does not
   // shift which messages the other phases lose.
-  const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  const uint64_t h = Mix(Mix(Mix(seed_) ^ static_cast<uint64_t>(request_)) ^ message_++);
+  const double u = static_cast<double>(h >> 11) * 0x1.0p-53;  // uniform in [0, 1)
   return u < phase().link.loss;
 }
 
@@ -135,7 +152,8 @@ Result<T> EmulatedLink::Exchange(size_t up, double timeout_ms, Call&& call) {
 Result<RemoteReply> EmulatedLink::Infer(const std::string& model, const NamedTensors& inputs,
                                         double timeout_ms) {
   size_t up = 0;
-  for (const auto& [name, t] : inputs) up += t.nbytes();
+  for (const auto& [name, t] : inputs)
+    up += t.dtype() == DataType::kString ? EncodedBytesSize(t) : t.nbytes();
   return Exchange<RemoteReply>(
       up, timeout_ms, [&](double left_ms) { return wire_->Infer(model, inputs, left_ms); });
 }
@@ -144,4 +162,4 @@ Result<double> EmulatedLink::Live(double timeout_ms) {
   return Exchange<double>(0, timeout_ms, [&](double left_ms) { return wire_->Live(left_ms); });
 }
 
-}  // namespace supernova::collab
+}  // namespace supernova::kserve

@@ -1,6 +1,8 @@
-// A KServe v2 gRPC client for the edge runner: ModelInfer with raw_input_contents and
-// raw_output_contents (one copy of each tensor, no per-element encoding), ServerLive as the
-// probe, a deadline per call and gzip compression of the messages on the channel.
+// A KServe v2 gRPC client for the edge (the split runner, the stream's cloud detector):
+// ModelInfer with raw_input_contents and raw_output_contents (one copy of each numeric tensor;
+// BYTES tensors, the runtime's string tensors, as KServe's length-prefixed elements), ServerLive
+// as the probe, a deadline per call and optional gzip compression of the messages on the
+// channel.
 //
 //   auto client = KServeClient::Create("10.0.0.5:8001");
 //   auto reply = (*client)->Infer("resnet_tail", {{"t1", head_out}}, /*timeout_ms=*/500);
@@ -12,9 +14,9 @@
 #include <memory>
 #include <string>
 
-#include "collab/remote/transport.h"
+#include "kserve/transport.h"
 
-namespace supernova::collab {
+namespace supernova::kserve {
 
 class KServeClient : public Transport {
  public:
@@ -37,8 +39,9 @@ class KServeClient : public Transport {
   std::unique_ptr<Stub> stub_;
 };
 
-// KServe v2 datatype names ("FP32", "INT64", ...) for the tensor types that travel raw.
+// KServe v2 datatype names ("FP32", "INT64", "BYTES", ...) of the tensor types the client
+// sends and reads.
 const char* KServeDatatype(DataType dtype);
 Result<DataType> DataTypeFromKServe(const std::string& name);
 
-}  // namespace supernova::collab
+}  // namespace supernova::kserve

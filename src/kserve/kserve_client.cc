@@ -1,16 +1,18 @@
-#include "collab/remote/kserve_client.h"
+#include "kserve/kserve_client.h"
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
 #include <utility>
 
 #include "grpc_service.grpc.pb.h"
+#include "kserve/bytes.h"
 
-namespace supernova::collab {
+namespace supernova::kserve {
 
 namespace {
 
@@ -18,8 +20,7 @@ struct TypeName {
   DataType dtype;
   const char* name;
 };
-// BYTES (strings) is left out: it needs length-prefixed elements and no cut carries text.
-constexpr std::array<TypeName, 13> kTypes = {{
+constexpr std::array<TypeName, 14> kTypes = {{
     {DataType::kBool, "BOOL"},
     {DataType::kUint8, "UINT8"},
     {DataType::kUint16, "UINT16"},
@@ -33,6 +34,7 @@ constexpr std::array<TypeName, 13> kTypes = {{
     {DataType::kFloat32, "FP32"},
     {DataType::kFloat64, "FP64"},
     {DataType::kBFloat16, "BF16"},
+    {DataType::kString, "BYTES"},  // length-prefixed elements: kserve/bytes.h
 }};
 
 Status::Code FromGrpc(grpc::StatusCode code) {
@@ -72,9 +74,22 @@ Status FromGrpc(const std::string& target, const grpc::Status& s) {
                             s.error_message()));
 }
 
-void SetDeadline(grpc::ClientContext* ctx, double timeout_ms) {
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::microseconds(static_cast<int64_t>(timeout_ms * 1000)));
+// gRPC reconnects a broken channel on its own timers, but sees an attempt's progress only while
+// something polls the channel: a fail-fast call on a channel in TRANSIENT_FAILURE fails at once
+// without polling, and gRPC's backup poller looks every 5 s, so a server restarted under a
+// client that kept calling went unnoticed for many seconds. A call on a channel that is not
+// ready first lets it connect, polling, for at most kConnectWaitMs (a quarter of a shorter
+// deadline): a refused connection ends the wait at once, and the call then fails fast.
+constexpr double kConnectWaitMs = 100;
+
+void StartCall(grpc::Channel& channel, grpc::ClientContext* ctx, double timeout_ms) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = [](double v) {
+    return std::chrono::microseconds(static_cast<int64_t>(v * 1000));
+  };
+  ctx->set_deadline(now + ms(timeout_ms));
+  if (channel.GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY)
+    channel.WaitForConnected(now + ms(std::min(kConnectWaitMs, timeout_ms / 4)));
 }
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
@@ -87,6 +102,7 @@ Result<Tensor> ReadOutput(const inference::ModelInferResponse::InferOutputTensor
   Shape shape(out.shape().begin(), out.shape().end());
   for (int64_t d : shape)
     if (d < 0) return Status::InvalidArgument("output '" + out.name() + "' has a negative dim");
+  if (dtype == DataType::kString) return DecodeBytes(raw, shape, "output '" + out.name() + "'");
   Tensor t(dtype, shape);
   if (raw.size() != t.nbytes())
     return Status::InvalidArgument(fmt::format("output '{}': {} bytes for {}{} ({} expected)",
@@ -107,7 +123,7 @@ const char* KServeDatatype(DataType dtype) {
 Result<DataType> DataTypeFromKServe(const std::string& name) {
   for (const TypeName& t : kTypes)
     if (name == t.name) return t.dtype;
-  return Status::Unimplemented("datatype '" + name + "' does not travel raw");
+  return Status::Unimplemented("datatype '" + name + "' is not one the client reads");
 }
 
 struct KServeClient::Stub {
@@ -147,18 +163,22 @@ Result<RemoteReply> KServeClient::Infer(const std::string& model, const NamedTen
     const char* datatype = KServeDatatype(t.dtype());
     if (datatype == nullptr)
       return Status::Unimplemented("input '" + name + "': " + DataTypeName(t.dtype()) +
-                                   " does not travel raw");
+                                   " has no KServe datatype");
     auto* in = req.add_inputs();
     in->set_name(name);
     in->set_datatype(datatype);
     for (int64_t d : t.shape()) in->add_shape(d);
-    req.add_raw_input_contents(static_cast<const char*>(t.raw_data()), t.nbytes());
-    reply.sent_bytes += t.nbytes();
+    std::string* raw = req.add_raw_input_contents();
+    if (t.dtype() == DataType::kString)
+      AppendEncodedBytes(*raw, t);
+    else
+      raw->assign(static_cast<const char*>(t.raw_data()), t.nbytes());
+    reply.sent_bytes += raw->size();
   }
   inference::ModelInferResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx, timeout_ms);
   const auto t0 = std::chrono::steady_clock::now();
+  StartCall(*stub_->channel, &ctx, timeout_ms);
   grpc::Status s = stub_->service->ModelInfer(&ctx, req, &resp);
   reply.wall_ms = MsSince(t0);
   if (!s.ok()) return FromGrpc(target_, s);
@@ -169,7 +189,7 @@ Result<RemoteReply> KServeClient::Infer(const std::string& model, const NamedTen
   for (int i = 0; i < resp.outputs_size(); ++i) {
     auto t = ReadOutput(resp.outputs(i), resp.raw_output_contents(i));
     if (!t.ok()) return t.status().WithContext("remote " + target_);
-    reply.received_bytes += t->nbytes();
+    reply.received_bytes += resp.raw_output_contents(i).size();
     reply.outputs.emplace_back(resp.outputs(i).name(), std::move(t).value());
   }
   return reply;
@@ -179,8 +199,8 @@ Result<double> KServeClient::Live(double timeout_ms) {
   inference::ServerLiveRequest req;
   inference::ServerLiveResponse resp;
   grpc::ClientContext ctx;
-  SetDeadline(&ctx, timeout_ms);
   const auto t0 = std::chrono::steady_clock::now();
+  StartCall(*stub_->channel, &ctx, timeout_ms);
   grpc::Status s = stub_->service->ServerLive(&ctx, req, &resp);
   const double ms = MsSince(t0);
   if (!s.ok()) return FromGrpc(target_, s);
@@ -188,4 +208,4 @@ Result<double> KServeClient::Live(double timeout_ms) {
   return ms;
 }
 
-}  // namespace supernova::collab
+}  // namespace supernova::kserve

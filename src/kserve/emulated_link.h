@@ -3,9 +3,11 @@
 //
 // Each message pays, before it is sent, RTT/2 plus its payload bytes at the bandwidth, and
 // its answer the same on the way back: a request of `up` bytes answered with `down` takes
-// Link::TransferMs(up, down) more than on the real wire. A message is lost with the link's
-// loss probability, drawn from a sequence seeded once, so a run repeats exactly; a lost
-// request behaves as a timeout (the caller waits its whole deadline). A schedule changes the
+// collab::Link::TransferMs(up, down) more than on the real wire. A message is lost with the link's
+// loss probability, drawn from the seed, the request number and the message's place in its
+// request alone, so a run repeats exactly, and so do several links of one seed that share the
+// request numbers among threads (the stream's cloud detector, one link per call in flight); a
+// lost request behaves as a timeout (the caller waits its whole deadline). A schedule changes the
 // link at given request numbers; "off" makes the remote unreachable (calls fail at once, as
 // a refused connection does).
 #pragma once
@@ -13,19 +15,18 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "collab/link.h"
-#include "collab/remote/transport.h"
+#include "kserve/transport.h"
 
-namespace supernova::collab {
+namespace supernova::kserve {
 
 struct LinkPhase {
   int64_t from_request = 0;  // the phase holds from this request number on
   bool off = false;          // unreachable
-  Link link;
+  collab::Link link;
 };
 
 class LinkSchedule {
@@ -35,7 +36,7 @@ class LinkSchedule {
   // 20, unreachable from request 40).
   static Result<LinkSchedule> Parse(const std::string& text);
   // One link for every request.
-  static LinkSchedule Constant(const Link& link);
+  static LinkSchedule Constant(const collab::Link& link);
 
   const LinkPhase& At(int64_t request) const;
   const std::vector<LinkPhase>& phases() const { return phases_; }
@@ -53,7 +54,10 @@ class EmulatedLink : public Transport {
   Result<RemoteReply> Infer(const std::string& model, const NamedTensors& inputs,
                             double timeout_ms) override;
   Result<double> Live(double timeout_ms) override;
-  void BeginRequest(int64_t request) override { request_ = request; }
+  void BeginRequest(int64_t request) override {
+    request_ = request;
+    message_ = 0;
+  }
 
   const LinkPhase& phase() const { return schedule_.At(request_); }
   int64_t lost() const { return lost_; }
@@ -67,10 +71,11 @@ class EmulatedLink : public Transport {
 
   std::unique_ptr<Transport> wire_;
   LinkSchedule schedule_;
-  std::mt19937_64 rng_;
+  uint64_t seed_;
   std::function<void(double)> sleep_;
   int64_t request_ = 0;
+  uint64_t message_ = 0;  // messages of this request so far
   int64_t lost_ = 0;
 };
 
-}  // namespace supernova::collab
+}  // namespace supernova::kserve

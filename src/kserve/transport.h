@@ -1,6 +1,7 @@
-// How the edge runner reaches the cloud: one inference call on a model the remote serves and a
-// liveness probe. The KServe v2 gRPC client (kserve_client.h) is the real one; the link
-// emulator (emulated_link.h) wraps it to delay and drop messages as a slow link would.
+// How the edge (the split runner, the stream's cloud detector) reaches the cloud: one inference
+// call on a model the remote serves and a liveness probe. The KServe v2 gRPC client
+// (kserve_client.h) is the real one; the link emulator (emulated_link.h) wraps it to delay and drop
+// messages as a slow link would.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +13,7 @@
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
-namespace supernova::collab {
+namespace supernova::kserve {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
@@ -38,4 +39,4 @@ class Transport {
   virtual void BeginRequest(int64_t /*request*/) {}
 };
 
-}  // namespace supernova::collab
+}  // namespace supernova::kserve

@@ -1,12 +1,12 @@
-// The emulated link: its schedule syntax, the delays it adds (against Link::TransferMs worked
-// by hand), its seeded losses and its deadline, over a wire that answers at once.
-#include "collab/remote/emulated_link.h"
+// The emulated link: its schedule syntax, the delays it adds (against collab::Link::TransferMs
+// worked by hand), its seeded losses and its deadline, over a wire that answers at once.
+#include "kserve/emulated_link.h"
 
 #include <gtest/gtest.h>
 
 #include <numeric>
 
-namespace supernova::collab {
+namespace supernova::kserve {
 namespace {
 
 // A remote that answers every call at once with `reply_bytes` of output.
@@ -76,7 +76,8 @@ TEST(LinkSchedule, RefusesWhatIsNotASchedule) {
 TEST(EmulatedLink, DelaysEachWayByHalfTheRttAndThePayloadAtTheBandwidth) {
   // 8 Mbit/s = 8000 bits per ms = 1000 bytes per ms; 20 ms RTT.
   std::vector<double> slept;
-  EmulatedLink link(std::make_unique<InstantWire>(3000), LinkSchedule::Constant(Link{8, 20, 0}), 1,
+  EmulatedLink link(std::make_unique<InstantWire>(3000),
+                    LinkSchedule::Constant(collab::Link{8, 20, 0}), 1,
                     [&](double ms) { slept.push_back(ms); });
   auto r = link.Infer("m", Payload(5000), 1000);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -84,7 +85,7 @@ TEST(EmulatedLink, DelaysEachWayByHalfTheRttAndThePayloadAtTheBandwidth) {
   EXPECT_DOUBLE_EQ(slept[0], 10 + 5);  // up: RTT/2 + 5000 bytes
   EXPECT_DOUBLE_EQ(slept[1], 10 + 3);  // down: RTT/2 + 3000 bytes
   // The reported wall time is the emulated one (the instant wire adds nothing).
-  EXPECT_NEAR(r->wall_ms, (Link{8, 20, 0}.TransferMs(5000, 3000)), 1e-9);
+  EXPECT_NEAR(r->wall_ms, (collab::Link{8, 20, 0}.TransferMs(5000, 3000)), 1e-9);
   EXPECT_EQ(r->sent_bytes, 5000u);
   EXPECT_EQ(r->received_bytes, 3000u);
 
@@ -96,7 +97,8 @@ TEST(EmulatedLink, DelaysEachWayByHalfTheRttAndThePayloadAtTheBandwidth) {
 
 TEST(EmulatedLink, ASlowLinkPastTheDeadlineTimesOutAfterWaitingIt) {
   std::vector<double> slept;
-  EmulatedLink link(std::make_unique<InstantWire>(0), LinkSchedule::Constant(Link{1, 10, 0}), 1,
+  EmulatedLink link(std::make_unique<InstantWire>(0),
+                    LinkSchedule::Constant(collab::Link{1, 10, 0}), 1,
                     [&](double ms) { slept.push_back(ms); });
   // 100,000 bytes at 1 Mbit/s take 800 ms one way: past a 300 ms deadline.
   auto r = link.Infer("m", Payload(100000), 300);
@@ -105,8 +107,9 @@ TEST(EmulatedLink, ASlowLinkPastTheDeadlineTimesOutAfterWaitingIt) {
   EXPECT_DOUBLE_EQ(std::accumulate(slept.begin(), slept.end(), 0.0), 300);
   // The answer's way back can also miss it: 200,000 bytes down.
   slept.clear();
-  EmulatedLink back(std::make_unique<InstantWire>(200000), LinkSchedule::Constant(Link{8, 10, 0}),
-                    1, [&](double ms) { slept.push_back(ms); });
+  EmulatedLink back(std::make_unique<InstantWire>(200000),
+                    LinkSchedule::Constant(collab::Link{8, 10, 0}), 1,
+                    [&](double ms) { slept.push_back(ms); });
   r = back.Infer("m", Payload(1000), 100);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kDeadlineExceeded);
@@ -116,8 +119,8 @@ TEST(EmulatedLink, ASlowLinkPastTheDeadlineTimesOutAfterWaitingIt) {
 TEST(EmulatedLink, LosesASeededShareOfMessagesAsTimeouts) {
   auto run = [](uint64_t seed) {
     std::vector<bool> lost;
-    EmulatedLink link(std::make_unique<InstantWire>(0), LinkSchedule::Constant(Link{100, 0, 0.2}),
-                      seed, [](double) {});
+    EmulatedLink link(std::make_unique<InstantWire>(0),
+                      LinkSchedule::Constant(collab::Link{100, 0, 0.2}), seed, [](double) {});
     for (int i = 0; i < 1000; ++i) {
       auto r = link.Infer("m", Payload(10), 50);
       lost.push_back(!r.ok());
@@ -134,6 +137,33 @@ TEST(EmulatedLink, LosesASeededShareOfMessagesAsTimeouts) {
   const auto n = std::count(a.begin(), a.end(), true);
   EXPECT_GT(n, 150);  // 20% of 1000, binomial sd ~13
   EXPECT_LT(n, 250);
+}
+
+TEST(EmulatedLink, ARequestsLossFollowsItsNumberWhicheverLinkCarriesIt) {
+  // One link carrying requests 0..99 in order, and two links of the same seed carrying the
+  // odd and the even ones backwards, as threads sharing the numbers would: the same requests
+  // are lost.
+  auto lossy = [] {
+    return std::make_unique<EmulatedLink>(std::make_unique<InstantWire>(0),
+                                          LinkSchedule::Constant(collab::Link{100, 0, 0.5}), 3,
+                                          [](double) {});
+  };
+  auto one = lossy();
+  std::vector<bool> in_order(100), shared(100);
+  for (int r = 0; r < 100; ++r) {
+    one->BeginRequest(r);
+    in_order[r] = !one->Infer("m", Payload(10), 50).ok();
+  }
+  auto even = lossy(), odd = lossy();
+  for (int r = 99; r >= 0; --r) {
+    EmulatedLink& link = r % 2 == 0 ? *even : *odd;
+    link.BeginRequest(r);
+    shared[r] = !link.Infer("m", Payload(10), 50).ok();
+  }
+  EXPECT_EQ(in_order, shared);
+  const auto n = std::count(in_order.begin(), in_order.end(), true);
+  EXPECT_GT(n, 30);  // half of 100, binomial sd 5
+  EXPECT_LT(n, 70);
 }
 
 TEST(EmulatedLink, FollowsTheScheduleByRequestNumberAndOffIsUnreachable) {
@@ -153,4 +183,4 @@ TEST(EmulatedLink, FollowsTheScheduleByRequestNumberAndOffIsUnreachable) {
 }
 
 }  // namespace
-}  // namespace supernova::collab
+}  // namespace supernova::kserve
