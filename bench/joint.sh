@@ -214,7 +214,7 @@ EOF
 }
 cloud_run() {  # CLIP CONFIG SPEC
   local run
-  run="$WORK/runs/$(echo "$2" | tr -c 'A-Za-z0-9=+.-' '_')_$1"
+  run="$WORK/runs/$(printf '%s' "$2" | tr -c 'A-Za-z0-9=+.-' '_')_$1"
   stream_args "$(edge_model "$EDGE")" "$1" "$run.jsonl"
   "$SN" stream "${ARGS[@]}" --threads "$EDGE_THREADS" \
     --cloud "127.0.0.1:$GRPC_PORT" --cloud-model centernet --escalate "$3" 2>"$run.err" >/dev/null
