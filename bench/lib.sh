@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared by bench/run.sh and bench/footprint.sh (sourced, with the repository root as the
-# working directory): the load gate, the release build of chosen targets, the ONNX Runtime peer.
+# Shared by the bench scripts (sourced, with the repository root as the
+# working directory): the load gate, the release build of chosen targets, the ONNX Runtime peer,
+# opencv-doc's sample clips.
 
 # A timing taken while other work holds the cores measures the machine, not the runtimes: above
 # this 1-minute load average the scripts refuse to run unless --allow-load is given, and then
@@ -68,4 +69,22 @@ bench_install_ort() {
     npm install --silent --ignore-scripts --no-audit --no-fund --prefix "$peer" \
       "onnxruntime-node@$ORT_VERSION"
   fi
+}
+
+# bench_opencv_clips DIR: opencv-doc's sample videos in DIR, fetched once with `apt-get
+# download` (no install): vtest.avi (768x576, 10 fps, 795 frames of pedestrians) and box.mp4
+# and cup.mp4 (640x480 h264, hand-held objects; gzipped in the package's HTML folder).
+bench_opencv_clips() {
+  local dir="$1" tmp doc c
+  [ -e "$dir/vtest.avi" ] && [ -e "$dir/box.mp4" ] && [ -e "$dir/cup.mp4" ] && return 0
+  mkdir -p "$dir"
+  tmp="$(mktemp -d /tmp/supernova-opencv-doc.XXXXXX)"
+  (cd "$tmp" && apt-get download opencv-doc >/dev/null && dpkg -x opencv-doc_*.deb x)
+  doc="$tmp/x/usr/share/doc/opencv-doc"
+  # Through a temporary name: an interrupted copy never passes for a clip.
+  cp "$doc/examples/data/vtest.avi" "$dir/.vtest.avi" && mv "$dir/.vtest.avi" "$dir/vtest.avi"
+  for c in box cup; do
+    gunzip -c "$doc/opencv4/html/$c.mp4.gz" >"$dir/.$c.mp4" && mv "$dir/.$c.mp4" "$dir/$c.mp4"
+  done
+  rm -rf "$tmp"
 }

@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 SECONDS_PER_RUN=20
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,11 +48,7 @@ TMP="$(mktemp -d /tmp/supernova-stream-bench.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 
 CLIP="$DATA/vtest.avi"
-if [ ! -e "$CLIP" ]; then
-  (cd "$TMP" && apt-get download opencv-doc >/dev/null && dpkg -x opencv-doc_*.deb x)
-  cp "$TMP/x/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$CLIP"
-  rm -rf "$TMP/x" "$TMP"/opencv-doc_*.deb
-fi
+bench_opencv_clips "$DATA"
 
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 

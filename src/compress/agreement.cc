@@ -84,17 +84,30 @@ int InputWidth(const std::vector<TensorInfo>& inputs) {
   return static_cast<int>(d[3] == 3 ? d[2] : d[3]);
 }
 
+int InputHeight(const std::vector<TensorInfo>& inputs) {
+  if (inputs.empty() || inputs[0].dims.size() != 4) return 0;
+  const auto& d = inputs[0].dims;
+  return static_cast<int>(d[3] == 3 ? d[1] : d[2]);
+}
+
 }  // namespace
 
-Agreement::Agreement(Task task, std::vector<TensorInfo> inputs, std::vector<TensorInfo> outputs)
-    : task_(task), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
+Agreement::Agreement(Task task, std::vector<TensorInfo> inputs, std::vector<TensorInfo> outputs,
+                     std::vector<TensorInfo> candidate_inputs)
+    : task_(task),
+      inputs_(std::move(inputs)),
+      outputs_(std::move(outputs)),
+      candidate_inputs_(candidate_inputs.empty() ? inputs_ : std::move(candidate_inputs)) {}
 
 Status Agreement::Add(const std::vector<Tensor>& ref, const std::vector<Tensor>& cand) {
   if (ref.size() != cand.size())
     return Status::InvalidArgument("the models give " + std::to_string(ref.size()) + " and " +
                                    std::to_string(cand.size()) + " outputs");
+  const bool resized = InputWidth(inputs_) != InputWidth(candidate_inputs_) ||
+                       InputHeight(inputs_) != InputHeight(candidate_inputs_);
   for (size_t i = 0; i < ref.size(); ++i)
-    if (ref[i].shape() != cand[i].shape() || ref[i].dtype() != cand[i].dtype())
+    if ((ref[i].shape() != cand[i].shape() && !(resized && ref[i].rank() == cand[i].rank())) ||
+        ref[i].dtype() != cand[i].dtype())
       return Status::InvalidArgument("output " + std::to_string(i) + " is " +
                                      ShapeToString(ref[i].shape()) + " in the original and " +
                                      ShapeToString(cand[i].shape()) + " after compression");
@@ -121,7 +134,7 @@ Status Agreement::Add(const std::vector<Tensor>& ref, const std::vector<Tensor>&
         "--task detect reads a CenterNet heatmap and box extents (two 4-D outputs)");
   ++s_.samples;
   for (size_t i = 0; i < ref.size(); ++i) {
-    if (ref[i].dtype() != DataType::kFloat32) continue;
+    if (ref[i].dtype() != DataType::kFloat32 || ref[i].shape() != cand[i].shape()) continue;
     const float* a = ref[i].data<float>();
     const float* b = cand[i].data<float>();
     for (int64_t k = 0; k < ref[i].numel(); ++k) {
@@ -153,14 +166,21 @@ Status Agreement::Add(const std::vector<Tensor>& ref, const std::vector<Tensor>&
     }
   }
   if (task_ == Task::kDetect) {
-    const int w = InputWidth(inputs_);
-    if (w <= 0) return Status::InvalidArgument("--task detect needs a 4-D image input");
-    auto decode = [&](const std::vector<Tensor>& out) {
+    const int w = InputWidth(inputs_), cw = InputWidth(candidate_inputs_);
+    if (w <= 0 || cw <= 0) return Status::InvalidArgument("--task detect needs a 4-D image input");
+    auto decode = [&](const std::vector<Tensor>& out, int width) {
       return stream::DecodeCenterNet(out[static_cast<size_t>(heatmap)],
-                                     out[static_cast<size_t>(extents)], nhwc, w, kScoreThreshold);
+                                     out[static_cast<size_t>(extents)], nhwc, width,
+                                     kScoreThreshold);
     };
-    SN_ASSIGN_OR_RETURN(std::vector<stream::Detection> a, decode(ref));
-    SN_ASSIGN_OR_RETURN(std::vector<stream::Detection> b, decode(cand));
+    SN_ASSIGN_OR_RETURN(std::vector<stream::Detection> a, decode(ref, w));
+    SN_ASSIGN_OR_RETURN(std::vector<stream::Detection> b, decode(cand, cw));
+    // Both models see the whole image, stretched to their input: a box scales with it.
+    const float sx = static_cast<float>(w) / static_cast<float>(cw);
+    const float sy = static_cast<float>(InputHeight(inputs_)) /
+                     static_cast<float>(InputHeight(candidate_inputs_));
+    for (stream::Detection& d : b)
+      d.box = {d.box.x1 * sx, d.box.y1 * sy, d.box.x2 * sx, d.box.y2 * sy};
     // Greedy one-to-one matching, best IoU first.
     std::vector<std::tuple<float, size_t, size_t>> pairs;
     for (size_t i = 0; i < a.size(); ++i)
@@ -188,6 +208,7 @@ AgreementSummary Agreement::Summary() const {
   AgreementSummary s = s_;
   s.task = task_;
   s.mean_abs = abs_count_ ? abs_sum_ / static_cast<double>(abs_count_) : 0;
+  s.elementwise = abs_count_ > 0 || s_.samples == 0;
   s.top1 = rows_ ? static_cast<double>(top1_hits_) / static_cast<double>(rows_) : 0;
   s.cosine_mean = rows_ ? cosine_sum_ / static_cast<double>(rows_) : 0;
   s.box_match = worst_count_ ? static_cast<double>(matched_) / static_cast<double>(worst_count_)

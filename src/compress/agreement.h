@@ -26,8 +26,9 @@ const char* TaskName(Task t);
 struct AgreementSummary {
   Task task = Task::kRaw;
   int samples = 0;
-  double max_abs = 0, mean_abs = 0;        // over every float output element
-  double top1 = 0;                         // kClassify: share of rows with the same best class
+  double max_abs = 0, mean_abs = 0;  // over every float output element
+  bool elementwise = true;  // false when no output kept its shape: the two above mean nothing
+  double top1 = 0;          // kClassify: share of rows with the same best class
   double cosine_mean = 0, cosine_min = 0;  // kEmbed
   // kDetect: reference boxes (score >= 0.3) matched one to one by a candidate box of the same
   // class with IoU >= 0.5, over the larger of the two box counts (a missed box and an extra
@@ -45,13 +46,17 @@ class Agreement {
   // kAuto picks kDetect for a CenterNet pair of 4-D outputs (one with 4 channels), kClassify
   // for one [N, C] output of 1000 or 1001 classes or whose rows are probabilities, kEmbed for
   // another single [N, D] output, kRaw otherwise. The choice is made on the first Add().
-  Agreement(Task task, std::vector<TensorInfo> inputs, std::vector<TensorInfo> outputs);
+  // `candidate_inputs`, where the candidate reads another input size (compress
+  // --input-size): its boxes are scaled to the reference's input pixels, and outputs whose
+  // shapes differ leave the element-wise errors.
+  Agreement(Task task, std::vector<TensorInfo> inputs, std::vector<TensorInfo> outputs,
+            std::vector<TensorInfo> candidate_inputs = {});
   Status Add(const std::vector<Tensor>& reference, const std::vector<Tensor>& candidate);
   AgreementSummary Summary() const;
 
  private:
   Task task_;
-  std::vector<TensorInfo> inputs_, outputs_;
+  std::vector<TensorInfo> inputs_, outputs_, candidate_inputs_;
   AgreementSummary s_;
   double abs_sum_ = 0;
   int64_t abs_count_ = 0, rows_ = 0, top1_hits_ = 0, matched_ = 0, worst_count_ = 0;

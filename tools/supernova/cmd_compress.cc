@@ -1,4 +1,5 @@
-// supernova compress MODEL -o OUT.onnx [--int8 --calib DIR ...] [--dynamic-int8] [--bf16]
+// supernova compress MODEL -o OUT.onnx [--input-size HxW] [--int8 --calib DIR ...]
+//                    [--dynamic-int8] [--bf16]
 //                    [--prune-channels RATIO] [--fold] [--eval DIR] [--json]
 //
 // Rewrites a model into a smaller or faster one and says what it cost: file size, parameters,
@@ -34,6 +35,7 @@
 #include "compress/probe.h"
 #include "compress/prune.h"
 #include "compress/qdq.h"
+#include "compress/resize_input.h"
 #include "compress/sensitivity.h"
 #include "ir/onnx_import.h"
 #include "optimizer/optimizer.h"
@@ -55,6 +57,7 @@ constexpr double kSensitiveFactor = 5;
 struct CompressArgs {
   std::string model;
   std::string output;
+  std::string input_size;  // HxW: run the model at another input size
   bool int8 = false;
   bool dynamic_int8 = false;
   bool bf16 = false;
@@ -205,19 +208,20 @@ struct Measured {
 
 // Median latency of both models on one sample: runs interleaved so that both see the same
 // machine, after two warm-up runs each.
+// `sample_after` is `sample` at the compressed model's input size (the same where it kept it).
 Result<Measured> Latency(const Session& before, const Session& after, const Feeds& sample,
-                         int runs) {
+                         const Feeds& sample_after, int runs) {
   std::vector<Tensor> out;
   for (int i = 0; i < 2; ++i) {
     SN_RETURN_IF_ERROR(before.Run(sample, &out));
-    SN_RETURN_IF_ERROR(after.Run(sample, &out));
+    SN_RETURN_IF_ERROR(after.Run(sample_after, &out));
   }
   std::vector<double> a, b;
   for (int i = 0; i < runs; ++i) {
     for (int k = 0; k < 2; ++k) {
       const Session& s = (i + k) % 2 ? after : before;  // alternate which goes first
       const auto t0 = Clock::now();
-      SN_RETURN_IF_ERROR(s.Run(sample, &out));
+      SN_RETURN_IF_ERROR(s.Run(&s == &before ? sample : sample_after, &out));
       const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       (&s == &before ? a : b).push_back(ms);
     }
@@ -234,6 +238,66 @@ std::string Si(double v) {
 
 std::string Ratio(double after, double before) {
   return before > 0 ? fmt::format("{:.2f}x", after / before) : "-";
+}
+
+struct Samples {
+  std::vector<Feeds> calib, eval;
+  std::string eval_source;
+};
+
+// The calibration and evaluation inputs, read at the input shapes `inputs`.
+Result<Samples> LoadSamples(const CompressArgs& args, const std::vector<TensorInfo>& inputs) {
+  Samples s;
+  if (!args.calib.empty()) {
+    SN_ASSIGN_OR_RETURN(s.calib, ReadSamples(args.calib, "calibration", inputs, args.input));
+  }
+  if (!args.eval.empty()) {
+    SN_ASSIGN_OR_RETURN(s.eval, ReadSamples(args.eval, "evaluation", inputs, args.input));
+    s.eval_source = fmt::format("{} inputs of {}", s.eval.size(), args.eval);
+  } else if (s.calib.size() >= 5) {
+    // Hold out every fifth calibration input: agreement is measured on inputs the ranges
+    // were not fitted to.
+    std::vector<Feeds> fit;
+    for (size_t i = 0; i < s.calib.size(); ++i) (i % 5 == 4 ? s.eval : fit).push_back(s.calib[i]);
+    s.calib = std::move(fit);
+    s.eval_source = fmt::format("{} held-out calibration inputs", s.eval.size());
+  } else if (!s.calib.empty()) {
+    s.eval = s.calib;
+    s.eval_source =
+        fmt::format("the {} calibration inputs (too few to hold some out)", s.eval.size());
+  } else {
+    Result<std::vector<Feeds>> random = RandomSamples(inputs);
+    if (!random.ok())
+      return Status::InvalidArgument("no inputs to measure on: give --eval DIR (" +
+                                     random.status().message() + ")");
+    s.eval = std::move(*random);
+    s.eval_source = "1 random input (give --eval DIR for real ones)";
+  }
+  return s;
+}
+
+// --input-size: first of the steps, so that calibration and pruning's recovery run the model at
+// the size it will run at.
+Status ResizeInputStep(const CompressArgs& args, ir::Model& out, std::vector<TensorInfo>& inputs,
+                       nlohmann::json& steps, std::vector<std::string>& text_steps) {
+  SN_ASSIGN_OR_RETURN(compress::InputSize size, compress::ParseInputSize(args.input_size));
+  SN_ASSIGN_OR_RETURN(compress::InputResizeReport r,
+                      compress::ResizeInput(out, size, args.threads));
+  for (TensorInfo& info : inputs) {
+    if (info.name != r.input) continue;
+    info.rank_known = true;
+    info.dims = r.after;
+    info.symbols.assign(r.after.size(), "");
+  }
+  steps.push_back({{"step", "input_size"},
+                   {"input", r.input},
+                   {"before", r.before},
+                   {"after", r.after},
+                   {"resize_sizes_to_scales", r.resizes}});
+  text_steps.push_back(fmt::format("input size: '{}' {} -> {}; {} Resize sizes made scales",
+                                   r.input, ShapeToString(r.before), ShapeToString(r.after),
+                                   r.resizes));
+  return Status::Ok();
 }
 
 // --prune-channels: structured pruning, then recovery on the calibration inputs where there are
@@ -345,9 +409,13 @@ Status DynamicInt8Step(const CompressArgs& args, ir::Model& out, nlohmann::json&
 }
 
 Status Compress(const CompressArgs& args) {
-  if (!args.int8 && !args.dynamic_int8 && !args.bf16 && !args.fold && !args.prune)
+  if (!args.int8 && !args.dynamic_int8 && !args.bf16 && !args.fold && !args.prune &&
+      args.input_size.empty())
     return Status::InvalidArgument(
-        "nothing to do: give --int8, --dynamic-int8, --bf16, --prune-channels or --fold");
+        "nothing to do: give --input-size, --int8, --dynamic-int8, --bf16, --prune-channels or "
+        "--fold");
+  if (!args.input_size.empty())  // before anything slow: a typo
+    SN_RETURN_IF_ERROR(compress::ParseInputSize(args.input_size).status());
   if (args.int8 + args.dynamic_int8 + args.bf16 > 1)
     return Status::InvalidArgument(
         "--int8, --dynamic-int8 and --bf16 exclude each other: give one");
@@ -373,37 +441,23 @@ Status Compress(const CompressArgs& args) {
   SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> original, Session::Open(args.model, options));
   const std::vector<TensorInfo>& inputs = original->inputs();
 
-  std::vector<Feeds> calib, eval;
-  std::string eval_source;
-  if (!args.calib.empty()) {
-    SN_ASSIGN_OR_RETURN(calib, ReadSamples(args.calib, "calibration", inputs, args.input));
-  }
-  if (!args.eval.empty()) {
-    SN_ASSIGN_OR_RETURN(eval, ReadSamples(args.eval, "evaluation", inputs, args.input));
-    eval_source = fmt::format("{} inputs of {}", eval.size(), args.eval);
-  } else if (calib.size() >= 5) {
-    // Hold out every fifth calibration input: agreement is measured on inputs the ranges
-    // were not fitted to.
-    std::vector<Feeds> fit;
-    for (size_t i = 0; i < calib.size(); ++i) (i % 5 == 4 ? eval : fit).push_back(calib[i]);
-    calib = std::move(fit);
-    eval_source = fmt::format("{} held-out calibration inputs", eval.size());
-  } else if (!calib.empty()) {
-    eval = calib;
-    eval_source = fmt::format("the {} calibration inputs (too few to hold some out)", eval.size());
-  } else {
-    Result<std::vector<Feeds>> random = RandomSamples(inputs);
-    if (!random.ok())
-      return Status::InvalidArgument("no inputs to measure on: give --eval DIR (" +
-                                     random.status().message() + ")");
-    eval = std::move(*random);
-    eval_source = "1 random input (give --eval DIR for real ones)";
-  }
-
   ir::Model out = model;
   nlohmann::json steps = nlohmann::json::array();
   std::vector<std::string> text_steps;
   std::vector<std::string> kept_channels;
+  std::vector<TensorInfo> out_inputs = inputs;
+  if (!args.input_size.empty())
+    SN_RETURN_IF_ERROR(ResizeInputStep(args, out, out_inputs, steps, text_steps));
+  SN_ASSIGN_OR_RETURN(Samples samples, LoadSamples(args, out_inputs));
+  std::vector<Feeds>& calib = samples.calib;
+  const std::vector<Feeds>& eval = samples.eval;
+  const std::string& eval_source = samples.eval_source;
+  // The original reads the same inputs at its own size.
+  std::vector<Feeds> eval_before = eval;
+  if (!args.input_size.empty()) {
+    SN_ASSIGN_OR_RETURN(Samples at_original, LoadSamples(args, inputs));
+    eval_before = std::move(at_original.eval);
+  }
   if (args.prune) SN_RETURN_IF_ERROR(Prune(args, calib, out, steps, text_steps, kept_channels));
   // Standard rewrites first: constant folding, redundant and dead nodes, BatchNorm folded into
   // the convolution before it. Quantization needs them (a BatchNorm between a convolution and
@@ -535,22 +589,23 @@ Status Compress(const CompressArgs& args) {
   SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> compressed, Session::OpenBytes(bytes, options));
   SN_RETURN_IF_ERROR(WriteAtomically(args.output, bytes));
 
-  compress::Agreement agreement(task, inputs, original->outputs());
-  for (const Feeds& sample : eval) {
+  compress::Agreement agreement(task, inputs, original->outputs(), out_inputs);
+  for (size_t i = 0; i < eval.size(); ++i) {
     std::vector<Tensor> a, b;
-    SN_RETURN_IF_ERROR(original->Run(sample, &a));
-    SN_RETURN_IF_ERROR(compressed->Run(sample, &b));
+    SN_RETURN_IF_ERROR(original->Run(eval_before[i], &a));
+    SN_RETURN_IF_ERROR(compressed->Run(eval[i], &b));
     SN_RETURN_IF_ERROR(agreement.Add(a, b));
   }
   const compress::AgreementSummary agree = agreement.Summary();
-  SN_ASSIGN_OR_RETURN(Measured ms, Latency(*original, *compressed, eval[0], args.runs));
+  SN_ASSIGN_OR_RETURN(Measured ms,
+                      Latency(*original, *compressed, eval_before[0], eval[0], args.runs));
 
   std::error_code ec;
   const double size_before = static_cast<double>(fs::file_size(args.model, ec));
   const double size_after = static_cast<double>(bytes.size());
   const double params_before = static_cast<double>(bench::ModelParameterCount(model.graph));
   const double params_after = static_cast<double>(bench::ModelParameterCount(out.graph));
-  const double macs_before = Macs(model, eval[0], options);
+  const double macs_before = Macs(model, eval_before[0], options);
   const double macs_after = Macs(out, eval[0], options);
   const int threads =
       args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -608,8 +663,12 @@ Status Compress(const CompressArgs& args) {
     detail = fmt::format(" ({} boxes in the original, {} after)", agree.reference_boxes,
                          agree.candidate_boxes);
   if (agree.task == compress::Task::kEmbed) detail = fmt::format(" (min {:.4f})", agree.cosine_min);
-  fmt::print("  agreement on {}: {} {:.4f}{}; max abs error {:.4g}, mean {:.4g}\n", eval_source,
-             agree.measure, agree.value, detail, agree.max_abs, agree.mean_abs);
+  const std::string errors =
+      agree.elementwise
+          ? fmt::format("max abs error {:.4g}, mean {:.4g}", agree.max_abs, agree.mean_abs)
+          : std::string("no element-wise error (the output shapes differ)");
+  fmt::print("  agreement on {}: {} {:.4f}{}; {}\n", eval_source, agree.measure, agree.value,
+             detail, errors);
   if (!kept_channels.empty()) {
     fmt::print("  channels not pruned ({}):\n", kept_channels.size());
     for (const auto& k : kept_channels) fmt::print("    {}\n", k);
@@ -630,6 +689,9 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
                                  "speed and accuracy it costs");
   cmd->add_option("model", args->model, "ONNX model file")->required();
   cmd->add_option("-o,--output", args->output, "where to write the compressed model")->required();
+  cmd->add_option("--input-size", args->input_size,
+                  "HxW: run a fully convolutional model at another input size (constant Resize "
+                  "sizes become scales); calibration and agreement inputs are read at it");
   cmd->add_flag("--int8", args->int8, "static int8 quantization (QDQ) calibrated on --calib");
   cmd->add_flag("--dynamic-int8", args->dynamic_int8,
                 "int8 MatMul/Gemm weights, activations quantized per call (no --calib; for "
