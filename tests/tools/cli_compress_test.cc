@@ -202,10 +202,10 @@ TEST_F(CompressCli, BadInputIsOneLineAndTouchesNothing) {
   // --input-size: a malformed size, and one the model cannot run at (BlazeFace concatenates
   // its maps with zeros of a constant 64x64 shape).
   r = Cli("compress " + kBlazeFace + " -o " + out + " --input-size 256");
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("expected HxW"), std::string::npos) << r.text;
   r = Cli("compress " + kBlazeFace + " -o " + out + " --input-size 256x256");
-  EXPECT_TRUE(one_line(r)) << r.text;
+  EXPECT_TRUE(OneErrorLine(r)) << r.text;
   EXPECT_NE(r.text.find("does not run at 256x256"), std::string::npos) << r.text;
 
   // Nothing was written, not even a temporary file.
