@@ -118,7 +118,11 @@ FusionOutcome Fusion::Apply(const CloudAnswer& answer, Tracker& tracker) {
       if (++misses_[c.id] >= options_.max_misses && tracker.Drop(c.id)) {
         misses_.erase(c.id);
         ++out.dropped;
+        continue;
       }
+      // The better model does not see it: carrying it on where the edge does not detect it
+      // either would report a box the cloud just said is not there.
+      tracker.Doubt(c.id);
       continue;
     }
     const Detection& d = answer.detections[match[i]];

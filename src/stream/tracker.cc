@@ -187,11 +187,50 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
     tracks_.push_back(track);
     filters_.push_back(Init(detections[d].box));
   }
+  MergeCloudDuplicates();
   DropStale();
   std::vector<Track> out;
   for (const Track& t : tracks_)
-    if (t.confirmed && (t.frames_since_detection == 0 || t.cloud)) out.push_back(t);
+    if (t.confirmed && (t.frames_since_detection == 0 ||
+                        (t.cloud && t.frames_since_detection <= options_.cloud_carry)))
+      out.push_back(t);
   return out;
+}
+
+// A cloud track born beside an edge track of the same object (the edge's box was too far off
+// at the answered frame to match), or an edge track born beside a cloud track (the edge's
+// detection went to the other one): the edge detects one of them, the other would be
+// reported beside it as a second box until it aged out. The one the edge detected stays, with
+// the cloud's label.
+void Tracker::MergeCloudDuplicates() {
+  std::vector<char> drop(tracks_.size(), 0);
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    Track& ghost = tracks_[i];
+    if (!ghost.cloud || ghost.frames_since_detection == 0) continue;
+    for (size_t j = 0; j < tracks_.size(); ++j) {
+      Track& seen = tracks_[j];
+      if (j == i || drop[j] || seen.frames_since_detection != 0 ||
+          IoU(ghost.box, seen.box) <= options_.cloud_merge_iou)
+        continue;
+      if (!seen.cloud) {
+        seen.class_id = ghost.class_id;
+        seen.score = ghost.score;
+        seen.cloud = true;
+        seen.confirmed = true;
+      }
+      drop[i] = 1;
+      break;
+    }
+  }
+  size_t w = 0;
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    if (drop[i]) continue;
+    tracks_[w] = tracks_[i];
+    filters_[w] = filters_[i];
+    ++w;
+  }
+  tracks_.resize(w);
+  filters_.resize(w);
 }
 
 std::vector<Track> Tracker::Predict() {
@@ -255,6 +294,14 @@ bool Tracker::Drop(int64_t id) {
   if (i < 0) return false;
   tracks_.erase(tracks_.begin() + i);
   filters_.erase(filters_.begin() + i);
+  return true;
+}
+
+bool Tracker::Doubt(int64_t id) {
+  const int i = IndexOf(id);
+  if (i < 0) return false;
+  Track& t = tracks_[i];
+  t.frames_since_detection = std::max(t.frames_since_detection, options_.cloud_carry + 1);
   return true;
 }
 

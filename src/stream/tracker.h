@@ -51,6 +51,14 @@ struct TrackerOptions {
   int max_age = 30;            // frames (inferred or predicted) a track lives unmatched
   int min_hits = 3;            // matched frames before a track is confirmed
   bool class_aware = true;     // never match a detection to a track of another class
+  // Joint inference: a cloud track the edge does not detect is reported for this many frames
+  // after the edge or the cloud last saw it (it lives on to max_age, to be matched again).
+  // Longer carries an object only the cloud sees from one answer to the next; shorter stops
+  // reporting a box the object has left.
+  int cloud_carry = 10;
+  // A cloud track the edge did not detect this frame, overlapping a track it did above this
+  // IoU, is the same object twice: it is merged into that track, which takes its label.
+  float cloud_merge_iou = 0.5f;
 };
 
 class Tracker {
@@ -59,7 +67,7 @@ class Tracker {
 
   // One frame with detections: predicts every track, matches, updates, births and deaths.
   // Returns the confirmed tracks matched in this frame (with their filtered boxes), and the
-  // cloud tracks still alive, matched or not.
+  // cloud tracks seen within `cloud_carry` frames, matched or not.
   std::vector<Track> Update(const std::vector<Detection>& detections);
   // One frame without detections: every track moves on its velocity. Returns the confirmed
   // tracks still alive, at their predicted boxes.
@@ -75,6 +83,9 @@ class Tracker {
   int64_t Adopt(const Detection& detection, int frames_ago);
   // Ends track `id` now (the cloud contradicted it). False if no such track lives.
   bool Drop(int64_t id);
+  // The cloud's newest answer did not see track `id`: it is no longer carried where the edge
+  // does not detect it (until the edge or the cloud sees it again). False if no such track.
+  bool Doubt(int64_t id);
 
   // Every live track, confirmed or not.
   const std::vector<Track>& tracks() const { return tracks_; }
@@ -93,6 +104,7 @@ class Tracker {
   static Box ToBox(const Filter& f);
   void PredictAll();
   void DropStale();
+  void MergeCloudDuplicates();
   int IndexOf(int64_t id) const;
 
   TrackerOptions options_;

@@ -159,6 +159,39 @@ TEST(Tracker, AdoptedTracksAreConfirmedAndReportedUntilTheyAgeOut) {
   EXPECT_EQ(tracker.Find(id), nullptr);
 }
 
+// Where the edge does not detect a cloud track, it is reported for cloud_carry frames after
+// anyone saw it, then lives on unreported (to be matched again) until max_age.
+TEST(Tracker, CloudTracksAreReportedForCloudCarryFramesThenLiveOnUnreported) {
+  TrackerOptions options;
+  options.cloud_carry = 3;
+  Tracker tracker(options);
+  const int64_t id = tracker.Adopt({{200, 100, 240, 140}, 0.8f, 5}, /*frames_ago=*/1);
+  EXPECT_EQ(tracker.Update({}).size(), 1u);  // seen 2 frames ago
+  EXPECT_EQ(tracker.Update({}).size(), 1u);  // 3
+  EXPECT_TRUE(tracker.Update({}).empty());   // 4: no longer reported...
+  ASSERT_NE(tracker.Find(id), nullptr);      // ...but alive
+  // The next answer sees it again: reported again.
+  ASSERT_TRUE(tracker.Correct(id, {202, 100, 242, 140}, 5, 0.8f, 1));
+  const std::vector<Track> tracks = tracker.Update({});
+  ASSERT_EQ(tracks.size(), 1u);
+  EXPECT_EQ(tracks[0].id, id);
+}
+
+// A cloud track born beside the edge's own track of the same object: the edge's detection
+// goes to one of them, and the output holds one box, with the cloud's label.
+TEST(Tracker, ACloudTrackBesideTheDetectedOneIsMergedIntoIt) {
+  Tracker tracker;
+  const Detection edge{{100, 100, 160, 200}, 0.6f, 0};
+  for (int f = 0; f < 4; ++f) tracker.Update({edge});
+  tracker.Adopt({{108, 104, 168, 204}, 0.9f, 7}, /*frames_ago=*/0);
+  for (int f = 0; f < 3; ++f) {
+    const std::vector<Track> tracks = tracker.Update({edge});
+    ASSERT_EQ(tracks.size(), 1u) << "frame " << f;
+    EXPECT_EQ(tracks[0].class_id, 7);
+    EXPECT_TRUE(tracks[0].cloud);
+  }
+}
+
 TEST(Tracker, DropEndsATrack) {
   Tracker tracker;
   tracker.Update({{{10, 10, 50, 50}, 0.9f, 0}, {{100, 10, 140, 50}, 0.9f, 0}});
