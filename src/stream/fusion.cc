@@ -2,25 +2,8 @@
 
 #include <algorithm>
 
-#include "stream/assignment.h"
-
 namespace supernova::stream {
 namespace {
-
-// Pairs of rows and columns with IoU at least `min_iou` in the least-cost assignment; rows
-// and columns a pair may not have (`allowed` false) cost more than any real pair.
-std::vector<int> MatchBoxes(const std::vector<Box>& rows, const std::vector<Box>& cols,
-                            float min_iou, const std::vector<char>& allowed) {
-  const int nr = static_cast<int>(rows.size()), nc = static_cast<int>(cols.size());
-  std::vector<double> cost(static_cast<size_t>(nr) * nc);
-  for (int r = 0; r < nr; ++r)
-    for (int c = 0; c < nc; ++c)
-      cost[r * nc + c] = allowed.empty() || allowed[r * nc + c] ? 1.0 - IoU(rows[r], cols[c]) : 2.0;
-  std::vector<int> match = MinCostAssignment(cost, nr, nc);
-  for (int r = 0; r < nr; ++r)
-    if (match[r] >= 0 && cost[r * nc + match[r]] > 1.0 - min_iou) match[r] = -1;
-  return match;
-}
 
 std::vector<Box> Boxes(const std::vector<Detection>& detections) {
   std::vector<Box> out;
@@ -32,11 +15,9 @@ std::vector<Box> Boxes(const std::vector<Detection>& detections) {
 
 void CountMatches(const std::vector<Detection>& found, const std::vector<Detection>& reference,
                   float min_iou, FusionOutcome* outcome) {
-  std::vector<char> same_class(found.size() * reference.size());
-  for (size_t f = 0; f < found.size(); ++f)
-    for (size_t r = 0; r < reference.size(); ++r)
-      same_class[f * reference.size() + r] = found[f].class_id == reference[r].class_id;
-  const std::vector<int> match = MatchBoxes(Boxes(found), Boxes(reference), min_iou, same_class);
+  const std::vector<int> match =
+      MatchByIoU(Boxes(found), Boxes(reference), min_iou,
+                 [&](int f, int r) { return found[f].class_id == reference[r].class_id; });
   const int matched =
       static_cast<int>(std::count_if(match.begin(), match.end(), [](int m) { return m >= 0; }));
   outcome->true_positives += matched;
@@ -107,8 +88,7 @@ FusionOutcome Fusion::Apply(const CloudAnswer& answer, Tracker& tracker) {
   }
   std::vector<Box> then;
   for (const Candidate& c : candidates) then.push_back(c.then);
-  const std::vector<int> match =
-      MatchBoxes(then, Boxes(answer.detections), options_.iou_threshold, {});
+  const std::vector<int> match = MatchByIoU(then, Boxes(answer.detections), options_.iou_threshold);
 
   std::vector<char> cloud_used(answer.detections.size(), 0);
   for (size_t i = 0; i < candidates.size(); ++i) {

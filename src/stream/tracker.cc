@@ -62,6 +62,19 @@ float IoU(const Box& a, const Box& b) {
   return uni > 0 ? inter / uni : 0;
 }
 
+std::vector<int> MatchByIoU(const std::vector<Box>& rows, const std::vector<Box>& cols,
+                            float min_iou, const std::function<bool(int, int)>& allowed) {
+  const int nr = static_cast<int>(rows.size()), nc = static_cast<int>(cols.size());
+  std::vector<double> cost(static_cast<size_t>(nr) * nc);
+  for (int r = 0; r < nr; ++r)
+    for (int c = 0; c < nc; ++c)
+      cost[r * nc + c] = allowed && !allowed(r, c) ? 2.0 : 1.0 - IoU(rows[r], cols[c]);
+  std::vector<int> match = MinCostAssignment(cost, nr, nc);
+  for (int r = 0; r < nr; ++r)
+    if (match[r] >= 0 && cost[r * nc + match[r]] > 1.0 - min_iou) match[r] = -1;
+  return match;
+}
+
 Tracker::Tracker(TrackerOptions options) : options_(options) {}
 
 Tracker::Filter Tracker::Init(const Box& box) {
@@ -150,21 +163,20 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
   PredictAll();
   const int nt = static_cast<int>(tracks_.size());
   const int nd = static_cast<int>(detections.size());
-  // Cost 1 - IoU; pairs that may not match cost more than any allowed pair, and are
-  // dropped after the assignment.
-  std::vector<double> cost(static_cast<size_t>(nt) * nd);
-  for (int t = 0; t < nt; ++t)
-    for (int d = 0; d < nd; ++d) {
-      // A cloud track's class is the better model's: the edge's own may differ.
-      const bool same_class = tracks_[t].cloud || tracks_[t].class_id == detections[d].class_id;
-      cost[t * nd + d] =
-          options_.class_aware && !same_class ? 2.0 : 1.0 - IoU(tracks_[t].box, detections[d].box);
-    }
-  const std::vector<int> match = MinCostAssignment(cost, nt, nd);
+  std::vector<Box> track_boxes, detection_boxes;
+  for (const Track& t : tracks_) track_boxes.push_back(t.box);
+  for (const Detection& d : detections) detection_boxes.push_back(d.box);
+  // A cloud track's class is the better model's: the edge's own may differ.
+  auto same_class = [&](int t, int d) {
+    return tracks_[t].cloud || tracks_[t].class_id == detections[d].class_id;
+  };
+  const std::vector<int> match =
+      MatchByIoU(track_boxes, detection_boxes, options_.iou_threshold,
+                 options_.class_aware ? std::function<bool(int, int)>(same_class) : nullptr);
   std::vector<char> detection_used(nd, 0);
   for (int t = 0; t < nt; ++t) {
     const int d = match[t];
-    if (d < 0 || cost[t * nd + d] > 1.0 - options_.iou_threshold) continue;
+    if (d < 0) continue;
     detection_used[d] = 1;
     KalmanUpdate(filters_[t], detections[d].box);
     Track& track = tracks_[t];

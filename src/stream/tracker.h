@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace supernova::stream {
@@ -28,6 +29,12 @@ struct Box {
 };
 
 float IoU(const Box& a, const Box& b);
+
+// Rows matched to columns by the least-cost assignment on 1 - IoU (stream/assignment.h): for
+// each row its column, or -1 where it got none, got one below `min_iou`, or got one
+// `allowed(row, col)` forbids (a forbidden pair costs more than any allowed one).
+std::vector<int> MatchByIoU(const std::vector<Box>& rows, const std::vector<Box>& cols,
+                            float min_iou, const std::function<bool(int, int)>& allowed = nullptr);
 
 struct Detection {
   Box box;
