@@ -2,7 +2,9 @@
 // and images (decoded with stb_image, resized and normalised for a model input).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "supernova/session.h"
@@ -36,6 +38,18 @@ Result<Tensor> ReadImage(const std::string& path, const ImageOptions& options);
 
 bool LooksLikeImage(const std::string& path);
 
+// 8-bit RGB pixels, rows packed.
+struct RgbImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> pixels;  // height * width * 3
+};
+// Decodes an encoded image in memory (PNG, JPEG, BMP, ...); `what` names it in errors.
+Result<RgbImage> DecodeImage(std::string_view bytes, const std::string& what);
+// The tensor ReadImage would make of these pixels: resized and normalised as `options` say.
+// `stride` is the bytes from one row to the next (width * 3 when packed).
+Result<Tensor> ImageToTensor(const uint8_t* rgb, int width, int height, size_t stride,
+                             const ImageOptions& options);
+
 // How `run` and `compress` read an input file: --preprocess (raw, unit, signed, imagenet,
 // paddle; required for images), --size HxW for image inputs whose model size is dynamic,
 // --bgr for BGR channel order.
@@ -48,6 +62,10 @@ struct InputOptions {
 // image (decoded, resized to the input's size and normalised as `options` say).
 Result<Tensor> LoadInputFile(const std::string& file, const TensorInfo& info,
                              const InputOptions& options);
+// How LoadInputFile makes an image into the input `info`: the layout (NCHW or NHWC), size
+// (the model's, or --size), dtype and normalisation. Fails as LoadInputFile does (no
+// --preprocess, not a 4-D 3-channel input, a --size that contradicts the model).
+Result<ImageOptions> ImageOptionsFor(const TensorInfo& info, const InputOptions& options);
 
 // The model inputs that `--input` specs name ("NAME=FILE", or "FILE" alone for a one-input
 // model), each with its file, in the order given. Fails on an unknown name, or when some input
