@@ -107,10 +107,10 @@ Status Add(const AddArgs& args) {
   }
   SN_ASSIGN_OR_RETURN(ClassRecord record, store->Add(args.name, rows, meta));
   const int64_t kept = record.num_examples(store->dim());
-  fmt::print("{}: {} examples{} ({} added), {:.1f} ms per image, layer {}\n", record.name, kept,
-             record.count != kept ? fmt::format(" kept of {}", record.count) : "",
-             args.images.size(), ms / static_cast<double>(args.images.size()),
-             embedder->layer().tensor);
+  fmt::print(
+      "{}: {} example{}{} ({} added), {:.1f} ms per image, layer {}\n", record.name, kept,
+      kept == 1 ? "" : "s", record.count != kept ? fmt::format(" kept of {}", record.count) : "",
+      args.images.size(), ms / static_cast<double>(args.images.size()), embedder->layer().tensor);
   return Status::Ok();
 }
 
