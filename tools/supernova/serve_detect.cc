@@ -77,13 +77,8 @@ class DetectorModel final : public server::ModelBackend {
   // The detector is thread-safe: instances run requests side by side.
   Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
              std::vector<Tensor>* outputs) const override {
-    const Tensor* image = nullptr;
-    for (const auto& [name, t] : feeds)
-      if (name == kInput) image = &t;
-    if (!image || image->dtype() != DataType::kString || image->numel() != 1)
-      return Status::InvalidArgument(
-          fmt::format("input {} must be one BYTES element: an encoded image", kInput));
-    SN_ASSIGN_OR_RETURN(stream::FramePtr frame, DecodeImage(image->data<std::string>()[0]));
+    SN_ASSIGN_OR_RETURN(std::string_view bytes, OneBytesElement(feeds, kInput));
+    SN_ASSIGN_OR_RETURN(stream::FramePtr frame, DecodeImage(bytes));
     SN_ASSIGN_OR_RETURN(std::vector<std::vector<stream::Detection>> found,
                         detector_->Detect({frame}));
     const std::vector<stream::Detection>& boxes = found.front();
@@ -134,11 +129,8 @@ server::BackendFactory DetectorBackendFactory() {
     const inference::ModelConfig& config = *context.config;
     // A batch of images gives each its own number of detections, which no [batch, N, 6]
     // tensor holds.
-    if (config.max_batch_size() != 0)
-      return Status::InvalidArgument(fmt::format(
-          "platform supernova_detector answers each image with its own number of detections: "
-          "max_batch_size must be 0, not {}",
-          config.max_batch_size()));
+    SN_RETURN_IF_ERROR(
+        RequireNoBatching(config, "answers each image with its own number of detections"));
     DetectorArgs args;
     std::string file = "model.onnx";
     SN_RETURN_IF_ERROR(ReadDetectorParameters(config, &args, &file));

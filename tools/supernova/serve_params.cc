@@ -67,11 +67,26 @@ Status ReadParameters(const inference::ModelConfig& config, const ParameterReade
   return Status::Ok();
 }
 
+Status RequireNoBatching(const inference::ModelConfig& config, std::string_view why) {
+  if (config.max_batch_size() == 0) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("platform {} {}: max_batch_size must be 0, not {}",
+                                             config.platform(), why, config.max_batch_size()));
+}
+
 Status CheckFileName(const std::string& key, const std::string& file) {
   if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
     return Status::InvalidArgument(
         "parameter " + key + " must name a file of the version's directory, not '" + file + "'");
   return Status::Ok();
+}
+
+Result<std::string_view> OneBytesElement(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                         const std::string& name) {
+  for (const auto& [n, t] : feeds)
+    if (n == name && t.dtype() == DataType::kString && t.numel() == 1)
+      return std::string_view(t.data<std::string>()[0]);
+  return Status::InvalidArgument(
+      fmt::format("input {} must be one BYTES element: an encoded image", name));
 }
 
 namespace {

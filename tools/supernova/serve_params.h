@@ -12,6 +12,7 @@
 
 #include "model_config.pb.h"
 #include "supernova/status.h"
+#include "supernova/tensor.h"
 
 namespace supernova::tools {
 
@@ -45,8 +46,16 @@ ParameterReader Bool(bool* v, bool negate = false);
 // known ones.
 Status ReadParameters(const inference::ModelConfig& config, const ParameterReaders& readers);
 
+// Fails unless the config's max_batch_size is 0, saying why the platform (`why`) needs it.
+Status RequireNoBatching(const inference::ModelConfig& config, std::string_view why);
+
 // A model file named by a parameter stays in the version's directory: a name, not a path.
 Status CheckFileName(const std::string& key, const std::string& file);
+
+// The bytes of the feed `name`, which must be one BYTES element (an encoded image); they live as
+// long as `feeds`.
+Result<std::string_view> OneBytesElement(const std::vector<std::pair<std::string, Tensor>>& feeds,
+                                         const std::string& name);
 
 // A bound on what one request may make the server allocate: 8192 x 8192 is 64 Mpixel, 192 MiB
 // of RGB, checked from the image's header before its pixels are decoded.
