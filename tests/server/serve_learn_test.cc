@@ -8,11 +8,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <stb/stb_image_write.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -107,6 +109,18 @@ std::string LengthPrefixed(const std::string& bytes) {
   std::string out(4, '\0');
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
   return out + bytes;
+}
+
+// What `command` prints (stdout and stderr); its exit status into `code` when given.
+std::string CommandOutput(const std::string& command, int* code = nullptr) {
+  std::string out;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  if (code) *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
 }
 
 // ---- the reference: the embedder in this process --------------------------------------------
@@ -389,6 +403,31 @@ TEST_F(ServedClassifier, SeesWhatAnotherProcessWritesIntoTheStore) {
   EXPECT_NE(a.label, "checks");
   EXPECT_EQ(a.scores.size(), 1u);
   EXPECT_EQ(ListedNames(), std::vector<std::string>{"disc"});
+}
+
+// `supernova learn add` (tools/supernova/cmd_learn.cc) writing the server's store from the
+// command line: the running server labels with the class at its next request.
+TEST_F(ServedClassifier, SeesAClassThatSupernovaLearnAddWrites) {
+  const std::string cli = SUPERNOVA_CLI;
+  if (CommandOutput(cli + " learn --help").find("classify") == std::string::npos)
+    GTEST_SKIP() << cli << " has no learn command (the branch learn-cli is not merged)";
+  const std::string checks = DrawPng(Kind::kChecks, 100);
+  ASSERT_EQ(Infer("faces", checks).label, "unknown");
+  std::string command = cli + " learn add --model " + kModel + " --store " + StoreDir() +
+                        " --class checks --preprocess raw";
+  const std::vector<std::string> pngs = Draw(Kind::kChecks, 1, 3);
+  for (size_t i = 0; i < pngs.size(); ++i) {
+    const std::string file = repo_.path() + "/checks" + std::to_string(i) + ".png";
+    repo_.WriteFile("checks" + std::to_string(i) + ".png", pngs[i]);
+    command += " " + file;
+  }
+  int code = -1;
+  const std::string output = CommandOutput(command, &code);
+  ASSERT_EQ(code, 0) << command << "\n" << output;
+  EXPECT_EQ(ListedNames(), std::vector<std::string>{"checks"});
+  const Answer a = Infer("faces", checks);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.label, "checks");
 }
 
 TEST_F(ServedClassifier, TheClassesNeedTheAdminToken) {
