@@ -253,7 +253,8 @@ Result<std::unique_ptr<ClassStore>> ClassStore::Open(const std::string& dir,
   Result<StoreInfo> info = ReadStoreFile(dir);
   if (!info.ok() && info.status().code() == Status::Code::kNotFound) {
     SN_ASSIGN_OR_RETURN(bool empty, IsEmptyOrUnfinishedStore(dir));
-    if (!empty)
+    // Not empty may also mean another process made the store (and a class) since the first look.
+    if (!empty && !ReadStoreFile(dir).ok())
       return Status::InvalidArgument("'" + dir + "' is not a class store (no " + kStoreFile +
                                      ") and not empty; give a new or empty directory");
     SN_ASSIGN_OR_RETURN(durable::FileLock lock, LockStore(dir));

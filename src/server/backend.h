@@ -19,6 +19,22 @@
 
 namespace supernova::server {
 
+// A request to a sub-resource a backend offers beside the protocol's own endpoints, such as a
+// learned classifier's classes: /v2/models/NAME[/versions/V]/RESOURCE[/PATH...] over HTTP.
+struct ResourceRequest {
+  std::string method;             // "GET", "POST", "DELETE", ...
+  std::vector<std::string> path;  // the segments after RESOURCE, each percent-decoded
+  std::string body;
+};
+struct ResourceResponse {
+  int status = 200;
+  std::string body;   // JSON
+  std::string allow;  // with a 405: the methods allowed ("GET, POST")
+};
+// Errors are statuses (a front end maps them as it maps any other: kInvalidArgument is 400);
+// a response the handler builds itself may have any status.
+using ResourceHandler = std::function<Result<ResourceResponse>(const ResourceRequest&)>;
+
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
@@ -27,6 +43,14 @@ class ModelBackend {
   // Runs one batch; called from several instance threads at once.
   virtual Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
                      std::vector<Tensor>* outputs) const = 0;
+  // The handler of the sub-resource `name`, or null when the backend has none (most). It runs
+  // on a front end's thread, beside Run on the instances' threads; the server keeps the
+  // backend alive while it runs. Requests to it need the admin token: a resource changes or
+  // reveals what a model answers.
+  virtual ResourceHandler Resource(const std::string& name) const {
+    (void)name;
+    return nullptr;
+  }
 };
 
 // A Session as a backend (the platform onnxruntime_onnx).

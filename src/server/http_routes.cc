@@ -111,6 +111,11 @@ Routed NotFoundPath(std::string_view target) {
   return Answer(ErrorResponse(404, "no such endpoint: " + std::string(target)));
 }
 
+// The protocol's own endpoints of a model; any other name is a sub-resource of its backend.
+bool IsProtocolAction(std::string_view action) {
+  return action == "ready" || action == "config" || action == "stats" || action == "infer";
+}
+
 }  // namespace
 
 Routed HttpServer::Impl::Route(const Request& req) const {
@@ -159,8 +164,13 @@ Routed HttpServer::Impl::Route(const Request& req) const {
         return Answer(ErrorResponse(400, "malformed model version in URL"));
       next = 5;
     }
+    const std::string_view action = seg.size() > next ? seg[next] : std::string_view();
+    if (!action.empty() && !IsProtocolAction(action)) {
+      const std::vector<std::string_view> rest(seg.begin() + static_cast<std::ptrdiff_t>(next) + 1,
+                                               seg.end());
+      return RouteResource(req, *model, *version, action, rest);
+    }
     if (seg.size() > next + 1) return NotFoundPath(SV(req.target()));
-    const std::string_view action = seg.size() == next + 1 ? seg[next] : std::string_view();
     return RouteModel(req, *model, *version, action);
   }
   if (seg[1] == "repository") {
@@ -259,6 +269,31 @@ Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
     return routed;
   }
   return NotFoundPath(SV(req.target()));
+}
+
+Routed HttpServer::Impl::RouteResource(const Request& req, std::string_view model,
+                                       std::string_view version, std::string_view resource,
+                                       const std::vector<std::string_view>& rest) const {
+  // The token first, so that without it nobody learns which models offer what.
+  if (std::optional<Response> denied = Authorize(Access::kAdmin, req))
+    return Answer(std::move(*denied));
+  std::optional<std::string> name = http::DecodePathSegment(resource);
+  if (!name) return Answer(ErrorResponse(400, "malformed resource name in URL"));
+  ResourceRequest request;
+  request.method = std::string(SV(req.method_string()));
+  for (std::string_view segment : rest) {
+    std::optional<std::string> decoded = http::DecodePathSegment(segment);
+    if (!decoded) return Answer(ErrorResponse(400, "malformed path segment in URL"));
+    request.path.push_back(std::move(*decoded));
+  }
+  Result<ResourceHandler> handler = core_->ModelResource(model, version, *name);
+  if (!handler.ok()) return Answer(StatusResponse(handler.status()));
+  request.body = req.body();
+  Result<ResourceResponse> answer = (*handler)(request);
+  if (!answer.ok()) return Answer(StatusResponse(answer.status()));
+  Response res = JsonResponse(static_cast<unsigned>(answer->status), std::move(answer->body));
+  if (!answer->allow.empty()) res.set(bhttp::field::allow, answer->allow);
+  return Answer(std::move(res));
 }
 
 }  // namespace supernova::server

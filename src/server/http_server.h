@@ -18,6 +18,9 @@
 //   POST /v2/repository/index                                 {"ready": bool} optional
 //   POST /v2/repository/models/{m}/load                       {"parameters":{"config":"..."}}
 //   POST /v2/repository/models/{m}/unload
+//   ANY  /v2/models/{m}[/versions/{v}]/{resource}[/...]        a sub-resource of the model's
+//        backend (ModelBackend::Resource), e.g. a learned classifier's classes; 404 when the
+//        backend has none
 // Metrics role: GET /metrics (Prometheus text 0.0.4), public. Anything else: 404.
 //
 // Infer requests refused by the front end (auth, validation, unknown model) count in
@@ -25,8 +28,8 @@
 // metrics count the rest.
 //
 // Auth (InferenceServer::Authorize with the Authorization header): health is public; metadata,
-// config, ready, stats, infer and the repository index need the inference token; load and unload
-// the admin token.
+// config, ready, stats, infer and the repository index need the inference token; load, unload
+// and a backend's sub-resources the admin token.
 //
 // Status codes. Errors carry {"error": "message"}.
 //   400  malformed JSON or HTTP, bad shape / datatype / byte count, unknown input or output

@@ -99,6 +99,9 @@ class HttpServer::Impl {
   std::optional<Response> Authorize(Access access, const Request& req) const;
   Routed RouteModel(const Request& req, std::string_view model, std::string_view version,
                     std::string_view action) const;
+  // A sub-resource of a model's backend (backend.h): `rest` is the path after its name.
+  Routed RouteResource(const Request& req, std::string_view model, std::string_view version,
+                       std::string_view resource, const std::vector<std::string_view>& rest) const;
   // Triton's statistics extension for one model (version), or all when `model` is empty.
   Response Statistics(std::string_view model, std::string_view version) const;
 

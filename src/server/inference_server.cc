@@ -465,6 +465,26 @@ std::shared_ptr<RequestHandle> InferenceServer::Infer(InferRequest request, Infe
   });
 }
 
+Result<ResourceHandler> InferenceServer::ModelResource(std::string_view model,
+                                                       std::string_view version,
+                                                       const std::string& resource) const {
+  auto lv = impl_->Resolve(model, version);
+  if (!lv.ok()) return lv.status();
+  ResourceHandler handler = (*lv)->backend->Resource(resource);
+  if (!handler) {
+    const std::string& platform = (*lv)->scheduler->config().platform();
+    return Status::NotFound(fmt::format("model '{}' (platform {}) has no resource '{}'", model,
+                                        platform.empty() ? "onnxruntime_onnx" : platform,
+                                        resource));
+  }
+  // The handler may use the backend after an unload or a reload replaced this version.
+  return ResourceHandler(
+      [loaded = *lv, handler = std::move(handler)](const ResourceRequest& request) {
+        (void)loaded;
+        return handler(request);
+      });
+}
+
 std::vector<RepositoryEntry> InferenceServer::RepositoryIndex(bool ready_only) const {
   std::vector<RepositoryEntry> rows;
   auto names = ListModels(impl_->options_.model_repository);

@@ -159,6 +159,12 @@ class InferenceServer {
   // shutting down) call `done` before Infer returns and return null.
   std::shared_ptr<RequestHandle> Infer(InferRequest request, InferCallback done);
 
+  // The handler of a model version's sub-resource `resource` (backend.h), holding that version
+  // loaded while it lives. kNotFound for an unknown model or version, or a backend without
+  // that resource; kUnavailable for a model not ready.
+  Result<ResourceHandler> ModelResource(std::string_view model, std::string_view version,
+                                        const std::string& resource) const;
+
   std::vector<RepositoryEntry> RepositoryIndex(bool ready_only) const;
   // Loads (or reloads) a model from the repository, optionally with a config given as JSON
   // (Triton's "config" load parameter) instead of its config.pbtxt. Requests in flight on a

@@ -350,12 +350,13 @@ TEST(ClassStore, TwoWritersOfOneClassLoseNoExample) {
   constexpr int kEach = 12;
   auto writer = [&](int tag) {
     auto store = OpenStore(dir / "s", {.max_examples = 1000});
+    ASSERT_TRUE(store);
     for (int i = 0; i < kEach; ++i) {
       const float angle = static_cast<float>(tag * 100 + i) * 1e-3f;
       ASSERT_TRUE(store->Add("shared", {std::cos(angle), std::sin(angle), 0, 0}).ok());
     }
   };
-  ASSERT_TRUE(OpenStore(dir / "s"));
+  // Both make the store too: its creation is under the lock as well.
   std::thread one(writer, 1), two(writer, 2);
   one.join();
   two.join();

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "serve_detect.h"
+#include "serve_learn.h"
 #include "serve_split.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
@@ -89,6 +90,7 @@ int Serve(const ServeArgs& args) {
   opts.providers = SplitCommaList(args.providers);
   opts.backends["supernova_split"] = SplitBackendFactory();
   opts.backends["supernova_detector"] = DetectorBackendFactory();
+  opts.backends["supernova_classifier"] = ClassifierBackendFactory();
   auto infer_token = ReadToken(args.infer_token_file, "SUPERNOVA_INFER_TOKEN");
   auto admin_token = ReadToken(args.admin_token_file, "SUPERNOVA_ADMIN_TOKEN");
   if (!infer_token.ok()) return Fail(infer_token.status().message());
