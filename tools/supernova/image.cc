@@ -1,22 +1,60 @@
 #include <stb/stb_image.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
+#include "ir/tensor_proto.h"
 #include "supernova/tensor_io.h"
 
 namespace supernova::tools {
+namespace {
 
-Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
+// Images come from users and, through learn's server endpoints, from the network: a few
+// hundred bytes of PNG header can claim a gigapixel. Refuse before stb allocates for it.
+constexpr int kMaxImageSide = 16384;
+
+Status Undecodable(const std::string& what) {
+  const char* why = stbi_failure_reason();
+  return Status::InvalidArgument("cannot decode image " + what + ": " +
+                                 (why ? why : "unknown format"));
+}
+
+}  // namespace
+
+Result<RgbImage> DecodeImage(std::string_view bytes, const std::string& what) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    return Status::InvalidArgument("cannot decode image " + what + ": over 2 GiB");
+  const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
-  std::unique_ptr<unsigned char, void (*)(void*)> pixels(
-      stbi_load(path.c_str(), &w, &h, &channels, 3), stbi_image_free);
-  if (!pixels) {
-    const char* why = stbi_failure_reason();
-    return Status::InvalidArgument("cannot decode image " + path + ": " +
-                                   (why ? why : "unknown format"));
-  }
+  if (!stbi_info_from_memory(data, length, &w, &h, &channels)) return Undecodable(what);
+  auto too_large = [&] {
+    return Status::InvalidArgument("image " + what + " is " + std::to_string(w) + "x" +
+                                   std::to_string(h) + ", over " + std::to_string(kMaxImageSide) +
+                                   " pixels a side");
+  };
+  if (w > kMaxImageSide || h > kMaxImageSide) return too_large();
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(data, length, &w, &h, &channels, 3), stbi_image_free);
+  if (!pixels) return Undecodable(what);
+  if (w > kMaxImageSide || h > kMaxImageSide) return too_large();  // header and data disagreed
+  RgbImage image;
+  image.width = w;
+  image.height = h;
+  image.pixels.resize(static_cast<size_t>(w) * static_cast<size_t>(h) * 3);
+  std::memcpy(image.pixels.data(), pixels.get(), image.pixels.size());
+  return image;
+}
+
+Result<Tensor> ImageToTensor(const uint8_t* src, int w, int h, size_t stride,
+                             const ImageOptions& o) {
+  if (w <= 0 || h <= 0 || stride < static_cast<size_t>(w) * 3)
+    return Status::InvalidArgument("image of " + std::to_string(w) + "x" + std::to_string(h) +
+                                   " pixels with a row stride of " + std::to_string(stride) +
+                                   " bytes");
   const int oh = o.height > 0 ? o.height : h;
   const int ow = o.width > 0 ? o.width : w;
   if (o.dtype != DataType::kFloat32 &&
@@ -26,22 +64,23 @@ Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
   static constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
   Shape shape = o.nchw ? Shape{1, 3, oh, ow} : Shape{1, oh, ow, 3};
   Tensor t(o.dtype, shape);
-  const unsigned char* src = pixels.get();
   // Bilinear resize with pixel centres aligned (half-pixel), then normalisation.
-  const float sy = static_cast<float>(h) / oh, sx = static_cast<float>(ow > 0 ? w : 1) / ow;
+  const float sy = static_cast<float>(h) / oh, sx = static_cast<float>(w) / ow;
   for (int y = 0; y < oh; ++y) {
     float fy = std::max(0.0f, (y + 0.5f) * sy - 0.5f);
     int y0 = std::min(static_cast<int>(fy), h - 1), y1 = std::min(y0 + 1, h - 1);
     float wy = fy - y0;
+    const uint8_t* row0 = src + static_cast<size_t>(y0) * stride;
+    const uint8_t* row1 = src + static_cast<size_t>(y1) * stride;
     for (int x = 0; x < ow; ++x) {
       float fx = std::max(0.0f, (x + 0.5f) * sx - 0.5f);
       int x0 = std::min(static_cast<int>(fx), w - 1), x1 = std::min(x0 + 1, w - 1);
       float wx = fx - x0;
       for (int c = 0; c < 3; ++c) {
         const int sc = o.bgr ? 2 - c : c;
-        auto px = [&](int yy, int xx) { return static_cast<float>(src[(yy * w + xx) * 3 + sc]); };
-        float v = (1 - wy) * ((1 - wx) * px(y0, x0) + wx * px(y0, x1)) +
-                  wy * ((1 - wx) * px(y1, x0) + wx * px(y1, x1));
+        auto px = [&](const uint8_t* row, int xx) { return static_cast<float>(row[xx * 3 + sc]); };
+        float v = (1 - wy) * ((1 - wx) * px(row0, x0) + wx * px(row0, x1)) +
+                  wy * ((1 - wx) * px(row1, x0) + wx * px(row1, x1));
         const int mc = o.bgr ? 2 - c : c;  // ImageNet statistics are per RGB channel
         switch (o.norm) {
           case Normalization::kRaw:
@@ -68,6 +107,13 @@ Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
     }
   }
   return t;
+}
+
+Result<Tensor> ReadImage(const std::string& path, const ImageOptions& o) {
+  SN_ASSIGN_OR_RETURN(std::string bytes, ir::ReadFileBytes(path));
+  SN_ASSIGN_OR_RETURN(RgbImage image, DecodeImage(bytes, path));
+  return ImageToTensor(image.pixels.data(), image.width, image.height,
+                       static_cast<size_t>(image.width) * 3, o);
 }
 
 }  // namespace supernova::tools

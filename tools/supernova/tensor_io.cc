@@ -118,39 +118,44 @@ bool LooksLikeImage(const std::string& path) {
   return false;
 }
 
+Result<ImageOptions> ImageOptionsFor(const TensorInfo& info, const InputOptions& args) {
+  if (args.preprocess.empty())
+    return Status::InvalidArgument("input '" + info.name + "' is an image: give --preprocess " +
+                                   "(raw, unit, signed, imagenet or paddle)");
+  SN_ASSIGN_OR_RETURN(Normalization norm, ParseNormalization(args.preprocess));
+  ImageOptions o;
+  o.norm = norm;
+  o.bgr = args.bgr;
+  if (!info.rank_known || info.dims.size() != 4)
+    return Status::InvalidArgument("input '" + info.name + "' is not a 4-D image input");
+  if (info.dims[1] == 3)
+    o.nchw = true;
+  else if (info.dims[3] == 3)
+    o.nchw = false;
+  else
+    return Status::InvalidArgument("input '" + info.name + "' has no 3-channel axis");
+  int64_t h = o.nchw ? info.dims[2] : info.dims[1], w = o.nchw ? info.dims[3] : info.dims[2];
+  if (!args.size.empty()) {
+    int sh = 0, sw = 0;
+    if (std::sscanf(args.size.c_str(), "%dx%d", &sh, &sw) != 2 || sh <= 0 || sw <= 0)
+      return Status::InvalidArgument("--size must be HxW, e.g. 640x640");
+    if ((h > 0 && h != sh) || (w > 0 && w != sw))
+      return Status::InvalidArgument("--size " + args.size + " contradicts the model's input " +
+                                     info.ToString());
+    h = sh;
+    w = sw;
+  }
+  o.height = static_cast<int>(h > 0 ? h : 0);
+  o.width = static_cast<int>(w > 0 ? w : 0);
+  o.dtype = info.dtype == DataType::kUint8 ? DataType::kUint8 : DataType::kFloat32;
+  return o;
+}
+
 Result<Tensor> LoadInputFile(const std::string& file, const TensorInfo& info,
                              const InputOptions& args) {
   const std::string ext = std::filesystem::path(file).extension().string();
   if (LooksLikeImage(file)) {
-    if (args.preprocess.empty())
-      return Status::InvalidArgument("input '" + info.name + "' is an image: give --preprocess " +
-                                     "(raw, unit, signed, imagenet or paddle)");
-    SN_ASSIGN_OR_RETURN(Normalization norm, ParseNormalization(args.preprocess));
-    ImageOptions o;
-    o.norm = norm;
-    o.bgr = args.bgr;
-    if (!info.rank_known || info.dims.size() != 4)
-      return Status::InvalidArgument("input '" + info.name + "' is not a 4-D image input");
-    if (info.dims[1] == 3)
-      o.nchw = true;
-    else if (info.dims[3] == 3)
-      o.nchw = false;
-    else
-      return Status::InvalidArgument("input '" + info.name + "' has no 3-channel axis");
-    int64_t h = o.nchw ? info.dims[2] : info.dims[1], w = o.nchw ? info.dims[3] : info.dims[2];
-    if (!args.size.empty()) {
-      int sh = 0, sw = 0;
-      if (std::sscanf(args.size.c_str(), "%dx%d", &sh, &sw) != 2 || sh <= 0 || sw <= 0)
-        return Status::InvalidArgument("--size must be HxW, e.g. 640x640");
-      if ((h > 0 && h != sh) || (w > 0 && w != sw))
-        return Status::InvalidArgument("--size " + args.size + " contradicts the model's input " +
-                                       info.ToString());
-      h = sh;
-      w = sw;
-    }
-    o.height = static_cast<int>(h > 0 ? h : 0);
-    o.width = static_cast<int>(w > 0 ? w : 0);
-    o.dtype = info.dtype == DataType::kUint8 ? DataType::kUint8 : DataType::kFloat32;
+    SN_ASSIGN_OR_RETURN(ImageOptions o, ImageOptionsFor(info, args));
     return ReadImage(file, o);
   }
   if (ext == ".npy") return ReadNpy(file);
