@@ -11,40 +11,23 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "stream/detector.h"
 #include "stream/squares.h"
+#include "stream/temp_dir.h"
 
 namespace supernova::stream {
 namespace {
 
-namespace fs = std::filesystem;
 using supernova::testing::Square;
 using supernova::testing::SquaresScene;
 using supernova::testing::SquaresSource;
+using supernova::testing::TempDir;
 using supernova::testing::WriteSquaresModel;
 using Clock = std::chrono::steady_clock;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "supernova-stream-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 SquaresScene TwoSquares() {
   SquaresScene scene;
