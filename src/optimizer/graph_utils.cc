@@ -236,6 +236,20 @@ void SetAttr(ir::Node& n, const std::string& key, std::string v) {
   n.attributes[key] = std::move(a);
 }
 
+void SetAttr(ir::Node& n, const std::string& key, int64_t v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::kInt;
+  a.i = v;
+  n.attributes[key] = std::move(a);
+}
+
+void SetAttr(ir::Node& n, const std::string& key, std::vector<int64_t> v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::kInts;
+  a.ints = std::move(v);
+  n.attributes[key] = std::move(a);
+}
+
 bool IsFusableConv(const ir::Graph& g, const ir::Node& n) {
   const bool conv =
       IsOnnxOp(n, "Conv") || (n.op_type == "FusedConv" && n.domain == kSupernovaDomain);

@@ -93,9 +93,11 @@ ir::Node MakeNode(const std::string& op_type, std::vector<std::string> inputs,
 void AddInitializer(ir::Graph& g, const std::string& name, Tensor t);
 // The node's outputs beyond the first are all omitted or unread (and not pinned).
 bool OnlyFirstOutputUsed(const GraphEditor& e, const ir::Node& n);
-// Sets a float list attribute.
+// Sets an attribute: a float list, a string, an int, an int list.
 void SetAttr(ir::Node& n, const std::string& key, std::vector<float> v);
 void SetAttr(ir::Node& n, const std::string& key, std::string v);
+void SetAttr(ir::Node& n, const std::string& key, int64_t v);
+void SetAttr(ir::Node& n, const std::string& key, std::vector<int64_t> v);
 
 // --- FusedConv (com.supernova), the target of the conv fusions ---
 
