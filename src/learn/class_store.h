@@ -14,6 +14,12 @@
 // file's name (a rename is one rename(2)). Each write holds an flock on DIR/.lock while it
 // reads, changes and replaces a file, so several processes (the CLI, the server) may share one
 // store without losing each other's updates.
+//
+// Errors: NotFound (no such class or store), AlreadyExists (a rename onto a class),
+// FailedPrecondition (UpdatePrototype's version is stale), InvalidArgument (a bad name, an
+// embedding of the wrong size, not finite or not of unit length, a store of another embedder),
+// Internal (a damaged file: "... is corrupt: ..."). A call that fails changes no file. Every
+// method may be called from any thread; each reads the directory afresh.
 #pragma once
 
 #include <cstdint>
@@ -72,7 +78,8 @@ class ClassStore {
   Result<std::vector<ClassRecord>> List() const;
   Result<ClassRecord> Get(const std::string& name) const;
 
-  // Adds examples (unit rows, [n * dim]) to a class, creating it if new; the prototype becomes
+  // Adds examples (unit rows, [n * dim]; a row whose L2 norm is off 1 by more than 1e-3 is
+  // refused) to a class, creating it if new; the prototype becomes
   // the mean of the kept examples and the anchor follows it (an enrolment resets refinement).
   // Metadata given is merged into the class's. Returns the class as written.
   Result<ClassRecord> Add(const std::string& name, const std::vector<float>& embeddings,

@@ -31,7 +31,9 @@ struct RefineOptions {
 
 struct RefineResult {
   bool accepted = false;
-  std::string why;  // "updated", "below min_score", "margin", "too far from the anchor", ...
+  // "updated", "clipped to max_drift" (accepted); "no prediction", "below min_score", "margin",
+  // "too far from the anchor", "class not in the store" (refused).
+  std::string why;
   float drift_before = 0, drift_after = 0;  // 1 - cos(prototype, anchor)
 };
 
