@@ -24,7 +24,7 @@ namespace supernova::stream {
 
 struct LabelStats {
   int classified = 0;  // tracks classified in this call
-  int refined = 0;     // classifications that moved their class's prototype (online refinement)
+  int offered = 0;     // classifications handed to online refinement, which decides later
 };
 
 class TrackLabeller {

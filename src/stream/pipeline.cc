@@ -188,7 +188,7 @@ struct Pipeline::Stream {
   std::vector<double> cloud_rtts, cloud_frames_late;
   std::string cloud_error;
   // Learned labels, guarded by mu (StreamMetrics says what each means).
-  int64_t learn_classified = 0, learn_refined = 0, learn_failed = 0, learn_calls = 0;
+  int64_t learn_classified = 0, learn_offered = 0, learn_failed = 0, learn_calls = 0;
   std::vector<double> learn_ms;
   std::string learn_error;
 
@@ -441,7 +441,7 @@ void Pipeline::LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tr
   // and would hide the real cost in the median.
   if (stats->classified > 0) Sample(s.learn_ms, s.learn_calls++, ms);
   s.learn_classified += stats->classified;
-  s.learn_refined += stats->refined;
+  s.learn_offered += stats->offered;
 }
 
 std::vector<StreamMetrics> Pipeline::Metrics() const {
@@ -501,7 +501,7 @@ std::vector<StreamMetrics> Pipeline::Metrics() const {
     m.cloud_error = s->cloud_error;
     m.learn = options_.labeller != nullptr;
     m.learn_classified = s->learn_classified;
-    m.learn_refined = s->learn_refined;
+    m.learn_offered = s->learn_offered;
     m.learn_failed = s->learn_failed;
     m.learn_ms_p50 = Percentile(s->learn_ms, 0.5);
     m.learn_error = s->learn_error;
@@ -539,9 +539,9 @@ std::string StreamMetrics::ToJson() const {
                    escape(cloud_error));
   const std::string learned =
       !learn ? std::string()
-             : fmt::format(R"("learn_classified":{},"learn_refined":{},"learn_failed":{},)"
+             : fmt::format(R"("learn_classified":{},"learn_offered":{},"learn_failed":{},)"
                            R"("learn_ms_p50":{:.2f},"learn_error":"{}",)",
-                           learn_classified, learn_refined, learn_failed, learn_ms_p50,
+                           learn_classified, learn_offered, learn_failed, learn_ms_p50,
                            escape(learn_error));
   return fmt::format(
       R"({{"stream":"{}","frames":{},"inferred":{},"skipped":{},"dropped":{},"reconnects":{},)"

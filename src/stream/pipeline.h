@@ -116,11 +116,11 @@ struct StreamMetrics {
   double cloud_edge_f1 = -1;
   std::string cloud_error;  // the last failed call's reason
   // Learned labels (`labeller`: the pipeline has one; ToJson writes these keys only then):
-  // tracks classified, classifications that refined their class, labeller calls that failed
+  // tracks classified, classifications handed to online refinement, labeller calls that failed
   // (the last one's reason), and the median time of a call that classified something, ms
   // (crops, embedding, classification and refinement of one frame's tracks).
   bool learn = false;
-  int64_t learn_classified = 0, learn_refined = 0, learn_failed = 0;
+  int64_t learn_classified = 0, learn_offered = 0, learn_failed = 0;
   double learn_ms_p50 = 0;
   std::string learn_error;
   bool ended = false;

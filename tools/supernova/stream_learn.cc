@@ -150,8 +150,11 @@ Result<std::unique_ptr<LearnLabeller>> LearnLabeller::Open(const LearnLabellerOp
   SN_ASSIGN_OR_RETURN(l->store_,
                       learn::ClassStore::Open(options.store, embedder.identity(), embedder.dim()));
   SN_ASSIGN_OR_RETURN(l->classifier_, LoadClassifier(*l->store_, options));
-  if (options.refine)
+  if (options.refine) {
     l->refiner_ = std::make_unique<learn::Refiner>(l->store_.get(), options.refine_options);
+    l->queue_ = std::make_unique<RefineQueue>(l->refiner_.get(), options.refine_queue,
+                                              [raw = l.get()] { return raw->Reload(); });
+  }
   return l;
 }
 
@@ -168,6 +171,14 @@ Status LearnLabeller::Reload() {
   return Status::Ok();
 }
 
+void LearnLabeller::Flush() {
+  if (queue_) queue_->Flush();
+}
+
+RefineQueue::Counts LearnLabeller::refinements() const {
+  return queue_ ? queue_->counts() : RefineQueue::Counts{};
+}
+
 std::string LearnLabeller::Describe() const {
   const auto c = classifier();
   std::string s =
@@ -180,6 +191,12 @@ std::string LearnLabeller::Describe() const {
 Result<stream::LabelStats> LearnLabeller::Label(const std::string& stream,
                                                 const stream::Frame& frame,
                                                 std::vector<stream::Track>* tracks) {
+  // A refinement that failed since the last call is this call's error: the store is in
+  // trouble, which the stream's metrics should say.
+  if (queue_) {
+    if (Status e = queue_->TakeError(); !e.ok())
+      return Status(e.code(), "online refinement: " + e.message());
+  }
   stream::LabelStats stats;
   std::vector<size_t> due = DueTracks(*tracks, frame.index, options_.every, options_.classes);
   std::vector<stream::Box> boxes;
@@ -197,7 +214,6 @@ Result<stream::LabelStats> LearnLabeller::Label(const std::string& stream,
   // Labels are written to the tracks only once every look succeeded (TrackLabeller's
   // contract: an error costs the frame its new labels).
   std::vector<stream::LearnedLabel> labels;
-  bool refined = false;
   for (size_t k = 0; k < looked.size(); ++k) {
     const float* e = embeddings.data() + k * static_cast<size_t>(dim);
     const learn::Prediction p = classifier->Classify(e);
@@ -208,21 +224,13 @@ Result<stream::LabelStats> LearnLabeller::Label(const std::string& stream,
     l.score = p.score;
     l.frame = frame.index;
     labels.push_back(l);
-    if (!refiner_ || l.streak < options_.confirm) continue;
+    if (!queue_ || l.streak < options_.confirm) continue;
     const std::string source =
         fmt::format("stream {} track {} frame {}", stream, (*tracks)[looked[k]].id, frame.index);
-    std::lock_guard lock(refine_mu_);
-    SN_ASSIGN_OR_RETURN(learn::RefineResult r,
-                        refiner_->Offer(std::vector<float>(e, e + dim), p, source));
-    if (r.accepted) {
-      ++stats.refined;
-      refined = true;
-    }
+    if (queue_->Offer(std::vector<float>(e, e + dim), p, source)) ++stats.offered;
   }
   for (size_t k = 0; k < looked.size(); ++k) (*tracks)[looked[k]].learned = labels[k];
   stats.classified = static_cast<int>(looked.size());
-  // The next looks see the prototypes as refined (this frame's looks already took theirs).
-  if (refined) SN_RETURN_IF_ERROR(Reload());
   return stats;
 }
 

@@ -29,6 +29,7 @@
 #include "learn/embedder.h"
 #include "learn/refine.h"
 #include "stream/labeller.h"
+#include "supernova/refine_queue.h"
 #include "supernova/status.h"
 #include "supernova/tensor_io.h"
 
@@ -51,10 +52,12 @@ struct LearnLabellerOptions {
   int every = 10;            // frames between two looks at one track
   std::vector<int> classes;  // detector class ids to look at; empty: all
   // Online refinement: a track whose last `confirm` looks all gave one class with a score of
-  // at least refine_options.min_score offers each further look's embedding to the Refiner.
+  // at least refine_options.min_score offers each further look's embedding to the Refiner, on
+  // a thread of its own (RefineQueue) that holds at most `refine_queue` offers.
   bool refine = false;
   int confirm = 3;
   learn::RefineOptions refine_options;
+  size_t refine_queue = 64;
 };
 
 // The tracks of `tracks` due for a look at frame `frame_index` (indices into `tracks`): measured
@@ -99,6 +102,9 @@ class LearnLabeller : public stream::TrackLabeller {
                                    std::vector<stream::Track>* tracks) override;
 
   const CropEmbedder& crops() const { return *crops_; }
+  // Refinement: until every offer made so far is decided; what was decided.
+  void Flush();
+  RefineQueue::Counts refinements() const;
   // "14 classes, prototype, threshold 0.5, every 10 frames, refine after 3"
   std::string Describe() const;
 
@@ -114,10 +120,9 @@ class LearnLabeller : public stream::TrackLabeller {
 
   mutable std::mutex mu_;
   std::shared_ptr<const learn::Classifier> classifier_;  // guarded by mu_
-  // One refinement at a time: the Refiner's store writes hold the store's lock file, which
-  // serialises processes, not this process's threads reading and writing the same class.
-  std::mutex refine_mu_;
-  std::unique_ptr<learn::Refiner> refiner_;  // null without refinement; guarded by refine_mu_
+  std::unique_ptr<learn::Refiner> refiner_;              // null without refinement
+  // Last: its thread reloads the classifier, so it goes before what Reload touches.
+  std::unique_ptr<RefineQueue> queue_;
 };
 
 }  // namespace supernova::tools

@@ -8,11 +8,13 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "stream/detector.h"
 #include "stream/pipeline.h"
@@ -187,6 +189,7 @@ TEST(StreamLearn, TracksCarryTheKindOfSquareTheyAreAndOnlyConfirmedOnesRefine) {
   pipeline.AddStream("cam", std::make_unique<SquaresSource>(scene, frames, 25, /*live=*/false));
   pipeline.Start();
   pipeline.Wait();
+  (*labeller)->Flush();  // the offers are decided on the refinement thread
   const stream::StreamMetrics m = pipeline.Metrics()[0];
   SCOPED_TRACE(m.ToJson());
   EXPECT_TRUE(m.error.empty());
@@ -248,8 +251,68 @@ TEST(StreamLearn, TracksCarryTheKindOfSquareTheyAreAndOnlyConfirmedOnesRefine) {
   }
   // Looks 3 to 8 of the four lasting tracks.
   EXPECT_EQ(lines, 4 * 6);
-  EXPECT_EQ(m.learn_refined, accepted);
+  EXPECT_EQ(m.learn_offered, lines);
+  const RefineQueue::Counts decided = (*labeller)->refinements();
+  EXPECT_EQ(decided.accepted, accepted);
+  EXPECT_EQ(decided.accepted + decided.refused, lines);
+  EXPECT_EQ(decided.dropped + decided.failed, 0);
   EXPECT_GT(accepted, 0);
+}
+
+// The refinement thread decides offers in order, calls back after each update, drops what
+// does not fit while it is busy, and reports an update that failed once.
+TEST(StreamLearn, RefineQueueDecidesInOrderAndDropsWhenFull) {
+  TempDir dir;
+  auto store = learn::ClassStore::Open(dir / "store", "test:layer", 2);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Add("a", {1, 0}).ok());
+  learn::Refiner refiner(store->get(), {});
+  learn::Prediction p;
+  p.index = 0;
+  p.label = "a";
+  p.score = 0.99f;
+  p.known = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  int updates = 0;
+  {
+    RefineQueue queue(&refiner, 2, [&] {
+      std::unique_lock lock(mu);
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });  // holds the thread inside the first update
+      return ++updates == 2 ? Status::Unavailable("reload failed") : Status::Ok();
+    });
+    const std::vector<float> near = {0.995f, 0.0998f};  // within the drift cap
+    EXPECT_TRUE(queue.Offer(near, p, "first"));
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return entered; });
+    }
+    // The thread is busy with the first offer: two more wait, the next is dropped.
+    EXPECT_TRUE(queue.Offer(near, p, "second"));
+    EXPECT_TRUE(queue.Offer(near, p, "third"));
+    EXPECT_FALSE(queue.Offer(near, p, "fourth"));
+    EXPECT_EQ(queue.counts().dropped, 1);
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    queue.Flush();
+    const RefineQueue::Counts c = queue.counts();
+    EXPECT_EQ(c.accepted, 3);  // the one in hand and the two that waited
+    EXPECT_EQ(c.failed, 0);
+    EXPECT_EQ(updates, c.accepted);
+    const Status e = queue.TakeError();
+    EXPECT_EQ(e.code(), Status::Code::kUnavailable) << e.ToString();
+    EXPECT_TRUE(queue.TakeError().ok());  // reported once
+  }
+  std::ifstream log(dir / "store/refine.log");
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) ++lines;
+  EXPECT_EQ(lines, 3);
 }
 
 TEST(StreamLearn, StoresThatCannotNameTracksAreClearErrors) {
