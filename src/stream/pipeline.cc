@@ -295,9 +295,10 @@ void Pipeline::Work(Stream& s) {
     if (infer) {
       const auto submitted = Clock::now();
       Batcher::Outcome o = batcher_->Detect(frame);
-      s.controller.InferenceFinished(Seconds(Clock::now() - submitted));
+      const double detect_s = Seconds(Clock::now() - submitted);
       times = o.times;
       if (!o.detections.ok()) {
+        s.controller.InferenceFinished(detect_s);
         std::lock_guard lock(s.mu);
         s.error = o.detections.status().ToString();
         break;
@@ -308,7 +309,10 @@ void Pipeline::Work(Stream& s) {
       r.tracks = s.tracker.Update(r.detections);
       if (options_.cloud) Escalate(s, frame, r.detections, &r);
       track_s = Seconds(Clock::now() - t);
-      if (options_.labeller) LabelTracks(s, *frame, &r.tracks);
+      // The controller keeps the lag bound by what an inferred frame costs the worker: the
+      // labeller's looks too, or a burst of new tracks would push results past it.
+      const double label_s = options_.labeller ? LabelTracks(s, *frame, &r.tracks) : 0.0;
+      s.controller.InferenceFinished(detect_s + label_s);
       last_inferred = std::move(thumb);
     } else {
       const auto t = Clock::now();
@@ -424,10 +428,10 @@ void Pipeline::AwaitAnswers(Stream& s) {
   }
 }
 
-void Pipeline::LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tracks) {
+double Pipeline::LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tracks) {
   const auto start = Clock::now();
   Result<LabelStats> stats = options_.labeller->Label(s.name, frame, tracks);
-  const double ms = Seconds(Clock::now() - start) * 1e3;
+  const double seconds = Seconds(Clock::now() - start);
   if (stats.ok()) {
     for (const Track& t : *tracks) s.tracker.SetLearned(t.id, t.learned);
   }
@@ -435,13 +439,14 @@ void Pipeline::LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tr
   if (!stats.ok()) {
     ++s.learn_failed;
     s.learn_error = stats.status().ToString();
-    return;
+    return seconds;
   }
   // Only calls that classified: the frames where every track was recent cost next to nothing
   // and would hide the real cost in the median.
-  if (stats->classified > 0) Sample(s.learn_ms, s.learn_calls++, ms);
+  if (stats->classified > 0) Sample(s.learn_ms, s.learn_calls++, seconds * 1e3);
   s.learn_classified += stats->classified;
   s.learn_offered += stats->offered;
+  return seconds;
 }
 
 std::vector<StreamMetrics> Pipeline::Metrics() const {

@@ -157,8 +157,8 @@ class Pipeline {
   void FuseAnswers(Stream& s);
   void AwaitAnswers(Stream& s);
   // Learned labels, on the worker: the labeller's look at the frame's tracks, kept by the
-  // tracker.
-  void LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tracks);
+  // tracker. Returns the seconds it took.
+  double LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tracks);
 
   const Detector* detector_;
   const PipelineOptions options_;

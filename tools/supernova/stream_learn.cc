@@ -43,7 +43,7 @@ Tensor Stack(const std::vector<Tensor>& images, size_t first, size_t n, int64_t 
 }  // namespace
 
 std::vector<size_t> DueTracks(const std::vector<stream::Track>& tracks, int64_t frame_index,
-                              int every, const std::vector<int>& classes) {
+                              int every, const std::vector<int>& classes, int max) {
   std::vector<size_t> due;
   for (size_t i = 0; i < tracks.size(); ++i) {
     const stream::Track& t = tracks[i];
@@ -52,6 +52,13 @@ std::vector<size_t> DueTracks(const std::vector<stream::Track>& tracks, int64_t 
       continue;
     if (t.learned.frame >= 0 && frame_index - t.learned.frame < every) continue;
     due.push_back(i);
+  }
+  if (max > 0 && due.size() > static_cast<size_t>(max)) {
+    // Never looked at (frame -1) first, then the oldest looks.
+    std::stable_sort(due.begin(), due.end(), [&](size_t a, size_t b) {
+      return tracks[a].learned.frame < tracks[b].learned.frame;
+    });
+    due.resize(static_cast<size_t>(max));
   }
   return due;
 }
@@ -103,6 +110,13 @@ Result<std::unique_ptr<CropEmbedder>> CropEmbedder::Open(const std::string& mode
   c->image_ = *image;
   const TensorInfo& in = c->embedder_->input();
   c->batch_ = in.rank_known && !in.dims.empty() && in.dims[0] > 0 ? in.dims[0] : 0;
+  // One run on a grey crop now, as the detector does: the first track's look would otherwise
+  // pay for the kernels' set-up (300 ms of lag on the face model's first frame), and a model
+  // the crops cannot feed fails here rather than on every frame.
+  stream::Frame grey;
+  grey.width = grey.height = 8;
+  grey.bgr.assign(8 * 8 * 3, 128);
+  SN_RETURN_IF_ERROR(c->Embed(grey, {{0, 0, 8, 8}}).status());
   return c;
 }
 
@@ -135,6 +149,8 @@ Result<std::vector<float>> CropEmbedder::Embed(const stream::Frame& frame,
 Result<std::unique_ptr<LearnLabeller>> LearnLabeller::Open(const LearnLabellerOptions& options) {
   if (options.every < 1) return Status::InvalidArgument("--learn-every must be at least 1");
   if (options.confirm < 1) return Status::InvalidArgument("--learn-confirm must be at least 1");
+  if (options.max_per_frame < 0)
+    return Status::InvalidArgument("--learn-max-per-frame must be 0 (no bound) or more");
   std::unique_ptr<LearnLabeller> l(new LearnLabeller());
   l->options_ = options;
   // The store first: it says which layer it was enrolled with.
@@ -198,7 +214,8 @@ Result<stream::LabelStats> LearnLabeller::Label(const std::string& stream,
       return Status(e.code(), "online refinement: " + e.message());
   }
   stream::LabelStats stats;
-  std::vector<size_t> due = DueTracks(*tracks, frame.index, options_.every, options_.classes);
+  std::vector<size_t> due =
+      DueTracks(*tracks, frame.index, options_.every, options_.classes, options_.max_per_frame);
   std::vector<stream::Box> boxes;
   std::vector<size_t> looked;
   for (size_t i : due) {

@@ -48,8 +48,11 @@ struct LearnLabellerOptions {
   std::string store;  // the class store's directory; it must exist and hold classes
   CropOptions crop;   // crop.layer "" = the layer the store was enrolled with
   learn::Method method = learn::Method::kPrototype;
-  float threshold = 0.5f;    // below: not recognised (the track keeps no learned class)
-  int every = 10;            // frames between two looks at one track
+  float threshold = 0.5f;  // below: not recognised (the track keeps no learned class)
+  int every = 10;          // frames between two looks at one track
+  // Looks per frame at most (0: no bound): a crowd of new tracks is looked at over several
+  // frames, never-seen tracks first, rather than in one long stall of the worker.
+  int max_per_frame = 4;
   std::vector<int> classes;  // detector class ids to look at; empty: all
   // Online refinement: a track whose last `confirm` looks all gave one class with a score of
   // at least refine_options.min_score offers each further look's embedding to the Refiner, on
@@ -62,9 +65,10 @@ struct LearnLabellerOptions {
 
 // The tracks of `tracks` due for a look at frame `frame_index` (indices into `tracks`): measured
 // this frame, of one of `classes` (empty: any), and never looked at or last looked at `every`
-// or more frames ago.
+// or more frames ago; at most `max` of them (0: all), those never looked at first, then those
+// looked at longest ago.
 std::vector<size_t> DueTracks(const std::vector<stream::Track>& tracks, int64_t frame_index,
-                              int every, const std::vector<int>& classes);
+                              int every, const std::vector<int>& classes, int max = 0);
 
 // `box` grown by `margin` times its width and height on each side, clipped to the frame, as
 // packed RGB. Fails on a frame without pixels and a box that leaves less than 2 x 2 pixels.
@@ -76,6 +80,8 @@ Result<RgbImage> CropRgb(const stream::Frame& frame, const stream::Box& box, flo
 // class is enrolled from, so that it matches what the stream sees.
 class CropEmbedder {
  public:
+  // Opens the model and runs it once on a grey crop (kernel set-up, and a model the crops
+  // cannot feed fails here).
   static Result<std::unique_ptr<CropEmbedder>> Open(const std::string& model,
                                                     const CropOptions& options);
   // [boxes.size() * dim], unit rows in the order of `boxes`. Thread-safe.

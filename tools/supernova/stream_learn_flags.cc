@@ -37,6 +37,10 @@ void AddLearnFlags(CLI::App* cmd, LearnFlags* flags) {
   cmd->add_option("--learn-every", o.every, "Frames between two looks at one track")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--learn-max-per-frame", o.max_per_frame,
+                  "Looks per frame at most, new tracks first (0: no bound)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--learn-classes", flags->classes,
                   "Detector classes whose tracks are looked at, by name (--labels) or id "
                   "(default: all)")

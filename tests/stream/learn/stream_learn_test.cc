@@ -53,6 +53,10 @@ TEST(StreamLearn, TracksAreDueWhenNewThenEveryNFramesOnlyWhenMeasured) {
   EXPECT_EQ(DueTracks(tracks, 15, 5, {0}), (std::vector<size_t>{0, 1}));
   EXPECT_EQ(DueTracks(tracks, 15, 5, {2, 7}), (std::vector<size_t>{3}));
   EXPECT_EQ(DueTracks(tracks, 11, 1, {}), (std::vector<size_t>{0, 1, 3}));
+  // A bound per frame: never-seen tracks first, in their order; then the oldest looks.
+  EXPECT_EQ(DueTracks(tracks, 15, 5, {}, 1), (std::vector<size_t>{0}));
+  EXPECT_EQ(DueTracks(tracks, 15, 5, {}, 2), (std::vector<size_t>{0, 3}));
+  EXPECT_EQ(DueTracks(tracks, 15, 5, {}, 3), (std::vector<size_t>{0, 1, 3}));
 }
 
 TEST(StreamLearn, CropsGrowByTheMarginStayInTheFrameAndAreRgb) {
@@ -168,6 +172,7 @@ TEST(StreamLearn, TracksCarryTheKindOfSquareTheyAreAndOnlyConfirmedOnesRefine) {
   o.store = store;
   o.crop = Crops();
   o.every = 3;
+  o.max_per_frame = 0;  // all five squares on their first frame
   o.refine = true;
   o.confirm = 3;
   auto labeller = LearnLabeller::Open(o);
