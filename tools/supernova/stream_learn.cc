@@ -160,7 +160,13 @@ Result<std::unique_ptr<LearnLabeller>> LearnLabeller::Open(const LearnLabellerOp
                   "--learn-store " + options.store + ": " + existing.status().message());
   CropOptions crop = options.crop;
   if (crop.layer.empty()) crop.layer = LayerOf((*existing)->embedder());
-  SN_ASSIGN_OR_RETURN(l->crops_, CropEmbedder::Open(options.model, crop));
+  auto crops = CropEmbedder::Open(options.model, crop);
+  // Another model need not have the store's layer; on its default layer it opens, and the
+  // store's Open below says what is wrong: the store is another model's.
+  if (!crops.ok() && options.crop.layer.empty() && !crop.layer.empty())
+    crops = CropEmbedder::Open(options.model, options.crop);
+  if (!crops.ok()) return crops.status();
+  l->crops_ = std::move(*crops);
   const learn::Embedder& embedder = l->crops_->embedder();
   // Open (not OpenExisting) checks that this model and layer made the store's embeddings.
   SN_ASSIGN_OR_RETURN(l->store_,

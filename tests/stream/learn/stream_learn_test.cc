@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "ir/onnx_import.h"
 #include "stream/detector.h"
 #include "stream/pipeline.h"
 #include "stream/squares.h"
@@ -351,7 +352,27 @@ TEST(StreamLearn, StoresThatCannotNameTracksAreClearErrors) {
   ASSERT_TRUE(supernova::testing::WriteCellsEmbeddingModel(other, 16).ok());
   o.model = other;
   auto foreign = LearnLabeller::Open(o);
-  EXPECT_FALSE(foreign.ok());
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("holds embeddings of"), std::string::npos)
+      << foreign.status().ToString();
+  // Nor through another model that lacks the store's layer: the same answer, not a missing
+  // tensor.
+  const std::string renamed = dir / "renamed.onnx";
+  {
+    auto m = ir::ImportOnnxFile(other);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    for (ir::Node& n : m->graph.nodes)
+      for (std::string& out : n.outputs)
+        if (out == "cells") out = "features";
+    m->graph.value_types["features"] = m->graph.value_types["cells"];
+    m->graph.outputs = {"features"};
+    ASSERT_TRUE(ir::ExportOnnxFile(*m, renamed).ok());
+  }
+  o.model = renamed;
+  foreign = LearnLabeller::Open(o);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("holds embeddings of"), std::string::npos)
+      << foreign.status().ToString();
 
   o.model = models.cells;
   o.crop.input.preprocess = "";
