@@ -1,21 +1,18 @@
 // `supernova stream --learn-model` as a process: a clip made by the ffmpeg command line with a
 // filled and a hollow square moving at known speeds, the squares detector to find both, and a
-// class store enrolled from one image of each kind (drawn by ffmpeg, as crops of the stream
-// would look) through an embedding model built in code (tests/stream/squares.h): every track
-// of the JSON lines carries the kind it truly is, refinement logs lines, the metrics count the
-// looks; bad learning flags are one clear line.
+// class store enrolled by `supernova learn add` from one image of each kind (drawn by ffmpeg,
+// as crops of the stream would look) through an embedding model built in code
+// (tests/stream/squares.h): every track of the JSON lines carries the kind it truly is, refinement
+// logs lines, the metrics count the looks; bad learning flags are one clear line.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "learn/class_store.h"
-#include "learn/embedder.h"
 #include "stream/cli/cli_util.h"
 #include "stream/squares.h"
 #include "stream/video/test_media.h"
-#include "supernova/tensor_io.h"
 
 namespace supernova::stream {
 namespace {
@@ -56,22 +53,16 @@ std::string ShapeImage(bool hollow) {
   return ok ? path : "";
 }
 
-// Enrols each image as its class, the way `supernova learn add --preprocess unit` reads images.
+// Enrols each image as its class with `supernova learn add`, as a user would.
 void Enrol(const std::string& model, const std::string& store,
            const std::vector<std::pair<std::string, std::string>>& classes) {
-  auto embedder = learn::Embedder::Open(model, {});
-  ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
-  auto s = learn::ClassStore::Open(store, (*embedder)->identity(), (*embedder)->dim());
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  auto options = tools::ImageOptionsFor((*embedder)->input(), {.preprocess = "unit"});
-  ASSERT_TRUE(options.ok()) << options.status().ToString();
   for (const auto& [name, image] : classes) {
-    auto input = tools::ReadImage(image, *options);
-    ASSERT_TRUE(input.ok()) << input.status().ToString();
-    auto e = (*embedder)->Embed(*input);
-    ASSERT_TRUE(e.ok()) << e.status().ToString();
-    const float* p = e->data<float>();
-    ASSERT_TRUE((*s)->Add(name, std::vector<float>(p, p + e->numel())).ok());
+    std::string err;
+    ASSERT_EQ(RunCli({"learn", "add", "--model", model, "--store", store, "--preprocess", "unit",
+                      "--class", name, image},
+                     &err),
+              0)
+        << err;
   }
 }
 
