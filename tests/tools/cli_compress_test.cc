@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 const std::string kBlazeFace =
     std::string(SUPERNOVA_ASSETS_DIR) + "/blazeface/face_detection_front_128x128_barracuda.onnx";
 const std::string kImages = std::string(SUPERNOVA_ASSETS_DIR) + "/images";
-const std::string kOrtModule = SUPERNOVA_ORT_NODE_MODULE;
 
 class CompressCli : public ::testing::Test {
  protected:
@@ -51,8 +50,7 @@ class CompressCli : public ::testing::Test {
     return raw.good() && req.good();
   }
   CliOutput RunOrt(const std::string& model) const {
-    return Shell("ORT_NODE_MODULE=" + kOrtModule + " node " + std::string(SUPERNOVA_SOURCE_DIR) +
-                 "/tools/reference/ort_run.js " + model + " " + Path("request.json"));
+    return RunOnnxRuntime(model, Path("request.json"));
   }
   // ONNX Runtime's output i of n floats (empty when it is missing or short).
   std::vector<float> OrtOutput(size_t i, int64_t n) const {
@@ -78,12 +76,6 @@ double MeanAbsDiff(const float* a, const float* b, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(a[i]) - b[i]);
   return s / static_cast<double>(n);
-}
-
-// A user error: exit 1 and one line on stderr.
-bool OneErrorLine(const CliOutput& o) {
-  return o.code == 1 && o.text.find("supernova: error: ") == 0 &&
-         o.text.find('\n') == o.text.size() - 1;
 }
 
 // The report's entry for one step (null when the step did not run).

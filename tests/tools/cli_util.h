@@ -34,4 +34,21 @@ inline CliOutput Cli(const std::string& args, const std::string& stderr_to = "&1
   return Shell(env + " " + std::string(SUPERNOVA_CLI) + " " + args, stderr_to);
 }
 
+// A user error: exit 1 and one line on stderr.
+inline bool OneErrorLine(const CliOutput& o) {
+  return o.code == 1 && o.text.find("supernova: error: ") == 0 &&
+         o.text.find('\n') == o.text.size() - 1;
+}
+
+#ifdef SUPERNOVA_ORT_NODE_MODULE
+// The ONNX Runtime peer (onnxruntime-node) scripts/build.sh installs: a test that needs it
+// skips where it is missing.
+inline const std::string kOrtModule = SUPERNOVA_ORT_NODE_MODULE;
+// Runs `model` in ONNX Runtime on the inputs `request` names (tools/reference/ort_run.js).
+inline CliOutput RunOnnxRuntime(const std::string& model, const std::string& request) {
+  return Shell("ORT_NODE_MODULE=" + kOrtModule + " node " + std::string(SUPERNOVA_SOURCE_DIR) +
+               "/tools/reference/ort_run.js " + model + " " + request);
+}
+#endif
+
 }  // namespace supernova::testing

@@ -17,14 +17,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <thread>
-
-#include <unistd.h>
 
 #include "compress/agreement.h"
 #include "compress/bf16.h"
@@ -42,6 +39,7 @@
 #include "supernova/bench_util.h"
 #include "supernova/commands.h"
 #include "supernova/flops.h"
+#include "supernova/output_file.h"
 #include "supernova/session.h"
 #include "supernova/tensor_io.h"
 
@@ -153,38 +151,6 @@ Result<std::vector<Feeds>> RandomSamples(const std::vector<TensorInfo>& inputs) 
     feeds.emplace_back(inputs[i].name, std::move(t));
   }
   return std::vector<Feeds>{std::move(feeds)};
-}
-
-// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so that
-// `path` is either the old file or the whole new one.
-Status WriteAtomically(const std::string& path, const std::string& bytes) {
-  const fs::path target = fs::absolute(path);
-  const fs::path tmp = target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(),
-                                                          static_cast<long>(getpid()));
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Status::InvalidArgument("cannot write " + path);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return Status::Internal("failed to write " + path + " (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Status::Internal("cannot move the new model into " + path);
-  }
-  return Status::Ok();
-}
-
-bool SameFile(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  if (fs::exists(b, ec)) return fs::equivalent(a, b, ec);
-  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
 // MACs at the shapes of `sample`: static shapes, and where those leave an operand unknown,
@@ -587,7 +553,7 @@ Status Compress(const CompressArgs& args) {
   // Open what was written before it replaces anything: a model this runtime cannot load is
   // never left at the output path.
   SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> compressed, Session::OpenBytes(bytes, options));
-  SN_RETURN_IF_ERROR(WriteAtomically(args.output, bytes));
+  SN_RETURN_IF_ERROR(WriteFileAtomically(args.output, bytes));
 
   compress::Agreement agreement(task, inputs, original->outputs(), out_inputs);
   for (size_t i = 0; i < eval.size(); ++i) {
@@ -732,10 +698,7 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("!--no-prune-coupled", args->prune_coupled,
                 "leave whole the channels that residual Adds couple across several convs: "
                 "fewer MACs saved, less accuracy lost");
-  cmd->add_option("--preprocess", args->input.preprocess,
-                  "image normalisation as for `run`: raw, unit, signed, imagenet, paddle");
-  cmd->add_option("--size", args->input.size, "HxW for image inputs whose model size is dynamic");
-  cmd->add_flag("--bgr", args->input.bgr, "feed images as BGR instead of RGB");
+  AddImageFlags(cmd, &args->input.preprocess, &args->input.size, &args->input.bgr);
   cmd->add_option("--eval", args->eval,
                   "folder of inputs to measure agreement on (default: held-out calibration "
                   "inputs)");

@@ -239,10 +239,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
                   "FILE alone for a single-input model; none for a model without inputs");
   cmd->add_option("--output-dir,-o", args->output_dir, "where output_<i>.pb are written")
       ->required();
-  cmd->add_option("--preprocess", args->input.preprocess,
-                  "image normalisation: raw (0-255), unit (0-1), signed (-1..1), imagenet, paddle");
-  cmd->add_option("--size", args->input.size, "HxW for image inputs whose model size is dynamic");
-  cmd->add_flag("--bgr", args->input.bgr, "feed images as BGR instead of RGB");
+  AddImageFlags(cmd, &args->input.preprocess, &args->input.size, &args->input.bgr);
   cmd->add_option("--threads", args->threads, "kernel threads (0: one per core)");
   cmd->add_option("--providers", args->providers,
                   "execution providers in order of preference, e.g. cuda,cpu: cuda and opencv "

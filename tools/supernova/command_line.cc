@@ -15,6 +15,14 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+void AddImageFlags(CLI::App* cmd, std::string* preprocess, std::string* size, bool* bgr) {
+  cmd->add_option("--preprocess", *preprocess,
+                  "image normalisation (required for images): raw (0-255), unit (0-1), signed "
+                  "(-1..1), imagenet, paddle");
+  cmd->add_option("--size", *size, "HxW for image inputs whose model size is dynamic");
+  cmd->add_flag("--bgr", *bgr, "feed images as BGR instead of RGB");
+}
+
 std::vector<std::string> SplitCommaList(const std::string& text) {
   std::vector<std::string> items;
   std::stringstream in(text);

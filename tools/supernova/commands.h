@@ -24,6 +24,7 @@ void AddCompressCommand(CLI::App& app, int* exit_code);
 void AddProfileCommand(CLI::App& app, int* exit_code);
 void AddSplitCommand(CLI::App& app, int* exit_code);
 void AddPlanCommand(CLI::App& app, int* exit_code);
+void AddLearnCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddStreamCommand(CLI::App& app, int* exit_code);
 // `supernova run --split DIR --remote HOST:PORT`: in supernova-collab (it speaks gRPC).
@@ -37,6 +38,10 @@ int CommandLineMain(int argc, char** argv, std::initializer_list<AddCommand> com
 
 // Prints "supernova: error: <message>" and returns 1.
 int Fail(const std::string& message);
+
+// --preprocess, --size and --bgr: how `run`, `compress` and `learn` read images (tensor_io.h's
+// InputOptions), with the same words everywhere.
+void AddImageFlags(CLI::App* cmd, std::string* preprocess, std::string* size, bool* bgr);
 
 // "a,b,,c" -> {"a", "b", "c"}: an option's comma-separated list, empty items dropped.
 std::vector<std::string> SplitCommaList(const std::string& text);

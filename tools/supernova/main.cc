@@ -56,9 +56,10 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "run") == 0 && NamesSplit(argc, argv))
     return Exec(kSplitRun, argv);
   using namespace supernova::tools;  // NOLINT
-  return CommandLineMain(argc, argv,
-                         {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand,
-                          AddCompressCommand, AddProfileCommand, AddSplitCommand, AddPlanCommand,
-                          [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
-                          [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
+  return CommandLineMain(
+      argc, argv,
+      {AddInfoCommand, AddRunCommand, AddBenchCommand, AddCheckCommand, AddCompressCommand,
+       AddProfileCommand, AddSplitCommand, AddPlanCommand, AddLearnCommand,
+       [](CLI::App& app, int*) { AddExternal(app, kExternal[0]); },
+       [](CLI::App& app, int*) { AddExternal(app, kExternal[1]); }});
 }
