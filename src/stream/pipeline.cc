@@ -187,6 +187,10 @@ struct Pipeline::Stream {
   int64_t cloud_tp = 0, cloud_fp = 0, cloud_fn = 0;
   std::vector<double> cloud_rtts, cloud_frames_late;
   std::string cloud_error;
+  // Learned labels, guarded by mu (StreamMetrics says what each means).
+  int64_t learn_classified = 0, learn_offered = 0, learn_failed = 0, learn_calls = 0;
+  std::vector<double> learn_ms;
+  std::string learn_error;
 
   Stream(std::string n, std::unique_ptr<FrameSource> s, const PipelineOptions& o)
       : name(std::move(n)),
@@ -291,9 +295,10 @@ void Pipeline::Work(Stream& s) {
     if (infer) {
       const auto submitted = Clock::now();
       Batcher::Outcome o = batcher_->Detect(frame);
-      s.controller.InferenceFinished(Seconds(Clock::now() - submitted));
+      const double detect_s = Seconds(Clock::now() - submitted);
       times = o.times;
       if (!o.detections.ok()) {
+        s.controller.InferenceFinished(detect_s);
         std::lock_guard lock(s.mu);
         s.error = o.detections.status().ToString();
         break;
@@ -304,6 +309,10 @@ void Pipeline::Work(Stream& s) {
       r.tracks = s.tracker.Update(r.detections);
       if (options_.cloud) Escalate(s, frame, r.detections, &r);
       track_s = Seconds(Clock::now() - t);
+      // The controller keeps the lag bound by what an inferred frame costs the worker: the
+      // labeller's looks too, or a burst of new tracks would push results past it.
+      const double label_s = options_.labeller ? LabelTracks(s, *frame, &r.tracks) : 0.0;
+      s.controller.InferenceFinished(detect_s + label_s);
       last_inferred = std::move(thumb);
     } else {
       const auto t = Clock::now();
@@ -419,6 +428,27 @@ void Pipeline::AwaitAnswers(Stream& s) {
   }
 }
 
+double Pipeline::LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tracks) {
+  const auto start = Clock::now();
+  Result<LabelStats> stats = options_.labeller->Label(s.name, frame, tracks);
+  const double seconds = Seconds(Clock::now() - start);
+  if (stats.ok()) {
+    for (const Track& t : *tracks) s.tracker.SetLearned(t.id, t.learned);
+  }
+  std::lock_guard lock(s.mu);
+  if (!stats.ok()) {
+    ++s.learn_failed;
+    s.learn_error = stats.status().ToString();
+    return seconds;
+  }
+  // Only calls that classified: the frames where every track was recent cost next to nothing
+  // and would hide the real cost in the median.
+  if (stats->classified > 0) Sample(s.learn_ms, s.learn_calls++, seconds * 1e3);
+  s.learn_classified += stats->classified;
+  s.learn_offered += stats->offered;
+  return seconds;
+}
+
 std::vector<StreamMetrics> Pipeline::Metrics() const {
   std::vector<StreamMetrics> out;
   for (const auto& s : streams_) {
@@ -474,6 +504,12 @@ std::vector<StreamMetrics> Pipeline::Metrics() const {
       m.cloud_edge_f1 =
           f1_den > 0 ? 2.0 * static_cast<double>(s->cloud_tp) / static_cast<double>(f1_den) : 1.0;
     m.cloud_error = s->cloud_error;
+    m.learn = options_.labeller != nullptr;
+    m.learn_classified = s->learn_classified;
+    m.learn_offered = s->learn_offered;
+    m.learn_failed = s->learn_failed;
+    m.learn_ms_p50 = Percentile(s->learn_ms, 0.5);
+    m.learn_error = s->learn_error;
     m.ended = s->ended;
     m.error = s->error;
     out.push_back(std::move(m));
@@ -506,17 +542,24 @@ std::string StreamMetrics::ToJson() const {
                    cloud_rtt_p99_ms, cloud_frames_late_p50,
                    cloud_edge_f1 < 0 ? std::string("null") : fmt::format("{:.4f}", cloud_edge_f1),
                    escape(cloud_error));
+  const std::string learned =
+      !learn ? std::string()
+             : fmt::format(R"("learn_classified":{},"learn_offered":{},"learn_failed":{},)"
+                           R"("learn_ms_p50":{:.2f},"learn_error":"{}",)",
+                           learn_classified, learn_offered, learn_failed, learn_ms_p50,
+                           escape(learn_error));
   return fmt::format(
       R"({{"stream":"{}","frames":{},"inferred":{},"skipped":{},"dropped":{},"reconnects":{},)"
       R"("seconds":{:.3f},"input_fps":{:.2f},"inferred_fps":{:.2f},"lag_p50_ms":{:.1f},)"
       R"("lag_p99_ms":{:.1f},"lag_max_ms":{:.1f},"result_lag_p50_ms":{:.1f},)"
       R"("result_lag_p99_ms":{:.1f},"preprocess_ms":{:.2f},"inference_ms":{:.2f},)"
       R"("postprocess_ms":{:.2f},"track_ms":{:.3f},"output_ms":{:.3f},"mean_batch":{:.2f},)"
-      R"({}"ended":{},"error":"{}"}})",
+      R"({}{}"ended":{},"error":"{}"}})",
       escape(name), frames, inferred, skipped, dropped, reconnects, seconds, input_fps,
       inferred_fps, lag_p50_s * 1e3, lag_p99_s * 1e3, lag_max_s * 1e3, result_lag_p50_s * 1e3,
       result_lag_p99_s * 1e3, preprocess_s * 1e3, inference_s * 1e3, postprocess_s * 1e3,
-      track_s * 1e3, output_s * 1e3, mean_batch, joint, ended ? "true" : "false", escape(error));
+      track_s * 1e3, output_s * 1e3, mean_batch, joint, learned, ended ? "true" : "false",
+      escape(error));
 }
 
 }  // namespace supernova::stream

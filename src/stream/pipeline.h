@@ -20,6 +20,10 @@
 // picks; the answers, which come on the CloudDetector's thread, wait in a per-stream queue
 // until the worker fuses them into the tracks (stream/fusion.h) before it tracks its next
 // frame. No result ever waits for the cloud.
+//
+// Learned labels (docs/stream.md): with `PipelineOptions::labeller` set, the worker hands it
+// each inferred frame's tracks once they are tracked, and gives the labels it sets back to the
+// tracker, which carries them through the frames after.
 #pragma once
 
 #include <atomic>
@@ -35,6 +39,7 @@
 #include "stream/frame.h"
 #include "stream/frame_skip.h"
 #include "stream/fusion.h"
+#include "stream/labeller.h"
 #include "stream/tracker.h"
 #include "supernova/status.h"
 
@@ -70,6 +75,9 @@ struct PipelineOptions {
   // At a stream's end, how long its answers still in flight are waited for (for the metrics
   // only: every frame's result is out by then).
   double cloud_end_wait_s = 1.0;
+  // On-device learning's classes on the tracks (stream/labeller.h); shared by the streams, not
+  // owned, and it must outlive the pipeline.
+  TrackLabeller* labeller = nullptr;
 };
 
 struct StreamMetrics {
@@ -107,6 +115,14 @@ struct StreamMetrics {
   // cloud's, over the answered frames; negative while none was answered.
   double cloud_edge_f1 = -1;
   std::string cloud_error;  // the last failed call's reason
+  // Learned labels (`labeller`: the pipeline has one; ToJson writes these keys only then):
+  // tracks classified, classifications handed to online refinement, labeller calls that failed
+  // (the last one's reason), and the median time of a call that classified something, ms
+  // (crops, embedding, classification and refinement of one frame's tracks).
+  bool learn = false;
+  int64_t learn_classified = 0, learn_offered = 0, learn_failed = 0;
+  double learn_ms_p50 = 0;
+  std::string learn_error;
   bool ended = false;
   std::string error;  // why the stream ended, if not at the end of its source
   std::string ToJson() const;
@@ -140,6 +156,9 @@ class Pipeline {
                 FrameResult* r);
   void FuseAnswers(Stream& s);
   void AwaitAnswers(Stream& s);
+  // Learned labels, on the worker: the labeller's look at the frame's tracks, kept by the
+  // tracker. Returns the seconds it took.
+  double LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* tracks);
 
   const Detector* detector_;
   const PipelineOptions options_;

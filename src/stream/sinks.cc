@@ -57,6 +57,19 @@ int64_t NowNs() {
       .count();
 }
 
+// A track's object in either payload; "learned" only where on-device learning recognised it, so
+// that consumers without learning see the records they always did.
+Json TrackJson(const Track& t, const SinkOptions& options) {
+  Json j = {{"id", t.id},
+            {"class_id", t.class_id},
+            {"label", ClassLabel(t.class_id, options.labels)},
+            {"score", Round(t.score, 1e-4)},
+            {"box", BoxJson(t.box)}};
+  if (!t.learned.label.empty())
+    j["learned"] = {{"label", t.learned.label}, {"score", Round(t.learned.score, 1e-4)}};
+  return j;
+}
+
 // The fields every payload shares about the frame.
 void AddFrameFields(Json& j, const FrameResult& r) {
   j["stream"] = r.stream;
@@ -154,6 +167,10 @@ std::string ClassLabel(int class_id, const std::vector<std::string>& labels) {
   return "class_" + std::to_string(class_id);
 }
 
+std::string TrackLabel(const Track& track, const std::vector<std::string>& labels) {
+  return track.learned.label.empty() ? ClassLabel(track.class_id, labels) : track.learned.label;
+}
+
 Result<std::vector<std::string>> ReadLabels(const std::string& path) {
   std::ifstream in(path);
   if (!in) return FileError("cannot open labels file", path, errno);
@@ -170,12 +187,7 @@ Result<std::vector<std::string>> ReadLabels(const std::string& path) {
 
 std::string EdgeXEventJson(const FrameResult& result, const SinkOptions& options) {
   Json objects = Json::array();
-  for (const Track& t : result.tracks)
-    objects.push_back({{"id", t.id},
-                       {"label", ClassLabel(t.class_id, options.labels)},
-                       {"class_id", t.class_id},
-                       {"score", Round(t.score, 1e-4)},
-                       {"box", BoxJson(t.box)}});
+  for (const Track& t : result.tracks) objects.push_back(TrackJson(t, options));
   Json value;
   AddFrameFields(value, result);
   value["objects"] = std::move(objects);
@@ -208,14 +220,12 @@ std::string JsonLinesRecord(const FrameResult& result, const SinkOptions& option
                           {"score", Round(d.score, 1e-4)},
                           {"box", BoxJson(d.box)}});
   Json tracks = Json::array();
-  for (const Track& t : result.tracks)
-    tracks.push_back({{"id", t.id},
-                      {"class_id", t.class_id},
-                      {"label", ClassLabel(t.class_id, options.labels)},
-                      {"score", Round(t.score, 1e-4)},
-                      {"box", BoxJson(t.box)},
-                      {"frames_since_detection", t.frames_since_detection},
-                      {"cloud", t.cloud}});
+  for (const Track& t : result.tracks) {
+    Json track = TrackJson(t, options);
+    track["frames_since_detection"] = t.frames_since_detection;
+    track["cloud"] = t.cloud;
+    tracks.push_back(std::move(track));
+  }
   Json j;
   AddFrameFields(j, result);
   j["timestamp_ns"] = result.timestamp_ns;

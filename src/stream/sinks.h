@@ -14,7 +14,8 @@
 //   -, stdout:                 the same JSON lines on standard output
 //   video:PATH, PATH.mp4|.mkv|.avi
 //                              the frames with each track's box and "#id label" drawn on
-//                              them, H.264 (libx264) where the encoder exists, else MPEG-4
+//                              them (TrackLabel: the learned class where there is one), H.264
+//                              (libx264) where the encoder exists, else MPEG-4
 //
 // Threads: a sink belongs to one thread at a time. Write and Close must not run concurrently
 // with each other; stats() may be called from any thread at any time. The MQTT sink's
@@ -109,6 +110,9 @@ bool IsVideoSinkUrl(const std::string& url);
 Result<std::vector<std::string>> ReadLabels(const std::string& path);
 // labels[class_id], or "class_<id>" where there is none.
 std::string ClassLabel(int class_id, const std::vector<std::string>& labels);
+// What a track is called where one name is shown (the annotated video): its learned class
+// where on-device learning recognised it (Track::learned), else its detector class.
+std::string TrackLabel(const Track& track, const std::vector<std::string>& labels);
 
 // The payloads, as the sinks write them (compact JSON, no newline).
 // An EdgeX v3 event with fresh UUIDs: docs/stream_sinks.md.

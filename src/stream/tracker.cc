@@ -317,4 +317,11 @@ bool Tracker::Doubt(int64_t id) {
   return true;
 }
 
+bool Tracker::SetLearned(int64_t id, const LearnedLabel& learned) {
+  const int i = IndexOf(id);
+  if (i < 0) return false;
+  tracks_[i].learned = learned;
+  return true;
+}
+
 }  // namespace supernova::stream

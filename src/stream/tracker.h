@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace supernova::stream {
@@ -42,6 +43,17 @@ struct Detection {
   int class_id = 0;
 };
 
+// What on-device learning (a TrackLabeller, stream/labeller.h) last said of a track. The
+// tracker keeps it with the track, so every frame reports it until the next classification.
+struct LearnedLabel {
+  std::string label;   // the learned class; "" where it was not recognised (or never looked at)
+  float score = 0;     // cosine similarity to the nearest class
+  int64_t frame = -1;  // frame index of the last classification; -1: never classified
+  // Classifications in a row, up to the last, that gave `label` confidently: the evidence a
+  // labeller asks for before it lets the track refine its class.
+  int streak = 0;
+};
+
 struct Track {
   int64_t id = 0;
   Box box;  // the filter's estimate for the current frame
@@ -51,6 +63,7 @@ struct Track {
   int frames_since_detection = 0;
   bool confirmed = false;  // min_hits reached (or the tracker's first frames)
   bool cloud = false;      // class and score came from the cloud's detector
+  LearnedLabel learned;
 };
 
 struct TrackerOptions {
@@ -93,6 +106,8 @@ class Tracker {
   // The cloud's newest answer did not see track `id`: it is no longer carried where the edge
   // does not detect it (until the edge or the cloud sees it again). False if no such track.
   bool Doubt(int64_t id);
+  // A labeller classified track `id`: its label from now on. False if no such track lives.
+  bool SetLearned(int64_t id, const LearnedLabel& learned);
 
   // Every live track, confirmed or not.
   const std::vector<Track>& tracks() const { return tracks_; }

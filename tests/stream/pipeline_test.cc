@@ -11,40 +11,23 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "stream/detector.h"
 #include "stream/squares.h"
+#include "stream/temp_dir.h"
 
 namespace supernova::stream {
 namespace {
 
-namespace fs = std::filesystem;
 using supernova::testing::Square;
 using supernova::testing::SquaresScene;
 using supernova::testing::SquaresSource;
+using supernova::testing::TempDir;
 using supernova::testing::WriteSquaresModel;
 using Clock = std::chrono::steady_clock;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "supernova-stream-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 SquaresScene TwoSquares() {
   SquaresScene scene;
@@ -311,6 +294,85 @@ TEST(Pipeline, ABadFrameEndsItsStreamWithTheReason) {
   EXPECT_NE(m[0].error.find("no pixels"), std::string::npos) << m[0].ToJson();
   EXPECT_TRUE(m[1].error.empty()) << m[1].ToJson();
   EXPECT_EQ(got.results["good"].size(), 10u);
+}
+
+// A TrackLabeller of the tests that knows the squares by the half of the frame they are in
+// ("west", "east"), looks at each track once, fails on frame `fail_at`, and notes the frames it
+// was shown.
+class SideLabeller : public TrackLabeller {
+ public:
+  explicit SideLabeller(int64_t fail_at) : fail_at_(fail_at) {}
+  Result<LabelStats> Label(const std::string&, const Frame& frame,
+                           std::vector<Track>* tracks) override {
+    std::lock_guard lock(mu_);
+    shown_.push_back(frame.index);
+    if (frame.index == fail_at_) return Status::Unavailable("the labeller looked away");
+    LabelStats stats;
+    for (Track& t : *tracks) {
+      if (t.learned.frame >= 0) continue;
+      const bool west = t.box.x1 + t.box.x2 < static_cast<float>(frame.width);
+      t.learned = {.label = west ? "west" : "east", .score = 0.9f, .frame = frame.index};
+      ++stats.classified;
+    }
+    return stats;
+  }
+  std::vector<int64_t> shown() {
+    std::lock_guard lock(mu_);
+    return shown_;
+  }
+
+ private:
+  const int64_t fail_at_;
+  std::mutex mu_;
+  std::vector<int64_t> shown_;
+};
+
+// The labeller sees the inferred frames once each; the labels it gives stay with their tracks
+// on the frames after, inferred or predicted; a failed call costs labels, not the stream.
+TEST(Pipeline, LearnedLabelsStayWithTheirTracks) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  SquaresScene scene;
+  scene.squares = {{60, 60, 1, 0}, {260, 160, -1, 0}};  // never leave their halves
+  SideLabeller labeller(/*fail_at=*/0);
+  PipelineOptions opts;
+  opts.skip.mode = SkipMode::kFixed;
+  opts.skip.fixed_interval = 2;
+  opts.labeller = &labeller;
+  Collector got;
+  Pipeline p(det.get(), opts, got.Callback());
+  p.AddStream("cam", std::make_unique<SquaresSource>(scene, 20, 100, /*live=*/false));
+  p.Start();
+  p.Wait();
+  const StreamMetrics m = p.Metrics()[0];
+  EXPECT_TRUE(m.error.empty()) << m.ToJson();
+  EXPECT_EQ(m.learn_failed, 1) << m.ToJson();
+  EXPECT_NE(m.learn_error.find("looked away"), std::string::npos) << m.ToJson();
+  EXPECT_EQ(m.learn_classified, 2) << m.ToJson();  // each track once
+  EXPECT_NE(m.ToJson().find("\"learn_classified\":2"), std::string::npos) << m.ToJson();
+
+  const auto& results = got.results["cam"];
+  ASSERT_EQ(results.size(), 20u);
+  std::vector<int64_t> inferred;
+  for (const FrameResult& r : results)
+    if (r.inferred) inferred.push_back(r.frame->index);
+  EXPECT_EQ(labeller.shown(), inferred);
+  EXPECT_LT(inferred.size(), results.size());
+  int labelled = 0;
+  for (const FrameResult& r : results) {
+    for (const Track& t : r.tracks) {
+      if (r.frame->index < inferred[1]) {  // the failed call gave nothing
+        EXPECT_EQ(t.learned.frame, -1);
+        continue;
+      }
+      const bool west = t.box.x1 + t.box.x2 < static_cast<float>(r.frame->width);
+      EXPECT_EQ(t.learned.label, west ? "west" : "east") << "frame " << r.frame->index;
+      EXPECT_EQ(t.learned.frame, inferred[1]) << "frame " << r.frame->index;
+      ++labelled;
+    }
+  }
+  EXPECT_GE(labelled, 2 * (static_cast<int>(results.size()) - inferred[1]) - 2);
 }
 
 // A CloudDetector of the tests: each call is answered from its own thread `delay_s` after

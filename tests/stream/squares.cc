@@ -37,9 +37,25 @@ stream::FramePtr SquaresScene::Draw(int64_t index, Clock::time_point captured) c
               x2 = std::min(width, static_cast<int>(b.x2));
     const int y1 = std::max(0, static_cast<int>(b.y1)),
               y2 = std::min(height, static_cast<int>(b.y2));
-    for (int y = y1; y < y2; ++y)
-      std::fill_n(&f->bgr[(static_cast<size_t>(y) * width + x1) * 3], std::max(0, x2 - x1) * 3,
-                  uint8_t{255});
+    // A hollow square's rows between its top and bottom edges light its side edges only.
+    const int edge = side / 4;
+    const int hy1 = static_cast<int>(b.y1) + edge, hy2 = static_cast<int>(b.y2) - edge;
+    const int hx1 = static_cast<int>(b.x1) + edge, hx2 = static_cast<int>(b.x2) - edge;
+    auto fill = [&](int y, int from, int to) {
+      from = std::max(from, x1);
+      to = std::min(to, x2);
+      if (to > from)
+        std::fill_n(&f->bgr[(static_cast<size_t>(y) * width + from) * 3], (to - from) * 3,
+                    uint8_t{255});
+    };
+    for (int y = y1; y < y2; ++y) {
+      if (squares[i].hollow && y >= hy1 && y < hy2) {
+        fill(y, x1, hx1);
+        fill(y, hx2, x2);
+      } else {
+        fill(y, x1, x2);
+      }
+    }
   }
   return f;
 }
@@ -78,28 +94,40 @@ ir::Attribute Int(int64_t v) {
   return a;
 }
 
-}  // namespace
+// A node named after its one output.
+void AddNode(ir::Graph& g, std::string op, std::vector<std::string> in, std::string out,
+             std::map<std::string, ir::Attribute> attrs) {
+  ir::Node n;
+  n.name = out;
+  n.op_type = std::move(op);
+  n.inputs = std::move(in);
+  n.outputs = {std::move(out)};
+  n.attributes = std::move(attrs);
+  g.nodes.push_back(std::move(n));
+}
 
-Status WriteSquaresModel(const std::string& path, int width, int height, int side, int depth) {
+// A model with one input, `input`: float32 [N, 3, height, width].
+ir::Model ImageModel(const std::string& name, const std::string& input, int height, int width) {
   ir::Model m;
-  ir::Graph& g = m.graph;
-  g.name = "squares";
-  g.opsets[""] = 13;
-  g.inputs.push_back("images");
+  m.graph.name = name;
+  m.graph.opsets[""] = 13;
+  m.graph.inputs.push_back(input);
   ir::ValueType io;
   io.dtype = DataType::kFloat32;
   io.dims = std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(3), ir::Dim::Known(height),
                                  ir::Dim::Known(width)};
-  g.value_types["images"] = io;
+  m.graph.value_types[input] = io;
+  return m;
+}
+
+}  // namespace
+
+Status WriteSquaresModel(const std::string& path, int width, int height, int side, int depth) {
+  ir::Model m = ImageModel("squares", "images", height, width);
+  ir::Graph& g = m.graph;
   auto node = [&](std::string op, std::vector<std::string> in, std::string out,
                   std::map<std::string, ir::Attribute> attrs = {}) {
-    ir::Node n;
-    n.name = out;
-    n.op_type = std::move(op);
-    n.inputs = std::move(in);
-    n.outputs = {std::move(out)};
-    n.attributes = std::move(attrs);
-    g.nodes.push_back(std::move(n));
+    AddNode(g, std::move(op), std::move(in), std::move(out), std::move(attrs));
   };
   std::string x = "images";
   if (depth > 0) {
@@ -144,6 +172,24 @@ Status WriteSquaresModel(const std::string& path, int width, int height, int sid
   g.value_types["heatmap"] = out_type(1);
   g.value_types["extents"] = out_type(4);
   g.outputs = {"heatmap", "extents"};
+  return ir::ExportOnnxFile(m, path);
+}
+
+Status WriteCellsEmbeddingModel(const std::string& path, int size) {
+  if (size < 4 || size % 4 != 0)
+    return Status::InvalidArgument("the cells model needs a size that is a multiple of 4");
+  ir::Model m = ImageModel("cells", "crops", size, size);
+  ir::Graph& g = m.graph;
+  const int64_t cell = size / 4;
+  AddNode(g, "ReduceMean", {"crops"}, "grey", {{"axes", Ints({1})}, {"keepdims", Int(1)}});
+  AddNode(g, "AveragePool", {"grey"}, "grid",
+          {{"kernel_shape", Ints({cell, cell})}, {"strides", Ints({cell, cell})}});
+  AddNode(g, "Flatten", {"grid"}, "cells", {{"axis", Int(1)}});
+  ir::ValueType out;
+  out.dtype = DataType::kFloat32;
+  out.dims = std::vector<ir::Dim>{ir::Dim::Symbol("N"), ir::Dim::Known(16)};
+  g.value_types["cells"] = out;
+  g.outputs = {"cells"};
   return ir::ExportOnnxFile(m, path);
 }
 

@@ -4,6 +4,7 @@
 //
 //   SquaresScene scene{.width = 320, .height = 240, .side = 32, .squares = {{40, 60, 4, 0}}};
 //   Status s = WriteSquaresModel(dir + "/squares.onnx", 320, 240, 32, /*depth=*/0);
+//   Status e = WriteCellsEmbeddingModel(dir + "/cells.onnx", 32);   // tells the kinds apart
 //   auto source = std::make_unique<SquaresSource>(scene, /*frames=*/50, /*fps=*/25, true);
 #pragma once
 
@@ -22,6 +23,9 @@ struct Square {
   // An orbit on top, x += ax sin(2 pi frame / period), y += ay cos(...) (none where period is
   // 0): motion a constant-velocity filter does not foresee, and that stays in the frame.
   float ax = 0, ay = 0, period = 0;
+  // An outline side/4 wide instead of a filled square: the squares model still finds it (its
+  // heatmap peaks at 0.75), and an embedding of the crops tells the two kinds apart.
+  bool hollow = false;
 };
 
 struct SquaresScene {
@@ -30,7 +34,7 @@ struct SquaresScene {
   std::vector<Square> squares;
   // Ground truth: square i's box in frame `index`.
   stream::Box Truth(size_t i, int64_t index) const;
-  // The frame: white squares on black.
+  // The frame: white squares (filled or hollow) on black.
   stream::FramePtr Draw(int64_t index, std::chrono::steady_clock::time_point captured) const;
 };
 
@@ -60,5 +64,11 @@ class SquaresSource : public stream::FrameSource {
 // as slow as a test needs without changing a value (3 * width * height must then be a
 // multiple of 1024).
 Status WriteSquaresModel(const std::string& path, int width, int height, int side, int depth);
+
+// An embedding model for crops of the scene, exact by construction: input "crops" float32
+// [N, 3, size, size] (pixels / 255), output "cells" float32 [N, 16], the mean brightness of each
+// cell of a 4 x 4 grid over the crop (size a multiple of 4). A filled square lights every cell
+// of its crop, a hollow one leaves the four in the middle dark.
+Status WriteCellsEmbeddingModel(const std::string& path, int size);
 
 }  // namespace supernova::testing

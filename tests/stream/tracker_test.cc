@@ -207,5 +207,28 @@ TEST(Tracker, DropEndsATrack) {
   EXPECT_GT(tracks[0].box.x1, 99);
 }
 
+TEST(Tracker, ALearnedLabelStaysWithItsTrackUntilTheNextOne) {
+  Tracker tracker;
+  const Mover a{30, 30, 20, 20, 2, 0}, b{120, 30, 20, 20, -2, 0};
+  tracker.Update({{a.At(0)}, {b.At(0)}});
+  const int64_t id_a = tracker.tracks()[0].id, id_b = tracker.tracks()[1].id;
+  EXPECT_TRUE(tracker.SetLearned(id_a, {.label = "alice", .score = 0.9f, .frame = 0, .streak = 1}));
+  EXPECT_FALSE(tracker.SetLearned(999, {.label = "nobody"}));
+  // Through detected and predicted frames alike, on its own track only.
+  for (int f = 1; f < 6; ++f) {
+    const std::vector<Track> tracks =
+        f % 2 ? tracker.Update({{a.At(f)}, {b.At(f)}}) : tracker.Predict();
+    ASSERT_EQ(tracks.size(), 2u) << "frame " << f;
+    for (const Track& t : tracks) {
+      EXPECT_EQ(t.learned.label, t.id == id_a ? "alice" : "") << "frame " << f;
+      EXPECT_EQ(t.learned.frame, t.id == id_a ? 0 : -1);
+    }
+  }
+  EXPECT_TRUE(tracker.SetLearned(id_a, {.label = "", .score = 0.2f, .frame = 6}));
+  EXPECT_EQ(tracker.Find(id_a)->learned.label, "");
+  EXPECT_EQ(tracker.Find(id_a)->learned.frame, 6);
+  EXPECT_EQ(tracker.Find(id_b)->learned.frame, -1);
+}
+
 }  // namespace
 }  // namespace supernova::stream

@@ -23,6 +23,7 @@
 #include "stream/sinks.h"
 #include "stream/video_source.h"
 #include "stream_cloud_flags.h"
+#include "stream_learn_flags.h"
 #include "supernova/commands.h"
 #include "supernova/detector_args.h"
 
@@ -36,6 +37,7 @@ struct StreamArgs {
   std::vector<std::string> sources, names, sinks;
   DetectorArgs detector;
   KServeCloudOptions cloud;  // --cloud*: joint inference with a remote detector
+  LearnFlags learn;          // --learn-*: tracks named by on-device learning's classes
   std::string labels, skip = "adaptive", device_name = "supernova";
   std::string escalate = "key=10";
   std::vector<std::string> providers = {"cpu"};
@@ -115,6 +117,10 @@ int RunStream(const StreamArgs& a) {
     if (!labels.ok()) return Fail(labels.status().message());
     sopts.labels = std::move(*labels);
   }
+  // Made before the pipeline, so that it outlives it (PipelineOptions::labeller).
+  auto labeller = OpenLearn(a.learn, sopts.labels, dopts.session);
+  if (!labeller.ok()) return Fail(labeller.status().message());
+  popts.labeller = labeller->get();  // null without --learn-model
   sopts.device_name = a.device_name;
   sopts.mqtt_qos = a.mqtt_qos;
 
@@ -162,6 +168,7 @@ int RunStream(const StreamArgs& a) {
                               {"model", a.model},
                               {"detector", (*detector)->Describe()},
                               {"cloud", *cloud ? (*cloud)->Describe() : ""},
+                              {"learn", *labeller ? (*labeller)->Describe() : ""},
                               {"streams", a.sources.size()}}
                    .dump()
             << std::endl;
@@ -284,6 +291,7 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
   AddCloudFlags(cmd, &args->cloud);
+  AddLearnFlags(cmd, &args->learn);
   cmd->callback([args, exit_code] { *exit_code = RunStream(*args); });
 }
 

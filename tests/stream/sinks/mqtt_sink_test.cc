@@ -125,6 +125,11 @@ TEST(MqttSink, PublishesOneEdgeXEventPerFrame) {
       EXPECT_NEAR(o["box"]["y1"].get<double>(), t.box.y1, 0.005);
       EXPECT_NEAR(o["box"]["x2"].get<double>(), t.box.x2, 0.005);
       EXPECT_NEAR(o["box"]["y2"].get<double>(), t.box.y2, 0.005);
+      ASSERT_EQ(o.contains("learned"), !t.learned.label.empty());
+      if (!t.learned.label.empty()) {
+        EXPECT_EQ(o["learned"]["label"], t.learned.label);
+        EXPECT_NEAR(o["learned"]["score"].get<double>(), t.learned.score, 1e-4);
+      }
     }
   }
 }

@@ -57,6 +57,9 @@ inline stream::FrameResult MakeResult(int64_t index, stream::FramePtr frame = nu
   r.tracks = {MakeTrack(7, 0, {10.25f + dx, 20.5f, 30.75f + dx, 40.0f}, 0.875f),
               MakeTrack(12, 5, {1.0f, 2.0f, 3.5f + dx, 4.5f}, 0.5f)};
   r.tracks[1].cloud = index % 2 == 1;  // its label came from the cloud's answer
+  // On-device learning recognised track 7 from frame 2 on; track 12 it never did.
+  if (index >= 2)
+    r.tracks[0].learned = {.label = "alice", .score = 0.91234f, .frame = 2, .streak = 1};
   if (r.inferred) r.detections = {{{10.0f + dx, 20.0f, 31.0f + dx, 40.0f}, 0.875f, 0}};
   r.cloud_sent = index % 4 == 0;
   r.lag_s = 0.0125;

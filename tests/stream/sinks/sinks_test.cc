@@ -52,6 +52,12 @@ void ExpectRecord(const Json& j, const FrameResult& r, const std::vector<std::st
     EXPECT_EQ(t["frames_since_detection"].get<int>(), r.tracks[k].frames_since_detection);
     EXPECT_EQ(t["cloud"].get<bool>(), r.tracks[k].cloud);
     ExpectBox(t["box"], r.tracks[k].box);
+    const LearnedLabel& learned = r.tracks[k].learned;
+    ASSERT_EQ(t.contains("learned"), !learned.label.empty());
+    if (!learned.label.empty()) {
+      EXPECT_EQ(t["learned"]["label"], learned.label);
+      EXPECT_NEAR(t["learned"]["score"].get<double>(), learned.score, 1e-4);
+    }
   }
 }
 
@@ -77,6 +83,18 @@ TEST(Labels, ReadFromAFileWithFallbackNames) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), Status::Code::kNotFound);
   EXPECT_NE(missing.status().message().find("nope.names"), std::string::npos);
+}
+
+TEST(Labels, ATrackIsCalledByItsLearnedClassWhereItHasOne) {
+  Track t;
+  t.class_id = 0;
+  EXPECT_EQ(TrackLabel(t, {"person"}), "person");
+  t.learned.score = 0.4f;  // classified, not recognised
+  t.learned.frame = 3;
+  EXPECT_EQ(TrackLabel(t, {"person"}), "person");
+  t.learned.label = "alice";
+  EXPECT_EQ(TrackLabel(t, {"person"}), "alice");
+  EXPECT_EQ(TrackLabel(t, {}), "alice");
 }
 
 TEST(EdgeXEvent, FreshIdsAndAnOriginEvenWithoutTimestamp) {
@@ -119,6 +137,11 @@ TEST(JsonLinesSink, WritesOneRecordPerFrameThatReadsBack) {
   }
   EXPECT_EQ(lines[0]["tracks"][0]["label"], "person");
   EXPECT_EQ(lines[0]["tracks"][1]["label"], "class_5");
+  // The detector's class stays beside the learned one; a track never recognised has none.
+  EXPECT_EQ(lines[3]["tracks"][0]["label"], "person");
+  EXPECT_EQ(lines[3]["tracks"][0]["learned"]["label"], "alice");
+  EXPECT_EQ(lines[3]["tracks"][0]["learned"].size(), 2u);  // label and score
+  EXPECT_FALSE(lines[3]["tracks"][1].contains("learned"));
 
   const Status again = (*sink)->Write(written[0]);
   EXPECT_EQ(again.code(), Status::Code::kFailedPrecondition) << again.ToString();
