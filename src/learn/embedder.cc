@@ -128,15 +128,8 @@ Status CheckLayer(const ir::Graph& g, const std::string& layer) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<LayerChoice> ChooseLayer(const ir::Model& model, const std::string& layer) {
-  const ir::Graph& g = model.graph;
-  if (!layer.empty()) {
-    SN_RETURN_IF_ERROR(CheckLayer(g, layer));
-    return LayerChoice{layer, "--layer"};
-  }
-  if (g.outputs.empty()) return Status::InvalidArgument("the model has no outputs");
+// ChooseLayer's default, on a graph whose weights are initializers.
+Result<LayerChoice> ChooseLayerIn(const ir::Graph& g) {
   std::unordered_map<std::string, const ir::Node*> producer;
   for (const ir::Node& n : g.nodes)
     for (const std::string& o : n.outputs) producer[o] = &n;
@@ -161,6 +154,25 @@ Result<LayerChoice> ChooseLayer(const ir::Model& model, const std::string& layer
     value = *in;
   }
   return LayerChoice{output, "the model's output '" + output + "' (no classifier before it)"};
+}
+
+}  // namespace
+
+Result<LayerChoice> ChooseLayer(const ir::Model& model, const std::string& layer) {
+  const ir::Graph& g = model.graph;
+  if (!layer.empty()) {
+    SN_RETURN_IF_ERROR(CheckLayer(g, layer));
+    return LayerChoice{layer, "--layer"};
+  }
+  if (g.outputs.empty()) return Status::InvalidArgument("the model has no outputs");
+  // Exporters write weights as Constant nodes too (PP-OCR's classifier): folded, they are the
+  // initializers ClassifierClasses looks for. Activations keep their names.
+  ir::Graph folded = g;  // weights are shared handles, not copied
+  if (std::any_of(g.nodes.begin(), g.nodes.end(),
+                  [](const ir::Node& n) { return n.op_type == "Constant"; }) &&
+      optimizer::FoldConstants(folded).ok())
+    return ChooseLayerIn(folded);
+  return ChooseLayerIn(g);
 }
 
 Result<ir::Model> BuildEmbeddingModel(const ir::Model& model, const LayerChoice& layer) {

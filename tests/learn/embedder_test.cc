@@ -49,6 +49,24 @@ TEST(ChooseLayer, AnEmbeddingModelEmbedsAtItsOutput) {
   EXPECT_EQ(c->tensor, descriptor.logits);
 }
 
+TEST(ChooseLayer, FindsAClassifierWhoseWeightsAreConstantNodes) {
+  // As PP-OCR's exporter writes them: MatMul by a Constant node's output, Add, Softmax.
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 6});
+  const std::string w = b.Op("Constant", {});
+  ir::Attribute value;
+  value.kind = ir::Attribute::Kind::kTensor;
+  value.t = RandomTensor({6, 2}, 7);
+  b.NodeOf(w).attributes["value"] = value;
+  const std::string features = b.Op("Relu", {x});
+  b.Output(b.Op("Softmax", {b.Op("Add", {b.Op("MatMul", {features, w}),
+                                         b.Const("bias", RandomTensor({2}, 8))})}));
+  Result<LayerChoice> c = ChooseLayer(b.model(), "");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tensor, features) << c->reason;
+  EXPECT_NE(c->reason.find("2 classes"), std::string::npos) << c->reason;
+}
+
 TEST(ChooseLayer, ANamedLayerIsCheckedAndABadOneNamesTheAlternatives) {
   SmallClassifier m(10, true);
   EXPECT_EQ(ChooseLayer(m.b.model(), m.conv)->tensor, m.conv);
