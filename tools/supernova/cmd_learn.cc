@@ -345,13 +345,7 @@ void AddLearnCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--refine", classify->refine,
                 "move a class's prototype toward confident predictions (logged in the store's "
                 "refine.log)");
-  cmd->add_option("--min-score", classify->refine_options.min_score,
-                  "refinement: the least score that updates (default 0.8)");
-  cmd->add_option("--min-margin", classify->refine_options.min_margin,
-                  "refinement: the least margin over the runner-up (default 0.05)");
-  cmd->add_option("--max-drift", classify->refine_options.max_drift,
-                  "refinement: how far (1 - cos) a prototype may move from its enrolment "
-                  "(default 0.15)");
+  AddRefineFlags(cmd, &classify->refine_options);
   cmd->add_flag("--json", classify->json, "print a JSON array, one object per image");
   cmd->add_option("images", classify->images, "image files")->required();
   OnRun(cmd, classify, &Classify, exit_code);

@@ -1,4 +1,4 @@
-// supernova learn eval --model M --train DIR --test DIR --shots 1,5,10 [--method both]
+// supernova learn eval --model M --train DIR --test DIR --shots 1,5,10 [--method both] [--refine]
 //                      [--trials N] [--seed S] [--json]
 //
 // Few-shot accuracy on labelled folders (one subfolder per class): for each shot count K and
@@ -18,6 +18,7 @@
 
 #include "learn/class_store.h"
 #include "learn/classifier.h"
+#include "learn/refine.h"
 #include "supernova/bench_util.h"
 #include "supernova/commands.h"
 #include "supernova/learn_embed.h"
@@ -45,6 +46,8 @@ struct EvalArgs {
   int trials = 5;
   uint32_t seed = 1;
   bool json = false;
+  bool refine = false;
+  learn::RefineOptions refine_options;
 };
 
 // A labelled folder: class names (its subfolders, sorted) and each one's files, sorted.
@@ -145,6 +148,70 @@ struct Score {
   }
 };
 
+// Online refinement measured (--refine): per shot count, means over the trials.
+struct RefineScore {
+  int shots;
+  double before = 0, after = 0;  // imprint accuracy on the measured half
+  double offered = 0, accepted = 0, accepted_right = 0;
+};
+
+// The test images split for --refine: per class, the first half (in file order, which for
+// frames of a video is time order) is offered to the refiner unlabelled, in file-name order
+// across classes; the second half is measured before and after.
+struct RefineSplit {
+  std::vector<size_t> adapt, measure;
+};
+RefineSplit SplitForRefine(const std::vector<std::string>& files, const std::vector<size_t>& truth,
+                           size_t num_classes) {
+  RefineSplit split;
+  std::vector<std::vector<size_t>> of_class(num_classes);
+  for (size_t i = 0; i < files.size(); ++i) of_class[truth[i]].push_back(i);
+  for (const auto& idx : of_class) {
+    const size_t half = idx.size() / 2;
+    split.adapt.insert(split.adapt.end(), idx.begin(), idx.begin() + half);
+    split.measure.insert(split.measure.end(), idx.begin() + half, idx.end());
+  }
+  std::sort(split.adapt.begin(), split.adapt.end(), [&](size_t a, size_t b) {
+    return fs::path(files[a]).filename() < fs::path(files[b]).filename();
+  });
+  return split;
+}
+
+// One trial of --refine on an enrolled store: imprint accuracy on split.measure, the adapt half
+// offered to a Refiner with the predictions as their only labels (the classifier rebuilt after
+// each accepted update), then the accuracy again. Adds this trial's share to `out`.
+Status RefineTrial(learn::ClassStore* store, int64_t dim, const std::vector<float>& rows,
+                   const std::vector<size_t>& truth, const std::vector<std::string>& classes,
+                   const std::vector<std::string>& files, const RefineSplit& split,
+                   const learn::RefineOptions& options, double weight, RefineScore* out) {
+  const size_t d = static_cast<size_t>(dim);
+  auto accuracy = [&](const learn::Classifier& c) {
+    size_t right = 0;
+    for (size_t i : split.measure)
+      if (c.Classify(rows.data() + i * d).label == classes[truth[i]]) ++right;
+    return static_cast<double>(right) /
+           static_cast<double>(std::max<size_t>(1, split.measure.size()));
+  };
+  SN_ASSIGN_OR_RETURN(std::vector<learn::ClassRecord> records, store->List());
+  learn::Classifier current(records, dim, learn::Method::kImprint, 0);
+  out->before += weight * accuracy(current);
+  learn::Refiner refiner(store, options);
+  for (size_t i : split.adapt) {
+    const float* row = rows.data() + i * d;
+    const learn::Prediction p = current.Classify(row);
+    SN_ASSIGN_OR_RETURN(learn::RefineResult r,
+                        refiner.Offer(std::vector<float>(row, row + d), p, "eval " + files[i]));
+    out->offered += weight;
+    if (!r.accepted) continue;
+    out->accepted += weight;
+    if (p.label == classes[truth[i]]) out->accepted_right += weight;
+    SN_ASSIGN_OR_RETURN(records, store->List());
+    current = learn::Classifier(records, dim, learn::Method::kImprint, 0);
+  }
+  out->after += weight * accuracy(current);
+  return Status::Ok();
+}
+
 Status Eval(const EvalArgs& args) {
   std::vector<int> shots;
   for (const std::string& s : SplitCommaList(args.shots)) {
@@ -219,6 +286,8 @@ Status Eval(const EvalArgs& args) {
   std::vector<Score> scores;
   for (size_t s = 0; s < shots.size(); ++s)
     for (learn::Method m : methods) scores.push_back({shots[s], m, {}});
+  std::vector<RefineScore> refined;
+  const RefineSplit split = SplitForRefine(test_files, truth, num_classes);
   for (size_t s = 0; s < shots.size(); ++s)
     for (int t = 0; t < args.trials; ++t) {
       ScratchStore scratch;
@@ -244,6 +313,11 @@ Status Eval(const EvalArgs& args) {
         }
         score.accuracy.push_back(static_cast<double>(right) / static_cast<double>(truth.size()));
       }
+      if (!args.refine) continue;
+      if (t == 0) refined.push_back({shots[s]});
+      SN_RETURN_IF_ERROR(RefineTrial(store, embedder->dim(), test_rows, truth, train.classes,
+                                     test_files, split, args.refine_options, 1.0 / args.trials,
+                                     &refined.back()));
     }
 
   // Adding a class as `learn add` does: read, embed in batches, write, per shot count. The
@@ -314,6 +388,18 @@ Status Eval(const EvalArgs& args) {
            {"threshold_keeping_95", s.keeps95()}});
     for (size_t s = 0; s < shots.size(); ++s)
       out["add_class_ms"][std::to_string(shots[s])] = add_ms[s];
+    if (args.refine) {
+      out["refine"] = nlohmann::json::array();
+      for (const RefineScore& r : refined)
+        out["refine"].push_back({{"shots", r.shots},
+                                 {"before", r.before},
+                                 {"after", r.after},
+                                 {"offered", r.offered},
+                                 {"accepted", r.accepted},
+                                 {"accepted_right", r.accepted_right},
+                                 {"adapt_images", split.adapt.size()},
+                                 {"measured_images", split.measure.size()}});
+    }
     fmt::print("{}\n", out.dump(2));
     return Status::Ok();
   }
@@ -326,6 +412,12 @@ Status Eval(const EvalArgs& args) {
   for (Score& s : scores)
     fmt::print("{:>5}  {:<9}  {:>8.4f}  {:>6.4f}  {:>6.4f}  {:>9.4f}\n", s.shots,
                learn::MethodName(s.method), s.mean(), s.min(), s.max(), s.keeps95());
+  for (const RefineScore& r : refined)
+    fmt::print(
+        "refine, {} shot{}: imprint accuracy on {} images {:.4f} before, {:.4f} after {} images "
+        "offered unlabelled ({:.1f} updates accepted, {:.1f} of them right)\n",
+        r.shots, r.shots > 1 ? "s" : "", split.measure.size(), r.before, r.after,
+        split.adapt.size(), r.accepted, r.accepted_right);
   std::string adds;
   for (size_t s = 0; s < shots.size(); ++s)
     adds += fmt::format("{}{} shot{} {:.1f} ms", s ? ", " : "", shots[s], shots[s] > 1 ? "s" : "",
@@ -351,6 +443,10 @@ void AddLearnEvalCommand(CLI::App* learn, int* exit_code) {
   cmd->add_option("--method", args->method, "prototype, imprint or both (default)");
   cmd->add_option("--trials", args->trials, "random draws per shot count (default 5)");
   cmd->add_option("--seed", args->seed, "seed of the draws (default 1)");
+  cmd->add_flag("--refine", args->refine,
+                "also measure online refinement: imprint accuracy on the second half of each "
+                "test class before and after the first halves are offered unlabelled");
+  AddRefineFlags(cmd, &args->refine_options);
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->final_callback([args, exit_code] {
     const Status s = Eval(*args);

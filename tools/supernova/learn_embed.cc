@@ -25,6 +25,16 @@ void AddLearnModelFlags(CLI::App* cmd, LearnModelFlags* flags) {
       ->check(CLI::PositiveNumber);
 }
 
+void AddRefineFlags(CLI::App* cmd, learn::RefineOptions* options) {
+  cmd->add_option("--min-score", options->min_score,
+                  "refinement: the least score that updates (default 0.8)");
+  cmd->add_option("--min-margin", options->min_margin,
+                  "refinement: the least margin over the runner-up (default 0.05)");
+  cmd->add_option("--max-drift", options->max_drift,
+                  "refinement: how far (1 - cos) a prototype may move from its enrolment "
+                  "(default 0.15)");
+}
+
 bool StoreExists(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return false;

@@ -9,6 +9,7 @@
 
 #include "ir/onnx_import.h"
 #include "learn/embedder.h"
+#include "learn/refine.h"
 #include "supernova/status.h"
 #include "supernova/tensor_io.h"
 
@@ -23,6 +24,9 @@ struct LearnModelFlags {
 };
 // --model (required), --layer, --preprocess, --size, --bgr, --threads, --batch.
 void AddLearnModelFlags(CLI::App* cmd, LearnModelFlags* flags);
+
+// --min-score, --min-margin, --max-drift: the rules of online refinement (learn/refine.h).
+void AddRefineFlags(CLI::App* cmd, learn::RefineOptions* options);
 
 // A class store is at `dir`: it exists and is not an empty directory.
 bool StoreExists(const std::string& dir);
