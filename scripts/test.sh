@@ -18,7 +18,7 @@ scripts/build.sh
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
   -DSUPERNOVA_WERROR=ON -DSUPERNOVA_SANITIZE=ON -DSUPERNOVA_MODEL_TESTS=OFF -DSUPERNOVA_CUDA=OFF >/dev/null
 cmake --build build-asan --target core_tests node_conformance server_core_tests \
-  stream_tests video_tests sink_tests learn_tests
+  stream_tests video_tests sink_tests learn_tests stream_learn_tests
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
