@@ -24,7 +24,8 @@ PACKAGES=(
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 # The benchmark only (docs/benchmark.md): torch/torchvision to export standard architectures
 # (never in the test path). OpenCV DNN, the benchmark's other peer, is in the list above.
-BENCH_PACKAGES=(python3-torch python3-torchvision wrk nginx-light)
+# Fashion-MNIST: labelled images for the learning benchmark (bench/learn.sh).
+BENCH_PACKAGES=(python3-torch python3-torchvision wrk nginx-light dataset-fashion-mnist)
 [ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
