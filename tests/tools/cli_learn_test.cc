@@ -416,7 +416,9 @@ TEST_F(LearnCli, ExportedModelPicksTheClassesClassifyPicks) {
 TEST_F(LearnCli, EvalPrintsAccuracyPerShotCount) {
   const std::string args = "eval --train " + (root_ / "train").string() + " --test " +
                            (root_ / "test").string() + " --shots 1,3 --trials 2 --seed 7";
-  CliOutput r = Learn(args + " --json", true);
+  // --refine with rules that let every answer through: the refiner sees each class's first
+  // held-out image, the second is measured.
+  CliOutput r = Learn(args + " --json --refine --min-score 0 --min-margin 0", true);
   ASSERT_EQ(r.code, 0) << r.text;
   const json report = json::parse(r.text);
   EXPECT_EQ(report["classes"], 3);
@@ -437,6 +439,22 @@ TEST_F(LearnCli, EvalPrintsAccuracyPerShotCount) {
   }
   EXPECT_GT(report["classify_ms"].get<double>(), 0);
   EXPECT_GT(report["add_class_ms"]["3"].get<double>(), 0);
+  ASSERT_EQ(report["refine"].size(), 2u) << report.dump();
+  for (const json& row : report["refine"]) {
+    SCOPED_TRACE(row.dump());
+    EXPECT_EQ(row["adapt_images"], 3);
+    EXPECT_EQ(row["measured_images"], 3);
+    EXPECT_NEAR(row["offered"].get<double>(), 3, 1e-9);
+    EXPECT_LE(row["accepted_right"].get<double>(), row["accepted"].get<double>());
+    EXPECT_LE(row["accepted"].get<double>(), 3 + 1e-9);
+    if (row["shots"] == 3) {
+      // Every answer is right with three shots, so every update is, and none can hurt.
+      EXPECT_EQ(row["before"].get<double>(), 1.0);
+      EXPECT_EQ(row["after"].get<double>(), 1.0);
+      EXPECT_NEAR(row["accepted"].get<double>(), 3, 1e-9);
+      EXPECT_NEAR(row["accepted_right"].get<double>(), 3, 1e-9);
+    }
+  }
 
   // The same draws give the same accuracies, and the table says so.
   r = Learn(args);
