@@ -21,6 +21,8 @@ import zlib
 
 import numpy as np
 
+from joint_eval import iou  # the joint benchmark's box overlap
+
 FASHION_CLASSES = ["tshirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
                    "bag", "ankle_boot"]
 
@@ -69,14 +71,6 @@ def fashion(args):
                 break
     print("fashion: %d classes, %d training and %d test images per class in %s" %
           (len(FASHION_CLASSES), args.train_per_class, args.test_per_class, args.out))
-
-
-def iou(a, b):
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def reid(args):

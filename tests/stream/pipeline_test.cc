@@ -17,7 +17,7 @@
 
 #include "stream/detector.h"
 #include "stream/squares.h"
-#include "stream/temp_dir.h"
+#include "temp_dir.h"
 
 namespace supernova::stream {
 namespace {

@@ -20,7 +20,7 @@
 #include "stream/detector.h"
 #include "stream/pipeline.h"
 #include "stream/squares.h"
-#include "stream/temp_dir.h"
+#include "temp_dir.h"
 
 namespace supernova::tools {
 namespace {

@@ -1,5 +1,5 @@
-// A scratch directory for a stream test's models and stores, removed with everything in it when
-// the test ends.
+// A scratch directory for a test's files (models, stores, clips), removed with everything in it
+// when the test ends.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -24,6 +24,7 @@ class TempDir {
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
   std::string operator/(const std::string& name) const { return path_ + "/" + name; }
 
  private:
