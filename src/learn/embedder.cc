@@ -282,4 +282,10 @@ Result<Tensor> Embedder::Embed(const Tensor& batch) const {
   return std::move(e);
 }
 
+IdentityParts SplitIdentity(const std::string& identity) {
+  const size_t colon = identity.find(':');  // the hash is hex: the first ':' ends it
+  if (colon == std::string::npos) return {};
+  return {identity.substr(0, colon), identity.substr(colon + 1)};
+}
+
 }  // namespace supernova::learn

@@ -80,4 +80,11 @@ class Embedder {
 // FNV-1a 64 of `bytes`, 16 hex digits: identifies a model file's content.
 std::string ContentHash(std::string_view bytes);
 
+// An identity (Embedder::identity) taken apart: the model's content hash and the layer; both
+// empty when `identity` has no ':'.
+struct IdentityParts {
+  std::string model_hash, layer;
+};
+IdentityParts SplitIdentity(const std::string& identity);
+
 }  // namespace supernova::learn

@@ -188,6 +188,14 @@ TEST(ContentHash, IsFnv1a64) {
   EXPECT_EQ(ContentHash("foobar"), "85944171f73967e8");
 }
 
+TEST(SplitIdentity, TheHashEndsAtTheFirstColonAndTheLayerMayHoldMore) {
+  const IdentityParts p = SplitIdentity("85944171f73967e8:tower_0/block:3/out");
+  EXPECT_EQ(p.model_hash, "85944171f73967e8");
+  EXPECT_EQ(p.layer, "tower_0/block:3/out");
+  EXPECT_EQ(SplitIdentity("no colon").layer, "");
+  EXPECT_EQ(SplitIdentity("no colon").model_hash, "");
+}
+
 TEST(Embedder, FaceDescriptorsAreTheModelsOutputNormalised) {
   const std::string path =
       std::string(SUPERNOVA_SHARED_MODELS_DIR) + "/face_recognition_resnet29_128d.onnx";

@@ -60,10 +60,8 @@ Result<std::unique_ptr<learn::Embedder>> OpenEmbedder(const LearnModelFlags& fla
   options.layer = flags.layer;
   // Another model's layer would only fail to be found here; with the default layer, the
   // store's Open says the store is another model's.
-  const size_t colon = store_identity.find(':');
-  if (options.layer.empty() && colon != std::string::npos &&
-      store_identity.compare(0, colon, hash) == 0)
-    options.layer = store_identity.substr(colon + 1);
+  const learn::IdentityParts stored = learn::SplitIdentity(store_identity);
+  if (options.layer.empty() && stored.model_hash == hash) options.layer = stored.layer;
   SN_ASSIGN_OR_RETURN(auto embedder, learn::Embedder::Open(*model, hash, options));
   if (source) *source = std::move(*model);
   return embedder;
