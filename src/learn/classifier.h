@@ -18,6 +18,14 @@
 namespace supernova::learn {
 
 enum class Method { kPrototype, kImprint };
+
+// What `supernova learn classify`, the served classifier and the stream use unless told: the
+// imprinting rule (the exported model's), and a cosine below 0.5 answers unknown. What an
+// unrelated image scores depends on the backbone (the face descriptor gives 0.9 and more to
+// pictures that are not faces at all), so 0.5 rejects only embeddings unlike every class;
+// `learn eval` prints, per model, the threshold that 95% of its right answers pass.
+inline constexpr Method kDefaultMethod = Method::kImprint;
+inline constexpr float kDefaultThreshold = 0.5f;
 Result<Method> ParseMethod(const std::string& name);  // "prototype", "imprint"
 const char* MethodName(Method m);
 

@@ -32,12 +32,6 @@ namespace {
 using learn::ClassRecord;
 using learn::ClassStore;
 
-// Cosine similarity below which `classify` answers "unknown" unless --threshold says. Where
-// unrelated images score depends on the model (the face descriptor gives 0.9 and more to
-// pictures that are not faces at all), so by default only an embedding pointing away from
-// every class is unknown; `learn eval` prints the scores right answers get, to choose from.
-constexpr float kDefaultThreshold = 0.0f;
-
 Status NoStore(const std::string& dir) {
   return Status::NotFound("no class store at " + dir + " (`supernova learn add` makes one)");
 }
@@ -119,8 +113,8 @@ Status Add(const AddArgs& args) {
 struct ClassifyArgs {
   LearnModelFlags model;
   std::string store;
-  std::string method = "imprint";
-  float threshold = kDefaultThreshold;
+  std::string method = learn::MethodName(learn::kDefaultMethod);
+  float threshold = learn::kDefaultThreshold;
   bool refine = false;
   learn::RefineOptions refine_options;
   bool json = false;
@@ -341,7 +335,7 @@ void AddLearnCommand(CLI::App& app, int* exit_code) {
                   "default) or prototype (nearest class mean)");
   cmd->add_option("--threshold", classify->threshold,
                   fmt::format("cosine similarity below which the answer is unknown (default {})",
-                              kDefaultThreshold));
+                              learn::kDefaultThreshold));
   cmd->add_flag("--refine", classify->refine,
                 "move a class's prototype toward confident predictions (logged in the store's "
                 "refine.log)");

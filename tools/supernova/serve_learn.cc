@@ -55,9 +55,9 @@ constexpr int64_t kMtimeSlackNs = 2'000'000'000;
 
 struct ClassifierParams {
   std::string file = "model.onnx";
-  std::string layer, store, method = "imprint";
+  std::string layer, store, method = learn::MethodName(learn::kDefaultMethod);
   InputOptions input;
-  float threshold = 0.5f;
+  float threshold = learn::kDefaultThreshold;
 };
 
 int64_t Nanoseconds(const timespec& t) { return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; }

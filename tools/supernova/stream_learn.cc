@@ -9,12 +9,6 @@
 namespace supernova::tools {
 namespace {
 
-// The layer a store's embedder identity names ("<model hash>:<layer>", embedder.h).
-std::string LayerOf(const std::string& identity) {
-  const size_t colon = identity.find(':');
-  return colon == std::string::npos ? std::string() : identity.substr(colon + 1);
-}
-
 Result<std::shared_ptr<const learn::Classifier>> LoadClassifier(const learn::ClassStore& store,
                                                                 const LearnLabellerOptions& o) {
   SN_ASSIGN_OR_RETURN(std::vector<learn::ClassRecord> classes, store.List());
@@ -159,7 +153,7 @@ Result<std::unique_ptr<LearnLabeller>> LearnLabeller::Open(const LearnLabellerOp
     return Status(existing.status().code(),
                   "--learn-store " + options.store + ": " + existing.status().message());
   CropOptions crop = options.crop;
-  if (crop.layer.empty()) crop.layer = LayerOf((*existing)->embedder());
+  if (crop.layer.empty()) crop.layer = learn::SplitIdentity((*existing)->embedder()).layer;
   auto crops = CropEmbedder::Open(options.model, crop);
   // Another model need not have the store's layer; on its default layer it opens, and the
   // store's Open below says what is wrong: the store is another model's.

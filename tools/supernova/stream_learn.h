@@ -47,9 +47,9 @@ struct LearnLabellerOptions {
   std::string model;  // the embedding model (.onnx)
   std::string store;  // the class store's directory; it must exist and hold classes
   CropOptions crop;   // crop.layer "" = the layer the store was enrolled with
-  learn::Method method = learn::Method::kPrototype;
-  float threshold = 0.5f;  // below: not recognised (the track keeps no learned class)
-  int every = 10;          // frames between two looks at one track
+  learn::Method method = learn::kDefaultMethod;
+  float threshold = learn::kDefaultThreshold;  // below: not recognised (no learned class)
+  int every = 10;                              // frames between two looks at one track
   // Looks per frame at most (0: no bound): a crowd of new tracks is looked at over several
   // frames, never-seen tracks first, rather than in one long stall of the worker.
   int max_per_frame = 4;

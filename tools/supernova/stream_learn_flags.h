@@ -16,7 +16,7 @@ namespace supernova::tools {
 
 struct LearnFlags {
   LearnLabellerOptions options;  // the flags fill it; its defaults are the flags'
-  std::string method = "prototype";
+  std::string method = learn::MethodName(learn::kDefaultMethod);
   std::vector<std::string> classes;  // detector class names (or ids) to look at
 };
 

@@ -126,7 +126,7 @@ TEST(StreamLearnCli, TracksInTheJsonLinesCarryTheKindOfSquareTheyAre) {
     std::getline(l, x);
     std::cerr << x << "\n";
   }
-  EXPECT_NE(err.find("2 classes, prototype, threshold 0.5, every 4 frames, refine after 3"),
+  EXPECT_NE(err.find("2 classes, imprint, threshold 0.5, every 4 frames, refine after 3"),
             std::string::npos)
       << err;
   const json metrics = FinalMetrics(err);

@@ -179,7 +179,7 @@ TEST(StreamLearn, TracksCarryTheKindOfSquareTheyAreAndOnlyConfirmedOnesRefine) {
   auto labeller = LearnLabeller::Open(o);
   ASSERT_TRUE(labeller.ok()) << labeller.status().ToString();
   EXPECT_EQ((*labeller)->Describe(),
-            "2 classes, prototype, threshold 0.5, every 3 frames, refine after 3");
+            "2 classes, imprint, threshold 0.5, every 3 frames, refine after 3");
 
   const SquaresScene scene = Scene();
   const int frames = 24;
