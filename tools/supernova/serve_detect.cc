@@ -14,7 +14,6 @@
 #include "serve_detect.h"
 
 #include <fmt/format.h>
-#include <stb/stb_image.h>
 
 #include <cstdint>
 #include <cstring>
@@ -27,6 +26,7 @@
 #include "server/model_config.h"
 #include "stream/detector.h"
 #include "supernova/detector_args.h"
+#include "supernova/tensor_io.h"
 
 namespace supernova::tools {
 namespace {
@@ -34,32 +34,24 @@ namespace {
 constexpr char kInput[] = "IMAGE";
 constexpr char kOutput[] = "DETECTIONS";
 
-Result<stream::FramePtr> DecodeImage(std::string_view bytes) {
+// The request's image as the detector's BGR frame: tensor_io decodes it (as `learn` and the
+// served classifier do), within the server's bound on its size.
+Result<stream::FramePtr> DecodeFrame(std::string_view bytes) {
   const std::string what = fmt::format("input {}", kInput);
   SN_RETURN_IF_ERROR(CheckEncodedImage(bytes, what));
-  int w = 0, h = 0, channels = 0;
-  std::unique_ptr<unsigned char, void (*)(void*)> rgb(
-      stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
-                            static_cast<int>(bytes.size()), &w, &h, &channels, 3),
-      stbi_image_free);
-  if (!rgb) {
-    const char* why = stbi_failure_reason();
-    return Status::InvalidArgument(
-        fmt::format("{}: cannot decode the image: {}", what, why ? why : "unknown reason"));
-  }
-  if (w > kMaxImageSide || h > kMaxImageSide)  // header and data disagreed
-    return ImageTooLarge(what, w, h);
+  SN_ASSIGN_OR_RETURN(RgbImage rgb, DecodeImage(bytes, what));
+  if (rgb.width > kMaxImageSide || rgb.height > kMaxImageSide)  // header and data disagreed
+    return ImageTooLarge(what, rgb.width, rgb.height);
   auto frame = std::make_shared<stream::Frame>();
-  frame->width = w;
-  frame->height = h;
-  const size_t pixels = static_cast<size_t>(w) * static_cast<size_t>(h);
-  frame->bgr.resize(pixels * 3);
-  const unsigned char* src = rgb.get();
+  frame->width = rgb.width;
+  frame->height = rgb.height;
+  frame->bgr.resize(rgb.pixels.size());
+  const uint8_t* src = rgb.pixels.data();
   uint8_t* dst = frame->bgr.data();
-  for (size_t i = 0; i < pixels; ++i, src += 3, dst += 3) {
-    dst[0] = src[2];
-    dst[1] = src[1];
-    dst[2] = src[0];
+  for (size_t i = 0; i < rgb.pixels.size(); i += 3) {
+    dst[i] = src[i + 2];
+    dst[i + 1] = src[i + 1];
+    dst[i + 2] = src[i];
   }
   return stream::FramePtr(std::move(frame));
 }
@@ -78,7 +70,7 @@ class DetectorModel final : public server::ModelBackend {
   Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
              std::vector<Tensor>* outputs) const override {
     SN_ASSIGN_OR_RETURN(std::string_view bytes, OneBytesElement(feeds, kInput));
-    SN_ASSIGN_OR_RETURN(stream::FramePtr frame, DecodeImage(bytes));
+    SN_ASSIGN_OR_RETURN(stream::FramePtr frame, DecodeFrame(bytes));
     SN_ASSIGN_OR_RETURN(std::vector<std::vector<stream::Detection>> found,
                         detector_->Detect({frame}));
     const std::vector<stream::Detection>& boxes = found.front();
