@@ -3,8 +3,14 @@
 # flags through -Xcompiler (see the CUDA block).
 function(supernova_warnings target)
   set(cxx "$<COMPILE_LANGUAGE:CXX>")
+  # Shadowed locals: GCC's -Wshadow=local is -Wshadow-uncaptured-local in clang (the fuzzing tree).
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    set(shadow -Wshadow=local)
+  else()
+    set(shadow -Wshadow-uncaptured-local)
+  endif()
   target_compile_options(${target} PRIVATE
-    $<${cxx}:-Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+    $<${cxx}:-Wall -Wextra -Wpedantic ${shadow} -Wnon-virtual-dtor
              -Wno-missing-field-initializers>)
   # GCC 12 reports false -Wrestrict positives in std::string concatenation at -O3 (GCC bug 105329).
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
