@@ -427,10 +427,12 @@ std::optional<Dims> ResizeShape(InferContext& ctx) {
   }
   if (scales.size() != x.size()) return std::nullopt;
   Dims out;
-  for (size_t i = 0; i < x.size(); ++i)
-    out.push_back(x[i].known()
-                      ? ir::Dim::Known(static_cast<int64_t>(std::floor(x[i].value * scales[i])))
-                      : ir::Dim{});
+  for (size_t i = 0; i < x.size(); ++i) {
+    // A scale that makes no countable size (NaN, negative, beyond 2^40) leaves the dim unknown:
+    // the kernel refuses it when it runs, with the model's own numbers.
+    const double d = x[i].known() ? std::floor(x[i].value * scales[i]) : -1;
+    out.push_back(d >= 0 && d <= 0x1p40 ? ir::Dim::Known(static_cast<int64_t>(d)) : ir::Dim{});
+  }
   return out;
 }
 
