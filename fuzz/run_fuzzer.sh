@@ -13,6 +13,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 mkdir -p "$work/corpus" "$work/artifacts"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "$0")/.." && pwd)/tests/lsan.supp}"
 # -timeout: one input taking longer is a hang, reported as a crash. -rss_limit_mb bounds a
 # target's memory: an input that makes it allocate more is a finding too.
 exec "$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \

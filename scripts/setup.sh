@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git clang-format
+  clang-14 libclang-rt-14-dev  # the sanitizer tree and its fuzzers (libFuzzer)
   libprotobuf-dev protobuf-compiler libonnx-dev
   libdnnl-dev ocl-icd-opencl-dev  # oneDNN; its CMake config needs the OpenCL headers
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev  # zlib: CRC-32 of the class store
