@@ -129,6 +129,31 @@ TEST(StreamCli, RtspServerKilledAndRestartedIsReconnected) {
   for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i]["frame"], all[i - 1]["frame"]);
 }
 
+// A sink on a full disk: the stream and the other sink go on, the failure is one clear line
+// on stderr when it starts (not one per frame), and the exit code says the output is incomplete.
+TEST(StreamCli, AFullDiskSinkIsReportedWhileTheOtherSinkGetsEveryFrame) {
+  const std::string clip = video_test::MovingClip();
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
+  const std::string jsonl = video_test::TempDir() + "/cli_beside_full.jsonl";
+  std::string err;
+  const int code = RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--scale",
+                           "0.00392157", "--sink", "jsonl:/dev/full", "--sink", jsonl},
+                          &err);
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_EQ(FinalMetrics(err)["frames"], 50) << err;
+  EXPECT_EQ(FinalMetrics(err)["error"], "") << err;
+  EXPECT_EQ(ReadJsonLines(jsonl).size(), 50u);
+  std::istringstream in(err);
+  int failed_lines = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("\"sink_write_failed\"") != std::string::npos) {
+      ++failed_lines;
+      EXPECT_NE(line.find("No space left on device"), std::string::npos) << line;
+    }
+  EXPECT_EQ(failed_lines, 1) << err;
+  EXPECT_NE(err.find("50 frames not written"), std::string::npos) << err;
+}
+
 TEST(StreamCli, BadArgumentsAreOneClearLine) {
   std::string err;
   EXPECT_EQ(RunCli({"stream", "--model", "/nonexistent.onnx", "--source", "x.mp4"}, &err), 1);
