@@ -92,6 +92,17 @@ TEST(StreamCli, FileToMqttAndJsonLinesTracksTheSquare) {
   EXPECT_EQ(event_ids.size(), 50u) << "event ids are unique";
 }
 
+// `supernova stream` on a live source with a 1 s read timeout, to a JSON-lines file, stderr to
+// `err_log`. Through a shell for the redirection; exec, so that signals reach the program.
+bool StartLiveCli(ChildProcess* cli, const std::string& url, const std::string& jsonl,
+                  const std::string& err_log) {
+  return cli->Start({"/bin/sh", "-c",
+                     "exec " + std::string(SUPERNOVA_CLI) + " stream --model " + SquaresModel() +
+                         " --source " + url + " --sink " + jsonl +
+                         " --read-timeout-s 1 --reconnect-max-s 0.5 --metrics-interval 0 2>" +
+                         err_log});
+}
+
 // A live RTSP source whose server dies: the stream goes on when it is back, and the metrics
 // count the reconnection.
 TEST(StreamCli, RtspServerKilledAndRestartedIsReconnected) {
@@ -103,12 +114,7 @@ TEST(StreamCli, RtspServerKilledAndRestartedIsReconnected) {
   const std::string jsonl = video_test::TempDir() + "/cli_rtsp.jsonl";
   const std::string err_log = video_test::TempDir() + "/cli_rtsp_stderr.txt";
   ChildProcess cli;
-  // Through a shell for the redirection; exec, so that the signal below reaches the program.
-  ASSERT_TRUE(cli.Start({"/bin/sh", "-c",
-                         "exec " + std::string(SUPERNOVA_CLI) + " stream --model " +
-                             SquaresModel() + " --source " + url + " --sink " + jsonl +
-                             " --read-timeout-s 1 --reconnect-max-s 0.5 --metrics-interval 0 2>" +
-                             err_log}));
+  ASSERT_TRUE(StartLiveCli(&cli, url, jsonl, err_log));
   auto lines = [&] { return ReadJsonLines(jsonl).size(); };
   ASSERT_TRUE(video_test::WaitFor([&] { return lines() >= 10; }, 20));
   server->Stop(SIGKILL);
@@ -155,11 +161,7 @@ TEST(StreamCli, RtspSourceThatStallsRepeatedlyReconnectsWithoutGrowing) {
   const std::string jsonl = video_test::TempDir() + "/cli_stall.jsonl";
   const std::string err_log = video_test::TempDir() + "/cli_stall_stderr.txt";
   ChildProcess cli;
-  ASSERT_TRUE(cli.Start({"/bin/sh", "-c",
-                         "exec " + std::string(SUPERNOVA_CLI) + " stream --model " +
-                             SquaresModel() + " --source " + url + " --sink " + jsonl +
-                             " --read-timeout-s 1 --reconnect-max-s 0.5 --metrics-interval 0 2>" +
-                             err_log}));
+  ASSERT_TRUE(StartLiveCli(&cli, url, jsonl, err_log));
   auto lines = [&] { return ReadJsonLines(jsonl).size(); };
   ASSERT_TRUE(video_test::WaitFor([&] { return lines() >= 10; }, 20));
   std::vector<std::pair<long, long>> after;
