@@ -59,6 +59,11 @@ void Sampler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+Sample Sampler::Latest() const {
+  std::lock_guard lock(mu_);
+  return samples_.empty() ? Sample{0, -1, -1} : samples_.back().second;
+}
+
 std::vector<Sample> Sampler::Before(const Shutdown& shutdown) const {
   std::lock_guard lock(mu_);
   std::vector<Sample> out;

@@ -25,6 +25,8 @@ class Sampler {
   explicit Sampler(pid_t pid);
   ~Sampler();  // stops
   void Stop();
+  // The latest sample ({0, -1, -1} before the first).
+  Sample Latest() const;
   // The samples taken while `shutdown` was not yet signalled.
   std::vector<Sample> Before(const Shutdown& shutdown) const;
 

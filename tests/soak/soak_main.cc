@@ -130,9 +130,12 @@ int Run(Settings s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (Clock::now() < next) continue;
     next += std::chrono::minutes(1);
+    const Sample now = sampler.Latest();
     Emit({{"progress_s", std::chrono::duration<double>(Clock::now() - start).count()},
           {"ok", tally.Count("", "ok")},
-          {"failures", tally.Failures()}});
+          {"failures", tally.Failures()},
+          {"rss_kib", now.rss_kib},
+          {"fds", now.fds}});
   }
 
   // SIGTERM under load: the clients keep sending until their first refusal.
