@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -175,6 +176,9 @@ TEST(StreamCli, RtspSourceThatStallsRepeatedlyReconnectsWithoutGrowing) {
     after.push_back(FdsAndRss(cli.pid()));
   }
   cli.Stop(SIGTERM);
+  std::cout << "after each stall, fds / RSS KiB:";  // the figures docs/stream.md quotes
+  for (const auto& [fds, rss] : after) std::cout << " " << fds << " / " << rss << ";";
+  std::cout << std::endl;
   std::ifstream in(err_log);
   const std::string err(std::istreambuf_iterator<char>(in), {});
   const json metrics = FinalMetrics(err);
