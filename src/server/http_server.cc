@@ -89,7 +89,11 @@ class Connection final : public ConnectionBase {
   void BeginStop() override {
     stopping_ = true;
     if (closed_) return;
-    const bool request_started = (parser_ && parser_->got_some()) || buffer_.size() > 0;
+    // Bytes already in the socket are a request the client sent before it could know: read and
+    // answer it (the core refuses it with 503) rather than reset the connection under it.
+    error_code ignored;
+    const bool request_started =
+        (parser_ && parser_->got_some()) || buffer_.size() > 0 || Sock().available(ignored) > 0;
     if (waiting_request_ && !request_started) Close();
   }
 

@@ -106,9 +106,10 @@ bool Record(Tally& tally, const Shutdown& shutdown, const std::string& protocol,
   // (the server's exit code says whether every accepted request finished).
   if (!before && status == -1) return tally.Add(kind, "no_connection_after_sigterm"), false;
   // gRPC cancels the calls it has taken off the wire but not yet handed to the service when
-  // its listener stops: an explicit refusal, and one of a request the core never had.
-  if (!before && status == 1000 + grpc::StatusCode::CANCELLED)
-    return tally.Add(kind, "cancelled_by_listener_stop_after_sigterm"), false;
+  // its listener stops: an explicit refusal, and one of a request the core never had (sent
+  // before or after the signal, as with 503 above).
+  if (shutdown.signalled.load() && status == 1000 + grpc::StatusCode::CANCELLED)
+    return tally.Add(kind, "cancelled_by_listener_stop" + when), false;
   tally.Add(kind,
             (status == -1 ? "FAIL_lost" : "FAIL_status_" + std::to_string(status)) +
                 (before && shutdown.signalled.load() ? "_in_flight_at_sigterm" : when),
