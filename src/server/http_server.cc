@@ -89,7 +89,11 @@ class Connection final : public ConnectionBase {
   void BeginStop() override {
     stopping_ = true;
     if (closed_) return;
-    const bool request_started = (parser_ && parser_->got_some()) || buffer_.size() > 0;
+    // Bytes already in the socket are a request the client sent before it could know: read and
+    // answer it (the core refuses it with 503) rather than reset the connection under it.
+    error_code ignored;
+    const bool request_started =
+        (parser_ && parser_->got_some()) || buffer_.size() > 0 || Sock().available(ignored) > 0;
     if (waiting_request_ && !request_started) Close();
   }
 
@@ -466,7 +470,7 @@ void HttpServer::Impl::Adopt(Stream stream) {
   net::post(conn->executor(), [conn] { conn->Run(); });
 }
 
-void HttpServer::Impl::Stop() {
+void HttpServer::Impl::Stop(Clock::duration drain) {
   if (stopped_.exchange(true)) return;
   if (threads_.empty()) return;  // Open() failed before serving: nothing runs, nothing to wait for
   std::vector<std::shared_ptr<ConnectionBase>> live;
@@ -493,8 +497,6 @@ void HttpServer::Impl::Stop() {
   for (auto& c : live) net::post(c->executor(), [c] { c->BeginStop(); });
   live.clear();
 
-  const auto drain = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(std::max(options_.drain_timeout_s, 0.0)));
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!cv_.wait_for(lock, drain, [&] { return connections_.empty(); })) {
@@ -526,7 +528,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(InferenceServer* core,
   auto impl = std::make_unique<Impl>(core, options);
   Status s = impl->Open();
   if (!s.ok()) {
-    impl->Stop();
+    impl->Stop(Clock::duration::zero());
     return s;
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
@@ -534,6 +536,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(InferenceServer* core,
 
 int HttpServer::port() const { return impl_->port(); }
 
-void HttpServer::Stop() { impl_->Stop(); }
+void HttpServer::Stop() {
+  impl_->Stop(std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(impl_->options().drain_timeout_s, 0.0))));
+}
+
+void HttpServer::Stop(std::chrono::milliseconds drain) {
+  impl_->Stop(std::max<Clock::duration>(drain, Clock::duration::zero()));
+}
 
 }  // namespace supernova::server

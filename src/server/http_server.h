@@ -57,6 +57,7 @@
 // also runs in the destructor.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -101,6 +102,9 @@ class HttpServer {
   // finish and answers them (with "Connection: close"), then joins the I/O threads. Requests
   // still queued after drain_timeout_s are cancelled. Returns when every connection is closed.
   void Stop();
+  // The same with another drain time: a caller with a deadline of its own (the shutdown's
+  // grace) passes what is left of it.
+  void Stop(std::chrono::milliseconds drain);
 
   class Impl;
 

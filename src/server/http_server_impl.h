@@ -70,7 +70,7 @@ class HttpServer::Impl {
   Impl(InferenceServer* core, HttpOptions options) : core_(core), options_(std::move(options)) {}
 
   Status Open();
-  void Stop();
+  void Stop(Clock::duration drain);
   int port() const { return port_; }
 
   InferenceServer* core() const { return core_; }

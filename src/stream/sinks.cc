@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include <unistd.h>
+
 #include "stream/sink_impl.h"
 
 namespace supernova::stream {
@@ -90,12 +92,17 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return true;
 }
 
-// JSON lines to a file or standard output; each line is flushed as it is written, so that a
-// reader following the file sees whole frames.
+// JSON lines to a file or standard output, unbuffered: each line goes out whole in one write,
+// so a reader following the file sees whole frames. A write that fails (a full disk, a file
+// size limit) drops that frame, counts it and keeps the reason, and cuts the file back to its
+// last whole line; later frames are tried again, so the file resumes when space returns. An
+// unattended box keeps its other sinks and its stream going meanwhile (docs/stream_sinks.md).
 class JsonLinesSink final : public Sink {
  public:
   JsonLinesSink(std::FILE* file, std::string path, SinkOptions options)
-      : file_(file), path_(std::move(path)), options_(std::move(options)) {}
+      : file_(file), path_(std::move(path)), options_(std::move(options)) {
+    std::setvbuf(file_, nullptr, _IONBF, 0);
+  }
   ~JsonLinesSink() override { static_cast<void>(Close()); }
 
   Status Write(const FrameResult& result) override {
@@ -103,8 +110,19 @@ class JsonLinesSink final : public Sink {
     if (!result.frame) return Status::InvalidArgument("jsonl sink: a FrameResult without a frame");
     std::string line = JsonLinesRecord(result, options_);
     line += '\n';
-    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
-      return FileError("jsonl sink: cannot write", path_, errno);
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
+      const int error = errno;
+      std::clearerr(file_);
+      // A part of the line may be on disk: cut it off. (Standard output is left alone: it may
+      // be a file opened for appending, whose earlier contents are not ours.)
+      if (file_ != stdout && ftruncate(fileno(file_), whole_bytes_) == 0)
+        std::fseek(file_, whole_bytes_, SEEK_SET);
+      std::lock_guard lock(mu_);
+      ++stats_.dropped_write_error;
+      stats_.last_error = FileError("jsonl sink: cannot write", path_, error).message();
+      return Status::Ok();
+    }
+    whole_bytes_ += static_cast<off_t>(line.size());
     std::lock_guard lock(mu_);
     ++stats_.frames;
     return Status::Ok();
@@ -128,7 +146,8 @@ class JsonLinesSink final : public Sink {
   }
 
  private:
-  std::FILE* file_;  // null once closed
+  std::FILE* file_;        // null once closed
+  off_t whole_bytes_ = 0;  // the file's size up to its last whole line
   const std::string path_;
   const SinkOptions options_;
   mutable std::mutex mu_;

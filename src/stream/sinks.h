@@ -81,15 +81,20 @@ struct SinkStats {
   int64_t disconnects = 0;  // MQTT: connections lost (not counting Close)
   int64_t reconnects = 0;   // MQTT: connections made again after a loss
   bool connected = false;   // MQTT: connected to the broker now
+  // JSON lines: frames dropped because the file could not be written (a full disk, a file
+  // size limit); the sink tries every later frame again. last_error: the latest reason.
+  int64_t dropped_write_error = 0;
+  std::string last_error;
 };
 
 class Sink {
  public:
   virtual ~Sink() = default;  // closes the sink if Close was not called, ignoring errors
 
-  // Writes one frame's result. `result.frame` must be set. Fails on an I/O error of a file
+  // Writes one frame's result. `result.frame` must be set. Fails on an I/O error of the video
   // sink or a frame the sink cannot take (a video frame of another size than the first);
-  // the MQTT sink fails only after Close. After a failure the sink should be closed.
+  // the MQTT and JSON-lines sinks fail only after Close (they drop and count frames they cannot
+  // deliver: SinkStats). After a failure the sink should be closed.
   virtual Status Write(const FrameResult& result) = 0;
   // Flushes and releases everything; a file is complete only after Close returns OK. Calling
   // it again does nothing.

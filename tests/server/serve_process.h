@@ -27,6 +27,8 @@ class ServeProcess {
   int http_port() const { return http_port_; }
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // The process id (for /proc sampling: tests/soak/), -1 if it could not start.
+  pid_t pid() const { return pid_; }
 
   void Signal(int sig);
   // Waits for the process to exit and returns its exit code (-1 if killed by a signal).

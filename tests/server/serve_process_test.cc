@@ -153,6 +153,32 @@ TEST(ServeProcess, PolledReloadUnderLoadFailsNoRequest) {
 }
 
 // The metrics port as Prometheus sees it: promtool's format check, then a real scrape.
+// A client trickling half a request when SIGTERM comes (found by the soak, tests/soak/): the
+// server used to wait for it up to its 30 s drain, past --exit-timeout-secs; the exit timeout
+// now bounds the whole shutdown. The idle timeout (60 s) is far beyond it, so only that bound
+// can end the connection in time.
+TEST(ServeProcess, HalfAReceivedRequestDoesNotHoldTheExitPastItsTimeout) {
+  ServeProcess serve({"--model-repository", BundledRepositoryDir(), "--exit-timeout-secs", "2",
+                      "--http-idle-timeout-secs", "60"});
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(serve.http_port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string half = "POST /v2/models/simple/infer HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  ASSERT_EQ(send(fd, half.data(), half.size(), MSG_NOSIGNAL), static_cast<ssize_t>(half.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server read it
+  const auto start = std::chrono::steady_clock::now();
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(), 0) << serve.Log();
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took, 3.0) << "exit took " << took << " s with --exit-timeout-secs 2";
+  close(fd);
+}
+
 TEST(ServeProcess, PrometheusScrapesTheMetricsPort) {
   // Debian's prometheus package comes with scripts/setup.sh, so a machine without it fails.
   ASSERT_EQ(

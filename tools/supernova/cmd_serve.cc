@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -42,6 +43,7 @@ struct ServeArgs {
   size_t max_body_bytes = 64u << 20;
   std::string log_level = "info";
   int exit_timeout_secs = 30;
+  double http_idle_timeout_secs = 120;
 };
 
 // A token from its file (trailing whitespace dropped), or from the environment variable.
@@ -109,6 +111,7 @@ int Serve(const ServeArgs& args) {
     o.port = args.http_port;
     o.threads = args.http_threads;
     o.max_body_bytes = args.max_body_bytes;
+    o.idle_timeout_s = args.http_idle_timeout_secs;
     o.tls_cert_file = args.tls_cert;
     o.tls_key_file = args.tls_key;
     auto s = server::HttpServer::Start(core->get(), o);
@@ -148,11 +151,20 @@ int Serve(const ServeArgs& args) {
   sigwait(&signals, &sig);
   Log(LogLevel::kInfo, "signal_received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*core)->BeginShutdown();
-  const auto grace = std::chrono::seconds(args.exit_timeout_secs);
-  const bool idle = (*core)->WaitIdle(grace);
-  if (grpc) grpc->Stop(std::chrono::milliseconds(1000));
-  if (http) http->Stop();
-  if (metrics) metrics->Stop();
+  // One deadline for the whole shutdown: what the requests leave of the grace bounds the
+  // listeners' wind-down, so a client trickling half a request cannot hold the exit open
+  // past --exit-timeout-secs (the core already refuses whatever it would send).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(args.exit_timeout_secs);
+  const bool idle = (*core)->WaitIdle(std::chrono::seconds(args.exit_timeout_secs));
+  auto left = [&](std::chrono::milliseconds most) {
+    const auto rest = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return std::clamp(rest, std::chrono::milliseconds(100), most);
+  };
+  if (grpc) grpc->Stop(left(std::chrono::milliseconds(1000)));
+  if (http) http->Stop(left(std::chrono::milliseconds(30000)));
+  if (metrics) metrics->Stop(left(std::chrono::milliseconds(1000)));
   Log(idle ? LogLevel::kInfo : LogLevel::kWarning, "server_stopped",
       {{"in_flight_finished", idle ? "true" : "false"}});
   return idle ? 0 : 1;
@@ -204,6 +216,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-body-bytes", args->max_body_bytes,
                   "Largest HTTP body or gRPC message accepted")
       ->capture_default_str();
+  cmd->add_option("--http-idle-timeout-secs", args->http_idle_timeout_secs,
+                  "Close an HTTP connection that has not delivered a whole request this long "
+                  "after connecting or after its last response (idle or slow clients)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--log-level", args->log_level, "debug, info, warning or error")
       ->capture_default_str();
   cmd->add_option("--exit-timeout-secs", args->exit_timeout_secs,

@@ -30,6 +30,34 @@
 namespace supernova::tools {
 namespace {
 
+// A sink that starts or stops dropping frames it cannot write (a full disk): one JSON line on
+// stderr at each change, with the reason, not one per frame.
+struct SinkWatch {
+  int64_t dropped = 0, frames = 0;
+  bool failing = false;
+};
+
+void ReportWriteErrors(const std::string& url, const stream::SinkStats& stats, SinkWatch* w) {
+  if (stats.dropped_write_error > w->dropped && !w->failing) {
+    w->failing = true;
+    std::cerr << nlohmann::json{{"event", "sink_write_failed"},
+                                {"sink", url},
+                                {"error", stats.last_error},
+                                {"dropped", stats.dropped_write_error}}
+                     .dump()
+              << std::endl;
+  } else if (w->failing && stats.dropped_write_error == w->dropped && stats.frames > w->frames) {
+    w->failing = false;
+    std::cerr << nlohmann::json{{"event", "sink_recovered"},
+                                {"sink", url},
+                                {"dropped", stats.dropped_write_error}}
+                     .dump()
+              << std::endl;
+  }
+  w->dropped = stats.dropped_write_error;
+  w->frames = stats.frames;
+}
+
 using namespace supernova::stream;  // NOLINT: the command is the stream's front end
 
 struct StreamArgs {
@@ -145,6 +173,7 @@ int RunStream(const StreamArgs& a) {
     std::unique_ptr<Sink> sink;
     std::mutex mu;  // the streams' workers write concurrently; a sink takes one at a time
     Status error;
+    SinkWatch watch;
   };
   std::vector<std::unique_ptr<OpenedSink>> sinks;
   for (const std::string& url : a.sinks) {
@@ -181,6 +210,8 @@ int RunStream(const StreamArgs& a) {
     timespec tick{0, 200'000'000};
     if (sigtimedwait(&signals, nullptr, &tick) > 0) break;
     const auto now = Clock::now();
+    for (size_t i = 0; i < sinks.size(); ++i)
+      ReportWriteErrors(a.sinks[i], sinks[i]->sink->stats(), &sinks[i]->watch);
     if (a.duration > 0 && now - start >= std::chrono::duration<double>(a.duration)) break;
     const auto metrics = pipeline.Metrics();
     bool all_ended = true;
@@ -204,6 +235,13 @@ int RunStream(const StreamArgs& a) {
     Status closed = sinks[i]->sink->Close();
     if (s.ok()) s = closed;
     if (!s.ok()) code = Fail(fmt::format("sink {}: {}", a.sinks[i], s.message()));
+    // Frames a file sink could not write make the run's output incomplete: say so in the exit
+    // code (an MQTT outage does not; the broker's side is expected to come and go).
+    const SinkStats stats = sinks[i]->sink->stats();
+    ReportWriteErrors(a.sinks[i], stats, &sinks[i]->watch);
+    if (stats.dropped_write_error > 0)
+      code = Fail(fmt::format("sink {}: {} frames not written ({})", a.sinks[i],
+                              stats.dropped_write_error, stats.last_error));
   }
   return code;
 }

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -91,6 +93,17 @@ TEST(StreamCli, FileToMqttAndJsonLinesTracksTheSquare) {
   EXPECT_EQ(event_ids.size(), 50u) << "event ids are unique";
 }
 
+// `supernova stream` on a live source with a 1 s read timeout, to a JSON-lines file, stderr to
+// `err_log`. Through a shell for the redirection; exec, so that signals reach the program.
+bool StartLiveCli(ChildProcess* cli, const std::string& url, const std::string& jsonl,
+                  const std::string& err_log) {
+  return cli->Start({"/bin/sh", "-c",
+                     "exec " + std::string(SUPERNOVA_CLI) + " stream --model " + SquaresModel() +
+                         " --source " + url + " --sink " + jsonl +
+                         " --read-timeout-s 1 --reconnect-max-s 0.5 --metrics-interval 0 2>" +
+                         err_log});
+}
+
 // A live RTSP source whose server dies: the stream goes on when it is back, and the metrics
 // count the reconnection.
 TEST(StreamCli, RtspServerKilledAndRestartedIsReconnected) {
@@ -102,12 +115,7 @@ TEST(StreamCli, RtspServerKilledAndRestartedIsReconnected) {
   const std::string jsonl = video_test::TempDir() + "/cli_rtsp.jsonl";
   const std::string err_log = video_test::TempDir() + "/cli_rtsp_stderr.txt";
   ChildProcess cli;
-  // Through a shell for the redirection; exec, so that the signal below reaches the program.
-  ASSERT_TRUE(cli.Start({"/bin/sh", "-c",
-                         "exec " + std::string(SUPERNOVA_CLI) + " stream --model " +
-                             SquaresModel() + " --source " + url + " --sink " + jsonl +
-                             " --read-timeout-s 1 --reconnect-max-s 0.5 --metrics-interval 0 2>" +
-                             err_log}));
+  ASSERT_TRUE(StartLiveCli(&cli, url, jsonl, err_log));
   auto lines = [&] { return ReadJsonLines(jsonl).size(); };
   ASSERT_TRUE(video_test::WaitFor([&] { return lines() >= 10; }, 20));
   server->Stop(SIGKILL);
@@ -127,6 +135,82 @@ TEST(StreamCli, RtspServerKilledAndRestartedIsReconnected) {
   // Frame numbers go on across the outage.
   const std::vector<json> all = ReadJsonLines(jsonl);
   for (size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i]["frame"], all[i - 1]["frame"]);
+}
+
+// The process's open descriptors and resident memory (KiB), from /proc.
+std::pair<long, long> FdsAndRss(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  const long fds = std::distance(std::filesystem::directory_iterator(proc + "/fd"),
+                                 std::filesystem::directory_iterator{});
+  std::ifstream status(proc + "/status");
+  long rss = -1;
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::atol(line.c_str() + 6);
+  return {fds, rss};
+}
+
+// A live source that stalls (its RTSP server stopped with SIGSTOP, the connection open but
+// silent) four times: each stall ends in a reconnection once the server goes on, and the
+// reconnections leave no descriptors or memory behind (the second stall's figures against
+// the last's: the first reconnection sets up what later ones reuse).
+TEST(StreamCli, RtspSourceThatStallsRepeatedlyReconnectsWithoutGrowing) {
+  const int port = video_test::FreePort();
+  const std::string url = "rtsp://127.0.0.1:" + std::to_string(port) + "/test";
+  ChildProcess server;
+  ASSERT_TRUE(server.Start({SUPERNOVA_RTSP_TEST_SERVER, std::to_string(port)}) &&
+              server.WaitForLine("READY", 10));
+  const std::string jsonl = video_test::TempDir() + "/cli_stall.jsonl";
+  const std::string err_log = video_test::TempDir() + "/cli_stall_stderr.txt";
+  ChildProcess cli;
+  ASSERT_TRUE(StartLiveCli(&cli, url, jsonl, err_log));
+  auto lines = [&] { return ReadJsonLines(jsonl).size(); };
+  ASSERT_TRUE(video_test::WaitFor([&] { return lines() >= 10; }, 20));
+  std::vector<std::pair<long, long>> after;
+  for (int stall = 0; stall < 4; ++stall) {
+    server.Signal(SIGSTOP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past the 1 s read timeout
+    server.Signal(SIGCONT);
+    const size_t before = lines();
+    ASSERT_TRUE(video_test::WaitFor([&] { return lines() >= before + 10; }, 20))
+        << "no frames after stall " << stall;
+    after.push_back(FdsAndRss(cli.pid()));
+  }
+  cli.Stop(SIGTERM);
+  std::cout << "after each stall, fds / RSS KiB:";  // the figures docs/stream.md quotes
+  for (const auto& [fds, rss] : after) std::cout << " " << fds << " / " << rss << ";";
+  std::cout << std::endl;
+  std::ifstream in(err_log);
+  const std::string err(std::istreambuf_iterator<char>(in), {});
+  const json metrics = FinalMetrics(err);
+  EXPECT_GE(metrics["reconnects"].get<int>(), 4) << err;
+  EXPECT_EQ(metrics["error"], "") << err;
+  EXPECT_LE(after.back().first, after[1].first + 2) << "descriptors grew over the stalls";
+  EXPECT_LE(after.back().second, after[1].second * 12 / 10 + 4096) << "memory grew over the stalls";
+}
+
+// A sink on a full disk: the stream and the other sink go on, the failure is one clear line
+// on stderr when it starts (not one per frame), and the exit code says the output is incomplete.
+TEST(StreamCli, AFullDiskSinkIsReportedWhileTheOtherSinkGetsEveryFrame) {
+  const std::string clip = video_test::MovingClip();
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
+  const std::string jsonl = video_test::TempDir() + "/cli_beside_full.jsonl";
+  std::string err;
+  const int code = RunCli({"stream", "--model", SquaresModel(), "--source", clip, "--scale",
+                           "0.00392157", "--sink", "jsonl:/dev/full", "--sink", jsonl},
+                          &err);
+  EXPECT_EQ(code, 1) << err;
+  EXPECT_EQ(FinalMetrics(err)["frames"], 50) << err;
+  EXPECT_EQ(FinalMetrics(err)["error"], "") << err;
+  EXPECT_EQ(ReadJsonLines(jsonl).size(), 50u);
+  std::istringstream in(err);
+  int failed_lines = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("\"sink_write_failed\"") != std::string::npos) {
+      ++failed_lines;
+      EXPECT_NE(line.find("No space left on device"), std::string::npos) << line;
+    }
+  EXPECT_EQ(failed_lines, 1) << err;
+  EXPECT_NE(err.find("50 frames not written"), std::string::npos) << err;
 }
 
 TEST(StreamCli, BadArgumentsAreOneClearLine) {

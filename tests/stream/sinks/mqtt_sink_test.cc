@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
@@ -173,6 +174,52 @@ TEST(MqttSink, SurvivesTheBrokerGoingAwayAndComingBack) {
   EXPECT_EQ(stats.dropped_disconnected, 5);
   EXPECT_EQ(FrameIndices(sub.messages()),
             (std::vector<int64_t>{0, 1, 2, 3, 4, 10, 11, 12, 13, 14}));
+}
+
+// The broker restarts five times under a QoS 1 sink: after each return the sink reconnects and
+// delivers what it is given, the frames of each outage are counted dropped, and the process's
+// open descriptors do not grow with the reconnections.
+TEST(MqttSink, SeveralBrokerRestartsReconnectEachTimeWithoutLeakingFds) {
+  Broker broker(FreePort());
+  ASSERT_TRUE(broker.Start()) << broker.Log();
+  Subscriber sub(broker.port(), "supernova/#");
+  ASSERT_TRUE(sub.WaitSubscribed(1));
+  SinkOptions options = Options();
+  options.mqtt_qos = 1;
+  auto opened = OpenSink(Url(broker.port()), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Sink& sink = **opened;
+  auto open_fds = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator{});
+  };
+  std::vector<int64_t> expected;
+  std::ptrdiff_t fds_after_first = 0;
+  constexpr int kRestarts = 5;
+  for (int round = 0; round <= kRestarts; ++round) {
+    const int64_t first = round * 10;
+    WriteFrames(sink, first, 5);
+    for (int64_t i = first; i < first + 5; ++i) expected.push_back(i);
+    ASSERT_TRUE(sub.WaitMessages(expected.size())) << "round " << round;
+    ASSERT_TRUE(
+        WaitFor([&] { return sink.stats().sent == static_cast<int64_t>(expected.size()); }));
+    if (round == 1) fds_after_first = open_fds();
+    if (round == kRestarts) break;
+    broker.Stop();
+    ASSERT_TRUE(WaitFor([&] { return !sink.stats().connected; }));
+    WriteFrames(sink, first + 5, 3);  // dropped: nowhere to send them
+    ASSERT_TRUE(broker.Start()) << broker.Log();
+    ASSERT_TRUE(WaitFor([&] { return sink.stats().connected; })) << "round " << round;
+    ASSERT_TRUE(sub.WaitSubscribed(round + 2)) << "the subscriber did not reconnect";
+  }
+  // One restart's worth of slack: a descriptor per reconnection would add four.
+  EXPECT_LE(open_fds(), fds_after_first + 1);
+  const SinkStats stats = sink.stats();
+  EXPECT_EQ(stats.reconnects, kRestarts);
+  EXPECT_EQ(stats.disconnects, kRestarts);
+  EXPECT_EQ(stats.dropped_disconnected, 3 * kRestarts);
+  EXPECT_EQ(FrameIndices(sub.messages()), expected);
+  ASSERT_TRUE(sink.Close().ok());
 }
 
 TEST(MqttSink, DropsBeyondTheQueueLimitWhileTheBrokerStalls) {

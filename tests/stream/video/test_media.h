@@ -63,6 +63,7 @@ class ChildProcess {
   // Kills it with `sig` and reaps it.
   void Stop(int sig);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // for /proc: its descriptors and memory
 
  private:
   pid_t pid_ = -1;
