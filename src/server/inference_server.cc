@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -44,9 +45,17 @@ bool ParseVersionString(std::string_view s, int64_t* v) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
+// Compares the SHA-256 digests of both, so the time taken depends neither on where the
+// first differing byte is nor on whether the lengths match (a length check first would tell
+// an attacker the token's length).
 bool TokenMatches(std::string_view given, const std::string& want) {
-  return !want.empty() && given.size() == want.size() &&
-         CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+  if (want.empty()) return false;
+  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+  unsigned int na = 0, nb = 0;
+  if (EVP_Digest(given.data(), given.size(), a, &na, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(want.data(), want.size(), b, &nb, EVP_sha256(), nullptr) != 1 || na != nb)
+    return false;
+  return CRYPTO_memcmp(a, b, na) == 0;
 }
 
 }  // namespace
@@ -525,9 +534,16 @@ Status InferenceServer::Authorize(Access access, std::string_view authorization)
   if (access == Access::kPublic) return Status::Ok();
   const std::string& infer = impl_->options_.infer_token;
   const std::string& admin = impl_->options_.admin_token;
-  // With no token configured, nothing is asked. Otherwise inference takes either token, and
+  // With no token configured, inference is open and administration is off: loading a model
+  // runs its file through the importer, so an open load endpoint would hand every network
+  // client the server's file system and CPU. Otherwise inference takes either token, and
   // administration the admin token (the inference token where no admin token is set).
-  if (infer.empty() && admin.empty()) return Status::Ok();
+  if (infer.empty() && admin.empty()) {
+    if (access == Access::kInfer) return Status::Ok();
+    return Status(Status::Code::kPermissionDenied,
+                  "repository administration is off: start the server with "
+                  "--admin-token-file (or --infer-token-file) to enable it");
+  }
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||
       !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),

@@ -6,6 +6,7 @@
 // the listeners close.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -44,19 +45,39 @@ struct ServeArgs {
   int exit_timeout_secs = 30;
 };
 
-// A token from its file (trailing whitespace dropped), or from the environment variable.
+// A token from its file (one trailing newline dropped, as editors and `echo` write it), or
+// from the environment variable. A token must be printable ASCII without spaces: anything
+// else could not travel in an Authorization header, so it would lock everyone out silently.
+// A file that others can read is served, with a warning (mounted secrets are often 0644).
 Result<std::string> ReadToken(const std::string& file, const char* env) {
+  std::string token;
+  std::string source = std::string("$") + env;
   if (file.empty()) {
     const char* v = std::getenv(env);
-    return std::string(v ? v : "");
+    if (v == nullptr || *v == '\0') return std::string();
+    token = v;
+  } else {
+    source = "token file " + file;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status::NotFound("cannot read " + source);
+    std::stringstream s;
+    s << in.rdbuf();
+    token = s.str();
+    if (!token.empty() && token.back() == '\n') token.pop_back();
+    if (!token.empty() && token.back() == '\r') token.pop_back();
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+      server::Log(server::LogLevel::kWarning, "token_file_readable_by_others",
+                  {{"file", file},
+                   {"mode", fmt::format("{:o}", st.st_mode & 0777)},
+                   {"fix", "chmod 600 " + file}});
   }
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("cannot read token file " + file);
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string token = s.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty()) return Status::InvalidArgument("token file " + file + " is empty");
+  if (token.empty()) return Status::InvalidArgument(source + " is empty");
+  for (char c : token)
+    if (c <= ' ' || c > '~')
+      return Status::InvalidArgument(source +
+                                     " holds a space, control or non-ASCII character: a bearer "
+                                     "token is printable ASCII without spaces");
   return token;
 }
 
@@ -142,7 +163,8 @@ int Serve(const ServeArgs& args) {
        {"grpc_port", std::to_string(grpc ? grpc->port() : -1)},
        {"metrics_port", std::to_string(metrics ? metrics->port() : -1)},
        {"tls", args.tls_cert.empty() ? "off" : "on"},
-       {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
+       {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"},
+       {"admin", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
 
   int sig = 0;
   sigwait(&signals, &sig);
