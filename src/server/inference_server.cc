@@ -151,7 +151,18 @@ Result<std::shared_ptr<LoadedVersion>> InferenceServer::Impl::Resolve(
 Status InferenceServer::Impl::Load(const std::string& name, std::string_view config_json) {
   std::lock_guard load_lock(load_mu_);
   auto source = ReadModelSource(options_.model_repository, name);
-  if (!source.ok()) return source.status();
+  if (!source.ok()) {
+    // A model directory that exists but may not be read (one leading outside the repository)
+    // gets its reason in the index; an unknown name gets no entry.
+    if (source.status().code() == Status::Code::kInvalidModel) {
+      std::unique_lock lock(mu_);
+      ModelEntry& entry = models_[name];
+      entry.state = entry.versions.empty() ? "UNAVAILABLE" : "READY";
+      entry.reason = source.status().message();
+      Log(LogLevel::kError, "model_load_failed", {{"model", name}, {"reason", entry.reason}});
+    }
+    return source.status();
+  }
   {
     std::unique_lock lock(mu_);
     ModelEntry& entry = models_[name];
@@ -189,6 +200,11 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
     return fail(Status::InvalidModel(fmt::format(
         "config name '{}' differs from the model's directory name '{}'", config.name(), name)));
   config.set_name(name);
+  if (!config.default_model_filename().empty() && !ValidFileName(config.default_model_filename()))
+    return fail(Status::InvalidModel(
+        fmt::format("default_model_filename '{}' must be a file name of the version's directory, "
+                    "without '/' or '..'",
+                    config.default_model_filename())));
 
   const std::vector<int64_t> versions = SelectVersions(config, source->versions);
   if (versions.empty())
@@ -206,6 +222,14 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
       gpu |= g.kind() == inference::ModelInstanceGroup::KIND_GPU;
     if (gpu) so.providers = {"cuda", "cpu"};
     const std::string path = ModelFile(*source, cfg, v);
+    const std::string version_dir =
+        (std::filesystem::path(source->dir) / std::to_string(v)).string();
+    if (Status inside =
+            CheckInsideRepository(options_.model_repository, version_dir, "the version directory");
+        !inside.ok()) {
+      failed[v] = inside.message();
+      continue;
+    }
     // Kernel threads: the config's num_threads, the server's, or the cores shared out.
     const int instances = InstanceCount(cfg);
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -236,8 +260,7 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
     std::shared_ptr<const ModelBackend> backend;
     const auto other = options_.backends.find(cfg.platform());
     if (other != options_.backends.end()) {
-      BackendContext context{
-          name, v, (std::filesystem::path(source->dir) / std::to_string(v)).string(), &cfg, so};
+      BackendContext context{name, v, version_dir, &cfg, so, options_.model_repository};
       auto made = other->second(context);
       if (!made.ok()) {
         failed[v] = made.status().ToString();
@@ -245,6 +268,11 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
       }
       backend = std::move(*made);
     } else {
+      if (Status inside = CheckInsideRepository(options_.model_repository, path, "the model file");
+          !inside.ok()) {
+        failed[v] = inside.message();
+        continue;
+      }
       auto session = Session::Open(path, so);
       if (!session.ok()) {
         failed[v] = session.status().ToString();
