@@ -356,9 +356,11 @@ TEST_F(ServedClassifier, LearnsClassesOverHttpAndLabelsHeldOutImages) {
   }
   // A store shared within the repository is fine (above); one beside it is refused.
   for (const std::string& store : {std::string("../../elsewhere"), repo_.path() + "-other"}) {
-    const json config = {{"platform", "supernova_classifier"},
-                         {"max_batch_size", 0},
-                         {"parameters", {{"store", {{"string_value", store}}}}}};
+    const json config = {
+        {"platform", "supernova_classifier"},
+        {"max_batch_size", 0},
+        {"parameters",
+         {{"preprocess", {{"string_value", "raw"}}}, {"store", {{"string_value", store}}}}}};
     res = Http().Post("/v2/repository/models/strict/load", kAdmin,
                       json{{"parameters", {{"config", config.dump()}}}}.dump(), "application/json");
     ASSERT_TRUE(res);

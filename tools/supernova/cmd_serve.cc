@@ -39,8 +39,9 @@ struct ServeArgs {
   int threads_per_instance = 0;
   std::string providers = "cpu";
   std::string infer_token_file, admin_token_file;
-  std::string tls_cert, tls_key;
+  std::string tls_cert, tls_key, tls_client_ca;
   size_t max_body_bytes = 64u << 20;
+  size_t max_connections = 1024;
   std::string log_level = "info";
   int exit_timeout_secs = 30;
 };
@@ -92,6 +93,8 @@ int Serve(const ServeArgs& args) {
     return Fail("--model-control-mode must be none, poll or explicit");
   if (args.tls_cert.empty() != args.tls_key.empty())
     return Fail("--tls-cert and --tls-key go together");
+  if (!args.tls_client_ca.empty() && args.tls_cert.empty())
+    return Fail("--tls-client-ca needs --tls-cert and --tls-key");
 
   // Signals are taken by sigwait below: block them before any thread starts, so that every
   // thread inherits the mask.
@@ -130,8 +133,10 @@ int Serve(const ServeArgs& args) {
     o.port = args.http_port;
     o.threads = args.http_threads;
     o.max_body_bytes = args.max_body_bytes;
+    o.max_connections = args.max_connections;
     o.tls_cert_file = args.tls_cert;
     o.tls_key_file = args.tls_key;
+    o.tls_client_ca_file = args.tls_client_ca;
     auto s = server::HttpServer::Start(core->get(), o);
     if (!s.ok()) return Fail("HTTP: " + s.status().message());
     http = std::move(*s);
@@ -143,6 +148,7 @@ int Serve(const ServeArgs& args) {
     o.max_message_bytes = args.max_body_bytes;
     o.tls_cert_file = args.tls_cert;
     o.tls_key_file = args.tls_key;
+    o.tls_client_ca_file = args.tls_client_ca;
     auto s = server::GrpcServer::Start(core->get(), o);
     if (!s.ok()) return Fail("gRPC: " + s.status().message());
     grpc = std::move(*s);
@@ -153,6 +159,8 @@ int Serve(const ServeArgs& args) {
     o.port = args.metrics_port;
     o.threads = 1;
     o.role = server::HttpOptions::Role::kMetrics;
+    o.max_body_bytes = 1024;  // GET /metrics carries no body
+    o.max_connections = 64;   // scrapers, not clients
     auto s = server::HttpServer::Start(core->get(), o);
     if (!s.ok()) return Fail("metrics: " + s.status().message());
     metrics = std::move(*s);
@@ -162,7 +170,9 @@ int Serve(const ServeArgs& args) {
        {"http_port", std::to_string(http ? http->port() : -1)},
        {"grpc_port", std::to_string(grpc ? grpc->port() : -1)},
        {"metrics_port", std::to_string(metrics ? metrics->port() : -1)},
-       {"tls", args.tls_cert.empty() ? "off" : "on"},
+       {"tls", args.tls_cert.empty()        ? "off"
+               : args.tls_client_ca.empty() ? "on"
+                                            : "mutual"},
        {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"},
        {"admin", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
 
@@ -223,9 +233,15 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "File holding the bearer token for load/unload (or $SUPERNOVA_ADMIN_TOKEN)");
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate: HTTPS and gRPC over TLS");
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--tls-client-ca", args->tls_client_ca,
+                  "PEM CA certificates: clients must present a certificate one of them signed");
   cmd->add_option("--max-body-bytes", args->max_body_bytes,
                   "Largest HTTP body or gRPC message accepted")
       ->capture_default_str();
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Open HTTP connections at most; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_option("--log-level", args->log_level, "debug, info, warning or error")
       ->capture_default_str();
   cmd->add_option("--exit-timeout-secs", args->exit_timeout_secs,
