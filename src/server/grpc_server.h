@@ -24,7 +24,7 @@
 // Auth: the `authorization` metadata entry ("Bearer <token>") is checked with
 // InferenceServer::Authorize: ServerLive and ServerReady are public; metadata, config,
 // statistics, ModelReady, ModelInfer and RepositoryIndex need the inference token; load and
-// unload need the admin token.
+// unload need the admin token (PERMISSION_DENIED when the server has no token at all).
 //
 // Thread safety: port() may be called from any thread; Stop() from one thread at a time.
 #pragma once

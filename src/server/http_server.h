@@ -29,7 +29,7 @@
 //
 // Auth (InferenceServer::Authorize with the Authorization header): health is public; metadata,
 // config, ready, stats, infer and the repository index need the inference token; load, unload
-// and a backend's sub-resources the admin token.
+// and a backend's sub-resources the admin token (403 when the server has no token at all).
 //
 // Status codes. Errors carry {"error": "message"}.
 //   400  malformed JSON or HTTP, bad shape / datatype / byte count, unknown input or output
