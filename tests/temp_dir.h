@@ -31,4 +31,14 @@ class TempDir {
   std::string path_;
 };
 
+// Puts a model file into a test's model repository without copying it where the file system
+// allows: a hard link (the server refuses symlinks that lead outside its repository), else a
+// copy.
+inline void PlaceFile(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  std::filesystem::create_hard_link(from, to, ec);
+  if (ec && !std::filesystem::copy_file(from, to, ec))
+    ADD_FAILURE() << "cannot place " << from << " at " << to << ": " << ec.message();
+}
+
 }  // namespace supernova::testing

@@ -63,6 +63,9 @@ struct BackendContext {
   std::string version_dir;               // <repository>/<model>/<version>
   const inference::ModelConfig* config;  // as read (parameters, platform)
   SessionOptions session_options;        // threads and providers the server would use
+  // The repository root: every file the backend reads must resolve inside it
+  // (CheckInsideRepository in model_repository.h).
+  std::string repository;
 };
 using BackendFactory =
     std::function<Result<std::shared_ptr<const ModelBackend>>(const BackendContext&)>;

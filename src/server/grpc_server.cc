@@ -163,11 +163,14 @@ Status CopyContents(const inference::InferTensorContents& c, const std::string& 
   }
 }
 
-bool HasTypedContents(const inference::InferTensorContents& c) {
-  return c.bool_contents_size() || c.int_contents_size() || c.int64_contents_size() ||
-         c.uint_contents_size() || c.uint64_contents_size() || c.fp32_contents_size() ||
-         c.fp64_contents_size() || c.bytes_contents_size();
+// Elements in the typed fields (a request sets one of them).
+int64_t TypedContentsCount(const inference::InferTensorContents& c) {
+  return int64_t{c.bool_contents_size()} + c.int_contents_size() + c.int64_contents_size() +
+         c.uint_contents_size() + c.uint64_contents_size() + c.fp32_contents_size() +
+         c.fp64_contents_size() + c.bytes_contents_size();
 }
+
+bool HasTypedContents(const inference::InferTensorContents& c) { return TypedContentsCount(c) > 0; }
 
 // A BYTES input: length-prefixed elements in raw_input_contents (server/bytes.h), or one
 // bytes_contents entry per element.
@@ -240,6 +243,12 @@ Status ParseInputs(const inference::ModelInferRequest& req, std::vector<NamedTen
     } else if (*numel > 0 && !(in.has_contents() && HasTypedContents(in.contents()))) {
       return Status::InvalidArgument("input '" + in.name() +
                                      "' has no data (neither contents nor raw_input_contents)");
+    } else if (TypedContentsCount(in.contents()) != *numel) {
+      // Before the tensor is allocated: a huge shape with one value must not cost its memory.
+      return Status::InvalidArgument(
+          "input '" + in.name() + "': " + std::to_string(*numel) +
+          " elements expected from its shape " + ShapeString(in.shape()) + ", " +
+          std::to_string(TypedContentsCount(in.contents())) + " given in contents");
     }
     Tensor t(*dtype, Shape(in.shape().begin(), in.shape().end()));
     if (raw) {
@@ -708,9 +717,19 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(InferenceServer* core,
   if (!options.tls_cert_file.empty()) {
     SN_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file, "certificate"));
     SN_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_file, "key"));
-    grpc::SslServerCredentialsOptions ssl;
+    // gRPC's TLS is 1.2 at least with ECDHE and AEAD ciphers by default (its own cipher
+    // list, GRPC_SSL_CIPHER_SUITES), as the tests check.
+    grpc::SslServerCredentialsOptions ssl(
+        options.tls_client_ca_file.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    if (!options.tls_client_ca_file.empty()) {
+      SN_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(options.tls_client_ca_file, "client CA"));
+    }
     ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
     credentials = grpc::SslServerCredentials(ssl);
+  } else if (!options.tls_client_ca_file.empty()) {
+    return Status::InvalidArgument("a client CA needs a TLS certificate and key");
   } else {
     credentials = grpc::InsecureServerCredentials();
   }
@@ -726,6 +745,10 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(InferenceServer* core,
       static_cast<int>(std::min<size_t>(options.max_message_bytes, static_cast<size_t>(INT_MAX)));
   builder.SetMaxReceiveMessageSize(max_bytes);
   builder.SetMaxSendMessageSize(max_bytes);
+  // Request metadata (headers) is bounded as HTTP's headers are.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_METADATA_SIZE,
+      static_cast<int>(std::min<size_t>(options.max_metadata_bytes, static_cast<size_t>(INT_MAX))));
   // Without this gRPC sets SO_REUSEPORT, and a second server on a busy port would "succeed".
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&impl->service_);

@@ -24,7 +24,7 @@
 // Auth: the `authorization` metadata entry ("Bearer <token>") is checked with
 // InferenceServer::Authorize: ServerLive and ServerReady are public; metadata, config,
 // statistics, ModelReady, ModelInfer and RepositoryIndex need the inference token; load and
-// unload need the admin token.
+// unload need the admin token (PERMISSION_DENIED when the server has no token at all).
 //
 // Thread safety: port() may be called from any thread; Stop() from one thread at a time.
 #pragma once
@@ -45,12 +45,18 @@ struct GrpcOptions {
   std::string address = "0.0.0.0";
   // 0: any free port (see GrpcServer::port()).
   int port = 8001;
-  // PEM files. Both set: TLS (server authentication only); both empty: plaintext.
+  // PEM files. Both set: TLS 1.2+ (gRPC's own ECDHE/AEAD cipher list); both empty: plaintext.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: a PEM file of the CAs whose client certificates are accepted; set, a client must
+  // present a certificate one of them signed, or the handshake fails.
+  std::string tls_client_ca_file;
   // Largest message received or sent; a bigger request fails with RESOURCE_EXHAUSTED before
   // it reaches the core.
   size_t max_message_bytes = 64u << 20;
+  // Largest request metadata (all entries together); a bigger one fails the call before it
+  // reaches the core. gRPC's own default, made explicit so that it is a decision.
+  size_t max_metadata_bytes = 8u << 10;
 };
 
 class GrpcServer {

@@ -24,6 +24,8 @@ using ordered_json = nlohmann::ordered_json;
 
 // Nested "data" arrays deeper than this are refused (no tensor has this many dimensions).
 constexpr int kMaxDataDepth = 64;
+// Of a whole request document: the data's nesting plus the envelope around it.
+constexpr int kMaxJsonDepth = kMaxDataDepth + 16;
 
 Status Invalid(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
@@ -259,7 +261,34 @@ Status FlattenInto(const json& data, T* out, int64_t capacity, int64_t* count, i
 
 // ---- request JSON helpers -------------------------------------------------------------------
 
+// Whether `text` nests arrays and objects deeper than `limit` (brackets inside strings do not
+// count). A linear scan before parsing: nlohmann would build [[[[...]]]] from a 64 MiB body as
+// 32 million nested arrays, gigabytes, before any check on the document could run.
+bool NestsDeeperThan(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Result<json> ParseJson(std::string_view text, std::string_view what) {
+  if (NestsDeeperThan(text, kMaxJsonDepth))
+    return Invalid(std::string(what) + " nests arrays and objects too deep (over " +
+                   std::to_string(kMaxJsonDepth) + " levels)");
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Invalid("malformed JSON in " + std::string(what));
   return j;

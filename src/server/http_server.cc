@@ -3,6 +3,7 @@
 // each request means is http_routes.cc's; the request and response bodies are http_codec.cc's.
 #include "server/http_server.h"
 
+#include <openssl/ssl.h>
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/beast/ssl.hpp>
@@ -18,11 +19,38 @@ namespace {
 using TlsStream = beast::ssl_stream<Socket>;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
+// Header fields per request: bytes alone would allow ~4000 tiny fields, each a node Beast
+// allocates and every lookup walks.
+constexpr size_t kMaxHeaderFields = 100;
 // How much a connection reads ahead while its request is queued (to notice a disconnect).
 constexpr size_t kWatchBytes = 4096;
 // After the last response of a connection: how long it keeps reading (and discarding) what
 // the client still sends, so that closing does not reset the connection under the response.
 constexpr auto kLinger = std::chrono::seconds(3);
+
+// TLS 1.2 and 1.3 only; for 1.2, forward-secret key exchange with AEAD ciphers only (1.3's
+// suites are all of that kind, so its defaults stay). With a client CA, a client must show a
+// certificate that CA signed: the handshake fails otherwise.
+Status HardenTls(SSL_CTX* ctx, const std::string& client_ca_file) {
+  static constexpr char kTls12Ciphers[] =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1)
+    return Status::Internal("http: OpenSSL refused the TLS version or cipher settings");
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  if (client_ca_file.empty()) return Status::Ok();
+  if (SSL_CTX_load_verify_locations(ctx, client_ca_file.c_str(), nullptr) != 1)
+    return Status::InvalidArgument("http: cannot read the client CA file '" + client_ca_file + "'");
+  STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(client_ca_file.c_str());
+  if (names == nullptr)
+    return Status::InvalidArgument("http: no certificate in the client CA file '" + client_ca_file +
+                                   "'");
+  SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -128,6 +156,11 @@ class Connection final : public ConnectionBase {
     if (closed_) return;
     if (ec) return OnReadError(ec);
     const Request& req = parser_->get();
+    if (static_cast<size_t>(std::distance(req.begin(), req.end())) > kMaxHeaderFields) {
+      waiting_request_ = false;
+      return SendFinal(ErrorResponse(
+          431, "request has more than " + std::to_string(kMaxHeaderFields) + " header fields"));
+    }
     if (req.version() >= 11 && beast::iequals(req[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       write_pending_ = true;
@@ -395,6 +428,9 @@ Status HttpServer::Impl::Open() {
       return Status::InvalidArgument("http: TLS key '" + options_.tls_key_file +
                                      "': " + ec.message());
     }
+    SN_RETURN_IF_ERROR(HardenTls(tls_->native_handle(), options_.tls_client_ca_file));
+  } else if (!options_.tls_client_ca_file.empty()) {
+    return Status::InvalidArgument("http: a client CA needs a TLS certificate and key");
   }
 
   const net::ip::address address = net::ip::make_address(options_.address, ec);
@@ -451,6 +487,23 @@ void HttpServer::Impl::OnAccept(error_code ec, Socket socket) {
     return;
   }
   error_code ignored;
+  bool full;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    full = connections_.size() >= options_.max_connections;
+  }
+  if (full) {
+    // Closed at once, before any byte is read or a TLS handshake is spent on it; the clients
+    // already connected keep their service. Logged once per burst, not per refusal.
+    socket.close(ignored);
+    if (!refusing_)
+      Log(LogLevel::kWarning, "http_connection_limit",
+          {{"port", std::to_string(port_)},
+           {"max_connections", std::to_string(options_.max_connections)}});
+    refusing_ = true;
+    return Accept();
+  }
+  refusing_ = false;
   socket.set_option(tcp::no_delay(true), ignored);
   if (tls_)
     Adopt<Connection<TlsStream>>(TlsStream(std::move(socket), *tls_));

@@ -29,7 +29,7 @@
 //
 // Auth (InferenceServer::Authorize with the Authorization header): health is public; metadata,
 // config, ready, stats, infer and the repository index need the inference token; load, unload
-// and a backend's sub-resources the admin token.
+// and a backend's sub-resources the admin token (403 when the server has no token at all).
 //
 // Status codes. Errors carry {"error": "message"}.
 //   400  malformed JSON or HTTP, bad shape / datatype / byte count, unknown input or output
@@ -38,7 +38,7 @@
 //   401  no token (with WWW-Authenticate: Bearer)     403  wrong token
 //   404  unknown path, model or version               405  wrong method (with Allow)
 //   409  kAlreadyExists                               413  body over max_body_bytes
-//   415  a Content-Encoding other than identity       431  headers over 16 KiB
+//   415  a Content-Encoding other than identity       431  headers over 16 KiB or 100 fields
 //   500  kInternal                                    501  kUnimplemented
 //   503  queue full, shutting down, model unavailable, request cancelled (kUnavailable,
 //        kResourceExhausted, kCancelled): retrying later may succeed
@@ -77,7 +77,13 @@ struct HttpOptions {
   // Both set: HTTPS only (PEM files; the certificate file may hold a chain).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: a PEM file of the CAs whose client certificates are accepted; set, a client
+  // without such a certificate fails the handshake. TLS is 1.2 (ECDHE with AEAD ciphers) or 1.3.
+  std::string tls_client_ca_file;
   Role role = Role::kInference;
+  // Open connections at most; one more is closed as soon as it is accepted (each holds
+  // buffers, and a TLS one a session), so a flood of idle sockets cannot starve the rest.
+  size_t max_connections = 1024;
   // A connection that has not delivered a complete request this long after connecting or
   // after its previous response is closed (idle keep-alive connections, slow clients).
   double idle_timeout_s = 120;

@@ -116,6 +116,7 @@ class HttpServer::Impl {
   std::optional<Timer> accept_retry_;  // on contexts_[0]
   size_t next_context_ = 0;            // contexts_[0]'s thread only
   uint64_t next_id_ = 0;               // contexts_[0]'s thread only
+  bool refusing_ = false;              // contexts_[0]'s thread only: at max_connections
   int port_ = 0;
   std::atomic<bool> stopped_{false};
 

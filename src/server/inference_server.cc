@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -44,9 +45,17 @@ bool ParseVersionString(std::string_view s, int64_t* v) {
   return ec == std::errc() && end == s.data() + s.size();
 }
 
+// Compares the SHA-256 digests of both, so the time taken depends neither on where the
+// first differing byte is nor on whether the lengths match (a length check first would tell
+// an attacker the token's length).
 bool TokenMatches(std::string_view given, const std::string& want) {
-  return !want.empty() && given.size() == want.size() &&
-         CRYPTO_memcmp(given.data(), want.data(), want.size()) == 0;
+  if (want.empty()) return false;
+  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+  unsigned int na = 0, nb = 0;
+  if (EVP_Digest(given.data(), given.size(), a, &na, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(want.data(), want.size(), b, &nb, EVP_sha256(), nullptr) != 1 || na != nb)
+    return false;
+  return CRYPTO_memcmp(a, b, na) == 0;
 }
 
 }  // namespace
@@ -142,7 +151,18 @@ Result<std::shared_ptr<LoadedVersion>> InferenceServer::Impl::Resolve(
 Status InferenceServer::Impl::Load(const std::string& name, std::string_view config_json) {
   std::lock_guard load_lock(load_mu_);
   auto source = ReadModelSource(options_.model_repository, name);
-  if (!source.ok()) return source.status();
+  if (!source.ok()) {
+    // A model directory that exists but may not be read (one leading outside the repository)
+    // gets its reason in the index; an unknown name gets no entry.
+    if (source.status().code() == Status::Code::kInvalidModel) {
+      std::unique_lock lock(mu_);
+      ModelEntry& entry = models_[name];
+      entry.state = entry.versions.empty() ? "UNAVAILABLE" : "READY";
+      entry.reason = source.status().message();
+      Log(LogLevel::kError, "model_load_failed", {{"model", name}, {"reason", entry.reason}});
+    }
+    return source.status();
+  }
   {
     std::unique_lock lock(mu_);
     ModelEntry& entry = models_[name];
@@ -180,6 +200,11 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
     return fail(Status::InvalidModel(fmt::format(
         "config name '{}' differs from the model's directory name '{}'", config.name(), name)));
   config.set_name(name);
+  if (!config.default_model_filename().empty() && !ValidFileName(config.default_model_filename()))
+    return fail(Status::InvalidModel(
+        fmt::format("default_model_filename '{}' must be a file name of the version's directory, "
+                    "without '/' or '..'",
+                    config.default_model_filename())));
 
   const std::vector<int64_t> versions = SelectVersions(config, source->versions);
   if (versions.empty())
@@ -197,6 +222,14 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
       gpu |= g.kind() == inference::ModelInstanceGroup::KIND_GPU;
     if (gpu) so.providers = {"cuda", "cpu"};
     const std::string path = ModelFile(*source, cfg, v);
+    const std::string version_dir =
+        (std::filesystem::path(source->dir) / std::to_string(v)).string();
+    if (Status inside =
+            CheckInsideRepository(options_.model_repository, version_dir, "the version directory");
+        !inside.ok()) {
+      failed[v] = inside.message();
+      continue;
+    }
     // Kernel threads: the config's num_threads, the server's, or the cores shared out.
     const int instances = InstanceCount(cfg);
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -227,8 +260,7 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
     std::shared_ptr<const ModelBackend> backend;
     const auto other = options_.backends.find(cfg.platform());
     if (other != options_.backends.end()) {
-      BackendContext context{
-          name, v, (std::filesystem::path(source->dir) / std::to_string(v)).string(), &cfg, so};
+      BackendContext context{name, v, version_dir, &cfg, so, options_.model_repository};
       auto made = other->second(context);
       if (!made.ok()) {
         failed[v] = made.status().ToString();
@@ -236,6 +268,11 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
       }
       backend = std::move(*made);
     } else {
+      if (Status inside = CheckInsideRepository(options_.model_repository, path, "the model file");
+          !inside.ok()) {
+        failed[v] = inside.message();
+        continue;
+      }
       auto session = Session::Open(path, so);
       if (!session.ok()) {
         failed[v] = session.status().ToString();
@@ -525,9 +562,16 @@ Status InferenceServer::Authorize(Access access, std::string_view authorization)
   if (access == Access::kPublic) return Status::Ok();
   const std::string& infer = impl_->options_.infer_token;
   const std::string& admin = impl_->options_.admin_token;
-  // With no token configured, nothing is asked. Otherwise inference takes either token, and
+  // With no token configured, inference is open and administration is off: loading a model
+  // runs its file through the importer, so an open load endpoint would hand every network
+  // client the server's file system and CPU. Otherwise inference takes either token, and
   // administration the admin token (the inference token where no admin token is set).
-  if (infer.empty() && admin.empty()) return Status::Ok();
+  if (infer.empty() && admin.empty()) {
+    if (access == Access::kInfer) return Status::Ok();
+    return Status(Status::Code::kPermissionDenied,
+                  "repository administration is off: start the server with "
+                  "--admin-token-file (or --infer-token-file) to enable it");
+  }
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||
       !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),

@@ -61,9 +61,11 @@ struct ServerOptions {
   // Backends for configs whose `platform` is not onnxruntime_onnx, by platform name: the
   // executable registers those it links (supernova-serve: "supernova_split", backend.h).
   std::map<std::string, BackendFactory> backends;
-  // Bearer tokens. With neither set, no request needs one. Otherwise inference takes either
-  // token and administration the admin token (or the inference token when no admin token is
-  // set): setting only an admin token closes inference to everyone else too.
+  // Bearer tokens. With neither set, inference needs none and administration (load, unload,
+  // a backend's sub-resources) is refused with kPermissionDenied. Otherwise inference takes
+  // either token and administration the admin token (or the inference token when no admin
+  // token is set): setting only an admin token closes inference to everyone else too.
+  // Polling the repository (poll_interval_s) is the server's own action and needs no token.
   std::string infer_token;
   std::string admin_token;
 };
@@ -174,7 +176,9 @@ class InferenceServer {
   Status UnloadModel(std::string_view model);
 
   // Token check for a request: `authorization` is the header's value ("Bearer <token>").
-  // kUnauthenticated without a token, kPermissionDenied with the wrong one.
+  // kUnauthenticated without a token, kPermissionDenied with the wrong one, or for kAdmin when
+  // the server has no token at all. Takes the same time whatever the token's length and
+  // content.
   Status Authorize(Access access, std::string_view authorization) const;
 
   Metrics& metrics();

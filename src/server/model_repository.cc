@@ -29,7 +29,22 @@ std::string Stamp(const fs::path& p) {
 
 bool ValidModelName(const std::string& name) {
   return !name.empty() && name != "." && name != ".." &&
-         name.find_first_of("/\\") == std::string::npos && name[0] != '.';
+         name.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos && name[0] != '.';
+}
+
+bool ValidFileName(const std::string& name) { return ValidModelName(name); }
+
+Status CheckInsideRepository(const std::string& repository, const std::string& path,
+                             const std::string& what) {
+  std::error_code ec;
+  const fs::path root = fs::canonical(repository, ec);
+  if (ec) return Status::NotFound("cannot resolve the model repository: " + ec.message());
+  const fs::path resolved = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return Status::InvalidModel(what + " cannot be resolved: " + ec.message());
+  auto [r, p] = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
+  if (r != root.end())
+    return Status::InvalidModel(what + " leads outside the model repository (a symlink or '..')");
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> ListModels(const std::string& repository) {
@@ -55,6 +70,7 @@ Result<ModelSource> ReadModelSource(const std::string& repository, const std::st
   std::error_code ec;
   if (!fs::is_directory(src.dir, ec))
     return Status::NotFound("no model '" + name + "' in the repository");
+  SN_RETURN_IF_ERROR(CheckInsideRepository(repository, src.dir, "the model directory"));
   const fs::path config = fs::path(src.dir) / "config.pbtxt";
   if (fs::is_regular_file(config, ec)) {
     std::ifstream in(config, std::ios::binary);

@@ -35,7 +35,15 @@ std::vector<int64_t> SelectVersions(const inference::ModelConfig& config,
 // The model file of a version: config.default_model_filename, or model.onnx.
 std::string ModelFile(const ModelSource& source, const inference::ModelConfig& config,
                       int64_t version);
-// A model name is a single path component: no '/', not "." or "..", not empty.
+// A model name is a single path component: no '/', '\\' or NUL, not hidden, not empty.
 bool ValidModelName(const std::string& name);
+// A file name the config may give (default_model_filename): the same rule.
+bool ValidFileName(const std::string& name);
+// Ok when `path` (which need not exist yet) resolves, through every symlink, to a place inside
+// `repository`; InvalidModel naming `what` otherwise, without the target (the message reaches
+// clients through the repository index). Symlinks inside the repository are fine: what a
+// repository may not do is make the server read files beside it.
+Status CheckInsideRepository(const std::string& repository, const std::string& path,
+                             const std::string& what);
 
 }  // namespace supernova::server

@@ -581,10 +581,33 @@ TEST(ServerCore, TokensSeparateInferenceFromAdministration) {
   EXPECT_EQ(shared->Authorize(Access::kAdmin, "Bearer other").code(),
             Status::Code::kPermissionDenied);
 
+  // With no token at all, inference is open and administration is off, whatever is sent.
   TempRepository repo2;
   auto open = StartServer(repo2.path());
   EXPECT_TRUE(open->Authorize(Access::kInfer, "").ok());
-  EXPECT_TRUE(open->Authorize(Access::kAdmin, "").ok());
+  for (const char* header : {"", "Bearer ", "Bearer anything"}) {
+    const Status admin = open->Authorize(Access::kAdmin, header);
+    EXPECT_EQ(admin.code(), Status::Code::kPermissionDenied) << header;
+    EXPECT_THAT(admin.message(), HasSubstr("--admin-token-file")) << header;
+  }
+}
+
+// The comparison hashes both sides: a prefix, an extension, a token differing only in its last
+// byte, one with an embedded NUL and one that differs in length all fail; only the exact bytes
+// pass. (Behaviour only: timing is not measurable reliably in a unit test.)
+TEST(ServerCore, TokenComparisonAcceptsOnlyTheExactBytes) {
+  TempRepository repo;
+  ServerOptions opts;
+  opts.admin_token = std::string("adm\0in-", 7) + std::string(200, 'x');
+  auto server = StartServer(repo.path(), opts);
+  const std::string right = "Bearer " + opts.admin_token;
+  EXPECT_TRUE(server->Authorize(Access::kAdmin, right).ok());
+  std::string last = right;
+  last.back() = 'y';
+  for (const std::string& wrong : {right.substr(0, right.size() - 1), right + "x", last,
+                                   std::string("Bearer adm"), "Bearer " + std::string(4096, 'x')})
+    EXPECT_EQ(server->Authorize(Access::kAdmin, wrong).code(), Status::Code::kPermissionDenied)
+        << wrong.size();
 }
 
 TEST(ServerCore, ShutdownRefusesNewRequestsAndFinishesQueuedOnes) {

@@ -14,7 +14,7 @@ using namespace grpc_test;  // NOLINT: the test helpers
 
 TEST_F(GrpcTest, RepositoryIndexLoadUnload) {
   repo_.AddBundled("simple");
-  Start();
+  StartAdmin();
   auto index = [&](bool ready_only) {
     inference::RepositoryIndexRequest req;
     req.set_ready(ready_only);
@@ -62,6 +62,27 @@ TEST_F(GrpcTest, RepositoryIndexLoadUnload) {
 }
 
 // ---- Auth ----------------------------------------------------------------------------------
+
+// Without any token, load and unload are refused with a message that says how to turn
+// administration on; inference stays open.
+TEST_F(GrpcTest, AdministrationIsOffWithoutAToken) {
+  repo_.AddBundled("simple");
+  Start();
+  inference::RepositoryModelLoadRequest load;
+  load.set_model_name("simple");
+  inference::RepositoryModelLoadResponse load_resp;
+  inference::RepositoryModelUnloadRequest unload;
+  unload.set_model_name("simple");
+  inference::RepositoryModelUnloadResponse unload_resp;
+  for (const std::string token : {"", "guess"}) {
+    grpc::Status s = stub_->RepositoryModelLoad(Ctx(token).get(), load, &load_resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << CodeText(s);
+    EXPECT_NE(s.error_message().find("--admin-token-file"), std::string::npos) << CodeText(s);
+    s = stub_->RepositoryModelUnload(Ctx(token).get(), unload, &unload_resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << CodeText(s);
+  }
+  ExpectSimpleWorks();
+}
 
 TEST_F(GrpcTest, AuthTokens) {
   repo_.AddBundled("simple");

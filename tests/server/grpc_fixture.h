@@ -27,6 +27,9 @@ using inference::ModelInferRequest;
 using inference::ModelInferResponse;
 
 constexpr int kSimpleWidth = 16;
+// The admin token of the tests that load and unload: without a token the server refuses
+// administration.
+inline constexpr char kTestAdminToken[] = "test-admin-token";
 
 // Deterministic INT32 rows for `simple`: INPUT0[r][i] = 100 r + i + seed, INPUT1 = 3 i - r.
 std::vector<int32_t> Input0(int batch, int seed);
@@ -85,14 +88,23 @@ class GrpcTest : public ::testing::Test {
     }
   }
 
+  // Start() with kTestAdminToken as the admin token, which Ctx() then sends: the only token,
+  // so it also guards inference. For the tests that load and unload.
+  void StartAdmin(ServerOptions opts = {}, GrpcOptions gopts = {}) {
+    opts.admin_token = kTestAdminToken;
+    default_token_ = kTestAdminToken;
+    Start(std::move(opts), std::move(gopts));
+  }
+
   std::string Target() const { return "127.0.0.1:" + std::to_string(grpc_->port()); }
 
   // A context with a generous deadline, so that a hung server fails the test instead of
-  // hanging it, and an optional bearer token.
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
+  // hanging it, and a bearer token: `token`, else StartAdmin's.
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") const {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    const std::string& sent = token.empty() ? default_token_ : token;
+    if (!sent.empty()) ctx->AddMetadata("authorization", "Bearer " + sent);
     return ctx;
   }
 
@@ -109,6 +121,7 @@ class GrpcTest : public ::testing::Test {
     ExpectSimpleAnswer(resp, 2, seed);
   }
 
+  std::string default_token_;
   testing::TempRepository repo_;
   std::unique_ptr<InferenceServer> core_;
   std::unique_ptr<GrpcServer> grpc_;

@@ -68,9 +68,26 @@ TEST(HttpAuth, TokensGuardInferenceAndAdmin) {
   ExpectSimpleJson(post_infer(infer), c);
 }
 
+// Without any token the repository is read-only: load and unload are refused with a message
+// that says how to turn administration on, and the model keeps serving.
+TEST_F(HttpTest, AdministrationIsOffWithoutAToken) {
+  auto cli = s_.Client();
+  for (const char* path :
+       {"/v2/repository/models/simple/load", "/v2/repository/models/simple/unload"}) {
+    for (const httplib::Headers& h :
+         {httplib::Headers{}, httplib::Headers{{"Authorization", "Bearer guess"}}}) {
+      auto res = cli.Post(path, h, "", "application/json");
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 403) << path;
+      EXPECT_NE(res->body.find("--admin-token-file"), std::string::npos) << res->body;
+    }
+  }
+  ExpectSimpleOk(cli, 2);
+}
+
 // ---- repository -----------------------------------------------------------------------------
 
-TEST_F(HttpTest, RepositoryIndexUnloadLoad) {
+TEST_F(HttpAdminTest, RepositoryIndexUnloadLoad) {
   auto cli = s_.Client();
   auto index = [&](const std::string& body) {
     auto res = cli.Post("/v2/repository/index", body, "application/json");
@@ -103,7 +120,7 @@ TEST_F(HttpTest, RepositoryIndexUnloadLoad) {
   ExpectSimpleOk(cli, 4);
 }
 
-TEST_F(HttpTest, LoadWithConfigParameter) {
+TEST_F(HttpAdminTest, LoadWithConfigParameter) {
   auto cli = s_.Client();
   auto config = cli.Get("/v2/models/simple/config");
   ASSERT_TRUE(config && config->status == 200);
@@ -134,7 +151,7 @@ TEST_F(HttpTest, LoadWithConfigParameter) {
   ExpectSimpleOk(cli, 6);
 }
 
-TEST_F(HttpTest, LoadUnknownModelIs404) {
+TEST_F(HttpAdminTest, LoadUnknownModelIs404) {
   auto res = s_.Client().Post("/v2/repository/models/nope/load", "", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404) << res->body;

@@ -39,10 +39,16 @@ bool WaitFor(const std::function<bool()>& done);
 // A value of the core's Prometheus text: `series` is the name with its labels.
 int64_t Metric(InferenceServer& core, const std::string& series);
 
+// The admin token of the tests that load, unload or use a backend's sub-resources: without a
+// token the server refuses administration.
+inline constexpr char kTestAdminToken[] = "test-admin-token";
+
 struct Server {
   TempRepository repo;
   std::unique_ptr<InferenceServer> core;
   std::unique_ptr<HttpServer> http;
+  // Sent by Client() on every request when set (StartAdmin sets it).
+  std::string token;
 
   // The core alone, on this server's repository.
   void StartCore(ServerOptions so = {}) {
@@ -60,9 +66,17 @@ struct Server {
     ASSERT_TRUE(h.ok()) << h.status().ToString();
     http = std::move(h).value();
   }
+  // Start() with kTestAdminToken as the admin token, which Client() then sends: the only token,
+  // so it also guards inference.
+  void StartAdmin(ServerOptions so = {}, HttpOptions ho = {}) {
+    so.admin_token = kTestAdminToken;
+    token = kTestAdminToken;
+    Start(std::move(so), std::move(ho));
+  }
   int port() const { return http->port(); }
   httplib::Client Client() const {
     httplib::Client cli("127.0.0.1", port());
+    if (!token.empty()) cli.set_default_headers({{"Authorization", "Bearer " + token}});
     cli.set_keep_alive(true);
     cli.set_tcp_nodelay(true);  // else Nagle holds the body behind the headers
     cli.set_read_timeout(120, 0);
@@ -170,6 +184,16 @@ class HttpTest : public ::testing::Test {
   void SetUp() override {
     s_.repo.AddBundled("simple");
     s_.Start();
+  }
+  Server s_;
+};
+
+// HttpTest with the admin token set and sent by s_.Client(): for load and unload.
+class HttpAdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s_.repo.AddBundled("simple");
+    s_.StartAdmin();
   }
   Server s_;
 };

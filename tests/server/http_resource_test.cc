@@ -70,7 +70,7 @@ TEST(HttpResource, RoutesMethodPathAndBodyToTheBackendsHandler) {
   Server s;
   s.repo.AddBundled("simple");
   AddNotesModel(s.repo);
-  s.Start(WithNotes());
+  s.StartAdmin(WithNotes());
   auto cli = s.Client();
 
   auto res = cli.Get("/v2/models/notes/notes");
@@ -137,6 +137,24 @@ TEST(HttpResource, NeedsTheAdminToken) {
   const httplib::Headers admin = {{"Authorization", "Bearer admin-secret"}};
   EXPECT_EQ(cli.Get("/v2/models/notes/notes", admin)->status, 200);
   EXPECT_EQ(cli.Get("/v2/models/notes/nothing-here", admin)->status, 404);
+}
+
+// A server with no token at all still serves inference but no sub-resource: a learned
+// classifier's class store is administration.
+TEST(HttpResource, IsOffWithoutAnyToken) {
+  Server s;
+  AddNotesModel(s.repo);
+  s.Start(WithNotes());
+  auto cli = s.Client();
+  for (const char* method : {"GET", "POST", "DELETE"}) {
+    httplib::Request req;
+    req.method = method;
+    req.path = "/v2/models/notes/notes";
+    auto res = cli.send(req);
+    ASSERT_TRUE(res) << method;
+    EXPECT_EQ(res->status, 403) << method;
+    EXPECT_NE(res->body.find("--admin-token-file"), std::string::npos) << res->body;
+  }
 }
 
 TEST(HttpResource, AHandlerKeepsItsBackendAlivePastAnUnload) {

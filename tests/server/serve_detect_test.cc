@@ -28,6 +28,7 @@
 #include "server/serve_process.h"
 #include "server/test_repository.h"
 #include "stream/detector.h"
+#include "temp_dir.h"
 
 namespace supernova::server::detector_test {
 namespace {
@@ -85,7 +86,7 @@ void WriteRepository(const TempRepository& repo, const std::vector<std::string>&
     const auto& [file, config] = table.at(name);
     const fs::path dir = fs::path(repo.path()) / name;
     fs::create_directories(dir / "1");
-    fs::create_symlink(kModel, dir / "1" / file);
+    supernova::testing::PlaceFile(kModel, dir / "1" / file);
     std::ofstream out(dir / "config.pbtxt");
     out << "platform: \"supernova_detector\"\n" << config;
     if (config.find("\"decoder\"") == std::string::npos)

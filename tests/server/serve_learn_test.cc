@@ -31,6 +31,7 @@
 #include "server/serve_process.h"
 #include "server/test_repository.h"
 #include "supernova/tensor_io.h"
+#include "temp_dir.h"
 
 namespace supernova::server::classifier_test {
 namespace {
@@ -187,7 +188,7 @@ class ServedClassifier : public ::testing::Test {
     if (!fs::exists(kModel)) GTEST_SKIP() << "no " << kModel << ": the shared models are not here";
     for (const char* model : {"faces", "strict"}) {
       fs::create_directories(fs::path(repo_.path()) / model / "1");
-      fs::create_symlink(kModel, fs::path(repo_.path()) / model / "1" / "model.onnx");
+      supernova::testing::PlaceFile(kModel, fs::path(repo_.path()) / model / "1" / "model.onnx");
     }
     repo_.WriteFile("faces/config.pbtxt", Config("faces", ""));
     repo_.WriteFile("infer.token", "infer-secret\n");
@@ -352,6 +353,22 @@ TEST_F(ServedClassifier, LearnsClassesOverHttpAndLabelsHeldOutImages) {
     ASSERT_EQ(a.status, 200) << a.body;
     EXPECT_EQ(a.label, want) << "threshold " << threshold << ", score " << a.score;
     EXPECT_NEAR(a.score, score, 1e-4f);
+  }
+  // A store shared within the repository is fine (above); one beside it is refused.
+  for (const std::string& store : {std::string("../../elsewhere"), repo_.path() + "-other"}) {
+    const json config = {
+        {"platform", "supernova_classifier"},
+        {"max_batch_size", 0},
+        {"parameters",
+         {{"preprocess", {{"string_value", "raw"}}}, {"store", {{"string_value", store}}}}}};
+    res = Http().Post("/v2/repository/models/strict/load", kAdmin,
+                      json{{"parameters", {{"config", config.dump()}}}}.dump(), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << store;
+    EXPECT_NE(res->body.find("parameter store leads outside the model repository"),
+              std::string::npos)
+        << res->body;
+    EXPECT_FALSE(fs::exists(fs::path(repo_.path()).parent_path() / "elsewhere"));
   }
 
   // Delete: gone from the list and from the answers.

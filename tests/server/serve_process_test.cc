@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <unistd.h>
@@ -263,6 +264,43 @@ TEST(ServeProcess, StartupErrorsAreClear) {
     first.Signal(SIGTERM);
     EXPECT_EQ(first.Wait(), 0);
   }
+}
+
+// Token files: one trailing newline is dropped; an empty token, or one a header could not
+// carry, stops the start; a file others can read starts with a warning; a client CA without
+// TLS is refused.
+TEST(ServeProcess, TokenFilesAndTlsFlagsAreChecked) {
+  TempRepository repo;
+  repo.AddBundled("simple");
+  auto with_token = [&](const std::string& contents) {
+    repo.WriteFile("admin.token", contents);
+    return std::vector<std::string>{"--model-repository", repo.path(), "--admin-token-file",
+                                    repo.path() + "/admin.token"};
+  };
+  for (const std::string bad : {"", "\n", "two words\n", "tab\there", "end \n"}) {
+    ServeProcess serve(with_token(bad));
+    EXPECT_FALSE(serve.WaitReady()) << bad;
+    EXPECT_EQ(serve.Wait(), 1) << bad;
+    EXPECT_THAT(serve.Log(), HasSubstr("admin.token")) << bad;
+  }
+  {
+    std::vector<std::string> args = with_token("s3cret\n");
+    ::chmod((repo.path() + "/admin.token").c_str(), 0644);
+    ServeProcess serve(args);
+    ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+    EXPECT_TRUE(serve.Logged("token_file_readable_by_others")) << serve.Log();
+    httplib::Client cli("127.0.0.1", serve.http_port());
+    auto res = cli.Post("/v2/repository/models/simple/load", {{"Authorization", "Bearer s3cret"}},
+                        "", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << res->body;
+    serve.Signal(SIGTERM);
+    EXPECT_EQ(serve.Wait(), 0);
+  }
+  ServeProcess ca({"--model-repository", repo.path(), "--tls-client-ca", repo.path() + "/x.pem"});
+  EXPECT_FALSE(ca.WaitReady());
+  EXPECT_EQ(ca.Wait(), 1);
+  EXPECT_THAT(ca.Log(), HasSubstr("--tls-client-ca needs --tls-cert"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // the listeners close.
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -39,26 +40,47 @@ struct ServeArgs {
   int threads_per_instance = 0;
   std::string providers = "cpu";
   std::string infer_token_file, admin_token_file;
-  std::string tls_cert, tls_key;
+  std::string tls_cert, tls_key, tls_client_ca;
   size_t max_body_bytes = 64u << 20;
+  size_t max_connections = 1024;
   std::string log_level = "info";
   int exit_timeout_secs = 30;
   double http_idle_timeout_secs = 120;
 };
 
-// A token from its file (trailing whitespace dropped), or from the environment variable.
+// A token from its file (one trailing newline dropped, as editors and `echo` write it), or
+// from the environment variable. A token must be printable ASCII without spaces: anything
+// else could not travel in an Authorization header, so it would lock everyone out silently.
+// A file that others can read is served, with a warning (mounted secrets are often 0644).
 Result<std::string> ReadToken(const std::string& file, const char* env) {
+  std::string token;
+  std::string source = std::string("$") + env;
   if (file.empty()) {
     const char* v = std::getenv(env);
-    return std::string(v ? v : "");
+    if (v == nullptr || *v == '\0') return std::string();
+    token = v;
+  } else {
+    source = "token file " + file;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status::NotFound("cannot read " + source);
+    std::stringstream s;
+    s << in.rdbuf();
+    token = s.str();
+    if (!token.empty() && token.back() == '\n') token.pop_back();
+    if (!token.empty() && token.back() == '\r') token.pop_back();
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+      server::Log(server::LogLevel::kWarning, "token_file_readable_by_others",
+                  {{"file", file},
+                   {"mode", fmt::format("{:o}", st.st_mode & 0777)},
+                   {"fix", "chmod 600 " + file}});
   }
-  std::ifstream in(file);
-  if (!in) return Status::NotFound("cannot read token file " + file);
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string token = s.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  if (token.empty()) return Status::InvalidArgument("token file " + file + " is empty");
+  if (token.empty()) return Status::InvalidArgument(source + " is empty");
+  for (char c : token)
+    if (c <= ' ' || c > '~')
+      return Status::InvalidArgument(source +
+                                     " holds a space, control or non-ASCII character: a bearer "
+                                     "token is printable ASCII without spaces");
   return token;
 }
 
@@ -73,6 +95,8 @@ int Serve(const ServeArgs& args) {
     return Fail("--model-control-mode must be none, poll or explicit");
   if (args.tls_cert.empty() != args.tls_key.empty())
     return Fail("--tls-cert and --tls-key go together");
+  if (!args.tls_client_ca.empty() && args.tls_cert.empty())
+    return Fail("--tls-client-ca needs --tls-cert and --tls-key");
 
   // Signals are taken by sigwait below: block them before any thread starts, so that every
   // thread inherits the mask.
@@ -112,8 +136,10 @@ int Serve(const ServeArgs& args) {
     o.threads = args.http_threads;
     o.max_body_bytes = args.max_body_bytes;
     o.idle_timeout_s = args.http_idle_timeout_secs;
+    o.max_connections = args.max_connections;
     o.tls_cert_file = args.tls_cert;
     o.tls_key_file = args.tls_key;
+    o.tls_client_ca_file = args.tls_client_ca;
     auto s = server::HttpServer::Start(core->get(), o);
     if (!s.ok()) return Fail("HTTP: " + s.status().message());
     http = std::move(*s);
@@ -125,6 +151,7 @@ int Serve(const ServeArgs& args) {
     o.max_message_bytes = args.max_body_bytes;
     o.tls_cert_file = args.tls_cert;
     o.tls_key_file = args.tls_key;
+    o.tls_client_ca_file = args.tls_client_ca;
     auto s = server::GrpcServer::Start(core->get(), o);
     if (!s.ok()) return Fail("gRPC: " + s.status().message());
     grpc = std::move(*s);
@@ -135,6 +162,8 @@ int Serve(const ServeArgs& args) {
     o.port = args.metrics_port;
     o.threads = 1;
     o.role = server::HttpOptions::Role::kMetrics;
+    o.max_body_bytes = 1024;  // GET /metrics carries no body
+    o.max_connections = 64;   // scrapers, not clients
     auto s = server::HttpServer::Start(core->get(), o);
     if (!s.ok()) return Fail("metrics: " + s.status().message());
     metrics = std::move(*s);
@@ -144,8 +173,11 @@ int Serve(const ServeArgs& args) {
        {"http_port", std::to_string(http ? http->port() : -1)},
        {"grpc_port", std::to_string(grpc ? grpc->port() : -1)},
        {"metrics_port", std::to_string(metrics ? metrics->port() : -1)},
-       {"tls", args.tls_cert.empty() ? "off" : "on"},
-       {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
+       {"tls", args.tls_cert.empty()        ? "off"
+               : args.tls_client_ca.empty() ? "on"
+                                            : "mutual"},
+       {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"},
+       {"admin", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -213,6 +245,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "File holding the bearer token for load/unload (or $SUPERNOVA_ADMIN_TOKEN)");
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate: HTTPS and gRPC over TLS");
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
+  cmd->add_option("--tls-client-ca", args->tls_client_ca,
+                  "PEM CA certificates: clients must present a certificate one of them signed");
   cmd->add_option("--max-body-bytes", args->max_body_bytes,
                   "Largest HTTP body or gRPC message accepted")
       ->capture_default_str();
@@ -221,6 +255,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "after connecting or after its last response (idle or slow clients)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections", args->max_connections,
+                  "Open HTTP connections at most; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_option("--log-level", args->log_level, "debug, info, warning or error")
       ->capture_default_str();
   cmd->add_option("--exit-timeout-secs", args->exit_timeout_secs,

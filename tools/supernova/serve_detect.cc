@@ -130,8 +130,11 @@ server::BackendFactory DetectorBackendFactory() {
     if (Status s = ApplyDetectorArgs(args, &options); !s.ok())
       return Status::InvalidArgument("parameters: " + s.message());
     options.session = context.session_options;
+    SN_ASSIGN_OR_RETURN(
+        std::string path,
+        InsideRepository(context, context.version_dir + "/" + file, "parameter model"));
     SN_ASSIGN_OR_RETURN(std::unique_ptr<stream::Detector> detector,
-                        stream::Detector::Open(context.version_dir + "/" + file, options));
+                        stream::Detector::Open(path, options));
     return std::shared_ptr<const server::ModelBackend>(
         std::make_shared<DetectorModel>(std::move(detector)));
   };

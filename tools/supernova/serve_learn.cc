@@ -304,16 +304,23 @@ server::BackendFactory ClassifierBackendFactory() {
     learn::EmbedderOptions options;
     options.layer = p.layer;
     options.session = context.session_options;
+    SN_ASSIGN_OR_RETURN(
+        std::string path,
+        InsideRepository(context, context.version_dir + "/" + p.file, "parameter model"));
     SN_ASSIGN_OR_RETURN(std::unique_ptr<learn::Embedder> embedder,
-                        learn::Embedder::Open(context.version_dir + "/" + p.file, options));
+                        learn::Embedder::Open(path, options));
     Result<ImageOptions> image = ImageOptionsFor(embedder->input(), p.input);
     if (!image.ok()) return Status::InvalidArgument("parameters: " + image.status().message());
     // Relative to the model's directory, which every version shares.
     const fs::path model_dir = fs::path(context.version_dir).parent_path();
-    const fs::path store = p.store.empty() ? model_dir / "classes" : model_dir / p.store;
+    // A store shared by models ("../faces/classes") is fine; one beside the repository is not.
     SN_ASSIGN_OR_RETURN(
-        std::unique_ptr<learn::ClassStore> classes,
-        learn::ClassStore::Open(store.string(), embedder->identity(), embedder->dim()));
+        std::string store,
+        InsideRepository(context,
+                         (p.store.empty() ? model_dir / "classes" : model_dir / p.store).string(),
+                         "parameter store"));
+    SN_ASSIGN_OR_RETURN(std::unique_ptr<learn::ClassStore> classes,
+                        learn::ClassStore::Open(store, embedder->identity(), embedder->dim()));
     return std::shared_ptr<const server::ModelBackend>(std::make_shared<ClassifierModel>(
         std::move(embedder), *image, std::move(classes), method, p.threshold));
   };

@@ -7,6 +7,7 @@
 #include <climits>
 
 #include "server/model_config.h"
+#include "server/model_repository.h"
 
 namespace supernova::tools {
 
@@ -74,10 +75,16 @@ Status RequireNoBatching(const inference::ModelConfig& config, std::string_view 
 }
 
 Status CheckFileName(const std::string& key, const std::string& file) {
-  if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..")
+  if (!server::ValidFileName(file))
     return Status::InvalidArgument(
         "parameter " + key + " must name a file of the version's directory, not '" + file + "'");
   return Status::Ok();
+}
+
+Result<std::string> InsideRepository(const server::BackendContext& context, const std::string& path,
+                                     const std::string& what) {
+  SN_RETURN_IF_ERROR(server::CheckInsideRepository(context.repository, path, what));
+  return path;
 }
 
 Result<std::string_view> OneBytesElement(const std::vector<std::pair<std::string, Tensor>>& feeds,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model_config.pb.h"
+#include "server/backend.h"
 #include "supernova/status.h"
 #include "supernova/tensor.h"
 
@@ -51,6 +52,10 @@ Status RequireNoBatching(const inference::ModelConfig& config, std::string_view 
 
 // A model file named by a parameter stays in the version's directory: a name, not a path.
 Status CheckFileName(const std::string& key, const std::string& file);
+// `path` when it resolves inside the backend's model repository (following symlinks), else
+// the refusal that says which `what` leads outside it.
+Result<std::string> InsideRepository(const server::BackendContext& context, const std::string& path,
+                                     const std::string& what);
 
 // The bytes of the feed `name`, which must be one BYTES element (an encoded image); they live as
 // long as `feeds`.

@@ -25,8 +25,12 @@ using kserve::RemoteReply;
 // cut is pinned: on the loopback the chooser would rightly keep everything on the edge.
 std::string EdgeRepository(const SplitDir& d, const std::string& name, const std::string& remote) {
   const fs::path repo = fs::path(d.dir) / "edge";
-  fs::create_directories(repo / name);
-  fs::create_directory_symlink(d.dir, repo / name / "1");
+  fs::create_directories(repo / name / "1");
+  // A copy, not a symlink: the server refuses a version directory that leads outside its
+  // repository, and d.dir holds the repository.
+  for (const fs::directory_entry& e : fs::directory_iterator(d.dir))
+    if (e.path().filename() != "edge")
+      fs::copy(e.path(), repo / name / "1" / e.path().filename(), fs::copy_options::recursive);
   std::ofstream config(repo / name / "config.pbtxt");
   config << "platform: \"supernova_split\"\n";
   if (!remote.empty())

@@ -14,6 +14,7 @@
 
 #include "server/serve_process.h"
 #include "stream/cli/cli_util.h"
+#include "temp_dir.h"
 
 namespace supernova::stream {
 namespace {
@@ -41,7 +42,7 @@ std::string Repository() {
   const std::string repo = video_test::TempDir() + "/joint_repository";
   if (fs::exists(repo)) return repo;
   fs::create_directories(repo + "/det/1");
-  fs::create_symlink(kModel, repo + "/det/1/model.onnx");
+  supernova::testing::PlaceFile(kModel, repo + "/det/1/model.onnx");
   std::ofstream(repo + "/det/config.pbtxt")
       << "platform: \"supernova_detector\"\nmax_batch_size: 0\n"
          "parameters { key: \"decoder\" value { string_value: \"centernet\" } }\n";
