@@ -96,6 +96,14 @@ std::vector<ShapeBomb> ShapeBombs() {
          m.Node("Reshape", {"x", "s"}, {"y"});
        },
        {2}},
+      // Found by the fuzzer: the product of the known entries overflowed, in shape inference
+      // and in the kernel, before the -1 was solved for.
+      {"ReshapeOverflowingWithInferredDim",
+       [=](HostileModel& m) {
+         m.Int64s("s", {-1, huge, huge, huge});
+         m.Node("Reshape", {"x", "s"}, {"y"});
+       },
+       {2}},
       {"ExpandToExabytes",
        [=](HostileModel& m) {
          m.Int64s("s", {big, big, big});
