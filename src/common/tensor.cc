@@ -158,6 +158,9 @@ float BFloat16::ToFloat() const { return std::bit_cast<float>(static_cast<uint32
 int64_t NumElements(const Shape& shape) {
   // Saturating: a hostile model's shape must not make the arithmetic undefined. Tensors are
   // never made that large (CheckedNumElements in the constructors).
+  // A 0 anywhere makes an empty tensor, however far the other dims overflowed before it.
+  for (int64_t d : shape)
+    if (d == 0) return 0;
   int64_t n = 1;
   for (int64_t d : shape)
     if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
