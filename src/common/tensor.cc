@@ -5,7 +5,10 @@
 #include <cassert>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <new>
+
+#include "common/element_count.h"
 
 namespace supernova {
 
@@ -153,8 +156,14 @@ BFloat16 BFloat16::FromFloat(float f) {
 float BFloat16::ToFloat() const { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 
 int64_t NumElements(const Shape& shape) {
+  // Saturating: a hostile model's shape must not make the arithmetic undefined. Tensors are
+  // never made that large (CheckedNumElements in the constructors).
+  // A 0 anywhere makes an empty tensor, however far the other dims overflowed before it.
+  for (int64_t d : shape)
+    if (d == 0) return 0;
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<int64_t>::max();
   return n;
 }
 
@@ -208,6 +217,8 @@ std::string Device::ToString() const {
 
 Tensor::Tensor(DataType dtype, Shape shape, Allocator* allocator)
     : dtype_(dtype), shape_(std::move(shape)) {
+  // A shape a hostile model computed: too large to be real, or negative.
+  if (CheckedNumElements(shape_) < 0) throw std::bad_alloc();
   if (dtype_ == DataType::kString) {
     base_ = MakeStrings(numel());
     return;
@@ -222,6 +233,7 @@ Tensor::Tensor(DataType dtype, Shape shape, Allocator* allocator)
 
 Tensor::Tensor(DataType dtype, Shape shape, std::shared_ptr<Allocator> allocator)
     : dtype_(dtype), device_(allocator->device()), shape_(std::move(shape)) {
+  if (CheckedNumElements(shape_) < 0) throw std::bad_alloc();
   if (dtype_ == DataType::kString) {
     device_ = {};
     base_ = MakeStrings(numel());

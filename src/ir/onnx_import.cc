@@ -1,10 +1,14 @@
 #include "ir/onnx_import.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <onnx/onnx_pb.h>
 
 #include <filesystem>
 #include <limits>
 
+#include "common/element_count.h"
+
+#include "ir/proto_depth.h"
 #include "ir/tensor_proto.h"
 
 namespace supernova::ir {
@@ -54,6 +58,24 @@ ValueType TypeFromProto(const onnx::TypeProto& type) {
 
 Result<std::shared_ptr<Graph>> ConvertGraph(const onnx::GraphProto& gp, const std::string& base_dir,
                                             const std::map<std::string, int64_t>& opsets);
+
+// A declared shape is a promise shape inference and the planner build on: a negative dim or
+// a count beyond kMaxTensorElements (which an int64 product may not even hold) is refused here
+// rather than carried into their arithmetic.
+Status CheckDeclared(const onnx::ValueInfoProto& vi) {
+  if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) return Status::Ok();
+  Shape known;
+  for (const auto& d : vi.type().tensor_type().shape().dim())
+    if (d.has_dim_value()) known.push_back(d.dim_value());
+  for (int64_t d : known)
+    if (d < 0)
+      return Status::InvalidModel("value '" + vi.name() + "' declares a negative dim (" +
+                                  std::to_string(d) + ")");
+  if (CheckedNumElements(known) < 0)
+    return Status::InvalidModel("value '" + vi.name() + "' declares more than 2^40 elements " +
+                                ShapeToString(known));
+  return Status::Ok();
+}
 
 Result<Attribute> ConvertAttribute(const onnx::AttributeProto& ap, const std::string& base_dir,
                                    const std::map<std::string, int64_t>& opsets) {
@@ -141,14 +163,18 @@ Result<std::shared_ptr<Graph>> ConvertGraph(const onnx::GraphProto& gp, const st
     if (!g->initializers.count(vi.name())) {
       g->inputs.push_back(vi.name());
       g->value_types[vi.name()] = TypeFromProto(vi.type());
+      SN_RETURN_IF_ERROR(CheckDeclared(vi));
     }
   }
   for (const auto& vi : gp.output()) {
     g->outputs.push_back(vi.name());
     g->value_types[vi.name()] = TypeFromProto(vi.type());
+    SN_RETURN_IF_ERROR(CheckDeclared(vi));
   }
-  for (const auto& vi : gp.value_info())
+  for (const auto& vi : gp.value_info()) {
+    SN_RETURN_IF_ERROR(CheckDeclared(vi));
     g->value_types.emplace(vi.name(), TypeFromProto(vi.type()));
+  }
   g->nodes.reserve(static_cast<size_t>(gp.node_size()));
   for (const auto& np : gp.node()) {
     Node n;
@@ -173,8 +199,19 @@ Result<Model> ImportOnnxBytes(std::string_view bytes, const std::string& base_di
   onnx::ModelProto mp;
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     return Status::InvalidModel("model is larger than 2 GiB; store weights as external data");
-  if (!mp.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  if (!mp.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    // Protobuf says only that it failed; a nesting past its limit is the one cause a user
+    // can act on without a hex editor (ONNX Runtime refuses the same files).
+    const int limit = google::protobuf::io::CodedInputStream::GetDefaultRecursionLimit();
+    // +3: a tensor in the deepest graph nests a little further than the probe follows.
+    if (const int depth = OnnxNestingDepth(bytes); depth + 3 > limit)
+      return Status::InvalidModel(
+          "not a valid ONNX model: its messages nest " + std::to_string(depth) +
+          " deep, beyond protobuf's recursion limit of " + std::to_string(limit) +
+          " (a Loop/If/Scan body inside another takes 3 levels: at most about " +
+          std::to_string(limit / 3 - 1) + " nested bodies)");
     return Status::InvalidModel("not a valid ONNX model (protobuf parse failed)");
+  }
   if (!mp.has_graph()) return Status::InvalidModel("ONNX model has no graph");
   std::map<std::string, int64_t> opsets;
   for (const auto& op : mp.opset_import())
@@ -194,6 +231,13 @@ Result<Model> ImportOnnxBytes(std::string_view bytes, const std::string& base_di
 }
 
 Result<Model> ImportOnnxFile(const std::string& path) {
+  // Sized before it is read: protobuf parses at most 2 GiB, and reading a larger file only
+  // to refuse it would take that much memory first.
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > static_cast<uintmax_t>(std::numeric_limits<int>::max()))
+    return Status::InvalidModel(path + " is larger than 2 GiB (" + std::to_string(size) +
+                                " bytes); store weights as external data");
   SN_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
   Result<Model> m = ImportOnnxBytes(bytes, std::filesystem::path(path).parent_path().string());
   if (!m.ok()) return m.status().WithContext(path);

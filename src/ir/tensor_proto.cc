@@ -3,9 +3,12 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "common/element_count.h"
 
 namespace supernova::ir {
 namespace {
@@ -16,38 +19,91 @@ void CopyField(const Field& field, Tensor& t) {
   for (int i = 0; i < field.size(); ++i) out[i] = static_cast<Dst>(field.Get(i));
 }
 
-Result<std::string> ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir) {
+// An external_data offset or length: a decimal count, nothing else (std::stoll threw on
+// letters and accepted "4x").
+Result<int64_t> ParseCount(const onnx::TensorProto& proto, const std::string& key,
+                           const std::string& text) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || text.empty())
+    return Status::InvalidModel("tensor '" + proto.name() + "': external data " + key + " '" +
+                                text + "' is not a 64-bit integer");
+  return v;
+}
+
+// The external file, which must resolve (links followed) to a file inside `base_dir`, so that a
+// model can read nothing its folder does not hold.
+Result<std::filesystem::path> ExternalPath(const onnx::TensorProto& proto,
+                                           const std::string& base_dir,
+                                           const std::string& location) {
+  auto outside = [&] {
+    return Status::InvalidModel("tensor '" + proto.name() + "': external data location '" +
+                                location + "' is outside the model's directory");
+  };
+  const std::filesystem::path rel(location);
+  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) return outside();
+  for (const auto& part : rel)
+    if (part == "..") return outside();
+  const std::filesystem::path base = base_dir.empty() ? "." : base_dir;
+  std::error_code ec;
+  const std::filesystem::path real_base = std::filesystem::canonical(base, ec);
+  if (ec) return Status::NotFound("model directory " + base.string() + ": " + ec.message());
+  const std::filesystem::path real = std::filesystem::canonical(base / rel, ec);
+  if (ec)
+    return Status::NotFound("external data file " + (base / rel).string() + ": " + ec.message());
+  // Component-wise: "/m/dir2" must not pass as inside "/m/dir".
+  auto b = real_base.begin(), r = real.begin();
+  for (; b != real_base.end(); ++b, ++r)
+    if (r == real.end() || *b != *r) return outside();
+  if (r == real.end()) return outside();  // the directory itself
+  // A FIFO or a device would block the read or never end it.
+  if (!std::filesystem::is_regular_file(real, ec))
+    return Status::InvalidModel("tensor '" + proto.name() + "': external data location '" +
+                                location + "' is not a regular file");
+  return real;
+}
+
+// The tensor's `expected` bytes from its external file, checked against the range before
+// any is read: a large file named by a small tensor is not loaded to find out.
+Result<std::string> ReadExternal(const onnx::TensorProto& proto, const std::string& base_dir,
+                                 size_t expected) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location")
+    if (kv.key() == "location") {
       location = kv.value();
-    else if (kv.key() == "offset")
-      offset = std::stoll(kv.value());
-    else if (kv.key() == "length")
-      length = std::stoll(kv.value());
+    } else if (kv.key() == "offset") {
+      SN_ASSIGN_OR_RETURN(offset, ParseCount(proto, "offset", kv.value()));
+    } else if (kv.key() == "length") {
+      SN_ASSIGN_OR_RETURN(length, ParseCount(proto, "length", kv.value()));
+    }
   }
   if (location.empty())
     return Status::InvalidModel("tensor '" + proto.name() + "' has external data without location");
-  std::filesystem::path rel(location);
-  if (rel.is_absolute() || location.find("..") != std::string::npos)
-    return Status::InvalidModel("tensor '" + proto.name() +
-                                "': external data location must be a relative path inside the "
-                                "model's directory: " +
-                                location);
-  std::filesystem::path path = std::filesystem::path(base_dir) / rel;
+  SN_ASSIGN_OR_RETURN(std::filesystem::path path, ExternalPath(proto, base_dir, location));
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::NotFound("external data file not found: " + path.string());
   f.seekg(0, std::ios::end);
-  int64_t size = f.tellg();
-  if (length < 0) length = size - offset;
-  if (offset < 0 || offset + length > size)
+  const int64_t size = f.tellg();
+  // Compared without adding offset and length, which may each be near INT64_MAX.
+  const bool fits =
+      offset >= 0 && offset <= size && (length < 0 ? length == -1 : length <= size - offset);
+  if (!fits || size < 0)
     return Status::InvalidModel("tensor '" + proto.name() + "': external data range [" +
                                 std::to_string(offset) + ", +" + std::to_string(length) +
                                 ") exceeds " + path.string());
+  if (length < 0) length = size - offset;
+  if (static_cast<uint64_t>(length) != expected)
+    return Status::InvalidModel("tensor '" + proto.name() + "': external data has " +
+                                std::to_string(length) + " bytes, expected " +
+                                std::to_string(expected));
   std::string bytes(static_cast<size_t>(length), '\0');
   f.seekg(offset);
   f.read(bytes.data(), length);
+  if (!f)
+    return Status::InvalidModel("cannot read external data of '" + proto.name() + "' from " +
+                                path.string());
   return bytes;
 }
 
@@ -59,16 +115,13 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
     return Status::Unimplemented("tensor '" + proto.name() + "': unsupported data type " +
                                  std::to_string(dt));
   const DataType dtype = static_cast<DataType>(dt);
-  Shape shape;
-  int64_t n = 1;
-  for (int64_t d : proto.dims()) {
+  const Shape shape(proto.dims().begin(), proto.dims().end());
+  for (int64_t d : shape)
     if (d < 0) return Status::InvalidModel("tensor '" + proto.name() + "' has a negative dim");
-    // Reject element counts whose byte size could not be addressed before allocating.
-    if (d > 0 && n > (int64_t{1} << 40) / d)
-      return Status::InvalidModel("tensor '" + proto.name() + "' is impossibly large");
-    n *= d;
-    shape.push_back(d);
-  }
+  // Refused before anything is allocated: the count is the file's claim, not its data.
+  const int64_t n = CheckedNumElements(shape);
+  if (n < 0)
+    return Status::InvalidModel("tensor '" + proto.name() + "' has more than 2^40 elements");
   const size_t nbytes = static_cast<size_t>(n) * DataTypeSize(dtype);
   auto allocate = [&] { return Tensor(dtype, shape); };
   if (dtype == DataType::kString) {
@@ -85,11 +138,7 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
     return t;
   }
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    SN_ASSIGN_OR_RETURN(std::string bytes, ReadExternal(proto, base_dir));
-    if (bytes.size() != nbytes)
-      return Status::InvalidModel("tensor '" + proto.name() + "': external data has " +
-                                  std::to_string(bytes.size()) + " bytes, expected " +
-                                  std::to_string(nbytes));
+    SN_ASSIGN_OR_RETURN(std::string bytes, ReadExternal(proto, base_dir, nbytes));
     Tensor t = allocate();
     if (nbytes) std::memcpy(t.raw_data(), bytes.data(), nbytes);
     return t;

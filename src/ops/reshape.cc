@@ -61,8 +61,8 @@ Status Reshape(KernelContext& ctx) {
       infer = static_cast<int>(i);
     } else if (shape[i] < 0) {
       return ctx.Error("invalid dim in shape " + ShapeToString(shape));
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, shape[i], &known)) {
+      return ctx.Error("shape " + ShapeToString(shape) + " counts more elements than int64 holds");
     }
   }
   if (infer >= 0) {
@@ -170,23 +170,25 @@ std::optional<Dims> ReshapeShape(InferContext& ctx) {
   int64_t total = 1;
   if (all_known)
     for (const ir::Dim& d : data.dims()) {
-      if (!d.known())
-        all_known = false;
-      else
-        total *= d.value;
+      if (!d.known() || __builtin_mul_overflow(total, d.value, &total)) all_known = false;
     }
+  // A product past int64 (a hostile shape; the fuzzer's) or a negative entry other than -1
+  // leaves nothing to infer the -1 from: known becomes 0, which the check below refuses.
+  auto times = [&known](int64_t d) {
+    if (d < 0 || __builtin_mul_overflow(known, d, &known)) known = 0;
+  };
   for (size_t i = 0; i < shape->size(); ++i) {
     int64_t s = (*shape)[i];
     if (s == 0 && !ctx.node.AttrInt("allowzero", 0)) {
       if (!data.has_rank() || i >= data.dims().size()) return std::nullopt;
       out.push_back(data.dims()[i]);
-      if (out.back().known()) known *= out.back().value;
+      if (out.back().known()) times(out.back().value);
     } else if (s == -1) {
       infer = static_cast<int64_t>(i);
       out.push_back(ir::Dim{});
     } else {
       out.push_back(ir::Dim::Known(s));
-      known *= s;
+      times(s);
     }
   }
   if (infer >= 0 && all_known && known > 0) out[infer] = ir::Dim::Known(total / known);

@@ -1,8 +1,23 @@
 #include "ops/shape_inference.h"
 
+#include "common/element_count.h"
+
 #include "ops/op.h"
 
 namespace supernova::ops {
+namespace {
+
+// Whether the known dims alone already count more elements than any tensor may hold
+// (kMaxTensorElements): a constant shape input asking for exabytes, or for more than an
+// int64 can count.
+bool BeyondAnyTensor(const Dims& dims) {
+  Shape known;
+  for (const ir::Dim& d : dims)
+    if (d.known()) known.push_back(d.value);
+  return CheckedNumElements(known) < 0;
+}
+
+}  // namespace
 
 size_t InferShapes(ir::Graph& graph) {
   size_t changed = 0;
@@ -42,6 +57,11 @@ size_t InferShapes(ir::Graph& graph) {
       ++changed;
     }
     if (!dims) continue;
+    // Such a size is left to the run, whose allocation fails with a Status: as a known
+    // shape it would be a promise constant folding and the planner size memory by, and
+    // products of it overflow.
+    if (BeyondAnyTensor(*dims))
+      for (ir::Dim& d : *dims) d = ir::Dim{};
     if (!out.dims) {
       out.dims = std::move(dims);
       ++changed;

@@ -23,6 +23,17 @@ namespace {
 
 constexpr size_t kMaxFoldedBytes = size_t{16} << 20;
 
+// The process heap, refusing any one tensor over kMaxFoldedBytes: a kernel whose output size
+// inference could not know (a constant shape input asking for terabytes) gets std::bad_alloc
+// at once instead of the memory, which overcommit might grant and the kernel then fill.
+class FoldingAllocator : public Allocator {
+ public:
+  void* Allocate(size_t bytes) override {
+    return bytes > kMaxFoldedBytes ? nullptr : DefaultAllocator()->Allocate(bytes);
+  }
+  void Free(void* p, size_t bytes) override { DefaultAllocator()->Free(p, bytes); }
+};
+
 bool IsNondeterministic(const ir::Node& n) {
   if (const ops::OpDef* def = ops::FindOp(n); def && !def->deterministic) return true;
   // A Dropout that may train draws a fresh mask each run unless seeded (ops/dropout.cc).
@@ -89,8 +100,9 @@ bool QuantizedWeight(const ir::Graph& g, const ir::Node& n) {
 
 Result<int> FoldConstants(ir::Graph& g) {
   GraphEditor e(g);
-  // Memory for folded tensors: the process heap, which outlives the session.
-  const std::shared_ptr<Allocator> heap(DefaultAllocator(), [](Allocator*) {});
+  // Memory for folded tensors: the process heap, which outlives the session; each folded
+  // tensor's buffer keeps this allocator alive.
+  const auto heap = std::make_shared<FoldingAllocator>();
   int changes = 0;
   for (size_t i = 0; i < e.num_nodes(); ++i) {
     const ir::Node& n = e.node(i);

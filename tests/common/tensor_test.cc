@@ -31,6 +31,16 @@ TEST(Tensor, ReshapeSharesBufferAndInfersMinusOne) {
   EXPECT_FALSE(t.Reshaped({7}).ok());
 }
 
+// Found by fuzz_onnx_model: NumElements saturates on overflow, and a Tile output of
+// [2^41, 2^41, 0] then counted INT64_MAX elements instead of none, and divided by its 0.
+TEST(Tensor, NumElementsOfAnEmptyShapeIsZeroWhateverOverflowsBeforeTheZero) {
+  const int64_t big = int64_t{1} << 41;
+  EXPECT_EQ(NumElements({big, big, 0}), 0);
+  EXPECT_EQ(NumElements({big, big, 2}), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(NumElements({3, 0, big}), 0);
+  EXPECT_EQ(NumElements({}), 1);
+}
+
 TEST(Tensor, CloneIsDeep) {
   Tensor t = Tensor::FromVector<int64_t>({7, 8}, {2});
   Tensor c = t.Clone();

@@ -3,6 +3,7 @@
 
 #include "optimizer/graph_builder.h"
 #include "optimizer/passes.h"
+#include "test_util.h"
 
 namespace supernova::testing {
 namespace {

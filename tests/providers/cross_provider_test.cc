@@ -213,6 +213,11 @@ std::vector<std::string> Providers() {
   }
   testing::RegisterTestProvider({"test_device", all_ops});
   std::vector<std::string> names = runtime::ProviderNames();
+  // Other tests register narrow providers of their own (test_host, test_relu...) in the same
+  // registry; when a binary runs every case in one process (the sanitizer tree) and those ran
+  // first, they would count here as providers that claim almost nothing.
+  std::erase_if(names,
+                [](const std::string& n) { return n.starts_with("test_") && n != "test_device"; });
   return names;
 }
 
