@@ -30,15 +30,19 @@ std::string ShapeString(const google::protobuf::RepeatedField<int64_t>& dims) {
   return ShapeToString(Shape(dims.begin(), dims.end()));
 }
 
-// Copies a repeated field into `t`, converting each value to T; values that T cannot hold are
-// an error, not a silent wrap-around.
+// A tensor of `dtype` and `shape` made from a repeated field, converting each value to T;
+// values that T cannot hold are an error, not a silent wrap-around. The tensor is allocated
+// only once the field is known to hold its element count: a request of a few bytes may claim
+// a shape of 2^40 elements (found by fuzzing).
 template <typename T, typename Field>
-Status CopyTyped(const Field& values, std::string_view field, const std::string& input, Tensor* t) {
-  if (static_cast<int64_t>(values.size()) != t->numel())
-    return Status::InvalidArgument("input '" + input + "': " + std::to_string(t->numel()) +
-                                   " elements expected from its shape, " +
-                                   std::to_string(values.size()) + " given in " +
-                                   std::string(field));
+Status CopyTyped(const Field& values, std::string_view field, const std::string& input,
+                 DataType dtype, Shape shape, Tensor* t) {
+  const int64_t numel = NumElements(shape);
+  if (static_cast<int64_t>(values.size()) != numel)
+    return Status::InvalidArgument(
+        "input '" + input + "': " + std::to_string(numel) + " elements expected from its shape, " +
+        std::to_string(values.size()) + " given in " + std::string(field));
+  *t = Tensor(dtype, std::move(shape));
   T* dst = t->data<T>();
   int64_t i = 0;
   for (auto v : values) {
@@ -47,40 +51,49 @@ Status CopyTyped(const Field& values, std::string_view field, const std::string&
       if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
         return Status::InvalidArgument("input '" + input + "': value " + std::to_string(v) +
                                        " at element " + std::to_string(i) + " does not fit " +
-                                       std::string(DataTypeToV2(t->dtype())));
+                                       std::string(DataTypeToV2(dtype)));
     }
     dst[i++] = static_cast<T>(v);
   }
   return Status::Ok();
 }
 
-Status CopyContents(const inference::InferTensorContents& c, const std::string& input, Tensor* t) {
-  switch (t->dtype()) {
+Status CopyContents(const inference::InferTensorContents& c, const std::string& input,
+                    DataType dtype, Shape shape, Tensor* t) {
+  switch (dtype) {
     case DataType::kBool:
-      return CopyTyped<bool>(c.bool_contents(), "bool_contents", input, t);
+      return CopyTyped<bool>(c.bool_contents(), "bool_contents", input, dtype, std::move(shape), t);
     case DataType::kInt8:
-      return CopyTyped<int8_t>(c.int_contents(), "int_contents", input, t);
+      return CopyTyped<int8_t>(c.int_contents(), "int_contents", input, dtype, std::move(shape), t);
     case DataType::kInt16:
-      return CopyTyped<int16_t>(c.int_contents(), "int_contents", input, t);
+      return CopyTyped<int16_t>(c.int_contents(), "int_contents", input, dtype, std::move(shape),
+                                t);
     case DataType::kInt32:
-      return CopyTyped<int32_t>(c.int_contents(), "int_contents", input, t);
+      return CopyTyped<int32_t>(c.int_contents(), "int_contents", input, dtype, std::move(shape),
+                                t);
     case DataType::kInt64:
-      return CopyTyped<int64_t>(c.int64_contents(), "int64_contents", input, t);
+      return CopyTyped<int64_t>(c.int64_contents(), "int64_contents", input, dtype,
+                                std::move(shape), t);
     case DataType::kUint8:
-      return CopyTyped<uint8_t>(c.uint_contents(), "uint_contents", input, t);
+      return CopyTyped<uint8_t>(c.uint_contents(), "uint_contents", input, dtype, std::move(shape),
+                                t);
     case DataType::kUint16:
-      return CopyTyped<uint16_t>(c.uint_contents(), "uint_contents", input, t);
+      return CopyTyped<uint16_t>(c.uint_contents(), "uint_contents", input, dtype, std::move(shape),
+                                 t);
     case DataType::kUint32:
-      return CopyTyped<uint32_t>(c.uint_contents(), "uint_contents", input, t);
+      return CopyTyped<uint32_t>(c.uint_contents(), "uint_contents", input, dtype, std::move(shape),
+                                 t);
     case DataType::kUint64:
-      return CopyTyped<uint64_t>(c.uint64_contents(), "uint64_contents", input, t);
+      return CopyTyped<uint64_t>(c.uint64_contents(), "uint64_contents", input, dtype,
+                                 std::move(shape), t);
     case DataType::kFloat32:
-      return CopyTyped<float>(c.fp32_contents(), "fp32_contents", input, t);
+      return CopyTyped<float>(c.fp32_contents(), "fp32_contents", input, dtype, std::move(shape),
+                              t);
     case DataType::kFloat64:
-      return CopyTyped<double>(c.fp64_contents(), "fp64_contents", input, t);
+      return CopyTyped<double>(c.fp64_contents(), "fp64_contents", input, dtype, std::move(shape),
+                               t);
     default:
-      return Status::InvalidArgument("input '" + input +
-                                     "': " + std::string(DataTypeToV2(t->dtype())) +
+      return Status::InvalidArgument("input '" + input + "': " + std::string(DataTypeToV2(dtype)) +
                                      " has no typed contents field; send it in raw_input_contents");
   }
 }
@@ -163,11 +176,13 @@ Status ParseInputs(const inference::ModelInferRequest& req, std::vector<NamedTen
       return Status::InvalidArgument("input '" + in.name() +
                                      "' has no data (neither contents nor raw_input_contents)");
     }
-    Tensor t(*dtype, Shape(in.shape().begin(), in.shape().end()));
+    Shape shape(in.shape().begin(), in.shape().end());
+    Tensor t;
     if (raw) {
+      t = Tensor(*dtype, std::move(shape));
       if (nbytes > 0) std::memcpy(t.raw_data(), req.raw_input_contents(i).data(), nbytes);
     } else {
-      SN_RETURN_IF_ERROR(CopyContents(in.contents(), in.name(), &t));
+      SN_RETURN_IF_ERROR(CopyContents(in.contents(), in.name(), *dtype, std::move(shape), &t));
     }
     out->push_back(NamedTensor{in.name(), std::move(t)});
   }
