@@ -54,6 +54,11 @@ TEST(DecodeImage, RefusesWhatIsNoImageAndImagesTooLargeToDecode) {
   Result<RgbImage> huge = DecodeImage(Bmp(100000, 2, {}), "huge.bmp");
   ASSERT_FALSE(huge.ok());
   EXPECT_NE(huge.status().message().find("100000x2"), std::string::npos) << huge.status().message();
+  // A PPM of width 0 that stb decodes to no pixels (found by fuzzing): an error, not an image.
+  Result<RgbImage> empty = DecodeImage("P6\n0 7\n255\n", "empty.ppm");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("empty.ppm is 0x7: no pixels"), std::string::npos)
+      << empty.status().message();
 }
 
 TEST(ImageToTensor, NormalisesEachChannelAndHonoursTheRowStride) {

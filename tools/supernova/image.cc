@@ -31,16 +31,21 @@ Result<RgbImage> DecodeImage(std::string_view bytes, const std::string& what) {
   const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(data, length, &w, &h, &channels)) return Undecodable(what);
-  auto too_large = [&] {
-    return Status::InvalidArgument("image " + what + " is " + std::to_string(w) + "x" +
-                                   std::to_string(h) + ", over " + std::to_string(kMaxImageSide) +
-                                   " pixels a side");
+  auto bad_size = [&] {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    // stb accepts a PPM header of width or height 0 (found by fuzzing): no pixels to make a
+    // tensor of, and no buffer to copy from.
+    if (w <= 0 || h <= 0)
+      return Status::InvalidArgument("image " + what + " is " + size + ": no pixels");
+    return Status::InvalidArgument("image " + what + " is " + size + ", over " +
+                                   std::to_string(kMaxImageSide) + " pixels a side");
   };
-  if (w > kMaxImageSide || h > kMaxImageSide) return too_large();
+  auto size_ok = [&] { return w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide; };
+  if (!size_ok()) return bad_size();
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, length, &w, &h, &channels, 3), stbi_image_free);
   if (!pixels) return Undecodable(what);
-  if (w > kMaxImageSide || h > kMaxImageSide) return too_large();  // header and data disagreed
+  if (!size_ok()) return bad_size();  // header and data disagreed
   RgbImage image;
   image.width = w;
   image.height = h;
