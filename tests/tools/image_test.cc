@@ -59,6 +59,19 @@ TEST(DecodeImage, RefusesWhatIsNoImageAndImagesTooLargeToDecode) {
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("empty.ppm is 0x7: no pixels"), std::string::npos)
       << empty.status().message();
+  // Headers of uncompressed formats claiming more pixels than the file holds (found by
+  // fuzzing: stb would fill them with zeros, hundreds of megabytes from a few bytes).
+  for (const auto& [bytes, name] :
+       {std::pair<std::string, std::string>{"P6 10661\n7207\n255\n", "short.ppm"},
+        {Bmp(10000, 7000, {}), "short.bmp"}}) {
+    Result<RgbImage> r = DecodeImage(bytes, name);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.status().message().find("cannot hold the pixels"), std::string::npos)
+        << r.status().message();
+  }
+  // A complete one still decodes, however its rows are padded.
+  EXPECT_TRUE(DecodeImage(Bmp(3, 2, std::vector<uint8_t>(18, 7)), "three.bmp").ok());
+  EXPECT_TRUE(DecodeImage(std::string("P6 1\n1\n255\n") + "abc", "one.ppm").ok());
 }
 
 TEST(ImageToTensor, NormalisesEachChannelAndHonoursTheRowStride) {
