@@ -63,7 +63,9 @@ TEST(DecodeImage, RefusesWhatIsNoImageAndImagesTooLargeToDecode) {
   // fuzzing: stb would fill them with zeros, hundreds of megabytes from a few bytes).
   for (const auto& [bytes, name] :
        {std::pair<std::string, std::string>{"P6 10661\n7207\n255\n", "short.ppm"},
-        {Bmp(10000, 7000, {}), "short.bmp"}}) {
+        {Bmp(10000, 7000, {}), "short.bmp"},
+        // TGA, uncompressed true colour (type 2), 13904 x 8241 x 24 bits, and no pixels.
+        {std::string("\0\0\2\0\0\0\0\0\0\0\0\0\x50\x36\x31\x20\x18\0", 18), "short.tga"}}) {
     Result<RgbImage> r = DecodeImage(bytes, name);
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_NE(r.status().message().find("cannot hold the pixels"), std::string::npos)

@@ -30,8 +30,8 @@ uint32_t GetLe(std::string_view bytes, size_t at, int n) {
   return v;
 }
 
-// stb fills what a truncated binary PNM or uncompressed BMP lacks with zeros, so a header of 14
-// bytes could claim 16384 x 16384 pixels and cost 800 MB and seconds to decode (found by
+// stb fills what a truncated binary PNM, uncompressed BMP or TGA lacks with zeros, so a header of
+// 14 bytes could claim 16384 x 16384 pixels and cost 800 MB and seconds to decode (found by
 // fuzzing). Those formats store every pixel: a file shorter than its pixels is refused.
 Status CheckUncompressedSize(std::string_view bytes, int w, int h, const std::string& what) {
   const uint64_t pixels = static_cast<uint64_t>(w) * static_cast<uint64_t>(h);
@@ -43,6 +43,11 @@ Status CheckUncompressedSize(std::string_view bytes, int w, int h, const std::st
     const uint32_t bpp = GetLe(bytes, 28, 2), compression = GetLe(bytes, 30, 4);
     if (compression == 0 || compression == 3)  // BI_RGB, BI_BITFIELDS: rows of 4-byte units
       needed = (static_cast<uint64_t>(w) * bpp + 31) / 32 * 4 * static_cast<uint64_t>(h);
+  } else if (bytes.size() >= 17 && bytes[0] != 'B' && static_cast<unsigned char>(bytes[1]) <= 1 &&
+             bytes[2] >= 1 && bytes[2] <= 3) {
+    // TGA, which has no magic (stb tries it last, so no other format's magic is here):
+    // image types 1-3 are uncompressed, bits per pixel at 16.
+    needed = pixels * ((static_cast<unsigned char>(bytes[16]) + 7u) / 8u);
   }
   if (needed > bytes.size())
     return Status::InvalidArgument("image " + what + " is " + std::to_string(w) + "x" +
