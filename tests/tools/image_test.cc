@@ -65,7 +65,9 @@ TEST(DecodeImage, RefusesWhatIsNoImageAndImagesTooLargeToDecode) {
        {std::pair<std::string, std::string>{"P6 10661\n7207\n255\n", "short.ppm"},
         {Bmp(10000, 7000, {}), "short.bmp"},
         // TGA, uncompressed true colour (type 2), 13904 x 8241 x 24 bits, and no pixels.
-        {std::string("\0\0\2\0\0\0\0\0\0\0\0\0\x50\x36\x31\x20\x18\0", 18), "short.tga"}}) {
+        {std::string("\0\0\2\0\0\0\0\0\0\0\0\0\x50\x36\x31\x20\x18\0", 18), "short.tga"},
+        // The same run-length coded (type 10): at most 128 pixels from each 4 bytes.
+        {std::string("\0\0\x0a\0\0\0\0\0\0\0\0\0\x50\x36\x31\x20\x18\0", 18), "short_rle.tga"}}) {
     Result<RgbImage> r = DecodeImage(bytes, name);
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_NE(r.status().message().find("cannot hold the pixels"), std::string::npos)

@@ -32,7 +32,8 @@ uint32_t GetLe(std::string_view bytes, size_t at, int n) {
 
 // stb fills what a truncated binary PNM, uncompressed BMP or TGA lacks with zeros, so a header of
 // 14 bytes could claim 16384 x 16384 pixels and cost 800 MB and seconds to decode (found by
-// fuzzing). Those formats store every pixel: a file shorter than its pixels is refused.
+// fuzzing). Those formats store every pixel, or (RLE TGA) at most 128 in a packet: a file
+// shorter than its pixels need is refused.
 Status CheckUncompressedSize(std::string_view bytes, int w, int h, const std::string& what) {
   const uint64_t pixels = static_cast<uint64_t>(w) * static_cast<uint64_t>(h);
   uint64_t needed = 0;
@@ -44,10 +45,12 @@ Status CheckUncompressedSize(std::string_view bytes, int w, int h, const std::st
     if (compression == 0 || compression == 3)  // BI_RGB, BI_BITFIELDS: rows of 4-byte units
       needed = (static_cast<uint64_t>(w) * bpp + 31) / 32 * 4 * static_cast<uint64_t>(h);
   } else if (bytes.size() >= 17 && bytes[0] != 'B' && static_cast<unsigned char>(bytes[1]) <= 1 &&
-             bytes[2] >= 1 && bytes[2] <= 3) {
-    // TGA, which has no magic (stb tries it last, so no other format's magic is here):
-    // image types 1-3 are uncompressed, bits per pixel at 16.
-    needed = pixels * ((static_cast<unsigned char>(bytes[16]) + 7u) / 8u);
+             (bytes[2] & 7) >= 1 && (bytes[2] & 7) <= 3 && (bytes[2] & ~11) == 0) {
+    // TGA, which has no magic (stb tries it last, so no other format's magic is here): image
+    // types 1-3 store every pixel; 9-11 are run-length coded, at most 128 pixels a packet of a
+    // count byte and one pixel. Bits per pixel at 16.
+    const uint64_t pixel_bytes = (static_cast<unsigned char>(bytes[16]) + 7u) / 8u;
+    needed = bytes[2] & 8 ? (pixels + 127) / 128 * (1 + pixel_bytes) : pixels * pixel_bytes;
   }
   if (needed > bytes.size())
     return Status::InvalidArgument("image " + what + " is " + std::to_string(w) + "x" +
