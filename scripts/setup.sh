@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need; with --bench, also those of the
-# benchmark's peers (bench/run.sh). Idempotent: a machine that has them all is left alone
+# benchmark's peers (bench/run.sh); with --only PKG..., just those. Idempotent: a machine that has them all is left alone
 # (no apt-get update).
 set -euo pipefail
 
@@ -28,6 +28,11 @@ command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 # Fashion-MNIST: labelled images for the learning benchmark (bench/learn.sh).
 BENCH_PACKAGES=(python3-torch python3-torchvision wrk nginx-light dataset-fashion-mnist)
 [ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
+# --only PKG...: those packages alone (scripts/fuzz.sh: clang and its fuzzer runtime).
+if [ "${1:-}" = "--only" ]; then
+  shift
+  PACKAGES=("$@")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

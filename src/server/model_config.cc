@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <limits>
 #include <map>
 
 #include "server/inference_server.h"
@@ -284,12 +286,19 @@ Status CompleteModelConfig(const ModelBackend& model, bool had_config,
     group->set_count(1);
     group->set_kind(inference::ModelInstanceGroup::KIND_CPU);
   }
+  int64_t instances = 0;
   for (inference::ModelInstanceGroup& group : *config->mutable_instance_group()) {
     if (group.count() < 0) return Status::InvalidModel("instance_group count must be >= 0");
     if (group.count() == 0) group.set_count(1);  // Triton's default
     if (group.kind() == inference::ModelInstanceGroup::KIND_AUTO)
       group.set_kind(inference::ModelInstanceGroup::KIND_CPU);
+    instances += group.count();
   }
+  // The scheduler starts a thread per instance: a typo's extra digits must not start millions.
+  if (instances > kMaxInstances)
+    return Status::InvalidModel(
+        fmt::format("instance_group counts add up to {} instances, over the {} a model may have",
+                    instances, kMaxInstances));
   if (!config->has_version_policy()) config->mutable_version_policy()->mutable_latest();
   if (config->version_policy().has_latest() &&
       config->version_policy().latest().num_versions() == 0)
@@ -306,9 +315,9 @@ Status CompleteModelConfig(const ModelBackend& model, bool had_config,
 }
 
 int InstanceCount(const inference::ModelConfig& config) {
-  int n = 0;
+  int64_t n = 0;  // each count is an int32: their sum is not
   for (const auto& group : config.instance_group()) n += std::max(1, group.count());
-  return std::max(1, n);
+  return static_cast<int>(std::clamp<int64_t>(n, 1, std::numeric_limits<int>::max()));
 }
 
 std::string ConfigParameter(const inference::ModelConfig& config, const std::string& key) {

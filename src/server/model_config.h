@@ -34,14 +34,19 @@ inline constexpr int kDefaultMaxBatchSize = 8;
 // config.pbtxt gets one this way: batching when the model can, dynamic batching on, one
 // instance), then checks every field against the model: input and output names, datatypes,
 // dims (-1 matches any), max_batch_size against the model's batch dimension, preferred batch
-// sizes, instance kinds and the parameters we read. `had_config` says whether the config came
-// from a file (then max_batch_size 0 means "no batching" and is kept).
+// sizes, instance kinds and counts (kMaxInstances in all) and the parameters we read. `had_config`
+// says whether the config came from a file (then max_batch_size 0 means "no batching" and is kept).
 // `other_platform`: the config names a platform a registered backend serves, which checks the
 // platform and its parameters itself; otherwise only onnxruntime_onnx and its parameters.
 Status CompleteModelConfig(const ModelBackend& model, bool had_config,
                            inference::ModelConfig* config, bool other_platform = false);
 
-// Instances the config asks for (sum of instance_group counts, at least 1).
+// The most instances one model may have (the sum of its instance_group counts): each is a
+// thread with its own buffers, and no edge box has the cores to use more.
+inline constexpr int kMaxInstances = 256;
+
+// Instances the config asks for (sum of instance_group counts, at least 1). CompleteModelConfig
+// bounds the sum by kMaxInstances; an unchecked config's saturates at INT_MAX.
 int InstanceCount(const inference::ModelConfig& config);
 // The model's string parameter `key` ("" when absent).
 std::string ConfigParameter(const inference::ModelConfig& config, const std::string& key);

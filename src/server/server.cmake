@@ -42,8 +42,8 @@ supernova_layer(server_core KIND STATIC
 
 # The front ends: HTTP/REST and metrics (Boost.Beast, OpenSSL) and gRPC.
 supernova_layer(server KIND STATIC
-  SOURCES server/grpc_server.cc server/http_codec.cc server/http_routes.cc server/http_server.cc
-  HEADERS server/grpc_server.h server/http_codec.h server/http_server.h server/http_server_impl.h
+  SOURCES server/grpc_request.cc server/grpc_server.cc server/http_codec.cc server/http_routes.cc server/http_server.cc
+  HEADERS server/grpc_request.h server/grpc_server.h server/http_codec.h server/http_server.h server/http_server_impl.h
   DEPENDS server_core
   INTERFACE supernova_server_proto Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads
   LINK nlohmann_json::nlohmann_json fmt::fmt)

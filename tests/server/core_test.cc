@@ -203,6 +203,11 @@ TEST(ServerCore, BadConfigsFailTheirModelWithAReasonAndNothingElse) {
   repo.AddIdentityChain("bad_name", 8, 1, "name: \"other\"");
   repo.AddIdentityChain("bad_preferred", 8, 1,
                         "max_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 16 ] }");
+  // One over kMaxInstances; and two counts whose sum overflows an int (found by fuzzing).
+  repo.AddIdentityChain("bad_instances", 8, 1,
+                        "instance_group [ { count: 200 }, { count: 57 kind: KIND_CPU } ]");
+  repo.AddIdentityChain("bad_instances_overflow", 8, 1,
+                        "instance_group [ { count: 2147483647 }, { count: 2147483647 } ]");
   repo.WriteFile("broken_onnx/1/model.onnx", "this is not a protobuf");
   repo.WriteFile("no_versions/config.pbtxt", "max_batch_size: 1");
   auto server = StartServer(repo.path());
@@ -216,6 +221,8 @@ TEST(ServerCore, BadConfigsFailTheirModelWithAReasonAndNothingElse) {
   EXPECT_THAT(reasons["bad_dims"], HasSubstr("dims [9]"));
   EXPECT_THAT(reasons["bad_name"], HasSubstr("differs from the model's directory name"));
   EXPECT_THAT(reasons["bad_preferred"], HasSubstr("preferred_batch_size 16"));
+  EXPECT_THAT(reasons["bad_instances"], HasSubstr("add up to 257 instances, over the 256"));
+  EXPECT_THAT(reasons["bad_instances_overflow"], HasSubstr("add up to 4294967294 instances"));
   EXPECT_FALSE(reasons["broken_onnx"].empty());
   EXPECT_THAT(reasons["no_versions"], HasSubstr("no version directory"));
   EXPECT_EQ(reasons.count("simple"), 0u);

@@ -163,6 +163,13 @@ TEST_F(GrpcTest, BadRequestsFailCleanlyAndChangeNothing) {
     cases.push_back({"typed element count", r, grpc::StatusCode::INVALID_ARGUMENT});
   }
   {
+    // A few bytes claiming 2^40 elements: refused before anything is allocated for them.
+    ModelInferRequest r = SimpleRequest(1, 0, /*typed=*/true);
+    r.mutable_inputs(0)->set_shape(1, int64_t{1} << 40);
+    cases.push_back(
+        {"typed contents far short of a huge shape", r, grpc::StatusCode::INVALID_ARGUMENT});
+  }
+  {
     ModelInferRequest r = SimpleRequest(1, 0, /*typed=*/true);
     r.mutable_inputs(0)->clear_contents();
     cases.push_back({"input without data", r, grpc::StatusCode::INVALID_ARGUMENT});

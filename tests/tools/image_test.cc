@@ -54,6 +54,28 @@ TEST(DecodeImage, RefusesWhatIsNoImageAndImagesTooLargeToDecode) {
   Result<RgbImage> huge = DecodeImage(Bmp(100000, 2, {}), "huge.bmp");
   ASSERT_FALSE(huge.ok());
   EXPECT_NE(huge.status().message().find("100000x2"), std::string::npos) << huge.status().message();
+  // A PPM of width 0 that stb decodes to no pixels (found by fuzzing): an error, not an image.
+  Result<RgbImage> empty = DecodeImage("P6\n0 7\n255\n", "empty.ppm");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("empty.ppm is 0x7: no pixels"), std::string::npos)
+      << empty.status().message();
+  // Headers of uncompressed formats claiming more pixels than the file holds (found by
+  // fuzzing: stb would fill them with zeros, hundreds of megabytes from a few bytes).
+  for (const auto& [bytes, name] :
+       {std::pair<std::string, std::string>{"P6 10661\n7207\n255\n", "short.ppm"},
+        {Bmp(10000, 7000, {}), "short.bmp"},
+        // TGA, uncompressed true colour (type 2), 13904 x 8241 x 24 bits, and no pixels.
+        {std::string("\0\0\2\0\0\0\0\0\0\0\0\0\x50\x36\x31\x20\x18\0", 18), "short.tga"},
+        // The same run-length coded (type 10): at most 128 pixels from each 4 bytes.
+        {std::string("\0\0\x0a\0\0\0\0\0\0\0\0\0\x50\x36\x31\x20\x18\0", 18), "short_rle.tga"}}) {
+    Result<RgbImage> r = DecodeImage(bytes, name);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.status().message().find("cannot hold the pixels"), std::string::npos)
+        << r.status().message();
+  }
+  // A complete one still decodes, however its rows are padded.
+  EXPECT_TRUE(DecodeImage(Bmp(3, 2, std::vector<uint8_t>(18, 7)), "three.bmp").ok());
+  EXPECT_TRUE(DecodeImage(std::string("P6 1\n1\n255\n") + "abc", "one.ppm").ok());
 }
 
 TEST(ImageToTensor, NormalisesEachChannelAndHonoursTheRowStride) {

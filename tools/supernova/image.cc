@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -22,6 +23,42 @@ Status Undecodable(const std::string& what) {
                                  (why ? why : "unknown format"));
 }
 
+uint32_t GetLe(std::string_view bytes, size_t at, int n) {
+  uint32_t v = 0;
+  for (int i = 0; i < n; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i])) << (8 * i);
+  return v;
+}
+
+// stb fills what a truncated binary PNM, uncompressed BMP or TGA lacks with zeros, so a header of
+// 14 bytes could claim 16384 x 16384 pixels and cost 800 MB and seconds to decode (found by
+// fuzzing). Those formats store every pixel, or (RLE TGA) at most 128 in a packet: a file
+// shorter than its pixels need is refused.
+Status CheckUncompressedSize(std::string_view bytes, int w, int h, const std::string& what) {
+  const uint64_t pixels = static_cast<uint64_t>(w) * static_cast<uint64_t>(h);
+  uint64_t needed = 0;
+  if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6')) {
+    needed = pixels * (bytes[1] == '5' ? 1 : 3);  // at least a byte per sample
+  } else if (bytes.size() >= 34 && bytes[0] == 'B' && bytes[1] == 'M' &&
+             GetLe(bytes, 14, 4) >= 40) {  // BITMAPINFOHEADER or later: bpp at 28, compression 30
+    const uint32_t bpp = GetLe(bytes, 28, 2), compression = GetLe(bytes, 30, 4);
+    if (compression == 0 || compression == 3)  // BI_RGB, BI_BITFIELDS: rows of 4-byte units
+      needed = (static_cast<uint64_t>(w) * bpp + 31) / 32 * 4 * static_cast<uint64_t>(h);
+  } else if (bytes.size() >= 17 && bytes[0] != 'B' && static_cast<unsigned char>(bytes[1]) <= 1 &&
+             (bytes[2] & 7) >= 1 && (bytes[2] & 7) <= 3 && (bytes[2] & ~11) == 0) {
+    // TGA, which has no magic (stb tries it last, so no other format's magic is here): image
+    // types 1-3 store every pixel; 9-11 are run-length coded, at most 128 pixels a packet of a
+    // count byte and one pixel. Bits per pixel at 16.
+    const uint64_t pixel_bytes = (static_cast<unsigned char>(bytes[16]) + 7u) / 8u;
+    needed = bytes[2] & 8 ? (pixels + 127) / 128 * (1 + pixel_bytes) : pixels * pixel_bytes;
+  }
+  if (needed > bytes.size())
+    return Status::InvalidArgument("image " + what + " is " + std::to_string(w) + "x" +
+                                   std::to_string(h) + " but its " + std::to_string(bytes.size()) +
+                                   " bytes cannot hold the pixels: truncated");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RgbImage> DecodeImage(std::string_view bytes, const std::string& what) {
@@ -31,16 +68,22 @@ Result<RgbImage> DecodeImage(std::string_view bytes, const std::string& what) {
   const int length = static_cast<int>(bytes.size());
   int w = 0, h = 0, channels = 0;
   if (!stbi_info_from_memory(data, length, &w, &h, &channels)) return Undecodable(what);
-  auto too_large = [&] {
-    return Status::InvalidArgument("image " + what + " is " + std::to_string(w) + "x" +
-                                   std::to_string(h) + ", over " + std::to_string(kMaxImageSide) +
-                                   " pixels a side");
+  auto bad_size = [&] {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    // stb accepts a PPM header of width or height 0 (found by fuzzing): no pixels to make a
+    // tensor of, and no buffer to copy from.
+    if (w <= 0 || h <= 0)
+      return Status::InvalidArgument("image " + what + " is " + size + ": no pixels");
+    return Status::InvalidArgument("image " + what + " is " + size + ", over " +
+                                   std::to_string(kMaxImageSide) + " pixels a side");
   };
-  if (w > kMaxImageSide || h > kMaxImageSide) return too_large();
+  auto size_ok = [&] { return w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide; };
+  if (!size_ok()) return bad_size();
+  SN_RETURN_IF_ERROR(CheckUncompressedSize(bytes, w, h, what));
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(data, length, &w, &h, &channels, 3), stbi_image_free);
   if (!pixels) return Undecodable(what);
-  if (w > kMaxImageSide || h > kMaxImageSide) return too_large();  // header and data disagreed
+  if (!size_ok()) return bad_size();  // header and data disagreed
   RgbImage image;
   image.width = w;
   image.height = h;
