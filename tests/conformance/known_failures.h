@@ -6,7 +6,10 @@
 // Format: one test per line, "NAME REASON" (the reason is everything after the first run of
 // blanks, and must be there); lines sorted by name; blank lines and lines starting with '#'
 // are ignored. A reason of the form "op X not implemented" or "ops X, Y not implemented" is
-// checked: the test must fail to open because exactly those operators have no kernel.
+// checked: the test must fail to open because exactly those operators have no kernel. A
+// reason starting "random draws:" marks a test whose expected outputs are random draws the
+// test data does not let anyone reproduce: it must fail on values alone (shapes and dtypes
+// still match), and when the draws happen to match it is not "fixed" (it counts as known).
 #pragma once
 
 #include <functional>
@@ -23,6 +26,13 @@ struct KnownFailure {
   std::string reason;
   int line = 0;
 };
+
+inline constexpr const char* kChancePrefix = "random draws:";
+// What the runner's detail says when an output has the right shape but other values.
+inline constexpr const char* kValueMismatch = "elements differ";
+
+// Whether a reason marks a test whose outcome is chance (see above).
+bool IsChanceReason(const std::string& reason);
 
 // Parses the list; the error names the file and line of the first malformed entry.
 Result<std::map<std::string, KnownFailure>> ParseKnownFailures(const std::string& text,

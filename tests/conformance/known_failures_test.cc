@@ -101,6 +101,25 @@ TEST(KnownFailures, EveryDriftFromTheListFails) {
   EXPECT_EQ(v.known, 0);
 }
 
+TEST(KnownFailures, RandomDrawsMayMatchByChanceButMustKeepTheirShape) {
+  const std::string reason = "random draws: values cannot match";
+  const auto known =
+      List("test_bernoulli  " + reason + "\n" + "test_bernoulli_double  " + reason + "\n" +
+           "test_bernoulli_seed  " + reason + "\n" + "test_multinomial  " + reason + "\n");
+  const Verdict v = Compare(
+      {Pass("test_bernoulli"), Fail("test_bernoulli_double", "output 0: 3 of 10 elements differ"),
+       Fail("test_bernoulli_seed", "output 0: shape [9], expected [10]"),
+       Missing("test_multinomial", {"Multinomial"})},
+      known, kAll);
+  EXPECT_TRUE(v.fixed.empty());
+  EXPECT_EQ(v.passed, 0);
+  EXPECT_EQ(v.known, 2);
+  EXPECT_EQ(v.known_by_reason.at(reason), 2);
+  ASSERT_EQ(v.wrong_reasons.size(), 2u);
+  EXPECT_NE(v.wrong_reasons[0].find("test_bernoulli_seed: listed as"), std::string::npos);
+  EXPECT_NE(v.wrong_reasons[1].find("op Multinomial not implemented"), std::string::npos);
+}
+
 TEST(KnownFailures, AnUnlistedMissingOperatorIsANewFailure) {
   const Verdict v = Compare({Missing("test_stft", {"STFT"})}, {}, kAll);
   ASSERT_EQ(v.new_failures.size(), 1u);
