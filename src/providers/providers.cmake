@@ -6,7 +6,12 @@
 # Every plugin this build makes, as one target (scripts/run.sh builds it).
 add_custom_target(supernova_plugins)
 
+# supernova_plugin(name [COMPONENT c]): the install component is `runtime` unless named.
 function(supernova_plugin name)
+  cmake_parse_arguments(PLUGIN "" "COMPONENT" "" ${ARGN})
+  if(NOT PLUGIN_COMPONENT)
+    set(PLUGIN_COMPONENT runtime)
+  endif()
   add_library(supernova_provider_${name} MODULE providers/${name}/plugin.cc)
   target_link_libraries(supernova_provider_${name} PRIVATE supernova_${name})
   set_target_properties(supernova_provider_${name} PROPERTIES
@@ -26,7 +31,7 @@ function(supernova_plugin name)
   set_property(GLOBAL APPEND PROPERTY SUPERNOVA_PLUGINS supernova_provider_${name})
   add_dependencies(supernova_plugins supernova_provider_${name})
   install(TARGETS supernova_provider_${name}
-          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/supernova COMPONENT runtime)
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/supernova COMPONENT ${PLUGIN_COMPONENT})
 endfunction()
 
 # The opencv provider, where OpenCV's DNN module is installed (cmake/opencv.cmake).
@@ -54,5 +59,6 @@ if(SUPERNOVA_WITH_CUDA_BUILD)
     DEPENDS ops provider_api ir
     INTERFACE CUDA::cudart CUDA::cublas ${CUDNN_LIBRARY})
   target_include_directories(supernova_cuda_headers SYSTEM INTERFACE ${CUDNN_INCLUDE_DIR})
-  supernova_plugin(cuda)
+  # Not in the Debian package (cmake/packaging.cmake): CUDA's libraries are NVIDIA's.
+  supernova_plugin(cuda COMPONENT cuda)
 endif()
