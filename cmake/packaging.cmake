@@ -21,6 +21,13 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/model_repository/
 install(FILES ${PROJECT_SOURCE_DIR}/docs/deploy.md ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION share/doc/supernova COMPONENT service EXCLUDE_FROM_ALL)
 
+# The tree's target architecture, not the build machine's (a cross tree makes arm64 packages).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE amd64)
+endif()
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME supernova)
 set(CPACK_PACKAGE_VENDOR "Supernova")
