@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -219,7 +220,18 @@ TEST(Pipeline, AdaptiveSkippingHoldsTheLagBoundWithASlowModel) {
   const StreamMetrics n = RunOne(*det, scene, none, frames, fps, &all);
   SCOPED_TRACE("no skipping " + n.ToJson());
   EXPECT_EQ(n.inferred, frames);
-  EXPECT_GT(n.lag_max_s, 2 * a.lag_max_s);  // the bound is not a trivial one
+  // The bound is not a trivial one: without skipping, a model slower than the frames falls
+  // behind. That shows only if the model was slower in this run too: on a machine whose load
+  // fell since it was timed, it may keep up (measured once: 357 ms before, 64 ms in the run).
+  // Three times slower than the frames, 45 frames fall 18 model times behind: far beyond 2x
+  // the adaptive bound (4 model times).
+  if (n.inference_s * fps > 3)
+    EXPECT_GT(n.lag_max_s, 2 * a.lag_max_s);
+  else
+    std::printf(
+        "the model ran at %.0f ms a frame without skipping, faster than the frames: "
+        "no backlog to compare\n",
+        n.inference_s * 1e3);
 }
 
 // Three streams share one model: frames of different streams run in one batch and each
