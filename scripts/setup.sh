@@ -44,14 +44,18 @@ ARM64_PACKAGES=(
   libboost-dev:arm64 libgrpc++-dev:arm64 libssl-dev:arm64 libcpp-httplib-dev:arm64
   libavformat-dev:arm64 libavcodec-dev:arm64 libswscale-dev:arm64 libavutil-dev:arm64
   libavdevice-dev:arm64 libmosquitto-dev:arm64
-  libgstrtspserver-1.0-dev:arm64 gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64
+  libgstreamer1.0-dev:arm64 gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64
+  gstreamer1.0-plugins-bad:arm64
 )
-# Two arm64 -dev packages cannot be installed beside their amd64 twins (a file both ship at the
-# same path differs: oneDNN's dnnl_config.h, ONNX's /usr/lib/libonnxifi.so), so they are
-# unpacked, with the libraries they name, into a directory of their own that the toolchain file
+# Some arm64 packages cannot be installed beside their amd64 twins: a file both ship at the same
+# path differs (oneDNN's dnnl_config.h, ONNX's /usr/lib/libonnxifi.so), or the package is not
+# multiarch at all (GStreamer's RTSP server library and plugins-base -dev, for the RTSP test
+# server); apt would remove the amd64 ones the release build needs. So they are unpacked, with
+# the libraries they name, into a directory of their own that the toolchain file
 # (cmake/toolchains/aarch64-linux-gnu.cmake) searches first; dpkg does not know of it.
 ARM64_OVERLAY=/opt/supernova/arm64-overlay
-ARM64_UNPACKED=(libdnnl-dev libdnnl2 libonnx-dev libonnx1 libonnxifi)
+ARM64_UNPACKED=(libdnnl-dev libdnnl2 libonnx-dev libonnx1 libonnxifi
+                libgstrtspserver-1.0-0 libgstrtspserver-1.0-dev libgstreamer-plugins-base1.0-dev)
 ARM64=0
 if [ "${1:-}" = "--arm64" ]; then
   ARM64=1
@@ -76,10 +80,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO dpkg --add-architecture arm64
   fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # --no-remove: a foreign-architecture package must never make apt remove a host one.
+  no_remove=()
+  [ "$ARM64" = 1 ] && no_remove=(--no-remove)
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${no_remove[@]}" "${missing[@]}"
 fi
 
-if [ "$ARM64" = 1 ] && [ ! -f "$ARM64_OVERLAY/.complete" ]; then
+# The overlay records what it holds: a list that has grown since is unpacked again.
+if [ "$ARM64" = 1 ] &&
+  [ "$(cat "$ARM64_OVERLAY/.complete" 2>/dev/null)" != "${ARM64_UNPACKED[*]}" ]; then
   echo "setup: unpacking ${ARM64_UNPACKED[*]} (arm64) into $ARM64_OVERLAY"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -90,5 +100,9 @@ if [ "$ARM64" = 1 ] && [ ! -f "$ARM64_OVERLAY/.complete" ]; then
   $SUDO rm -rf "$ARM64_OVERLAY"
   $SUDO mkdir -p "$ARM64_OVERLAY"
   for deb in "$tmp"/*.deb; do $SUDO dpkg-deb -x "$deb" "$ARM64_OVERLAY"; done
-  $SUDO touch "$ARM64_OVERLAY/.complete"
+  # The RTSP server's library exists only here: its pkg-config file must say so. The other
+  # files keep /usr, where their arm64 libraries are installed.
+  $SUDO sed -i "s|^prefix=/usr\$|prefix=$ARM64_OVERLAY/usr|" \
+    "$ARM64_OVERLAY"/usr/lib/aarch64-linux-gnu/pkgconfig/gstreamer-rtsp-server-1.0.pc
+  echo "${ARM64_UNPACKED[*]}" | $SUDO tee "$ARM64_OVERLAY/.complete" >/dev/null
 fi

@@ -25,8 +25,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
-# pkg-config answers for arm64: its .pc files, not the host's.
-set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
+# pkg-config answers for arm64: its .pc files (the overlay's first), not the host's.
+set(ENV{PKG_CONFIG_LIBDIR}
+    "/opt/supernova/arm64-overlay/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
 # CTest (and gtest_discover_tests, which lists each test binary's cases at build time) run the
