@@ -31,7 +31,11 @@ set(ENV{PKG_CONFIG_LIBDIR}
 set(ENV{PKG_CONFIG_PATH} "")
 
 # CTest (and gtest_discover_tests, which lists each test binary's cases at build time) run the
-# arm64 programs through qemu's user-mode emulator, with the arm64 loader and libc of the
-# cross toolchain; the other arm64 libraries are found in /usr/lib/aarch64-linux-gnu.
+# arm64 programs through qemu's user-mode emulator. -L / : the arm64 loader and libc are those of
+# multiarch (libc6:arm64, /lib/ld-linux-aarch64.so.1), the same build every arm64 library in
+# /usr/lib/aarch64-linux-gnu was made against. Not the cross toolchain's root
+# (/usr/aarch64-linux-gnu, libc6-arm64-cross, which the compiler links against): its loader is
+# another glibc point release, and with multiarch's libc.so.6 found first the two disagree on
+# their private interface, so that the first pthread_create hangs.
 find_program(SUPERNOVA_QEMU_AARCH64 qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${SUPERNOVA_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+set(CMAKE_CROSSCOMPILING_EMULATOR ${SUPERNOVA_QEMU_AARCH64} -L /)
