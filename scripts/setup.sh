@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need; with --bench, also those of the
-# benchmark's peers (bench/run.sh); with --only PKG..., just those. Idempotent: a machine that has them all is left alone
+# benchmark's peers (bench/run.sh); with --only PKG..., just those; with --arm64, also the cross
+# compiler, qemu and the arm64 libraries of the aarch64 cross build (scripts/build_arm64.sh,
+# docs/platforms.md). Idempotent: a machine that has them all is left alone
 # (no apt-get update).
 set -euo pipefail
 
@@ -31,6 +33,37 @@ command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 # Fashion-MNIST: labelled images for the learning benchmark (bench/learn.sh).
 BENCH_PACKAGES=(python3-torch python3-torchvision wrk nginx-light dataset-fashion-mnist)
 [ "${1:-}" = "--bench" ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
+# The aarch64 cross build: the arm64 (:arm64, through Debian's multiarch) -dev packages of every
+# library the build links, found by the toolchain file in /usr/lib/aarch64-linux-gnu; the tools
+# that run at build time (protoc, grpc_cpp_plugin) and the tests' peers (ffmpeg, mosquitto) stay
+# the host's. Header-only packages (CLI11, nlohmann-json) are architecture-independent, and
+# boost's headers are the same for both. GStreamer's arm64 plugins are for the RTSP test server,
+# which runs under qemu like every other test program.
+ARM64_PACKAGES=(
+  crossbuild-essential-arm64 qemu-user
+  libprotobuf-dev:arm64 ocl-icd-opencl-dev:arm64
+  libfmt-dev:arm64 libstb-dev:arm64 zlib1g-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
+  libopencv-dnn-dev:arm64 libopencv-core-dev:arm64
+  libboost-dev:arm64 libgrpc++-dev:arm64 libssl-dev:arm64 libcpp-httplib-dev:arm64
+  libavformat-dev:arm64 libavcodec-dev:arm64 libswscale-dev:arm64 libavutil-dev:arm64
+  libavdevice-dev:arm64 libmosquitto-dev:arm64
+  libgstreamer1.0-dev:arm64 gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64
+  gstreamer1.0-plugins-bad:arm64
+)
+# Some arm64 packages cannot be installed beside their amd64 twins: a file both ship at the same
+# path differs (oneDNN's dnnl_config.h, ONNX's /usr/lib/libonnxifi.so), or the package is not
+# multiarch at all (GStreamer's RTSP server library and plugins-base -dev, for the RTSP test
+# server); apt would remove the amd64 ones the release build needs. So they are unpacked, with
+# the libraries they name, into a directory of their own that the toolchain file
+# (cmake/toolchains/aarch64-linux-gnu.cmake) searches first; dpkg does not know of it.
+ARM64_OVERLAY=/opt/supernova/arm64-overlay
+ARM64_UNPACKED=(libdnnl-dev libdnnl2 libonnx-dev libonnx1 libonnxifi
+                libgstrtspserver-1.0-0 libgstrtspserver-1.0-dev libgstreamer-plugins-base1.0-dev)
+ARM64=0
+if [ "${1:-}" = "--arm64" ]; then
+  ARM64=1
+  PACKAGES+=("${ARM64_PACKAGES[@]}")
+fi
 # --only PKG...: those packages alone (scripts/fuzz.sh: clang and its fuzzer runtime).
 if [ "${1:-}" = "--only" ]; then
   shift
@@ -45,6 +78,34 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  # A foreign architecture is added once; apt-get update then fetches its package lists.
+  if [ "$ARM64" = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+  fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # --no-remove: a foreign-architecture package must never make apt remove a host one.
+  no_remove=()
+  [ "$ARM64" = 1 ] && no_remove=(--no-remove)
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${no_remove[@]}" "${missing[@]}"
+fi
+
+# The overlay records what it holds: a list that has grown since is unpacked again.
+if [ "$ARM64" = 1 ] &&
+  [ "$(cat "$ARM64_OVERLAY/.complete" 2>/dev/null)" != "${ARM64_UNPACKED[*]}" ]; then
+  echo "setup: unpacking ${ARM64_UNPACKED[*]} (arm64) into $ARM64_OVERLAY"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  # apt-get download runs as the calling user and writes into the current directory.
+  (cd "$tmp" && for p in "${ARM64_UNPACKED[@]}"; do apt-get download -qq "$p:arm64" 2>/dev/null; done)
+  $SUDO rm -rf "$ARM64_OVERLAY"
+  $SUDO mkdir -p "$ARM64_OVERLAY"
+  for deb in "$tmp"/*.deb; do $SUDO dpkg-deb -x "$deb" "$ARM64_OVERLAY"; done
+  # The RTSP server's library exists only here: its pkg-config file must say so. The other
+  # files keep /usr, where their arm64 libraries are installed.
+  $SUDO sed -i "s|^prefix=/usr\$|prefix=$ARM64_OVERLAY/usr|" \
+    "$ARM64_OVERLAY"/usr/lib/aarch64-linux-gnu/pkgconfig/gstreamer-rtsp-server-1.0.pc
+  echo "${ARM64_UNPACKED[*]}" | $SUDO tee "$ARM64_OVERLAY/.complete" >/dev/null
 fi

@@ -14,6 +14,11 @@ const dnnl::engine& Engine() {
   return engine;
 }
 
+// dnnl::cpu_isa and get_effective_cpu_isa() describe x86 only: oneDNN's aarch64 build answers
+// with a value whose bits mean nothing in that enum (0x1f under qemu, which would read as avx2).
+// So the ISA is asked on x86-64 alone; elsewhere bf16 is not native (Debian's aarch64 oneDNN
+// has no bf16 primitives outside SVE-512) and the name is the architecture's.
+#if defined(__x86_64__)
 bool Bf16Native() {
   const auto need = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
   return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & need) == need;
@@ -35,6 +40,17 @@ std::string CpuIsaName() {
     if ((have & static_cast<unsigned>(isa)) == static_cast<unsigned>(isa)) return name;
   return "generic";
 }
+#else
+bool Bf16Native() { return false; }
+
+std::string CpuIsaName() {
+#if defined(__aarch64__)
+  return "aarch64";
+#else
+  return "generic";
+#endif
+}
+#endif
 
 memory::format_tag PlainTag(int ndims) {
   switch (ndims) {

@@ -154,9 +154,28 @@ void PlanBuilder::Conv(const ir::Node& n) {
   std::vector<std::pair<int, int>> residual_args;
   const bool fused_residual =
       n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
+  const memory::desc src_any(ToDims(x.shape), q8 ? q8->src_type : ct, FormatTag::any);
+  const memory::desc wei_any(wdims, q8 ? memory::data_type::s8 : ct, FormatTag::any);
+  // oneDNN 2.6's gemm-based int8 convolution (all its aarch64 build has for int8; x86 takes
+  // it where no int8 kernel fits) reads a binary post-op's whole-tensor operand at the wrong
+  // places: a residual added that way came out wrong under qemu-aarch64. Where oneDNN would
+  // choose it, found by asking for the convolution without post-ops, the residual is a sum
+  // into a float result, which it gets right.
+  bool residual_as_binary = q8.has_value();
+  if (q8) {
+    dnnl::primitive_attr probe = Attr();
+    Int8Attr(*q8, 1, &probe);
+    dnnl::convolution_forward::desc bare(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, wei_any,
+        bias_md, dst_md, g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
+    const std::string impl =
+        dnnl::convolution_forward::primitive_desc(bare, probe, Engine()).impl_info_str();
+    residual_as_binary = impl.rfind("gemm", 0) != 0;
+  }
   // The sum adds in place, which is faster where the result stays float; a binary add lets
   // a QuantizeLinear that alone reads the result join the convolution.
-  const bool binary_residual = fused_residual && q8 && OnlyReaderQuantizes(n.outputs[0]);
+  const bool binary_residual =
+      fused_residual && residual_as_binary && OnlyReaderQuantizes(n.outputs[0]);
   const bool has_sum = fused_residual && !binary_residual;
   if (has_sum) po.append_sum(1.f);
   if (binary_residual) {
@@ -168,7 +187,7 @@ void PlanBuilder::Conv(const ir::Node& n) {
     if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
     for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   }
-  Tail tail = CollectTail(n.outputs[0], out, has_sum, po, q8 ? &dst_md : nullptr);
+  Tail tail = CollectTail(n.outputs[0], out, has_sum, po, residual_as_binary ? &dst_md : nullptr);
   tail.args.insert(tail.args.begin(), residual_args.begin(), residual_args.end());
   std::optional<QuantizedDst> qdst;
   if (q8) {
@@ -178,11 +197,9 @@ void PlanBuilder::Conv(const ir::Node& n) {
   }
   attr.set_post_ops(tail.post_ops);
 
-  dnnl::convolution_forward::desc d(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-      memory::desc(ToDims(x.shape), q8 ? q8->src_type : ct, FormatTag::any),
-      memory::desc(wdims, q8 ? memory::data_type::s8 : ct, FormatTag::any), bias_md, dst_md,
-      g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::convolution_direct, src_any, wei_any, bias_md,
+                                    dst_md, g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
   dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
   const int src = In(n.inputs[0], pd.src_desc());
   const int wei =
