@@ -65,10 +65,12 @@ for p in "$BUILD"/lib/supernova/supernova_provider_*.so; do
 done
 # The development files are the other package's.
 [ ! -e "$ROOT/usr/include/supernova/session.h" ] || fail "headers in the runtime package"
-dpkg-deb --contents "$dev" | grep -q '/usr/include/supernova/session.h$' ||
-  fail "supernova-dev lacks the headers"
-dpkg-query --root="$ROOT" -W -f='${Conffiles}\n' supernova | grep -q '/etc/supernova/serve.env' ||
-  fail "/etc/supernova/serve.env is not a conffile"
+# Whole outputs first: grep -q stops reading at its match, and under pipefail the writer's
+# SIGPIPE would fail the check.
+dev_files="$(dpkg-deb --contents "$dev")"
+grep -q '/usr/include/supernova/session.h$' <<<"$dev_files" || fail "supernova-dev lacks the headers"
+conffiles="$(dpkg-query --root="$ROOT" -W -f='${Conffiles}\n' supernova)"
+grep -q '/etc/supernova/serve.env' <<<"$conffiles" || fail "/etc/supernova/serve.env is not a conffile"
 
 echo "== account and state"
 entry="$(grep '^supernova:' "$ROOT/etc/passwd")" || fail "no supernova account in the root"
@@ -125,8 +127,8 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { cat "$WORK/serve.log"; fail "the server did not report its port"; }
 curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null || fail "not ready"
-curl -sf "http://127.0.0.1:$port/v2/models/simple" | grep -q '"name":"simple"' ||
-  fail "the bundled model is not served"
+metadata="$(curl -sf "http://127.0.0.1:$port/v2/models/simple")" || fail "no model metadata"
+grep -q '"name":"simple"' <<<"$metadata" || fail "the bundled model is not served"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "the server did not stop cleanly on SIGTERM"
 SERVER_PID=""
