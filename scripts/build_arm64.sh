@@ -2,7 +2,8 @@
 # Cross-builds Supernova for aarch64 in build-arm64/ and runs its tests under qemu-user
 # (docs/platforms.md): installs what it needs (scripts/setup.sh --arm64), configures with
 # cmake/toolchains/aarch64-linux-gnu.cmake (Release, warnings are errors, no cuda), builds, runs
-# CTest through qemu-aarch64 and prints passed/failed/skipped per label.
+# CTest through qemu-aarch64 and prints passed/failed/skipped per label, then makes the arm64
+# .deb packages and runs their server under qemu.
 # Tests that cannot pass under qemu-user for a reason outside the code are listed, each with
 # its reason, in tests/arm64_excluded.txt; any other failure fails this script.
 # Usage: scripts/build_arm64.sh [ctest args...], e.g. -L 'core|models' to run some labels only.
@@ -93,4 +94,11 @@ total = collections.Counter(s for _, s in status)
 print(f"  {'all':<12}{total['passed']:>8}{total['failed']:>8}{total['skipped']:>9}"
       f"{n_excluded:>10}")
 EOF
+# The arm64 Debian packages (docs/deploy.md), and the packaged server under qemu: unpacked as
+# it ships, it must answer the bundled model exactly.
+echo "== arm64 packages"
+scripts/package.sh "$BUILD" || status=1
+tests/package/deb_serve_extracted.sh "$BUILD"/packages/supernova_*_arm64.deb qemu-aarch64 -L / ||
+  status=1
+
 exit "$status"
