@@ -12,14 +12,8 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: installing a package into a root needs root (dpkg --root, chown)"
   exit 77
 fi
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/package/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 echo "== cpack"
 (cd "$WORK" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$WORK/out" >"$WORK/cpack.log") ||
@@ -75,7 +69,7 @@ grep -q '/etc/supernova/serve.env' <<<"$conffiles" || fail "/etc/supernova/serve
 echo "== account and state"
 entry="$(grep '^supernova:' "$ROOT/etc/passwd")" || fail "no supernova account in the root"
 IFS=: read -r _ _ uid gid _ home shell <<<"$entry"
-[ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ] || fail "supernova is not a system account (uid $uid)"
+{ [ "$uid" -gt 0 ] && [ "$uid" -lt 1000 ]; } || fail "supernova is not a system account (uid $uid)"
 [ "$home" = /var/lib/supernova ] || fail "supernova's home is $home"
 case "$shell" in */nologin | */false) ;; *) fail "supernova has a login shell: $shell" ;; esac
 grep -q "^supernova:x:$gid:" "$ROOT/etc/group" || fail "no supernova group"
@@ -115,19 +109,10 @@ flags="$(sed -n 's/^SUPERNOVA_SERVE_FLAGS="\(.*\)"$/\1/p' "$ROOT/etc/supernova/s
 flags="$(sed 's/--http-port [0-9]*/--http-port 0/; s/--grpc-port [0-9]*/--grpc-port 0/;
   s/--metrics-port [0-9]*/--metrics-port 0/' <<<"$flags")"
 # shellcheck disable=SC2086 # the flags are words, as systemd splits $SUPERNOVA_SERVE_FLAGS
-"$ROOT/usr/bin/supernova-serve" --model-repository "$models" --address 127.0.0.1 $flags \
-  2>"$WORK/serve.log" &
-SERVER_PID=$!
-port=""
-for _ in $(seq 100); do
-  port="$(grep -o '"http_port":"[0-9]*"' "$WORK/serve.log" | grep -o '[0-9]\+' || true)"
-  [ -n "$port" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.log"; fail "the server exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$WORK/serve.log"; fail "the server did not report its port"; }
-curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null || fail "not ready"
-metadata="$(curl -sf "http://127.0.0.1:$port/v2/models/simple")" || fail "no model metadata"
+start_server "$WORK/serve.log" "$ROOT/usr/bin/supernova-serve" --model-repository "$models" \
+  --address 127.0.0.1 $flags
+curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null || fail "not ready"
+metadata="$(curl -sf "http://127.0.0.1:$PORT/v2/models/simple")" || fail "no model metadata"
 grep -q '"name":"simple"' <<<"$metadata" || fail "the bundled model is not served"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "the server did not stop cleanly on SIGTERM"

@@ -6,32 +6,17 @@
 set -euo pipefail
 DEB="$1"
 shift
-WORK="$(mktemp -d)"
-PID=""
-cleanup() {
-  [ -n "$PID" ] && kill "$PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/package/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 dpkg-deb -x "$DEB" "$WORK/root"
-"$@" "$WORK/root/usr/bin/supernova-serve" \
+SERVER_START_TENTHS=600 start_server "$WORK/serve.log" "$@" "$WORK/root/usr/bin/supernova-serve" \
   --model-repository "$WORK/root/usr/share/supernova/model_repository" --address 127.0.0.1 \
-  --http-port 0 --grpc-port -1 --metrics-port -1 2>"$WORK/serve.log" &
-PID=$!
-port=""
-for _ in $(seq 600); do # emulated start-up can take seconds
-  port="$(grep -o '"http_port":"[0-9]*"' "$WORK/serve.log" | grep -o '[0-9]\+' || true)"
-  [ -n "$port" ] && break
-  kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.log"; fail "the server exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$WORK/serve.log"; fail "the server did not report its port"; }
-curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null || fail "not ready"
+  --http-port 0 --grpc-port -1 --metrics-port -1 # emulated start-up can take seconds
+curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null || fail "not ready"
 a="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"
 b="5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5"
-answer="$(curl -sf "http://127.0.0.1:$port/v2/models/simple/infer" -H 'Content-Type: application/json' \
+answer="$(curl -sf "http://127.0.0.1:$PORT/v2/models/simple/infer" -H 'Content-Type: application/json' \
   -d "{\"inputs\":[{\"name\":\"INPUT0\",\"datatype\":\"INT32\",\"shape\":[1,16],\"data\":[$a]},
        {\"name\":\"INPUT1\",\"datatype\":\"INT32\",\"shape\":[1,16],\"data\":[$b]}]}")" ||
   fail "the inference failed"
