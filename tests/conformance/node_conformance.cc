@@ -87,7 +87,8 @@ std::string CompareOutput(const Tensor& expected, const Tensor& actual) {
     if (first < 0) first = i;
   }
   if (bad == 0) return "";
-  std::string d = std::to_string(bad) + " of " + std::to_string(n) + " elements differ";
+  std::string d =
+      std::to_string(bad) + " of " + std::to_string(n) + " " + conformance::kValueMismatch;
   if (is_float) d += ", max abs error " + Num(max_err);
   const auto value = [&](const Tensor& t) {
     return is_float ? Num(t.GetAsDouble(first)) : std::to_string(t.GetAsInt64(first));
