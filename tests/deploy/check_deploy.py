@@ -84,7 +84,6 @@ class Server:
         for a in args:
             name, _, value = a.partition("=")
             if name == "--model-repository":
-                self.repository_in_manifest = value
                 a = f"{name}={repository}"
             elif name in ("--http-port", "--grpc-port", "--metrics-port"):
                 port = free_port()

@@ -14,6 +14,7 @@ ffmpeg draws (a white square moving) through the squares detector.
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +26,10 @@ import yaml
 
 SRC, TOOLS, TESTS = sys.argv[1:4]
 FRAMES = 50
+# EdgeX's filter functions: the parameter that lists the names, and the event field it reads.
+FILTERS = {"FilterByDeviceName": ("DeviceNames", "deviceName"),
+           "FilterByProfileName": ("ProfileNames", "profileName"),
+           "FilterBySourceName": ("SourceNames", "sourceName")}
 
 
 def fail(message):
@@ -130,6 +135,7 @@ def main():
             subscriber.kill()
         broker.terminate()
         broker.wait()
+        shutil.rmtree(work)
     if len(payloads) != FRAMES:
         fail(f"{len(payloads)} events on {topics}, expected {FRAMES}")
 
@@ -142,13 +148,13 @@ def main():
         ids.add(event["id"])
         keep = True
         for fn in order:
-            params = functions[fn].get("Parameters", {})
-            for key, field in (("DeviceNames", "deviceName"), ("ProfileNames", "profileName"),
-                               ("SourceNames", "sourceName")):
-                if fn == "FilterBy" + field[0].upper() + field[1:] and key in params:
-                    listed = [n.strip() for n in params[key].split(",")]
-                    out = params.get("FilterOut", "false").lower() == "true"
-                    keep = keep and ((event[field] in listed) != out)
+            if fn not in FILTERS:
+                continue
+            key, field = FILTERS[fn]
+            params = functions[fn]["Parameters"]
+            listed = [n.strip() for n in params[key].split(",")]
+            filter_out = params.get("FilterOut", "false").lower() == "true"
+            keep = keep and ((event[field] in listed) != filter_out)
         kept += keep
         (reading,) = event["readings"]
         value = reading["objectValue"]
