@@ -1,5 +1,5 @@
 // The profiles/*.json files, compiled into the binary so that `--target edgetpu` works from any
-// directory. The definition is generated at build time by cmake/embed_profiles.cmake.
+// directory. The definition is generated at build time by cmake/embed_files.cmake.
 #pragma once
 
 #include <vector>
