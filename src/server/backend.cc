@@ -12,6 +12,7 @@ class SessionModel final : public ModelBackend {
              std::vector<Tensor>* outputs) const override {
     return session_->Run(feeds, outputs);
   }
+  const PlacementReport* placement() const override { return &session_->placement(); }
 
  private:
   std::shared_ptr<const Session> session_;

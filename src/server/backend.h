@@ -51,6 +51,9 @@ class ModelBackend {
     (void)name;
     return nullptr;
   }
+  // Where the model's nodes run, for a backend that runs one Session (the console shows it);
+  // null for the others.
+  virtual const PlacementReport* placement() const { return nullptr; }
 };
 
 // A Session as a backend (the platform onnxruntime_onnx).

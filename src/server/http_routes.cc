@@ -136,6 +136,9 @@ Routed HttpServer::Impl::Route(const Request& req) const {
     return NotFoundPath(SV(req.target()));
   }
 
+  if (!seg.empty())
+    for (const HttpExtension& e : options_.extensions)
+      if (seg[0] == std::string_view(e.prefix).substr(1)) return RouteExtension(req, e);
   if (seg.empty() || seg[0] != "v2") return NotFoundPath(SV(req.target()));
   if (seg.size() == 1) {
     return expect(bhttp::verb::get, Access::kInfer, [&] {
@@ -269,6 +272,22 @@ Routed HttpServer::Impl::RouteModel(const Request& req, std::string_view model,
     return routed;
   }
   return NotFoundPath(SV(req.target()));
+}
+
+Routed HttpServer::Impl::RouteExtension(const Request& req, const HttpExtension& extension) const {
+  HttpExtensionRequest request;
+  request.method = std::string(SV(req.method_string()));
+  const std::string_view target = SV(req.target());
+  const size_t q = target.find('?');
+  request.path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+  request.authorization = std::string(SV(req[bhttp::field::authorization]));
+  request.body = req.body();
+  HttpExtensionResponse answer = extension.handle(request);
+  Response res = MakeResponse(static_cast<unsigned>(answer.status), std::move(answer.body),
+                              answer.content_type);
+  for (const auto& [field, value] : answer.headers) res.set(field, value);
+  return Answer(std::move(res));
 }
 
 Routed HttpServer::Impl::RouteResource(const Request& req, std::string_view model,

@@ -408,6 +408,15 @@ Status HttpServer::Impl::Open() {
     return Status::InvalidArgument("http: port must be in 0..65535");
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty())
     return Status::InvalidArgument("http: TLS needs both a certificate and a key file");
+  for (const HttpExtension& e : options_.extensions) {
+    const std::string_view p = e.prefix;
+    if (p.size() < 2 || p[0] != '/' || p.find('/', 1) != std::string_view::npos || p == "/v2" ||
+        !e.handle)
+      return Status::InvalidArgument(
+          "http: an extension needs a handler and a prefix of one "
+          "path segment other than /v2, not '" +
+          e.prefix + "'");
+  }
   idle_timeout_ = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(std::max(options_.idle_timeout_s, 0.01)));
 

@@ -22,6 +22,7 @@
 //        backend (ModelBackend::Resource), e.g. a learned classifier's classes; 404 when the
 //        backend has none
 // Metrics role: GET /metrics (Prometheus text 0.0.4), public. Anything else: 404.
+// HttpOptions::extensions add endpoints under prefixes of their own (the console's /console).
 //
 // Infer requests refused by the front end (auth, validation, unknown model) count in
 // supernova_requests_rejected_total{protocol="http",code="<HTTP status>"}; the model's own
@@ -59,13 +60,38 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "server/inference_server.h"
 #include "supernova/status.h"
 
 namespace supernova::server {
+
+// Endpoints an executable adds beside the protocol's, under a path prefix of their own (the
+// web console, console/console.h). The handler runs on the connection's I/O thread, so it must
+// answer quickly and never wait for a model; it checks tokens itself (InferenceServer::
+// Authorize), since only it knows which of its paths need which.
+struct HttpExtensionRequest {
+  std::string method;         // "GET", "POST", ...
+  std::string path;           // the target before any '?', as sent (not percent-decoded)
+  std::string query;          // after the '?', as sent
+  std::string authorization;  // the Authorization header's value
+  std::string body;
+};
+struct HttpExtensionResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more fields: Cache-Control, ...
+};
+struct HttpExtension {
+  std::string prefix;  // "/console": that path and everything under "/console/"
+  std::function<HttpExtensionResponse(const HttpExtensionRequest&)> handle;
+};
 
 struct HttpOptions {
   enum class Role { kInference, kMetrics };
@@ -81,6 +107,9 @@ struct HttpOptions {
   // without such a certificate fails the handshake. TLS is 1.2 (ECDHE with AEAD ciphers) or 1.3.
   std::string tls_client_ca_file;
   Role role = Role::kInference;
+  // The inference role's added endpoints, matched before the protocol's (a prefix under /v2 is
+  // refused by Start).
+  std::vector<HttpExtension> extensions;
   // Open connections at most; one more is closed as soon as it is accepted (each holds
   // buffers, and a TLS one a session), so a flood of idle sockets cannot starve the rest.
   size_t max_connections = 1024;

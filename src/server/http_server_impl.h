@@ -102,6 +102,8 @@ class HttpServer::Impl {
   // A sub-resource of a model's backend (backend.h): `rest` is the path after its name.
   Routed RouteResource(const Request& req, std::string_view model, std::string_view version,
                        std::string_view resource, const std::vector<std::string_view>& rest) const;
+  // An endpoint of HttpOptions::extensions.
+  Routed RouteExtension(const Request& req, const HttpExtension& extension) const;
   // Triton's statistics extension for one model (version), or all when `model` is empty.
   Response Statistics(std::string_view model, std::string_view version) const;
 

@@ -76,6 +76,7 @@ class InferenceServer::Impl {
   void PollOnce();
 
   ServerOptions options_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Metrics metrics_;
   mutable std::shared_mutex mu_;  // guards models_
   std::map<std::string, ModelEntry, std::less<>> models_;
@@ -479,6 +480,31 @@ Result<inference::ModelConfig> InferenceServer::GetModelConfig(std::string_view 
   auto lv = impl_->Resolve(model, version);
   if (!lv.ok()) return lv.status();
   return (*lv)->scheduler->config();
+}
+
+Result<PlacementReport> InferenceServer::GetModelPlacement(std::string_view model,
+                                                           std::string_view version) const {
+  auto lv = impl_->Resolve(model, version);
+  if (!lv.ok()) return lv.status();
+  const PlacementReport* placement = (*lv)->backend->placement();
+  if (placement == nullptr)
+    return Status::Unimplemented(
+        fmt::format("model '{}' (platform {}) runs no single session: no placement to show", model,
+                    (*lv)->scheduler->config().platform()));
+  return *placement;
+}
+
+Result<std::pair<std::string, std::shared_ptr<ModelMetrics>>> InferenceServer::GetModelMetrics(
+    std::string_view model, std::string_view version) const {
+  auto lv = impl_->Resolve(model, version);
+  if (!lv.ok()) return lv.status();
+  std::string v = std::to_string((*lv)->version);
+  auto metrics = impl_->metrics_.ForModel(std::string(model), v);
+  return std::make_pair(std::move(v), std::move(metrics));
+}
+
+double InferenceServer::UptimeSeconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started_).count();
 }
 
 std::shared_ptr<RequestHandle> InferenceServer::Infer(InferRequest request, InferCallback done) {

@@ -33,6 +33,7 @@
 namespace supernova::server {
 
 class Metrics;
+class ModelMetrics;
 class ModelRepository;
 
 // KServe v2 datatype names ("FP32", "INT64", "BOOL", ...) and Triton's config enum.
@@ -156,6 +157,16 @@ class InferenceServer {
   Result<ModelMetadata> GetModelMetadata(std::string_view model, std::string_view version) const;
   Result<inference::ModelConfig> GetModelConfig(std::string_view model,
                                                 std::string_view version) const;
+
+  // Where the nodes of a model version run (Session::placement); kNotFound for an unknown or
+  // unready model, kUnimplemented for a backend that runs no single Session.
+  Result<PlacementReport> GetModelPlacement(std::string_view model, std::string_view version) const;
+  // The metrics of the version `version` resolves to ("" or "-1": the highest ready one), with
+  // that version's number; kNotFound as GetModelMetadata.
+  Result<std::pair<std::string, std::shared_ptr<ModelMetrics>>> GetModelMetrics(
+      std::string_view model, std::string_view version) const;
+  // How long the server has been up.
+  double UptimeSeconds() const;
 
   // Queues a request. Refusals that need no queue (unknown model, bad input, full queue,
   // shutting down) call `done` before Infer returns and return null.

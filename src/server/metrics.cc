@@ -61,6 +61,23 @@ void ModelMetrics::BatchExecuted(int64_t rows, int /*requests*/, double /*comput
   batch_size_.Observe(kBatchBuckets, static_cast<double>(rows));
 }
 
+ModelMetrics::Histograms ModelMetrics::ReadHistograms() const {
+  auto read = [](const Histogram& h) {
+    HistogramCounts c;
+    for (size_t i = 0; i < c.counts.size(); ++i)
+      c.counts[i] = h.counts[i].load(std::memory_order_relaxed);
+    c.count = h.count.load(std::memory_order_relaxed);
+    c.sum = static_cast<double>(h.sum_micro.load(std::memory_order_relaxed)) * 1e-6;
+    return c;
+  };
+  Histograms h;
+  h.request_seconds = read(request_seconds_);
+  h.queue_seconds = read(queue_seconds_);
+  h.batch_size = read(batch_size_);
+  h.pending = pending_.load(std::memory_order_relaxed);
+  return h;
+}
+
 std::shared_ptr<ModelMetrics> Metrics::ForModel(const std::string& model,
                                                 const std::string& version) {
   std::lock_guard lock(mu_);

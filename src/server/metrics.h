@@ -55,6 +55,21 @@ class ModelMetrics {
     return c;
   }
 
+  // The histograms bucket by bucket, for views that take differences over a window (the
+  // console's rates and percentiles): counts[i] is the observations in (bounds[i-1],
+  // bounds[i]], the one after the last bound those above it; not cumulative, unlike the
+  // Prometheus text.
+  struct HistogramCounts {
+    std::array<uint64_t, 13> counts{};
+    uint64_t count = 0;
+    double sum = 0;  // in the histogram's unit
+  };
+  struct Histograms {
+    HistogramCounts request_seconds, queue_seconds, batch_size;
+    int64_t pending = 0;  // requests in the queue now
+  };
+  Histograms ReadHistograms() const;
+
  private:
   friend class Metrics;
   struct Histogram {
