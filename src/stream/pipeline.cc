@@ -63,18 +63,18 @@ class Pipeline::Batcher {
     thread_.join();
   }
 
-  void SetActiveStreams(int n) {
+  // A stream started or ended: batches wait for the frames of the running streams only.
+  void StreamStarted() {
     {
       std::lock_guard lock(mu_);
-      active_ = n;
+      ++active_;
     }
     cv_.notify_all();
   }
-  // A stream ended: batches stop waiting for its frames.
   void StreamEnded() {
     {
       std::lock_guard lock(mu_);
-      active_ = std::max(1, active_ - 1);
+      active_ = std::max(0, active_ - 1);
     }
     cv_.notify_all();
   }
@@ -104,7 +104,8 @@ class Pipeline::Batcher {
       if (queue_.empty()) return;  // stopping
       const auto until = queue_.front().arrived + wait_;
       cv_.wait_until(lock, until, [&] {
-        return stop_ || static_cast<int>(queue_.size()) >= std::min(max_batch_, active_);
+        return stop_ ||
+               static_cast<int>(queue_.size()) >= std::min(max_batch_, std::max(active_, 1));
       });
       std::vector<Request> batch;
       while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
@@ -142,7 +143,7 @@ class Pipeline::Batcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> queue_;  // guarded by mu_
-  int active_ = 1;             // guarded by mu_
+  int active_ = 0;             // running streams; guarded by mu_
   bool stop_ = false;          // guarded by mu_
   std::thread thread_;
 };
@@ -167,6 +168,7 @@ struct Pipeline::Stream {
   int cloud_in_flight = 0;
   std::shared_ptr<CloudInbox> inbox = std::make_shared<CloudInbox>();
   std::thread decoder, worker;
+  std::atomic<bool> closed{false};  // by CloseStream
   Clock::time_point started;
   Clock::time_point decode_ended, work_ended;  // guarded by mu; set when each thread ends
 
@@ -213,27 +215,55 @@ Pipeline::~Pipeline() {
 }
 
 void Pipeline::AddStream(std::string name, std::unique_ptr<FrameSource> source) {
+  std::lock_guard lock(streams_mu_);
   streams_.push_back(std::make_unique<Stream>(std::move(name), std::move(source), options_));
+  if (stopping_) streams_.back()->source->Close();  // ends at once, as the others do
+  if (started_) Launch(*streams_.back());
+}
+
+void Pipeline::Launch(Stream& s) {
+  batcher_->StreamStarted();
+  s.started = Clock::now();
+  s.decoder = std::thread([this, st = &s] { Decode(*st); });
+  s.worker = std::thread([this, st = &s] { Work(*st); });
 }
 
 void Pipeline::Start() {
+  std::lock_guard lock(streams_mu_);
   if (started_) return;
   started_ = true;
-  batcher_->SetActiveStreams(static_cast<int>(streams_.size()));
-  for (auto& s : streams_) {
-    s->started = Clock::now();
-    s->decoder = std::thread([this, st = s.get()] { Decode(*st); });
-    s->worker = std::thread([this, st = s.get()] { Work(*st); });
-  }
+  for (auto& s : streams_) Launch(*s);
 }
 
 void Pipeline::Stop() {
+  std::lock_guard lock(streams_mu_);
   stopping_ = true;
   for (auto& s : streams_) s->source->Close();
 }
 
-void Pipeline::Wait() {
+bool Pipeline::CloseStream(const std::string& name) {
+  std::lock_guard lock(streams_mu_);
+  bool found = false;
   for (auto& s : streams_) {
+    if (s->name != name) continue;
+    s->closed = true;  // its source's failure is the close, not an error
+    s->source->Close();
+    found = true;
+  }
+  return found;
+}
+
+void Pipeline::Wait() {
+  // Streams added while this waits are waited for too.
+  for (size_t i = 0;; ++i) {
+    Stream* s = nullptr;
+    {
+      std::lock_guard lock(streams_mu_);
+      if (i >= streams_.size()) return;
+      s = streams_[i].get();
+    }
+    // Only Wait joins, and AddStream never touches a launched stream's threads.
+    std::lock_guard join(join_mu_);
     if (s->decoder.joinable()) s->decoder.join();
     if (s->worker.joinable()) s->worker.join();
   }
@@ -245,7 +275,7 @@ void Pipeline::Decode(Stream& s) {
     Result<FramePtr> frame = s.source->Read();
     std::unique_lock lock(s.mu);
     if (!frame.ok()) {
-      if (frame.status().code() != Status::Code::kOutOfRange && !stopping_)
+      if (frame.status().code() != Status::Code::kOutOfRange && !stopping_ && !s.closed)
         s.error = frame.status().ToString();
       s.source_ended = true;
       s.decode_ended = Clock::now();
@@ -451,6 +481,7 @@ double Pipeline::LabelTracks(Stream& s, const Frame& frame, std::vector<Track>* 
 
 std::vector<StreamMetrics> Pipeline::Metrics() const {
   std::vector<StreamMetrics> out;
+  std::lock_guard streams_lock(streams_mu_);
   for (const auto& s : streams_) {
     StreamMetrics m;
     m.name = s->name;

@@ -11,9 +11,10 @@
 //   pipeline.Wait();                        // until the sources end, or Stop() from elsewhere
 //   for (const StreamMetrics& m : pipeline.Metrics()) ...
 //
-// Threads: AddStream and Start from one thread before the pipeline runs; Stop, Wait and
-// Metrics from any thread. The callback runs on the stream's worker thread, in frame order
-// per stream; streams call it concurrently.
+// Threads: every member may be called from any thread. AddStream before Start adds a stream
+// that starts with the others; after Start (a server's console adding a camera), one that
+// starts at once. CloseStream ends one stream as its source's end would. The callback runs on the
+// stream's worker thread, in frame order per stream; streams call it concurrently.
 //
 // Joint inference (docs/joint.md): with `PipelineOptions::cloud` set, the worker asks the
 // stream's Escalator about each inferred frame once it is tracked, and Submits the frames it
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,28 +40,13 @@
 #include "stream/escalation.h"
 #include "stream/frame.h"
 #include "stream/frame_skip.h"
+#include "stream/frame_source.h"
 #include "stream/fusion.h"
 #include "stream/labeller.h"
 #include "stream/tracker.h"
 #include "supernova/status.h"
 
 namespace supernova::stream {
-
-// Where a stream's frames come from (a VideoSource, or frames made by a test).
-class FrameSource {
- public:
-  virtual ~FrameSource() = default;
-  // Blocks for the next frame; OutOfRange at the end of the stream, another error when it is
-  // lost for good (a live source reconnects inside Read and does not fail meanwhile).
-  virtual Result<FramePtr> Read() = 0;
-  // Any thread: unblocks a Read in progress, which then fails.
-  virtual void Close() = 0;
-  // A live source does not wait for the pipeline: frames it delivers while the worker is
-  // behind pile up (and the oldest are dropped past a bound). A source that is not live (a
-  // file read as fast as it decodes) is held back instead, so no frame is lost.
-  virtual bool live() const = 0;
-  virtual int64_t reconnects() const { return 0; }
-};
 
 struct PipelineOptions {
   SkipOptions skip;
@@ -140,6 +127,9 @@ class Pipeline {
   void Start();
   // Closes every source; workers finish the frames in hand and end.
   void Stop();
+  // Closes the source of the stream(s) called `name`; false when there is none. The stream
+  // ends with the frames in hand and stays in Metrics(), ended.
+  bool CloseStream(const std::string& name);
   // Until every stream has ended.
   void Wait();
   std::vector<StreamMetrics> Metrics() const;
@@ -148,6 +138,7 @@ class Pipeline {
   struct Stream;
   struct CloudInbox;
   class Batcher;
+  void Launch(Stream& s);  // its threads; streams_mu_ held
   void Decode(Stream& s);
   void Work(Stream& s);
   // Joint inference, on the worker: send the frame if the escalator says so; fuse the
@@ -164,8 +155,10 @@ class Pipeline {
   const PipelineOptions options_;
   const ResultCallback on_result_;
   std::unique_ptr<Batcher> batcher_;
-  std::vector<std::unique_ptr<Stream>> streams_;
-  bool started_ = false;
+  mutable std::mutex streams_mu_;
+  std::vector<std::unique_ptr<Stream>> streams_;  // guarded by streams_mu_ (the vector)
+  bool started_ = false;                          // guarded by streams_mu_
+  std::mutex join_mu_;                            // one Wait joins at a time
   std::atomic<bool> stopping_{false};
 };
 

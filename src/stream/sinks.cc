@@ -190,6 +190,13 @@ std::string TrackLabel(const Track& track, const std::vector<std::string>& label
   return track.learned.label.empty() ? ClassLabel(track.class_id, labels) : track.learned.label;
 }
 
+void DrawTracks(BgrView image, const std::vector<Track>& tracks,
+                const std::vector<std::string>& labels, const BoxStyle& style) {
+  for (const Track& t : tracks)
+    DrawLabelledBox(image, t.box, "#" + std::to_string(t.id) + " " + TrackLabel(t, labels),
+                    TrackColor(t.id), style);
+}
+
 Result<std::vector<std::string>> ReadLabels(const std::string& path) {
   std::ifstream in(path);
   if (!in) return FileError("cannot open labels file", path, errno);

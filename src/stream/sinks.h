@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "stream/draw.h"
 #include "stream/frame.h"
 #include "supernova/status.h"
 
@@ -118,6 +119,11 @@ std::string ClassLabel(int class_id, const std::vector<std::string>& labels);
 // What a track is called where one name is shown (the annotated video): its learned class
 // where on-device learning recognised it (Track::learned), else its detector class.
 std::string TrackLabel(const Track& track, const std::vector<std::string>& labels);
+
+// Draws the tracks as the annotated video shows them: each box in its track's colour
+// (TrackColor) with "#<id> <TrackLabel>" on its tag.
+void DrawTracks(BgrView image, const std::vector<Track>& tracks,
+                const std::vector<std::string>& labels, const BoxStyle& style);
 
 // The payloads, as the sinks write them (compact JSON, no newline).
 // An EdgeX v3 event with fresh UUIDs: docs/stream_sinks.md.

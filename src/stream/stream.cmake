@@ -12,8 +12,9 @@ pkg_check_modules(AVDEVICE REQUIRED IMPORTED_TARGET libavdevice)
 supernova_layer(stream_base KIND STATIC
   SOURCES stream/assignment.cc stream/escalation.cc stream/fusion.cc stream/thumbnail.cc
           stream/tracker.cc
-  HEADERS stream/assignment.h stream/cloud.h stream/escalation.h stream/frame.h stream/fusion.h
-          stream/labeller.h stream/thumbnail.h stream/tracker.h
+  HEADERS stream/assignment.h stream/cloud.h stream/escalation.h stream/frame.h
+          stream/frame_source.h stream/fusion.h stream/labeller.h stream/thumbnail.h
+          stream/tracker.h
   DEPENDS common)
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders).
@@ -24,12 +25,15 @@ supernova_layer(video KIND STATIC
   INTERFACE Threads::Threads
   LINK PkgConfig::FFMPEG PkgConfig::AVDEVICE)
 
-# The sinks: MQTT (EdgeX events), JSON lines and annotated video.
+# The sinks: MQTT (EdgeX events), JSON lines and annotated video; and frames as JPEG (the
+# cloud detector's requests, the console's snapshots).
 supernova_layer(sinks KIND STATIC
   SOURCES stream/sinks.cc stream/mqtt_sink.cc stream/video_sink.cc stream/draw.cc
-  HEADERS stream/sinks.h stream/sink_impl.h stream/draw.h
+          stream/jpeg_encode.cc
+  HEADERS stream/sinks.h stream/sink_impl.h stream/draw.h stream/jpeg_encode.h
   DEPENDS stream_base common
-  LINK PkgConfig::FFMPEG PkgConfig::MOSQUITTO nlohmann_json::nlohmann_json Threads::Threads)
+  LINK PkgConfig::FFMPEG PkgConfig::MOSQUITTO nlohmann_json::nlohmann_json Threads::Threads
+       ${STB_LIBRARY})
 
 # The pipeline: frame skipping, detector, batching across streams.
 supernova_layer(stream KIND STATIC
@@ -43,8 +47,8 @@ supernova_layer(stream KIND STATIC
 # sends frames as JPEG to a remote supernova serve over KServe v2 gRPC. A layer of its own so
 # that only what streams with a cloud links gRPC.
 supernova_layer(stream_cloud KIND STATIC
-  SOURCES stream/jpeg_encode.cc stream/kserve_cloud.cc
-  HEADERS stream/jpeg_encode.h stream/kserve_cloud.h
-  DEPENDS stream_base kserve_client
+  SOURCES stream/kserve_cloud.cc
+  HEADERS stream/kserve_cloud.h
+  DEPENDS stream_base sinks kserve_client
   INTERFACE Threads::Threads
-  LINK ${STB_LIBRARY} fmt::fmt)
+  LINK fmt::fmt)

@@ -209,9 +209,7 @@ Status VideoSink::Write(const FrameResult& result) {
 
   canvas_.assign(f->bgr.begin(), f->bgr.end());
   const BgrView view{canvas_.data(), width_, height_, width_ * 3};
-  for (const Track& t : result.tracks)
-    DrawLabelledBox(view, t.box, "#" + std::to_string(t.id) + " " + TrackLabel(t, options_.labels),
-                    TrackColor(t.id), style_);
+  DrawTracks(view, result.tracks, options_.labels, style_);
 
   if (const int err = av_frame_make_writable(yuv_); err < 0)
     return Status::ResourceExhausted("video sink: " + AvError(err));

@@ -29,8 +29,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "stream/frame.h"
+#include "stream/frame_source.h"
 #include "supernova/status.h"
 
 namespace supernova::stream {
@@ -97,6 +99,22 @@ class VideoSource {
   class Impl;
   explicit VideoSource(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// The pipeline's view of a VideoSource (stream/frame_source.h). A file played in real time
+// counts as live: it does not wait for the pipeline, as a camera would not.
+class VideoFrameSource : public FrameSource {
+ public:
+  VideoFrameSource(std::unique_ptr<VideoSource> source, bool realtime)
+      : source_(std::move(source)), live_(source_->live() || realtime) {}
+  Result<FramePtr> Read() override { return source_->Read(); }
+  void Close() override { source_->Close(); }
+  bool live() const override { return live_; }
+  int64_t reconnects() const override { return source_->stats().reconnects; }
+
+ private:
+  std::unique_ptr<VideoSource> source_;
+  bool live_;
 };
 
 // FFmpeg's own messages on stderr (its decoders' and encoders', libx264's statistics):

@@ -274,6 +274,42 @@ TEST(Pipeline, StreamsShareTheModelThroughBatches) {
   }
 }
 
+// A server adds cameras while the pipeline runs and stops one alone (console/stream_hub.h).
+TEST(Pipeline, StreamsAddedWhileItRunsStartAtOnceAndOneClosesAlone) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  PipelineOptions opts;
+  opts.skip.mode = SkipMode::kNone;
+  Collector got;
+  Pipeline p(det.get(), opts, got.Callback());
+  p.Start();  // with no stream yet
+  SquaresScene scene;
+  scene.squares = {{60, 60, 2, 1}};
+  p.AddStream("camera", std::make_unique<SquaresSource>(scene, 100000, 25, /*live=*/true));
+  p.AddStream("file", std::make_unique<SquaresSource>(scene, 30, 25, /*live=*/false));
+  auto count = [&](const std::string& stream) {
+    std::lock_guard lock(got.mu);
+    return got.results[stream].size();
+  };
+  for (int i = 0; i < 2000 && (count("file") < 30 || count("camera") < 3); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(count("file"), 30u);
+  ASSERT_GE(count("camera"), 3u);
+  EXPECT_FALSE(p.CloseStream("nothing"));
+  EXPECT_TRUE(p.CloseStream("camera"));
+  p.Wait();  // returns: the camera, which would run for an hour, ended when closed
+  const std::vector<StreamMetrics> m = p.Metrics();
+  ASSERT_EQ(m.size(), 2u);
+  for (const StreamMetrics& s : m) {
+    EXPECT_TRUE(s.ended) << s.ToJson();
+    EXPECT_EQ(s.error, "") << "a closed stream ends as at its source's end: " << s.ToJson();
+  }
+  EXPECT_EQ(m[1].inferred, 30) << m[1].ToJson();
+  EXPECT_LT(m[0].frames, 100000);
+  EXPECT_EQ(static_cast<size_t>(m[0].inferred + m[0].skipped), count("camera"));
+}
+
 // A frame the model cannot take ends its stream with the reason; the pipeline stops cleanly.
 class BrokenSource : public FrameSource {
  public:

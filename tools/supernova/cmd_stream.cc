@@ -76,36 +76,12 @@ struct StreamArgs {
   bool no_realtime = false, loop = false, verbose = false;
 };
 
-// The pipeline's view of a VideoSource. A file played in real time counts as live: it does
-// not wait for the pipeline, as a camera would not.
-class VideoFrameSource : public FrameSource {
- public:
-  VideoFrameSource(std::unique_ptr<VideoSource> source, bool realtime)
-      : source_(std::move(source)), live_(source_->live() || realtime) {}
-  Result<FramePtr> Read() override { return source_->Read(); }
-  void Close() override { source_->Close(); }
-  bool live() const override { return live_; }
-  int64_t reconnects() const override { return source_->stats().reconnects; }
-
- private:
-  std::unique_ptr<VideoSource> source_;
-  bool live_;
-};
-
 Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
   SN_RETURN_IF_ERROR(ApplyDetectorArgs(a.detector, d));
   d->session.providers = a.providers;
   d->session.num_threads = a.threads;
 
-  if (a.skip == "adaptive") {
-    p->skip.mode = SkipMode::kAdaptive;
-  } else if (a.skip == "fixed") {
-    p->skip.mode = SkipMode::kFixed;
-  } else if (a.skip == "none") {
-    p->skip.mode = SkipMode::kNone;
-  } else {
-    return Status::InvalidArgument("--skip must be adaptive, fixed or none");
-  }
+  SN_ASSIGN_OR_RETURN(p->skip.mode, ParseSkipMode(a.skip));
   p->skip.fixed_interval = a.skip_interval;
   p->skip.max_still_interval = a.max_still_interval;
   p->skip.max_lag_s = a.max_lag_ms / 1e3;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "stream/detector.h"
+#include "stream/frame_skip.h"
 #include "supernova/status.h"
 
 namespace supernova::tools {
@@ -33,5 +34,8 @@ struct DetectorArgs {
 // Fills the detection and pre-processing fields of `d` (not its session) from `a`; fails,
 // leaving `d` partly filled, on a value the detector cannot use.
 Status ApplyDetectorArgs(const DetectorArgs& a, stream::DetectorOptions* d);
+
+// The frame-skip mode as `--skip` takes it: adaptive, fixed or none.
+Result<stream::SkipMode> ParseSkipMode(const std::string& name);
 
 }  // namespace supernova::tools
