@@ -3,7 +3,9 @@
 // metrics on --metrics-port (8002), as Triton's defaults; a port of 0 picks a free one, -1
 // turns that listener off. SIGTERM or SIGINT shuts down gracefully: readiness turns false,
 // new requests are refused, queued and running ones finish (up to --exit-timeout-secs), then
-// the listeners close.
+// the listeners close. The web console is at /console on the HTTP port (docs/console.md); with
+// --stream-model the server also runs live streams (--stream NAME=SOURCE, or added from the
+// console) that the console shows.
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -14,6 +16,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "console/console.h"
+#include "console/stream_hub.h"
 #include "serve_detect.h"
 #include "serve_learn.h"
 #include "serve_split.h"
@@ -21,7 +25,9 @@
 #include "server/http_server.h"
 #include "server/inference_server.h"
 #include "server/log.h"
+#include "stream/sinks.h"
 #include "supernova/commands.h"
+#include "supernova/detector_args.h"
 
 namespace supernova::tools {
 namespace {
@@ -46,7 +52,45 @@ struct ServeArgs {
   std::string log_level = "info";
   int exit_timeout_secs = 30;
   double http_idle_timeout_secs = 120;
+  bool no_console = false;
+  // Streams run inside the server, for the console (console/stream_hub.h).
+  std::string stream_model, stream_labels, stream_skip = "adaptive";
+  std::vector<std::string> streams;  // NAME=SOURCE
+  DetectorArgs stream_detector;
+  double stream_max_lag_ms = 200;
+  int stream_threads = 0;
+  bool stream_loop = false;
 };
+
+// The streams' hub, when --stream-model is given: the detector opened, the --stream ones
+// running. Null without a model.
+Result<std::unique_ptr<console::StreamHub>> OpenStreams(const ServeArgs& a) {
+  if (a.stream_model.empty()) {
+    if (!a.streams.empty()) return Status::InvalidArgument("--stream needs --stream-model");
+    return std::unique_ptr<console::StreamHub>();
+  }
+  stream::DetectorOptions d;
+  SN_RETURN_IF_ERROR(ApplyDetectorArgs(a.stream_detector, &d));
+  d.session.num_threads = a.stream_threads;
+  d.session.providers = SplitCommaList(a.providers);
+  stream::PipelineOptions p;
+  SN_ASSIGN_OR_RETURN(p.skip.mode, ParseSkipMode(a.stream_skip));
+  p.skip.max_lag_s = a.stream_max_lag_ms / 1e3;
+  console::StreamHubOptions h;
+  h.source.loop = a.stream_loop;
+  if (!a.stream_labels.empty()) {
+    SN_ASSIGN_OR_RETURN(h.labels, stream::ReadLabels(a.stream_labels));
+  }
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<console::StreamHub> hub,
+                      console::StreamHub::Open(a.stream_model, d, p, h));
+  for (const std::string& spec : a.streams) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return Status::InvalidArgument("--stream takes NAME=SOURCE, not '" + spec + "'");
+    SN_RETURN_IF_ERROR(hub->Add(spec.substr(0, eq), spec.substr(eq + 1)));
+  }
+  return hub;
+}
 
 // A token from its file (one trailing newline dropped, as editors and `echo` write it), or
 // from the environment variable. A token must be printable ASCII without spaces: anything
@@ -126,6 +170,13 @@ int Serve(const ServeArgs& args) {
 
   auto core = server::InferenceServer::Create(opts);
   if (!core.ok()) return Fail(core.status().message());
+  // Made before the listeners, so that they stop before these go.
+  auto streams = OpenStreams(args);
+  if (!streams.ok()) return Fail("streams: " + streams.status().message());
+  std::unique_ptr<console::Console> console;
+  if (!args.no_console && args.http_port >= 0)
+    console = std::make_unique<console::Console>(
+        core->get(), console::ConsoleOptions{.streams = streams->get()});
 
   std::unique_ptr<server::HttpServer> http, metrics;
   std::unique_ptr<server::GrpcServer> grpc;
@@ -140,6 +191,7 @@ int Serve(const ServeArgs& args) {
     o.tls_cert_file = args.tls_cert;
     o.tls_key_file = args.tls_key;
     o.tls_client_ca_file = args.tls_client_ca;
+    if (console) o.extensions.push_back(console->Extension());
     auto s = server::HttpServer::Start(core->get(), o);
     if (!s.ok()) return Fail("HTTP: " + s.status().message());
     http = std::move(*s);
@@ -177,12 +229,20 @@ int Serve(const ServeArgs& args) {
                : args.tls_client_ca.empty() ? "on"
                                             : "mutual"},
        {"auth", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"},
-       {"admin", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"}});
+       {"admin", opts.infer_token.empty() && opts.admin_token.empty() ? "off" : "on"},
+       {"console", console ? "/console" : "off"},
+       {"streams", std::to_string(args.streams.size())}});
 
   int sig = 0;
   sigwait(&signals, &sig);
   Log(LogLevel::kInfo, "signal_received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*core)->BeginShutdown();
+  if (*streams) {  // their frames in hand finished, the sources closed
+    (*streams)->Stop();
+    for (const auto& m : (*streams)->Metrics())
+      Log(m.error.empty() ? LogLevel::kInfo : LogLevel::kWarning, "stream_stopped",
+          {{"stream", m.name}, {"metrics", m.ToJson()}});
+  }
   // One deadline for the whole shutdown: what the requests leave of the grace bounds the
   // listeners' wind-down, so a client trickling half a request cannot hold the exit open
   // past --exit-timeout-secs (the core already refuses whatever it would send).
@@ -264,6 +324,31 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--exit-timeout-secs", args->exit_timeout_secs,
                   "On SIGTERM, how long in-flight requests may take to finish")
       ->capture_default_str();
+  cmd->add_flag("--no-console", args->no_console, "No web console at /console");
+  cmd->add_option("--stream-model", args->stream_model,
+                  "Detector model for live streams run inside the server (the console shows them)");
+  cmd->add_option("--stream", args->streams,
+                  "A live stream NAME=SOURCE (file, rtsp://, http://, /dev/videoN; repeatable)");
+  cmd->add_option("--stream-decoder", args->stream_detector.decoder,
+                  "The stream model's decoder: auto, yolov5, yolov8, ssd or centernet")
+      ->capture_default_str();
+  cmd->add_option("--stream-labels", args->stream_labels, "Class names, one per line");
+  cmd->add_option("--stream-score-threshold", args->stream_detector.score, "Lowest detection score")
+      ->capture_default_str();
+  cmd->add_option("--stream-scale", args->stream_detector.scale,
+                  "Stream model input = pixel * scale (default: the decoder's)");
+  cmd->add_flag("--stream-bgr", args->stream_detector.bgr, "The stream model takes BGR");
+  cmd->add_option("--stream-skip", args->stream_skip, "Frame skipping: adaptive, fixed or none")
+      ->capture_default_str();
+  cmd->add_option("--stream-max-lag-ms", args->stream_max_lag_ms,
+                  "Bound on the streams' results' lag behind live")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--stream-threads", args->stream_threads,
+                  "Kernel threads of the stream model (0: all cores)")
+      ->capture_default_str();
+  cmd->add_flag("--stream-loop", args->stream_loop,
+                "Play stream files again from the start at their end");
   cmd->callback([args, exit_code] { *exit_code = Serve(*args); });
 }
 
