@@ -74,7 +74,7 @@ Result<std::unique_ptr<console::StreamHub>> OpenStreams(const ServeArgs& a) {
   d.session.num_threads = a.stream_threads;
   d.session.providers = SplitCommaList(a.providers);
   stream::PipelineOptions p;
-  SN_ASSIGN_OR_RETURN(p.skip.mode, ParseSkipMode(a.stream_skip));
+  SN_ASSIGN_OR_RETURN(p.skip.mode, ParseSkipMode(a.stream_skip, "--stream-skip"));
   p.skip.max_lag_s = a.stream_max_lag_ms / 1e3;
   console::StreamHubOptions h;
   h.source.loop = a.stream_loop;

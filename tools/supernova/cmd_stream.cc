@@ -81,7 +81,7 @@ Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
   d->session.providers = a.providers;
   d->session.num_threads = a.threads;
 
-  SN_ASSIGN_OR_RETURN(p->skip.mode, ParseSkipMode(a.skip));
+  SN_ASSIGN_OR_RETURN(p->skip.mode, ParseSkipMode(a.skip, "--skip"));
   p->skip.fixed_interval = a.skip_interval;
   p->skip.max_still_interval = a.max_still_interval;
   p->skip.max_lag_s = a.max_lag_ms / 1e3;

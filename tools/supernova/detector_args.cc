@@ -45,12 +45,12 @@ Status ApplyDetectorArgs(const DetectorArgs& a, stream::DetectorOptions* d) {
   return Status::Ok();
 }
 
-Result<stream::SkipMode> ParseSkipMode(const std::string& name) {
+Result<stream::SkipMode> ParseSkipMode(const std::string& name, const std::string& flag) {
   if (name == "adaptive") return stream::SkipMode::kAdaptive;
   if (name == "fixed") return stream::SkipMode::kFixed;
   if (name == "none") return stream::SkipMode::kNone;
   return Status::InvalidArgument(
-      fmt::format("the skip mode must be adaptive, fixed or none, not '{}'", name));
+      fmt::format("{} must be adaptive, fixed or none, not '{}'", flag, name));
 }
 
 }  // namespace supernova::tools

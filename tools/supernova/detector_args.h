@@ -35,7 +35,7 @@ struct DetectorArgs {
 // leaving `d` partly filled, on a value the detector cannot use.
 Status ApplyDetectorArgs(const DetectorArgs& a, stream::DetectorOptions* d);
 
-// The frame-skip mode as `--skip` takes it: adaptive, fixed or none.
-Result<stream::SkipMode> ParseSkipMode(const std::string& name);
+// The frame-skip mode as `--skip` takes it: adaptive, fixed or none; an error names `flag`.
+Result<stream::SkipMode> ParseSkipMode(const std::string& name, const std::string& flag);
 
 }  // namespace supernova::tools
