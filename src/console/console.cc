@@ -263,6 +263,8 @@ std::string Console::ModelsJson() const {
         m["instances"] = instances;
       }
       if (auto w = history_->Stats(e.name, options_.stats_window_s)) m["stats"] = WindowJson(*w);
+      if (auto status = core_->GetModelStatus(e.name, e.version); status.ok() && !status->empty())
+        m["backend"] = json::parse(*status, nullptr, /*allow_exceptions=*/false);
     }
     models.push_back(std::move(m));
   }

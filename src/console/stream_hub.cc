@@ -67,10 +67,13 @@ struct StreamHub::Entry {
 Result<std::unique_ptr<StreamHub>> StreamHub::Open(const std::string& model,
                                                    const stream::DetectorOptions& detector,
                                                    stream::PipelineOptions pipeline,
-                                                   StreamHubOptions options) {
+                                                   StreamHubOptions options,
+                                                   std::unique_ptr<stream::CloudDetector> cloud) {
   SN_ASSIGN_OR_RETURN(std::unique_ptr<stream::Detector> d, stream::Detector::Open(model, detector));
   std::unique_ptr<StreamHub> hub(new StreamHub(model, std::move(d), std::move(options)));
   StreamHub* self = hub.get();
+  hub->cloud_ = std::move(cloud);
+  pipeline.cloud = hub->cloud_.get();
   hub->pipeline_ = std::make_unique<stream::Pipeline>(
       hub->detector_.get(), std::move(pipeline),
       [self](const stream::FrameResult& r) { self->OnResult(r); });

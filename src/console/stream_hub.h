@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "console/stream_view.h"
+#include "stream/cloud.h"
 #include "stream/detector.h"
 #include "stream/pipeline.h"
 #include "stream/video_source.h"
@@ -40,10 +41,12 @@ struct StreamHubOptions {
 class StreamHub final : public StreamView {
  public:
   // Opens the detector; the pipeline starts with no stream.
-  static Result<std::unique_ptr<StreamHub>> Open(const std::string& model,
-                                                 const stream::DetectorOptions& detector,
-                                                 stream::PipelineOptions pipeline,
-                                                 StreamHubOptions options);
+  // With `cloud`, the streams do joint inference (docs/joint.md): pipeline.escalation says
+  // which frames go to it; the hub owns it.
+  static Result<std::unique_ptr<StreamHub>> Open(
+      const std::string& model, const stream::DetectorOptions& detector,
+      stream::PipelineOptions pipeline, StreamHubOptions options,
+      std::unique_ptr<stream::CloudDetector> cloud = nullptr);
   ~StreamHub() override;
 
   std::string model() const override { return model_; }
@@ -70,6 +73,7 @@ class StreamHub final : public StreamView {
   const std::string model_;
   const StreamHubOptions options_;
   std::unique_ptr<stream::Detector> detector_;
+  std::unique_ptr<stream::CloudDetector> cloud_;  // outlives the pipeline, which uses it
   std::unique_ptr<stream::Pipeline> pipeline_;
 
   mutable std::mutex mu_;

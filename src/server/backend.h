@@ -54,6 +54,11 @@ class ModelBackend {
   // Where the model's nodes run, for a backend that runs one Session (the console shows it);
   // null for the others.
   virtual const PlacementReport* placement() const { return nullptr; }
+  // What the backend knows of its own state, as one JSON object for the console (a split's
+  // cut and link, a classifier's class count); empty for none. Read with the inference token,
+  // so nothing an admin guards (class names) and no secret. Called on a front end's thread
+  // beside Run: it must not wait for a request.
+  virtual std::string StatusJson() const { return {}; }
 };
 
 // A Session as a backend (the platform onnxruntime_onnx).

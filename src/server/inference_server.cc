@@ -494,6 +494,13 @@ Result<PlacementReport> InferenceServer::GetModelPlacement(std::string_view mode
   return *placement;
 }
 
+Result<std::string> InferenceServer::GetModelStatus(std::string_view model,
+                                                    std::string_view version) const {
+  auto lv = impl_->Resolve(model, version);
+  if (!lv.ok()) return lv.status();
+  return (*lv)->backend->StatusJson();
+}
+
 Result<std::pair<std::string, std::shared_ptr<ModelMetrics>>> InferenceServer::GetModelMetrics(
     std::string_view model, std::string_view version) const {
   auto lv = impl_->Resolve(model, version);

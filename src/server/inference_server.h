@@ -161,6 +161,8 @@ class InferenceServer {
   // Where the nodes of a model version run (Session::placement); kNotFound for an unknown or
   // unready model, kUnimplemented for a backend that runs no single Session.
   Result<PlacementReport> GetModelPlacement(std::string_view model, std::string_view version) const;
+  // The backend's own state (ModelBackend::StatusJson); "" when it has none.
+  Result<std::string> GetModelStatus(std::string_view model, std::string_view version) const;
   // The metrics of the version `version` resolves to ("" or "-1": the highest ready one), with
   // that version's number; kNotFound as GetModelMetadata.
   Result<std::pair<std::string, std::shared_ptr<ModelMetrics>>> GetModelMetrics(

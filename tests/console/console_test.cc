@@ -17,8 +17,10 @@
 
 #include "console/stream_hub.h"
 #include "console/web_assets.h"
+#include "free_port.h"
 #include "server/http_fixture.h"
 #include "stream/draw.h"
+#include "stream/kserve_cloud.h"
 #include "stream/squares.h"
 #include "temp_dir.h"
 
@@ -271,6 +273,50 @@ TEST(Console, ReadingNeedsTheInferenceTokenChangingTheAdminOneAndThePageNeither)
   EXPECT_EQ(add->status, 403);
 }
 
+// A backend that says something of its own state (ModelBackend::StatusJson), as a split (its
+// cut and link) or a classifier (its class count) does; and runs no session: no placement.
+class StatusBackend final : public server::ModelBackend {
+ public:
+  StatusBackend() { io_.push_back({"X", DataType::kFloat32, ValueKind::kTensor, true, {1}, {""}}); }
+  const std::vector<TensorInfo>& inputs() const override { return io_; }
+  const std::vector<TensorInfo>& outputs() const override { return io_; }
+  Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+             std::vector<Tensor>* outputs) const override {
+    *outputs = {feeds.front().second};
+    return Status::Ok();
+  }
+  std::string StatusJson() const override { return R"({"kind":"split","remote_up":false})"; }
+
+ private:
+  std::vector<TensorInfo> io_;
+};
+
+TEST(Console, ABackendsOwnStateIsShownAndASessionlessOneHasNoPlacement) {
+  ConsoleServer c;
+  server::ServerOptions so;
+  so.backends["test_status"] =
+      [](const server::BackendContext&) -> Result<std::shared_ptr<const server::ModelBackend>> {
+    return std::shared_ptr<const server::ModelBackend>(std::make_shared<StatusBackend>());
+  };
+  c.s.repo.WriteFile("state/config.pbtxt", "platform: \"test_status\"\nmax_batch_size: 0\n");
+  c.s.repo.WriteFile("state/1/unused", "");
+  c.Start(so);
+  ASSERT_TRUE(c.s.http);
+  httplib::Client cli = c.Client();
+  auto res = cli.Get("/console/api/models");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json models = json::parse(res->body)["models"];
+  json state, simple;
+  for (const json& m : models) (m["name"] == "state" ? state : simple) = m;
+  EXPECT_EQ(state["state"], "READY") << state.dump();
+  EXPECT_EQ(state["backend"], json::parse(R"({"kind":"split","remote_up":false})"));
+  EXPECT_FALSE(simple.contains("backend")) << "a session says nothing of itself";
+  auto placement = cli.Get("/console/api/models/state/placement");
+  ASSERT_TRUE(placement);
+  EXPECT_EQ(placement->status, 404) << placement->body;
+}
+
 // ---- streams ----
 
 // A 2 s clip of a white 40x40 square moving right on black, made by ffmpeg.
@@ -304,7 +350,8 @@ int CountColor(const std::string& jpeg, stream::Color color, int tolerance, int*
   return n;
 }
 
-std::unique_ptr<StreamHub> OpenHub(const supernova::testing::TempDir& dir) {
+std::unique_ptr<StreamHub> OpenHub(const supernova::testing::TempDir& dir,
+                                   std::unique_ptr<stream::CloudDetector> cloud = nullptr) {
   const std::string model = dir / "squares.onnx";
   const Status written = supernova::testing::WriteSquaresModel(model, 320, 240, 40, 0);
   EXPECT_TRUE(written.ok()) << written.ToString();
@@ -315,7 +362,7 @@ std::unique_ptr<StreamHub> OpenHub(const supernova::testing::TempDir& dir) {
   StreamHubOptions h;
   h.source.loop = true;  // the clip plays until the stream is removed
   h.interval_s = 0.2;
-  auto hub = StreamHub::Open(model, d, {}, h);
+  auto hub = StreamHub::Open(model, d, {}, h, std::move(cloud));
   EXPECT_TRUE(hub.ok()) << hub.status().ToString();
   return hub.ok() ? std::move(*hub) : nullptr;
 }
@@ -414,6 +461,35 @@ TEST(ConsoleStreams, AStreamAddedOverHttpShowsItsFramesWithTheBoxDrawnAndItsHist
     EXPECT_TRUE(m.ended) << m.name;
     EXPECT_EQ(m.error, "") << m.name;
   }
+}
+
+// Joint inference from the server's streams: the escalation rate and the cloud's answers are
+// in the list the page shows, here with a cloud that is not there (every call fails, the
+// stream goes on).
+TEST(ConsoleStreams, AStreamsEscalationsToTheCloudAreListed) {
+  supernova::testing::TempDir dir;
+  const std::string clip = SquareClip(dir);
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
+  stream::KServeCloudOptions cloud;
+  cloud.target = "127.0.0.1:" + std::to_string(supernova::testing::FreePort());
+  cloud.model = "big";
+  cloud.timeout_ms = 200;
+  auto remote = stream::KServeCloudDetector::Create(cloud);
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  std::unique_ptr<StreamHub> hub = OpenHub(dir, std::move(*remote));
+  ASSERT_TRUE(hub);
+  ASSERT_TRUE(hub->Add("door", clip).ok());
+  json listed;
+  ASSERT_TRUE(WaitFor([&] {
+    listed = json::parse(hub->ListJson())["streams"];
+    return listed.size() == 1 && listed[0]["cloud"].is_object() &&
+           listed[0]["cloud"]["failed"].get<int>() >= 2;
+  })) << listed.dump();
+  const json& c = listed[0]["cloud"];
+  EXPECT_GT(c["sent_fraction"].get<double>(), 0) << c.dump();
+  EXPECT_LT(c["sent_fraction"].get<double>(), 0.5) << "key=10 sends one frame in ten";
+  EXPECT_NE(c["error"].get<std::string>(), "") << c.dump();
+  EXPECT_EQ(listed[0]["state"], "running") << "the cloud being away never stops the stream";
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "server/inference_server.h"
 #include "server/log.h"
 #include "stream/sinks.h"
+#include "stream_cloud_flags.h"
 #include "supernova/commands.h"
 #include "supernova/detector_args.h"
 
@@ -57,6 +58,8 @@ struct ServeArgs {
   std::string stream_model, stream_labels, stream_skip = "adaptive";
   std::vector<std::string> streams;  // NAME=SOURCE
   DetectorArgs stream_detector;
+  stream::KServeCloudOptions stream_cloud;  // --cloud*: the streams' joint inference
+  std::string escalate = "key=10";
   double stream_max_lag_ms = 200;
   int stream_threads = 0;
   bool stream_loop = false;
@@ -66,7 +69,8 @@ struct ServeArgs {
 // running. Null without a model.
 Result<std::unique_ptr<console::StreamHub>> OpenStreams(const ServeArgs& a) {
   if (a.stream_model.empty()) {
-    if (!a.streams.empty()) return Status::InvalidArgument("--stream needs --stream-model");
+    if (!a.streams.empty() || !a.stream_cloud.target.empty())
+      return Status::InvalidArgument("--stream and --cloud need --stream-model");
     return std::unique_ptr<console::StreamHub>();
   }
   stream::DetectorOptions d;
@@ -81,8 +85,10 @@ Result<std::unique_ptr<console::StreamHub>> OpenStreams(const ServeArgs& a) {
   if (!a.stream_labels.empty()) {
     SN_ASSIGN_OR_RETURN(h.labels, stream::ReadLabels(a.stream_labels));
   }
+  SN_ASSIGN_OR_RETURN(p.escalation, stream::ParseEscalation(a.escalate));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<stream::CloudDetector> cloud, OpenCloud(a.stream_cloud));
   SN_ASSIGN_OR_RETURN(std::unique_ptr<console::StreamHub> hub,
-                      console::StreamHub::Open(a.stream_model, d, p, h));
+                      console::StreamHub::Open(a.stream_model, d, p, h, std::move(cloud)));
   for (const std::string& spec : a.streams) {
     const size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
@@ -349,6 +355,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--stream-loop", args->stream_loop,
                 "Play stream files again from the start at their end");
+  cmd->add_option("--escalate", args->escalate,
+                  "With --cloud: the stream frames sent to it, as `supernova stream --escalate`")
+      ->capture_default_str();
+  AddCloudFlags(cmd, &args->stream_cloud);
   cmd->callback([args, exit_code] { *exit_code = Serve(*args); });
 }
 

@@ -174,6 +174,17 @@ class ClassifierModel final : public server::ModelBackend {
     return [this](const ResourceRequest& r) { return Classes(r); };
   }
 
+  // How many classes, not which: their names are the admin's (the classes resource).
+  std::string StatusJson() const override {
+    Result<std::shared_ptr<const learn::Classifier>> classes = CurrentClassifier();
+    json j = {{"kind", "classifier"}, {"dim", store_->dim()}};
+    if (classes.ok())
+      j["classes"] = (*classes)->size();
+    else
+      j["error"] = classes.status().message();
+    return j.dump();
+  }
+
  private:
   // The unit embedding of one encoded image; `what` names it in errors.
   Result<std::vector<float>> Embed(std::string_view bytes, const std::string& what) const {

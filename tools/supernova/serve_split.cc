@@ -18,6 +18,7 @@
 
 #include <charconv>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "collab/remote/split_runner.h"
@@ -39,6 +40,14 @@ class SplitModel final : public server::ModelBackend {
     std::lock_guard lock(mu_);
     collab::RequestRecord record;
     auto out = runner_->Run(feeds, &record);
+    {
+      std::lock_guard seen(status_mu_);
+      last_ = record;
+      ++requests_;
+      if (record.tail_at == "remote") ++remote_tails_;
+      if (!record.fallback.empty()) ++fallbacks_;
+      remote_up_ = runner_->remote_up();
+    }
     if (!record.fallback.empty())
       server::Log(server::LogLevel::kWarning, "split_tail_local",
                   {{"model", model_},
@@ -49,10 +58,39 @@ class SplitModel final : public server::ModelBackend {
     return Status::Ok();
   }
 
+  // The cut in use and the link as the last request saw them (not the runner's own: it is
+  // busy while a request runs).
+  std::string StatusJson() const override {
+    std::lock_guard seen(status_mu_);
+    nlohmann::json j = {{"kind", "split"},
+                        {"requests", requests_},
+                        {"remote_tails", remote_tails_},
+                        {"fallbacks", fallbacks_},
+                        {"remote_up", remote_up_}};
+    if (requests_ > 0)
+      j["last"] = {{"candidate", last_.candidate},
+                   {"tail_at", last_.tail_at},
+                   {"total_ms", last_.total_ms},
+                   {"remote_ms", last_.remote_ms},
+                   {"sent_bytes", last_.sent_bytes},
+                   {"fallback", last_.fallback},
+                   {"link",
+                    {{"bandwidth_mbit", last_.link.bandwidth_mbit},
+                     {"rtt_ms", last_.link.rtt_ms},
+                     {"loss", last_.link.loss}}}};
+    return j.dump();
+  }
+
  private:
   std::string model_;
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // one request at a time: the runner keeps state between them
   const std::unique_ptr<collab::SplitRunner> runner_;
+  mutable std::mutex status_mu_;
+  mutable collab::RequestRecord last_;  // guarded by status_mu_
+  mutable int64_t requests_ = 0;        // guarded by status_mu_
+  mutable int64_t remote_tails_ = 0;    // guarded by status_mu_
+  mutable int64_t fallbacks_ = 0;       // guarded by status_mu_
+  mutable bool remote_up_ = true;       // guarded by status_mu_
 };
 
 Result<double> PositiveParameter(const inference::ModelConfig& config, const std::string& key,
