@@ -1,0 +1,405 @@
+#!/usr/bin/env node
+// The web console end to end in headless Chromium (issue 21), against a running server:
+//
+//   PUPPETEER_MODULE=build/browser/node_modules/puppeteer-core \
+//     node tests/console/console_e2e.js http://127.0.0.1:PORT ARTIFACT_DIR ADMIN_TOKEN_FILE CLIP
+//
+// The server (tests/console/run_console_e2e.sh starts it) serves the bundled model repository
+// with an admin token and runs the stream `clip` of CLIP (a white square moving on black)
+// through the squares detector. The page is loaded, read, screenshot and driven like a user;
+// the inferences are sent from here, not from the page. Any console error or warning, page
+// error, failed request or HTTP status >= 400 of the page fails the run. One line per check
+// says what it measured; exit 0 only when every check passed, 1 otherwise, 77 when the
+// browser or puppeteer-core is missing.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+
+const CHROMIUM = '/usr/bin/chromium';
+const TIME_LIMIT_MS = 60000;
+// The outline and label tag of track 1: TrackColor(1) in src/stream/draw.cc is kPalette[1],
+// {b 255, g 128, r 0} in BGR order, so RGB (0, 128, 255). JPEG moves colours a little, and
+// most of all along the 2-pixel outline, so a pixel counts within MAX_CHANNEL_DIFF per channel.
+const TRACK1_RGB = [0, 128, 255];
+const MAX_CHANNEL_DIFF = 48;
+const MIN_BOX_PIXELS = 50;
+// Sent to `simple` (Triton's example: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1).
+const INFERENCES = 20;
+
+const [url, artifacts, tokenFile, clipPath] = process.argv.slice(2);
+if (!url || !artifacts || !tokenFile || !clipPath) {
+  console.error('usage: console_e2e.js SERVER_URL ARTIFACT_DIR ADMIN_TOKEN_FILE CLIP');
+  process.exit(2);
+}
+const base = url.replace(/\/+$/, '');
+const token = fs.readFileSync(tokenFile, 'utf8').replace(/\n$/, '');
+
+let puppeteer;
+try {
+  puppeteer = require(process.env.PUPPETEER_MODULE || 'puppeteer-core');
+} catch (e) {
+  console.log(`SKIP: puppeteer-core not found (PUPPETEER_MODULE=${process.env.PUPPETEER_MODULE})`);
+  process.exit(77);
+}
+if (!fs.existsSync(CHROMIUM)) {
+  console.log(`SKIP: ${CHROMIUM} not installed`);
+  process.exit(77);
+}
+
+const results = [];
+function report(ok, name, detail) {
+  results.push({ ok, name });
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: ${detail}`);
+}
+
+class CheckFailed extends Error {}
+
+function check(cond, name, detail) {
+  report(Boolean(cond), name, detail);
+  if (!cond) throw new CheckFailed(`${name}: ${detail}`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Polls `probe` until it answers something truthy; answers the last value either way.
+async function waitFor(probe, timeoutMs, intervalMs = 100) {
+  const end = Date.now() + timeoutMs;
+  let v;
+  for (;;) {
+    v = await probe();
+    if (v || Date.now() > end) return v;
+    await sleep(intervalMs);
+  }
+}
+
+// ---- PNG: enough of a decoder for Chromium's screenshots (8-bit RGB or RGBA, no interlace).
+
+function decodePng(buf) {
+  let off = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat = [];
+  while (off < buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.toString('ascii', off + 4, off + 8);
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      const depth = data[8];
+      const colourType = data[9];
+      if (depth !== 8 || (colourType !== 2 && colourType !== 6) || data[12] !== 0) {
+        throw new Error(`unexpected PNG: depth ${depth}, colour type ${colourType}`);
+      }
+      channels = colourType === 6 ? 4 : 3;
+    } else if (type === 'IDAT') {
+      idat.push(data);
+    } else if (type === 'IEND') {
+      break;
+    }
+    off += 12 + len;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const px = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; ++y) {
+    const filter = raw[y * (stride + 1)];
+    const line = y * (stride + 1) + 1;
+    const row = y * stride;
+    for (let x = 0; x < stride; ++x) {
+      const a = x >= channels ? px[row + x - channels] : 0;
+      const b = y > 0 ? px[row - stride + x] : 0;
+      const c = x >= channels && y > 0 ? px[row - stride + x - channels] : 0;
+      let p = raw[line + x];
+      if (filter === 1) p += a;
+      else if (filter === 2) p += b;
+      else if (filter === 3) p += (a + b) >> 1;
+      else if (filter === 4) {
+        const pa = Math.abs(b - c);
+        const pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        p += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      px[row + x] = p & 255;
+    }
+  }
+  return { width, height, channels, px };
+}
+
+function countNear(png, rgb, tolerance) {
+  let n = 0;
+  for (let i = 0; i < png.px.length; i += png.channels) {
+    if (Math.abs(png.px[i] - rgb[0]) <= tolerance && Math.abs(png.px[i + 1] - rgb[1]) <= tolerance &&
+        Math.abs(png.px[i + 2] - rgb[2]) <= tolerance) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// ---- The server, from here (not through the page) ------------------------------------------
+
+async function serverJson(p, init = {}) {
+  const res = await fetch(base + p, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+function inferBody() {
+  const a = Array.from({ length: 16 }, (_, i) => i);
+  const b = Array.from({ length: 16 }, () => 1);
+  return JSON.stringify({
+    inputs: [
+      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: a },
+      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: b },
+    ],
+  });
+}
+
+// ---- The run -------------------------------------------------------------------------------
+
+async function main() {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const problems = [];
+  const requestUrls = [];
+  let closing = false;
+  // A frame.jpg 404 is the server's answer before a stream's first frame; the page asks only
+  // once the stream has read frames, so one can come only from that race, and only for a
+  // stream that has not shown a frame yet. Every other status >= 400 is a failure.
+  const framesShown = new Map();
+  const tolerated404 = (u) => {
+    const m = /\/console\/api\/streams\/([^/]+)\/frame\.jpg$/.exec(new URL(u).pathname);
+    return m && !framesShown.get(decodeURIComponent(m[1]));
+  };
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    page.on('console', (msg) => {
+      const type = msg.type();
+      if (type !== 'error' && type !== 'warn' && type !== 'warning') return;
+      const where = (msg.location() && msg.location().url) || '';
+      if (where && tolerated404(where) && /404/.test(msg.text())) return;
+      problems.push(`console ${type}: ${msg.text()} ${where}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('request', (req) => requestUrls.push(req.url()));
+    page.on('requestfailed', (req) => {
+      if (!closing) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
+    });
+    page.on('response', (res) => {
+      if (res.status() >= 400 && !(res.status() === 404 && tolerated404(res.url()))) {
+        problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+      }
+    });
+    const noProblems = (name) => {
+      check(problems.length === 0, name,
+        problems.length ? problems.join('; ') : 'no console errors or warnings, no failed requests');
+    };
+
+    // -- Models --------------------------------------------------------------------------
+    const loadStart = Date.now();
+    await page.goto(`${base}/console/`, { waitUntil: 'load' });
+    const rowState = (name) => page.evaluate((n) => {
+      const tr = document.querySelector(`#models-table tbody tr[data-model="${n}"]`);
+      return tr ? tr.dataset.state : null;
+    }, name);
+    const simpleState = await waitFor(async () => (await rowState('simple')) === 'READY', 10000);
+    check(simpleState, 'models.simple_ready',
+      `the Models view lists simple as ${await rowState('simple')} ${Date.now() - loadStart} ms after loading`);
+    const index = await serverJson('/v2/repository/index', { method: 'POST', body: '{}' });
+    check(index.status === 200, 'models.repository_index', `POST /v2/repository/index: ${index.status}`);
+    const rows = await page.evaluate(() => [...document.querySelectorAll('#models-table tbody tr')]
+      .map((tr) => ({ name: tr.dataset.model, state: tr.dataset.state })));
+    const missing = index.json.filter((m) => !rows.some((r) => r.name === m.name));
+    check(missing.length === 0, 'models.all_listed',
+      `index: ${index.json.map((m) => `${m.name} ${m.state || ''}`).join(', ')}; ` +
+      `table: ${rows.map((r) => `${r.name} ${r.state}`).join(', ')}` +
+      (missing.length ? `; missing ${missing.map((m) => m.name).join(', ')}` : ''));
+    const locked = await page.evaluate(() => {
+      const buttons = [...document.querySelectorAll('.admin button, button.admin, .admin input')];
+      const usable = buttons.filter((b) => !b.disabled && b.offsetParent !== null);
+      return { total: buttons.length, usable: usable.map((b) => b.textContent || b.id) };
+    });
+    check(locked.total > 0 && locked.usable.length === 0, 'auth.read_only_without_token',
+      `${locked.total} action controls, ${locked.usable.length} usable without a token` +
+      (locked.usable.length ? ` (${locked.usable.join(', ')})` : ''));
+    const tokenField = await page.$eval('#token-input', (e) => e.type);
+    check(tokenField === 'password', 'auth.token_field', `the token field is type=${tokenField}`);
+    await page.screenshot({ path: path.join(artifacts, 'models.png'), fullPage: true });
+    noProblems('models.clean_console');
+
+    // -- One model -------------------------------------------------------------------------
+    await page.click('#models-table tbody tr[data-model="simple"] a');
+    const detail = await waitFor(() => page.evaluate(() => {
+      const io = [...document.querySelectorAll('#model-io tbody tr')]
+        .map((tr) => `${tr.dataset.kind}:${tr.cells[1].textContent}`);
+      const nodes = document.querySelectorAll('#placement-nodes tbody tr').length;
+      const config = document.querySelector('#model-config').textContent;
+      let cfgName = '';
+      try {
+        cfgName = JSON.parse(config).name;
+      } catch (e) {
+        cfgName = '';
+      }
+      return io.length >= 4 && nodes > 0 && cfgName ? { io, nodes, cfgName } : null;
+    }), 10000);
+    check(detail && ['input:INPUT0', 'input:INPUT1', 'output:OUTPUT0', 'output:OUTPUT1']
+      .every((x) => detail.io.includes(x)) && detail.cfgName === 'simple', 'model.detail',
+      detail ? `inputs/outputs ${detail.io.join(', ')}; config name ${detail.cfgName}; ` +
+        `${detail.nodes} placement nodes`
+        : 'inputs/outputs, config or placement nodes did not appear within 10 s');
+    const points = (id) => page.$eval(id, (c) => Number(c.dataset.points || 0));
+    const rateBefore = await points('#chart-rate');
+    const latencyBefore = await points('#chart-latency');
+    let good = 0;
+    let wrong = '';
+    for (let i = 0; i < INFERENCES; ++i) {
+      const r = await serverJson('/v2/models/simple/infer', { method: 'POST', body: inferBody() });
+      const out = r.json && r.json.outputs && r.json.outputs.find((o) => o.name === 'OUTPUT0');
+      const sum = out && out.data.every((v, k) => v === k + 1);
+      if (r.status === 200 && sum) ++good;
+      else if (!wrong) wrong = `status ${r.status}: ${JSON.stringify(r.json).slice(0, 200)}`;
+      await sleep(50);
+    }
+    check(good === INFERENCES, 'model.inferences',
+      `${good} of ${INFERENCES} inferences to simple answered OUTPUT0 = INPUT0 + INPUT1${wrong ? `; ${wrong}` : ''}`);
+    const grown = await waitFor(async () => {
+      const rate = await page.$eval('#model-tiles .tile[data-key="requests_per_s"] .v',
+        (e) => e.textContent);
+      const r = await points('#chart-rate');
+      const l = await points('#chart-latency');
+      return Number(rate) > 0 && r > rateBefore && l > latencyBefore ? { rate, r, l } : null;
+    }, 8000, 250);
+    const rateNow = await page.$eval('#model-tiles .tile[data-key="requests_per_s"] .v',
+      (e) => e.textContent);
+    check(grown, 'model.charts_update',
+      `requests/s shown ${rateNow}; rate chart points ${rateBefore} -> ${await points('#chart-rate')}, ` +
+      `latency chart points ${latencyBefore} -> ${await points('#chart-latency')}`);
+    await page.screenshot({ path: path.join(artifacts, 'model_detail.png'), fullPage: true });
+    noProblems('model.clean_console');
+
+    // -- Streams ---------------------------------------------------------------------------
+    await page.click('#tab-streams');
+    const frameCount = (name) => page.evaluate((n) => {
+      const img = document.querySelector(`img[data-stream="${n}"]`);
+      return img ? Number(img.dataset.frames) : -1;
+    }, name);
+    // Box pixels in the stream's image as the page shows it, over a few frames (the track is
+    // confirmed after a few detections, so the very first frame may have no box yet).
+    const boxPixels = async (name, timeoutMs) => {
+      let best = 0;
+      await waitFor(async () => {
+        const img = await page.$(`img[data-stream="${name}"]`);
+        if (!img || (await frameCount(name)) < 1) return false;
+        framesShown.set(name, true);
+        const png = decodePng(Buffer.from(await img.screenshot()));
+        best = Math.max(best, countNear(png, TRACK1_RGB, MAX_CHANNEL_DIFF));
+        return best >= MIN_BOX_PIXELS;
+      }, timeoutMs, 300);
+      return best;
+    };
+    const clipFrames = await waitFor(async () => (await frameCount('clip')) >= 1, 10000);
+    check(clipFrames, 'streams.clip_video', `the page shows ${await frameCount('clip')} frames of clip`);
+    const clipPixels = await boxPixels('clip', 6000);
+    check(clipPixels >= MIN_BOX_PIXELS, 'streams.clip_box',
+      `${clipPixels} pixels within ${MAX_CHANNEL_DIFF} of RGB(${TRACK1_RGB}) (track 1's colour) ` +
+      `in the image, at least ${MIN_BOX_PIXELS} needed`);
+    const chartPoints = () => page.evaluate(() => {
+      const card = document.querySelector('.stream[data-stream="clip"]');
+      const out = {};
+      for (const k of ['fps', 'lag', 'skip']) out[k] = Number(card.querySelector(`canvas.${k}`).dataset.points || 0);
+      out.decisions = Number(card.querySelector('canvas.decisions').dataset.points || 0);
+      return out;
+    });
+    const first = await chartPoints();
+    await sleep(3200);
+    const second = await chartPoints();
+    const moved = ['fps', 'lag', 'skip'].every((k) => second[k] > first[k]);
+    check(moved, 'streams.charts_update',
+      `points 3.2 s apart: fps ${first.fps} -> ${second.fps}, lag ${first.lag} -> ${second.lag}, ` +
+      `skip ${first.skip} -> ${second.skip}; decision strip ${second.decisions} frames`);
+    const clipFramesNow = await frameCount('clip');
+    check(clipFramesNow > clipFrames, 'streams.clip_refreshes',
+      `${clipFramesNow} frames shown after 3.2 s more (about 4 a second expected)`);
+    noProblems('streams.clean_console');
+
+    // -- Admin -----------------------------------------------------------------------------
+    await page.type('#token-input', token);
+    await page.click('#token-set');
+    const unlocked = await waitFor(() => page.evaluate((t) => ({
+      stored: Object.values(sessionStorage).includes(t),
+      local: Object.values(localStorage).includes(t),
+      field: document.querySelector('#token-input').value,
+      addUsable: !document.querySelector('#stream-add').disabled &&
+        document.querySelector('#stream-add').offsetParent !== null,
+    }), token).then((s) => (s.stored && s.addUsable ? s : null)), 3000);
+    check(unlocked && !unlocked.local && unlocked.field === '', 'auth.token_entered',
+      unlocked ? 'token kept in sessionStorage (not localStorage, not left in the field); actions usable'
+        : 'the token did not unlock the actions');
+
+    // Add clip2 from the same file through the form.
+    await page.type('#stream-name', 'clip2');
+    await page.type('#stream-source', clipPath);
+    await page.click('#stream-add');
+    const clip2 = await waitFor(async () => (await frameCount('clip2')) >= 1, 15000);
+    check(clip2, 'streams.add_clip2', `clip2 added through the form; ${await frameCount('clip2')} frames shown`);
+    const clip2Pixels = await boxPixels('clip2', 8000);
+    check(clip2Pixels >= MIN_BOX_PIXELS, 'streams.clip2_box',
+      `${clip2Pixels} box pixels in clip2's image, at least ${MIN_BOX_PIXELS} needed`);
+    await page.screenshot({ path: path.join(artifacts, 'streams.png'), fullPage: true });
+
+    // Unload and load simple from the Models view.
+    await page.click('#tab-models');
+    await waitFor(async () => (await rowState('simple')) === 'READY', 5000);
+    const seen = [];
+    const watch = async (want, timeoutMs) => waitFor(async () => {
+      const s = await rowState('simple');
+      if (seen[seen.length - 1] !== s) seen.push(s);
+      return s === want;
+    }, timeoutMs, 50);
+    await page.click('#models-table tbody tr[data-model="simple"] button.unload');
+    const down = await watch('UNAVAILABLE', 10000);
+    check(down, 'admin.unload', `states in the table: ${seen.join(' -> ')}`);
+    await waitFor(() => page.$eval('#models-table tbody tr[data-model="simple"] button.load',
+      (b) => !b.disabled), 3000);
+    await page.click('#models-table tbody tr[data-model="simple"] button.load');
+    const up = await watch('READY', 15000);
+    check(up, 'admin.load', `states in the table: ${seen.join(' -> ')}`);
+
+    const leaked = requestUrls.filter((u) => u.includes(token) || u.includes(encodeURIComponent(token)));
+    check(leaked.length === 0 && !page.url().includes(token), 'auth.token_not_in_urls',
+      `${requestUrls.length} requests made by the page, ${leaked.length} with the token in the URL`);
+    noProblems('admin.clean_console');
+  } finally {
+    closing = true;
+    await browser.close();
+  }
+}
+
+const timer = setTimeout(() => {
+  console.log(`FAIL time_limit: the run took more than ${TIME_LIMIT_MS / 1000} s`);
+  process.exit(1);
+}, TIME_LIMIT_MS);
+
+main().then(() => {
+  clearTimeout(timer);
+  const failed = results.filter((r) => !r.ok);
+  console.log(`${results.length - failed.length} of ${results.length} checks passed`);
+  process.exit(failed.length ? 1 : 0);
+}, (err) => {
+  clearTimeout(timer);
+  if (!(err instanceof CheckFailed)) console.log(`FAIL error: ${err.stack || err}`);
+  console.log(`stopped at the first failure; ${results.filter((r) => r.ok).length} checks passed before`);
+  process.exit(1);
+});
