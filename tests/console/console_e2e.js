@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The web console end to end in headless Chromium (issue 21), against a running server:
 //
-//   PUPPETEER_MODULE=build/browser/node_modules/puppeteer-core \
-//     node tests/console/console_e2e.js http://127.0.0.1:PORT ARTIFACT_DIR ADMIN_TOKEN_FILE CLIP
+//   PUPPETEER_MODULE=build/browser/node_modules/puppeteer-core node tests/console/console_e2e.js \
+//     http://127.0.0.1:PORT ARTIFACT_DIR INFER_TOKEN_FILE ADMIN_TOKEN_FILE CLIP
 //
 // The server (tests/console/run_console_e2e.sh starts it) serves the bundled model repository
-// with an admin token and runs the stream `clip` of CLIP (a white square moving on black)
-// through the squares detector. The page is loaded, read, screenshot and driven like a user;
-// the inferences are sent from here, not from the page. Any console error or warning, page
-// error, failed request or HTTP status >= 400 of the page fails the run. One line per check
-// says what it measured; exit 0 only when every check passed, 1 otherwise, 77 when the
-// browser or puppeteer-core is missing.
+// with an inference and an admin token and runs the stream `clip` of CLIP (a white square
+// moving on black) through the squares detector. The page is loaded, read, screenshot and
+// driven like a user: first with no token (it must ask for one and wait), then with the
+// inference token (everything shows; an action is refused), then with the admin token (the
+// actions). The inferences are sent from here, not from the page. Any console error or
+// warning, page error, failed request or HTTP status >= 400 of the page fails the run, but
+// for the 401s and the 403 the test provokes. One line per check says what it measured;
+// exit 0 only when every check passed, 1 otherwise, 77 when the browser or puppeteer-core is
+// missing.
 'use strict';
 
 const fs = require('fs');
@@ -28,13 +31,15 @@ const MIN_BOX_PIXELS = 50;
 // Sent to `simple` (Triton's example: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1).
 const INFERENCES = 20;
 
-const [url, artifacts, tokenFile, clipPath] = process.argv.slice(2);
-if (!url || !artifacts || !tokenFile || !clipPath) {
-  console.error('usage: console_e2e.js SERVER_URL ARTIFACT_DIR ADMIN_TOKEN_FILE CLIP');
+const [url, artifacts, inferTokenFile, adminTokenFile, clipPath] = process.argv.slice(2);
+if (!url || !artifacts || !inferTokenFile || !adminTokenFile || !clipPath) {
+  console.error('usage: console_e2e.js SERVER_URL ARTIFACT_DIR INFER_TOKEN_FILE ADMIN_TOKEN_FILE CLIP');
   process.exit(2);
 }
 const base = url.replace(/\/+$/, '');
-const token = fs.readFileSync(tokenFile, 'utf8').replace(/\n$/, '');
+const readToken = (f) => fs.readFileSync(f, 'utf8').replace(/\n$/, '');
+const inferToken = readToken(inferTokenFile);
+const adminToken = readToken(adminTokenFile);
 
 let puppeteer;
 try {
@@ -145,7 +150,7 @@ function countNear(png, rgb, tolerance) {
 async function serverJson(p, init = {}) {
   const res = await fetch(base + p, {
     ...init,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${inferToken}`, 'Content-Type': 'application/json' },
   });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
@@ -174,13 +179,21 @@ async function main() {
   const problems = [];
   const requestUrls = [];
   let closing = false;
+  // Errors the test provokes on purpose: while `provoked` holds {status, path}, answers with
+  // that status to a URL whose path starts so (and the browser's console line about them)
+  // are counted apart, not as problems.
+  let provoked = null;
+  let provokedSeen = 0;
+  const isProvoked = (u, status) => provoked && status === provoked.status &&
+    new URL(u).pathname.startsWith(provoked.path);
   // A frame.jpg 404 is the server's answer before a stream's first frame; the page asks only
   // once the stream has read frames, so one can come only from that race, and only for a
   // stream that has not shown a frame yet. Every other status >= 400 is a failure.
   const framesShown = new Map();
-  const tolerated404 = (u) => {
+  const tolerated = (u, status) => {
+    if (isProvoked(u, status)) return true;
     const m = /\/console\/api\/streams\/([^/]+)\/frame\.jpg$/.exec(new URL(u).pathname);
-    return m && !framesShown.get(decodeURIComponent(m[1]));
+    return status === 404 && m && !framesShown.get(decodeURIComponent(m[1]));
   };
   try {
     const page = await browser.newPage();
@@ -189,7 +202,8 @@ async function main() {
       const type = msg.type();
       if (type !== 'error' && type !== 'warn' && type !== 'warning') return;
       const where = (msg.location() && msg.location().url) || '';
-      if (where && tolerated404(where) && /404/.test(msg.text())) return;
+      const status = Number((/status of (\d+)/.exec(msg.text()) || [])[1]);
+      if (where && status && tolerated(where, status)) return;
       problems.push(`console ${type}: ${msg.text()} ${where}`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -198,7 +212,9 @@ async function main() {
       if (!closing) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
     });
     page.on('response', (res) => {
-      if (res.status() >= 400 && !(res.status() === 404 && tolerated404(res.url()))) {
+      if (res.status() < 400) return;
+      if (isProvoked(res.url(), res.status())) ++provokedSeen;
+      else if (!tolerated(res.url(), res.status())) {
         problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
       }
     });
@@ -207,16 +223,48 @@ async function main() {
         problems.length ? problems.join('; ') : 'no console errors or warnings, no failed requests');
     };
 
-    // -- Models --------------------------------------------------------------------------
-    const loadStart = Date.now();
+    const enterToken = async (t) => {
+      await page.type('#token-input', t);
+      await page.click('#token-set');
+    };
+    const banner = () => page.$eval('#banner', (b) => (b.hidden ? '' : b.textContent));
+
+    // -- No token: the page asks for one and waits -----------------------------------------
+    provoked = { status: 401, path: '/console/api/' };
     await page.goto(`${base}/console/`, { waitUntil: 'load' });
+    const asked = await waitFor(async () => /needs a token/.test(await banner()), 5000);
+    check(asked, 'auth.asks_for_token', `banner: "${await banner()}"`);
+    const apiCalls = () => requestUrls.filter((u) => u.includes('/console/api/')).length;
+    const callsBefore = apiCalls();
+    await sleep(2500);
+    const callsAfter = apiCalls();
+    check(callsAfter - callsBefore === 0 && provokedSeen >= 1 && provokedSeen <= 2,
+      'auth.no_error_loop', `${provokedSeen} answers 401 on loading, then ${callsAfter - callsBefore} ` +
+      'API requests in 2.5 s of waiting for a token');
+    const locked = await page.evaluate(() => {
+      const controls = [...document.querySelectorAll('.admin button, button.admin, .admin input')];
+      const usable = controls.filter((b) => !b.disabled && b.offsetParent !== null);
+      return { total: controls.length, usable: usable.map((b) => b.textContent || b.id) };
+    });
+    check(locked.usable.length === 0, 'auth.read_only_without_token',
+      `${locked.total} action controls, ${locked.usable.length} usable without a token` +
+      (locked.usable.length ? ` (${locked.usable.join(', ')})` : ''));
+    const tokenField = await page.$eval('#token-input', (e) => e.type);
+    check(tokenField === 'password', 'auth.token_field', `the token field is type=${tokenField}`);
+    provoked = null;
+    noProblems('auth.clean_console');
+
+    // -- Models, with the inference token --------------------------------------------------
+    const loadStart = Date.now();
+    await enterToken(inferToken);
     const rowState = (name) => page.evaluate((n) => {
       const tr = document.querySelector(`#models-table tbody tr[data-model="${n}"]`);
       return tr ? tr.dataset.state : null;
     }, name);
     const simpleState = await waitFor(async () => (await rowState('simple')) === 'READY', 10000);
     check(simpleState, 'models.simple_ready',
-      `the Models view lists simple as ${await rowState('simple')} ${Date.now() - loadStart} ms after loading`);
+      `the Models view lists simple as ${await rowState('simple')} ${Date.now() - loadStart} ms ` +
+      `after the inference token was entered${(await banner()) ? `; banner "${await banner()}"` : ''}`);
     const index = await serverJson('/v2/repository/index', { method: 'POST', body: '{}' });
     check(index.status === 200, 'models.repository_index', `POST /v2/repository/index: ${index.status}`);
     const rows = await page.evaluate(() => [...document.querySelectorAll('#models-table tbody tr')]
@@ -226,16 +274,6 @@ async function main() {
       `index: ${index.json.map((m) => `${m.name} ${m.state || ''}`).join(', ')}; ` +
       `table: ${rows.map((r) => `${r.name} ${r.state}`).join(', ')}` +
       (missing.length ? `; missing ${missing.map((m) => m.name).join(', ')}` : ''));
-    const locked = await page.evaluate(() => {
-      const buttons = [...document.querySelectorAll('.admin button, button.admin, .admin input')];
-      const usable = buttons.filter((b) => !b.disabled && b.offsetParent !== null);
-      return { total: buttons.length, usable: usable.map((b) => b.textContent || b.id) };
-    });
-    check(locked.total > 0 && locked.usable.length === 0, 'auth.read_only_without_token',
-      `${locked.total} action controls, ${locked.usable.length} usable without a token` +
-      (locked.usable.length ? ` (${locked.usable.join(', ')})` : ''));
-    const tokenField = await page.$eval('#token-input', (e) => e.type);
-    check(tokenField === 'password', 'auth.token_field', `the token field is type=${tokenField}`);
     await page.screenshot({ path: path.join(artifacts, 'models.png'), fullPage: true });
     noProblems('models.clean_console');
 
@@ -334,19 +372,36 @@ async function main() {
       `${clipFramesNow} frames shown after 3.2 s more (about 4 a second expected)`);
     noProblems('streams.clean_console');
 
+    // -- The inference token may not act ---------------------------------------------------
+    await page.click('#tab-models');
+    await waitFor(async () => (await rowState('simple')) === 'READY', 5000);
+    provoked = { status: 403, path: '/v2/repository/models/simple/unload' };
+    provokedSeen = 0;
+    await page.click('#models-table tbody tr[data-model="simple"] button.unload');
+    const refused = await waitFor(async () => /admin token/.test(await banner()), 5000);
+    await sleep(1200);  // a poll or more: the model must still be READY
+    check(refused && provokedSeen === 1 && (await rowState('simple')) === 'READY',
+      'auth.inference_token_refused',
+      `unload with the inference token: ${provokedSeen} answer 403, banner "${await banner()}", ` +
+      `simple ${await rowState('simple')}`);
+    provoked = null;
+
     // -- Admin -----------------------------------------------------------------------------
-    await page.type('#token-input', token);
-    await page.click('#token-set');
+    await page.click('#tab-streams');
+    await enterToken(adminToken);
     const unlocked = await waitFor(() => page.evaluate((t) => ({
       stored: Object.values(sessionStorage).includes(t),
-      local: Object.values(localStorage).includes(t),
+      count: sessionStorage.length,
+      local: localStorage.length,
       field: document.querySelector('#token-input').value,
       addUsable: !document.querySelector('#stream-add').disabled &&
         document.querySelector('#stream-add').offsetParent !== null,
-    }), token).then((s) => (s.stored && s.addUsable ? s : null)), 3000);
-    check(unlocked && !unlocked.local && unlocked.field === '', 'auth.token_entered',
-      unlocked ? 'token kept in sessionStorage (not localStorage, not left in the field); actions usable'
-        : 'the token did not unlock the actions');
+    }), adminToken).then((s) => (s.stored && s.addUsable ? s : null)), 3000);
+    check(unlocked && unlocked.count === 1 && unlocked.local === 0 && unlocked.field === '',
+      'auth.admin_token_entered',
+      unlocked ? `the admin token replaced the inference token in sessionStorage (${unlocked.count} ` +
+        `item), nothing in localStorage, the field emptied; the add form usable`
+        : 'the admin token did not unlock the add form');
 
     // Add clip2 from the same file through the form.
     await page.type('#stream-name', 'clip2');
@@ -357,6 +412,9 @@ async function main() {
     const clip2Pixels = await boxPixels('clip2', 8000);
     check(clip2Pixels >= MIN_BOX_PIXELS, 'streams.clip2_box',
       `${clip2Pixels} box pixels in clip2's image, at least ${MIN_BOX_PIXELS} needed`);
+    // The screenshot once clip2's charts have a few points too (not a check: a better picture).
+    await waitFor(() => page.$eval('.stream[data-stream="clip2"] canvas.fps',
+      (c) => Number(c.dataset.points || 0) >= 3), 5000, 250);
     await page.screenshot({ path: path.join(artifacts, 'streams.png'), fullPage: true });
 
     // Unload and load simple from the Models view.
@@ -377,9 +435,10 @@ async function main() {
     const up = await watch('READY', 15000);
     check(up, 'admin.load', `states in the table: ${seen.join(' -> ')}`);
 
-    const leaked = requestUrls.filter((u) => u.includes(token) || u.includes(encodeURIComponent(token)));
-    check(leaked.length === 0 && !page.url().includes(token), 'auth.token_not_in_urls',
-      `${requestUrls.length} requests made by the page, ${leaked.length} with the token in the URL`);
+    const leaked = requestUrls.concat(page.url())
+      .filter((u) => [inferToken, adminToken].some((t) => u.includes(t)));
+    check(leaked.length === 0, 'auth.tokens_not_in_urls',
+      `${requestUrls.length} requests made by the page, ${leaked.length} with a token in the URL`);
     noProblems('admin.clean_console');
   } finally {
     closing = true;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web console end to end (issue 21): starts the real `supernova-serve` of BUILD_DIR on
-# 127.0.0.1 with a copy of the bundled model repository, an admin token and a live stream of
-# a clip ffmpeg draws (a white square moving on black) through the squares detector, then
+# 127.0.0.1 with a copy of the bundled model repository, an inference and an admin token and a
+# live stream of a clip ffmpeg draws (a white square moving on black) through the squares
+# detector, then
 # drives the page in headless Chromium (tests/console/console_e2e.js) and stops the server
 # with SIGTERM, which must exit 0 within 10 s. Screenshots and the server's log go to
 # ARTIFACT_DIR.
@@ -73,17 +74,21 @@ ffmpeg -loglevel error -y -f lavfi -i color=black:s=320x240:r=25 \
   fail "squares_model could not write the detector"
 # A copy of the repository: the test unloads and loads `simple`, never in the checkout.
 cp -r "$SRC/examples/model_repository" "$WORK/repo"
+# Two tokens: with the inference token the page shows everything and may act on nothing, which
+# is what read-only means; with only an admin token every read would need that one.
 (
   umask 077
-  od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$WORK/admin.token"
+  for t in infer admin; do od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$WORK/$t.token"; done
 )
-chmod 600 "$WORK/admin.token"
+chmod 600 "$WORK/infer.token" "$WORK/admin.token"
 
 # Port 0: the kernel picks a free port; the server says which in its server_ready log line.
+# The squares model takes pixels / 255 and scores a centred square 1 (check_edgex.py runs it so).
 "$BUILD/tools/supernova-serve" --model-repository "$WORK/repo" --http-port 0 \
-  --grpc-port -1 --metrics-port -1 --admin-token-file "$WORK/admin.token" \
-  --stream-model "$WORK/squares.onnx" --stream "clip=$WORK/clip.mp4" --stream-loop \
-  2>"$WORK/server.log" &
+  --grpc-port -1 --metrics-port -1 --infer-token-file "$WORK/infer.token" \
+  --admin-token-file "$WORK/admin.token" \
+  --stream-model "$WORK/squares.onnx" --stream-scale 0.00392157 --stream-score-threshold 0.5 \
+  --stream "clip=$WORK/clip.mp4" --stream-loop 2>"$WORK/server.log" &
 SERVER_PID=$!
 
 PORT=""
@@ -109,8 +114,8 @@ ready || fail "$URL/v2/health/ready did not answer 200 in 20 s"
 echo "server ready on $URL"
 
 status=0
-timeout 90 node "$SRC/tests/console/console_e2e.js" "$URL" "$ARTIFACTS" "$WORK/admin.token" \
-  "$WORK/clip.mp4" || status=$?
+timeout 90 node "$SRC/tests/console/console_e2e.js" "$URL" "$ARTIFACTS" "$WORK/infer.token" \
+  "$WORK/admin.token" "$WORK/clip.mp4" || status=$?
 
 kill -TERM "$SERVER_PID"
 exited=""
