@@ -805,16 +805,20 @@
   }
 
   async function refreshStreams() {
+    // A server without --stream-model answers 503 here: not asked at all, so no error a second.
+    if (!(state.summary && state.summary.streams && state.summary.streams.enabled)) {
+      for (const card of [...state.streams.values()]) dropStream(card);
+      $('#streams-note').textContent = 'This server runs no streams (start it with --stream-model).';
+      return;
+    }
     const r = await api('api/streams');
     const list = (r && r.streams) || [];
     const names = new Set(list.map((s) => s.name));
     for (const card of [...state.streams.values()]) if (!names.has(card.name)) dropStream(card);
     for (const s of list) renderStream(streamCard(s.name), s);
-    const enabled = state.summary && state.summary.streams && state.summary.streams.enabled;
     $('#streams-note').textContent = list.length
-      ? `${list.length} stream${list.length === 1 ? '' : 's'}` +
-        (enabled ? ` · detector ${state.summary.streams.model}` : '')
-      : enabled ? 'No streams yet.' : 'This server runs no streams (start it with --stream-model).';
+      ? `${list.length} stream${list.length === 1 ? '' : 's'} · detector ${state.summary.streams.model}`
+      : `No streams yet · detector ${state.summary.streams.model}`;
     await Promise.all(list.map(async (s) => {
       const card = state.streams.get(s.name);
       try {
