@@ -33,7 +33,8 @@ const INFERENCES = 20;
 
 const [url, artifacts, inferTokenFile, adminTokenFile, clipPath] = process.argv.slice(2);
 if (!url || !artifacts || !inferTokenFile || !adminTokenFile || !clipPath) {
-  console.error('usage: console_e2e.js SERVER_URL ARTIFACT_DIR INFER_TOKEN_FILE ADMIN_TOKEN_FILE CLIP');
+  console.error('usage: console_e2e.js SERVER_URL ARTIFACT_DIR INFER_TOKEN_FILE ' +
+    'ADMIN_TOKEN_FILE CLIP');
   process.exit(2);
 }
 const base = url.replace(/\/+$/, '');
@@ -137,10 +138,8 @@ function decodePng(buf) {
 function countNear(png, rgb, tolerance) {
   let n = 0;
   for (let i = 0; i < png.px.length; i += png.channels) {
-    if (Math.abs(png.px[i] - rgb[0]) <= tolerance && Math.abs(png.px[i + 1] - rgb[1]) <= tolerance &&
-        Math.abs(png.px[i + 2] - rgb[2]) <= tolerance) {
-      ++n;
-    }
+    const near = [0, 1, 2].every((c) => Math.abs(png.px[i + c] - rgb[c]) <= tolerance);
+    if (near) ++n;
   }
   return n;
 }
@@ -220,7 +219,8 @@ async function main() {
     });
     const noProblems = (name) => {
       check(problems.length === 0, name,
-        problems.length ? problems.join('; ') : 'no console errors or warnings, no failed requests');
+        problems.length ? problems.join('; ')
+          : 'no console errors or warnings, no failed requests');
     };
 
     const enterToken = async (t) => {
@@ -239,8 +239,8 @@ async function main() {
     await sleep(2500);
     const callsAfter = apiCalls();
     check(callsAfter - callsBefore === 0 && provokedSeen >= 1 && provokedSeen <= 2,
-      'auth.no_error_loop', `${provokedSeen} answers 401 on loading, then ${callsAfter - callsBefore} ` +
-      'API requests in 2.5 s of waiting for a token');
+      'auth.no_error_loop', `${provokedSeen} answers 401 on loading, then ` +
+      `${callsAfter - callsBefore} API requests in 2.5 s of waiting for a token`);
     const locked = await page.evaluate(() => {
       const controls = [...document.querySelectorAll('.admin button, button.admin, .admin input')];
       const usable = controls.filter((b) => !b.disabled && b.offsetParent !== null);
@@ -262,11 +262,13 @@ async function main() {
       return tr ? tr.dataset.state : null;
     }, name);
     const simpleState = await waitFor(async () => (await rowState('simple')) === 'READY', 10000);
+    const bannerNow = await banner();
     check(simpleState, 'models.simple_ready',
       `the Models view lists simple as ${await rowState('simple')} ${Date.now() - loadStart} ms ` +
-      `after the inference token was entered${(await banner()) ? `; banner "${await banner()}"` : ''}`);
+      `after the inference token was entered${bannerNow ? `; banner "${bannerNow}"` : ''}`);
     const index = await serverJson('/v2/repository/index', { method: 'POST', body: '{}' });
-    check(index.status === 200, 'models.repository_index', `POST /v2/repository/index: ${index.status}`);
+    check(index.status === 200, 'models.repository_index',
+      `POST /v2/repository/index: ${index.status}`);
     const rows = await page.evaluate(() => [...document.querySelectorAll('#models-table tbody tr')]
       .map((tr) => ({ name: tr.dataset.model, state: tr.dataset.state })));
     const missing = index.json.filter((m) => !rows.some((r) => r.name === m.name));
@@ -311,7 +313,8 @@ async function main() {
       await sleep(50);
     }
     check(good === INFERENCES, 'model.inferences',
-      `${good} of ${INFERENCES} inferences to simple answered OUTPUT0 = INPUT0 + INPUT1${wrong ? `; ${wrong}` : ''}`);
+      `${good} of ${INFERENCES} inferences to simple answered OUTPUT0 = INPUT0 + INPUT1` +
+      (wrong ? `; ${wrong}` : ''));
     const grown = await waitFor(async () => {
       const rate = await page.$eval('#model-tiles .tile[data-key="requests_per_s"] .v',
         (e) => e.textContent);
@@ -322,7 +325,8 @@ async function main() {
     const rateNow = await page.$eval('#model-tiles .tile[data-key="requests_per_s"] .v',
       (e) => e.textContent);
     check(grown, 'model.charts_update',
-      `requests/s shown ${rateNow}; rate chart points ${rateBefore} -> ${await points('#chart-rate')}, ` +
+      `requests/s shown ${rateNow}; ` +
+      `rate chart points ${rateBefore} -> ${await points('#chart-rate')}, ` +
       `latency chart points ${latencyBefore} -> ${await points('#chart-latency')}`);
     await page.screenshot({ path: path.join(artifacts, 'model_detail.png'), fullPage: true });
     noProblems('model.clean_console');
@@ -348,7 +352,8 @@ async function main() {
       return best;
     };
     const clipFrames = await waitFor(async () => (await frameCount('clip')) >= 1, 10000);
-    check(clipFrames, 'streams.clip_video', `the page shows ${await frameCount('clip')} frames of clip`);
+    check(clipFrames, 'streams.clip_video',
+      `the page shows ${await frameCount('clip')} frames of clip`);
     const clipPixels = await boxPixels('clip', 6000);
     check(clipPixels >= MIN_BOX_PIXELS, 'streams.clip_box',
       `${clipPixels} pixels within ${MAX_CHANNEL_DIFF} of RGB(${TRACK1_RGB}) (track 1's colour) ` +
@@ -356,8 +361,9 @@ async function main() {
     const chartPoints = () => page.evaluate(() => {
       const card = document.querySelector('.stream[data-stream="clip"]');
       const out = {};
-      for (const k of ['fps', 'lag', 'skip']) out[k] = Number(card.querySelector(`canvas.${k}`).dataset.points || 0);
-      out.decisions = Number(card.querySelector('canvas.decisions').dataset.points || 0);
+      for (const k of ['fps', 'lag', 'skip', 'decisions']) {
+        out[k] = Number(card.querySelector(`canvas.${k}`).dataset.points || 0);
+      }
       return out;
     });
     const first = await chartPoints();
@@ -399,8 +405,8 @@ async function main() {
     }), adminToken).then((s) => (s.stored && s.addUsable ? s : null)), 3000);
     check(unlocked && unlocked.count === 1 && unlocked.local === 0 && unlocked.field === '',
       'auth.admin_token_entered',
-      unlocked ? `the admin token replaced the inference token in sessionStorage (${unlocked.count} ` +
-        `item), nothing in localStorage, the field emptied; the add form usable`
+      unlocked ? 'the admin token replaced the inference token in sessionStorage ' +
+        `(${unlocked.count} item), nothing in localStorage, the field emptied; the add form usable`
         : 'the admin token did not unlock the add form');
 
     // Add clip2 from the same file through the form.
@@ -408,7 +414,8 @@ async function main() {
     await page.type('#stream-source', clipPath);
     await page.click('#stream-add');
     const clip2 = await waitFor(async () => (await frameCount('clip2')) >= 1, 15000);
-    check(clip2, 'streams.add_clip2', `clip2 added through the form; ${await frameCount('clip2')} frames shown`);
+    check(clip2, 'streams.add_clip2',
+      `clip2 added through the form; ${await frameCount('clip2')} frames shown`);
     const clip2Pixels = await boxPixels('clip2', 8000);
     check(clip2Pixels >= MIN_BOX_PIXELS, 'streams.clip2_box',
       `${clip2Pixels} box pixels in clip2's image, at least ${MIN_BOX_PIXELS} needed`);
@@ -459,6 +466,7 @@ main().then(() => {
 }, (err) => {
   clearTimeout(timer);
   if (!(err instanceof CheckFailed)) console.log(`FAIL error: ${err.stack || err}`);
-  console.log(`stopped at the first failure; ${results.filter((r) => r.ok).length} checks passed before`);
+  const passed = results.filter((r) => r.ok).length;
+  console.log(`stopped at the first failure; ${passed} checks passed before`);
   process.exit(1);
 });

@@ -306,7 +306,9 @@
     const xstep = niceStep(span, 4);
     for (let ago = 0; ago <= span + 1e-9; ago += xstep) {
       const x = xOf(tmax - ago);
-      const label = ago === 0 ? 'now' : ago >= 120 ? `−${fmt(ago / 60, 0)} min` : `−${fmt(ago, 0)} s`;
+      let label = 'now';
+      if (ago >= 120) label = `−${fmt(ago / 60, 0)} min`;
+      else if (ago > 0) label = `−${fmt(ago, 0)} s`;
       ctx.fillText(label, x, top + ph + 12);
     }
 
@@ -325,9 +327,8 @@
         }
         const x = xOf(times[i]);
         const y = yOf(v);
-        const prev = s.values[i - 1];
-        const next = s.values[i + 1];
-        const alone = (prev === null || prev === undefined) && (next === null || next === undefined);
+        const missing = (u) => u === null || u === undefined;
+        const alone = missing(s.values[i - 1]) && missing(s.values[i + 1]);
         if (alone) ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
         if (pen) ctx.lineTo(x, y);
         else ctx.moveTo(x, y);
@@ -370,7 +371,8 @@
       s.ready ? 'ready' : 'not ready'];
     $('#server-info').textContent = parts.join(' · ');
     const auth = s.auth || {};
-    $('#token-label').textContent = auth.admin_token || auth.infer_token ? 'Token' : 'Token (none set)';
+    $('#token-label').textContent =
+      auth.admin_token || auth.infer_token ? 'Token' : 'Token (none set)';
     $('#stream-form').hidden = !(s.streams && s.streams.enabled);
     let note = '';
     if (!auth.admin_token && !auth.infer_token) {
@@ -502,7 +504,7 @@
     try {
       const r = await api(`../v2/models/${enc(name)}/classes`);
       const classes = (r && r.classes) || [];
-      $('#classes-note').textContent = `${classes.length} classes`;
+      $('#classes-note').textContent = `${classes.length} class${classes.length === 1 ? '' : 'es'}`;
       tbody.replaceChildren(...classes.map((c) => {
         const remove = el('button', { type: 'button', text: 'Remove' });
         remove.addEventListener('click', () => {
@@ -639,7 +641,8 @@
           $('#model-placement').replaceChildren(`no placement report: ${err.message}`);
         }
       } else {
-        $('#model-placement').replaceChildren(`${m.platform} runs outside the partitioner: no placement report`);
+        $('#model-placement').replaceChildren(
+          `${m.platform} runs outside the partitioner: no placement report`);
       }
     } else if (!ready) {
       d.placementFor = '';
@@ -755,7 +758,8 @@
     drawDecisions(r.querySelector('canvas.decisions'), decisions);
     const inferred = [...decisions].filter((c) => c === 'I').length;
     r.querySelector('.decisions-note').textContent = decisions.length
-      ? `frame-skip decisions, oldest first: ${inferred} of the last ${decisions.length} frames inferred`
+      ? `frame-skip decisions, oldest first: ${inferred} of the last ${decisions.length} ` +
+        'frames inferred'
       : 'frame-skip decisions: none yet';
   }
 
@@ -808,7 +812,8 @@
     // A server without --stream-model answers 503 here: not asked at all, so no error a second.
     if (!(state.summary && state.summary.streams && state.summary.streams.enabled)) {
       for (const card of [...state.streams.values()]) dropStream(card);
-      $('#streams-note').textContent = 'This server runs no streams (start it with --stream-model).';
+      $('#streams-note').textContent =
+        'This server runs no streams (start it with --stream-model).';
       return;
     }
     const r = await api('api/streams');
@@ -816,9 +821,10 @@
     const names = new Set(list.map((s) => s.name));
     for (const card of [...state.streams.values()]) if (!names.has(card.name)) dropStream(card);
     for (const s of list) renderStream(streamCard(s.name), s);
+    const detector = `detector ${state.summary.streams.model}`;
     $('#streams-note').textContent = list.length
-      ? `${list.length} stream${list.length === 1 ? '' : 's'} · detector ${state.summary.streams.model}`
-      : `No streams yet · detector ${state.summary.streams.model}`;
+      ? `${list.length} stream${list.length === 1 ? '' : 's'} · ${detector}`
+      : `No streams yet · ${detector}`;
     await Promise.all(list.map(async (s) => {
       const card = state.streams.get(s.name);
       try {
