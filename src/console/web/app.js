@@ -492,6 +492,26 @@
     root.append(table);
   }
 
+  // A backend's own state (a split's cut and link, a classifier's class count...), whatever
+  // its shape: nested objects flattened to dotted keys, one row each.
+  function renderBackend(backend) {
+    const section = $('#model-backend');
+    section.hidden = !backend;
+    if (!backend) return;
+    const rows = [];
+    const walk = (prefix, v) => {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+      } else {
+        const text = typeof v === 'number' && !Number.isInteger(v) ? fmt(v, 3) : JSON.stringify(v);
+        rows.push(el('tr', {}, el('td', { class: 'muted', text: prefix }),
+          el('td', { text: typeof v === 'string' ? v : text })));
+      }
+    };
+    walk('', backend);
+    $('#backend-table tbody').replaceChildren(...rows);
+  }
+
   async function refreshClasses(name) {
     const section = $('#model-classes');
     section.hidden = false;
@@ -563,6 +583,7 @@
       $('#model-placement').replaceChildren('—');
       $('#model-tiles').replaceChildren();
       $('#model-classes').hidden = true;
+      $('#model-backend').hidden = true;
       for (const id of ['#chart-rate', '#chart-latency', '#chart-queue']) {
         drawChart($(id), { title: '', times: [], series: [] });
       }
@@ -600,6 +621,7 @@
       ['failure', 'failed', m.stats ? String(st.failure ?? 0) : '—'],
     ]);
     renderIo(m);
+    renderBackend(m.backend);
 
     let hist = null;
     try {
@@ -713,9 +735,7 @@
     r.dataset.state = s.state;
     r.querySelector('.source').textContent =
       `${s.source}${s.width ? ` · ${s.width}×${s.height}` : ''}`;
-    const reason = r.querySelector('.reason');
-    reason.textContent = s.error || '';
-    reason.hidden = !s.error;
+
     const tiles = [
       ['input_fps', 'input fps', fmt(s.input_fps)],
       ['inferred_fps', 'inferred fps', fmt(s.inferred_fps)],
@@ -732,8 +752,15 @@
         `${fmt(100 * (s.cloud.sent_fraction ?? NaN))} %`]);
       tiles.push(['cloud_bytes', 'cloud kB/s', fmt((s.cloud.bytes_per_s ?? NaN) / 1000)]);
       tiles.push(['cloud_rtt', 'cloud rtt p50 ms', fmt(s.cloud.rtt_p50_ms)]);
+      tiles.push(['cloud_answered', 'cloud answers', String(s.cloud.answered ?? '—')]);
+      tiles.push(['cloud_failed', 'cloud failures', String(s.cloud.failed ?? '—')]);
+      tiles.push(['cloud_edge_f1', 'edge F1 vs cloud', fmt(s.cloud.edge_f1, 2)]);
     }
+    const cloudError = s.cloud && s.cloud.error ? `cloud: ${s.cloud.error}` : '';
     setTiles(r.querySelector('.tiles'), tiles);
+    const reason = r.querySelector('.reason');
+    reason.textContent = [s.error, cloudError].filter(Boolean).join(' · ');
+    reason.hidden = reason.textContent === '';
   }
 
   function renderStreamHistory(card, h) {
