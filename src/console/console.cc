@@ -150,8 +150,12 @@ HttpExtensionResponse Console::Api(const HttpExtensionRequest& request,
       !s.ok())
     return FromStatus(s);
 
-  if (seg.size() == 1 && seg[0] == "summary")
-    return read ? Answer(200, SummaryJson()) : MethodNotAllowed("GET");
+  if (seg.size() == 1 && seg[0] == "summary") {
+    if (!read) return MethodNotAllowed("GET");
+    // What the presented token grants, so that the page offers only the actions it may take.
+    const bool admin = core_->Authorize(server::Access::kAdmin, request.authorization).ok();
+    return Answer(200, SummaryJson(admin ? "admin" : "read"));
+  }
   if (seg.size() == 1 && seg[0] == "models")
     return read ? Answer(200, ModelsJson()) : MethodNotAllowed("GET");
   if (seg.size() == 3 && seg[0] == "models") {
@@ -231,7 +235,7 @@ HttpExtensionResponse Console::Api(const HttpExtensionRequest& request,
   return Error(404, fmt::format("no such console endpoint: {}", request.path));
 }
 
-std::string Console::SummaryJson() const {
+std::string Console::SummaryJson(const std::string& access) const {
   const server::ServerOptions& o = core_->options();
   json streams = {{"enabled", options_.streams != nullptr}};
   if (options_.streams) streams["model"] = options_.streams->model();
@@ -240,6 +244,7 @@ std::string Console::SummaryJson() const {
       {"version", std::string(core_->Version())},
       {"uptime_s", core_->UptimeSeconds()},
       {"ready", core_->Ready()},
+      {"access", access},
       {"auth", {{"infer_token", !o.infer_token.empty()}, {"admin_token", !o.admin_token.empty()}}},
       {"streams", streams}}
       .dump();

@@ -12,7 +12,8 @@
 //
 // Endpoints (JSON unless said):
 //   GET    /console, /console/            the page; /console/{app.js,app.css} its files
-//   GET    /console/api/summary           server, version, uptime, which tokens are set, streams
+//   GET    /console/api/summary           server, version, uptime, which tokens are set, what
+//                                         the request's token grants ("admin" or "read"), streams
 //   GET    /console/api/models            every model: state, tensors, config figures, the last
 //                                         minute's rate and percentiles
 //   GET    /console/api/models/{m}/history      one point per second over the last minutes
@@ -58,7 +59,7 @@ class Console {
   server::HttpExtensionResponse Api(const server::HttpExtensionRequest& request,
                                     const std::string& rest) const;
   std::string ModelsJson() const;
-  std::string SummaryJson() const;
+  std::string SummaryJson(const std::string& access) const;
 
   server::InferenceServer* const core_;
   const ConsoleOptions options_;

@@ -265,6 +265,8 @@ TEST(Console, ReadingNeedsTheInferenceTokenChangingTheAdminOneAndThePageNeither)
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->status, 200) << token;
     EXPECT_EQ(json::parse(ok->body)["auth"]["infer_token"], true);
+    // What the token grants, so that the page offers actions only to the admin's.
+    EXPECT_EQ(json::parse(ok->body)["access"], std::string(token) == "keeper" ? "admin" : "read");
   }
   // Changing anything is the admin's: the reader's token is refused before the body is read.
   auto add = c.Client("reader").Post("/console/api/streams", R"({"name":"a","source":"b"})",

@@ -116,15 +116,22 @@
     return err.message;
   }
 
+  // Whether the token entered may act: the server says what it grants (api/summary's access),
+  // so an inference token leaves the actions off rather than offering them to be refused.
+  function canAdmin() {
+    return state.token !== '' && !!state.summary && state.summary.access === 'admin';
+  }
+
   function applyToken() {
     const unlocked = state.token !== '';
-    document.body.classList.toggle('unlocked', unlocked);
+    const admin = canAdmin();
+    document.body.classList.toggle('unlocked', admin);
     document.querySelectorAll('.admin button, button.admin').forEach((b) => {
-      b.disabled = !unlocked;
+      b.disabled = !admin;
     });
     const mode = $('#mode');
-    mode.textContent = unlocked ? 'token set' : 'read-only';
-    mode.classList.toggle('admin-mode', unlocked);
+    mode.textContent = admin ? 'admin' : unlocked ? 'read-only token' : 'read-only';
+    mode.classList.toggle('admin-mode', admin);
     $('#token-clear').hidden = !unlocked;
     $('#token-set').textContent = unlocked ? 'Replace' : 'Unlock';
     $('#token-input').placeholder = unlocked ? 'token set (hidden)' : 'admin or inference token';
@@ -135,6 +142,7 @@
     if (token) sessionStorage.setItem(TOKEN_KEY, token);
     else sessionStorage.removeItem(TOKEN_KEY);
     state.needToken = false;
+    state.summary = null;  // what the new token grants is asked again
     state.lastSummary = 0;
     state.modelDetail.configFor = '';
     state.modelDetail.placementFor = '';
@@ -367,6 +375,7 @@
   async function refreshSummary() {
     const s = await api('api/summary');
     state.summary = s;
+    applyToken();
     const parts = [`${s.name} ${s.version}`, `up ${fmtDuration(s.uptime_s)}`,
       s.ready ? 'ready' : 'not ready'];
     $('#server-info').textContent = parts.join(' · ');
@@ -400,7 +409,7 @@
       })
       .catch((err) => showBanner(`${action} ${name}: ${actionError(err)}`, 'error', 10000))
       .finally(() => {
-        button.disabled = state.token === '';
+        button.disabled = !canAdmin();
         tick();
       });
   }
@@ -444,7 +453,7 @@
       tr.querySelector('.counts').textContent =
         m.stats ? `${st.success ?? 0} / ${st.failure ?? 0}` : '—';
       const ready = m.state === 'READY';
-      const locked = state.token === '';
+      const locked = !canAdmin();
       tr.querySelector('button.load').disabled = locked;
       tr.querySelector('button.unload').disabled = locked || !ready;
     }
@@ -608,8 +617,8 @@
     $('#model-reason').textContent = m.reason || '';
     $('#model-reason').hidden = !m.reason;
     const ready = m.state === 'READY';
-    $('#model-unload').disabled = state.token === '' || !ready;
-    $('#model-load').disabled = state.token === '';
+    $('#model-unload').disabled = !canAdmin() || !ready;
+    $('#model-load').disabled = !canAdmin();
     setTiles($('#model-tiles'), [
       ['requests_per_s', 'requests/s', fmt(st.requests_per_s)],
       ['latency_p50_ms', 'latency p50 ms', fmt(st.latency_p50_ms, 2)],
@@ -691,7 +700,7 @@
     img.hidden = true;
     const waiting = el('span', { class: 'waiting', text: 'waiting for the first frame' });
     const remove = el('button', { type: 'button', class: 'remove', text: 'Remove' });
-    remove.disabled = state.token === '';
+    remove.disabled = !canAdmin();
     const root = el('div', { class: 'stream', 'data-stream': name },
       el('div', { class: 'stream-head' }, el('h2', { text: name }),
         el('span', { class: 'state' }), el('span', { class: 'muted source' }),
@@ -710,7 +719,7 @@
       api(`api/streams/${enc(name)}`, { method: 'DELETE' })
         .then(() => tick())
         .catch((err) => {
-          remove.disabled = state.token === '';
+          remove.disabled = !canAdmin();
           showBanner(`remove ${name}: ${actionError(err)}`, 'error', 10000);
         });
     });
@@ -882,7 +891,7 @@
       out.textContent = actionError(err);
       out.className = 'error-text';
     } finally {
-      $('#stream-add').disabled = state.token === '';
+      $('#stream-add').disabled = !canAdmin();
     }
   }
 
