@@ -29,5 +29,6 @@ cat <<'USAGE'
     {"name":"INPUT0","datatype":"INT32","shape":[1,16],"data":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]},
     {"name":"INPUT1","datatype":"INT32","shape":[1,16],"data":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}]}'
   curl localhost:8002/metrics
+  open http://localhost:8000/console/ in a browser: the web console (docs/console.md)
 USAGE
 exec build/tools/supernova serve --model-repository "$REPO" "$@"
