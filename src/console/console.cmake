@@ -21,5 +21,5 @@ supernova_layer(console KIND STATIC
 supernova_layer(console_streams KIND STATIC
   SOURCES console/stream_hub.cc
   HEADERS console/stream_hub.h
-  DEPENDS console stream sinks video
+  DEPENDS console stream annotate
   LINK nlohmann_json::nlohmann_json fmt::fmt)

@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "stream/jpeg_encode.h"
-#include "stream/sinks.h"
+#include "stream/labels.h"
 
 namespace supernova::console {
 namespace {
@@ -39,7 +39,7 @@ json Ms(const std::optional<double>& seconds) {
 // One stream as the console sees it. The pipeline's worker writes the newest frame and this
 // second's counts; the sampler turns them into a history point each interval.
 struct StreamHub::Entry {
-  std::string name, source;  // source as VideoSource::url() says it (no credentials)
+  std::string name, source;  // source as its opener says it (no credentials)
   int width = 0, height = 0;
   std::atomic<bool> removed{false};
 
@@ -118,22 +118,21 @@ Status StreamHub::Add(const std::string& name, const std::string& source) {
   for (const stream::StreamMetrics& m : pipeline_->Metrics())
     if (m.name == name && !m.ended)
       return Status::Unavailable(fmt::format("stream '{}' is still stopping; try again", name));
-  // Opened outside the lock: a network source may take read_timeout_s to answer.
-  SN_ASSIGN_OR_RETURN(std::unique_ptr<stream::VideoSource> video,
-                      stream::VideoSource::Open(source, options_.source));
+  if (!options_.open_source) return Status::FailedPrecondition("this hub cannot open sources");
+  // Opened outside the lock: a network source may take its read timeout to answer.
+  SN_ASSIGN_OR_RETURN(stream::OpenedSource opened, options_.open_source(source));
   auto e = std::make_shared<Entry>();
   e->name = name;
-  e->source = video->url();
-  e->width = video->width();
-  e->height = video->height();
+  e->source = opened.url;
+  e->width = opened.width;
+  e->height = opened.height;
   std::lock_guard lock(mu_);
   if (stop_) return Status::Unavailable("the server is stopping");
   if (live_.count(name))
     return Status::AlreadyExists(fmt::format("stream '{}' runs already", name));
   live_[name] = e;
   entries_.push_back(e);  // the pipeline's order: added under the same lock
-  pipeline_->AddStream(
-      name, std::make_unique<stream::VideoFrameSource>(std::move(video), options_.source.realtime));
+  pipeline_->AddStream(name, std::move(opened.source));
   return Status::Ok();
 }
 

@@ -23,13 +23,15 @@
 #include "console/stream_view.h"
 #include "stream/cloud.h"
 #include "stream/detector.h"
+#include "stream/frame_source.h"
 #include "stream/pipeline.h"
-#include "stream/video_source.h"
 
 namespace supernova::console {
 
 struct StreamHubOptions {
-  stream::SourceOptions source;     // how every stream's source is opened
+  // How a stream's source is opened from what the user gave (the video plugin's opener in
+  // supernova serve, stream/video_plugin.h).
+  stream::SourceOpener open_source;
   std::vector<std::string> labels;  // class names drawn on the frames
   double interval_s = 1;            // one history point per interval
   double keep_s = 600;              // of history

@@ -15,8 +15,6 @@ Result<std::unique_ptr<Sink>> OpenMqttSink(const std::string& url, const SinkOpt
 // An annotated video at `path`; its container from the file name (video_sink.cc).
 Result<std::unique_ptr<Sink>> OpenVideoSink(const std::string& path, const SinkOptions& options);
 
-// The Status for a file `path` that could not be created or written, from its errno: NotFound
-// (a missing directory), PermissionDenied, or Unavailable for anything else.
-Status FileError(std::string_view what, const std::string& path, int error_number);
+// FileError (a file's errno as a Status) is in stream/labels.h, which sinks.h includes.
 
 }  // namespace supernova::stream

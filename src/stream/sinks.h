@@ -29,6 +29,7 @@
 
 #include "stream/draw.h"
 #include "stream/frame.h"
+#include "stream/labels.h"
 #include "supernova/status.h"
 
 namespace supernova::stream {
@@ -110,20 +111,6 @@ Result<std::unique_ptr<Sink>> OpenSink(const std::string& url, const SinkOptions
 // Whether `url` names an annotated-video sink (video:PATH, PATH.mp4|.mkv|.avi): it draws the
 // frames of one stream, so a caller with several streams must not give it theirs.
 bool IsVideoSinkUrl(const std::string& url);
-
-// A labels file: one class name per line, class 0 first; trailing whitespace is trimmed and a
-// final empty line ignored.
-Result<std::vector<std::string>> ReadLabels(const std::string& path);
-// labels[class_id], or "class_<id>" where there is none.
-std::string ClassLabel(int class_id, const std::vector<std::string>& labels);
-// What a track is called where one name is shown (the annotated video): its learned class
-// where on-device learning recognised it (Track::learned), else its detector class.
-std::string TrackLabel(const Track& track, const std::vector<std::string>& labels);
-
-// Draws the tracks as the annotated video shows them: each box in its track's colour
-// (TrackColor) with "#<id> <TrackLabel>" on its tag.
-void DrawTracks(BgrView image, const std::vector<Track>& tracks,
-                const std::vector<std::string>& labels, const BoxStyle& style);
 
 // The payloads, as the sinks write them (compact JSON, no newline).
 // An EdgeX v3 event with fresh UUIDs: docs/stream_sinks.md.

@@ -19,21 +19,46 @@ supernova_layer(stream_base KIND STATIC
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders).
 supernova_layer(video KIND STATIC
-  SOURCES stream/video_input.cc stream/video_source.cc
-  HEADERS stream/video_input.h stream/video_source.h
+  SOURCES stream/video_input.cc stream/video_source.cc stream/video_plugin.cc
+  HEADERS stream/video_input.h stream/video_source.h stream/video_plugin.h
   DEPENDS stream_base common
   INTERFACE Threads::Threads
   LINK PkgConfig::FFMPEG PkgConfig::AVDEVICE)
 
-# The sinks: MQTT (EdgeX events), JSON lines and annotated video; and frames as JPEG (the
-# cloud detector's requests, the console's snapshots).
-supernova_layer(sinks KIND STATIC
-  SOURCES stream/sinks.cc stream/mqtt_sink.cc stream/video_sink.cc stream/draw.cc
-          stream/jpeg_encode.cc
-  HEADERS stream/sinks.h stream/sink_impl.h stream/draw.h stream/jpeg_encode.h
+# The same as a plugin, supernova_video.so beside the provider plugins (stream/video_plugin.h):
+# `supernova serve` opens it only when it runs streams, so that an idle server maps no FFmpeg.
+add_library(supernova_video_plugin MODULE stream/video_plugin_entry.cc)
+target_link_libraries(supernova_video_plugin PRIVATE supernova::video)
+set_target_properties(supernova_video_plugin PROPERTIES
+  PREFIX ""
+  OUTPUT_NAME supernova_video
+  LIBRARY_OUTPUT_DIRECTORY ${SUPERNOVA_PLUGIN_DIR}
+  CXX_VISIBILITY_PRESET hidden
+  VISIBILITY_INLINES_HIDDEN ON
+  INSTALL_RPATH "$ORIGIN/..")
+if(NOT (SUPERNOVA_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang"))
+  target_link_options(supernova_video_plugin PRIVATE -Wl,--no-undefined)
+endif()
+supernova_warnings(supernova_video_plugin)
+add_dependencies(supernova_plugins supernova_video_plugin)
+install(TARGETS supernova_video_plugin
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/supernova COMPONENT runtime)
+
+# What a frame shows: tracks drawn and named, labels files, frames as JPEG (the annotated
+# video, the cloud detector's requests, the console's frames). stb only: a server that shows
+# frames links this and none of the sinks' FFmpeg and broker.
+supernova_layer(annotate KIND STATIC
+  SOURCES stream/draw.cc stream/jpeg_encode.cc stream/labels.cc
+  HEADERS stream/draw.h stream/jpeg_encode.h stream/labels.h
   DEPENDS stream_base common
-  LINK PkgConfig::FFMPEG PkgConfig::MOSQUITTO nlohmann_json::nlohmann_json Threads::Threads
-       ${STB_LIBRARY})
+  LINK ${STB_LIBRARY})
+
+# The sinks: MQTT (EdgeX events), JSON lines and annotated video.
+supernova_layer(sinks KIND STATIC
+  SOURCES stream/sinks.cc stream/mqtt_sink.cc stream/video_sink.cc
+  HEADERS stream/sinks.h stream/sink_impl.h
+  DEPENDS annotate stream_base common
+  LINK PkgConfig::FFMPEG PkgConfig::MOSQUITTO nlohmann_json::nlohmann_json Threads::Threads)
 
 # The pipeline: frame skipping, detector, batching across streams.
 supernova_layer(stream KIND STATIC
@@ -49,6 +74,6 @@ supernova_layer(stream KIND STATIC
 supernova_layer(stream_cloud KIND STATIC
   SOURCES stream/kserve_cloud.cc
   HEADERS stream/kserve_cloud.h
-  DEPENDS stream_base sinks kserve_client
+  DEPENDS stream_base annotate kserve_client
   INTERFACE Threads::Threads
   LINK fmt::fmt)

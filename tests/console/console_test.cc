@@ -22,6 +22,7 @@
 #include "stream/draw.h"
 #include "stream/kserve_cloud.h"
 #include "stream/squares.h"
+#include "stream/video_plugin.h"
 #include "temp_dir.h"
 
 namespace supernova::console {
@@ -362,7 +363,11 @@ std::unique_ptr<StreamHub> OpenHub(const supernova::testing::TempDir& dir,
   d.scale = 1.0f / 255;
   d.session.num_threads = 1;
   StreamHubOptions h;
-  h.source.loop = true;  // the clip plays until the stream is removed
+  stream::SourceOptions source;
+  source.loop = true;  // the clip plays until the stream is removed
+  h.open_source = [source](const std::string& url) {
+    return stream::OpenVideoFrameSource(url, source);
+  };
   h.interval_s = 0.2;
   auto hub = StreamHub::Open(model, d, {}, h, std::move(cloud));
   EXPECT_TRUE(hub.ok()) << hub.status().ToString();

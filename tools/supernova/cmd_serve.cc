@@ -21,11 +21,12 @@
 #include "serve_detect.h"
 #include "serve_learn.h"
 #include "serve_split.h"
+#include "serve_video.h"
 #include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "server/inference_server.h"
 #include "server/log.h"
-#include "stream/sinks.h"
+#include "stream/labels.h"
 #include "stream_cloud_flags.h"
 #include "supernova/commands.h"
 #include "supernova/detector_args.h"
@@ -81,7 +82,9 @@ Result<std::unique_ptr<console::StreamHub>> OpenStreams(const ServeArgs& a) {
   SN_ASSIGN_OR_RETURN(p.skip.mode, ParseSkipMode(a.stream_skip, "--stream-skip"));
   p.skip.max_lag_s = a.stream_max_lag_ms / 1e3;
   console::StreamHubOptions h;
-  h.source.loop = a.stream_loop;
+  stream::SourceOptions source;
+  source.loop = a.stream_loop;
+  SN_ASSIGN_OR_RETURN(h.open_source, LoadVideoSources(source));
   if (!a.stream_labels.empty()) {
     SN_ASSIGN_OR_RETURN(h.labels, stream::ReadLabels(a.stream_labels));
   }
