@@ -25,7 +25,7 @@ for f in libsupernova.so cmake/Supernova/SupernovaConfig.cmake \
   [ -e "$LIBDIR/$f" ] || { echo "missing after install: lib/$f"; exit 1; }
 done
 # The plugins this build made, in the plugin directory beside the library.
-for p in "$BUILD"/lib/supernova/supernova_provider_*.so; do
+for p in "$BUILD"/lib/supernova/supernova_*.so; do
   [ -e "$p" ] || continue
   [ -e "$LIBDIR/supernova/$(basename "$p")" ] || { echo "plugin not installed: $p"; exit 1; }
 done
@@ -54,5 +54,8 @@ if [ -e "$LIBDIR/supernova/supernova_provider_opencv.so" ]; then
   if grep -q "unavailable" <<<"$out"; then echo "$out"; exit 1; fi
   grep -q "^providers  opencv, cpu" <<<"$out" || { echo "$out"; exit 1; }
 fi
-"$PREFIX/bin/supernova" serve --help | grep -q -- "--model-repository"
+# Read whole before grep: grep -q stops at its match, and the writer would die of SIGPIPE
+# under pipefail once the help outgrows what the pipe takes at once.
+help="$("$PREFIX/bin/supernova" serve --help)"
+grep -q -- "--model-repository" <<<"$help"
 echo "install: ok"

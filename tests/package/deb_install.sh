@@ -47,7 +47,7 @@ for f in usr/bin/supernova usr/bin/supernova-serve usr/bin/supernova-stream \
 done
 lib="$(find "$ROOT/usr/lib" -maxdepth 2 -name 'libsupernova.so.*' | head -1)"
 [ -n "$lib" ] || fail "libsupernova is not installed"
-for p in "$BUILD"/lib/supernova/supernova_provider_*.so; do
+for p in "$BUILD"/lib/supernova/supernova_*.so; do
   [ -e "$p" ] || continue
   name="$(basename "$p")"
   found="$(find "$ROOT/usr/lib" -path "*/supernova/$name")"
