@@ -222,7 +222,7 @@ cloud_run() {  # CLIP CONFIG SPEC
 }
 if [ "$EDGE_ONLY" = 1 ]; then
   CLOUD_NOTE="Cloud configurations not run (--edge-only)."
-elif ! "$SN" stream --help 2>&1 | grep -q -- '--cloud '; then
+elif ! grep -q -- '--cloud ' <<<"$("$SN" stream --help 2>&1)"; then
   CLOUD_NOTE="Cloud configurations not run: this build's \`supernova stream\` has no --cloud."
 elif ! start_server; then
   CLOUD_NOTE="Cloud configurations not run: \`supernova serve\` did not serve CenterNet as supernova_detector ($(tail -3 "$TMP/serve.log" | tr '\n' ' '))."

@@ -50,9 +50,12 @@ bench_build() {
   local jobs="$1"
   shift
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSUPERNOVA_WERROR=ON >/dev/null
-  local t
+  local t targets
+  # Read whole before grep: grep -q stops at its match, and ninja would die of SIGPIPE,
+  # which pipefail makes the pipeline's status.
+  targets="$(ninja -C build -t targets all 2>/dev/null)"
   for t in "$@"; do
-    if ninja -C build -t targets all 2>/dev/null | grep -q -e "^$t:" -e "^bench/$t:"; then
+    if grep -q -e "^$t:" -e "^bench/$t:" <<<"$targets"; then
       cmake --build build -j "$jobs" --target "$t"
     fi
   done
