@@ -135,7 +135,8 @@ HttpExtensionResponse Console::Handle(const HttpExtensionRequest& request) const
     if (name != asset.name) continue;
     if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
     HttpExtensionResponse r = Answer(200, asset.text, std::string(ContentType(name)));
-    r.headers.back() = {"Cache-Control", "no-cache"};  // revalidate: a new binary, a new page
+    for (auto& [field, value] : r.headers)  // revalidate: a new binary, a new page
+      if (field == "Cache-Control") value = "no-cache";
     return r;
   }
   return Error(404, fmt::format("no such console file: {}", path));
