@@ -43,6 +43,12 @@ struct Bf16Support {
 };
 Bf16Support CpuBf16Support();
 
+// Where plugins are looked for: "supernova" beside the libsupernova this process runs
+// (build/lib/supernova in the build tree, <libdir>/supernova installed). The provider plugins
+// are found there by the runtime; a program's own plugins (supernova serve's video sources) go
+// there too.
+const std::string& PluginDirectory();
+
 struct SessionOptions {
   // Execution providers in order of preference (see PlacementReport): each takes the nodes it
   // supports that earlier ones did not; "cpu" (oneDNN and the reference kernels) takes the

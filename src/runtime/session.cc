@@ -132,6 +132,8 @@ Status Session::Impl::CheckInput(const TensorInfo& info, const Value& v) const {
 
 Bf16Support CpuBf16Support() { return {cpu::NativeBf16(), cpu::CpuIsa()}; }
 
+const std::string& PluginDirectory() { return runtime::PluginDirectory(); }
+
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 

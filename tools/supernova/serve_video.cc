@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <string>
 
 #include "stream/video_plugin.h"
@@ -11,21 +10,6 @@
 #include "supernova/version.h"
 
 namespace supernova::tools {
-namespace {
-
-// The plugin directory: "supernova" beside the libsupernova this process runs on, as the
-// runtime finds its provider plugins (build/lib/supernova, or <libdir>/supernova installed).
-std::string PluginDirectory() {
-  Dl_info where{};
-  if (dladdr(reinterpret_cast<const void*>(&Session::Open), &where) == 0 || !where.dli_fname)
-    return {};
-  std::error_code ec;
-  std::filesystem::path lib = std::filesystem::canonical(where.dli_fname, ec);
-  if (ec) lib = where.dli_fname;
-  return (lib.parent_path() / "supernova").string();
-}
-
-}  // namespace
 
 Result<stream::SourceOpener> LoadVideoSources(const stream::SourceOptions& options) {
   const std::string path = PluginDirectory() + "/" + stream::kVideoPluginFile;
