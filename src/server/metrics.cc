@@ -61,19 +61,20 @@ void ModelMetrics::BatchExecuted(int64_t rows, int /*requests*/, double /*comput
   batch_size_.Observe(kBatchBuckets, static_cast<double>(rows));
 }
 
+ModelMetrics::HistogramCounts ModelMetrics::ReadHistogram(const Histogram& h) {
+  HistogramCounts c;
+  for (size_t i = 0; i < c.counts.size(); ++i)
+    c.counts[i] = h.counts[i].load(std::memory_order_relaxed);
+  c.count = h.count.load(std::memory_order_relaxed);
+  c.sum = static_cast<double>(h.sum_micro.load(std::memory_order_relaxed)) * 1e-6;
+  return c;
+}
+
 ModelMetrics::Histograms ModelMetrics::ReadHistograms() const {
-  auto read = [](const Histogram& h) {
-    HistogramCounts c;
-    for (size_t i = 0; i < c.counts.size(); ++i)
-      c.counts[i] = h.counts[i].load(std::memory_order_relaxed);
-    c.count = h.count.load(std::memory_order_relaxed);
-    c.sum = static_cast<double>(h.sum_micro.load(std::memory_order_relaxed)) * 1e-6;
-    return c;
-  };
   Histograms h;
-  h.request_seconds = read(request_seconds_);
-  h.queue_seconds = read(queue_seconds_);
-  h.batch_size = read(batch_size_);
+  h.request_seconds = ReadHistogram(request_seconds_);
+  h.queue_seconds = ReadHistogram(queue_seconds_);
+  h.batch_size = ReadHistogram(batch_size_);
   h.pending = pending_.load(std::memory_order_relaxed);
   return h;
 }
@@ -135,30 +136,28 @@ std::string Metrics::Text() const {
                        LabelValue(key.first), LabelValue(key.second),
                        m->pending_.load(std::memory_order_relaxed));
 
-  auto histogram = [&](const char* name, const char* help, auto bounds, auto member,
-                       double sum_unit) {
+  auto histogram = [&](const char* name, const char* help, auto bounds, auto member) {
     out += fmt::format("# HELP {} {}\n# TYPE {} histogram\n", name, help, name);
     for (const auto& [key, m] : models_) {
-      const ModelMetrics::Histogram& h = (*m).*member;
+      const ModelMetrics::HistogramCounts h = ModelMetrics::ReadHistogram((*m).*member);
       const std::string labels =
           fmt::format("model=\"{}\",version=\"{}\"", LabelValue(key.first), LabelValue(key.second));
       uint64_t cumulative = 0;
       for (size_t i = 0; i <= bounds.size(); ++i) {
-        cumulative += relaxed(h.counts[i]);
+        cumulative += h.counts[i];
         out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels,
                            i < bounds.size() ? Bound(bounds[i]) : "+Inf", cumulative);
       }
-      out += fmt::format("{}_sum{{{}}} {}\n", name, labels,
-                         static_cast<double>(relaxed(h.sum_micro)) * sum_unit);
-      out += fmt::format("{}_count{{{}}} {}\n", name, labels, relaxed(h.count));
+      out += fmt::format("{}_sum{{{}}} {}\n", name, labels, h.sum);
+      out += fmt::format("{}_count{{{}}} {}\n", name, labels, h.count);
     }
   };
   histogram("supernova_batch_size", "Inferences per model execution", ModelMetrics::kBatchBuckets,
-            &ModelMetrics::batch_size_, 1e-6);
+            &ModelMetrics::batch_size_);
   histogram("supernova_request_duration_seconds", "Time from receipt to response",
-            ModelMetrics::kLatencyBuckets, &ModelMetrics::request_seconds_, 1e-6);
+            ModelMetrics::kLatencyBuckets, &ModelMetrics::request_seconds_);
   histogram("supernova_queue_duration_seconds", "Time waiting in the queue",
-            ModelMetrics::kLatencyBuckets, &ModelMetrics::queue_seconds_, 1e-6);
+            ModelMetrics::kLatencyBuckets, &ModelMetrics::queue_seconds_);
 
   out +=
       "# HELP supernova_requests_rejected_total Requests refused before reaching a model, by "

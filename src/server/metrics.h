@@ -79,6 +79,7 @@ class ModelMetrics {
     std::atomic<uint64_t> count{0};
     std::atomic<uint64_t> sum_micro{0};  // sum in millionths of the unit
   };
+  static HistogramCounts ReadHistogram(const Histogram& h);
   std::atomic<uint64_t> success_{0};
   std::array<std::atomic<uint64_t>, 5> failure_{};
   std::atomic<uint64_t> inference_count_{0};
