@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
-#include <chrono>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -274,9 +273,8 @@ std::string Console::ModelsJson() const {
     }
     models.push_back(std::move(m));
   }
-  const double now =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return json{{"time", now}, {"window_s", options_.stats_window_s}, {"models", models}}.dump();
+  return json{{"time", UnixSeconds()}, {"window_s", options_.stats_window_s}, {"models", models}}
+      .dump();
 }
 
 }  // namespace supernova::console

@@ -8,10 +8,6 @@
 namespace supernova::console {
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::array<uint64_t, 13> Delta(const std::array<uint64_t, 13>& newer,
                                const std::array<uint64_t, 13>& older) {
   std::array<uint64_t, 13> d{};
@@ -25,6 +21,10 @@ std::optional<double> Ms(std::optional<double> seconds) {
 }
 
 }  // namespace
+
+double UnixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::optional<double> HistogramQuantile(std::span<const double> bounds,
                                         const std::array<uint64_t, 13>& counts, double q) {
@@ -78,7 +78,7 @@ void ModelHistory::Loop() {
 }
 
 void ModelHistory::SampleNow() {
-  const double t = Now();
+  const double t = UnixSeconds();
   std::map<std::string, Sample> taken;
   std::set<std::string> known;
   for (const server::RepositoryEntry& e : core_->RepositoryIndex(/*ready_only=*/false)) {

@@ -29,6 +29,9 @@
 
 namespace supernova::console {
 
+// Seconds since the Unix epoch: the time of every point the console serves.
+double UnixSeconds();
+
 // The q-quantile (0..1) of the observations a histogram's per-bucket counts hold (the last
 // bucket above every bound), interpolated linearly within its bucket from 0 for the first; the
 // last bound for the open bucket. nullopt for an empty histogram.

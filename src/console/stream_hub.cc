@@ -10,6 +10,7 @@
 #include <cmath>
 #include <optional>
 
+#include "console/model_history.h"
 #include "stream/jpeg_encode.h"
 #include "stream/labels.h"
 
@@ -18,10 +19,6 @@ namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-double WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::optional<double> Quantile(std::vector<double> v, double q) {
   if (v.empty()) return std::nullopt;
@@ -181,7 +178,7 @@ void StreamHub::SampleNow() {
   const std::vector<stream::StreamMetrics> metrics = pipeline_->Metrics();
   const size_t keep =
       static_cast<size_t>(std::ceil(options_.keep_s / std::max(options_.interval_s, 0.01)));
-  const double t = WallSeconds();
+  const double t = UnixSeconds();
   const auto now = Clock::now();
   for (size_t i = 0; i < entries.size() && i < metrics.size(); ++i) {
     Entry& e = *entries[i];
@@ -228,8 +225,8 @@ std::string StreamHub::ListJson() const {
               {"skipped", m.skipped},
               {"dropped", m.dropped},
               {"reconnects", m.reconnects},
-              {"lag_p50_ms", std::round(m.lag_p50_s * 1e4) / 10},
-              {"lag_p99_ms", std::round(m.lag_p99_s * 1e4) / 10},
+              {"lag_p50_ms", Ms(m.lag_p50_s)},
+              {"lag_p99_ms", Ms(m.lag_p99_s)},
               {"mean_batch", m.mean_batch},
               {"inference_ms", m.inference_s * 1e3},
               {"cloud", nullptr},
