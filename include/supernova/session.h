@@ -62,6 +62,12 @@ struct SessionOptions {
   // Record per-node times of each Run() (see Session::LastProfile()).
   bool profiling = false;
   Precision precision = Precision::kModel;
+  // The most bytes of intermediate and output tensors one Run() may hold at once (what
+  // RunStats::peak_bytes measures, rounded to the buffer pool's size classes); 0: no limit.
+  // A run that would pass it fails with ResourceExhausted and frees what it took. It bounds a
+  // model that asks at run time for more than the device should give (an Expand or Tile to
+  // gigabytes); weights, the caller's inputs and kernels' own scratch are not counted.
+  size_t max_run_bytes = 0;
 };
 
 // A model input or output as declared: dims are -1 where unknown, with the symbol if named.

@@ -86,6 +86,16 @@ inline BroadcastPlan MakeBroadcastPlan(const Shape& out, const std::vector<Shape
   const size_t n = inputs.size();
   p.strides.assign(n, {});
   p.numel = NumElements(out);
+  // An empty output has nothing to walk. Its other dims, and an empty input's, may be as large
+  // as a model likes ([2^32, 2^56, 0] holds no element), so their strides are not computed:
+  // their products could overflow.
+  if (p.numel == 0) {
+    p.dims = {0};
+    for (size_t k = 0; k < n; ++k) p.strides[k] = {0};
+    p.inner = 0;
+    p.rows = 0;
+    return p;
+  }
   // Full-rank strides of every input in output coordinates.
   std::vector<std::vector<int64_t>> full(n, std::vector<int64_t>(out.size(), 0));
   for (size_t k = 0; k < n; ++k) {
@@ -116,8 +126,7 @@ inline BroadcastPlan MakeBroadcastPlan(const Shape& out, const std::vector<Shape
     for (size_t k = 0; k < n; ++k) p.strides[k].push_back(0);
   }
   p.inner = p.dims.back();
-  p.rows = p.inner == 0 ? 0 : p.numel / p.inner;
-  if (p.numel == 0) p.rows = 0;
+  p.rows = p.numel / p.inner;
   return p;
 }
 

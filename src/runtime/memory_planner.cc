@@ -19,20 +19,39 @@ BufferPool::~BufferPool() {
 }
 
 void* BufferPool::Allocate(size_t bytes) {
+  if (bytes > (size_t{1} << 62)) return nullptr;  // SizeClass's rounding would overflow
   const size_t cls = SizeClass(bytes);
   std::lock_guard<std::mutex> lock(mu_);
-  ++allocations_;
-  live_ += cls;
-  if (live_ > peak_) peak_ = live_;
   auto it = free_.find(cls);
   if (it != free_.end() && !it->second.empty()) {
     void* p = it->second.back();
     it->second.pop_back();
+    kept_ -= cls;
     reused_ += cls;
+    ++allocations_;
+    live_ += cls;
+    if (live_ > peak_) peak_ = live_;
     return p;
   }
+  if (limit_ > 0) {
+    // Over the limit: give kept blocks back to the heap, largest first, until this one fits.
+    for (auto k = free_.rbegin(); k != free_.rend() && live_ + kept_ + cls > limit_; ++k) {
+      while (!k->second.empty() && live_ + kept_ + cls > limit_) {
+        std::free(k->second.back());
+        k->second.pop_back();
+        kept_ -= k->first;
+      }
+    }
+    if (live_ + kept_ + cls > limit_) {
+      ++refusals_;
+      return nullptr;
+    }
+  }
   void* p = std::aligned_alloc(64, cls);
-  if (!p) live_ -= cls;
+  if (!p) return nullptr;
+  ++allocations_;
+  live_ += cls;
+  if (live_ > peak_) peak_ = live_;
   return p;
 }
 
@@ -40,7 +59,18 @@ void BufferPool::Free(void* p, size_t bytes) {
   const size_t cls = SizeClass(bytes);
   std::lock_guard<std::mutex> lock(mu_);
   live_ -= cls;
+  kept_ += cls;
   free_[cls].push_back(p);
+}
+
+void BufferPool::SetLimit(size_t max_held_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  limit_ = max_held_bytes;
+}
+
+size_t BufferPool::held_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return live_ + kept_;
 }
 
 void BufferPool::ResetStats() {
@@ -48,6 +78,7 @@ void BufferPool::ResetStats() {
   peak_ = live_;
   reused_ = 0;
   allocations_ = 0;
+  refusals_ = 0;
 }
 
 size_t BufferPool::live_bytes() const {
@@ -65,6 +96,10 @@ size_t BufferPool::reused_bytes() const {
 size_t BufferPool::allocations() const {
   std::lock_guard<std::mutex> lock(mu_);
   return allocations_;
+}
+size_t BufferPool::refusals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refusals_;
 }
 
 }  // namespace supernova::runtime

@@ -228,6 +228,7 @@ Status Session::Run(const std::vector<std::pair<std::string, Value>>& inputs,
   pool->ResetStats();
   // Bytes still held from earlier runs (outputs the caller kept) are not this run's.
   const size_t live_at_start = pool->live_bytes();
+  pool->SetLimit(im.options.max_run_bytes > 0 ? live_at_start + im.options.max_run_bytes : 0);
   struct GiveBack {  // returns the pool on every exit path
     const Impl& im;
     std::shared_ptr<runtime::BufferPool>& pool;
@@ -239,7 +240,13 @@ Status Session::Run(const std::vector<std::pair<std::string, Value>>& inputs,
   std::vector<providers::NodeTime> profile;
   providers::RunContext ctx{pool, im.num_threads, im.options.profiling ? &profile : nullptr,
                             &im.bodies};
-  SN_RETURN_IF_ERROR(im.program->Run(ctx, feeds, outputs));
+  if (Status s = im.program->Run(ctx, feeds, outputs); !s.ok()) {
+    if (s.code() == Status::Code::kResourceExhausted && pool->refusals() > 0)
+      return Status::ResourceExhausted(s.message() + " (the run would hold more than " +
+                                       std::to_string(im.options.max_run_bytes) +
+                                       " bytes, the session's max_run_bytes)");
+    return s;
+  }
   const size_t peak = pool->peak_bytes() - live_at_start;
   if (stats) {
     stats->peak_bytes = peak;

@@ -246,6 +246,17 @@ Status InferenceServer::Impl::Load(const std::string& name, std::string_view con
       }
       so.num_threads = n;
     }
+    so.max_run_bytes = options_.max_run_bytes;
+    if (std::string t = ConfigParameter(cfg, "max_run_bytes"); !t.empty()) {
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+      if (ec != std::errc() || end != t.data() + t.size()) {
+        failed[v] =
+            "parameter max_run_bytes must be a number of bytes (0: no limit), not '" + t + "'";
+        continue;
+      }
+      so.max_run_bytes = static_cast<size_t>(n);
+    }
     if (std::string o = ConfigParameter(cfg, "optimization"); !o.empty()) {
       if (o == "none")
         so.optimization = OptimizationLevel::kNone;

@@ -57,6 +57,9 @@ struct ServerOptions {
   uint32_t default_max_queue_size = 128;
   // Kernel threads per instance; 0: hardware threads divided by the model's instance count.
   int threads_per_instance = 0;
+  // SessionOptions::max_run_bytes of every ONNX model whose config sets no max_run_bytes
+  // parameter: the most bytes of tensors one inference may hold; 0: no limit.
+  size_t max_run_bytes = 0;
   // Execution providers for the sessions (SessionOptions::providers).
   std::vector<std::string> providers = {"cpu"};
   // Backends for configs whose `platform` is not onnxruntime_onnx, by platform name: the

@@ -305,12 +305,13 @@ Status CompleteModelConfig(const ModelBackend& model, bool had_config,
     config->mutable_version_policy()->mutable_latest()->set_num_versions(1);
 
   // Another platform's backend reads and checks its own parameters.
-  static const std::vector<std::string> kKnownParameters = {"num_threads", "optimization"};
+  static const std::vector<std::string> kKnownParameters = {"num_threads", "optimization",
+                                                            "max_run_bytes"};
   if (other_platform) return Status::Ok();
   for (const auto& [key, value] : config->parameters())
     if (std::find(kKnownParameters.begin(), kKnownParameters.end(), key) == kKnownParameters.end())
       return Status::InvalidModel("unknown parameter '" + key +
-                                  "' (known: num_threads, optimization)");
+                                  "' (known: num_threads, optimization, max_run_bytes)");
   return Status::Ok();
 }
 

@@ -196,6 +196,58 @@ TEST(HostileModels, ConstantShapesAskingForExabytesAreNotAllocated) {
   }
 }
 
+// Found by the fuzzer: an Expand to [2^32, 2^56, 0] holds no element, but planning its
+// broadcast multiplied the strides of the other dims and overflowed (UBSan).
+TEST(HostileModels, ExpandToAnEmptyShapeOfHugeDimsGivesAnEmptyOutput) {
+  HostileModel m;
+  m.Input("x", {1}).Output("y");
+  m.Int64s("s", {int64_t{1} << 32, int64_t{1} << 56, 0});
+  m.Node("Expand", {"x", "s"}, {"y"});
+  auto session = Session::OpenBytes(m.Bytes());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  std::vector<Tensor> out;
+  ASSERT_TRUE((*session)->Run({{"x", Tensor::FromVector<float>({3.0f}, {1})}}, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].shape(), (Shape{int64_t{1} << 32, int64_t{1} << 56, 0}));
+  EXPECT_EQ(out[0].numel(), 0);
+}
+
+// SessionOptions::max_run_bytes: an Expand whose size comes with the request may ask for a
+// gigabyte; under a 64 MiB limit that run fails with ResourceExhausted before the gigabyte is
+// taken, and the same session goes on serving runs that fit.
+TEST(HostileModels, RunMemoryLimitRefusesARunThatWouldPassIt) {
+  HostileModel m;
+  m.Input("x", {1}).Input("s", {1}, onnx::TensorProto::INT64).Output("y");
+  m.Node("Expand", {"x", "s"}, {"y"});
+  SessionOptions options;
+  options.max_run_bytes = size_t{64} << 20;
+  auto session = Session::OpenBytes(m.Bytes(), options);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  const Tensor x = Tensor::FromVector<float>({2.5f}, {1});
+  auto run = [&](int64_t n, std::vector<Tensor>* out, RunStats* stats) {
+    return (*session)->Run({{"x", x}, {"s", Tensor::FromVector<int64_t>({n}, {1})}}, out, stats);
+  };
+  std::vector<Tensor> out;
+  RunStats stats;
+  ASSERT_TRUE(run(1000, &out, &stats).ok());
+  EXPECT_EQ(out[0].numel(), 1000);
+  EXPECT_EQ(out[0].data<float>()[999], 2.5f);
+  out.clear();
+
+  const Status s = run(int64_t{1} << 28, &out, &stats);  // 1 GiB of float32
+  EXPECT_EQ(s.code(), Status::Code::kResourceExhausted) << s.ToString();
+  EXPECT_TRUE(Mentions(s, "Expand")) << s.ToString();
+  EXPECT_TRUE(Mentions(s, "max_run_bytes")) << s.ToString();
+  EXPECT_TRUE(out.empty());
+
+  // 48 MiB fits under the limit; the failed run left nothing behind that counts against it.
+  ASSERT_TRUE(run(int64_t{12} << 20, &out, &stats).ok());
+  EXPECT_EQ(out[0].numel(), int64_t{12} << 20);
+  EXPECT_EQ(out[0].data<float>()[(int64_t{12} << 20) - 1], 2.5f);
+  EXPECT_GE(stats.peak_bytes, size_t{48} << 20);
+  EXPECT_LE(stats.peak_bytes, size_t{64} << 20);
+}
+
 TEST(HostileModels, CycleIsRefused) {
   HostileModel m;
   m.Input("x", {1}).Output("b");

@@ -29,5 +29,36 @@ TEST(BufferPool, ReusesFreedBuffersAndTracksPeak) {
   EXPECT_EQ(pool->allocations(), 3u);
 }
 
+// Under a limit the pool first gives kept blocks back to the heap, then refuses: what it holds,
+// live and kept, never passes the limit.
+TEST(BufferPool, LimitFreesKeptBlocksBeforeRefusing) {
+  const size_t kb64 = BufferPool::SizeClass(64 << 10), kb96 = BufferPool::SizeClass(96 << 10);
+  BufferPool pool;
+  pool.SetLimit(kb64 + kb96);
+  void* a = pool.Allocate(64 << 10);
+  void* b = pool.Allocate(96 << 10);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(pool.Allocate(1), nullptr);  // full: nothing kept to give back
+  EXPECT_EQ(pool.refusals(), 1u);
+  pool.Free(b, 96 << 10);
+  EXPECT_EQ(pool.held_bytes(), kb64 + kb96);  // b is kept for reuse
+  // 80 KiB is not b's size class: b goes back to the heap to make room for it.
+  void* c = pool.Allocate(80 << 10);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(pool.live_bytes(), kb64 + BufferPool::SizeClass(80 << 10));
+  EXPECT_EQ(pool.held_bytes(), pool.live_bytes());
+  EXPECT_EQ(pool.Allocate(96 << 10), nullptr);  // 64 + 80 + 96 KiB would pass it
+  EXPECT_EQ(pool.refusals(), 2u);
+  pool.Free(a, 64 << 10);
+  pool.Free(c, 80 << 10);
+  pool.SetLimit(0);  // no limit: any size
+  void* d = pool.Allocate(1 << 20);
+  ASSERT_NE(d, nullptr);
+  pool.Free(d, 1 << 20);
+  pool.ResetStats();
+  EXPECT_EQ(pool.refusals(), 0u);
+}
+
 }  // namespace
 }  // namespace supernova::runtime

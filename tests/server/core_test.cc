@@ -366,6 +366,39 @@ parameters { key: "num_threads" value: { string_value: "1" } }
   EXPECT_EQ(exact.load(), 60);
 }
 
+// A config's max_run_bytes parameter (or the server's default) bounds the tensors one
+// inference may hold: a request past it fails with ResourceExhausted and the model goes on.
+TEST(ServerCore, RunMemoryLimitRefusesTheRequestThatWouldPassItAndServesTheNext) {
+  TempRepository repo;
+  repo.AddIdentityChain(
+      "bounded", 64, 2,
+      R"(parameters { key: "max_run_bytes" value: { string_value: "1048576" } })");
+  repo.AddIdentityChain("server_default", 64, 2, "max_batch_size: 0");
+  repo.AddIdentityChain("bad_limit", 64, 2,
+                        R"(parameters { key: "max_run_bytes" value: { string_value: "1MB" } })");
+  ServerOptions opts;
+  opts.max_run_bytes = size_t{1} << 20;
+  auto server = StartServer(repo.path(), opts);
+  ASSERT_TRUE(server);
+  std::map<std::string, std::string> reasons;
+  for (const RepositoryEntry& e : server->RepositoryIndex(false))
+    if (e.state != "READY") reasons[e.name] = e.reason;
+  EXPECT_THAT(reasons["bad_limit"], HasSubstr("max_run_bytes must be a number of bytes"));
+  EXPECT_EQ(reasons.count("bounded"), 0u);
+  for (const std::string model : {"bounded", "server_default"}) {
+    SCOPED_TRACE(model);
+    // 8192 rows of 64 floats are 2 MiB for each tensor the chain makes.
+    Reply big = InferSync(*server, ChainRequest(model, 8192, 64, 1));
+    EXPECT_EQ(big.status.code(), Status::Code::kResourceExhausted) << big.status.ToString();
+    EXPECT_THAT(big.status.message(), HasSubstr("max_run_bytes"));
+    const InferRequest small = ChainRequest(model, 256, 64, 2);  // 64 KiB a tensor
+    Reply r = InferSync(*server, small);
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    ExpectEcho(small, r.response);
+    EXPECT_TRUE(server->ModelReady(model, ""));
+  }
+}
+
 TEST(ServerCore, FullQueueRefusesAtOnceInsteadOfGrowing) {
   TempRepository repo;
   repo.AddIdentityChain("slow", 512, 32, R"(

@@ -50,6 +50,7 @@ struct ServeArgs {
   std::string infer_token_file, admin_token_file;
   std::string tls_cert, tls_key, tls_client_ca;
   size_t max_body_bytes = 64u << 20;
+  size_t max_run_bytes = 0;
   size_t max_connections = 1024;
   std::string log_level = "info";
   int exit_timeout_secs = 30;
@@ -166,6 +167,7 @@ int Serve(const ServeArgs& args) {
   opts.startup_models = args.load_models;
   opts.default_max_queue_size = args.max_queue_size;
   opts.threads_per_instance = args.threads_per_instance;
+  opts.max_run_bytes = args.max_run_bytes;
   opts.providers = SplitCommaList(args.providers);
   opts.backends["supernova_split"] = SplitBackendFactory();
   opts.backends["supernova_detector"] = DetectorBackendFactory();
@@ -318,6 +320,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                   "PEM CA certificates: clients must present a certificate one of them signed");
   cmd->add_option("--max-body-bytes", args->max_body_bytes,
                   "Largest HTTP body or gRPC message accepted")
+      ->capture_default_str();
+  cmd->add_option("--max-run-bytes", args->max_run_bytes,
+                  "Most bytes of tensors one inference of an ONNX model may hold at once; a "
+                  "request that would pass it fails (503) and the model goes on (0: no limit; "
+                  "a config's max_run_bytes parameter overrides it)")
       ->capture_default_str();
   cmd->add_option("--http-idle-timeout-secs", args->http_idle_timeout_secs,
                   "Close an HTTP connection that has not delivered a whole request this long "
