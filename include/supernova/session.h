@@ -66,7 +66,8 @@ struct SessionOptions {
   // RunStats::peak_bytes measures, rounded to the buffer pool's size classes); 0: no limit.
   // A run that would pass it fails with ResourceExhausted and frees what it took. It bounds a
   // model that asks at run time for more than the device should give (an Expand or Tile to
-  // gigabytes); weights, the caller's inputs and kernels' own scratch are not counted.
+  // gigabytes); weights and the caller's inputs are not counted, nor kernels' scratch except
+  // where its size is the model's to choose (Resize's maps).
   size_t max_run_bytes = 0;
 };
 

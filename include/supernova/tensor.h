@@ -116,6 +116,14 @@ class Allocator {
   // Returns at least `bytes` bytes aligned to 64, or nullptr when exhausted.
   virtual void* Allocate(size_t bytes) = 0;
   virtual void Free(void* p, size_t bytes) = 0;
+  // Counts `bytes` that a kernel takes beside its tensors (scratch whose size the model or the
+  // request chooses) against the allocator's limit until Unreserve: false when that would
+  // pass it. An allocator without a limit accepts any.
+  virtual bool Reserve(size_t bytes) {
+    (void)bytes;
+    return true;
+  }
+  virtual void Unreserve(size_t bytes) { (void)bytes; }
   // The device the memory is on.
   virtual Device device() const { return {}; }
 };

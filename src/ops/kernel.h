@@ -14,9 +14,11 @@
 #pragma once
 
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ir/graph.h"
@@ -27,6 +29,23 @@
 namespace supernova::ops {
 
 class SubgraphRunner;  // ops/subgraph.h
+
+// Scratch bytes counted against an allocator's limit (Allocator::Reserve) while it lives.
+class ScratchCharge {
+ public:
+  ScratchCharge() = default;
+  ScratchCharge(Allocator* allocator, size_t bytes) : allocator_(allocator), bytes_(bytes) {}
+  ScratchCharge(ScratchCharge&& o) noexcept
+      : allocator_(std::exchange(o.allocator_, nullptr)), bytes_(o.bytes_) {}
+  ScratchCharge& operator=(ScratchCharge&&) = delete;
+  ~ScratchCharge() {
+    if (allocator_) allocator_->Unreserve(bytes_);
+  }
+
+ private:
+  Allocator* allocator_ = nullptr;
+  size_t bytes_ = 0;
+};
 
 class KernelContext {
  public:
@@ -86,6 +105,15 @@ class KernelContext {
     return Value(std::move(outputs_[i]));
   }
   const std::shared_ptr<Allocator>& allocator() const { return allocator_; }
+  // Counts `bytes` of scratch the kernel is about to take (buffers sized by the model or the
+  // request, beside its outputs) against the run's memory limit (SessionOptions::
+  // max_run_bytes) until the charge is destroyed. Throws std::bad_alloc when the limit refuses
+  // them, which the executor reports as ResourceExhausted naming the node.
+  [[nodiscard]] ScratchCharge ChargeScratch(size_t bytes) const {
+    Allocator* a = allocator_ ? allocator_.get() : DefaultAllocator();
+    if (!a->Reserve(bytes)) throw std::bad_alloc();
+    return ScratchCharge(a, bytes);
+  }
 
   // For a node with subgraphs: what runs them, and the values of the enclosing scopes they
   // read (ir::CollectSubgraphReads), `names` sorted, `values` alongside. The executor sets

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <new>
 #include <string>
 
 namespace supernova::ops::resampling {
@@ -284,10 +286,18 @@ namespace {
 // Antialiased linear or cubic shrinking (opset 18): the filter is stretched by 1 / scale, so
 // each output takes every input sample within its widened support, weights normalised to 1.
 // Taps beyond the edges repeat the edge sample unless exclude_outside drops them.
+// Taps per output position of the antialiasing filter: the filter's width in input samples.
+double AntialiasTaps(const ResizeParams& p, size_t axis) {
+  const double reach = p.mode == Mode::kLinear ? 1.0 : 2.0;  // the filter's half width
+  return 2 - 2 * (std::floor(-reach / p.scales[axis]) + 1);
+}
+
 AxisMap AntialiasAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
   AxisMap m;
   const double scale = p.scales[axis];
-  const double reach = p.mode == Mode::kLinear ? 1.0 : 2.0;  // the filter's half width
+  const double reach = p.mode == Mode::kLinear ? 1.0 : 2.0;
+  // A scale like 1e-9 asks for billions of taps per output: more than memory holds anyway.
+  if (AntialiasTaps(p, axis) > std::numeric_limits<int>::max()) throw std::bad_alloc();
   const auto start = static_cast<int64_t>(std::floor(-reach / scale)) + 1;
   m.taps = static_cast<int>(2 - 2 * start);
   const size_t n = static_cast<size_t>(out_len) * m.taps;
@@ -324,6 +334,17 @@ AxisMap AntialiasAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int
 }
 
 }  // namespace
+
+size_t AxisMapBytes(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
+  const double taps = p.antialias && p.scales[axis] < 1 && in_len > 0 ? AntialiasTaps(p, axis)
+                      : p.mode == Mode::kNearest                      ? 1
+                      : p.mode == Mode::kLinear                       ? 2
+                                                                      : 4;
+  // index (int64) and weight (double) per tap, one `outside` byte per position.
+  const double bytes = static_cast<double>(out_len) * (taps * 16 + 1);
+  constexpr double kMax = static_cast<double>(size_t{1} << 62);
+  return bytes >= kMax ? size_t{1} << 62 : static_cast<size_t>(bytes);
+}
 
 AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
   if (p.antialias && p.scales[axis] < 1 && in_len > 0)

@@ -62,6 +62,10 @@ Status ParseResize(const KernelContext& ctx, const Shape& x, ResizeParams* p);
 Status ParseUpsample(const KernelContext& ctx, const Shape& x, ResizeParams* p);
 
 AxisMap BuildAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len);
+// The bytes BuildAxisMap's result holds, computed without building it (saturating at 2^62): a
+// model's scales choose them, so a kernel charges them to the run before building
+// (KernelContext::ChargeScratch).
+size_t AxisMapBytes(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len);
 
 // Resamples the middle two axes of `planes` arrays of [h, w, vec] floats into [mh's length,
 // mw's length, vec]: channels-last pixels (vec = channels), or the channel blocks of a blocked

@@ -7,6 +7,7 @@
 // only the last two axes change (NCHW feature maps), which keeps the intermediate rows in cache.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -21,6 +22,7 @@ namespace supernova::ops {
 namespace {
 
 using resampling::AxisMap;
+using resampling::AxisMapBytes;
 using resampling::BuildAxisMap;
 using resampling::Mode;
 using resampling::ResizeParams;
@@ -313,6 +315,8 @@ void AxisByAxisResize(const Tensor& x, Tensor& y, const std::vector<AxisMap>& ma
   for (size_t i = 0; i < cur.size(); ++i) dst[i] = StoreAs<T>(cur[i]);
 }
 
+size_t SaturatingAdd(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
 Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   const size_t rank = x.rank();
   for (size_t d = 0; d < rank; ++d)
@@ -323,6 +327,19 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
     ctx.Output(0, x.dtype(), p.out_shape);
     return Status::Ok();
   }
+  // The output, then the scratch, are counted against the run's memory limit before any is
+  // built: the model's scales or sizes choose both. (A Resize to the input's own shape may
+  // hand the input through and need no output.)
+  Tensor* out = p.out_shape == x.shape() ? nullptr : &ctx.Output(0, x.dtype(), p.out_shape);
+  size_t scratch = 0;
+  for (size_t d = 0; d < rank; ++d)
+    scratch = SaturatingAdd(scratch, AxisMapBytes(p, d, x.dim(d), p.out_shape[d]));
+  if (p.mode != Mode::kNearest) {  // AxisByAxisResize's two float or double buffers, at most
+    const size_t acc = x.dtype() == DataType::kFloat64 ? 8 : 4;
+    const auto most = static_cast<size_t>(std::max(x.numel(), NumElements(p.out_shape)));
+    scratch = SaturatingAdd(scratch, most > (size_t{1} << 58) ? size_t{1} << 62 : 2 * acc * most);
+  }
+  const ScratchCharge charge = ctx.ChargeScratch(scratch);
   std::vector<AxisMap> maps(rank);
   bool identity = true;
   for (size_t d = 0; d < rank; ++d) {
@@ -334,7 +351,7 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
     ctx.SetOutput(0, x);
     return Status::Ok();
   }
-  Tensor& y = ctx.Output(0, x.dtype(), p.out_shape);
+  Tensor& y = out ? *out : ctx.Output(0, x.dtype(), p.out_shape);
 
   if (p.mode == Mode::kNearest) {
     const auto run = [&](auto tag) -> Status {

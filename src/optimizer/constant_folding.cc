@@ -32,6 +32,7 @@ class FoldingAllocator : public Allocator {
     return bytes > kMaxFoldedBytes ? nullptr : DefaultAllocator()->Allocate(bytes);
   }
   void Free(void* p, size_t bytes) override { DefaultAllocator()->Free(p, bytes); }
+  bool Reserve(size_t bytes) override { return bytes <= kMaxFoldedBytes; }
 };
 
 bool IsNondeterministic(const ir::Node& n) {

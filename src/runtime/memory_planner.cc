@@ -33,20 +33,7 @@ void* BufferPool::Allocate(size_t bytes) {
     if (live_ > peak_) peak_ = live_;
     return p;
   }
-  if (limit_ > 0) {
-    // Over the limit: give kept blocks back to the heap, largest first, until this one fits.
-    for (auto k = free_.rbegin(); k != free_.rend() && live_ + kept_ + cls > limit_; ++k) {
-      while (!k->second.empty() && live_ + kept_ + cls > limit_) {
-        std::free(k->second.back());
-        k->second.pop_back();
-        kept_ -= k->first;
-      }
-    }
-    if (live_ + kept_ + cls > limit_) {
-      ++refusals_;
-      return nullptr;
-    }
-  }
+  if (!MakeRoomLocked(cls)) return nullptr;
   void* p = std::aligned_alloc(64, cls);
   if (!p) return nullptr;
   ++allocations_;
@@ -61,6 +48,33 @@ void BufferPool::Free(void* p, size_t bytes) {
   live_ -= cls;
   kept_ += cls;
   free_[cls].push_back(p);
+}
+
+bool BufferPool::MakeRoomLocked(size_t bytes) {
+  if (limit_ == 0) return true;
+  const auto fits = [&] { return bytes <= limit_ && live_ + kept_ + reserved_ <= limit_ - bytes; };
+  for (auto k = free_.rbegin(); k != free_.rend() && !fits(); ++k) {
+    while (!k->second.empty() && !fits()) {
+      std::free(k->second.back());
+      k->second.pop_back();
+      kept_ -= k->first;
+    }
+  }
+  if (fits()) return true;
+  ++refusals_;
+  return false;
+}
+
+bool BufferPool::Reserve(size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!MakeRoomLocked(bytes)) return false;
+  reserved_ += bytes;
+  return true;
+}
+
+void BufferPool::Unreserve(size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reserved_ -= bytes;
 }
 
 void BufferPool::SetLimit(size_t max_held_bytes) {

@@ -2,10 +2,11 @@
 // last consumer ran; its buffer goes back to this pool and is handed to the next allocation
 // of the same size class. The pool counts live bytes and records the peak.
 //
-// A pool may be given a limit on the bytes it holds, live and kept for reuse together: an
-// allocation that would pass it first frees kept blocks, then fails (nullptr, which Tensor
-// turns into std::bad_alloc and a run into ResourceExhausted). That is how a session bounds
-// what one run of a model may take (SessionOptions::max_run_bytes).
+// A pool may be given a limit on the bytes it holds, live and kept for reuse together, plus
+// the scratch kernels reserve: an allocation that would pass it first frees kept blocks, then
+// fails (nullptr, which Tensor turns into std::bad_alloc and a run into ResourceExhausted).
+// That is how a session bounds what one run of a model may take
+// (SessionOptions::max_run_bytes).
 #pragma once
 
 #include <cstddef>
@@ -24,8 +25,11 @@ class BufferPool final : public Allocator {
 
   void* Allocate(size_t bytes) override;
   void Free(void* p, size_t bytes) override;
+  // Kernels' scratch, counted with the held bytes against the limit.
+  bool Reserve(size_t bytes) override;
+  void Unreserve(size_t bytes) override;
 
-  // The most bytes the pool may hold (live plus kept for reuse); 0: no limit.
+  // The most bytes the pool may hold (live, kept for reuse and reserved); 0: no limit.
   void SetLimit(size_t max_held_bytes);
 
   size_t live_bytes() const;
@@ -44,10 +48,15 @@ class BufferPool final : public Allocator {
   static size_t SizeClass(size_t bytes);
 
  private:
+  // Under the limit, whether `bytes` more fit once kept blocks are given back to the heap
+  // (largest first, as many as needed); counts a refusal when they do not.
+  bool MakeRoomLocked(size_t bytes);
+
   mutable std::mutex mu_;
   std::map<size_t, std::vector<void*>> free_;  // GUARDED_BY(mu_): size class -> free blocks
   size_t live_ = 0;                            // GUARDED_BY(mu_)
   size_t kept_ = 0;                            // GUARDED_BY(mu_): bytes in free_
+  size_t reserved_ = 0;                        // GUARDED_BY(mu_)
   size_t limit_ = 0;                           // GUARDED_BY(mu_)
   size_t peak_ = 0;                            // GUARDED_BY(mu_)
   size_t reused_ = 0;                          // GUARDED_BY(mu_)

@@ -248,6 +248,62 @@ TEST(HostileModels, RunMemoryLimitRefusesARunThatWouldPassIt) {
   EXPECT_LE(stats.peak_bytes, size_t{64} << 20);
 }
 
+// A Resize's scratch (its per-axis maps: 65 bytes per output position for cubic) is the
+// model's to size too, and counts against max_run_bytes before it is built: found by the
+// fuzzer, a cubic Resize to one long axis asked for 3.9 GB of maps for a smaller output.
+TEST(HostileModels, RunMemoryLimitCountsAResizesScratch) {
+  HostileModel m;
+  m.Input("x", {1, 1, 1, 1}).Input("scales", {4}).Output("y");
+  onnx::NodeProto* n = m.Node("Resize", {"x", "", "scales"}, {"y"});
+  onnx::AttributeProto* mode = n->add_attribute();
+  mode->set_name("mode");
+  mode->set_type(onnx::AttributeProto::STRING);
+  mode->set_s("cubic");
+  SessionOptions options;
+  options.max_run_bytes = size_t{64} << 20;
+  auto session = Session::OpenBytes(m.Bytes(), options);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  const Tensor x = Tensor::FromVector<float>({7.0f}, {1, 1, 1, 1});
+  auto run = [&](float scale, std::vector<Tensor>* out) {
+    return (*session)->Run({{"x", x}, {"scales", Tensor::FromVector<float>({1, 1, 1, scale}, {4})}},
+                           out);
+  };
+  std::vector<Tensor> out;
+  // 8 million outputs: 32 MB of float32, under the limit; their maps, 520 MB, are not.
+  const Status s = run(8e6f, &out);
+  EXPECT_EQ(s.code(), Status::Code::kResourceExhausted) << s.ToString();
+  EXPECT_TRUE(Mentions(s, "Resize")) << s.ToString();
+  EXPECT_TRUE(Mentions(s, "max_run_bytes")) << s.ToString();
+  ASSERT_TRUE(run(1000, &out).ok());
+  ASSERT_EQ(out[0].numel(), 1000);
+  for (int64_t i = 0; i < 1000; ++i) ASSERT_NEAR(out[0].data<float>()[i], 7.0f, 1e-5f) << i;
+}
+
+// Found by the fuzzer: a ConvTranspose over a batch of 0 reached oneDNN's matmul, which
+// divided by the empty dim (SIGFPE). An empty input now leaves the region to the reference
+// kernels, which give the empty output.
+TEST(HostileModels, ConvTransposeOverAnEmptyBatchGivesAnEmptyOutput) {
+  HostileModel m;
+  m.Input("x", {0, 2, 3, 3}).Output("y");
+  onnx::TensorProto* w = m.graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {2, 3, 2, 2}) w->add_dims(d);
+  for (int i = 0; i < 24; ++i) w->add_float_data(0.5f);
+  onnx::NodeProto* n = m.Node("ConvTranspose", {"x", "w"}, {"y"});
+  onnx::AttributeProto* strides = n->add_attribute();
+  strides->set_name("strides");
+  strides->set_type(onnx::AttributeProto::INTS);
+  strides->add_ints(2);
+  strides->add_ints(2);
+  auto session = Session::OpenBytes(m.Bytes());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  std::vector<Tensor> out;
+  const Status s = (*session)->Run({{"x", Tensor(DataType::kFloat32, {0, 2, 3, 3})}}, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out[0].shape(), (Shape{0, 3, 6, 6}));
+}
+
 TEST(HostileModels, CycleIsRefused) {
   HostileModel m;
   m.Input("x", {1}).Output("b");

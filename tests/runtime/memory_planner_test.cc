@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace supernova::runtime {
 namespace {
 
@@ -58,6 +60,28 @@ TEST(BufferPool, LimitFreesKeptBlocksBeforeRefusing) {
   pool.Free(d, 1 << 20);
   pool.ResetStats();
   EXPECT_EQ(pool.refusals(), 0u);
+}
+
+// Kernels' scratch counts with the buffers: a reservation frees kept blocks like an allocation,
+// and while it is held an allocation has that much less room.
+TEST(BufferPool, ReservedScratchCountsAgainstTheLimit) {
+  BufferPool pool;
+  void* a = pool.Allocate(100 << 10);
+  pool.Free(a, 100 << 10);  // kept
+  pool.SetLimit(size_t{256} << 10);
+  EXPECT_FALSE(pool.Reserve(size_t{257} << 10));
+  EXPECT_EQ(pool.refusals(), 1u);
+  ASSERT_TRUE(pool.Reserve(size_t{200} << 10));  // gives the kept block back to the heap
+  EXPECT_EQ(pool.held_bytes(), 0u);
+  EXPECT_EQ(pool.Allocate(64 << 10), nullptr);  // 200 + 64 KiB would pass 256
+  void* b = pool.Allocate(32 << 10);
+  ASSERT_NE(b, nullptr);
+  pool.Unreserve(size_t{200} << 10);
+  void* c = pool.Allocate(200 << 10);
+  ASSERT_NE(c, nullptr);
+  pool.Free(b, 32 << 10);
+  pool.Free(c, 200 << 10);
+  EXPECT_FALSE(pool.Reserve(SIZE_MAX));  // no overflow in the sum
 }
 
 }  // namespace

@@ -233,7 +233,8 @@ Status CpuPiece::RunValues(const providers::RunContext& ctx, std::span<const Val
     try {
       s = st.region ? st.region->Run(kc) : ops::RunKernel(*st.def, kc);
     } catch (const std::bad_alloc&) {  // a model asking for more memory than the machine has
-      s = Status::ResourceExhausted(st.node->Label() + ": out of memory allocating outputs");
+      s = Status::ResourceExhausted(st.node->Label() +
+                                    ": out of memory for its outputs or scratch");
     }
     if (!s.ok()) return s;
     if (ctx.profile) {
