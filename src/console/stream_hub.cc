@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <optional>
 
 #include "console/model_history.h"
@@ -171,11 +172,17 @@ void StreamHub::Loop() {
 
 void StreamHub::SampleNow() {
   std::vector<std::shared_ptr<Entry>> entries;
+  std::vector<stream::StreamMetrics> metrics;
   {
     std::lock_guard lock(mu_);
+    // Streams removed earlier whose threads have ended are freed (their decoders, their last
+    // frame), from the pipeline and from entries_ alike, so that the two stay in one order.
+    const std::vector<size_t> gone = pipeline_->RemoveClosed();
+    for (auto it = gone.rbegin(); it != gone.rend(); ++it)
+      entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(*it));
     entries = entries_;
+    metrics = pipeline_->Metrics();
   }
-  const std::vector<stream::StreamMetrics> metrics = pipeline_->Metrics();
   const size_t keep =
       static_cast<size_t>(std::ceil(options_.keep_s / std::max(options_.interval_s, 0.01)));
   const double t = UnixSeconds();
@@ -204,11 +211,12 @@ void StreamHub::SampleNow() {
 
 std::string StreamHub::ListJson() const {
   std::vector<std::shared_ptr<Entry>> entries;
+  std::vector<stream::StreamMetrics> metrics;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(mu_);  // one snapshot of both lists: SampleNow drops from each
     entries = entries_;
+    metrics = pipeline_->Metrics();
   }
-  const std::vector<stream::StreamMetrics> metrics = pipeline_->Metrics();
   json streams = json::array();
   for (size_t i = 0; i < entries.size() && i < metrics.size(); ++i) {
     const Entry& e = *entries[i];

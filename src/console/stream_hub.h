@@ -79,7 +79,8 @@ class StreamHub final : public StreamView {
   std::unique_ptr<stream::Pipeline> pipeline_;
 
   mutable std::mutex mu_;
-  // In the pipeline's order (Pipeline::Metrics), removed ones too; guarded by mu_.
+  // In the pipeline's order (Pipeline::Metrics), removed ones too until the pipeline drops
+  // them (SampleNow); guarded by mu_.
   std::vector<std::shared_ptr<Entry>> entries_;
   std::map<std::string, std::shared_ptr<Entry>> live_;  // by name, not removed; guarded by mu_
   std::condition_variable cv_;

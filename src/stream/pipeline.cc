@@ -168,7 +168,8 @@ struct Pipeline::Stream {
   int cloud_in_flight = 0;
   std::shared_ptr<CloudInbox> inbox = std::make_shared<CloudInbox>();
   std::thread decoder, worker;
-  std::atomic<bool> closed{false};  // by CloseStream
+  std::atomic<bool> closed{false};       // by CloseStream
+  std::atomic<int> threads_returned{0};  // decoder and worker: 2 once both have returned
   Clock::time_point started;
   Clock::time_point decode_ended, work_ended;  // guarded by mu; set when each thread ends
 
@@ -224,8 +225,14 @@ void Pipeline::AddStream(std::string name, std::unique_ptr<FrameSource> source) 
 void Pipeline::Launch(Stream& s) {
   batcher_->StreamStarted();
   s.started = Clock::now();
-  s.decoder = std::thread([this, st = &s] { Decode(*st); });
-  s.worker = std::thread([this, st = &s] { Work(*st); });
+  s.decoder = std::thread([this, st = &s] {
+    Decode(*st);
+    ++st->threads_returned;
+  });
+  s.worker = std::thread([this, st = &s] {
+    Work(*st);
+    ++st->threads_returned;
+  });
 }
 
 void Pipeline::Start() {
@@ -254,19 +261,47 @@ bool Pipeline::CloseStream(const std::string& name) {
 }
 
 void Pipeline::Wait() {
-  // Streams added while this waits are waited for too.
-  for (size_t i = 0;; ++i) {
+  // Streams added while this waits are waited for too. Threads are made under streams_mu_
+  // and joined under join_mu_, which also keeps RemoveClosed from erasing `s` meanwhile.
+  while (true) {
+    std::lock_guard join(join_mu_);
     Stream* s = nullptr;
     {
       std::lock_guard lock(streams_mu_);
-      if (i >= streams_.size()) return;
-      s = streams_[i].get();
+      for (auto& st : streams_)
+        if (st->decoder.joinable() || st->worker.joinable()) {
+          s = st.get();
+          break;
+        }
     }
-    // Only Wait joins, and AddStream never touches a launched stream's threads.
-    std::lock_guard join(join_mu_);
+    if (!s) return;
     if (s->decoder.joinable()) s->decoder.join();
     if (s->worker.joinable()) s->worker.join();
   }
+}
+
+std::vector<size_t> Pipeline::RemoveClosed() {
+  // While Wait joins (the pipeline is stopping) nothing is removed: waiting for it here could
+  // hold up a caller that a worker's result callback needs.
+  std::unique_lock join(join_mu_, std::try_to_lock);
+  if (!join.owns_lock()) return {};
+  std::lock_guard lock(streams_mu_);
+  std::vector<size_t> removed;
+  std::vector<std::unique_ptr<Stream>> kept;
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    Stream& s = *streams_[i];
+    const bool launched = s.decoder.joinable() || s.worker.joinable();
+    if (s.closed && (!launched || s.threads_returned == 2)) {
+      // Both thread functions have returned: the joins wait for no work.
+      if (s.decoder.joinable()) s.decoder.join();
+      if (s.worker.joinable()) s.worker.join();
+      removed.push_back(i);
+    } else {
+      kept.push_back(std::move(streams_[i]));
+    }
+  }
+  streams_ = std::move(kept);
+  return removed;
 }
 
 void Pipeline::Decode(Stream& s) {

@@ -128,8 +128,14 @@ class Pipeline {
   // Closes every source; workers finish the frames in hand and end.
   void Stop();
   // Closes the source of the stream(s) called `name`; false when there is none. The stream
-  // ends with the frames in hand and stays in Metrics(), ended.
+  // ends with the frames in hand and stays in Metrics(), ended, until RemoveClosed.
   bool CloseStream(const std::string& name);
+  // Drops the streams CloseStream closed whose threads have both returned (or that never
+  // started): their sources (decoders, sockets) and state are freed and they leave Metrics().
+  // Returns the positions they had in Metrics(), ascending, so that a caller keeping a list in
+  // the same order can drop the same entries. A server whose streams come and go calls it
+  // now and then. Removes nothing while Wait runs.
+  std::vector<size_t> RemoveClosed();
   // Until every stream has ended.
   void Wait();
   std::vector<StreamMetrics> Metrics() const;
@@ -158,7 +164,7 @@ class Pipeline {
   mutable std::mutex streams_mu_;
   std::vector<std::unique_ptr<Stream>> streams_;  // guarded by streams_mu_ (the vector)
   bool started_ = false;                          // guarded by streams_mu_
-  std::mutex join_mu_;                            // one Wait joins at a time
+  std::mutex join_mu_;  // one Wait or RemoveClosed joins (and RemoveClosed erases) at a time
   std::atomic<bool> stopping_{false};
 };
 

@@ -462,6 +462,15 @@ TEST(ConsoleStreams, AStreamAddedOverHttpShowsItsFramesWithTheBoxDrawnAndItsHist
     auto res = admin.Post("/console/api/streams", body.dump(), "application/json");
     return res && res->status == 201;
   }));
+  // The removed stream, its threads returned, is dropped with its decoder by the sampler: the
+  // pipeline keeps the new one alone.
+  EXPECT_TRUE(WaitFor([&] {
+    const std::vector<stream::StreamMetrics> m = hub->Metrics();
+    return m.size() == 1 && m[0].name == "door" && !m[0].ended;
+  }));
+  auto list_after = admin.Get("/console/api/streams");
+  ASSERT_TRUE(list_after);
+  EXPECT_EQ(json::parse(list_after->body)["streams"].size(), 1u) << list_after->body;
   c.s.http->Stop();
   hub->Stop();
   for (const stream::StreamMetrics& m : hub->Metrics()) {

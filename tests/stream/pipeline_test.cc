@@ -310,6 +310,78 @@ TEST(Pipeline, StreamsAddedWhileItRunsStartAtOnceAndOneClosesAlone) {
   EXPECT_EQ(static_cast<size_t>(m[0].inferred + m[0].skipped), count("camera"));
 }
 
+// A source that says when it is destroyed, around a scene of squares.
+class WatchedSource : public FrameSource {
+ public:
+  WatchedSource(std::unique_ptr<FrameSource> inner, std::atomic<bool>* destroyed)
+      : inner_(std::move(inner)), destroyed_(destroyed) {}
+  ~WatchedSource() override { *destroyed_ = true; }
+  Result<FramePtr> Read() override { return inner_->Read(); }
+  void Close() override { inner_->Close(); }
+  bool live() const override { return inner_->live(); }
+
+ private:
+  std::unique_ptr<FrameSource> inner_;
+  std::atomic<bool>* destroyed_;
+};
+
+// A server's streams come and go: a closed stream, once its threads have returned, is dropped
+// with its source, the others run on, and its name can be used again.
+TEST(Pipeline, ClosedStreamsAreRemovedOnceTheirThreadsReturn) {
+  TempDir dir;
+  auto det = OpenSquares(dir, 0);
+  ASSERT_TRUE(det);
+  PipelineOptions opts;
+  opts.skip.mode = SkipMode::kNone;
+  Collector got;
+  // Before the pipeline: its sources, destroyed with it, set them.
+  std::atomic<bool> a_destroyed{false}, b_destroyed{false}, a2_destroyed{false};
+  Pipeline p(det.get(), opts, got.Callback());
+  SquaresScene scene;
+  scene.squares = {{60, 60, 2, 1}};
+  auto camera = [&](std::atomic<bool>* flag) {
+    return std::make_unique<WatchedSource>(
+        std::make_unique<SquaresSource>(scene, 100000, 25, /*live=*/true), flag);
+  };
+  p.AddStream("a", camera(&a_destroyed));
+  p.AddStream("b", camera(&b_destroyed));
+  p.Start();
+  auto count = [&](const std::string& stream) {
+    std::lock_guard lock(got.mu);
+    return got.results[stream].size();
+  };
+  for (int i = 0; i < 2000 && (count("a") < 3 || count("b") < 3); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_GE(count("a"), 3u);
+  EXPECT_TRUE(p.RemoveClosed().empty());  // nothing closed yet
+  ASSERT_TRUE(p.CloseStream("a"));
+  std::vector<size_t> removed;
+  for (int i = 0; i < 2000 && removed.empty(); ++i) {
+    removed = p.RemoveClosed();
+    if (removed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(removed, std::vector<size_t>{0});
+  EXPECT_TRUE(a_destroyed);
+  EXPECT_FALSE(b_destroyed);
+  std::vector<StreamMetrics> m = p.Metrics();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].name, "b");
+  EXPECT_FALSE(m[0].ended);
+  // "a" again: a new stream of that name runs beside "b".
+  const size_t before = count("a");
+  p.AddStream("a", camera(&a2_destroyed));
+  for (int i = 0; i < 2000 && count("a") < before + 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GE(count("a"), before + 3);
+  p.Stop();
+  p.Wait();
+  m = p.Metrics();
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[1].name, "a");
+  EXPECT_TRUE(m[0].ended && m[1].ended);
+  EXPECT_TRUE(p.RemoveClosed().empty());  // stopped, not closed: they stay, ended
+}
+
 // A frame the model cannot take ends its stream with the reason; the pipeline stops cleanly.
 class BrokenSource : public FrameSource {
  public:
