@@ -231,7 +231,14 @@ TEST_F(CompressCli, Bf16WritesHalfTheWeightsAndTheFileLoads) {
   EXPECT_TRUE(step["compute"] == "bf16" || step["compute"] == "fp32") << step;
   EXPECT_LT(report["file_bytes"]["after"].get<double>(),
             0.6 * report["file_bytes"]["before"].get<double>());
-  EXPECT_GT(report["agreement"]["value"].get<double>(), 0.99) << report["agreement"];
+  // BlazeFace's outputs are raw tensors, so the agreement is an error: lower is better. Its
+  // box regressors reach about a hundred pixels and bf16 keeps 8 significant bits; on a random
+  // input the largest error was 1.08 with native bf16 and 0.91 computing in float with the
+  // bf16 weights (ONEDNN_MAX_CPU_ISA=AVX512_CORE here, and aarch64), the mean 0.07-0.08.
+  const nlohmann::json& agreement = report["agreement"];
+  ASSERT_EQ(agreement["measure"], "max abs error") << agreement;
+  EXPECT_LT(agreement["max_abs_error"].get<double>(), 3.0) << agreement;
+  EXPECT_LT(agreement["mean_abs_error"].get<double>(), 0.25) << agreement;
 
   // The file loads in a fresh process, and can be forced to either precision.
   for (const char* precision : {"model", "fp32", "bf16"}) {
