@@ -14,19 +14,13 @@
 #include "console/model_history.h"
 #include "stream/jpeg_encode.h"
 #include "stream/labels.h"
+#include "stream/samples.h"
 
 namespace supernova::console {
 namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::optional<double> Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::nullopt;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
 
 json Ms(const std::optional<double>& seconds) {
   return seconds ? json(std::round(*seconds * 1e4) / 10) : json(nullptr);
@@ -57,9 +51,12 @@ struct StreamHub::Entry {
   std::deque<Point> points;                     // guarded by mu
   int64_t frames_at_last_point = 0;             // the source's count; guarded by mu
   Clock::time_point last_point = Clock::now();  // guarded by mu
-  // The newest frame as the page gets it, made on demand once per frame; guarded by mu.
+  // The newest frame as the page gets it, made on demand once per frame and at most every
+  // jpeg_min_interval_s; guarded by mu.
   mutable int64_t jpeg_index = -1;
   mutable std::string jpeg;
+  mutable Clock::time_point jpeg_made;
+  mutable bool jpeg_making = false;  // a request is drawing and encoding one now
 };
 
 Result<std::unique_ptr<StreamHub>> StreamHub::Open(const std::string& model,
@@ -197,8 +194,8 @@ void StreamHub::SampleNow() {
     p.input_fps = static_cast<double>(metrics[i].frames - e.frames_at_last_point) / dt;
     p.inferred_fps = static_cast<double>(e.inferred) / dt;
     p.skipped_fps = static_cast<double>(e.skipped) / dt;
-    p.lag_p50_s = Quantile(e.lags, 0.5);
-    p.lag_p99_s = Quantile(e.lags, 0.99);
+    p.lag_p50_s = stream::Quantile(e.lags, 0.5);
+    p.lag_p99_s = stream::Quantile(e.lags, 0.99);
     p.tracks = e.tracks.size();
     e.points.push_back(p);
     while (e.points.size() > keep) e.points.pop_front();
@@ -293,9 +290,20 @@ Result<std::string> StreamHub::FrameJpeg(const std::string& name) const {
     std::lock_guard lock(e->mu);
     if (!e->frame) return Status::NotFound(fmt::format("stream '{}' has no frame yet", name));
     if (e->jpeg_index == e->frame->index) return e->jpeg;
+    const auto min_interval = std::chrono::duration<double>(options_.jpeg_min_interval_s);
+    if (e->jpeg_index >= 0 && (e->jpeg_making || Clock::now() - e->jpeg_made < min_interval))
+      return e->jpeg;
+    e->jpeg_making = true;
     frame = e->frame;
     tracks = e->tracks;
   }
+  struct Done {  // on every way out, including an encoder's error
+    const Entry& e;
+    ~Done() {
+      std::lock_guard lock(e.mu);
+      e.jpeg_making = false;
+    }
+  } done{*e};
   // Drawn and encoded outside the lock: the worker must not wait for the page.
   auto canvas = std::make_shared<stream::Frame>(*frame);
   const stream::BgrView view{canvas->bgr.data(), canvas->width, canvas->height, canvas->width * 3};
@@ -308,6 +316,7 @@ Result<std::string> StreamHub::FrameJpeg(const std::string& name) const {
   std::lock_guard lock(e->mu);
   e->jpeg_index = frame->index;
   e->jpeg = jpeg.bytes;
+  e->jpeg_made = Clock::now();
   return std::move(jpeg.bytes);
 }
 

@@ -38,6 +38,10 @@ struct StreamHubOptions {
   size_t decisions = 300;           // the frame-skip decisions kept, per stream
   int jpeg_quality = 80;
   int jpeg_max_side = 960;  // frames are shrunk to this for the page
+  // A stream's picture is drawn and encoded at most this often, however many pages ask (each
+  // polls about 4 times a second): within it, or while another request is making it, a page
+  // gets the last one made. It bounds the work the pages put on the HTTP threads.
+  double jpeg_min_interval_s = 0.15;
 };
 
 class StreamHub final : public StreamView {
