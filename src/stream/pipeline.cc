@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "stream/samples.h"
 #include "stream/thumbnail.h"
 
 namespace supernova::stream {
@@ -20,21 +21,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Percentiles over the most recent 64k samples: a ring once full. `count`: samples so far.
-void Sample(std::vector<double>& ring, int64_t count, double v) {
-  constexpr size_t kMaxSamples = 1 << 16;
-  if (ring.size() < kMaxSamples)
-    ring.push_back(v);
-  else
-    ring[static_cast<size_t>(count) % kMaxSamples] = v;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
+// Metrics report 0 where a series has no sample yet.
+double Percentile(const std::vector<double>& v, double p) { return Quantile(v, p).value_or(0); }
 
 }  // namespace
 

@@ -13,8 +13,8 @@ supernova_layer(stream_base KIND STATIC
   SOURCES stream/assignment.cc stream/escalation.cc stream/fusion.cc stream/thumbnail.cc
           stream/tracker.cc
   HEADERS stream/assignment.h stream/cloud.h stream/escalation.h stream/frame.h
-          stream/frame_source.h stream/fusion.h stream/labeller.h stream/thumbnail.h
-          stream/tracker.h
+          stream/frame_source.h stream/fusion.h stream/labeller.h stream/samples.h
+          stream/thumbnail.h stream/tracker.h
   DEPENDS common)
 
 # Video sources (files, RTSP, HTTP, V4L2 cameras, image folders).
