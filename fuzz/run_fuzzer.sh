@@ -2,8 +2,13 @@
 # Runs one libFuzzer target for a bounded time: CTest's short run (label fuzz) and
 # scripts/fuzz.sh's long one. New inputs go to a work corpus under WORK, never into the
 # committed seeds; a crash leaves its input in WORK/artifacts/ and fails the run.
-#   run_fuzzer.sh FUZZER WORK SECONDS SEED_DIR... [-- extra libFuzzer flags]
+#   run_fuzzer.sh [--fresh] FUZZER WORK SECONDS SEED_DIR... [-- extra libFuzzer flags]
+# --fresh empties WORK's corpus first, so that the run starts from the committed seeds alone:
+# with a fixed -seed and -runs (CTest's short run) it then tries the same inputs on every
+# machine, and what fails in CI fails again on a developer's.
 set -euo pipefail
+fresh=0
+if [ "${1:-}" = "--fresh" ]; then fresh=1; shift; fi
 fuzzer="$1" work="$2" seconds="$3"
 shift 3
 seeds=() flags=()
@@ -12,6 +17,7 @@ while [ $# -gt 0 ]; do
   [ -d "$1" ] && seeds+=("$1")
   shift
 done
+if [ "$fresh" = 1 ]; then rm -rf "$work/corpus"; fi
 mkdir -p "$work/corpus" "$work/artifacts"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "$0")/.." && pwd)/tests/lsan.supp}"
 # -timeout: one input taking longer is a hang, reported as a crash. -rss_limit_mb bounds a

@@ -11,7 +11,7 @@ scripts/build.sh
 
 # Sanitizer tree (clang): the core libraries' unit tests, the conformance suite, the stream's
 # video sources and sinks (FFmpeg's and libmosquitto's C APIs: where lifetimes go wrong), and
-# the fuzz targets: each replays its seeds and past crashes, then fuzzes for a few seconds.
+# the fuzz targets: each replays its seeds and past crashes, then tries 2000 fuzzed inputs.
 # clang rather than gcc for libFuzzer, and for UBSan's float-to-integer checks gcc lacks.
 # Real models are too slow under ASan and run in the release tree.
 # -O0 with line tables: 2.5x quicker to build on two cores than -O1 (the suite must stay under
