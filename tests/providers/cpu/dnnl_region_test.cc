@@ -63,6 +63,21 @@ TEST(DnnlRegion, FusedConvWithResidual) {
   ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 8, 9, 9}, 3)}});
 }
 
+// A MobileNetV3 stem: 3 to 8 channels, stride 2, HardSwish, and a FusedConv with HardSwish and
+// a residual. On an SVE CPU oneDNN 2.6 got a HardSwish post-op wrong; there the region runs it
+// as a primitive of its own (HardSwishPostOpBroken), which CTest's
+// core.dnnl_regions_hardswish_apart checks on every machine.
+TEST(DnnlRegion, StemConvWithHardSwish) {
+  ModelBuilder mb;
+  std::string x = mb.Input("x", {1, 3, 24, 40});
+  std::string v = mb.Conv(x, 3, 8, 3, {Ints("pads", {1, 1, 1, 1}), Ints("strides", {2, 2})});
+  v = mb.Op("HardSwish", {v});
+  std::string z = mb.Conv(v, 8, 8, 1);
+  mb.Output(mb.Op("FusedConv", {v, mb.Random("fw", {8, 8, 3, 3}), mb.Random("fb", {8}), z},
+                  {Ints("pads", {1, 1, 1, 1}), Str("activation", "HardSwish")}, "com.supernova"));
+  ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 3, 24, 40}, 41)}});
+}
+
 // Constant padding of channels and of the spatial axes between two convolutions (a ResNet's
 // shortcut that widens the channels) stays inside the region.
 TEST(DnnlRegion, ConstantPadBetweenConvolutions) {

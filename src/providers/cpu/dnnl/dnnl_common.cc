@@ -1,13 +1,34 @@
 #include "providers/cpu/dnnl/dnnl_common.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace supernova::cpu::dnnl_ops {
 
 using dnnl::memory;
+
+bool HardSwishPostOpBroken() {
+  static const bool broken = [] {
+    if (const char* e = std::getenv("SUPERNOVA_ONEDNN_HARDSWISH_POST_OP")) {
+      if (std::strcmp(e, "off") == 0) return true;
+      if (std::strcmp(e, "on") == 0) return false;
+    }
+#if defined(__aarch64__)
+    return (getauxval(AT_HWCAP) & HWCAP_SVE) != 0 && dnnl_version()->major < 3;
+#else
+    return false;
+#endif
+  }();
+  return broken;
+}
 
 const dnnl::engine& Engine() {
   static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);

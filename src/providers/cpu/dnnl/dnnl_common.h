@@ -23,6 +23,13 @@ const dnnl::engine& Engine();
 bool Bf16Native();
 // The instruction set oneDNN dispatches to, for reports ("avx512_core_bf16").
 std::string CpuIsaName();
+// Whether a HardSwish must not be a post-op of another primitive here. On an SVE CPU, oneDNN
+// 2.6's convolution (jit:sve_512) with an eltwise_hardswish post-op computes wrong values,
+// every shape tried, while its other eltwise post-ops and a HardSwish primitive on its own are
+// exact (found under qemu-aarch64; oneDNN 3.0 fixed the registers its eltwise code preserves
+// on SVE). True on aarch64 with SVE and oneDNN older than 3; SUPERNOVA_ONEDNN_HARDSWISH_POST_OP
+// set to "off" or "on" decides instead (tests run the workaround on x86-64 this way).
+bool HardSwishPostOpBroken();
 
 // The row-major ("plain") format tag for `ndims` dims (1..6).
 dnnl::memory::format_tag PlainTag(int ndims);

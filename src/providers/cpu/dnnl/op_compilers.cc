@@ -36,6 +36,11 @@ std::vector<Eltwise> ActivationSteps(const ops::Activation& a) {
   return {};
 }
 
+bool HasHardSwish(const std::vector<Eltwise>& steps) {
+  return std::any_of(steps.begin(), steps.end(),
+                     [](const Eltwise& e) { return e.alg == dnnl::algorithm::eltwise_hardswish; });
+}
+
 std::optional<std::vector<Eltwise>> EltwiseOf(const ir::Graph& g, const ir::Node& n) {
   using A = dnnl::algorithm;
   if (auto a = ops::ActivationOf(g, n)) return ActivationSteps(*a);
@@ -182,12 +187,21 @@ void PlanBuilder::Conv(const ir::Node& n) {
     if (Get(n.inputs[3]).shape != out) throw NotMapped("residual shape differs from the output");
     AddResidual(n.inputs[3], dst_md, &po, &residual_args);
   }
+  // A HardSwish that may not be a post-op here (HardSwishPostOpBroken) is a primitive of its
+  // own after the convolution, which writes a value of its own and takes no other post-op.
+  std::vector<Eltwise> separate_activation;
   if (n.op_type == "FusedConv") {
     const std::optional<ops::Activation> act = ops::FusedActivation(n);
     if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
-    for (const Eltwise& e : ActivationSteps(*act)) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+    std::vector<Eltwise> steps = ActivationSteps(*act);
+    if (HardSwishPostOpBroken() && HasHardSwish(steps))
+      separate_activation = std::move(steps);
+    else
+      for (const Eltwise& e : steps) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   }
-  Tail tail = CollectTail(n.outputs[0], out, has_sum, po, residual_as_binary ? &dst_md : nullptr);
+  const std::string conv_output =
+      separate_activation.empty() ? n.outputs[0] : n.outputs[0] + "#before_activation";
+  Tail tail = CollectTail(conv_output, out, has_sum, po, residual_as_binary ? &dst_md : nullptr);
   tail.args.insert(tail.args.begin(), residual_args.begin(), residual_args.end());
   std::optional<QuantizedDst> qdst;
   if (q8) {
@@ -230,6 +244,7 @@ void PlanBuilder::Conv(const ir::Node& n) {
                            : ConstantVector(n.inputs[2], m)});
   args.insert(args.end(), tail.args.begin(), tail.args.end());
   AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
+  if (!separate_activation.empty()) EltwiseSteps(n, Get(conv_output), separate_activation);
 }
 
 void PlanBuilder::ConvTranspose(const ir::Node& n) {

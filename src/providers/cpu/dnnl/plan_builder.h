@@ -44,6 +44,8 @@ struct Eltwise {
 
 // The oneDNN form of an activation (HardSigmoid needs two steps).
 std::vector<Eltwise> ActivationSteps(const ops::Activation& a);
+// Whether `steps` hold a HardSwish, which may not be a post-op where HardSwishPostOpBroken().
+bool HasHardSwish(const std::vector<Eltwise>& steps);
 // The oneDNN form of an element-wise node of `g`: its activation (ops::ActivationOf), or one
 // of oneDNN's other algorithms that compute an ONNX op exactly (Elu, Exp, Log, Abs, Sqrt,
 // Neg); nullopt otherwise. What a region takes and how it runs it, from one place.

@@ -366,7 +366,7 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
       }
     } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
       const std::optional<std::vector<Eltwise>> steps = EltwiseOf(graph_, n);
-      if (!steps) break;
+      if (!steps || (HardSwishPostOpBroken() && HasHardSwish(*steps))) break;
       for (const Eltwise& e : *steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
       taken = !steps->empty();
     }
