@@ -283,15 +283,15 @@ Status ParseUpsample(const KernelContext& ctx, const Shape& x, ResizeParams* out
 
 namespace {
 
-// Antialiased linear or cubic shrinking (opset 18): the filter is stretched by 1 / scale, so
-// each output takes every input sample within its widened support, weights normalised to 1.
-// Taps beyond the edges repeat the edge sample unless exclude_outside drops them.
 // Taps per output position of the antialiasing filter: the filter's width in input samples.
 double AntialiasTaps(const ResizeParams& p, size_t axis) {
   const double reach = p.mode == Mode::kLinear ? 1.0 : 2.0;  // the filter's half width
   return 2 - 2 * (std::floor(-reach / p.scales[axis]) + 1);
 }
 
+// Antialiased linear or cubic shrinking (opset 18): the filter is stretched by 1 / scale, so
+// each output takes every input sample within its widened support, weights normalised to 1.
+// Taps beyond the edges repeat the edge sample unless exclude_outside drops them.
 AxisMap AntialiasAxisMap(const ResizeParams& p, size_t axis, int64_t in_len, int64_t out_len) {
   AxisMap m;
   const double scale = p.scales[axis];
