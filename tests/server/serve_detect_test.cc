@@ -68,7 +68,9 @@ void WriteRepository(const TempRepository& repo, const std::vector<std::string>&
       {"det", {"model.onnx", "max_batch_size: 0\n"}},
       {"det_named",
        {"centernet.onnx",
-        "parameters { key: \"model\" value { string_value: \"centernet.onnx\" } }\n"}},
+        "parameters { key: \"model\" value { string_value: \"centernet.onnx\" } }\n"
+        // The server's parameters (num_threads, optimization, max_run_bytes) are taken too.
+        "parameters { key: \"max_run_bytes\" value { string_value: \"1073741824\" } }\n"}},
       {"bad_key",
        {"model.onnx", "parameters { key: \"colour\" value { string_value: \"rgb\" } }\n"}},
       {"bad_value",

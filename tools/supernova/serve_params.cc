@@ -54,14 +54,15 @@ ParameterReader Bool(bool* v, bool negate) {
 
 Status ReadParameters(const inference::ModelConfig& config, const ParameterReaders& readers) {
   for (const auto& [key, p] : config.parameters()) {
-    if (key == "num_threads" || key == "optimization") continue;
+    // The server's own, already in the backend's SessionOptions.
+    if (key == "num_threads" || key == "optimization" || key == "max_run_bytes") continue;
     auto it =
         std::find_if(readers.begin(), readers.end(), [&](const auto& r) { return r.first == key; });
     if (it == readers.end()) {
       std::string known;
       for (const auto& r : readers) known += r.first + ", ";
       return Status::InvalidArgument("unknown parameter '" + key + "' (known: " + known +
-                                     "num_threads, optimization)");
+                                     "num_threads, optimization, max_run_bytes)");
     }
     SN_RETURN_IF_ERROR(it->second(key, p.string_value()));
   }
