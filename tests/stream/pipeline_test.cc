@@ -138,7 +138,22 @@ struct Collector {
       delivered.fetch_add(1);
     };
   }
+  // Results of `stream` so far.
+  size_t Count(const std::string& stream) {
+    std::lock_guard lock(mu);
+    return results[stream].size();
+  }
 };
+
+// Polls `done` every 5 ms for up to 10 s; whether it came true.
+template <typename F>
+bool WaitUntil(F done) {
+  for (int i = 0; i < 2000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
 
 // The model's time on one frame, median of five runs.
 double ModelSeconds(const Detector& det, const SquaresScene& scene) {
@@ -288,12 +303,8 @@ TEST(Pipeline, StreamsAddedWhileItRunsStartAtOnceAndOneClosesAlone) {
   scene.squares = {{60, 60, 2, 1}};
   p.AddStream("camera", std::make_unique<SquaresSource>(scene, 100000, 25, /*live=*/true));
   p.AddStream("file", std::make_unique<SquaresSource>(scene, 30, 25, /*live=*/false));
-  auto count = [&](const std::string& stream) {
-    std::lock_guard lock(got.mu);
-    return got.results[stream].size();
-  };
-  for (int i = 0; i < 2000 && (count("file") < 30 || count("camera") < 3); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto count = [&](const std::string& stream) { return got.Count(stream); };
+  WaitUntil([&] { return count("file") >= 30 && count("camera") >= 3; });
   ASSERT_EQ(count("file"), 30u);
   ASSERT_GE(count("camera"), 3u);
   EXPECT_FALSE(p.CloseStream("nothing"));
@@ -346,20 +357,16 @@ TEST(Pipeline, ClosedStreamsAreRemovedOnceTheirThreadsReturn) {
   p.AddStream("a", camera(&a_destroyed));
   p.AddStream("b", camera(&b_destroyed));
   p.Start();
-  auto count = [&](const std::string& stream) {
-    std::lock_guard lock(got.mu);
-    return got.results[stream].size();
-  };
-  for (int i = 0; i < 2000 && (count("a") < 3 || count("b") < 3); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto count = [&](const std::string& stream) { return got.Count(stream); };
+  WaitUntil([&] { return count("a") >= 3 && count("b") >= 3; });
   ASSERT_GE(count("a"), 3u);
   EXPECT_TRUE(p.RemoveClosed().empty());  // nothing closed yet
   ASSERT_TRUE(p.CloseStream("a"));
   std::vector<size_t> removed;
-  for (int i = 0; i < 2000 && removed.empty(); ++i) {
+  WaitUntil([&] {
     removed = p.RemoveClosed();
-    if (removed.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+    return !removed.empty();
+  });
   EXPECT_EQ(removed, std::vector<size_t>{0});
   EXPECT_TRUE(a_destroyed);
   EXPECT_FALSE(b_destroyed);
@@ -370,8 +377,7 @@ TEST(Pipeline, ClosedStreamsAreRemovedOnceTheirThreadsReturn) {
   // "a" again: a new stream of that name runs beside "b".
   const size_t before = count("a");
   p.AddStream("a", camera(&a2_destroyed));
-  for (int i = 0; i < 2000 && count("a") < before + 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  WaitUntil([&] { return count("a") >= before + 3; });
   EXPECT_GE(count("a"), before + 3);
   p.Stop();
   p.Wait();
