@@ -61,6 +61,46 @@ ir::Model SubModel(const ir::Model& source, const std::vector<int>& nodes,
   return m;
 }
 
+// The codec's nodes for the cut tensors: `encode` turns each into its wire names, `decode`
+// back; `type_of` gives a cut tensor's type, or null where it is unknown.
+struct Codecs {
+  std::vector<SentTensor> sent;
+  std::vector<ir::Node> encode, decode;
+  std::map<std::string, ir::ValueType> wire_types;  // of the cut tensors and their wire names
+};
+
+template <typename TypeOf>
+Result<Codecs> MakeCodecs(const std::vector<std::string>& cut, CutCodec codec, TypeOf type_of) {
+  Codecs out;
+  for (const std::string& t : cut) {
+    const ir::ValueType* type = type_of(t);
+    if (!type)
+      return Status::InvalidArgument(
+          fmt::format("cut: the type of '{}' is unknown (give a profile, which measures it)", t));
+    SentTensor s = WireNames(t, type->dtype, codec);
+    out.wire_types[t] = *type;
+    if (s.names.size() == 1 && s.names[0] != t) {
+      out.encode.push_back(CastNode(t, s.names[0], kOnnxFloat16));
+      out.decode.push_back(CastNode(s.names[0], t, kOnnxFloat));
+      ir::ValueType half = *type;
+      half.dtype = DataType::kFloat16;
+      out.wire_types[s.names[0]] = half;
+    } else if (s.names.size() == 3) {
+      out.encode.push_back(
+          MakeNode("DynamicQuantizeLinear", {t}, s.names, "cut_codec/" + t + ".quantize"));
+      out.decode.push_back(
+          MakeNode("DequantizeLinear", s.names, {t}, "cut_codec/" + t + ".dequantize"));
+      ir::ValueType q = *type;
+      q.dtype = DataType::kUint8;
+      out.wire_types[s.names[0]] = q;
+      out.wire_types[s.names[1]] = ir::ValueType::Static(DataType::kFloat32, {});
+      out.wire_types[s.names[2]] = ir::ValueType::Static(DataType::kUint8, {});
+    }
+    out.sent.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<CutCodec> ParseCutCodec(const std::string& text) {
@@ -127,35 +167,9 @@ Result<SplitModels> SplitModel(const ir::Model& model, const std::vector<std::st
     return known && known->dtype != DataType::kUndefined ? known : nullptr;
   };
 
+  SN_ASSIGN_OR_RETURN(Codecs codecs, MakeCodecs(cut, codec, type_of));
   SplitModels out;
-  std::vector<ir::Node> encode, decode;
-  std::map<std::string, ir::ValueType> wire_types;
-  for (const std::string& t : cut) {
-    const ir::ValueType* type = type_of(t);
-    if (!type)
-      return Status::InvalidArgument(
-          fmt::format("cut: the type of '{}' is unknown (give a profile, which measures it)", t));
-    SentTensor s = WireNames(t, type->dtype, codec);
-    wire_types[t] = *type;
-    if (s.names.size() == 1 && s.names[0] != t) {
-      encode.push_back(CastNode(t, s.names[0], kOnnxFloat16));
-      decode.push_back(CastNode(s.names[0], t, kOnnxFloat));
-      ir::ValueType half = *type;
-      half.dtype = DataType::kFloat16;
-      wire_types[s.names[0]] = half;
-    } else if (s.names.size() == 3) {
-      encode.push_back(
-          MakeNode("DynamicQuantizeLinear", {t}, s.names, "cut_codec/" + t + ".quantize"));
-      decode.push_back(
-          MakeNode("DequantizeLinear", s.names, {t}, "cut_codec/" + t + ".dequantize"));
-      ir::ValueType q = *type;
-      q.dtype = DataType::kUint8;
-      wire_types[s.names[0]] = q;
-      wire_types[s.names[1]] = ir::ValueType::Static(DataType::kFloat32, {});
-      wire_types[s.names[2]] = ir::ValueType::Static(DataType::kUint8, {});
-    }
-    out.sent.push_back(std::move(s));
-  }
+  out.sent = std::move(codecs.sent);
   const std::vector<std::string> wire = out.wire_names();
 
   const std::vector<int> head_nodes = HeadNodes(g, cut);
@@ -167,11 +181,44 @@ Result<SplitModels> SplitModel(const ir::Model& model, const std::vector<std::st
   std::vector<std::string> head_inputs;
   for (const std::string& in : g.inputs)
     if (head_reads.count(in)) head_inputs.push_back(in);
-  out.head = SubModel(model, head_nodes, {}, encode, head_inputs, wire, "_head");
-  out.tail = SubModel(model, TailNodes(g, cut), decode, {}, wire, g.outputs, "_tail");
+  out.head = SubModel(model, head_nodes, {}, codecs.encode, head_inputs, wire, "_head");
+  out.tail = SubModel(model, TailNodes(g, cut), codecs.decode, {}, wire, g.outputs, "_tail");
   for (ir::Model* m : {&out.head, &out.tail})
-    for (const auto& [name, type] : wire_types) m->graph.value_types[name] = type;
+    for (const auto& [name, type] : codecs.wire_types) m->graph.value_types[name] = type;
   return out;
+}
+
+Result<std::vector<SentTensor>> AddCutOutputs(ir::Model* model, const std::vector<std::string>& cut,
+                                              CutCodec codec) {
+  ir::Graph& g = model->graph;
+  SN_RETURN_IF_ERROR(CheckCodec(g, codec));
+  if (cut.empty()) return Status::InvalidArgument("cut: no tensors named");
+  std::unordered_set<std::string> computed;
+  for (const ir::Node& n : g.nodes) computed.insert(n.outputs.begin(), n.outputs.end());
+  std::unordered_set<std::string> seen;
+  for (const std::string& t : cut) {
+    if (!computed.count(t))
+      return Status::InvalidArgument(
+          fmt::format("cut: the model computes no tensor '{}' (name one a node produces)", t));
+    if (!seen.insert(t).second)
+      return Status::InvalidArgument(fmt::format("cut: '{}' is named twice", t));
+  }
+  ir::Graph typed = g;
+  ops::InferShapes(typed);
+  auto type_of = [&](const std::string& t) -> const ir::ValueType* {
+    const ir::ValueType* known = typed.TypeOf(t);
+    return known && known->dtype != DataType::kUndefined ? known : nullptr;
+  };
+  SN_ASSIGN_OR_RETURN(Codecs codecs, MakeCodecs(cut, codec, type_of));
+  // The codec's nodes read values the graph already computes: appended, the order stays a
+  // topological one.
+  for (ir::Node& n : codecs.encode) g.nodes.push_back(std::move(n));
+  std::unordered_set<std::string> outputs(g.outputs.begin(), g.outputs.end());
+  for (const SentTensor& s : codecs.sent)
+    for (const std::string& name : s.names)
+      if (outputs.insert(name).second) g.outputs.push_back(name);
+  for (const auto& [name, type] : codecs.wire_types) g.value_types[name] = type;
+  return std::move(codecs.sent);
 }
 
 }  // namespace supernova::collab

@@ -49,4 +49,11 @@ Result<SplitModels> SplitModel(const ir::Model& model, const std::vector<std::st
                                CutCodec codec,
                                const std::map<std::string, ir::ValueType>& types = {});
 
+// Makes `model` also return the cut tensors as a split's head would send them, coded, after
+// its own outputs: the edge's detector of feature-level joint inference (docs/joint.md) runs
+// its whole model and still has the features a split's tail in the cloud reads. Each tensor
+// must be one a node computes; returns how each travels (the outputs added, in order).
+Result<std::vector<SentTensor>> AddCutOutputs(ir::Model* model, const std::vector<std::string>& cut,
+                                              CutCodec codec);
+
 }  // namespace supernova::collab

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "collab/cut.h"
 #include "collab/split.h"
@@ -299,6 +300,68 @@ TEST(CutCodec, Int8NeedsOpset11) {
   ASSERT_FALSE(parts.ok());
   EXPECT_THAT(parts.status().message(), ::testing::HasSubstr("opset 11"));
   EXPECT_TRUE(SplitModel(b.model(), {"x"}, CutCodec::kFp16).ok());
+}
+
+// The whole model made to return its cut tensors coded as a split's head would: its own outputs
+// are unchanged, and what it adds is, name for name and bit for bit, what the head sends; the
+// split's tail reads it.
+TEST(AddCutOutputs, TheWholeModelAlsoReturnsWhatTheHeadWouldSend) {
+  ResidualNet n;
+  const std::vector<std::string> cut = {n.r0, n.z, n.r1};
+  const std::map<std::string, Tensor> plain =
+      RunByName(n.b.model(), n.b.feeds(), OptimizationLevel::kNone);
+  for (CutCodec codec : {CutCodec::kNone, CutCodec::kFp16, CutCodec::kInt8}) {
+    SCOPED_TRACE(CutCodecName(codec));
+    ir::Model tapped = n.b.model();
+    auto sent = AddCutOutputs(&tapped, cut, codec);
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+    auto split = SplitModel(n.b.model(), cut, codec);
+    ASSERT_TRUE(split.ok()) << split.status().ToString();
+    std::vector<std::string> added;
+    for (const SentTensor& t : *sent) added.insert(added.end(), t.names.begin(), t.names.end());
+    EXPECT_EQ(added, split->wire_names());
+    // The model's own outputs first, as they were; the wire names after them (z, an output
+    // already, is not added twice without a codec).
+    ASSERT_GE(tapped.graph.outputs.size(), 2u);
+    EXPECT_EQ(tapped.graph.outputs[0], n.y);
+    EXPECT_EQ(tapped.graph.outputs[1], n.z);
+    const std::map<std::string, Tensor> got =
+        RunByName(tapped, n.b.feeds(), OptimizationLevel::kNone);
+    const std::map<std::string, Tensor> head =
+        RunByName(split->head, n.b.feeds(), OptimizationLevel::kNone);
+    for (const std::string& name : {n.y, n.z}) EXPECT_TRUE(BitEqual(got.at(name), plain.at(name)));
+    Feeds wire;
+    for (const std::string& name : added) {
+      ASSERT_TRUE(got.count(name)) << name;
+      const Tensor &a = got.at(name), &b = head.at(name);
+      EXPECT_EQ(a.dtype(), b.dtype()) << name;
+      EXPECT_EQ(a.shape(), b.shape()) << name;
+      EXPECT_EQ(std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()), 0) << name;
+      wire.emplace_back(name, got.at(name));
+    }
+    const std::map<std::string, Tensor> tail =
+        RunByName(split->tail, wire, OptimizationLevel::kNone);
+    const std::map<std::string, Tensor> whole =
+        RunSplit(*split, n.b.feeds(), OptimizationLevel::kNone);
+    EXPECT_TRUE(BitEqual(tail.at(n.y), whole.at(n.y)));
+  }
+}
+
+TEST(AddCutOutputs, ATensorTheModelDoesNotComputeIsOneClearError) {
+  ResidualNet n;
+  ir::Model m = n.b.model();
+  auto missing = AddCutOutputs(&m, {"nowhere"}, CutCodec::kInt8);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), ::testing::HasSubstr("computes no tensor 'nowhere'"));
+  auto input = AddCutOutputs(&m, {n.x}, CutCodec::kInt8);  // an input: nothing to send for
+  ASSERT_FALSE(input.ok());
+  auto twice = AddCutOutputs(&m, {n.r0, n.r0}, CutCodec::kInt8);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(twice.status().message(), ::testing::HasSubstr("named twice"));
+  auto none = AddCutOutputs(&m, {}, CutCodec::kInt8);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(m.graph.outputs.size(), n.b.model().graph.outputs.size()) << "nothing added";
+  EXPECT_EQ(m.graph.nodes.size(), n.b.model().graph.nodes.size()) << "nothing added";
 }
 
 }  // namespace
