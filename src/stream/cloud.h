@@ -3,7 +3,7 @@
 // later, on another thread, and is fused into the stream's tracks (stream/joint.h).
 //
 //   std::unique_ptr<CloudDetector> cloud = ...;   // KServe v2 gRPC to a remote supernova serve
-//   bool queued = cloud->Submit("cam1", frame, [](Result<CloudAnswer> answer) {
+//   bool queued = cloud->Submit("cam1", frame, {}, [](Result<CloudAnswer> answer) {
 //     // later, on the detector's thread: detections of answer->frame_index, or why not
 //   });
 //   if (!queued) { /* too many calls in flight: this frame is not sent */ }
@@ -43,8 +43,13 @@ class CloudDetector {
   // once, later and never inside Submit, on a thread of the detector's: with the answer, or
   // with why there is none (remote unreachable, deadline passed, request refused). Returns
   // false, without calling `done`, when the detector has no room for another call; the frame is
-  // then not sent.
-  virtual bool Submit(const std::string& stream, FramePtr frame, Callback done) = 0;
+  // then not sent. `features` are what the edge's detector computed for the frame beyond its
+  // boxes (DetectorOptions::feature_outputs): a detector that sends features instead of
+  // pixels sends those.
+  virtual bool Submit(const std::string& stream, FramePtr frame, FrameFeatures features,
+                      Callback done) = 0;
+  // Whether Submit sends `features` rather than the frame's pixels.
+  virtual bool sends_features() const { return false; }
   // Calls submitted and not yet answered.
   virtual int in_flight() const = 0;
   // "grpc 10.0.0.5:8001 model centernet, jpeg q75"

@@ -94,31 +94,76 @@ const char* DecoderKindName(DecoderKind kind) {
 
 Result<std::unique_ptr<Detector>> Detector::Open(const std::string& model_path,
                                                  DetectorOptions options) {
-  std::unique_ptr<Detector> d(new Detector());
-  SN_ASSIGN_OR_RETURN(d->session_, Session::Open(model_path, options.session));
-  const auto& inputs = d->session_->inputs();
-  const auto& outputs = d->session_->outputs();
-  if (inputs.size() != 1 || inputs[0].dims.size() != 4 || inputs[0].dtype != DataType::kFloat32)
-    return Status::InvalidArgument(
-        fmt::format("{}: a detector takes one float32 image input of rank 4, this model takes {}",
-                    model_path, inputs.empty() ? "none" : inputs[0].ToString()));
-  const TensorInfo& in = inputs[0];
-  d->input_name_ = in.name;
-  d->nhwc_ = in.dims[3] == 3;
-  if (!d->nhwc_ && in.dims[1] != 3)
-    return Status::InvalidArgument(
-        fmt::format("{}: the input {} has 3 channels neither second (NCHW) nor last (NHWC)",
-                    model_path, in.ToString()));
-  const int64_t h = d->nhwc_ ? in.dims[1] : in.dims[2], w = d->nhwc_ ? in.dims[2] : in.dims[3];
-  d->height_ = h > 0 ? static_cast<int>(h) : options.input_height;
-  d->width_ = w > 0 ? static_cast<int>(w) : options.input_width;
-  if (d->width_ <= 0 || d->height_ <= 0)
-    return Status::InvalidArgument("the detector's input size must be positive");
-  d->max_batch_ = in.dims[0] > 0 ? static_cast<int>(in.dims[0]) : 16;
-  if (in.dims[0] > 1)
-    return Status::InvalidArgument(fmt::format(
-        "{}: a fixed batch of {} is not supported (1 or free)", model_path, in.dims[0]));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Open(model_path, options.session));
+  return Init(std::move(session), model_path, std::move(options));
+}
 
+Result<std::unique_ptr<Detector>> Detector::OpenBytes(std::string_view model_bytes,
+                                                      const std::string& label,
+                                                      DetectorOptions options) {
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                      Session::OpenBytes(model_bytes, options.session));
+  return Init(std::move(session), label, std::move(options));
+}
+
+Result<std::unique_ptr<Detector>> Detector::Init(std::unique_ptr<Session> session,
+                                                 const std::string& model_path,
+                                                 DetectorOptions options) {
+  std::unique_ptr<Detector> d(new Detector());
+  d->session_ = std::move(session);
+  const auto& inputs = d->session_->inputs();
+  std::vector<TensorInfo> outputs;  // the decoder's
+  const auto& all_outputs = d->session_->outputs();
+  for (const std::string& name : options.feature_outputs)
+    if (std::none_of(all_outputs.begin(), all_outputs.end(),
+                     [&](const TensorInfo& o) { return o.name == name; }))
+      return Status::InvalidArgument(
+          fmt::format("{}: the model has no output '{}' to hand back", model_path, name));
+  for (size_t i = 0; i < all_outputs.size(); ++i) {
+    const auto& f = options.feature_outputs;
+    if (std::find(f.begin(), f.end(), all_outputs[i].name) != f.end()) {
+      d->featured_.push_back(i);
+    } else {
+      d->decoded_.push_back(i);
+      d->decoded_names_.push_back(all_outputs[i].name);
+      outputs.push_back(all_outputs[i]);
+    }
+  }
+  if (options.tail) {
+    // A split's tail reads a head's cut tensors: the image it never sees has the size the
+    // options give, and CenterNet's layout shows in its box extents ([1, h, w, 4] in NHWC).
+    if (options.input_width <= 0 || options.input_height <= 0)
+      return Status::InvalidArgument(fmt::format(
+          "{}: a split's tail needs the source model's input size (input_width, input_height)",
+          model_path));
+    d->width_ = options.input_width;
+    d->height_ = options.input_height;
+    d->nhwc_ = std::any_of(outputs.begin(), outputs.end(), [](const TensorInfo& o) {
+      return o.dims.size() == 4 && o.dims[3] == 4 && o.dims[1] != 4;
+    });
+    d->max_batch_ = 1;
+  } else {
+    if (inputs.size() != 1 || inputs[0].dims.size() != 4 || inputs[0].dtype != DataType::kFloat32)
+      return Status::InvalidArgument(
+          fmt::format("{}: a detector takes one float32 image input of rank 4, this model takes {}",
+                      model_path, inputs.empty() ? "none" : inputs[0].ToString()));
+    const TensorInfo& in = inputs[0];
+    d->input_name_ = in.name;
+    d->nhwc_ = in.dims[3] == 3;
+    if (!d->nhwc_ && in.dims[1] != 3)
+      return Status::InvalidArgument(
+          fmt::format("{}: the input {} has 3 channels neither second (NCHW) nor last (NHWC)",
+                      model_path, in.ToString()));
+    const int64_t h = d->nhwc_ ? in.dims[1] : in.dims[2], w = d->nhwc_ ? in.dims[2] : in.dims[3];
+    d->height_ = h > 0 ? static_cast<int>(h) : options.input_height;
+    d->width_ = w > 0 ? static_cast<int>(w) : options.input_width;
+    if (d->width_ <= 0 || d->height_ <= 0)
+      return Status::InvalidArgument("the detector's input size must be positive");
+    d->max_batch_ = in.dims[0] > 0 ? static_cast<int>(in.dims[0]) : 16;
+    if (in.dims[0] > 1)
+      return Status::InvalidArgument(fmt::format(
+          "{}: a fixed batch of {} is not supported (1 or free)", model_path, in.dims[0]));
+  }
   if (options.decoder == DecoderKind::kAuto) {
     auto rank_count = [&](size_t r) {
       return std::count_if(outputs.begin(), outputs.end(),
@@ -158,7 +203,7 @@ Result<std::unique_ptr<Detector>> Detector::Open(const std::string& model_path,
   }
   d->scale_ = *options.scale;
   d->options_ = std::move(options);
-  if (d->options_.warmup) {
+  if (d->options_.warmup && !d->options_.tail) {
     // The first run creates oneDNN's primitives (100-300 ms on the ASSETS CenterNet): done
     // here, it is not the first frame's lag; and a decoder that cannot read the model's
     // outputs fails now, not on the first frame.
@@ -270,9 +315,84 @@ Result<std::vector<Detection>> Detector::Decode(const std::vector<Tensor>& outpu
   return Status::Internal("detector opened without a decoder");
 }
 
-Result<std::vector<std::vector<Detection>>> Detector::Detect(const std::vector<FramePtr>& frames,
-                                                             DetectTimes* times) const {
+std::vector<Detection> Detector::ToFrame(std::vector<Detection> found, const Letterbox& box,
+                                         const Frame& f) const {
+  found = NonMaxSuppression(std::move(found), options_.iou_threshold, options_.max_detections);
+  return MapToFrame(std::move(found), box, f);
+}
+
+std::vector<Detection> Detector::InputToFrame(std::vector<Detection> found,
+                                              const Frame& frame) const {
+  return MapToFrame(std::move(found), Letterbox::Fit(frame.width, frame.height, width_, height_),
+                    frame);
+}
+
+Result<std::vector<Detection>> Detector::DetectFeatures(const FrameFeatures& inputs) const {
+  if (!options_.tail)
+    return Status::InvalidArgument("this detector reads images: DetectFeatures is a tail's");
+  std::vector<Tensor> outputs;
+  SN_RETURN_IF_ERROR(session_->Run(inputs, &outputs));
+  std::vector<Tensor> decoded;
+  for (size_t k = 0; k < decoded_.size(); ++k) {
+    const Tensor& o = outputs[decoded_[k]];
+    if (o.rank() == 0 || o.dim(0) != 1 || !o.on_host())
+      return Status::InvalidArgument(
+          fmt::format("the tail's output '{}' of shape {} is not one "
+                      "image's",
+                      decoded_names_[k], ShapeToString(o.shape())));
+    decoded.push_back(o);
+  }
+  SN_ASSIGN_OR_RETURN(std::vector<Detection> found, Decode(decoded, 0));
+  return NonMaxSuppression(std::move(found), options_.iou_threshold, options_.max_detections);
+}
+
+std::vector<Detection> Detector::MapToFrame(std::vector<Detection> found, const Letterbox& box,
+                                            const Frame& f) const {
+  for (Detection& d : found) {
+    if (options_.letterbox) {
+      d.box = box.ToSource(d.box, f.width, f.height);
+    } else {
+      const float kx = static_cast<float>(f.width) / static_cast<float>(width_);
+      const float ky = static_cast<float>(f.height) / static_cast<float>(height_);
+      d.box = {std::clamp(d.box.x1 * kx, 0.0f, static_cast<float>(f.width)),
+               std::clamp(d.box.y1 * ky, 0.0f, static_cast<float>(f.height)),
+               std::clamp(d.box.x2 * kx, 0.0f, static_cast<float>(f.width)),
+               std::clamp(d.box.y2 * ky, 0.0f, static_cast<float>(f.height))};
+    }
+  }
+  std::erase_if(found,
+                [](const Detection& d) { return d.box.width() <= 0 || d.box.height() <= 0; });
+  return found;
+}
+
+Result<std::vector<Detection>> Detector::DecodeOutputs(const FrameFeatures& outputs,
+                                                       const Frame& frame) const {
+  std::vector<Tensor> decoded;
+  for (const std::string& name : decoded_names_) {
+    auto it = std::find_if(outputs.begin(), outputs.end(),
+                           [&](const auto& o) { return o.first == name; });
+    if (it == outputs.end())
+      return Status::InvalidArgument(fmt::format("the outputs have no '{}'", name));
+    const Tensor& t = it->second;
+    if (t.rank() == 0 || t.dim(0) != 1 || !t.on_host())
+      return Status::InvalidArgument(fmt::format("the output '{}' of shape {} is not one image's",
+                                                 name, ShapeToString(t.shape())));
+    decoded.push_back(t);
+  }
+  if (frame.width <= 0 || frame.height <= 0)
+    return Status::InvalidArgument(fmt::format("frame {} has no size", frame.index));
+  SN_ASSIGN_OR_RETURN(std::vector<Detection> found, Decode(decoded, 0));
+  return ToFrame(std::move(found), Letterbox::Fit(frame.width, frame.height, width_, height_),
+                 frame);
+}
+
+Result<std::vector<std::vector<Detection>>> Detector::Detect(
+    const std::vector<FramePtr>& frames, DetectTimes* times,
+    std::vector<FrameFeatures>* features) const {
+  if (options_.tail)
+    return Status::InvalidArgument("a split's tail detects from a head's features, not frames");
   std::vector<std::vector<Detection>> result;
+  if (features) features->clear();
   DetectTimes local;
   DetectTimes& t = times ? *times : local;
   t = {};
@@ -294,30 +414,27 @@ Result<std::vector<std::vector<Detection>>> Detector::Detect(const std::vector<F
     SN_RETURN_IF_ERROR(session_->Run({{input_name_, input}}, &outputs));
     t.inference += Since(start);
     start = Clock::now();
-    for (const Tensor& o : outputs)
+    std::vector<Tensor> decoded;
+    for (size_t i : decoded_) decoded.push_back(outputs[i]);
+    for (const Tensor& o : decoded)
       if (o.rank() == 0 || o.dim(0) != static_cast<int64_t>(n) || !o.on_host())
         return Status::InvalidArgument(
             fmt::format("a detector output of shape {} does not have the batch of {} first",
                         ShapeToString(o.shape()), n));
     for (size_t i = 0; i < n; ++i) {
-      SN_ASSIGN_OR_RETURN(std::vector<Detection> found, Decode(outputs, static_cast<int64_t>(i)));
-      found = NonMaxSuppression(std::move(found), options_.iou_threshold, options_.max_detections);
-      const Frame& f = *frames[first + i];
-      for (Detection& d : found) {
-        if (options_.letterbox) {
-          d.box = boxes[i].ToSource(d.box, f.width, f.height);
-        } else {
-          const float kx = static_cast<float>(f.width) / static_cast<float>(width_);
-          const float ky = static_cast<float>(f.height) / static_cast<float>(height_);
-          d.box = {std::clamp(d.box.x1 * kx, 0.0f, static_cast<float>(f.width)),
-                   std::clamp(d.box.y1 * ky, 0.0f, static_cast<float>(f.height)),
-                   std::clamp(d.box.x2 * kx, 0.0f, static_cast<float>(f.width)),
-                   std::clamp(d.box.y2 * ky, 0.0f, static_cast<float>(f.height))};
-        }
+      SN_ASSIGN_OR_RETURN(std::vector<Detection> found, Decode(decoded, static_cast<int64_t>(i)));
+      result.push_back(ToFrame(std::move(found), boxes[i], *frames[first + i]));
+      if (!features) continue;
+      // Each frame's own: a batched feature is cut to its row (copied, as the run's outputs
+      // go with this call); a scalar (the int8 codec's scale and zero point) is the batch's.
+      FrameFeatures mine;
+      for (size_t k : featured_) {
+        const Tensor& o = outputs[k];
+        const bool batched = o.rank() > 0 && o.dim(0) == static_cast<int64_t>(n);
+        mine.emplace_back(session_->outputs()[k].name,
+                          n == 1 || !batched ? o : Slice(o, static_cast<int64_t>(i)).Clone());
       }
-      std::erase_if(found,
-                    [](const Detection& d) { return d.box.width() <= 0 || d.box.height() <= 0; });
-      result.push_back(std::move(found));
+      features->push_back(std::move(mine));
     }
     t.postprocess += Since(start);
     t.batch = std::max(t.batch, static_cast<int>(n));

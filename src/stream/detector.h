@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stream/frame.h"
@@ -51,6 +52,13 @@ struct DetectorOptions {
   // for the kernels' set-up, and a decoder that cannot read the outputs fails at Open().
   bool warmup = true;
   SessionOptions session;
+  // Outputs of the model that are not the detector's: Detect() hands them back per frame,
+  // the decoder reads the others. Feature-level joint inference names the cut tensors the
+  // model was made to return (collab::AddCutOutputs) here.
+  std::vector<std::string> feature_outputs;
+  // The model is a split's tail (collab/split.h): it reads a head's cut tensors, not an
+  // image, and DetectFeatures() runs it; input_width and input_height are the source model's.
+  bool tail = false;
 };
 
 // Time spent in each stage of one Detect() call, seconds.
@@ -63,10 +71,28 @@ class Detector {
  public:
   static Result<std::unique_ptr<Detector>> Open(const std::string& model_path,
                                                 DetectorOptions options);
+  // The same from an ONNX model in memory; `label` names it in messages.
+  static Result<std::unique_ptr<Detector>> OpenBytes(std::string_view model_bytes,
+                                                     const std::string& label,
+                                                     DetectorOptions options);
   // Detections of each frame, after NMS, in that frame's pixels. Fails (for all frames) on a
-  // frame without pixels or outputs the decoder cannot read.
-  Result<std::vector<std::vector<Detection>>> Detect(const std::vector<FramePtr>& frames,
-                                                     DetectTimes* times = nullptr) const;
+  // frame without pixels or outputs the decoder cannot read. With `features`, also each
+  // frame's DetectorOptions::feature_outputs, by name, as [1, ...] tensors of its own.
+  Result<std::vector<std::vector<Detection>>> Detect(
+      const std::vector<FramePtr>& frames, DetectTimes* times = nullptr,
+      std::vector<FrameFeatures>* features = nullptr) const;
+  // Decodes outputs this model's decoder reads that were computed elsewhere for `frame`
+  // (a split's tail in the cloud, batch 1), found by name: detections in its pixels, as
+  // Detect() gives them.
+  Result<std::vector<Detection>> DecodeOutputs(const FrameFeatures& outputs,
+                                               const Frame& frame) const;
+  // Boxes in the model input's pixels (as a tail's DetectFeatures() gives them) in `frame`'s.
+  std::vector<Detection> InputToFrame(std::vector<Detection> boxes, const Frame& frame) const;
+  // A tail's detections (DetectorOptions::tail) from the cut tensors its inputs name, after
+  // NMS, in the model input's pixels: the cloud does not know the frame's size.
+  Result<std::vector<Detection>> DetectFeatures(const FrameFeatures& inputs) const;
+  // The session's inputs (a tail's: the cut tensors it reads, as they travel).
+  const std::vector<TensorInfo>& inputs() const { return session_->inputs(); }
 
   int max_batch() const { return max_batch_; }
   int input_width() const { return width_; }
@@ -77,12 +103,21 @@ class Detector {
 
  private:
   Detector() = default;
+  static Result<std::unique_ptr<Detector>> Init(std::unique_ptr<Session> session,
+                                                const std::string& label, DetectorOptions options);
+  // NMS and the boxes from the model's input back to the frame's pixels.
+  std::vector<Detection> ToFrame(std::vector<Detection> found, const Letterbox& box,
+                                 const Frame& frame) const;
+  std::vector<Detection> MapToFrame(std::vector<Detection> found, const Letterbox& box,
+                                    const Frame& frame) const;
   Status Preprocess(const Frame& frame, float* dst, Letterbox* box) const;
   Result<std::vector<Detection>> Decode(const std::vector<Tensor>& outputs, int64_t image) const;
 
   DetectorOptions options_;
   std::unique_ptr<Session> session_;
   std::string input_name_;
+  std::vector<size_t> decoded_, featured_;  // the session's outputs the decoder reads; features
+  std::vector<std::string> decoded_names_;
   bool nhwc_ = false;
   int width_ = 0, height_ = 0;
   int max_batch_ = 1;

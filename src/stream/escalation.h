@@ -3,7 +3,7 @@
 //   auto options = ParseEscalation("key=10,scene=12,score=0.5,min-gap=2");   // --escalate
 //   Escalator escalator(*options);
 //   unsigned why = escalator.Decide(*frame, edge_detections);  // 0: keep it on the edge
-//   if (why != 0 && cloud->Submit(name, frame, done)) escalator.Sent();
+//   if (why != 0 && cloud->Submit(name, frame, {}, done)) escalator.Sent();
 //
 // Policies, each off unless set: key frames (the first, then one at least every N inferred
 // frames), scene change (the picture moved away from the last frame sent), and the three

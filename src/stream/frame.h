@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "stream/tracker.h"
+#include "supernova/tensor.h"
 
 namespace supernova::stream {
 
@@ -30,6 +32,10 @@ struct Frame {
   std::chrono::steady_clock::time_point captured;
 };
 using FramePtr = std::shared_ptr<const Frame>;
+
+// Named tensors computed for one frame beyond its detections: the coded cut tensors that
+// feature-level joint inference sends the cloud instead of the frame (docs/joint.md).
+using FrameFeatures = std::vector<std::pair<std::string, Tensor>>;
 
 // One frame's outcome. Every frame the source delivered gets one, inferred or not, so that
 // sinks see a continuous stream of tracks.

@@ -28,27 +28,50 @@ Result<kserve::LinkSchedule> ParseCloudLink(const std::string& spec) {
   return kserve::LinkSchedule::Constant(link);
 }
 
-// DETECTIONS [N,6] in the image's pixels as detections in the frame's, clipped to it.
-Result<std::vector<Detection>> ReadDetections(const kserve::NamedTensors& outputs,
-                                              const Frame& frame, double scale_x, double scale_y) {
+// The answer's DETECTIONS [N,6] (x1, y1, x2, y2, score, class) as they are; null where the
+// answer has no such output.
+Result<const Tensor*> FindDetections(const kserve::NamedTensors& outputs) {
   const Tensor* t = nullptr;
   for (const auto& [name, tensor] : outputs)
     if (name == "DETECTIONS") t = &tensor;
-  if (t == nullptr) return Status::InvalidArgument("the answer has no DETECTIONS output");
+  if (t == nullptr) return t;
   if (t->dtype() != DataType::kFloat32 || t->shape().size() != 2 || t->shape()[1] != 6)
     return Status::InvalidArgument(fmt::format(
         "DETECTIONS is {}{}, not FP32 [N,6]", DataTypeName(t->dtype()), ShapeToString(t->shape())));
-  const float* v = t->data<float>();
-  const auto w = static_cast<float>(frame.width), h = static_cast<float>(frame.height);
+  return t;
+}
+
+// The rows as detections, the box divided by the scale the image was sent at; a row with a
+// value that is not finite is no box.
+std::vector<Detection> Rows(const Tensor& t, double scale_x, double scale_y) {
+  const float* v = t.data<float>();
   std::vector<Detection> out;
-  for (int64_t i = 0; i < t->shape()[0]; ++i, v += 6) {
+  for (int64_t i = 0; i < t.shape()[0]; ++i, v += 6) {
+    if (!std::all_of(v, v + 6, [](float x) { return std::isfinite(x); })) continue;  // no box
     Detection d;
-    d.box.x1 = std::clamp(static_cast<float>(v[0] / scale_x), 0.f, w);
-    d.box.y1 = std::clamp(static_cast<float>(v[1] / scale_y), 0.f, h);
-    d.box.x2 = std::clamp(static_cast<float>(v[2] / scale_x), 0.f, w);
-    d.box.y2 = std::clamp(static_cast<float>(v[3] / scale_y), 0.f, h);
+    d.box.x1 = static_cast<float>(v[0] / scale_x);
+    d.box.y1 = static_cast<float>(v[1] / scale_y);
+    d.box.x2 = static_cast<float>(v[2] / scale_x);
+    d.box.y2 = static_cast<float>(v[3] / scale_y);
     d.score = v[4];
     d.class_id = static_cast<int>(std::lround(v[5]));
+    out.push_back(d);
+  }
+  return out;
+}
+
+// DETECTIONS [N,6] in the image's pixels as detections in the frame's, clipped to it.
+Result<std::vector<Detection>> ReadDetections(const kserve::NamedTensors& outputs,
+                                              const Frame& frame, double scale_x, double scale_y) {
+  SN_ASSIGN_OR_RETURN(const Tensor* t, FindDetections(outputs));
+  if (t == nullptr) return Status::InvalidArgument("the answer has no DETECTIONS output");
+  const auto w = static_cast<float>(frame.width), h = static_cast<float>(frame.height);
+  std::vector<Detection> out;
+  for (Detection d : Rows(*t, scale_x, scale_y)) {
+    d.box.x1 = std::clamp(d.box.x1, 0.f, w);
+    d.box.y1 = std::clamp(d.box.y1, 0.f, h);
+    d.box.x2 = std::clamp(d.box.x2, 0.f, w);
+    d.box.y2 = std::clamp(d.box.y2, 0.f, h);
     // A box the clip leaves empty was wholly outside the frame.
     if (d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1) out.push_back(d);
   }
@@ -104,12 +127,14 @@ KServeCloudDetector::~KServeCloudDetector() {
   for (auto& w : workers_) w.join();
 }
 
-bool KServeCloudDetector::Submit(const std::string& stream, FramePtr frame, Callback done) {
+bool KServeCloudDetector::Submit(const std::string& stream, FramePtr frame, FrameFeatures features,
+                                 Callback done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || in_flight_ >= options_.max_in_flight) return false;
     ++in_flight_;
-    queue_.push_back(Call{stream, std::move(frame), std::move(done), submitted_++, Clock::now()});
+    queue_.push_back(Call{stream, std::move(frame), std::move(features), std::move(done),
+                          submitted_++, Clock::now()});
   }
   wake_.notify_one();
   return true;
@@ -121,9 +146,13 @@ int KServeCloudDetector::in_flight() const {
 }
 
 std::string KServeCloudDetector::Describe() const {
-  std::string s = fmt::format("grpc {} model {}, jpeg q{}", options_.target, options_.model,
-                              options_.jpeg_quality);
-  if (options_.max_side > 0) s += fmt::format(" max side {}", options_.max_side);
+  std::string s = fmt::format("grpc {} model {}, ", options_.target, options_.model);
+  if (options_.decode) {
+    s += "features " + options_.features_label;
+  } else {
+    s += fmt::format("jpeg q{}", options_.jpeg_quality);
+    if (options_.max_side > 0) s += fmt::format(" max side {}", options_.max_side);
+  }
   s += fmt::format(", {} in flight, {:g} ms deadline", options_.max_in_flight, options_.timeout_ms);
   if (!options_.link.empty()) s += ", emulated link " + options_.link;
   return s;
@@ -153,6 +182,7 @@ void KServeCloudDetector::Work(kserve::Transport* transport) {
 
 Result<CloudAnswer> KServeCloudDetector::Run(kserve::Transport* transport, const Call& call) const {
   const Frame& frame = *call.frame;
+  if (options_.decode) return RunFeatures(transport, call);
   SN_ASSIGN_OR_RETURN(EncodedImage image,
                       EncodeJpeg(frame, options_.jpeg_quality, options_.max_side));
   const double left_ms = options_.timeout_ms - MsSince(call.submitted);
@@ -169,6 +199,37 @@ Result<CloudAnswer> KServeCloudDetector::Run(kserve::Transport* transport, const
   answer.frame_index = frame.index;
   SN_ASSIGN_OR_RETURN(answer.detections,
                       ReadDetections(reply.outputs, frame, image.scale_x, image.scale_y));
+  answer.round_trip_ms = MsSince(call.submitted);
+  answer.sent_bytes = reply.sent_bytes;
+  answer.received_bytes = reply.received_bytes;
+  return answer;
+}
+
+Result<CloudAnswer> KServeCloudDetector::RunFeatures(kserve::Transport* transport,
+                                                     const Call& call) const {
+  if (call.features.empty())
+    return Status::InvalidArgument(
+        "the frame has no features to send: the edge detector does not return the cut tensors");
+  const double left_ms = options_.timeout_ms - MsSince(call.submitted);
+  if (left_ms <= 0)
+    return Status(Status::Code::kDeadlineExceeded,
+                  fmt::format("the {:g} ms deadline passed before the features were sent",
+                              options_.timeout_ms));
+  transport->BeginRequest(call.number);
+  SN_ASSIGN_OR_RETURN(kserve::RemoteReply reply,
+                      transport->Infer(options_.model, call.features, left_ms));
+  CloudAnswer answer;
+  answer.frame_index = call.frame->index;
+  // A tail served as a supernova_detector answers DETECTIONS in its input's pixels; a plain
+  // one, the source model's outputs, which the edge decodes.
+  SN_ASSIGN_OR_RETURN(const Tensor* rows, FindDetections(reply.outputs));
+  if (rows != nullptr && options_.to_frame) {
+    answer.detections = options_.to_frame(Rows(*rows, 1, 1), *call.frame);
+  } else {
+    auto detections = options_.decode(reply.outputs, *call.frame);
+    if (!detections.ok()) return detections.status().WithContext("the tail's answer");
+    answer.detections = std::move(detections).value();
+  }
   answer.round_trip_ms = MsSince(call.submitted);
   answer.sent_bytes = reply.sent_bytes;
   answer.received_bytes = reply.received_bytes;

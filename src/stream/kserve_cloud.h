@@ -1,7 +1,8 @@
 // The CloudDetector (stream/cloud.h) of a remote `supernova serve`: each frame goes as a JPEG
 // in a KServe v2 gRPC ModelInfer call to a model of platform supernova_detector, input `IMAGE`
 // (BYTES [1]), output `DETECTIONS` (FP32 [N,6]: x1, y1, x2, y2, score, class in the image's
-// pixels), scaled back to the frame's pixels.
+// pixels), scaled back to the frame's pixels. Or, feature-level, the edge model's coded cut
+// tensors go to a split's tail there, and the edge decodes what it returns.
 //
 //   KServeCloudOptions o;
 //   o.target = "10.0.0.5:8001";
@@ -19,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +45,16 @@ struct KServeCloudOptions {
   uint64_t link_seed = 1;
   // gzip on the channel: off by default, as a JPEG does not shrink and the CPU is the edge's.
   bool gzip = false;
+  // Feature-level joint inference (docs/joint.md): with `decode` set, each call sends the
+  // frame's features (the edge model's coded cut tensors) to `model`, a split's tail at that
+  // cut. A tail served as a supernova_detector (input features) answers DETECTIONS in the
+  // model input's pixels, which `to_frame` maps to the frame's; a tail served as a plain model
+  // answers the source model's outputs, which `decode` (the edge detector's decoder) reads.
+  // Without `decode`, the frame goes as a JPEG.
+  std::function<Result<std::vector<Detection>>(const FrameFeatures& outputs, const Frame& frame)>
+      decode;
+  std::function<std::vector<Detection>(std::vector<Detection> boxes, const Frame& frame)> to_frame;
+  std::string features_label;  // for Describe(): "cut 'x' int8"
 };
 
 class KServeCloudDetector : public CloudDetector {
@@ -55,7 +67,9 @@ class KServeCloudDetector : public CloudDetector {
                       std::vector<std::unique_ptr<kserve::Transport>> transports);
   ~KServeCloudDetector() override;
 
-  bool Submit(const std::string& stream, FramePtr frame, Callback done) override;
+  bool Submit(const std::string& stream, FramePtr frame, FrameFeatures features,
+              Callback done) override;
+  bool sends_features() const override { return static_cast<bool>(options_.decode); }
   int in_flight() const override;
   std::string Describe() const override;
 
@@ -63,12 +77,14 @@ class KServeCloudDetector : public CloudDetector {
   struct Call {
     std::string stream;
     FramePtr frame;
+    FrameFeatures features;
     Callback done;
     int64_t number = 0;  // the emulated link's request number
     std::chrono::steady_clock::time_point submitted;
   };
   void Work(kserve::Transport* transport);
   Result<CloudAnswer> Run(kserve::Transport* transport, const Call& call) const;
+  Result<CloudAnswer> RunFeatures(kserve::Transport* transport, const Call& call) const;
 
   KServeCloudOptions options_;
   std::vector<std::unique_ptr<kserve::Transport>> transports_;

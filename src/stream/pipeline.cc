@@ -34,10 +34,12 @@ class Pipeline::Batcher {
   struct Outcome {
     Result<std::vector<Detection>> detections = std::vector<Detection>{};
     DetectTimes times;
+    FrameFeatures features;  // with `features`: the detector's feature outputs for the frame
   };
 
-  Batcher(const Detector* detector, int max_batch, double wait_s)
+  Batcher(const Detector* detector, int max_batch, double wait_s, bool features)
       : detector_(detector),
+        features_(features),
         max_batch_(std::max(1, std::min(max_batch, detector->max_batch()))),
         wait_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wait_s))),
         thread_([this] { Loop(); }) {}
@@ -104,20 +106,25 @@ class Pipeline::Batcher {
       std::vector<FramePtr> frames;
       for (const Request& r : batch) frames.push_back(r.frame);
       DetectTimes times;
-      auto found = detector_->Detect(frames, &times);
+      std::vector<FrameFeatures> features;
+      auto found = detector_->Detect(frames, &times, features_ ? &features : nullptr);
       for (size_t i = 0; i < batch.size(); ++i) {
         Outcome o;
         o.times = times;
         if (found.ok()) {
           o.detections = std::move((*found)[i]);
+          if (features_) o.features = std::move(features[i]);
         } else if (batch.size() == 1) {
           o.detections = found.status();
         } else {  // an error belongs to the frame that caused it: run each on its own
-          auto one = detector_->Detect({frames[i]}, &o.times);
-          if (one.ok())
+          std::vector<FrameFeatures> own;
+          auto one = detector_->Detect({frames[i]}, &o.times, features_ ? &own : nullptr);
+          if (one.ok()) {
             o.detections = std::move((*one)[0]);
-          else
+            if (features_) o.features = std::move(own[0]);
+          } else {
             o.detections = one.status();
+          }
         }
         batch[i].promise.set_value(std::move(o));
       }
@@ -126,6 +133,7 @@ class Pipeline::Batcher {
   }
 
   const Detector* detector_;
+  const bool features_;
   const int max_batch_;
   const Clock::duration wait_;
   std::mutex mu_;
@@ -196,7 +204,8 @@ Pipeline::Pipeline(const Detector* detector, PipelineOptions options, ResultCall
     : detector_(detector),
       options_(std::move(options)),
       on_result_(std::move(on_result)),
-      batcher_(std::make_unique<Batcher>(detector, options_.max_batch, options_.batch_wait_s)) {}
+      batcher_(std::make_unique<Batcher>(detector, options_.max_batch, options_.batch_wait_s,
+                                         options_.cloud && options_.cloud->sends_features())) {}
 
 Pipeline::~Pipeline() {
   Stop();
@@ -360,7 +369,7 @@ void Pipeline::Work(Stream& s) {
       if (options_.cloud) FuseAnswers(s);
       r.detections = std::move(*o.detections);
       r.tracks = s.tracker.Update(r.detections);
-      if (options_.cloud) Escalate(s, frame, r.detections, &r);
+      if (options_.cloud) Escalate(s, frame, r.detections, std::move(o.features), &r);
       track_s = Seconds(Clock::now() - t);
       // The controller keeps the lag bound by what an inferred frame costs the worker: the
       // labeller's looks too, or a burst of new tracks would push results past it.
@@ -408,11 +417,11 @@ void Pipeline::Work(Stream& s) {
 }
 
 void Pipeline::Escalate(Stream& s, const FramePtr& frame, const std::vector<Detection>& detections,
-                        FrameResult* r) {
+                        FrameFeatures features, FrameResult* r) {
   if (s.escalator.Decide(*frame, detections) == 0) return;
   const int64_t index = frame->index;
-  const bool queued =
-      options_.cloud->Submit(s.name, frame, [inbox = s.inbox, index](Result<CloudAnswer> answer) {
+  const bool queued = options_.cloud->Submit(
+      s.name, frame, std::move(features), [inbox = s.inbox, index](Result<CloudAnswer> answer) {
         {
           std::lock_guard lock(inbox->mu);
           inbox->answers.emplace_back(index, std::move(answer));

@@ -150,7 +150,7 @@ class Pipeline {
   // Joint inference, on the worker: send the frame if the escalator says so; fuse the
   // answers that came; at the end, wait (bounded) for those still in flight.
   void Escalate(Stream& s, const FramePtr& frame, const std::vector<Detection>& detections,
-                FrameResult* r);
+                FrameFeatures features, FrameResult* r);
   void FuseAnswers(Stream& s);
   void AwaitAnswers(Stream& s);
   // Learned labels, on the worker: the labeller's look at the frame's tracks, kept by the

@@ -76,7 +76,7 @@ struct Answers {
 // Submits as soon as a call in flight has room: the count drops just after a callback returns.
 void SubmitWhenRoom(CloudDetector& cloud, FramePtr frame, Answers& answers) {
   const int64_t f = frame->index;
-  while (!cloud.Submit("cam", frame, answers.For(f)))
+  while (!cloud.Submit("cam", frame, {}, answers.For(f)))
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
@@ -128,7 +128,7 @@ TEST(KServeCloud, SendsAJpegAndScalesTheBoxesBackToTheFrame) {
   Answers answers;
   auto cloud = KServeCloudDetector::Create(o);
   ASSERT_TRUE(cloud.ok()) << cloud.status().ToString();
-  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(320, 240, 7), answers.For(7)));
+  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(320, 240, 7), {}, answers.For(7)));
   ASSERT_TRUE(answers.WaitFor(1));
   const Result<CloudAnswer>& a = answers.by_frame.at(7);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -159,6 +159,115 @@ TEST(KServeCloud, SendsAJpegAndScalesTheBoxesBackToTheFrame) {
   EXPECT_NE((*cloud)->Describe().find("jpeg q90"), std::string::npos) << (*cloud)->Describe();
 }
 
+// Feature-level: the frame's features go as they are, by name and type, to the tail; its
+// outputs come back to the decoder the options name, with the frame they are for. A frame
+// without features, or an answer the decoder refuses, ends in the callback with the reason.
+TEST(KServeCloud, SendsTheFeaturesAndDecodesTheTailsOutputsOnTheEdge) {
+  std::vector<std::string> names, datatypes;
+  std::vector<size_t> raw_sizes;
+  FakeKServe remote(
+      [&](const inference::ModelInferRequest& req, inference::ModelInferResponse* resp) {
+        for (int i = 0; i < req.inputs_size(); ++i) {
+          names.push_back(req.inputs(i).name());
+          datatypes.push_back(req.inputs(i).datatype());
+          raw_sizes.push_back(req.raw_input_contents(i).size());
+        }
+        auto* out = resp->add_outputs();  // what the tail computes: here the first q byte
+        out->set_name("heat");
+        out->set_datatype("FP32");
+        out->add_shape(1);
+        const float v = static_cast<float>(static_cast<uint8_t>(req.raw_input_contents(0)[0]));
+        resp->add_raw_output_contents(reinterpret_cast<const char*>(&v), sizeof v);
+        return grpc::Status::OK;
+      });
+  KServeCloudOptions o = Options(remote.target());
+  o.model = "tail";
+  o.features_label = "cut 'x' int8";
+  std::vector<int64_t> decoded_for;
+  o.decode = [&](const FrameFeatures& outputs,
+                 const Frame& frame) -> Result<std::vector<Detection>> {
+    if (outputs.size() != 1 || outputs[0].first != "heat")
+      return Status::InvalidArgument("no heat");
+    decoded_for.push_back(frame.index);
+    Detection d;
+    d.box = {0, 0, 10, 10};
+    d.score = outputs[0].second.data<float>()[0] / 255.0f;
+    return std::vector<Detection>{d};
+  };
+  auto cloud = KServeCloudDetector::Create(o);
+  ASSERT_TRUE(cloud.ok()) << cloud.status().ToString();
+  EXPECT_TRUE((*cloud)->sends_features());
+  EXPECT_NE((*cloud)->Describe().find("features cut 'x' int8"), std::string::npos)
+      << (*cloud)->Describe();
+  Tensor q(DataType::kUint8, {1, 2, 3, 4});
+  for (int i = 0; i < 24; ++i) q.data<uint8_t>()[i] = static_cast<uint8_t>(200 + i);
+  Tensor scale(DataType::kFloat32, {});
+  scale.data<float>()[0] = 0.5f;
+  Tensor zero(DataType::kUint8, {});
+  zero.data<uint8_t>()[0] = 3;
+  Answers answers;
+  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 5),
+                               {{"x.q", q}, {"x.scale", scale}, {"x.zero_point", zero}},
+                               answers.For(5)));
+  ASSERT_TRUE(answers.WaitFor(1));
+  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 6), {}, answers.For(6)));
+  ASSERT_TRUE(answers.WaitFor(2));
+
+  const Result<CloudAnswer>& a = answers.by_frame.at(5);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(names, (std::vector<std::string>{"x.q", "x.scale", "x.zero_point"}));
+  EXPECT_EQ(datatypes, (std::vector<std::string>{"UINT8", "FP32", "UINT8"}));
+  EXPECT_EQ(raw_sizes, (std::vector<size_t>{24, 4, 1}));
+  EXPECT_EQ(decoded_for, std::vector<int64_t>{5});
+  ASSERT_EQ(a->detections.size(), 1u);
+  EXPECT_FLOAT_EQ(a->detections[0].score, 200.0f / 255.0f);
+  EXPECT_EQ(a->sent_bytes, 29u);
+  EXPECT_EQ(a->received_bytes, 4u);
+
+  const Result<CloudAnswer>& none = answers.by_frame.at(6);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no features"), std::string::npos)
+      << none.status().ToString();
+  EXPECT_EQ(names.size(), 3u) << "a frame without features is not sent";
+}
+
+// A tail served as a supernova_detector answers DETECTIONS in its input's pixels: they go to
+// `to_frame` (the edge detector's letterbox, undone), not to the decoder; a row that is not
+// finite is no box.
+TEST(KServeCloud, ATailsDetectionsInItsInputPixelsGoToTheFrame) {
+  FakeKServe remote([&](const inference::ModelInferRequest&, inference::ModelInferResponse* resp) {
+    SetDetections(resp, {10, 20, 50, 60, 0.9f, 3, NAN, 0, 1, 1, 0.5f, 1});
+    return grpc::Status::OK;
+  });
+  KServeCloudOptions o = Options(remote.target());
+  int decoded = 0;
+  o.decode = [&](const FrameFeatures&, const Frame&) -> Result<std::vector<Detection>> {
+    ++decoded;
+    return std::vector<Detection>{};
+  };
+  o.to_frame = [](std::vector<Detection> boxes, const Frame& frame) {
+    for (Detection& d : boxes) {  // as if the frame were twice the input's size
+      d.box = {d.box.x1 * 2, d.box.y1 * 2, d.box.x2 * 2, d.box.y2 * 2};
+      d.class_id += static_cast<int>(frame.index) * 100;
+    }
+    return boxes;
+  };
+  auto cloud = KServeCloudDetector::Create(o);
+  ASSERT_TRUE(cloud.ok()) << cloud.status().ToString();
+  Tensor q(DataType::kUint8, {1, 4});
+  Answers answers;
+  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 2), {{"x.q", q}}, answers.For(2)));
+  ASSERT_TRUE(answers.WaitFor(1));
+  const Result<CloudAnswer>& a = answers.by_frame.at(2);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(decoded, 0);
+  ASSERT_EQ(a->detections.size(), 1u);
+  EXPECT_FLOAT_EQ(a->detections[0].box.x1, 20);
+  EXPECT_FLOAT_EQ(a->detections[0].box.y2, 120);
+  EXPECT_FLOAT_EQ(a->detections[0].score, 0.9f);
+  EXPECT_EQ(a->detections[0].class_id, 203);
+}
+
 TEST(KServeCloud, BoundsTheCallsInFlightAndTheDestructorWaitsForThem) {
   std::atomic<int> now{0}, most{0};
   FakeKServe remote([&](const inference::ModelInferRequest&, inference::ModelInferResponse* resp) {
@@ -176,10 +285,10 @@ TEST(KServeCloud, BoundsTheCallsInFlightAndTheDestructorWaitsForThem) {
     auto cloud = KServeCloudDetector::Create(Options(remote.target()));
     ASSERT_TRUE(cloud.ok());
     const auto t0 = Clock::now();
-    EXPECT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 0), answers.For(0)));
-    EXPECT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 1), answers.For(1)));
+    EXPECT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 0), {}, answers.For(0)));
+    EXPECT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 1), {}, answers.For(1)));
     // Two in flight (the default): the third is refused at once and never answered.
-    EXPECT_FALSE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 2), answers.For(2)));
+    EXPECT_FALSE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 2), {}, answers.For(2)));
     const double submit_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     EXPECT_LT(submit_ms, 100);
     EXPECT_EQ((*cloud)->in_flight(), 2);
@@ -203,7 +312,7 @@ TEST(KServeCloud, ALateRemoteEndsInADeadlineAndAnUnreachableOneAtOnce) {
   auto cloud = KServeCloudDetector::Create(o);
   ASSERT_TRUE(cloud.ok());
   const auto t0 = Clock::now();
-  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 0), answers.For(0)));
+  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 0), {}, answers.For(0)));
   ASSERT_TRUE(answers.WaitFor(1));
   const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   EXPECT_EQ(answers.by_frame.at(0).status().code(), Status::Code::kDeadlineExceeded)
@@ -218,7 +327,7 @@ TEST(KServeCloud, ALateRemoteEndsInADeadlineAndAnUnreachableOneAtOnce) {
   Answers none;
   auto away = KServeCloudDetector::Create(Options("127.0.0.1:1"));
   ASSERT_TRUE(away.ok());
-  ASSERT_TRUE((*away)->Submit("cam", BlueSquareFrame(64, 48, 0), none.For(0)));
+  ASSERT_TRUE((*away)->Submit("cam", BlueSquareFrame(64, 48, 0), {}, none.For(0)));
   ASSERT_TRUE(none.WaitFor(1));
   EXPECT_EQ(none.by_frame.at(0).status().code(), Status::Code::kUnavailable)
       << none.by_frame.at(0).status().ToString();
@@ -236,7 +345,7 @@ TEST(KServeCloud, AnAnswerWithoutDetectionsIsAnError) {
   Answers answers;
   auto cloud = KServeCloudDetector::Create(Options(remote.target()));
   ASSERT_TRUE(cloud.ok());
-  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 0), answers.For(0)));
+  ASSERT_TRUE((*cloud)->Submit("cam", BlueSquareFrame(64, 48, 0), {}, answers.For(0)));
   ASSERT_TRUE(answers.WaitFor(1));
   EXPECT_EQ(answers.by_frame.at(0).status().code(), Status::Code::kInvalidArgument);
 }

@@ -83,7 +83,12 @@ void WriteRepository(const TempRepository& repo, const std::vector<std::string>&
       {"bad_file",
        {"model.onnx",
         "parameters { key: \"model\" value { string_value: \"../../det/1/model.onnx\" } }\n"}},
-      {"batched", {"model.onnx", "max_batch_size: 4\n"}}};
+      {"batched", {"model.onnx", "max_batch_size: 4\n"}},
+      {"bad_input",
+       {"model.onnx", "parameters { key: \"input\" value { string_value: \"pixels\" } }\n"}},
+      // A split's tail never sees the image: the source model's input size must be given.
+      {"tail_no_size",
+       {"model.onnx", "parameters { key: \"input\" value { string_value: \"features\" } }\n"}}};
   for (const std::string& name : names) {
     const auto& [file, config] = table.at(name);
     const fs::path dir = fs::path(repo.path()) / name;
@@ -311,8 +316,8 @@ TEST_F(ServedDetector, AnswersAsTheDetectorInProcessAndRefusesBytesThatAreNoImag
 }
 
 TEST_F(ServedDetector, ABadConfigFailsOnlyItsModelsLoadAndTheIndexSaysWhy) {
-  ASSERT_NO_FATAL_FAILURE(Start(
-      {"det_named", "bad_key", "bad_value", "bad_mean", "bad_decoder", "bad_file", "batched"}));
+  ASSERT_NO_FATAL_FAILURE(Start({"det_named", "bad_key", "bad_value", "bad_mean", "bad_decoder",
+                                 "bad_file", "batched", "bad_input", "tail_no_size"}));
   httplib::Client http = Http();
   auto res = http.Post("/v2/repository/index", "{}", "application/json");
   ASSERT_TRUE(res);
@@ -327,7 +332,9 @@ TEST_F(ServedDetector, ABadConfigFailsOnlyItsModelsLoadAndTheIndexSaysWhy) {
       {"bad_mean", "parameter mean must be three numbers a,b,c, not '1,2'"},
       {"bad_decoder", "unknown decoder 'yolov9'"},
       {"bad_file", "parameter model must name a file of the version's directory"},
-      {"batched", "max_batch_size must be 0, not 4"}};
+      {"batched", "max_batch_size must be 0, not 4"},
+      {"bad_input", "parameter input: 'pixels' is neither image nor features"},
+      {"tail_no_size", "needs input_width and input_height"}};
   for (const auto& [model, reason] : reasons) {
     EXPECT_EQ(index[model]["state"], "UNAVAILABLE") << model;
     EXPECT_NE(index[model].value("reason", "").find(reason), std::string::npos)

@@ -528,7 +528,7 @@ class TestCloud : public CloudDetector {
     cv_.notify_all();
     thread_.join();
   }
-  bool Submit(const std::string&, FramePtr frame, Callback done) override {
+  bool Submit(const std::string&, FramePtr frame, FrameFeatures, Callback done) override {
     {
       std::lock_guard lock(mu_);
       if (in_flight_ >= max_in_flight_) return false;

@@ -64,8 +64,9 @@ struct StreamArgs {
   std::string model;
   std::vector<std::string> sources, names, sinks;
   DetectorArgs detector;
-  KServeCloudOptions cloud;  // --cloud*: joint inference with a remote detector
-  LearnFlags learn;          // --learn-*: tracks named by on-device learning's classes
+  KServeCloudOptions cloud;         // --cloud*: joint inference with a remote detector
+  CloudFeatureArgs cloud_features;  // --cloud-features: the edge's cut tensors go, not the frame
+  LearnFlags learn;                 // --learn-*: tracks named by on-device learning's classes
   std::string labels, skip = "adaptive", device_name = "supernova";
   std::string escalate = "key=10";
   std::vector<std::string> providers = {"cpu"};
@@ -108,10 +109,12 @@ int RunStream(const StreamArgs& a) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto detector = Detector::Open(a.model, dopts);
+  // Opened before the cloud, which decodes its answers with it under --cloud-features.
+  KServeCloudOptions cloud_options = a.cloud;
+  auto detector = OpenEdgeDetector(a.model, dopts, a.cloud_features, &cloud_options);
   if (!detector.ok()) return Fail(detector.status().message());
   // Made before the pipeline, so that it outlives it (PipelineOptions::cloud).
-  auto cloud = OpenCloud(a.cloud);
+  auto cloud = OpenCloud(cloud_options);
   if (!cloud.ok()) return Fail(cloud.status().message());
   popts.cloud = cloud->get();  // null without --cloud: the edge alone
 
@@ -305,6 +308,7 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
   AddCloudFlags(cmd, &args->cloud);
+  AddCloudFeatureFlags(cmd, &args->cloud_features);
   AddLearnFlags(cmd, &args->learn);
   cmd->callback([args, exit_code] { *exit_code = RunStream(*args); });
 }

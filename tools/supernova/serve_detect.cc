@@ -11,6 +11,12 @@
 // flags are (detector_args.h). A request carries one encoded image and gets its detections
 // back in the image's own pixels; the client never resizes or normalizes anything, so one
 // edge client serves any detector the cloud runs.
+//
+// With the parameter `input` "features", the model is a split's tail (supernova split): a
+// request carries the head's coded cut tensors, as the tail's inputs name them, and gets
+// DETECTIONS in the source model's input pixels (input_width x input_height, parameters it
+// then needs): the edge, which letterboxed the frame, maps them back. Feature-level joint
+// inference (docs/joint.md) so gets a few hundred bytes back, not the model's raw outputs.
 #include "serve_detect.h"
 
 #include <fmt/format.h>
@@ -58,9 +64,12 @@ Result<stream::FramePtr> DecodeFrame(std::string_view bytes) {
 
 class DetectorModel final : public server::ModelBackend {
  public:
-  explicit DetectorModel(std::unique_ptr<stream::Detector> detector)
-      : detector_(std::move(detector)) {
-    inputs_.push_back({kInput, DataType::kString, ValueKind::kTensor, true, {1}, {""}});
+  explicit DetectorModel(std::unique_ptr<stream::Detector> detector, bool tail)
+      : detector_(std::move(detector)), tail_(tail) {
+    if (tail_)
+      inputs_ = detector_->inputs();
+    else
+      inputs_.push_back({kInput, DataType::kString, ValueKind::kTensor, true, {1}, {""}});
     outputs_.push_back({kOutput, DataType::kFloat32, ValueKind::kTensor, true, {-1, 6}, {"", ""}});
   }
   const std::vector<TensorInfo>& inputs() const override { return inputs_; }
@@ -69,11 +78,16 @@ class DetectorModel final : public server::ModelBackend {
   // The detector is thread-safe: instances run requests side by side.
   Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
              std::vector<Tensor>* outputs) const override {
-    SN_ASSIGN_OR_RETURN(std::string_view bytes, OneBytesElement(feeds, kInput));
-    SN_ASSIGN_OR_RETURN(stream::FramePtr frame, DecodeFrame(bytes));
-    SN_ASSIGN_OR_RETURN(std::vector<std::vector<stream::Detection>> found,
-                        detector_->Detect({frame}));
-    const std::vector<stream::Detection>& boxes = found.front();
+    std::vector<stream::Detection> boxes;
+    if (tail_) {
+      SN_ASSIGN_OR_RETURN(boxes, detector_->DetectFeatures(feeds));
+    } else {
+      SN_ASSIGN_OR_RETURN(std::string_view bytes, OneBytesElement(feeds, kInput));
+      SN_ASSIGN_OR_RETURN(stream::FramePtr frame, DecodeFrame(bytes));
+      SN_ASSIGN_OR_RETURN(std::vector<std::vector<stream::Detection>> found,
+                          detector_->Detect({frame}));
+      boxes = std::move(found.front());
+    }
     Tensor out(DataType::kFloat32, {static_cast<int64_t>(boxes.size()), 6});
     float* row = out.data<float>();
     for (const stream::Detection& d : boxes) {
@@ -89,6 +103,7 @@ class DetectorModel final : public server::ModelBackend {
 
  private:
   std::unique_ptr<stream::Detector> detector_;
+  const bool tail_;
   std::vector<TensorInfo> inputs_, outputs_;
 };
 
@@ -96,8 +111,9 @@ class DetectorModel final : public server::ModelBackend {
 // names of `supernova stream`'s flags. num_threads and optimization are the server's, already
 // in the context's session options.
 Status ReadDetectorParameters(const inference::ModelConfig& config, DetectorArgs* a,
-                              std::string* file) {
+                              std::string* file, std::string* input) {
   SN_RETURN_IF_ERROR(ReadParameters(config, {{"model", Text(file)},
+                                             {"input", Text(input)},
                                              {"decoder", Text(&a->decoder)},
                                              {"score_threshold", Number(&a->score)},
                                              {"iou_threshold", Number(&a->iou)},
@@ -124,11 +140,19 @@ server::BackendFactory DetectorBackendFactory() {
     SN_RETURN_IF_ERROR(
         RequireNoBatching(config, "answers each image with its own number of detections"));
     DetectorArgs args;
-    std::string file = "model.onnx";
-    SN_RETURN_IF_ERROR(ReadDetectorParameters(config, &args, &file));
+    std::string file = "model.onnx", input = "image";
+    SN_RETURN_IF_ERROR(ReadDetectorParameters(config, &args, &file, &input));
+    if (input != "image" && input != "features")
+      return Status::InvalidArgument("parameter input: '" + input +
+                                     "' is neither image nor features");
     stream::DetectorOptions options;
     if (Status s = ApplyDetectorArgs(args, &options); !s.ok())
       return Status::InvalidArgument("parameters: " + s.message());
+    options.tail = input == "features";
+    if (options.tail && (args.input_width <= 0 || args.input_height <= 0))
+      return Status::InvalidArgument(
+          "parameters: a split's tail (input features) needs input_width and input_height, the "
+          "source model's input size");
     options.session = context.session_options;
     SN_ASSIGN_OR_RETURN(
         std::string path,
@@ -136,7 +160,7 @@ server::BackendFactory DetectorBackendFactory() {
     SN_ASSIGN_OR_RETURN(std::unique_ptr<stream::Detector> detector,
                         stream::Detector::Open(path, options));
     return std::shared_ptr<const server::ModelBackend>(
-        std::make_shared<DetectorModel>(std::move(detector)));
+        std::make_shared<DetectorModel>(std::move(detector), options.tail));
   };
 }
 

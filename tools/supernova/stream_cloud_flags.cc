@@ -1,5 +1,11 @@
 #include "stream_cloud_flags.h"
 
+#include <fmt/format.h>
+
+#include "collab/split.h"
+#include "ir/onnx_import.h"
+#include "supernova/commands.h"
+
 namespace supernova::tools {
 
 void AddCloudFlags(CLI::App* cmd, stream::KServeCloudOptions* args) {
@@ -29,6 +35,44 @@ void AddCloudFlags(CLI::App* cmd, stream::KServeCloudOptions* args) {
                   "REQ:BW,RTT[,LOSS];REQ:off;... (REQ counts the frames sent)");
   cmd->add_option("--cloud-link-seed", args->link_seed, "Seed of the emulated link's losses")
       ->capture_default_str();
+}
+
+void AddCloudFeatureFlags(CLI::App* cmd, CloudFeatureArgs* args) {
+  cmd->add_option("--cloud-features", args->cut,
+                  "Send the edge model's tensors T1[,T2...] instead of the frame; --cloud-model "
+                  "is then the tail of a split at that cut (supernova split --cut)");
+  cmd->add_option("--cloud-cut-codec", args->codec,
+                  "How --cloud-features travel: none, fp16 or int8 (as the split's --cut-codec)")
+      ->capture_default_str();
+}
+
+Result<std::unique_ptr<stream::Detector>> OpenEdgeDetector(const std::string& model,
+                                                           stream::DetectorOptions options,
+                                                           const CloudFeatureArgs& features,
+                                                           stream::KServeCloudOptions* cloud) {
+  if (features.cut.empty()) return stream::Detector::Open(model, std::move(options));
+  if (cloud->target.empty())
+    return Status::InvalidArgument("--cloud-features needs --cloud HOST:PORT");
+  SN_ASSIGN_OR_RETURN(collab::CutCodec codec, collab::ParseCutCodec(features.codec));
+  SN_ASSIGN_OR_RETURN(ir::Model m, ir::ImportOnnxFile(model));
+  const std::vector<std::string> cut = SplitCommaList(features.cut);
+  auto sent = collab::AddCutOutputs(&m, cut, codec);
+  if (!sent.ok()) return sent.status().WithContext("--cloud-features");
+  for (const collab::SentTensor& t : *sent)
+    options.feature_outputs.insert(options.feature_outputs.end(), t.names.begin(), t.names.end());
+  SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(m));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<stream::Detector> detector,
+                      stream::Detector::OpenBytes(bytes, model, std::move(options)));
+  cloud->decode = [d = detector.get()](const stream::FrameFeatures& outputs,
+                                       const stream::Frame& frame) {
+    return d->DecodeOutputs(outputs, frame);
+  };
+  cloud->to_frame = [d = detector.get()](std::vector<stream::Detection> boxes,
+                                         const stream::Frame& frame) {
+    return d->InputToFrame(std::move(boxes), frame);
+  };
+  cloud->features_label = fmt::format("{} ({})", features.cut, collab::CutCodecName(codec));
+  return detector;
 }
 
 Result<std::unique_ptr<stream::CloudDetector>> OpenCloud(

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -153,6 +154,93 @@ TEST_F(JointCli, ACloudThatNeverWasLeavesTheEdgeAlone) {
   const json m = FinalMetrics(err);
   EXPECT_EQ(m["cloud_answered"], 0) << err;
   EXPECT_GE(m["cloud_failed"].get<int>(), 1) << err;
+}
+
+// Feature-level joint inference as a user sets it up: `supernova split` cuts CenterNet early
+// (int8 codec), a real `supernova serve` holds the split's tail twice, as a supernova_detector
+// reading features (answers boxes) and as the plain model (answers the raw outputs), and
+// `supernova stream --cloud-features` runs CenterNet on the edge, sending the coded cut of
+// every fifth frame instead of the frame. The edge and the cloud run the same weights here,
+// so the cloud's boxes must agree with the edge's up to the codec's rounding.
+TEST_F(JointCli, FeatureLevelSendsTheCutTensorsAndGetsTheTailsBoxesBack) {
+  constexpr int kFrames = 30;
+  const std::string cut = "tower_0/MobilenetV3/expanded_conv_2/add__42";  // [1, 24, 128, 128]
+  const std::string clip = DogClip(kFrames);
+  ASSERT_FALSE(clip.empty()) << "ffmpeg could not make the clip";
+  const std::string dir = video_test::TempDir() + "/joint_features";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string err;
+  ASSERT_EQ(RunCli({"profile", kModel, "--iterations", "1", "--threads", "1", "-o",
+                    dir + "/profile.json"},
+                   &err),
+            0)
+      << err;
+  ASSERT_EQ(RunCli({"split", kModel, "-o", dir + "/split", "--cut", cut, "--edge-profile",
+                    dir + "/profile.json", "--cloud-profile", dir + "/profile.json", "--link",
+                    "100,20", "--cut-codec", "int8"},
+                   &err),
+            0)
+      << err;
+  std::ifstream plan_file(dir + "/split/plan.json");
+  const json plan = json::parse(plan_file);
+  std::string tail_model;
+  for (const json& c : plan["candidates"])
+    if (c["id"] == plan["chosen"]) tail_model = c["tail_model"];
+  ASSERT_FALSE(tail_model.empty()) << plan.dump();
+  const std::string tail_file = dir + "/split/repository/" + tail_model + "/1/model.onnx";
+  const std::string repo = dir + "/repository";
+  for (const char* name : {"boxes", "raw"}) {
+    fs::create_directories(repo + "/" + name + "/1");
+    fs::copy_file(tail_file, repo + "/" + name + "/1/model.onnx");
+  }
+  std::ofstream(repo + "/boxes/config.pbtxt")
+      << "platform: \"supernova_detector\"\nmax_batch_size: 0\n"
+         "parameters { key: \"decoder\" value { string_value: \"centernet\" } }\n"
+         "parameters { key: \"input\" value { string_value: \"features\" } }\n"
+         "parameters { key: \"input_width\" value { string_value: \"512\" } }\n"
+         "parameters { key: \"input_height\" value { string_value: \"512\" } }\n";
+  const int port = video_test::FreePort();
+  ServeProcess serve({"--model-repository", repo, "--grpc-port", std::to_string(port)});
+  ASSERT_TRUE(serve.WaitReady()) << serve.Log();
+
+  // The cut's int8 wire: 24 x 128 x 128 bytes, a float scale, a uint8 zero point.
+  constexpr int64_t kSentPerCall = 24 * 128 * 128 + 4 + 1;
+  for (const char* served : {"boxes", "raw"}) {
+    SCOPED_TRACE(served);
+    const std::string jsonl = dir + "/" + served + ".jsonl";
+    std::vector<std::string> a = {"stream", "--model", kModel, "--decoder", "centernet"};
+    a.insert(a.end(), {"--source", clip, "--sink", "jsonl:" + jsonl, "--skip", "none"});
+    a.insert(a.end(), {"--metrics-interval", "0", "--escalate", "key=5"});
+    a.insert(a.end(), {"--cloud", "127.0.0.1:" + std::to_string(port), "--cloud-model", served});
+    a.insert(a.end(), {"--cloud-features", cut, "--cloud-timeout-ms", "5000"});
+    ASSERT_EQ(RunCli(a, &err), 0) << err;
+    const std::vector<json> lines = ReadJsonLines(jsonl);
+    ExpectEveryFrameOnce(lines, kFrames);
+    EXPECT_TRUE(AnyCloudTrack(lines, kDogClass)) << err;
+    const json m = FinalMetrics(err);
+    const int64_t answered = m["cloud_answered"].get<int64_t>();
+    EXPECT_GE(answered, 3) << err;
+    EXPECT_EQ(m["cloud_failed"], 0) << err;
+    EXPECT_EQ(m["cloud_bytes_sent"].get<int64_t>(), answered * kSentPerCall) << err;
+    const int64_t received = m["cloud_bytes_received"].get<int64_t>();
+    if (std::string(served) == "boxes") {  // the dog and a few more, 6 floats a box
+      EXPECT_GE(received, answered * 24) << err;
+      EXPECT_LE(received, answered * 10 * 24) << err;
+    } else {  // the heatmap and the extents, [1, 128, 128, 80 + 4] floats
+      EXPECT_EQ(received, answered * 128 * 128 * 84 * 4) << err;
+    }
+    // The same model on both sides: the cloud confirms the edge's boxes.
+    EXPECT_GE(m["cloud_edge_f1"].get<double>(), 0.9) << err;
+    EXPECT_EQ(m["error"], "") << err;
+  }
+
+  // A tensor the edge model does not compute is refused before any frame, in one line.
+  std::vector<std::string> bad = {"stream", "--model", kModel, "--source", clip};
+  bad.insert(bad.end(), {"--cloud", "127.0.0.1:" + std::to_string(port), "--cloud-model"});
+  bad.insert(bad.end(), {"boxes", "--cloud-features", "no_such_tensor"});
+  EXPECT_EQ(RunCli(bad, &err), 1);
+  EXPECT_NE(err.find("computes no tensor 'no_such_tensor'"), std::string::npos) << err;
 }
 
 }  // namespace
