@@ -183,6 +183,7 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
     track.box = ToBox(filters_[t]);
     if (!track.cloud) track.score = detections[d].score;
     track.frames_since_detection = 0;
+    track.edge_seen = true;
     ++track.hits;
     if (track.hits >= options_.min_hits) track.confirmed = true;
   }
@@ -194,6 +195,7 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
     track.class_id = detections[d].class_id;
     track.score = detections[d].score;
     track.hits = 1;
+    track.edge_seen = true;
     // In the first frames of a stream nothing could have min_hits yet: report at once.
     track.confirmed = frame_ <= options_.min_hits || options_.min_hits <= 1;
     tracks_.push_back(track);
@@ -203,8 +205,8 @@ std::vector<Track> Tracker::Update(const std::vector<Detection>& detections) {
   DropStale();
   std::vector<Track> out;
   for (const Track& t : tracks_)
-    if (t.confirmed && (t.frames_since_detection == 0 ||
-                        (t.cloud && t.frames_since_detection <= options_.cloud_carry)))
+    if (t.confirmed &&
+        (t.frames_since_detection == 0 || (t.cloud && t.frames_since_detection <= CloudCarry(t))))
       out.push_back(t);
   return out;
 }
@@ -252,6 +254,10 @@ std::vector<Track> Tracker::Predict() {
   for (const Track& t : tracks_)
     if (t.confirmed) out.push_back(t);
   return out;
+}
+
+int Tracker::CloudCarry(const Track& t) const {
+  return t.edge_seen ? options_.cloud_carry_seen : options_.cloud_carry;
 }
 
 int Tracker::IndexOf(int64_t id) const {
@@ -313,7 +319,8 @@ bool Tracker::Doubt(int64_t id) {
   const int i = IndexOf(id);
   if (i < 0) return false;
   Track& t = tracks_[i];
-  t.frames_since_detection = std::max(t.frames_since_detection, options_.cloud_carry + 1);
+  t.frames_since_detection = std::max(
+      t.frames_since_detection, std::max(options_.cloud_carry, options_.cloud_carry_seen) + 1);
   return true;
 }
 

@@ -63,6 +63,7 @@ struct Track {
   int frames_since_detection = 0;
   bool confirmed = false;  // min_hits reached (or the tracker's first frames)
   bool cloud = false;      // class and score came from the cloud's detector
+  bool edge_seen = false;  // the edge has detected it (born of, or matched to, a detection)
   LearnedLabel learned;
 };
 
@@ -76,6 +77,10 @@ struct TrackerOptions {
   // Longer carries an object only the cloud sees from one answer to the next; shorter stops
   // reporting a box the object has left.
   int cloud_carry = 10;
+  // The same for a cloud track the edge has detected before: the edge no longer detecting
+  // what it did is news (the object left, or is hidden), where for an object only the cloud
+  // sees it is none.
+  int cloud_carry_seen = 3;
   // A cloud track the edge did not detect this frame, overlapping a track it did above this
   // IoU, is the same object twice: it is merged into that track, which takes its label.
   float cloud_merge_iou = 0.5f;
@@ -128,6 +133,7 @@ class Tracker {
   void DropStale();
   void MergeCloudDuplicates();
   int IndexOf(int64_t id) const;
+  int CloudCarry(const Track& t) const;  // cloud_carry or cloud_carry_seen
 
   TrackerOptions options_;
   std::vector<Track> tracks_;

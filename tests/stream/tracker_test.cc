@@ -164,6 +164,7 @@ TEST(Tracker, AdoptedTracksAreConfirmedAndReportedUntilTheyAgeOut) {
 TEST(Tracker, CloudTracksAreReportedForCloudCarryFramesThenLiveOnUnreported) {
   TrackerOptions options;
   options.cloud_carry = 3;
+  options.cloud_carry_seen = 3;
   Tracker tracker(options);
   const int64_t id = tracker.Adopt({{200, 100, 240, 140}, 0.8f, 5}, /*frames_ago=*/1);
   EXPECT_EQ(tracker.Update({}).size(), 1u);  // seen 2 frames ago
@@ -175,6 +176,39 @@ TEST(Tracker, CloudTracksAreReportedForCloudCarryFramesThenLiveOnUnreported) {
   const std::vector<Track> tracks = tracker.Update({});
   ASSERT_EQ(tracks.size(), 1u);
   EXPECT_EQ(tracks[0].id, id);
+}
+
+// What the edge detected and no longer does has likely left or is hidden: a cloud track the
+// edge has detected is carried for cloud_carry_seen frames, one only the cloud has seen for
+// cloud_carry.
+TEST(Tracker, ACloudTrackTheEdgeLostIsCarriedForCloudCarrySeenFrames) {
+  TrackerOptions options;
+  options.cloud_carry = 5;
+  options.cloud_carry_seen = 2;
+  Tracker tracker(options);
+  const Detection edge{{100, 100, 160, 200}, 0.6f, 0};
+  for (int f = 0; f < 4; ++f) tracker.Update({edge});
+  ASSERT_EQ(tracker.tracks().size(), 1u);
+  const int64_t seen = tracker.tracks()[0].id;
+  EXPECT_TRUE(tracker.tracks()[0].edge_seen);
+  ASSERT_TRUE(tracker.Correct(seen, edge.box, 7, 0.9f, 0));
+  const int64_t only_cloud = tracker.Adopt({{300, 100, 340, 140}, 0.8f, 5}, /*frames_ago=*/0);
+  EXPECT_FALSE(tracker.Find(only_cloud)->edge_seen);
+  auto ids = [](const std::vector<Track>& tracks) {
+    std::vector<int64_t> out;
+    for (const Track& t : tracks) out.push_back(t.id);
+    return out;
+  };
+  const std::vector<int64_t> both = {seen, only_cloud};
+  EXPECT_EQ(ids(tracker.Update({})), both);  // 1 frame without the edge
+  EXPECT_EQ(ids(tracker.Update({})), both);  // 2
+  for (int f = 3; f <= 5; ++f)
+    EXPECT_EQ(ids(tracker.Update({})), std::vector<int64_t>{only_cloud}) << f;
+  EXPECT_TRUE(tracker.Update({}).empty());  // 6
+  // The edge detecting the cloud-only object makes it one the edge has seen.
+  EXPECT_EQ(ids(tracker.Update({{{300, 100, 340, 140}, 0.5f, 5}})),
+            std::vector<int64_t>{only_cloud});
+  EXPECT_TRUE(tracker.Find(only_cloud)->edge_seen);
 }
 
 // A cloud track born beside the edge's own track of the same object: the edge's detection

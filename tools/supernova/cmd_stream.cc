@@ -69,6 +69,9 @@ struct StreamArgs {
   LearnFlags learn;                 // --learn-*: tracks named by on-device learning's classes
   std::string labels, skip = "adaptive", device_name = "supernova";
   std::string escalate = "key=10";
+  int cloud_carry = TrackerOptions{}.cloud_carry;
+  int cloud_carry_seen = TrackerOptions{}.cloud_carry_seen;
+  int cloud_max_misses = FusionOptions{}.max_misses;
   std::vector<std::string> providers = {"cpu"};
   int skip_interval = 2, max_still_interval = 8, max_batch = 8, threads = 0;
   int width = 0, height = 0, mqtt_qos = 0;
@@ -89,6 +92,9 @@ Status Configure(const StreamArgs& a, DetectorOptions* d, PipelineOptions* p) {
   p->max_batch = a.max_batch;
   // Parsed whether or not a cloud is set, so that a mistyped policy fails before any work.
   SN_ASSIGN_OR_RETURN(p->escalation, ParseEscalation(a.escalate));
+  p->tracker.cloud_carry = a.cloud_carry;
+  p->tracker.cloud_carry_seen = a.cloud_carry_seen;
+  p->fusion.max_misses = a.cloud_max_misses;
   return Status::Ok();
 }
 
@@ -301,6 +307,19 @@ void AddStreamCommand(CLI::App& app, int* exit_code) {
                   "With a cloud: frames sent to it, comma-separated key=N, scene=T (0-255), "
                   "score=T, entropy=T, ibt=IMAGE:BOX, min-gap=N, every; or none")
       ->capture_default_str();
+  cmd->add_option("--cloud-carry", args->cloud_carry,
+                  "With a cloud: frames a cloud track the edge does not detect is still reported")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cloud-carry-seen", args->cloud_carry_seen,
+                  "The same for a cloud track the edge has detected before")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cloud-max-misses", args->cloud_max_misses,
+                  "With a cloud: answers in a row that do not see an edge track before it is "
+                  "dropped")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--verbose", args->verbose, "FFmpeg's informational messages on stderr too");
   cmd->add_option("--device-name", args->device_name, "EdgeX deviceName of the MQTT events")
       ->capture_default_str();
