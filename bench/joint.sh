@@ -3,8 +3,8 @@
 # scored against CenterNet 512 run on every frame.
 #
 #   bench/joint.sh [--edge int8|320|384|320-int8] [--clips vtest,box,cup] [--edge-only]
-#                  [--no-candidates] [--policies NAME,...] [--edge-threads N] [--cloud-threads N]
-#                  [--allow-load]
+#                  [--no-candidates] [--policies NAME,...] [--feature-policies NAME,...|none]
+#                  [--edge-threads N] [--cloud-threads N] [--allow-load]
 #
 # 1. Clips: opencv-doc's vtest.avi (768x576, 10 fps, 795 frames) and its box.mp4 and cup.mp4
 #    (640x480 h264), fetched once with `apt-get download` into build/bench-data.
@@ -24,6 +24,11 @@
 #    between theirs: see the candidates table): `every` (cloud-only: every frame sent as
 #    JPEG) and each joint policy below (--policies: those named only; cloud-only always runs).
 #    Skipped, and said so, where this build's `supernova stream` has no --cloud.
+# 6. Feature-level joint rows, with the int8 edge (the 320/384 edges' tensors differ in size
+#    from the cloud's): CenterNet 512 fp32 split by `supernova split` at FEATURE_CUT (int8
+#    codec), its tail served as a supernova_detector reading features; the edge sends its own
+#    coded cut tensor instead of the JPEG (--cloud-features) for the policies in
+#    --feature-policies (default key=10 and key+scene+score; none: skipped).
 #
 # Every configuration is scored on its tracks on every frame (the joint output is the edge's
 # tracks with the cloud's answers fused in), against the reference's detections; F1 at IoU 0.5
@@ -40,6 +45,10 @@ COMMAND="bench/joint.sh $*"
 EDGE=int8
 CANDIDATES_TOO=1
 ONLY_POLICIES=""
+FEATURE_POLICIES="key=10,key+scene+score"
+# The cut of the feature rows: the end of MobileNetV3's third block, [1, 24, 128, 128] (384 KiB
+# as int8); CenterNet's skip connections leave no single-tensor cut between it and the head.
+FEATURE_CUT="tower_0/MobilenetV3/expanded_conv_2/add__42"
 CLIPS="vtest,box,cup"
 EDGE_ONLY=0
 ALLOW_LOAD=0
@@ -54,6 +63,7 @@ while [ $# -gt 0 ]; do
     --edge-only) EDGE_ONLY=1 ;;
     --no-candidates) CANDIDATES_TOO=0 ;;
     --policies) ONLY_POLICIES="${2:?--policies needs names}"; shift ;;
+    --feature-policies) FEATURE_POLICIES="${2:?--feature-policies needs names or none}"; shift ;;
     --edge-threads) EDGE_THREADS="${2:?}"; shift ;;
     --cloud-threads) CLOUD_THREADS="${2:?}"; shift ;;
     --allow-load) ALLOW_LOAD=1 ;;
@@ -197,6 +207,19 @@ platform: "supernova_detector"
 max_batch_size: 0
 parameters { key: "decoder" value { string_value: "centernet" } }
 EOF
+  if [ -n "$TAIL_FILE" ]; then
+    mkdir -p "$repo/centernet_tail/1"
+    cp "$TAIL_FILE" "$repo/centernet_tail/1/model.onnx"
+    cat >"$repo/centernet_tail/config.pbtxt" <<'EOF'
+name: "centernet_tail"
+platform: "supernova_detector"
+max_batch_size: 0
+parameters { key: "decoder" value { string_value: "centernet" } }
+parameters { key: "input" value { string_value: "features" } }
+parameters { key: "input_width" value { string_value: "512" } }
+parameters { key: "input_height" value { string_value: "512" } }
+EOF
+  fi
   http="$(free_port)"
   GRPC_PORT="$(free_port)"
   "$ROOT/build/tools/supernova" serve --model-repository "$repo" --address 127.0.0.1 \
@@ -212,14 +235,30 @@ EOF
   done
   return 1
 }
-cloud_run() {  # CLIP CONFIG SPEC
-  local run
-  run="$WORK/runs/$(printf '%s' "$2" | tr -c 'A-Za-z0-9=+.-' '_')_$1"
-  stream_args "$(edge_model "$EDGE")" "$1" "$run.jsonl"
+cloud_run() {  # CLIP CONFIG SPEC [FLAGS...]: the flags replace --cloud-model centernet
+  local run clip="$1" config="$2" spec="$3"
+  shift 3
+  local cloud=(--cloud-model centernet)
+  [ $# -eq 0 ] || cloud=("$@")
+  run="$WORK/runs/$(printf '%s' "$config" | tr -c 'A-Za-z0-9=+.-' '_')_$clip"
+  stream_args "$(edge_model "$EDGE")" "$clip" "$run.jsonl"
   "$SN" stream "${ARGS[@]}" --threads "$EDGE_THREADS" \
-    --cloud "127.0.0.1:$GRPC_PORT" --cloud-model centernet --escalate "$3" 2>"$run.err" >/dev/null
-  score "$1" "$2" "$run.jsonl" "$run.err" "$RESULTS"
+    --cloud "127.0.0.1:$GRPC_PORT" "${cloud[@]}" --escalate "$spec" 2>"$run.err" >/dev/null
+  score "$clip" "$config" "$run.jsonl" "$run.err" "$RESULTS"
 }
+# The tail of the feature-level rows: made once, from a profile of this machine (the cut is
+# given, so the profile only has to exist).
+TAIL_FILE=""
+if [ "$EDGE_ONLY" = 0 ] && [ "$FEATURE_POLICIES" != none ] && [ "$EDGE" = int8 ]; then
+  split="$WORK/split"
+  if [ ! -e "$split/plan.json" ]; then
+    "$SN" profile "$CLOUD_MODEL" --iterations 1 --threads 1 -o "$WORK/profile.json" >/dev/null
+    "$SN" split "$CLOUD_MODEL" -o "$split" --cut "$FEATURE_CUT" --edge-profile "$WORK/profile.json" \
+      --cloud-profile "$WORK/profile.json" --link 100,20 --cut-codec int8 >/dev/null
+  fi
+  tail_model="$(python3 -c "import json, sys; p = json.load(open(sys.argv[1])); print(next(c['tail_model'] for c in p['candidates'] if c['id'] == p['chosen']))" "$split/plan.json")"
+  TAIL_FILE="$split/repository/$tail_model/1/model.onnx"
+fi
 if [ "$EDGE_ONLY" = 1 ]; then
   CLOUD_NOTE="Cloud configurations not run (--edge-only)."
 elif ! grep -q -- '--cloud ' <<<"$("$SN" stream --help 2>&1)"; then
@@ -232,6 +271,12 @@ else
     for p in "${POLICIES[@]}"; do
       [ -z "$ONLY_POLICIES" ] || [[ ",$ONLY_POLICIES," == *",${p%%|*},"* ]] || continue
       cloud_run "$c" "joint ${p%%|*}" "${p#*|}"
+    done
+    [ -n "$TAIL_FILE" ] || continue
+    for p in "${POLICIES[@]}"; do
+      [[ ",$FEATURE_POLICIES," == *",${p%%|*},"* ]] || continue
+      cloud_run "$c" "joint ${p%%|*} (features)" "${p#*|}" --cloud-model centernet_tail \
+        --cloud-features "$FEATURE_CUT" --cloud-cut-codec int8
     done
   done
 fi
@@ -246,7 +291,8 @@ fi
   echo
   echo "Reference: CenterNet 512 fp32 detections on every frame. Every configuration is scored on"
   echo "its tracks on every frame; F1 at IoU 0.5, micro over all classes; per class for the clip's"
-  echo "three classes with the most reference boxes. KB/s: JPEG bytes sent per second of video."
+  echo "three classes with the most reference boxes. KB/s: bytes sent per second of video (the JPEGs;"
+  echo "in (features) rows the int8-coded cut tensor instead)."
   echo
   echo "## Edge candidates (edge-only, every frame inferred)"
   echo
