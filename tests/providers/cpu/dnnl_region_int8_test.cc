@@ -189,6 +189,22 @@ TEST(DnnlRegionInt8, ResidualAddReluThenQuantize) {
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
 }
 
+// A squeeze-excite's gate as MobileNetV3 has it quantized: an int8 convolution, HardSigmoid
+// (linear and clip post-ops), then QuantizeLinear. The quantization is a linear too, and
+// oneDNN 2.6 ran a second linear in a chain with the first one's parameters: every output
+// came out 0.2 y + 0.5 quantized, the first ones all one step (HasEltwise).
+TEST(DnnlRegionInt8, ConvHardSigmoidThenQuantize) {
+  QdqModel q;
+  const std::string x = q.mb.Input("x", {1, 8, 10, 12});
+  std::string v = q.Qdq(x, 4.f / 255, 128);
+  v = q.mb.Op("HardSigmoid", {q.Conv(v, 4.f / 255, 8, 16, 1)});
+  q.mb.Output(q.Qdq(v, 1.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 8, 10, 12}, 14)}};
+  ExpectInt8MatchesReference(bytes, feeds, 1.f / 255);
+  EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
 // Pooling and channel concat of values quantized alike move integers; the results are the
 // reference's exactly.
 TEST(DnnlRegionInt8, MaxPoolAveragePoolAndConcatOnQuantizedValues) {

@@ -78,6 +78,44 @@ TEST(DnnlRegion, StemConvWithHardSwish) {
   ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 3, 24, 40}, 41)}});
 }
 
+// Arithmetic after a convolution that oneDNN 2.6 gets wrong as post-ops: an algorithm twice in
+// one chain runs the second time with the first one's parameters (HasEltwise). Scalar
+// arithmetic stays binary post-ops (as linear ones, which oneDNN's SVE-512 convolutions would
+// take, linear(2, 0) then linear(1, 1) came out 4x, not 2x + 1: docs/platforms.md), and a
+// HardSigmoid then a Neg (linear, clip, linear) or a Clip then a Clip keep the second apart.
+// The chains: a scalar Mul then Add; Relu, Add, Mul; x - c and c + x; HardSigmoid then a Mul,
+// as MobileNetV3's squeeze-excite has it; HardSigmoid then Neg; Clip then Clip.
+TEST(DnnlRegion, ScalarArithmeticAfterAConvolution) {
+  const std::vector<std::vector<std::pair<std::string, float>>> chains = {
+      {{"Mul", 2.f}, {"Add", 1.f}},
+      {{"Relu", 0.f}, {"Add", 3.f}, {"Mul", 2.f}},
+      {{"Sub", 1.5f}},
+      {{"AddFirst", 0.25f}, {"Mul", -3.f}},
+      {{"HardSigmoid", 0.f}, {"Mul", 0.999756f}},
+      {{"HardSigmoid", 0.f}, {"Neg", 0.f}},
+      {{"Clip", 1.f}, {"Clip", 0.5f}}};
+  for (size_t i = 0; i < chains.size(); ++i) {
+    SCOPED_TRACE("chain " + std::to_string(i));
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 3, 12, 10});
+    std::string v = mb.Conv(x, 3, 8, 3, {Ints("pads", {1, 1, 1, 1})});
+    int k = 0;
+    for (const auto& [op, value] : chains[i]) {
+      const std::string c = mb.Const("k" + std::to_string(k++), Floats({value}, {}));
+      if (op == "Relu" || op == "HardSigmoid" || op == "Neg")
+        v = mb.Op(op, {v});
+      else if (op == "Clip")  // to [-value, value]
+        v = mb.Op(op, {v, mb.Const("lo" + std::to_string(k), Floats({-value}, {})), c});
+      else if (op == "AddFirst")
+        v = mb.Op("Add", {c, v});
+      else
+        v = mb.Op(op, {v, c});
+    }
+    mb.Output(v);
+    ExpectOneDnnMatchesReference(mb.Bytes(), {{"x", RandomTensor({1, 3, 12, 10}, 43)}});
+  }
+}
+
 // Constant padding of channels and of the spatial axes between two convolutions (a ResNet's
 // shortcut that widens the channels) stays inside the region.
 TEST(DnnlRegion, ConstantPadBetweenConvolutions) {

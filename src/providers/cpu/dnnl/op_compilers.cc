@@ -41,6 +41,17 @@ bool HasHardSwish(const std::vector<Eltwise>& steps) {
                      [](const Eltwise& e) { return e.alg == dnnl::algorithm::eltwise_hardswish; });
 }
 
+bool HasEltwise(const dnnl::post_ops& po, dnnl::algorithm alg) {
+  for (int i = 0; i < po.len(); ++i) {
+    if (po.kind(i) != dnnl::primitive::kind::eltwise) continue;
+    float scale = 0, alpha = 0, beta = 0;
+    dnnl::algorithm a;
+    po.get_params_eltwise(i, scale, a, alpha, beta);
+    if (a == alg) return true;
+  }
+  return false;
+}
+
 std::optional<std::vector<Eltwise>> EltwiseOf(const ir::Graph& g, const ir::Node& n) {
   using A = dnnl::algorithm;
   if (auto a = ops::ActivationOf(g, n)) return ActivationSteps(*a);

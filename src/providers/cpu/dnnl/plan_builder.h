@@ -46,6 +46,12 @@ struct Eltwise {
 std::vector<Eltwise> ActivationSteps(const ops::Activation& a);
 // Whether `steps` hold a HardSwish, which may not be a post-op where HardSwishPostOpBroken().
 bool HasHardSwish(const std::vector<Eltwise>& steps);
+// Whether a post-op of the chain is an eltwise of `alg`. oneDNN 2.6 runs a second eltwise
+// post-op of one algorithm with the first one's parameters: an int8 convolution with
+// HardSigmoid's linear(0.2, 0.5) and clip, then the quantization's linear(1 / scale, zero),
+// wrote 0.2 y + 0.5 quantized (jit_int8:avx512_core_vnni), and on brgconv:avx512_core
+// linear(2, 0) then linear(1, 1) gave 4x, not 2x + 1. An algorithm appears once in a chain.
+bool HasEltwise(const dnnl::post_ops& po, dnnl::algorithm alg);
 // The oneDNN form of an element-wise node of `g`: its activation (ops::ActivationOf), or one
 // of oneDNN's other algorithms that compute an ONNX op exactly (Elu, Exp, Log, Abs, Sqrt,
 // Neg); nullopt otherwise. What a region takes and how it runs it, from one place.

@@ -159,6 +159,9 @@ void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primit
 std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, bool has_sum) {
   const std::string& v = tail.output;
   if (has_sum || !tail.sum_value.empty() || uses_[v] != 1 || outputs_.count(v)) return std::nullopt;
+  // The quantization is a linear post-op: not a second one (HasEltwise). A HardSigmoid's
+  // result is then written as float and quantized by a step of its own.
+  if (HasEltwise(tail.post_ops, dnnl::algorithm::eltwise_linear)) return std::nullopt;
   for (size_t j = tail.last_node + 1; j < nodes_.size(); ++j) {
     const ir::Node& n = *nodes_[j];
     if (std::find(n.inputs.begin(), n.inputs.end(), v) == n.inputs.end()) continue;

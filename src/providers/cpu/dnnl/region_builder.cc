@@ -367,6 +367,16 @@ PlanBuilder::Tail PlanBuilder::CollectTail(const std::string& first_output, cons
     } else if (n.inputs[0] == cur && n.NumInputs() >= 1) {
       const std::optional<std::vector<Eltwise>> steps = EltwiseOf(graph_, n);
       if (!steps || (HardSwishPostOpBroken() && HasHardSwish(*steps))) break;
+      // An algorithm once in a chain (HasEltwise). (post_ops is a handle: a copy to try the
+      // steps on would append to the chain itself.)
+      bool repeats = false;
+      for (size_t i = 0; i < steps->size(); ++i) {
+        const dnnl::algorithm alg = (*steps)[i].alg;
+        repeats = repeats || HasEltwise(t.post_ops, alg) ||
+                  std::any_of(steps->begin(), steps->begin() + static_cast<std::ptrdiff_t>(i),
+                              [&](const Eltwise& e) { return e.alg == alg; });
+      }
+      if (repeats) break;
       for (const Eltwise& e : *steps) t.post_ops.append_eltwise(1.f, e.alg, e.alpha, e.beta);
       taken = !steps->empty();
     }
