@@ -54,7 +54,7 @@ struct KServeCloudOptions {
   std::function<Result<std::vector<Detection>>(const FrameFeatures& outputs, const Frame& frame)>
       decode;
   std::function<std::vector<Detection>(std::vector<Detection> boxes, const Frame& frame)> to_frame;
-  std::string features_label;  // for Describe(): "cut 'x' int8"
+  std::string features_label;  // for Describe(): "T1,T2 (int8)"
 };
 
 class KServeCloudDetector : public CloudDetector {
