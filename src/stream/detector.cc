@@ -332,15 +332,24 @@ Result<std::vector<Detection>> Detector::DetectFeatures(const FrameFeatures& inp
     return Status::InvalidArgument("this detector reads images: DetectFeatures is a tail's");
   std::vector<Tensor> outputs;
   SN_RETURN_IF_ERROR(session_->Run(inputs, &outputs));
+  FrameFeatures named;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    named.emplace_back(session_->outputs()[i].name, std::move(outputs[i]));
+  return DecodeOne(named);
+}
+
+Result<std::vector<Detection>> Detector::DecodeOne(const FrameFeatures& outputs) const {
   std::vector<Tensor> decoded;
-  for (size_t k = 0; k < decoded_.size(); ++k) {
-    const Tensor& o = outputs[decoded_[k]];
-    if (o.rank() == 0 || o.dim(0) != 1 || !o.on_host())
-      return Status::InvalidArgument(
-          fmt::format("the tail's output '{}' of shape {} is not one "
-                      "image's",
-                      decoded_names_[k], ShapeToString(o.shape())));
-    decoded.push_back(o);
+  for (const std::string& name : decoded_names_) {
+    auto it = std::find_if(outputs.begin(), outputs.end(),
+                           [&](const auto& o) { return o.first == name; });
+    if (it == outputs.end())
+      return Status::InvalidArgument(fmt::format("the outputs have no '{}'", name));
+    const Tensor& t = it->second;
+    if (t.rank() == 0 || t.dim(0) != 1 || !t.on_host())
+      return Status::InvalidArgument(fmt::format("the output '{}' of shape {} is not one image's",
+                                                 name, ShapeToString(t.shape())));
+    decoded.push_back(t);
   }
   SN_ASSIGN_OR_RETURN(std::vector<Detection> found, Decode(decoded, 0));
   return NonMaxSuppression(std::move(found), options_.iou_threshold, options_.max_detections);
@@ -367,23 +376,10 @@ std::vector<Detection> Detector::MapToFrame(std::vector<Detection> found, const 
 
 Result<std::vector<Detection>> Detector::DecodeOutputs(const FrameFeatures& outputs,
                                                        const Frame& frame) const {
-  std::vector<Tensor> decoded;
-  for (const std::string& name : decoded_names_) {
-    auto it = std::find_if(outputs.begin(), outputs.end(),
-                           [&](const auto& o) { return o.first == name; });
-    if (it == outputs.end())
-      return Status::InvalidArgument(fmt::format("the outputs have no '{}'", name));
-    const Tensor& t = it->second;
-    if (t.rank() == 0 || t.dim(0) != 1 || !t.on_host())
-      return Status::InvalidArgument(fmt::format("the output '{}' of shape {} is not one image's",
-                                                 name, ShapeToString(t.shape())));
-    decoded.push_back(t);
-  }
   if (frame.width <= 0 || frame.height <= 0)
     return Status::InvalidArgument(fmt::format("frame {} has no size", frame.index));
-  SN_ASSIGN_OR_RETURN(std::vector<Detection> found, Decode(decoded, 0));
-  return ToFrame(std::move(found), Letterbox::Fit(frame.width, frame.height, width_, height_),
-                 frame);
+  SN_ASSIGN_OR_RETURN(std::vector<Detection> found, DecodeOne(outputs));
+  return InputToFrame(std::move(found), frame);
 }
 
 Result<std::vector<std::vector<Detection>>> Detector::Detect(

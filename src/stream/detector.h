@@ -110,6 +110,8 @@ class Detector {
                                  const Frame& frame) const;
   std::vector<Detection> MapToFrame(std::vector<Detection> found, const Letterbox& box,
                                     const Frame& frame) const;
+  // One image's outputs, found by name, decoded and NMS'd: in the model input's pixels.
+  Result<std::vector<Detection>> DecodeOne(const FrameFeatures& outputs) const;
   Status Preprocess(const Frame& frame, float* dst, Letterbox* box) const;
   Result<std::vector<Detection>> Decode(const std::vector<Tensor>& outputs, int64_t image) const;
 

@@ -180,16 +180,20 @@ void KServeCloudDetector::Work(kserve::Transport* transport) {
   }
 }
 
-Result<CloudAnswer> KServeCloudDetector::Run(kserve::Transport* transport, const Call& call) const {
-  const Frame& frame = *call.frame;
-  if (options_.decode) return RunFeatures(transport, call);
-  SN_ASSIGN_OR_RETURN(EncodedImage image,
-                      EncodeJpeg(frame, options_.jpeg_quality, options_.max_side));
+Result<double> KServeCloudDetector::TimeLeftMs(const Call& call, const char* what) const {
   const double left_ms = options_.timeout_ms - MsSince(call.submitted);
   if (left_ms <= 0)
-    return Status(
-        Status::Code::kDeadlineExceeded,
-        fmt::format("the {:g} ms deadline passed before the frame was sent", options_.timeout_ms));
+    return Status(Status::Code::kDeadlineExceeded,
+                  fmt::format("the {:g} ms deadline passed before {}", options_.timeout_ms, what));
+  return left_ms;
+}
+
+Result<CloudAnswer> KServeCloudDetector::Run(kserve::Transport* transport, const Call& call) const {
+  if (options_.decode) return RunFeatures(transport, call);
+  const Frame& frame = *call.frame;
+  SN_ASSIGN_OR_RETURN(EncodedImage image,
+                      EncodeJpeg(frame, options_.jpeg_quality, options_.max_side));
+  SN_ASSIGN_OR_RETURN(const double left_ms, TimeLeftMs(call, "the frame was sent"));
   Tensor bytes(DataType::kString, {1});
   bytes.data<std::string>()[0] = std::move(image.bytes);
   transport->BeginRequest(call.number);
@@ -210,11 +214,7 @@ Result<CloudAnswer> KServeCloudDetector::RunFeatures(kserve::Transport* transpor
   if (call.features.empty())
     return Status::InvalidArgument(
         "the frame has no features to send: the edge detector does not return the cut tensors");
-  const double left_ms = options_.timeout_ms - MsSince(call.submitted);
-  if (left_ms <= 0)
-    return Status(Status::Code::kDeadlineExceeded,
-                  fmt::format("the {:g} ms deadline passed before the features were sent",
-                              options_.timeout_ms));
+  SN_ASSIGN_OR_RETURN(const double left_ms, TimeLeftMs(call, "the features were sent"));
   transport->BeginRequest(call.number);
   SN_ASSIGN_OR_RETURN(kserve::RemoteReply reply,
                       transport->Infer(options_.model, call.features, left_ms));

@@ -85,6 +85,8 @@ class KServeCloudDetector : public CloudDetector {
   void Work(kserve::Transport* transport);
   Result<CloudAnswer> Run(kserve::Transport* transport, const Call& call) const;
   Result<CloudAnswer> RunFeatures(kserve::Transport* transport, const Call& call) const;
+  // What is left of the call's deadline, or DeadlineExceeded: it passed before `what`.
+  Result<double> TimeLeftMs(const Call& call, const char* what) const;
 
   KServeCloudOptions options_;
   std::vector<std::unique_ptr<kserve::Transport>> transports_;
