@@ -12,6 +12,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libonnx-dev
   libdnnl-dev ocl-icd-opencl-dev  # oneDNN; its CMake config needs the OpenCL headers
   libfmt-dev libcli11-dev nlohmann-json3-dev libstb-dev zlib1g-dev  # zlib: CRC-32 of the class store
+  libxxhash-dev  # the packed-weight cache's hash, header-only (both architectures)
   libgtest-dev libgmock-dev
   libonnx-testdata
   python3-onnx  # the model tests convert real models to opsets 18-21 (tools/reference/upgrade_opset.py)

@@ -567,6 +567,43 @@ TEST(DnnlRegion, SessionsOfOneModelSharePackedWeights) {
   EXPECT_EQ(cpu::dnnl_ops::LivePackStats().entries, before);
 }
 
+// Two models whose weights differ in the last value only: each session packs its own (the
+// cache's key covers every byte, the tail after the hash's last full block included).
+TEST(DnnlRegion, WeightsDifferingInTheirLastValueAreNotShared) {
+  auto model = [](float last) {
+    std::vector<float> w(16 * 3 * 5 * 5);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 0.01f * static_cast<float>(i % 23) - 0.1f;
+    w.back() = last;
+    ModelBuilder mb;
+    std::string x = mb.Input("x", {1, 3, 9, 9});
+    mb.Output(mb.Op("Conv", {x, mb.Const("w", Tensor::FromVector<float>(w, {16, 3, 5, 5}))}));
+    return mb.Bytes();
+  };
+  const Feeds feeds = {{"x", RandomTensor({1, 3, 9, 9}, 31)}};
+  SessionOptions opts;
+  opts.num_threads = 1;
+  const size_t before = cpu::dnnl_ops::LivePackStats().entries;
+  auto first = Session::OpenBytes(model(0.5f), opts);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = Session::OpenBytes(model(0.25f), opts);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::vector<Tensor> out1, out2;
+  ASSERT_TRUE((*first)->Run(feeds, &out1).ok());
+  ASSERT_TRUE((*second)->Run(feeds, &out2).ok());
+  EXPECT_EQ(cpu::dnnl_ops::LivePackStats().entries, before + 2);
+  ASSERT_EQ(out1.size(), 1u);
+  ASSERT_EQ(out2.size(), 1u);
+  // The last output channel reads the changed weight at the last kernel position; its last
+  // value sees the input's bottom-right corner there.
+  const float* a = out1[0].data<float>();
+  const float* b = out2[0].data<float>();
+  ASSERT_EQ(out1[0].shape(), (Shape{1, 16, 5, 5}));
+  const int64_t n = out1[0].numel();
+  const float x_corner = feeds[0].second.data<float>()[3 * 9 * 9 - 1];
+  EXPECT_NEAR(a[n - 1] - b[n - 1], 0.25f * x_corner, 1e-5f);
+  EXPECT_EQ(a[0], b[0]);
+}
+
 // Resize by 1.5: oneDNN's nearest only matches ONNX for integer factors, so the region runs
 // its own channels-last step for it instead of oneDNN's resampling.
 TEST(DnnlRegion, NonIntegerNearestResizeRunsOwnStep) {
