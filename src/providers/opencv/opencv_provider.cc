@@ -2,6 +2,7 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/ocl.hpp>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
 
 #include <cstdio>
@@ -148,6 +149,28 @@ class OpenCvPiece final : public CompiledPiece {
   std::unique_ptr<CompiledPiece> fallback_;  // the cpu reference kernels
 };
 
+// OpenCV's ONNX importer logs an [ERROR] line for each node it cannot take, then throws. Here
+// that refusal is a Status: the piece goes back to the cpu and the model runs, so the lines
+// would only alarm. OpenCV's log level is global: it is lowered while a piece compiles and
+// restored after, one compile at a time.
+class QuietOpenCv {
+ public:
+  QuietOpenCv()
+      : lock_(Mutex()),
+        previous_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
+  ~QuietOpenCv() { cv::utils::logging::setLogLevel(previous_); }
+  QuietOpenCv(const QuietOpenCv&) = delete;
+  QuietOpenCv& operator=(const QuietOpenCv&) = delete;
+
+ private:
+  static std::mutex& Mutex() {
+    static std::mutex mu;
+    return mu;
+  }
+  std::lock_guard<std::mutex> lock_;
+  cv::utils::logging::LogLevel previous_;
+};
+
 class OpenCvProvider final : public ExecutionProvider {
  public:
   // OpenCV's thread count is process-wide (cv::setNumThreads), so the provider leaves it to
@@ -238,6 +261,7 @@ class OpenCvProvider final : public ExecutionProvider {
     m.metadata.ir_version = 8;
     m.metadata.producer_name = "supernova";
     SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(m));
+    const QuietOpenCv quiet;
     try {
       cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
       if (net.empty()) return Status::Unimplemented("OpenCV made an empty network");
