@@ -11,7 +11,7 @@
 # inference's instructions, by library; the first count alone is the load and first run.
 # qemu's CPU model defaults to cortex-a72 (NEON, no SVE: the edge boards' cores). Instruction
 # counts are not times: they say where the work goes and how much of it a change removes.
-# Report: build/bench/arm64_icount.md. The whole default run takes about 25 minutes.
+# Report: build/bench/arm64_icount.md. The whole default run takes about 15 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COMMAND="bench/arm64_icount.sh $*"
@@ -60,7 +60,7 @@ for name in "${model_list[@]}"; do
       IFS=',' read -r -a plist <<<"$providers"
       bench/arm64_profile.py --cpu "$CPU" --top 8 --json "$OUT/${tag}_$repeat.json" -- \
         "$BIN" run "$model" -i "tests/data/models/$name/input_0.pb" -o "$OUT/out_$tag" \
-        --threads 1 --providers "${plist[@]}" --repeat "$repeat" | tail -12
+        --threads 1 --providers "${plist[@]}" --repeat "$repeat"
     done
     runs+=("$name|$providers|$OUT/${tag}_1.json|$OUT/${tag}_3.json")
   done
