@@ -346,5 +346,71 @@ TEST(CrossProviderCoverage, ProvidersWithoutTheirDevice) {
   if (!missing.empty()) GTEST_SKIP() << "not run against the reference kernels here: " << missing;
 }
 
+// A squeeze-excite multiply whose height and width are unknown and unnamed, as shape inference
+// leaves them after strided convolutions of a dynamic input (PP-OCR's models): OpenCV 4.6 read
+// such a dim as 0 and refused the broadcast, so the provider names every unknown dim it hands
+// over. The piece compiles and agrees with the reference kernels.
+TEST(OpenCvProvider, UnnamedUnknownDimsStillBroadcast) {
+  auto ep = runtime::CreateProvider("opencv", {});
+  if (!ep.ok()) GTEST_SKIP() << "no opencv provider in this build: " << ep.status().ToString();
+  GraphBuilder b;
+  b.Output(b.Op("Mul", {b.Input("x", {1, 8, 6, 6}, 3), b.Input("s", {1, 8, 1, 1}, 4)}));
+  ir::Graph& g = b.model().graph;
+  for (const char* input : {"x", "s"}) {
+    std::vector<ir::Dim>& dims = *g.value_types[input].dims;
+    dims[0] = ir::Dim::Symbol("N");
+    for (size_t i = 2; i < 4; ++i)
+      if (dims[i].value > 1) dims[i] = ir::Dim{};  // unknown, no name
+  }
+  ASSERT_TRUE(runtime::PrepareForPlacement(g).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  ASSERT_TRUE((*ep)->Supports(g, g.nodes[0]).ok);
+  providers::Piece piece;
+  piece.graph = &g;
+  piece.nodes = {&g.nodes[0]};
+  runtime::PieceBoundary(g, {0}, &piece.inputs, &piece.outputs);
+  auto compiled = (*ep)->Compile(piece);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  auto reference_provider = cpu::MakeCpuProvider({}, cpu::CpuKind::kReference);
+  ASSERT_TRUE(reference_provider.ok());
+  auto reference = (*reference_provider)->Compile(piece);
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  std::vector<const Tensor*> inputs;
+  for (const std::string& name : piece.inputs)
+    for (const auto& [n, v] : b.feeds())
+      if (n == name) inputs.push_back(&v);
+  ASSERT_EQ(inputs.size(), 2u);
+  std::vector<Tensor> got, want;
+  const providers::RunContext ctx;
+  ASSERT_TRUE((*compiled)->Run(ctx, inputs, &got).ok());
+  ASSERT_TRUE((*reference)->Run(ctx, inputs, &want).ok());
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got[0].shape(), want[0].shape());
+  EXPECT_LT(NormalizedError(got[0], want[0]), 1e-10);
+}
+
+// A broadcast OpenCV 4.6 refuses only when it runs (an attention mask's [B,1,T] added to
+// [B,T,T]) is declined when its sizes are unknown, so the cpu keeps it in oneDNN: a piece
+// refused at run time would fall to the reference kernels.
+TEST(OpenCvProvider, AnUnprovableBroadcastIsDeclined) {
+  auto ep = runtime::CreateProvider("opencv", {});
+  if (!ep.ok()) GTEST_SKIP() << "no opencv provider in this build: " << ep.status().ToString();
+  GraphBuilder b;
+  b.Output(b.Op("Add", {b.Input("scores", {8, 7, 7}, 3), b.Input("mask", {8, 1, 7}, 4)}));
+  ir::Graph& g = b.model().graph;
+  for (const char* input : {"scores", "mask"})
+    for (ir::Dim& d : *g.value_types[input].dims) d = ir::Dim{};  // unknown, no name
+  ASSERT_TRUE(runtime::PrepareForPlacement(g).ok());
+  const providers::Support s = (*ep)->Supports(g, g.nodes[0]);
+  EXPECT_FALSE(s.ok);
+  EXPECT_NE(s.reason.find("broadcast"), std::string::npos) << s.reason;
+  // The same op with its sizes known is tried on zeros when the piece compiles instead.
+  GraphBuilder known;
+  known.Output(
+      known.Op("Add", {known.Input("scores", {8, 7, 7}, 3), known.Input("mask", {8, 1, 7}, 4)}));
+  ASSERT_TRUE(runtime::PrepareForPlacement(known.model().graph).ok());
+  EXPECT_TRUE((*ep)->Supports(known.model().graph, known.model().graph.nodes[0]).ok);
+}
+
 }  // namespace
 }  // namespace supernova

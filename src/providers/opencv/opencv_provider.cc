@@ -65,6 +65,39 @@ bool NeedsConstant(const std::string& op, size_t input) {
   return false;
 }
 
+// Whether two dims are the same for every input: equal sizes, or one name for an unknown size.
+// Two unknown sizes without names may differ (an attention mask's [B,1,T] against [B,T,T],
+// with every size unknown to shape inference).
+bool SameDim(const ir::Dim& a, const ir::Dim& b) {
+  return a.known() ? a == b : !a.symbol.empty() && a == b;
+}
+
+// An element-wise op of two computed tensors whose sizes are not all known: OpenCV 4.6 takes
+// equal shapes, and a per-channel factor ([N,C,H,W] with [N,C,1,1], a squeeze-excite gate);
+// other broadcasts it refuses only when it runs (an attention mask's [B,T,T] with [B,1,T]),
+// too late for the cpu to take the piece from oneDNN, so they are declined here. Shapes known
+// in full are tried on zeros when the piece compiles.
+Support CheckBroadcast(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() != 2 || g.IsInitializer(n.inputs[0]) || g.IsInitializer(n.inputs[1]))
+    return Support::Yes();
+  const ir::ValueType* ta = g.TypeOf(n.inputs[0]);
+  const ir::ValueType* tb = g.TypeOf(n.inputs[1]);
+  if (!ta || !tb || !ta->dims || !tb->dims) return Support::No("operand shapes unknown");
+  if (ta->HasStaticShape() && tb->HasStaticShape()) return Support::Yes();
+  const std::vector<ir::Dim>& a = *ta->dims;
+  const std::vector<ir::Dim>& b = *tb->dims;
+  if (a.size() != b.size()) return Support::No("broadcast across ranks of unknown sizes");
+  bool same = true;
+  for (size_t i = 0; i < a.size(); ++i) same = same && SameDim(a[i], b[i]);
+  if (same) return Support::Yes();
+  auto gate = [](const std::vector<ir::Dim>& x, const std::vector<ir::Dim>& s) {
+    return x.size() == 4 && SameDim(x[0], s[0]) && SameDim(x[1], s[1]) && s[2].value == 1 &&
+           s[3].value == 1;
+  };
+  if (gate(a, b) || gate(b, a)) return Support::Yes();
+  return Support::No("broadcast of unknown sizes other than a per-channel factor");
+}
+
 Support CheckValue(const ir::Graph& g, const std::string& v, bool is_output) {
   if (g.IsInitializer(v)) return Support::Yes();
   const ir::ValueType* t = g.TypeOf(v);
@@ -192,6 +225,8 @@ class OpenCvProvider final : public ExecutionProvider {
       if (Support s = CheckValue(g, v, false); !s.ok) return s;
     }
     if (Support s = CheckValue(g, n.outputs[0], true); !s.ok) return s;
+    if (n.op_type == "Add" || n.op_type == "Sub" || n.op_type == "Mul" || n.op_type == "Div")
+      if (Support s = CheckBroadcast(g, n); !s.ok) return s;
     if (n.op_type == "Conv" || n.op_type == "ConvTranspose" || n.op_type == "MaxPool" ||
         n.op_type == "AveragePool") {
       const std::string pad = n.AttrString("auto_pad", "NOTSET");
@@ -250,13 +285,26 @@ class OpenCvProvider final : public ExecutionProvider {
         if (piece.graph->IsInitializer(v) && constants.insert(v).second)
           g.initializers[v] = piece.graph->initializers.at(v);
     }
+    // OpenCV 4.6 reads an unknown dim without a name as 0, and a broadcast against it fails
+    // (PP-OCR's squeeze-excite multiplies, whose height and width follow from strided
+    // convolutions of a dynamic input): each such dim gets a name of its own.
+    int unnamed = 0;
+    auto declare = [&](const std::string& v) {
+      const ir::ValueType* t = piece.graph->TypeOf(v);
+      if (!t) return;
+      ir::ValueType named = *t;
+      if (named.dims)
+        for (ir::Dim& d : *named.dims)
+          if (!d.known() && d.symbol.empty()) d.symbol = "unknown_" + std::to_string(unnamed++);
+      g.value_types[v] = std::move(named);
+    };
     for (const std::string& v : piece.inputs) {
       g.inputs.push_back(v);
-      if (const ir::ValueType* t = piece.graph->TypeOf(v)) g.value_types[v] = *t;
+      declare(v);
     }
     for (const std::string& v : piece.outputs) {
       g.outputs.push_back(v);
-      if (const ir::ValueType* t = piece.graph->TypeOf(v)) g.value_types[v] = *t;
+      declare(v);
     }
     m.metadata.ir_version = 8;
     m.metadata.producer_name = "supernova";
