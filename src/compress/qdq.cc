@@ -424,6 +424,14 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
                             {q, scale, zp}, dq, one_scale ? -1 : 0));
     b = dq;
   }
+  // Every other reader of a quantized activation reads its dequantized form too (a residual
+  // Add, pooling, a Concat, the float nodes around it), as ONNX Runtime's quantizer shares one
+  // QDQ pair among a tensor's readers: the producer then writes integers alone, and a
+  // runtime keeps the residual stream 8-bit (measured on the face embedding: no block's
+  // result is written as float and quantized again). The graph's outputs stay float.
+  for (ir::Node& n : g.nodes)
+    for (std::string& in : n.inputs)
+      if (auto d = dequantized.find(in); d != dequantized.end()) in = d->second;
   // New nodes: weights and input quantization first, each activation's right after its
   // producer, so that the order stays topological.
   std::vector<ir::Node> nodes = std::move(front);

@@ -203,6 +203,48 @@ TEST(Quantize, KeepFloatDropsTheSiteAndTheActivationOnlyItRead) {
   EXPECT_EQ(plan->decisions[1].reason, "sensitive");
 }
 
+// A residual block: the Add and the graph's output read the block's input beside the
+// second convolution. The Add reads the quantized form the convolutions read (so the
+// producer writes integers alone); the graph's output stays the float value.
+TEST(Quantize, OtherReadersShareTheQuantizedFormButOutputsStayFloat) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 4, 6, 6});
+  const std::string r =
+      b.Op("Relu", {b.Op("Conv", {x, b.Const("w1", RandomTensor({4, 4, 1, 1}, 21))})});
+  const std::string c = b.Op("Conv", {r, b.Const("w2", RandomTensor({4, 4, 1, 1}, 22))});
+  const std::string sum = b.Op("Add", {c, r});
+  b.Output(b.Op("Conv", {sum, b.Const("w3", RandomTensor({2, 4, 1, 1}, 23))}));
+  b.Output(r);
+  ops::InferShapes(b.model().graph);
+  auto plan = compress::PlanQuantization(b.model().graph, {});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ir::Model q = b.model();
+  ASSERT_TRUE(
+      compress::ApplyQuantization(q.graph, *plan, RangesOn(b.model(), *plan, b.feeds()), {}, {})
+          .ok());
+  std::string r_dq;
+  for (const ir::Node& n : q.graph.nodes)
+    if (n.op_type == "DequantizeLinear" && n.inputs[0] != r && !q.graph.IsInitializer(n.inputs[0]))
+      for (const ir::Node& m : q.graph.nodes)
+        if (m.op_type == "QuantizeLinear" && m.outputs[0] == n.inputs[0] && m.inputs[0] == r)
+          r_dq = n.outputs[0];
+  ASSERT_FALSE(r_dq.empty());
+  for (const ir::Node& n : q.graph.nodes) {
+    if (n.op_type == "Add") {
+      EXPECT_THAT(n.inputs, ::testing::Contains(r_dq));
+    }
+    if (n.op_type != "QuantizeLinear") {
+      EXPECT_THAT(n.inputs, ::testing::Not(::testing::Contains(r))) << n.op_type;
+    }
+  }
+  EXPECT_EQ(q.graph.outputs[1], r);
+  auto before = RunModel(b.model(), OptimizationLevel::kNone, b.feeds());
+  auto after = RunModel(q, OptimizationLevel::kAll, b.feeds());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_LT(RelativeError((*before)[0], (*after)[0]), 0.03);
+  EXPECT_LT(RelativeError((*before)[1], (*after)[1]), 0.03);
+}
+
 // One 1x1 convolution whose weights do not fall on the int8 grid: the expected output shift
 // their rounding causes is sum_c (dequantized - float) * mean_c, and the corrected bias takes
 // it away.

@@ -19,6 +19,7 @@
 #include "dnnl_region_helpers.h"
 #include "ir/onnx_import.h"
 #include "ops/shape_inference.h"
+#include "optimizer/optimizer.h"
 #include "providers/cpu/dnnl/region.h"
 #include "providers/cpu/dnnl/region_builder.h"
 
@@ -99,15 +100,40 @@ void ExpectInt8MatchesReference(const std::string& bytes, const Feeds& feeds, do
   ExpectMatchesReference(bytes, feeds, 1, 1e-4, steps * step + 1e-5);
 }
 
-// The data types of the sources of the convolutions, deconvolutions and matmuls each region's
-// plan runs, one string per primitive ("u8", "f32", ...), for the given feeds.
-std::vector<std::string> ProductSourceTypes(const std::string& bytes, const Feeds& feeds) {
-  std::vector<std::string> types;
+// One primitive of a region's plan: its kind and the data types of its source and
+// destination ("u8", "s8", "f32", ...).
+struct PlanStep {
+  dnnl::primitive::kind kind;
+  std::string src, dst;
+};
+
+std::string TypeName(const dnnl_memory_desc_t* md) {
+  if (!md) return "";
+  switch (md->data_type) {
+    case dnnl_u8:
+      return "u8";
+    case dnnl_s8:
+      return "s8";
+    case dnnl_f32:
+      return "f32";
+    default:
+      return "other";
+  }
+}
+
+// The primitives each region's plan runs for the given feeds, in order; with `optimize`, of
+// the graph a session runs (the optimizer's fusions made).
+std::vector<PlanStep> PlanSteps(const std::string& bytes, const Feeds& feeds, bool optimize) {
+  std::vector<PlanStep> steps;
   Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
-  if (!model.ok()) return types;
+  if (!model.ok()) return steps;
   ir::Graph& g = model->graph;
   ops::InferShapes(g);
+  if (optimize) {
+    const Status s = optimizer::Optimize(g, OptimizationLevel::kAll);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
   for (const auto& [begin, end] : cpu::dnnl_ops::Partition(g)) {
     std::vector<const ir::Node*> members;
     for (size_t k = begin; k < end; ++k) members.push_back(&g.nodes[k]);
@@ -135,15 +161,37 @@ std::vector<std::string> ProductSourceTypes(const std::string& bytes, const Feed
     EXPECT_FALSE(plan->reference) << plan->why;
     for (const auto& step : plan->steps) {
       if (!step.primitive) continue;
-      using K = dnnl::primitive::kind;
-      const K kind = step.primitive.get_kind();
-      if (kind != K::convolution && kind != K::deconvolution && kind != K::matmul) continue;
-      const dnnl_memory_desc_t* md =
-          dnnl_primitive_desc_query_md(step.primitive.get_primitive_desc(), dnnl_query_src_md, 0);
-      types.push_back(md->data_type == dnnl_u8 ? "u8" : md->data_type == dnnl_s8 ? "s8" : "f32");
+      const_dnnl_primitive_desc_t pd = step.primitive.get_primitive_desc();
+      steps.push_back({step.primitive.get_kind(),
+                       TypeName(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0)),
+                       TypeName(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0))});
     }
   }
+  return steps;
+}
+
+// The data types of the sources (or destinations) of the convolutions, deconvolutions and
+// matmuls each region's plan runs, one string per primitive ("u8", "f32", ...).
+std::vector<std::string> ProductTypes(const std::string& bytes, const Feeds& feeds,
+                                      bool destination = false, bool optimize = false) {
+  using K = dnnl::primitive::kind;
+  std::vector<std::string> types;
+  for (const PlanStep& s : PlanSteps(bytes, feeds, optimize))
+    if (s.kind == K::convolution || s.kind == K::deconvolution || s.kind == K::matmul)
+      types.push_back(destination ? s.dst : s.src);
   return types;
+}
+std::vector<std::string> ProductSourceTypes(const std::string& bytes, const Feeds& feeds) {
+  return ProductTypes(bytes, feeds);
+}
+
+// The reorders of the optimized graph's plans that turn float into integers or back (not those
+// that copy).
+int ConvertingReorders(const std::string& bytes, const Feeds& feeds) {
+  int n = 0;
+  for (const PlanStep& s : PlanSteps(bytes, feeds, /*optimize=*/true))
+    if (s.kind == dnnl::primitive::kind::reorder && (s.src == "f32") != (s.dst == "f32")) ++n;
+  return n;
 }
 
 TEST(DnnlRegionInt8, ConvReluChainStaysInt8) {
@@ -187,6 +235,48 @@ TEST(DnnlRegionInt8, ResidualAddReluThenQuantize) {
   const Feeds feeds = {{"x", RandomTensor({1, 16, 9, 10}, 13)}};
   ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
+}
+
+// Two residual blocks as `supernova compress` writes them: the Add reads the quantized form
+// of the block's input (the integers the next convolution reads too), so the residual stream
+// is integers throughout. Each block's second convolution adds the residual's integers as a
+// sum post-op (its scale and zero point) and writes its result quantized over them: the only
+// conversions are the model's input and output.
+TEST(DnnlRegionInt8, ResidualStreamStaysInteger) {
+  QdqModel q;
+  const Shape shape = {1, 16, 9, 10};
+  const std::string x = q.mb.Input("x", shape);
+  const std::string xq = q.Qdq(x, 2.f / 255, 128);
+  std::string v = q.Qdq(q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 16, 16, 3)}), 3.f / 255, 0);
+  const std::string s1 =
+      q.Qdq(q.mb.Op("Relu", {q.mb.Op("Add", {q.Conv(v, 3.f / 255, 16, 16, 3), xq})}), 4.f / 255, 0);
+  v = q.Qdq(q.mb.Op("Relu", {q.Conv(s1, 4.f / 255, 16, 16, 1)}), 3.f / 255, 0);
+  q.mb.Output(q.Qdq(q.mb.Op("Relu", {q.mb.Op("Add", {s1, q.Conv(v, 3.f / 255, 16, 16, 3)})}),
+                    5.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor(shape, 14)}};
+  ExpectInt8MatchesReference(bytes, feeds, 5.f / 255);
+  EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/true, /*optimize=*/true),
+            (std::vector<std::string>{"u8", "u8", "u8", "u8"}));
+  EXPECT_EQ(ConvertingReorders(bytes, feeds), 2);  // the input quantized, the output back
+}
+
+// The same with signed integers and zero points on both sides of the sum, and the residual
+// read again after it: the destination gets a copy of the residual's integers instead.
+TEST(DnnlRegionInt8, SignedResidualReadAgainIsCopied) {
+  QdqModel q;
+  const Shape shape = {1, 16, 8, 11};
+  const std::string x = q.mb.Input("x", shape);
+  const std::string xq = q.Qdq(x, 2.f / 255, -3, /*int8=*/true);
+  const std::string sum = q.mb.Op("Add", {q.Conv(xq, 2.f / 255, 16, 16, 3), xq});
+  q.mb.Output(q.Qdq(sum, 4.f / 255, 5, /*int8=*/true));
+  q.mb.Output(q.Qdq(q.mb.Op("Relu", {q.Conv(xq, 2.f / 255, 16, 8, 1)}), 3.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor(shape, 15)}};
+  ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);
+  EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/true, /*optimize=*/true),
+            (std::vector<std::string>{"s8", "u8"}));
+  EXPECT_EQ(ConvertingReorders(bytes, feeds), 3);  // the input quantized, the outputs back
 }
 
 // A squeeze-excite's gate as MobileNetV3 has it quantized: an int8 convolution, HardSigmoid

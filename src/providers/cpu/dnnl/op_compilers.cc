@@ -188,31 +188,54 @@ void PlanBuilder::Conv(const ir::Node& n) {
         dnnl::convolution_forward::primitive_desc(bare, probe, Engine()).impl_info_str();
     residual_as_binary = impl.rfind("gemm", 0) != 0;
   }
+  std::vector<Eltwise> activation;
+  if (n.op_type == "FusedConv") {
+    const std::optional<ops::Activation> act = ops::FusedActivation(n);
+    if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
+    activation = ActivationSteps(*act);
+  }
+  // A HardSwish that may not be a post-op here (HardSwishPostOpBroken) is a primitive of its
+  // own after the convolution, which writes a value of its own and takes no other post-op.
+  const bool activation_apart = HardSwishPostOpBroken() && HasHardSwish(activation);
+  // A quantized residual (integers read as real numbers) added to a result that is quantized
+  // too: the destination holds the residual's integers, a sum post-op adds them as real
+  // numbers (its scale and zero point), and the result overwrites them quantized. Nothing of
+  // the residual stream is ever float.
+  const std::optional<Quant> residual_quant =
+      fused_residual && residual_as_binary && !activation_apart && OnlyReaderQuantizes(n.outputs[0])
+          ? QuantizedSum(
+                n.outputs[0], n.inputs[3], out, activation,
+                [&](const dnnl::primitive_attr& a, const memory::desc& d) {
+                  dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference,
+                                                     dnnl::algorithm::convolution_direct, src_any,
+                                                     wei_any, bias_md, d, g.strides,
+                                                     Minus1(g.dilations), g.pad_begin, g.pad_end);
+                  return dnnl::convolution_forward::primitive_desc(cd, a, Engine()).impl_info_str();
+                },
+                *q8, dst_md)
+          : std::nullopt;
   // The sum adds in place, which is faster where the result stays float; a binary add lets
   // a QuantizeLinear that alone reads the result join the convolution.
   const bool binary_residual =
-      fused_residual && residual_as_binary && OnlyReaderQuantizes(n.outputs[0]);
-  const bool has_sum = fused_residual && !binary_residual;
+      fused_residual && residual_as_binary && !residual_quant && OnlyReaderQuantizes(n.outputs[0]);
+  const bool has_sum = fused_residual && !binary_residual && !residual_quant;
   if (has_sum) po.append_sum(1.f);
+  if (residual_quant)
+    po.append_sum(residual_quant->scale, residual_quant->zero,
+                  DescOf(Get(n.inputs[3]).buffer).data_type());
   if (binary_residual) {
     if (Get(n.inputs[3]).shape != out) throw NotMapped("residual shape differs from the output");
     AddResidual(n.inputs[3], dst_md, &po, &residual_args);
   }
-  // A HardSwish that may not be a post-op here (HardSwishPostOpBroken) is a primitive of its
-  // own after the convolution, which writes a value of its own and takes no other post-op.
   std::vector<Eltwise> separate_activation;
-  if (n.op_type == "FusedConv") {
-    const std::optional<ops::Activation> act = ops::FusedActivation(n);
-    if (!act) throw NotMapped("activation " + n.AttrString("activation", ""));
-    std::vector<Eltwise> steps = ActivationSteps(*act);
-    if (HardSwishPostOpBroken() && HasHardSwish(steps))
-      separate_activation = std::move(steps);
-    else
-      for (const Eltwise& e : steps) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-  }
+  if (activation_apart)
+    separate_activation = std::move(activation);
+  else
+    for (const Eltwise& e : activation) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
   const std::string conv_output =
       separate_activation.empty() ? n.outputs[0] : n.outputs[0] + "#before_activation";
-  Tail tail = CollectTail(conv_output, out, has_sum, po, residual_as_binary ? &dst_md : nullptr);
+  Tail tail = CollectTail(conv_output, out, has_sum || residual_quant, po,
+                          residual_as_binary ? &dst_md : nullptr);
   tail.args.insert(tail.args.begin(), residual_args.begin(), residual_args.end());
   std::optional<QuantizedDst> qdst;
   if (q8) {
@@ -220,6 +243,8 @@ void PlanBuilder::Conv(const ir::Node& n) {
     qdst = QuantizeAfter(tail, has_sum);
     if (qdst) dst_md = Retyped(dst_md, qdst->type);
   }
+  // QuantizedSum saw the QuantizeLinear this finds.
+  if (residual_quant && !qdst) throw NotMapped("the quantized residual's result is not quantized");
   attr.set_post_ops(tail.post_ops);
 
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
@@ -238,7 +263,9 @@ void PlanBuilder::Conv(const ir::Node& n) {
     if (Get(residual).shape != out) throw NotMapped("residual shape differs from the output");
   }
   int dst;
-  if (qdst) {
+  if (residual_quant) {
+    dst = QuantizedSumOut(*qdst, n.inputs[3], out, pd.dst_desc(), src, tail.last_node);
+  } else if (qdst) {
     dst = QuantizedOut(*qdst, out, pd.dst_desc());
   } else if (!residual.empty() && Overwritable(residual, pd.dst_desc(), src, tail.last_node)) {
     dst = values_[residual].buffer;

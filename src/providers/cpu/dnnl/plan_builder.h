@@ -5,6 +5,7 @@
 // ones in recurrent_compiler.cc, and the int8 side of QDQ models in quant_compilers.cc.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -191,6 +192,21 @@ class PlanBuilder {
   Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;
   int Int8Weight(const QuantConstant& w, const memory::desc& md, const memory::desc& packed_md);
   int QuantizedOut(const QuantizedDst& q, const Shape& out, const memory::desc& md);
+  // How a primitive writing `output` (read by one QuantizeLinear alone) adds `residual` as a
+  // sum of integers into its quantized result (the residual's scale and zero point), where
+  // the residual is quantized, `activation` keeps the quantization a post-op of its own, and
+  // oneDNN has a kernel for it (`impl` names the one it would pick for those attributes and
+  // destination, or throws); nullopt otherwise.
+  using ImplOf = std::function<std::string(const dnnl::primitive_attr&, const memory::desc& dst)>;
+  std::optional<Quant> QuantizedSum(const std::string& output, const std::string& residual,
+                                    const Shape& out, const std::vector<Eltwise>& activation,
+                                    const ImplOf& impl, const Int8Operands& q8,
+                                    const memory::desc& dst_md);
+  // The destination of such a primitive: the residual's own buffer where nothing reads the
+  // residual afterwards, else a new one holding a copy of its integers.
+  int QuantizedSumOut(const QuantizedDst& q, const std::string& residual, const Shape& out,
+                      const memory::desc& md, int src, size_t last_node);
+  void AddCopy(int from, int to);  // the bytes as they are, whatever they stand for
 
   const ir::Graph& graph_;
   const std::vector<const ir::Node*>& nodes_;

@@ -154,8 +154,9 @@ void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primit
 
 // When the tail's result is read by one QuantizeLinear alone, the primitive writes the
 // quantized values itself: a last post-op divides by the scale and adds the zero point, and
-// the conversion to 8 bits rounds and saturates. A sum post-op would add the destination's
-// old contents as integers, so a tail with one keeps a float destination.
+// the conversion to 8 bits rounds and saturates. A float residual's sum post-op would add the
+// destination's old contents as integers, so a tail with one keeps a float destination (a
+// quantized residual is a sum of integers with their own scale: QuantizedSum).
 std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, bool has_sum) {
   const std::string& v = tail.output;
   if (has_sum || !tail.sum_value.empty() || uses_[v] != 1 || outputs_.count(v)) return std::nullopt;
@@ -223,6 +224,70 @@ int PlanBuilder::QuantizedOut(const QuantizedDst& q, const Shape& out, const mem
   quant_[dst] = q.quant;
   values_[q.output].integer = true;
   return dst;
+}
+
+std::optional<PlanBuilder::Quant> PlanBuilder::QuantizedSum(
+    const std::string& output, const std::string& residual, const Shape& out,
+    const std::vector<Eltwise>& activation, const ImplOf& impl, const Int8Operands& q8,
+    const memory::desc& dst_md) {
+  const Value r = Get(residual);
+  const Quant* rq = QuantOf(r.buffer);
+  if (!rq || r.integer || r.shape != out || outputs_.count(output)) return std::nullopt;
+  // QuantizeAfter's conditions: the quantization is the one linear post-op.
+  if (std::any_of(activation.begin(), activation.end(),
+                  [](const Eltwise& e) { return e.alg == dnnl::algorithm::eltwise_linear; }))
+    return std::nullopt;
+  const ir::Node* quantize = nullptr;
+  for (size_t j = pos_ + 1; j < nodes_.size() && !quantize; ++j)
+    if (std::find(nodes_[j]->inputs.begin(), nodes_[j]->inputs.end(), output) !=
+        nodes_[j]->inputs.end())
+      quantize = nodes_[j];
+  if (!quantize || quantize->op_type != "QuantizeLinear") return std::nullopt;
+  const Tensor* scale = Constant(quantize->inputs.at(1));
+  const Tensor* zero = quantize->inputs.size() > 2 && !quantize->inputs[2].empty()
+                           ? Constant(quantize->inputs[2])
+                           : nullptr;
+  if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1 ||
+      !(scale->data<float>()[0] > 0.f) || (zero && zero->numel() != 1))
+    return std::nullopt;
+  const DT type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+  // Ask oneDNN for the kernel with these post-ops (the sum's zero point among them).
+  dnnl::primitive_attr attr = Attr();
+  Int8Attr(q8, 1, &attr);
+  dnnl::post_ops po;
+  po.append_sum(rq->scale, rq->zero, DescOf(r.buffer).data_type());
+  for (const Eltwise& e : activation) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
+  po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / scale->data<float>()[0],
+                    zero ? static_cast<float>(zero->GetAsDouble(0)) : 0.f);
+  attr.set_post_ops(po);
+  try {
+    // The reference kernels would cost more than the reorders this saves.
+    if (impl(attr, Retyped(dst_md, type)).rfind("ref", 0) == 0) return std::nullopt;
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+  return *rq;
+}
+
+int PlanBuilder::QuantizedSumOut(const QuantizedDst& q, const std::string& residual,
+                                 const Shape& out, const memory::desc& md, int src,
+                                 size_t last_node) {
+  const int r = Get(residual).buffer;
+  const DT type = DescOf(r).data_type();
+  if (type == q.type && Overwritable(residual, md, src, last_node)) {
+    quant_[r] = q.quant;  // the same bytes, from now on the result's integers
+    values_[q.output] = {out, r, true};
+    return r;
+  }
+  const int dst = QuantizedOut(q, out, md);
+  AddCopy(r, Alias(dst, Retyped(md, type)));
+  return dst;
+}
+
+void PlanBuilder::AddCopy(int from, int to) {
+  dnnl::reorder::primitive_desc pd(Engine(), DescOf(from), Engine(), DescOf(to), Attr());
+  AddStep(dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}},
+          pd.scratchpad_desc().get_size());
 }
 
 }  // namespace supernova::cpu::dnnl_ops
