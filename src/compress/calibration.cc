@@ -167,6 +167,30 @@ Status ChannelMeans::Add(const Tensor& t, int axis) {
   return Status::Ok();
 }
 
+Status ChannelExtremes::Add(const Tensor& t) {
+  SN_RETURN_IF_ERROR(CheckFloat(t));
+  if (t.rank() < 2) return Status::InvalidArgument("a per-channel range needs a channel axis");
+  const int64_t channels = t.dim(1);
+  int64_t inner = 1;
+  for (size_t d = 2; d < t.rank(); ++d) inner *= t.dim(d);
+  if (max_abs_.empty()) max_abs_.assign(static_cast<size_t>(channels), 0.f);
+  if (static_cast<int64_t>(max_abs_.size()) != channels)
+    return Status::InvalidArgument("the activation's channel count changed between inputs");
+  const float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    if (!std::isfinite(p[i])) continue;
+    float& m = max_abs_[static_cast<size_t>((i / inner) % channels)];
+    m = std::max(m, std::fabs(p[i]));
+  }
+  return Status::Ok();
+}
+
+std::vector<float> ChannelExtremes::MaxAbs(float cap) const {
+  std::vector<float> r = max_abs_;
+  for (float& m : r) m = std::min(m, cap);
+  return r;
+}
+
 Range RangeStats::Compute(CalibMethod m, double percentile) const {
   switch (m) {
     case CalibMethod::kMinMax:

@@ -25,6 +25,9 @@ inline bool NeedsHistogram(CalibMethod m) { return m != CalibMethod::kMinMax; }
 
 struct Range {
   float min = 0, max = 0;
+  // Per channel (axis 1): the largest |x| of each, for a symmetric scale per channel; empty
+  // for one range.
+  std::vector<float> channel_max_abs;
 };
 
 class RangeStats {
@@ -52,6 +55,19 @@ class RangeStats {
   int64_t non_finite_ = 0;
   std::vector<int64_t> hist_;  // |x| in kBins bins over [0, bound_]
   float bound_ = 0;
+};
+
+// The largest |x| of each channel (axis 1) of an activation over the calibration data, for
+// symmetric per-channel scales. Non-finite values are ignored.
+class ChannelExtremes {
+ public:
+  Status Add(const Tensor& t);
+  // Each channel's largest |x|, no more than `cap` (the tensor's calibrated bound: a
+  // percentile or entropy range clips a channel's outliers too).
+  std::vector<float> MaxAbs(float cap) const;
+
+ private:
+  std::vector<float> max_abs_;
 };
 
 // Per-channel means of an activation over the calibration data, for bias correction: the

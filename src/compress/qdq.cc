@@ -264,7 +264,21 @@ Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions&
     }
     plan.sites.push_back(site);
   }
+  if (options.per_channel)
+    for (const std::string& x : plan.activations)
+      if (std::all_of(plan.sites.begin(), plan.sites.end(), [&](const QuantizePlan::Site& s) {
+            const ir::Node& n = g.nodes[s.node];
+            return n.inputs[static_cast<size_t>(s.activation)] != x || IsDepthwise(g, n);
+          }))
+        plan.channelwise.insert(x);
   return plan;
+}
+
+bool IsDepthwise(const ir::Graph& g, const ir::Node& n) {
+  if (!IsOnnx(n) || n.op_type != "Conv" || n.NumInputs() < 2) return false;
+  const Tensor* w = FloatConstant(g, n.inputs[1]);
+  const int64_t group = n.AttrInt("group", 1);
+  return w && w->rank() >= 3 && group > 1 && w->dim(0) == group && w->dim(1) == 1;
 }
 
 void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::string& reason) {
@@ -286,6 +300,10 @@ void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::
   }
   plan->activations = std::move(activations);
   plan->activation_axes = std::move(axes);
+  std::erase_if(plan->channelwise, [&](const std::string& x) {
+    return std::find(plan->activations.begin(), plan->activations.end(), x) ==
+           plan->activations.end();
+  });
 }
 
 Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
@@ -297,8 +315,8 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
   // holds. The nodes are rebuilt directly at the end, where the editor is no longer used.
   optimizer::GraphEditor names(g);
   // Activations: QuantizeLinear + DequantizeLinear right after the producer.
-  std::unordered_map<std::string, std::string> dequantized;  // T -> T_dequantized
-  std::unordered_map<std::string, QuantParams> params;
+  std::unordered_map<std::string, std::string> dequantized;      // T -> T_dequantized
+  std::unordered_map<std::string, std::vector<float>> x_scales;  // one, or one per channel
   std::unordered_map<std::string, std::vector<ir::Node>> after;  // producer output -> new nodes
   std::vector<ir::Node> front;                                   // for graph inputs, weights
   std::unordered_set<std::string> produced;
@@ -307,25 +325,51 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
   for (const std::string& t : plan.activations) {
     auto r = ranges.find(t);
     if (r == ranges.end()) return Status::Internal("no calibrated range for '" + t + "'");
-    const QuantParams p = ActivationParams(r->second);
-    params[t] = p;
     const std::string scale = names.UniqueName(t + "_scale"),
                       zp = names.UniqueName(t + "_zero_point");
-    g.initializers[scale] = Tensor::Scalar(p.scale);
-    g.initializers[zp] = Tensor::Scalar(p.zero_point);
-    g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {});
-    g.value_types[zp] = ir::ValueType::Static(DataType::kUint8, {});
+    const std::vector<float>& channel_max = r->second.channel_max_abs;
+    const bool per_channel = plan.channelwise.count(t) && !channel_max.empty();
+    ir::ValueType qt = *g.TypeOf(t);
+    if (per_channel) {
+      // Symmetric, a scale per channel: channels whose ranges differ tenfold (a hard-swish's)
+      // each get all their bits. uint8 where the values were never negative (zero point 0:
+      // oneDNN's fastest depthwise kernels take no zero point), else int8.
+      const bool never_negative = r->second.min >= 0;
+      const float levels = never_negative ? 255.f : 127.f;
+      const int64_t c = static_cast<int64_t>(channel_max.size());
+      const DataType type = never_negative ? DataType::kUint8 : DataType::kInt8;
+      Tensor sc(DataType::kFloat32, {c}), z(type, {c});
+      std::fill_n(static_cast<char*>(z.raw_data()), z.nbytes(), 0);
+      std::vector<float>& xs = x_scales[t];
+      for (int64_t i = 0; i < c; ++i) {
+        const float m = channel_max[static_cast<size_t>(i)];
+        sc.data<float>()[i] = m > 0 && std::isfinite(m) ? m / levels : 1.f;
+        xs.push_back(sc.data<float>()[i]);
+      }
+      g.initializers[scale] = std::move(sc);
+      g.initializers[zp] = std::move(z);
+      g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {c});
+      g.value_types[zp] = ir::ValueType::Static(type, {c});
+      qt.dtype = type;
+    } else {
+      const QuantParams p = ActivationParams(r->second);
+      x_scales[t] = {p.scale};
+      g.initializers[scale] = Tensor::Scalar(p.scale);
+      g.initializers[zp] = Tensor::Scalar(p.zero_point);
+      g.value_types[scale] = ir::ValueType::Static(DataType::kFloat32, {});
+      g.value_types[zp] = ir::ValueType::Static(DataType::kUint8, {});
+      qt.dtype = DataType::kUint8;
+    }
     const std::string q = names.UniqueName(t + "_quantized"),
                       dq = names.UniqueName(t + "_dequantized");
-    ir::ValueType qt = *g.TypeOf(t);
-    qt.dtype = DataType::kUint8;
     g.value_types[q] = qt;
     g.value_types[dq] = *g.TypeOf(t);
     auto& list = produced.count(t) ? after[t] : front;
-    list.push_back(
-        QdqNode("QuantizeLinear", names.UniqueName(t + "_QuantizeLinear"), {t, scale, zp}, q, -1));
+    const int axis = per_channel ? 1 : -1;
+    list.push_back(QdqNode("QuantizeLinear", names.UniqueName(t + "_QuantizeLinear"),
+                           {t, scale, zp}, q, axis));
     list.push_back(QdqNode("DequantizeLinear", names.UniqueName(t + "_DequantizeLinear"),
-                           {q, scale, zp}, dq, -1));
+                           {q, scale, zp}, dq, axis));
     dequantized[t] = dq;
   }
   // Weights (shared between nodes that quantize them alike) and biases (one per node: the
@@ -339,7 +383,7 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     ir::Node& n = g.nodes[s.node];
     std::string& x = n.inputs[static_cast<size_t>(s.activation)];
     const std::string x_name = x;
-    const float x_scale = params.at(x).scale;
+    const std::vector<float>& xs = x_scales.at(x);
     x = dequantized.at(x);
     std::string& w = n.inputs[static_cast<size_t>(s.weight)];
     const Tensor float_weight = g.initializers.at(w);
@@ -390,17 +434,20 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     if (static_cast<int64_t>(shift.size()) == m)
       for (int64_t c = 0; c < m; ++c)
         bias.data<float>()[c] -= static_cast<float>(shift[static_cast<size_t>(c)]);
-    if (static_cast<size_t>(m) != w_scales.size() && w_scales.size() != 1)
+    if ((static_cast<size_t>(m) != w_scales.size() && w_scales.size() != 1) ||
+        (static_cast<size_t>(m) != xs.size() && xs.size() != 1))
       return Status::InvalidModel(n.Label() + ": bias has " + std::to_string(m) + " values for " +
-                                  std::to_string(w_scales.size()) + " channels");
-    // One scale for every channel where the weight has one: a scalar, which DequantizeLinear
-    // takes at any opset (a vector of scales needs 13).
-    const bool one_scale = w_scales.size() == 1;
+                                  std::to_string(std::max(w_scales.size(), xs.size())) +
+                                  " channels");
+    // One scale for every channel where the weight and the input have one: a scalar, which
+    // DequantizeLinear takes at any opset (a vector of scales needs 13).
+    const bool one_scale = w_scales.size() == 1 && xs.size() == 1;
     const Shape scale_shape = one_scale ? Shape{} : Shape{m};
     Tensor bq(DataType::kInt32, {m}), bs(DataType::kFloat32, scale_shape),
         bz(DataType::kInt32, scale_shape);
     for (int64_t c = 0; c < m; ++c) {
-      const float scale = x_scale * w_scales[one_scale ? 0 : static_cast<size_t>(c)];
+      const size_t i = static_cast<size_t>(c);
+      const float scale = xs[xs.size() == 1 ? 0 : i] * w_scales[w_scales.size() == 1 ? 0 : i];
       const double v = std::nearbyint(static_cast<double>(bias.data<float>()[c]) / scale);
       bq.data<int32_t>()[c] = static_cast<int32_t>(
           std::clamp(std::isfinite(v) ? v : 0.0, double{std::numeric_limits<int32_t>::min()},

@@ -5,8 +5,11 @@
 //     scale per output channel (--per-channel) or one scale, behind a DequantizeLinear;
 //   - the bias becomes int32 with scale x_scale * w_scale, behind a DequantizeLinear;
 //   - the activation it reads is quantized where it is made: T -> QuantizeLinear -> uint8 ->
-//     DequantizeLinear -> the quantized readers (float readers keep reading T), uint8
-//     asymmetric, one scale, from the calibrated range widened to hold 0.
+//     DequantizeLinear -> every reader of T (the graph's outputs keep T), uint8 asymmetric,
+//     one scale, from the calibrated range widened to hold 0; with --per-channel, an
+//     activation only depthwise convolutions read is int8, symmetric, one scale per channel
+//     (a depthwise convolution's input channel is its output channel, so the scales join the
+//     weight's in its output scales).
 // A runtime that understands QDQ runs the node in int8; any other computes the same numbers in
 // float. Nodes that stay float are listed with the reason.
 #pragma once
@@ -50,6 +53,9 @@ struct QuantizePlan {
     int channel_axis = 1;  // the activation's channel axis
   };
   std::vector<Site> sites;
+  // The activations whose quantized readers are all depthwise convolutions: with
+  // --per-channel, one scale per channel (axis 1), int8 and symmetric.
+  std::set<std::string> channelwise;
 };
 
 // Which nodes can be quantized and what must be calibrated. Reads the value types of `g`
@@ -86,6 +92,9 @@ struct QuantizedWeight {
   std::vector<float> scales;  // one per channel (the same value repeated when per tensor)
 };
 QuantizedWeight QuantizeWeight(const Tensor& w, int axis);
+
+// Whether `n` is a depthwise convolution: one input channel a group, one output a group.
+bool IsDepthwise(const ir::Graph& g, const ir::Node& n);
 
 // uint8 asymmetric parameters of a range (widened to hold 0): real = (q - zero_point) * scale.
 struct QuantParams {

@@ -30,6 +30,7 @@ Result<std::vector<double>> MeasureSensitivity(
     const auto at = std::find(plan.activations.begin(), plan.activations.end(), x);
     one.activation_axes = {
         plan.activation_axes[static_cast<size_t>(at - plan.activations.begin())]};
+    if (plan.channelwise.count(x)) one.channelwise = {x};
     ir::Model quantized = model;
     SN_RETURN_IF_ERROR(ApplyQuantization(quantized.graph, one, ranges, means, options));
     SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(quantized));

@@ -115,7 +115,13 @@ std::map<std::string, Range> RangesOn(const ir::Model& m, const compress::Quanti
   for (size_t i = 0; i < plan.activations.size(); ++i) {
     RangeStats s;
     EXPECT_TRUE(s.AddRange((*values)[i]).ok());
-    ranges[plan.activations[i]] = s.MinMax();
+    Range& r = ranges[plan.activations[i]];
+    r = s.MinMax();
+    if (plan.channelwise.count(plan.activations[i])) {
+      compress::ChannelExtremes e;
+      EXPECT_TRUE(e.Add((*values)[i]).ok());
+      r.channel_max_abs = e.MaxAbs(std::max(std::fabs(r.min), std::fabs(r.max)));
+    }
   }
   return ranges;
 }
@@ -243,6 +249,56 @@ TEST(Quantize, OtherReadersShareTheQuantizedFormButOutputsStayFloat) {
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_LT(RelativeError((*before)[0], (*after)[0]), 0.03);
   EXPECT_LT(RelativeError((*before)[1], (*after)[1]), 0.03);
+}
+
+// With --per-channel, an activation only depthwise convolutions read gets a scale per
+// channel (axis 1) and zero points 0: uint8 where it is never negative (after a Relu), int8
+// where it is (after a HardSwish); one read by an ordinary convolution too keeps one scale.
+TEST(Quantize, DepthwiseInputsGetAScalePerChannel) {
+  GraphBuilder b(14);
+  const std::string x = b.Input("x", {1, 3, 8, 8});
+  const std::string e = b.Op("Conv", {x, b.Const("we", RandomTensor({8, 3, 1, 1}, 31))});
+  const std::string r = b.Op("Relu", {e});
+  const std::string h = b.Op("HardSwish", {e});
+  auto depthwise = [&](const std::string& in, uint32_t seed) {
+    const std::string y =
+        b.Op("Conv", {in, b.Const("wd" + std::to_string(seed), RandomTensor({8, 1, 3, 3}, seed))});
+    SetInts(b.NodeOf(y), "pads", {1, 1, 1, 1});
+    SetInt(b.NodeOf(y), "group", 8);
+    return y;
+  };
+  const std::string sum = b.Op("Add", {depthwise(r, 32), depthwise(h, 33)});
+  b.Output(b.Op("Conv", {sum, b.Const("wp", RandomTensor({4, 8, 1, 1}, 34))}));
+  ops::InferShapes(b.model().graph);
+  compress::QuantizeOptions o;
+  o.per_channel = true;
+  auto plan = compress::PlanQuantization(b.model().graph, o);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(plan->channelwise, ::testing::UnorderedElementsAre(r, h));
+  ir::Model q = b.model();
+  ASSERT_TRUE(
+      compress::ApplyQuantization(q.graph, *plan, RangesOn(b.model(), *plan, b.feeds()), {}, o)
+          .ok());
+  std::map<std::string, const ir::Node*> quantize;  // by the value it quantizes
+  for (const ir::Node& n : q.graph.nodes)
+    if (n.op_type == "QuantizeLinear") quantize[n.inputs[0]] = &n;
+  for (const auto& [value, type] : {std::pair{r, DataType::kUint8}, {h, DataType::kInt8}}) {
+    SCOPED_TRACE(value);
+    ASSERT_TRUE(quantize.count(value));
+    const ir::Node& n = *quantize[value];
+    EXPECT_EQ(n.AttrInt("axis", 1), 1);
+    EXPECT_EQ(q.graph.initializers.at(n.inputs[1]).numel(), 8);
+    const Tensor& zero = q.graph.initializers.at(n.inputs[2]);
+    EXPECT_EQ(zero.dtype(), type);
+    for (int64_t i = 0; i < zero.numel(); ++i) EXPECT_EQ(zero.GetAsDouble(i), 0);
+  }
+  ASSERT_TRUE(quantize.count(sum));  // an ordinary convolution's input: one scale
+  EXPECT_EQ(q.graph.initializers.at(quantize[sum]->inputs[1]).numel(), 1);
+  auto before = RunModel(b.model(), OptimizationLevel::kNone, b.feeds());
+  auto after = RunModel(q, OptimizationLevel::kAll, b.feeds());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_LT(RelativeError((*before)[0], (*after)[0]), 0.03);
+  EXPECT_GT(RelativeError((*before)[0], (*after)[0]), 0.0);
 }
 
 // One 1x1 convolution whose weights do not fall on the int8 grid: the expected output shift

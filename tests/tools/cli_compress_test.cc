@@ -24,7 +24,7 @@ const std::string kBlazeFace =
 const std::string kImages = std::string(SUPERNOVA_ASSETS_DIR) + "/images";
 
 class CompressCli : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     for (const std::string& need : {kBlazeFace, kImages + "/person.jpg"})
       ASSERT_TRUE(fs::exists(need)) << need << " is missing: scripts/fetch_models.sh fetches it";
@@ -49,11 +49,11 @@ class CompressCli : public ::testing::Test {
         {"out_dir", dir_.string()}};
     return raw.good() && req.good();
   }
-  CliOutput RunOrt(const std::string& model) const {
+  CliOutput RunOrtOn(const std::string& model) const {
     return RunOnnxRuntime(model, Path("request.json"));
   }
   // ONNX Runtime's output i of n floats (empty when it is missing or short).
-  std::vector<float> OrtOutput(size_t i, int64_t n) const {
+  std::vector<float> OrtOutputOf(size_t i, int64_t n) const {
     std::ifstream f(Path("output_" + std::to_string(i) + ".bin"), std::ios::binary);
     std::vector<float> v(static_cast<size_t>(n));
     f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * 4));
@@ -85,6 +85,28 @@ nlohmann::json StepOf(const nlohmann::json& report, const std::string& name) {
   return nullptr;
 }
 
+// ONNX Runtime runs QDQ with integer kernels and rounds where we compute in float: on the
+// file `supernova compress` made of `model` (and our int8 outputs `ours`, the float model's
+// `fp32`), its results must be at least as close to ours as int8 is to float, and no further
+// from the float model than ours.
+void ExpectOrtAgrees(const CompressCli& t, const std::string& model,
+                     const std::vector<Tensor>& ours, const std::vector<Tensor>& fp32) {
+  const CliOutput r = t.RunOrtOn(model);
+  ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the QDQ file: " << r.text;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    const std::vector<float> ort = t.OrtOutputOf(i, ours[i].numel());
+    ASSERT_EQ(ort.size(), static_cast<size_t>(ours[i].numel())) << "output " << i;
+    const int64_t n = ours[i].numel();
+    const double ort_vs_ours = MeanAbsDiff(ort.data(), ours[i].data<float>(), n);
+    const double ours_vs_float = MeanAbsDiff(ours[i].data<float>(), fp32[i].data<float>(), n);
+    const double ort_vs_float = MeanAbsDiff(ort.data(), fp32[i].data<float>(), n);
+    SCOPED_TRACE("output " + std::to_string(i));
+    EXPECT_GT(ours_vs_float, 0);
+    EXPECT_LE(ort_vs_ours, ours_vs_float);
+    EXPECT_LE(ort_vs_float, 1.5 * ours_vs_float);
+  }
+}
+
 TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   const std::string out = Path("blazeface_int8.onnx");
   CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --int8 --calib " + kImages +
@@ -99,6 +121,24 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   EXPECT_EQ(report["agreement"]["samples"], 1);  // 7 images: one held out
   EXPECT_GT(report["macs"]["before"].get<double>(), 3e7);
 
+  // With --per-channel (opset 13: BlazeFace is 12, and none of its operators changed meaning
+  // in 13), its depthwise convolutions' inputs get a scale per channel.
+  auto model = ir::ImportOnnxFile(kBlazeFace);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  model->graph.opsets[""] = 13;
+  const std::string in13 = Path("blazeface13.onnx"), out13 = Path("blazeface13_int8.onnx");
+  ASSERT_TRUE(ir::ExportOnnxFile(*model, in13).ok());
+  r = Cli("compress " + in13 + " -o " + out13 + " --int8 --per-channel --calib " + kImages +
+              " --preprocess signed --threads 1 --runs 2 --json",
+          "/dev/null");
+  ASSERT_EQ(r.code, 0) << r.text;
+  auto q13 = ir::ImportOnnxFile(out13);
+  ASSERT_TRUE(q13.ok()) << q13.status().ToString();
+  int per_channel_inputs = 0;
+  for (const ir::Node& n : q13->graph.nodes)
+    per_channel_inputs += n.op_type == "QuantizeLinear" && n.HasAttr("axis");
+  EXPECT_GT(per_channel_inputs, 5);
+
   // One real input, as `run` reads it, for both runtimes.
   TensorInfo info;
   info.name = "input:0";
@@ -108,32 +148,25 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   auto input = tools::LoadInputFile(kImages + "/person.jpg", info, {"signed", "", false});
   ASSERT_TRUE(input.ok()) << input.status().ToString();
   ASSERT_TRUE(WriteInput(*input, "input:0"));
-  for (const auto& [model, sub] : {std::pair{out, "int8"}, std::pair{kBlazeFace, "float"}}) {
-    r = Cli("run " + model + " --input input:0=" + Path("input.npy") + " --output-dir " +
-            Path(sub));
+  for (const auto& [file, sub] :
+       {std::pair{out, "int8"}, std::pair{out13, "int8_13"}, std::pair{kBlazeFace, "float"}}) {
+    r = Cli("run " + file + " --input input:0=" + Path("input.npy") + " --output-dir " + Path(sub));
     ASSERT_EQ(r.code, 0) << r.text;
   }
   const std::vector<Tensor> ours = ReadOutputs(Path("int8"), 4);
+  const std::vector<Tensor> ours13 = ReadOutputs(Path("int8_13"), 4);
   const std::vector<Tensor> fp32 = ReadOutputs(Path("float"), 4);
   ASSERT_EQ(ours.size(), 4u);
+  ASSERT_EQ(ours13.size(), 4u);
 
   if (!fs::exists(kOrtModule)) GTEST_SKIP() << "ONNX Runtime peer not installed at " << kOrtModule;
-  r = RunOrt(out);
-  ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the QDQ file: " << r.text;
-  // ONNX Runtime runs QDQ with integer kernels and rounds where we compute in float: its
-  // results must be at least as close to ours as int8 is to float, and no further from the
-  // float model than ours.
-  for (size_t i = 0; i < 4; ++i) {
-    const std::vector<float> ort = OrtOutput(i, ours[i].numel());
-    ASSERT_EQ(ort.size(), static_cast<size_t>(ours[i].numel())) << "output " << i;
-    const int64_t n = ours[i].numel();
-    const double ort_vs_ours = MeanAbsDiff(ort.data(), ours[i].data<float>(), n);
-    const double ours_vs_float = MeanAbsDiff(ours[i].data<float>(), fp32[i].data<float>(), n);
-    const double ort_vs_float = MeanAbsDiff(ort.data(), fp32[i].data<float>(), n);
-    SCOPED_TRACE("output " + std::to_string(i));
-    EXPECT_GT(ours_vs_float, 0);
-    EXPECT_LE(ort_vs_ours, ours_vs_float);
-    EXPECT_LE(ort_vs_float, 1.5 * ours_vs_float);
+  {
+    SCOPED_TRACE("per-tensor");
+    ExpectOrtAgrees(*this, out, ours, fp32);
+  }
+  {
+    SCOPED_TRACE("per-channel");
+    ExpectOrtAgrees(*this, out13, ours13, fp32);
   }
 }
 
@@ -313,9 +346,9 @@ TEST_F(CompressCli, DynamicInt8RecognizerReadsTheTextLine) {
   ASSERT_EQ(r.code, 0) << r.text;
   const std::vector<Tensor> ours = ReadOutputs(Path("ours"), 1);
   ASSERT_EQ(ours.size(), 1u);
-  r = RunOrt(out);
+  r = RunOrtOn(out);
   ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the dynamic int8 file: " << r.text;
-  const std::vector<float> ort = OrtOutput(0, ours[0].numel());
+  const std::vector<float> ort = OrtOutputOf(0, ours[0].numel());
   ASSERT_EQ(ort.size(), static_cast<size_t>(ours[0].numel()));
   double worst = 0;
   for (size_t i = 0; i < ort.size(); ++i)

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -471,6 +472,7 @@ Status Compress(const CompressArgs& args) {
                         compress::Probe::Open(out, plan.activations, args.threads));
     std::vector<compress::RangeStats> stats(plan.activations.size());
     std::vector<compress::ChannelMeans> means(plan.activations.size());
+    std::vector<compress::ChannelExtremes> extremes(plan.activations.size());
     const int passes_needed = compress::NeedsHistogram(method) ? 2 : 1;
     for (int pass = 0; pass < passes_needed; ++pass) {
       for (size_t s = 0; s < calib.size(); ++s) {
@@ -485,6 +487,7 @@ Status Compress(const CompressArgs& args) {
             continue;
           }
           SN_RETURN_IF_ERROR(stats[i].AddRange(v));
+          if (plan.channelwise.count(plan.activations[i])) SN_RETURN_IF_ERROR(extremes[i].Add(v));
           if (args.bias_correction) SN_RETURN_IF_ERROR(means[i].Add(v, plan.activation_axes[i]));
         }
       }
@@ -492,7 +495,10 @@ Status Compress(const CompressArgs& args) {
     std::map<std::string, compress::Range> ranges;
     std::map<std::string, std::vector<double>> channel_means;
     for (size_t i = 0; i < stats.size(); ++i) {
-      ranges[plan.activations[i]] = stats[i].Compute(method, args.percentile);
+      compress::Range& r = ranges[plan.activations[i]];
+      r = stats[i].Compute(method, args.percentile);
+      if (plan.channelwise.count(plan.activations[i]))
+        r.channel_max_abs = extremes[i].MaxAbs(std::max(std::fabs(r.min), std::fabs(r.max)));
       if (args.bias_correction) channel_means[plan.activations[i]] = means[i].means();
     }
     int kept_sensitive = 0;

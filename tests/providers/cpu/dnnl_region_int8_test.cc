@@ -41,6 +41,19 @@ class QdqModel {
     return mb.Op("DequantizeLinear", {mb.Op("QuantizeLinear", {x, s, z}), s, z});
   }
 
+  // x -> QuantizeLinear -> DequantizeLinear with a scale per channel (axis 1) and zero points
+  // 0, int8 or uint8: what `supernova compress --per-channel` gives a depthwise input.
+  std::string ChannelQdq(const std::string& x, const std::vector<float>& scales, bool int8) {
+    const int64_t c = static_cast<int64_t>(scales.size());
+    const std::string s = mb.Const(Name("cs"), Floats(scales, {c}));
+    const std::string z = mb.Const(
+        Name("cz"),
+        int8 ? supernova::testing::Ints<int8_t>(std::vector<int8_t>(scales.size(), 0), {c})
+             : supernova::testing::Ints<uint8_t>(std::vector<uint8_t>(scales.size(), 0), {c}));
+    return mb.Op("DequantizeLinear", {mb.Op("QuantizeLinear", {x, s, z}, {Int("axis", 1)}), s, z},
+                 {Int("axis", 1)});
+  }
+
   // A symmetric int8 weight of `shape` with one scale per slice along `axis` (per tensor when
   // axis < 0), through DequantizeLinear. Returns the DQ output; `scales` receives the scales.
   std::string Weight(const Shape& shape, int64_t axis, std::vector<float>* scales) {
@@ -60,13 +73,15 @@ class QdqModel {
     return mb.Op("DequantizeLinear", {w, s, z}, {Int("axis", axis)});
   }
 
-  // An int32 bias quantized with x_scale * w_scale[m], as the quantizer writes it.
-  std::string Bias(float x_scale, const std::vector<float>& w_scales, int64_t m) {
+  // An int32 bias quantized with x_scale[c] * w_scale[c], as the quantizer writes it (one
+  // input scale, or one per channel).
+  std::string Bias(const std::vector<float>& x_scales, const std::vector<float>& w_scales,
+                   int64_t m) {
     std::vector<int32_t> q(static_cast<size_t>(m));
     std::vector<float> s(static_cast<size_t>(m));
     for (int64_t i = 0; i < m; ++i) {
       q[i] = static_cast<int32_t>((i * 37) % 201) - 100;
-      s[i] = x_scale * w_scales[w_scales.size() == 1 ? 0 : i];
+      s[i] = x_scales[x_scales.size() == 1 ? 0 : i] * w_scales[w_scales.size() == 1 ? 0 : i];
     }
     const std::string b = mb.Const(Name("b"), supernova::testing::Ints<int32_t>(q, {m}));
     const std::string bs = mb.Const(Name("bs"), Floats(s, {m}));
@@ -83,7 +98,16 @@ class QdqModel {
     const std::string w = Weight({m, c / group, k, k}, per_tensor ? -1 : 0, &ws);
     std::vector<NamedAttr> attrs = {Ints("pads", {k / 2, k / 2, k / 2, k / 2})};
     if (group != 1) attrs.push_back(Int("group", group));
-    return mb.Op("Conv", {x, w, Bias(x_scale, ws, m)}, std::move(attrs));
+    return mb.Op("Conv", {x, w, Bias({x_scale}, ws, m)}, std::move(attrs));
+  }
+
+  // A quantized depthwise Conv (k x k, pads k / 2) of `x`, quantized per channel.
+  std::string Depthwise(const std::string& x, const std::vector<float>& x_scales, int64_t k) {
+    const int64_t c = static_cast<int64_t>(x_scales.size());
+    std::vector<float> ws;
+    const std::string w = Weight({c, 1, k, k}, 0, &ws);
+    return mb.Op("Conv", {x, w, Bias(x_scales, ws, c)},
+                 {Ints("pads", {k / 2, k / 2, k / 2, k / 2}), Int("group", c)});
   }
 
   ModelBuilder mb;
@@ -279,6 +303,40 @@ TEST(DnnlRegionInt8, SignedResidualReadAgainIsCopied) {
   EXPECT_EQ(ConvertingReorders(bytes, feeds), 3);  // the input quantized, the outputs back
 }
 
+// Depthwise convolutions whose inputs are quantized with a scale per channel, as
+// `supernova compress --per-channel` writes them: uint8 after a Relu, int8 after a HardSwish.
+// The convolution before each writes its result quantized per channel (a multiplication by
+// the inverse scales), the depthwise convolution reads the integers with the scales folded
+// into its output scales, and a float reader (the ReduceMean) gets them dequantized per
+// channel. A Concat of two such values concatenates real numbers.
+TEST(DnnlRegionInt8, DepthwiseInputsQuantizedPerChannel) {
+  QdqModel q(14);  // HardSwish
+  const Shape shape = {1, 8, 10, 9};
+  const std::string x = q.mb.Input("x", shape);
+  std::string v = q.Qdq(x, 2.f / 255, 128);
+  const std::vector<float> relu_scales = {0.002f, 0.02f,  0.004f, 0.01f,
+                                          0.03f,  0.001f, 0.008f, 0.015f};
+  const std::string r =
+      q.ChannelQdq(q.mb.Op("Relu", {q.Conv(v, 2.f / 255, 8, 8, 1)}), relu_scales, /*int8=*/false);
+  std::vector<float> signed_scales;
+  for (float f : relu_scales) signed_scales.push_back(2 * f);
+  const std::string h = q.ChannelQdq(q.mb.Op("HardSwish", {q.Conv(v, 2.f / 255, 8, 8, 1)}),
+                                     signed_scales, /*int8=*/true);
+  const std::string a = q.Depthwise(r, relu_scales, 3);
+  const std::string b = q.Depthwise(h, signed_scales, 5);
+  q.mb.Output(q.Qdq(q.mb.Op("Add", {a, b}), 4.f / 255, 128));
+  q.mb.Output(q.mb.Op("ReduceMean", {h}, {Ints("axes", {2, 3})}));
+  q.mb.Output(q.mb.Op("Concat", {r, h}, {Int("axis", 1)}));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor(shape, 16)}};
+  ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);
+  // The Add joins the first depthwise convolution, so the second runs before it.
+  EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/false, /*optimize=*/true),
+            (std::vector<std::string>{"u8", "u8", "s8", "u8"}));
+  EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/true, /*optimize=*/true),
+            (std::vector<std::string>{"u8", "s8", "f32", "u8"}));
+}
+
 // A squeeze-excite's gate as MobileNetV3 has it quantized: an int8 convolution, HardSigmoid
 // (linear and clip post-ops), then QuantizeLinear. The quantization is a linear too, and
 // oneDNN 2.6 ran a second linear in a chain with the first one's parameters: every output
@@ -340,7 +398,7 @@ TEST(DnnlRegionInt8, MatMulAndGemm) {
   const std::string y = q.mb.Input("y", {3, 16});
   const std::string yq = q.Qdq(y, 2.f / 255, 120);
   const std::string wt = q.Weight({12, 16}, 0, &ws);  // [N, K] read transposed
-  const std::string bias = q.Bias(2.f / 255, ws, 12);
+  const std::string bias = q.Bias({2.f / 255}, ws, 12);
   q.mb.Output(
       q.Qdq(q.mb.Op("Relu", {q.mb.Op("Gemm", {yq, wt, bias}, {Int("transB", 1)})}), 3.f / 255, 0));
   q.mb.Output(q.mb.Op("Gemm", {yq, wt, bias}, {Int("transB", 1), Float("alpha", 0.5f)}));
@@ -381,7 +439,7 @@ TEST(DnnlRegionInt8, ConvTranspose) {
   std::vector<float> ws;
   const std::string w = q.Weight({16, 12, 3, 3}, 1, &ws);  // [C, M, k, k], scales along M
   const std::string y = q.mb.Op(
-      "ConvTranspose", {xq, w, q.Bias(2.f / 255, ws, 12)},
+      "ConvTranspose", {xq, w, q.Bias({2.f / 255}, ws, 12)},
       {Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1}), Ints("output_padding", {1, 1})});
   q.mb.Output(q.Qdq(q.mb.Op("Relu", {y}), 3.f / 255, 0));
   const std::string bytes = q.mb.Bytes();

@@ -164,7 +164,8 @@ void PlanBuilder::Conv(const ir::Node& n) {
   // result goes channels-last, as oneDNN's int8 kernels write it, so that a residual can be
   // added by a binary post-op in that layout, which (unlike a sum) lets the result be
   // quantized on the way out.
-  const std::optional<Int8Operands> q8 = Int8Inputs(x, n.inputs[1], m, 0);
+  const std::optional<Int8Operands> q8 =
+      Int8Inputs(x, n.inputs[1], m, 0, group > 1 && group == c && m == c);
   memory::desc dst_md = q8 ? ChannelsLast(out, kF32) : ConvDst(out);
   dnnl::post_ops po;
   std::vector<std::pair<int, int>> residual_args;
@@ -240,7 +241,7 @@ void PlanBuilder::Conv(const ir::Node& n) {
   std::optional<QuantizedDst> qdst;
   if (q8) {
     Int8Attr(*q8, 1, &attr);
-    qdst = QuantizeAfter(tail, has_sum);
+    qdst = QuantizeAfter(tail, has_sum, &out);
     if (qdst) dst_md = Retyped(dst_md, qdst->type);
   }
   // QuantizedSum saw the QuantizeLinear this finds.
@@ -606,15 +607,17 @@ void PlanBuilder::Binary(const ir::Node& n) {
   Tail tail;
   tail.output = n.outputs[0];
   tail.last_node = pos_;
-  const std::optional<QuantizedDst> q = QuantizeAfter(tail, false);
+  const std::optional<QuantizedDst> q = QuantizeAfter(tail, false, &out);
   dnnl::primitive_attr attr = Attr();
   attr.set_post_ops(tail.post_ops);
   dnnl::binary::desc d(alg, md0, DescOf(src1), q ? Retyped(md0, q->type) : md0);
   dnnl::binary::primitive_desc pd(d, attr, Engine());
   const int src0 = In(a, pd.src0_desc());
   const int dst = q ? QuantizedOut(*q, out, pd.dst_desc()) : Out(n.outputs[0], out, pd.dst_desc());
-  AddStep(dnnl::binary(pd), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}},
-          pd.scratchpad_desc().get_size());
+  std::vector<std::pair<int, int>> args = {
+      {DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}};
+  args.insert(args.end(), tail.args.begin(), tail.args.end());  // a per-channel quantization's
+  AddStep(dnnl::binary(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
 
 void PlanBuilder::Concat(const ir::Node& n) {
@@ -634,6 +637,7 @@ void PlanBuilder::Concat(const ir::Node& n) {
     const Quant* qi = QuantOf(Get(in).buffer);
     if (!q || !qi || !(*q == *qi) || DescOf(Get(in).buffer).data_type() != type) q = nullptr;
   }
+  if (q && !q->channel.empty()) q = nullptr;  // scales per channel would move with the channels
   for (const std::string& in : n.inputs) {
     const Value v = Get(in);
     if (v.shape.size() != r) throw NotMapped("rank");

@@ -88,15 +88,42 @@ bool ConstantScalarOrAbsent(const ir::Graph& g, const ir::Node& n, size_t i) {
   return ConstantScalar(g, n, i, {DataType::kFloat32}, true);
 }
 
-// QuantizeLinear to 8 bits with one constant scale and zero point, and DequantizeLinear of
-// such integers or of a constant (a weight or bias, per channel or not); opset 21's blocked
-// quantization and other integer types stay with the reference kernels.
+// A QuantizeLinear's or DequantizeLinear's scale per channel of `x` (axis 1, of known
+// length), with zero points 0 of an 8-bit type: symmetric per-channel activations.
+bool ChannelScales(const ir::Graph& g, const ir::Node& n, const std::string& x) {
+  const ir::ValueType* t = g.TypeOf(x);
+  if (!t || !t->dims || t->dims->size() < 3 || t->dims->size() > 6 || !(*t->dims)[1].known())
+    return false;
+  int64_t axis = n.AttrInt("axis", 1);
+  if (axis < 0) axis += static_cast<int64_t>(t->dims->size());
+  const int64_t channels = (*t->dims)[1].value;
+  if (axis != 1 || !g.IsInitializer(n.inputs[1])) return false;
+  const Tensor& scale = g.initializers.at(n.inputs[1]);
+  if (scale.dtype() != DataType::kFloat32 || scale.rank() != 1 || scale.numel() != channels)
+    return false;
+  if (n.inputs.size() < 3 || n.inputs[2].empty()) return true;
+  if (!g.IsInitializer(n.inputs[2])) return false;
+  const Tensor& zero = g.initializers.at(n.inputs[2]);
+  if ((zero.dtype() != DataType::kInt8 && zero.dtype() != DataType::kUint8) ||
+      zero.numel() != channels)
+    return false;
+  for (int64_t i = 0; i < zero.numel(); ++i)
+    if (zero.GetAsDouble(i) != 0) return false;
+  return true;
+}
+
+// QuantizeLinear to 8 bits with one constant scale and zero point (or a scale per channel and
+// zero points 0), and DequantizeLinear of such integers or of a constant (a weight or bias,
+// per channel or not); opset 21's blocked quantization and other integer types stay with the
+// reference kernels.
 bool QdqSupported(const ir::Graph& g, const ir::Node& n) {
   if (n.inputs.size() < 2 || n.HasAttr("block_size") || n.HasAttr("output_dtype")) return false;
   const std::string& x = n.inputs[0];
   if (n.op_type == "QuantizeLinear")
-    return FloatOfRank(g, x, 1, 6) && ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
-           ConstantScalar(g, n, 2, {DataType::kUint8, DataType::kInt8}, true);
+    return FloatOfRank(g, x, 1, 6) &&
+           ((ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
+             ConstantScalar(g, n, 2, {DataType::kUint8, DataType::kInt8}, true)) ||
+            ChannelScales(g, n, x));
   if (!g.IsInitializer(n.inputs[1]) ||
       g.initializers.at(n.inputs[1]).dtype() != DataType::kFloat32 || !ConstantOrAbsent(g, n, 2))
     return false;
@@ -108,8 +135,9 @@ bool QdqSupported(const ir::Graph& g, const ir::Node& n) {
   if (!t || (t->dtype != DataType::kUint8 && t->dtype != DataType::kInt8) || !t->dims ||
       t->dims->empty() || t->dims->size() > 6)
     return false;
-  return ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
-         ConstantScalar(g, n, 2, {t->dtype}, true);
+  return (ConstantScalar(g, n, 1, {DataType::kFloat32}, false) &&
+          ConstantScalar(g, n, 2, {t->dtype}, true)) ||
+         ChannelScales(g, n, x);
 }
 
 bool OnlyFirstOutput(const ir::Node& n) {

@@ -80,11 +80,15 @@ class PlanBuilder {
     bool integer = false;
   };
 
-  // How a buffer of 8-bit integers stands for real numbers: real = scale * (q - zero).
+  // How a buffer of 8-bit integers stands for real numbers: real = scale * (q - zero), or
+  // with a scale per channel (axis 1), real = channel[c] * q (zero points 0).
   struct Quant {
     float scale = 1.f;
     int32_t zero = 0;
+    std::vector<float> channel;
     bool operator==(const Quant&) const = default;
+    // The scale of channel c.
+    float ScaleOf(size_t c) const { return channel.empty() ? scale : channel[c]; }
   };
   // DequantizeLinear of a constant (an int8 weight, an int32 bias): the integers with their
   // scales and zero points, one per slice along `axis` or one for all.
@@ -184,11 +188,15 @@ class PlanBuilder {
   // The int8 side (quant_compilers.cc).
   void Quantize(const ir::Node& n);
   void Dequantize(const ir::Node& n);
+  // A source with a scale per channel is taken where each output channel reads one input
+  // channel (`depthwise`): its scales join the weight's.
   std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
-                                         int64_t axis) const;
+                                         int64_t axis, bool depthwise = false) const;
   bool OnlyReaderQuantizes(const std::string& value);
   static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
-  std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum);
+  // `shape`: the result's, where a scale per channel (axis 1) may be applied as a post-op.
+  std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum, const Shape* shape = nullptr);
+  Quant ActivationQuant(const ir::Node& n, const Shape& shape) const;
   Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;
   int Int8Weight(const QuantConstant& w, const memory::desc& md, const memory::desc& packed_md);
   int QuantizedOut(const QuantizedDst& q, const Shape& out, const memory::desc& md);

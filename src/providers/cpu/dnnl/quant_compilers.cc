@@ -68,8 +68,7 @@ void PlanBuilder::Dequantize(const ir::Node& n) {
   }
   const Value x = Get(n.inputs[0]);
   if (!x.integer) throw NotMapped("input is not quantized");
-  if (scale->numel() != 1 || (zero && zero->numel() != 1)) throw NotMapped("per-channel input");
-  const Quant q{scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0};
+  const Quant q = ActivationQuant(n, x.shape);
   int b = x.buffer;
   const Quant* have = QuantOf(b);
   if (have && !(*have == q)) b = Alias(b, DescOf(b));  // the same bytes read another way
@@ -77,19 +76,41 @@ void PlanBuilder::Dequantize(const ir::Node& n) {
   values_[n.outputs[0]] = {x.shape, b, false};
 }
 
+// The scale and zero point of a QuantizeLinear or DequantizeLinear of an activation of
+// `shape` (inputs 1 and 2): one of each, or a scale per channel (axis 1) with zero points 0.
+PlanBuilder::Quant PlanBuilder::ActivationQuant(const ir::Node& n, const Shape& shape) const {
+  const Tensor* scale = Constant(n.inputs.at(1));
+  const bool has_zero = n.inputs.size() > 2 && !n.inputs[2].empty();
+  const Tensor* zero = has_zero ? Constant(n.inputs[2]) : nullptr;
+  if (!scale || scale->dtype() != DataType::kFloat32) throw NotMapped("scale is not constant");
+  if (has_zero &&
+      (!zero || (zero->dtype() != DataType::kUint8 && zero->dtype() != DataType::kInt8)))
+    throw NotMapped("zero point is not a constant of 8 bits");
+  if (scale->numel() == 1 && scale->rank() <= 1) {
+    if (zero && zero->numel() != 1) throw NotMapped("zero points do not match the scale");
+    if (!(scale->data<float>()[0] > 0.f)) throw NotMapped("scale is not positive");
+    return {scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0, {}};
+  }
+  int64_t axis = n.AttrInt("axis", 1);
+  if (axis < 0) axis += static_cast<int64_t>(shape.size());
+  if (axis != 1 || shape.size() < 3 || scale->rank() != 1 || scale->numel() != shape[1] ||
+      (zero && zero->numel() != scale->numel()))
+    throw NotMapped("scales per channel not along axis 1");
+  Quant q;
+  for (int64_t c = 0; c < scale->numel(); ++c) {
+    if (zero && zero->GetAsDouble(c) != 0) throw NotMapped("zero points per channel");
+    if (!(scale->data<float>()[c] > 0.f)) throw NotMapped("scale is not positive");
+    q.channel.push_back(scale->data<float>()[c]);
+  }
+  return q;
+}
+
 void PlanBuilder::Quantize(const ir::Node& n) {
   const Value x = Get(n.inputs[0]);
   if (x.integer) throw NotMapped("input is already quantized");
-  const Tensor* scale = Constant(n.inputs.at(1));
+  const Quant q = ActivationQuant(n, x.shape);
   const Tensor* zero =
       n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
-  if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1)
-    throw NotMapped("scale is not a constant scalar");
-  if (n.inputs.size() > 2 && !n.inputs[2].empty() &&
-      (!zero || zero->numel() != 1 ||
-       (zero->dtype() != DataType::kUint8 && zero->dtype() != DataType::kInt8)))
-    throw NotMapped("zero point is not a constant 8-bit scalar");
-  const Quant q{scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0};
   const DT type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
   const Quant* have = QuantOf(x.buffer);
   if (have && *have == q && DescOf(x.buffer).data_type() == type) {
@@ -114,11 +135,13 @@ void PlanBuilder::Quantize(const ir::Node& n) {
 // primitives take it: u8/s8 source with one scale and zero point, s8 weight with zero points 0.
 std::optional<PlanBuilder::Int8Operands> PlanBuilder::Int8Inputs(const Value& x,
                                                                  const std::string& w,
-                                                                 int64_t channels,
-                                                                 int64_t axis) const {
+                                                                 int64_t channels, int64_t axis,
+                                                                 bool depthwise) const {
   const Quant* xq = QuantOf(x.buffer);
   auto it = quant_constants_.find(w);
   if (!xq || x.integer || it == quant_constants_.end()) return std::nullopt;
+  if (!xq->channel.empty() && (!depthwise || static_cast<int64_t>(xq->channel.size()) != channels))
+    return std::nullopt;
   const QuantConstant& wq = it->second;
   if (wq.data.dtype() != DataType::kInt8) return std::nullopt;
   for (int32_t z : wq.zeros)
@@ -130,7 +153,13 @@ std::optional<PlanBuilder::Int8Operands> PlanBuilder::Int8Inputs(const Value& x,
   r.src_type = DescOf(x.buffer).data_type();
   r.src_zero = xq->zero;
   r.weight = &wq;
-  for (float s : wq.scales) r.scales.push_back(xq->scale * s);
+  if (xq->channel.empty()) {
+    for (float s : wq.scales) r.scales.push_back(xq->scale * s);
+  } else {  // depthwise: output channel c reads input channel c alone
+    for (int64_t c = 0; c < channels; ++c)
+      r.scales.push_back(xq->channel[static_cast<size_t>(c)] *
+                         wq.scales[per_channel ? static_cast<size_t>(c) : 0]);
+  }
   return r;
 }
 
@@ -157,7 +186,8 @@ void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primit
 // the conversion to 8 bits rounds and saturates. A float residual's sum post-op would add the
 // destination's old contents as integers, so a tail with one keeps a float destination (a
 // quantized residual is a sum of integers with their own scale: QuantizedSum).
-std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, bool has_sum) {
+std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, bool has_sum,
+                                                                    const Shape* shape) {
   const std::string& v = tail.output;
   if (has_sum || !tail.sum_value.empty() || uses_[v] != 1 || outputs_.count(v)) return std::nullopt;
   // The quantization is a linear post-op: not a second one (HasEltwise). A HardSigmoid's
@@ -168,22 +198,33 @@ std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, 
     if (std::find(n.inputs.begin(), n.inputs.end(), v) == n.inputs.end()) continue;
     if (n.op_type != "QuantizeLinear" || n.inputs[0] != v || absorbed_.count(j))
       return std::nullopt;
-    const Tensor* scale = Constant(n.inputs.at(1));
+    Quant quant;
+    try {
+      quant = ActivationQuant(n, shape ? *shape : Shape{});
+    } catch (const NotMapped&) {
+      return std::nullopt;
+    }
     const Tensor* zero =
         n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
-    if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1 ||
-        !(scale->data<float>()[0] > 0.f))
-      return std::nullopt;
-    if (n.inputs.size() > 2 && !n.inputs[2].empty() &&
-        (!zero || zero->numel() != 1 ||
-         (zero->dtype() != DataType::kUint8 && zero->dtype() != DataType::kInt8)))
-      return std::nullopt;
     QuantizedDst q;
     q.output = n.outputs[0];
     q.type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
-    q.quant = {scale->data<float>()[0], zero ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0};
-    tail.post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / q.quant.scale,
-                                 static_cast<float>(q.quant.zero));
+    q.quant = quant;
+    if (quant.channel.empty()) {
+      tail.post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / q.quant.scale,
+                                   static_cast<float>(q.quant.zero));
+    } else {  // a scale per channel: a multiplication by their inverses
+      Shape dims(shape->size(), 1);
+      dims[1] = (*shape)[1];
+      Tensor inverse(DataType::kFloat32, dims);
+      for (size_t c = 0; c < quant.channel.size(); ++c)
+        inverse.data<float>()[c] = 1.f / quant.channel[c];
+      const memory::desc md(ToDims(dims), kF32, PlainTag(static_cast<int>(dims.size())));
+      const int index = tail.post_ops.len();
+      tail.post_ops.append_binary(dnnl::algorithm::binary_mul, md);
+      tail.args.push_back(
+          {DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1, ConstantBuffer(inverse, md)});
+    }
     absorbed_.insert(j);
     tail.last_node = j;
     return q;
@@ -232,7 +273,8 @@ std::optional<PlanBuilder::Quant> PlanBuilder::QuantizedSum(
     const memory::desc& dst_md) {
   const Value r = Get(residual);
   const Quant* rq = QuantOf(r.buffer);
-  if (!rq || r.integer || r.shape != out || outputs_.count(output)) return std::nullopt;
+  if (!rq || !rq->channel.empty() || r.integer || r.shape != out || outputs_.count(output))
+    return std::nullopt;
   // QuantizeAfter's conditions: the quantization is the one linear post-op.
   if (std::any_of(activation.begin(), activation.end(),
                   [](const Eltwise& e) { return e.alg == dnnl::algorithm::eltwise_linear; }))
@@ -247,7 +289,7 @@ std::optional<PlanBuilder::Quant> PlanBuilder::QuantizedSum(
   const Tensor* zero = quantize->inputs.size() > 2 && !quantize->inputs[2].empty()
                            ? Constant(quantize->inputs[2])
                            : nullptr;
-  if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1 ||
+  if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1 || scale->rank() > 1 ||
       !(scale->data<float>()[0] > 0.f) || (zero && zero->numel() != 1))
     return std::nullopt;
   const DT type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;

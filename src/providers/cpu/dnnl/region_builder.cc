@@ -208,7 +208,14 @@ void PlanBuilder::AddReorder(int from, int to) {
   const Quant* qt = QuantOf(to);
   if (qf || qt) {
     const Quant a = qf ? *qf : Quant{}, b = qt ? *qt : Quant{};
-    if (a.scale != b.scale) attr.set_output_scales(0, {a.scale / b.scale});
+    if (!a.channel.empty() || !b.channel.empty()) {  // a scale per channel (axis 1)
+      const size_t channels = std::max(a.channel.size(), b.channel.size());
+      std::vector<float> scales(channels);
+      for (size_t c = 0; c < channels; ++c) scales[c] = a.ScaleOf(c) / b.ScaleOf(c);
+      attr.set_output_scales(1 << 1, scales);
+    } else if (a.scale != b.scale) {
+      attr.set_output_scales(0, {a.scale / b.scale});
+    }
     if (a.zero != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {a.zero});
     if (b.zero != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {b.zero});
   }
