@@ -170,6 +170,47 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   }
 }
 
+// --target-agreement keeps float the most sensitive nodes, one at a time, until the int8
+// model agrees with the float one on the calibration inputs as asked: a target already met
+// keeps none more; one never met (cosine 1) leaves a single node quantized. A model whose
+// outputs give errors only (BlazeFace: raw boxes) has no agreement to aim at: one line.
+TEST_F(CompressCli, TargetAgreementKeepsNodesFloatUntilItHolds) {
+  const std::string vit = std::string(SUPERNOVA_TEST_DATA_DIR) + "/models/vit_tiny/model.onnx";
+  ASSERT_TRUE(fs::exists(vit)) << vit;
+  auto step_for = [&](double target) {
+    const CliOutput r =
+        Cli("compress " + vit + " -o " + Path("vit_int8.onnx") + " --int8 --calib " + kImages +
+                " --preprocess unit --target-agreement " + std::to_string(target) +
+                " --threads 1 --runs 1 --json",
+            "/dev/null");
+    EXPECT_EQ(r.code, 0) << r.text;
+    return r.code == 0 ? StepOf(nlohmann::json::parse(r.text), "int8") : nlohmann::json();
+  };
+  const nlohmann::json met = step_for(0.5);
+  ASSERT_FALSE(met.is_null());
+  EXPECT_EQ(met["target_agreement"]["measure"], "cosine (mean)") << met;
+  EXPECT_EQ(met["target_agreement"]["kept_float"], 0) << met;
+  EXPECT_GE(met["target_agreement"]["after"].get<double>(), 0.5) << met;
+  const int quantizable = met["quantized_nodes"].get<int>();
+  EXPECT_GT(quantizable, 5) << met;
+
+  const nlohmann::json never = step_for(1.0);
+  ASSERT_FALSE(never.is_null());
+  EXPECT_EQ(never["quantized_nodes"], 1) << never;
+  EXPECT_EQ(never["target_agreement"]["kept_float"], quantizable - 1) << never;
+  EXPECT_GE(never["target_agreement"]["after"].get<double>(),
+            never["target_agreement"]["before"].get<double>())
+      << never;
+
+  const CliOutput r = Cli("compress " + kBlazeFace + " -o " + Path("b.onnx") + " --int8 --calib " +
+                          kImages + " --preprocess signed --target-agreement 0.9 --runs 1");
+  EXPECT_EQ(r.code, 1) << r.text;
+  EXPECT_NE(r.text.find("--target-agreement needs an agreement measure"), std::string::npos)
+      << r.text;
+  EXPECT_EQ(std::count(r.text.begin(), r.text.end(), '\n'), 1) << r.text;
+  EXPECT_FALSE(fs::exists(Path("b.onnx")));
+}
+
 TEST_F(CompressCli, FoldKeepsTheOutputsAndTheSize) {
   const std::string out = Path("folded.onnx");
   CliOutput r = Cli("compress " + kBlazeFace + " -o " + out + " --fold --eval " + kImages +

@@ -66,6 +66,7 @@ struct CompressArgs {
   bool per_channel = false;
   bool bias_correction = true;
   std::string sensitive = "auto";
+  double target_agreement = 0;  // 0: none
   std::vector<std::string> exclude;
   bool fold = false;
   bool prune = false;  // --prune-channels given
@@ -322,6 +323,65 @@ Status FoldLayersStep(ir::Model& out, nlohmann::json& steps, std::vector<std::st
 }
 
 // --bf16: weights stored as bfloat16; the runtime computes in bf16 where the CPU has it.
+// --target-agreement: while the quantized model agrees with the float one on the calibration
+// inputs less than asked, the most sensitive node still quantized (by `node_error`, each
+// node's error quantized alone) stays float: the accuracy-aware loop of post-training
+// quantization. It is measured on the calibration inputs; the evaluation inputs stay a test
+// the choice never saw.
+Status TargetAgreement(const CompressArgs& args, const ir::Model& model,
+                       const std::vector<Feeds>& calib, compress::Task task,
+                       const std::map<size_t, double>& node_error,
+                       const std::map<std::string, compress::Range>& ranges,
+                       const std::map<std::string, std::vector<double>>& means,
+                       const compress::QuantizeOptions& q, compress::QuantizePlan* plan, int* kept,
+                       double* before, double* after, std::string* measure) {
+  SessionOptions options;
+  options.num_threads = args.threads;
+  SN_ASSIGN_OR_RETURN(std::string float_bytes, ir::ExportOnnxBytes(model));
+  SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> reference, Session::OpenBytes(float_bytes, options));
+  std::vector<std::vector<Tensor>> expected(calib.size());
+  for (size_t i = 0; i < calib.size(); ++i)
+    SN_RETURN_IF_ERROR(reference->Run(calib[i], &expected[i]));
+  auto agreement = [&]() -> Result<compress::AgreementSummary> {
+    ir::Model trial = model;
+    SN_RETURN_IF_ERROR(compress::ApplyQuantization(trial.graph, *plan, ranges, means, q));
+    SN_ASSIGN_OR_RETURN(std::string bytes, ir::ExportOnnxBytes(trial));
+    SN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::OpenBytes(bytes, options));
+    compress::Agreement a(task, reference->inputs(), reference->outputs());
+    for (size_t i = 0; i < calib.size(); ++i) {
+      std::vector<Tensor> got;
+      SN_RETURN_IF_ERROR(session->Run(calib[i], &got));
+      SN_RETURN_IF_ERROR(a.Add(expected[i], got));
+    }
+    return a.Summary();
+  };
+  SN_ASSIGN_OR_RETURN(compress::AgreementSummary now, agreement());
+  if (now.task == compress::Task::kRaw)
+    return Status::InvalidArgument(
+        "--target-agreement needs an agreement measure (top-1, box match or cosine), and this "
+        "model's outputs give errors only: pass --task classify, detect or embed");
+  *measure = now.measure;
+  *before = now.value;
+  std::vector<std::pair<double, size_t>> order;  // most sensitive first
+  for (const auto& [node, error] : node_error) order.push_back({error, node});
+  std::sort(order.rbegin(), order.rend());
+  for (size_t next = 0; now.value < args.target_agreement && next < order.size(); ++next) {
+    const size_t node = order[next].second;
+    const auto site = std::find_if(plan->sites.begin(), plan->sites.end(),
+                                   [&](const auto& s) { return s.node == node; });
+    // A node already float, or the last one quantized (a model with none is no int8 model).
+    if (site == plan->sites.end() || plan->sites.size() == 1) continue;
+    compress::KeepFloat(model.graph, plan, static_cast<size_t>(site - plan->sites.begin()),
+                        fmt::format("kept float for --target-agreement {}: {} on the calibration "
+                                    "inputs {:.4f} with it quantized",
+                                    args.target_agreement, now.measure, now.value));
+    ++*kept;
+    SN_ASSIGN_OR_RETURN(now, agreement());
+  }
+  *after = now.value;
+  return Status::Ok();
+}
+
 Status Bf16Step(const CompressArgs& args, ir::Model& out, nlohmann::json& steps,
                 std::vector<std::string>& text_steps) {
   SN_ASSIGN_OR_RETURN(compress::Bf16Stats b, compress::StoreWeightsBf16(out));
@@ -502,13 +562,18 @@ Status Compress(const CompressArgs& args) {
       if (args.bias_correction) channel_means[plan.activations[i]] = means[i].means();
     }
     int kept_sensitive = 0;
-    if (args.sensitive != "none") {
+    // Each site's error quantized alone, by node index (the sites move as nodes leave).
+    std::map<size_t, double> node_error;
+    std::vector<double> errors;
+    if (args.sensitive != "none" || args.target_agreement > 0) {
       // Measured on a few calibration inputs: each node is a session of its own.
       const std::vector<Feeds> few(calib.begin(),
                                    calib.begin() + std::min<size_t>(calib.size(), 4));
-      SN_ASSIGN_OR_RETURN(
-          std::vector<double> errors,
-          compress::MeasureSensitivity(out, plan, ranges, channel_means, q, few, args.threads));
+      SN_ASSIGN_OR_RETURN(errors, compress::MeasureSensitivity(out, plan, ranges, channel_means, q,
+                                                               few, args.threads));
+      for (size_t i = 0; i < plan.sites.size(); ++i) node_error[plan.sites[i].node] = errors[i];
+    }
+    if (args.sensitive != "none") {
       std::vector<size_t> keep = compress::Outliers(errors, kSensitiveFactor);
       if (args.sensitive != "auto") {
         std::vector<size_t> order(errors.size());
@@ -534,8 +599,28 @@ Status Compress(const CompressArgs& args) {
       for (const auto& d : plan.decisions)
         if (!d.quantized) float_nodes.push_back(d);
     }
+    int kept_for_target = 0;
+    double agreement_before = 0, agreement_after = 0;
+    std::string target_measure;
+    if (args.target_agreement > 0) {
+      SN_RETURN_IF_ERROR(TargetAgreement(args, out, calib, task, node_error, ranges, channel_means,
+                                         q, &plan, &kept_for_target, &agreement_before,
+                                         &agreement_after, &target_measure));
+      quantized -= kept_for_target;
+      float_nodes.clear();
+      for (const auto& d : plan.decisions)
+        if (!d.quantized) float_nodes.push_back(d);
+    }
     SN_RETURN_IF_ERROR(compress::ApplyQuantization(out.graph, plan, ranges, channel_means, q));
+    nlohmann::json target = nullptr;
+    if (args.target_agreement > 0)
+      target = {{"measure", target_measure},
+                {"target", args.target_agreement},
+                {"before", agreement_before},
+                {"after", agreement_after},
+                {"kept_float", kept_for_target}};
     steps.push_back({{"step", "int8"},
+                     {"target_agreement", target},
                      {"method", compress::CalibMethodName(method)},
                      {"per_channel", args.per_channel},
                      {"bias_correction", args.bias_correction},
@@ -549,6 +634,13 @@ Status Compress(const CompressArgs& args) {
         args.per_channel ? "per-channel" : "per-tensor",
         args.bias_correction ? ", bias-corrected" : "",
         kept_sensitive ? fmt::format("; {} sensitive nodes kept float", kept_sensitive) : ""));
+    if (args.target_agreement > 0)
+      text_steps.push_back(
+          fmt::format("int8: {} on the calibration inputs {:.4f} (target {:.4f}){}", target_measure,
+                      agreement_after, args.target_agreement,
+                      kept_for_target ? fmt::format("; {:.4f} before {} more nodes were kept float",
+                                                    agreement_before, kept_for_target)
+                                      : ""));
   }
 
   const int compacted = compress::CompactConstants(out.graph);
@@ -677,6 +769,11 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--percentile", args->percentile,
                   "share of values the percentile range keeps (default 99.99)");
   cmd->add_flag("--per-channel", args->per_channel, "one weight scale per output channel");
+  cmd->add_option("--target-agreement", args->target_agreement,
+                  "with --int8: keep float the next most sensitive node until the agreement "
+                  "with the float model on the calibration inputs (box match, top-1 or cosine) "
+                  "reaches this, e.g. 0.97")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--keep-sensitive", args->sensitive,
                   "nodes that stay float because int8 hurts them most: auto (those that alone "
                   "move the outputs 5x more than the median node; default), none, or a count")
