@@ -211,7 +211,7 @@ std::vector<std::string> ProductSourceTypes(const std::string& bytes, const Feed
 
 // The reorders of the optimized graph's plans that turn float into integers or back (not those
 // that copy).
-int ConvertingReorders(const std::string& bytes, const Feeds& feeds) {
+[[maybe_unused]] int ConvertingReorders(const std::string& bytes, const Feeds& feeds) {
   int n = 0;
   for (const PlanStep& s : PlanSteps(bytes, feeds, /*optimize=*/true))
     if (s.kind == dnnl::primitive::kind::reorder && (s.src == "f32") != (s.dst == "f32")) ++n;
@@ -280,9 +280,13 @@ TEST(DnnlRegionInt8, ResidualStreamStaysInteger) {
   const std::string bytes = q.mb.Bytes();
   const Feeds feeds = {{"x", RandomTensor(shape, 14)}};
   ExpectInt8MatchesReference(bytes, feeds, 5.f / 255);
+#if defined(__x86_64__)
   EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/true, /*optimize=*/true),
             (std::vector<std::string>{"u8", "u8", "u8", "u8"}));
   EXPECT_EQ(ConvertingReorders(bytes, feeds), 2);  // the input quantized, the output back
+#endif
+  // (oneDNN 2.6's aarch64 build runs these with its gemm kernel, whose post-ops take no
+  // residual of integers: the sum is float there, and only the numbers are checked.)
 }
 
 // The same with signed integers and zero points on both sides of the sum, and the residual
@@ -298,9 +302,11 @@ TEST(DnnlRegionInt8, SignedResidualReadAgainIsCopied) {
   const std::string bytes = q.mb.Bytes();
   const Feeds feeds = {{"x", RandomTensor(shape, 15)}};
   ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);
+#if defined(__x86_64__)  // as above
   EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/true, /*optimize=*/true),
             (std::vector<std::string>{"s8", "u8"}));
   EXPECT_EQ(ConvertingReorders(bytes, feeds), 3);  // the input quantized, the outputs back
+#endif
 }
 
 // Depthwise convolutions whose inputs are quantized with a scale per channel, as
@@ -333,8 +339,10 @@ TEST(DnnlRegionInt8, DepthwiseInputsQuantizedPerChannel) {
   // The Add joins the first depthwise convolution, so the second runs before it.
   EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/false, /*optimize=*/true),
             (std::vector<std::string>{"u8", "u8", "s8", "u8"}));
+#if defined(__x86_64__)  // aarch64: HardSwish apart, the residual a float sum (see above)
   EXPECT_EQ(ProductTypes(bytes, feeds, /*destination=*/true, /*optimize=*/true),
             (std::vector<std::string>{"u8", "s8", "f32", "u8"}));
+#endif
 }
 
 // A squeeze-excite's gate as MobileNetV3 has it quantized: an int8 convolution, HardSigmoid

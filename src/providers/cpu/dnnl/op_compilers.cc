@@ -173,21 +173,32 @@ void PlanBuilder::Conv(const ir::Node& n) {
       n.op_type == "FusedConv" && n.inputs.size() > 3 && !n.inputs[3].empty();
   const memory::desc src_any(ToDims(x.shape), q8 ? q8->src_type : ct, FormatTag::any);
   const memory::desc wei_any(wdims, q8 ? memory::data_type::s8 : ct, FormatTag::any);
-  // oneDNN 2.6's gemm-based int8 convolution (all its aarch64 build has for int8; x86 takes
-  // it where no int8 kernel fits) reads a binary post-op's whole-tensor operand at the wrong
-  // places: a residual added that way came out wrong under qemu-aarch64. Where oneDNN would
-  // choose it, found by asking for the convolution without post-ops, the residual is a sum
-  // into a float result, which it gets right.
+  // oneDNN 2.6's gemm-based int8 convolution (what its aarch64 build has for int8 with
+  // post-ops; x86 takes it where no int8 kernel fits) reads a binary post-op's whole-tensor
+  // operand at the wrong places: a residual added that way came out wrong under qemu-aarch64.
+  // Where oneDNN would choose it, found by asking for the convolution with such a post-op,
+  // the residual is a sum into a float result, which it gets right.
   bool residual_as_binary = q8.has_value();
   if (q8) {
+    // Asked with the binary post-op itself: without it, oneDNN 2.6 on an SVE-512 aarch64
+    // named jit_int8:sve_512 for a source without a zero point, then took the gemm kernel
+    // for the convolution with the post-op, and a residual block came out wrong
+    // (DnnlRegionInt8.ResidualStreamStaysInteger under qemu-aarch64).
     dnnl::primitive_attr probe = Attr();
     Int8Attr(*q8, 1, &probe);
+    dnnl::post_ops with_binary;
+    with_binary.append_binary(dnnl::algorithm::binary_add, dst_md);
+    probe.set_post_ops(with_binary);
     dnnl::convolution_forward::desc bare(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, wei_any,
         bias_md, dst_md, g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
-    const std::string impl =
-        dnnl::convolution_forward::primitive_desc(bare, probe, Engine()).impl_info_str();
-    residual_as_binary = impl.rfind("gemm", 0) != 0;
+    try {
+      const std::string impl =
+          dnnl::convolution_forward::primitive_desc(bare, probe, Engine()).impl_info_str();
+      residual_as_binary = impl.rfind("gemm", 0) != 0;
+    } catch (const dnnl::error&) {
+      residual_as_binary = false;  // no kernel takes the binary post-op
+    }
   }
   std::vector<Eltwise> activation;
   if (n.op_type == "FusedConv") {
