@@ -314,7 +314,8 @@ TEST(DnnlRegionInt8, SignedResidualReadAgainIsCopied) {
 // The convolution before each writes its result quantized per channel (a multiplication by
 // the inverse scales), the depthwise convolution reads the integers with the scales folded
 // into its output scales, and a float reader (the ReduceMean) gets them dequantized per
-// channel. A Concat of two such values concatenates real numbers.
+// channel. A Concat of two such values concatenates real numbers, and a Transpose that moves
+// the channels off axis 1 moves real numbers.
 TEST(DnnlRegionInt8, DepthwiseInputsQuantizedPerChannel) {
   QdqModel q(14);  // HardSwish
   const Shape shape = {1, 8, 10, 9};
@@ -333,6 +334,7 @@ TEST(DnnlRegionInt8, DepthwiseInputsQuantizedPerChannel) {
   q.mb.Output(q.Qdq(q.mb.Op("Add", {a, b}), 4.f / 255, 128));
   q.mb.Output(q.mb.Op("ReduceMean", {h}, {Ints("axes", {2, 3})}));
   q.mb.Output(q.mb.Op("Concat", {r, h}, {Int("axis", 1)}));
+  q.mb.Output(q.mb.Op("Transpose", {h}, {Ints("perm", {0, 2, 3, 1})}));  // channels moved
   const std::string bytes = q.mb.Bytes();
   const Feeds feeds = {{"x", RandomTensor(shape, 16)}};
   ExpectInt8MatchesReference(bytes, feeds, 4.f / 255);

@@ -121,8 +121,14 @@ void PlanBuilder::Transpose(const ir::Node& n) {
     inverse[perm[i]] = i;
     out[i] = x.shape[perm[i]];
   }
-  const memory::desc md = DescOf(x.buffer).permute_axes(inverse);
-  const int seen = Alias(x.buffer, md);
+  int buffer = x.buffer;
+  // Scales per channel belong to axis 1: where the transpose moves it, it moves real numbers.
+  if (const Quant* q = QuantOf(buffer); q && !q->channel.empty() && r > 1 && perm[1] != 1) {
+    if (x.integer) throw NotMapped("integers quantized per channel moved off axis 1");
+    buffer = Convert(buffer, RealDesc(buffer));
+  }
+  const memory::desc md = DescOf(buffer).permute_axes(inverse);
+  const int seen = Alias(buffer, md);
   if (TagOf(md)) {
     values_[n.outputs[0]] = {out, seen};
   } else {  // a layout no primitive takes (blocked on a spatial axis, say): copy it out plain
