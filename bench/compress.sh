@@ -5,7 +5,7 @@
 #   bench/compress.sh [--models a,b] [--rounds R] [--iterations K] [--allow-load] [--no-setup]
 #
 # For each model: `supernova compress --int8` on real calibration images (bench/compress_data.sh;
-# held-out images give the agreement), and `--prune-channels 0.3 --fold` where the model has a
+# held-out images give the agreement, for CenterNet 27 images of their own), and `--prune-channels 0.3 --fold` where the model has a
 # pruning row below; then R rounds (default 5) of `supernova bench` and bench/ort_bench.js on
 # the float file and on each compressed file, at 2 threads and batch 1, one after another and
 # never concurrently. The report (build/bench/compress.md) gives medians across rounds: ours,
@@ -44,7 +44,7 @@ SHARED="$ROOT/../shared/models"
 DATA="$ASSETS/compress"
 # name|model|calibration folder|compress flags (preprocessing, int8 options)|prune (1: also prune)
 MODELS=(
-  "centernet|$SHARED/centernet_mbv3_coco_512.onnx|$DATA/photos|--preprocess raw --per-channel --calib-method percentile|0"
+  "centernet|$SHARED/centernet_mbv3_coco_512.onnx|$DATA/photos|--preprocess raw --per-channel --calib-method percentile --eval $DATA/unseen|0"
   "face_embedding|$SHARED/face_recognition_resnet29_128d.onnx|$DATA/faces|--preprocess raw --per-channel|1"
   "ppocr_det|$ASSETS/ocr/ch_PP-OCRv4_det_infer.onnx|$DATA/text|--preprocess imagenet --bgr --size 640x640|0"
   "resnet18|$ASSETS/torchvision/resnet18.onnx|$DATA/photos|--preprocess imagenet --per-channel|1"

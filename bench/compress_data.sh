@@ -7,13 +7,16 @@
 #   DIR/faces/   150x150 face crops: 12 frames of OpenCV's Megamind.avi, the astronaut, Messi
 #                and darknet's person
 #   DIR/text/    OpenCV's scene-text and printed-text images, for the OCR detector
+#   DIR/unseen/  detector inputs none of the above shares, for `compress --eval`: 20 frames of
+#                vtest.avi at 3, 7, ..., 79 s (the photos' are at 0, 6, ..., 66 s) and OpenCV's
+#                basketball2, aero3, butterfly, apple, orange, licenseplate_motion and pic1
 # Usage: bench/compress_data.sh [DIR] (default build/assets/compress). Needs ffmpeg (frames,
 # crops), which scripts/setup.sh installs.
 set -euo pipefail
 DIR="${1:-build/assets/compress}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
-[ -f "$DIR/.complete" ] && exit 0
+[ -f "$DIR/.complete" ] && [ -d "$DIR/unseen" ] && exit 0
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -25,7 +28,7 @@ OPENCV="$tmp/x/usr/share/doc/opencv-doc/examples/data"
 TEXT="$tmp/x/usr/share/doc/opencv-doc/examples/text"
 SKIMAGE="$(dirname "$(find "$tmp/x" -path '*skimage/data/astronaut.png' | head -1)")"
 
-mkdir -p "$DIR/photos" "$DIR/faces" "$DIR/text"
+mkdir -p "$DIR/photos" "$DIR/faces" "$DIR/text" "$DIR/unseen"
 cp "$DARKNET"/{dog,eagle,giraffe,horses,kite,person}.jpg "$DIR/photos/"
 cp "$SKIMAGE"/{astronaut,coffee,chelsea,motorcycle_left}.png "$SKIMAGE/rocket.jpg" "$DIR/photos/"
 cp "$OPENCV"/{messi5,building,fruits,baboon,home}.jpg "$OPENCV/basketball1.png" "$DIR/photos/"
@@ -45,6 +48,11 @@ crop "$SKIMAGE/astronaut.png" 200:200:160:20 "$DIR/faces/astronaut.png"
 crop "$OPENCV/messi5.jpg" 110:110:190:20 "$DIR/faces/messi.png"
 crop "$DARKNET/person.jpg" 90:90:190:70 "$DIR/faces/person.png"
 cp "$OPENCV"/imageText{N,R}.png "$TEXT"/scenetext0*.jpg "$DIR/text/"
+for i in $(seq 0 19); do
+  frame "$OPENCV/vtest.avi" $((3 + i * 4)) null "$DIR/unseen/vtest_$i.png"
+done
+cp "$OPENCV"/{basketball2.png,aero3.jpg,butterfly.jpg,apple.jpg,orange.jpg} "$DIR/unseen/"
+cp "$OPENCV"/{licenseplate_motion.jpg,pic1.png} "$DIR/unseen/"
 touch "$DIR/.complete"
 echo "compress_data: $(ls "$DIR/photos" | wc -l) photos, $(ls "$DIR/faces" | wc -l) faces," \
-  "$(ls "$DIR/text" | wc -l) text images in $DIR"
+  "$(ls "$DIR/text" | wc -l) text images, $(ls "$DIR/unseen" | wc -l) unseen in $DIR"

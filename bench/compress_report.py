@@ -44,7 +44,7 @@ def main():
           "model with next to no compute, as in docs/benchmark.md) and it runs the *same* files.\n")
     print("## int8 (static, QDQ)\n")
     print("| model | fp32 ms | int8 ms | speed-up | ORT fp32 ms | ORT int8 ms | int8: ours / ORT "
-          "| size fp32 → int8 | agreement (held-out images) | nodes kept float |")
+          "| size fp32 → int8 | agreement (images not calibrated on) | nodes kept float |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in names:
         rep_path = os.path.join(out, n + "_int8.json")

@@ -768,7 +768,9 @@ void AddCompressCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--calib-method", args->calib_method, "minmax (default), percentile, entropy");
   cmd->add_option("--percentile", args->percentile,
                   "share of values the percentile range keeps (default 99.99)");
-  cmd->add_flag("--per-channel", args->per_channel, "one weight scale per output channel");
+  cmd->add_flag("--per-channel", args->per_channel,
+                "one weight scale per output channel, and one activation scale per channel for "
+                "the inputs of depthwise convolutions");
   cmd->add_option("--target-agreement", args->target_agreement,
                   "with --int8: keep float the next most sensitive node until the agreement "
                   "with the float model on the calibration inputs (box match, top-1 or cosine) "
