@@ -347,6 +347,30 @@ TEST(DnnlRegionInt8, DepthwiseInputsQuantizedPerChannel) {
 #endif
 }
 
+// A Relu after a Concat of float maps (CenterNet's head), read by a QuantizeLinear to uint8
+// with zero point 0 alone: the quantization's saturation is the Relu, so no element-wise pass
+// runs. With another zero point the Relu stays a step of its own.
+TEST(DnnlRegionInt8, ReluBeforeQuantizingFromZeroIsTheSaturation) {
+  for (int zero : {0, 128}) {
+    SCOPED_TRACE("zero point " + std::to_string(zero));
+    QdqModel q;
+    const Shape shape = {1, 8, 9, 10};
+    const std::string x = q.mb.Input("x", shape);
+    const std::string v = q.Qdq(x, 2.f / 255, 128);
+    const std::string cat = q.mb.Op(
+        "Concat", {q.Conv(v, 2.f / 255, 8, 8, 3), q.Conv(v, 2.f / 255, 8, 8, 1)}, {Int("axis", 1)});
+    const std::string r = q.Qdq(q.mb.Op("Relu", {cat}), 3.f / 255, zero);
+    q.mb.Output(q.Qdq(q.Conv(r, 3.f / 255, 16, 8, 1), 2.f / 255, 128));
+    const std::string bytes = q.mb.Bytes();
+    const Feeds feeds = {{"x", RandomTensor(shape, 17)}};
+    ExpectInt8MatchesReference(bytes, feeds, 2.f / 255);
+    int eltwise = 0;
+    for (const PlanStep& s : PlanSteps(bytes, feeds, /*optimize=*/true))
+      eltwise += s.kind == dnnl::primitive::kind::eltwise;
+    EXPECT_EQ(eltwise, zero == 0 ? 0 : 1);
+  }
+}
+
 // A squeeze-excite's gate as MobileNetV3 has it quantized: an int8 convolution, HardSigmoid
 // (linear and clip post-ops), then QuantizeLinear. The quantization is a linear too, and
 // oneDNN 2.6 ran a second linear in a chain with the first one's parameters: every output

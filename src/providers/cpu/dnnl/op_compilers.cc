@@ -526,7 +526,16 @@ void PlanBuilder::Lrn(const ir::Node& n) {
 void PlanBuilder::Unary(const ir::Node& n) {
   const std::optional<std::vector<Eltwise>> steps = EltwiseOf(graph_, n);
   if (!steps) throw NotMapped("element-wise " + n.op_type);
-  EltwiseSteps(n, Get(n.inputs[0]), *steps);
+  const Value x = Get(n.inputs[0]);
+  // A Relu that only a QuantizeLinear to uint8 with zero point 0 reads is that quantization's
+  // saturation: quantizing its input gives the same integers, without a pass over the float
+  // tensor (the Relu after each of CenterNet's head Concats).
+  if (steps->size() == 1 && (*steps)[0].alg == dnnl::algorithm::eltwise_relu &&
+      (*steps)[0].alpha == 0.f && !x.integer && QuantizedFromZero(n.outputs[0])) {
+    values_[n.outputs[0]] = x;
+    return;
+  }
+  EltwiseSteps(n, x, *steps);
 }
 
 // `x` through element-wise `steps` into n's output, in x's layout.

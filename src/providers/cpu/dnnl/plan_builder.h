@@ -193,6 +193,7 @@ class PlanBuilder {
   std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
                                          int64_t axis, bool depthwise = false) const;
   bool OnlyReaderQuantizes(const std::string& value);
+  bool QuantizedFromZero(const std::string& value);
   static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
   // `shape`: the result's, where a scale per channel (axis 1) may be applied as a post-op.
   std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum, const Shape* shape = nullptr);

@@ -174,6 +174,23 @@ bool PlanBuilder::OnlyReaderQuantizes(const std::string& value) {
   return false;
 }
 
+// Whether `value`'s one reader is a QuantizeLinear to uint8 with zero points 0 (one, or one a
+// channel), whose conversion turns everything below zero into 0, as a Relu would.
+bool PlanBuilder::QuantizedFromZero(const std::string& value) {
+  if (!OnlyReaderQuantizes(value)) return false;
+  for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
+    const ir::Node& q = *nodes_[j];
+    if (q.inputs.empty() || q.inputs[0] != value) continue;
+    if (q.inputs.size() < 3 || q.inputs[2].empty()) return true;  // uint8, zero point 0
+    const Tensor* zero = Constant(q.inputs[2]);
+    if (!zero || zero->dtype() != DataType::kUint8) return false;
+    for (int64_t i = 0; i < zero->numel(); ++i)
+      if (zero->GetAsDouble(i) != 0) return false;
+    return true;
+  }
+  return false;
+}
+
 // The attributes of an int8 product: output scales (per channel along `channel_dim` of the
 // destination when the weight has several) and the source's zero point.
 void PlanBuilder::Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr) {
