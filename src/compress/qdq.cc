@@ -264,13 +264,44 @@ Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions&
     }
     plan.sites.push_back(site);
   }
+  // A channel Concat whose result is quantized, or goes through a Relu (a feature pyramid's
+  // merge, as CenterNet's head has three): its inputs are quantized with the result's scale
+  // and zero point, so that a runtime concatenates integers instead of float maps.
+  const std::set<std::string> quantized(plan.activations.begin(), plan.activations.end());
+  for (const ir::Node& n : g.nodes) {
+    if (!IsOnnx(n) || n.op_type != "Concat" || n.outputs.size() != 1 ||
+        !IsFloatValue(g, n.outputs[0]))
+      continue;
+    const ir::ValueType* t = g.TypeOf(n.outputs[0]);
+    const int64_t rank = t && t->dims ? static_cast<int64_t>(t->dims->size()) : 0;
+    const int64_t axis = n.AttrInt("axis", 0);
+    if (rank < 3 || (axis != 1 && axis != 1 - rank)) continue;
+    if (!std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& in) {
+          return IsFloatValue(g, in) && !g.IsInitializer(in);
+        }))
+      continue;
+    const bool merged = quantized.count(n.outputs[0]) ||
+                        std::any_of(g.nodes.begin(), g.nodes.end(), [&](const ir::Node& m) {
+                          return IsOnnx(m) && m.op_type == "Relu" && m.inputs[0] == n.outputs[0];
+                        });
+    if (!merged) continue;
+    plan.aligned_concats.insert(n.outputs[0]);
+    if (!quantized.count(n.outputs[0])) {
+      plan.activations.push_back(n.outputs[0]);
+      plan.activation_axes.push_back(1);
+    }
+  }
   if (options.per_channel)
-    for (const std::string& x : plan.activations)
-      if (std::all_of(plan.sites.begin(), plan.sites.end(), [&](const QuantizePlan::Site& s) {
-            const ir::Node& n = g.nodes[s.node];
-            return n.inputs[static_cast<size_t>(s.activation)] != x || IsDepthwise(g, n);
+    for (const std::string& x : plan.activations) {
+      auto reads = [&](const QuantizePlan::Site& s) {
+        return g.nodes[s.node].inputs[static_cast<size_t>(s.activation)] == x;
+      };
+      if (std::any_of(plan.sites.begin(), plan.sites.end(), reads) &&
+          std::all_of(plan.sites.begin(), plan.sites.end(), [&](const QuantizePlan::Site& s) {
+            return !reads(s) || IsDepthwise(g, g.nodes[s.node]);
           }))
         plan.channelwise.insert(x);
+    }
   return plan;
 }
 
@@ -294,7 +325,7 @@ void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::
     const bool read = std::any_of(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
       return g.nodes[s.node].inputs[static_cast<size_t>(s.activation)] == plan->activations[a];
     });
-    if (!read) continue;
+    if (!read && !plan->aligned_concats.count(plan->activations[a])) continue;
     activations.push_back(plan->activations[a]);
     axes.push_back(plan->activation_axes[a]);
   }
@@ -479,11 +510,44 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
   for (ir::Node& n : g.nodes)
     for (std::string& in : n.inputs)
       if (auto d = dequantized.find(in); d != dequantized.end()) in = d->second;
+  // An aligned Concat's inputs: QuantizeLinear + DequantizeLinear with its output's
+  // parameters, just before it.
+  std::unordered_map<size_t, std::vector<ir::Node>> before;  // node index -> new nodes
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node& n = g.nodes[i];
+    if (n.op_type != "Concat" || n.outputs.empty() || !plan.aligned_concats.count(n.outputs[0]))
+      continue;
+    const std::string& c = n.outputs[0];
+    auto q_of = [&](const char* op) -> const ir::Node* {
+      for (const ir::Node& x : after[c])
+        if (x.op_type == op) return &x;
+      return nullptr;
+    };
+    const ir::Node* cq = q_of("QuantizeLinear");
+    if (!cq || cq->HasAttr("axis")) continue;  // a scale per channel moves with the channels
+    for (std::string& in : n.inputs) {
+      const std::string q = names.UniqueName(in + "_to_" + c + "_quantized"),
+                        dq = names.UniqueName(in + "_to_" + c + "_dequantized");
+      g.value_types[q] = *g.TypeOf(cq->outputs[0]);
+      g.value_types[dq] = *g.TypeOf(c);
+      ir::ValueType t = *g.TypeOf(in);
+      g.value_types[q].dims = t.dims;
+      g.value_types[dq].dims = t.dims;
+      before[i].push_back(QdqNode("QuantizeLinear", names.UniqueName(q + "_QuantizeLinear"),
+                                  {in, cq->inputs[1], cq->inputs[2]}, q, -1));
+      before[i].push_back(QdqNode("DequantizeLinear", names.UniqueName(dq + "_DequantizeLinear"),
+                                  {q, cq->inputs[1], cq->inputs[2]}, dq, -1));
+      in = dq;
+    }
+  }
   // New nodes: weights and input quantization first, each activation's right after its
   // producer, so that the order stays topological.
   std::vector<ir::Node> nodes = std::move(front);
   nodes.reserve(nodes.size() + g.nodes.size() + 2 * after.size());
-  for (ir::Node& n : g.nodes) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node& n = g.nodes[i];
+    if (auto b = before.find(i); b != before.end())
+      for (ir::Node& x : b->second) nodes.push_back(std::move(x));
     nodes.push_back(std::move(n));
     for (const std::string& o : nodes.back().outputs) {
       auto a = after.find(o);

@@ -9,7 +9,9 @@
 //     one scale, from the calibrated range widened to hold 0; with --per-channel, an
 //     activation only depthwise convolutions read is int8, symmetric, one scale per channel
 //     (a depthwise convolution's input channel is its output channel, so the scales join the
-//     weight's in its output scales).
+//     weight's in its output scales);
+//   - a channel Concat whose result is quantized or goes through a Relu gets its inputs
+//     quantized with the result's scale and zero point, so that it concatenates integers.
 // A runtime that understands QDQ runs the node in int8; any other computes the same numbers in
 // float. Nodes that stay float are listed with the reason.
 #pragma once
@@ -56,6 +58,9 @@ struct QuantizePlan {
   // The activations whose quantized readers are all depthwise convolutions: with
   // --per-channel, one scale per channel (axis 1), int8 and symmetric.
   std::set<std::string> channelwise;
+  // Channel Concats whose inputs are quantized with their output's scale and zero point (the
+  // output is among `activations`), so that a runtime concatenates integers.
+  std::set<std::string> aligned_concats;  // by output
 };
 
 // Which nodes can be quantized and what must be calibrated. Reads the value types of `g`

@@ -301,6 +301,52 @@ TEST(Quantize, DepthwiseInputsGetAScalePerChannel) {
   EXPECT_GT(RelativeError((*before)[0], (*after)[0]), 0.0);
 }
 
+// A feature pyramid's merge: two maps concatenated along the channels, then a Relu. The
+// Concat's result is calibrated and quantized, and each input is quantized with the result's
+// scale and zero point (the same initializers), so a runtime concatenates integers.
+TEST(Quantize, ConcatInputsShareTheResultsQuantization) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 3, 8, 8});
+  const std::string a = b.Op("Conv", {x, b.Const("wa", RandomTensor({4, 3, 1, 1}, 41))});
+  const std::string c = b.Op("Conv", {x, b.Const("wc", RandomTensor({4, 3, 1, 1}, 42))});
+  const std::string cat = b.Op("Concat", {a, c});
+  SetInt(b.NodeOf(cat), "axis", 1);
+  const std::string r = b.Op("Relu", {cat});
+  b.Output(b.Op("Conv", {r, b.Const("wo", RandomTensor({2, 8, 1, 1}, 43))}));
+  ops::InferShapes(b.model().graph);
+  auto plan = compress::PlanQuantization(b.model().graph, {});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(plan->aligned_concats, ::testing::ElementsAre(cat));
+  EXPECT_THAT(plan->activations, ::testing::Contains(cat));
+  ir::Model q = b.model();
+  ASSERT_TRUE(
+      compress::ApplyQuantization(q.graph, *plan, RangesOn(b.model(), *plan, b.feeds()), {}, {})
+          .ok());
+  std::map<std::string, const ir::Node*> producer;
+  for (const ir::Node& n : q.graph.nodes)
+    for (const std::string& o : n.outputs) producer[o] = &n;
+  const ir::Node* concat = nullptr;
+  const ir::Node* result_q = nullptr;
+  for (const ir::Node& n : q.graph.nodes) {
+    if (n.op_type == "Concat") concat = &n;
+    if (n.op_type == "QuantizeLinear" && n.inputs[0] == cat) result_q = &n;
+  }
+  ASSERT_TRUE(concat && result_q);
+  for (const std::string& in : concat->inputs) {
+    SCOPED_TRACE(in);
+    const ir::Node* dq = producer.at(in);
+    ASSERT_EQ(dq->op_type, "DequantizeLinear");
+    const ir::Node* qn = producer.at(dq->inputs[0]);
+    ASSERT_EQ(qn->op_type, "QuantizeLinear");
+    EXPECT_EQ(qn->inputs[1], result_q->inputs[1]);  // the result's scale
+    EXPECT_EQ(qn->inputs[2], result_q->inputs[2]);  // and zero point
+  }
+  auto before = RunModel(b.model(), OptimizationLevel::kNone, b.feeds());
+  auto after = RunModel(q, OptimizationLevel::kAll, b.feeds());
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_LT(RelativeError((*before)[0], (*after)[0]), 0.03);
+}
+
 // One 1x1 convolution whose weights do not fall on the int8 grid: the expected output shift
 // their rounding causes is sum_c (dequantized - float) * mean_c, and the corrected bias takes
 // it away.
