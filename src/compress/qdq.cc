@@ -518,21 +518,16 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
     if (n.op_type != "Concat" || n.outputs.empty() || !plan.aligned_concats.count(n.outputs[0]))
       continue;
     const std::string& c = n.outputs[0];
-    auto q_of = [&](const char* op) -> const ir::Node* {
-      for (const ir::Node& x : after[c])
-        if (x.op_type == op) return &x;
-      return nullptr;
-    };
-    const ir::Node* cq = q_of("QuantizeLinear");
-    if (!cq || cq->HasAttr("axis")) continue;  // a scale per channel moves with the channels
+    const auto cq = std::find_if(after[c].begin(), after[c].end(),
+                                 [](const ir::Node& x) { return x.op_type == "QuantizeLinear"; });
+    if (cq == after[c].end() || cq->HasAttr("axis")) continue;  // scales would move with channels
     for (std::string& in : n.inputs) {
       const std::string q = names.UniqueName(in + "_to_" + c + "_quantized"),
                         dq = names.UniqueName(in + "_to_" + c + "_dequantized");
-      g.value_types[q] = *g.TypeOf(cq->outputs[0]);
-      g.value_types[dq] = *g.TypeOf(c);
-      ir::ValueType t = *g.TypeOf(in);
-      g.value_types[q].dims = t.dims;
-      g.value_types[dq].dims = t.dims;
+      ir::ValueType qt = *g.TypeOf(in);  // float (PlanQuantization checked), the input's shape
+      g.value_types[dq] = qt;
+      qt.dtype = g.TypeOf(cq->outputs[0])->dtype;
+      g.value_types[q] = qt;
       before[i].push_back(QdqNode("QuantizeLinear", names.UniqueName(q + "_QuantizeLinear"),
                                   {in, cq->inputs[1], cq->inputs[2]}, q, -1));
       before[i].push_back(QdqNode("DequantizeLinear", names.UniqueName(dq + "_DequantizeLinear"),

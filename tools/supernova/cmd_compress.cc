@@ -21,6 +21,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -322,19 +323,23 @@ Status FoldLayersStep(ir::Model& out, nlohmann::json& steps, std::vector<std::st
   return Status::Ok();
 }
 
-// --bf16: weights stored as bfloat16; the runtime computes in bf16 where the CPU has it.
 // --target-agreement: while the quantized model agrees with the float one on the calibration
 // inputs less than asked, the most sensitive node still quantized (by `node_error`, each
 // node's error quantized alone) stays float: the accuracy-aware loop of post-training
 // quantization. It is measured on the calibration inputs; the evaluation inputs stay a test
 // the choice never saw.
-Status TargetAgreement(const CompressArgs& args, const ir::Model& model,
-                       const std::vector<Feeds>& calib, compress::Task task,
-                       const std::map<size_t, double>& node_error,
-                       const std::map<std::string, compress::Range>& ranges,
-                       const std::map<std::string, std::vector<double>>& means,
-                       const compress::QuantizeOptions& q, compress::QuantizePlan* plan, int* kept,
-                       double* before, double* after, std::string* measure) {
+struct TargetOutcome {
+  std::string measure;  // "box match", ...
+  double before = 0, after = 0;
+  int kept = 0;  // nodes it kept float
+};
+Result<TargetOutcome> TargetAgreement(const CompressArgs& args, const ir::Model& model,
+                                      const std::vector<Feeds>& calib, compress::Task task,
+                                      const std::map<size_t, double>& node_error,
+                                      const std::map<std::string, compress::Range>& ranges,
+                                      const std::map<std::string, std::vector<double>>& means,
+                                      const compress::QuantizeOptions& q,
+                                      compress::QuantizePlan* plan) {
   SessionOptions options;
   options.num_threads = args.threads;
   SN_ASSIGN_OR_RETURN(std::string float_bytes, ir::ExportOnnxBytes(model));
@@ -360,8 +365,9 @@ Status TargetAgreement(const CompressArgs& args, const ir::Model& model,
     return Status::InvalidArgument(
         "--target-agreement needs an agreement measure (top-1, box match or cosine), and this "
         "model's outputs give errors only: pass --task classify, detect or embed");
-  *measure = now.measure;
-  *before = now.value;
+  TargetOutcome outcome;
+  outcome.measure = now.measure;
+  outcome.before = now.value;
   std::vector<std::pair<double, size_t>> order;  // most sensitive first
   for (const auto& [node, error] : node_error) order.push_back({error, node});
   std::sort(order.rbegin(), order.rend());
@@ -375,13 +381,14 @@ Status TargetAgreement(const CompressArgs& args, const ir::Model& model,
                         fmt::format("kept float for --target-agreement {}: {} on the calibration "
                                     "inputs {:.4f} with it quantized",
                                     args.target_agreement, now.measure, now.value));
-    ++*kept;
+    ++outcome.kept;
     SN_ASSIGN_OR_RETURN(now, agreement());
   }
-  *after = now.value;
-  return Status::Ok();
+  outcome.after = now.value;
+  return outcome;
 }
 
+// --bf16: weights stored as bfloat16; the runtime computes in bf16 where the CPU has it.
 Status Bf16Step(const CompressArgs& args, ir::Model& out, nlohmann::json& steps,
                 std::vector<std::string>& text_steps) {
   SN_ASSIGN_OR_RETURN(compress::Bf16Stats b, compress::StoreWeightsBf16(out));
@@ -516,12 +523,18 @@ Status Compress(const CompressArgs& args) {
     q.exclude = {args.exclude.begin(), args.exclude.end()};
     SN_ASSIGN_OR_RETURN(compress::QuantizePlan plan, compress::PlanQuantization(out.graph, q));
     int quantized = 0;
-    for (const auto& d : plan.decisions) {
-      if (d.quantized)
-        ++quantized;
-      else
-        float_nodes.push_back(d);
-    }
+    // How many nodes are quantized, and which stay float (with why), as the plan stands.
+    auto tally = [&] {
+      quantized = 0;
+      float_nodes.clear();
+      for (const auto& d : plan.decisions) {
+        if (d.quantized)
+          ++quantized;
+        else
+          float_nodes.push_back(d);
+      }
+    };
+    tally();
     if (quantized == 0) {
       std::string why = plan.decisions.empty()
                             ? "it has no Conv, ConvTranspose, Gemm or MatMul"
@@ -594,33 +607,23 @@ Status Compress(const CompressArgs& args) {
                                         "(relative; the median node {:.3g})",
                                         errors[k], median));
       kept_sensitive = static_cast<int>(keep.size());
-      quantized -= kept_sensitive;
-      float_nodes.clear();
-      for (const auto& d : plan.decisions)
-        if (!d.quantized) float_nodes.push_back(d);
     }
-    int kept_for_target = 0;
-    double agreement_before = 0, agreement_after = 0;
-    std::string target_measure;
+    std::optional<TargetOutcome> target;
     if (args.target_agreement > 0) {
-      SN_RETURN_IF_ERROR(TargetAgreement(args, out, calib, task, node_error, ranges, channel_means,
-                                         q, &plan, &kept_for_target, &agreement_before,
-                                         &agreement_after, &target_measure));
-      quantized -= kept_for_target;
-      float_nodes.clear();
-      for (const auto& d : plan.decisions)
-        if (!d.quantized) float_nodes.push_back(d);
+      SN_ASSIGN_OR_RETURN(target, TargetAgreement(args, out, calib, task, node_error, ranges,
+                                                  channel_means, q, &plan));
     }
+    tally();
     SN_RETURN_IF_ERROR(compress::ApplyQuantization(out.graph, plan, ranges, channel_means, q));
-    nlohmann::json target = nullptr;
-    if (args.target_agreement > 0)
-      target = {{"measure", target_measure},
-                {"target", args.target_agreement},
-                {"before", agreement_before},
-                {"after", agreement_after},
-                {"kept_float", kept_for_target}};
+    nlohmann::json target_json = nullptr;
+    if (target)
+      target_json = {{"measure", target->measure},
+                     {"target", args.target_agreement},
+                     {"before", target->before},
+                     {"after", target->after},
+                     {"kept_float", target->kept}};
     steps.push_back({{"step", "int8"},
-                     {"target_agreement", target},
+                     {"target_agreement", target_json},
                      {"method", compress::CalibMethodName(method)},
                      {"per_channel", args.per_channel},
                      {"bias_correction", args.bias_correction},
@@ -634,13 +637,13 @@ Status Compress(const CompressArgs& args) {
         args.per_channel ? "per-channel" : "per-tensor",
         args.bias_correction ? ", bias-corrected" : "",
         kept_sensitive ? fmt::format("; {} sensitive nodes kept float", kept_sensitive) : ""));
-    if (args.target_agreement > 0)
+    if (target)
       text_steps.push_back(
-          fmt::format("int8: {} on the calibration inputs {:.4f} (target {:.4f}){}", target_measure,
-                      agreement_after, args.target_agreement,
-                      kept_for_target ? fmt::format("; {:.4f} before {} more nodes were kept float",
-                                                    agreement_before, kept_for_target)
-                                      : ""));
+          fmt::format("int8: {} on the calibration inputs {:.4f} (target {:.4f}){}",
+                      target->measure, target->after, args.target_agreement,
+                      target->kept ? fmt::format("; {:.4f} before {} more nodes were kept float",
+                                                 target->before, target->kept)
+                                   : ""));
   }
 
   const int compacted = compress::CompactConstants(out.graph);

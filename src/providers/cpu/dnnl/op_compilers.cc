@@ -184,6 +184,13 @@ void PlanBuilder::Conv(const ir::Node& n) {
   // operand at the wrong places: a residual added that way came out wrong under qemu-aarch64.
   // Where oneDNN would choose it, found by asking for the convolution with such a post-op,
   // the residual is a sum into a float result, which it gets right.
+  // The convolution with these attributes and destination, as oneDNN would run it.
+  auto conv_pd = [&](const dnnl::primitive_attr& a, const memory::desc& dst) {
+    const dnnl::convolution_forward::desc d(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, wei_any,
+        bias_md, dst, g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
+    return dnnl::convolution_forward::primitive_desc(d, a, Engine());
+  };
   bool residual_as_binary = q8.has_value();
   if (q8) {
     // Asked with the binary post-op itself: without it, oneDNN 2.6 on an SVE-512 aarch64
@@ -195,12 +202,8 @@ void PlanBuilder::Conv(const ir::Node& n) {
     dnnl::post_ops with_binary;
     with_binary.append_binary(dnnl::algorithm::binary_add, dst_md);
     probe.set_post_ops(with_binary);
-    dnnl::convolution_forward::desc bare(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, wei_any,
-        bias_md, dst_md, g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
     try {
-      const std::string impl =
-          dnnl::convolution_forward::primitive_desc(bare, probe, Engine()).impl_info_str();
+      const std::string impl = conv_pd(probe, dst_md).impl_info_str();
       residual_as_binary = impl.rfind("gemm", 0) != 0;
     } catch (const dnnl::error&) {
       residual_as_binary = false;  // no kernel takes the binary post-op
@@ -220,22 +223,19 @@ void PlanBuilder::Conv(const ir::Node& n) {
   // numbers (its scale and zero point), and the result overwrites them quantized. Nothing of
   // the residual stream is ever float.
   const std::optional<Quant> residual_quant =
-      fused_residual && residual_as_binary && !activation_apart && OnlyReaderQuantizes(n.outputs[0])
+      fused_residual && residual_as_binary && !activation_apart
           ? QuantizedSum(
                 n.outputs[0], n.inputs[3], out, activation,
-                [&](const dnnl::primitive_attr& a, const memory::desc& d) {
-                  dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference,
-                                                     dnnl::algorithm::convolution_direct, src_any,
-                                                     wei_any, bias_md, d, g.strides,
-                                                     Minus1(g.dilations), g.pad_begin, g.pad_end);
-                  return dnnl::convolution_forward::primitive_desc(cd, a, Engine()).impl_info_str();
+                // A copy of the name: the primitive descriptor ends with the call.
+                [&](const dnnl::primitive_attr& a, const memory::desc& d) -> std::string {
+                  return conv_pd(a, d).impl_info_str();
                 },
                 *q8, dst_md)
           : std::nullopt;
   // The sum adds in place, which is faster where the result stays float; a binary add lets
   // a QuantizeLinear that alone reads the result join the convolution.
   const bool binary_residual =
-      fused_residual && residual_as_binary && !residual_quant && OnlyReaderQuantizes(n.outputs[0]);
+      fused_residual && residual_as_binary && !residual_quant && OnlyQuantizer(n.outputs[0]);
   const bool has_sum = fused_residual && !binary_residual && !residual_quant;
   if (has_sum) po.append_sum(1.f);
   if (residual_quant)
@@ -265,10 +265,7 @@ void PlanBuilder::Conv(const ir::Node& n) {
   if (residual_quant && !qdst) throw NotMapped("the quantized residual's result is not quantized");
   attr.set_post_ops(tail.post_ops);
 
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
-                                    dnnl::algorithm::convolution_direct, src_any, wei_any, bias_md,
-                                    dst_md, g.strides, Minus1(g.dilations), g.pad_begin, g.pad_end);
-  dnnl::convolution_forward::primitive_desc pd(d, attr, Engine());
+  const dnnl::convolution_forward::primitive_desc pd = conv_pd(attr, dst_md);
   const int src = In(n.inputs[0], pd.src_desc());
   const int wei =
       q8 ? Int8Weight(*q8->weight, Retyped(w_onnx, memory::data_type::s8), pd.weights_desc())

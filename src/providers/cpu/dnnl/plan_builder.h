@@ -192,12 +192,13 @@ class PlanBuilder {
   // channel (`depthwise`): its scales join the weight's.
   std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
                                          int64_t axis, bool depthwise = false) const;
-  bool OnlyReaderQuantizes(const std::string& value);
+  const ir::Node* OnlyQuantizer(const std::string& value);
   bool QuantizedFromZero(const std::string& value);
   static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
   // `shape`: the result's, where a scale per channel (axis 1) may be applied as a post-op.
   std::optional<QuantizedDst> QuantizeAfter(Tail& tail, bool has_sum, const Shape* shape = nullptr);
   Quant ActivationQuant(const ir::Node& n, const Shape& shape) const;
+  memory::data_type QuantizedType(const ir::Node& n) const;
   Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;
   int Int8Weight(const QuantConstant& w, const memory::desc& md, const memory::desc& packed_md);
   int QuantizedOut(const QuantizedDst& q, const Shape& out, const memory::desc& md);

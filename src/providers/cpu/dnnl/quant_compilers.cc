@@ -105,13 +105,19 @@ PlanBuilder::Quant PlanBuilder::ActivationQuant(const ir::Node& n, const Shape& 
   return q;
 }
 
+// The integers a QuantizeLinear writes: int8 where its zero point is, else uint8 (ONNX's
+// default without one).
+memory::data_type PlanBuilder::QuantizedType(const ir::Node& n) const {
+  const Tensor* zero =
+      n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
+  return zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+}
+
 void PlanBuilder::Quantize(const ir::Node& n) {
   const Value x = Get(n.inputs[0]);
   if (x.integer) throw NotMapped("input is already quantized");
   const Quant q = ActivationQuant(n, x.shape);
-  const Tensor* zero =
-      n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
-  const DT type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+  const DT type = QuantizedType(n);
   const Quant* have = QuantOf(x.buffer);
   if (have && *have == q && DescOf(x.buffer).data_type() == type) {
     values_[n.outputs[0]] = {x.shape, x.buffer, true};  // already these integers
@@ -163,32 +169,28 @@ std::optional<PlanBuilder::Int8Operands> PlanBuilder::Int8Inputs(const Value& x,
   return r;
 }
 
-// Whether `value`'s one reader is a QuantizeLinear (in this region).
-bool PlanBuilder::OnlyReaderQuantizes(const std::string& value) {
-  if (uses_[value] != 1 || outputs_.count(value)) return false;
+// `value`'s one reader where it is a QuantizeLinear of it (in this region), else null.
+const ir::Node* PlanBuilder::OnlyQuantizer(const std::string& value) {
+  if (uses_[value] != 1 || outputs_.count(value)) return nullptr;
   for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
     const ir::Node& n = *nodes_[j];
     if (std::find(n.inputs.begin(), n.inputs.end(), value) != n.inputs.end())
-      return n.op_type == "QuantizeLinear" && n.inputs[0] == value;
+      return n.op_type == "QuantizeLinear" && n.inputs[0] == value ? &n : nullptr;
   }
-  return false;
+  return nullptr;
 }
 
 // Whether `value`'s one reader is a QuantizeLinear to uint8 with zero points 0 (one, or one a
 // channel), whose conversion turns everything below zero into 0, as a Relu would.
 bool PlanBuilder::QuantizedFromZero(const std::string& value) {
-  if (!OnlyReaderQuantizes(value)) return false;
-  for (size_t j = pos_ + 1; j < nodes_.size(); ++j) {
-    const ir::Node& q = *nodes_[j];
-    if (q.inputs.empty() || q.inputs[0] != value) continue;
-    if (q.inputs.size() < 3 || q.inputs[2].empty()) return true;  // uint8, zero point 0
-    const Tensor* zero = Constant(q.inputs[2]);
-    if (!zero || zero->dtype() != DataType::kUint8) return false;
-    for (int64_t i = 0; i < zero->numel(); ++i)
-      if (zero->GetAsDouble(i) != 0) return false;
-    return true;
-  }
-  return false;
+  const ir::Node* q = OnlyQuantizer(value);
+  if (!q) return false;
+  if (q->inputs.size() < 3 || q->inputs[2].empty()) return true;  // uint8, zero point 0
+  const Tensor* zero = Constant(q->inputs[2]);
+  if (!zero || zero->dtype() != DataType::kUint8) return false;
+  for (int64_t i = 0; i < zero->numel(); ++i)
+    if (zero->GetAsDouble(i) != 0) return false;
+  return true;
 }
 
 // The attributes of an int8 product: output scales (per channel along `channel_dim` of the
@@ -221,11 +223,9 @@ std::optional<PlanBuilder::QuantizedDst> PlanBuilder::QuantizeAfter(Tail& tail, 
     } catch (const NotMapped&) {
       return std::nullopt;
     }
-    const Tensor* zero =
-        n.inputs.size() > 2 && !n.inputs[2].empty() ? Constant(n.inputs[2]) : nullptr;
     QuantizedDst q;
     q.output = n.outputs[0];
-    q.type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+    q.type = QuantizedType(n);
     q.quant = quant;
     if (quant.channel.empty()) {
       tail.post_ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / q.quant.scale,
@@ -290,34 +290,29 @@ std::optional<PlanBuilder::Quant> PlanBuilder::QuantizedSum(
     const memory::desc& dst_md) {
   const Value r = Get(residual);
   const Quant* rq = QuantOf(r.buffer);
-  if (!rq || !rq->channel.empty() || r.integer || r.shape != out || outputs_.count(output))
-    return std::nullopt;
+  if (!rq || !rq->channel.empty() || r.integer || r.shape != out) return std::nullopt;
   // QuantizeAfter's conditions: the quantization is the one linear post-op.
   if (std::any_of(activation.begin(), activation.end(),
                   [](const Eltwise& e) { return e.alg == dnnl::algorithm::eltwise_linear; }))
     return std::nullopt;
-  const ir::Node* quantize = nullptr;
-  for (size_t j = pos_ + 1; j < nodes_.size() && !quantize; ++j)
-    if (std::find(nodes_[j]->inputs.begin(), nodes_[j]->inputs.end(), output) !=
-        nodes_[j]->inputs.end())
-      quantize = nodes_[j];
-  if (!quantize || quantize->op_type != "QuantizeLinear") return std::nullopt;
-  const Tensor* scale = Constant(quantize->inputs.at(1));
-  const Tensor* zero = quantize->inputs.size() > 2 && !quantize->inputs[2].empty()
-                           ? Constant(quantize->inputs[2])
-                           : nullptr;
-  if (!scale || scale->dtype() != DataType::kFloat32 || scale->numel() != 1 || scale->rank() > 1 ||
-      !(scale->data<float>()[0] > 0.f) || (zero && zero->numel() != 1))
+  const ir::Node* quantize = OnlyQuantizer(output);
+  if (!quantize) return std::nullopt;
+  Quant result;
+  try {
+    result = ActivationQuant(*quantize, out);
+  } catch (const NotMapped&) {
     return std::nullopt;
-  const DT type = zero && zero->dtype() == DataType::kInt8 ? DT::s8 : DT::u8;
+  }
+  if (!result.channel.empty()) return std::nullopt;
+  const DT type = QuantizedType(*quantize);
   // Ask oneDNN for the kernel with these post-ops (the sum's zero point among them).
   dnnl::primitive_attr attr = Attr();
   Int8Attr(q8, 1, &attr);
   dnnl::post_ops po;
   po.append_sum(rq->scale, rq->zero, DescOf(r.buffer).data_type());
   for (const Eltwise& e : activation) po.append_eltwise(1.f, e.alg, e.alpha, e.beta);
-  po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / scale->data<float>()[0],
-                    zero ? static_cast<float>(zero->GetAsDouble(0)) : 0.f);
+  po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f / result.scale,
+                    static_cast<float>(result.zero));
   attr.set_post_ops(po);
   try {
     // The reference kernels would cost more than the reorders this saves, and the gemm-based
