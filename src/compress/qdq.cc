@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -17,6 +18,12 @@ bool IsOnnx(const ir::Node& n) { return n.domain.empty() || n.domain == "ai.onnx
 bool IsFloatValue(const ir::Graph& g, const std::string& v) {
   const ir::ValueType* t = g.TypeOf(v);
   return t && t->is_tensor() && t->dtype == DataType::kFloat32;
+}
+
+std::optional<Shape> StaticShape(const ir::Graph& g, const std::string& v) {
+  const ir::ValueType* t = g.TypeOf(v);
+  if (!t || !t->is_tensor() || !t->HasStaticShape()) return std::nullopt;
+  return t->StaticShape();
 }
 
 const Tensor* FloatConstant(const ir::Graph& g, const std::string& v) {
@@ -264,31 +271,26 @@ Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions&
     }
     plan.sites.push_back(site);
   }
-  // A channel Concat whose result is quantized, or goes through a Relu (a feature pyramid's
-  // merge, as CenterNet's head has three): its inputs are quantized with the result's scale
-  // and zero point, so that a runtime concatenates integers instead of float maps.
   const std::set<std::string> quantized(plan.activations.begin(), plan.activations.end());
+  // A squeeze-and-excitation product whose result is quantized: its full-size operand too.
   for (const ir::Node& n : g.nodes) {
-    if (!IsOnnx(n) || n.op_type != "Concat" || n.outputs.size() != 1 ||
-        !IsFloatValue(g, n.outputs[0]))
+    if (!IsOnnx(n) || n.op_type != "Mul" || n.inputs.size() != 2 || n.outputs.size() != 1 ||
+        !quantized.count(n.outputs[0]))
       continue;
-    const ir::ValueType* t = g.TypeOf(n.outputs[0]);
-    const int64_t rank = t && t->dims ? static_cast<int64_t>(t->dims->size()) : 0;
-    const int64_t axis = n.AttrInt("axis", 0);
-    if (rank < 3 || (axis != 1 && axis != 1 - rank)) continue;
-    if (!std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& in) {
-          return IsFloatValue(g, in) && !g.IsInitializer(in);
-        }))
-      continue;
-    const bool merged = quantized.count(n.outputs[0]) ||
-                        std::any_of(g.nodes.begin(), g.nodes.end(), [&](const ir::Node& m) {
-                          return IsOnnx(m) && m.op_type == "Relu" && m.inputs[0] == n.outputs[0];
-                        });
-    if (!merged) continue;
-    plan.aligned_concats.insert(n.outputs[0]);
-    if (!quantized.count(n.outputs[0])) {
-      plan.activations.push_back(n.outputs[0]);
-      plan.activation_axes.push_back(1);
+    const std::optional<Shape> out = StaticShape(g, n.outputs[0]);
+    for (size_t k = 0; k < 2 && out && out->size() == 4; ++k) {
+      const std::string &x = n.inputs[k], &gate = n.inputs[1 - k];
+      const std::optional<Shape> xs = StaticShape(g, x), gs = StaticShape(g, gate);
+      if (!xs || !gs || *xs != *out || *gs != Shape{(*out)[0], (*out)[1], 1, 1} ||
+          !IsFloatValue(g, x) || !IsFloatValue(g, gate) || g.IsInitializer(x) ||
+          g.IsInitializer(gate))
+        continue;
+      plan.gated[x] = n.outputs[0];
+      if (!std::count(plan.activations.begin(), plan.activations.end(), x)) {
+        plan.activations.push_back(x);
+        plan.activation_axes.push_back(1);
+      }
+      break;
     }
   }
   if (options.per_channel)
@@ -302,6 +304,47 @@ Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions&
           }))
         plan.channelwise.insert(x);
     }
+  // A channel Concat whose result is quantized, or goes through a Relu (a feature pyramid's
+  // merge, as CenterNet's head has three): its inputs are quantized alike, so that a runtime
+  // concatenates integers instead of float maps. Where the Relu alone reads the result and
+  // its own result is quantized with one scale, the inputs take that quantization: its zero
+  // point is 0, so quantizing is the Relu (exactly: it commutes with the Concat) and the Relu
+  // has nothing left to do. Otherwise they take the result's.
+  for (const ir::Node& n : g.nodes) {
+    if (!IsOnnx(n) || n.op_type != "Concat" || n.outputs.size() != 1 ||
+        !IsFloatValue(g, n.outputs[0]))
+      continue;
+    const ir::ValueType* t = g.TypeOf(n.outputs[0]);
+    const int64_t rank = t && t->dims ? static_cast<int64_t>(t->dims->size()) : 0;
+    const int64_t axis = n.AttrInt("axis", 0);
+    if (rank < 3 || (axis != 1 && axis != 1 - rank)) continue;
+    if (!std::all_of(n.inputs.begin(), n.inputs.end(), [&](const std::string& in) {
+          return IsFloatValue(g, in) && !g.IsInitializer(in);
+        }))
+      continue;
+    const std::string& c = n.outputs[0];
+    std::vector<const ir::Node*> readers;
+    for (const ir::Node& m : g.nodes)
+      if (std::count(m.inputs.begin(), m.inputs.end(), c)) readers.push_back(&m);
+    const bool relu = std::any_of(readers.begin(), readers.end(), [&](const ir::Node* m) {
+      return IsOnnx(*m) && m->op_type == "Relu" && m->inputs[0] == c;
+    });
+    if (!quantized.count(c) && !relu) continue;
+    const bool graph_output = std::count(g.outputs.begin(), g.outputs.end(), c) > 0;
+    if (!quantized.count(c) && readers.size() == 1 && !graph_output) {
+      const std::string& r = readers[0]->outputs[0];
+      if (std::count(plan.activations.begin(), plan.activations.end(), r) &&
+          !plan.channelwise.count(r)) {
+        plan.aligned_concats[c] = r;
+        continue;
+      }
+    }
+    plan.aligned_concats[c] = c;
+    if (!quantized.count(c)) {
+      plan.activations.push_back(c);
+      plan.activation_axes.push_back(1);
+    }
+  }
   return plan;
 }
 
@@ -319,13 +362,21 @@ void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::
       d.reason = reason;
     }
   plan->sites.erase(plan->sites.begin() + static_cast<std::ptrdiff_t>(index));
+  // What stays quantized: the remaining sites' inputs, the operands of products still
+  // quantized, the activations whose quantization aligned Concats take.
+  std::set<std::string> keep;
+  for (const QuantizePlan::Site& s : plan->sites)
+    keep.insert(g.nodes[s.node].inputs[static_cast<size_t>(s.activation)]);
+  std::erase_if(plan->gated, [&](const auto& p) { return !keep.count(p.second); });
+  for (const auto& p : plan->gated) keep.insert(p.first);
+  // A Concat aligned with a Relu after it that is no longer quantized goes back to float.
+  std::erase_if(plan->aligned_concats,
+                [&](const auto& p) { return p.first != p.second && !keep.count(p.second); });
+  for (const auto& p : plan->aligned_concats) keep.insert(p.second);
   std::vector<std::string> activations;
   std::vector<int> axes;
   for (size_t a = 0; a < plan->activations.size(); ++a) {
-    const bool read = std::any_of(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
-      return g.nodes[s.node].inputs[static_cast<size_t>(s.activation)] == plan->activations[a];
-    });
-    if (!read && !plan->aligned_concats.count(plan->activations[a])) continue;
+    if (!keep.count(plan->activations[a])) continue;
     activations.push_back(plan->activations[a]);
     axes.push_back(plan->activation_axes[a]);
   }
@@ -515,9 +566,10 @@ Status ApplyQuantization(ir::Graph& g, const QuantizePlan& plan,
   std::unordered_map<size_t, std::vector<ir::Node>> before;  // node index -> new nodes
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     ir::Node& n = g.nodes[i];
-    if (n.op_type != "Concat" || n.outputs.empty() || !plan.aligned_concats.count(n.outputs[0]))
-      continue;
-    const std::string& c = n.outputs[0];
+    if (n.op_type != "Concat" || n.outputs.empty()) continue;
+    const auto aligned = plan.aligned_concats.find(n.outputs[0]);
+    if (aligned == plan.aligned_concats.end()) continue;
+    const std::string& c = aligned->second;  // whose quantization the inputs take
     const auto cq = std::find_if(after[c].begin(), after[c].end(),
                                  [](const ir::Node& x) { return x.op_type == "QuantizeLinear"; });
     if (cq == after[c].end() || cq->HasAttr("axis")) continue;  // scales would move with channels

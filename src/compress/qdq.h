@@ -11,7 +11,10 @@
 //     (a depthwise convolution's input channel is its output channel, so the scales join the
 //     weight's in its output scales);
 //   - a channel Concat whose result is quantized or goes through a Relu gets its inputs
-//     quantized with the result's scale and zero point, so that it concatenates integers.
+//     quantized with the result's scale and zero point (the Relu's, where that is quantized),
+//     so that it concatenates integers;
+//   - a squeeze-and-excitation product's full-size operand is quantized when its result is,
+//     so that the pooling and the product read integers.
 // A runtime that understands QDQ runs the node in int8; any other computes the same numbers in
 // float. Nodes that stay float are listed with the reason.
 #pragma once
@@ -58,9 +61,14 @@ struct QuantizePlan {
   // The activations whose quantized readers are all depthwise convolutions: with
   // --per-channel, one scale per channel (axis 1), int8 and symmetric.
   std::set<std::string> channelwise;
-  // Channel Concats whose inputs are quantized with their output's scale and zero point (the
-  // output is among `activations`), so that a runtime concatenates integers.
-  std::set<std::string> aligned_concats;  // by output
+  // Channel Concats whose inputs are quantized alike, so that a runtime concatenates integers:
+  // concat output -> the activation whose scale and zero point they take (the output itself,
+  // or the Relu after it: zero point 0, so the quantization is that Relu).
+  std::map<std::string, std::string> aligned_concats;
+  // Squeeze-and-excitation products x * gate ([N, C, H, W] by [N, C, 1, 1]) whose result is
+  // quantized: x is quantized too, so its producer writes integers, its pooling reads them, and
+  // the product scales them. x -> the product's output.
+  std::map<std::string, std::string> gated;
 };
 
 // Which nodes can be quantized and what must be calibrated. Reads the value types of `g`

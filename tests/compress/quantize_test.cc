@@ -264,6 +264,48 @@ TEST(Quantize, OtherReadersShareTheQuantizedFormButOutputsStayFloat) {
   EXPECT_LT(errors[1], 0.03);
 }
 
+// A squeeze-and-excitation block: x * gate(mean(x)), the product read by a quantized
+// convolution. x is quantized too (the pooling and the product read its dequantized form), so
+// that a runtime pools and scales its integers; the gate, a [1, C, 1, 1] vector, stays float.
+TEST(Quantize, SqueezeExciteOperandIsQuantizedWithTheProduct) {
+  GraphBuilder b;
+  const std::string in = b.Input("x", {1, 8, 6, 6});
+  const std::string x =
+      b.Op("HardSwish", {b.Op("Conv", {in, b.Const("w1", RandomTensor({8, 8, 1, 1}, 31))})});
+  const std::string mean = b.Op("ReduceMean", {x, b.Const("axes", Ints<int64_t>({2, 3}, {2}))});
+  const std::string gate =
+      b.Op("HardSigmoid", {b.Op("Conv", {mean, b.Const("w2", RandomTensor({8, 8, 1, 1}, 32))})});
+  const std::string product = b.Op("Mul", {gate, x});
+  b.Output(b.Op("Conv", {product, b.Const("w3", RandomTensor({4, 8, 1, 1}, 33))}));
+  ops::InferShapes(b.model().graph);
+  auto plan = compress::PlanQuantization(b.model().graph, {});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(plan->gated, ::testing::ElementsAre(std::pair{x, product}));
+  EXPECT_THAT(plan->activations, ::testing::Contains(x));
+  EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(gate)));
+  ir::Model q = b.model();
+  ASSERT_TRUE(
+      compress::ApplyQuantization(q.graph, *plan, RangesOn(b.model(), *plan, b.feeds()), {}, {})
+          .ok());
+  for (const ir::Node& n : q.graph.nodes)
+    if (n.op_type == "ReduceMean" || n.op_type == "Mul") {
+      EXPECT_THAT(n.inputs, ::testing::Not(::testing::Contains(x))) << n.op_type;
+    }
+  const std::vector<double> errors = ErrorsAgainstFloat(b.model(), q, b.feeds());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_LT(errors[0], 0.03);
+
+  // The last convolution kept float: its input is no longer quantized, nor is x.
+  const auto last = std::find_if(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
+    return b.model().graph.nodes[s.node].inputs[0] == product;
+  });
+  ASSERT_NE(last, plan->sites.end());
+  compress::KeepFloat(b.model().graph, &*plan, static_cast<size_t>(last - plan->sites.begin()),
+                      "test");
+  EXPECT_TRUE(plan->gated.empty());
+  EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(x)));
+}
+
 // With --per-channel, an activation only depthwise convolutions read gets a scale per
 // channel (axis 1) and zero points 0: uint8 where it is never negative (after a Relu), int8
 // where it is (after a HardSwish); one read by an ordinary convolution too keeps one scale.
@@ -313,10 +355,36 @@ TEST(Quantize, DepthwiseInputsGetAScalePerChannel) {
   EXPECT_GT(errors[0], 0.0);
 }
 
-// A feature pyramid's merge: two maps concatenated along the channels, then a Relu. The
-// Concat's result is calibrated and quantized, and each input is quantized with the result's
-// scale and zero point (the same initializers), so a runtime concatenates integers.
-TEST(Quantize, ConcatInputsShareTheResultsQuantization) {
+// The QuantizeLinear of `value` in `g`, and the Concat's inputs' QuantizeLinear nodes (behind
+// their DequantizeLinear).
+struct ConcatQuantization {
+  const ir::Node* result = nullptr;
+  std::vector<const ir::Node*> inputs;
+};
+ConcatQuantization QuantizationAround(const ir::Graph& g, const std::string& value) {
+  std::map<std::string, const ir::Node*> producer;
+  for (const ir::Node& n : g.nodes)
+    for (const std::string& o : n.outputs) producer[o] = &n;
+  ConcatQuantization r;
+  for (const ir::Node& n : g.nodes) {
+    if (n.op_type == "QuantizeLinear" && n.inputs[0] == value) r.result = &n;
+    if (n.op_type != "Concat") continue;
+    for (const std::string& in : n.inputs) {
+      const ir::Node* dq = producer.at(in);
+      if (dq->op_type != "DequantizeLinear") return {};
+      const ir::Node* qn = producer.at(dq->inputs[0]);
+      if (qn->op_type != "QuantizeLinear") return {};
+      r.inputs.push_back(qn);
+    }
+  }
+  return r;
+}
+
+// A feature pyramid's merge: two maps concatenated along the channels, then a Relu, whose
+// result a convolution reads (quantized). The Concat's inputs are quantized with the Relu
+// result's scale and zero point (the same initializers): its zero point is 0, so quantizing
+// the inputs is the Relu, and a runtime concatenates integers the Relu leaves as they are.
+TEST(Quantize, ConcatInputsShareTheReluResultsQuantization) {
   GraphBuilder b;
   const std::string x = b.Input("x", {1, 3, 8, 8});
   const std::string a = b.Op("Conv", {x, b.Const("wa", RandomTensor({4, 3, 1, 1}, 41))});
@@ -328,34 +396,58 @@ TEST(Quantize, ConcatInputsShareTheResultsQuantization) {
   ops::InferShapes(b.model().graph);
   auto plan = compress::PlanQuantization(b.model().graph, {});
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_THAT(plan->aligned_concats, ::testing::ElementsAre(cat));
-  EXPECT_THAT(plan->activations, ::testing::Contains(cat));
+  EXPECT_THAT(plan->aligned_concats, ::testing::ElementsAre(std::pair{cat, r}));
+  EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(cat)));
   ir::Model q = b.model();
   ASSERT_TRUE(
       compress::ApplyQuantization(q.graph, *plan, RangesOn(b.model(), *plan, b.feeds()), {}, {})
           .ok());
-  std::map<std::string, const ir::Node*> producer;
-  for (const ir::Node& n : q.graph.nodes)
-    for (const std::string& o : n.outputs) producer[o] = &n;
-  const ir::Node* concat = nullptr;
-  const ir::Node* result_q = nullptr;
-  for (const ir::Node& n : q.graph.nodes) {
-    if (n.op_type == "Concat") concat = &n;
-    if (n.op_type == "QuantizeLinear" && n.inputs[0] == cat) result_q = &n;
+  const ConcatQuantization around = QuantizationAround(q.graph, r);
+  ASSERT_TRUE(around.result);
+  ASSERT_EQ(around.inputs.size(), 2u);
+  for (const ir::Node* qn : around.inputs) {
+    EXPECT_EQ(qn->inputs[1], around.result->inputs[1]);  // the Relu result's scale
+    EXPECT_EQ(qn->inputs[2], around.result->inputs[2]);  // and zero point
   }
-  ASSERT_TRUE(concat && result_q);
-  for (const std::string& in : concat->inputs) {
-    SCOPED_TRACE(in);
-    const ir::Node* dq = producer.at(in);
-    ASSERT_EQ(dq->op_type, "DequantizeLinear");
-    const ir::Node* qn = producer.at(dq->inputs[0]);
-    ASSERT_EQ(qn->op_type, "QuantizeLinear");
-    EXPECT_EQ(qn->inputs[1], result_q->inputs[1]);  // the result's scale
-    EXPECT_EQ(qn->inputs[2], result_q->inputs[2]);  // and zero point
-  }
+  EXPECT_EQ(q.graph.initializers.at(around.result->inputs[2]).GetAsDouble(0), 0);
   const std::vector<double> errors = ErrorsAgainstFloat(b.model(), q, b.feeds());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_LT(errors[0], 0.03);
+
+  // Once that convolution stays float, the Relu's result is no longer quantized, and the
+  // Concat goes back to float (no range of its own result was calibrated).
+  const auto last = std::find_if(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
+    return b.model().graph.nodes[s.node].inputs[0] == r;
+  });
+  ASSERT_NE(last, plan->sites.end());
+  compress::KeepFloat(b.model().graph, &*plan, static_cast<size_t>(last - plan->sites.begin()),
+                      "test");
+  EXPECT_TRUE(plan->aligned_concats.empty());
+  EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(r)));
+
+  // The Concat read by the convolution directly: aligned with its own result.
+  GraphBuilder d;
+  const std::string dx = d.Input("x", {1, 3, 8, 8});
+  const std::string da = d.Op("Conv", {dx, d.Const("wa", RandomTensor({4, 3, 1, 1}, 41))});
+  const std::string dc = d.Op("Conv", {dx, d.Const("wc", RandomTensor({4, 3, 1, 1}, 42))});
+  const std::string dcat = d.Op("Concat", {da, dc});
+  SetInt(d.NodeOf(dcat), "axis", 1);
+  d.Output(d.Op("Conv", {dcat, d.Const("wo", RandomTensor({2, 8, 1, 1}, 43))}));
+  ops::InferShapes(d.model().graph);
+  auto direct = compress::PlanQuantization(d.model().graph, {});
+  ASSERT_TRUE(direct.ok());
+  EXPECT_THAT(direct->aligned_concats, ::testing::ElementsAre(std::pair{dcat, dcat}));
+  ir::Model dq = d.model();
+  ASSERT_TRUE(compress::ApplyQuantization(dq.graph, *direct,
+                                          RangesOn(d.model(), *direct, d.feeds()), {}, {})
+                  .ok());
+  const ConcatQuantization own = QuantizationAround(dq.graph, dcat);
+  ASSERT_TRUE(own.result);
+  ASSERT_EQ(own.inputs.size(), 2u);
+  for (const ir::Node* qn : own.inputs) EXPECT_EQ(qn->inputs[1], own.result->inputs[1]);
+  const std::vector<double> direct_errors = ErrorsAgainstFloat(d.model(), dq, d.feeds());
+  ASSERT_EQ(direct_errors.size(), 1u);
+  EXPECT_LT(direct_errors[0], 0.03);
 }
 
 // One 1x1 convolution whose weights do not fall on the int8 grid: the expected output shift

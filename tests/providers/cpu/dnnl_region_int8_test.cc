@@ -387,6 +387,76 @@ TEST(DnnlRegionInt8, ConvHardSigmoidThenQuantize) {
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
 }
 
+// A squeeze-and-excitation block as `supernova compress` quantizes it: the block's input h
+// is quantized (with zero point 0 after a Relu, another after a HardSwish), the pooling reads
+// its integers, and the product h * gate reads them too, with h's scale an attribute and its
+// zero point a post-op; the product is written quantized for the next convolution. No step
+// turns h into float.
+TEST(DnnlRegionInt8, SqueezeExciteProductReadsIntegers) {
+  for (int zero : {0, 20}) {
+    SCOPED_TRACE("zero point " + std::to_string(zero));
+    QdqModel q(14);  // HardSwish
+    const Shape shape = {1, 16, 12, 10};
+    const std::string x = q.mb.Input("x", shape);
+    const std::string v = q.Qdq(x, 2.f / 255, 128);
+    const std::string conv = q.Conv(v, 2.f / 255, 16, 16, 3);
+    const float h_scale = 3.f / 255;
+    const std::string h = q.Qdq(q.mb.Op(zero == 0 ? "Relu" : "HardSwish", {conv}), h_scale, zero);
+    const std::string pooled =
+        q.Qdq(q.mb.Op("ReduceMean", {h}, {Ints("axes", {2, 3})}), 1.f / 255, 0);
+    const std::string gate = q.mb.Op("HardSigmoid", {q.Conv(pooled, 1.f / 255, 16, 16, 1)});
+    const std::string product = q.Qdq(q.mb.Op("Mul", {gate, h}), 2.f / 255, 0);
+    q.mb.Output(q.Qdq(q.Conv(product, 2.f / 255, 16, 8, 1), 4.f / 255, 128));
+    const std::string bytes = q.mb.Bytes();
+    const Feeds feeds = {{"x", RandomTensor(shape, 18)}};
+    // The pooled integers round to h's steps before they are quantized again.
+    ExpectInt8MatchesReference(bytes, feeds, 4.f / 255, 2.0);
+    int binaries = 0, to_float = 0;  // the model's output alone is made float
+    for (const PlanStep& s : PlanSteps(bytes, feeds, /*optimize=*/true)) {
+      if (s.kind == dnnl::primitive::kind::binary) {
+        ++binaries;
+        EXPECT_EQ(s.src, "u8");
+        EXPECT_EQ(s.dst, "u8");
+      }
+      if (s.kind == dnnl::primitive::kind::pooling_v2) {
+        EXPECT_EQ(s.src, "u8");
+      }
+      to_float += s.kind == dnnl::primitive::kind::reorder && s.dst == "f32";
+    }
+    EXPECT_EQ(binaries, 1);
+    EXPECT_EQ(to_float, 1);
+  }
+}
+
+// A feature pyramid's merge as `supernova compress` quantizes it: both inputs of the Concat
+// quantized with the Relu result's scale and zero point 0. The Concat joins integers, the
+// Relu has nothing left to do, and the pooling and the product after it read the integers.
+TEST(DnnlRegionInt8, ReluOfIntegersFromZeroKeepsThem) {
+  QdqModel q;
+  const Shape shape = {1, 8, 9, 10};
+  const std::string x = q.mb.Input("x", shape);
+  const std::string v = q.Qdq(x, 2.f / 255, 128);
+  const float r_scale = 3.f / 255;
+  const std::string cat = q.mb.Op("Concat",
+                                  {q.Qdq(q.Conv(v, 2.f / 255, 8, 8, 3), r_scale, 0),
+                                   q.Qdq(q.Conv(v, 2.f / 255, 8, 8, 1), r_scale, 0)},
+                                  {Int("axis", 1)});
+  const std::string r = q.Qdq(q.mb.Op("Relu", {cat}), r_scale, 0);
+  const std::string pooled = q.mb.Op("GlobalAveragePool", {r});
+  q.mb.Output(q.Qdq(q.mb.Op("Mul", {r, q.mb.Op("Sigmoid", {pooled})}), 2.f / 255, 0));
+  const std::string bytes = q.mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor(shape, 19)}};
+  ExpectInt8MatchesReference(bytes, feeds, 2.f / 255, 2.0);
+  int eltwise = 0;  // the Sigmoid of the pooled vector alone: no Relu over the maps
+  for (const PlanStep& s : PlanSteps(bytes, feeds, /*optimize=*/true)) {
+    eltwise += s.kind == dnnl::primitive::kind::eltwise;
+    if (s.kind == dnnl::primitive::kind::binary || s.kind == dnnl::primitive::kind::concat) {
+      EXPECT_EQ(s.src, "u8");
+    }
+  }
+  EXPECT_EQ(eltwise, 1);
+}
+
 // Pooling and channel concat of values quantized alike move integers; the results are the
 // reference's exactly.
 TEST(DnnlRegionInt8, MaxPoolAveragePoolAndConcatOnQuantizedValues) {

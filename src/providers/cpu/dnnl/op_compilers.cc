@@ -527,8 +527,16 @@ void PlanBuilder::Unary(const ir::Node& n) {
   // A Relu that only a QuantizeLinear to uint8 with zero point 0 reads is that quantization's
   // saturation: quantizing its input gives the same integers, without a pass over the float
   // tensor (the Relu after each of CenterNet's head Concats).
-  if (steps->size() == 1 && (*steps)[0].alg == dnnl::algorithm::eltwise_relu &&
-      (*steps)[0].alpha == 0.f && !x.integer && QuantizedFromZero(n.outputs[0])) {
+  const bool relu = steps->size() == 1 && (*steps)[0].alg == dnnl::algorithm::eltwise_relu &&
+                    (*steps)[0].alpha == 0.f && !x.integer;
+  if (relu && QuantizedFromZero(n.outputs[0])) {
+    values_[n.outputs[0]] = x;
+    return;
+  }
+  // Real numbers held as uint8 with zero point 0 are never negative: the Relu keeps them (the
+  // Relu after a Concat whose inputs were quantized with its result's quantization).
+  if (const Quant* q = QuantOf(x.buffer);
+      relu && q && q->zero == 0 && DescOf(x.buffer).data_type() == memory::data_type::u8) {
     values_[n.outputs[0]] = x;
     return;
   }
@@ -599,7 +607,13 @@ void PlanBuilder::Binary(const ir::Node& n) {
   const Value va = Get(a);
   const Value vb = Get(b);
   if (va.shape.size() != r) throw NotMapped("rank");
-  const memory::desc md0 = RealDesc(va.buffer);
+  // A product of quantized real numbers by a float [N, C, 1, 1] operand (a squeeze-and-
+  // excitation gate) reads the integers: src0's scale is an attribute, and its zero point a
+  // post-op adding -zero * scale * gate, a vector computed each run.
+  const Quant* qa = QuantOf(va.buffer);
+  const bool integers = op == "Mul" && qa && qa->channel.empty() && !va.integer && sb != out &&
+                        !QuantOf(vb.buffer) && vb.shape.size() == r;
+  const memory::desc md0 = integers ? DescOf(va.buffer) : RealDesc(va.buffer);
   int src1;
   if (sb == out) {
     src1 = In(b, md0);  // same layout as the first operand: the fast kernels need that
@@ -630,10 +644,27 @@ void PlanBuilder::Binary(const ir::Node& n) {
   Tail tail;
   tail.output = n.outputs[0];
   tail.last_node = pos_;
-  const std::optional<QuantizedDst> q = QuantizeAfter(tail, false, &out);
   dnnl::primitive_attr attr = Attr();
+  if (integers) {
+    attr.set_scales(DNNL_ARG_SRC_0, 0, {qa->scale});
+    if (qa->zero != 0) {
+      const memory::desc md1 = DescOf(src1);
+      Buffer tmp;
+      tmp.md = md1;
+      const int offset = NewBuffer(std::move(tmp));
+      dnnl::eltwise_forward::desc ed(dnnl::prop_kind::forward_inference, A::eltwise_linear, md1,
+                                     -static_cast<float>(qa->zero) * qa->scale, 0.f);
+      dnnl::eltwise_forward::primitive_desc epd(ed, Attr(), Engine());
+      AddStep(dnnl::eltwise_forward(epd), {{DNNL_ARG_SRC, src1}, {DNNL_ARG_DST, offset}},
+              epd.scratchpad_desc().get_size());
+      tail.post_ops.append_binary(A::binary_add, md1);
+      tail.args.push_back({DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, offset});
+    }
+  }
+  const std::optional<QuantizedDst> q = QuantizeAfter(tail, false, &out);
   attr.set_post_ops(tail.post_ops);
-  dnnl::binary::desc d(alg, md0, DescOf(src1), q ? Retyped(md0, q->type) : md0);
+  const memory::desc dst_md = integers ? Retyped(md0, kF32) : md0;
+  dnnl::binary::desc d(alg, md0, DescOf(src1), q ? Retyped(md0, q->type) : dst_md);
   dnnl::binary::primitive_desc pd(d, attr, Engine());
   const int src0 = In(a, pd.src0_desc());
   const int dst = q ? QuantizedOut(*q, out, pd.dst_desc()) : Out(n.outputs[0], out, pd.dst_desc());
