@@ -59,6 +59,9 @@ def main():
             agree = "%s %.4f (%d)" % (a["measure"], a["value"], a["samples"])
             if "reference_boxes" in a:
                 agree += ", boxes %d → %d" % (a["reference_boxes"], a["compressed_boxes"])
+                if "unmatched_boxes" in a:
+                    agree += ", %d unmatched (%d scored below %.2f)" % (
+                        a["unmatched_boxes"], a["unmatched_weak_boxes"], a["weak_score"])
             floats = str(len(rep["float_nodes"]))
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             n, ms(n, "fp32", "supernova"), ms(n, "int8", "supernova"), ratio(f32, i8),

@@ -36,7 +36,6 @@ const char* TaskName(Task t) {
 
 namespace {
 
-constexpr float kScoreThreshold = 0.3f;
 constexpr float kMatchIoU = 0.5f;
 
 // The CenterNet heatmap and extents among two 4-D float outputs: which is which, and whether
@@ -197,11 +196,20 @@ Status Agreement::Add(const std::vector<Tensor>& ref, const std::vector<Tensor>&
       used_a[i] = used_b[j] = true;
       ++matched_;
     }
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!used_a[i]) CountUnmatched(a[i].score);
+    for (size_t j = 0; j < b.size(); ++j)
+      if (!used_b[j]) CountUnmatched(b[j].score);
     s_.reference_boxes += static_cast<int64_t>(a.size());
     s_.candidate_boxes += static_cast<int64_t>(b.size());
     worst_count_ += static_cast<int64_t>(std::max(a.size(), b.size()));
   }
   return Status::Ok();
+}
+
+void Agreement::CountUnmatched(float score) {
+  ++s_.unmatched_boxes;
+  if (score < kWeakScore) ++s_.unmatched_weak;
 }
 
 AgreementSummary Agreement::Summary() const {

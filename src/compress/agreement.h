@@ -23,6 +23,11 @@ enum class Task {
 Result<Task> ParseTask(const std::string& name);
 const char* TaskName(Task t);
 
+// kDetect's boxes: those scored at least kScoreThreshold count, and an unmatched one below
+// kWeakScore is reported as weak.
+inline constexpr float kScoreThreshold = 0.3f;
+inline constexpr float kWeakScore = 0.4f;
+
 struct AgreementSummary {
   Task task = Task::kRaw;
   int samples = 0;
@@ -35,6 +40,9 @@ struct AgreementSummary {
   // box both count against it).
   double box_match = 0;
   int64_t reference_boxes = 0, candidate_boxes = 0;
+  // kDetect: the boxes of either model left without a match, and how many of them scored less
+  // than kWeakScore: weak boxes, most often one whose score moved across the threshold.
+  int64_t unmatched_boxes = 0, unmatched_weak = 0;
   // The headline: the measure of the task ("top-1", "box match", "cosine", "max abs error")
   // and its value.
   std::string measure;
@@ -55,6 +63,8 @@ class Agreement {
   AgreementSummary Summary() const;
 
  private:
+  void CountUnmatched(float score);  // a box that found no match
+
   Task task_;
   std::vector<TensorInfo> inputs_, outputs_, candidate_inputs_;
   AgreementSummary s_;

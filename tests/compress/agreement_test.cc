@@ -50,11 +50,11 @@ TEST(Agreement, EmbeddingCosine) {
   EXPECT_NEAR(s.mean_abs, 3.0 / 6, 1e-9);
 }
 
-// A CenterNet pair (NHWC heatmap of 2 classes on an 8x8 grid, extents) with one peak at
-// (y, x) of class `cls` and a box of 8 input pixels each way.
-std::vector<Tensor> CenterNet(int y, int x, int cls, float extent) {
+// A CenterNet pair (NHWC heatmap of 2 classes on an 8x8 grid, extents) with one peak of
+// `score` at (y, x) of class `cls` and a box of `extent` input pixels each way.
+std::vector<Tensor> CenterNet(int y, int x, int cls, float extent, float score = 0.9f) {
   std::vector<float> hm(8 * 8 * 2, 0.f), wh(8 * 8 * 4, 0.f);
-  hm[static_cast<size_t>((y * 8 + x) * 2 + cls)] = 0.9f;
+  hm[static_cast<size_t>((y * 8 + x) * 2 + cls)] = score;
   for (int k = 0; k < 4; ++k) wh[static_cast<size_t>((y * 8 + x) * 4 + k)] = extent;
   return {Floats(hm, {1, 8, 8, 2}), Floats(wh, {1, 8, 8, 4})};
 }
@@ -66,11 +66,15 @@ TEST(Agreement, DetectorBoxMatch) {
   ASSERT_TRUE(a.Add(CenterNet(3, 3, 1, 8), CenterNet(3, 3, 1, 9)).ok());  // IoU 0.79: a match
   ASSERT_TRUE(a.Add(CenterNet(3, 3, 1, 8), CenterNet(3, 3, 0, 8)).ok());  // another class
   ASSERT_TRUE(a.Add(CenterNet(3, 3, 1, 8), CenterNet(6, 6, 1, 8)).ok());  // elsewhere
+  // A weak box whose score fell below the threshold.
+  ASSERT_TRUE(a.Add(CenterNet(3, 3, 1, 8, 0.32f), CenterNet(3, 3, 1, 8, 0.29f)).ok());
   const auto s = a.Summary();
   EXPECT_EQ(s.task, Task::kDetect);
-  EXPECT_EQ(s.reference_boxes, 3);
+  EXPECT_EQ(s.reference_boxes, 4);
   EXPECT_EQ(s.candidate_boxes, 3);
-  EXPECT_NEAR(s.box_match, 1.0 / 3, 1e-9);
+  EXPECT_NEAR(s.box_match, 1.0 / 4, 1e-9);
+  EXPECT_EQ(s.unmatched_boxes, 5);  // two each for the other class and elsewhere, the weak one
+  EXPECT_EQ(s.unmatched_weak, 1);
 }
 
 TEST(Agreement, MismatchedOutputsAndTasksAreErrors) {

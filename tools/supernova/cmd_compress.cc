@@ -520,6 +520,9 @@ Status Compress(const CompressArgs& args) {
       j["agreement"]["box_match"] = agree.box_match;
       j["agreement"]["reference_boxes"] = agree.reference_boxes;
       j["agreement"]["compressed_boxes"] = agree.candidate_boxes;
+      j["agreement"]["unmatched_boxes"] = agree.unmatched_boxes;
+      j["agreement"]["unmatched_weak_boxes"] = agree.unmatched_weak;
+      j["agreement"]["weak_score"] = compress::kWeakScore;
     }
     nlohmann::json fl = nlohmann::json::array();
     for (const auto& d : float_nodes) fl.push_back({{"node", d.node}, {"reason", d.reason}});
@@ -542,8 +545,10 @@ Status Compress(const CompressArgs& args) {
              Ratio(ms.after_ms, ms.before_ms));
   std::string detail;
   if (agree.task == compress::Task::kDetect)
-    detail = fmt::format(" ({} boxes in the original, {} after)", agree.reference_boxes,
-                         agree.candidate_boxes);
+    detail = fmt::format(
+        " ({} boxes in the original, {} after; {} unmatched, {} of them weak: score below {:.2f})",
+        agree.reference_boxes, agree.candidate_boxes, agree.unmatched_boxes, agree.unmatched_weak,
+        compress::kWeakScore);
   if (agree.task == compress::Task::kEmbed) detail = fmt::format(" (min {:.4f})", agree.cosine_min);
   const std::string errors =
       agree.elementwise
