@@ -165,10 +165,7 @@ void PlanBuilder::Conv(const ir::Node& n) {
   }
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (has_bias)
-    args.push_back(
-        {DNNL_ARG_BIAS, q8 ? ConstantBuffer(Int8Bias(n.inputs[2], q8->scales, m), bias_md)
-                           : ConstantVector(n.inputs[2], m)});
+  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConvBias(n.inputs[2], q8, bias_md, m)});
   args.insert(args.end(), tail.args.begin(), tail.args.end());
   AddStep(dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
   if (!separate_activation.empty()) EltwiseSteps(n, Get(conv_output), separate_activation);
@@ -252,10 +249,7 @@ void PlanBuilder::ConvTranspose(const ir::Node& n) {
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
   std::vector<std::pair<int, int>> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-  if (has_bias)
-    args.push_back(
-        {DNNL_ARG_BIAS, q8 ? ConstantBuffer(Int8Bias(n.inputs[2], q8->scales, m), bias_md)
-                           : ConstantVector(n.inputs[2], m)});
+  if (has_bias) args.push_back({DNNL_ARG_BIAS, ConvBias(n.inputs[2], q8, bias_md, m)});
   AddStep(dnnl::deconvolution_forward(pd), std::move(args), pd.scratchpad_desc().get_size());
 }
 

@@ -1,8 +1,9 @@
 // The compiler of a region's plan (region_builder.h): the plan machinery in region_builder.cc
 // (values and the buffers holding them, layout conversions, post-op fusion, lifetimes,
 // outputs), one compiler per op type in op_compilers.cc (one oneDNN primitive, or two, per
-// node; or a step of our own), the matmul-based ones in matmul_compilers.cc, the recurrent
-// ones in recurrent_compiler.cc, and the int8 side of QDQ models in quant_compilers.cc.
+// node; or a step of our own), the convolutions in conv_compilers.cc, the matmul-based ones
+// in matmul_compilers.cc, the recurrent ones in recurrent_compiler.cc, and the int8 side of
+// QDQ models in quant_compilers.cc.
 #pragma once
 
 #include <functional>
@@ -156,7 +157,7 @@ class PlanBuilder {
   const Quant* QuantOf(int buffer) const;
   static memory::desc Retyped(const memory::desc& md, memory::data_type type);
 
-  // The op compilers (op_compilers.cc).
+  // The op compilers (op_compilers.cc, conv_compilers.cc).
   KernelContext Ctx(const ir::Node& n) const;
   static memory::dims Minus1(const std::vector<int64_t>& v);
   void Transpose(const ir::Node& n);
@@ -200,6 +201,10 @@ class PlanBuilder {
   Quant ActivationQuant(const ir::Node& n, const Shape& shape) const;
   memory::data_type QuantizedType(const ir::Node& n) const;
   Tensor Int8Bias(const std::string& name, const std::vector<float>& scales, int64_t m) const;
+  // The bias buffer of a convolution with `m` outputs: float, or divided by the int8 output
+  // scales (Int8Bias) when `q8` holds its int8 operands.
+  int ConvBias(const std::string& name, const std::optional<Int8Operands>& q8,
+               const memory::desc& bias_md, int64_t m);
   int Int8Weight(const QuantConstant& w, const memory::desc& md, const memory::desc& packed_md);
   int QuantizedOut(const QuantizedDst& q, const Shape& out, const memory::desc& md);
   // How a primitive writing `output` (read by one QuantizeLinear alone) adds `residual` as a

@@ -262,6 +262,11 @@ Tensor PlanBuilder::Int8Bias(const std::string& name, const std::vector<float>& 
   return out;
 }
 
+int PlanBuilder::ConvBias(const std::string& name, const std::optional<Int8Operands>& q8,
+                          const memory::desc& bias_md, int64_t m) {
+  return q8 ? ConstantBuffer(Int8Bias(name, q8->scales, m), bias_md) : ConstantVector(name, m);
+}
+
 // The integers of a quantized weight seen through `md`, packed into `packed_md` (with the
 // compensation terms oneDNN's int8 kernels keep beside them).
 int PlanBuilder::Int8Weight(const QuantConstant& w, const memory::desc& md,
@@ -316,7 +321,7 @@ std::optional<PlanBuilder::Quant> PlanBuilder::QuantizedSum(
   attr.set_post_ops(po);
   try {
     // The reference kernels would cost more than the reorders this saves, and the gemm-based
-    // one's post-ops are trusted only as the float path uses them (op_compilers.cc).
+    // one's post-ops are trusted only as the float path uses them (conv_compilers.cc).
     const std::string name = impl(attr, Retyped(dst_md, type));
     if (name.rfind("ref", 0) == 0 || name.rfind("gemm", 0) == 0) return std::nullopt;
   } catch (const dnnl::error&) {

@@ -1,7 +1,7 @@
 // Compiling a region: one oneDNN primitive (or two) per node, layouts chosen by the
 // primitives themselves ("any"), reorders only where a consumer wants another layout than
 // its producer made, or where a value leaves the region. This file holds the machinery;
-// op_compilers.cc the compiler of each op type.
+// op_compilers.cc and the files beside it the compiler of each op type.
 #include "providers/cpu/dnnl/region_builder.h"
 
 #include <algorithm>
