@@ -197,19 +197,14 @@ Status Agreement::Add(const std::vector<Tensor>& ref, const std::vector<Tensor>&
       ++matched_;
     }
     for (size_t i = 0; i < a.size(); ++i)
-      if (!used_a[i]) CountUnmatched(a[i].score);
+      s_.unmatched_weak += !used_a[i] && a[i].score < kWeakScore;
     for (size_t j = 0; j < b.size(); ++j)
-      if (!used_b[j]) CountUnmatched(b[j].score);
+      s_.unmatched_weak += !used_b[j] && b[j].score < kWeakScore;
     s_.reference_boxes += static_cast<int64_t>(a.size());
     s_.candidate_boxes += static_cast<int64_t>(b.size());
     worst_count_ += static_cast<int64_t>(std::max(a.size(), b.size()));
   }
   return Status::Ok();
-}
-
-void Agreement::CountUnmatched(float score) {
-  ++s_.unmatched_boxes;
-  if (score < kWeakScore) ++s_.unmatched_weak;
 }
 
 AgreementSummary Agreement::Summary() const {
@@ -219,6 +214,7 @@ AgreementSummary Agreement::Summary() const {
   s.elementwise = abs_count_ > 0 || s_.samples == 0;
   s.top1 = rows_ ? static_cast<double>(top1_hits_) / static_cast<double>(rows_) : 0;
   s.cosine_mean = rows_ ? cosine_sum_ / static_cast<double>(rows_) : 0;
+  s.unmatched_boxes = s.reference_boxes + s.candidate_boxes - 2 * matched_;
   s.box_match = worst_count_ ? static_cast<double>(matched_) / static_cast<double>(worst_count_)
                              : 1.0;  // neither model found a box: they agree
   switch (task_) {

@@ -63,8 +63,6 @@ class Agreement {
   AgreementSummary Summary() const;
 
  private:
-  void CountUnmatched(float score);  // a box that found no match
-
   Task task_;
   std::vector<TensorInfo> inputs_, outputs_, candidate_inputs_;
   AgreementSummary s_;
