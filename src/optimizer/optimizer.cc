@@ -20,13 +20,16 @@ struct Pass {
   int64_t portable_from_opset = 0;
 };
 
-// Pipeline order. Folding constants first exposes initializers to the later matches (a BN
+// Pipeline order. The QOperator nodes become QDQ first, so that their weights' DequantizeLinear
+// is a quantized weight to constant folding (kept, as in any QDQ model). Folding constants then
+// exposes initializers to the later matches (a BN
 // whose statistics come from Constant nodes, a Reshape whose shape is computed); removing
 // Identity/Dropout joins a Conv to the BN or activation behind it; BN folding runs before the
 // fusions so that Conv + BN + Relu ends as one FusedConv; Add fusion runs before activation
 // fusion so Conv + Add + Relu takes the residual first (act(conv + z), not act(conv) + z);
 // dead nodes go last, after the rewrites that orphan them.
 constexpr Pass kPipeline[] = {
+    {"expand_qoperators", OptimizationLevel::kAll, ExpandQOperators, false, 13},
     {"constant_folding", OptimizationLevel::kBasic, FoldConstants, false},
     {"eliminate_redundant", OptimizationLevel::kBasic, EliminateRedundantNodes, false},
     {"fold_batch_norm", OptimizationLevel::kAll, FoldBatchNorm, false},

@@ -9,6 +9,9 @@
 
 namespace supernova::optimizer {
 
+// expand_qoperators.cc: QLinearConv and QLinearMatMul with constant weights and scales -> their
+// QDQ form (DequantizeLinear, Conv or MatMul, QuantizeLinear), which runs in int8.
+Result<int> ExpandQOperators(ir::Graph& g);
 // constant_folding.cc: Constant nodes, nodes whose inputs are all initializers, and Shape of
 // statically shaped values become initializers.
 Result<int> FoldConstants(ir::Graph& g);

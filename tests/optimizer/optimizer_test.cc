@@ -48,7 +48,7 @@ TEST(Optimizer, LevelsRunTheirPassesAndReportStats) {
 
   ir::Graph all = b.model().graph;
   ASSERT_TRUE(optimizer::Optimize(all, OptimizationLevel::kAll, &stats).ok());
-  EXPECT_EQ(stats.size(), 8u);
+  EXPECT_EQ(stats.size(), 9u);
   EXPECT_THAT(OpTypes(all), ElementsAre("FusedConv"));
   EXPECT_EQ(all.nodes[0].AttrString("activation", ""), "Relu");
   EXPECT_EQ(all.nodes[0].outputs[0], all.outputs[0]);

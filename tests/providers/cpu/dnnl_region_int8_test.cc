@@ -514,6 +514,74 @@ TEST(DnnlRegionInt8, MatMulAndGemm) {
 
 // A QuantizeLinear's integers read outside the region (here: returned by the graph) leave it
 // as they are, not rescaled.
+// QLinearConv and QLinearMatMul (the QOperator form ONNX Runtime's quantizer also writes)
+// become their QDQ form in the optimizer and run as int8 primitives, integers from one to the
+// next; the reference kernels run the QOperator nodes themselves (no optimization), so the two
+// agree within one quantization step where a product lands on a rounding boundary.
+TEST(DnnlRegionInt8, QOperatorNodesRunAsInt8Primitives) {
+  ModelBuilder mb(13);
+  auto scalar = [&](const std::string& name, float v) { return mb.Const(name, Floats({v}, {})); };
+  auto u8 = [&](const std::string& name, uint8_t v) {
+    return mb.Const(name, supernova::testing::Ints<uint8_t>({v}, {}));
+  };
+  // An int8 weight of `shape` with values in -127..127 and zero points 0 (`channels` of them,
+  // 0: one).
+  auto weight = [&](const std::string& name, const Shape& shape, uint32_t seed) {
+    Tensor q(DataType::kInt8, shape);
+    const Tensor r = RandomTensor(shape, seed, -127.f, 127.f);
+    for (int64_t i = 0; i < q.numel(); ++i)
+      q.data<int8_t>()[i] = static_cast<int8_t>(std::lround(r.data<float>()[i]));
+    return mb.Const(name, std::move(q));
+  };
+  auto zeros = [&](const std::string& name, int64_t n) {
+    return mb.Const(name, supernova::testing::Ints<int8_t>(std::vector<int8_t>(n, 0), {n}));
+  };
+  const std::string x = mb.Input("x", {1, 4, 9, 8});
+  const std::string xq = mb.Op("QuantizeLinear", {x, scalar("xs", 2.f / 255), u8("xz", 128)});
+  // 3x3, padded, weight scales per channel, an int32 bias.
+  std::vector<float> ws1 = {0.004f, 0.005f, 0.0045f, 0.006f, 0.0035f, 0.005f};
+  std::vector<int32_t> bias(6);
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = static_cast<int32_t>(i * 53 % 301) - 150;
+  const std::string c1 =
+      mb.Op("QLinearConv",
+            {xq, "xs", "xz", weight("w1", {6, 4, 3, 3}, 31), mb.Const("ws1", Floats(ws1, {6})),
+             zeros("wz1", 6), scalar("ys1", 3.f / 255), u8("yz1", 100),
+             mb.Const("b1", supernova::testing::Ints<int32_t>(bias, {6}))},
+            {Ints("pads", {1, 1, 1, 1})});
+  // 1x1, one weight scale, no bias.
+  const std::string c2 =
+      mb.Op("QLinearConv", {c1, "ys1", "yz1", weight("w2", {5, 6, 1, 1}, 32), scalar("ws2", 0.005f),
+                            mb.Const("wz2", supernova::testing::Ints<int8_t>({0}, {})),
+                            scalar("ys2", 4.f / 255), u8("yz2", 120)});
+  mb.Output(mb.Op("DequantizeLinear", {c2, "ys2", "yz2"}));
+  // [1, 3, 16] by [16, 7] with scales per column.
+  const std::string a = mb.Input("a", {1, 3, 16});
+  const std::string aq = mb.Op("QuantizeLinear", {a, scalar("as", 2.f / 255), u8("az", 90)});
+  std::vector<float> bs(7);
+  for (size_t j = 0; j < bs.size(); ++j) bs[j] = 0.003f + 0.0005f * static_cast<float>(j);
+  const std::string mm = mb.Op(
+      "QLinearMatMul", {aq, "as", "az", weight("b", {16, 7}, 33), mb.Const("bs", Floats(bs, {7})),
+                        zeros("bz", 7), scalar("ys3", 3.f / 255), u8("yz3", 128)});
+  mb.Output(mb.Op("DequantizeLinear", {mm, "ys3", "yz3"}));
+  const std::string bytes = mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 4, 9, 8}, 34)}, {"a", RandomTensor({1, 3, 16}, 35)}};
+
+  SessionOptions reference;
+  reference.providers = {"cpu_reference"};
+  reference.optimization = OptimizationLevel::kNone;
+  auto session = Session::OpenBytes(bytes, reference);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  std::vector<Tensor> expected;
+  ASSERT_TRUE((*session)->Run(feeds, &expected).ok());
+  auto actual = RunModel(bytes, "cpu", feeds);
+  ASSERT_TRUE(actual.ok()) << actual.status().ToString();
+  ASSERT_EQ(actual->size(), 2u);
+  EXPECT_TRUE(TensorsNear(expected[0], (*actual)[0], 0, 4.f / 255 + 1e-5));
+  EXPECT_TRUE(TensorsNear(expected[1], (*actual)[1], 0, 3.f / 255 + 1e-5));
+  EXPECT_EQ(ProductTypes(bytes, feeds, false, /*optimize=*/true),
+            (std::vector<std::string>{"u8", "u8", "u8"}));
+}
+
 TEST(DnnlRegionInt8, IntegersLeaveTheRegionUnchanged) {
   QdqModel q;
   const std::string x = q.mb.Input("x", {1, 8, 6, 7});

@@ -1,0 +1,169 @@
+// The QOperator form of a quantized model (QLinearConv, QLinearMatMul: what ONNX Runtime's
+// quantizer writes with QuantFormat.QOperator) in its QDQ form:
+//
+//   QLinearConv(x, xs, xz, w, ws, wz, ys, yz [, B])
+//     -> QuantizeLinear(Conv(DequantizeLinear(x, xs, xz), DequantizeLinear(w, ws, wz),
+//                            DequantizeLinear(B, xs * ws, 0)), ys, yz)
+//   QLinearMatMul(a, as, az, b, bs, bz, ys, yz)
+//     -> QuantizeLinear(MatMul(DequantizeLinear(a, as, az), DequantizeLinear(b, bs, bz)), ys, yz)
+//
+// The two compute the same integers: the product of the dequantized values is the integer sum
+// scaled by xs * ws, the bias joins it with that scale, and the result is quantized with ys
+// and yz; only where a float product lands on a rounding boundary may one value differ by a
+// step. The QDQ form is what the cpu provider's regions run on oneDNN's int8 primitives
+// (docs/runtime.md), keeping integers between consecutive quantized nodes; the QOperator
+// nodes would run on the reference kernels.
+//
+// Taken where the weight is a constant, the scales are constants of one value or one per
+// output channel (a QLinearConv's bias scale is a constant made from them) and the zero points
+// are shaped like their scales: a QLinearMatMul with scales per row of a, or a weight of rank
+// other than 2, stays as it is.
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "optimizer/graph_utils.h"
+#include "optimizer/passes.h"
+
+namespace supernova::optimizer {
+namespace {
+
+// A float constant of one value or `n` values (a 1-D tensor), or nullptr.
+const Tensor* ScaleConstant(const ir::Graph& g, const std::string& v, int64_t n) {
+  const Tensor* t = FindConstant(g, v);
+  if (!t || t->dtype() != DataType::kFloat32) return nullptr;
+  if (t->numel() == 1 && t->rank() <= 1) return t;
+  return t->rank() == 1 && t->numel() == n ? t : nullptr;
+}
+
+// An optional input: "" where the node has none at `slot`.
+std::string InputOr(const ir::Node& n, size_t slot) {
+  return slot < n.inputs.size() ? n.inputs[slot] : "";
+}
+
+// Whether the zero point at `slot` is absent or a constant with as many values as `scale`
+// (DequantizeLinear wants them alike).
+bool ZeroMatches(const ir::Graph& g, const ir::Node& n, size_t slot, const Tensor& scale) {
+  const std::string z = InputOr(n, slot);
+  if (z.empty()) return true;
+  const Tensor* t = FindConstant(g, z);
+  return t && t->numel() == scale.numel() && t->rank() == scale.rank();
+}
+
+class Expander {
+ public:
+  explicit Expander(ir::Graph& g) : g_(g) {
+    for (const ir::Node& n : g.nodes) {
+      for (const std::string& v : n.inputs) names_.insert(v);
+      for (const std::string& v : n.outputs) names_.insert(v);
+    }
+    for (const std::string& v : g.inputs) names_.insert(v);
+    for (const auto& [name, t] : g.initializers) names_.insert(name);
+    for (const auto& [name, t] : g.value_types) names_.insert(name);
+  }
+
+  // The QDQ nodes for `n`, or false (nothing appended) where it is not taken.
+  bool Conv(const ir::Node& n, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 8 || n.outputs.size() != 1) return false;
+    const Tensor* w = FindConstant(g_, n.inputs[3]);
+    if (!w || w->rank() < 3) return false;
+    const int64_t m = w->dim(0);
+    const Tensor* xs = ScaleConstant(g_, n.inputs[1], 1);
+    const Tensor* ws = ScaleConstant(g_, n.inputs[4], m);
+    if (!xs || !ws || !ScaleConstant(g_, n.inputs[6], 1) || !ZeroMatches(g_, n, 5, *ws))
+      return false;
+    const std::string& y = n.outputs[0];
+    const std::string x = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
+    const int64_t axis = ws->numel() > 1 ? 0 : -1;
+    const std::string wd = Dequantize(n, n.inputs[3], n.inputs[4], InputOr(n, 5), axis, out);
+    std::vector<std::string> conv_inputs = {x, wd};
+    const std::string b = InputOr(n, 8);
+    if (!b.empty()) {
+      // The bias's scale: xs * ws, one value or one per output channel.
+      Tensor bs(DataType::kFloat32, ws->numel() > 1 ? Shape{m} : Shape{});
+      for (int64_t c = 0; c < ws->numel(); ++c)
+        bs.data<float>()[c] = xs->data<float>()[0] * ws->data<float>()[c];
+      const std::string bs_name = Unique(y + "_bias_scale");
+      AddInitializer(g_, bs_name, std::move(bs));
+      conv_inputs.push_back(Dequantize(n, b, bs_name, "", axis, out));
+    }
+    ir::Node conv = MakeNode("Conv", std::move(conv_inputs), {Unique(y + "_real")},
+                             Unique(n.name.empty() ? y + "_conv" : n.name));
+    conv.attributes = n.attributes;
+    out->push_back(std::move(conv));
+    Quantize(n, out);
+    return true;
+  }
+
+  bool MatMul(const ir::Node& n, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 8 || n.outputs.size() != 1) return false;
+    const Tensor* b = FindConstant(g_, n.inputs[3]);
+    if (!b || b->rank() != 2) return false;
+    const Tensor* bs = ScaleConstant(g_, n.inputs[4], b->dim(1));
+    if (!ScaleConstant(g_, n.inputs[1], 1) || !bs || !ScaleConstant(g_, n.inputs[6], 1) ||
+        !ZeroMatches(g_, n, 5, *bs))
+      return false;
+    const std::string& y = n.outputs[0];
+    const std::string a = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
+    const std::string bd =
+        Dequantize(n, n.inputs[3], n.inputs[4], InputOr(n, 5), bs->numel() > 1 ? 1 : -1, out);
+    out->push_back(MakeNode("MatMul", {a, bd}, {Unique(y + "_real")},
+                            Unique(n.name.empty() ? y + "_matmul" : n.name)));
+    Quantize(n, out);
+    return true;
+  }
+
+ private:
+  // DequantizeLinear(v, scale, zero) along `axis` (< 0: none); returns its output.
+  std::string Dequantize(const ir::Node& n, const std::string& v, const std::string& scale,
+                         const std::string& zero, int64_t axis, std::vector<ir::Node>* out) {
+    std::vector<std::string> inputs = {v, scale};
+    if (!zero.empty()) inputs.push_back(zero);
+    const std::string real = Unique(v + "_dequantized");
+    ir::Node d = MakeNode("DequantizeLinear", std::move(inputs), {real},
+                          Unique(n.name + "_dequantize_" + v));
+    if (axis >= 0) SetAttr(d, "axis", axis);
+    out->push_back(std::move(d));
+    return real;
+  }
+
+  // QuantizeLinear of the last node's output with the node's y scale and zero point, into the
+  // node's own output.
+  void Quantize(const ir::Node& n, std::vector<ir::Node>* out) {
+    std::vector<std::string> inputs = {out->back().outputs[0], n.inputs[6]};
+    if (!InputOr(n, 7).empty()) inputs.push_back(n.inputs[7]);
+    out->push_back(MakeNode("QuantizeLinear", std::move(inputs), {n.outputs[0]},
+                            Unique(n.name + "_quantize")));
+  }
+
+  std::string Unique(const std::string& base) {
+    std::string name = base;
+    for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
+    names_.insert(name);
+    return name;
+  }
+
+  ir::Graph& g_;
+  std::unordered_set<std::string> names_;
+};
+
+}  // namespace
+
+Result<int> ExpandQOperators(ir::Graph& g) {
+  Expander expander(g);
+  std::vector<ir::Node> nodes;
+  nodes.reserve(g.nodes.size());
+  int changes = 0;
+  for (ir::Node& n : g.nodes) {
+    const bool taken = (IsOnnxOp(n, "QLinearConv") && expander.Conv(n, &nodes)) ||
+                       (IsOnnxOp(n, "QLinearMatMul") && expander.MatMul(n, &nodes));
+    if (taken)
+      ++changes;
+    else
+      nodes.push_back(std::move(n));
+  }
+  g.nodes = std::move(nodes);
+  return changes;
+}
+
+}  // namespace supernova::optimizer
