@@ -49,6 +49,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     OptionalOps,
     PadOps,
     PoolOps,
+    QLinearBinaryOps,
     QuantConvOps,
     QuantizeOps,
     QuantMatMulOps,

@@ -1,11 +1,15 @@
-// The QOperator form of a quantized model (QLinearConv, QLinearMatMul: what ONNX Runtime's
-// quantizer writes with QuantFormat.QOperator) in its QDQ form:
+// The QOperator form of a quantized model (QLinearConv, QLinearMatMul, and com.microsoft's
+// QLinearAdd and QLinearMul: what ONNX Runtime's quantizer writes with QuantFormat.QOperator)
+// in its QDQ form:
 //
 //   QLinearConv(x, xs, xz, w, ws, wz, ys, yz [, B])
 //     -> QuantizeLinear(Conv(DequantizeLinear(x, xs, xz), DequantizeLinear(w, ws, wz),
 //                            DequantizeLinear(B, xs * ws, 0)), ys, yz)
 //   QLinearMatMul(a, as, az, b, bs, bz, ys, yz)
 //     -> QuantizeLinear(MatMul(DequantizeLinear(a, as, az), DequantizeLinear(b, bs, bz)), ys, yz)
+//   QLinearAdd / QLinearMul(a, as, az, b, bs, bz, cs, cz)  (com.microsoft)
+//     -> QuantizeLinear(Add / Mul(DequantizeLinear(a, as, az), DequantizeLinear(b, bs, bz)),
+//                       cs, cz)
 //
 // The two compute the same integers: the product of the dequantized values is the integer sum
 // scaled by xs * ws, the bias joins it with that scale, and the result is quantized with ys
@@ -72,6 +76,7 @@ class Expander {
     const Tensor* ws = ScaleConstant(g_, n.inputs[4], m);
     if (!xs || !ws || !ScaleConstant(g_, n.inputs[6], 1) || !ZeroMatches(g_, n, 5, *ws))
       return false;
+    if (ws->numel() > 1 && g_.Opset() < 13) return false;  // DequantizeLinear's axis
     const std::string& y = n.outputs[0];
     const std::string x = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
     const int64_t axis = ws->numel() > 1 ? 0 : -1;
@@ -95,6 +100,32 @@ class Expander {
     return true;
   }
 
+  // com.microsoft QLinearAdd / QLinearMul (ops/qlinear_binary.cc) -> DequantizeLinear of A
+  // and B, Add or Mul, QuantizeLinear with C's scale and zero point (one of A's type made
+  // where C's is omitted, since QuantizeLinear would write uint8 without one).
+  bool Binary(const ir::Node& n, const char* op, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 7 || n.outputs.size() != 1) return false;
+    for (size_t slot : {1, 4, 6})
+      if (!ScaleConstant(g_, n.inputs[slot], 1)) return false;
+    const ir::ValueType* type = g_.TypeOf(n.inputs[0]);
+    if (!type || (type->dtype != DataType::kUint8 && type->dtype != DataType::kInt8)) return false;
+    const std::string& y = n.outputs[0];
+    const std::string a = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
+    const std::string b = Dequantize(n, n.inputs[3], n.inputs[4], InputOr(n, 5), -1, out);
+    out->push_back(MakeNode(op, {a, b}, {Unique(y + "_real")},
+                            Unique(n.name.empty() ? y + "_" + op : n.name)));
+    std::string zero = InputOr(n, 7);
+    if (zero.empty()) {
+      zero = Unique(y + "_zero_point");
+      Tensor z(type->dtype, {});
+      z.data<uint8_t>()[0] = 0;
+      AddInitializer(g_, zero, std::move(z));
+    }
+    out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[6], zero}, {y},
+                            Unique(n.name + "_quantize")));
+    return true;
+  }
+
   bool MatMul(const ir::Node& n, std::vector<ir::Node>* out) {
     if (n.inputs.size() < 8 || n.outputs.size() != 1) return false;
     const Tensor* b = FindConstant(g_, n.inputs[3]);
@@ -103,6 +134,7 @@ class Expander {
     if (!ScaleConstant(g_, n.inputs[1], 1) || !bs || !ScaleConstant(g_, n.inputs[6], 1) ||
         !ZeroMatches(g_, n, 5, *bs))
       return false;
+    if (bs->numel() > 1 && g_.Opset() < 13) return false;  // DequantizeLinear's axis
     const std::string& y = n.outputs[0];
     const std::string a = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
     const std::string bd =
@@ -155,8 +187,12 @@ Result<int> ExpandQOperators(ir::Graph& g) {
   nodes.reserve(g.nodes.size());
   int changes = 0;
   for (ir::Node& n : g.nodes) {
-    const bool taken = (IsOnnxOp(n, "QLinearConv") && expander.Conv(n, &nodes)) ||
-                       (IsOnnxOp(n, "QLinearMatMul") && expander.MatMul(n, &nodes));
+    const bool microsoft = n.domain == "com.microsoft";
+    const bool taken =
+        (IsOnnxOp(n, "QLinearConv") && expander.Conv(n, &nodes)) ||
+        (IsOnnxOp(n, "QLinearMatMul") && expander.MatMul(n, &nodes)) ||
+        (microsoft && n.op_type == "QLinearAdd" && expander.Binary(n, "Add", &nodes)) ||
+        (microsoft && n.op_type == "QLinearMul" && expander.Binary(n, "Mul", &nodes));
     if (taken)
       ++changes;
     else

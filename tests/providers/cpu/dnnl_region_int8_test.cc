@@ -582,6 +582,61 @@ TEST(DnnlRegionInt8, QOperatorNodesRunAsInt8Primitives) {
             (std::vector<std::string>{"u8", "u8", "u8"}));
 }
 
+// com.microsoft's QLinearAdd and QLinearMul (ops/qlinear_binary.cc) become DequantizeLinear,
+// Add or Mul, QuantizeLinear: the reference kernels give the same integers either way (the
+// same float arithmetic), and the cpu provider is within a step of them.
+TEST(DnnlRegionInt8, QLinearAddAndMulExpandToTheirQdqForm) {
+  ModelBuilder mb(13);
+  auto scalar = [&](const std::string& name, float v) { return mb.Const(name, Floats({v}, {})); };
+  auto u8 = [&](const std::string& name, uint8_t v) {
+    return mb.Const(name, supernova::testing::Ints<uint8_t>({v}, {}));
+  };
+  const std::string x = mb.Input("x", {1, 6, 7, 5});
+  const std::string z = mb.Input("z", {1, 6, 1, 1});
+  const std::string xq = mb.Op("QuantizeLinear", {x, scalar("xs", 2.f / 255), u8("xz", 128)});
+  const std::string zq = mb.Op("QuantizeLinear", {z, scalar("zs", 2.f / 255), u8("zz", 120)});
+  const std::string sum =
+      mb.Op("QLinearAdd", {xq, "xs", "xz", zq, "zs", "zz", scalar("ss", 4.f / 255), u8("sz", 128)},
+            {}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {sum, "ss", "sz"}));
+  const std::string product =
+      mb.Op("QLinearMul", {sum, "ss", "sz", xq, "xs", "xz", scalar("ps", 4.f / 255)}, {},
+            "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {product, "ps"}));
+  const std::string bytes = mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 6, 7, 5}, 36)},
+                       {"z", RandomTensor({1, 6, 1, 1}, 37)}};
+
+  auto run = [&](const char* provider, OptimizationLevel level) {
+    SessionOptions options;
+    options.providers = {provider};
+    options.optimization = level;
+    std::vector<Tensor> outs;
+    auto session = Session::OpenBytes(bytes, options);
+    EXPECT_TRUE(session.ok()) << session.status().ToString();
+    if (session.ok()) {
+      EXPECT_TRUE((*session)->Run(feeds, &outs).ok());
+    }
+    return outs;
+  };
+  const std::vector<Tensor> kernels = run("cpu_reference", OptimizationLevel::kNone);
+  const std::vector<Tensor> expanded = run("cpu_reference", OptimizationLevel::kAll);
+  const std::vector<Tensor> cpu = run("cpu", OptimizationLevel::kAll);
+  ASSERT_EQ(kernels.size(), 2u);
+  ASSERT_EQ(expanded.size(), 2u);
+  ASSERT_EQ(cpu.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(TensorsNear(kernels[i], expanded[i], 0, 0)) << "output " << i;
+    EXPECT_TRUE(TensorsNear(kernels[i], cpu[i], 0, 4.f / 255 + 1e-5)) << "output " << i;
+  }
+  // No com.microsoft node is left to run.
+  Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
+  ASSERT_TRUE(model.ok());
+  ops::InferShapes(model->graph);
+  ASSERT_TRUE(optimizer::Optimize(model->graph, OptimizationLevel::kAll).ok());
+  for (const ir::Node& n : model->graph.nodes) EXPECT_NE(n.domain, "com.microsoft") << n.Label();
+}
+
 TEST(DnnlRegionInt8, IntegersLeaveTheRegionUnchanged) {
   QdqModel q;
   const std::string x = q.mb.Input("x", {1, 8, 6, 7});

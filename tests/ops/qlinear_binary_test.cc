@@ -1,0 +1,101 @@
+// QLinearAdd and QLinearMul (com.microsoft), worked by hand: dequantize, add or multiply in
+// float, quantize (round half to even, then the zero point, then saturate).
+#include <gmock/gmock.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace supernova::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+Tensor QScale(float v) { return Tensor::Scalar<float>(v); }
+
+// op(A, B) with the given scales and zero points of A's type T (C's zero point omitted where
+// `c_zero` is null).
+template <typename T>
+Result<std::vector<Tensor>> QBinary(const char* op, const Tensor& a, float as, T az,
+                                    const Tensor& b, float bs, T bz, float cs, const T* c_zero) {
+  OpTest t(op, 1, "com.microsoft");
+  t.Input("a", a).Input("as", QScale(as)).Input("az", Tensor::Scalar<T>(az));
+  t.Input("b", b).Input("bs", QScale(bs)).Input("bz", Tensor::Scalar<T>(bz));
+  t.Input("cs", QScale(cs));
+  if (c_zero) t.Input("cz", Tensor::Scalar<T>(*c_zero));
+  return t.Run();
+}
+
+TEST(QLinearAdd, BroadcastsRoundsHalfToEvenAndSaturates) {
+  // A = (a - 10) * 0.5 = [-1, 0, 1, 2, 3, 70]; B broadcast per row: (b - 4) * 0.25 = [0.5, 1].
+  const Tensor a = Ints<uint8_t>({8, 10, 12, 14, 16, 150}, {2, 3});
+  const Tensor b = Ints<uint8_t>({6, 8}, {2, 1});
+  const uint8_t cz = 3;
+  auto out = QBinary<uint8_t>("QLinearAdd", a, 0.5f, 10, b, 0.25f, 4, 0.5f, &cz);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kUint8);
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 3}));
+  // Sums -0.5, 0.5, 1.5 | 3, 4, 71; over 0.5: -1, 1, 3 | 6, 8, 142; plus 3.
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(2, 4, 6, 9, 11, 145));
+  // C's scale 2: -0.25, 0.25, 0.75 | 1.5, 2, 35.5 round half to even to -0, 0, 1 | 2, 2, 36,
+  // then plus 3; a scale of 0.1 saturates the last at 255.
+  out = QBinary<uint8_t>("QLinearAdd", a, 0.5f, 10, b, 0.25f, 4, 2.f, &cz);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(3, 3, 4, 5, 5, 39));
+  out = QBinary<uint8_t>("QLinearAdd", a, 0.5f, 10, b, 0.25f, 4, 0.1f, &cz);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Values((*out)[0]).back(), 255);
+}
+
+TEST(QLinearMul, Int8WithCsZeroPointOmitted) {
+  // A = a * 0.5 = [-4, 3]; B = (b + 2) * 1 = [1, -3]; products -4, -9; over 0.125: -32, -72.
+  const Tensor a = Ints<int8_t>({-8, 6}, {2});
+  const Tensor b = Ints<int8_t>({-1, -5}, {2});
+  auto out = QBinary<int8_t>("QLinearMul", a, 0.5f, 0, b, 1.f, -2, 0.125f, nullptr);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kInt8);
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-32, -72));
+  // A scale of 0.05 sends -180 below -128.
+  out = QBinary<int8_t>("QLinearMul", a, 0.5f, 0, b, 1.f, -2, 0.05f, nullptr);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-80, -128));
+}
+
+TEST(QLinearAdd, BadInputs) {
+  // B int8 where A is uint8.
+  auto out = OpTest("QLinearAdd", 1, "com.microsoft")
+                 .Input("a", Ints<uint8_t>({1, 2}, {2}))
+                 .Input("as", QScale(1))
+                 .Input("az", Tensor::Scalar<uint8_t>(0))
+                 .Input("b", Ints<int8_t>({1, 2}, {2}))
+                 .Input("bs", QScale(1))
+                 .Input("bz", Tensor::Scalar<int8_t>(0))
+                 .Input("cs", QScale(1))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("must both be uint8 or both int8"));
+  // Shapes that do not broadcast.
+  const uint8_t cz = 0;
+  out = QBinary<uint8_t>("QLinearAdd", Ints<uint8_t>({1, 2, 3}, {3}), 1, 0,
+                         Ints<uint8_t>({1, 2}, {2}), 1, 0, 1, &cz);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("cannot be broadcast"));
+  // A scale of two values.
+  out = OpTest("QLinearAdd", 1, "com.microsoft")
+            .Input("a", Ints<uint8_t>({1, 2}, {2}))
+            .Input("as", Tensor::FromVector<float>({1, 2}, {2}))
+            .Input("az", Tensor::Scalar<uint8_t>(0))
+            .Input("b", Ints<uint8_t>({1, 2}, {2}))
+            .Input("bs", QScale(1))
+            .Input("bz", Tensor::Scalar<uint8_t>(0))
+            .Input("cs", QScale(1))
+            .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("A_scale must be one float"));
+}
+
+}  // namespace
+}  // namespace supernova::testing
