@@ -20,8 +20,9 @@
 //
 // Taken where the weight is a constant, the scales are constants of one value or one per
 // output channel (a QLinearConv's bias scale is a constant made from them) and the zero points
-// are shaped like their scales: a QLinearMatMul with scales per row of a, or a weight of rank
-// other than 2, stays as it is.
+// constants shaped like their scales: a QLinearMatMul with scales per row of a, or a weight of
+// rank other than 2, stays as it is, and so does anything the kernels would refuse (they say
+// why when the node runs).
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -45,13 +46,19 @@ std::string InputOr(const ir::Node& n, size_t slot) {
   return slot < n.inputs.size() ? n.inputs[slot] : "";
 }
 
-// Whether the zero point at `slot` is absent or a constant with as many values as `scale`
-// (DequantizeLinear wants them alike).
-bool ZeroMatches(const ir::Graph& g, const ir::Node& n, size_t slot, const Tensor& scale) {
+// Whether the zero point at `slot` is absent or a constant shaped like the scale at
+// `slot - 1` (DequantizeLinear and QuantizeLinear want them alike).
+bool ZeroMatches(const ir::Graph& g, const ir::Node& n, size_t slot) {
   const std::string z = InputOr(n, slot);
   if (z.empty()) return true;
   const Tensor* t = FindConstant(g, z);
-  return t && t->numel() == scale.numel() && t->rank() == scale.rank();
+  const Tensor* scale = FindConstant(g, InputOr(n, slot - 1));
+  return t && scale && t->shape() == scale->shape();
+}
+
+// The zero points of the node's three quantized operands (slots 2, 5 and 7) all match.
+bool ZerosMatch(const ir::Graph& g, const ir::Node& n) {
+  return ZeroMatches(g, n, 2) && ZeroMatches(g, n, 5) && ZeroMatches(g, n, 7);
 }
 
 class Expander {
@@ -74,8 +81,7 @@ class Expander {
     const int64_t m = w->dim(0);
     const Tensor* xs = ScaleConstant(g_, n.inputs[1], 1);
     const Tensor* ws = ScaleConstant(g_, n.inputs[4], m);
-    if (!xs || !ws || !ScaleConstant(g_, n.inputs[6], 1) || !ZeroMatches(g_, n, 5, *ws))
-      return false;
+    if (!xs || !ws || !ScaleConstant(g_, n.inputs[6], 1) || !ZerosMatch(g_, n)) return false;
     if (ws->numel() > 1 && g_.Opset() < 13) return false;  // DequantizeLinear's axis
     const std::string& y = n.outputs[0];
     const std::string x = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
@@ -107,6 +113,7 @@ class Expander {
     if (n.inputs.size() < 7 || n.outputs.size() != 1) return false;
     for (size_t slot : {1, 4, 6})
       if (!ScaleConstant(g_, n.inputs[slot], 1)) return false;
+    if (!ZerosMatch(g_, n)) return false;
     const ir::ValueType* type = g_.TypeOf(n.inputs[0]);
     if (!type || (type->dtype != DataType::kUint8 && type->dtype != DataType::kInt8)) return false;
     const std::string& y = n.outputs[0];
@@ -118,7 +125,7 @@ class Expander {
     if (zero.empty()) {
       zero = Unique(y + "_zero_point");
       Tensor z(type->dtype, {});
-      z.data<uint8_t>()[0] = 0;
+      z.data<uint8_t>()[0] = 0;  // one zero byte, uint8 or int8
       AddInitializer(g_, zero, std::move(z));
     }
     out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[6], zero}, {y},
@@ -132,7 +139,7 @@ class Expander {
     if (!b || b->rank() != 2) return false;
     const Tensor* bs = ScaleConstant(g_, n.inputs[4], b->dim(1));
     if (!ScaleConstant(g_, n.inputs[1], 1) || !bs || !ScaleConstant(g_, n.inputs[6], 1) ||
-        !ZeroMatches(g_, n, 5, *bs))
+        !ZerosMatch(g_, n))
       return false;
     if (bs->numel() > 1 && g_.Opset() < 13) return false;  // DequantizeLinear's axis
     const std::string& y = n.outputs[0];
