@@ -102,7 +102,7 @@ std::span<const OpDef> OptionalOps();
 std::span<const OpDef> PadOps();
 std::span<const OpDef> PoolOps();
 std::span<const OpDef> QuantConvOps();
-std::span<const OpDef> QLinearBinaryOps();
+std::span<const OpDef> QLinearContribOps();
 std::span<const OpDef> QuantizeOps();
 std::span<const OpDef> QuantMatMulOps();
 std::span<const OpDef> RandomOps();

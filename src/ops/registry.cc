@@ -49,7 +49,7 @@ constexpr std::span<const OpDef> (*kFamilies[])() = {
     OptionalOps,
     PadOps,
     PoolOps,
-    QLinearBinaryOps,
+    QLinearContribOps,
     QuantConvOps,
     QuantizeOps,
     QuantMatMulOps,

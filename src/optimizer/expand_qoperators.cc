@@ -1,6 +1,6 @@
 // The QOperator form of a quantized model (QLinearConv, QLinearMatMul, and com.microsoft's
-// QLinearAdd and QLinearMul: what ONNX Runtime's quantizer writes with QuantFormat.QOperator)
-// in its QDQ form:
+// QLinearAdd, QLinearMul, QLinearConcat and QLinearGlobalAveragePool: what ONNX Runtime's
+// quantizer writes with QuantFormat.QOperator) in its QDQ form:
 //
 //   QLinearConv(x, xs, xz, w, ws, wz, ys, yz [, B])
 //     -> QuantizeLinear(Conv(DequantizeLinear(x, xs, xz), DequantizeLinear(w, ws, wz),
@@ -10,6 +10,8 @@
 //   QLinearAdd / QLinearMul(a, as, az, b, bs, bz, cs, cz)  (com.microsoft)
 //     -> QuantizeLinear(Add / Mul(DequantizeLinear(a, as, az), DequantizeLinear(b, bs, bz)),
 //                       cs, cz)
+//   QLinearConcat(ys, yz, x0, x0s, x0z, ...), QLinearGlobalAveragePool(x, xs, xz, ys, yz)
+//     -> QuantizeLinear(Concat / GlobalAveragePool(DequantizeLinear(x...)), ys, yz)
 //
 // The two compute the same integers: the product of the dequantized values is the integer sum
 // scaled by xs * ws, the bias joins it with that scale, and the result is quantized with ys
@@ -106,7 +108,7 @@ class Expander {
     return true;
   }
 
-  // com.microsoft QLinearAdd / QLinearMul (ops/qlinear_binary.cc) -> DequantizeLinear of A
+  // com.microsoft QLinearAdd / QLinearMul (ops/qlinear_contrib.cc) -> DequantizeLinear of A
   // and B, Add or Mul, QuantizeLinear with C's scale and zero point (one of A's type made
   // where C's is omitted, since QuantizeLinear would write uint8 without one).
   bool Binary(const ir::Node& n, const char* op, std::vector<ir::Node>* out) {
@@ -130,6 +132,43 @@ class Expander {
     }
     out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[6], zero}, {y},
                             Unique(n.name + "_quantize")));
+    return true;
+  }
+
+  // com.microsoft QLinearConcat -> DequantizeLinear of each input, Concat, QuantizeLinear
+  // with Y's scale and zero point.
+  bool Concat(const ir::Node& n, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 5 || (n.inputs.size() - 2) % 3 != 0 || n.outputs.size() != 1 ||
+        !ScaleConstant(g_, n.inputs[0], 1) || n.inputs[1].empty() || !ZeroMatches(g_, n, 1))
+      return false;
+    for (size_t i = 2; i < n.inputs.size(); i += 3)
+      if (!ScaleConstant(g_, n.inputs[i + 1], 1) || !ZeroMatches(g_, n, i + 2)) return false;
+    const std::string& y = n.outputs[0];
+    std::vector<std::string> reals;
+    for (size_t i = 2; i < n.inputs.size(); i += 3)
+      reals.push_back(Dequantize(n, n.inputs[i], n.inputs[i + 1], n.inputs[i + 2], -1, out));
+    ir::Node concat = MakeNode("Concat", std::move(reals), {Unique(y + "_real")},
+                               Unique(n.name.empty() ? y + "_concat" : n.name));
+    SetAttr(concat, "axis", n.AttrInt("axis", 0));
+    out->push_back(std::move(concat));
+    out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[0], n.inputs[1]},
+                            {y}, Unique(n.name + "_quantize")));
+    return true;
+  }
+
+  // com.microsoft QLinearGlobalAveragePool over NC... (not channels_last) ->
+  // DequantizeLinear, GlobalAveragePool, QuantizeLinear.
+  bool GlobalAveragePool(const ir::Node& n, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 5 || n.outputs.size() != 1 || n.AttrInt("channels_last", 0) != 0 ||
+        !ScaleConstant(g_, n.inputs[1], 1) || !ScaleConstant(g_, n.inputs[3], 1) ||
+        !ZeroMatches(g_, n, 2) || !ZeroMatches(g_, n, 4) || n.inputs[4].empty())
+      return false;
+    const std::string& y = n.outputs[0];
+    const std::string x = Dequantize(n, n.inputs[0], n.inputs[1], n.inputs[2], -1, out);
+    out->push_back(MakeNode("GlobalAveragePool", {x}, {Unique(y + "_real")},
+                            Unique(n.name.empty() ? y + "_pool" : n.name)));
+    out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[3], n.inputs[4]},
+                            {y}, Unique(n.name + "_quantize")));
     return true;
   }
 
@@ -199,7 +238,10 @@ Result<int> ExpandQOperators(ir::Graph& g) {
         (IsOnnxOp(n, "QLinearConv") && expander.Conv(n, &nodes)) ||
         (IsOnnxOp(n, "QLinearMatMul") && expander.MatMul(n, &nodes)) ||
         (microsoft && n.op_type == "QLinearAdd" && expander.Binary(n, "Add", &nodes)) ||
-        (microsoft && n.op_type == "QLinearMul" && expander.Binary(n, "Mul", &nodes));
+        (microsoft && n.op_type == "QLinearMul" && expander.Binary(n, "Mul", &nodes)) ||
+        (microsoft && n.op_type == "QLinearConcat" && expander.Concat(n, &nodes)) ||
+        (microsoft && n.op_type == "QLinearGlobalAveragePool" &&
+         expander.GlobalAveragePool(n, &nodes));
     if (taken)
       ++changes;
     else

@@ -582,10 +582,11 @@ TEST(DnnlRegionInt8, QOperatorNodesRunAsInt8Primitives) {
             (std::vector<std::string>{"u8", "u8", "u8"}));
 }
 
-// com.microsoft's QLinearAdd and QLinearMul (ops/qlinear_binary.cc) become DequantizeLinear,
-// Add or Mul, QuantizeLinear: the reference kernels give the same integers either way (the
-// same float arithmetic), and the cpu provider is within a step of them.
-TEST(DnnlRegionInt8, QLinearAddAndMulExpandToTheirQdqForm) {
+// com.microsoft's QOperator nodes (ops/qlinear_contrib.cc) become DequantizeLinear, the float
+// op, QuantizeLinear: the reference kernels give the same integers either way (the same float
+// arithmetic; the pooling's mean within a step, its kernel summing integers), and the cpu
+// provider is within a step of them.
+TEST(DnnlRegionInt8, QLinearContribNodesExpandToTheirQdqForm) {
   ModelBuilder mb(13);
   auto scalar = [&](const std::string& name, float v) { return mb.Const(name, Floats({v}, {})); };
   auto u8 = [&](const std::string& name, uint8_t v) {
@@ -603,6 +604,14 @@ TEST(DnnlRegionInt8, QLinearAddAndMulExpandToTheirQdqForm) {
       mb.Op("QLinearMul", {sum, "ss", "sz", xq, "xs", "xz", scalar("ps", 4.f / 255)}, {},
             "com.microsoft");
   mb.Output(mb.Op("DequantizeLinear", {product, "ps"}));
+  const std::string joined = mb.Op(
+      "QLinearConcat", {scalar("cs", 5.f / 255), u8("cz", 100), xq, "xs", "xz", sum, "ss", "sz"},
+      {Int("axis", 1)}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {joined, "cs", "cz"}));
+  const std::string pooled =
+      mb.Op("QLinearGlobalAveragePool",
+            {joined, "cs", "cz", scalar("gs", 1.f / 255), u8("gz", 128)}, {}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {pooled, "gs", "gz"}));
   const std::string bytes = mb.Bytes();
   const Feeds feeds = {{"x", RandomTensor({1, 6, 7, 5}, 36)},
                        {"z", RandomTensor({1, 6, 1, 1}, 37)}};
@@ -622,12 +631,15 @@ TEST(DnnlRegionInt8, QLinearAddAndMulExpandToTheirQdqForm) {
   const std::vector<Tensor> kernels = run("cpu_reference", OptimizationLevel::kNone);
   const std::vector<Tensor> expanded = run("cpu_reference", OptimizationLevel::kAll);
   const std::vector<Tensor> cpu = run("cpu", OptimizationLevel::kAll);
-  ASSERT_EQ(kernels.size(), 2u);
-  ASSERT_EQ(expanded.size(), 2u);
-  ASSERT_EQ(cpu.size(), 2u);
-  for (size_t i = 0; i < 2; ++i) {
-    EXPECT_TRUE(TensorsNear(kernels[i], expanded[i], 0, 0)) << "output " << i;
-    EXPECT_TRUE(TensorsNear(kernels[i], cpu[i], 0, 4.f / 255 + 1e-5)) << "output " << i;
+  ASSERT_EQ(kernels.size(), 4u);
+  ASSERT_EQ(expanded.size(), 4u);
+  ASSERT_EQ(cpu.size(), 4u);
+  // Within one step of each output; the pooling reads the Concat, so a step of that too.
+  const float steps[] = {4.f / 255, 4.f / 255, 5.f / 255, 6.f / 255};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(TensorsNear(kernels[i], expanded[i], 0, i == 3 ? 1.f / 255 + 1e-6 : 0))
+        << "output " << i;
+    EXPECT_TRUE(TensorsNear(kernels[i], cpu[i], 0, steps[i] + 1e-5)) << "output " << i;
   }
   // No com.microsoft node is left to run.
   Result<ir::Model> model = ir::ImportOnnxBytes(bytes);

@@ -1,5 +1,6 @@
-// QLinearAdd and QLinearMul (com.microsoft), worked by hand: dequantize, add or multiply in
-// float, quantize (round half to even, then the zero point, then saturate).
+// ONNX Runtime's com.microsoft QOperator nodes (QLinearAdd, QLinearMul, QLinearConcat,
+// QLinearGlobalAveragePool), worked by hand: dequantize, compute in float, quantize (round
+// half to even, then the zero point, then saturate).
 #include <gmock/gmock.h>
 
 #include <cstdint>
@@ -95,6 +96,77 @@ TEST(QLinearAdd, BadInputs) {
             .Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("A_scale must be one float"));
+}
+
+TEST(QLinearConcat, RequantizesEachInputToYsScale) {
+  // X0 = (x - 2) * 0.5 along axis 1 of [1, 2, 2]; X1 = (x - 0) * 1.5 of [1, 1, 2]; Y scale 1,
+  // zero point 10: round half to even, then + 10.
+  auto out = OpTest("QLinearConcat", 1, "com.microsoft")
+                 .Attr("axis", int64_t{-2})
+                 .Input("ys", QScale(1))
+                 .Input("yz", Tensor::Scalar<uint8_t>(10))
+                 .Input("x0", Ints<uint8_t>({3, 5, 7, 250}, {1, 2, 2}))
+                 .Input("x0s", QScale(0.5f))
+                 .Input("x0z", Tensor::Scalar<uint8_t>(2))
+                 .Input("x1", Ints<uint8_t>({1, 3}, {1, 1, 2}))
+                 .Input("x1s", QScale(1.5f))
+                 .Input("x1z", Tensor::Scalar<uint8_t>(0))
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 3, 2}));
+  // X0: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, 124; X1: 1.5 -> 2, 4.5 -> 4; each + 10.
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(10, 12, 12, 134, 12, 14));
+}
+
+TEST(QLinearConcat, BadInputs) {
+  auto out = OpTest("QLinearConcat", 1, "com.microsoft")
+                 .Attr("axis", int64_t{1})
+                 .Input("ys", QScale(1))
+                 .Input("yz", Tensor::Scalar<uint8_t>(0))
+                 .Input("x0", Ints<uint8_t>({1, 2}, {1, 2}))
+                 .Input("x0s", QScale(1))
+                 .Input("x0z", Tensor::Scalar<uint8_t>(0))
+                 .Input("x1", Ints<uint8_t>({1, 2}, {2, 1}))
+                 .Input("x1s", QScale(1))
+                 .Input("x1z", Tensor::Scalar<uint8_t>(0))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("differ off the axis"));
+  // An input whose triple is cut short.
+  out = OpTest("QLinearConcat", 1, "com.microsoft")
+            .Attr("axis", int64_t{0})
+            .Input("ys", QScale(1))
+            .Input("yz", Tensor::Scalar<uint8_t>(0))
+            .Input("x0", Ints<uint8_t>({1}, {1}))
+            .Input("x0s", QScale(1))
+            .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("per input"));
+}
+
+TEST(QLinearGlobalAveragePool, ChannelsFirstAndLast) {
+  // x scale 2, zero point 1; y scale 2, zero point 3; int8.
+  auto pool = [](const Tensor& x, bool channels_last) {
+    return OpTest("QLinearGlobalAveragePool", 1, "com.microsoft")
+        .Attr("channels_last", int64_t{channels_last ? 1 : 0})
+        .Input("x", x)
+        .Input("xs", QScale(2))
+        .Input("xz", Tensor::Scalar<int8_t>(1))
+        .Input("ys", QScale(2))
+        .Input("yz", Tensor::Scalar<int8_t>(3))
+        .Run();
+  };
+  // Two channels of four values: sums 10 and -6; means 2.5 and -1.5; minus the zero point:
+  // 1.5 and -2.5; times 2: 3 and -5; over y's scale: 1.5 -> 2 and -2.5 -> -2; + 3.
+  auto out = pool(Ints<int8_t>({1, 2, 3, 4, -3, -1, 0, -2}, {1, 2, 2, 2}), false);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 2, 1, 1}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(5, 1));
+  // The same values channels-last: [1, 2, 2, 2] with the channel innermost.
+  out = pool(Ints<int8_t>({1, -3, 2, -1, 3, 0, 4, -2}, {1, 2, 2, 2}), true);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 1, 2}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(5, 1));
 }
 
 }  // namespace

@@ -1,0 +1,266 @@
+// ONNX Runtime's QOperator nodes of its com.microsoft domain (version 1), as its quantizer
+// writes them beside ONNX's QLinearConv and QLinearMatMul:
+//   QLinearAdd, QLinearMul (A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
+//     C_zero_point): C = quantize(dequantize(A) op dequantize(B)), numpy broadcasting;
+//   QLinearConcat (Y_scale, Y_zero_point, then X, X_scale, X_zero_point per input; `axis`):
+//     each input requantized to Y's scale and zero point, then concatenated;
+//   QLinearGlobalAveragePool (X, x_scale, x_zero_point, y_scale, y_zero_point;
+//     `channels_last`): the mean of each channel's plane, requantized.
+// Each scale is one float and each zero point one value of the tensors' type (omitted: 0);
+// the integers are all uint8 or all int8.
+//
+// The arithmetic is DequantizeLinear's, the float op's and QuantizeLinear's in turn (float
+// values, the quotient by the output scale in float, rounded half to even, the zero point
+// added, then saturated), so the QDQ form the optimizer expands these nodes into
+// (optimizer/expand_qoperators.cc) computes the same integers; the pooling sums its integers
+// exactly instead of summing floats, so a mean on a rounding boundary may differ by a step.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ops/broadcast.h"
+#include "ops/dispatch.h"
+#include "ops/infer.h"
+#include "ops/op.h"
+#include "ops/quant.h"
+
+namespace supernova::ops {
+namespace {
+
+struct ScalarQuant {
+  float scale = 1.f;
+  float zero = 0.f;
+};
+
+Status ReadQuant(const KernelContext& ctx, size_t scale_slot, DataType type, const char* name,
+                 ScalarQuant* q) {
+  const Tensor* s = ctx.input(scale_slot);
+  if (!s || s->dtype() != DataType::kFloat32 || s->numel() != 1)
+    return ctx.Error(std::string(name) + "_scale must be one float");
+  q->scale = s->data<float>()[0];
+  const Tensor* z = ctx.input(scale_slot + 1);
+  if (!z) return Status::Ok();
+  if (z->dtype() != type || z->numel() != 1)
+    return ctx.Error(std::string(name) + "_zero_point must be one value of A's type");
+  q->zero = static_cast<float>(z->GetAsDouble(0));
+  return Status::Ok();
+}
+
+template <typename T, typename Op>
+void Compute(const BroadcastPlan& plan, const Tensor& a, const Tensor& b, Tensor* c,
+             const ScalarQuant& qa, const ScalarQuant& qb, const ScalarQuant& qc, int threads,
+             Op op) {
+  BinaryBroadcastLoop(plan, a.data<T>(), b.data<T>(), c->data<T>(), threads, [&](T x, T y) {
+    const float real = op((static_cast<float>(x) - qa.zero) * qa.scale,
+                          (static_cast<float>(y) - qb.zero) * qb.scale);
+    return SaturateTo<T>(RoundHalfEven(static_cast<double>(real / qc.scale)) + qc.zero);
+  });
+}
+
+template <typename Op>
+Status QLinearBinary(KernelContext& ctx, Op op) {
+  const Tensor* a = ctx.input(0);
+  const Tensor* b = ctx.input(3);
+  if (!a || !b) return ctx.Error("needs A and B");
+  const DataType type = a->dtype();
+  if ((type != DataType::kUint8 && type != DataType::kInt8) || b->dtype() != type)
+    return ctx.Error("A and B must both be uint8 or both int8");
+  ScalarQuant qa, qb, qc;
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 1, type, "A", &qa));
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 4, type, "B", &qb));
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 6, type, "C", &qc));
+  Result<Shape> shape = BroadcastShapes({a->shape(), b->shape()});
+  if (!shape.ok()) return ctx.Error(shape.status().message());
+  const BroadcastPlan plan = MakeBroadcastPlan(*shape, {a->shape(), b->shape()});
+  Tensor& c = ctx.Output(0, type, *shape);
+  if (type == DataType::kUint8)
+    Compute<uint8_t>(plan, *a, *b, &c, qa, qb, qc, ctx.num_threads, op);
+  else
+    Compute<int8_t>(plan, *a, *b, &c, qa, qb, qc, ctx.num_threads, op);
+  return Status::Ok();
+}
+
+// dequantize(x) requantized to `to`: what DequantizeLinear then QuantizeLinear give.
+template <typename T>
+T Requantize(T x, const ScalarQuant& from, const ScalarQuant& to) {
+  const float real = (static_cast<float>(x) - from.zero) * from.scale;
+  return SaturateTo<T>(RoundHalfEven(static_cast<double>(real / to.scale)) + to.zero);
+}
+
+Status QLinearConcat(KernelContext& ctx) {
+  const size_t n = ctx.num_inputs();
+  if (n < 5 || (n - 2) % 3 != 0)
+    return ctx.Error("needs Y_scale, Y_zero_point and a (X, X_scale, X_zero_point) per input");
+  const Tensor* first = ctx.input(2);
+  const Tensor* yz = ctx.input(1);
+  if (!first || !yz) return ctx.Error("needs Y_zero_point and a first input");
+  const DataType type = yz->dtype();
+  if (type != DataType::kUint8 && type != DataType::kInt8)
+    return ctx.Error("Y_zero_point must be uint8 or int8");
+  ScalarQuant qy;
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 0, type, "Y", &qy));
+  const int64_t rank = static_cast<int64_t>(first->rank());
+  int64_t axis = ctx.node.AttrInt("axis", 0);
+  SN_RETURN_IF_ERROR(CheckAxis(ctx, &axis, rank));
+  Shape out = first->shape();
+  out[static_cast<size_t>(axis)] = 0;
+  std::vector<ScalarQuant> quants;
+  for (size_t i = 2; i < n; i += 3) {
+    const Tensor* x = ctx.input(i);
+    if (!x) return ctx.Error("input " + std::to_string((i - 2) / 3) + " is missing");
+    if (x->dtype() != type) return ctx.Error("inputs must be of Y_zero_point's type");
+    if (static_cast<int64_t>(x->rank()) != rank)
+      return ctx.Error("inputs differ in rank: " + ShapeToString(x->shape()) + " and " +
+                       ShapeToString(first->shape()));
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && x->dim(d) != first->dim(d))
+        return ctx.Error("inputs " + ShapeToString(first->shape()) + " and " +
+                         ShapeToString(x->shape()) + " differ off the axis");
+    out[static_cast<size_t>(axis)] += x->dim(axis);
+    ScalarQuant q;
+    SN_RETURN_IF_ERROR(ReadQuant(ctx, i + 1, type, "X", &q));
+    quants.push_back(q);
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= out[static_cast<size_t>(d)];
+  for (int64_t d = axis + 1; d < rank; ++d) inner *= out[static_cast<size_t>(d)];
+  const int64_t row = out[static_cast<size_t>(axis)] * inner;
+  Tensor& y = ctx.Output(0, type, out);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    int64_t offset = 0;  // where this input's slice starts in an output row
+    for (size_t k = 0; k < quants.size(); ++k) {
+      const Tensor& x = *ctx.input(2 + 3 * k);
+      const int64_t len = x.dim(axis) * inner;
+      const T* px = x.data<T>();
+      T* py = y.data<T>();
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < len; ++j)
+          py[o * row + offset + j] = Requantize<T>(px[o * len + j], quants[k], qy);
+      offset += len;
+    }
+  };
+  if (type == DataType::kUint8)
+    run(uint8_t{});
+  else
+    run(int8_t{});
+  return Status::Ok();
+}
+
+Status QLinearGlobalAveragePool(KernelContext& ctx) {
+  const Tensor* x = ctx.input(0);
+  if (!x) return ctx.Error("needs X");
+  const DataType type = x->dtype();
+  if (type != DataType::kUint8 && type != DataType::kInt8)
+    return ctx.Error("X must be uint8 or int8");
+  if (x->rank() < 3)
+    return ctx.Error("X must be [N, C, spatial...], got " + ShapeToString(x->shape()));
+  ScalarQuant qx, qy;
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 1, type, "x", &qx));
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 3, type, "y", &qy));
+  const bool last = ctx.node.AttrInt("channels_last", 0) != 0;
+  const size_t rank = x->rank();
+  const int64_t n = x->dim(0), c = last ? x->dim(static_cast<int64_t>(rank) - 1) : x->dim(1);
+  Shape out = x->shape();
+  int64_t plane = 1;
+  for (size_t d = 1; d < rank; ++d) {
+    if (d == (last ? rank - 1 : 1)) continue;
+    plane *= out[d];
+    out[d] = 1;
+  }
+  if (plane == 0 && n * c > 0) return ctx.Error("global pooling over an empty spatial extent");
+  Tensor& y = ctx.Output(0, type, out);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = x->data<T>();
+    T* py = y.data<T>();
+    // Channel ch of image b: plane values `stride` apart from `base`.
+    const int64_t stride = last ? c : 1;
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const T* p = px + b * c * plane + (last ? ch : ch * plane);
+        int64_t sum = 0;
+        for (int64_t i = 0; i < plane; ++i) sum += p[i * stride];
+        const double mean = (static_cast<double>(sum) / static_cast<double>(plane) - qx.zero) *
+                            static_cast<double>(qx.scale);
+        py[b * c + ch] = SaturateTo<T>(
+            RoundHalfEven(static_cast<double>(static_cast<float>(mean) / qy.scale)) + qy.zero);
+      }
+  };
+  if (type == DataType::kUint8)
+    run(uint8_t{});
+  else
+    run(int8_t{});
+  return Status::Ok();
+}
+
+Status QLinearAdd(KernelContext& ctx) {
+  return QLinearBinary(ctx, [](float x, float y) { return x + y; });
+}
+
+Status QLinearMul(KernelContext& ctx) {
+  return QLinearBinary(ctx, [](float x, float y) { return x * y; });
+}
+
+// Broadcast of A (input 0) and B (input 3); A's type.
+std::optional<Dims> QLinearBinaryShape(InferContext& ctx) {
+  if (!ctx.in(0).has_rank() || !ctx.in(3).has_rank()) return std::nullopt;
+  return BroadcastDims({&ctx.in(0).dims(), &ctx.in(3).dims()});
+}
+
+// Y's zero point's type (input 1); the inputs' shapes joined along `axis`.
+std::optional<Dims> QLinearConcatShape(InferContext& ctx) {
+  if (ctx.in(1).type) ctx.dtype = ctx.in(1).type->dtype;
+  std::vector<const Dims*> dims;
+  for (size_t i = 2; i < ctx.inputs.size(); i += 3) {
+    if (!ctx.in(i).has_rank()) return std::nullopt;
+    dims.push_back(&ctx.in(i).dims());
+  }
+  if (dims.empty()) return std::nullopt;
+  const int64_t rank = static_cast<int64_t>(dims[0]->size());
+  int64_t axis = ctx.node.AttrInt("axis", 0);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return std::nullopt;
+  Dims out = *dims[0];
+  int64_t total = 0;
+  for (const Dims* d : dims) {
+    if (static_cast<int64_t>(d->size()) != rank) return std::nullopt;
+    const ir::Dim& a = (*d)[static_cast<size_t>(axis)];
+    if (!a.known() || total < 0) {
+      total = -1;
+      continue;
+    }
+    total += a.value;
+  }
+  out[static_cast<size_t>(axis)] = total < 0 ? ir::Dim() : ir::Dim::Known(total);
+  return out;
+}
+
+// X's dims with every spatial one 1.
+std::optional<Dims> QLinearGlobalAveragePoolShape(InferContext& ctx) {
+  if (!ctx.in(0).has_rank()) return std::nullopt;
+  Dims d = ctx.in(0).dims();
+  if (d.size() < 3) return std::nullopt;
+  const bool last = ctx.node.AttrInt("channels_last", 0) != 0;
+  for (size_t i = 1; i < d.size(); ++i)
+    if (i != (last ? d.size() - 1 : 1)) d[i] = ir::Dim::Known(1);
+  return d;
+}
+
+constexpr OpDef kOps[] = {
+    {"QLinearAdd", QLinearAdd, QLinearBinaryShape, OpKind::kCompute, ActivationKind::kNone,
+     "com.microsoft"},
+    {"QLinearConcat", QLinearConcat, QLinearConcatShape, OpKind::kCompute, ActivationKind::kNone,
+     "com.microsoft"},
+    {"QLinearGlobalAveragePool", QLinearGlobalAveragePool, QLinearGlobalAveragePoolShape,
+     OpKind::kCompute, ActivationKind::kNone, "com.microsoft"},
+    {"QLinearMul", QLinearMul, QLinearBinaryShape, OpKind::kCompute, ActivationKind::kNone,
+     "com.microsoft"},
+};
+
+}  // namespace
+
+std::span<const OpDef> QLinearContribOps() { return kOps; }
+
+}  // namespace supernova::ops
