@@ -42,7 +42,7 @@ Status ReadQuant(const KernelContext& ctx, size_t scale_slot, DataType type, con
   const Tensor* z = ctx.input(scale_slot + 1);
   if (!z) return Status::Ok();
   if (z->dtype() != type || z->numel() != 1)
-    return ctx.Error(std::string(name) + "_zero_point must be one value of A's type");
+    return ctx.Error(std::string(name) + "_zero_point must be one value of the tensors' type");
   q->zero = static_cast<float>(z->GetAsDouble(0));
   return Status::Ok();
 }
@@ -175,7 +175,7 @@ Status QLinearGlobalAveragePool(KernelContext& ctx) {
     using T = decltype(tag);
     const T* px = x->data<T>();
     T* py = y.data<T>();
-    // Channel ch of image b: plane values `stride` apart from `base`.
+    // Channel ch of image b: `plane` values `stride` apart from p.
     const int64_t stride = last ? c : 1;
     for (int64_t b = 0; b < n; ++b)
       for (int64_t ch = 0; ch < c; ++ch) {

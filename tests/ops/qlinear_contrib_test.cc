@@ -51,7 +51,7 @@ TEST(QLinearAdd, BroadcastsRoundsHalfToEvenAndSaturates) {
   EXPECT_EQ(Values((*out)[0]).back(), 255);
 }
 
-TEST(QLinearMul, Int8WithCsZeroPointOmitted) {
+TEST(QLinearMul, Int8WithoutCsZeroPoint) {
   // A = a * 0.5 = [-4, 3]; B = (b + 2) * 1 = [1, -3]; products -4, -9; over 0.125: -32, -72.
   const Tensor a = Ints<int8_t>({-8, 6}, {2});
   const Tensor b = Ints<int8_t>({-1, -5}, {2});
