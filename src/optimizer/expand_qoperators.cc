@@ -25,8 +25,8 @@
 // constants shaped like their scales: a QLinearMatMul with scales per row of a, or a weight of
 // rank other than 2, stays as it is, and so does anything the kernels would refuse (they say
 // why when the node runs).
+#include <algorithm>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "optimizer/graph_utils.h"
@@ -37,10 +37,7 @@ namespace {
 
 // A float constant of one value or `n` values (a 1-D tensor), or nullptr.
 const Tensor* ScaleConstant(const ir::Graph& g, const std::string& v, int64_t n) {
-  const Tensor* t = FindConstant(g, v);
-  if (!t || t->dtype() != DataType::kFloat32) return nullptr;
-  if (t->numel() == 1 && t->rank() <= 1) return t;
-  return t->rank() == 1 && t->numel() == n ? t : nullptr;
+  return FloatColumns(g, v, n, 1);
 }
 
 // An optional input: "" where the node has none at `slot`.
@@ -65,15 +62,8 @@ bool ZerosMatch(const ir::Graph& g, const ir::Node& n) {
 
 class Expander {
  public:
-  explicit Expander(ir::Graph& g) : g_(g) {
-    for (const ir::Node& n : g.nodes) {
-      for (const std::string& v : n.inputs) names_.insert(v);
-      for (const std::string& v : n.outputs) names_.insert(v);
-    }
-    for (const std::string& v : g.inputs) names_.insert(v);
-    for (const auto& [name, t] : g.initializers) names_.insert(name);
-    for (const auto& [name, t] : g.value_types) names_.insert(name);
-  }
+  // `names` gives the new values and nodes names the graph does not use yet.
+  Expander(ir::Graph& g, GraphEditor& names) : g_(g), names_(names) {}
 
   // The QDQ nodes for `n`, or false (nothing appended) where it is not taken.
   bool Conv(const ir::Node& n, std::vector<ir::Node>* out) {
@@ -214,21 +204,23 @@ class Expander {
                             Unique(n.name + "_quantize")));
   }
 
-  std::string Unique(const std::string& base) {
-    std::string name = base;
-    for (int k = 1; names_.count(name); ++k) name = base + "_" + std::to_string(k);
-    names_.insert(name);
-    return name;
-  }
+  std::string Unique(const std::string& base) { return names_.UniqueName(base); }
 
   ir::Graph& g_;
-  std::unordered_set<std::string> names_;
+  GraphEditor& names_;
 };
 
 }  // namespace
 
 Result<int> ExpandQOperators(ir::Graph& g) {
-  Expander expander(g);
+  // Most models have no QLinear node: nothing is built or copied for them, in any round.
+  if (std::none_of(g.nodes.begin(), g.nodes.end(),
+                   [](const ir::Node& n) { return n.op_type.rfind("QLinear", 0) == 0; }))
+    return 0;
+  // The editor serves for its names alone (every value, node and subgraph read of the graph):
+  // the expansion writes the node list itself, in order, and never calls Finish.
+  GraphEditor names(g);
+  Expander expander(g, names);
   std::vector<ir::Node> nodes;
   nodes.reserve(g.nodes.size());
   int changes = 0;

@@ -21,16 +21,6 @@
 namespace supernova::optimizer {
 namespace {
 
-// A float initializer of one value or `n` values along the last axis, of rank at most
-// `max_rank`: one of higher rank would broadcast the product to more dims, which the fused op
-// (x's dims with N last) does not.
-bool ColumnConstant(const ir::Graph& g, const std::string& v, int64_t n, size_t max_rank) {
-  const Tensor* t = FindConstant(g, v);
-  if (!t || t->dtype() != DataType::kFloat32 || t->rank() > max_rank) return false;
-  if (t->numel() == 1) return true;
-  return t->numel() == n && t->rank() >= 1 && t->shape().back() == n;
-}
-
 bool ZeroInt8(const ir::Graph& g, const std::string& v) {
   if (v.empty()) return true;
   const Tensor* t = FindConstant(g, v);
@@ -72,6 +62,8 @@ Result<int> FuseDynamicQuantMatMul(ir::Graph& g) {
     if (!ZeroInt8(g, mm.inputs.size() > 3 ? mm.inputs[3] : "")) continue;
     const int64_t n = w->dim(1);
     const ir::ValueType* product_type = g.TypeOf(mm.outputs[0]);
+    // The scales and bias may not outrank the product: one of higher rank would broadcast it
+    // to more dims, which the fused op (x's dims with N last) does not.
     const size_t rank = product_type && product_type->dims ? product_type->dims->size() : 1;
     // Cast to float, then the product with Mul(s, w_scale).
     const size_t cast = SoleReader(e, mm.outputs[0]);
@@ -85,13 +77,13 @@ Result<int> FuseDynamicQuantMatMul(ir::Graph& g) {
     const size_t fm = factor.empty() ? kNoNode : e.Producer(factor);
     if (fm == kNoNode) continue;
     const std::string w_scale = OtherOperand(e.node(fm), "Mul", d.outputs[1]);
-    if (w_scale.empty() || !ColumnConstant(g, w_scale, n, rank)) continue;
+    if (w_scale.empty() || !FloatColumns(g, w_scale, n, rank)) continue;
     // An Add of a constant per-column bias, where the scaled product goes there alone.
     std::string out = e.node(mul).outputs[0], bias;
     const size_t add = SoleReader(e, out);
     if (add != kNoNode) {
       const std::string b = OtherOperand(e.node(add), "Add", out);
-      if (!b.empty() && ColumnConstant(g, b, n, rank)) {
+      if (!b.empty() && FloatColumns(g, b, n, rank)) {
         bias = b;
         out = e.node(add).outputs[0];
       }

@@ -160,6 +160,14 @@ const Tensor* FindConstant(const ir::Graph& g, const std::string& value) {
   return it == g.initializers.end() ? nullptr : &it->second;
 }
 
+const Tensor* FloatColumns(const ir::Graph& g, const std::string& value, int64_t n,
+                           size_t max_rank) {
+  const Tensor* t = FindConstant(g, value);
+  if (!t || t->dtype() != DataType::kFloat32 || t->rank() > max_rank) return nullptr;
+  if (t->numel() == 1) return t;
+  return t->numel() == n && t->rank() >= 1 && t->shape().back() == n ? t : nullptr;
+}
+
 std::optional<Shape> StaticShape(const ir::Graph& g, const std::string& value) {
   if (const Tensor* t = FindConstant(g, value)) return t->shape();
   const ir::ValueType* vt = g.TypeOf(value);

@@ -75,6 +75,10 @@ class GraphEditor {
 
 // The initializer named `value`, or nullptr ("" and non-constants give nullptr).
 const Tensor* FindConstant(const ir::Graph& g, const std::string& value);
+// A float32 initializer of one value, or of `n` values along its last axis, of rank at most
+// `max_rank` (per-column scales and biases); nullptr otherwise.
+const Tensor* FloatColumns(const ir::Graph& g, const std::string& value, int64_t n,
+                           size_t max_rank);
 // A static shape for `value` from the initializers or value_types, when fully known.
 std::optional<Shape> StaticShape(const ir::Graph& g, const std::string& value);
 // True when both values provably have the same shape: same rank and, dim by dim, equal known

@@ -22,8 +22,8 @@ struct Pass {
 
 // Pipeline order. The QOperator nodes become QDQ first, so that their weights' DequantizeLinear
 // is a quantized weight to constant folding (kept, as in any QDQ model). Folding constants then
-// exposes initializers to the later matches (a BN
-// whose statistics come from Constant nodes, a Reshape whose shape is computed); removing
+// exposes initializers to the later matches (a BN whose statistics come from Constant nodes, a
+// Reshape whose shape is computed); removing
 // Identity/Dropout joins a Conv to the BN or activation behind it; BN folding runs before the
 // fusions so that Conv + BN + Relu ends as one FusedConv; Add fusion runs before activation
 // fusion so Conv + Add + Relu takes the residual first (act(conv + z), not act(conv) + z);
