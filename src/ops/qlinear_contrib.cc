@@ -47,14 +47,30 @@ Status ReadQuant(const KernelContext& ctx, size_t scale_slot, DataType type, con
   return Status::Ok();
 }
 
+// QuantizeLinear's rule for a float value: the quotient in float, rounded half to even, the
+// zero point added, saturated.
+template <typename T>
+T Quantize(float real, const ScalarQuant& q) {
+  return SaturateTo<T>(RoundHalfEven(static_cast<double>(real / q.scale)) + q.zero);
+}
+
+// f(T{}) for the integer type of the tensors: uint8 or int8 (checked by the caller).
+template <typename F>
+void ByType(DataType type, F&& f) {
+  if (type == DataType::kUint8)
+    f(uint8_t{});
+  else
+    f(int8_t{});
+}
+
 template <typename T, typename Op>
 void Compute(const BroadcastPlan& plan, const Tensor& a, const Tensor& b, Tensor* c,
              const ScalarQuant& qa, const ScalarQuant& qb, const ScalarQuant& qc, int threads,
              Op op) {
   BinaryBroadcastLoop(plan, a.data<T>(), b.data<T>(), c->data<T>(), threads, [&](T x, T y) {
-    const float real = op((static_cast<float>(x) - qa.zero) * qa.scale,
-                          (static_cast<float>(y) - qb.zero) * qb.scale);
-    return SaturateTo<T>(RoundHalfEven(static_cast<double>(real / qc.scale)) + qc.zero);
+    return Quantize<T>(op((static_cast<float>(x) - qa.zero) * qa.scale,
+                          (static_cast<float>(y) - qb.zero) * qb.scale),
+                       qc);
   });
 }
 
@@ -64,7 +80,7 @@ Status QLinearBinary(KernelContext& ctx, Op op) {
   const Tensor* b = ctx.input(3);
   if (!a || !b) return ctx.Error("needs A and B");
   const DataType type = a->dtype();
-  if ((type != DataType::kUint8 && type != DataType::kInt8) || b->dtype() != type)
+  if (!IsInt8Type(type) || b->dtype() != type)
     return ctx.Error("A and B must both be uint8 or both int8");
   ScalarQuant qa, qb, qc;
   SN_RETURN_IF_ERROR(ReadQuant(ctx, 1, type, "A", &qa));
@@ -74,18 +90,16 @@ Status QLinearBinary(KernelContext& ctx, Op op) {
   if (!shape.ok()) return ctx.Error(shape.status().message());
   const BroadcastPlan plan = MakeBroadcastPlan(*shape, {a->shape(), b->shape()});
   Tensor& c = ctx.Output(0, type, *shape);
-  if (type == DataType::kUint8)
-    Compute<uint8_t>(plan, *a, *b, &c, qa, qb, qc, ctx.num_threads, op);
-  else
-    Compute<int8_t>(plan, *a, *b, &c, qa, qb, qc, ctx.num_threads, op);
+  ByType(type, [&](auto tag) {
+    Compute<decltype(tag)>(plan, *a, *b, &c, qa, qb, qc, ctx.num_threads, op);
+  });
   return Status::Ok();
 }
 
 // dequantize(x) requantized to `to`: what DequantizeLinear then QuantizeLinear give.
 template <typename T>
 T Requantize(T x, const ScalarQuant& from, const ScalarQuant& to) {
-  const float real = (static_cast<float>(x) - from.zero) * from.scale;
-  return SaturateTo<T>(RoundHalfEven(static_cast<double>(real / to.scale)) + to.zero);
+  return Quantize<T>((static_cast<float>(x) - from.zero) * from.scale, to);
 }
 
 Status QLinearConcat(KernelContext& ctx) {
@@ -96,8 +110,7 @@ Status QLinearConcat(KernelContext& ctx) {
   const Tensor* yz = ctx.input(1);
   if (!first || !yz) return ctx.Error("needs Y_zero_point and a first input");
   const DataType type = yz->dtype();
-  if (type != DataType::kUint8 && type != DataType::kInt8)
-    return ctx.Error("Y_zero_point must be uint8 or int8");
+  if (!IsInt8Type(type)) return ctx.Error("Y_zero_point must be uint8 or int8");
   ScalarQuant qy;
   SN_RETURN_IF_ERROR(ReadQuant(ctx, 0, type, "Y", &qy));
   const int64_t rank = static_cast<int64_t>(first->rank());
@@ -141,10 +154,7 @@ Status QLinearConcat(KernelContext& ctx) {
       offset += len;
     }
   };
-  if (type == DataType::kUint8)
-    run(uint8_t{});
-  else
-    run(int8_t{});
+  ByType(type, run);
   return Status::Ok();
 }
 
@@ -152,8 +162,7 @@ Status QLinearGlobalAveragePool(KernelContext& ctx) {
   const Tensor* x = ctx.input(0);
   if (!x) return ctx.Error("needs X");
   const DataType type = x->dtype();
-  if (type != DataType::kUint8 && type != DataType::kInt8)
-    return ctx.Error("X must be uint8 or int8");
+  if (!IsInt8Type(type)) return ctx.Error("X must be uint8 or int8");
   if (x->rank() < 3)
     return ctx.Error("X must be [N, C, spatial...], got " + ShapeToString(x->shape()));
   ScalarQuant qx, qy;
@@ -184,14 +193,10 @@ Status QLinearGlobalAveragePool(KernelContext& ctx) {
         for (int64_t i = 0; i < plane; ++i) sum += p[i * stride];
         const double mean = (static_cast<double>(sum) / static_cast<double>(plane) - qx.zero) *
                             static_cast<double>(qx.scale);
-        py[b * c + ch] = SaturateTo<T>(
-            RoundHalfEven(static_cast<double>(static_cast<float>(mean) / qy.scale)) + qy.zero);
+        py[b * c + ch] = Quantize<T>(static_cast<float>(mean), qy);
       }
   };
-  if (type == DataType::kUint8)
-    run(uint8_t{});
-  else
-    run(int8_t{});
+  ByType(type, run);
   return Status::Ok();
 }
 
