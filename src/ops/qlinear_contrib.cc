@@ -5,17 +5,25 @@
 //   QLinearConcat (Y_scale, Y_zero_point, then X, X_scale, X_zero_point per input; `axis`):
 //     each input requantized to Y's scale and zero point, then concatenated;
 //   QLinearGlobalAveragePool (X, x_scale, x_zero_point, y_scale, y_zero_point;
-//     `channels_last`): the mean of each channel's plane, requantized.
+//     `channels_last`): the mean of each channel's plane, requantized;
+//   QLinearSigmoid, QLinearLeakyRelu (`alpha`), QLinearAveragePool (AveragePool's attributes;
+//     `channels_last`), QLinearSoftmax (`axis`, and `opset`: the Softmax it stands for,
+//     whose semantics changed at 13), all (X, X_scale, X_zero_point, Y_scale, Y_zero_point):
+//     Y = quantize(op(dequantize(X))).
 // Each scale is one float and each zero point one value of the tensors' type (omitted: 0);
 // the integers are all uint8 or all int8.
 //
 // The arithmetic is DequantizeLinear's, the float op's and QuantizeLinear's in turn (float
 // values, the quotient by the output scale in float, rounded half to even, the zero point
 // added, then saturated), so the QDQ form the optimizer expands these nodes into
-// (optimizer/expand_qoperators.cc) computes the same integers; the pooling sums its integers
-// exactly instead of summing floats, so a mean on a rounding boundary may differ by a step.
+// (optimizer/expand_qoperators.cc) computes the same integers; the global pooling sums its
+// integers exactly instead of summing floats, so a mean on a rounding boundary may differ by a
+// step. The one-input nodes run ONNX's own float kernel for their op: an elementwise one once
+// over the 256 values an 8-bit X can hold (a table, then one lookup per element), a pooling or
+// Softmax over X dequantized.
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -200,6 +208,118 @@ Status QLinearGlobalAveragePool(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// X (input 0) and its quantization (slots 1, 2) and Y's (slots 3, 4), of a one-input node.
+struct UnaryQuant {
+  const Tensor* x = nullptr;
+  DataType type = DataType::kUint8;
+  ScalarQuant qx, qy;
+};
+
+Status ReadUnary(const KernelContext& ctx, UnaryQuant* u) {
+  u->x = ctx.input(0);
+  if (!u->x) return ctx.Error("needs X");
+  u->type = u->x->dtype();
+  if (!IsInt8Type(u->type)) return ctx.Error("X must be uint8 or int8");
+  SN_RETURN_IF_ERROR(ReadQuant(ctx, 1, u->type, "X", &u->qx));
+  return ReadQuant(ctx, 3, u->type, "Y", &u->qy);
+}
+
+// ONNX's float `op_type`, at `opset`, with the attributes of `node` (by default this node's),
+// run on `real`: its output.
+Result<Tensor> RunFloatOp(const KernelContext& ctx, const char* op_type, int64_t opset,
+                          const Tensor& real, const ir::Node* node = nullptr) {
+  const OpDef* def = FindOp("", op_type);
+  if (!def) return Status::Internal(std::string("no float kernel for ") + op_type);
+  KernelContext inner(node ? *node : ctx.node, opset, {&real}, ctx.allocator(), ctx.num_threads);
+  SN_RETURN_IF_ERROR(RunKernel(*def, inner));
+  return std::move(inner.outputs()[0]);
+}
+
+// An elementwise node: the float op on each of the 256 values of X's type, quantized with Y's
+// scale and zero point, is a table that X's integers index.
+Status QLinearElementwise(KernelContext& ctx, const char* op_type, int64_t opset) {
+  UnaryQuant u;
+  SN_RETURN_IF_ERROR(ReadUnary(ctx, &u));
+  Status status = Status::Ok();
+  ByType(u.type, [&](auto tag) {
+    using T = decltype(tag);
+    constexpr int lo = std::numeric_limits<T>::lowest();
+    Tensor real(DataType::kFloat32, {256});
+    for (int v = lo; v < lo + 256; ++v)
+      real.data<float>()[v - lo] = (static_cast<float>(v) - u.qx.zero) * u.qx.scale;
+    Result<Tensor> f = RunFloatOp(ctx, op_type, opset, real);
+    if (!f.ok()) {
+      status = f.status();
+      return;
+    }
+    T table[256];
+    for (int i = 0; i < 256; ++i) table[i] = Quantize<T>(f->data<float>()[i], u.qy);
+    const T* px = u.x->data<T>();
+    T* py = ctx.Output(0, u.type, u.x->shape()).template data<T>();
+    const int64_t n = u.x->numel();
+    for (int64_t i = 0; i < n; ++i) py[i] = table[static_cast<int>(px[i]) - lo];
+  });
+  return status;
+}
+
+// A node whose op mixes values (a pooling, Softmax): the float op on X dequantized, its result
+// quantized with Y's scale and zero point.
+Status QLinearThroughFloat(KernelContext& ctx, const char* op_type, int64_t opset,
+                           const ir::Node* node = nullptr) {
+  UnaryQuant u;
+  SN_RETURN_IF_ERROR(ReadUnary(ctx, &u));
+  Tensor real(DataType::kFloat32, u.x->shape(), ctx.allocator());
+  Status status = Status::Ok();
+  ByType(u.type, [&](auto tag) {
+    using T = decltype(tag);
+    const T* px = u.x->data<T>();
+    float* pr = real.data<float>();
+    const int64_t n = u.x->numel();
+    for (int64_t i = 0; i < n; ++i) pr[i] = (static_cast<float>(px[i]) - u.qx.zero) * u.qx.scale;
+    Result<Tensor> f = RunFloatOp(ctx, op_type, opset, real, node);
+    if (!f.ok()) {
+      status = f.status();
+      return;
+    }
+    const float* pf = f->data<float>();
+    T* py = ctx.Output(0, u.type, f->shape()).template data<T>();
+    const int64_t m = f->numel();
+    for (int64_t i = 0; i < m; ++i) py[i] = Quantize<T>(pf[i], u.qy);
+  });
+  return status;
+}
+
+// Opsets of the float ops these nodes run: the versions whose attributes match the
+// com.microsoft nodes' (AveragePool 19's dilations default to 1).
+constexpr int64_t kFloatOpset = 19;
+
+Status QLinearSigmoid(KernelContext& ctx) {
+  return QLinearElementwise(ctx, "Sigmoid", kFloatOpset);
+}
+
+Status QLinearLeakyRelu(KernelContext& ctx) {
+  return QLinearElementwise(ctx, "LeakyRelu", kFloatOpset);
+}
+
+Status QLinearAveragePool(KernelContext& ctx) {
+  if (ctx.node.AttrInt("channels_last", 0) != 0)
+    return ctx.Unsupported("channels_last=1 (ONNX Runtime's internal NHWC form) is not supported");
+  return QLinearThroughFloat(ctx, "AveragePool", kFloatOpset);
+}
+
+// `opset` is the version of the Softmax the node replaced: before 13 it flattens X to 2-D at
+// `axis`, from 13 it normalises along `axis` alone.
+Status QLinearSoftmax(KernelContext& ctx) {
+  const int64_t opset = ctx.node.AttrInt("opset", 0);
+  if (opset < 1) return ctx.Error("needs the `opset` attribute: the Softmax version it stands for");
+  // Its axis defaults to -1 at any opset, where ONNX's Softmax took 1 before 13.
+  ir::Node node = ctx.node;
+  ir::Attribute& axis = node.attributes["axis"];
+  axis.kind = ir::Attribute::Kind::kInt;
+  axis.i = ctx.node.AttrInt("axis", -1);
+  return QLinearThroughFloat(ctx, "Softmax", opset, &node);
+}
+
 Status QLinearAdd(KernelContext& ctx) {
   return QLinearBinary(ctx, [](float x, float y) { return x + y; });
 }
@@ -253,14 +373,34 @@ std::optional<Dims> QLinearGlobalAveragePoolShape(InferContext& ctx) {
   return d;
 }
 
+// X's dims (an elementwise node, Softmax).
+std::optional<Dims> SameAsX(InferContext& ctx) {
+  if (!ctx.in(0).has_rank()) return std::nullopt;
+  return ctx.in(0).dims();
+}
+
+// AveragePool's window shape on X, channels first.
+std::optional<Dims> QLinearAveragePoolShape(InferContext& ctx) {
+  if (ctx.node.AttrInt("channels_last", 0) != 0) return std::nullopt;
+  return WindowShape(ctx, false);
+}
+
 constexpr OpDef kOps[] = {
     {"QLinearAdd", QLinearAdd, QLinearBinaryShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
+    {"QLinearAveragePool", QLinearAveragePool, QLinearAveragePoolShape, OpKind::kCompute,
+     ActivationKind::kNone, "com.microsoft"},
     {"QLinearConcat", QLinearConcat, QLinearConcatShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
     {"QLinearGlobalAveragePool", QLinearGlobalAveragePool, QLinearGlobalAveragePoolShape,
      OpKind::kCompute, ActivationKind::kNone, "com.microsoft"},
+    {"QLinearLeakyRelu", QLinearLeakyRelu, SameAsX, OpKind::kCompute, ActivationKind::kNone,
+     "com.microsoft"},
     {"QLinearMul", QLinearMul, QLinearBinaryShape, OpKind::kCompute, ActivationKind::kNone,
+     "com.microsoft"},
+    {"QLinearSigmoid", QLinearSigmoid, SameAsX, OpKind::kCompute, ActivationKind::kNone,
+     "com.microsoft"},
+    {"QLinearSoftmax", QLinearSoftmax, SameAsX, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
 };
 

@@ -1,6 +1,7 @@
 // The QOperator form of a quantized model (QLinearConv, QLinearMatMul, and com.microsoft's
-// QLinearAdd, QLinearMul, QLinearConcat and QLinearGlobalAveragePool: what ONNX Runtime's
-// quantizer writes with QuantFormat.QOperator) in its QDQ form:
+// QLinearAdd, QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool,
+// QLinearSigmoid, QLinearLeakyRelu and QLinearSoftmax: what ONNX Runtime's quantizer writes
+// with QuantFormat.QOperator) in its QDQ form:
 //
 //   QLinearConv(x, xs, xz, w, ws, wz, ys, yz [, B])
 //     -> QuantizeLinear(Conv(DequantizeLinear(x, xs, xz), DequantizeLinear(w, ws, wz),
@@ -12,6 +13,9 @@
 //                       cs, cz)
 //   QLinearConcat(ys, yz, x0, x0s, x0z, ...), QLinearGlobalAveragePool(x, xs, xz, ys, yz)
 //     -> QuantizeLinear(Concat / GlobalAveragePool(DequantizeLinear(x...)), ys, yz)
+//   QLinearSigmoid / QLinearLeakyRelu / QLinearAveragePool / QLinearSoftmax(x, xs, xz, ys, yz)
+//     -> QuantizeLinear(Sigmoid / LeakyRelu / AveragePool / Softmax(DequantizeLinear(x, xs,
+//                       xz)), ys, yz)
 //
 // The two compute the same integers: the product of the dequantized values is the integer sum
 // scaled by xs * ws, the bias joins it with that scale, and the result is quantized with ys
@@ -113,15 +117,38 @@ class Expander {
     const std::string b = Dequantize(n, n.inputs[3], n.inputs[4], InputOr(n, 5), -1, out);
     out->push_back(MakeNode(op, {a, b}, {Unique(y + "_real")},
                             Unique(n.name.empty() ? y + "_" + op : n.name)));
-    std::string zero = InputOr(n, 7);
-    if (zero.empty()) {
-      zero = Unique(y + "_zero_point");
-      Tensor z(type->dtype, {});
-      z.data<uint8_t>()[0] = 0;  // one zero byte, uint8 or int8
-      AddInitializer(g_, zero, std::move(z));
+    QuantizeTo(n, 6, 7, type->dtype, out);
+    return true;
+  }
+
+  // com.microsoft QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool and QLinearSoftmax
+  // (x, xs, xz, ys, yz) -> DequantizeLinear, the float op with the node's attributes but
+  // com.microsoft's own (channels_last, opset), QuantizeLinear with Y's scale and zero point.
+  // A pooling over channels last, or a Softmax whose semantics differ from the graph's opset's
+  // (it flattens to 2-D before 13) along an axis where that matters, stays as it is.
+  bool Unary(const ir::Node& n, const char* op, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 4 || n.outputs.size() != 1 || !ScaleConstant(g_, n.inputs[1], 1) ||
+        !ScaleConstant(g_, n.inputs[3], 1) || !ZeroMatches(g_, n, 2) || !ZeroMatches(g_, n, 4))
+      return false;
+    const ir::ValueType* type = g_.TypeOf(n.inputs[0]);
+    if (!type || (type->dtype != DataType::kUint8 && type->dtype != DataType::kInt8)) return false;
+    if (n.AttrInt("channels_last", 0) != 0) return false;
+    if (std::string(op) == "Softmax") {
+      const int64_t from = n.AttrInt("opset", 0);
+      if (from < 1 || ((from < 13) != (g_.Opset() < 13) && n.AttrInt("axis", -1) != -1))
+        return false;
     }
-    out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[6], zero}, {y},
-                            Unique(n.name + "_quantize")));
+    const std::string& y = n.outputs[0];
+    const std::string x = Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out);
+    ir::Node f =
+        MakeNode(op, {x}, {Unique(y + "_real")}, Unique(n.name.empty() ? y + "_" + op : n.name));
+    f.attributes = n.attributes;
+    f.attributes.erase("channels_last");
+    f.attributes.erase("opset");
+    // com.microsoft's default axis is -1 whatever the opset; ONNX's Softmax took 1 before 13.
+    if (std::string(op) == "Softmax") SetAttr(f, "axis", n.AttrInt("axis", -1));
+    out->push_back(std::move(f));
+    QuantizeTo(n, 3, 4, type->dtype, out);
     return true;
   }
 
@@ -204,6 +231,22 @@ class Expander {
                             Unique(n.name + "_quantize")));
   }
 
+  // QuantizeLinear of the last node's output with the node's scale at `scale_slot` and zero
+  // point at `zero_slot`, into the node's own output; where the zero point is omitted, a zero of
+  // `type` (QuantizeLinear would write uint8 without one).
+  void QuantizeTo(const ir::Node& n, size_t scale_slot, size_t zero_slot, DataType type,
+                  std::vector<ir::Node>* out) {
+    std::string zero = InputOr(n, zero_slot);
+    if (zero.empty()) {
+      zero = Unique(n.outputs[0] + "_zero_point");
+      Tensor z(type, {});
+      z.data<uint8_t>()[0] = 0;  // one zero byte, uint8 or int8
+      AddInitializer(g_, zero, std::move(z));
+    }
+    out->push_back(MakeNode("QuantizeLinear", {out->back().outputs[0], n.inputs[scale_slot], zero},
+                            {n.outputs[0]}, Unique(n.name + "_quantize")));
+  }
+
   std::string Unique(const std::string& base) { return names_.UniqueName(base); }
 
   ir::Graph& g_;
@@ -213,9 +256,11 @@ class Expander {
 }  // namespace
 
 Result<int> ExpandQOperators(ir::Graph& g) {
-  // Most models have no QLinear node: nothing is built or copied for them, in any round.
-  if (std::none_of(g.nodes.begin(), g.nodes.end(),
-                   [](const ir::Node& n) { return n.op_type.rfind("QLinear", 0) == 0; }))
+  // Most models have no QLinear node: nothing is built or copied for them, in any round. Below
+  // opset 10 there is no QuantizeLinear to write.
+  if (g.Opset() < 10 || std::none_of(g.nodes.begin(), g.nodes.end(), [](const ir::Node& n) {
+        return n.op_type.rfind("QLinear", 0) == 0;
+      }))
     return 0;
   // The editor serves for its names alone (every value, node and subgraph read of the graph):
   // the expansion writes the node list itself, in order, and never calls Finish.
@@ -233,7 +278,12 @@ Result<int> ExpandQOperators(ir::Graph& g) {
         (microsoft && n.op_type == "QLinearMul" && expander.Binary(n, "Mul", &nodes)) ||
         (microsoft && n.op_type == "QLinearConcat" && expander.Concat(n, &nodes)) ||
         (microsoft && n.op_type == "QLinearGlobalAveragePool" &&
-         expander.GlobalAveragePool(n, &nodes));
+         expander.GlobalAveragePool(n, &nodes)) ||
+        (microsoft && n.op_type == "QLinearAveragePool" &&
+         expander.Unary(n, "AveragePool", &nodes)) ||
+        (microsoft && n.op_type == "QLinearSigmoid" && expander.Unary(n, "Sigmoid", &nodes)) ||
+        (microsoft && n.op_type == "QLinearLeakyRelu" && expander.Unary(n, "LeakyRelu", &nodes)) ||
+        (microsoft && n.op_type == "QLinearSoftmax" && expander.Unary(n, "Softmax", &nodes));
     if (taken)
       ++changes;
     else

@@ -1,9 +1,11 @@
 // ONNX Runtime's com.microsoft QOperator nodes (QLinearAdd, QLinearMul, QLinearConcat,
-// QLinearGlobalAveragePool), worked by hand: dequantize, compute in float, quantize (round
-// half to even, then the zero point, then saturate).
+// QLinearGlobalAveragePool, QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool,
+// QLinearSoftmax), worked by hand: dequantize, compute in float, quantize (round half to even,
+// then the zero point, then saturate).
 #include <gmock/gmock.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -167,6 +169,134 @@ TEST(QLinearGlobalAveragePool, ChannelsFirstAndLast) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 1, 2}));
   EXPECT_THAT(Values((*out)[0]), ElementsAre(5, 1));
+}
+
+// X with its scale and zero point, Y's scale and (where `y_zero` is not null) zero point: the
+// inputs of the one-input nodes.
+template <typename T>
+OpTest& QUnaryInputs(OpTest& t, const Tensor& x, float xs, T xz, float ys, const T* y_zero) {
+  t.Input("x", x).Input("xs", QScale(xs)).Input("xz", Tensor::Scalar<T>(xz));
+  t.Input("ys", QScale(ys));
+  if (y_zero) t.Input("yz", Tensor::Scalar<T>(*y_zero));
+  return t;
+}
+
+TEST(QLinearSigmoid, Uint8) {
+  // X = (x - 128) * 0.1 = 0, 1, -1, 12.7, -12.8; sigmoid 0.5, 0.7311, 0.2689, 0.999997,
+  // 0.0000028; over 1/256: 128, 187.2, 68.8, 255.999 (saturates at 255), 0.0007.
+  OpTest t("QLinearSigmoid", 1, "com.microsoft");
+  const uint8_t yz = 0;
+  auto out = QUnaryInputs<uint8_t>(t, Ints<uint8_t>({128, 138, 118, 255, 0}, {5}), 0.1f, 128,
+                                   1.f / 256, &yz)
+                 .Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kUint8);
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(128, 187, 69, 255, 0));
+}
+
+TEST(QLinearLeakyRelu, Int8WithAndWithoutAlpha) {
+  // X = (x + 10) * 0.5 = 0, -10, -59, 15, 68.5; alpha 0.1: 0, -1, -5.9, 15, 68.5; over 0.25:
+  // 0, -4, -23.6, 60, 274; + 5, saturated: 5, 1, -19, 65, 127.
+  const Tensor x = Ints<int8_t>({-10, -30, -128, 20, 127}, {5});
+  const int8_t yz = 5;
+  OpTest t("QLinearLeakyRelu", 1, "com.microsoft");
+  t.Attr("alpha", 0.1f);
+  auto out = QUnaryInputs<int8_t>(t, x, 0.5f, -10, 0.25f, &yz).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kInt8);
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(5, 1, -19, 65, 127));
+  // alpha defaults to 0.01: -10 -> -0.1 -> -0.4 -> 0 + 5; -59 -> -0.59 -> -2.36 -> -2 + 5.
+  OpTest d("QLinearLeakyRelu", 1, "com.microsoft");
+  out = QUnaryInputs<int8_t>(d, x, 0.5f, -10, 0.25f, &yz).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(5, 5, 3, 65, 127));
+}
+
+TEST(QLinearAveragePool, WindowsAndPadding) {
+  // X = x * 0.5 = 1..9 as a 3x3 plane.
+  const Tensor x = Ints<uint8_t>({2, 4, 6, 8, 10, 12, 14, 16, 18}, {1, 1, 3, 3});
+  const uint8_t yz = 10;
+  // 2x2 windows, stride 1: means 3, 4, 6, 7; over 0.5 and + 10: 16, 18, 22, 24.
+  OpTest t("QLinearAveragePool", 1, "com.microsoft");
+  t.Attr("kernel_shape", std::vector<int64_t>{2, 2});
+  auto out = QUnaryInputs<uint8_t>(t, x, 0.5f, 0, 0.5f, &yz).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(16, 18, 22, 24));
+  // 3x3 windows, stride 2, padded by 1, padding not counted: corners (1+2+4+5)/4 = 3,
+  // (2+3+5+6)/4 = 4, 6, 7 again; counted (count_include_pad): 12/9, 16/9, 24/9, 28/9 over 0.5:
+  // 2.67, 3.56, 5.33, 6.22 -> 3, 4, 5, 6, + 10.
+  OpTest p("QLinearAveragePool", 1, "com.microsoft");
+  p.Attr("kernel_shape", std::vector<int64_t>{3, 3})
+      .Attr("strides", std::vector<int64_t>{2, 2})
+      .Attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  out = QUnaryInputs<uint8_t>(p, x, 0.5f, 0, 0.5f, &yz).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(16, 18, 22, 24));
+  OpTest c("QLinearAveragePool", 1, "com.microsoft");
+  c.Attr("kernel_shape", std::vector<int64_t>{3, 3})
+      .Attr("strides", std::vector<int64_t>{2, 2})
+      .Attr("pads", std::vector<int64_t>{1, 1, 1, 1})
+      .Attr("count_include_pad", int64_t{1});
+  out = QUnaryInputs<uint8_t>(c, x, 0.5f, 0, 0.5f, &yz).Run();
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(13, 14, 15, 16));
+  // ONNX Runtime's internal channels-last form is refused, by name.
+  OpTest n("QLinearAveragePool", 1, "com.microsoft");
+  n.Attr("kernel_shape", std::vector<int64_t>{2, 2}).Attr("channels_last", int64_t{1});
+  out = QUnaryInputs<uint8_t>(n, x, 0.5f, 0, 0.5f, &yz).Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("channels_last"));
+}
+
+TEST(QLinearSoftmax, TheOpsetAttributeChoosesTheSemantics) {
+  // X = x * ln 3 = [[0, ln 3], [0, ln 3]] of shape [1, 2, 2]; Y scale 1/256, zero point -128.
+  const Tensor x = Ints<int8_t>({0, 1, 0, 1}, {1, 2, 2});
+  const int8_t yz = -128;
+  auto softmax = [&](int64_t opset, std::optional<int64_t> axis) {
+    OpTest t("QLinearSoftmax", 1, "com.microsoft");
+    if (opset > 0) t.Attr("opset", opset);
+    if (axis) t.Attr("axis", *axis);
+    return QUnaryInputs<int8_t>(t, x, 1.0986123f, 0, 1.f / 256, &yz).Run();
+  };
+  // Opset 13, axis 1: each column's two values alike, 0.5 each -> 128 - 128.
+  auto out = softmax(13, 1);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(0, 0, 0, 0));
+  // Opset 11, axis 1: the four values flattened, 1/8 and 3/8 -> 32 and 96, less 128.
+  out = softmax(11, 1);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-96, -32, -96, -32));
+  // No axis: -1 at any opset (ONNX's Softmax 11 took 1): each row, 1/4 and 3/4.
+  out = softmax(11, std::nullopt);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(-64, 64, -64, 64));
+  // No opset attribute.
+  out = softmax(0, -1);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("opset"));
+}
+
+TEST(QLinearSigmoid, BadInputs) {
+  // A float X.
+  OpTest t("QLinearSigmoid", 1, "com.microsoft");
+  auto out = t.Input("x", Floats({1, 2}, {2}))
+                 .Input("xs", QScale(1))
+                 .Input("xz", Tensor::Scalar<uint8_t>(0))
+                 .Input("ys", QScale(1))
+                 .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("X must be uint8 or int8"));
+  // Y's zero point of another type than X.
+  OpTest z("QLinearSigmoid", 1, "com.microsoft");
+  out = z.Input("x", Ints<uint8_t>({1, 2}, {2}))
+            .Input("xs", QScale(1))
+            .Input("xz", Tensor::Scalar<uint8_t>(0))
+            .Input("ys", QScale(1))
+            .Input("yz", Tensor::Scalar<int8_t>(0))
+            .Run();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("Y_zero_point must be one value"));
 }
 
 }  // namespace

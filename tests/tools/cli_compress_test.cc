@@ -3,6 +3,7 @@
 // errors a user can cause.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "ir/onnx_import.h"
 #include "ir/tensor_proto.h"
+#include "model_builder.h"
 #include "supernova/tensor_io.h"
 #include "test_models.h"
 #include "tools/cli_util.h"
@@ -76,6 +78,12 @@ double MeanAbsDiff(const float* a, const float* b, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(a[i]) - b[i]);
   return s / static_cast<double>(n);
+}
+
+double MaxAbsDiff(const float* a, const float* b, int64_t n) {
+  double m = 0;
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
 }
 
 // The report's entry for one step (null when the step did not run).
@@ -167,6 +175,107 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
   {
     SCOPED_TRACE("per-channel");
     ExpectOrtAgrees(*this, out13, ours13, fp32);
+  }
+}
+
+// ONNX Runtime's own kernels for its com.microsoft QOperator nodes against ours, on one model
+// that chains all eight: our reference kernels (the nodes as they are) and the cpu provider
+// (the nodes expanded to their QDQ form, run as oneDNN primitives) are each within one step of
+// each output's quantization of ONNX Runtime's results (a step more where a node reads another
+// node's rounding).
+TEST_F(CompressCli, QOperatorContribNodesAgreeWithOnnxRuntime) {
+  using model_builder::Float;
+  using model_builder::Int;
+  using model_builder::Ints;
+  model_builder::ModelBuilder mb(13);
+  auto scalar = [&](const std::string& name, float v) {
+    return mb.Const(name, Tensor::Scalar<float>(v));
+  };
+  auto u8 = [&](const std::string& name, uint8_t v) {
+    return mb.Const(name, Tensor::Scalar<uint8_t>(v));
+  };
+  const char* ms = "com.microsoft";
+  const std::string x = mb.Input("x", {1, 6, 7, 5});
+  const std::string z = mb.Input("z", {1, 6, 1, 1});
+  const std::string xq = mb.Op("QuantizeLinear", {x, scalar("xs", 2.f / 255), u8("xz", 128)});
+  const std::string zq = mb.Op("QuantizeLinear", {z, scalar("zs", 2.f / 255), u8("zz", 120)});
+  // Each output: a node's integers, dequantized; its step, in float.
+  std::vector<float> steps;
+  auto output = [&](const std::string& q, const std::string& s, const std::string& zp, float step) {
+    mb.Output(mb.Op("DequantizeLinear", {q, s, zp}));
+    steps.push_back(step);
+  };
+  const std::string sum =
+      mb.Op("QLinearAdd", {xq, "xs", "xz", zq, "zs", "zz", scalar("as", 4.f / 255), u8("az", 128)},
+            {}, ms);
+  output(sum, "as", "az", 4.f / 255);
+  const std::string product =
+      mb.Op("QLinearMul", {sum, "as", "az", xq, "xs", "xz", scalar("ms", 4.f / 255), u8("mz", 128)},
+            {}, ms);
+  output(product, "ms", "mz", 2 * 4.f / 255);
+  const std::string joined = mb.Op(
+      "QLinearConcat", {scalar("cs", 5.f / 255), u8("cz", 100), xq, "xs", "xz", sum, "as", "az"},
+      {Int("axis", 1)}, ms);
+  output(joined, "cs", "cz", 5.f / 255);
+  const std::string gap =
+      mb.Op("QLinearGlobalAveragePool",
+            {joined, "cs", "cz", scalar("gs", 1.f / 255), u8("gz", 128)}, {}, ms);
+  output(gap, "gs", "gz", 2 * 1.f / 255);
+  const std::string sig =
+      mb.Op("QLinearSigmoid", {xq, "xs", "xz", scalar("ss", 1.f / 255), u8("sz", 0)}, {}, ms);
+  output(sig, "ss", "sz", 1.f / 255);
+  const std::string leaky =
+      mb.Op("QLinearLeakyRelu", {xq, "xs", "xz", scalar("ls", 2.f / 255), u8("lz", 100)},
+            {Float("alpha", 0.2f)}, ms);
+  output(leaky, "ls", "lz", 2.f / 255);
+  const std::string pool = mb.Op(
+      "QLinearAveragePool", {leaky, "ls", "lz", scalar("ps", 2.f / 255), u8("pz", 100)},
+      {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1})}, ms);
+  output(pool, "ps", "pz", 2 * 2.f / 255);
+  const std::string soft =
+      mb.Op("QLinearSoftmax", {xq, "xs", "xz", scalar("fs", 1.f / 255), u8("fz", 0)},
+            {Int("axis", 1), Int("opset", 13)}, ms);
+  output(soft, "fs", "fz", 1.f / 255);
+  const std::string bytes = mb.Bytes();
+  const std::string model = Path("contrib.onnx");
+  {
+    std::ofstream f(model, std::ios::binary);
+    f << bytes;
+    ASSERT_TRUE(f.good());
+  }
+  const Tensor xv = model_builder::RandomTensor({1, 6, 7, 5}, 41);
+  const Tensor zv = model_builder::RandomTensor({1, 6, 1, 1}, 42);
+  const model_builder::Feeds feeds = {{"x", xv}, {"z", zv}};
+  const std::vector<Tensor> kernels =
+      model_builder::OutputsOf(bytes, "cpu_reference", feeds, OptimizationLevel::kNone);
+  const std::vector<Tensor> cpu =
+      model_builder::OutputsOf(bytes, "cpu", feeds, OptimizationLevel::kAll);
+  ASSERT_EQ(kernels.size(), steps.size());
+  ASSERT_EQ(cpu.size(), steps.size());
+
+  if (!fs::exists(kOrtModule)) GTEST_SKIP() << "ONNX Runtime peer not installed at " << kOrtModule;
+  for (const auto& [name, t] : {std::pair{"x", &xv}, std::pair{"z", &zv}}) {
+    std::ofstream raw(Path(std::string(name) + ".bin"), std::ios::binary);
+    raw.write(static_cast<const char*>(t->raw_data()), static_cast<std::streamsize>(t->nbytes()));
+  }
+  {
+    std::ofstream req(Path("request.json"));
+    req << nlohmann::json{{"inputs",
+                           {{{"name", "x"}, {"dims", xv.shape()}, {"file", Path("x.bin")}},
+                            {{"name", "z"}, {"dims", zv.shape()}, {"file", Path("z.bin")}}}},
+                          {"out_dir", dir_.string()}};
+  }
+  const CliOutput r = RunOrtOn(model);
+  ASSERT_EQ(r.code, 0) << "ONNX Runtime rejected the QOperator file: " << r.text;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE("output " + std::to_string(i));
+    const int64_t n = kernels[i].numel();
+    const std::vector<float> ort = OrtOutputOf(i, n);
+    ASSERT_EQ(ort.size(), static_cast<size_t>(n));
+    ASSERT_EQ(cpu[i].numel(), n);
+    EXPECT_LE(MaxAbsDiff(ort.data(), kernels[i].data<float>(), n), steps[i] + 1e-5)
+        << "reference kernels";
+    EXPECT_LE(MaxAbsDiff(ort.data(), cpu[i].data<float>(), n), steps[i] + 1e-5) << "cpu provider";
   }
 }
 

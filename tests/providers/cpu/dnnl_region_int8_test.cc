@@ -582,6 +582,34 @@ TEST(DnnlRegionInt8, QOperatorNodesRunAsInt8Primitives) {
             (std::vector<std::string>{"u8", "u8", "u8"}));
 }
 
+// A QOperator model's `n` outputs three ways: its nodes on the reference kernels (no
+// optimization), expanded to QDQ on the reference kernels, and expanded on the cpu provider.
+struct QOperatorRuns {
+  std::vector<Tensor> kernels, expanded, cpu;
+};
+::testing::AssertionResult RunThreeWays(const std::string& bytes, const Feeds& feeds, size_t n,
+                                        QOperatorRuns* r) {
+  r->kernels = OutputsOf(bytes, "cpu_reference", feeds, OptimizationLevel::kNone);
+  r->expanded = OutputsOf(bytes, "cpu_reference", feeds, OptimizationLevel::kAll);
+  r->cpu = OutputsOf(bytes, "cpu", feeds, OptimizationLevel::kAll);
+  if (r->kernels.size() != n || r->expanded.size() != n || r->cpu.size() != n)
+    return ::testing::AssertionFailure() << "a run gave fewer than " << n << " outputs";
+  return ::testing::AssertionSuccess();
+}
+
+// The com.microsoft nodes the optimizer leaves in the model, as "op_type:output".
+std::vector<std::string> ContribNodesLeft(const std::string& bytes) {
+  Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
+  EXPECT_TRUE(model.ok());
+  if (!model.ok()) return {"(not imported)"};
+  ops::InferShapes(model->graph);
+  EXPECT_TRUE(optimizer::Optimize(model->graph, OptimizationLevel::kAll).ok());
+  std::vector<std::string> left;
+  for (const ir::Node& n : model->graph.nodes)
+    if (n.domain == "com.microsoft") left.push_back(n.op_type + ":" + n.outputs[0]);
+  return left;
+}
+
 // com.microsoft's QOperator nodes (ops/qlinear_contrib.cc) become DequantizeLinear, the float
 // op, QuantizeLinear: the reference kernels give the same integers either way (the same float
 // arithmetic; the pooling's mean within a step, its kernel summing integers), and the cpu
@@ -616,24 +644,9 @@ TEST(DnnlRegionInt8, QLinearContribNodesExpandToTheirQdqForm) {
   const Feeds feeds = {{"x", RandomTensor({1, 6, 7, 5}, 36)},
                        {"z", RandomTensor({1, 6, 1, 1}, 37)}};
 
-  auto run = [&](const char* provider, OptimizationLevel level) {
-    SessionOptions options;
-    options.providers = {provider};
-    options.optimization = level;
-    std::vector<Tensor> outs;
-    auto session = Session::OpenBytes(bytes, options);
-    EXPECT_TRUE(session.ok()) << session.status().ToString();
-    if (session.ok()) {
-      EXPECT_TRUE((*session)->Run(feeds, &outs).ok());
-    }
-    return outs;
-  };
-  const std::vector<Tensor> kernels = run("cpu_reference", OptimizationLevel::kNone);
-  const std::vector<Tensor> expanded = run("cpu_reference", OptimizationLevel::kAll);
-  const std::vector<Tensor> cpu = run("cpu", OptimizationLevel::kAll);
-  ASSERT_EQ(kernels.size(), 4u);
-  ASSERT_EQ(expanded.size(), 4u);
-  ASSERT_EQ(cpu.size(), 4u);
+  QOperatorRuns r;
+  ASSERT_TRUE(RunThreeWays(bytes, feeds, 4, &r));
+  const std::vector<Tensor>&kernels = r.kernels, &expanded = r.expanded, &cpu = r.cpu;
   // Within one step of each output; the pooling reads the Concat, so a step of that too.
   const float steps[] = {4.f / 255, 4.f / 255, 5.f / 255, 6.f / 255};
   for (size_t i = 0; i < 4; ++i) {
@@ -642,11 +655,55 @@ TEST(DnnlRegionInt8, QLinearContribNodesExpandToTheirQdqForm) {
     EXPECT_TRUE(TensorsNear(kernels[i], cpu[i], 0, steps[i] + 1e-5)) << "output " << i;
   }
   // No com.microsoft node is left to run.
-  Result<ir::Model> model = ir::ImportOnnxBytes(bytes);
-  ASSERT_TRUE(model.ok());
-  ops::InferShapes(model->graph);
-  ASSERT_TRUE(optimizer::Optimize(model->graph, OptimizationLevel::kAll).ok());
-  for (const ir::Node& n : model->graph.nodes) EXPECT_NE(n.domain, "com.microsoft") << n.Label();
+  EXPECT_EQ(ContribNodesLeft(bytes), std::vector<std::string>{});
+}
+
+// The one-input com.microsoft nodes (QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool,
+// QLinearSoftmax) expand as well: the reference kernels give the same integers either way
+// (each runs the float op's own kernel) within a step, and so does the cpu provider. A
+// QLinearSoftmax written for opset 11 in an opset-13 graph, along an axis where the two
+// Softmaxes differ, stays as it is and runs on its kernel.
+TEST(DnnlRegionInt8, QLinearContribActivationsExpandToTheirQdqForm) {
+  ModelBuilder mb(13);
+  auto scalar = [&](const std::string& name, float v) { return mb.Const(name, Floats({v}, {})); };
+  auto u8 = [&](const std::string& name, uint8_t v) {
+    return mb.Const(name, supernova::testing::Ints<uint8_t>({v}, {}));
+  };
+  const std::string x = mb.Input("x", {1, 6, 7, 5});
+  const std::string xq = mb.Op("QuantizeLinear", {x, scalar("xs", 2.f / 255), u8("xz", 128)});
+  const std::string sig =
+      mb.Op("QLinearSigmoid", {xq, "xs", "xz", scalar("ss", 1.f / 255)}, {}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {sig, "ss"}));
+  const std::string leaky =
+      mb.Op("QLinearLeakyRelu", {xq, "xs", "xz", scalar("ls", 2.f / 255), u8("lz", 100)},
+            {Float("alpha", 0.2f)}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {leaky, "ls", "lz"}));
+  const std::string pool =
+      mb.Op("QLinearAveragePool", {leaky, "ls", "lz", scalar("ps", 2.f / 255), u8("pz", 100)},
+            {Ints("kernel_shape", {3, 3}), Ints("strides", {2, 2}), Ints("pads", {1, 1, 1, 1})},
+            "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {pool, "ps", "pz"}));
+  const std::string soft =
+      mb.Op("QLinearSoftmax", {xq, "xs", "xz", scalar("fs", 1.f / 255), u8("fz", 0)},
+            {Int("axis", 1), Int("opset", 13)}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {soft, "fs", "fz"}));
+  const std::string old = mb.Op("QLinearSoftmax", {xq, "xs", "xz", "fs", "fz"},
+                                {Int("axis", 1), Int("opset", 11)}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {old, "fs", "fz"}));
+  const std::string bytes = mb.Bytes();
+  const Feeds feeds = {{"x", RandomTensor({1, 6, 7, 5}, 38)}};
+
+  QOperatorRuns r;
+  ASSERT_TRUE(RunThreeWays(bytes, feeds, 5, &r));
+  const std::vector<Tensor>&kernels = r.kernels, &expanded = r.expanded, &cpu = r.cpu;
+  const float steps[] = {1.f / 255, 2.f / 255, 2.f / 255, 1.f / 255, 1.f / 255};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_TRUE(TensorsNear(kernels[i], expanded[i], 0, steps[i] + 1e-6)) << "output " << i;
+    EXPECT_TRUE(TensorsNear(kernels[i], cpu[i], 0, steps[i] + 1e-5)) << "output " << i;
+  }
+  // The two Softmaxes differ: the opset-11 one normalises over all 210 values of the image.
+  EXPECT_FALSE(TensorsNear(kernels[3], kernels[4], 0, 0.1f));
+  EXPECT_EQ(ContribNodesLeft(bytes), (std::vector<std::string>{"QLinearSoftmax:" + old}));
 }
 
 TEST(DnnlRegionInt8, IntegersLeaveTheRegionUnchanged) {
