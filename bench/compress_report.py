@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The table of bench/compress.sh: medians across rounds of every model, variant and runtime,
-with the compress reports' sizes, MACs and agreement.
+with the compress reports' sizes, MACs and agreement. A ratio of two timings is the median of
+the rounds' own ratios: the two were timed seconds apart in each round, where the medians of
+the rounds may come from minutes apart.
 
-usage: compress_report.py OUT_DIR MACHINE LOADAVG QUIET(yes|no) COMMAND > report.md
+usage: compress_report.py OUT_DIR MACHINE LOADAVG QUIET(yes|no) COMMAND [MIN_MS] > report.md
 """
 import json
 import os
@@ -12,7 +14,9 @@ import sys
 
 def main():
     out, machine, load, quiet, command = sys.argv[1:6]
+    min_ms = sys.argv[6] if len(sys.argv) > 6 else None
     runs = {}
+    by_round = {}
     errors = []
     with open(os.path.join(out, "results.jsonl")) as f:
         for line in f:
@@ -23,6 +27,7 @@ def main():
                 continue
             ms = r["median_ms_net"] if r["runtime"] == "onnxruntime" and r["median_ms_net"] else r["median_ms"]
             runs.setdefault(key, []).append(ms)
+            by_round[key + (r["round"],)] = ms
     med = {k: statistics.median(v) for k, v in runs.items()}
     rounds = max((len(v) for v in runs.values()), default=0)
 
@@ -30,16 +35,28 @@ def main():
         v = med.get((name, variant, runtime))
         return "%.2f" % v if v is not None else "-"
 
+    def round_ratios(a, b):
+        """a / b of each round that timed both keys."""
+        return [by_round[a + (k,)] / by_round[b + (k,)] for k in range(1, rounds + 1)
+                if a + (k,) in by_round and by_round.get(b + (k,))]
+
     def ratio(a, b):
-        return "%.2fx" % (a / b) if a is not None and b else "-"
+        v = round_ratios(a, b)
+        return "%.2fx" % statistics.median(v) if v else "-"
+
+    def cut(a, b):
+        v = round_ratios(a, b)
+        return "%.0f %%" % (100 * (1 - statistics.median(v))) if v else "-"
 
     names = sorted({k[0] for k in med}, key=lambda n: n)
     print("# Compression benchmark\n")
     if quiet != "yes":
         print("**Not for publication: the machine was busy (load average %s) when the timing "
               "started.**\n" % load)
-    print("%s; 2 threads, batch 1; medians of %d rounds; load average %s at the start of the "
-          "timing. `%s`\n" % (machine, rounds, load, command))
+    print("%s; 2 threads, batch 1; medians of %d rounds%s; ratios: the median of the rounds' "
+          "own; load average %s at the start of the timing. `%s`\n" % (
+              machine, rounds, ", each measurement at least %s ms of runs" % min_ms if min_ms else "",
+              load, command))
     print("ONNX Runtime's times are net of its binding (the Node.js call overhead measured on a "
           "model with next to no compute, as in docs/benchmark.md) and it runs the *same* files.\n")
     print("## int8 (static, QDQ)\n")
@@ -49,9 +66,6 @@ def main():
     for n in names:
         rep_path = os.path.join(out, n + "_int8.json")
         rep = json.load(open(rep_path)) if os.path.exists(rep_path) else None
-        f32 = med.get((n, "fp32", "supernova"))
-        i8 = med.get((n, "int8", "supernova"))
-        oi8 = med.get((n, "int8", "onnxruntime"))
         size = agree = floats = "-"
         if rep:
             size = "%.1f → %.1f MB" % (rep["file_bytes"]["before"] / 1e6, rep["file_bytes"]["after"] / 1e6)
@@ -64,8 +78,10 @@ def main():
                         a["unmatched_boxes"], a["unmatched_weak_boxes"], a["weak_score"])
             floats = str(len(rep["float_nodes"]))
         print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            n, ms(n, "fp32", "supernova"), ms(n, "int8", "supernova"), ratio(f32, i8),
-            ms(n, "fp32", "onnxruntime"), ms(n, "int8", "onnxruntime"), ratio(i8, oi8), size,
+            n, ms(n, "fp32", "supernova"), ms(n, "int8", "supernova"),
+            ratio((n, "fp32", "supernova"), (n, "int8", "supernova")),
+            ms(n, "fp32", "onnxruntime"), ms(n, "int8", "onnxruntime"),
+            ratio((n, "int8", "supernova"), (n, "int8", "onnxruntime")), size,
             agree, floats))
     pruned = [n for n in names if (n, "pruned", "supernova") in med]
     if pruned:
@@ -75,14 +91,12 @@ def main():
         print("|---|---|---|---|---|---|---|---|")
         for n in pruned:
             rep = json.load(open(os.path.join(out, n + "_pruned.json")))
-            f32 = med.get((n, "fp32", "supernova"))
-            pr = med.get((n, "pruned", "supernova"))
             a = rep["agreement"]
             print("| %s | %.0f M → %.0f M (-%.0f %%) | %s | %s | %s | %s | %.1f → %.1f MB | %s %.4f |" % (
                 n, rep["macs"]["before"] / 1e6, rep["macs"]["after"] / 1e6,
                 100 * (1 - rep["macs"]["after"] / rep["macs"]["before"]),
                 ms(n, "fp32", "supernova"), ms(n, "pruned", "supernova"),
-                "%.0f %%" % (100 * (1 - pr / f32)) if pr and f32 else "-",
+                cut((n, "pruned", "supernova"), (n, "fp32", "supernova")),
                 ms(n, "pruned", "onnxruntime"), rep["file_bytes"]["before"] / 1e6,
                 rep["file_bytes"]["after"] / 1e6, a["measure"], a["value"]))
     if errors:
