@@ -9,9 +9,13 @@
 //   QLinearSigmoid, QLinearLeakyRelu (`alpha`), QLinearAveragePool (AveragePool's attributes;
 //     `channels_last`), QLinearSoftmax (`axis`, and `opset`: the Softmax it stands for,
 //     whose semantics changed at 13), all (X, X_scale, X_zero_point, Y_scale, Y_zero_point):
-//     Y = quantize(op(dequantize(X))).
+//     Y = quantize(op(dequantize(X)));
+//   QGemm (A, a_scale, a_zero_point, B, b_scale, b_zero_point [, C, y_scale, y_zero_point];
+//     `alpha`, `transA`, `transB`): Y = alpha * A' B' + C, B's scale and zero point one value or
+//     one per column, C int32 at scale alpha * a_scale * b_scale (it joins the integer sums);
+//     Y float where y_scale is omitted, else quantized like QuantizeLinear.
 // Each scale is one float and each zero point one value of the tensors' type (omitted: 0);
-// the integers are all uint8 or all int8.
+// the integers are all uint8 or all int8 (QGemm's A, B and Y each either).
 //
 // The arithmetic is DequantizeLinear's, the float op's and QuantizeLinear's in turn (float
 // values, the quotient by the output scale in float, rounded half to even, the zero point
@@ -25,6 +29,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ops/broadcast.h"
@@ -320,6 +325,107 @@ Status QLinearSoftmax(KernelContext& ctx) {
   return QLinearThroughFloat(ctx, "Softmax", opset, &node);
 }
 
+// A matrix's integers, less their zero point (one value, or one per row or per column), as
+// int32, row by row.
+std::vector<int32_t> Centered(const Tensor& t, const std::vector<double>& zeros, bool per_row) {
+  const int64_t cols = t.dim(1);
+  std::vector<int32_t> out(static_cast<size_t>(t.numel()));
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const size_t z = zeros.size() == 1 ? 0 : static_cast<size_t>(per_row ? i / cols : i % cols);
+    out[static_cast<size_t>(i)] = static_cast<int32_t>(t.GetAsDouble(i) - zeros[z]);
+  }
+  return out;
+}
+
+Status QGemm(KernelContext& ctx) {
+  const Tensor* a = ctx.input(0);
+  const Tensor* b = ctx.input(3);
+  if (!a || !b || !ctx.input(1) || !ctx.input(4))
+    return ctx.Error("needs A, a_scale, B and b_scale");
+  if (!IsInt8Type(a->dtype()) || !IsInt8Type(b->dtype()))
+    return ctx.Error("A and B must be uint8 or int8");
+  if (a->rank() != 2 || b->rank() != 2)
+    return ctx.Error("A and B must be matrices, got " + ShapeToString(a->shape()) + " and " +
+                     ShapeToString(b->shape()));
+  const bool ta = ctx.node.AttrInt("transA", 0) != 0;
+  const bool tb = ctx.node.AttrInt("transB", 0) != 0;
+  const int64_t m = a->dim(ta ? 1 : 0), k = a->dim(ta ? 0 : 1);
+  const int64_t n = b->dim(tb ? 0 : 1);
+  if (b->dim(tb ? 1 : 0) != k)
+    return ctx.Error("A " + ShapeToString(a->shape()) + " and B " + ShapeToString(b->shape()) +
+                     " do not multiply (transA " + std::to_string(ta) + ", transB " +
+                     std::to_string(tb) + ")");
+  for (const auto& [slot, type, name] : {std::tuple{size_t{2}, a->dtype(), "a_zero_point"},
+                                         std::tuple{size_t{5}, b->dtype(), "b_zero_point"}})
+    if (const Tensor* z = ctx.input(slot); z && z->dtype() != type)
+      return ctx.Error(std::string(name) + " must be of its matrix's type");
+  double a_scale = 1, a_zero = 0;
+  SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(1), 1, "a_scale", &a_scale));
+  SN_RETURN_IF_ERROR(SingleValue(ctx, ctx.input(2), 0, "a_zero_point", &a_zero));
+  std::vector<double> b_scale, b_zero;
+  SN_RETURN_IF_ERROR(PerChannel(ctx, ctx.input(4), n, 1, "b_scale", &b_scale));
+  SN_RETURN_IF_ERROR(PerChannel(ctx, ctx.input(5), n, 0, "b_zero_point", &b_zero));
+  // C: one value, one per column, or [1 or M, 1 or N]; its entry for (i, j) is
+  // c[i * c_row + j * c_col].
+  const Tensor* c = ctx.input(6);
+  int64_t c_row = 0, c_col = 0;
+  if (c) {
+    if (c->dtype() != DataType::kInt32) return ctx.Error("C must be int32");
+    const bool one = c->numel() == 1 && c->rank() <= 2;
+    const bool row = c->rank() == 1 && c->dim(0) == n;
+    const bool matrix =
+        c->rank() == 2 && (c->dim(0) == 1 || c->dim(0) == m) && (c->dim(1) == 1 || c->dim(1) == n);
+    if (!one && !row && !matrix)
+      return ctx.Error("C " + ShapeToString(c->shape()) + " does not broadcast to [" +
+                       std::to_string(m) + ", " + std::to_string(n) + "]");
+    if (row) c_col = 1;
+    if (matrix && !one) {
+      c_col = c->dim(1) == 1 ? 0 : 1;
+      c_row = c->dim(0) == 1 ? 0 : c->dim(1);
+    }
+  }
+  const Tensor* ys = ctx.input(7);
+  const Tensor* yz = ctx.input(8);
+  if ((ys == nullptr) != (yz == nullptr))
+    return ctx.Error(
+        "y_scale and y_zero_point come together: Y is quantized with both (its type is "
+        "y_zero_point's), or float without either");
+  if (yz && !IsInt8Type(yz->dtype())) return ctx.Error("y_zero_point must be uint8 or int8");
+  double y_scale = 1, y_zero = 0;
+  SN_RETURN_IF_ERROR(SingleValue(ctx, ys, 1, "y_scale", &y_scale));
+  SN_RETURN_IF_ERROR(SingleValue(ctx, yz, 0, "y_zero_point", &y_zero));
+
+  // A' [M, K] and B' [K, N], centred; B's zero points go with its columns, which are the
+  // stored matrix's rows under transB.
+  const std::vector<int32_t> ac = Centered(*a, {a_zero}, false);
+  const std::vector<int32_t> bc = Centered(*b, b_zero, tb);
+  const int64_t a_cols = a->dim(1), b_cols = b->dim(1);
+  auto a_at = [&](int64_t i, int64_t p) {
+    return ac[static_cast<size_t>(ta ? p * a_cols + i : i * a_cols + p)];
+  };
+  auto b_at = [&](int64_t p, int64_t j) {
+    return bc[static_cast<size_t>(tb ? j * b_cols + p : p * b_cols + j)];
+  };
+  const double alpha = ctx.node.AttrFloat("alpha", 1.f);
+  Tensor& y = ctx.Output(0, yz ? yz->dtype() : DataType::kFloat32, {m, n});
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t acc = c ? c->data<int32_t>()[i * c_row + j * c_col] : 0;
+      for (int64_t p = 0; p < k; ++p) acc += int64_t{a_at(i, p)} * b_at(p, j);
+      const double real =
+          alpha * a_scale * b_scale[static_cast<size_t>(j)] * static_cast<double>(acc);
+      if (!yz) {
+        y.data<float>()[i * n + j] = static_cast<float>(real);
+        continue;
+      }
+      ByType(yz->dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        y.data<T>()[i * n + j] = SaturateTo<T>(RoundHalfEven(real / y_scale) + y_zero);
+      });
+    }
+  return Status::Ok();
+}
+
 Status QLinearAdd(KernelContext& ctx) {
   return QLinearBinary(ctx, [](float x, float y) { return x + y; });
 }
@@ -373,10 +479,18 @@ std::optional<Dims> QLinearGlobalAveragePoolShape(InferContext& ctx) {
   return d;
 }
 
-// X's dims (an elementwise node, Softmax).
-std::optional<Dims> SameAsX(InferContext& ctx) {
-  if (!ctx.in(0).has_rank()) return std::nullopt;
-  return ctx.in(0).dims();
+// [M, N] of A' B'; float, or y_zero_point's type where the node has one.
+std::optional<Dims> QGemmShape(InferContext& ctx) {
+  const bool quantized = ctx.node.inputs.size() > 8 && !ctx.node.inputs[8].empty();
+  ctx.dtype = quantized && ctx.in(8).type ? ctx.in(8).type->dtype : DataType::kFloat32;
+  if (quantized && !ctx.in(8).type) ctx.dtype = DataType::kUndefined;
+  if (!ctx.in(0).has_rank() || !ctx.in(3).has_rank()) return std::nullopt;
+  const Dims& a = ctx.in(0).dims();
+  const Dims& b = ctx.in(3).dims();
+  if (a.size() != 2 || b.size() != 2) return std::nullopt;
+  const bool ta = ctx.node.AttrInt("transA", 0) != 0;
+  const bool tb = ctx.node.AttrInt("transB", 0) != 0;
+  return Dims{a[ta ? 1 : 0], b[tb ? 0 : 1]};
 }
 
 // AveragePool's window shape on X, channels first.
@@ -386,6 +500,7 @@ std::optional<Dims> QLinearAveragePoolShape(InferContext& ctx) {
 }
 
 constexpr OpDef kOps[] = {
+    {"QGemm", QGemm, QGemmShape, OpKind::kCompute, ActivationKind::kNone, "com.microsoft"},
     {"QLinearAdd", QLinearAdd, QLinearBinaryShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
     {"QLinearAveragePool", QLinearAveragePool, QLinearAveragePoolShape, OpKind::kCompute,
@@ -394,13 +509,13 @@ constexpr OpDef kOps[] = {
      "com.microsoft"},
     {"QLinearGlobalAveragePool", QLinearGlobalAveragePool, QLinearGlobalAveragePoolShape,
      OpKind::kCompute, ActivationKind::kNone, "com.microsoft"},
-    {"QLinearLeakyRelu", QLinearLeakyRelu, SameAsX, OpKind::kCompute, ActivationKind::kNone,
+    {"QLinearLeakyRelu", QLinearLeakyRelu, SameShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
     {"QLinearMul", QLinearMul, QLinearBinaryShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
-    {"QLinearSigmoid", QLinearSigmoid, SameAsX, OpKind::kCompute, ActivationKind::kNone,
+    {"QLinearSigmoid", QLinearSigmoid, SameShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
-    {"QLinearSoftmax", QLinearSoftmax, SameAsX, OpKind::kCompute, ActivationKind::kNone,
+    {"QLinearSoftmax", QLinearSoftmax, SameShape, OpKind::kCompute, ActivationKind::kNone,
      "com.microsoft"},
 };
 

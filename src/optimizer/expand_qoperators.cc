@@ -1,7 +1,7 @@
 // The QOperator form of a quantized model (QLinearConv, QLinearMatMul, and com.microsoft's
 // QLinearAdd, QLinearMul, QLinearConcat, QLinearGlobalAveragePool, QLinearAveragePool,
-// QLinearSigmoid, QLinearLeakyRelu and QLinearSoftmax: what ONNX Runtime's quantizer writes
-// with QuantFormat.QOperator) in its QDQ form:
+// QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax and QGemm: what ONNX Runtime's quantizer
+// writes with QuantFormat.QOperator) in its QDQ form:
 //
 //   QLinearConv(x, xs, xz, w, ws, wz, ys, yz [, B])
 //     -> QuantizeLinear(Conv(DequantizeLinear(x, xs, xz), DequantizeLinear(w, ws, wz),
@@ -16,6 +16,9 @@
 //   QLinearSigmoid / QLinearLeakyRelu / QLinearAveragePool / QLinearSoftmax(x, xs, xz, ys, yz)
 //     -> QuantizeLinear(Sigmoid / LeakyRelu / AveragePool / Softmax(DequantizeLinear(x, xs,
 //                       xz)), ys, yz)
+//   QGemm(a, as, az, b, bs, bz [, C, ys, yz])  (com.microsoft; alpha, transA, transB)
+//     -> [QuantizeLinear(] Gemm(DequantizeLinear(a, as, az), DequantizeLinear(b, bs, bz),
+//                             DequantizeLinear(C, alpha * as * bs, 0)) [, ys, yz)]
 //
 // The two compute the same integers: the product of the dequantized values is the integer sum
 // scaled by xs * ws, the bias joins it with that scale, and the result is quantized with ys
@@ -189,6 +192,55 @@ class Expander {
     return true;
   }
 
+  // com.microsoft QGemm: B a constant matrix with a scale per tensor or per column (along
+  // B's axis 1, or 0 under transB; opset 13 and up), C a constant int32 (one per column where
+  // the scale is), y_scale and y_zero_point both or neither (then the Gemm writes the node's
+  // float output).
+  bool QGemm(const ir::Node& n, std::vector<ir::Node>* out) {
+    if (n.inputs.size() < 5 || n.outputs.size() != 1) return false;
+    const Tensor* b = FindConstant(g_, n.inputs[3]);
+    if (!b || b->rank() != 2) return false;
+    const bool tb = n.AttrInt("transB", 0) != 0;
+    const int64_t cols = b->dim(tb ? 0 : 1);
+    const Tensor* as = ScaleConstant(g_, n.inputs[1], 1);
+    const Tensor* bs = ScaleConstant(g_, n.inputs[4], cols);
+    if (!as || !bs || !ZeroMatches(g_, n, 2) || !ZeroMatches(g_, n, 5)) return false;
+    const bool per_column = bs->numel() > 1;
+    if (per_column && g_.Opset() < 13) return false;  // DequantizeLinear's axis
+    const std::string ys = InputOr(n, 7), yz = InputOr(n, 8);
+    if (ys.empty() != yz.empty()) return false;
+    if (!ys.empty() && (!ScaleConstant(g_, ys, 1) || !ZeroMatches(g_, n, 8))) return false;
+    const std::string c = InputOr(n, 6);
+    const Tensor* ct = c.empty() ? nullptr : FindConstant(g_, c);
+    if (!c.empty() && (!ct || ct->dtype() != DataType::kInt32)) return false;
+    if (ct && per_column && (ct->rank() != 1 || ct->dim(0) != cols)) return false;
+    const float alpha = n.AttrFloat("alpha", 1.f);
+    const std::string& y = n.outputs[0];
+    std::vector<std::string> inputs = {
+        Dequantize(n, n.inputs[0], n.inputs[1], InputOr(n, 2), -1, out),
+        Dequantize(n, n.inputs[3], n.inputs[4], InputOr(n, 5), per_column ? (tb ? 0 : 1) : -1,
+                   out)};
+    if (ct) {
+      // C's scale: alpha * as * bs, one value or one per column.
+      Tensor cs(DataType::kFloat32, per_column ? Shape{cols} : Shape{});
+      for (int64_t j = 0; j < bs->numel(); ++j)
+        cs.data<float>()[j] = alpha * as->data<float>()[0] * bs->data<float>()[j];
+      const std::string cs_name = Unique(y + "_bias_scale");
+      AddInitializer(g_, cs_name, std::move(cs));
+      inputs.push_back(Dequantize(n, c, cs_name, "", per_column ? 0 : -1, out));
+    }
+    ir::Node gemm = MakeNode("Gemm", std::move(inputs), {ys.empty() ? y : Unique(y + "_real")},
+                             Unique(n.name.empty() ? y + "_gemm" : n.name));
+    ir::Attribute& a = gemm.attributes["alpha"];
+    a.kind = ir::Attribute::Kind::kFloat;
+    a.f = alpha;
+    SetAttr(gemm, "transA", n.AttrInt("transA", 0));
+    SetAttr(gemm, "transB", n.AttrInt("transB", 0));
+    out->push_back(std::move(gemm));
+    if (!ys.empty()) QuantizeTo(n, 7, 8, DataType::kUint8, out);  // both given: no zero made
+    return true;
+  }
+
   bool MatMul(const ir::Node& n, std::vector<ir::Node>* out) {
     if (n.inputs.size() < 8 || n.outputs.size() != 1) return false;
     const Tensor* b = FindConstant(g_, n.inputs[3]);
@@ -256,10 +308,10 @@ class Expander {
 }  // namespace
 
 Result<int> ExpandQOperators(ir::Graph& g) {
-  // Most models have no QLinear node: nothing is built or copied for them, in any round. Below
+  // Most models have no QOperator node: nothing is built or copied for them, in any round. Below
   // opset 10 there is no QuantizeLinear to write.
   if (g.Opset() < 10 || std::none_of(g.nodes.begin(), g.nodes.end(), [](const ir::Node& n) {
-        return n.op_type.rfind("QLinear", 0) == 0;
+        return n.op_type.rfind("QLinear", 0) == 0 || n.op_type == "QGemm";
       }))
     return 0;
   // The editor serves for its names alone (every value, node and subgraph read of the graph):
@@ -283,7 +335,8 @@ Result<int> ExpandQOperators(ir::Graph& g) {
          expander.Unary(n, "AveragePool", &nodes)) ||
         (microsoft && n.op_type == "QLinearSigmoid" && expander.Unary(n, "Sigmoid", &nodes)) ||
         (microsoft && n.op_type == "QLinearLeakyRelu" && expander.Unary(n, "LeakyRelu", &nodes)) ||
-        (microsoft && n.op_type == "QLinearSoftmax" && expander.Unary(n, "Softmax", &nodes));
+        (microsoft && n.op_type == "QLinearSoftmax" && expander.Unary(n, "Softmax", &nodes)) ||
+        (microsoft && n.op_type == "QGemm" && expander.QGemm(n, &nodes));
     if (taken)
       ++changes;
     else

@@ -1,7 +1,7 @@
 // ONNX Runtime's com.microsoft QOperator nodes (QLinearAdd, QLinearMul, QLinearConcat,
 // QLinearGlobalAveragePool, QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool,
-// QLinearSoftmax), worked by hand: dequantize, compute in float, quantize (round half to even,
-// then the zero point, then saturate).
+// QLinearSoftmax, QGemm), worked by hand: dequantize, compute in float, quantize (round half to
+// even, then the zero point, then saturate).
 #include <gmock/gmock.h>
 
 #include <cstdint>
@@ -297,6 +297,59 @@ TEST(QLinearSigmoid, BadInputs) {
             .Run();
   ASSERT_FALSE(out.ok());
   EXPECT_THAT(out.status().message(), HasSubstr("Y_zero_point must be one value"));
+}
+
+// A = (a - 2) * 0.5 of uint8 [[2, 4, 6], [8, 2, 0]]; B int8 [[1, -1], [2, 0], [-3, 1]] with
+// scales 0.25 and 1 per column; C = [8, -2]; alpha 2. Integer sums [[-8, 4], [12, -8]], plus
+// C: [[0, 2], [20, -10]]; times alpha * 0.5 * the column's scale: [[0, 2], [5, -10]].
+TEST(QGemm, FloatOrQuantizedOutputAndTransposedB) {
+  const Tensor a = Ints<uint8_t>({2, 4, 6, 8, 2, 0}, {2, 3});
+  auto qgemm = [&](const Tensor& b, const Tensor& bz, bool trans_b, const uint8_t* y_zero) {
+    OpTest t("QGemm", 1, "com.microsoft");
+    t.Attr("alpha", 2.f).Attr("transB", int64_t{trans_b ? 1 : 0});
+    t.Input("a", a).Input("as", QScale(0.5f)).Input("az", Tensor::Scalar<uint8_t>(2));
+    t.Input("b", b).Input("bs", Floats({0.25f, 1.f}, {2})).Input("bz", bz);
+    t.Input("c", Ints<int32_t>({8, -2}, {2}));
+    if (y_zero) t.Input("ys", QScale(0.5f)).Input("yz", Tensor::Scalar<uint8_t>(*y_zero));
+    return t.Run();
+  };
+  const Tensor b = Ints<int8_t>({1, -1, 2, 0, -3, 1}, {3, 2});
+  const Tensor zero = Tensor::Scalar<int8_t>(0);
+  auto out = qgemm(b, zero, false, nullptr);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kFloat32);
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 2}));
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(0, 2, 5, -10));
+  // Quantized with scale 0.5 and zero point 100: 0, 4, 10, -20, + 100.
+  const uint8_t yz = 100;
+  out = qgemm(b, zero, false, &yz);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].dtype(), DataType::kUint8);
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(100, 104, 110, 80));
+  // B stored [N, K] (transB) with zero points 1 and -1 per column of B', its stored rows.
+  out = qgemm(Ints<int8_t>({2, 3, -2, -2, -1, 0}, {2, 3}), Ints<int8_t>({1, -1}, {2}), true, &yz);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_THAT(Values((*out)[0]), ElementsAre(100, 104, 110, 80));
+}
+
+TEST(QGemm, BadInputs) {
+  auto qgemm = [](const Tensor& c, bool y_scale_alone) {
+    OpTest t("QGemm", 1, "com.microsoft");
+    t.Input("a", Ints<uint8_t>({1, 2, 3, 4, 5, 6}, {2, 3})).Input("as", QScale(1));
+    t.Input("az", Tensor::Scalar<uint8_t>(0));
+    t.Input("b", Ints<int8_t>({1, 2, 3, 4, 5, 6}, {3, 2})).Input("bs", QScale(1));
+    t.Input("bz", Tensor::Scalar<int8_t>(0)).Input("c", c);
+    if (y_scale_alone) t.Input("ys", QScale(1));
+    return t.Run();
+  };
+  // C of three values for an output of [2, 2].
+  auto out = qgemm(Ints<int32_t>({1, 2, 3}, {3}), false);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("does not broadcast to [2, 2]"));
+  // y_scale without y_zero_point: the output's type would be unknown.
+  out = qgemm(Ints<int32_t>({1, 2}, {2}), true);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(out.status().message(), HasSubstr("come together"));
 }
 
 }  // namespace

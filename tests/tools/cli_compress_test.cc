@@ -179,7 +179,7 @@ TEST_F(CompressCli, Int8FileRunsInOnnxRuntimeWithMatchingResults) {
 }
 
 // ONNX Runtime's own kernels for its com.microsoft QOperator nodes against ours, on one model
-// that chains all eight: our reference kernels (the nodes as they are) and the cpu provider
+// that has all nine: our reference kernels (the nodes as they are) and the cpu provider
 // (the nodes expanded to their QDQ form, run as oneDNN primitives) are each within one step of
 // each output's quantization of ONNX Runtime's results (a step more where a node reads another
 // node's rounding).
@@ -236,6 +236,27 @@ TEST_F(CompressCli, QOperatorContribNodesAgreeWithOnnxRuntime) {
       mb.Op("QLinearSoftmax", {xq, "xs", "xz", scalar("fs", 1.f / 255), u8("fz", 0)},
             {Int("axis", 1), Int("opset", 13)}, ms);
   output(soft, "fs", "fz", 1.f / 255);
+  // QGemm: [3, 16] by a constant [5, 16] (transB), scales per column, an int32 C; quantized
+  // (alpha 0.5) and float.
+  const std::string g = mb.Input("g", {3, 16});
+  const std::string gq = mb.Op("QuantizeLinear", {g, scalar("gs", 2.f / 255), u8("gz", 128)});
+  Tensor w(DataType::kInt8, {5, 16});
+  for (int64_t i = 0; i < w.numel(); ++i)
+    w.data<int8_t>()[i] = static_cast<int8_t>(i * 37 % 255 - 127);
+  std::vector<std::string> gemm_inputs = {
+      gq,
+      "gs",
+      "gz",
+      mb.Const("w", std::move(w)),
+      mb.Const("ws", Tensor::FromVector<float>({0.004f, 0.005f, 0.003f, 0.006f, 0.0045f}, {5})),
+      mb.Const("wz", Tensor::FromVector<int8_t>({0, 0, 0, 0, 0}, {5})),
+      mb.Const("c", Tensor::FromVector<int32_t>({300, -200, 0, 150, -75}, {5}))};
+  mb.Output(mb.Op("QGemm", gemm_inputs, {Int("transB", 1)}, ms));
+  steps.push_back(1e-3f);
+  gemm_inputs.insert(gemm_inputs.end(), {scalar("qs", 4.f / 255), u8("qz", 128)});
+  const std::string gemm =
+      mb.Op("QGemm", gemm_inputs, {Int("transB", 1), Float("alpha", 0.5f)}, ms);
+  output(gemm, "qs", "qz", 4.f / 255);
   const std::string bytes = mb.Bytes();
   const std::string model = Path("contrib.onnx");
   {
@@ -245,7 +266,8 @@ TEST_F(CompressCli, QOperatorContribNodesAgreeWithOnnxRuntime) {
   }
   const Tensor xv = model_builder::RandomTensor({1, 6, 7, 5}, 41);
   const Tensor zv = model_builder::RandomTensor({1, 6, 1, 1}, 42);
-  const model_builder::Feeds feeds = {{"x", xv}, {"z", zv}};
+  const Tensor gv = model_builder::RandomTensor({3, 16}, 43);
+  const model_builder::Feeds feeds = {{"x", xv}, {"z", zv}, {"g", gv}};
   const std::vector<Tensor> kernels =
       model_builder::OutputsOf(bytes, "cpu_reference", feeds, OptimizationLevel::kNone);
   const std::vector<Tensor> cpu =
@@ -254,7 +276,7 @@ TEST_F(CompressCli, QOperatorContribNodesAgreeWithOnnxRuntime) {
   ASSERT_EQ(cpu.size(), steps.size());
 
   if (!fs::exists(kOrtModule)) GTEST_SKIP() << "ONNX Runtime peer not installed at " << kOrtModule;
-  for (const auto& [name, t] : {std::pair{"x", &xv}, std::pair{"z", &zv}}) {
+  for (const auto& [name, t] : {std::pair{"x", &xv}, std::pair{"z", &zv}, std::pair{"g", &gv}}) {
     std::ofstream raw(Path(std::string(name) + ".bin"), std::ios::binary);
     raw.write(static_cast<const char*>(t->raw_data()), static_cast<std::streamsize>(t->nbytes()));
   }
@@ -262,7 +284,8 @@ TEST_F(CompressCli, QOperatorContribNodesAgreeWithOnnxRuntime) {
     std::ofstream req(Path("request.json"));
     req << nlohmann::json{{"inputs",
                            {{{"name", "x"}, {"dims", xv.shape()}, {"file", Path("x.bin")}},
-                            {{"name", "z"}, {"dims", zv.shape()}, {"file", Path("z.bin")}}}},
+                            {{"name", "z"}, {"dims", zv.shape()}, {"file", Path("z.bin")}},
+                            {{"name", "g"}, {"dims", gv.shape()}, {"file", Path("g.bin")}}}},
                           {"out_dir", dir_.string()}};
   }
   const CliOutput r = RunOrtOn(model);

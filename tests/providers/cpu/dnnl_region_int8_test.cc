@@ -659,8 +659,9 @@ TEST(DnnlRegionInt8, QLinearContribNodesExpandToTheirQdqForm) {
 }
 
 // The one-input com.microsoft nodes (QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool,
-// QLinearSoftmax) expand as well: the reference kernels give the same integers either way
-// (each runs the float op's own kernel) within a step, and so does the cpu provider. A
+// QLinearSoftmax) and QGemm expand as well: the reference kernels give the same integers either
+// way (each runs the float op's own kernel; QGemm sums integers exactly) within a step, and so
+// does the cpu provider. A
 // QLinearSoftmax written for opset 11 in an opset-13 graph, along an axis where the two
 // Softmaxes differ, stays as it is and runs on its kernel.
 TEST(DnnlRegionInt8, QLinearContribActivationsExpandToTheirQdqForm) {
@@ -690,14 +691,37 @@ TEST(DnnlRegionInt8, QLinearContribActivationsExpandToTheirQdqForm) {
   const std::string old = mb.Op("QLinearSoftmax", {xq, "xs", "xz", "fs", "fz"},
                                 {Int("axis", 1), Int("opset", 11)}, "com.microsoft");
   mb.Output(mb.Op("DequantizeLinear", {old, "fs", "fz"}));
+  // QGemm on [3, 16] by a constant [5, 16] (transB) with scales per column and an int32 C,
+  // quantized and float.
+  const std::string g = mb.Input("g", {3, 16});
+  const std::string gq = mb.Op("QuantizeLinear", {g, scalar("gs", 2.f / 255), u8("gz", 128)});
+  Tensor w(DataType::kInt8, {5, 16});
+  const Tensor wr = RandomTensor({5, 16}, 39, -127.f, 127.f);
+  for (int64_t i = 0; i < w.numel(); ++i)
+    w.data<int8_t>()[i] = static_cast<int8_t>(std::lround(wr.data<float>()[i]));
+  const std::vector<std::string> gemm_inputs = {
+      gq,
+      "gs",
+      "gz",
+      mb.Const("w", std::move(w)),
+      mb.Const("ws", Floats({0.004f, 0.005f, 0.003f, 0.006f, 0.0045f}, {5})),
+      mb.Const("wz", supernova::testing::Ints<int8_t>({0, 0, 0, 0, 0}, {5})),
+      mb.Const("c", supernova::testing::Ints<int32_t>({300, -200, 0, 150, -75}, {5}))};
+  std::vector<std::string> quantized = gemm_inputs;
+  quantized.insert(quantized.end(), {scalar("qs", 4.f / 255), u8("qz", 128)});
+  const std::string gemm =
+      mb.Op("QGemm", quantized, {Int("transB", 1), Float("alpha", 0.5f)}, "com.microsoft");
+  mb.Output(mb.Op("DequantizeLinear", {gemm, "qs", "qz"}));
+  mb.Output(mb.Op("QGemm", gemm_inputs, {Int("transB", 1)}, "com.microsoft"));
   const std::string bytes = mb.Bytes();
-  const Feeds feeds = {{"x", RandomTensor({1, 6, 7, 5}, 38)}};
+  const Feeds feeds = {{"x", RandomTensor({1, 6, 7, 5}, 38)}, {"g", RandomTensor({3, 16}, 40)}};
 
   QOperatorRuns r;
-  ASSERT_TRUE(RunThreeWays(bytes, feeds, 5, &r));
+  ASSERT_TRUE(RunThreeWays(bytes, feeds, 7, &r));
   const std::vector<Tensor>&kernels = r.kernels, &expanded = r.expanded, &cpu = r.cpu;
-  const float steps[] = {1.f / 255, 2.f / 255, 2.f / 255, 1.f / 255, 1.f / 255};
-  for (size_t i = 0; i < 5; ++i) {
+  // The float QGemm: within float rounding of sums of up to 16 * 255 * 127 steps.
+  const float steps[] = {1.f / 255, 2.f / 255, 2.f / 255, 1.f / 255, 1.f / 255, 4.f / 255, 1e-3f};
+  for (size_t i = 0; i < 7; ++i) {
     EXPECT_TRUE(TensorsNear(kernels[i], expanded[i], 0, steps[i] + 1e-6)) << "output " << i;
     EXPECT_TRUE(TensorsNear(kernels[i], cpu[i], 0, steps[i] + 1e-5)) << "output " << i;
   }
