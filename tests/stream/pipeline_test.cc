@@ -605,11 +605,11 @@ class TestCloud : public CloudDetector {
   std::thread thread_;
 };
 
-// Runs `frames` frames of `scene` live at 100 fps, every frame inferred, through a pipeline
+// Runs `frames` frames of `scene` live at `fps`, every frame inferred, through a pipeline
 // with `cloud` and the escalation `spec`.
 StreamMetrics RunJoint(const Detector& det, const SquaresScene& scene, int frames,
                        CloudDetector* cloud, std::string_view spec, double end_wait_s,
-                       Collector* out) {
+                       Collector* out, int fps = 100) {
   PipelineOptions opts;
   opts.skip.mode = SkipMode::kNone;
   opts.cloud = cloud;
@@ -618,7 +618,7 @@ StreamMetrics RunJoint(const Detector& det, const SquaresScene& scene, int frame
   if (escalation.ok()) opts.escalation = *escalation;
   opts.cloud_end_wait_s = end_wait_s;
   Pipeline p(&det, opts, out->Callback());
-  p.AddStream("cam", std::make_unique<SquaresSource>(scene, frames, 100, /*live=*/true));
+  p.AddStream("cam", std::make_unique<SquaresSource>(scene, frames, fps, /*live=*/true));
   p.Start();
   p.Wait();
   return p.Metrics()[0];
@@ -636,7 +636,10 @@ void ExpectEveryFrameOnce(const std::vector<FrameResult>& results, int frames, i
 
 // Answers at least 50 ms and three frames late: every frame still gets its result at once,
 // each answer is fused into the tracks, and the object only the cloud sees is born and carried,
-// with its label, to the end.
+// with its label, to the end. At 50 fps: the tracker carries a cloud-only object 10 frames
+// from one answer to the next, 100 ms at 100 fps, which a loaded machine's gaps between
+// answers outlasted (the phantom lost at frame 31 in 2 of 6 runs beside a build; none of 10 at
+// 50 fps).
 TEST(JointPipeline, LateAnswersAreFusedAndTheCloudOnlyObjectCarried) {
   TempDir dir;
   auto det = OpenSquares(dir, 0);
@@ -647,7 +650,7 @@ TEST(JointPipeline, LateAnswersAreFusedAndTheCloudOnlyObjectCarried) {
   Collector got;
   TestCloud cloud(TestCloud::Mode::kAnswer, 0.05, 100, scene, phantom, &got.delivered, 3);
   const int frames = 40;
-  const StreamMetrics m = RunJoint(*det, scene, frames, &cloud, "key=5", 2.0, &got);
+  const StreamMetrics m = RunJoint(*det, scene, frames, &cloud, "key=5", 2.0, &got, 50);
   SCOPED_TRACE(m.ToJson());
   EXPECT_TRUE(m.error.empty());
   ExpectEveryFrameOnce(got.results["cam"], frames, 5);
