@@ -51,6 +51,9 @@ ARM64_PACKAGES=(
   libavdevice-dev:arm64 libmosquitto-dev:arm64
   libgstreamer1.0-dev:arm64 gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64
   gstreamer1.0-plugins-bad:arm64
+  # What the unpacked plugins-base -dev's pkg-config files require (orc-0.4): dpkg installs no
+  # dependency of an unpacked package.
+  liborc-0.4-dev:arm64
 )
 # Some arm64 packages cannot be installed beside their amd64 twins: a file both ship at the same
 # path differs (oneDNN's dnnl_config.h, ONNX's /usr/lib/libonnxifi.so), or the package is not
