@@ -20,11 +20,12 @@
 // The arithmetic is DequantizeLinear's, the float op's and QuantizeLinear's in turn (float
 // values, the quotient by the output scale in float, rounded half to even, the zero point
 // added, then saturated), so the QDQ form the optimizer expands these nodes into
-// (optimizer/expand_qoperators.cc) computes the same integers; the global pooling sums its
-// integers exactly instead of summing floats, so a mean on a rounding boundary may differ by a
-// step. The one-input nodes run ONNX's own float kernel for their op: an elementwise one once
-// over the 256 values an 8-bit X can hold (a table, then one lookup per element), a pooling or
-// Softmax over X dequantized.
+// (optimizer/expand_qoperators.cc) computes the same integers, but for a value on a rounding
+// boundary: the global pooling sums its integers exactly instead of summing floats, and where
+// the compiler fuses a multiply and an add (aarch64's does, in QLinearAdd's dequantizing sum)
+// the float rounds once where the QDQ form rounds twice. The one-input nodes run ONNX's own float
+// kernel for their op: an elementwise one once over the 256 values an 8-bit X can hold (a table,
+// then one lookup per element), a pooling or Softmax over X dequantized.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
