@@ -54,6 +54,9 @@ ARM64_PACKAGES=(
   # What the unpacked plugins-base -dev's pkg-config files require (orc-0.4): dpkg installs no
   # dependency of an unpacked package.
   liborc-0.4-dev:arm64
+  # oneDNN's and ONNX's libraries themselves are multiarch: installed as well as unpacked, so
+  # that dpkg-shlibdeps knows the arm64 package's dependencies on them.
+  libdnnl2:arm64 libonnx1:arm64
 )
 # Some arm64 packages cannot be installed beside their amd64 twins: a file both ship at the same
 # path differs (oneDNN's dnnl_config.h, ONNX's /usr/lib/libonnxifi.so), or the package is not
