@@ -231,9 +231,7 @@ class Expander {
     }
     ir::Node gemm = MakeNode("Gemm", std::move(inputs), {ys.empty() ? y : Unique(y + "_real")},
                              Unique(n.name.empty() ? y + "_gemm" : n.name));
-    ir::Attribute& a = gemm.attributes["alpha"];
-    a.kind = ir::Attribute::Kind::kFloat;
-    a.f = alpha;
+    SetAttr(gemm, "alpha", alpha);
     SetAttr(gemm, "transA", n.AttrInt("transA", 0));
     SetAttr(gemm, "transB", n.AttrInt("transB", 0));
     out->push_back(std::move(gemm));

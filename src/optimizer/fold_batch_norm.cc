@@ -63,13 +63,6 @@ Tensor ToTensor(const std::vector<double>& v, const Shape& shape) {
   return t;
 }
 
-void SetAttrFloat(ir::Node& n, const std::string& key, float v) {
-  ir::Attribute a;
-  a.kind = ir::Attribute::Kind::kFloat;
-  a.f = v;
-  n.attributes[key] = a;
-}
-
 // Conv or ConvTranspose: scales W along each output channel and makes the bias.
 bool FoldIntoConv(GraphEditor& e, ir::Graph& g, size_t conv, const Affine& a) {
   ir::Node& n = e.node(conv);
@@ -147,7 +140,7 @@ bool FoldIntoGemm(GraphEditor& e, ir::Graph& g, size_t gemm, const Affine& a) {
   AddInitializer(g, c_name, ToTensor(c, {nn}));
   e.SetInput(gemm, 1, b_name);
   e.SetInput(gemm, 2, c_name);
-  SetAttrFloat(e.node(gemm), "beta", 1.0f);
+  SetAttr(e.node(gemm), "beta", 1.0f);
   return true;
 }
 

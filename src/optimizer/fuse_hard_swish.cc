@@ -69,12 +69,7 @@ void MakeUnary(GraphEditor& e, size_t k, const char* op, const std::string& inpu
   n.op_type = op;
   n.domain.clear();
   n.attributes.clear();
-  for (const auto& [key, v] : attrs) {
-    ir::Attribute a;
-    a.kind = ir::Attribute::Kind::kFloat;
-    a.f = v;
-    n.attributes[key] = a;
-  }
+  for (const auto& [key, v] : attrs) SetAttr(n, key, v);
 }
 
 // The forms with a scale c other than exactly 1/6 (TensorFlow exports write 1/6 rounded to

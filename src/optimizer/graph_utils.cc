@@ -251,6 +251,13 @@ void SetAttr(ir::Node& n, const std::string& key, int64_t v) {
   n.attributes[key] = std::move(a);
 }
 
+void SetAttr(ir::Node& n, const std::string& key, float v) {
+  ir::Attribute a;
+  a.kind = ir::Attribute::Kind::kFloat;
+  a.f = v;
+  n.attributes[key] = std::move(a);
+}
+
 void SetAttr(ir::Node& n, const std::string& key, std::vector<int64_t> v) {
   ir::Attribute a;
   a.kind = ir::Attribute::Kind::kInts;

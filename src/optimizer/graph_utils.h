@@ -101,6 +101,7 @@ bool OnlyFirstOutputUsed(const GraphEditor& e, const ir::Node& n);
 void SetAttr(ir::Node& n, const std::string& key, std::vector<float> v);
 void SetAttr(ir::Node& n, const std::string& key, std::string v);
 void SetAttr(ir::Node& n, const std::string& key, int64_t v);
+void SetAttr(ir::Node& n, const std::string& key, float v);
 void SetAttr(ir::Node& n, const std::string& key, std::vector<int64_t> v);
 
 // --- FusedConv (com.supernova), the target of the conv fusions ---
