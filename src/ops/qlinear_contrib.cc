@@ -61,6 +61,9 @@ Status ReadQuant(const KernelContext& ctx, size_t scale_slot, DataType type, con
   return Status::Ok();
 }
 
+// DequantizeLinear's rule for an integer: (x - zero point) * scale, in float.
+inline float Dequantize(float x, const ScalarQuant& q) { return (x - q.zero) * q.scale; }
+
 // QuantizeLinear's rule for a float value: the quotient in float, rounded half to even, the
 // zero point added, saturated.
 template <typename T>
@@ -82,9 +85,7 @@ void Compute(const BroadcastPlan& plan, const Tensor& a, const Tensor& b, Tensor
              const ScalarQuant& qa, const ScalarQuant& qb, const ScalarQuant& qc, int threads,
              Op op) {
   BinaryBroadcastLoop(plan, a.data<T>(), b.data<T>(), c->data<T>(), threads, [&](T x, T y) {
-    return Quantize<T>(op((static_cast<float>(x) - qa.zero) * qa.scale,
-                          (static_cast<float>(y) - qb.zero) * qb.scale),
-                       qc);
+    return Quantize<T>(op(Dequantize(x, qa), Dequantize(y, qb)), qc);
   });
 }
 
@@ -113,7 +114,7 @@ Status QLinearBinary(KernelContext& ctx, Op op) {
 // dequantize(x) requantized to `to`: what DequantizeLinear then QuantizeLinear give.
 template <typename T>
 T Requantize(T x, const ScalarQuant& from, const ScalarQuant& to) {
-  return Quantize<T>((static_cast<float>(x) - from.zero) * from.scale, to);
+  return Quantize<T>(Dequantize(x, from), to);
 }
 
 Status QLinearConcat(KernelContext& ctx) {
@@ -252,7 +253,7 @@ Status QLinearElementwise(KernelContext& ctx, const char* op_type, int64_t opset
     constexpr int lo = std::numeric_limits<T>::lowest();
     Tensor real(DataType::kFloat32, {256});
     for (int v = lo; v < lo + 256; ++v)
-      real.data<float>()[v - lo] = (static_cast<float>(v) - u.qx.zero) * u.qx.scale;
+      real.data<float>()[v - lo] = Dequantize(static_cast<float>(v), u.qx);
     Result<Tensor> f = RunFloatOp(ctx, op_type, opset, real);
     if (!f.ok()) {
       status = f.status();
@@ -281,7 +282,7 @@ Status QLinearThroughFloat(KernelContext& ctx, const char* op_type, int64_t opse
     const T* px = u.x->data<T>();
     float* pr = real.data<float>();
     const int64_t n = u.x->numel();
-    for (int64_t i = 0; i < n; ++i) pr[i] = (static_cast<float>(px[i]) - u.qx.zero) * u.qx.scale;
+    for (int64_t i = 0; i < n; ++i) pr[i] = Dequantize(px[i], u.qx);
     Result<Tensor> f = RunFloatOp(ctx, op_type, opset, real, node);
     if (!f.ok()) {
       status = f.status();
@@ -483,8 +484,9 @@ std::optional<Dims> QLinearGlobalAveragePoolShape(InferContext& ctx) {
 // [M, N] of A' B'; float, or y_zero_point's type where the node has one.
 std::optional<Dims> QGemmShape(InferContext& ctx) {
   const bool quantized = ctx.node.inputs.size() > 8 && !ctx.node.inputs[8].empty();
-  ctx.dtype = quantized && ctx.in(8).type ? ctx.in(8).type->dtype : DataType::kFloat32;
-  if (quantized && !ctx.in(8).type) ctx.dtype = DataType::kUndefined;
+  ctx.dtype = !quantized       ? DataType::kFloat32
+              : ctx.in(8).type ? ctx.in(8).type->dtype
+                               : DataType::kUndefined;
   if (!ctx.in(0).has_rank() || !ctx.in(3).has_rank()) return std::nullopt;
   const Dims& a = ctx.in(0).dims();
   const Dims& b = ctx.in(3).dims();
