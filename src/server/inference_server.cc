@@ -9,8 +9,10 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <thread>
 
@@ -530,20 +532,36 @@ std::shared_ptr<RequestHandle> InferenceServer::Infer(InferRequest request, Infe
     done(Status::Unavailable("the server is shutting down"), {});
     return nullptr;
   }
-  auto lv = impl_->Resolve(request.model, request.version);
-  if (!lv.ok()) {
-    done(lv.status(), {});
-    return nullptr;
-  }
   {
     std::lock_guard lock(impl_->idle_mu_);
     ++impl_->inflight_;
   }
   Impl* impl = impl_.get();
-  return (*lv)->scheduler->Enqueue(std::move(request), std::move(done), [impl] {
+  std::function<void()> on_finish = [impl] {
     std::lock_guard lock(impl->idle_mu_);
     if (--impl->inflight_ == 0) impl->idle_cv_.notify_all();
-  });
+  };
+  // Between resolving the version and queueing, a reload may publish its successor (a newer
+  // version, or a fresh session of the same one) and start unloading it: the scheduler then
+  // hands the request back and it is resolved again, so a reload fails no request. A version
+  // that is gone for good answers the resolve's error.
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    auto lv = impl_->Resolve(request.model, request.version);
+    if (!lv.ok()) {
+      done(lv.status(), {});
+      on_finish();
+      return nullptr;
+    }
+    std::optional<Scheduler::Unaccepted> unaccepted;
+    auto handle =
+        (*lv)->scheduler->Enqueue(std::move(request), std::move(done), std::move(on_finish),
+                                  attempt < kAttempts ? &unaccepted : nullptr);
+    if (!unaccepted) return handle;
+    request = std::move(unaccepted->request);
+    done = std::move(unaccepted->done);
+    on_finish = std::move(unaccepted->on_finish);
+  }
 }
 
 Result<ResourceHandler> InferenceServer::ModelResource(std::string_view model,

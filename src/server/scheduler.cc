@@ -173,7 +173,8 @@ Status Scheduler::Validate(const InferRequest& request, int64_t* rows) const {
 }
 
 std::shared_ptr<RequestHandle> Scheduler::Enqueue(InferRequest request, InferCallback done,
-                                                  std::function<void()> on_finish) {
+                                                  std::function<void()> on_finish,
+                                                  std::optional<Unaccepted>* unaccepted) {
   auto p = std::make_shared<Pending>();
   p->done = std::move(done);
   p->on_finish = std::move(on_finish);
@@ -198,7 +199,11 @@ std::shared_ptr<RequestHandle> Scheduler::Enqueue(InferRequest request, InferCal
   Status refused;
   {
     std::lock_guard lock(mu_);
-    if (draining_ && live_instances_ == 0) {
+    if (draining_ && live_instances_ == 0 && unaccepted != nullptr) {
+      unaccepted->emplace(
+          Unaccepted{std::move(p->request), std::move(p->done), std::move(p->on_finish)});
+      return nullptr;
+    } else if (draining_ && live_instances_ == 0) {
       refused =
           Status::Unavailable(fmt::format("model '{}' version {} is unloading", model_, version_));
     } else if (queue_.size() >= max_queue_) {

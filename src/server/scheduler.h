@@ -16,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,11 +43,23 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   // Starts the instance threads.
   void Start();
 
+  // A request that reached a version after it had begun unloading, handed back whole so that
+  // the caller may send it to the version that replaced this one.
+  struct Unaccepted {
+    InferRequest request;
+    InferCallback done;
+    std::function<void()> on_finish;
+  };
+
   // Checks the request against the config (input names, datatypes, shapes, batch size,
   // requested outputs) and queues it. On refusal (invalid, queue full, draining) `done` is
   // called before Enqueue returns, and it returns null. `on_finish` runs after `done`, once.
+  // With `unaccepted` given, a version that is unloading does not refuse: the request goes
+  // into *unaccepted untouched (neither callback run, no failure counted) and Enqueue returns
+  // null.
   std::shared_ptr<RequestHandle> Enqueue(InferRequest request, InferCallback done,
-                                         std::function<void()> on_finish);
+                                         std::function<void()> on_finish,
+                                         std::optional<Unaccepted>* unaccepted = nullptr);
 
   // Stops taking requests; the instances finish every queued and running one and exit.
   // Blocks until they have.

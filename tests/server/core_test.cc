@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "server/inference_server.h"
+#include "server/metrics.h"
 #include "server/model_config.h"
+#include "server/scheduler.h"
 #include "server/test_repository.h"
 
 namespace supernova::server {
@@ -510,6 +512,93 @@ TEST(ServerCore, ReloadUnderLoadSwapsVersionsWithoutFailingARequest) {
   EXPECT_TRUE(server->WaitIdle(std::chrono::seconds(30)));  // retired versions drained
   EXPECT_FALSE(server->ModelReady("m", "1"));
   EXPECT_TRUE(server->ModelReady("m", "2"));
+}
+
+// y = x for one float input of four values, without batching.
+class EchoBackend : public ModelBackend {
+ public:
+  EchoBackend() {
+    io_.push_back({"x", DataType::kFloat32, ValueKind::kTensor, true, {4}, {""}});
+    out_.push_back({"y", DataType::kFloat32, ValueKind::kTensor, true, {4}, {""}});
+  }
+  const std::vector<TensorInfo>& inputs() const override { return io_; }
+  const std::vector<TensorInfo>& outputs() const override { return out_; }
+  Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
+             std::vector<Tensor>* outputs) const override {
+    outputs->assign({feeds.at(0).second.Clone()});
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<TensorInfo> io_, out_;
+};
+
+// The race a reload opens: the server resolves a version, the version starts unloading, and
+// only then the request reaches its scheduler. Asked to, the scheduler hands the request back
+// whole instead of refusing it, so the server can send it to the successor.
+TEST(ServerCore, AnUnloadingVersionHandsARequestBackWhenAskedAndRefusesItOtherwise) {
+  inference::ModelConfig config;
+  config.set_name("echo");
+  auto* in = config.add_input();
+  in->set_name("x");
+  in->set_data_type(inference::TYPE_FP32);
+  in->add_dims(4);
+  auto* out = config.add_output();
+  out->set_name("y");
+  out->set_data_type(inference::TYPE_FP32);
+  out->add_dims(4);
+  Metrics metrics;
+  auto scheduler = std::make_shared<Scheduler>("echo", "1", std::make_shared<EchoBackend>(), config,
+                                               16, metrics.ForModel("echo", "1"));
+  scheduler->Start();
+  auto request = [](float v) {
+    InferRequest r;
+    r.model = "echo";
+    r.inputs = {{"x", Tensor::FromVector(std::vector<float>{v, v + 1, v + 2, v + 3}, {4})}};
+    return r;
+  };
+
+  // Before unloading, the same call queues and answers.
+  std::promise<Reply> first;
+  std::optional<Scheduler::Unaccepted> unaccepted;
+  scheduler->Enqueue(
+      request(1),
+      [&](Status s, InferResponse r) {
+        first.set_value({s, std::move(r)});
+      },
+      [] {}, &unaccepted);
+  Reply r1 = first.get_future().get();
+  ASSERT_TRUE(r1.status.ok()) << r1.status.ToString();
+  EXPECT_FALSE(unaccepted.has_value());
+  ASSERT_EQ(r1.response.outputs.size(), 1u);
+  EXPECT_EQ(r1.response.outputs[0].tensor.data<float>()[3], 4.0f);
+
+  scheduler->Drain();
+  bool called = false, finished = false;
+  auto handle = scheduler->Enqueue(
+      request(7), [&](Status, InferResponse) { called = true; }, [&] { finished = true; },
+      &unaccepted);
+  EXPECT_EQ(handle, nullptr);
+  EXPECT_FALSE(called);
+  EXPECT_FALSE(finished);
+  ASSERT_TRUE(unaccepted.has_value());
+  EXPECT_EQ(unaccepted->request.model, "echo");
+  ASSERT_EQ(unaccepted->request.inputs.size(), 1u);
+  EXPECT_EQ(unaccepted->request.inputs[0].tensor.data<float>()[0], 7.0f);
+  unaccepted->done(Status::Ok(), {});
+  unaccepted->on_finish();
+  EXPECT_TRUE(called);
+  EXPECT_TRUE(finished);
+
+  // Not asked to, it refuses and says why.
+  Status refused;
+  scheduler->Enqueue(
+      request(9), [&](Status s, InferResponse) { refused = s; }, [] {});
+  EXPECT_EQ(refused.code(), Status::Code::kUnavailable);
+  EXPECT_THAT(refused.message(), HasSubstr("is unloading"));
+  // Only the refusal counts as a failure; the request handed back does not.
+  EXPECT_THAT(metrics.Text(), HasSubstr("nv_inference_request_failure{model=\"echo\",version=\"1\","
+                                        "reason=\"REJECTED\"} 1\n"));
 }
 
 TEST(ServerCore, UnloadAndExplicitLoadWithAConfigGivenAsJson) {
