@@ -345,6 +345,33 @@ Result<QuantizePlan> PlanQuantization(const ir::Graph& g, const QuantizeOptions&
       plan.activation_axes.push_back(1);
     }
   }
+  // An aligned Concat's input that a Resize makes from a float map only it reads: the map is
+  // quantized too (its own range: the Concat's may be a Relu's, and a Relu does not commute
+  // with interpolation), so that the Resize reads integers and writes the Concat's.
+  std::map<std::string, int> readers;
+  for (const ir::Node& n : g.nodes)
+    for (const std::string& in : n.inputs) ++readers[in];
+  std::map<std::string, const ir::Node*> producer;
+  for (const ir::Node& n : g.nodes)
+    for (const std::string& o : n.outputs) producer[o] = &n;
+  for (const ir::Node& n : g.nodes) {
+    if (!IsOnnx(n) || n.op_type != "Concat" || n.outputs.empty() ||
+        !plan.aligned_concats.count(n.outputs[0]))
+      continue;
+    for (const std::string& in : n.inputs) {
+      const auto p = producer.find(in);
+      if (p == producer.end() || readers[in] != 1) continue;
+      const ir::Node& r = *p->second;
+      if (!IsOnnx(r) || r.op_type != "Resize" || r.inputs.empty()) continue;
+      const std::string& x = r.inputs[0];
+      if (!IsFloatValue(g, x) || g.IsInitializer(x) || readers[x] != 1 ||
+          std::count(plan.activations.begin(), plan.activations.end(), x))
+        continue;
+      plan.resized[x] = n.outputs[0];
+      plan.activations.push_back(x);
+      plan.activation_axes.push_back(1);
+    }
+  }
   return plan;
 }
 
@@ -373,6 +400,9 @@ void KeepFloat(const ir::Graph& g, QuantizePlan* plan, size_t index, const std::
   std::erase_if(plan->aligned_concats,
                 [&](const auto& p) { return p.first != p.second && !keep.count(p.second); });
   for (const auto& p : plan->aligned_concats) keep.insert(p.second);
+  std::erase_if(plan->resized,
+                [&](const auto& p) { return !plan->aligned_concats.count(p.second); });
+  for (const auto& p : plan->resized) keep.insert(p.first);
   std::vector<std::string> activations;
   std::vector<int> axes;
   for (size_t a = 0; a < plan->activations.size(); ++a) {

@@ -69,6 +69,10 @@ struct QuantizePlan {
   // quantized: x is quantized too, so its producer writes integers, its pooling reads them, and
   // the product scales them. x -> the product's output.
   std::map<std::string, std::string> gated;
+  // The inputs of Resizes that alone feed an aligned Concat (CenterNet's up-sampled maps),
+  // quantized with ranges of their own, so that a runtime resizes integers: input -> the
+  // Concat's output.
+  std::map<std::string, std::string> resized;
 };
 
 // Which nodes can be quantized and what must be calibrated. Reads the value types of `g`

@@ -4,6 +4,7 @@
 // modes and rounding rules are written down once.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -73,5 +74,23 @@ size_t AxisMapBytes(const ResizeParams& p, size_t axis, int64_t in_len, int64_t 
 // along w first as the reference kernel does; `outside` positions get `extrapolation`.
 void ResamplePixels(const float* src, float* dst, int64_t planes, int64_t h, int64_t w, int64_t vec,
                     const AxisMap& mh, const AxisMap& mw, float extrapolation, int num_threads);
+// From the integers of one quantization (scale s_in, zero point in_zero) to those of another:
+// each sum of taps q becomes multiplier * (q - in_zero) + out_zero, multiplier = s_in / s_out.
+// Valid where that stays below 2^21 in magnitude for any 8-bit q (Fits).
+struct Requantize {
+  bool Fits() const { return std::fabs(multiplier) * 512.f + std::fabs(out_zero) < 2097152.f; }
+  float multiplier = 1, in_zero = 0, out_zero = 0;
+};
+
+// The same over 8-bit integers that stand for real numbers with one scale and zero point: each
+// sum of taps requantized, rounded half to even and saturated, which is what QuantizeLinear
+// makes of the float resize of the dequantized input (no extrapolation: a map with points
+// outside is not for these).
+void ResamplePixels(const uint8_t* src, uint8_t* dst, int64_t planes, int64_t h, int64_t w,
+                    int64_t vec, const AxisMap& mh, const AxisMap& mw, const Requantize& rq,
+                    int num_threads);
+void ResamplePixels(const int8_t* src, int8_t* dst, int64_t planes, int64_t h, int64_t w,
+                    int64_t vec, const AxisMap& mh, const AxisMap& mw, const Requantize& rq,
+                    int num_threads);
 
 }  // namespace supernova::ops::resampling

@@ -126,6 +126,17 @@ std::map<std::string, Range> RangesOn(const ir::Model& m, const compress::Quanti
   return ranges;
 }
 
+// Keeps float the quantized node that reads `input` (as the sensitivity pass would); false
+// when no site reads it.
+bool KeepFloatTheSiteReading(const ir::Graph& g, compress::QuantizePlan* plan,
+                             const std::string& input) {
+  const auto site = std::find_if(plan->sites.begin(), plan->sites.end(),
+                                 [&](const auto& s) { return g.nodes[s.node].inputs[0] == input; });
+  if (site == plan->sites.end()) return false;
+  compress::KeepFloat(g, plan, static_cast<size_t>(site - plan->sites.begin()), "test");
+  return true;
+}
+
 int Count(const ir::Graph& g, const std::string& op) {
   return static_cast<int>(std::count_if(g.nodes.begin(), g.nodes.end(),
                                         [&](const ir::Node& n) { return n.op_type == op; }));
@@ -296,12 +307,7 @@ TEST(Quantize, SqueezeExciteOperandIsQuantizedWithTheProduct) {
   EXPECT_LT(errors[0], 0.03);
 
   // The last convolution kept float: its input is no longer quantized, nor is x.
-  const auto last = std::find_if(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
-    return b.model().graph.nodes[s.node].inputs[0] == product;
-  });
-  ASSERT_NE(last, plan->sites.end());
-  compress::KeepFloat(b.model().graph, &*plan, static_cast<size_t>(last - plan->sites.begin()),
-                      "test");
+  ASSERT_TRUE(KeepFloatTheSiteReading(b.model().graph, &*plan, product));
   EXPECT_TRUE(plan->gated.empty());
   EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(x)));
 }
@@ -380,6 +386,55 @@ ConcatQuantization QuantizationAround(const ir::Graph& g, const std::string& val
   return r;
 }
 
+// CenterNet's up-sampling: the sum of two convolutions at the coarse size, resized (linear,
+// asymmetric), then concatenated with a fine map and through a Relu. The sum is quantized with
+// a range of its own (not the Relu's: clipping before interpolating is not the Relu after it),
+// so that the Resize reads integers and a runtime writes the Concat's; once the Concat goes
+// back to float, so does the sum.
+TEST(Quantize, AResizeIntoAnAlignedConcatReadsIntegersOfItsOwnRange) {
+  GraphBuilder b;
+  const std::string x = b.Input("x", {1, 3, 4, 4});
+  const std::string y = b.Input("y", {1, 3, 8, 8});
+  const std::string sum =
+      b.Op("Add", {b.Op("Conv", {x, b.Const("wa", RandomTensor({4, 3, 1, 1}, 51))}),
+                   b.Op("Conv", {x, b.Const("wb", RandomTensor({4, 3, 1, 1}, 52))})});
+  const std::string up = b.Op("Resize", {sum, "", b.Const("scales", Floats({1, 1, 2, 2}, {4}))});
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"mode", "linear"},
+                                   {"coordinate_transformation_mode", "asymmetric"}}) {
+    b.NodeOf(up).attributes[key].kind = ir::Attribute::Kind::kString;
+    b.NodeOf(up).attributes[key].s = value;
+  }
+  const std::string fine = b.Op("Conv", {y, b.Const("wc", RandomTensor({4, 3, 1, 1}, 53))});
+  const std::string cat = b.Op("Concat", {fine, up});
+  SetInt(b.NodeOf(cat), "axis", 1);
+  const std::string r = b.Op("Relu", {cat});
+  b.Output(b.Op("Conv", {r, b.Const("wo", RandomTensor({2, 8, 1, 1}, 54))}));
+  ops::InferShapes(b.model().graph);
+  auto plan = compress::PlanQuantization(b.model().graph, {});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(plan->aligned_concats, ::testing::ElementsAre(std::pair{cat, r}));
+  EXPECT_THAT(plan->resized, ::testing::ElementsAre(std::pair{sum, cat}));
+  EXPECT_THAT(plan->activations, ::testing::Contains(sum));
+  ir::Model q = b.model();
+  const auto ranges = RangesOn(b.model(), *plan, b.feeds());
+  EXPECT_LT(ranges.at(sum).min, 0.f);  // signed, unlike the Relu's
+  ASSERT_TRUE(compress::ApplyQuantization(q.graph, *plan, ranges, {}, {}).ok());
+  std::map<std::string, const ir::Node*> producer;
+  for (const ir::Node& n : q.graph.nodes)
+    for (const std::string& o : n.outputs) producer[o] = &n;
+  const auto resize = std::find_if(q.graph.nodes.begin(), q.graph.nodes.end(),
+                                   [](const ir::Node& n) { return n.op_type == "Resize"; });
+  ASSERT_NE(resize, q.graph.nodes.end());
+  EXPECT_EQ(producer.at(resize->inputs[0])->op_type, "DequantizeLinear");
+  const std::vector<double> errors = ErrorsAgainstFloat(b.model(), q, b.feeds());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_LT(errors[0], 0.03);
+
+  ASSERT_TRUE(KeepFloatTheSiteReading(b.model().graph, &*plan, r));
+  EXPECT_TRUE(plan->resized.empty());
+  EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(sum)));
+}
+
 // A feature pyramid's merge: two maps concatenated along the channels, then a Relu, whose
 // result a convolution reads (quantized). The Concat's inputs are quantized with the Relu
 // result's scale and zero point (the same initializers): its zero point is 0, so quantizing
@@ -416,12 +471,7 @@ TEST(Quantize, ConcatInputsShareTheReluResultsQuantization) {
 
   // Once that convolution stays float, the Relu's result is no longer quantized, and the
   // Concat goes back to float (no range of its own result was calibrated).
-  const auto last = std::find_if(plan->sites.begin(), plan->sites.end(), [&](const auto& s) {
-    return b.model().graph.nodes[s.node].inputs[0] == r;
-  });
-  ASSERT_NE(last, plan->sites.end());
-  compress::KeepFloat(b.model().graph, &*plan, static_cast<size_t>(last - plan->sites.begin()),
-                      "test");
+  ASSERT_TRUE(KeepFloatTheSiteReading(b.model().graph, &*plan, r));
   EXPECT_TRUE(plan->aligned_concats.empty());
   EXPECT_THAT(plan->activations, ::testing::Not(::testing::Contains(r)));
 

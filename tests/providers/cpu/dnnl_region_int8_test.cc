@@ -396,6 +396,43 @@ TEST(DnnlRegionInt8, MaxPoolAveragePoolAndConcatOnQuantizedValues) {
   EXPECT_EQ(ProductSourceTypes(bytes, feeds), (std::vector<std::string>{"u8"}));
 }
 
+// Up-sampling between quantized values (DequantizeLinear, Resize, QuantizeLinear, as `supernova
+// compress` writes CenterNet's head and ONNX Runtime's quantizer any Resize) runs on the
+// integers and writes the next quantization's: the same, another scale and zero point, or zero
+// point 0 (a Relu's range, which clips after interpolating). The only conversions are the
+// model's input and output. Linear and nearest with asymmetric coordinates run as our own step,
+// half-pixel linear as oneDNN's resampling (which keeps the quantization it is given).
+TEST(DnnlRegionInt8, ResizeBetweenQuantizedValuesRunsOnIntegers) {
+  struct Case {
+    const char* mode;
+    const char* coordinates;
+    float scale;
+    int zero;
+  };
+  for (const Case& c :
+       {Case{"linear", "asymmetric", 2.f / 255, 128}, Case{"linear", "asymmetric", 3.f / 255, 100},
+        Case{"linear", "asymmetric", 1.f / 255, 0}, Case{"nearest", "asymmetric", 2.f / 255, 128},
+        Case{"linear", "half_pixel", 2.f / 255, 128}}) {
+    SCOPED_TRACE(std::string(c.mode) + " " + c.coordinates + " zero point " +
+                 std::to_string(c.zero));
+    QdqModel q;
+    const std::string x = q.mb.Input("x", {1, 16, 6, 6});
+    const std::string xq = q.Qdq(x, 2.f / 255, 128);
+    const std::string c1 = q.Qdq(q.Conv(xq, 2.f / 255, 16, 16, 1), 2.f / 255, 128);
+    const std::string scales = q.mb.Const("scales", Floats({1, 1, 2, 2}, {4}));
+    const std::string up =
+        q.mb.Op("Resize", {c1, "", scales},
+                {Str("mode", c.mode), Str("coordinate_transformation_mode", c.coordinates)});
+    q.mb.Output(q.Qdq(up, c.scale, c.zero));
+    const std::string bytes = q.mb.Bytes();
+    const Feeds feeds = {{"x", RandomTensor({1, 16, 6, 6}, 15)}};
+    // Within a step of the coarser quantization: the convolution's integers may land a step
+    // apart (see the top of the file), and the resize carries that step into its own.
+    ExpectInt8MatchesReference(bytes, feeds, std::max(2.f / 255, c.scale));
+    EXPECT_EQ(ConvertingReorders(bytes, feeds), 2);  // the input quantized, the output back
+  }
+}
+
 // A detector's head: the last convolutions' results are not quantized again, and leave the
 // region as float (through a Sigmoid for one of them).
 TEST(DnnlRegionInt8, FloatHeads) {

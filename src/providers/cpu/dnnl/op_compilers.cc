@@ -437,17 +437,45 @@ void PlanBuilder::Resize(const ir::Node& n) {
     throw NotMapped("batch or channel resize");
   for (size_t i = 2; i < 4; ++i)
     if (out[i] <= 0 || x.shape[i] <= 0) throw NotMapped("empty resize");
-  if (!OneDnnResamples(p, x.shape)) return PixelResize(n, x, p);
+  const std::optional<Quant> to = ResizesIntegers(n, x, out);
+  if (!OneDnnResamples(p, x.shape)) return PixelResize(n, x, p, to);
+  // oneDNN's resampling keeps the integers' quantization: only where the result's is the same.
+  const bool integers = to && *to == *QuantOf(x.buffer);
+  const memory::desc src_md = integers ? DescOf(x.buffer) : RealDesc(x.buffer);
   dnnl::resampling_forward::desc d(
       dnnl::prop_kind::forward_inference,
       p.mode == ops::resampling::Mode::kNearest ? dnnl::algorithm::resampling_nearest
                                                 : dnnl::algorithm::resampling_linear,
-      RealDesc(x.buffer), memory::desc(ToDims(out), kF32, FormatTag::any));
+      src_md, memory::desc(ToDims(out), src_md.data_type(), FormatTag::any));
   dnnl::resampling_forward::primitive_desc pd(d, Attr(), Engine());
   const int src = In(n.inputs[0], pd.src_desc());
   const int dst = Out(n.outputs[0], out, pd.dst_desc());
+  if (integers) quant_[dst] = *QuantOf(x.buffer);
   AddStep(dnnl::resampling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
           pd.scratchpad_desc().get_size());
+}
+
+// The quantization the resize of `x` writes when it runs on x's integers: x holds 8-bit
+// integers with one scale and zero point, and a QuantizeLinear alone reads the result, to the
+// same integer type with one scale and zero point of its own (DequantizeLinear, Resize,
+// QuantizeLinear, as `supernova compress` writes CenterNet's up-sampling). Each output is then
+// the sum of taps over the integers moved to that quantization and rounded half to even, what
+// the QuantizeLinear makes of the float resize (up to the float rounding of a tie), and no
+// float map is written. Nullopt: the resize runs on real numbers.
+std::optional<PlanBuilder::Quant> PlanBuilder::ResizesIntegers(const ir::Node& n, const Value& x,
+                                                               const Shape& out) {
+  const Quant* q = QuantOf(x.buffer);
+  if (!q || !q->channel.empty() || x.integer) return std::nullopt;
+  const ir::Node* quantize = OnlyQuantizer(n.outputs[0]);
+  if (!quantize) return std::nullopt;
+  try {
+    const Quant to = ActivationQuant(*quantize, out);
+    if (!to.channel.empty() || QuantizedType(*quantize) != DescOf(x.buffer).data_type())
+      return std::nullopt;
+    return to;
+  } catch (const NotMapped&) {
+    return std::nullopt;
+  }
 }
 
 // oneDNN samples at half-pixel centres with the factor out/in, rounds nearest to the closest
@@ -479,31 +507,54 @@ bool PlanBuilder::OneDnnResamples(const ops::resampling::ResizeParams& p, const 
 // pixel's channels (or a block of them) together, channels-last otherwise: the tap tables
 // of the reference kernel applied to whole channel vectors.
 void PlanBuilder::PixelResize(const ir::Node& n, const Value& x,
-                              const ops::resampling::ResizeParams& p) {
-  std::optional<FormatTag> tag = TagOf(RealDesc(x.buffer));
+                              const ops::resampling::ResizeParams& p,
+                              const std::optional<Quant>& to) {
+  const Shape& out = p.out_shape;
+  auto mh = std::make_shared<const ops::resampling::AxisMap>(
+      ops::resampling::BuildAxisMap(p, 2, x.shape[2], out[2]));
+  auto mw = std::make_shared<const ops::resampling::AxisMap>(
+      ops::resampling::BuildAxisMap(p, 3, x.shape[3], out[3]));
+  // tf_crop_and_resize's points outside take a real number, not the integers' business.
+  // A scale ratio so far apart that the requantized sums leave the float grid's exact integers
+  // (never seen) resizes real numbers.
+  ops::resampling::Requantize rq;
+  if (to) {
+    const Quant& from = *QuantOf(x.buffer);
+    rq = {from.scale / to->scale, static_cast<float>(from.zero), static_cast<float>(to->zero)};
+  }
+  const bool integers = to && !mh->any_outside && !mw->any_outside && rq.Fits();
+  const memory::desc x_md = integers ? DescOf(x.buffer) : RealDesc(x.buffer);
+  const memory::data_type type = x_md.data_type();
+  std::optional<FormatTag> tag = TagOf(x_md);
   int64_t block = 0;  // channels per pixel vector; 0: all of them (channels-last)
   if (tag == FormatTag::aBcd16b) block = 16;
   if (tag == FormatTag::aBcd8b) block = 8;
   if (tag == FormatTag::aBcd4b) block = 4;
   if (!block) tag = FormatTag::acdb;
-  const Shape& out = p.out_shape;
-  const int src = In(n.inputs[0], memory::desc(ToDims(x.shape), kF32, *tag));
-  const int dst = Out(n.outputs[0], out, memory::desc(ToDims(out), kF32, *tag));
+  const int src = In(n.inputs[0], memory::desc(ToDims(x.shape), type, *tag));
+  const int dst = Out(n.outputs[0], out, memory::desc(ToDims(out), type, *tag));
+  if (integers) quant_[dst] = *to;
   const int64_t c = x.shape[1];
   const int64_t vec = block ? block : c;
   const int64_t planes = x.shape[0] * (block ? (c + block - 1) / block : 1);
   const int64_t h = x.shape[2], w = x.shape[3];
-  auto mh = std::make_shared<const ops::resampling::AxisMap>(
-      ops::resampling::BuildAxisMap(p, 2, h, out[2]));
-  auto mw = std::make_shared<const ops::resampling::AxisMap>(
-      ops::resampling::BuildAxisMap(p, 3, w, out[3]));
   const auto extrapolation = static_cast<float>(p.extrapolation);
   AddHostStep(
       [=](const std::unordered_map<int, memory>& args, int threads) {
-        ops::resampling::ResamplePixels(
-            static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
-            static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), planes, h, w, vec, *mh,
-            *mw, extrapolation, threads);
+        const void* src_data = args.at(DNNL_ARG_SRC).get_data_handle();
+        void* dst_data = args.at(DNNL_ARG_DST).get_data_handle();
+        if (type == memory::data_type::u8)
+          ops::resampling::ResamplePixels(static_cast<const uint8_t*>(src_data),
+                                          static_cast<uint8_t*>(dst_data), planes, h, w, vec, *mh,
+                                          *mw, rq, threads);
+        else if (type == memory::data_type::s8)
+          ops::resampling::ResamplePixels(static_cast<const int8_t*>(src_data),
+                                          static_cast<int8_t*>(dst_data), planes, h, w, vec, *mh,
+                                          *mw, rq, threads);
+        else
+          ops::resampling::ResamplePixels(static_cast<const float*>(src_data),
+                                          static_cast<float*>(dst_data), planes, h, w, vec, *mh,
+                                          *mw, extrapolation, threads);
       },
       {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
 }

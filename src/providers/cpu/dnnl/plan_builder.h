@@ -175,7 +175,11 @@ class PlanBuilder {
   void Concat(const ir::Node& n);
   void Resize(const ir::Node& n);
   static bool OneDnnResamples(const ops::resampling::ResizeParams& p, const Shape& in);
-  void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p);
+  // With `integers`, x holds 8-bit integers and the result is written as those of that
+  // quantization (ResizesIntegers).
+  void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p,
+                   const std::optional<Quant>& integers);
+  std::optional<Quant> ResizesIntegers(const ir::Node& n, const Value& x, const Shape& out);
   static memory::desc ConvDst(const Shape& out);
   static memory::desc ChannelsLast(const Shape& shape, memory::data_type type);
   static memory::desc PlainView(const Shape& shape, size_t rank);  // matmul_compilers.cc
