@@ -134,7 +134,6 @@ TEST(RtspSourceTest, ReadsReconnectsAfterTheServerDiesAndCloses) {
   SourceStats stats = source.stats();
   EXPECT_GE(stats.reconnects, 1);
   EXPECT_TRUE(stats.connected);
-  EXPECT_EQ(stats.frames, reader.count());
   std::vector<FramePtr> frames = reader.frames();
   ExpectContinuous(frames);
   ExpectBars(*frames.back());
@@ -146,6 +145,9 @@ TEST(RtspSourceTest, ReadsReconnectsAfterTheServerDiesAndCloses) {
   EXPECT_LT(SecondsSince(start), 2);
   EXPECT_EQ(reader.end().code(), Status::Code::kUnavailable) << reader.end().ToString();
   EXPECT_FALSE(source.stats().connected);
+  // Counted once the reader has stopped: while it runs, the source has counted a frame that
+  // Read() is still handing over (a sanitizer run saw 33 against 32).
+  EXPECT_EQ(source.stats().frames, reader.count());
 }
 
 TEST(RtspSourceTest, ASilentServerIsLostAfterReadTimeoutAndComesBack) {

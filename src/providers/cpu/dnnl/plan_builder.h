@@ -175,10 +175,9 @@ class PlanBuilder {
   void Concat(const ir::Node& n);
   void Resize(const ir::Node& n);
   static bool OneDnnResamples(const ops::resampling::ResizeParams& p, const Shape& in);
-  // With `integers`, x holds 8-bit integers and the result is written as those of that
-  // quantization (ResizesIntegers).
+  // With `to` (ResizesIntegers), x's integers are resized into those of that quantization.
   void PixelResize(const ir::Node& n, const Value& x, const ops::resampling::ResizeParams& p,
-                   const std::optional<Quant>& integers);
+                   const std::optional<Quant>& to);
   std::optional<Quant> ResizesIntegers(const ir::Node& n, const Value& x, const Shape& out);
   static memory::desc ConvDst(const Shape& out);
   static memory::desc ChannelsLast(const Shape& shape, memory::data_type type);
