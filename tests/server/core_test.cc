@@ -518,10 +518,10 @@ TEST(ServerCore, ReloadUnderLoadSwapsVersionsWithoutFailingARequest) {
 class EchoBackend : public ModelBackend {
  public:
   EchoBackend() {
-    io_.push_back({"x", DataType::kFloat32, ValueKind::kTensor, true, {4}, {""}});
+    in_.push_back({"x", DataType::kFloat32, ValueKind::kTensor, true, {4}, {""}});
     out_.push_back({"y", DataType::kFloat32, ValueKind::kTensor, true, {4}, {""}});
   }
-  const std::vector<TensorInfo>& inputs() const override { return io_; }
+  const std::vector<TensorInfo>& inputs() const override { return in_; }
   const std::vector<TensorInfo>& outputs() const override { return out_; }
   Status Run(const std::vector<std::pair<std::string, Tensor>>& feeds,
              std::vector<Tensor>* outputs) const override {
@@ -530,26 +530,21 @@ class EchoBackend : public ModelBackend {
   }
 
  private:
-  std::vector<TensorInfo> io_, out_;
+  std::vector<TensorInfo> in_, out_;
 };
 
 // The race a reload opens: the server resolves a version, the version starts unloading, and
 // only then the request reaches its scheduler. Asked to, the scheduler hands the request back
 // whole instead of refusing it, so the server can send it to the successor.
 TEST(ServerCore, AnUnloadingVersionHandsARequestBackWhenAskedAndRefusesItOtherwise) {
-  inference::ModelConfig config;
-  config.set_name("echo");
-  auto* in = config.add_input();
-  in->set_name("x");
-  in->set_data_type(inference::TYPE_FP32);
-  in->add_dims(4);
-  auto* out = config.add_output();
-  out->set_name("y");
-  out->set_data_type(inference::TYPE_FP32);
-  out->add_dims(4);
+  auto config = ParseModelConfig(
+      "name: \"echo\"\n"
+      "input { name: \"x\" data_type: TYPE_FP32 dims: [4] }\n"
+      "output { name: \"y\" data_type: TYPE_FP32 dims: [4] }\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
   Metrics metrics;
-  auto scheduler = std::make_shared<Scheduler>("echo", "1", std::make_shared<EchoBackend>(), config,
-                                               16, metrics.ForModel("echo", "1"));
+  auto scheduler = std::make_shared<Scheduler>("echo", "1", std::make_shared<EchoBackend>(),
+                                               *config, 16, metrics.ForModel("echo", "1"));
   scheduler->Start();
   auto request = [](float v) {
     InferRequest r;
