@@ -466,16 +466,9 @@ std::optional<PlanBuilder::Quant> PlanBuilder::ResizesIntegers(const ir::Node& n
                                                                const Shape& out) {
   const Quant* q = QuantOf(x.buffer);
   if (!q || !q->channel.empty() || x.integer) return std::nullopt;
-  const ir::Node* quantize = OnlyQuantizer(n.outputs[0]);
-  if (!quantize) return std::nullopt;
-  try {
-    const Quant to = ActivationQuant(*quantize, out);
-    if (!to.channel.empty() || QuantizedType(*quantize) != DescOf(x.buffer).data_type())
-      return std::nullopt;
-    return to;
-  } catch (const NotMapped&) {
-    return std::nullopt;
-  }
+  const std::optional<QuantizedDst> to = OnlyQuantization(n.outputs[0], out);
+  if (!to || to->type != DescOf(x.buffer).data_type()) return std::nullopt;
+  return to->quant;
 }
 
 // oneDNN samples at half-pixel centres with the factor out/in, rounds nearest to the closest

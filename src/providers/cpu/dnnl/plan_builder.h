@@ -197,6 +197,9 @@ class PlanBuilder {
   std::optional<Int8Operands> Int8Inputs(const Value& x, const std::string& w, int64_t channels,
                                          int64_t axis, bool depthwise = false) const;
   const ir::Node* OnlyQuantizer(const std::string& value);
+  // The quantization OnlyQuantizer's node gives `value` (of `shape`) where it has one scale
+  // and zero point, with the integer type it writes; nullopt otherwise.
+  std::optional<QuantizedDst> OnlyQuantization(const std::string& value, const Shape& shape);
   bool QuantizedFromZero(const std::string& value);
   static void Int8Attr(const Int8Operands& q8, int channel_dim, dnnl::primitive_attr* attr);
   // `shape`: the result's, where a scale per channel (axis 1) may be applied as a post-op.

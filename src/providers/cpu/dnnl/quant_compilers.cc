@@ -180,6 +180,22 @@ const ir::Node* PlanBuilder::OnlyQuantizer(const std::string& value) {
   return nullptr;
 }
 
+std::optional<PlanBuilder::QuantizedDst> PlanBuilder::OnlyQuantization(const std::string& value,
+                                                                       const Shape& shape) {
+  const ir::Node* quantize = OnlyQuantizer(value);
+  if (!quantize) return std::nullopt;
+  QuantizedDst q;
+  try {
+    q.quant = ActivationQuant(*quantize, shape);
+  } catch (const NotMapped&) {
+    return std::nullopt;
+  }
+  if (!q.quant.channel.empty()) return std::nullopt;
+  q.output = quantize->outputs[0];
+  q.type = QuantizedType(*quantize);
+  return q;
+}
+
 // Whether `value`'s one reader is a QuantizeLinear to uint8 with zero points 0 (one, or one a
 // channel), whose conversion turns everything below zero into 0, as a Relu would.
 bool PlanBuilder::QuantizedFromZero(const std::string& value) {
@@ -300,16 +316,10 @@ std::optional<PlanBuilder::Quant> PlanBuilder::QuantizedSum(
   if (std::any_of(activation.begin(), activation.end(),
                   [](const Eltwise& e) { return e.alg == dnnl::algorithm::eltwise_linear; }))
     return std::nullopt;
-  const ir::Node* quantize = OnlyQuantizer(output);
-  if (!quantize) return std::nullopt;
-  Quant result;
-  try {
-    result = ActivationQuant(*quantize, out);
-  } catch (const NotMapped&) {
-    return std::nullopt;
-  }
-  if (!result.channel.empty()) return std::nullopt;
-  const DT type = QuantizedType(*quantize);
+  const std::optional<QuantizedDst> quantized = OnlyQuantization(output, out);
+  if (!quantized) return std::nullopt;
+  const Quant& result = quantized->quant;
+  const DT type = quantized->type;
   // Ask oneDNN for the kernel with these post-ops (the sum's zero point among them).
   dnnl::primitive_attr attr = Attr();
   Int8Attr(q8, 1, &attr);
